@@ -1,0 +1,96 @@
+// kg-server: serves a kg store over gRPC (kg.v1), with health checking and
+// reflection. Flags are listed by --help; docs/operations.md explains them.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "server/log.h"
+#include "server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to serve gRPC on; port 0 picks a free port");
+ABSL_FLAG(std::string, data_dir, "var/data",
+          "RocksDB data directory; created when missing");
+ABSL_FLAG(int, v, 1, "log verbosity: 0 errors only, 1 info, 2 debug");
+ABSL_FLAG(int, max_page_size, 1000, "largest page_size a request may ask");
+ABSL_FLAG(int, max_batch_items, 10000,
+          "most items (entities + relations + documents + statements) in one "
+          "write request or ingest batch");
+ABSL_FLAG(int, max_receive_message_bytes, 16 << 20,
+          "largest request message the server accepts");
+ABSL_FLAG(int, drain_seconds, 10,
+          "on SIGINT/SIGTERM, how long in-flight calls may take to finish");
+ABSL_FLAG(std::string, port_file, "",
+          "if set, write the bound port there once serving (for scripts and "
+          "tests that listen on port 0)");
+ABSL_FLAG(bool, sync_writes, true,
+          "fsync the write-ahead log before acknowledging each write");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "kg-server --listen=127.0.0.1:50051 --data_dir=var/data");
+  absl::ParseCommandLine(argc, argv);
+  kg::server::SetLogVerbosity(absl::GetFlag(FLAGS_v));
+
+  // Signals are taken by sigwait below, never by gRPC's threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  kg::server::ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);
+  options.limits.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  options.max_receive_message_bytes =
+      absl::GetFlag(FLAGS_max_receive_message_bytes);
+  options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+
+  absl::StatusOr<std::unique_ptr<kg::server::KgServer>> server =
+      kg::server::KgServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "kg-server: %s\n",
+                 std::string(server.status().message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<kg::storage::StoreStats> stats =
+      (*server)->store()->NewReader()->Stats();
+  if (stats.ok()) {
+    KG_LOG(kInfo) << "kg-server listening on " << options.listen_address
+                  << " (port " << (*server)->port() << "), data "
+                  << options.data_dir << ": " << stats->entities
+                  << " entities, " << stats->statements << " statements, "
+                  << stats->provenance_records << " provenance records, "
+                  << stats->documents << " documents";
+  }
+
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "w");
+    if (f == nullptr || std::fprintf(f, "%d\n", (*server)->port()) < 0 ||
+        std::fclose(f) != 0 ||
+        std::rename(tmp.c_str(), port_file.c_str()) != 0) {
+      std::fprintf(stderr, "kg-server: cannot write --port_file %s\n",
+                   port_file.c_str());
+      return 1;
+    }
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  KG_LOG(kInfo) << "received " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                << ", draining for up to " << absl::GetFlag(FLAGS_drain_seconds)
+                << "s";
+  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_drain_seconds)));
+  KG_LOG(kInfo) << "kg-server stopped cleanly";
+  return 0;
+}

@@ -1,0 +1,342 @@
+#include "storage/keys.h"
+
+#include "absl/strings/escaping.h"
+#include "storage/coding.h"
+
+namespace kg::storage {
+
+const std::array<const char*, kNumCfs> kCfNames = {
+    "default", "term", "tid", "entity", "name", "relation", "document",
+    "stmt",    "spo",  "pos", "osp",    "prov", "doc_prov",
+};
+
+namespace {
+
+std::string TaggedKey(TermTag tag, absl::string_view rest) {
+  std::string key(1, static_cast<char>(tag));
+  key.append(rest.data(), rest.size());
+  return key;
+}
+
+void PutDate(std::string* dst, const std::optional<Date>& d) {
+  if (!d) {
+    dst->push_back(0);
+    return;
+  }
+  dst->push_back(1);
+  PutFixed32(dst, static_cast<uint32_t>(d->year));
+  dst->push_back(static_cast<char>(d->month));
+  dst->push_back(static_cast<char>(d->day));
+}
+
+bool GetDate(absl::string_view* in, std::optional<Date>* d) {
+  uint8_t present;
+  if (!GetByte(in, &present)) return false;
+  if (present == 0) {
+    d->reset();
+    return true;
+  }
+  uint32_t year;
+  uint8_t month, day;
+  if (!GetFixed32(in, &year) || !GetByte(in, &month) || !GetByte(in, &day)) {
+    return false;
+  }
+  *d = Date{static_cast<int32_t>(year), month, day};
+  return true;
+}
+
+bool GetFormat(absl::string_view* in) {
+  uint8_t format;
+  return GetByte(in, &format) && format == kValueFormat;
+}
+
+}  // namespace
+
+std::string EntityTermKey(absl::string_view id) {
+  return TaggedKey(TermTag::kEntity, id);
+}
+std::string RelationTermKey(absl::string_view id) {
+  return TaggedKey(TermTag::kRelation, id);
+}
+std::string DocumentTermKey(absl::string_view id) {
+  return TaggedKey(TermTag::kDocument, id);
+}
+std::string StatementTermKey(absl::string_view hash16) {
+  return TaggedKey(TermTag::kStatement, hash16);
+}
+std::string LiteralTermKey(const Literal& literal) {
+  std::string key(1, static_cast<char>(TermTag::kLiteral));
+  key.push_back(static_cast<char>(literal.type));
+  key.append(literal.lexical);
+  return key;
+}
+
+std::string StatementIdFromHash(absl::string_view hash16) {
+  return "s" + absl::BytesToHexString(hash16);
+}
+
+std::optional<std::string> HashFromStatementId(absl::string_view id) {
+  if (id.size() != 1 + 2 * kStatementHashBytes || id[0] != 's') {
+    return std::nullopt;
+  }
+  for (char c : id.substr(1)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return std::nullopt;
+    }
+  }
+  return absl::HexStringToBytes(id.substr(1));
+}
+
+bool DecodeTermKey(absl::string_view key, TermValue* out) {
+  if (key.empty()) return false;
+  const char tag = key[0];
+  key.remove_prefix(1);
+  switch (static_cast<TermTag>(tag)) {
+    case TermTag::kEntity:
+      out->kind = Term::Kind::kEntity;
+      out->id = std::string(key);
+      return true;
+    case TermTag::kStatement:
+      if (key.size() != kStatementHashBytes) return false;
+      out->kind = Term::Kind::kStatement;
+      out->id = StatementIdFromHash(key);
+      return true;
+    case TermTag::kLiteral: {
+      if (key.empty()) return false;
+      out->kind = Term::Kind::kLiteral;
+      out->literal.type = static_cast<LiteralType>(key[0]);
+      out->literal.lexical = std::string(key.substr(1));
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+std::string TidKey(uint64_t tid) {
+  std::string key;
+  PutFixed64(&key, tid);
+  return key;
+}
+
+std::string IndexKey(uint64_t a, uint64_t b, uint64_t c) {
+  std::string key;
+  key.reserve(24);
+  PutFixed64(&key, a);
+  PutFixed64(&key, b);
+  PutFixed64(&key, c);
+  return key;
+}
+
+std::string LowerAscii(absl::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string NamePrefix(absl::string_view name) {
+  std::string key = LowerAscii(name);
+  key.push_back('\0');
+  return key;
+}
+
+std::string NameKey(absl::string_view name, absl::string_view entity_id) {
+  std::string key = NamePrefix(name);
+  key.append(entity_id.data(), entity_id.size());
+  return key;
+}
+
+std::string ProvKey(uint64_t stmt, uint64_t doc, uint32_t start, uint32_t end,
+                    int64_t recorded_micros) {
+  std::string key;
+  key.reserve(32);
+  PutFixed64(&key, stmt);
+  PutFixed64(&key, doc);
+  PutFixed32(&key, start);
+  PutFixed32(&key, end);
+  PutSigned64(&key, recorded_micros);
+  return key;
+}
+
+bool DecodeProvKey(absl::string_view key, ProvKeyParts* out) {
+  return key.size() == 32 && GetFixed64(&key, &out->stmt) &&
+         GetFixed64(&key, &out->doc) && GetFixed32(&key, &out->start) &&
+         GetFixed32(&key, &out->end) &&
+         GetSigned64(&key, &out->recorded_micros);
+}
+
+std::string DocProvKey(uint64_t doc, uint32_t start, uint32_t end,
+                       uint64_t stmt, int64_t recorded_micros) {
+  std::string key;
+  key.reserve(32);
+  PutFixed64(&key, doc);
+  PutFixed32(&key, start);
+  PutFixed32(&key, end);
+  PutFixed64(&key, stmt);
+  PutSigned64(&key, recorded_micros);
+  return key;
+}
+
+bool DecodeDocProvKey(absl::string_view key, ProvKeyParts* out) {
+  return key.size() == 32 && GetFixed64(&key, &out->doc) &&
+         GetFixed32(&key, &out->start) && GetFixed32(&key, &out->end) &&
+         GetFixed64(&key, &out->stmt) &&
+         GetSigned64(&key, &out->recorded_micros);
+}
+
+std::string EncodeCounters(const Counters& c) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  for (uint64_t x : {c.next_tid, c.entities, c.relations, c.documents,
+                     c.statements, c.provenance, c.terms}) {
+    PutFixed64(&v, x);
+  }
+  return v;
+}
+
+bool DecodeCounters(absl::string_view in, Counters* out) {
+  return GetFormat(&in) && GetFixed64(&in, &out->next_tid) &&
+         GetFixed64(&in, &out->entities) && GetFixed64(&in, &out->relations) &&
+         GetFixed64(&in, &out->documents) &&
+         GetFixed64(&in, &out->statements) &&
+         GetFixed64(&in, &out->provenance) && GetFixed64(&in, &out->terms) &&
+         in.empty();
+}
+
+std::string EncodeEntity(uint64_t tid, const Entity& e) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  PutFixed64(&v, tid);
+  PutLengthPrefixed(&v, e.label);
+  PutLengthPrefixed(&v, e.type);
+  PutVarint32(&v, static_cast<uint32_t>(e.aliases.size()));
+  for (const auto& a : e.aliases) PutLengthPrefixed(&v, a);
+  return v;
+}
+
+bool DecodeEntity(absl::string_view id, absl::string_view in, uint64_t* tid,
+                  Entity* out) {
+  absl::string_view label, type;
+  uint32_t n;
+  if (!GetFormat(&in) || !GetFixed64(&in, tid) ||
+      !GetLengthPrefixed(&in, &label) || !GetLengthPrefixed(&in, &type) ||
+      !GetVarint32(&in, &n)) {
+    return false;
+  }
+  out->id = std::string(id);
+  out->label = std::string(label);
+  out->type = std::string(type);
+  out->aliases.clear();
+  for (uint32_t i = 0; i < n; ++i) {
+    absl::string_view alias;
+    if (!GetLengthPrefixed(&in, &alias)) return false;
+    out->aliases.emplace_back(alias);
+  }
+  return in.empty();
+}
+
+std::string EncodeRelation(uint64_t tid, const Relation& r) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  PutFixed64(&v, tid);
+  PutLengthPrefixed(&v, r.label);
+  v.push_back(r.symmetric ? 1 : 0);
+  v.push_back(static_cast<char>(r.polarity));
+  return v;
+}
+
+bool DecodeRelation(absl::string_view id, absl::string_view in, uint64_t* tid,
+                    Relation* out) {
+  absl::string_view label;
+  uint8_t symmetric, polarity;
+  if (!GetFormat(&in) || !GetFixed64(&in, tid) ||
+      !GetLengthPrefixed(&in, &label) || !GetByte(&in, &symmetric) ||
+      !GetByte(&in, &polarity) || polarity > 2 || !in.empty()) {
+    return false;
+  }
+  out->id = std::string(id);
+  out->label = std::string(label);
+  out->symmetric = symmetric != 0;
+  out->polarity = static_cast<Polarity>(polarity);
+  return true;
+}
+
+std::string EncodeDocument(uint64_t tid, const Document& d) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  PutFixed64(&v, tid);
+  PutLengthPrefixed(&v, d.title);
+  PutLengthPrefixed(&v, d.publisher);
+  PutDate(&v, d.published);
+  PutLengthPrefixed(&v, d.text);
+  return v;
+}
+
+bool DecodeDocument(absl::string_view id, absl::string_view in,
+                    bool include_text, uint64_t* tid, Document* out) {
+  absl::string_view title, publisher, text;
+  if (!GetFormat(&in) || !GetFixed64(&in, tid) ||
+      !GetLengthPrefixed(&in, &title) || !GetLengthPrefixed(&in, &publisher) ||
+      !GetDate(&in, &out->published) || !GetLengthPrefixed(&in, &text) ||
+      !in.empty()) {
+    return false;
+  }
+  out->id = std::string(id);
+  out->title = std::string(title);
+  out->publisher = std::string(publisher);
+  out->text = include_text ? std::string(text) : std::string();
+  return true;
+}
+
+std::string EncodeStmt(const StmtValue& s) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  PutFixed64(&v, s.subject);
+  PutFixed64(&v, s.relation);
+  PutFixed64(&v, s.object);
+  PutFixed32(&v, s.live);
+  PutFixed32(&v, s.quoted);
+  return v;
+}
+
+bool DecodeStmt(absl::string_view in, StmtValue* out) {
+  return GetFormat(&in) && GetFixed64(&in, &out->subject) &&
+         GetFixed64(&in, &out->relation) && GetFixed64(&in, &out->object) &&
+         GetFixed32(&in, &out->live) && GetFixed32(&in, &out->quoted) &&
+         in.empty();
+}
+
+std::string EncodeProv(const ProvValue& p) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  v.push_back(static_cast<char>(p.hedge));
+  PutDouble(&v, p.confidence);
+  PutDate(&v, p.valid_time.start);
+  PutDate(&v, p.valid_time.end);
+  PutLengthPrefixed(&v, p.evidence);
+  v.push_back(p.retracted_micros ? 1 : 0);
+  if (p.retracted_micros) PutSigned64(&v, *p.retracted_micros);
+  return v;
+}
+
+bool DecodeProv(absl::string_view in, ProvValue* out) {
+  uint8_t hedge, retracted;
+  absl::string_view evidence;
+  if (!GetFormat(&in) || !GetByte(&in, &hedge) || hedge > 5 ||
+      !GetDouble(&in, &out->confidence) ||
+      !GetDate(&in, &out->valid_time.start) ||
+      !GetDate(&in, &out->valid_time.end) ||
+      !GetLengthPrefixed(&in, &evidence) || !GetByte(&in, &retracted)) {
+    return false;
+  }
+  out->hedge = static_cast<Hedge>(hedge);
+  out->evidence = std::string(evidence);
+  out->retracted_micros.reset();
+  if (retracted) {
+    int64_t micros;
+    if (!GetSigned64(&in, &micros)) return false;
+    out->retracted_micros = micros;
+  }
+  return in.empty();
+}
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
+
+}  // namespace kg::storage

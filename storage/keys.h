@@ -1,0 +1,165 @@
+// The on-disk grammar of the kg store: column families, keys and values.
+// Every byte that goes into RocksDB is produced and parsed here.
+//
+// Column families (docs/storage.md explains the why):
+//
+//   default   "format"                       -> fixed32 kFormatVersion
+//             "counters"                     -> Counters
+//   term      term_key                       -> tid            (dictionary)
+//   tid       tid                            -> term_key       (reverse)
+//   entity    entity_id                      -> EntityValue
+//   name      lower(name) 0x00 entity_id     -> ""             (name index)
+//   relation  relation_id                    -> RelationValue
+//   document  document_id                    -> DocumentValue
+//   stmt      stmt_tid                       -> StmtValue
+//   spo       s_tid p_tid o_tid              -> stmt_tid
+//   pos       p_tid o_tid s_tid              -> stmt_tid
+//   osp       o_tid s_tid p_tid              -> stmt_tid
+//   prov      stmt_tid doc_tid start end rec -> ProvValue
+//   doc_prov  doc_tid start end stmt_tid rec -> ""
+//
+//   tid        fixed64, big-endian; 0 is never allocated
+//   start/end  fixed32 evidence span in code points
+//   rec        signed64 recorded time, microseconds since the Unix epoch
+//   term_key   'E' entity_id | 'R' relation_id | 'D' document_id
+//              | 'S' 16-byte statement hash | 'L' LiteralType lexical
+//
+// Every value starts with a format byte (kValueFormat). DO NOT CHANGE the
+// meaning of an existing byte; add a new format instead.
+#ifndef KG_STORAGE_KEYS_H_
+#define KG_STORAGE_KEYS_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "storage/model.h"
+
+namespace kg::storage {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint8_t kValueFormat = 1;
+inline constexpr char kFormatKey[] = "format";
+inline constexpr char kCountersKey[] = "counters";
+
+// Column family indexes, in the order Open creates them. DO NOT CHANGE.
+enum Cf : int {
+  kDefaultCf = 0,
+  kTermCf,
+  kTidCf,
+  kEntityCf,
+  kNameCf,
+  kRelationCf,
+  kDocumentCf,
+  kStmtCf,
+  kSpoCf,
+  kPosCf,
+  kOspCf,
+  kProvCf,
+  kDocProvCf,
+  kNumCfs,
+};
+// Names of the column families, indexed by Cf.
+extern const std::array<const char*, kNumCfs> kCfNames;
+
+enum class TermTag : char {  // DO NOT CHANGE.
+  kEntity = 'E',
+  kRelation = 'R',
+  kDocument = 'D',
+  kStatement = 'S',
+  kLiteral = 'L',
+};
+
+inline constexpr size_t kStatementHashBytes = 16;
+
+std::string EntityTermKey(absl::string_view id);
+std::string RelationTermKey(absl::string_view id);
+std::string DocumentTermKey(absl::string_view id);
+std::string StatementTermKey(absl::string_view hash16);
+std::string LiteralTermKey(const Literal& literal);
+
+// "s" + 32 lowercase hex digits <-> the 16-byte hash.
+std::string StatementIdFromHash(absl::string_view hash16);
+std::optional<std::string> HashFromStatementId(absl::string_view id);
+
+// Decodes a term key into a TermValue (entity, statement or literal).
+// Returns false for relation and document keys and malformed input.
+bool DecodeTermKey(absl::string_view key, TermValue* out);
+
+std::string TidKey(uint64_t tid);
+
+// Index keys: three tids in the index's order.
+std::string IndexKey(uint64_t a, uint64_t b, uint64_t c);
+
+std::string NameKey(absl::string_view name, absl::string_view entity_id);
+std::string NamePrefix(absl::string_view name);  // lower(name) 0x00
+std::string LowerAscii(absl::string_view s);
+
+std::string ProvKey(uint64_t stmt, uint64_t doc, uint32_t start, uint32_t end,
+                    int64_t recorded_micros);
+struct ProvKeyParts {
+  uint64_t stmt = 0;
+  uint64_t doc = 0;
+  uint32_t start = 0;
+  uint32_t end = 0;
+  int64_t recorded_micros = 0;
+};
+bool DecodeProvKey(absl::string_view key, ProvKeyParts* out);
+std::string DocProvKey(uint64_t doc, uint32_t start, uint32_t end,
+                       uint64_t stmt, int64_t recorded_micros);
+bool DecodeDocProvKey(absl::string_view key, ProvKeyParts* out);
+
+struct Counters {
+  uint64_t next_tid = 1;
+  uint64_t entities = 0;
+  uint64_t relations = 0;
+  uint64_t documents = 0;
+  uint64_t statements = 0;
+  uint64_t provenance = 0;
+  uint64_t terms = 0;
+};
+std::string EncodeCounters(const Counters& c);
+bool DecodeCounters(absl::string_view in, Counters* out);
+
+std::string EncodeEntity(uint64_t tid, const Entity& e);
+bool DecodeEntity(absl::string_view id, absl::string_view in, uint64_t* tid,
+                  Entity* out);
+
+std::string EncodeRelation(uint64_t tid, const Relation& r);
+bool DecodeRelation(absl::string_view id, absl::string_view in, uint64_t* tid,
+                    Relation* out);
+
+std::string EncodeDocument(uint64_t tid, const Document& d);
+// With include_text false, out->text stays empty.
+bool DecodeDocument(absl::string_view id, absl::string_view in,
+                    bool include_text, uint64_t* tid, Document* out);
+
+struct StmtValue {
+  uint64_t subject = 0;
+  uint64_t relation = 0;
+  uint64_t object = 0;
+  uint32_t live = 0;    // live provenance records
+  uint32_t quoted = 0;  // indexed statements quoting this one
+  bool indexed() const { return live > 0 || quoted > 0; }
+};
+std::string EncodeStmt(const StmtValue& s);
+bool DecodeStmt(absl::string_view in, StmtValue* out);
+
+struct ProvValue {
+  Hedge hedge = Hedge::kAsserted;
+  double confidence = 1.0;
+  ValidTime valid_time;
+  std::string evidence;
+  std::optional<int64_t> retracted_micros;
+};
+std::string EncodeProv(const ProvValue& p);
+bool DecodeProv(absl::string_view in, ProvValue* out);
+
+int64_t ToMicros(absl::Time t);
+absl::Time FromMicros(int64_t micros);
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_KEYS_H_

@@ -1,0 +1,184 @@
+// The data model of DESIGN.md as plain C++ values: entities, relations,
+// documents, terms, statements and provenance records. These are what
+// storage/ takes and returns; they carry no encoding and no RocksDB types.
+//
+// Example: the Kremlin's denial of North Korea's deployment.
+//
+//   Term deployed = Term::Quoted(Triple{Term::Entity("north_korea"),
+//                                       "deployed_troops_to",
+//                                       Term::Entity("russia")});
+//   StatementInput denial{Triple{Term::Entity("kremlin"), "denied", deployed},
+//                         {ProvenanceInput{...}}};
+#ifndef KG_STORAGE_MODEL_H_
+#define KG_STORAGE_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace kg::storage {
+
+// Claim polarity of a relation. Stored on disk: DO NOT CHANGE the values.
+enum class Polarity : uint8_t {
+  kNone = 0,      // an ordinary relation, not a claim
+  kSupports = 1,  // reported, stated, confirmed, claimed
+  kOpposes = 2,   // denied, rejected, found_no_evidence_of
+};
+
+// How the source words a fact. Stored on disk: DO NOT CHANGE the values.
+enum class Hedge : uint8_t {
+  kUnspecified = 0,
+  kAsserted = 1,
+  kBelieved = 2,
+  kReportedly = 3,
+  kPlausible = 4,
+  kUnconfirmed = 5,
+};
+
+// A calendar date with year, month or day precision: "2024", "2024-06",
+// "2024-06-15". month and day are 0 when not given.
+struct Date {
+  int32_t year = 0;
+  int32_t month = 0;  // 1..12, or 0 for year precision
+  int32_t day = 0;    // 1..31, or 0 for month or year precision
+
+  // The first and last day the date covers, as days since 1970-01-01.
+  int64_t FirstDay() const;
+  int64_t LastDay() const;
+  std::string ToString() const;
+  friend bool operator==(const Date&, const Date&) = default;
+};
+
+// Parses "YYYY", "YYYY-MM" or "YYYY-MM-DD" (a real calendar date).
+std::optional<Date> ParseDate(absl::string_view text);
+
+// When a fact is said to hold: [start, end], either side open.
+struct ValidTime {
+  std::optional<Date> start;
+  std::optional<Date> end;
+  friend bool operator==(const ValidTime&, const ValidTime&) = default;
+};
+
+struct Entity {
+  std::string id;     // lowercase slug: [a-z0-9_]+, unique
+  std::string label;  // display name
+  std::string type;   // Country, Organization, Person, ...
+  std::vector<std::string> aliases;
+  friend bool operator==(const Entity&, const Entity&) = default;
+};
+
+struct Relation {
+  std::string id;  // lowercase slug
+  std::string label;
+  bool symmetric = false;
+  Polarity polarity = Polarity::kNone;
+  friend bool operator==(const Relation&, const Relation&) = default;
+};
+
+struct Document {
+  std::string id;  // lowercase slug
+  std::string title;
+  std::string publisher;
+  std::optional<Date> published;
+  std::string text;  // full text, UTF-8
+  friend bool operator==(const Document&, const Document&) = default;
+};
+
+enum class LiteralType : uint8_t {  // Stored on disk: DO NOT CHANGE.
+  kString = 1,
+  kInteger = 2,
+  kDecimal = 3,
+  kDate = 4,
+};
+
+struct Literal {
+  LiteralType type = LiteralType::kString;
+  std::string lexical;  // canonical lexical form
+  friend bool operator==(const Literal&, const Literal&) = default;
+};
+
+struct Triple;
+
+// A node of the graph: an entity, a literal, or a statement (quoted by its
+// content or named by its id).
+class Term {
+ public:
+  enum class Kind : uint8_t { kEntity, kLiteral, kStatement };
+
+  static Term Entity(std::string id);
+  static Term Literal(LiteralType type, std::string lexical);
+  static Term Quoted(Triple triple);
+  static Term StatementId(std::string statement_id);
+
+  Kind kind() const { return kind_; }
+  // Entity id, or statement id when the statement was named by id.
+  const std::string& id() const { return id_; }
+  const struct Literal& literal() const { return literal_; }
+  // The quoted triple; null when the statement was named by id.
+  const Triple* triple() const { return triple_.get(); }
+
+ private:
+  Kind kind_ = Kind::kEntity;
+  std::string id_;
+  struct Literal literal_;
+  std::shared_ptr<const Triple> triple_;
+};
+
+struct Triple {
+  Term subject;
+  std::string relation;  // relation id
+  Term object;
+};
+
+// A provenance record as a writer gives it.
+struct ProvenanceInput {
+  std::string document_id;
+  // Evidence span in the document's text, in Unicode code points,
+  // [evidence_start, evidence_end); `evidence` must equal that span.
+  uint32_t evidence_start = 0;
+  uint32_t evidence_end = 0;
+  std::string evidence;
+  Hedge hedge = Hedge::kAsserted;
+  double confidence = 1.0;  // in [0, 1]
+  ValidTime valid_time;
+};
+
+// A stored provenance record: the input plus what the store adds.
+struct ProvenanceRecord {
+  std::string statement_id;
+  ProvenanceInput input;
+  absl::Time recorded_at;
+  std::optional<absl::Time> retracted_at;
+
+  bool LiveAt(absl::Time t) const {
+    return recorded_at <= t && (!retracted_at || *retracted_at > t);
+  }
+};
+
+// A resolved term as the store returns it.
+struct TermValue {
+  Term::Kind kind = Term::Kind::kEntity;
+  std::string id;          // entity id or statement id
+  struct Literal literal;  // for kLiteral
+  friend bool operator==(const TermValue&, const TermValue&) = default;
+};
+
+// A stored statement.
+struct Statement {
+  std::string id;  // "s" + 32 hex digits, derived from the content
+  TermValue subject;
+  std::string relation;
+  TermValue object;
+  uint32_t live_provenance = 0;  // provenance records not retracted
+  uint32_t quoted_by = 0;        // indexed statements that quote this one
+  friend bool operator==(const Statement&, const Statement&) = default;
+};
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_MODEL_H_

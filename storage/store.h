@@ -1,0 +1,212 @@
+// The claims triple store: entities, relations, documents, statements and
+// their provenance, persisted durably. This header is the whole public
+// surface of storage/; the RocksDB implementation stays behind Store::Open.
+//
+//   KG_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+//                       Store::Open(StoreOptions{}, "/var/lib/kg"));
+//   WriteBatch batch;
+//   batch.entities.push_back({"russia", "Russia", "Country", {"Moscow"}});
+//   KG_ASSIGN_OR_RETURN(WriteResult r, store->Write(batch));
+//   std::unique_ptr<Reader> reader = store->NewReader();  // one snapshot
+//   KG_ASSIGN_OR_RETURN(Entity e, reader->GetEntity("russia"));
+//
+// Errors: INVALID_ARGUMENT names the bad field ("statements[3].provenance[0]
+// .confidence: ..."); NOT_FOUND a named item that is absent; ALREADY_EXISTS a
+// conflicting record; FAILED_PRECONDITION a directory that is not a kg store
+// or has another format version; UNAVAILABLE an I/O failure or a store
+// already opened by another process; DATA_LOSS corruption. A failed write
+// changes nothing.
+#ifndef KG_STORAGE_STORE_H_
+#define KG_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "storage/model.h"
+
+namespace kg::storage {
+
+struct StoreOptions {
+  // Create an empty store when the directory holds none.
+  bool create_if_missing = true;
+  // fsync the write-ahead log before a write is acknowledged, so that an
+  // acknowledged write survives kill -9 and power loss (docs/storage.md).
+  bool sync_writes = true;
+  // RocksDB block cache, bytes.
+  size_t block_cache_bytes = size_t{256} << 20;
+  // The clock that stamps recorded and retraction times. Tests inject one.
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// Limits on values, enforced on every write (docs/storage.md).
+struct Limits {
+  static constexpr size_t kMaxIdBytes = 128;
+  static constexpr size_t kMaxLabelBytes = 1024;
+  static constexpr size_t kMaxAliases = 64;
+  static constexpr size_t kMaxLiteralBytes = 64 * 1024;
+  static constexpr size_t kMaxEvidenceBytes = 16 * 1024;
+  static constexpr size_t kMaxDocumentBytes = 16 * 1024 * 1024;
+  static constexpr int kMaxQuoteDepth = 8;
+};
+
+// One asserted statement and the provenance records that yield it.
+struct StatementInput {
+  Triple triple;
+  // At least one. Identical records already stored are skipped.
+  std::vector<ProvenanceInput> provenance;
+};
+
+// Everything one logical write touches; applied atomically or not at all.
+// Items are applied in the order of the fields below, so a batch may define
+// the entities and documents its statements use.
+struct WriteBatch {
+  std::vector<Entity> entities;     // created, or replaced by id
+  std::vector<Relation> relations;  // created, or replaced by id
+  std::vector<Document> documents;  // created; the text can never change
+  std::vector<StatementInput> statements;
+};
+
+struct WriteResult {
+  // The id of each statement of the batch, in order.
+  std::vector<std::string> statement_ids;
+  uint64_t statements_created = 0;  // new to the indexes
+  uint64_t provenance_added = 0;
+  uint64_t provenance_unchanged = 0;  // identical records already present
+};
+
+struct RetractResult {
+  uint64_t provenance_retracted = 0;
+  bool statement_removed = false;  // it left the indexes
+};
+
+// A (subject?, relation?, object?) pattern; an unset position matches all.
+struct Pattern {
+  std::optional<Term> subject;
+  std::optional<std::string> relation;
+  std::optional<Term> object;
+};
+
+struct MatchOptions {
+  size_t limit = 100;
+  // Opaque cursor from a previous MatchPage of the same pattern and options.
+  std::string cursor;
+  // Keep only statements with a live provenance record from this document.
+  std::optional<std::string> document_id;
+  // Keep only statements with a live provenance record of this confidence
+  // or more.
+  double min_confidence = 0.0;
+  // Also return statements that are only quoted (no live provenance).
+  bool include_quoted = false;
+};
+
+struct MatchPage {
+  std::vector<Statement> statements;
+  std::string next_cursor;  // empty at the end
+};
+
+struct StoreStats {
+  uint64_t entities = 0;
+  uint64_t relations = 0;
+  uint64_t documents = 0;
+  uint64_t statements = 0;          // in the indexes
+  uint64_t provenance_records = 0;  // live ones
+  uint64_t terms = 0;               // dictionary size
+  uint64_t bytes_on_disk = 0;       // SST and WAL files
+};
+
+// A read-only view of the store at one snapshot: every call on it sees the
+// same state, whatever is written meanwhile. Not thread-safe; use one per
+// thread or per query.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  virtual absl::StatusOr<Entity> GetEntity(absl::string_view id) = 0;
+  // Entities whose id, label or alias equals `name`, ignoring ASCII case;
+  // ordered by id. Empty when there is none.
+  virtual absl::StatusOr<std::vector<Entity>> FindByName(
+      absl::string_view name) = 0;
+  // Entities with a name (id, label or alias) starting with `prefix`,
+  // ignoring ASCII case; ordered by name then id; at most `limit`.
+  virtual absl::StatusOr<std::vector<Entity>> SearchByPrefix(
+      absl::string_view prefix, size_t limit) = 0;
+
+  virtual absl::StatusOr<Relation> GetRelation(absl::string_view id) = 0;
+  virtual absl::StatusOr<std::vector<Relation>> ListRelations() = 0;
+  virtual absl::StatusOr<Document> GetDocument(absl::string_view id) = 0;
+  virtual absl::StatusOr<std::vector<Document>> ListDocuments(
+      bool include_text) = 0;
+
+  // NOT_FOUND when no statement has this id (indexed, quoted or retracted
+  // statements all have one).
+  virtual absl::StatusOr<Statement> GetStatement(absl::string_view id) = 0;
+  // The statement's provenance records in key order (document, span,
+  // recorded time); retracted ones too when asked.
+  virtual absl::StatusOr<std::vector<ProvenanceRecord>> GetProvenance(
+      absl::string_view statement_id, bool include_retracted) = 0;
+
+  // Statements matching `pattern`, ordered by the index the pattern uses
+  // (docs/storage.md). NOT_FOUND when the pattern names an unknown entity,
+  // relation or statement; INVALID_ARGUMENT for a cursor that is not from
+  // this pattern.
+  virtual absl::StatusOr<MatchPage> Match(const Pattern& pattern,
+                                          const MatchOptions& options) = 0;
+  // Exact number of indexed statements matching `pattern`.
+  virtual absl::StatusOr<uint64_t> Count(const Pattern& pattern) = 0;
+  // Cheap estimate from the index sizes; exact for small results.
+  virtual absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) = 0;
+
+  virtual absl::StatusOr<StoreStats> Stats() = 0;
+};
+
+// Thread-safe: writes are serialized inside; readers are independent.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Opens or creates the store in directory `path`.
+  //   FAILED_PRECONDITION: `path` is a file, holds something other than a kg
+  //     store, or a store of another format version.
+  //   UNAVAILABLE: another process has the store open, or I/O failed.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(
+      const StoreOptions& options, absl::string_view path);
+
+  // Applies the batch atomically and durably (StoreOptions::sync_writes).
+  virtual absl::StatusOr<WriteResult> Write(const WriteBatch& batch) = 0;
+
+  // Loads a large batch through sorted SST files instead of the write-ahead
+  // log: the same validation and the same resulting state as Write, faster
+  // for big imports. Not atomic with concurrent Writes to the same items.
+  virtual absl::StatusOr<WriteResult> BulkLoad(const WriteBatch& batch) = 0;
+
+  // Retracts the live provenance records of `statement_id` from
+  // `document_id`. The statement leaves the indexes when no live record
+  // remains and no indexed statement quotes it. NOT_FOUND when there is no
+  // such live record.
+  virtual absl::StatusOr<RetractResult> Retract(
+      absl::string_view statement_id, absl::string_view document_id) = 0;
+
+  virtual std::unique_ptr<Reader> NewReader() = 0;
+
+  // Writes a consistent, openable copy of the store into `dir`, which must
+  // not exist yet.
+  virtual absl::Status Checkpoint(absl::string_view dir) = 0;
+};
+
+// The content-derived id of a statement: "s" followed by 32 hex digits of
+// the SHA-256 of its canonical form. Quoted statements inside are reduced to
+// their ids first, so a quoted triple and its id name the same statement.
+// Validates nothing.
+std::string StatementIdOf(const Triple& triple);
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_STORE_H_

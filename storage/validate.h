@@ -1,0 +1,49 @@
+// Stateless checks of values that enter the store: ids, labels, UTF-8,
+// literals, confidences. Each returns OK or INVALID_ARGUMENT with a message
+// that starts with `field` ("statements[2].provenance[0].confidence: ...").
+// Checks that need the store (does the entity exist?) live in the writer.
+#ifndef KG_STORAGE_VALIDATE_H_
+#define KG_STORAGE_VALIDATE_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/model.h"
+
+namespace kg::storage {
+
+// True when `s` is well-formed UTF-8 (no overlong forms, no surrogates).
+bool IsValidUtf8(absl::string_view s);
+
+// The byte range of code points [start, end) of UTF-8 `text`, or nullopt
+// when the range is outside the text or reversed.
+std::optional<std::pair<size_t, size_t>> CodePointSpan(absl::string_view text,
+                                                       uint32_t start,
+                                                       uint32_t end);
+
+// A slug: 1..Limits::kMaxIdBytes of [a-z0-9_], starting with [a-z0-9].
+absl::Status ValidateId(absl::string_view field, absl::string_view id);
+// Non-empty valid UTF-8 up to max_bytes without control characters.
+absl::Status ValidateText(absl::string_view field, absl::string_view text,
+                          size_t max_bytes, bool allow_empty = false,
+                          bool allow_newlines = false);
+// An entity type: [A-Za-z][A-Za-z0-9_]*, at most 64 bytes.
+absl::Status ValidateType(absl::string_view field, absl::string_view type);
+absl::Status ValidateConfidence(absl::string_view field, double confidence);
+absl::Status ValidateValidTime(absl::string_view field, const ValidTime& vt);
+absl::Status ValidateEntity(absl::string_view field, const Entity& e);
+absl::Status ValidateRelation(absl::string_view field, const Relation& r);
+absl::Status ValidateDocument(absl::string_view field, const Document& d);
+
+// Checks a literal and returns it in canonical form: integers without
+// leading zeros or '+', decimals as [-]digits[.digits] without superfluous
+// zeros, dates as YYYY[-MM[-DD]].
+absl::StatusOr<Literal> CanonicalLiteral(absl::string_view field,
+                                         const Literal& literal);
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_VALIDATE_H_

@@ -1,0 +1,524 @@
+#include "storage/write_txn.h"
+
+#include <openssl/sha.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "storage/coding.h"
+#include "storage/rocksdb_status.h"
+#include "storage/status_macros.h"
+#include "storage/validate.h"
+
+namespace kg::storage {
+
+namespace {
+
+absl::Status NotFound(absl::string_view field, absl::string_view what) {
+  return absl::NotFoundError(absl::StrCat(field, ": ", what));
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+bool SameProvenance(const ProvValue& stored, const ProvenanceInput& in) {
+  return stored.hedge == in.hedge && stored.confidence == in.confidence &&
+         stored.valid_time == in.valid_time && stored.evidence == in.evidence;
+}
+
+}  // namespace
+
+std::string StatementHash(absl::string_view subject_key,
+                          absl::string_view relation_id,
+                          absl::string_view object_key) {
+  std::string canonical;
+  PutLengthPrefixed(&canonical, subject_key);
+  PutLengthPrefixed(&canonical, relation_id);
+  PutLengthPrefixed(&canonical, object_key);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()),
+         canonical.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest),
+                     kStatementHashBytes);
+}
+
+std::string CanonicalTermKey(const Term& term) {
+  switch (term.kind()) {
+    case Term::Kind::kEntity:
+      return EntityTermKey(term.id());
+    case Term::Kind::kLiteral: {
+      absl::StatusOr<Literal> lit = CanonicalLiteral("", term.literal());
+      return LiteralTermKey(lit.ok() ? *lit : term.literal());
+    }
+    case Term::Kind::kStatement:
+      if (term.triple() == nullptr) {
+        std::optional<std::string> hash = HashFromStatementId(term.id());
+        return StatementTermKey(hash ? *hash : term.id());
+      }
+      return StatementTermKey(StatementHash(
+          CanonicalTermKey(term.triple()->subject), term.triple()->relation,
+          CanonicalTermKey(term.triple()->object)));
+  }
+  return "";
+}
+
+std::string StatementIdOf(const Triple& triple) {
+  return StatementIdFromHash(StatementHash(CanonicalTermKey(triple.subject),
+                                           triple.relation,
+                                           CanonicalTermKey(triple.object)));
+}
+
+WriteTxn::WriteTxn(rocksdb::DB* db,
+                   const std::vector<rocksdb::ColumnFamilyHandle*>* cfs,
+                   const Counters& counters, int64_t now_micros)
+    : db_(db),
+      cfs_(cfs),
+      counters_(counters),
+      now_micros_(now_micros),
+      overlay_(kNumCfs) {}
+
+absl::StatusOr<std::optional<std::string>> WriteTxn::Get(
+    Cf cf, const std::string& key) {
+  auto it = overlay_[cf].find(key);
+  if (it != overlay_[cf].end()) return it->second;
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), (*cfs_)[cf], key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocksDb(s, "read");
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
+    Cf cf, const std::string& prefix) {
+  std::map<std::string, std::string> merged;
+  const std::string upper = PrefixSuccessor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, (*cfs_)[cf]));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    merged.emplace(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "scan");
+  const CfChanges& changes = overlay_[cf];
+  for (auto o = changes.lower_bound(prefix);
+       o != changes.end() && absl::StartsWith(o->first, prefix); ++o) {
+    if (o->second) {
+      merged[o->first] = *o->second;
+    } else {
+      merged.erase(o->first);
+    }
+  }
+  return std::vector<std::pair<std::string, std::string>>(merged.begin(),
+                                                          merged.end());
+}
+
+void WriteTxn::Put(Cf cf, std::string key, std::string value) {
+  overlay_[cf][std::move(key)] = std::move(value);
+}
+
+void WriteTxn::Delete(Cf cf, std::string key) {
+  overlay_[cf][std::move(key)] = std::nullopt;
+}
+
+absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
+  if (!v) return uint64_t{0};
+  absl::string_view in(*v);
+  uint64_t tid;
+  if (!GetFixed64(&in, &tid)) {
+    return absl::DataLossError("corrupt dictionary entry");
+  }
+  return tid;
+}
+
+absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {
+  KG_ASSIGN_OR_RETURN(uint64_t tid, LookupTid(term_key));
+  if (tid != 0) return tid;
+  tid = counters_.next_tid++;
+  ++counters_.terms;
+  Put(kTermCf, term_key, TidKey(tid));
+  Put(kTidCf, TidKey(tid), term_key);
+  return tid;
+}
+
+absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in) {
+  KG_RETURN_IF_ERROR(ValidateEntity(field, in));
+  Entity e = in;
+  // Aliases are a set: drop exact repeats, keep the writer's order.
+  absl::flat_hash_set<std::string> seen;
+  e.aliases.clear();
+  for (const auto& a : in.aliases) {
+    if (seen.insert(a).second) e.aliases.push_back(a);
+  }
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kEntityCf, e.id));
+  uint64_t tid;
+  if (old) {
+    Entity previous;
+    if (!DecodeEntity(e.id, *old, &tid, &previous)) {
+      return absl::DataLossError(absl::StrCat("corrupt entity ", e.id));
+    }
+    Delete(kNameCf, NameKey(previous.id, e.id));
+    Delete(kNameCf, NameKey(previous.label, e.id));
+    for (const auto& a : previous.aliases) Delete(kNameCf, NameKey(a, e.id));
+  } else {
+    KG_ASSIGN_OR_RETURN(tid, InternTerm(EntityTermKey(e.id)));
+    ++counters_.entities;
+  }
+  Put(kEntityCf, e.id, EncodeEntity(tid, e));
+  Put(kNameCf, NameKey(e.id, e.id), "");
+  Put(kNameCf, NameKey(e.label, e.id), "");
+  for (const auto& a : e.aliases) Put(kNameCf, NameKey(a, e.id), "");
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::PutRelation(const std::string& field,
+                                   const Relation& r) {
+  KG_RETURN_IF_ERROR(ValidateRelation(field, r));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kRelationCf, r.id));
+  uint64_t tid;
+  if (old) {
+    Relation previous;
+    if (!DecodeRelation(r.id, *old, &tid, &previous)) {
+      return absl::DataLossError(absl::StrCat("corrupt relation ", r.id));
+    }
+  } else {
+    KG_ASSIGN_OR_RETURN(tid, InternTerm(RelationTermKey(r.id)));
+    ++counters_.relations;
+  }
+  Put(kRelationCf, r.id, EncodeRelation(tid, r));
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::PutDocument(const std::string& field,
+                                   const Document& d) {
+  KG_RETURN_IF_ERROR(ValidateDocument(field, d));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kDocumentCf, d.id));
+  uint64_t tid;
+  if (old) {
+    Document previous;
+    if (!DecodeDocument(d.id, *old, /*include_text=*/true, &tid, &previous)) {
+      return absl::DataLossError(absl::StrCat("corrupt document ", d.id));
+    }
+    if (previous.text != d.text) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          field, ".text: document '", d.id,
+          "' already exists with a different text; a document's text never "
+          "changes (store the new version under a new id)"));
+    }
+  } else {
+    KG_ASSIGN_OR_RETURN(tid, InternTerm(DocumentTermKey(d.id)));
+    ++counters_.documents;
+  }
+  Put(kDocumentCf, d.id, EncodeDocument(tid, d));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
+    const std::string& field, const Term& term, bool is_subject, int depth) {
+  ResolvedTerm out;
+  switch (term.kind()) {
+    case Term::Kind::kEntity: {
+      KG_RETURN_IF_ERROR(ValidateId(field, term.id()));
+      out.key = EntityTermKey(term.id());
+      KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key));
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> e,
+                          Get(kEntityCf, term.id()));
+      if (out.tid == 0 || !e) {
+        return NotFound(field, absl::StrCat("no entity '", term.id(), "'"));
+      }
+      return out;
+    }
+    case Term::Kind::kLiteral: {
+      if (is_subject) {
+        return Invalid(field, "a literal cannot be the subject of a statement");
+      }
+      KG_ASSIGN_OR_RETURN(Literal lit, CanonicalLiteral(field, term.literal()));
+      out.key = LiteralTermKey(lit);
+      KG_ASSIGN_OR_RETURN(out.tid, InternTerm(out.key));
+      return out;
+    }
+    case Term::Kind::kStatement: {
+      if (term.triple() != nullptr) {
+        if (depth >= Limits::kMaxQuoteDepth) {
+          return Invalid(field, absl::StrCat("statements nest deeper than ",
+                                             Limits::kMaxQuoteDepth));
+        }
+        return EnsureStatement(field, *term.triple(), depth + 1);
+      }
+      std::optional<std::string> hash = HashFromStatementId(term.id());
+      if (!hash) {
+        return Invalid(field, absl::StrCat("\"", absl::CHexEscape(term.id()),
+                                           "\" is not a statement id "
+                                           "(s + 32 hex digits)"));
+      }
+      out.key = StatementTermKey(*hash);
+      KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key));
+      if (out.tid == 0) {
+        return NotFound(field, absl::StrCat("no statement '", term.id(), "'"));
+      }
+      return out;
+    }
+  }
+  return Invalid(field, "unknown term kind");
+}
+
+absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatement(
+    const std::string& field, const Triple& triple, int depth) {
+  KG_ASSIGN_OR_RETURN(ResolvedTerm s,
+                      ResolveTerm(absl::StrCat(field, ".subject"),
+                                  triple.subject, /*is_subject=*/true, depth));
+  const std::string rel_field = absl::StrCat(field, ".relation");
+  KG_RETURN_IF_ERROR(ValidateId(rel_field, triple.relation));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> rel,
+                      Get(kRelationCf, triple.relation));
+  if (!rel) {
+    return NotFound(rel_field,
+                    absl::StrCat("no relation '", triple.relation, "'"));
+  }
+  uint64_t rel_tid;
+  Relation relation;
+  if (!DecodeRelation(triple.relation, *rel, &rel_tid, &relation)) {
+    return absl::DataLossError("corrupt relation " + triple.relation);
+  }
+  KG_ASSIGN_OR_RETURN(ResolvedTerm o,
+                      ResolveTerm(absl::StrCat(field, ".object"), triple.object,
+                                  /*is_subject=*/false, depth));
+  ResolvedTerm out;
+  out.key = StatementTermKey(StatementHash(s.key, triple.relation, o.key));
+  if (out.key == s.key || out.key == o.key) {
+    return Invalid(field, "a statement cannot quote itself");
+  }
+  KG_ASSIGN_OR_RETURN(uint64_t existing, LookupTid(out.key));
+  KG_ASSIGN_OR_RETURN(out.tid, InternTerm(out.key));
+  if (existing == 0) {
+    StmtValue row;
+    row.subject = s.tid;
+    row.relation = rel_tid;
+    row.object = o.tid;
+    Put(kStmtCf, TidKey(out.tid), EncodeStmt(row));
+  }
+  return out;
+}
+
+absl::StatusOr<StmtValue> WriteTxn::LoadStmt(uint64_t tid) {
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kStmtCf, TidKey(tid)));
+  StmtValue row;
+  if (!v || !DecodeStmt(*v, &row)) {
+    return absl::DataLossError(absl::StrCat("missing statement row ", tid));
+  }
+  return row;
+}
+
+absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
+                                    int quoted_delta) {
+  KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
+  const bool was_indexed = row.indexed();
+  row.live = static_cast<uint32_t>(static_cast<int64_t>(row.live) + live_delta);
+  row.quoted =
+      static_cast<uint32_t>(static_cast<int64_t>(row.quoted) + quoted_delta);
+  Put(kStmtCf, TidKey(tid), EncodeStmt(row));
+  const bool indexed = row.indexed();
+  if (was_indexed == indexed) return absl::OkStatus();
+  const std::string value = TidKey(tid);
+  std::string spo = IndexKey(row.subject, row.relation, row.object);
+  std::string pos = IndexKey(row.relation, row.object, row.subject);
+  std::string osp = IndexKey(row.object, row.subject, row.relation);
+  if (indexed) {
+    Put(kSpoCf, std::move(spo), value);
+    Put(kPosCf, std::move(pos), value);
+    Put(kOspCf, std::move(osp), value);
+    ++counters_.statements;
+  } else {
+    Delete(kSpoCf, std::move(spo));
+    Delete(kPosCf, std::move(pos));
+    Delete(kOspCf, std::move(osp));
+    --counters_.statements;
+  }
+  // A statement in the indexes holds the statements it quotes there.
+  for (uint64_t part : {row.subject, row.object}) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> child,
+                        Get(kStmtCf, TidKey(part)));
+    if (child) KG_RETURN_IF_ERROR(ChangeCounts(part, 0, indexed ? 1 : -1));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::AddProvenance(const std::string& field,
+                                     uint64_t stmt_tid,
+                                     const ProvenanceInput& p,
+                                     WriteResult* result) {
+  const std::string doc_field = absl::StrCat(field, ".document_id");
+  KG_RETURN_IF_ERROR(ValidateId(doc_field, p.document_id));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> doc_value,
+                      Get(kDocumentCf, p.document_id));
+  if (!doc_value) {
+    return NotFound(doc_field,
+                    absl::StrCat("no document '", p.document_id, "'"));
+  }
+  uint64_t doc_tid;
+  Document doc;
+  if (!DecodeDocument(p.document_id, *doc_value, /*include_text=*/true,
+                      &doc_tid, &doc)) {
+    return absl::DataLossError("corrupt document " + p.document_id);
+  }
+  if (p.hedge == Hedge::kUnspecified || static_cast<uint8_t>(p.hedge) > 5) {
+    return Invalid(absl::StrCat(field, ".hedge"), "unknown or unspecified");
+  }
+  KG_RETURN_IF_ERROR(
+      ValidateConfidence(absl::StrCat(field, ".confidence"), p.confidence));
+  KG_RETURN_IF_ERROR(
+      ValidateValidTime(absl::StrCat(field, ".valid_time"), p.valid_time));
+  KG_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".evidence"), p.evidence,
+                                  Limits::kMaxEvidenceBytes,
+                                  /*allow_empty=*/false,
+                                  /*allow_newlines=*/true));
+  auto span = CodePointSpan(doc.text, p.evidence_start, p.evidence_end);
+  if (!span || p.evidence_start == p.evidence_end) {
+    return Invalid(
+        absl::StrCat(field, ".evidence_end"),
+        absl::StrCat("span [", p.evidence_start, ", ", p.evidence_end,
+                     ") is empty or outside the text of document '",
+                     p.document_id, "'"));
+  }
+  if (absl::string_view(doc.text).substr(
+          span->first, span->second - span->first) != p.evidence) {
+    return Invalid(
+        absl::StrCat(field, ".evidence"),
+        absl::StrCat("does not match the text of document '", p.document_id,
+                     "' at [", p.evidence_start, ", ", p.evidence_end, ")"));
+  }
+
+  std::string identity;
+  PutFixed64(&identity, stmt_tid);
+  PutFixed64(&identity, doc_tid);
+  PutFixed32(&identity, p.evidence_start);
+  PutFixed32(&identity, p.evidence_end);
+  KG_ASSIGN_OR_RETURN(auto records, Scan(kProvCf, identity));
+  for (const auto& [key, value] : records) {
+    ProvValue stored;
+    if (!DecodeProv(value, &stored)) {
+      return absl::DataLossError("corrupt provenance record");
+    }
+    if (stored.retracted_micros) continue;
+    if (SameProvenance(stored, p)) {
+      ++result->provenance_unchanged;
+      return absl::OkStatus();
+    }
+    return absl::AlreadyExistsError(absl::StrCat(
+        field, ": a different live record from document '", p.document_id,
+        "' at [", p.evidence_start, ", ", p.evidence_end,
+        ") already supports this statement; retract it first"));
+  }
+  ProvValue value;
+  value.hedge = p.hedge;
+  value.confidence = p.confidence;
+  value.valid_time = p.valid_time;
+  value.evidence = p.evidence;
+  Put(kProvCf,
+      ProvKey(stmt_tid, doc_tid, p.evidence_start, p.evidence_end, now_micros_),
+      EncodeProv(value));
+  Put(kDocProvCf,
+      DocProvKey(doc_tid, p.evidence_start, p.evidence_end, stmt_tid,
+                 now_micros_),
+      "");
+  ++counters_.provenance;
+  ++result->provenance_added;
+  return ChangeCounts(stmt_tid, 1, 0);
+}
+
+absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
+  for (size_t i = 0; i < batch.entities.size(); ++i) {
+    KG_RETURN_IF_ERROR(
+        PutEntity(absl::StrCat("entities[", i, "]"), batch.entities[i]));
+  }
+  for (size_t i = 0; i < batch.relations.size(); ++i) {
+    KG_RETURN_IF_ERROR(
+        PutRelation(absl::StrCat("relations[", i, "]"), batch.relations[i]));
+  }
+  for (size_t i = 0; i < batch.documents.size(); ++i) {
+    KG_RETURN_IF_ERROR(
+        PutDocument(absl::StrCat("documents[", i, "]"), batch.documents[i]));
+  }
+  for (size_t i = 0; i < batch.statements.size(); ++i) {
+    const std::string field = absl::StrCat("statements[", i, "]");
+    const StatementInput& st = batch.statements[i];
+    if (st.provenance.empty()) {
+      return Invalid(absl::StrCat(field, ".provenance"),
+                     "at least one provenance record is required");
+    }
+    const uint64_t before = counters_.statements;
+    KG_ASSIGN_OR_RETURN(ResolvedTerm stmt,
+                        EnsureStatement(field, st.triple, /*depth=*/0));
+    for (size_t j = 0; j < st.provenance.size(); ++j) {
+      KG_RETURN_IF_ERROR(
+          AddProvenance(absl::StrCat(field, ".provenance[", j, "]"), stmt.tid,
+                        st.provenance[j], result));
+    }
+    result->statements_created += counters_.statements - before;
+    result->statement_ids.push_back(
+        StatementIdFromHash(absl::string_view(stmt.key).substr(1)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::Retract(absl::string_view statement_id,
+                               absl::string_view document_id,
+                               RetractResult* result) {
+  std::optional<std::string> hash = HashFromStatementId(statement_id);
+  if (!hash) {
+    return Invalid("statement_id",
+                   absl::StrCat("\"", absl::CHexEscape(statement_id),
+                                "\" is not a statement id"));
+  }
+  KG_RETURN_IF_ERROR(ValidateId("document_id", document_id));
+  KG_ASSIGN_OR_RETURN(uint64_t stmt_tid, LookupTid(StatementTermKey(*hash)));
+  if (stmt_tid == 0) {
+    return NotFound("statement_id",
+                    absl::StrCat("no statement '", statement_id, "'"));
+  }
+  KG_ASSIGN_OR_RETURN(uint64_t doc_tid,
+                      LookupTid(DocumentTermKey(document_id)));
+  if (doc_tid == 0) {
+    return NotFound("document_id",
+                    absl::StrCat("no document '", document_id, "'"));
+  }
+  std::string prefix;
+  PutFixed64(&prefix, stmt_tid);
+  PutFixed64(&prefix, doc_tid);
+  KG_ASSIGN_OR_RETURN(auto records, Scan(kProvCf, prefix));
+  int retracted = 0;
+  for (const auto& [key, value] : records) {
+    ProvValue stored;
+    if (!DecodeProv(value, &stored)) {
+      return absl::DataLossError("corrupt provenance record");
+    }
+    if (stored.retracted_micros) continue;
+    stored.retracted_micros = now_micros_;
+    Put(kProvCf, key, EncodeProv(stored));
+    ++retracted;
+  }
+  if (retracted == 0) {
+    return NotFound("document_id",
+                    absl::StrCat("statement '", statement_id,
+                                 "' has no live provenance record from "
+                                 "document '",
+                                 document_id, "'"));
+  }
+  counters_.provenance -= retracted;
+  KG_RETURN_IF_ERROR(ChangeCounts(stmt_tid, -retracted, 0));
+  KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(stmt_tid));
+  result->provenance_retracted = retracted;
+  result->statement_removed = !row.indexed();
+  return absl::OkStatus();
+}
+
+const std::vector<CfChanges>& WriteTxn::changes() {
+  Put(kDefaultCf, kCountersKey, EncodeCounters(counters_));
+  return overlay_;
+}
+
+}  // namespace kg::storage

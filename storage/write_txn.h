@@ -1,0 +1,92 @@
+// WriteTxn: applies a WriteBatch or a retraction to a read-through overlay
+// of the database, validating every item, and then emits the resulting puts
+// and deletes, sorted per column family, to a sink (a RocksDB WriteBatch for
+// online writes, SST files for bulk loads). Nothing reaches the database
+// unless the whole batch is valid.
+//
+// Not thread-safe; the caller holds the store's write lock for the
+// transaction's whole life, so the database does not change under it.
+#ifndef KG_STORAGE_WRITE_TXN_H_
+#define KG_STORAGE_WRITE_TXN_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rocksdb/db.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+
+namespace kg::storage {
+
+// Pending changes of one column family: key -> value, or nullopt to delete.
+using CfChanges = std::map<std::string, std::optional<std::string>>;
+
+class WriteTxn {
+ public:
+  WriteTxn(rocksdb::DB* db,
+           const std::vector<rocksdb::ColumnFamilyHandle*>* cfs,
+           const Counters& counters, int64_t now_micros);
+
+  absl::Status Apply(const WriteBatch& batch, WriteResult* result);
+  absl::Status Retract(absl::string_view statement_id,
+                       absl::string_view document_id, RetractResult* result);
+
+  // The changes to write, counters included; valid after a successful
+  // Apply or Retract.
+  const std::vector<CfChanges>& changes();
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct ResolvedTerm {
+    uint64_t tid = 0;
+    std::string key;  // term key
+  };
+
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, const std::string& key);
+  // Keys and values in [prefix, successor) after the overlay is applied.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
+      Cf cf, const std::string& prefix);
+  void Put(Cf cf, std::string key, std::string value);
+  void Delete(Cf cf, std::string key);
+
+  absl::StatusOr<uint64_t> LookupTid(const std::string& term_key);
+  // Returns the term's tid, allocating one for a new term.
+  absl::StatusOr<uint64_t> InternTerm(const std::string& term_key);
+
+  absl::Status PutEntity(const std::string& field, const Entity& e);
+  absl::Status PutRelation(const std::string& field, const Relation& r);
+  absl::Status PutDocument(const std::string& field, const Document& d);
+  absl::StatusOr<ResolvedTerm> ResolveTerm(const std::string& field,
+                                           const Term& term, bool is_subject,
+                                           int depth);
+  absl::StatusOr<ResolvedTerm> EnsureStatement(const std::string& field,
+                                               const Triple& triple, int depth);
+  absl::Status AddProvenance(const std::string& field, uint64_t stmt_tid,
+                             const ProvenanceInput& p, WriteResult* result);
+  absl::StatusOr<StmtValue> LoadStmt(uint64_t tid);
+  // Adjusts a statement's live and quoted counts and keeps the indexes and
+  // the quoted counts of the statements it quotes in step.
+  absl::Status ChangeCounts(uint64_t tid, int live_delta, int quoted_delta);
+
+  rocksdb::DB* db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>* cfs_;
+  Counters counters_;
+  const int64_t now_micros_;
+  std::vector<CfChanges> overlay_;
+};
+
+// The canonical term key of a term as the store would intern it, without
+// looking anything up (quoted statements are hashed recursively).
+std::string CanonicalTermKey(const Term& term);
+// The 16-byte content hash of a statement from its parts' term keys.
+std::string StatementHash(absl::string_view subject_key,
+                          absl::string_view relation_id,
+                          absl::string_view object_key);
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_WRITE_TXN_H_

@@ -1,0 +1,124 @@
+#include "storage/coding.h"
+
+#include <random>
+
+#include "gtest/gtest.h"
+#include "storage/keys.h"
+
+namespace kg::storage {
+namespace {
+
+TEST(CodingTest, Fixed64IsBigEndian) {
+  std::string s;
+  PutFixed64(&s, 0x0102030405060708ull);
+  EXPECT_EQ(s, std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  std::string t;
+  PutFixed32(&t, 0x0a0b0c0d);
+  EXPECT_EQ(t, std::string("\x0a\x0b\x0c\x0d", 4));
+}
+
+TEST(CodingTest, BytewiseOrderMatchesNumericOrder) {
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 10000; ++i) {
+    const uint64_t a = rng() >> (rng() % 64), b = rng() >> (rng() % 64);
+    std::string ea, eb;
+    PutFixed64(&ea, a);
+    PutFixed64(&eb, b);
+    ASSERT_EQ(a < b, ea < eb) << "seed 42, a=" << a << " b=" << b;
+  }
+}
+
+TEST(CodingTest, SignedOrderMatchesNumericOrder) {
+  const int64_t values[] = {INT64_MIN, -1000, -1, 0, 1, 1000, INT64_MAX};
+  std::string prev;
+  for (int64_t v : values) {
+    std::string e;
+    PutSigned64(&e, v);
+    if (!prev.empty()) {
+      EXPECT_LT(prev, e) << v;
+    }
+    absl::string_view in(e);
+    int64_t back;
+    ASSERT_TRUE(GetSigned64(&in, &back));
+    EXPECT_EQ(back, v);
+    prev = e;
+  }
+}
+
+TEST(CodingTest, RoundTripsAndRejectsShortInput) {
+  std::string s;
+  PutFixed32(&s, 7);
+  PutFixed64(&s, 1ull << 40);
+  PutDouble(&s, 0.25);
+  PutLengthPrefixed(&s, std::string(300, 'x'));
+  PutVarint32(&s, 123456);
+  absl::string_view in(s);
+  uint32_t a, v;
+  uint64_t b;
+  double d;
+  absl::string_view str;
+  ASSERT_TRUE(GetFixed32(&in, &a));
+  ASSERT_TRUE(GetFixed64(&in, &b));
+  ASSERT_TRUE(GetDouble(&in, &d));
+  ASSERT_TRUE(GetLengthPrefixed(&in, &str));
+  ASSERT_TRUE(GetVarint32(&in, &v));
+  EXPECT_EQ(a, 7u);
+  EXPECT_EQ(b, 1ull << 40);
+  EXPECT_EQ(d, 0.25);
+  EXPECT_EQ(str, std::string(300, 'x'));
+  EXPECT_EQ(v, 123456u);
+  EXPECT_TRUE(in.empty());
+
+  absl::string_view short_in("\x01\x02", 2);
+  EXPECT_FALSE(GetFixed32(&short_in, &a));
+  absl::string_view bad_len(
+      "\x05"
+      "ab",
+      3);
+  EXPECT_FALSE(GetLengthPrefixed(&bad_len, &str));
+}
+
+TEST(CodingTest, PrefixSuccessor) {
+  EXPECT_EQ(PrefixSuccessor("abc"), "abd");
+  EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixSuccessor(std::string("\xff\xff", 2)), "");
+  EXPECT_EQ(PrefixSuccessor(""), "");
+}
+
+TEST(KeysTest, IndexKeyIsThreeBigEndianTids) {
+  EXPECT_EQ(
+      IndexKey(1, 2, 3),
+      std::string("\0\0\0\0\0\0\0\1\0\0\0\0\0\0\0\2\0\0\0\0\0\0\0\3", 24));
+}
+
+TEST(KeysTest, StatementIdRoundTrip) {
+  const std::string hash(16, '\xab');
+  const std::string id = StatementIdFromHash(hash);
+  EXPECT_EQ(id, "sabababababababababababababababab");
+  EXPECT_EQ(HashFromStatementId(id), hash);
+  EXPECT_FALSE(HashFromStatementId("sABABABABABABABABABABABABABABABAB"));
+  EXPECT_FALSE(HashFromStatementId("s123"));
+  EXPECT_FALSE(HashFromStatementId("x" + std::string(32, '0')));
+}
+
+TEST(KeysTest, ProvenanceValueRoundTrip) {
+  ProvValue v;
+  v.hedge = Hedge::kBelieved;
+  v.confidence = 0.7;
+  v.valid_time.start = Date{2024, 6, 0};
+  v.evidence = "North Korea is believed to have deployed four brigades";
+  v.retracted_micros = 1234567;
+  ProvValue back;
+  ASSERT_TRUE(DecodeProv(EncodeProv(v), &back));
+  EXPECT_EQ(back.hedge, v.hedge);
+  EXPECT_EQ(back.confidence, v.confidence);
+  EXPECT_EQ(back.valid_time, v.valid_time);
+  EXPECT_EQ(back.evidence, v.evidence);
+  EXPECT_EQ(back.retracted_micros, v.retracted_micros);
+  std::string bad = EncodeProv(v);
+  bad[0] = 9;  // unknown value format
+  EXPECT_FALSE(DecodeProv(bad, &back));
+}
+
+}  // namespace
+}  // namespace kg::storage
