@@ -1,0 +1,717 @@
+#include "storage/store.h"
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "storage/keys.h"
+#include "tests/storage/store_fixture.h"
+
+namespace kg::storage {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::IsOk;
+using ::testing::SizeIs;
+using testing::StatusIs;
+
+TEST_F(StoreTest, WritesAndReadsBackTheVocabulary) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  auto reader = store().NewReader();
+  absl::StatusOr<Entity> nk = reader->GetEntity("north_korea");
+  ASSERT_THAT(nk, IsOk());
+  EXPECT_EQ(*nk, Vocabulary().entities[0]);
+  absl::StatusOr<Relation> denied = reader->GetRelation("denied");
+  ASSERT_THAT(denied, IsOk());
+  EXPECT_EQ(denied->polarity, Polarity::kOpposes);
+  absl::StatusOr<Document> doc = reader->GetDocument("doc1");
+  ASSERT_THAT(doc, IsOk());
+  EXPECT_EQ(*doc, Vocabulary().documents[0]);
+  EXPECT_THAT(reader->ListRelations(), IsOk());
+  EXPECT_THAT(*reader->ListRelations(), SizeIs(4));
+  EXPECT_THAT(reader->GetEntity("atlantis"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("entity_id")));
+}
+
+TEST_F(StoreTest, FindsEntitiesByIdLabelOrAliasIgnoringCase) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  auto reader = store().NewReader();
+  for (const char* name : {"north_korea", "North Korea", "dprk", "PYONGYANG"}) {
+    absl::StatusOr<std::vector<Entity>> found = reader->FindByName(name);
+    ASSERT_THAT(found, IsOk());
+    ASSERT_THAT(*found, SizeIs(1)) << name;
+    EXPECT_EQ((*found)[0].id, "north_korea") << name;
+  }
+  EXPECT_THAT(*reader->FindByName("Atlantis"), SizeIs(0));
+  absl::StatusOr<std::vector<Entity>> prefix = reader->SearchByPrefix("n", 10);
+  ASSERT_THAT(prefix, IsOk());
+  std::vector<std::string> ids;
+  for (const auto& e : *prefix) ids.push_back(e.id);
+  // "national intelligence service" < "nis" < "north korea" < "north_korea".
+  EXPECT_THAT(ids, ElementsAre("nis", "north_korea"));
+}
+
+TEST_F(StoreTest, ReplacingAnEntityReplacesItsNames) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  WriteBatch update;
+  update.entities = {{"north_korea", "DPRK", "Country", {"Kim's state"}}};
+  ASSERT_THAT(store().Write(update), IsOk());
+  auto reader = store().NewReader();
+  EXPECT_THAT(*reader->FindByName("Pyongyang"), SizeIs(0));
+  EXPECT_THAT(*reader->FindByName("kim's state"), SizeIs(1));
+  EXPECT_EQ(reader->Stats()->entities, 4u);
+}
+
+TEST_F(StoreTest, SameStatementFromTwoSourcesIsOneEdgeWithTwoRecords) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent()};
+  absl::StatusOr<WriteResult> first = store().Write(b);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->statements_created, 1u);
+
+  WriteBatch second;
+  StatementInput again = Sent();
+  again.provenance = {Evidence(2, 0.5)};
+  second.statements = {again};
+  absl::StatusOr<WriteResult> r = store().Write(second);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->statements_created, 0u);
+  EXPECT_EQ(r->provenance_added, 1u);
+  EXPECT_EQ(r->statement_ids, first->statement_ids);
+  EXPECT_EQ(first->statement_ids[0], StatementIdOf(Sent().triple));
+
+  auto reader = store().NewReader();
+  EXPECT_THAT(*reader->GetProvenance(first->statement_ids[0], false),
+              SizeIs(2));
+  EXPECT_EQ(reader->Stats()->statements, 1u);
+  EXPECT_EQ(reader->Stats()->provenance_records, 2u);
+}
+
+TEST_F(StoreTest, IdenticalRecordWrittenTwiceIsANoOp) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent()};
+  ASSERT_THAT(store().Write(b), IsOk());
+  const std::string before_stats =
+      absl::StrCat(store().NewReader()->Stats()->provenance_records);
+  now_ += absl::Hours(1);
+  WriteBatch retry;
+  retry.statements = {Sent()};
+  absl::StatusOr<WriteResult> r = store().Write(retry);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->provenance_added, 0u);
+  EXPECT_EQ(r->provenance_unchanged, 1u);
+  auto reader = store().NewReader();
+  EXPECT_EQ(absl::StrCat(reader->Stats()->provenance_records), before_stats);
+  auto records = reader->GetProvenance(r->statement_ids[0], true);
+  ASSERT_THAT(records, IsOk());
+  ASSERT_THAT(*records, SizeIs(1));
+  EXPECT_EQ((*records)[0].recorded_at, absl::FromUnixSeconds(1729209600));
+}
+
+TEST_F(StoreTest, DifferentRecordForTheSameSpanIsAlreadyExists) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent()};
+  ASSERT_THAT(store().Write(b), IsOk());
+  Close();
+  const std::string before = Dump();
+  Reopen();
+  WriteBatch changed;
+  StatementInput st = Sent();
+  st.provenance[0].confidence = 0.2;
+  changed.statements = {st};
+  EXPECT_THAT(store().Write(changed),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("statements[0].provenance[0]")));
+  Close();
+  EXPECT_EQ(Dump(), before);
+}
+
+TEST_F(StoreTest, QuotedIsNotAsserted) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Denial()};
+  absl::StatusOr<WriteResult> r = store().Write(b);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->statements_created, 2u);  // the denial and what it quotes
+  auto reader = store().NewReader();
+  const std::string sent_id = StatementIdOf(Sent().triple);
+  absl::StatusOr<Statement> sent = reader->GetStatement(sent_id);
+  ASSERT_THAT(sent, IsOk());
+  EXPECT_EQ(sent->live_provenance, 0u);
+  EXPECT_EQ(sent->quoted_by, 1u);
+
+  Pattern p;
+  p.subject = Term::Entity("north_korea");
+  MatchOptions asserted;
+  EXPECT_THAT(reader->Match(p, asserted)->statements, SizeIs(0));
+  MatchOptions quoted;
+  quoted.include_quoted = true;
+  absl::StatusOr<MatchPage> page = reader->Match(p, quoted);
+  ASSERT_THAT(page, IsOk());
+  ASSERT_THAT(page->statements, SizeIs(1));
+  EXPECT_EQ(page->statements[0].id, sent_id);
+
+  // The denial's object is the quoted statement.
+  absl::StatusOr<Statement> denial = reader->GetStatement(r->statement_ids[0]);
+  ASSERT_THAT(denial, IsOk());
+  EXPECT_EQ(denial->object.kind, Term::Kind::kStatement);
+  EXPECT_EQ(denial->object.id, sent_id);
+  // Naming the quoted statement by id or by content is the same pattern.
+  Pattern by_id;
+  by_id.object = Term::StatementId(sent_id);
+  Pattern by_content;
+  by_content.object = Term::Quoted(Sent().triple);
+  EXPECT_EQ(reader->Count(by_id).value(), 1u);
+  EXPECT_EQ(reader->Count(by_content).value(), 1u);
+}
+
+TEST_F(StoreTest, RetractionKeepsTheStatementWhileOtherRecordsRemain) {
+  WriteBatch b = Vocabulary();
+  b.documents.push_back({"doc2", "Second", "", std::nullopt, kText});
+  StatementInput st = Sent();
+  st.provenance.push_back(Evidence(0, 0.8, "doc2"));
+  b.statements = {st};
+  ASSERT_THAT(store().Write(b), IsOk());
+  const std::string id = StatementIdOf(st.triple);
+
+  now_ += absl::Hours(1);
+  absl::StatusOr<RetractResult> r = store().Retract(id, "doc1");
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->provenance_retracted, 1u);
+  EXPECT_FALSE(r->statement_removed);
+  Pattern p;
+  p.subject = Term::Entity("north_korea");
+  EXPECT_EQ(store().NewReader()->Count(p).value(), 1u);
+
+  now_ += absl::Hours(1);
+  r = store().Retract(id, "doc2");
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->statement_removed);
+  auto reader = store().NewReader();
+  EXPECT_EQ(reader->Count(p).value(), 0u);
+  Pattern by_relation;
+  by_relation.relation = "sent_troops_to";
+  EXPECT_EQ(reader->Count(by_relation).value(), 0u);
+  Pattern by_object;
+  by_object.object = Term::Entity("russia");
+  EXPECT_EQ(reader->Count(by_object).value(), 0u);
+  EXPECT_EQ(reader->Stats()->statements, 0u);
+  EXPECT_EQ(reader->Stats()->provenance_records, 0u);
+
+  // History stays: both records, with recorded and retraction times.
+  absl::StatusOr<std::vector<ProvenanceRecord>> all =
+      reader->GetProvenance(id, /*include_retracted=*/true);
+  ASSERT_THAT(all, IsOk());
+  ASSERT_THAT(*all, SizeIs(2));
+  EXPECT_EQ((*all)[0].recorded_at, absl::FromUnixSeconds(1729209600));
+  EXPECT_EQ((*all)[0].retracted_at,
+            absl::FromUnixSeconds(1729209600) + absl::Hours(1));
+  EXPECT_EQ((*all)[1].retracted_at,
+            absl::FromUnixSeconds(1729209600) + absl::Hours(2));
+  EXPECT_TRUE((*all)[0].LiveAt(absl::FromUnixSeconds(1729209600)));
+  EXPECT_FALSE((*all)[0].LiveAt((*all)[0].retracted_at.value()));
+  EXPECT_THAT(*reader->GetProvenance(id, false), SizeIs(0));
+
+  EXPECT_THAT(store().Retract(id, "doc2"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("document_id")));
+  // Re-asserting after retraction adds a new live record.
+  WriteBatch again;
+  again.statements = {Sent()};
+  ASSERT_THAT(store().Write(again), IsOk());
+  EXPECT_EQ(store().NewReader()->Count(p).value(), 1u);
+  EXPECT_THAT(*store().NewReader()->GetProvenance(id, true), SizeIs(3));
+}
+
+TEST_F(StoreTest, RetractingTheLastClaimRemovesTheQuotedStatementToo) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Denial()};
+  absl::StatusOr<WriteResult> r = store().Write(b);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_THAT(store().Retract(r->statement_ids[0], "doc1"), IsOk());
+  auto reader = store().NewReader();
+  EXPECT_EQ(reader->Stats()->statements, 0u);
+  EXPECT_EQ(reader->Count(Pattern{}).value(), 0u);
+  // Both stay resolvable by id for history.
+  EXPECT_THAT(reader->GetStatement(StatementIdOf(Sent().triple)), IsOk());
+}
+
+TEST_F(StoreTest, AssertedAndQuotedStatementLeavesOnlyWhenBothGo) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent(), Denial()};
+  absl::StatusOr<WriteResult> r = store().Write(b);
+  ASSERT_THAT(r, IsOk());
+  const std::string sent = r->statement_ids[0];
+  const std::string denial = r->statement_ids[1];
+  ASSERT_THAT(store().Retract(sent, "doc1"), IsOk());
+  EXPECT_EQ(store().NewReader()->Stats()->statements, 2u);  // still quoted
+  ASSERT_THAT(store().Retract(denial, "doc1"), IsOk());
+  EXPECT_EQ(store().NewReader()->Stats()->statements, 0u);
+}
+
+TEST_F(StoreTest, ABatchWithOneBadItemIsRejectedWholeAndChangesNothing) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  Close();
+  const std::string before = Dump();
+  Reopen();
+  WriteBatch b;
+  b.entities = {{"ukraine", "Ukraine", "Country", {}}};
+  StatementInput bad = Sent();
+  bad.triple.object = Term::Entity("atlantis");
+  b.statements = {Sent(), bad};
+  EXPECT_THAT(
+      store().Write(b),
+      StatusIs(absl::StatusCode::kNotFound,
+               HasSubstr("statements[1].object: no entity 'atlantis'")));
+  EXPECT_THAT(store().NewReader()->GetEntity("ukraine"),
+              StatusIs(absl::StatusCode::kNotFound));
+  Close();
+  EXPECT_EQ(Dump(), before);
+}
+
+struct BadInput {
+  std::string name;
+  std::function<void(WriteBatch&)> mutate;
+  absl::StatusCode code;
+  std::string field;
+};
+
+class StoreBadInputTest : public StoreTest,
+                          public ::testing::WithParamInterface<int> {};
+
+std::vector<BadInput> BadInputs() {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  auto stmt = [](WriteBatch& b) -> StatementInput& {
+    return b.statements.back();
+  };
+  using C = absl::StatusCode;
+  return {
+      {"empty entity id",
+       [](WriteBatch& b) {
+         b.entities.push_back({"", "X", "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].id"},
+      {"id with whitespace",
+       [](WriteBatch& b) {
+         b.entities.push_back({"north korea", "X", "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].id"},
+      {"id with control character",
+       [](WriteBatch& b) {
+         b.entities.push_back({"a\tb", "X", "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].id"},
+      {"uppercase id",
+       [](WriteBatch& b) {
+         b.entities.push_back({"Russia", "X", "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].id"},
+      {"over-long id",
+       [](WriteBatch& b) {
+         b.entities.push_back({std::string(129, 'a'), "X", "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].id"},
+      {"label not UTF-8",
+       [](WriteBatch& b) {
+         b.entities.push_back({"x", "bad \xc3\x28", "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].label"},
+      {"label with NUL",
+       [](WriteBatch& b) {
+         b.entities.push_back({"x", std::string("a\0b", 3), "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].label"},
+      {"over-long label",
+       [](WriteBatch& b) {
+         b.entities.push_back({"x", std::string(1025, 'a'), "Country", {}});
+       },
+       C::kInvalidArgument, "entities[0].label"},
+      {"alias with control character",
+       [](WriteBatch& b) {
+         b.entities.push_back({"x", "X", "Country", {"ok", "a\x01"}});
+       },
+       C::kInvalidArgument, "entities[0].aliases[1]"},
+      {"empty type",
+       [](WriteBatch& b) {
+         b.entities.push_back({"x", "X", "", {}});
+       },
+       C::kInvalidArgument, "entities[0].type"},
+      {"relation id empty",
+       [](WriteBatch& b) {
+         b.relations.push_back({"", "x", false, Polarity::kNone});
+       },
+       C::kInvalidArgument, "relations[0].id"},
+      {"symmetric claim relation",
+       [](WriteBatch& b) {
+         b.relations.push_back({"said", "said", true, Polarity::kSupports});
+       },
+       C::kInvalidArgument, "relations[0].symmetric"},
+      {"document without text",
+       [](WriteBatch& b) {
+         b.documents.push_back({"d", "T", "", std::nullopt, ""});
+       },
+       C::kInvalidArgument, "documents[0].text"},
+      {"document text changed",
+       [](WriteBatch& b) {
+         b.documents.push_back({"doc1", "T", "", std::nullopt, "other"});
+       },
+       C::kAlreadyExists, "documents[0].text"},
+      {"confidence NaN",
+       [=](WriteBatch& b) { stmt(b).provenance[0].confidence = nan; },
+       C::kInvalidArgument, "statements[0].provenance[0].confidence"},
+      {"confidence infinite",
+       [=](WriteBatch& b) { stmt(b).provenance[0].confidence = inf; },
+       C::kInvalidArgument, "statements[0].provenance[0].confidence"},
+      {"confidence above 1",
+       [=](WriteBatch& b) { stmt(b).provenance[0].confidence = 1.5; },
+       C::kInvalidArgument, "statements[0].provenance[0].confidence"},
+      {"confidence negative",
+       [=](WriteBatch& b) { stmt(b).provenance[0].confidence = -0.1; },
+       C::kInvalidArgument, "statements[0].provenance[0].confidence"},
+      {"evidence outside the text",
+       [=](WriteBatch& b) { stmt(b).provenance[0].evidence_end = 10000; },
+       C::kInvalidArgument, "statements[0].provenance[0].evidence_end"},
+      {"evidence reversed",
+       [=](WriteBatch& b) {
+         stmt(b).provenance[0].evidence_start = 40;
+         stmt(b).provenance[0].evidence_end = 3;
+       },
+       C::kInvalidArgument, "statements[0].provenance[0].evidence_end"},
+      {"evidence not the quoted sentence",
+       [=](WriteBatch& b) {
+         stmt(b).provenance[0].evidence =
+             "North Korea sent troops to Ukraine in October.";
+       },
+       C::kInvalidArgument, "statements[0].provenance[0].evidence"},
+      {"evidence with NUL",
+       [=](WriteBatch& b) {
+         stmt(b).provenance[0].evidence = std::string("a\0", 2);
+       },
+       C::kInvalidArgument, "statements[0].provenance[0].evidence"},
+      {"hedge unspecified",
+       [=](WriteBatch& b) {
+         stmt(b).provenance[0].hedge = Hedge::kUnspecified;
+       },
+       C::kInvalidArgument, "statements[0].provenance[0].hedge"},
+      {"valid time reversed",
+       [=](WriteBatch& b) {
+         stmt(b).provenance[0].valid_time = {Date{2024, 6, 0},
+                                             Date{2023, 0, 0}};
+       },
+       C::kInvalidArgument, "statements[0].provenance[0].valid_time"},
+      {"unknown subject entity",
+       [=](WriteBatch& b) {
+         stmt(b).triple.subject = Term::Entity("atlantis");
+       },
+       C::kNotFound, "statements[0].subject"},
+      {"unknown relation",
+       [=](WriteBatch& b) { stmt(b).triple.relation = "invaded"; },
+       C::kNotFound, "statements[0].relation"},
+      {"unknown document",
+       [=](WriteBatch& b) { stmt(b).provenance[0].document_id = "doc9"; },
+       C::kNotFound, "statements[0].provenance[0].document_id"},
+      {"unknown quoted statement",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object = Term::StatementId("s" + std::string(32, '0'));
+       },
+       C::kNotFound, "statements[0].object"},
+      {"malformed statement id",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object = Term::StatementId("s-not-an-id");
+       },
+       C::kInvalidArgument, "statements[0].object"},
+      {"literal subject",
+       [=](WriteBatch& b) {
+         stmt(b).triple.subject = Term::Literal(LiteralType::kString, "x");
+       },
+       C::kInvalidArgument, "statements[0].subject"},
+      {"date that does not parse",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object =
+             Term::Literal(LiteralType::kDate, "2024-02-30");
+       },
+       C::kInvalidArgument, "statements[0].object"},
+      {"integer that does not parse",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object = Term::Literal(LiteralType::kInteger, "12,000");
+       },
+       C::kInvalidArgument, "statements[0].object"},
+      {"decimal that does not parse",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object = Term::Literal(LiteralType::kDecimal, "1e5");
+       },
+       C::kInvalidArgument, "statements[0].object"},
+      {"string literal with NUL",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object =
+             Term::Literal(LiteralType::kString, std::string("a\0", 2));
+       },
+       C::kInvalidArgument, "statements[0].object"},
+      {"over-long string literal",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object =
+             Term::Literal(LiteralType::kString, std::string(65537, 'a'));
+       },
+       C::kInvalidArgument, "statements[0].object"},
+      {"no provenance", [=](WriteBatch& b) { stmt(b).provenance.clear(); },
+       C::kInvalidArgument, "statements[0].provenance"},
+      {"bad entity inside a quoted statement",
+       [=](WriteBatch& b) {
+         stmt(b).triple.object =
+             Term::Quoted(Triple{Term::Entity("atlantis"), "sent_troops_to",
+                                 Term::Entity("russia")});
+       },
+       C::kNotFound, "statements[0].object.subject"},
+  };
+}
+
+TEST_P(StoreBadInputTest, IsRejectedNamingTheFieldAndChangesNothing) {
+  const BadInput bad = BadInputs()[GetParam()];
+  SCOPED_TRACE(bad.name);
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  Close();
+  const std::string before = Dump();
+  Reopen();
+  WriteBatch b;
+  b.statements = {Sent()};
+  bad.mutate(b);
+  if (!b.entities.empty() || !b.relations.empty() || !b.documents.empty()) {
+    b.statements.clear();
+  }
+  EXPECT_THAT(store().Write(b), StatusIs(bad.code, HasSubstr(bad.field + ":")));
+  // The bulk path validates the same way.
+  EXPECT_THAT(store().BulkLoad(b), StatusIs(bad.code, HasSubstr(bad.field)));
+  Close();
+  EXPECT_EQ(Dump(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, StoreBadInputTest,
+                         ::testing::Range(0,
+                                          static_cast<int>(BadInputs().size())),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           std::string name = BadInputs()[info.param].name;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c)))
+                               c = '_';
+                           }
+                           return name;
+                         });
+
+TEST_F(StoreTest, NestingDeeperThanTheLimitIsRejected) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  Term t = Term::Quoted(Sent().triple);
+  for (int i = 0; i < Limits::kMaxQuoteDepth + 1; ++i) {
+    t = Term::Quoted(Triple{Term::Entity("kremlin"), "denied", t});
+  }
+  WriteBatch b;
+  b.statements = {{Triple{Term::Entity("nis"), "reported", t}, {Evidence(2)}}};
+  EXPECT_THAT(store().Write(b), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("nest deeper")));
+}
+
+TEST_F(StoreTest, LiteralsAreStoredInCanonicalForm) {
+  WriteBatch b = Vocabulary();
+  b.relations.push_back({"troop_count", "troop count", false, Polarity::kNone});
+  b.statements = {{Triple{Term::Entity("north_korea"), "troop_count",
+                          Term::Literal(LiteralType::kInteger, "+012000")},
+                   {Evidence(0)}}};
+  absl::StatusOr<WriteResult> r = store().Write(b);
+  ASSERT_THAT(r, IsOk());
+  absl::StatusOr<Statement> st =
+      store().NewReader()->GetStatement(r->statement_ids[0]);
+  ASSERT_THAT(st, IsOk());
+  EXPECT_EQ(st->object.literal.lexical, "12000");
+  // The same number written differently is the same statement.
+  EXPECT_EQ(
+      r->statement_ids[0],
+      StatementIdOf(Triple{Term::Entity("north_korea"), "troop_count",
+                           Term::Literal(LiteralType::kInteger, "12000")}));
+}
+
+TEST_F(StoreTest, EverythingSurvivesReopen) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent(), Denial()};
+  ASSERT_THAT(store().Write(b), IsOk());
+  const StoreStats before = *store().NewReader()->Stats();
+  Reopen();
+  auto reader = store().NewReader();
+  const StoreStats after = *reader->Stats();
+  EXPECT_EQ(after.entities, before.entities);
+  EXPECT_EQ(after.statements, before.statements);
+  EXPECT_EQ(after.provenance_records, before.provenance_records);
+  EXPECT_EQ(after.terms, before.terms);
+  EXPECT_EQ(after.statements, 2u);
+  // New terms after reopen do not reuse ids.
+  WriteBatch more;
+  more.entities = {{"ukraine", "Ukraine", "Country", {}}};
+  more.statements = {{Triple{Term::Entity("russia"), "sent_troops_to",
+                             Term::Entity("ukraine")},
+                      {Evidence(0)}}};
+  ASSERT_THAT(store().Write(more), IsOk());
+  EXPECT_EQ(store().NewReader()->Count(Pattern{}).value(), 3u);
+}
+
+TEST_F(StoreTest, AReaderSeesOneSnapshot) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  auto reader = store().NewReader();
+  WriteBatch b;
+  b.statements = {Sent()};
+  ASSERT_THAT(store().Write(b), IsOk());
+  EXPECT_EQ(reader->Count(Pattern{}).value(), 0u);
+  EXPECT_EQ(reader->Stats()->statements, 0u);
+  EXPECT_EQ(store().NewReader()->Count(Pattern{}).value(), 1u);
+}
+
+TEST_F(StoreTest, ConcurrentReadersNeverSeeHalfABatch) {
+  WriteBatch vocab = Vocabulary();
+  for (int i = 0; i < 200; ++i) {
+    vocab.entities.push_back(
+        {absl::StrCat("e", i), absl::StrCat("E", i), "Thing", {}});
+  }
+  ASSERT_THAT(store().Write(vocab), IsOk());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    // Every batch adds two statements and two records.
+    for (int i = 0; i < 100; ++i) {
+      WriteBatch b;
+      for (int k = 0; k < 2; ++k) {
+        b.statements.push_back(
+            {Triple{Term::Entity(absl::StrCat("e", 2 * i + k)), "allied_with",
+                    Term::Entity("russia")},
+             {Evidence(0)}});
+      }
+      ASSERT_THAT(store().Write(b), IsOk());
+    }
+    done = true;
+  });
+  int checks = 0;
+  while (!done || checks == 0) {
+    auto reader = store().NewReader();
+    Pattern p;
+    p.relation = "allied_with";
+    const uint64_t n = reader->Count(p).value();
+    EXPECT_EQ(n % 2, 0u);
+    const StoreStats stats = *reader->Stats();
+    EXPECT_EQ(stats.statements, n);
+    EXPECT_EQ(stats.provenance_records, n);
+    ++checks;
+  }
+  writer.join();
+  EXPECT_EQ(store().NewReader()->Count(Pattern{}).value(), 200u);
+}
+
+TEST_F(StoreTest, BulkLoadGivesTheSameStoreAsOnlineWrites) {
+  auto batches = [this] {
+    std::vector<WriteBatch> out(2);
+    out[0] = Vocabulary();
+    out[0].statements = {Sent(), Denial()};
+    out[1].entities = {{"ukraine", "Ukraine", "Country", {"Kyiv"}}};
+    out[1].statements = {
+        {Triple{Term::Entity("russia"), "sent_troops_to",
+                Term::Entity("ukraine")},
+         {Evidence(0), Evidence(2, 0.4)}},
+        {Triple{Term::Entity("nis"), "reported", Term::Quoted(Sent().triple)},
+         {Evidence(2, 0.7)}},
+        Sent(),  // a retry: unchanged
+    };
+    return out;
+  };
+  for (const WriteBatch& b : batches()) ASSERT_THAT(store().Write(b), IsOk());
+  Close();
+  const std::string online = Dump();
+
+  testing::ScopedTempDir other;
+  std::filesystem::remove_all(path());
+  Reopen();
+  for (const WriteBatch& b : batches())
+    ASSERT_THAT(store().BulkLoad(b), IsOk());
+  Close();
+  EXPECT_EQ(Dump(), online);
+}
+
+TEST_F(StoreTest, OpensOnlyKgStoresOfItsFormat) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  Close();
+  // A RocksDB that is not a kg store.
+  const std::string foreign = dir_.Sub("foreign");
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw;
+    ASSERT_TRUE(rocksdb::DB::Open(o, foreign, &raw).ok());
+    delete raw;
+  }
+  EXPECT_THAT(Store::Open(StoreOptions{}, foreign),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not a kg store")));
+  // A kg store of another format version.
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : kCfNames)
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), path(), cfs, &handles, &raw)
+            .ok());
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[0], kFormatKey,
+                         std::string("\0\0\0\x63", 4))
+                    .ok());
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+  const std::string before = Dump();
+  EXPECT_THAT(
+      Store::Open(StoreOptions{}, path()),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("format 99")));
+  EXPECT_EQ(Dump(), before);
+  // A file, and a non-empty directory of other things.
+  std::ofstream(dir_.Sub("file")) << "x";
+  EXPECT_THAT(Store::Open(StoreOptions{}, dir_.Sub("file")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not a directory")));
+  std::filesystem::create_directories(dir_.Sub("other"));
+  std::ofstream(dir_.Sub("other/x")) << "x";
+  EXPECT_THAT(Store::Open(StoreOptions{}, dir_.Sub("other")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("holds no kg store")));
+}
+
+TEST_F(StoreTest, ACorruptStoreFailsToOpenClearly) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  Close();
+  // Point CURRENT at a manifest that does not exist.
+  std::ofstream(path() + "/CURRENT", std::ios::trunc) << "MANIFEST-999999\n";
+  absl::StatusOr<std::unique_ptr<Store>> s =
+      Store::Open(StoreOptions{}, path());
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.status().message(), HasSubstr(path()));
+}
+
+TEST_F(StoreTest, ASecondOpenOfTheSameDirectoryIsUnavailable) {
+  EXPECT_THAT(Store::Open(StoreOptions{}, path()),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("in use")));
+}
+
+TEST_F(StoreTest, CheckpointIsAnOpenableCopy) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent(), Denial()};
+  ASSERT_THAT(store().Write(b), IsOk());
+  const std::string copy = dir_.Sub("backup");
+  ASSERT_THAT(store().Checkpoint(copy), IsOk());
+  absl::StatusOr<std::unique_ptr<Store>> restored =
+      Store::Open(StoreOptions{}, copy);
+  ASSERT_THAT(restored, IsOk());
+  EXPECT_EQ((*restored)->NewReader()->Stats()->statements, 2u);
+  EXPECT_FALSE(store().Checkpoint(copy).ok());  // must not exist yet
+}
+
+}  // namespace
+}  // namespace kg::storage
