@@ -19,6 +19,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
+#include "storage/adjacency.h"
 #include "storage/coding.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
@@ -82,9 +83,11 @@ uint64_t Fingerprint(absl::string_view data) {
 
 class RocksReader : public Reader {
  public:
-  RocksReader(rocksdb::DB* db, const CfHandles* cfs)
-      : db_(db), cfs_(cfs), snapshot_(db) {
+  // Call with adjacency->commit_mu() held shared.
+  RocksReader(rocksdb::DB* db, const CfHandles* cfs, const Adjacency* adjacency)
+      : db_(db), cfs_(cfs), adjacency_(adjacency), snapshot_(db) {
     ro_.snapshot = snapshot_.snapshot();
+    seq_ = ro_.snapshot->GetSequenceNumber();
   }
 
   absl::StatusOr<Entity> GetEntity(absl::string_view id) override;
@@ -105,6 +108,21 @@ class RocksReader : public Reader {
   absl::StatusOr<uint64_t> Count(const Pattern& pattern) override;
   absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) override;
   absl::StatusOr<StoreStats> Stats() override;
+  absl::StatusOr<NodeId> NodeOf(const Term& term) override;
+  absl::StatusOr<NodeId> RelationNodeOf(absl::string_view id) override;
+  void Neighbors(NodeId node, Direction direction,
+                 std::vector<Edge>* out) const override {
+    adjacency_->Collect(node, direction, seq_, out);
+  }
+  absl::StatusOr<TermValue> TermAt(NodeId node) override {
+    return TermOf(node);
+  }
+  absl::StatusOr<Statement> StatementAt(NodeId statement) override {
+    return StatementOf(statement);
+  }
+  absl::StatusOr<std::string> RelationAt(NodeId relation) override {
+    return RelationIdOf(relation);
+  }
 
  private:
   // Where a pattern's rows live: one index and one key prefix.
@@ -134,8 +152,10 @@ class RocksReader : public Reader {
 
   rocksdb::DB* db_;
   const CfHandles* cfs_;
+  const Adjacency* adjacency_;
   rocksdb::ManagedSnapshot snapshot_;
   rocksdb::ReadOptions ro_;
+  uint64_t seq_ = 0;
   absl::flat_hash_map<uint64_t, TermValue> term_cache_;
   absl::flat_hash_map<uint64_t, std::string> relation_cache_;
 };
@@ -638,6 +658,22 @@ absl::StatusOr<uint64_t> RocksReader::EstimateCount(const Pattern& pattern) {
   return bytes / kEntryBytes;
 }
 
+absl::StatusOr<NodeId> RocksReader::NodeOf(const Term& term) {
+  KG_ASSIGN_OR_RETURN(std::optional<uint64_t> tid, BindTerm("term", term));
+  if (!tid) return absl::NotFoundError("term: no statement uses this literal");
+  return *tid;
+}
+
+absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view id) {
+  KG_RETURN_IF_ERROR(ValidateId("relation", id));
+  KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(RelationTermKey(id)));
+  if (tid == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("relation: no relation '", id, "'"));
+  }
+  return tid;
+}
+
 absl::StatusOr<StoreStats> RocksReader::Stats() {
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
                       Get(kDefaultCf, kCountersKey));
@@ -664,12 +700,13 @@ class RocksStore : public Store {
   RocksStore(const StoreOptions& options, std::string path,
              std::unique_ptr<rocksdb::DB> db, CfHandles cfs,
              std::vector<rocksdb::ColumnFamilyOptions> cf_options,
-             Counters counters)
+             Counters counters, std::unique_ptr<Adjacency> adjacency)
       : options_(options),
         path_(std::move(path)),
         db_(std::move(db)),
         cfs_(std::move(cfs)),
         cf_options_(std::move(cf_options)),
+        adjacency_(std::move(adjacency)),
         counters_(counters) {}
 
   ~RocksStore() override {
@@ -683,7 +720,8 @@ class RocksStore : public Store {
   absl::StatusOr<RetractResult> Retract(absl::string_view statement_id,
                                         absl::string_view document_id) override;
   std::unique_ptr<Reader> NewReader() override {
-    return std::make_unique<RocksReader>(db_.get(), &cfs_);
+    absl::ReaderMutexLock lock(&adjacency_->commit_mu());
+    return std::make_unique<RocksReader>(db_.get(), &cfs_, adjacency_.get());
   }
   absl::Status Checkpoint(absl::string_view dir) override;
 
@@ -694,12 +732,16 @@ class RocksStore : public Store {
     return last_micros_;
   }
   absl::Status Commit(WriteTxn& txn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Brings the adjacency up to the database after a commit; called with
+  // adjacency_->commit_mu() held.
+  void ApplyToAdjacency(const WriteTxn& txn);
 
   const StoreOptions options_;
   const std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   CfHandles cfs_;
   std::vector<rocksdb::ColumnFamilyOptions> cf_options_;
+  std::unique_ptr<Adjacency> adjacency_;
   absl::Mutex mu_;
   Counters counters_ ABSL_GUARDED_BY(mu_);
   int64_t last_micros_ ABSL_GUARDED_BY(mu_) = 0;
@@ -717,9 +759,22 @@ absl::Status RocksStore::Commit(WriteTxn& txn) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
+  absl::MutexLock commit(&adjacency_->commit_mu());
   KG_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &wb), "write"));
+  ApplyToAdjacency(txn);
   counters_ = txn.counters();
   return absl::OkStatus();
+}
+
+void RocksStore::ApplyToAdjacency(const WriteTxn& txn) {
+  if (txn.index_changes().empty()) return;
+  const uint64_t seq = db_->GetLatestSequenceNumber();
+  uint64_t oldest = 0;
+  if (!db_->GetIntProperty("rocksdb.oldest-snapshot-sequence", &oldest) ||
+      oldest == 0) {
+    oldest = seq;
+  }
+  adjacency_->Apply(txn.index_changes(), seq, std::min(oldest, seq));
 }
 
 absl::StatusOr<WriteResult> RocksStore::Write(const WriteBatch& batch) {
@@ -777,7 +832,9 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     args.push_back(std::move(arg));
   }
   if (status.ok()) {
+    absl::MutexLock commit(&adjacency_->commit_mu());
     status = FromRocksDb(db_->IngestExternalFiles(args), "bulk load ingest");
+    if (status.ok()) ApplyToAdjacency(txn);
   }
   fs::remove_all(tmp, ec);
   KG_RETURN_IF_ERROR(status);
@@ -909,9 +966,33 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
           absl::StrCat("data directory ", path, ": counters are corrupt"));
     }
   }
+  // The in-memory adjacency mirrors the SPO index.
+  auto adjacency = std::make_unique<Adjacency>();
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), handles[kSpoCf]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      if (key.size() != 24 || it->value().size() != 8) {
+        it.reset();
+        close();
+        return absl::DataLossError(
+            absl::StrCat("data directory ", path, ": corrupt SPO entry"));
+      }
+      adjacency->Add(DecodeFixed64(key.data()), DecodeFixed64(key.data() + 8),
+                     DecodeFixed64(key.data() + 16),
+                     DecodeFixed64(it->value().data()), 0);
+    }
+    if (!it->status().ok()) {
+      absl::Status st = FromRocksDb(it->status(), absl::StrCat("open ", path));
+      it.reset();
+      close();
+      return st;
+    }
+  }
   return std::unique_ptr<Store>(
       new RocksStore(options, path, std::move(db), std::move(handles),
-                     std::move(cf_options), counters));
+                     std::move(cf_options), counters, std::move(adjacency)));
 }
 
 }  // namespace kg::storage

@@ -122,6 +122,22 @@ struct StoreStats {
   uint64_t bytes_on_disk = 0;       // SST and WAL files
 };
 
+// Graph access for the path engine. Nodes (entities, literals, statements)
+// and relations are named by their dictionary ids: fixed-width, stable for
+// the life of the store, and cheap to hash.
+using NodeId = uint64_t;
+
+enum class Direction : uint8_t { kOutgoing, kIncoming };
+
+// One edge at a node: the statement (node, relation, neighbor) walked
+// outgoing, or (neighbor, relation, node) walked incoming.
+struct Edge {
+  NodeId relation = 0;
+  NodeId neighbor = 0;
+  NodeId statement = 0;
+  friend bool operator==(const Edge&, const Edge&) = default;
+};
+
 // A read-only view of the store at one snapshot: every call on it sees the
 // same state, whatever is written meanwhile. Not thread-safe; use one per
 // thread or per query.
@@ -165,6 +181,20 @@ class Reader {
   virtual absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) = 0;
 
   virtual absl::StatusOr<StoreStats> Stats() = 0;
+
+  // The node id of a term. NOT_FOUND when no statement or record uses it.
+  virtual absl::StatusOr<NodeId> NodeOf(const Term& term) = 0;
+  // The node id of a relation. NOT_FOUND for an unknown relation.
+  virtual absl::StatusOr<NodeId> RelationNodeOf(absl::string_view id) = 0;
+  // Appends the edges of the indexed statements at `node` in `direction`,
+  // in the order they entered the indexes. Served from memory (no I/O),
+  // consistent with this reader's snapshot. Thread-safe unlike the rest.
+  virtual void Neighbors(NodeId node, Direction direction,
+                         std::vector<Edge>* out) const = 0;
+  // What a node id stands for.
+  virtual absl::StatusOr<TermValue> TermAt(NodeId node) = 0;
+  virtual absl::StatusOr<Statement> StatementAt(NodeId statement) = 0;
+  virtual absl::StatusOr<std::string> RelationAt(NodeId relation) = 0;
 };
 
 // Thread-safe: writes are serialized inside; readers are independent.
@@ -194,6 +224,7 @@ class Store {
   virtual absl::StatusOr<RetractResult> Retract(
       absl::string_view statement_id, absl::string_view document_id) = 0;
 
+  // A reader at the current state. It must be destroyed before the store.
   virtual std::unique_ptr<Reader> NewReader() = 0;
 
   // Writes a consistent, openable copy of the store into `dir`, which must

@@ -327,6 +327,8 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
   std::string spo = IndexKey(row.subject, row.relation, row.object);
   std::string pos = IndexKey(row.relation, row.object, row.subject);
   std::string osp = IndexKey(row.object, row.subject, row.relation);
+  index_changes_.push_back(
+      {row.subject, row.relation, row.object, tid, indexed});
   if (indexed) {
     Put(kSpoCf, std::move(spo), value);
     Put(kPosCf, std::move(pos), value);

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
+#include "storage/adjacency.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 
@@ -39,6 +40,10 @@ class WriteTxn {
   // Apply or Retract.
   const std::vector<CfChanges>& changes();
   const Counters& counters() const { return counters_; }
+  // Statements that entered or left the indexes, in order.
+  const std::vector<Adjacency::Change>& index_changes() const {
+    return index_changes_;
+  }
 
  private:
   struct ResolvedTerm {
@@ -77,6 +82,7 @@ class WriteTxn {
   Counters counters_;
   const int64_t now_micros_;
   std::vector<CfChanges> overlay_;
+  std::vector<Adjacency::Change> index_changes_;
 };
 
 // The canonical term key of a term as the store would intern it, without

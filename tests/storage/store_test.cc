@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -711,6 +713,145 @@ TEST_F(StoreTest, CheckpointIsAnOpenableCopy) {
   ASSERT_THAT(restored, IsOk());
   EXPECT_EQ((*restored)->NewReader()->Stats()->statements, 2u);
   EXPECT_FALSE(store().Checkpoint(copy).ok());  // must not exist yet
+}
+
+}  // namespace
+}  // namespace kg::storage
+
+namespace kg::storage {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::IsOk;
+
+std::vector<std::string> Describe(Reader& reader, NodeId node, Direction d) {
+  std::vector<Edge> edges;
+  reader.Neighbors(node, d, &edges);
+  std::vector<std::string> out;
+  for (const Edge& e : edges) {
+    TermValue neighbor = reader.TermAt(e.neighbor).value();
+    out.push_back(reader.RelationAt(e.relation).value() + " " + neighbor.id +
+                  " via " + reader.StatementAt(e.statement)->id);
+  }
+  return out;
+}
+
+TEST_F(StoreTest, NeighborsMirrorTheIndexesFromMemory) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent(), Denial()};
+  absl::StatusOr<WriteResult> r = store().Write(b);
+  ASSERT_THAT(r, IsOk());
+  const std::string sent = r->statement_ids[0], denial = r->statement_ids[1];
+  auto reader = store().NewReader();
+  const NodeId nk = reader->NodeOf(Term::Entity("north_korea")).value();
+  const NodeId ru = reader->NodeOf(Term::Entity("russia")).value();
+  const NodeId st = reader->NodeOf(Term::StatementId(sent)).value();
+  EXPECT_THAT(Describe(*reader, nk, Direction::kOutgoing),
+              ElementsAre("sent_troops_to russia via " + sent));
+  EXPECT_THAT(Describe(*reader, nk, Direction::kIncoming), IsEmpty());
+  EXPECT_THAT(Describe(*reader, ru, Direction::kIncoming),
+              ElementsAre("sent_troops_to north_korea via " + sent));
+  // The claim edge arrives at the quoted statement's node.
+  EXPECT_THAT(Describe(*reader, st, Direction::kIncoming),
+              ElementsAre("denied kremlin via " + denial));
+  EXPECT_EQ(
+      reader->RelationAt(reader->RelationNodeOf("denied").value()).value(),
+      "denied");
+  EXPECT_THAT(reader->RelationNodeOf("invaded"),
+              testing::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(reader->NodeOf(Term::Entity("atlantis")),
+              testing::StatusIs(absl::StatusCode::kNotFound));
+
+  // Rebuilt from the SPO index on open.
+  reader.reset();
+  Reopen();
+  auto again = store().NewReader();
+  EXPECT_THAT(Describe(*again, st, Direction::kIncoming),
+              ElementsAre("denied kremlin via " + denial));
+  EXPECT_THAT(Describe(*again, nk, Direction::kOutgoing),
+              ElementsAre("sent_troops_to russia via " + sent));
+}
+
+TEST_F(StoreTest, NeighborsFollowTheReadersSnapshot) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent()};
+  absl::StatusOr<WriteResult> r = store().Write(b);
+  ASSERT_THAT(r, IsOk());
+  auto before = store().NewReader();
+  const NodeId nk = before->NodeOf(Term::Entity("north_korea")).value();
+  ASSERT_THAT(store().Retract(r->statement_ids[0], "doc1"), IsOk());
+  auto after = store().NewReader();
+  EXPECT_THAT(Describe(*before, nk, Direction::kOutgoing),
+              ::testing::SizeIs(1));
+  EXPECT_THAT(Describe(*after, nk, Direction::kOutgoing), IsEmpty());
+  // Re-asserted: visible to new readers only.
+  WriteBatch again;
+  again.statements = {Sent()};
+  ASSERT_THAT(store().Write(again), IsOk());
+  EXPECT_THAT(Describe(*after, nk, Direction::kOutgoing), IsEmpty());
+  EXPECT_THAT(Describe(*store().NewReader(), nk, Direction::kOutgoing),
+              ::testing::SizeIs(1));
+  before.reset();
+  after.reset();
+  // Pruned history does not resurface.
+  ASSERT_THAT(store().Retract(r->statement_ids[0], "doc1"), IsOk());
+  EXPECT_THAT(Describe(*store().NewReader(), nk, Direction::kOutgoing),
+              IsEmpty());
+}
+
+TEST_F(StoreTest, NeighborsAgreeWithPatternScansOnRandomData) {
+  WriteBatch vocab = Vocabulary();
+  for (int i = 0; i < 30; ++i) {
+    vocab.entities.push_back(
+        {absl::StrCat("e", i), absl::StrCat("E", i), "Thing", {}});
+  }
+  ASSERT_THAT(store().Write(vocab), IsOk());
+  std::mt19937 rng(7);
+  const char* relations[] = {"sent_troops_to", "allied_with", "denied",
+                             "reported"};
+  std::vector<std::string> ids;
+  for (int round = 0; round < 10; ++round) {
+    WriteBatch b;
+    for (int k = 0; k < 30; ++k) {
+      Term object = Term::Entity(absl::StrCat("e", rng() % 30));
+      if (!ids.empty() && rng() % 4 == 0) {
+        object = Term::StatementId(ids[rng() % ids.size()]);
+      }
+      b.statements.push_back(
+          {Triple{Term::Entity(absl::StrCat("e", rng() % 30)),
+                  relations[rng() % 4], object},
+           {Evidence(rng() % 3)}});
+    }
+    absl::StatusOr<WriteResult> r = store().Write(b);
+    ASSERT_THAT(r, IsOk()) << "seed 7";
+    ids.insert(ids.end(), r->statement_ids.begin(), r->statement_ids.end());
+    for (int k = 0; k < 3; ++k) {
+      (void)store().Retract(ids[rng() % ids.size()], "doc1");
+    }
+  }
+  auto reader = store().NewReader();
+  for (int i = 0; i < 30; ++i) {
+    const std::string id = absl::StrCat("e", i);
+    const NodeId node = reader->NodeOf(Term::Entity(id)).value();
+    for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
+      std::vector<Edge> edges;
+      reader->Neighbors(node, d, &edges);
+      std::set<std::string> from_memory, from_index;
+      for (const Edge& e : edges) {
+        from_memory.insert(reader->StatementAt(e.statement)->id);
+      }
+      Pattern p;
+      (d == Direction::kOutgoing ? p.subject : p.object) = Term::Entity(id);
+      MatchOptions all;
+      all.include_quoted = true;
+      all.limit = 10000;
+      absl::StatusOr<MatchPage> page = reader->Match(p, all);
+      ASSERT_THAT(page, IsOk());
+      for (const Statement& s : page->statements) from_index.insert(s.id);
+      EXPECT_EQ(from_memory, from_index) << "seed 7, node " << id;
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,71 @@
+// Adjacency: the graph's edges in memory, so that walking a node's
+// neighbours costs a hash lookup instead of a RocksDB seek (~17 µs here).
+// It mirrors the SPO index: one outgoing edge at the subject and one
+// incoming edge at the object per indexed statement. Built on open, kept in
+// step with every commit, and versioned by RocksDB sequence number so that a
+// Reader sees exactly the edges of its snapshot.
+//
+// Thread-safe: the store calls Apply under its write lock; readers call
+// Collect concurrently.
+#ifndef KG_STORAGE_ADJACENCY_H_
+#define KG_STORAGE_ADJACENCY_H_
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/store.h"
+
+namespace kg::storage {
+
+class Adjacency {
+ public:
+  static constexpr uint64_t kForever = std::numeric_limits<uint64_t>::max();
+
+  // One index change: a statement entering (added) or leaving the indexes.
+  struct Change {
+    uint64_t subject, relation, object, statement;
+    bool added;
+  };
+
+  void Add(uint64_t subject, uint64_t relation, uint64_t object,
+           uint64_t statement, uint64_t seq) ABSL_LOCKS_EXCLUDED(mu_);
+  // Applies changes committed at sequence number `seq`, and prunes edges
+  // that no snapshot at or after `oldest_seq` can see.
+  void Apply(const std::vector<Change>& changes, uint64_t seq,
+             uint64_t oldest_seq) ABSL_LOCKS_EXCLUDED(mu_);
+  // Appends the edges of `node` in `direction` visible at `seq`, in the
+  // order the statements entered the indexes.
+  void Collect(uint64_t node, Direction direction, uint64_t seq,
+               std::vector<Edge>* out) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Held shared while a reader takes its snapshot and exclusive while a
+  // commit and its Apply happen, so no snapshot falls between the two.
+  absl::Mutex& commit_mu() { return commit_mu_; }
+
+  size_t edge_count() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Versioned {
+    Edge edge;
+    uint64_t added_seq;
+    uint64_t removed_seq;
+  };
+  using Lists = absl::flat_hash_map<uint64_t, std::vector<Versioned>>;
+
+  void Remove(Lists& lists, uint64_t node, uint64_t statement, uint64_t seq,
+              uint64_t oldest_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex commit_mu_;
+  mutable absl::Mutex mu_;
+  Lists out_ ABSL_GUARDED_BY(mu_);
+  Lists in_ ABSL_GUARDED_BY(mu_);
+  size_t edges_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_ADJACENCY_H_
