@@ -21,5 +21,6 @@ function(kg_add_test)
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} kg_test_support
                         GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST)
+  gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST
+                       TEST_PREFIX "${T_NAME}/")
 endfunction()

@@ -340,8 +340,11 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
     Delete(kOspCf, std::move(osp));
     --counters_.statements;
   }
-  // A statement in the indexes holds the statements it quotes there.
-  for (uint64_t part : {row.subject, row.object}) {
+  // A statement in the indexes holds the statements it quotes there, once
+  // each even when it quotes one as both subject and object.
+  const uint64_t parts[] = {row.subject, row.object};
+  for (int i = 0; i < (row.subject == row.object ? 1 : 2); ++i) {
+    const uint64_t part = parts[i];
     KG_ASSIGN_OR_RETURN(std::optional<std::string> child,
                         Get(kStmtCf, TidKey(part)));
     if (child) KG_RETURN_IF_ERROR(ChangeCounts(part, 0, indexed ? 1 : -1));
