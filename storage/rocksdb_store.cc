@@ -21,6 +21,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/adjacency.h"
 #include "storage/coding.h"
+#include "storage/cursor.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
@@ -71,15 +72,9 @@ rocksdb::ColumnFamilyOptions CfOptions(int cf,
   return o;
 }
 
-// FNV-1a, for cursor fingerprints: stable across processes and builds.
-uint64_t Fingerprint(absl::string_view data) {
-  uint64_t h = 1469598103934665603ull;
-  for (char c : data) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// Cursor kinds besides Match's, which uses its index's Cf number.
+constexpr uint8_t kSearchCursor = 100;
+constexpr uint8_t kDocumentCursor = 101;
 
 class RocksReader : public Reader {
  public:
@@ -93,13 +88,14 @@ class RocksReader : public Reader {
   absl::StatusOr<Entity> GetEntity(absl::string_view id) override;
   absl::StatusOr<std::vector<Entity>> FindByName(
       absl::string_view name) override;
-  absl::StatusOr<std::vector<Entity>> SearchByPrefix(absl::string_view prefix,
-                                                     size_t limit) override;
+  absl::StatusOr<EntityPage> SearchByPrefix(absl::string_view prefix,
+                                            size_t limit,
+                                            absl::string_view cursor) override;
   absl::StatusOr<Relation> GetRelation(absl::string_view id) override;
   absl::StatusOr<std::vector<Relation>> ListRelations() override;
   absl::StatusOr<Document> GetDocument(absl::string_view id) override;
-  absl::StatusOr<std::vector<Document>> ListDocuments(
-      bool include_text) override;
+  absl::StatusOr<DocumentPage> ListDocuments(bool include_text, size_t limit,
+                                             absl::string_view cursor) override;
   absl::StatusOr<Statement> GetStatement(absl::string_view id) override;
   absl::StatusOr<std::vector<ProvenanceRecord>> GetProvenance(
       absl::string_view statement_id, bool include_retracted) override;
@@ -275,26 +271,49 @@ absl::StatusOr<std::vector<Entity>> RocksReader::FindByName(
   return out;
 }
 
-absl::StatusOr<std::vector<Entity>> RocksReader::SearchByPrefix(
-    absl::string_view prefix, size_t limit) {
+absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
+    absl::string_view prefix, size_t limit, absl::string_view cursor) {
   KG_RETURN_IF_ERROR(ValidateText("prefix", prefix, Limits::kMaxLabelBytes,
                                   /*allow_empty=*/true));
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be positive");
   const std::string lower = LowerAscii(prefix);
+  const uint64_t fingerprint = Fingerprint(lower);
+  std::string start;
+  if (!cursor.empty()) {
+    std::optional<std::string> last =
+        DecodeCursor(cursor, kSearchCursor, fingerprint, lower);
+    if (!last) {
+      return absl::InvalidArgumentError(
+          "cursor: not a cursor of this search prefix");
+    }
+    start = *last;
+  }
+  EntityPage page;
   std::vector<std::string> ids;
   absl::flat_hash_map<std::string, bool> seen;
-  KG_RETURN_IF_ERROR(
-      Scan(kNameCf, lower, "", [&](absl::string_view key, absl::string_view) {
+  std::string last_key;
+  KG_RETURN_IF_ERROR(Scan(
+      kNameCf, lower, start, [&](absl::string_view key, absl::string_view) {
         const size_t nul = key.find('\0');
         std::string id(key.substr(nul + 1));
-        if (seen.emplace(id, true).second) ids.push_back(std::move(id));
-        return ids.size() < limit;
+        if (seen.contains(id)) {
+          last_key = std::string(key);
+          return true;
+        }
+        if (ids.size() == limit) {
+          page.next_cursor = EncodeCursor(kSearchCursor, fingerprint, last_key);
+          return false;
+        }
+        seen.emplace(id, true);
+        ids.push_back(std::move(id));
+        last_key = std::string(key);
+        return true;
       }));
-  std::vector<Entity> out;
   for (const auto& id : ids) {
     KG_ASSIGN_OR_RETURN(Entity e, GetEntity(id));
-    out.push_back(std::move(e));
+    page.entities.push_back(std::move(e));
   }
-  return out;
+  return page;
 }
 
 absl::StatusOr<Relation> RocksReader::GetRelation(absl::string_view id) {
@@ -342,20 +361,36 @@ absl::StatusOr<Document> RocksReader::GetDocument(absl::string_view id) {
   return d;
 }
 
-absl::StatusOr<std::vector<Document>> RocksReader::ListDocuments(
-    bool include_text) {
-  std::vector<Document> out;
+absl::StatusOr<DocumentPage> RocksReader::ListDocuments(
+    bool include_text, size_t limit, absl::string_view cursor) {
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be positive");
+  std::string start;
+  if (!cursor.empty()) {
+    std::optional<std::string> last =
+        DecodeCursor(cursor, kDocumentCursor, 0, "");
+    if (!last) {
+      return absl::InvalidArgumentError("cursor: not a document list cursor");
+    }
+    start = *last;
+  }
+  DocumentPage page;
   bool corrupt = false;
-  KG_RETURN_IF_ERROR(Scan(
-      kDocumentCf, "", "", [&](absl::string_view key, absl::string_view value) {
-        Document d;
-        uint64_t tid;
-        corrupt = !DecodeDocument(key, value, include_text, &tid, &d);
-        out.push_back(std::move(d));
-        return !corrupt;
-      }));
+  KG_RETURN_IF_ERROR(
+      Scan(kDocumentCf, "", start,
+           [&](absl::string_view key, absl::string_view value) {
+             if (page.documents.size() == limit) {
+               page.next_cursor =
+                   EncodeCursor(kDocumentCursor, 0, page.documents.back().id);
+               return false;
+             }
+             Document d;
+             uint64_t tid;
+             corrupt = !DecodeDocument(key, value, include_text, &tid, &d);
+             page.documents.push_back(std::move(d));
+             return !corrupt;
+           }));
   if (corrupt) return absl::DataLossError("corrupt document");
-  return out;
+  return page;
 }
 
 absl::StatusOr<Statement> RocksReader::GetStatement(absl::string_view id) {
@@ -556,21 +591,15 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
 
   std::string start;
   if (!options.cursor.empty()) {
-    std::string raw;
-    uint64_t got = 0;
-    absl::string_view in;
-    uint8_t version = 0, index = 0;
-    bool ok = absl::WebSafeBase64Unescape(options.cursor, &raw);
-    in = raw;
-    ok = ok && GetByte(&in, &version) && version == 1 && GetByte(&in, &index) &&
-         index == plan.index && GetFixed64(&in, &got) && got == fingerprint &&
-         in.size() == 24 && absl::StartsWith(in, plan.prefix);
-    if (!ok) {
+    std::optional<std::string> last =
+        DecodeCursor(options.cursor, static_cast<uint8_t>(plan.index),
+                     fingerprint, plan.prefix);
+    if (!last || last->size() != 24) {
       return absl::InvalidArgumentError(
           "cursor: not a cursor of this query (it must come from a previous "
           "page of the same pattern and filters)");
     }
-    start = std::string(in);
+    start = *std::move(last);
   }
 
   MatchPage page;
@@ -602,12 +631,8 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
         if (!*pass) return true;
         if (page.statements.size() == options.limit) {
           // One more row exists: the page is full and has a successor.
-          std::string token;
-          token.push_back(1);
-          token.push_back(static_cast<char>(plan.index));
-          PutFixed64(&token, fingerprint);
-          token += last_key;
-          page.next_cursor = absl::WebSafeBase64Escape(token);
+          page.next_cursor = EncodeCursor(static_cast<uint8_t>(plan.index),
+                                          fingerprint, last_key);
           return false;
         }
         absl::StatusOr<Statement> st = StatementOf(stmt_tid);

@@ -112,6 +112,16 @@ struct MatchPage {
   std::string next_cursor;  // empty at the end
 };
 
+struct EntityPage {
+  std::vector<Entity> entities;
+  std::string next_cursor;  // empty at the end
+};
+
+struct DocumentPage {
+  std::vector<Document> documents;
+  std::string next_cursor;  // empty at the end
+};
+
 struct StoreStats {
   uint64_t entities = 0;
   uint64_t relations = 0;
@@ -151,15 +161,18 @@ class Reader {
   virtual absl::StatusOr<std::vector<Entity>> FindByName(
       absl::string_view name) = 0;
   // Entities with a name (id, label or alias) starting with `prefix`,
-  // ignoring ASCII case; ordered by name then id; at most `limit`.
-  virtual absl::StatusOr<std::vector<Entity>> SearchByPrefix(
-      absl::string_view prefix, size_t limit) = 0;
+  // ignoring ASCII case; ordered by name then id; at most `limit`, each
+  // once per page; resumed from `cursor` (INVALID_ARGUMENT when it is not
+  // from this prefix).
+  virtual absl::StatusOr<EntityPage> SearchByPrefix(
+      absl::string_view prefix, size_t limit, absl::string_view cursor) = 0;
 
   virtual absl::StatusOr<Relation> GetRelation(absl::string_view id) = 0;
   virtual absl::StatusOr<std::vector<Relation>> ListRelations() = 0;
   virtual absl::StatusOr<Document> GetDocument(absl::string_view id) = 0;
-  virtual absl::StatusOr<std::vector<Document>> ListDocuments(
-      bool include_text) = 0;
+  // Documents ordered by id, at most `limit`, resumed from `cursor`.
+  virtual absl::StatusOr<DocumentPage> ListDocuments(
+      bool include_text, size_t limit, absl::string_view cursor) = 0;
 
   // NOT_FOUND when no statement has this id (indexed, quoted or retracted
   // statements all have one).

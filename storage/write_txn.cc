@@ -247,7 +247,8 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
           return Invalid(field, absl::StrCat("statements nest deeper than ",
                                              Limits::kMaxQuoteDepth));
         }
-        return EnsureStatement(field, *term.triple(), depth + 1);
+        return EnsureStatement(absl::StrCat(field, ".quoted"), *term.triple(),
+                               depth + 1);
       }
       std::optional<std::string> hash = HashFromStatementId(term.id());
       if (!hash) {
@@ -457,7 +458,8 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
     }
     const uint64_t before = counters_.statements;
     KG_ASSIGN_OR_RETURN(ResolvedTerm stmt,
-                        EnsureStatement(field, st.triple, /*depth=*/0));
+                        EnsureStatement(absl::StrCat(field, ".triple"),
+                                        st.triple, /*depth=*/0));
     for (size_t j = 0; j < st.provenance.size(); ++j) {
       KG_RETURN_IF_ERROR(
           AddProvenance(absl::StrCat(field, ".provenance[", j, "]"), stmt.tid,

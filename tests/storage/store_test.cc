@@ -41,6 +41,13 @@ TEST_F(StoreTest, WritesAndReadsBackTheVocabulary) {
   absl::StatusOr<Document> doc = reader->GetDocument("doc1");
   ASSERT_THAT(doc, IsOk());
   EXPECT_EQ(*doc, Vocabulary().documents[0]);
+  absl::StatusOr<DocumentPage> docs = reader->ListDocuments(false, 10, "");
+  ASSERT_THAT(docs, IsOk());
+  ASSERT_THAT(docs->documents, SizeIs(1));
+  EXPECT_EQ(docs->documents[0].text, "");
+  EXPECT_EQ(docs->documents[0].title, "Test article");
+  EXPECT_THAT(reader->ListDocuments(false, 10, "junk"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(reader->ListRelations(), IsOk());
   EXPECT_THAT(*reader->ListRelations(), SizeIs(4));
   EXPECT_THAT(reader->GetEntity("atlantis"),
@@ -57,12 +64,27 @@ TEST_F(StoreTest, FindsEntitiesByIdLabelOrAliasIgnoringCase) {
     EXPECT_EQ((*found)[0].id, "north_korea") << name;
   }
   EXPECT_THAT(*reader->FindByName("Atlantis"), SizeIs(0));
-  absl::StatusOr<std::vector<Entity>> prefix = reader->SearchByPrefix("n", 10);
+  absl::StatusOr<EntityPage> prefix = reader->SearchByPrefix("n", 10, "");
   ASSERT_THAT(prefix, IsOk());
   std::vector<std::string> ids;
-  for (const auto& e : *prefix) ids.push_back(e.id);
+  for (const auto& e : prefix->entities) ids.push_back(e.id);
   // "national intelligence service" < "nis" < "north korea" < "north_korea".
   EXPECT_THAT(ids, ElementsAre("nis", "north_korea"));
+  EXPECT_EQ(prefix->next_cursor, "");
+  // One per page, resumed by cursor.
+  absl::StatusOr<EntityPage> first = reader->SearchByPrefix("N", 1, "");
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(first->entities, SizeIs(1));
+  EXPECT_EQ(first->entities[0].id, "nis");
+  absl::StatusOr<EntityPage> second =
+      reader->SearchByPrefix("N", 1, first->next_cursor);
+  ASSERT_THAT(second, IsOk());
+  ASSERT_THAT(second->entities, SizeIs(1));
+  EXPECT_EQ(second->entities[0].id, "north_korea");
+  EXPECT_EQ(second->next_cursor, "");
+  EXPECT_THAT(
+      reader->SearchByPrefix("r", 1, first->next_cursor),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cursor")));
 }
 
 TEST_F(StoreTest, ReplacingAnEntityReplacesItsNames) {
@@ -274,7 +296,7 @@ TEST_F(StoreTest, ABatchWithOneBadItemIsRejectedWholeAndChangesNothing) {
   EXPECT_THAT(
       store().Write(b),
       StatusIs(absl::StatusCode::kNotFound,
-               HasSubstr("statements[1].object: no entity 'atlantis'")));
+               HasSubstr("statements[1].triple.object: no entity 'atlantis'")));
   EXPECT_THAT(store().NewReader()->GetEntity("ukraine"),
               StatusIs(absl::StatusCode::kNotFound));
   Close();
@@ -416,10 +438,10 @@ std::vector<BadInput> BadInputs() {
        [=](WriteBatch& b) {
          stmt(b).triple.subject = Term::Entity("atlantis");
        },
-       C::kNotFound, "statements[0].subject"},
+       C::kNotFound, "statements[0].triple.subject"},
       {"unknown relation",
        [=](WriteBatch& b) { stmt(b).triple.relation = "invaded"; },
-       C::kNotFound, "statements[0].relation"},
+       C::kNotFound, "statements[0].triple.relation"},
       {"unknown document",
        [=](WriteBatch& b) { stmt(b).provenance[0].document_id = "doc9"; },
        C::kNotFound, "statements[0].provenance[0].document_id"},
@@ -427,45 +449,45 @@ std::vector<BadInput> BadInputs() {
        [=](WriteBatch& b) {
          stmt(b).triple.object = Term::StatementId("s" + std::string(32, '0'));
        },
-       C::kNotFound, "statements[0].object"},
+       C::kNotFound, "statements[0].triple.object"},
       {"malformed statement id",
        [=](WriteBatch& b) {
          stmt(b).triple.object = Term::StatementId("s-not-an-id");
        },
-       C::kInvalidArgument, "statements[0].object"},
+       C::kInvalidArgument, "statements[0].triple.object"},
       {"literal subject",
        [=](WriteBatch& b) {
          stmt(b).triple.subject = Term::Literal(LiteralType::kString, "x");
        },
-       C::kInvalidArgument, "statements[0].subject"},
+       C::kInvalidArgument, "statements[0].triple.subject"},
       {"date that does not parse",
        [=](WriteBatch& b) {
          stmt(b).triple.object =
              Term::Literal(LiteralType::kDate, "2024-02-30");
        },
-       C::kInvalidArgument, "statements[0].object"},
+       C::kInvalidArgument, "statements[0].triple.object"},
       {"integer that does not parse",
        [=](WriteBatch& b) {
          stmt(b).triple.object = Term::Literal(LiteralType::kInteger, "12,000");
        },
-       C::kInvalidArgument, "statements[0].object"},
+       C::kInvalidArgument, "statements[0].triple.object"},
       {"decimal that does not parse",
        [=](WriteBatch& b) {
          stmt(b).triple.object = Term::Literal(LiteralType::kDecimal, "1e5");
        },
-       C::kInvalidArgument, "statements[0].object"},
+       C::kInvalidArgument, "statements[0].triple.object"},
       {"string literal with NUL",
        [=](WriteBatch& b) {
          stmt(b).triple.object =
              Term::Literal(LiteralType::kString, std::string("a\0", 2));
        },
-       C::kInvalidArgument, "statements[0].object"},
+       C::kInvalidArgument, "statements[0].triple.object"},
       {"over-long string literal",
        [=](WriteBatch& b) {
          stmt(b).triple.object =
              Term::Literal(LiteralType::kString, std::string(65537, 'a'));
        },
-       C::kInvalidArgument, "statements[0].object"},
+       C::kInvalidArgument, "statements[0].triple.object"},
       {"no provenance", [=](WriteBatch& b) { stmt(b).provenance.clear(); },
        C::kInvalidArgument, "statements[0].provenance"},
       {"bad entity inside a quoted statement",
@@ -474,7 +496,7 @@ std::vector<BadInput> BadInputs() {
              Term::Quoted(Triple{Term::Entity("atlantis"), "sent_troops_to",
                                  Term::Entity("russia")});
        },
-       C::kNotFound, "statements[0].object.subject"},
+       C::kNotFound, "statements[0].triple.object.quoted.subject"},
   };
 }
 

@@ -1,0 +1,74 @@
+#include "query/resolve.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "storage/status_macros.h"
+
+namespace kg::query {
+
+absl::StatusOr<storage::Entity> ResolveEntity(storage::Reader& reader,
+                                              absl::string_view field,
+                                              absl::string_view name) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must not be empty"));
+  }
+  // An exact id is unambiguous.
+  absl::StatusOr<storage::Entity> by_id = reader.GetEntity(name);
+  if (by_id.ok()) return by_id;
+  if (by_id.status().code() != absl::StatusCode::kNotFound &&
+      by_id.status().code() != absl::StatusCode::kInvalidArgument) {
+    return by_id.status();
+  }
+  absl::StatusOr<std::vector<storage::Entity>> found = reader.FindByName(name);
+  if (!found.ok()) {
+    if (found.status().code() == absl::StatusCode::kInvalidArgument) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", found.status().message()));
+    }
+    return found.status();
+  }
+  if (found->empty()) {
+    return absl::NotFoundError(
+        absl::StrCat(field, ": no entity named '", name, "'"));
+  }
+  if (found->size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": '", name, "' is ambiguous: ",
+        absl::StrJoin(*found, ", ",
+                      [](std::string* out, const storage::Entity& e) {
+                        absl::StrAppend(out, e.id, " (", e.label, ")");
+                      })));
+  }
+  return (*found)[0];
+}
+
+absl::Status ResolveTermNames(
+    storage::Reader& reader, absl::string_view field, storage::Term* term,
+    const std::function<bool(absl::string_view)>& is_new_id) {
+  switch (term->kind()) {
+    case storage::Term::Kind::kEntity: {
+      if (is_new_id && is_new_id(term->id())) return absl::OkStatus();
+      KG_ASSIGN_OR_RETURN(storage::Entity e,
+                          ResolveEntity(reader, field, term->id()));
+      *term = storage::Term::Entity(e.id);
+      return absl::OkStatus();
+    }
+    case storage::Term::Kind::kLiteral:
+      return absl::OkStatus();
+    case storage::Term::Kind::kStatement: {
+      if (term->triple() == nullptr) return absl::OkStatus();
+      storage::Triple t = *term->triple();
+      KG_RETURN_IF_ERROR(
+          ResolveTermNames(reader, absl::StrCat(field, ".quoted.subject"),
+                           &t.subject, is_new_id));
+      KG_RETURN_IF_ERROR(ResolveTermNames(
+          reader, absl::StrCat(field, ".quoted.object"), &t.object, is_new_id));
+      *term = storage::Term::Quoted(std::move(t));
+      return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kg::query
