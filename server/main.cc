@@ -24,6 +24,11 @@ ABSL_FLAG(int, max_batch_items, 10000,
           "write request or ingest batch");
 ABSL_FLAG(int, max_receive_message_bytes, 16 << 20,
           "largest request message the server accepts");
+ABSL_FLAG(int, default_deadline_ms, 30000,
+          "deadline for calls that arrive without one, milliseconds");
+ABSL_FLAG(int, max_path_hops, 8, "longest path a query may ask for, in hops");
+ABSL_FLAG(int64_t, max_traversal_budget, 1000000,
+          "most edges one path or neighbourhood query may expand");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGINT/SIGTERM, how long in-flight calls may take to finish");
 ABSL_FLAG(std::string, port_file, "",
@@ -50,6 +55,11 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.limits.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  options.limits.default_deadline =
+      absl::Milliseconds(absl::GetFlag(FLAGS_default_deadline_ms));
+  options.limits.max_path_hops = absl::GetFlag(FLAGS_max_path_hops);
+  options.limits.max_traversal_budget =
+      absl::GetFlag(FLAGS_max_traversal_budget);
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);

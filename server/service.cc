@@ -1,36 +1,518 @@
 #include "server/service.h"
 
+#include <filesystem>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "query/resolve.h"
+#include "server/convert.h"
 #include "server/grpc_status.h"
+#include "storage/status_macros.h"
 
 namespace kg::server {
 
 namespace {
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
-                                 const absl::Status& status) {
+using kg::v1::IngestStatementsRequest;
+using kg::v1::IngestStatementsResponse;
+
+// Runs `fn` (returning absl::Status) and finishes the call with its status.
+template <typename Fn>
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Fn fn) {
+  absl::Status status = fn();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
-void ToProto(const storage::StoreStats& s, kg::v1::Stats* out) {
-  out->set_entities(s.entities);
-  out->set_relations(s.relations);
-  out->set_documents(s.documents);
-  out->set_statements(s.statements);
-  out->set_provenance_records(s.provenance_records);
-  out->set_terms(s.terms);
-  out->set_bytes_on_disk(s.bytes_on_disk);
+// The core names fields by its own structure ("entities[0].id"); a single
+// item rpc names the request's field instead ("entity.id").
+absl::Status RenameField(const absl::Status& status, absl::string_view from,
+                         absl::string_view to) {
+  if (status.ok() || !absl::StartsWith(status.message(), from)) return status;
+  return absl::Status(status.code(),
+                      absl::StrCat(to, status.message().substr(from.size())));
 }
+
+absl::Status Required(absl::string_view field, bool present) {
+  if (present) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+}
+
+// A statement named by a Term: by id, or by content with entity names
+// resolved.
+absl::StatusOr<std::string> StatementIdFrom(storage::Reader& reader,
+                                            absl::string_view field,
+                                            const kg::v1::Term& term) {
+  if (term.has_statement_id()) return term.statement_id();
+  if (!term.has_quoted()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must name a statement (statement_id or quoted)"));
+  }
+  KG_ASSIGN_OR_RETURN(storage::Term t, FromProto(field, term));
+  KG_RETURN_IF_ERROR(query::ResolveTermNames(reader, field, &t));
+  return storage::StatementIdOf(*t.triple());
+}
+
+absl::StatusOr<storage::Pattern> PatternFrom(storage::Reader& reader,
+                                             const kg::v1::Term* subject,
+                                             const std::string& relation,
+                                             const kg::v1::Term* object) {
+  storage::Pattern p;
+  if (subject != nullptr) {
+    KG_ASSIGN_OR_RETURN(storage::Term t, FromProto("subject", *subject));
+    KG_RETURN_IF_ERROR(query::ResolveTermNames(reader, "subject", &t));
+    p.subject = std::move(t);
+  }
+  if (!relation.empty()) p.relation = relation;
+  if (object != nullptr) {
+    KG_ASSIGN_OR_RETURN(storage::Term t, FromProto("object", *object));
+    KG_RETURN_IF_ERROR(query::ResolveTermNames(reader, "object", &t));
+    p.object = std::move(t);
+  }
+  return p;
+}
+
+class IngestReactor : public grpc::ServerBidiReactor<IngestStatementsRequest,
+                                                     IngestStatementsResponse> {
+ public:
+  explicit IngestReactor(KnowledgeGraphService* service) : service_(service) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client finished sending, or the call ended
+      Finish(grpc::Status::OK);
+      return;
+    }
+    response_.Clear();
+    response_.set_batch_id(request_.batch_id());
+    absl::StatusOr<storage::WriteResult> result =
+        service_->ApplyBatch(request_.batch());
+    if (result.ok()) {
+      ToProto(*result, response_.mutable_result());
+    } else {
+      grpc::Status status = ToGrpcStatus(result.status());
+      response_.set_code(status.error_code());
+      response_.set_message(status.error_message());
+    }
+    StartWrite(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the acknowledgement could not be sent"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  KnowledgeGraphService* service_;
+  IngestStatementsRequest request_;
+  IngestStatementsResponse response_;
+};
 
 }  // namespace
 
+absl::StatusOr<size_t> KnowledgeGraphService::PageSize(
+    int32_t requested) const {
+  if (requested < 0) {
+    return absl::InvalidArgumentError("page_size: must not be negative");
+  }
+  if (requested > limits_.max_page_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size: at most ", limits_.max_page_size, ", got ", requested));
+  }
+  return requested == 0 ? limits_.default_page_size : requested;
+}
+
+// ---- Entities ----
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::CreateEntity(
+    Ctx* ctx, const kg::v1::CreateEntityRequest* request,
+    kg::v1::Entity* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_RETURN_IF_ERROR(Required("entity", request->has_entity()));
+    storage::WriteBatch batch;
+    batch.entity_mode = storage::WriteBatch::EntityMode::kCreate;
+    batch.entities.push_back(FromProto(request->entity()));
+    absl::StatusOr<storage::WriteResult> r = store_->Write(batch);
+    if (!r.ok()) {
+      // The only item is entities[0]; name the request's field.
+      return RenameField(r.status(), "entities[0]", "entity");
+    }
+    ToProto(batch.entities[0], response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::UpdateEntity(
+    Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
+    kg::v1::Entity* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_RETURN_IF_ERROR(Required("entity", request->has_entity()));
+    storage::WriteBatch batch;
+    batch.entity_mode = storage::WriteBatch::EntityMode::kUpdate;
+    batch.entities.push_back(FromProto(request->entity()));
+    absl::StatusOr<storage::WriteResult> r = store_->Write(batch);
+    if (!r.ok()) {
+      return RenameField(r.status(), "entities[0]", "entity");
+    }
+    ToProto(batch.entities[0], response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
+    Ctx* ctx, const kg::v1::GetEntityRequest* request,
+    kg::v1::Entity* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    auto reader = store_->NewReader();
+    KG_ASSIGN_OR_RETURN(storage::Entity e,
+                        query::ResolveEntity(*reader, "name", request->name()));
+    ToProto(e, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
+    Ctx* ctx, const kg::v1::ResolveEntityRequest* request,
+    kg::v1::ResolveEntityResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    if (request->name().empty()) {
+      return absl::InvalidArgumentError("name: must not be empty");
+    }
+    auto reader = store_->NewReader();
+    absl::StatusOr<std::vector<storage::Entity>> found =
+        reader->FindByName(request->name());
+    if (!found.ok()) {
+      return absl::Status(found.status().code(),
+                          absl::StrCat(found.status().message()));
+    }
+    if (found->empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("name: no entity named '", request->name(), "'"));
+    }
+    for (const auto& e : *found) ToProto(e, response->add_candidates());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
+    Ctx* ctx, const kg::v1::SearchEntitiesRequest* request,
+    kg::v1::SearchEntitiesResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
+    auto reader = store_->NewReader();
+    absl::StatusOr<storage::EntityPage> page =
+        reader->SearchByPrefix(request->prefix(), limit, request->page_token());
+    if (!page.ok()) {
+      return RenameField(page.status(), "cursor", "page_token");
+    }
+    for (const auto& e : page->entities) ToProto(e, response->add_entities());
+    response->set_next_page_token(page->next_cursor);
+    return absl::OkStatus();
+  });
+}
+
+// ---- Relations ----
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
+    Ctx* ctx, const kg::v1::CreateRelationRequest* request,
+    kg::v1::Relation* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_RETURN_IF_ERROR(Required("relation", request->has_relation()));
+    KG_ASSIGN_OR_RETURN(storage::Relation r,
+                        FromProto("relation", request->relation()));
+    storage::WriteBatch batch;
+    batch.relations.push_back(r);
+    absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
+    if (!result.ok()) {
+      return RenameField(result.status(), "relations[0]", "relation");
+    }
+    ToProto(r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::GetRelation(
+    Ctx* ctx, const kg::v1::GetRelationRequest* request,
+    kg::v1::Relation* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    absl::StatusOr<storage::Relation> r =
+        store_->NewReader()->GetRelation(request->id());
+    if (!r.ok()) {
+      return RenameField(r.status(), "relation_id", "id");
+    }
+    ToProto(*r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::ListRelations(
+    Ctx* ctx, const kg::v1::ListRelationsRequest*,
+    kg::v1::ListRelationsResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(std::vector<storage::Relation> all,
+                        store_->NewReader()->ListRelations());
+    for (const auto& r : all) ToProto(r, response->add_relations());
+    return absl::OkStatus();
+  });
+}
+
+// ---- Documents ----
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::CreateDocument(
+    Ctx* ctx, const kg::v1::CreateDocumentRequest* request,
+    kg::v1::Document* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_RETURN_IF_ERROR(Required("document", request->has_document()));
+    KG_ASSIGN_OR_RETURN(storage::Document d,
+                        FromProto("document", request->document()));
+    storage::WriteBatch batch;
+    batch.documents.push_back(d);
+    absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
+    if (!result.ok()) {
+      return RenameField(result.status(), "documents[0]", "document");
+    }
+    d.text.clear();
+    ToProto(d, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::GetDocument(
+    Ctx* ctx, const kg::v1::GetDocumentRequest* request,
+    kg::v1::Document* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    absl::StatusOr<storage::Document> d =
+        store_->NewReader()->GetDocument(request->id());
+    if (!d.ok()) {
+      return RenameField(d.status(), "document_id", "id");
+    }
+    if (!request->include_text()) d->text.clear();
+    ToProto(*d, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::ListDocuments(
+    Ctx* ctx, const kg::v1::ListDocumentsRequest* request,
+    kg::v1::ListDocumentsResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
+    absl::StatusOr<storage::DocumentPage> page =
+        store_->NewReader()->ListDocuments(false, limit, request->page_token());
+    if (!page.ok()) {
+      return RenameField(page.status(), "cursor", "page_token");
+    }
+    for (const auto& d : page->documents) ToProto(d, response->add_documents());
+    response->set_next_page_token(page->next_cursor);
+    return absl::OkStatus();
+  });
+}
+
+// ---- Statements ----
+
+absl::StatusOr<storage::WriteResult> KnowledgeGraphService::ApplyBatch(
+    const kg::v1::WriteStatementsRequest& request) {
+  const int64_t items = int64_t{request.entities_size()} +
+                        request.relations_size() + request.documents_size() +
+                        request.statements_size();
+  if (items > limits_.max_batch_items) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "statements: the batch has ", items, " items; at most ",
+        limits_.max_batch_items, " (--max_batch_items) are allowed"));
+  }
+  storage::WriteBatch batch;
+  for (const auto& e : request.entities())
+    batch.entities.push_back(FromProto(e));
+  absl::flat_hash_set<std::string> new_ids;
+  for (const auto& e : batch.entities) new_ids.insert(e.id);
+  for (int i = 0; i < request.relations_size(); ++i) {
+    KG_ASSIGN_OR_RETURN(
+        storage::Relation r,
+        FromProto(absl::StrCat("relations[", i, "]"), request.relations(i)));
+    batch.relations.push_back(std::move(r));
+  }
+  for (int i = 0; i < request.documents_size(); ++i) {
+    KG_ASSIGN_OR_RETURN(
+        storage::Document d,
+        FromProto(absl::StrCat("documents[", i, "]"), request.documents(i)));
+    batch.documents.push_back(std::move(d));
+  }
+  auto reader = store_->NewReader();
+  const auto is_new = [&](absl::string_view id) {
+    return new_ids.contains(id);
+  };
+  for (int i = 0; i < request.statements_size(); ++i) {
+    const std::string field = absl::StrCat("statements[", i, "]");
+    const kg::v1::StatementInput& in = request.statements(i);
+    KG_RETURN_IF_ERROR(
+        Required(absl::StrCat(field, ".triple"), in.has_triple()));
+    storage::StatementInput st;
+    KG_ASSIGN_OR_RETURN(st.triple,
+                        FromProto(absl::StrCat(field, ".triple"), in.triple()));
+    KG_RETURN_IF_ERROR(
+        query::ResolveTermNames(*reader, absl::StrCat(field, ".triple.subject"),
+                                &st.triple.subject, is_new));
+    KG_RETURN_IF_ERROR(
+        query::ResolveTermNames(*reader, absl::StrCat(field, ".triple.object"),
+                                &st.triple.object, is_new));
+    for (int j = 0; j < in.provenance_size(); ++j) {
+      KG_ASSIGN_OR_RETURN(storage::ProvenanceInput p,
+                          FromProto(absl::StrCat(field, ".provenance[", j, "]"),
+                                    in.provenance(j)));
+      st.provenance.push_back(std::move(p));
+    }
+    batch.statements.push_back(std::move(st));
+  }
+  reader.reset();
+  return store_->Write(batch);
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
+    Ctx* ctx, const kg::v1::WriteStatementsRequest* request,
+    kg::v1::WriteStatementsResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(storage::WriteResult r, ApplyBatch(*request));
+    ToProto(r, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerBidiReactor<IngestStatementsRequest, IngestStatementsResponse>*
+KnowledgeGraphService::IngestStatements(Ctx*) {
+  return new IngestReactor(this);
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
+    Ctx* ctx, const kg::v1::GetStatementRequest* request,
+    kg::v1::Statement* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    auto reader = store_->NewReader();
+    KG_ASSIGN_OR_RETURN(std::string id, StatementIdFrom(*reader, "statement",
+                                                        request->statement()));
+    absl::StatusOr<storage::Statement> st = reader->GetStatement(id);
+    if (!st.ok()) {
+      return RenameField(st.status(), "statement_id", "statement");
+    }
+    return ToProto(*reader, *st, response);
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
+    Ctx* ctx, const kg::v1::MatchStatementsRequest* request,
+    kg::v1::MatchStatementsResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
+    auto reader = store_->NewReader();
+    KG_ASSIGN_OR_RETURN(
+        storage::Pattern pattern,
+        PatternFrom(*reader,
+                    request->has_subject() ? &request->subject() : nullptr,
+                    request->relation(),
+                    request->has_object() ? &request->object() : nullptr));
+    storage::MatchOptions options;
+    options.limit = limit;
+    options.cursor = request->page_token();
+    if (!request->document_id().empty()) {
+      options.document_id = request->document_id();
+    }
+    options.min_confidence = request->min_confidence();
+    options.include_quoted = request->include_quoted();
+    absl::StatusOr<storage::MatchPage> page = reader->Match(pattern, options);
+    if (!page.ok()) {
+      return RenameField(page.status(), "cursor", "page_token");
+    }
+    for (const storage::Statement& s : page->statements) {
+      KG_RETURN_IF_ERROR(ToProto(*reader, s, response->add_statements()));
+    }
+    response->set_next_page_token(page->next_cursor);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::CountStatements(
+    Ctx* ctx, const kg::v1::CountStatementsRequest* request,
+    kg::v1::CountStatementsResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    auto reader = store_->NewReader();
+    KG_ASSIGN_OR_RETURN(
+        storage::Pattern pattern,
+        PatternFrom(*reader,
+                    request->has_subject() ? &request->subject() : nullptr,
+                    request->relation(),
+                    request->has_object() ? &request->object() : nullptr));
+    if (request->exact()) {
+      KG_ASSIGN_OR_RETURN(uint64_t n, reader->Count(pattern));
+      response->set_count(n);
+      response->set_exact(true);
+    } else {
+      KG_ASSIGN_OR_RETURN(uint64_t n, reader->EstimateCount(pattern));
+      response->set_count(n);
+      response->set_exact(false);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::RetractProvenance(
+    Ctx* ctx, const kg::v1::RetractProvenanceRequest* request,
+    kg::v1::RetractProvenanceResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(
+        storage::RetractResult r,
+        store_->Retract(request->statement_id(), request->document_id()));
+    response->set_provenance_retracted(r.provenance_retracted);
+    response->set_statement_removed(r.statement_removed);
+    return absl::OkStatus();
+  });
+}
+
+// ---- Operations ----
+
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
-    grpc::CallbackServerContext* ctx, const kg::v1::GetStatsRequest*,
+    Ctx* ctx, const kg::v1::GetStatsRequest*,
     kg::v1::GetStatsResponse* response) {
-  absl::StatusOr<storage::StoreStats> stats = store_->NewReader()->Stats();
-  if (stats.ok()) ToProto(*stats, response->mutable_stats());
-  return Finish(ctx, stats.status());
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
+                        store_->NewReader()->Stats());
+    ToProto(stats, response->mutable_stats());
+    *response->mutable_now() =
+        google::protobuf::util::TimeUtil::GetCurrentTime();
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
+    Ctx* ctx, const kg::v1::CreateBackupRequest* request,
+    kg::v1::CreateBackupResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    const std::string& dir = request->directory();
+    if (dir.empty())
+      return absl::InvalidArgumentError("directory: is required");
+    if (dir.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError("directory: contains a NUL byte");
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("directory: ", dir, " already exists"));
+    }
+    KG_RETURN_IF_ERROR(store_->Checkpoint(dir));
+    response->set_directory(dir);
+    KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
+                        store_->NewReader()->Stats());
+    ToProto(stats, response->mutable_stats());
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace kg::server

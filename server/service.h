@@ -1,19 +1,28 @@
 // KnowledgeGraphService: the kg.v1.KnowledgeGraph rpcs on gRPC's callback
 // API. Each method validates its request, converts it to storage/ or query/
-// types, calls the core and maps the result back. Thread-safe.
+// types, calls the core and maps the result back; nothing else.
+// Thread-safe.
 #ifndef KG_SERVER_SERVICE_H_
 #define KG_SERVER_SERVICE_H_
 
+#include "absl/time/time.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "storage/store.h"
 
 namespace kg::server {
 
-// Limits the service enforces; defaults are documented in docs/api.md.
+// Limits the service enforces; docs/api.md documents the defaults.
 struct ServiceLimits {
   int max_page_size = 1000;
   int default_page_size = 100;
+  // Entities + relations + documents + statements in one write or ingest
+  // batch.
   int max_batch_items = 10000;
+  // Applied to calls that arrive without a deadline.
+  absl::Duration default_deadline = absl::Seconds(30);
+  // Path queries (see PathOptions in proto/kg/v1/query.proto).
+  int max_path_hops = 8;
+  int64_t max_traversal_budget = 1'000'000;
 };
 
 class KnowledgeGraphService final
@@ -23,11 +32,60 @@ class KnowledgeGraphService final
   KnowledgeGraphService(storage::Store* store, ServiceLimits limits)
       : store_(store), limits_(limits) {}
 
-  grpc::ServerUnaryReactor* GetStats(
-      grpc::CallbackServerContext* ctx, const kg::v1::GetStatsRequest* request,
-      kg::v1::GetStatsResponse* response) override;
+  using Ctx = grpc::CallbackServerContext;
+  using Unary = grpc::ServerUnaryReactor;
+
+  Unary* CreateEntity(Ctx* ctx, const kg::v1::CreateEntityRequest* request,
+                      kg::v1::Entity* response) override;
+  Unary* UpdateEntity(Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
+                      kg::v1::Entity* response) override;
+  Unary* GetEntity(Ctx* ctx, const kg::v1::GetEntityRequest* request,
+                   kg::v1::Entity* response) override;
+  Unary* ResolveEntity(Ctx* ctx, const kg::v1::ResolveEntityRequest* request,
+                       kg::v1::ResolveEntityResponse* response) override;
+  Unary* SearchEntities(Ctx* ctx, const kg::v1::SearchEntitiesRequest* request,
+                        kg::v1::SearchEntitiesResponse* response) override;
+  Unary* CreateRelation(Ctx* ctx, const kg::v1::CreateRelationRequest* request,
+                        kg::v1::Relation* response) override;
+  Unary* GetRelation(Ctx* ctx, const kg::v1::GetRelationRequest* request,
+                     kg::v1::Relation* response) override;
+  Unary* ListRelations(Ctx* ctx, const kg::v1::ListRelationsRequest* request,
+                       kg::v1::ListRelationsResponse* response) override;
+  Unary* CreateDocument(Ctx* ctx, const kg::v1::CreateDocumentRequest* request,
+                        kg::v1::Document* response) override;
+  Unary* GetDocument(Ctx* ctx, const kg::v1::GetDocumentRequest* request,
+                     kg::v1::Document* response) override;
+  Unary* ListDocuments(Ctx* ctx, const kg::v1::ListDocumentsRequest* request,
+                       kg::v1::ListDocumentsResponse* response) override;
+  Unary* WriteStatements(Ctx* ctx,
+                         const kg::v1::WriteStatementsRequest* request,
+                         kg::v1::WriteStatementsResponse* response) override;
+  grpc::ServerBidiReactor<kg::v1::IngestStatementsRequest,
+                          kg::v1::IngestStatementsResponse>*
+  IngestStatements(Ctx* ctx) override;
+  Unary* GetStatement(Ctx* ctx, const kg::v1::GetStatementRequest* request,
+                      kg::v1::Statement* response) override;
+  Unary* MatchStatements(Ctx* ctx,
+                         const kg::v1::MatchStatementsRequest* request,
+                         kg::v1::MatchStatementsResponse* response) override;
+  Unary* CountStatements(Ctx* ctx,
+                         const kg::v1::CountStatementsRequest* request,
+                         kg::v1::CountStatementsResponse* response) override;
+  Unary* RetractProvenance(
+      Ctx* ctx, const kg::v1::RetractProvenanceRequest* request,
+      kg::v1::RetractProvenanceResponse* response) override;
+  Unary* GetStats(Ctx* ctx, const kg::v1::GetStatsRequest* request,
+                  kg::v1::GetStatsResponse* response) override;
+  Unary* CreateBackup(Ctx* ctx, const kg::v1::CreateBackupRequest* request,
+                      kg::v1::CreateBackupResponse* response) override;
+
+  // Applies one write batch (WriteStatements and each ingest batch).
+  absl::StatusOr<storage::WriteResult> ApplyBatch(
+      const kg::v1::WriteStatementsRequest& request);
 
  private:
+  absl::StatusOr<size_t> PageSize(int32_t requested) const;
+
   storage::Store* store_;
   ServiceLimits limits_;
 };

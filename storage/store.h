@@ -68,6 +68,13 @@ struct StatementInput {
 // Items are applied in the order of the fields below, so a batch may define
 // the entities and documents its statements use.
 struct WriteBatch {
+  // What writing an entity may do.
+  enum class EntityMode : uint8_t {
+    kUpsert,  // create, or replace the one with that id
+    kCreate,  // create; ALREADY_EXISTS when the id exists
+    kUpdate,  // replace; NOT_FOUND when the id does not exist
+  };
+  EntityMode entity_mode = EntityMode::kUpsert;
   std::vector<Entity> entities;     // created, or replaced by id
   std::vector<Relation> relations;  // created, or replaced by id
   std::vector<Document> documents;  // created; the text can never change

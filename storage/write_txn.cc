@@ -145,7 +145,8 @@ absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {
   return tid;
 }
 
-absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in) {
+absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in,
+                                 WriteBatch::EntityMode mode) {
   KG_RETURN_IF_ERROR(ValidateEntity(field, in));
   Entity e = in;
   // Aliases are a set: drop exact repeats, keep the writer's order.
@@ -155,6 +156,14 @@ absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in) {
     if (seen.insert(a).second) e.aliases.push_back(a);
   }
   KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kEntityCf, e.id));
+  if (old && mode == WriteBatch::EntityMode::kCreate) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(field, ".id: entity '", e.id, "' already exists"));
+  }
+  if (!old && mode == WriteBatch::EntityMode::kUpdate) {
+    return NotFound(absl::StrCat(field, ".id"),
+                    absl::StrCat("no entity '", e.id, "'"));
+  }
   uint64_t tid;
   if (old) {
     Entity previous;
@@ -439,7 +448,8 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
 absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
   for (size_t i = 0; i < batch.entities.size(); ++i) {
     KG_RETURN_IF_ERROR(
-        PutEntity(absl::StrCat("entities[", i, "]"), batch.entities[i]));
+        PutEntity(absl::StrCat("entities[", i, "]"), batch.entities[i],
+                  batch.entity_mode));
   }
   for (size_t i = 0; i < batch.relations.size(); ++i) {
     KG_RETURN_IF_ERROR(

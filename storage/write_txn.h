@@ -62,7 +62,8 @@ class WriteTxn {
   // Returns the term's tid, allocating one for a new term.
   absl::StatusOr<uint64_t> InternTerm(const std::string& term_key);
 
-  absl::Status PutEntity(const std::string& field, const Entity& e);
+  absl::Status PutEntity(const std::string& field, const Entity& e,
+                         WriteBatch::EntityMode mode);
   absl::Status PutRelation(const std::string& field, const Relation& r);
   absl::Status PutDocument(const std::string& field, const Document& d);
   absl::StatusOr<ResolvedTerm> ResolveTerm(const std::string& field,
