@@ -75,6 +75,7 @@ rocksdb::ColumnFamilyOptions CfOptions(int cf,
 // Cursor kinds besides Match's, which uses its index's Cf number.
 constexpr uint8_t kSearchCursor = 100;
 constexpr uint8_t kDocumentCursor = 101;
+constexpr uint8_t kDocProvCursor = 102;
 
 class RocksReader : public Reader {
  public:
@@ -119,6 +120,13 @@ class RocksReader : public Reader {
   absl::StatusOr<std::string> RelationAt(NodeId relation) override {
     return RelationIdOf(relation);
   }
+  absl::StatusOr<std::vector<ProvenanceRecord>> ProvenanceAt(
+      NodeId statement, bool include_retracted) override;
+  absl::StatusOr<ProvenancePage> ProvenanceByDocument(
+      absl::string_view document_id, size_t limit,
+      absl::string_view cursor) override;
+  absl::Status ForEachStatement(
+      const std::function<bool(NodeId, const Statement&)>& fn) override;
 
  private:
   // Where a pattern's rows live: one index and one key prefix.
@@ -138,6 +146,8 @@ class RocksReader : public Reader {
   absl::StatusOr<TermValue> TermOf(uint64_t tid);
   absl::StatusOr<std::string> RelationIdOf(uint64_t tid);
   absl::StatusOr<Statement> StatementOf(uint64_t tid);
+  absl::StatusOr<ProvenanceRecord> DecodeRecord(const ProvKeyParts& parts,
+                                                absl::string_view value);
   absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
                                                    const Term& term);
   absl::StatusOr<Plan> PlanFor(const Pattern& pattern);
@@ -154,6 +164,7 @@ class RocksReader : public Reader {
   uint64_t seq_ = 0;
   absl::flat_hash_map<uint64_t, TermValue> term_cache_;
   absl::flat_hash_map<uint64_t, std::string> relation_cache_;
+  absl::flat_hash_map<uint64_t, std::string> doc_cache_;
 };
 
 absl::StatusOr<std::optional<std::string>> RocksReader::Get(
@@ -414,6 +425,41 @@ absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::GetProvenance(
   KG_ASSIGN_OR_RETURN(
       uint64_t tid,
       TidOf(StatementTermKey(*HashFromStatementId(statement_id))));
+  return ProvenanceAt(tid, include_retracted);
+}
+
+absl::StatusOr<ProvenanceRecord> RocksReader::DecodeRecord(
+    const ProvKeyParts& parts, absl::string_view value) {
+  ProvValue v;
+  if (!DecodeProv(value, &v)) {
+    return absl::DataLossError("corrupt provenance record");
+  }
+  KG_ASSIGN_OR_RETURN(TermValue self, TermOf(parts.stmt));
+  auto doc = doc_cache_.find(parts.doc);
+  if (doc == doc_cache_.end()) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> doc_key,
+                        Get(kTidCf, TidKey(parts.doc)));
+    if (!doc_key || doc_key->empty()) {
+      return absl::DataLossError("provenance names an unknown document");
+    }
+    doc = doc_cache_.emplace(parts.doc, doc_key->substr(1)).first;
+  }
+  ProvenanceRecord r;
+  r.statement_id = self.id;
+  r.input.document_id = doc->second;
+  r.input.evidence_start = parts.start;
+  r.input.evidence_end = parts.end;
+  r.input.evidence = std::move(v.evidence);
+  r.input.hedge = v.hedge;
+  r.input.confidence = v.confidence;
+  r.input.valid_time = v.valid_time;
+  r.recorded_at = FromMicros(parts.recorded_micros);
+  if (v.retracted_micros) r.retracted_at = FromMicros(*v.retracted_micros);
+  return r;
+}
+
+absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::ProvenanceAt(
+    NodeId tid, bool include_retracted) {
   std::vector<std::pair<std::string, std::string>> rows;
   KG_RETURN_IF_ERROR(Scan(kProvCf, TidKey(tid), "",
                           [&](absl::string_view key, absl::string_view value) {
@@ -423,30 +469,82 @@ absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::GetProvenance(
   std::vector<ProvenanceRecord> out;
   for (const auto& [key, value] : rows) {
     ProvKeyParts parts;
-    ProvValue v;
-    if (!DecodeProvKey(key, &parts) || !DecodeProv(value, &v)) {
-      return absl::DataLossError("corrupt provenance record");
+    if (!DecodeProvKey(key, &parts)) {
+      return absl::DataLossError("corrupt provenance key");
     }
-    if (v.retracted_micros && !include_retracted) continue;
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> doc_key,
-                        Get(kTidCf, TidKey(parts.doc)));
-    if (!doc_key || doc_key->empty()) {
-      return absl::DataLossError("provenance names an unknown document");
-    }
-    ProvenanceRecord r;
-    r.statement_id = st.id;
-    r.input.document_id = doc_key->substr(1);
-    r.input.evidence_start = parts.start;
-    r.input.evidence_end = parts.end;
-    r.input.evidence = std::move(v.evidence);
-    r.input.hedge = v.hedge;
-    r.input.confidence = v.confidence;
-    r.input.valid_time = v.valid_time;
-    r.recorded_at = FromMicros(parts.recorded_micros);
-    if (v.retracted_micros) r.retracted_at = FromMicros(*v.retracted_micros);
+    KG_ASSIGN_OR_RETURN(ProvenanceRecord r, DecodeRecord(parts, value));
+    if (r.retracted_at && !include_retracted) continue;
     out.push_back(std::move(r));
   }
   return out;
+}
+
+absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
+    absl::string_view document_id, size_t limit, absl::string_view cursor) {
+  KG_RETURN_IF_ERROR(ValidateId("document_id", document_id));
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be positive");
+  KG_ASSIGN_OR_RETURN(uint64_t doc, TidOf(DocumentTermKey(document_id)));
+  if (doc == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("document_id: no document '", document_id, "'"));
+  }
+  const std::string prefix = TidKey(doc);
+  std::string start;
+  if (!cursor.empty()) {
+    std::optional<std::string> last =
+        DecodeCursor(cursor, kDocProvCursor, doc, prefix);
+    if (!last) {
+      return absl::InvalidArgumentError(
+          "cursor: not a cursor of this document's provenance");
+    }
+    start = *last;
+  }
+  std::vector<ProvKeyParts> keys;
+  std::string next_after;
+  KG_RETURN_IF_ERROR(Scan(kDocProvCf, prefix, start,
+                          [&](absl::string_view key, absl::string_view) {
+                            ProvKeyParts parts;
+                            if (!DecodeDocProvKey(key, &parts)) return false;
+                            if (keys.size() == limit) {
+                              next_after = "more";
+                              return false;
+                            }
+                            keys.push_back(parts);
+                            return true;
+                          }));
+  ProvenancePage page;
+  for (const ProvKeyParts& parts : keys) {
+    KG_ASSIGN_OR_RETURN(
+        std::optional<std::string> value,
+        Get(kProvCf, ProvKey(parts.stmt, parts.doc, parts.start, parts.end,
+                             parts.recorded_micros)));
+    if (!value) return absl::DataLossError("document index names no record");
+    KG_ASSIGN_OR_RETURN(ProvenanceRecord r, DecodeRecord(parts, *value));
+    page.records.emplace_back(parts.stmt, std::move(r));
+  }
+  if (!next_after.empty()) {
+    const ProvKeyParts& last = keys.back();
+    page.next_cursor =
+        EncodeCursor(kDocProvCursor, doc,
+                     DocProvKey(last.doc, last.start, last.end, last.stmt,
+                                last.recorded_micros));
+  }
+  return page;
+}
+
+absl::Status RocksReader::ForEachStatement(
+    const std::function<bool(NodeId, const Statement&)>& fn) {
+  std::vector<uint64_t> tids;
+  KG_RETURN_IF_ERROR(
+      Scan(kStmtCf, "", "", [&](absl::string_view key, absl::string_view) {
+        tids.push_back(DecodeFixed64(key.data()));
+        return true;
+      }));
+  for (uint64_t tid : tids) {
+    KG_ASSIGN_OR_RETURN(Statement st, StatementOf(tid));
+    if (!fn(tid, st)) break;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<uint64_t>> RocksReader::BindTerm(

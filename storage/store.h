@@ -34,6 +34,22 @@
 
 namespace kg::storage {
 
+// Graph access for the path engine. Nodes (entities, literals, statements)
+// and relations are named by their dictionary ids: fixed-width, stable for
+// the life of the store, and cheap to hash.
+using NodeId = uint64_t;
+
+enum class Direction : uint8_t { kOutgoing, kIncoming };
+
+// One edge at a node: the statement (node, relation, neighbor) walked
+// outgoing, or (neighbor, relation, node) walked incoming.
+struct Edge {
+  NodeId relation = 0;
+  NodeId neighbor = 0;
+  NodeId statement = 0;
+  friend bool operator==(const Edge&, const Edge&) = default;
+};
+
 struct StoreOptions {
   // Create an empty store when the directory holds none.
   bool create_if_missing = true;
@@ -129,6 +145,12 @@ struct DocumentPage {
   std::string next_cursor;  // empty at the end
 };
 
+struct ProvenancePage {
+  // Each record with the node id of its statement.
+  std::vector<std::pair<NodeId, ProvenanceRecord>> records;
+  std::string next_cursor;  // empty at the end
+};
+
 struct StoreStats {
   uint64_t entities = 0;
   uint64_t relations = 0;
@@ -137,22 +159,6 @@ struct StoreStats {
   uint64_t provenance_records = 0;  // live ones
   uint64_t terms = 0;               // dictionary size
   uint64_t bytes_on_disk = 0;       // SST and WAL files
-};
-
-// Graph access for the path engine. Nodes (entities, literals, statements)
-// and relations are named by their dictionary ids: fixed-width, stable for
-// the life of the store, and cheap to hash.
-using NodeId = uint64_t;
-
-enum class Direction : uint8_t { kOutgoing, kIncoming };
-
-// One edge at a node: the statement (node, relation, neighbor) walked
-// outgoing, or (neighbor, relation, node) walked incoming.
-struct Edge {
-  NodeId relation = 0;
-  NodeId neighbor = 0;
-  NodeId statement = 0;
-  friend bool operator==(const Edge&, const Edge&) = default;
 };
 
 // A read-only view of the store at one snapshot: every call on it sees the
@@ -215,6 +221,22 @@ class Reader {
   virtual absl::StatusOr<TermValue> TermAt(NodeId node) = 0;
   virtual absl::StatusOr<Statement> StatementAt(NodeId statement) = 0;
   virtual absl::StatusOr<std::string> RelationAt(NodeId relation) = 0;
+
+  // Provenance by node id: the records of one statement in key order
+  // (document, span, recorded time); retracted ones too when asked.
+  virtual absl::StatusOr<std::vector<ProvenanceRecord>> ProvenanceAt(
+      NodeId statement, bool include_retracted) = 0;
+  // Every provenance record a document yields, live and retracted, in the
+  // order of their evidence in its text (start, end, statement, recorded
+  // time); resumed from `cursor`. NOT_FOUND for an unknown document.
+  virtual absl::StatusOr<ProvenancePage> ProvenanceByDocument(
+      absl::string_view document_id, size_t limit,
+      absl::string_view cursor) = 0;
+  // Calls fn(node, statement) for every statement the store has ever held —
+  // indexed, quoted, or fully retracted — in node order, until fn returns
+  // false. A full scan: for as-recorded queries and audits.
+  virtual absl::Status ForEachStatement(
+      const std::function<bool(NodeId, const Statement&)>& fn) = 0;
 };
 
 // Thread-safe: writes are serialized inside; readers are independent.

@@ -447,9 +447,8 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
 
 absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
   for (size_t i = 0; i < batch.entities.size(); ++i) {
-    KG_RETURN_IF_ERROR(
-        PutEntity(absl::StrCat("entities[", i, "]"), batch.entities[i],
-                  batch.entity_mode));
+    KG_RETURN_IF_ERROR(PutEntity(absl::StrCat("entities[", i, "]"),
+                                 batch.entities[i], batch.entity_mode));
   }
   for (size_t i = 0; i < batch.relations.size(); ++i) {
     KG_RETURN_IF_ERROR(

@@ -953,3 +953,53 @@ TEST_F(StoreTest, AcknowledgedWritesSurviveKill9) {
 
 }  // namespace
 }  // namespace kg::storage
+
+namespace kg::storage {
+namespace {
+
+using testing::IsOk;
+
+TEST_F(StoreTest, ProvenanceByDocumentFollowsTheTextAndKeepsHistory) {
+  WriteBatch b = Vocabulary();
+  StatementInput late = Sent();
+  late.provenance = {Evidence(2, 0.5)};
+  b.statements = {Denial(), late};  // written out of text order
+  absl::StatusOr<WriteResult> r = store().Write(b);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_THAT(store().Retract(r->statement_ids[0], "doc1"), IsOk());
+  auto reader = store().NewReader();
+  std::vector<std::string> evidence;
+  std::string cursor;
+  do {
+    absl::StatusOr<ProvenancePage> page =
+        reader->ProvenanceByDocument("doc1", 1, cursor);
+    ASSERT_THAT(page, IsOk());
+    for (const auto& [node, record] : page->records) {
+      evidence.push_back(record.input.evidence +
+                         (record.retracted_at ? " (retracted)" : ""));
+      EXPECT_EQ(reader->StatementAt(node)->id, record.statement_id);
+    }
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  EXPECT_THAT(evidence,
+              ::testing::ElementsAre("The Kremlin denied it. (retracted)",
+                                     "Seoul’s spies said so."));
+  EXPECT_THAT(reader->ProvenanceByDocument("doc9", 10, ""),
+              testing::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(reader->ProvenanceByDocument("doc1", 10, "garbage"),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument));
+
+  // Every statement ever held, retracted ones included.
+  std::vector<std::string> ids;
+  ASSERT_THAT(reader->ForEachStatement([&](NodeId, const Statement& st) {
+    ids.push_back(st.id);
+    return true;
+  }),
+              IsOk());
+  EXPECT_THAT(ids, ::testing::UnorderedElementsAre(r->statement_ids[0],
+                                                   r->statement_ids[1]));
+  EXPECT_EQ(reader->Stats()->statements, 1u);
+}
+
+}  // namespace
+}  // namespace kg::storage
