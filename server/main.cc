@@ -17,6 +17,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on; port 0 picks a free port");
 ABSL_FLAG(std::string, data_dir, "var/data",
           "RocksDB data directory; created when missing");
+ABSL_FLAG(std::string, seed_file, "",
+          "JSON Lines file loaded when the data directory holds no store yet "
+          "(./setup.sh run passes data/seed.jsonl)");
 ABSL_FLAG(int, v, 1, "log verbosity: 0 errors only, 1 info, 2 debug");
 ABSL_FLAG(int, max_page_size, 1000, "largest page_size a request may ask");
 ABSL_FLAG(int, max_batch_items, 10000,
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   kg::server::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.seed_file = absl::GetFlag(FLAGS_seed_file);
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.limits.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.limits.default_deadline =
@@ -79,7 +83,8 @@ int main(int argc, char** argv) {
                   << options.data_dir << ": " << stats->entities
                   << " entities, " << stats->statements << " statements, "
                   << stats->provenance_records << " provenance records, "
-                  << stats->documents << " documents";
+                  << stats->documents << " documents"
+                  << ((*server)->seeded() ? " (seed loaded)" : "");
   }
 
   const std::string port_file = absl::GetFlag(FLAGS_port_file);

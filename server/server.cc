@@ -5,6 +5,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 #include "server/log.h"
+#include "server/seed.h"
 
 namespace kg::server {
 
@@ -17,6 +18,12 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   server->store_ = *std::move(store);
   server->service_ = std::make_unique<KnowledgeGraphService>(
       server->store_.get(), options.limits);
+  if (!options.seed_file.empty()) {
+    absl::StatusOr<bool> seeded =
+        LoadSeedIfEmpty(*server->store_, *server->service_, options.seed_file);
+    if (!seeded.ok()) return seeded.status();
+    server->seeded_ = *seeded;
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

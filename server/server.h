@@ -25,6 +25,8 @@ struct ServerOptions {
   // host:port; port 0 picks a free port (see KgServer::port()).
   std::string listen_address = "127.0.0.1:50051";
   std::string data_dir;
+  // JSON Lines file loaded into a store that holds nothing yet; "" for none.
+  std::string seed_file;
   ServiceLimits limits;
   int max_receive_message_bytes = 16 << 20;
   storage::StoreOptions store;
@@ -37,6 +39,9 @@ class KgServer {
   // UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<KgServer>> Start(
       const ServerOptions& options);
+
+  // Whether Start loaded the seed file into an empty store.
+  bool seeded() const { return seeded_; }
 
   ~KgServer();
 
@@ -55,6 +60,7 @@ class KgServer {
   std::unique_ptr<KnowledgeGraphService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  bool seeded_ = false;
   bool stopped_ = false;
 };
 
