@@ -534,6 +534,38 @@ BENCHMARK_CAPTURE(BM_Neighbours, shared_reader, false)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+// 4b. Neighbour lookups from memory: Reader::Neighbors (outgoing edges of a
+// random entity node), the read the path engine makes per expanded node.
+// Node ids are resolved once up front, as the engine does per query.
+void BM_NeighborsInMemory(benchmark::State& state) {
+  SharedStore& s = Shared();
+  if (!s.status.ok()) return Fail(state, s.status);
+  StatementGenerator gen(/*seed=*/11);
+  std::unique_ptr<Reader> reader = s.store->NewReader();
+  std::vector<NodeId> nodes;
+  for (int i = 0; i < 10000; ++i) {
+    absl::StatusOr<NodeId> node =
+        reader->NodeOf(Term::Entity(EntityId(gen.Entity())));
+    if (node.ok()) nodes.push_back(*node);
+  }
+  if (nodes.empty()) return Fail(state, absl::NotFoundError("no nodes"));
+  std::vector<Edge> edges;
+  int64_t rows = 0;
+  size_t i = 0;
+  for (auto _ : state) {
+    edges.clear();
+    reader->Neighbors(nodes[i++ % nodes.size()], Direction::kOutgoing, &edges);
+    rows += static_cast<int64_t>(edges.size());
+    benchmark::DoNotOptimize(edges.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["lookups_per_second"] = benchmark::Counter(
+      static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["rows_per_lookup"] =
+      static_cast<double>(rows) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_NeighborsInMemory)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
 // 5. Bytes on disk per indexed statement of the shared store
 // (StoreStats::bytes_on_disk: every file in the directory), as bulk loaded
 // and again after a close and reopen. The public API cannot force a

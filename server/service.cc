@@ -75,6 +75,18 @@ absl::StatusOr<storage::Pattern> PatternFrom(storage::Reader& reader,
   return p;
 }
 
+// Converts a statement, with its live provenance records when asked.
+absl::Status StatementToProto(storage::Reader& reader,
+                              const storage::Statement& st,
+                              bool include_provenance, kg::v1::Statement* out) {
+  KG_RETURN_IF_ERROR(ToProto(reader, st, out));
+  if (!include_provenance) return absl::OkStatus();
+  KG_ASSIGN_OR_RETURN(std::vector<storage::ProvenanceRecord> records,
+                      reader.GetProvenance(st.id, /*include_retracted=*/false));
+  for (const auto& r : records) ToProto(r, true, out->add_provenance());
+  return absl::OkStatus();
+}
+
 class IngestReactor : public grpc::ServerBidiReactor<IngestStatementsRequest,
                                                      IngestStatementsResponse> {
  public:
@@ -215,6 +227,20 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
     if (!page.ok()) {
       return RenameField(page.status(), "cursor", "page_token");
     }
+    for (const auto& e : page->entities) ToProto(e, response->add_entities());
+    response->set_next_page_token(page->next_cursor);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::ListEntities(
+    Ctx* ctx, const kg::v1::ListEntitiesRequest* request,
+    kg::v1::ListEntitiesResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
+    absl::StatusOr<storage::EntityPage> page =
+        store_->NewReader()->ListEntities(limit, request->page_token());
+    if (!page.ok()) return RenameField(page.status(), "cursor", "page_token");
     for (const auto& e : page->entities) ToProto(e, response->add_entities());
     response->set_next_page_token(page->next_cursor);
     return absl::OkStatus();
@@ -403,7 +429,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
     if (!st.ok()) {
       return RenameField(st.status(), "statement_id", "statement");
     }
-    return ToProto(*reader, *st, response);
+    return StatementToProto(*reader, *st, request->include_provenance(),
+                            response);
   });
 }
 
@@ -432,7 +459,28 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
       return RenameField(page.status(), "cursor", "page_token");
     }
     for (const storage::Statement& s : page->statements) {
-      KG_RETURN_IF_ERROR(ToProto(*reader, s, response->add_statements()));
+      KG_RETURN_IF_ERROR(StatementToProto(*reader, s,
+                                          request->include_provenance(),
+                                          response->add_statements()));
+    }
+    response->set_next_page_token(page->next_cursor);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::ListStatements(
+    Ctx* ctx, const kg::v1::ListStatementsRequest* request,
+    kg::v1::ListStatementsResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
+    auto reader = store_->NewReader();
+    absl::StatusOr<storage::MatchPage> page = reader->ListStatements(
+        limit, request->page_token(), request->include_quoted());
+    if (!page.ok()) return RenameField(page.status(), "cursor", "page_token");
+    for (const storage::Statement& s : page->statements) {
+      KG_RETURN_IF_ERROR(StatementToProto(*reader, s,
+                                          request->include_provenance(),
+                                          response->add_statements()));
     }
     response->set_next_page_token(page->next_cursor);
     return absl::OkStatus();

@@ -45,6 +45,10 @@ class KnowledgeGraphService final
                        kg::v1::ResolveEntityResponse* response) override;
   Unary* SearchEntities(Ctx* ctx, const kg::v1::SearchEntitiesRequest* request,
                         kg::v1::SearchEntitiesResponse* response) override;
+  Unary* ListEntities(Ctx* ctx, const kg::v1::ListEntitiesRequest* request,
+                      kg::v1::ListEntitiesResponse* response) override;
+  Unary* ListStatements(Ctx* ctx, const kg::v1::ListStatementsRequest* request,
+                        kg::v1::ListStatementsResponse* response) override;
   Unary* CreateRelation(Ctx* ctx, const kg::v1::CreateRelationRequest* request,
                         kg::v1::Relation* response) override;
   Unary* GetRelation(Ctx* ctx, const kg::v1::GetRelationRequest* request,

@@ -76,6 +76,8 @@ rocksdb::ColumnFamilyOptions CfOptions(int cf,
 constexpr uint8_t kSearchCursor = 100;
 constexpr uint8_t kDocumentCursor = 101;
 constexpr uint8_t kDocProvCursor = 102;
+constexpr uint8_t kEntityCursor = 103;
+constexpr uint8_t kStatementListCursor = 104;
 
 class RocksReader : public Reader {
  public:
@@ -92,6 +94,11 @@ class RocksReader : public Reader {
   absl::StatusOr<EntityPage> SearchByPrefix(absl::string_view prefix,
                                             size_t limit,
                                             absl::string_view cursor) override;
+  absl::StatusOr<EntityPage> ListEntities(size_t limit,
+                                          absl::string_view cursor) override;
+  absl::StatusOr<MatchPage> ListStatements(size_t limit,
+                                           absl::string_view cursor,
+                                           bool include_quoted) override;
   absl::StatusOr<Relation> GetRelation(absl::string_view id) override;
   absl::StatusOr<std::vector<Relation>> ListRelations() override;
   absl::StatusOr<Document> GetDocument(absl::string_view id) override;
@@ -145,7 +152,9 @@ class RocksReader : public Reader {
   absl::StatusOr<uint64_t> TidOf(const std::string& term_key);
   absl::StatusOr<TermValue> TermOf(uint64_t tid);
   absl::StatusOr<std::string> RelationIdOf(uint64_t tid);
-  absl::StatusOr<Statement> StatementOf(uint64_t tid);
+  // `row`, when given, saves reading the statement's row again.
+  absl::StatusOr<Statement> StatementOf(uint64_t tid,
+                                        const StmtValue* row = nullptr);
   absl::StatusOr<ProvenanceRecord> DecodeRecord(const ProvKeyParts& parts,
                                                 absl::string_view value);
   absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
@@ -233,11 +242,17 @@ absl::StatusOr<std::string> RocksReader::RelationIdOf(uint64_t tid) {
   return id;
 }
 
-absl::StatusOr<Statement> RocksReader::StatementOf(uint64_t tid) {
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kStmtCf, TidKey(tid)));
+absl::StatusOr<Statement> RocksReader::StatementOf(uint64_t tid,
+                                                   const StmtValue* known) {
   StmtValue row;
-  if (!v || !DecodeStmt(*v, &row)) {
-    return absl::DataLossError(absl::StrCat("corrupt statement ", tid));
+  if (known != nullptr) {
+    row = *known;
+  } else {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                        Get(kStmtCf, TidKey(tid)));
+    if (!v || !DecodeStmt(*v, &row)) {
+      return absl::DataLossError(absl::StrCat("corrupt statement ", tid));
+    }
   }
   Statement st;
   KG_ASSIGN_OR_RETURN(TermValue self, TermOf(tid));
@@ -324,6 +339,90 @@ absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
     KG_ASSIGN_OR_RETURN(Entity e, GetEntity(id));
     page.entities.push_back(std::move(e));
   }
+  return page;
+}
+
+absl::StatusOr<EntityPage> RocksReader::ListEntities(size_t limit,
+                                                     absl::string_view cursor) {
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be positive");
+  std::string start;
+  if (!cursor.empty()) {
+    std::optional<std::string> last =
+        DecodeCursor(cursor, kEntityCursor, 0, "");
+    if (!last) {
+      return absl::InvalidArgumentError("cursor: not an entity list cursor");
+    }
+    start = *last;
+  }
+  EntityPage page;
+  bool corrupt = false;
+  KG_RETURN_IF_ERROR(Scan(kEntityCf, "", start,
+                          [&](absl::string_view key, absl::string_view value) {
+                            if (page.entities.size() == limit) {
+                              page.next_cursor = EncodeCursor(
+                                  kEntityCursor, 0, page.entities.back().id);
+                              return false;
+                            }
+                            Entity e;
+                            uint64_t tid;
+                            corrupt = !DecodeEntity(key, value, &tid, &e);
+                            page.entities.push_back(std::move(e));
+                            return !corrupt;
+                          }));
+  if (corrupt) return absl::DataLossError("corrupt entity");
+  return page;
+}
+
+absl::StatusOr<MatchPage> RocksReader::ListStatements(size_t limit,
+                                                      absl::string_view cursor,
+                                                      bool include_quoted) {
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be positive");
+  const std::string prefix(1, static_cast<char>(TermTag::kStatement));
+  std::string start;
+  if (!cursor.empty()) {
+    std::optional<std::string> last = DecodeCursor(
+        cursor, kStatementListCursor, include_quoted ? 1 : 0, prefix);
+    if (!last) {
+      return absl::InvalidArgumentError(
+          "cursor: not a cursor of this statement list");
+    }
+    start = *last;
+  }
+  MatchPage page;
+  std::string last_key;
+  absl::Status inner;
+  KG_RETURN_IF_ERROR(Scan(
+      kTermCf, prefix, start,
+      [&](absl::string_view key, absl::string_view value) {
+        absl::string_view v = value;
+        uint64_t tid;
+        if (!GetFixed64(&v, &tid)) {
+          inner = absl::DataLossError("corrupt term");
+          return false;
+        }
+        absl::StatusOr<std::optional<std::string>> row_value =
+            Get(kStmtCf, TidKey(tid));
+        StmtValue row;
+        if (!row_value.ok() || !*row_value || !DecodeStmt(**row_value, &row)) {
+          inner = absl::DataLossError("statement term without a row");
+          return false;
+        }
+        if (!(row.live > 0 || (include_quoted && row.indexed()))) return true;
+        if (page.statements.size() == limit) {
+          page.next_cursor = EncodeCursor(kStatementListCursor,
+                                          include_quoted ? 1 : 0, last_key);
+          return false;
+        }
+        absl::StatusOr<Statement> st = StatementOf(tid, &row);
+        if (!st.ok()) {
+          inner = st.status();
+          return false;
+        }
+        page.statements.push_back(*std::move(st));
+        last_key = std::string(key);
+        return true;
+      }));
+  KG_RETURN_IF_ERROR(inner);
   return page;
 }
 
@@ -733,7 +832,7 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
                                           fingerprint, last_key);
           return false;
         }
-        absl::StatusOr<Statement> st = StatementOf(stmt_tid);
+        absl::StatusOr<Statement> st = StatementOf(stmt_tid, &row);
         if (!st.ok()) {
           inner = st.status();
           return false;

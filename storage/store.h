@@ -180,6 +180,10 @@ class Reader {
   virtual absl::StatusOr<EntityPage> SearchByPrefix(
       absl::string_view prefix, size_t limit, absl::string_view cursor) = 0;
 
+  // Entities ordered by id, at most `limit`, resumed from `cursor`.
+  virtual absl::StatusOr<EntityPage> ListEntities(size_t limit,
+                                                  absl::string_view cursor) = 0;
+
   virtual absl::StatusOr<Relation> GetRelation(absl::string_view id) = 0;
   virtual absl::StatusOr<std::vector<Relation>> ListRelations() = 0;
   virtual absl::StatusOr<Document> GetDocument(absl::string_view id) = 0;
@@ -201,6 +205,13 @@ class Reader {
   // this pattern.
   virtual absl::StatusOr<MatchPage> Match(const Pattern& pattern,
                                           const MatchOptions& options) = 0;
+  // Statements ordered by id — an order that does not depend on the order
+  // of writes, so two stores with the same content list the same way. Only
+  // statements with live provenance, unless include_quoted (then every
+  // indexed statement). At most `limit`, resumed from `cursor`.
+  virtual absl::StatusOr<MatchPage> ListStatements(size_t limit,
+                                                   absl::string_view cursor,
+                                                   bool include_quoted) = 0;
   // Exact number of indexed statements matching `pattern`.
   virtual absl::StatusOr<uint64_t> Count(const Pattern& pattern) = 0;
   // Cheap estimate from the index sizes; exact for small results.

@@ -84,6 +84,36 @@ std::optional<std::pair<size_t, size_t>> CodePointSpan(absl::string_view text,
   }
 }
 
+CodePointIndex::CodePointIndex(absl::string_view text) : text_(text) {
+  for (size_t byte = 0; byte < text.size(); ++byte) {
+    if ((static_cast<unsigned char>(text[byte]) & 0xc0) == 0x80) continue;
+    if (code_points_ % kStride == 0) checkpoints_.push_back(byte);
+    ++code_points_;
+  }
+}
+
+std::optional<size_t> CodePointIndex::Locate(uint32_t cp) const {
+  if (cp > code_points_) return std::nullopt;
+  if (cp == code_points_) return text_.size();
+  size_t byte = checkpoints_[cp / kStride];
+  for (uint32_t k = cp - cp % kStride; k < cp; ++k) {
+    ++byte;
+    while (byte < text_.size() &&
+           (static_cast<unsigned char>(text_[byte]) & 0xc0) == 0x80) {
+      ++byte;
+    }
+  }
+  return byte;
+}
+
+std::optional<std::pair<size_t, size_t>> CodePointIndex::Span(
+    uint32_t start, uint32_t end) const {
+  if (start > end) return std::nullopt;
+  std::optional<size_t> a = Locate(start), b = Locate(end);
+  if (!a || !b) return std::nullopt;
+  return std::make_pair(*a, *b);
+}
+
 absl::Status ValidateId(absl::string_view field, absl::string_view id) {
   if (id.empty()) return Invalid(field, "must not be empty");
   if (id.size() > Limits::kMaxIdBytes) {

@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -23,6 +25,26 @@ bool IsValidUtf8(absl::string_view s);
 std::optional<std::pair<size_t, size_t>> CodePointSpan(absl::string_view text,
                                                        uint32_t start,
                                                        uint32_t end);
+
+// CodePointSpan over one text many times: remembers the byte offset of
+// every 256th code point, so a span costs at most 256 steps plus its length
+// instead of a walk from the start. `text` must outlive the index.
+class CodePointIndex {
+ public:
+  explicit CodePointIndex(absl::string_view text);
+  std::optional<std::pair<size_t, size_t>> Span(uint32_t start,
+                                                uint32_t end) const;
+
+ private:
+  // Byte offset of code point k * kStride, and where walking from a
+  // checkpoint reaches code point `cp`.
+  static constexpr uint32_t kStride = 256;
+  std::optional<size_t> Locate(uint32_t cp) const;
+
+  absl::string_view text_;
+  std::vector<size_t> checkpoints_;
+  uint32_t code_points_ = 0;
+};
 
 // A slug: 1..Limits::kMaxIdBytes of [a-z0-9_], starting with [a-z0-9].
 absl::Status ValidateId(absl::string_view field, absl::string_view id);

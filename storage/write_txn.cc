@@ -77,32 +77,42 @@ WriteTxn::WriteTxn(rocksdb::DB* db,
       cfs_(cfs),
       counters_(counters),
       now_micros_(now_micros),
-      overlay_(kNumCfs) {}
+      overlay_(kNumCfs),
+      read_cache_(kNumCfs) {}
 
 absl::StatusOr<std::optional<std::string>> WriteTxn::Get(
     Cf cf, const std::string& key) {
   auto it = overlay_[cf].find(key);
   if (it != overlay_[cf].end()) return it->second;
+  auto cached = read_cache_[cf].find(key);
+  if (cached != read_cache_[cf].end()) return cached->second;
   std::string value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), (*cfs_)[cf], key, &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return FromRocksDb(s, "read");
-  return std::optional<std::string>(std::move(value));
+  std::optional<std::string> result;
+  if (s.ok()) {
+    result = std::move(value);
+  } else if (!s.IsNotFound()) {
+    return FromRocksDb(s, "read");
+  }
+  read_cache_[cf].emplace(key, result);
+  return result;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
-    Cf cf, const std::string& prefix) {
-  std::map<std::string, std::string> merged;
+    Cf cf, const std::string& prefix, bool overlay_only) {
+  absl::btree_map<std::string, std::string> merged;
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, (*cfs_)[cf]));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    merged.emplace(it->key().ToString(), it->value().ToString());
+  if (!overlay_only) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, (*cfs_)[cf]));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      merged.emplace(it->key().ToString(), it->value().ToString());
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "scan");
   }
-  if (!it->status().ok()) return FromRocksDb(it->status(), "scan");
   const CfChanges& changes = overlay_[cf];
   for (auto o = changes.lower_bound(prefix);
        o != changes.end() && absl::StartsWith(o->first, prefix); ++o) {
@@ -305,6 +315,7 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatement(
   KG_ASSIGN_OR_RETURN(uint64_t existing, LookupTid(out.key));
   KG_ASSIGN_OR_RETURN(out.tid, InternTerm(out.key));
   if (existing == 0) {
+    new_statements_.insert(out.tid);
     StmtValue row;
     row.subject = s.tid;
     row.relation = rel_tid;
@@ -362,24 +373,31 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
   return absl::OkStatus();
 }
 
+absl::StatusOr<const WriteTxn::CachedDocument*> WriteTxn::LoadDocument(
+    const std::string& field, const std::string& id) {
+  auto it = documents_.find(id);
+  if (it != documents_.end()) return it->second.get();
+  KG_RETURN_IF_ERROR(ValidateId(field, id));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kDocumentCf, id));
+  if (!value) return NotFound(field, absl::StrCat("no document '", id, "'"));
+  auto cached = std::make_unique<CachedDocument>();
+  Document doc;
+  if (!DecodeDocument(id, *value, /*include_text=*/true, &cached->tid, &doc)) {
+    return absl::DataLossError("corrupt document " + id);
+  }
+  cached->text = std::move(doc.text);
+  cached->index = std::make_unique<CodePointIndex>(cached->text);
+  return documents_.emplace(id, std::move(cached)).first->second.get();
+}
+
 absl::Status WriteTxn::AddProvenance(const std::string& field,
                                      uint64_t stmt_tid,
                                      const ProvenanceInput& p,
                                      WriteResult* result) {
-  const std::string doc_field = absl::StrCat(field, ".document_id");
-  KG_RETURN_IF_ERROR(ValidateId(doc_field, p.document_id));
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> doc_value,
-                      Get(kDocumentCf, p.document_id));
-  if (!doc_value) {
-    return NotFound(doc_field,
-                    absl::StrCat("no document '", p.document_id, "'"));
-  }
-  uint64_t doc_tid;
-  Document doc;
-  if (!DecodeDocument(p.document_id, *doc_value, /*include_text=*/true,
-                      &doc_tid, &doc)) {
-    return absl::DataLossError("corrupt document " + p.document_id);
-  }
+  KG_ASSIGN_OR_RETURN(
+      const CachedDocument* doc,
+      LoadDocument(absl::StrCat(field, ".document_id"), p.document_id));
+  const uint64_t doc_tid = doc->tid;
   if (p.hedge == Hedge::kUnspecified || static_cast<uint8_t>(p.hedge) > 5) {
     return Invalid(absl::StrCat(field, ".hedge"), "unknown or unspecified");
   }
@@ -391,7 +409,7 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
                                   Limits::kMaxEvidenceBytes,
                                   /*allow_empty=*/false,
                                   /*allow_newlines=*/true));
-  auto span = CodePointSpan(doc.text, p.evidence_start, p.evidence_end);
+  auto span = doc->index->Span(p.evidence_start, p.evidence_end);
   if (!span || p.evidence_start == p.evidence_end) {
     return Invalid(
         absl::StrCat(field, ".evidence_end"),
@@ -399,7 +417,7 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
                      ") is empty or outside the text of document '",
                      p.document_id, "'"));
   }
-  if (absl::string_view(doc.text).substr(
+  if (absl::string_view(doc->text).substr(
           span->first, span->second - span->first) != p.evidence) {
     return Invalid(
         absl::StrCat(field, ".evidence"),
@@ -412,7 +430,9 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
   PutFixed64(&identity, doc_tid);
   PutFixed32(&identity, p.evidence_start);
   PutFixed32(&identity, p.evidence_end);
-  KG_ASSIGN_OR_RETURN(auto records, Scan(kProvCf, identity));
+  KG_ASSIGN_OR_RETURN(
+      auto records, Scan(kProvCf, identity,
+                         /*overlay_only=*/new_statements_.contains(stmt_tid)));
   for (const auto& [key, value] : records) {
     ProvValue stored;
     if (!DecodeProv(value, &stored)) {

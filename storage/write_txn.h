@@ -9,22 +9,25 @@
 #ifndef KG_STORAGE_WRITE_TXN_H_
 #define KG_STORAGE_WRITE_TXN_H_
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
 #include "storage/adjacency.h"
 #include "storage/keys.h"
 #include "storage/store.h"
+#include "storage/validate.h"
 
 namespace kg::storage {
 
 // Pending changes of one column family: key -> value, or nullopt to delete.
-using CfChanges = std::map<std::string, std::optional<std::string>>;
+using CfChanges = absl::btree_map<std::string, std::optional<std::string>>;
 
 class WriteTxn {
  public:
@@ -53,8 +56,9 @@ class WriteTxn {
 
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, const std::string& key);
   // Keys and values in [prefix, successor) after the overlay is applied.
+  // With overlay_only, the database is known to hold nothing there.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
-      Cf cf, const std::string& prefix);
+      Cf cf, const std::string& prefix, bool overlay_only = false);
   void Put(Cf cf, std::string key, std::string value);
   void Delete(Cf cf, std::string key);
 
@@ -82,7 +86,24 @@ class WriteTxn {
   const std::vector<rocksdb::ColumnFamilyHandle*>* cfs_;
   Counters counters_;
   const int64_t now_micros_;
+  // A document's text and a code-point index over it, decoded once per
+  // transaction (texts never change).
+  struct CachedDocument {
+    uint64_t tid = 0;
+    std::string text;
+    std::unique_ptr<CodePointIndex> index;
+  };
+  absl::StatusOr<const CachedDocument*> LoadDocument(const std::string& field,
+                                                     const std::string& id);
+
   std::vector<CfChanges> overlay_;
+  // What this transaction read from the database, misses included.
+  std::vector<absl::flat_hash_map<std::string, std::optional<std::string>>>
+      read_cache_;
+  absl::flat_hash_map<std::string, std::unique_ptr<CachedDocument>> documents_;
+  // Statements created by this transaction: none of their provenance is in
+  // the database yet.
+  absl::flat_hash_set<uint64_t> new_statements_;
   std::vector<Adjacency::Change> index_changes_;
 };
 

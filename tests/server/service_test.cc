@@ -333,6 +333,41 @@ TEST_F(ServiceTest, StatementsWriteGetMatchCountRetract) {
   EXPECT_EQ(Stats().statements(), 2u);
 }
 
+TEST_F(ServiceTest, ListsEntitiesAndStatementsWithProvenance) {
+  LoadClaims();
+  v1::ListEntitiesRequest entities;
+  entities.set_page_size(4);
+  std::vector<std::string> ids;
+  while (true) {
+    v1::ListEntitiesResponse resp;
+    ASSERT_TRUE(stub_->ListEntities(Ctx().get(), entities, &resp).ok());
+    for (const auto& e : resp.entities()) ids.push_back(e.id());
+    if (resp.next_page_token().empty()) break;
+    entities.set_page_token(resp.next_page_token());
+  }
+  EXPECT_THAT(ids, ElementsAre("korea_strait", "kremlin", "nis", "north_korea",
+                               "russia", "south_korea"));
+
+  v1::ListStatementsRequest list;
+  list.set_include_provenance(true);
+  v1::ListStatementsResponse resp;
+  ASSERT_TRUE(stub_->ListStatements(Ctx().get(), list, &resp).ok());
+  ASSERT_THAT(resp.statements(), SizeIs(2));  // the claims, not the quoted
+  EXPECT_LT(resp.statements(0).id(), resp.statements(1).id());
+  for (const auto& st : resp.statements()) {
+    ASSERT_THAT(st.provenance(), SizeIs(1));
+    EXPECT_EQ(st.provenance(0).document_id(), "doc1");
+    EXPECT_TRUE(st.provenance(0).has_recorded_at());
+  }
+  list.set_include_quoted(true);
+  ASSERT_TRUE(stub_->ListStatements(Ctx().get(), list, &resp).ok());
+  EXPECT_THAT(resp.statements(), SizeIs(3));
+  list.set_page_token("bogus");
+  grpc::Status s = stub_->ListStatements(Ctx().get(), list, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+}
+
 TEST_F(ServiceTest, PagesThroughTenThousandRowsWithoutDuplicatesOrGaps) {
   v1::WriteStatementsRequest vocab = Vocabulary();
   ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), vocab, nullptr).ok() || true);

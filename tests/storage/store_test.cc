@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -999,6 +1000,66 @@ TEST_F(StoreTest, ProvenanceByDocumentFollowsTheTextAndKeepsHistory) {
   EXPECT_THAT(ids, ::testing::UnorderedElementsAre(r->statement_ids[0],
                                                    r->statement_ids[1]));
   EXPECT_EQ(reader->Stats()->statements, 1u);
+}
+
+}  // namespace
+}  // namespace kg::storage
+
+namespace kg::storage {
+namespace {
+
+using testing::IsOk;
+
+std::vector<std::string> AllStatementIds(Store& store, bool include_quoted) {
+  auto reader = store.NewReader();
+  std::vector<std::string> ids;
+  std::string cursor;
+  do {
+    absl::StatusOr<MatchPage> page =
+        reader->ListStatements(1, cursor, include_quoted);
+    EXPECT_THAT(page, IsOk());
+    if (!page.ok()) break;
+    for (const auto& st : page->statements) ids.push_back(st.id);
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  return ids;
+}
+
+TEST_F(StoreTest, ListsEntitiesAndStatementsInAnOrderIndependentOfWrites) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Denial(), Sent()};
+  ASSERT_THAT(store().Write(b), IsOk());
+  const std::vector<std::string> asserted = AllStatementIds(store(), false);
+  const std::vector<std::string> all = AllStatementIds(store(), true);
+  EXPECT_THAT(asserted, ::testing::SizeIs(2));
+  EXPECT_TRUE(std::is_sorted(asserted.begin(), asserted.end()));
+
+  // Another store, same content written the other way round.
+  Close();
+  std::filesystem::remove_all(path());
+  Reopen();
+  WriteBatch first = Vocabulary();
+  first.statements = {Sent()};
+  ASSERT_THAT(store().Write(first), IsOk());
+  WriteBatch second;
+  second.statements = {Denial()};
+  ASSERT_THAT(store().Write(second), IsOk());
+  EXPECT_EQ(AllStatementIds(store(), false), asserted);
+  EXPECT_EQ(AllStatementIds(store(), true), all);
+
+  auto reader = store().NewReader();
+  absl::StatusOr<EntityPage> page = reader->ListEntities(3, "");
+  ASSERT_THAT(page, IsOk());
+  std::vector<std::string> ids;
+  for (const auto& e : page->entities) ids.push_back(e.id);
+  EXPECT_THAT(ids, ::testing::ElementsAre("kremlin", "nis", "north_korea"));
+  page = reader->ListEntities(3, page->next_cursor);
+  ASSERT_THAT(page, IsOk());
+  ASSERT_THAT(page->entities, ::testing::SizeIs(1));
+  EXPECT_EQ(page->entities[0].id, "russia");
+  EXPECT_EQ(page->next_cursor, "");
+  EXPECT_THAT(reader->ListStatements(1, "x", false),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "storage/validate.h"
 
+#include <random>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_util.h"
@@ -67,6 +69,28 @@ TEST(ValidateTest, IdsAreSlugs) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateId("id", "x-y"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("id:")));
+}
+
+}  // namespace
+}  // namespace kg::storage
+
+namespace kg::storage {
+namespace {
+
+TEST(ValidateTest, CodePointIndexAgreesWithCodePointSpan) {
+  const char* pieces[] = {"a", "’", "평", "😀", " ", "."};
+  std::mt19937 rng(11);
+  for (int round = 0; round < 20; ++round) {
+    std::string text;
+    const int n = static_cast<int>(rng() % 2000);
+    for (int i = 0; i < n; ++i) text += pieces[rng() % 6];
+    CodePointIndex index(text);
+    for (int q = 0; q < 200; ++q) {
+      const uint32_t a = rng() % (n + 3), b = rng() % (n + 3);
+      EXPECT_EQ(index.Span(a, b), CodePointSpan(text, a, b))
+          << "seed 11, round " << round << ", span " << a << ".." << b;
+    }
+  }
 }
 
 }  // namespace
