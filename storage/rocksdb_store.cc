@@ -174,6 +174,8 @@ class RocksReader : public Reader {
   absl::flat_hash_map<uint64_t, TermValue> term_cache_;
   absl::flat_hash_map<uint64_t, std::string> relation_cache_;
   absl::flat_hash_map<uint64_t, std::string> doc_cache_;
+  // Entities read through this reader (one snapshot: they cannot change).
+  absl::flat_hash_map<std::string, Entity> entity_cache_;
 };
 
 absl::StatusOr<std::optional<std::string>> RocksReader::Get(
@@ -266,6 +268,8 @@ absl::StatusOr<Statement> RocksReader::StatementOf(uint64_t tid,
 }
 
 absl::StatusOr<Entity> RocksReader::GetEntity(absl::string_view id) {
+  auto cached = entity_cache_.find(id);
+  if (cached != entity_cache_.end()) return cached->second;
   KG_RETURN_IF_ERROR(ValidateId("entity_id", id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
   if (!v) {
@@ -276,6 +280,7 @@ absl::StatusOr<Entity> RocksReader::GetEntity(absl::string_view id) {
   if (!DecodeEntity(id, *v, &tid, &e)) {
     return absl::DataLossError(absl::StrCat("corrupt entity ", id));
   }
+  entity_cache_.emplace(std::string(id), e);
   return e;
 }
 
