@@ -9,6 +9,7 @@
 #include "query/resolve.h"
 #include "server/convert.h"
 #include "server/grpc_status.h"
+#include "server/unary.h"
 #include "storage/status_macros.h"
 
 namespace kg::server {
@@ -17,15 +18,6 @@ namespace {
 
 using kg::v1::IngestStatementsRequest;
 using kg::v1::IngestStatementsResponse;
-
-// Runs `fn` (returning absl::Status) and finishes the call with its status.
-template <typename Fn>
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Fn fn) {
-  absl::Status status = fn();
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 // The core names fields by its own structure ("entities[0].id"); a single
 // item rpc names the request's field instead ("entity.id").

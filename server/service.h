@@ -78,6 +78,25 @@ class KnowledgeGraphService final
   Unary* RetractProvenance(
       Ctx* ctx, const kg::v1::RetractProvenanceRequest* request,
       kg::v1::RetractProvenanceResponse* response) override;
+  grpc::ServerWriteReactor<kg::v1::FindPathsResponse>* FindPaths(
+      Ctx* ctx, const kg::v1::FindPathsRequest* request) override;
+  Unary* GetNeighborhood(Ctx* ctx,
+                         const kg::v1::GetNeighborhoodRequest* request,
+                         kg::v1::GetNeighborhoodResponse* response) override;
+  Unary* Why(Ctx* ctx, const kg::v1::WhyRequest* request,
+             kg::v1::WhyResponse* response) override;
+  Unary* ListByDocument(Ctx* ctx, const kg::v1::ListByDocumentRequest* request,
+                        kg::v1::ListByDocumentResponse* response) override;
+  Unary* ListByClaimant(Ctx* ctx, const kg::v1::ListByClaimantRequest* request,
+                        kg::v1::ListByClaimantResponse* response) override;
+  Unary* ListContested(Ctx* ctx, const kg::v1::ListContestedRequest* request,
+                       kg::v1::ListContestedResponse* response) override;
+  Unary* GetClaimTimeline(Ctx* ctx,
+                          const kg::v1::GetClaimTimelineRequest* request,
+                          kg::v1::GetClaimTimelineResponse* response) override;
+  Unary* ExportProvenance(Ctx* ctx,
+                          const kg::v1::ExportProvenanceRequest* request,
+                          kg::v1::ExportProvenanceResponse* response) override;
   Unary* GetStats(Ctx* ctx, const kg::v1::GetStatsRequest* request,
                   kg::v1::GetStatsResponse* response) override;
   Unary* CreateBackup(Ctx* ctx, const kg::v1::CreateBackupRequest* request,

@@ -1,0 +1,563 @@
+#include "query/path_search.h"
+
+#include <algorithm>
+#include <climits>
+#include <numeric>
+#include <queue>
+#include <set>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "storage/status_macros.h"
+
+namespace kg::query {
+
+namespace {
+
+// Sorts `arcs` by key.
+absl::Status SortByKey(PathGraph& g, std::vector<Arc>* arcs) {
+  KG_ASSIGN_OR_RETURN(std::vector<HopKey> keys, g.KeysOf(*arcs));
+  std::vector<size_t> order(arcs->size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return CompareHopKeys(keys[a], keys[b]) < 0;
+  });
+  std::vector<Arc> sorted;
+  sorted.reserve(arcs->size());
+  for (size_t i : order) sorted.push_back((*arcs)[i]);
+  *arcs = std::move(sorted);
+  return absl::OkStatus();
+}
+
+// One side of the bidirectional search. Arcs are admitted (their support
+// checked, which may read provenance) only when it matters: a node reached
+// only through unadmitted arcs is "tentative", and is checked when its
+// layer is about to be expanded or when it would join the two halves. The
+// last layer of a search, usually the largest, is then hardly checked.
+struct Side {
+  struct Reached {
+    int depth;
+    int head;     // its first link, -1 for none
+    int8_t live;  // 1 reached through an admitted arc, 0 not known yet
+  };
+  // An arc from the layer before into `v` (forward side), or from `v` to
+  // the layer before (backward side); links of one node form a list.
+  struct Link {
+    Arc arc;
+    int next;
+  };
+
+  explicit Side(NodeId root_node) : root(root_node) {
+    reached[root] = {0, -1, 1};
+    frontier.push_back(root);
+  }
+
+  void AddLink(NodeId v, const Arc& arc) {
+    Reached& r = reached.at(v);
+    links.push_back({arc, r.head});
+    r.head = static_cast<int>(links.size() - 1);
+  }
+
+  // Whether `v`, reached at its recorded depth, is reached through an
+  // admitted arc. A node that is not is forgotten, so that it can be
+  // reached again deeper. Precondition: `v` is reached.
+  absl::StatusOr<bool> Live(PathGraph& g, NodeId v) {
+    Reached& r = reached.at(v);
+    if (r.live) return true;
+    for (int i = r.head; i >= 0; i = links[i].next) {
+      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(links[i].arc));
+      if (admitted) {
+        reached.at(v).live = 1;
+        return true;
+      }
+    }
+    reached.erase(v);
+    return false;
+  }
+
+  // The admitted links of `v`, appended to `out`.
+  absl::Status AdmittedLinks(PathGraph& g, NodeId v, std::vector<Arc>* out) {
+    auto it = reached.find(v);
+    if (it == reached.end()) return absl::OkStatus();
+    for (int i = it->second.head; i >= 0; i = links[i].next) {
+      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(links[i].arc));
+      if (admitted) out->push_back(links[i].arc);
+    }
+    return absl::OkStatus();
+  }
+
+  NodeId root;
+  absl::flat_hash_map<NodeId, Reached> reached;
+  std::vector<Link> links;
+  std::vector<NodeId> frontier;
+  int depth = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
+                                                             NodeId s, NodeId t,
+                                                             int max_hops,
+                                                             const Bans* bans) {
+  using Result = std::optional<std::vector<Arc>>;
+  Side fwd(s);
+  Side bwd(t);
+  // A node may join the two halves if it is an endpoint or passable.
+  const auto can_meet = [&](NodeId v) -> absl::StatusOr<bool> {
+    if (v == s || v == t) return true;
+    return g.Passable(v);
+  };
+  const auto banned = [&](const Arc& arc, NodeId v) {
+    return bans != nullptr &&
+           (bans->nodes.contains(v) || bans->arcs.contains(arc));
+  };
+  int best = INT_MAX;
+  std::vector<Arc> arcs;
+  // Expand whole layers, the smaller frontier first. The first layer that
+  // joins the halves gives the distance (docs/query.md).
+  while (best == INT_MAX) {
+    if (fwd.depth + bwd.depth + 1 > max_hops || fwd.frontier.empty() ||
+        bwd.frontier.empty()) {
+      return Result();
+    }
+    const bool forward = fwd.frontier.size() <= bwd.frontier.size();
+    Side& side = forward ? fwd : bwd;
+    Side& other = forward ? bwd : fwd;
+    const int next_depth = side.depth + 1;
+    // Settle the layer: tentative nodes that are not live leave it (and
+    // may be reached again deeper); live nodes that may not be passed
+    // through stay reached but are not expanded.
+    std::vector<NodeId> layer;
+    for (NodeId u : side.frontier) {
+      auto r = side.reached.find(u);
+      if (r == side.reached.end() || r->second.depth != side.depth) continue;
+      KG_ASSIGN_OR_RETURN(bool live, side.Live(g, u));
+      if (!live) continue;
+      if (u != side.root) {
+        KG_ASSIGN_OR_RETURN(bool passable, g.Passable(u));
+        if (!passable) continue;
+      }
+      layer.push_back(u);
+    }
+    std::vector<NodeId> next;
+    for (NodeId u : layer) {
+      arcs.clear();
+      if (forward) {
+        KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
+      } else {
+        KG_RETURN_IF_ERROR(g.ArcsInto(u, &arcs));
+      }
+      for (const Arc& arc : arcs) {
+        const NodeId v = forward ? arc.to : arc.from;
+        if (v == side.root || banned(arc, v)) continue;
+        auto it = side.reached.find(v);
+        if (it == side.reached.end()) {
+          side.reached.emplace(v, Side::Reached{next_depth, -1, 0});
+          next.push_back(v);
+        } else if (it->second.depth != next_depth) {
+          continue;
+        }
+        side.AddLink(v, arc);
+        auto o = other.reached.find(v);
+        if (o == other.reached.end()) continue;
+        const int total = next_depth + o->second.depth;
+        if (total >= best) continue;
+        KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
+        if (!admitted) continue;
+        side.reached.at(v).live = 1;
+        KG_ASSIGN_OR_RETURN(bool other_live, other.Live(g, v));
+        if (!other_live) continue;
+        KG_ASSIGN_OR_RETURN(bool ok, can_meet(v));
+        if (ok) best = total;
+      }
+    }
+    side.frontier = std::move(next);
+    side.depth = next_depth;
+  }
+
+  // Nodes where shortest paths cross from the forward half to the backward
+  // half; every shortest path has one.
+  std::vector<NodeId> candidates;
+  {
+    const Side& small = fwd.reached.size() <= bwd.reached.size() ? fwd : bwd;
+    const Side& large = &small == &fwd ? bwd : fwd;
+    for (const auto& [v, r] : small.reached) {
+      auto o = large.reached.find(v);
+      if (o != large.reached.end() && r.depth + o->second.depth == best) {
+        candidates.push_back(v);
+      }
+    }
+  }
+  std::vector<NodeId> meets;
+  for (NodeId v : candidates) {
+    KG_ASSIGN_OR_RETURN(bool forward_live, fwd.Live(g, v));
+    if (!forward_live) continue;
+    KG_ASSIGN_OR_RETURN(bool backward_live, bwd.Live(g, v));
+    if (!backward_live) continue;
+    KG_ASSIGN_OR_RETURN(bool ok, can_meet(v));
+    if (ok) meets.push_back(v);
+  }
+  // The DAG of shortest paths: admitted forward links back from the meeting
+  // nodes, admitted backward links on from them.
+  absl::flat_hash_map<NodeId, std::vector<Arc>> children;
+  absl::flat_hash_set<NodeId> on_forward(meets.begin(), meets.end());
+  absl::flat_hash_set<NodeId> on_backward(meets.begin(), meets.end());
+  std::vector<NodeId> stack = meets;
+  while (!stack.empty()) {
+    const NodeId v = stack.back();
+    stack.pop_back();
+    arcs.clear();
+    KG_RETURN_IF_ERROR(fwd.AdmittedLinks(g, v, &arcs));
+    for (const Arc& arc : arcs) {
+      children[arc.from].push_back(arc);
+      if (on_forward.insert(arc.from).second) stack.push_back(arc.from);
+    }
+  }
+  stack = meets;
+  while (!stack.empty()) {
+    const NodeId v = stack.back();
+    stack.pop_back();
+    arcs.clear();
+    KG_RETURN_IF_ERROR(bwd.AdmittedLinks(g, v, &arcs));
+    for (const Arc& arc : arcs) {
+      if (on_backward.insert(arc.to).second) stack.push_back(arc.to);
+    }
+  }
+  // Greedy walk: at each node the least key among the arcs that stay on a
+  // shortest path gives the least key sequence.
+  std::vector<Arc> path;
+  NodeId u = s;
+  while (u != t) {
+    arcs.clear();
+    auto c = children.find(u);
+    if (c != children.end()) arcs = c->second;
+    if (on_backward.contains(u)) {
+      KG_RETURN_IF_ERROR(bwd.AdmittedLinks(g, u, &arcs));
+    }
+    if (arcs.empty() || static_cast<int>(path.size()) >= best) {
+      return absl::InternalError("shortest path DAG is broken");
+    }
+    KG_RETURN_IF_ERROR(SortByKey(g, &arcs));
+    path.push_back(arcs.front());
+    u = arcs.front().to;
+  }
+  if (static_cast<int>(path.size()) != best) {
+    return absl::InternalError("shortest path has the wrong length");
+  }
+  return Result(std::move(path));
+}
+
+absl::Status KShortestPaths(PathGraph& g, NodeId s, NodeId t, int k,
+                            int max_hops, const ArcPathSink& sink) {
+  struct Candidate {
+    std::vector<Arc> arcs;
+    std::vector<HopKey> keys;
+    // Where it leaves the path it was found from (Lawler): spurs before
+    // this index were searched from that path already.
+    size_t deviation = 0;
+  };
+  struct Before {
+    bool operator()(const Candidate& a, const Candidate& b) const {
+      if (a.arcs.size() != b.arcs.size()) return a.arcs.size() < b.arcs.size();
+      return CompareKeySequences(a.keys, b.keys) < 0;
+    }
+  };
+  g.set_cache_arcs(true);
+  KG_ASSIGN_OR_RETURN(std::optional<std::vector<Arc>> first,
+                      ShortestPath(g, s, t, max_hops, nullptr));
+  if (!first) return absl::OkStatus();
+  std::vector<Candidate> found;
+  found.push_back({*std::move(first), {}, 0});
+  KG_RETURN_IF_ERROR(
+      sink(found.back().arcs, static_cast<double>(found.back().arcs.size())));
+  // Candidates, ordered; a path's keys identify it, so the set dedupes.
+  std::set<Candidate, Before> candidates;
+  while (static_cast<int>(found.size()) < k) {
+    const std::vector<Arc> last = found.back().arcs;
+    for (size_t i = found.back().deviation; i < last.size(); ++i) {
+      const NodeId spur = i == 0 ? s : last[i - 1].to;
+      Bans bans;
+      bans.nodes.insert(s);
+      for (size_t j = 0; j + 1 < i; ++j) bans.nodes.insert(last[j].to);
+      bans.nodes.erase(spur);
+      for (const Candidate& p : found) {
+        if (p.arcs.size() > i &&
+            std::equal(last.begin(), last.begin() + i, p.arcs.begin())) {
+          bans.arcs.insert(p.arcs[i]);
+        }
+      }
+      KG_ASSIGN_OR_RETURN(
+          std::optional<std::vector<Arc>> tail,
+          ShortestPath(g, spur, t, max_hops - static_cast<int>(i), &bans));
+      if (!tail) continue;
+      Candidate c;
+      c.deviation = i;
+      c.arcs.assign(last.begin(), last.begin() + i);
+      c.arcs.insert(c.arcs.end(), tail->begin(), tail->end());
+      KG_ASSIGN_OR_RETURN(c.keys, g.KeysOf(c.arcs));
+      candidates.insert(std::move(c));
+    }
+    if (candidates.empty()) break;
+    found.push_back(std::move(candidates.extract(candidates.begin()).value()));
+    KG_RETURN_IF_ERROR(
+        sink(found.back().arcs, static_cast<double>(found.back().arcs.size())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AllSimplePaths(PathGraph& g, NodeId s, NodeId t, int max_hops,
+                            int64_t limit, const ArcPathSink& sink,
+                            bool* limit_reached) {
+  *limit_reached = false;
+  // Hops from each node to t, up to max_hops - 1 (an intermediate node is
+  // at least one hop from s).
+  absl::flat_hash_map<NodeId, int> to_t;
+  to_t[t] = 0;
+  std::vector<NodeId> frontier = {t};
+  std::vector<Arc> arcs;
+  for (int depth = 0; depth < max_hops && !frontier.empty(); ++depth) {
+    std::vector<NodeId> next;
+    for (NodeId w : frontier) {
+      if (w == s) continue;  // a simple path never passes through s
+      if (w != t) {
+        KG_ASSIGN_OR_RETURN(bool passable, g.Passable(w));
+        if (!passable) continue;
+      }
+      arcs.clear();
+      KG_RETURN_IF_ERROR(g.ArcsInto(w, &arcs));
+      for (const Arc& arc : arcs) {
+        if (to_t.contains(arc.from)) continue;
+        KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
+        if (!admitted) continue;
+        to_t.emplace(arc.from, depth + 1);
+        next.push_back(arc.from);
+      }
+    }
+    frontier = std::move(next);
+  }
+  auto start = to_t.find(s);
+  if (start == to_t.end()) return absl::OkStatus();
+
+  // Per node, the arcs that may lead on to t, sorted by key.
+  absl::node_hash_map<NodeId, std::vector<Arc>> useful;
+  const auto useful_arcs =
+      [&](NodeId u) -> absl::StatusOr<const std::vector<Arc>*> {
+    auto it = useful.find(u);
+    if (it != useful.end()) {
+      KG_RETURN_IF_ERROR(g.budget().Charge(it->second.size()));
+      return &it->second;
+    }
+    std::vector<Arc> all;
+    KG_RETURN_IF_ERROR(g.ArcsFrom(u, &all));
+    std::vector<Arc> kept;
+    for (const Arc& arc : all) {
+      if (arc.to != t) {
+        if (arc.to == s || !to_t.contains(arc.to)) continue;
+        KG_ASSIGN_OR_RETURN(bool passable, g.Passable(arc.to));
+        if (!passable) continue;
+      }
+      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
+      if (admitted) kept.push_back(arc);
+    }
+    KG_RETURN_IF_ERROR(SortByKey(g, &kept));
+    return &useful.emplace(u, std::move(kept)).first->second;
+  };
+
+  std::vector<Arc> path;
+  absl::flat_hash_set<NodeId> on_path = {s};
+  int64_t emitted = 0;
+  // Depth-first search for paths of exactly `left` more hops from u.
+  std::function<absl::Status(NodeId, int)> dfs = [&](NodeId u,
+                                                     int left) -> absl::Status {
+    // Stable while `useful` grows (node_hash_map).
+    KG_ASSIGN_OR_RETURN(const std::vector<Arc>* out, useful_arcs(u));
+    for (const Arc& arc : *out) {
+      if (*limit_reached) return absl::OkStatus();
+      const NodeId v = arc.to;
+      if (v == t) {
+        if (left != 1) continue;
+        path.push_back(arc);
+        absl::Status st = sink(path, static_cast<double>(path.size()));
+        path.pop_back();
+        KG_RETURN_IF_ERROR(st);
+        if (++emitted >= limit) *limit_reached = true;
+        continue;
+      }
+      if (left < 2 || on_path.contains(v) || to_t.at(v) > left - 1) continue;
+      on_path.insert(v);
+      path.push_back(arc);
+      absl::Status st = dfs(v, left - 1);
+      path.pop_back();
+      on_path.erase(v);
+      KG_RETURN_IF_ERROR(st);
+    }
+    return absl::OkStatus();
+  };
+  for (int hops = start->second; hops <= max_hops && !*limit_reached; ++hops) {
+    KG_RETURN_IF_ERROR(dfs(s, hops));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::pair<std::vector<Arc>, double>>>
+LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
+  using Result = std::optional<std::pair<std::vector<Arc>, double>>;
+  struct Label {
+    NodeId node;
+    int hops;
+    double cost;
+    int parent;  // -1 for the start
+    Arc arc;
+    bool has_key = false;
+    HopKey key;
+  };
+  std::vector<Label> labels;
+  labels.push_back({s, 0, 0.0, -1, Arc{}, false, HopKey{}});
+  // Keys are read only to break ties of cost and hops; a failed read is
+  // reported after the heap operation that needed it.
+  static const std::string kNone;
+  absl::Status key_error;
+  const auto key_of = [&](int i) {
+    Label& l = labels[i];
+    if (!l.has_key) {
+      l.key = HopKey{&kNone, &kNone, &kNone, HopKind::kForward};
+      absl::StatusOr<HopKey> key = g.KeyOf(l.arc);
+      if (key.ok()) {
+        l.key = *key;
+      } else if (key_error.ok()) {
+        key_error = key.status();
+      }
+      l.has_key = true;
+    }
+    return l.key;
+  };
+  const auto keys_of = [&](int i) {
+    std::vector<HopKey> keys;
+    for (; labels[i].parent >= 0; i = labels[i].parent) {
+      keys.push_back(key_of(i));
+    }
+    std::reverse(keys.begin(), keys.end());
+    return keys;
+  };
+  // "a after b", for a min-heap in result order.
+  const auto after = [&](int a, int b) {
+    const Label& x = labels[a];
+    const Label& y = labels[b];
+    if (x.cost != y.cost) return x.cost > y.cost;
+    if (x.hops != y.hops) return x.hops > y.hops;
+    return CompareKeySequences(keys_of(a), keys_of(b)) > 0;
+  };
+  std::priority_queue<int, std::vector<int>, decltype(after)> heap(after);
+  heap.push(0);
+  // The fewest hops of a label popped so far, per node.
+  absl::flat_hash_map<NodeId, int> settled;
+  // (hops, cost) of the labels pushed, per node: a label that one of them
+  // beats on both counts is not pushed.
+  absl::flat_hash_map<NodeId, std::vector<std::pair<int, double>>> pushed;
+  std::vector<Arc> arcs;
+  while (!heap.empty()) {
+    const int i = heap.top();
+    heap.pop();
+    KG_RETURN_IF_ERROR(key_error);
+    const NodeId u = labels[i].node;
+    const int hops = labels[i].hops;
+    auto [it, inserted] = settled.emplace(u, hops);
+    if (!inserted) {
+      if (it->second <= hops) continue;
+      it->second = hops;
+    }
+    if (u == t) {
+      std::vector<Arc> path;
+      for (int j = i; labels[j].parent >= 0; j = labels[j].parent) {
+        path.push_back(labels[j].arc);
+      }
+      std::reverse(path.begin(), path.end());
+      return Result({std::move(path), labels[i].cost});
+    }
+    if (hops >= max_hops) continue;
+    if (u != s) {
+      KG_ASSIGN_OR_RETURN(bool passable, g.Passable(u));
+      if (!passable) continue;
+    }
+    arcs.clear();
+    KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
+    for (const Arc& arc : arcs) {
+      const NodeId v = arc.to;
+      if (v == s) continue;
+      auto done = settled.find(v);
+      if (done != settled.end() && done->second <= hops + 1) continue;
+      if (v != t) {
+        KG_ASSIGN_OR_RETURN(bool passable, g.Passable(v));
+        if (!passable) continue;
+      }
+      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
+      if (!admitted) continue;
+      KG_ASSIGN_OR_RETURN(double cost, g.CostOf(arc));
+      const double total = labels[i].cost + cost;
+      std::vector<std::pair<int, double>>& seen = pushed[v];
+      const bool beaten = std::any_of(
+          seen.begin(), seen.end(), [&](const std::pair<int, double>& p) {
+            return p.first <= hops + 1 && p.second <= total &&
+                   (p.first < hops + 1 || p.second < total);
+          });
+      if (beaten) continue;
+      seen.emplace_back(hops + 1, total);
+      labels.push_back({v, hops + 1, total, i, arc, false, HopKey{}});
+      heap.push(static_cast<int>(labels.size() - 1));
+      KG_RETURN_IF_ERROR(key_error);
+    }
+  }
+  return Result();
+}
+
+absl::Status NeighborhoodOf(PathGraph& g, NodeId center, int hops, size_t limit,
+                            NeighborhoodIds* out) {
+  absl::flat_hash_set<NodeId> nodes = {center};
+  absl::flat_hash_set<NodeId> statements;
+  out->nodes.push_back(center);
+  std::vector<NodeId> frontier = {center};
+  std::vector<Arc> arcs;
+  for (int depth = 0; depth < hops && !frontier.empty(); ++depth) {
+    std::vector<NodeId> next;
+    for (NodeId u : frontier) {
+      arcs.clear();
+      absl::Status st = g.ArcsFrom(u, &arcs);
+      if (!st.ok()) {
+        if (g.budget().exhausted()) {
+          out->truncated = true;
+          return absl::OkStatus();
+        }
+        return st;
+      }
+      for (const Arc& arc : arcs) {
+        const NodeId v = arc.to;
+        const bool known = nodes.contains(v);
+        if (known && statements.contains(arc.statement)) continue;
+        if (!known) {
+          KG_ASSIGN_OR_RETURN(bool passable, g.Passable(v));
+          if (!passable) continue;
+        }
+        KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
+        if (!admitted) continue;
+        if (!statements.contains(arc.statement)) {
+          if (statements.size() >= limit) {
+            out->truncated = true;
+            return absl::OkStatus();
+          }
+          statements.insert(arc.statement);
+          out->statements.push_back(arc.statement);
+        }
+        if (!known) {
+          nodes.insert(v);
+          out->nodes.push_back(v);
+          next.push_back(v);
+        }
+      }
+    }
+    frontier = std::move(next);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kg::query

@@ -1,0 +1,1138 @@
+#include "query/provenance.h"
+
+#include <algorithm>
+#include <charconv>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "query/provenance_prov_o.h"
+#include "query/resolve.h"
+#include "storage/status_macros.h"
+
+namespace kg::query {
+
+using storage::Document;
+using storage::Edge;
+using storage::Hedge;
+using storage::NodeId;
+using storage::Polarity;
+using storage::ProvenanceRecord;
+using storage::Statement;
+using storage::Term;
+using storage::TermValue;
+
+// A claim statement found by the adjacency (statement unread) or by the
+// history scan (statement read).
+struct ProvenanceEngine::ClaimRef {
+  NodeId node = 0;
+  std::optional<Statement> statement;
+};
+
+// Every claim the store has ever held, found by one scan of all statements:
+// what as-recorded queries need besides the current indexes.
+struct ProvenanceEngine::History {
+  std::vector<ClaimRef> claims;
+  // Quoted statement id -> indexes into `claims`.
+  absl::flat_hash_map<std::string, std::vector<size_t>> by_object;
+  // Claimant key (ClaimantKey) -> indexes into `claims`.
+  absl::flat_hash_map<std::string, std::vector<size_t>> by_subject;
+};
+
+namespace {
+
+// ---- Sort keys and page tokens -------------------------------------------
+//
+// Every paged list is sorted by a byte string whose bytewise order is the
+// list's order; a page token carries the key of the last item returned, so
+// the next page starts strictly after it.
+
+void KeyU8(std::string* k, uint8_t v) { k->push_back(static_cast<char>(v)); }
+
+void KeyU32(std::string* k, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    k->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+void KeyU64(std::string* k, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    k->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+// Signed values with the sign bit flipped, so negatives sort first.
+void KeyI64(std::string* k, int64_t v) {
+  KeyU64(k, static_cast<uint64_t>(v) ^ (uint64_t{1} << 63));
+}
+
+// Ids are slugs or statement ids, never containing NUL: the terminator
+// keeps "ab" before "abc".
+void KeyStr(std::string* k, absl::string_view s) {
+  k->append(s.data(), s.size());
+  k->push_back('\0');
+}
+
+// Stable across processes (absl::Hash is not): FNV-1a, 64 bits.
+uint64_t Fingerprint(absl::string_view s) {
+  uint64_t h = 14695981039346656037ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+enum class TokenKind : uint8_t {
+  kWhy = 1,
+  kByDocument = 2,
+  kByClaimant = 3,
+  kContested = 4,
+};
+
+constexpr uint8_t kTokenVersion = 1;
+
+std::string EncodeToken(TokenKind kind, uint64_t fingerprint,
+                        absl::string_view last_key) {
+  std::string raw;
+  KeyU8(&raw, kTokenVersion);
+  KeyU8(&raw, static_cast<uint8_t>(kind));
+  KeyU64(&raw, fingerprint);
+  raw.append(last_key.data(), last_key.size());
+  return absl::WebSafeBase64Escape(raw);
+}
+
+// The last key of the previous page; nullopt for an empty token.
+absl::StatusOr<std::optional<std::string>> DecodeToken(absl::string_view token,
+                                                       TokenKind kind,
+                                                       uint64_t fingerprint) {
+  if (token.empty()) return std::optional<std::string>();
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 11 ||
+      static_cast<uint8_t>(raw[0]) != kTokenVersion ||
+      static_cast<uint8_t>(raw[1]) != static_cast<uint8_t>(kind)) {
+    return absl::InvalidArgumentError(
+        "page_token: not a page token of this kind of query");
+  }
+  std::string fp;
+  KeyU64(&fp, fingerprint);
+  if (raw.compare(2, 8, fp) != 0) {
+    return absl::InvalidArgumentError(
+        "page_token: from another query (it must come from a previous page "
+        "of the same request)");
+  }
+  return std::optional<std::string>(raw.substr(10));
+}
+
+// The query identity a token is bound to: the as-of view and `parts`.
+uint64_t QueryFingerprint(const RecordFilter& filter,
+                          std::initializer_list<absl::string_view> parts) {
+  std::string q;
+  if (filter.recorded_at()) {
+    KeyU8(&q, 1);
+    KeyStr(&q, absl::FormatTime(absl::RFC3339_full, *filter.recorded_at(),
+                                absl::UTCTimeZone()));
+  }
+  if (filter.cutoff_day()) {
+    KeyU8(&q, 2);
+    KeyI64(&q, *filter.cutoff_day());
+  }
+  for (absl::string_view p : parts) KeyStr(&q, p);
+  return Fingerprint(q);
+}
+
+// Sorts `items` (pairs of key and value) and returns the page after the
+// token's key: [begin, end) and the next token.
+template <typename T>
+absl::Status Page(std::vector<std::pair<std::string, T>>* items,
+                  const std::string& token, TokenKind kind,
+                  uint64_t fingerprint, size_t page_size, std::vector<T>* page,
+                  std::string* next_token) {
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> after,
+                      DecodeToken(token, kind, fingerprint));
+  std::sort(items->begin(), items->end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (page_size == 0) page_size = kDefaultProvenancePageSize;
+  auto begin = items->begin();
+  if (after) {
+    begin = std::upper_bound(items->begin(), items->end(), *after,
+                             [](const std::string& key, const auto& item) {
+                               return key < item.first;
+                             });
+  }
+  const size_t available = static_cast<size_t>(items->end() - begin);
+  auto end =
+      begin + static_cast<std::ptrdiff_t>(std::min(page_size, available));
+  for (auto it = begin; it != end; ++it) page->push_back(std::move(it->second));
+  next_token->clear();
+  if (end != items->end()) {
+    *next_token = EncodeToken(kind, fingerprint, (end - 1)->first);
+  }
+  return absl::OkStatus();
+}
+
+// ---- Orders ----------------------------------------------------------------
+
+bool RecordLess(const ProvenanceRecord& a, const ProvenanceRecord& b) {
+  return std::tie(a.input.document_id, a.input.evidence_start,
+                  a.input.evidence_end, a.recorded_at) <
+         std::tie(b.input.document_id, b.input.evidence_start,
+                  b.input.evidence_end, b.recorded_at);
+}
+
+void SortRecords(std::vector<ProvenanceRecord>* records) {
+  std::sort(records->begin(), records->end(), RecordLess);
+}
+
+std::string ClaimantKey(const TermValue& t) {
+  std::string k;
+  KeyU8(&k, static_cast<uint8_t>(t.kind));
+  KeyStr(&k, t.kind == Term::Kind::kLiteral ? t.literal.lexical : t.id);
+  return k;
+}
+
+std::string ClaimKey(const Claim& c) {
+  std::string k;
+  KeyU8(&k, static_cast<uint8_t>(c.polarity));
+  k += ClaimantKey(c.claimant);
+  KeyStr(&k, c.relation);
+  KeyStr(&k, c.claim.id);
+  return k;
+}
+
+// Document date (dated documents first), document id, evidence span.
+std::string TimelineKey(const Document& doc, const ProvenanceRecord& r) {
+  std::string k;
+  KeyU8(&k, doc.published ? 0 : 1);
+  KeyI64(&k, doc.published ? doc.published->FirstDay() : 0);
+  KeyI64(&k, doc.published ? doc.published->LastDay() : 0);
+  KeyStr(&k, r.input.document_id);
+  KeyU32(&k, r.input.evidence_start);
+  KeyU32(&k, r.input.evidence_end);
+  return k;
+}
+
+void ClearEvidence(std::vector<ProvenanceRecord>* records) {
+  for (ProvenanceRecord& r : *records) r.input.evidence.clear();
+}
+
+bool IsStatementId(absl::string_view s) {
+  if (s.size() != 33 || s[0] != 's') return false;
+  for (char c : s.substr(1)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string Plural(uint32_t n, absl::string_view noun) {
+  return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+}
+
+// ---- PROV-O ----------------------------------------------------------------
+
+std::string Iri(absl::string_view kind, absl::string_view id) {
+  return absl::StrCat(kKgBase, kind, "/", EscapeIriPart(id));
+}
+
+std::string Ns(absl::string_view ns, absl::string_view local) {
+  return absl::StrCat(ns, local);
+}
+
+RdfTerm DateLiteral(const storage::Date& d) {
+  const char* type = d.month == 0 ? "gYear"
+                     : d.day == 0 ? "gYearMonth"
+                                  : "date";
+  return RdfTerm::Typed(d.ToString(), Ns(kXsdNs, type));
+}
+
+RdfTerm LiteralTerm(const storage::Literal& lit) {
+  switch (lit.type) {
+    case storage::LiteralType::kString:
+      return RdfTerm::String(lit.lexical);
+    case storage::LiteralType::kInteger:
+      return RdfTerm::Typed(lit.lexical, Ns(kXsdNs, "integer"));
+    case storage::LiteralType::kDecimal:
+      return RdfTerm::Typed(lit.lexical, Ns(kXsdNs, "decimal"));
+    case storage::LiteralType::kDate: {
+      std::optional<storage::Date> d = storage::ParseDate(lit.lexical);
+      if (d) return DateLiteral(*d);
+      return RdfTerm::String(lit.lexical);
+    }
+  }
+  return RdfTerm::String(lit.lexical);
+}
+
+RdfTerm NodeTerm(const TermValue& t) {
+  switch (t.kind) {
+    case Term::Kind::kEntity:
+      return RdfTerm::Iri(Iri("entity", t.id));
+    case Term::Kind::kStatement:
+      return RdfTerm::Iri(Iri("statement", t.id));
+    case Term::Kind::kLiteral:
+      return LiteralTerm(t.literal);
+  }
+  return RdfTerm::String(t.id);
+}
+
+absl::string_view HedgeName(Hedge h) {
+  switch (h) {
+    case Hedge::kUnspecified:
+      return "unspecified";
+    case Hedge::kAsserted:
+      return "asserted";
+    case Hedge::kBelieved:
+      return "believed";
+    case Hedge::kReportedly:
+      return "reportedly";
+    case Hedge::kPlausible:
+      return "plausible";
+    case Hedge::kUnconfirmed:
+      return "unconfirmed";
+  }
+  return "unspecified";
+}
+
+std::string DoubleLexical(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  if (ec != std::errc()) return "0";
+  return std::string(buf, end);
+}
+
+std::string DateTimeLexical(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+std::string RecordIri(const ProvenanceRecord& r) {
+  return absl::StrCat(kKgBase, "record/", EscapeIriPart(r.statement_id), "/",
+                      EscapeIriPart(r.input.document_id), "/",
+                      r.input.evidence_start, "-", r.input.evidence_end, "/",
+                      absl::ToUnixMicros(r.recorded_at));
+}
+
+class ProvBuilder {
+ public:
+  ProvBuilder(bool include_evidence,
+              const absl::flat_hash_map<std::string, Document>* documents)
+      : include_evidence_(include_evidence), documents_(documents) {}
+
+  void AddStatement(const Statement& st) {
+    const std::string s = Iri("statement", st.id);
+    graph_.Add(s, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    graph_.Add(s, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kRdfNs, "Statement")));
+    graph_.Add(s, Ns(kRdfNs, "subject"), NodeTerm(st.subject));
+    graph_.Add(s, Ns(kRdfNs, "predicate"),
+               RdfTerm::Iri(Iri("relation", st.relation)));
+    graph_.Add(s, Ns(kRdfNs, "object"), NodeTerm(st.object));
+    graph_.Add(s, Ns(kKgNs, "statementId"), RdfTerm::String(st.id));
+  }
+
+  void AddRecord(const std::string& derived, const ProvenanceRecord& r) {
+    const std::string rec = RecordIri(r);
+    graph_.Add(derived, Ns(kProvNs, "wasDerivedFrom"), RdfTerm::Iri(rec));
+    graph_.Add(rec, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    graph_.Add(rec, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kKgNs, "Evidence")));
+    if (include_evidence_) {
+      graph_.Add(rec, Ns(kProvNs, "value"), RdfTerm::String(r.input.evidence));
+    }
+    const std::string doc = Iri("document", r.input.document_id);
+    graph_.Add(rec, Ns(kProvNs, "wasQuotedFrom"), RdfTerm::Iri(doc));
+    const std::string nn = Ns(kXsdNs, "nonNegativeInteger");
+    graph_.Add(rec, Ns(kKgNs, "evidenceStart"),
+               RdfTerm::Typed(absl::StrCat(r.input.evidence_start), nn));
+    graph_.Add(rec, Ns(kKgNs, "evidenceEnd"),
+               RdfTerm::Typed(absl::StrCat(r.input.evidence_end), nn));
+    graph_.Add(rec, Ns(kKgNs, "hedge"),
+               RdfTerm::String(std::string(HedgeName(r.input.hedge))));
+    graph_.Add(rec, Ns(kKgNs, "confidence"),
+               RdfTerm::Typed(DoubleLexical(r.input.confidence),
+                              Ns(kXsdNs, "double")));
+    if (r.input.valid_time.start) {
+      graph_.Add(rec, Ns(kKgNs, "validFrom"),
+                 DateLiteral(*r.input.valid_time.start));
+    }
+    if (r.input.valid_time.end) {
+      graph_.Add(rec, Ns(kKgNs, "validUntil"),
+                 DateLiteral(*r.input.valid_time.end));
+    }
+    graph_.Add(
+        rec, Ns(kProvNs, "generatedAtTime"),
+        RdfTerm::Typed(DateTimeLexical(r.recorded_at), Ns(kXsdNs, "dateTime")));
+    AddDocument(r.input.document_id);
+  }
+
+  void AddClaim(const Statement& target, const Claim& c) {
+    const std::string s = Iri("statement", target.id);
+    const std::string cl = Iri("statement", c.claim.id);
+    graph_.Add(cl, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    graph_.Add(cl, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kRdfNs, "Statement")));
+    graph_.Add(cl, Ns(kRdfNs, "subject"), NodeTerm(c.claimant));
+    graph_.Add(cl, Ns(kRdfNs, "predicate"),
+               RdfTerm::Iri(Iri("relation", c.relation)));
+    graph_.Add(cl, Ns(kRdfNs, "object"), RdfTerm::Iri(s));
+    graph_.Add(cl, Ns(kKgNs, "statementId"), RdfTerm::String(c.claim.id));
+    const bool supports = c.polarity == Polarity::kSupports;
+    graph_.Add(cl, Ns(kKgNs, "polarity"),
+               RdfTerm::String(supports ? "supports" : "opposes"));
+    graph_.Add(s, Ns(kKgNs, supports ? "supportedBy" : "opposedBy"),
+               RdfTerm::Iri(cl));
+    if (c.claimant_entity) {
+      const std::string agent = Iri("entity", c.claimant_entity->id);
+      graph_.Add(cl, Ns(kProvNs, "wasAttributedTo"), RdfTerm::Iri(agent));
+      if (supports) {
+        graph_.Add(s, Ns(kProvNs, "wasAttributedTo"), RdfTerm::Iri(agent));
+      }
+      graph_.Add(agent, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Agent")));
+      graph_.Add(agent, Ns(kRdfsNs, "label"),
+                 RdfTerm::String(c.claimant_entity->label));
+      graph_.Add(agent, Ns(kKgNs, "entityType"),
+                 RdfTerm::String(c.claimant_entity->type));
+    }
+    for (const ProvenanceRecord& r : c.provenance) AddRecord(cl, r);
+  }
+
+  const RdfGraph& graph() const { return graph_; }
+
+ private:
+  void AddDocument(const std::string& id) {
+    const std::string doc = Iri("document", id);
+    graph_.Add(doc, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    auto it = documents_->find(id);
+    if (it == documents_->end()) return;
+    const Document& d = it->second;
+    graph_.Add(doc, Ns(kDctermsNs, "identifier"), RdfTerm::String(d.id));
+    graph_.Add(doc, Ns(kDctermsNs, "title"), RdfTerm::String(d.title));
+    if (!d.publisher.empty()) {
+      graph_.Add(doc, Ns(kDctermsNs, "publisher"),
+                 RdfTerm::String(d.publisher));
+    }
+    if (d.published) {
+      graph_.Add(doc, Ns(kDctermsNs, "issued"), DateLiteral(*d.published));
+    }
+  }
+
+  bool include_evidence_;
+  const absl::flat_hash_map<std::string, Document>* documents_;
+  RdfGraph graph_;
+};
+
+}  // namespace
+
+Stance StanceOf(Polarity polarity, Hedge hedge) {
+  if (polarity == Polarity::kNone) return Stance::kStated;
+  if (hedge == Hedge::kUnconfirmed) return Stance::kUnconfirmed;
+  return polarity == Polarity::kSupports ? Stance::kAsserted : Stance::kDenied;
+}
+
+std::string Summarize(const WhyResult& f) {
+  std::vector<std::string> parts;
+  if (f.stated_documents > 0) {
+    parts.push_back(
+        absl::StrCat("stated in ", Plural(f.stated_documents, "document")));
+  }
+  bool noun_said = false;
+  auto claimants = [&](uint32_t n) {
+    std::string s = noun_said ? absl::StrCat(n) : Plural(n, "claimant");
+    noun_said = true;
+    return s;
+  };
+  if (f.asserted_claimants > 0) {
+    parts.push_back(absl::StrCat("asserted by ",
+                                 claimants(f.asserted_claimants), " in ",
+                                 Plural(f.asserted_documents, "document")));
+  }
+  if (f.denied_claimants > 0) {
+    parts.push_back(absl::StrCat("denied by ", claimants(f.denied_claimants)));
+  }
+  if (f.unconfirmed_claimants > 0) {
+    parts.push_back(
+        absl::StrCat("unconfirmed by ", claimants(f.unconfirmed_claimants)));
+  }
+  if (parts.empty()) return "no provenance";
+  return absl::StrJoin(parts, ", ");
+}
+
+ProvenanceEngine::ProvenanceEngine(storage::Reader* reader) : reader_(reader) {}
+
+ProvenanceEngine::~ProvenanceEngine() = default;
+
+// ---- Cached lookups
+// ----------------------------------------------------------
+
+absl::Status ProvenanceEngine::LoadRelations() {
+  if (relations_loaded_) return absl::OkStatus();
+  KG_ASSIGN_OR_RETURN(std::vector<storage::Relation> all,
+                      reader_->ListRelations());
+  for (storage::Relation& r : all) relations_.emplace(r.id, std::move(r));
+  relations_loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<storage::Relation> ProvenanceEngine::RelationById(
+    absl::string_view id) {
+  KG_RETURN_IF_ERROR(LoadRelations());
+  auto it = relations_.find(id);
+  if (it != relations_.end()) return it->second;
+  KG_ASSIGN_OR_RETURN(storage::Relation r, reader_->GetRelation(id));
+  relations_.emplace(r.id, r);
+  return r;
+}
+
+absl::StatusOr<storage::Relation> ProvenanceEngine::RelationByNode(
+    NodeId node) {
+  auto it = relation_ids_.find(node);
+  if (it == relation_ids_.end()) {
+    KG_ASSIGN_OR_RETURN(std::string id, reader_->RelationAt(node));
+    it = relation_ids_.emplace(node, std::move(id)).first;
+  }
+  return RelationById(it->second);
+}
+
+absl::Status ProvenanceEngine::LoadAllDocuments() {
+  if (all_documents_loaded_) return absl::OkStatus();
+  std::string cursor;
+  do {
+    KG_ASSIGN_OR_RETURN(
+        storage::DocumentPage page,
+        reader_->ListDocuments(/*include_text=*/false, 1000, cursor));
+    for (Document& d : page.documents) {
+      const std::string id = d.id;
+      documents_.insert_or_assign(id, std::move(d));
+    }
+    cursor = std::move(page.next_cursor);
+  } while (!cursor.empty());
+  all_documents_loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Document> ProvenanceEngine::DocumentMeta(
+    absl::string_view document_id) {
+  auto it = documents_.find(document_id);
+  if (it != documents_.end()) return it->second;
+  KG_ASSIGN_OR_RETURN(Document d, reader_->GetDocument(document_id));
+  d.text.clear();
+  documents_.emplace(d.id, d);
+  return d;
+}
+
+absl::StatusOr<std::optional<storage::Date>> ProvenanceEngine::PublishedOf(
+    absl::string_view document_id) {
+  KG_ASSIGN_OR_RETURN(Document d, DocumentMeta(document_id));
+  return d.published;
+}
+
+absl::StatusOr<std::optional<storage::Entity>> ProvenanceEngine::EntityOf(
+    const TermValue& term) {
+  if (term.kind != Term::Kind::kEntity) {
+    return std::optional<storage::Entity>();
+  }
+  auto it = entities_.find(term.id);
+  if (it != entities_.end()) return it->second;
+  absl::StatusOr<storage::Entity> e = reader_->GetEntity(term.id);
+  std::optional<storage::Entity> value;
+  if (e.ok()) {
+    value = *std::move(e);
+  } else if (e.status().code() != absl::StatusCode::kNotFound) {
+    return e.status();
+  }
+  entities_.emplace(term.id, value);
+  return value;
+}
+
+absl::StatusOr<const ProvenanceEngine::History*>
+ProvenanceEngine::GetHistory() {
+  if (history_) return history_.get();
+  auto history = std::make_unique<History>();
+  absl::Status inner;
+  KG_RETURN_IF_ERROR(
+      reader_->ForEachStatement([&](NodeId node, const Statement& st) {
+        if (st.object.kind != Term::Kind::kStatement) return true;
+        absl::StatusOr<storage::Relation> rel = RelationById(st.relation);
+        if (!rel.ok()) {
+          inner = rel.status();
+          return false;
+        }
+        if (rel->polarity == Polarity::kNone) return true;
+        const size_t i = history->claims.size();
+        history->claims.push_back(ClaimRef{node, st});
+        history->by_object[st.object.id].push_back(i);
+        history->by_subject[ClaimantKey(st.subject)].push_back(i);
+        return true;
+      }));
+  KG_RETURN_IF_ERROR(inner);
+  history_ = std::move(history);
+  return history_.get();
+}
+
+// ---- Building blocks
+// ---------------------------------------------------------
+
+absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
+                                                             NodeId* node) {
+  std::string id;
+  switch (term.kind()) {
+    case Term::Kind::kEntity:
+      return absl::InvalidArgumentError(
+          "statement: an entity is not a statement; give a quoted triple or "
+          "a statement id");
+    case Term::Kind::kLiteral:
+      return absl::InvalidArgumentError(
+          "statement: a literal is not a statement; give a quoted triple or a "
+          "statement id");
+    case Term::Kind::kStatement:
+      if (term.triple() != nullptr) {
+        Term resolved = term;
+        KG_RETURN_IF_ERROR(ResolveTermNames(*reader_, "statement", &resolved));
+        id = storage::StatementIdOf(*resolved.triple());
+      } else {
+        id = term.id();
+      }
+      break;
+  }
+  if (!IsStatementId(id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("statement: \"", absl::CHexEscape(id),
+                     "\" is not a statement id (s + 32 lowercase hex digits)"));
+  }
+  absl::StatusOr<Statement> st = reader_->GetStatement(id);
+  if (!st.ok()) {
+    if (st.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(
+          absl::StrCat("statement: no statement '", id, "'"));
+    }
+    return st.status();
+  }
+  KG_ASSIGN_OR_RETURN(*node, reader_->NodeOf(Term::StatementId(id)));
+  return st;
+}
+
+absl::StatusOr<std::vector<ProvenanceRecord>> ProvenanceEngine::VisibleRecords(
+    NodeId node, const RecordFilter& filter) {
+  KG_ASSIGN_OR_RETURN(
+      std::vector<ProvenanceRecord> all,
+      reader_->ProvenanceAt(node, /*include_retracted=*/filter.as_recorded()));
+  std::vector<ProvenanceRecord> out;
+  for (ProvenanceRecord& r : all) {
+    if (!filter.LiveIn(r)) continue;
+    filter.AsSeen(&r);
+    if (filter.as_reported()) {
+      KG_ASSIGN_OR_RETURN(std::optional<storage::Date> published,
+                          PublishedOf(r.input.document_id));
+      if (!filter.Reported(published)) continue;
+    }
+    out.push_back(std::move(r));
+  }
+  SortRecords(&out);
+  return out;
+}
+
+absl::StatusOr<std::optional<Claim>> ProvenanceEngine::LoadClaim(
+    const ClaimRef& ref, const RecordFilter& filter) {
+  Statement st;
+  if (ref.statement) {
+    st = *ref.statement;
+  } else {
+    KG_ASSIGN_OR_RETURN(st, reader_->StatementAt(ref.node));
+  }
+  if (st.object.kind != Term::Kind::kStatement) return std::optional<Claim>();
+  KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationById(st.relation));
+  if (rel.polarity == Polarity::kNone) return std::optional<Claim>();
+  // Current state: a claim without live records is only quoted.
+  if (!filter.as_recorded() && st.live_provenance == 0) {
+    return std::optional<Claim>();
+  }
+  Claim c;
+  KG_ASSIGN_OR_RETURN(c.provenance, VisibleRecords(ref.node, filter));
+  if (c.provenance.empty()) return std::optional<Claim>();
+  c.claimant = st.subject;
+  KG_ASSIGN_OR_RETURN(c.claimant_entity, EntityOf(st.subject));
+  c.relation = st.relation;
+  c.polarity = rel.polarity;
+  c.claim = std::move(st);
+  return std::optional<Claim>(std::move(c));
+}
+
+absl::StatusOr<std::vector<Claim>> ProvenanceEngine::ClaimsAbout(
+    NodeId node, const std::string& id, const RecordFilter& filter) {
+  std::vector<ClaimRef> candidates;
+  if (filter.as_recorded()) {
+    KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
+    auto it = history->by_object.find(id);
+    if (it != history->by_object.end()) {
+      for (size_t i : it->second) candidates.push_back(history->claims[i]);
+    }
+  } else {
+    std::vector<Edge> edges;
+    reader_->Neighbors(node, storage::Direction::kIncoming, &edges);
+    for (const Edge& e : edges) {
+      KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
+      if (rel.polarity == Polarity::kNone) continue;
+      candidates.push_back(ClaimRef{e.statement, std::nullopt});
+    }
+  }
+  std::vector<std::pair<std::string, Claim>> keyed;
+  for (const ClaimRef& ref : candidates) {
+    KG_ASSIGN_OR_RETURN(std::optional<Claim> c, LoadClaim(ref, filter));
+    if (!c) continue;
+    std::string key = ClaimKey(*c);
+    keyed.emplace_back(std::move(key), *std::move(c));
+  }
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Claim> out;
+  out.reserve(keyed.size());
+  for (auto& [key, c] : keyed) out.push_back(std::move(c));
+  return out;
+}
+
+// ---- Queries
+// -----------------------------------------------------------------
+
+absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
+                                                const WhyOptions& options) {
+  KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
+  NodeId node = 0;
+  WhyResult out;
+  KG_ASSIGN_OR_RETURN(out.statement, ResolveStatement(statement, &node));
+  const uint64_t fingerprint = QueryFingerprint(filter, {out.statement.id});
+  // Check the token before the work.
+  KG_RETURN_IF_ERROR(
+      DecodeToken(options.page_token, TokenKind::kWhy, fingerprint).status());
+  KG_ASSIGN_OR_RETURN(out.provenance, VisibleRecords(node, filter));
+  KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
+                      ClaimsAbout(node, out.statement.id, filter));
+
+  absl::flat_hash_set<std::string> documents, stated_docs, asserted_docs;
+  absl::flat_hash_set<std::string> claimants, asserted, denied, unconfirmed,
+      supporting, opposing;
+  for (const ProvenanceRecord& r : out.provenance) {
+    documents.insert(r.input.document_id);
+    stated_docs.insert(r.input.document_id);
+  }
+  for (const Claim& c : claims) {
+    const std::string who = ClaimantKey(c.claimant);
+    claimants.insert(who);
+    (c.polarity == Polarity::kSupports ? supporting : opposing).insert(who);
+    for (const ProvenanceRecord& r : c.provenance) {
+      documents.insert(r.input.document_id);
+      switch (StanceOf(c.polarity, r.input.hedge)) {
+        case Stance::kAsserted:
+          asserted.insert(who);
+          asserted_docs.insert(r.input.document_id);
+          break;
+        case Stance::kDenied:
+          denied.insert(who);
+          break;
+        case Stance::kUnconfirmed:
+          unconfirmed.insert(who);
+          break;
+        case Stance::kStated:
+          break;
+      }
+    }
+  }
+  out.distinct_documents = static_cast<uint32_t>(documents.size());
+  out.distinct_claimants = static_cast<uint32_t>(claimants.size());
+  out.stated_documents = static_cast<uint32_t>(stated_docs.size());
+  out.asserted_claimants = static_cast<uint32_t>(asserted.size());
+  out.asserted_documents = static_cast<uint32_t>(asserted_docs.size());
+  out.denied_claimants = static_cast<uint32_t>(denied.size());
+  out.unconfirmed_claimants = static_cast<uint32_t>(unconfirmed.size());
+  out.supporting_claimants = static_cast<uint32_t>(supporting.size());
+  out.opposing_claimants = static_cast<uint32_t>(opposing.size());
+  out.total_claims = claims.size();
+  out.summary = Summarize(out);
+
+  std::vector<std::pair<std::string, Claim>> keyed;
+  keyed.reserve(claims.size());
+  for (Claim& c : claims) {
+    std::string key = ClaimKey(c);
+    keyed.emplace_back(std::move(key), std::move(c));
+  }
+  std::vector<Claim> page;
+  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kWhy,
+                          fingerprint, options.page_size, &page,
+                          &out.next_page_token));
+  for (Claim& c : page) {
+    if (!options.include_evidence) ClearEvidence(&c.provenance);
+    (c.polarity == Polarity::kSupports ? out.supporting : out.opposing)
+        .push_back(std::move(c));
+  }
+  if (!options.include_evidence) ClearEvidence(&out.provenance);
+  return out;
+}
+
+absl::StatusOr<DocumentStatementPage> ProvenanceEngine::ListByDocument(
+    absl::string_view document_id, const ListByDocumentOptions& options) {
+  KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
+  KG_ASSIGN_OR_RETURN(Document doc, DocumentMeta(document_id));
+  const uint64_t fingerprint = QueryFingerprint(filter, {doc.id});
+  KG_RETURN_IF_ERROR(
+      DecodeToken(options.page_token, TokenKind::kByDocument, fingerprint)
+          .status());
+  DocumentStatementPage out;
+  if (!filter.Reported(doc.published)) return out;
+
+  // All of the document's records, in text order; a statement is placed
+  // at its first visible record.
+  struct Group {
+    NodeId node = 0;
+    std::vector<ProvenanceRecord> records;
+  };
+  std::vector<Group> groups;
+  absl::flat_hash_map<NodeId, size_t> group_of;
+  std::string cursor;
+  do {
+    KG_ASSIGN_OR_RETURN(storage::ProvenancePage page,
+                        reader_->ProvenanceByDocument(doc.id, 1000, cursor));
+    for (auto& [node, record] : page.records) {
+      if (!filter.LiveIn(record)) continue;
+      filter.AsSeen(&record);
+      auto [it, inserted] = group_of.try_emplace(node, groups.size());
+      if (inserted) groups.push_back(Group{node, {}});
+      groups[it->second].records.push_back(std::move(record));
+    }
+    cursor = std::move(page.next_cursor);
+  } while (!cursor.empty());
+
+  std::vector<std::pair<std::string, Group>> keyed;
+  keyed.reserve(groups.size());
+  for (Group& g : groups) {
+    SortRecords(&g.records);
+    std::string key;
+    KeyU32(&key, g.records.front().input.evidence_start);
+    KeyU32(&key, g.records.front().input.evidence_end);
+    KeyStr(&key, g.records.front().statement_id);
+    keyed.emplace_back(std::move(key), std::move(g));
+  }
+  std::vector<Group> page;
+  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kByDocument,
+                          fingerprint, options.page_size, &page,
+                          &out.next_page_token));
+  for (Group& g : page) {
+    DocumentStatement item;
+    KG_ASSIGN_OR_RETURN(item.statement, reader_->StatementAt(g.node));
+    item.provenance = std::move(g.records);
+    if (!options.include_evidence) ClearEvidence(&item.provenance);
+    out.statements.push_back(std::move(item));
+  }
+  return out;
+}
+
+absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
+    const Term& claimant, const ListByClaimantOptions& options) {
+  KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
+  switch (claimant.kind()) {
+    case Term::Kind::kLiteral:
+      return absl::InvalidArgumentError(
+          "claimant: a literal is not an entity; a claimant is an entity (id, "
+          "label or alias)");
+    case Term::Kind::kStatement:
+      return absl::InvalidArgumentError(
+          "claimant: a statement is not an entity; a claimant is an entity "
+          "(id, label or alias)");
+    case Term::Kind::kEntity:
+      break;
+  }
+  if (options.polarity && *options.polarity != Polarity::kSupports &&
+      *options.polarity != Polarity::kOpposes) {
+    return absl::InvalidArgumentError(
+        "polarity: must be supports or opposes (or unset for both)");
+  }
+  absl::StatusOr<storage::Entity> entity =
+      ResolveEntity(*reader_, "claimant", claimant.id());
+  if (!entity.ok()) {
+    if (entity.status().code() == absl::StatusCode::kNotFound &&
+        IsStatementId(claimant.id()) &&
+        reader_->GetStatement(claimant.id()).ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("claimant: '", claimant.id(),
+                       "' is a statement, not an entity; a claimant is an "
+                       "entity (id, label or alias)"));
+    }
+    return entity.status();
+  }
+  const std::string polarity_part =
+      options.polarity ? absl::StrCat(static_cast<int>(*options.polarity)) : "";
+  const uint64_t fingerprint =
+      QueryFingerprint(filter, {entity->id, polarity_part});
+  KG_RETURN_IF_ERROR(
+      DecodeToken(options.page_token, TokenKind::kByClaimant, fingerprint)
+          .status());
+
+  const TermValue who{Term::Kind::kEntity, entity->id, {}};
+  std::vector<ClaimRef> candidates;
+  if (filter.as_recorded()) {
+    KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
+    auto it = history->by_subject.find(ClaimantKey(who));
+    if (it != history->by_subject.end()) {
+      for (size_t i : it->second) candidates.push_back(history->claims[i]);
+    }
+  } else {
+    absl::StatusOr<NodeId> node = reader_->NodeOf(Term::Entity(entity->id));
+    if (node.ok()) {
+      std::vector<Edge> edges;
+      reader_->Neighbors(*node, storage::Direction::kOutgoing, &edges);
+      for (const Edge& e : edges) {
+        KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
+        if (rel.polarity == Polarity::kNone) continue;
+        if (options.polarity && rel.polarity != *options.polarity) continue;
+        candidates.push_back(ClaimRef{e.statement, std::nullopt});
+      }
+    } else if (node.status().code() != absl::StatusCode::kNotFound) {
+      return node.status();
+    }
+  }
+
+  std::vector<std::pair<std::string, Claim>> keyed;
+  for (const ClaimRef& ref : candidates) {
+    KG_ASSIGN_OR_RETURN(std::optional<Claim> c, LoadClaim(ref, filter));
+    if (!c) continue;
+    if (options.polarity && c->polarity != *options.polarity) continue;
+    // The claim's place: its earliest visible record in timeline order.
+    std::string first;
+    for (const ProvenanceRecord& r : c->provenance) {
+      KG_ASSIGN_OR_RETURN(Document d, DocumentMeta(r.input.document_id));
+      std::string k = TimelineKey(d, r);
+      KeyI64(&k, absl::ToUnixMicros(r.recorded_at));
+      if (first.empty() || k < first) first = std::move(k);
+    }
+    KeyStr(&first, c->claim.id);
+    keyed.emplace_back(std::move(first), *std::move(c));
+  }
+  ClaimPage out;
+  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kByClaimant,
+                          fingerprint, options.page_size, &out.claims,
+                          &out.next_page_token));
+  if (!options.include_evidence) {
+    for (Claim& c : out.claims) ClearEvidence(&c.provenance);
+  }
+  return out;
+}
+
+absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
+    const ListContestedOptions& options) {
+  KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
+  const uint64_t fingerprint = QueryFingerprint(
+      filter, {options.own_records_support ? "own" : "claims"});
+  KG_RETURN_IF_ERROR(
+      DecodeToken(options.page_token, TokenKind::kContested, fingerprint)
+          .status());
+  // A global query touches most documents: read all their dates in one
+  // scan rather than one point read each.
+  if (filter.as_reported()) KG_RETURN_IF_ERROR(LoadAllDocuments());
+
+  // Pass 1: candidates, the statements with an opposing claim (opposing
+  // claims are usually the fewer). Visibility is decided in pass 2.
+  absl::btree_set<std::string> targets;
+  const History* history = nullptr;
+  if (filter.as_recorded()) {
+    KG_ASSIGN_OR_RETURN(history, GetHistory());
+    for (const ClaimRef& ref : history->claims) {
+      KG_ASSIGN_OR_RETURN(storage::Relation rel,
+                          RelationById(ref.statement->relation));
+      if (rel.polarity == Polarity::kOpposes) {
+        targets.insert(ref.statement->object.id);
+      }
+    }
+  } else {
+    // Every visible claim is in the indexes with a live record.
+    KG_RETURN_IF_ERROR(LoadRelations());
+    std::vector<std::string> opposing_relations;
+    for (const auto& [id, rel] : relations_) {
+      if (rel.polarity == Polarity::kOpposes) opposing_relations.push_back(id);
+    }
+    std::sort(opposing_relations.begin(), opposing_relations.end());
+    for (const std::string& rel : opposing_relations) {
+      storage::Pattern pattern;
+      pattern.relation = rel;
+      storage::MatchOptions match;
+      match.limit = 10000;
+      do {
+        absl::StatusOr<storage::MatchPage> page =
+            reader_->Match(pattern, match);
+        // A relation no statement uses yet has no dictionary entry.
+        if (!page.ok() && page.status().code() == absl::StatusCode::kNotFound) {
+          break;
+        }
+        if (!page.ok()) return page.status();
+        for (const Statement& st : page->statements) {
+          if (st.object.kind == Term::Kind::kStatement) {
+            targets.insert(st.object.id);
+          }
+        }
+        match.cursor = std::move(page->next_cursor);
+      } while (!match.cursor.empty());
+    }
+  }
+
+  // Pass 2: both sides of each candidate, each claimant checked once per
+  // side. In the current state a claim edge in the indexes is visible
+  // unless the claim is only quoted; a claim that nothing quotes has no
+  // edges of its own, so only quoted claims need their row read.
+  auto visible_now = [&](NodeId claim) -> absl::StatusOr<bool> {
+    std::vector<Edge> edges;
+    reader_->Neighbors(claim, storage::Direction::kIncoming, &edges);
+    reader_->Neighbors(claim, storage::Direction::kOutgoing, &edges);
+    if (edges.empty()) return true;
+    KG_ASSIGN_OR_RETURN(Statement st, reader_->StatementAt(claim));
+    return st.live_provenance > 0;
+  };
+  auto visible = [&](NodeId claim) -> absl::StatusOr<bool> {
+    if (filter.current()) return visible_now(claim);
+    KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> records,
+                        VisibleRecords(claim, filter));
+    return !records.empty();
+  };
+  std::vector<std::pair<std::string, ContestedStatement>> keyed;
+  for (const std::string& id : targets) {
+    KG_ASSIGN_OR_RETURN(NodeId node, reader_->NodeOf(Term::StatementId(id)));
+    // Claimants by side: ClaimantKey of the subject, or its node id.
+    absl::flat_hash_set<std::string> supporting, opposing;
+    auto consider = [&](Polarity polarity, std::string who,
+                        NodeId claim) -> absl::Status {
+      if (polarity == Polarity::kNone) return absl::OkStatus();
+      auto& side = polarity == Polarity::kSupports ? supporting : opposing;
+      if (side.contains(who)) return absl::OkStatus();
+      KG_ASSIGN_OR_RETURN(bool ok, visible(claim));
+      if (ok) side.insert(std::move(who));
+      return absl::OkStatus();
+    };
+    if (history != nullptr) {
+      auto it = history->by_object.find(id);
+      if (it != history->by_object.end()) {
+        for (size_t i : it->second) {
+          const ClaimRef& ref = history->claims[i];
+          KG_ASSIGN_OR_RETURN(storage::Relation rel,
+                              RelationById(ref.statement->relation));
+          KG_RETURN_IF_ERROR(consider(
+              rel.polarity, ClaimantKey(ref.statement->subject), ref.node));
+        }
+      }
+    } else {
+      std::vector<Edge> edges;
+      reader_->Neighbors(node, storage::Direction::kIncoming, &edges);
+      for (const Edge& e : edges) {
+        KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
+        std::string who;
+        KeyU64(&who, e.neighbor);
+        KG_RETURN_IF_ERROR(consider(rel.polarity, std::move(who), e.statement));
+      }
+    }
+    if (opposing.empty()) continue;
+    uint32_t stated_documents = 0;
+    if (options.own_records_support) {
+      KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> own,
+                          VisibleRecords(node, filter));
+      absl::flat_hash_set<std::string> docs;
+      for (const ProvenanceRecord& r : own) docs.insert(r.input.document_id);
+      stated_documents = static_cast<uint32_t>(docs.size());
+    }
+    if (supporting.empty() && stated_documents == 0) continue;
+    ContestedStatement c;
+    c.statement.id = id;
+    c.supporting_claimants = static_cast<uint32_t>(supporting.size());
+    c.opposing_claimants = static_cast<uint32_t>(opposing.size());
+    size_t both = 0;
+    for (const std::string& who : opposing) {
+      both += supporting.contains(who) ? 1 : 0;
+    }
+    c.distinct_claimants =
+        static_cast<uint32_t>(supporting.size() + opposing.size() - both);
+    c.stated_documents = stated_documents;
+    std::string key;
+    KeyU32(&key, ~c.distinct_claimants);  // most claimants first
+    KeyStr(&key, id);
+    keyed.emplace_back(std::move(key), std::move(c));
+  }
+  ContestedPage out;
+  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kContested,
+                          fingerprint, options.page_size, &out.statements,
+                          &out.next_page_token));
+  for (ContestedStatement& c : out.statements) {
+    KG_ASSIGN_OR_RETURN(c.statement, reader_->GetStatement(c.statement.id));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<TimelineEntry>> ProvenanceEngine::ClaimTimeline(
+    const Term& statement, const ClaimTimelineOptions& options) {
+  KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
+  NodeId node = 0;
+  KG_ASSIGN_OR_RETURN(Statement st, ResolveStatement(statement, &node));
+  KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
+                      ClaimsAbout(node, st.id, filter));
+  std::vector<std::pair<std::string, TimelineEntry>> keyed;
+  for (const Claim& c : claims) {
+    for (const ProvenanceRecord& r : c.provenance) {
+      TimelineEntry e;
+      e.claimant = c.claimant;
+      e.claimant_entity = c.claimant_entity;
+      e.polarity = c.polarity;
+      e.relation = c.relation;
+      e.claim_id = c.claim.id;
+      KG_ASSIGN_OR_RETURN(e.document, DocumentMeta(r.input.document_id));
+      e.provenance = r;
+      if (!options.include_evidence) e.provenance.input.evidence.clear();
+      e.stance = StanceOf(c.polarity, r.input.hedge);
+      std::string key;
+      if (options.group_by_claimant) key = ClaimantKey(c.claimant);
+      key += TimelineKey(e.document, r);
+      key += ClaimantKey(c.claimant);
+      KeyStr(&key, c.claim.id);
+      KeyI64(&key, absl::ToUnixMicros(r.recorded_at));
+      keyed.emplace_back(std::move(key), std::move(e));
+    }
+  }
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<TimelineEntry> out;
+  out.reserve(keyed.size());
+  for (auto& [key, e] : keyed) out.push_back(std::move(e));
+  return out;
+}
+
+absl::StatusOr<ProvenanceExport> ProvenanceEngine::ExportProvenance(
+    const Term& statement, const ExportProvenanceOptions& options) {
+  KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
+  if (options.format != ProvenanceFormat::kProvONTriples &&
+      options.format != ProvenanceFormat::kProvOJsonLd) {
+    return absl::InvalidArgumentError("format: unknown provenance format");
+  }
+  NodeId node = 0;
+  KG_ASSIGN_OR_RETURN(Statement st, ResolveStatement(statement, &node));
+  KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> own,
+                      VisibleRecords(node, filter));
+  KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
+                      ClaimsAbout(node, st.id, filter));
+  // Make sure every document is in the cache the builder reads.
+  for (const ProvenanceRecord& r : own) {
+    KG_RETURN_IF_ERROR(DocumentMeta(r.input.document_id).status());
+  }
+  for (const Claim& c : claims) {
+    for (const ProvenanceRecord& r : c.provenance) {
+      KG_RETURN_IF_ERROR(DocumentMeta(r.input.document_id).status());
+    }
+  }
+  ProvBuilder builder(options.include_evidence, &documents_);
+  builder.AddStatement(st);
+  const std::string s = Iri("statement", st.id);
+  for (const ProvenanceRecord& r : own) builder.AddRecord(s, r);
+  for (const Claim& c : claims) builder.AddClaim(st, c);
+  ProvenanceExport out;
+  if (options.format == ProvenanceFormat::kProvONTriples) {
+    out.content = WriteNTriples(builder.graph());
+    out.media_type = "application/n-triples";
+  } else {
+    out.content = WriteJsonLd(builder.graph());
+    out.media_type = "application/ld+json";
+  }
+  return out;
+}
+
+}  // namespace kg::query

@@ -1,0 +1,94 @@
+// A minimal RDF graph and its two serializations, for exporting provenance
+// as W3C PROV-O (query/provenance.h, ProvenanceEngine::ExportProvenance):
+// RDF 1.1 N-Triples, and JSON-LD 1.1 in compacted form (one @context, one
+// @graph of node objects). The IRIs kg mints are listed in docs/query.md.
+//
+//   RdfGraph g;
+//   g.Add(RdfTerm::Iri(kProvNs + "Entity"), ...);
+//   std::string nt = WriteNTriples(g);
+//   std::string jsonld = WriteJsonLd(g);
+#ifndef KG_QUERY_PROVENANCE_PROV_O_H_
+#define KG_QUERY_PROVENANCE_PROV_O_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+
+namespace kg::query {
+
+// Namespaces used by the export.
+inline constexpr absl::string_view kRdfNs =
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+inline constexpr absl::string_view kRdfsNs =
+    "http://www.w3.org/2000/01/rdf-schema#";
+inline constexpr absl::string_view kXsdNs = "http://www.w3.org/2001/XMLSchema#";
+inline constexpr absl::string_view kProvNs = "http://www.w3.org/ns/prov#";
+inline constexpr absl::string_view kDctermsNs = "http://purl.org/dc/terms/";
+// kg's own vocabulary (hedge, confidence, evidence offsets, polarity, ...).
+inline constexpr absl::string_view kKgNs = "https://kg.example/ns#";
+// Base of the IRIs kg mints for its nodes: <base>entity/<id>,
+// <base>statement/<id>, <base>relation/<id>, <base>document/<id>,
+// <base>record/<statement id>/<document id>/<start>-<end>/<recorded µs>.
+inline constexpr absl::string_view kKgBase = "https://kg.example/";
+
+// An IRI or a literal (plain string when datatype is empty).
+struct RdfTerm {
+  enum class Kind { kIri, kLiteral };
+  Kind kind = Kind::kIri;
+  std::string value;     // the IRI, or the literal's lexical form (UTF-8)
+  std::string datatype;  // literal datatype IRI; empty: xsd:string
+
+  static RdfTerm Iri(std::string iri) {
+    return {Kind::kIri, std::move(iri), ""};
+  }
+  static RdfTerm String(std::string text) {
+    return {Kind::kLiteral, std::move(text), ""};
+  }
+  static RdfTerm Typed(std::string lexical, std::string datatype) {
+    return {Kind::kLiteral, std::move(lexical), std::move(datatype)};
+  }
+  friend bool operator==(const RdfTerm&, const RdfTerm&) = default;
+};
+
+struct RdfTriple {
+  std::string subject;    // IRI
+  std::string predicate;  // IRI
+  RdfTerm object;
+  friend bool operator==(const RdfTriple&, const RdfTriple&) = default;
+};
+
+// A set of triples that keeps insertion order (so output is deterministic)
+// and drops duplicates. Not thread-safe.
+class RdfGraph {
+ public:
+  void Add(std::string subject, std::string predicate, RdfTerm object);
+  const std::vector<RdfTriple>& triples() const { return triples_; }
+
+ private:
+  std::vector<RdfTriple> triples_;
+  absl::flat_hash_set<std::string> seen_;
+};
+
+// The graph as N-Triples: one "<s> <p> o ." line per triple, in order.
+// Literals are escaped per the N-Triples grammar (\" \\ \n \r \t \b \f, and
+// \uXXXX for other control characters); IRIs must already be valid
+// (characters outside IRIREF are %-encoded by EscapeIriPart).
+std::string WriteNTriples(const RdfGraph& graph);
+
+// The graph as compacted JSON-LD: {"@context": {prefixes}, "@graph": [one
+// node object per subject, in first-appearance order]}. rdf:type becomes
+// "@type"; IRIs are {"@id": full IRI}; plain strings are JSON strings; typed
+// literals are {"@value", "@type"}. Properties and types are compacted to
+// prefix:local with the namespaces above. Ends with a newline.
+std::string WriteJsonLd(const RdfGraph& graph);
+
+// `text` with every byte outside [A-Za-z0-9_.~-] %-encoded, so that it can
+// be one path segment of an IRI.
+std::string EscapeIriPart(absl::string_view text);
+
+}  // namespace kg::query
+
+#endif  // KG_QUERY_PROVENANCE_PROV_O_H_

@@ -1,0 +1,293 @@
+// The path-query rpcs of KnowledgeGraphService: FindPaths (a server stream,
+// searched on a thread of its own so a long query never holds a gRPC
+// callback thread) and GetNeighborhood.
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "query/path.h"
+#include "query/provenance_as_of.h"
+#include "server/convert.h"
+#include "server/grpc_status.h"
+#include "server/service.h"
+#include "server/unary.h"
+#include "storage/status_macros.h"
+
+namespace kg::server {
+
+namespace {
+
+namespace v1 = ::kg::v1;
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+// The call's deadline: the client's, or the server's default when the
+// client sent none.
+absl::Time DeadlineOf(grpc::CallbackServerContext* ctx,
+                      absl::Duration default_deadline) {
+  const absl::Time client = absl::FromChrono(ctx->deadline());
+  const absl::Time fallback = absl::Now() + default_deadline;
+  return client < fallback ? client : fallback;
+}
+
+absl::StatusOr<query::PathOptions> PathOptionsFrom(const v1::PathOptions& in,
+                                                   const ServiceLimits& limits,
+                                                   bool for_paths) {
+  query::PathOptions out;
+  switch (in.mode()) {
+    case v1::PATH_MODE_UNSPECIFIED:
+    case v1::PATH_MODE_SHORTEST:
+      out.mode = query::PathMode::kShortest;
+      break;
+    case v1::PATH_MODE_K_SHORTEST:
+      out.mode = query::PathMode::kKShortest;
+      break;
+    case v1::PATH_MODE_ALL_SIMPLE:
+      out.mode = query::PathMode::kAllSimple;
+      break;
+    case v1::PATH_MODE_WEIGHTED:
+      out.mode = query::PathMode::kWeighted;
+      break;
+    default:
+      return Invalid("options.mode", absl::StrCat("unknown value ", in.mode()));
+  }
+  if (for_paths) {
+    if (in.k() < 0 || in.k() > 100) {
+      return Invalid("options.k",
+                     absl::StrCat("must be in 1..100, got ", in.k()));
+    }
+    out.k = in.k() == 0 ? 3 : in.k();
+    if (in.limit() < 0 || in.limit() > 10000) {
+      return Invalid("options.limit",
+                     absl::StrCat("must be in 1..10000, got ", in.limit()));
+    }
+    out.limit = in.limit() == 0 ? 100 : in.limit();
+    const int max_hops = std::min(limits.max_path_hops, query::kMaxHops);
+    if (in.max_hops() < 0 || in.max_hops() > max_hops) {
+      return Invalid("options.max_hops",
+                     absl::StrCat("must be in 1..", max_hops,
+                                  " (--max_path_hops), got ", in.max_hops()));
+    }
+    out.max_hops = in.max_hops() == 0 ? std::min(6, max_hops) : in.max_hops();
+  }
+  switch (in.direction()) {
+    case v1::DIRECTION_UNSPECIFIED:
+    case v1::DIRECTION_BOTH:
+      out.direction = query::PathDirection::kBoth;
+      break;
+    case v1::DIRECTION_OUTGOING:
+      out.direction = query::PathDirection::kOutgoing;
+      break;
+    case v1::DIRECTION_INCOMING:
+      out.direction = query::PathDirection::kIncoming;
+      break;
+    default:
+      return Invalid("options.direction",
+                     absl::StrCat("unknown value ", in.direction()));
+  }
+  out.allowed_relations = {in.allowed_relations().begin(),
+                           in.allowed_relations().end()};
+  out.excluded_relations = {in.excluded_relations().begin(),
+                            in.excluded_relations().end()};
+  out.allowed_entity_types = {in.allowed_entity_types().begin(),
+                              in.allowed_entity_types().end()};
+  if (!(in.min_confidence() >= 0.0 && in.min_confidence() <= 1.0)) {
+    return Invalid(
+        "options.min_confidence",
+        absl::StrCat("must be in [0, 1], got ", in.min_confidence()));
+  }
+  out.min_confidence = in.min_confidence();
+  out.include_opposed = in.include_opposed();
+  out.only_documents = {in.only_documents().begin(), in.only_documents().end()};
+  out.only_claimants = {in.only_claimants().begin(), in.only_claimants().end()};
+  KG_ASSIGN_OR_RETURN(
+      out.valid_time.start,
+      ParseDateField("options.valid_time.start", in.valid_time().start()));
+  KG_ASSIGN_OR_RETURN(
+      out.valid_time.end,
+      ParseDateField("options.valid_time.end", in.valid_time().end()));
+  out.walk_claims = in.walk_claims();
+  switch (in.provenance()) {
+    case v1::PROVENANCE_DETAIL_UNSPECIFIED:
+    case v1::PROVENANCE_DETAIL_SUMMARY:
+      out.provenance = query::ProvenanceDetail::kSummary;
+      break;
+    case v1::PROVENANCE_DETAIL_FULL:
+      out.provenance = query::ProvenanceDetail::kFull;
+      break;
+    case v1::PROVENANCE_DETAIL_NONE:
+      out.provenance = query::ProvenanceDetail::kNone;
+      break;
+    default:
+      return Invalid("options.provenance",
+                     absl::StrCat("unknown value ", in.provenance()));
+  }
+  if (in.max_expanded_edges() < 0 ||
+      in.max_expanded_edges() > limits.max_traversal_budget) {
+    return Invalid("options.max_expanded_edges",
+                   absl::StrCat("must be in 1..", limits.max_traversal_budget,
+                                " (--max_traversal_budget), got ",
+                                in.max_expanded_edges()));
+  }
+  out.max_expanded_edges = in.max_expanded_edges() == 0
+                               ? limits.max_traversal_budget
+                               : in.max_expanded_edges();
+  if (in.as_of().has_recorded_at()) {
+    KG_ASSIGN_OR_RETURN(
+        out.as_of.recorded_at,
+        query::TimeFromTimestamp("options.as_of.recorded_at",
+                                 in.as_of().recorded_at().seconds(),
+                                 in.as_of().recorded_at().nanos()));
+  }
+  KG_ASSIGN_OR_RETURN(
+      out.as_of.reported_by,
+      ParseDateField("options.as_of.reported_by", in.as_of().reported_by()));
+  return out;
+}
+
+absl::Status HopToProto(storage::Reader& reader, const query::Hop& hop,
+                        v1::Hop* out) {
+  KG_RETURN_IF_ERROR(ToProto(reader, hop.from.term, out->mutable_from()));
+  KG_RETURN_IF_ERROR(ToProto(reader, hop.to.term, out->mutable_to()));
+  KG_RETURN_IF_ERROR(ToProto(reader, hop.statement, out->mutable_statement()));
+  out->set_kind(static_cast<v1::HopKind>(static_cast<int>(hop.kind) + 1));
+  out->set_contested(hop.contested);
+  v1::ProvenanceSummary* summary = out->mutable_summary();
+  summary->set_records(hop.summary.records);
+  summary->set_documents(hop.summary.documents);
+  summary->set_supporting_claims(hop.summary.supporting_claims);
+  summary->set_opposing_claims(hop.summary.opposing_claims);
+  if (hop.summary.best)
+    ToProto(*hop.summary.best, true, summary->mutable_best());
+  for (const auto& r : hop.provenance) ToProto(r, true, out->add_provenance());
+  return absl::OkStatus();
+}
+
+// Searches on its own thread, then streams the paths and a summary.
+class FindPathsReactor
+    : public grpc::ServerWriteReactor<v1::FindPathsResponse> {
+ public:
+  FindPathsReactor(storage::Store* store, const ServiceLimits& limits,
+                   grpc::CallbackServerContext* ctx,
+                   const v1::FindPathsRequest* request)
+      : store_(store), limits_(limits), ctx_(ctx), request_(*request) {
+    std::thread([this] { Search(); }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+      return;
+    }
+    WriteNext();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Search() {
+    absl::Status status = Run();
+    if (!status.ok() && responses_.empty()) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    final_status_ = ToGrpcStatus(status);
+    WriteNext();  // the last use of `this` on this thread
+  }
+
+  absl::Status Run() {
+    if (!request_.has_from()) return Invalid("from", "is required");
+    if (!request_.has_to()) return Invalid("to", "is required");
+    KG_ASSIGN_OR_RETURN(storage::Term from, FromProto("from", request_.from()));
+    KG_ASSIGN_OR_RETURN(storage::Term to, FromProto("to", request_.to()));
+    KG_ASSIGN_OR_RETURN(query::PathOptions options,
+                        PathOptionsFrom(request_.options(), limits_, true));
+    options.deadline = DeadlineOf(ctx_, limits_.default_deadline);
+    options.is_cancelled = [this] { return ctx_->IsCancelled(); };
+    std::unique_ptr<storage::Reader> reader = store_->NewReader();
+    absl::Status converted;
+    absl::StatusOr<query::PathSearchSummary> summary = query::FindPaths(
+        *reader, from, to, options, [&](query::Path path) -> absl::Status {
+          v1::FindPathsResponse response;
+          v1::Path* out = response.mutable_path();
+          out->set_cost(path.cost);
+          for (const query::Hop& hop : path.hops) {
+            KG_RETURN_IF_ERROR(HopToProto(*reader, hop, out->add_hops()));
+          }
+          responses_.push_back(std::move(response));
+          return absl::OkStatus();
+        });
+    if (!summary.ok()) return summary.status();
+    v1::FindPathsResponse last;
+    last.mutable_summary()->set_paths(summary->paths);
+    last.mutable_summary()->set_expanded_edges(summary->expanded_edges);
+    last.mutable_summary()->set_budget_exhausted(summary->budget_exhausted);
+    responses_.push_back(std::move(last));
+    return absl::OkStatus();
+  }
+
+  void WriteNext() {
+    if (next_ < responses_.size()) {
+      StartWrite(&responses_[next_++]);
+    } else {
+      Finish(final_status_);
+    }
+  }
+
+  storage::Store* store_;
+  const ServiceLimits limits_;
+  grpc::CallbackServerContext* ctx_;
+  const v1::FindPathsRequest request_;
+  std::vector<v1::FindPathsResponse> responses_;
+  size_t next_ = 0;
+  grpc::Status final_status_;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::FindPathsResponse>*
+KnowledgeGraphService::FindPaths(grpc::CallbackServerContext* ctx,
+                                 const v1::FindPathsRequest* request) {
+  return new FindPathsReactor(store_, limits_, ctx, request);
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
+    grpc::CallbackServerContext* ctx, const v1::GetNeighborhoodRequest* request,
+    v1::GetNeighborhoodResponse* response) {
+  return RunUnary(ctx, [&]() -> absl::Status {
+    if (!request->has_node()) return Invalid("node", "is required");
+    KG_ASSIGN_OR_RETURN(storage::Term node, FromProto("node", request->node()));
+    const int max_hops = std::min(limits_.max_path_hops, query::kMaxHops);
+    if (request->hops() < 0 || request->hops() > max_hops) {
+      return Invalid("hops",
+                     absl::StrCat("must be in 1..", max_hops,
+                                  " (--max_path_hops), got ", request->hops()));
+    }
+    if (request->limit() < 0 || request->limit() > 10000) {
+      return Invalid(
+          "limit", absl::StrCat("must be in 1..10000, got ", request->limit()));
+    }
+    KG_ASSIGN_OR_RETURN(query::PathOptions options,
+                        PathOptionsFrom(request->options(), limits_, false));
+    options.deadline = DeadlineOf(ctx, limits_.default_deadline);
+    options.is_cancelled = [ctx] { return ctx->IsCancelled(); };
+    std::unique_ptr<storage::Reader> reader = store_->NewReader();
+    KG_ASSIGN_OR_RETURN(
+        query::Neighborhood hood,
+        query::GetNeighborhood(
+            *reader, node, request->hops() == 0 ? 2 : request->hops(),
+            request->limit() == 0 ? 1000 : request->limit(), options));
+    for (const auto& n : hood.nodes) {
+      KG_RETURN_IF_ERROR(ToProto(*reader, n.term, response->add_nodes()));
+    }
+    for (const auto& st : hood.statements) {
+      KG_RETURN_IF_ERROR(
+          ToProto(*reader, st.statement, response->add_statements()));
+    }
+    response->set_truncated(hood.truncated || hood.budget_exhausted);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace kg::server

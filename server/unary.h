@@ -1,0 +1,25 @@
+// RunUnary: finishes a unary callback rpc with the status of a function
+// that fills the response, mapped to a gRPC status (grpc_status.h).
+//
+//   return RunUnary(ctx, [&]() -> absl::Status { ...; return OkStatus(); });
+#ifndef KG_SERVER_UNARY_H_
+#define KG_SERVER_UNARY_H_
+
+#include "absl/status/status.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+#include "server/grpc_status.h"
+
+namespace kg::server {
+
+template <typename Fn>
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Fn fn) {
+  absl::Status status = fn();
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace kg::server
+
+#endif  // KG_SERVER_UNARY_H_

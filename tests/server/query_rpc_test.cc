@@ -1,0 +1,332 @@
+// Path and provenance rpcs over a real channel, on the seed graph.
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "kg/v1/kg.grpc.pb.h"
+#include "server/server.h"
+#include "tests/support/test_util.h"
+
+namespace kg::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+namespace v1 = ::kg::v1;
+
+v1::Term Quoted(const std::string& s, const std::string& r,
+                const std::string& o) {
+  v1::Term t;
+  t.mutable_quoted()->mutable_subject()->set_entity(s);
+  t.mutable_quoted()->set_relation(r);
+  t.mutable_quoted()->mutable_object()->set_entity(o);
+  return t;
+}
+
+v1::Term Entity(const std::string& name) {
+  v1::Term t;
+  t.set_entity(name);
+  return t;
+}
+
+std::string Name(const v1::Node& n) {
+  if (n.has_entity()) return n.entity().id();
+  if (n.has_statement_id()) return "<<" + n.statement_id().substr(0, 7) + ">>";
+  return "literal";
+}
+
+class QueryRpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.data_dir = dir_.Sub("data");
+    options.seed_file = testing::SourceDir() + "/data/seed.jsonl";
+    options.store.sync_writes = false;
+    absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::KnowledgeGraph::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(30));
+    return ctx;
+  }
+
+  // Runs FindPaths to the end: the paths, the summary, the status.
+  grpc::Status Paths(const v1::FindPathsRequest& req,
+                     std::vector<v1::Path>* paths,
+                     v1::PathSearchSummary* summary) {
+    auto ctx = Ctx();
+    auto reader = stub_->FindPaths(ctx.get(), req);
+    v1::FindPathsResponse resp;
+    while (reader->Read(&resp)) {
+      if (resp.has_path()) paths->push_back(resp.path());
+      if (resp.has_summary()) *summary = resp.summary();
+    }
+    return reader->Finish();
+  }
+
+  testing::ScopedTempDir dir_;
+  std::unique_ptr<KgServer> server_;
+  std::unique_ptr<v1::KnowledgeGraph::Stub> stub_;
+};
+
+TEST_F(QueryRpcTest, ThePathFromTheNisToUkraineExplainsItself) {
+  v1::FindPathsRequest req;
+  *req.mutable_from() = Entity("NIS");
+  *req.mutable_to() = Entity("Ukraine");
+  req.mutable_options()->set_walk_claims(true);
+  req.mutable_options()->set_provenance(v1::PROVENANCE_DETAIL_FULL);
+  std::vector<v1::Path> paths;
+  v1::PathSearchSummary summary;
+  grpc::Status s = Paths(req, &paths, &summary);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(paths.size(), 1u);
+  EXPECT_EQ(summary.paths(), 1u);
+  const v1::Path& path = paths[0];
+  ASSERT_FALSE(path.hops().empty());
+  EXPECT_EQ(Name(path.hops(0).from()), "nis");
+  EXPECT_EQ(Name(path.hops(path.hops_size() - 1).to()), "ukraine");
+  for (const v1::Hop& hop : path.hops()) {
+    EXPECT_FALSE(hop.statement().id().empty());
+    EXPECT_NE(hop.kind(), v1::HOP_KIND_UNSPECIFIED);
+  }
+  // Every hop that walks a statement with evidence shows its sentence.
+  int with_evidence = 0;
+  for (const v1::Hop& hop : path.hops()) {
+    if (hop.summary().has_best()) {
+      EXPECT_FALSE(hop.summary().best().evidence().empty());
+      ++with_evidence;
+    }
+  }
+  EXPECT_GT(with_evidence, 0);
+}
+
+TEST_F(QueryRpcTest, KShortestAndNeighborhood) {
+  v1::FindPathsRequest req;
+  *req.mutable_from() = Entity("north_korea");
+  *req.mutable_to() = Entity("russia");
+  req.mutable_options()->set_mode(v1::PATH_MODE_K_SHORTEST);
+  req.mutable_options()->set_k(3);
+  std::vector<v1::Path> paths;
+  v1::PathSearchSummary summary;
+  ASSERT_TRUE(Paths(req, &paths, &summary).ok());
+  ASSERT_EQ(paths.size(), 3u);
+  for (size_t i = 1; i < paths.size(); ++i) {
+    EXPECT_LE(paths[i - 1].cost(), paths[i].cost());
+  }
+
+  v1::GetNeighborhoodRequest hood;
+  *hood.mutable_node() = Entity("Kremlin");
+  hood.set_hops(1);
+  hood.mutable_options()->set_walk_claims(true);
+  v1::GetNeighborhoodResponse resp;
+  grpc::Status s = stub_->GetNeighborhood(Ctx().get(), hood, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(resp.statements().empty());
+  std::set<std::string> relations;
+  for (const auto& st : resp.statements()) relations.insert(st.relation());
+  EXPECT_TRUE(relations.contains("rejected"));
+}
+
+TEST_F(QueryRpcTest, PathRequestsWithBadInputGetTheRightCodes) {
+  struct Case {
+    std::function<void(v1::FindPathsRequest&)> mutate;
+    grpc::StatusCode code;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& r) { r.clear_from(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "from"},
+      {[](auto& r) { *r.mutable_to() = Entity("Atlantis"); },
+       grpc::StatusCode::NOT_FOUND, "to"},
+      {[](auto& r) { r.mutable_options()->set_max_hops(1000); },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.max_hops"},
+      {[](auto& r) { r.mutable_options()->set_max_hops(-1); },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.max_hops"},
+      {[](auto& r) { r.mutable_options()->set_k(-5); },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.k"},
+      {[](auto& r) {
+         r.mutable_options()->set_mode(static_cast<v1::PathMode>(77));
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.mode"},
+      {[](auto& r) { r.mutable_options()->set_min_confidence(std::nan("")); },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.min_confidence"},
+      {[](auto& r) {
+         r.mutable_options()->mutable_valid_time()->set_start("last year");
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.valid_time.start"},
+      {[](auto& r) {
+         r.mutable_options()->mutable_as_of()->mutable_recorded_at()->set_nanos(
+             -1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.as_of.recorded_at"},
+      {[](auto& r) {
+         r.mutable_options()->set_max_expanded_edges(int64_t{1} << 40);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "options.max_expanded_edges"},
+      {[](auto& r) { r.mutable_options()->set_max_expanded_edges(1); },
+       grpc::StatusCode::RESOURCE_EXHAUSTED, ""},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(i);
+    v1::FindPathsRequest req;
+    *req.mutable_from() = Entity("NIS");
+    *req.mutable_to() = Entity("Ukraine");
+    req.mutable_options()->set_walk_claims(true);
+    cases[i].mutate(req);
+    std::vector<v1::Path> paths;
+    v1::PathSearchSummary summary;
+    grpc::Status s = Paths(req, &paths, &summary);
+    EXPECT_EQ(s.error_code(), cases[i].code) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(cases[i].field));
+  }
+}
+
+TEST_F(QueryRpcTest, WhyGroupsClaimsByPolarity) {
+  v1::WhyRequest req;
+  *req.mutable_statement() =
+      Quoted("North Korea", "deployed_troops_to", "Moscow");
+  v1::WhyResponse resp;
+  grpc::Status s = stub_->Why(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::set<std::string> supporting, opposing;
+  for (const auto& c : resp.supporting()) {
+    supporting.insert(c.claimant().entity().id());
+    EXPECT_EQ(c.polarity(), v1::POLARITY_SUPPORTS);
+    ASSERT_FALSE(c.provenance().empty());
+    EXPECT_FALSE(c.provenance(0).evidence().empty());
+  }
+  for (const auto& c : resp.opposing())
+    opposing.insert(c.claimant().entity().id());
+  EXPECT_THAT(supporting,
+              UnorderedElementsAre("nis", "presidential_office",
+                                   "meeting_participants", "south_korea"));
+  EXPECT_THAT(opposing,
+              UnorderedElementsAre("russia", "north_korea", "kremlin"));
+  EXPECT_THAT(resp.summary(), HasSubstr("asserted by 4 claimants"));
+  EXPECT_THAT(resp.summary(), HasSubstr("denied by 3"));
+  EXPECT_TRUE(resp.provenance().empty());  // quoted, never stated
+
+  req.set_include_evidence(false);
+  ASSERT_TRUE(stub_->Why(Ctx().get(), req, &resp).ok());
+  EXPECT_TRUE(resp.supporting(0).provenance(0).evidence().empty());
+}
+
+TEST_F(QueryRpcTest, ByDocumentByClaimantContestedTimelineExport) {
+  v1::ListByDocumentRequest by_doc;
+  by_doc.set_document_id("seed_article");
+  by_doc.set_page_size(5);
+  v1::ListByDocumentResponse doc_page;
+  ASSERT_TRUE(stub_->ListByDocument(Ctx().get(), by_doc, &doc_page).ok());
+  ASSERT_EQ(doc_page.statements_size(), 5);
+  EXPECT_FALSE(doc_page.next_page_token().empty());
+  uint32_t last = 0;
+  for (const auto& st : doc_page.statements()) {
+    EXPECT_GE(st.provenance(0).evidence_start(), last);
+    last = st.provenance(0).evidence_start();
+  }
+
+  v1::ListByClaimantRequest by_claimant;
+  by_claimant.set_claimant("The Kremlin");
+  v1::ListByClaimantResponse claims;
+  ASSERT_TRUE(stub_->ListByClaimant(Ctx().get(), by_claimant, &claims).ok());
+  ASSERT_EQ(claims.claims_size(), 1);
+  EXPECT_EQ(claims.claims(0).relation(), "rejected");
+  EXPECT_EQ(claims.claims(0).polarity(), v1::POLARITY_OPPOSES);
+
+  v1::ListContestedResponse contested;
+  ASSERT_TRUE(stub_->ListContested(Ctx().get(), {}, &contested).ok());
+  ASSERT_EQ(contested.statements_size(), 3);
+  EXPECT_EQ(contested.statements(0).statement().relation(),
+            "deployed_troops_to");
+  EXPECT_EQ(contested.statements(0).distinct_claimants(), 7u);
+
+  v1::GetClaimTimelineRequest timeline;
+  *timeline.mutable_statement() =
+      Quoted("north_korea", "deployed_troops_to", "russia");
+  v1::GetClaimTimelineResponse entries;
+  ASSERT_TRUE(stub_->GetClaimTimeline(Ctx().get(), timeline, &entries).ok());
+  EXPECT_EQ(entries.entries_size(), 7);
+
+  v1::ExportProvenanceRequest prov;
+  *prov.mutable_statement() = timeline.statement();
+  v1::ExportProvenanceResponse exported;
+  ASSERT_TRUE(stub_->ExportProvenance(Ctx().get(), prov, &exported).ok());
+  EXPECT_EQ(exported.media_type(), "application/n-triples");
+  EXPECT_THAT(exported.content(), HasSubstr("http://www.w3.org/ns/prov#"));
+  prov.set_format(v1::PROVENANCE_FORMAT_PROV_O_JSONLD);
+  ASSERT_TRUE(stub_->ExportProvenance(Ctx().get(), prov, &exported).ok());
+  EXPECT_EQ(exported.media_type(), "application/ld+json");
+}
+
+TEST_F(QueryRpcTest, ProvenanceRequestsWithBadInputGetTheRightCodes) {
+  v1::WhyResponse why;
+  v1::WhyRequest not_a_statement;
+  *not_a_statement.mutable_statement() = Entity("nis");
+  grpc::Status s = stub_->Why(Ctx().get(), not_a_statement, &why);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("statement"));
+
+  v1::WhyRequest unknown;
+  unknown.mutable_statement()->set_statement_id("s" + std::string(32, 'a'));
+  s = stub_->Why(Ctx().get(), unknown, &why);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("statement"));
+
+  v1::WhyRequest bad_time;
+  *bad_time.mutable_statement() =
+      Quoted("north_korea", "deployed_troops_to", "russia");
+  bad_time.mutable_as_of()->set_reported_by("20 October 2024");
+  s = stub_->Why(Ctx().get(), bad_time, &why);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("as_of.reported_by"));
+
+  v1::ListByClaimantRequest literal_claimant;
+  literal_claimant.set_claimant("s" + std::string(32, 'b'));
+  v1::ListByClaimantResponse claims;
+  s = stub_->ListByClaimant(Ctx().get(), literal_claimant, &claims);
+  EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
+  EXPECT_THAT(s.error_message(), HasSubstr("claimant"));
+
+  v1::ListByDocumentRequest no_doc;
+  no_doc.set_document_id("nothing_here");
+  v1::ListByDocumentResponse page;
+  s = stub_->ListByDocument(Ctx().get(), no_doc, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("document_id"));
+
+  v1::ListContestedRequest bad_page;
+  bad_page.set_page_token("forged");
+  v1::ListContestedResponse contested;
+  s = stub_->ListContested(Ctx().get(), bad_page, &contested);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+}
+
+TEST_F(QueryRpcTest, AsReportedTimeTravelHidesLaterDocuments) {
+  v1::WhyRequest req;
+  *req.mutable_statement() =
+      Quoted("north_korea", "deployed_troops_to", "russia");
+  req.mutable_as_of()->set_reported_by("2024-10-17");  // before the article
+  v1::WhyResponse resp;
+  ASSERT_TRUE(stub_->Why(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.supporting_size() + resp.opposing_size(), 0);
+  req.mutable_as_of()->set_reported_by("2024-10-20");
+  ASSERT_TRUE(stub_->Why(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.supporting_size() + resp.opposing_size(), 7);
+}
+
+}  // namespace
+}  // namespace kg::server
