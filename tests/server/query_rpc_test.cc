@@ -1,5 +1,6 @@
 // Path and provenance rpcs over a real channel, on the seed graph.
 #include <chrono>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -326,6 +327,98 @@ TEST_F(QueryRpcTest, AsReportedTimeTravelHidesLaterDocuments) {
   req.mutable_as_of()->set_reported_by("2024-10-20");
   ASSERT_TRUE(stub_->Why(Ctx().get(), req, &resp).ok());
   EXPECT_EQ(resp.supporting_size() + resp.opposing_size(), 7);
+}
+
+}  // namespace
+}  // namespace kg::server
+
+namespace kg::server {
+namespace {
+
+// A dense random graph where enumerating all simple paths of 8 hops takes
+// far longer than any test: the search must stop when told.
+class RunawayQueryTest : public QueryRpcTest {
+ protected:
+  void SetUp() override {
+    QueryRpcTest::SetUp();
+    v1::WriteStatementsRequest req;
+    for (int i = 0; i < 200; ++i) {
+      v1::Entity* e = req.add_entities();
+      e->set_id(absl::StrCat("n", i));
+      e->set_label(absl::StrCat("Node ", i));
+      e->set_type("Thing");
+    }
+    std::mt19937 rng(5);
+    for (int i = 0; i < 4000; ++i) {
+      v1::StatementInput* st = req.add_statements();
+      st->mutable_triple()->mutable_subject()->set_entity(
+          absl::StrCat("n", rng() % 200));
+      st->mutable_triple()->set_relation("cooperates_with");
+      st->mutable_triple()->mutable_object()->set_entity(
+          absl::StrCat("n", rng() % 200));
+      v1::Provenance* p = st->add_provenance();
+      p->set_document_id("seed_article");
+      p->set_evidence_start(0);
+      p->set_evidence_end(5);
+      p->set_evidence("Presi");
+    }
+    v1::WriteStatementsResponse resp;
+    grpc::Status s = stub_->WriteStatements(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  v1::FindPathsRequest Runaway() {
+    v1::FindPathsRequest req;
+    *req.mutable_from() = Entity("n0");
+    *req.mutable_to() = Entity("n1");
+    req.mutable_options()->set_mode(v1::PATH_MODE_ALL_SIMPLE);
+    req.mutable_options()->set_max_hops(8);
+    req.mutable_options()->set_limit(10000);
+    return req;
+  }
+};
+
+TEST_F(RunawayQueryTest, ACancelledPathQueryStopsPromptly) {
+  grpc::ClientContext ctx;
+  auto reader = stub_->FindPaths(&ctx, Runaway());
+  v1::FindPathsResponse resp;
+  std::thread cancel([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ctx.TryCancel();
+  });
+  while (reader->Read(&resp)) {
+  }
+  const grpc::Status s = reader->Finish();
+  cancel.join();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED);
+  // The server is free again: a lookup answers.
+  v1::GetStatsResponse stats;
+  EXPECT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
+}
+
+TEST_F(RunawayQueryTest, ADeadlineStopsAPathQuery) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(200));
+  auto reader = stub_->FindPaths(&ctx, Runaway());
+  v1::FindPathsResponse resp;
+  while (reader->Read(&resp)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(RunawayQueryTest, ABudgetStopsAPathQueryWithFlaggedResults) {
+  v1::FindPathsRequest req = Runaway();
+  req.mutable_options()->set_max_expanded_edges(20000);
+  std::vector<v1::Path> paths;
+  v1::PathSearchSummary summary;
+  grpc::Status s = Paths(req, &paths, &summary);
+  if (s.ok()) {
+    EXPECT_TRUE(summary.budget_exhausted());
+    EXPECT_EQ(summary.paths(), paths.size());
+  } else {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
 }
 
 }  // namespace
