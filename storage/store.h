@@ -158,7 +158,8 @@ struct StoreStats {
   uint64_t statements = 0;          // in the indexes
   uint64_t provenance_records = 0;  // live ones
   uint64_t terms = 0;               // dictionary size
-  uint64_t bytes_on_disk = 0;       // SST and WAL files
+  // Every file in the data directory: SST, WAL, MANIFEST, OPTIONS, LOG.
+  uint64_t bytes_on_disk = 0;
 };
 
 // A read-only view of the store at one snapshot: every call on it sees the
