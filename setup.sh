@@ -20,7 +20,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev
+  libcli11-dev libserd-dev raptor2-utils
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -2,10 +2,18 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
 namespace kg::client {
+
+static_assert(static_cast<int>(absl::StatusCode::kNotFound) ==
+              static_cast<int>(grpc::StatusCode::NOT_FOUND));
+static_assert(static_cast<int>(absl::StatusCode::kUnauthenticated) ==
+              static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+static_assert(static_cast<int>(absl::StatusCode::kUnavailable) ==
+              static_cast<int>(grpc::StatusCode::UNAVAILABLE));
 
 Connection::Connection(const std::string& server, absl::Duration timeout)
     : server_(server), timeout_(timeout) {
@@ -23,36 +31,104 @@ std::unique_ptr<grpc::ClientContext> Connection::Context() const {
   return ctx;
 }
 
-int ReportError(const grpc::Status& status, const std::string& server) {
-  switch (status.error_code()) {
+std::unique_ptr<grpc::ClientContext> Connection::StreamContext() const {
+  return std::make_unique<grpc::ClientContext>();
+}
+
+grpc::Status Connection::WaitForConnected() {
+  if (channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout_))) {
+    return grpc::Status::OK;
+  }
+  return grpc::Status(
+      grpc::StatusCode::UNAVAILABLE,
+      absl::StrCat("cannot connect within ", absl::FormatDuration(timeout_)));
+}
+
+int ExitCodeFor(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return kExitOk;
     case grpc::StatusCode::UNAVAILABLE:
-      std::fprintf(stderr, "kgctl: server %s is unavailable: %s\n",
-                   server.c_str(), status.error_message().c_str());
-      return kExitUnavailable;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      std::fprintf(stderr, "kgctl: server %s did not answer in time\n",
-                   server.c_str());
       return kExitUnavailable;
     case grpc::StatusCode::NOT_FOUND:
-      std::fprintf(stderr, "kgctl: not found: %s\n",
-                   status.error_message().c_str());
       return kExitNotFound;
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::ALREADY_EXISTS:
     case grpc::StatusCode::OUT_OF_RANGE:
-      std::fprintf(stderr, "kgctl: invalid: %s\n",
-                   status.error_message().c_str());
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return kExitInvalid;
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
-      std::fprintf(stderr, "kgctl: denied: %s\n",
-                   status.error_message().c_str());
       return kExitDenied;
     default:
-      std::fprintf(stderr, "kgctl: %s\n", status.error_message().c_str());
       return kExitFailure;
   }
+}
+
+std::string OneLine(absl::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return out;
+}
+
+int ReportError(const grpc::Status& status, const std::string& server,
+                absl::string_view rpc) {
+  const std::string message = OneLine(status.error_message());
+  std::string line;
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      line = absl::StrCat("server ", server, " is unavailable: ", message);
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      line = absl::StrCat("server ", server,
+                          " did not answer in time (--timeout)");
+      break;
+    case grpc::StatusCode::NOT_FOUND:
+      line = absl::StrCat("not found: ", message);
+      break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      line = absl::StrCat("invalid: ", message);
+      break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      line = absl::StrCat("limit reached: ", message);
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      line = absl::StrCat("denied: ", message);
+      break;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      line = rpc.empty()
+                 ? absl::StrCat("not implemented by this server: ", message)
+                 : absl::StrCat(rpc, " not implemented by this server");
+      break;
+    default:
+      line = message.empty()
+                 ? absl::StrCat("call failed with status ",
+                                static_cast<int>(status.error_code()))
+                 : message;
+      break;
+  }
+  std::fprintf(stderr, "kgctl: %s\n", line.c_str());
+  return ExitCodeFor(status.error_code());
+}
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::Status ToAbsl(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
 }
 
 }  // namespace kg::client

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -16,16 +18,17 @@
 
 namespace kg::client {
 
-// kgctl's documented exit codes (kgctl --help).
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitFailure = 1,   // any other error
-  kExitUsage = 2,     // bad command line
-  kExitNotFound = 3,  // NOT_FOUND
-  kExitInvalid = 4,   // INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS
-  kExitUnavailable = 5,  // server unreachable, UNAVAILABLE, DEADLINE_EXCEEDED
-  kExitDenied = 6,       // UNAUTHENTICATED, PERMISSION_DENIED
-};
+// kgctl's documented exit codes (kgctl --help, docs/cli.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;   // any other error, UNIMPLEMENTED
+inline constexpr int kExitUsage = 2;     // bad command line, malformed term
+inline constexpr int kExitNotFound = 3;  // NOT_FOUND
+// INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS, OUT_OF_RANGE,
+// RESOURCE_EXHAUSTED; a bad line in an imported file.
+inline constexpr int kExitInvalid = 4;
+// Server unreachable, UNAVAILABLE, DEADLINE_EXCEEDED.
+inline constexpr int kExitUnavailable = 5;
+inline constexpr int kExitDenied = 6;  // UNAUTHENTICATED, PERMISSION_DENIED
 
 class Connection {
  public:
@@ -33,9 +36,15 @@ class Connection {
 
   kg::v1::KnowledgeGraph::Stub& kg() { return *kg_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
-  // A fresh context with the call deadline.
+  // A fresh context with the call deadline (--timeout).
   std::unique_ptr<grpc::ClientContext> Context() const;
+  // A context without a deadline, for long streams (import).
+  std::unique_ptr<grpc::ClientContext> StreamContext() const;
+  // Waits up to the call timeout for the channel to connect. UNAVAILABLE
+  // when it does not.
+  grpc::Status WaitForConnected();
   const std::string& server() const { return server_; }
+  absl::Duration timeout() const { return timeout_; }
 
  private:
   std::string server_;
@@ -45,9 +54,20 @@ class Connection {
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
+// The exit code for a failed call with this code.
+int ExitCodeFor(grpc::StatusCode code);
+
 // Prints one readable line for a failed call to stderr and returns the exit
-// code for it.
-int ReportError(const grpc::Status& status, const std::string& server);
+// code for it. `rpc` names the call for UNIMPLEMENTED ("FindPaths").
+int ReportError(const grpc::Status& status, const std::string& server,
+                absl::string_view rpc = "");
+
+// Converts between absl and gRPC statuses (the codes share numbers).
+grpc::Status ToGrpc(const absl::Status& status);
+absl::Status ToAbsl(const grpc::Status& status);
+
+// Folds a message onto one line: newlines and tabs become spaces.
+std::string OneLine(absl::string_view text);
 
 }  // namespace kg::client
 

@@ -1,0 +1,35 @@
+// kgctl's commands, grouped by file. Each function adds its commands to the
+// tree of `cli`.
+#ifndef KG_CLIENT_COMMANDS_H_
+#define KG_CLIENT_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "client/cli.h"
+
+namespace kg::client {
+
+// entity, relation, document (commands_vocab.cc).
+void AddVocabularyCommands(Cli& cli);
+// statement, match, count, retract (commands_statements.cc).
+void AddStatementCommands(Cli& cli);
+// path, neighborhood, why, by-document, by-claimant, contested, timeline,
+// prov-export (commands_query.cc).
+void AddQueryCommands(Cli& cli);
+// health, stats, backup, import, export, completion, terms
+// (commands_ops.cc).
+void AddOperationCommands(Cli& cli);
+
+// INVALID_ARGUMENT "<what>: not valid UTF-8 (byte N)" unless `text` is
+// valid UTF-8. The server cannot report such strings itself.
+absl::Status CheckUtf8(absl::string_view what, absl::string_view text);
+
+// The text of `kgctl terms`: the term syntax with examples.
+extern const char kTermSyntaxHelp[];
+
+}  // namespace kg::client
+
+#endif  // KG_CLIENT_COMMANDS_H_

@@ -1,0 +1,322 @@
+// health, stats, backup, import, export, completion and terms.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/commands.h"
+#include "client/completion.h"
+#include "client/exporter.h"
+#include "client/format.h"
+#include "client/importer.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace kg::client {
+
+const char kTermSyntaxHelp[] =
+    R"(Terms: how kgctl arguments name entities, statements and literals.
+
+  north_korea                 an entity by id
+  "North Korea"  DPRK         an entity by label or alias (ignoring case);
+                              a name matching several entities is an error
+                              that lists them
+  entity:NAME                 an entity, even if NAME looks like something
+                              else (entity:int:5 is the entity "int:5")
+  s0123456789abcdef0123456789abcdef
+                              a statement by id ("s" + 32 hex digits)
+  int:12000                   an integer literal (64-bit)
+  dec:1.5                     a decimal literal
+  date:2024  date:2024-06  date:2024-06-13
+                              a date literal
+  str:text  str:"two words"   a string literal
+  <<subject relation object>> a statement by its content (quoting does not
+                              assert it); nesting is allowed:
+                              <<nis reported <<north_korea deployed_troops_to russia>>>>
+
+A whole argument is one term, so a name with spaces needs only the shell's
+quotes: kgctl entity get "North Korea". Inside << >> parts are separated by
+spaces; write a name with spaces in double quotes (\" and \\ escape):
+  kgctl statement get '<<"North Korea" deployed_troops_to russia>>'
+)";
+
+namespace {
+
+void AddHealth(Cli& cli) {
+  CLI::App* cmd = AddCommand(&cli.app(), "health",
+                             "is the server serving? (exit 0 when SERVING)",
+                             "  kgctl health\n");
+  cli.Bind(cmd, [](Connection& conn, const Globals& g) {
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    auto ctx = conn.Context();
+    grpc::Status status = conn.health().Check(ctx.get(), req, &resp);
+    if (!status.ok()) return ReportError(status, conn.server());
+    if (g.json) {
+      PrintJson(resp);
+    } else {
+      std::printf("%s\n",
+                  grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                      resp.status())
+                      .c_str());
+    }
+    return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING
+               ? kExitOk
+               : kExitUnavailable;
+  });
+}
+
+void AddStats(Cli& cli) {
+  CLI::App* cmd = AddCommand(&cli.app(), "stats",
+                             "counts of entities, statements, ... and disk use",
+                             "  kgctl stats\n  kgctl stats --json\n");
+  cli.Bind(cmd, [](Connection& conn, const Globals& g) {
+    kg::v1::GetStatsRequest req;
+    kg::v1::GetStatsResponse resp;
+    auto ctx = conn.Context();
+    grpc::Status status = conn.kg().GetStats(ctx.get(), req, &resp);
+    if (!status.ok()) return ReportError(status, conn.server());
+    if (g.json) {
+      PrintJson(resp.stats());
+      return kExitOk;
+    }
+    const auto& s = resp.stats();
+    std::printf("entities            %12llu\n",
+                static_cast<unsigned long long>(s.entities()));
+    std::printf("relations           %12llu\n",
+                static_cast<unsigned long long>(s.relations()));
+    std::printf("documents           %12llu\n",
+                static_cast<unsigned long long>(s.documents()));
+    std::printf("statements          %12llu\n",
+                static_cast<unsigned long long>(s.statements()));
+    std::printf("provenance records  %12llu\n",
+                static_cast<unsigned long long>(s.provenance_records()));
+    std::printf("bytes on disk       %12llu\n",
+                static_cast<unsigned long long>(s.bytes_on_disk()));
+    return kExitOk;
+  });
+}
+
+void AddBackup(Cli& cli) {
+  auto dir = std::make_shared<std::string>();
+  CLI::App* cmd = AddCommand(
+      &cli.app(), "backup",
+      "write an online, consistent checkpoint of the store into a new "
+      "directory on the server's machine (start a server on it to restore)",
+      "  kgctl backup /var/backups/kg-2024-10-20\n");
+  cmd->add_option("DIR", *dir, "directory on the server; must not exist")
+      ->required();
+  cli.Bind(cmd, [dir](Connection& conn, const Globals& g) {
+    kg::v1::CreateBackupRequest req;
+    req.set_directory(*dir);
+    kg::v1::CreateBackupResponse resp;
+    auto ctx = conn.Context();
+    grpc::Status status = conn.kg().CreateBackup(ctx.get(), req, &resp);
+    if (!status.ok()) return ReportError(status, conn.server());
+    if (g.json) {
+      PrintJson(resp);
+    } else {
+      std::printf(
+          "backup written to %s on the server: %llu statements, %llu "
+          "provenance records, %llu documents\n",
+          resp.directory().c_str(),
+          static_cast<unsigned long long>(resp.stats().statements()),
+          static_cast<unsigned long long>(resp.stats().provenance_records()),
+          static_cast<unsigned long long>(resp.stats().documents()));
+    }
+    return kExitOk;
+  });
+}
+
+// The format named by --format, or guessed from the file name.
+std::string FormatFor(const std::string& flag, const std::string& path) {
+  if (!flag.empty()) return flag;
+  if (absl::EndsWith(path, ".nt")) return "nt";
+  if (absl::EndsWith(path, ".nq")) return "nq";
+  return "jsonl";
+}
+
+void AddImport(Cli& cli) {
+  struct Flags {
+    std::string file;
+    std::string format;
+    int batch_size = 1000;
+    bool skip_invalid = false;
+    bool quiet = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = AddCommand(
+      &cli.app(), "import",
+      "load a file through the streaming ingest, in batches each applied "
+      "atomically (progress on stderr when it is a terminal)",
+      "  kgctl import data/seed.jsonl\n"
+      "  kgctl import dump.nt --batch-size 5000\n"
+      "  zcat big.jsonl.gz | kgctl import - --format jsonl --skip-invalid\n");
+  cmd->add_option("FILE", f->file, "file to read; - reads stdin")->required();
+  AddChoice(cmd, "--format", &f->format, {"jsonl", "nt", "nq"},
+            "kg JSON Lines, N-Triples or N-Quads (default: from the file "
+            "name, else jsonl)");
+  cmd->add_option("--batch-size", f->batch_size,
+                  "records per batch (the server allows 10000 by default)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_flag("--skip-invalid", f->skip_invalid,
+                "skip bad lines and rejected items, count and report them");
+  cmd->add_flag("--quiet,-q", f->quiet, "no progress bar");
+  cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+    ImportOptions options;
+    options.path = f->file;
+    const std::string format = FormatFor(f->format, f->file);
+    options.format = format == "nt"   ? ImportFormat::kNTriples
+                     : format == "nq" ? ImportFormat::kNQuads
+                                      : ImportFormat::kJsonl;
+    options.batch_size = f->batch_size;
+    options.skip_invalid = f->skip_invalid;
+    options.progress = !f->quiet && isatty(STDERR_FILENO);
+    Importer importer(conn, options);
+    const int rc = importer.Run();
+    const ImportResult& r = importer.result();
+    if (g.json) {
+      // Keys in a fixed order, for scripts that diff the output.
+      google::protobuf::Value file;
+      file.set_string_value(f->file);
+      std::string json =
+          absl::StrCat("{\"file\":", ToJson(file),
+                       ",\"ok\":", rc == kExitOk ? "true" : "false");
+      for (const auto& [name, value] :
+           std::vector<std::pair<const char*, uint64_t>>{
+               {"lines", r.lines},
+               {"records", r.records},
+               {"entities", r.entities},
+               {"relations", r.relations},
+               {"documents", r.documents},
+               {"statements", r.statements},
+               {"skipped", r.skipped},
+               {"batches", r.batches},
+               {"statements_created", r.statements_created},
+               {"provenance_added", r.provenance_added},
+               {"provenance_unchanged", r.provenance_unchanged}}) {
+        absl::StrAppend(&json, ",\"", name, "\":", value);
+      }
+      std::printf("%s}\n", json.c_str());
+    } else if (rc == kExitOk) {
+      std::printf(
+          "imported %s records (%s entities, %s relations, %s documents, %s "
+          "statements) in %s batches: %s statements created, %s provenance "
+          "records added, %s unchanged%s\n",
+          Thousands(r.records).c_str(), Thousands(r.entities).c_str(),
+          Thousands(r.relations).c_str(), Thousands(r.documents).c_str(),
+          Thousands(r.statements).c_str(), Thousands(r.batches).c_str(),
+          Thousands(r.statements_created).c_str(),
+          Thousands(r.provenance_added).c_str(),
+          Thousands(r.provenance_unchanged).c_str(),
+          r.skipped > 0
+              ? absl::StrCat("; ", Thousands(r.skipped), " skipped").c_str()
+              : "");
+    }
+    return rc;
+  });
+}
+
+void AddExport(Cli& cli) {
+  struct Flags {
+    std::string format = "jsonl";
+    std::string output;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = AddCommand(
+      &cli.app(), "export",
+      "write the whole store: kg JSON Lines (lossless, deterministic), "
+      "N-Triples or N-Quads (IRIs under https://kg.invalid/; docs/cli.md)",
+      "  kgctl export > kg.jsonl\n"
+      "  kgctl export --format nt --output kg.nt\n"
+      "  kgctl export --format nq | rapper -i nquads -c -\n");
+  AddChoice(cmd, "--format", &f->format, {"jsonl", "nt", "nq"}, "output format")
+      ->capture_default_str();
+  cmd->add_option("--output,-o", f->output,
+                  "write to this file (replaced only when complete) instead "
+                  "of stdout");
+  cli.Bind(cmd, [f](Connection& conn, const Globals&) {
+    const ExportFormat format = f->format == "nt"   ? ExportFormat::kNTriples
+                                : f->format == "nq" ? ExportFormat::kNQuads
+                                                    : ExportFormat::kJsonl;
+    std::FILE* out = stdout;
+    const std::string tmp = f->output + ".tmp";
+    if (!f->output.empty()) {
+      out = std::fopen(tmp.c_str(), "wb");
+      if (out == nullptr) {
+        return Fail(kExitFailure, absl::StrCat("export: cannot write ", tmp));
+      }
+    }
+    Exporter exporter(conn, format, out);
+    grpc::Status status = exporter.Run();
+    if (std::fflush(out) != 0 && status.ok()) {
+      status =
+          grpc::Status(grpc::StatusCode::INTERNAL, "cannot write the output");
+    }
+    if (f->output.empty()) {
+      if (!status.ok()) return ReportError(status, conn.server());
+      return kExitOk;
+    }
+    const bool closed = std::fclose(out) == 0;
+    if (status.ok() && !closed) {
+      status =
+          grpc::Status(grpc::StatusCode::INTERNAL, "cannot write the output");
+    }
+    if (!status.ok() || std::rename(tmp.c_str(), f->output.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      if (status.ok()) {
+        return Fail(kExitFailure, absl::StrCat("export: cannot rename ", tmp,
+                                               " to ", f->output));
+      }
+      return ReportError(status, conn.server());
+    }
+    const ExportCounts& c = exporter.counts();
+    std::fprintf(stderr,
+                 "kgctl: exported %s entities, %s relations, %s documents, %s "
+                 "statements, %s provenance records to %s\n",
+                 Thousands(c.entities).c_str(), Thousands(c.relations).c_str(),
+                 Thousands(c.documents).c_str(),
+                 Thousands(c.statements).c_str(),
+                 Thousands(c.provenance).c_str(), f->output.c_str());
+    return kExitOk;
+  });
+}
+
+void AddCompletion(Cli& cli) {
+  auto shell = std::make_shared<std::string>("bash");
+  CLI::App* cmd =
+      AddCommand(&cli.app(), "completion", "print the shell completion script",
+                 "  source <(kgctl completion bash)\n"
+                 "  kgctl completion bash > /etc/bash_completion.d/kgctl\n");
+  AddChoice(cmd, "SHELL", shell.get(), {"bash"}, "shell")->required();
+  CLI::App* root = &cli.app();
+  cli.BindLocal(cmd, [root, shell](const Globals&) {
+    std::fputs(BashCompletion(*root).c_str(), stdout);
+    return kExitOk;
+  });
+}
+
+void AddTerms(Cli& cli) {
+  CLI::App* cmd =
+      AddCommand(&cli.app(), "terms", "explain the term syntax of arguments");
+  cli.BindLocal(cmd, [](const Globals&) {
+    std::fputs(kTermSyntaxHelp, stdout);
+    return kExitOk;
+  });
+}
+
+}  // namespace
+
+void AddOperationCommands(Cli& cli) {
+  AddHealth(cli);
+  AddStats(cli);
+  AddBackup(cli);
+  AddImport(cli);
+  AddExport(cli);
+  AddCompletion(cli);
+  AddTerms(cli);
+}
+
+}  // namespace kg::client
