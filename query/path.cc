@@ -146,11 +146,12 @@ absl::StatusOr<PathSearchSummary> FindPaths(storage::Reader& reader,
                                 &summary.limit_reached);
         break;
       case PathMode::kWeighted: {
-        absl::StatusOr<std::optional<std::pair<std::vector<Arc>, double>>>
+        absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
             path = LeastCostPath(*g, s, t, options.max_hops);
         status = path.status();
         if (path.ok() && path->has_value()) {
-          status = emit((*path)->first, (*path)->second);
+          status = emit((*path)->first, static_cast<double>((*path)->second) *
+                                            PathGraph::kCostUnit);
         }
         break;
       }

@@ -173,7 +173,9 @@ struct Hop {
 
 struct Path {
   std::vector<Hop> hops;
-  // Hops for unweighted modes; the sum of hop costs for kWeighted.
+  // Hops for unweighted modes; for kWeighted the sum of hop costs, a hop
+  // costing -ln(c) rounded to 1e-6 (c: the best qualifying confidence of its
+  // statement or of a supporting claim, at least 1e-6).
   double cost = 0;
 };
 

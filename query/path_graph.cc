@@ -285,6 +285,16 @@ absl::StatusOr<PathGraph::NodeInfo*> PathGraph::Parts(NodeId statement) {
   return info;
 }
 
+size_t PathGraph::Degree(NodeId node) {
+  auto it = degrees_.find(node);
+  if (it != degrees_.end()) return it->second;
+  scratch_degree_.clear();
+  Edges(node, Direction::kOutgoing, &scratch_degree_);
+  Edges(node, Direction::kIncoming, &scratch_degree_);
+  degrees_.emplace(node, scratch_degree_.size());
+  return scratch_degree_.size();
+}
+
 absl::StatusOr<bool> PathGraph::IsStatementNode(NodeId node) {
   KG_ASSIGN_OR_RETURN(NodeInfo * info, Node(node));
   return info->term.kind == Term::Kind::kStatement;
@@ -599,12 +609,13 @@ absl::StatusOr<std::vector<HopKey>> PathGraph::KeysOf(
   return keys;
 }
 
-absl::StatusOr<double> PathGraph::CostOf(const Arc& arc) {
+absl::StatusOr<int64_t> PathGraph::CostOf(const Arc& arc) {
   auto it = support_.find(arc.statement);
   if (it == support_.end()) {
     return absl::InternalError("cost of an arc that was never admitted");
   }
-  return -std::log(std::max(it->second.confidence, kMinConfidence));
+  return std::llround(
+      -std::log(std::max(it->second.confidence, kMinConfidence)) / kCostUnit);
 }
 
 absl::StatusOr<TermValue> PathGraph::TermOf(NodeId node) {

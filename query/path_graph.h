@@ -146,6 +146,10 @@ class PathGraph {
   // charged to the budget as the first time was.
   void set_cache_arcs(bool cache) { cache_arcs_ = cache; }
 
+  // The number of stored edges at `node`, both directions: what expanding
+  // it would scan. Read from memory (a copy of its edges), cached.
+  size_t Degree(NodeId node);
+
   // Whether a path may pass through `node` as an intermediate node: an
   // entity of an allowed type, a literal when no types are required, a
   // statement node with walk_claims. Endpoints are exempt; callers check.
@@ -155,15 +159,18 @@ class PathGraph {
   absl::StatusOr<HopKey> KeyOf(const Arc& arc);
   absl::StatusOr<std::vector<HopKey>> KeysOf(const std::vector<Arc>& arcs);
   absl::StatusOr<const std::string*> NodeKey(NodeId node);
-  // -ln(confidence) of the arc's statement: the best confidence among its
-  // qualifying records and those of its qualifying supporting claims,
-  // floored at kMinConfidence (so opposed-only statements cost the most).
-  absl::StatusOr<double> CostOf(const Arc& arc);
+  // The cost of walking an admitted arc, in kCostUnit: -ln(c) rounded to
+  // the unit, c the best confidence among the statement's qualifying
+  // records and those of its qualifying supporting claims, floored at
+  // kMinConfidence (so opposed-only statements cost the most). Integers,
+  // so that sums are exact and ties are ties.
+  absl::StatusOr<int64_t> CostOf(const Arc& arc);
 
   absl::StatusOr<storage::TermValue> TermOf(NodeId node);
   absl::StatusOr<StatementDescription> Describe(NodeId statement);
 
   static constexpr double kMinConfidence = 1e-6;
+  static constexpr double kCostUnit = 1e-6;
 
  private:
   struct RelationInfo {
@@ -241,6 +248,8 @@ class PathGraph {
   std::vector<storage::Edge> scratch_out_;
   std::vector<storage::Edge> scratch_in_;
   std::vector<storage::Edge> scratch_check_;
+  std::vector<storage::Edge> scratch_degree_;
+  absl::flat_hash_map<NodeId, size_t> degrees_;
   bool cache_arcs_ = false;
   uint64_t last_scanned_ = 0;  // edges the last Scan looked at
   // (node, into) -> (edges scanned, candidate arcs).

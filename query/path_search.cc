@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <functional>
+#include <limits>
 #include <numeric>
 #include <queue>
 #include <set>
@@ -114,14 +116,30 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
   };
   int best = INT_MAX;
   std::vector<Arc> arcs;
-  // Expand whole layers, the smaller frontier first. The first layer that
+  // Expand whole layers, the cheaper frontier first. The first layer that
   // joins the halves gives the distance (docs/query.md).
   while (best == INT_MAX) {
     if (fwd.depth + bwd.depth + 1 > max_hops || fwd.frontier.empty() ||
         bwd.frontier.empty()) {
       return Result();
     }
-    const bool forward = fwd.frontier.size() <= bwd.frontier.size();
+    // Expand the side whose frontier has fewer edges (on power-law graphs
+    // one hub outweighs many small nodes); counting stops once the second
+    // side is the dearer. The choice changes the cost, never the result.
+    const auto edges_of = [&](const Side& x, uint64_t stop_above) {
+      uint64_t sum = 0;
+      for (NodeId u : x.frontier) {
+        sum += g.Degree(u);
+        if (sum > stop_above) break;
+      }
+      return sum;
+    };
+    const bool fwd_first = fwd.frontier.size() <= bwd.frontier.size();
+    const uint64_t first_edges =
+        edges_of(fwd_first ? fwd : bwd, std::numeric_limits<uint64_t>::max());
+    const uint64_t second_edges = edges_of(fwd_first ? bwd : fwd, first_edges);
+    const bool forward =
+        fwd_first ? first_edges <= second_edges : second_edges < first_edges;
     Side& side = forward ? fwd : bwd;
     Side& other = forward ? bwd : fwd;
     const int next_depth = side.depth + 1;
@@ -400,20 +418,25 @@ absl::Status AllSimplePaths(PathGraph& g, NodeId s, NodeId t, int max_hops,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::pair<std::vector<Arc>, double>>>
-LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
-  using Result = std::optional<std::pair<std::vector<Arc>, double>>;
+namespace {
+
+// Least cost under a hop limit: Dijkstra over (node, hops) labels, a label
+// dropped when one of the same node with no more hops and no more cost was
+// pushed or popped before it; ties by hops, then keys (read only then).
+absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
+HopLimitedLeastCost(PathGraph& g, NodeId s, NodeId t, int max_hops) {
+  using Result = std::optional<std::pair<std::vector<Arc>, int64_t>>;
   struct Label {
     NodeId node;
     int hops;
-    double cost;
+    int64_t cost;
     int parent;  // -1 for the start
     Arc arc;
     bool has_key = false;
     HopKey key;
   };
   std::vector<Label> labels;
-  labels.push_back({s, 0, 0.0, -1, Arc{}, false, HopKey{}});
+  labels.push_back({s, 0, 0, -1, Arc{}, false, HopKey{}});
   // Keys are read only to break ties of cost and hops; a failed read is
   // reported after the heap operation that needed it.
   static const std::string kNone;
@@ -448,13 +471,45 @@ LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
     if (x.hops != y.hops) return x.hops > y.hops;
     return CompareKeySequences(keys_of(a), keys_of(b)) > 0;
   };
+  // A lower bound on each node's hops to t: breadth-first from t over the
+  // arcs before admission (no reads), while the ball stays small; nodes
+  // outside it are farther than its radius. Labels that cannot reach t in
+  // the hops left are never pushed, which spares their cost reads.
+  constexpr size_t kMaxBall = 200000;
+  absl::flat_hash_map<NodeId, int> to_t = {{t, 0}};
+  int radius = 0;
+  {
+    std::vector<NodeId> frontier = {t};
+    std::vector<Arc> into;
+    while (radius < max_hops - 1 && !frontier.empty() &&
+           to_t.size() < kMaxBall) {
+      std::vector<NodeId> next;
+      for (NodeId w : frontier) {
+        into.clear();
+        KG_RETURN_IF_ERROR(g.ArcsInto(w, &into));
+        for (const Arc& arc : into) {
+          if (to_t.emplace(arc.from, radius + 1).second) {
+            next.push_back(arc.from);
+          }
+        }
+      }
+      frontier = std::move(next);
+      ++radius;
+    }
+    // An empty frontier means the ball is all that can reach t.
+    if (frontier.empty()) radius = max_hops;
+  }
+  const auto hops_to_t = [&](NodeId v) {
+    auto it = to_t.find(v);
+    return it != to_t.end() ? it->second : radius + 1;
+  };
   std::priority_queue<int, std::vector<int>, decltype(after)> heap(after);
   heap.push(0);
   // The fewest hops of a label popped so far, per node.
   absl::flat_hash_map<NodeId, int> settled;
   // (hops, cost) of the labels pushed, per node: a label that one of them
   // beats on both counts is not pushed.
-  absl::flat_hash_map<NodeId, std::vector<std::pair<int, double>>> pushed;
+  absl::flat_hash_map<NodeId, std::vector<std::pair<int, int64_t>>> pushed;
   std::vector<Arc> arcs;
   while (!heap.empty()) {
     const int i = heap.top();
@@ -484,7 +539,7 @@ LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
     KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
     for (const Arc& arc : arcs) {
       const NodeId v = arc.to;
-      if (v == s) continue;
+      if (v == s || hops + 1 + hops_to_t(v) > max_hops) continue;
       auto done = settled.find(v);
       if (done != settled.end() && done->second <= hops + 1) continue;
       if (v != t) {
@@ -493,11 +548,11 @@ LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
       }
       KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
       if (!admitted) continue;
-      KG_ASSIGN_OR_RETURN(double cost, g.CostOf(arc));
-      const double total = labels[i].cost + cost;
-      std::vector<std::pair<int, double>>& seen = pushed[v];
+      KG_ASSIGN_OR_RETURN(int64_t cost, g.CostOf(arc));
+      const int64_t total = labels[i].cost + cost;
+      std::vector<std::pair<int, int64_t>>& seen = pushed[v];
       const bool beaten = std::any_of(
-          seen.begin(), seen.end(), [&](const std::pair<int, double>& p) {
+          seen.begin(), seen.end(), [&](const std::pair<int, int64_t>& p) {
             return p.first <= hops + 1 && p.second <= total &&
                    (p.first < hops + 1 || p.second < total);
           });
@@ -509,6 +564,200 @@ LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
     }
   }
   return Result();
+}
+
+// One side of the bidirectional Dijkstra search.
+struct WeightSide {
+  explicit WeightSide(NodeId root_node) : root(root_node) {
+    best[root] = 0;
+    heap.push({0, root});
+  }
+  // The least key still in the heap, stale entries dropped; nullopt when
+  // the heap is empty.
+  std::optional<int64_t> Top() {
+    while (!heap.empty()) {
+      const auto [w, v] = heap.top();
+      if (!settled.contains(v) && best.at(v) == w) return w;
+      heap.pop();
+    }
+    return std::nullopt;
+  }
+
+  NodeId root;
+  absl::flat_hash_map<NodeId, int64_t> best;
+  absl::flat_hash_set<NodeId> settled;
+  // Forward side: the arcs into v that give best[v]; backward side: the
+  // arcs out of v that do.
+  absl::flat_hash_map<NodeId, std::vector<Arc>> links;
+  std::priority_queue<std::pair<int64_t, NodeId>,
+                      std::vector<std::pair<int64_t, NodeId>>,
+                      std::greater<std::pair<int64_t, NodeId>>>
+      heap;
+};
+
+// A path's weight: its cost times 64 plus its hops (< 64), so that one
+// integer orders paths by cost, then hops.
+constexpr int kHopBits = 6;
+static_assert(kMaxHops < (1 << kHopBits));
+
+// The least path in result order without a hop limit, with its weight:
+// bidirectional Dijkstra on weights, stopped once the two heaps' least keys
+// add up to more than the best meeting found; then, as for ShortestPath, a
+// greedy walk down the DAG of least-weight paths.
+absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
+LeastWeightPath(PathGraph& g, NodeId s, NodeId t) {
+  using Result = std::optional<std::pair<std::vector<Arc>, int64_t>>;
+  WeightSide fwd(s);
+  WeightSide bwd(t);
+  const auto can_meet = [&](NodeId v) -> absl::StatusOr<bool> {
+    if (v == s || v == t) return true;
+    return g.Passable(v);
+  };
+  int64_t mu = std::numeric_limits<int64_t>::max();
+  // Arcs from a node settled forward to one settled backward, and nodes
+  // settled on both sides, with the weight of the paths through them.
+  std::vector<std::pair<Arc, int64_t>> bridges;
+  std::vector<std::pair<NodeId, int64_t>> joins;
+  std::vector<Arc> arcs;
+  while (true) {
+    const std::optional<int64_t> top_f = fwd.Top();
+    const std::optional<int64_t> top_b = bwd.Top();
+    if (!top_f || !top_b) break;
+    if (mu != std::numeric_limits<int64_t>::max() && *top_f + *top_b > mu) {
+      break;
+    }
+    const bool forward = *top_f <= *top_b;
+    WeightSide& side = forward ? fwd : bwd;
+    WeightSide& other = forward ? bwd : fwd;
+    const auto [w, u] = side.heap.top();
+    side.heap.pop();
+    side.settled.insert(u);
+    if (other.settled.contains(u)) {
+      KG_ASSIGN_OR_RETURN(bool ok, can_meet(u));
+      if (ok) {
+        const int64_t total = w + other.best.at(u);
+        joins.emplace_back(u, total);
+        mu = std::min(mu, total);
+      }
+    }
+    if (u != side.root) {
+      KG_ASSIGN_OR_RETURN(bool passable, g.Passable(u));
+      if (!passable) continue;
+    }
+    arcs.clear();
+    if (forward) {
+      KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
+    } else {
+      KG_RETURN_IF_ERROR(g.ArcsInto(u, &arcs));
+    }
+    for (const Arc& arc : arcs) {
+      const NodeId v = forward ? arc.to : arc.from;
+      if (v == side.root || side.settled.contains(v)) continue;
+      const bool bridge = other.settled.contains(v);
+      auto it = side.best.find(v);
+      if (!bridge && it != side.best.end() && it->second <= w) {
+        continue;  // cannot improve: every arc weighs at least 1
+      }
+      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
+      if (!admitted) continue;
+      KG_ASSIGN_OR_RETURN(int64_t cost, g.CostOf(arc));
+      const int64_t nw = w + (cost << kHopBits) + 1;
+      if (bridge) {
+        KG_ASSIGN_OR_RETURN(bool ok, can_meet(v));
+        if (ok) {
+          const int64_t total = nw + other.best.at(v);
+          bridges.emplace_back(arc, total);
+          mu = std::min(mu, total);
+        }
+      }
+      it = side.best.find(v);
+      if (it == side.best.end() || nw < it->second) {
+        side.best[v] = nw;
+        side.links[v] = {arc};
+        side.heap.push({nw, v});
+      } else if (nw == it->second) {
+        side.links[v].push_back(arc);
+      }
+    }
+  }
+  if (mu == std::numeric_limits<int64_t>::max()) return Result();
+
+  // The DAG of least-weight paths, as in ShortestPath: forward links back
+  // from where the halves join, bridges across, backward links on.
+  absl::flat_hash_map<NodeId, std::vector<Arc>> children;
+  absl::flat_hash_set<NodeId> on_forward;
+  absl::flat_hash_set<NodeId> on_backward;
+  std::vector<NodeId> ends_f;
+  std::vector<NodeId> ends_b;
+  for (const auto& [v, total] : joins) {
+    if (total != mu) continue;
+    ends_f.push_back(v);
+    ends_b.push_back(v);
+  }
+  for (const auto& [arc, total] : bridges) {
+    if (total != mu) continue;
+    children[arc.from].push_back(arc);
+    ends_f.push_back(arc.from);
+    ends_b.push_back(arc.to);
+  }
+  for (NodeId v : ends_f) {
+    if (!on_forward.insert(v).second) continue;
+    std::vector<NodeId> stack = {v};
+    while (!stack.empty()) {
+      const NodeId x = stack.back();
+      stack.pop_back();
+      auto it = fwd.links.find(x);
+      if (x == s || it == fwd.links.end()) continue;
+      for (const Arc& arc : it->second) {
+        children[arc.from].push_back(arc);
+        if (on_forward.insert(arc.from).second) stack.push_back(arc.from);
+      }
+    }
+  }
+  for (NodeId v : ends_b) {
+    if (!on_backward.insert(v).second) continue;
+    std::vector<NodeId> stack = {v};
+    while (!stack.empty()) {
+      const NodeId x = stack.back();
+      stack.pop_back();
+      auto it = bwd.links.find(x);
+      if (x == t || it == bwd.links.end()) continue;
+      for (const Arc& arc : it->second) {
+        if (on_backward.insert(arc.to).second) stack.push_back(arc.to);
+      }
+    }
+  }
+  std::vector<Arc> path;
+  NodeId u = s;
+  const int hops = static_cast<int>(mu & ((1 << kHopBits) - 1));
+  while (u != t) {
+    arcs.clear();
+    auto c = children.find(u);
+    if (c != children.end()) arcs = c->second;
+    if (on_backward.contains(u) && u != t) {
+      auto b = bwd.links.find(u);
+      if (b != bwd.links.end()) {
+        arcs.insert(arcs.end(), b->second.begin(), b->second.end());
+      }
+    }
+    if (arcs.empty() || static_cast<int>(path.size()) >= hops) {
+      return absl::InternalError("least-cost path DAG is broken");
+    }
+    KG_RETURN_IF_ERROR(SortByKey(g, &arcs));
+    path.push_back(arcs.front());
+    u = arcs.front().to;
+  }
+  return Result({std::move(path), mu >> kHopBits});
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
+LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
+  KG_ASSIGN_OR_RETURN(auto best, LeastWeightPath(g, s, t));
+  // The least path overall is the least within the hop limit when it fits.
+  if (!best || static_cast<int>(best->first.size()) <= max_hops) return best;
+  return HopLimitedLeastCost(g, s, t, max_hops);
 }
 
 absl::Status NeighborhoodOf(PathGraph& g, NodeId center, int hops, size_t limit,

@@ -55,11 +55,13 @@ absl::Status AllSimplePaths(PathGraph& g, NodeId s, NodeId t, int max_hops,
                             int64_t limit, const ArcPathSink& sink,
                             bool* limit_reached);
 
-// The path of least cost (PathGraph::CostOf summed from `s`) of at most
-// `max_hops` hops, ties by hops then keys; nullopt when there is none.
-// Dijkstra over (node, hops) labels, a label dominated by one of the same
-// node with no more hops popped before it.
-absl::StatusOr<std::optional<std::pair<std::vector<Arc>, double>>>
+// The path of least cost (the sum of PathGraph::CostOf, in
+// PathGraph::kCostUnit) of at most `max_hops` hops, ties by hops then keys;
+// nullopt when there is none. Bidirectional Dijkstra on one integer weight
+// per path (cost * 64 + hops) and a greedy walk down the DAG of least
+// paths; when the least path overall is longer than `max_hops`, Dijkstra
+// over (node, hops) labels from `s` instead.
+absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
 LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops);
 
 struct NeighborhoodIds {

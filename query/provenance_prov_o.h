@@ -28,11 +28,11 @@ inline constexpr absl::string_view kXsdNs = "http://www.w3.org/2001/XMLSchema#";
 inline constexpr absl::string_view kProvNs = "http://www.w3.org/ns/prov#";
 inline constexpr absl::string_view kDctermsNs = "http://purl.org/dc/terms/";
 // kg's own vocabulary (hedge, confidence, evidence offsets, polarity, ...).
-inline constexpr absl::string_view kKgNs = "https://kg.example/ns#";
+inline constexpr absl::string_view kKgNs = "https://kg.invalid/ns#";
 // Base of the IRIs kg mints for its nodes: <base>entity/<id>,
 // <base>statement/<id>, <base>relation/<id>, <base>document/<id>,
 // <base>record/<statement id>/<document id>/<start>-<end>/<recorded µs>.
-inline constexpr absl::string_view kKgBase = "https://kg.example/";
+inline constexpr absl::string_view kKgBase = "https://kg.invalid/";
 
 // An IRI or a literal (plain string when datatype is empty).
 struct RdfTerm {

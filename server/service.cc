@@ -138,38 +138,35 @@ absl::StatusOr<size_t> KnowledgeGraphService::PageSize(
 
 // ---- Entities ----
 
+absl::Status KnowledgeGraphService::WriteEntity(
+    bool has_entity, const kg::v1::Entity& entity,
+    storage::WriteBatch::EntityMode mode, kg::v1::Entity* response) {
+  KG_RETURN_IF_ERROR(Required("entity", has_entity));
+  storage::WriteBatch batch;
+  batch.entity_mode = mode;
+  batch.entities.push_back(FromProto(entity));
+  // The only item is entities[0]; name the request's field.
+  KG_RETURN_IF_ERROR(
+      RenameField(store_->Write(batch).status(), "entities[0]", "entity"));
+  ToProto(batch.entities[0], response);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateEntity(
     Ctx* ctx, const kg::v1::CreateEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
-    KG_RETURN_IF_ERROR(Required("entity", request->has_entity()));
-    storage::WriteBatch batch;
-    batch.entity_mode = storage::WriteBatch::EntityMode::kCreate;
-    batch.entities.push_back(FromProto(request->entity()));
-    absl::StatusOr<storage::WriteResult> r = store_->Write(batch);
-    if (!r.ok()) {
-      // The only item is entities[0]; name the request's field.
-      return RenameField(r.status(), "entities[0]", "entity");
-    }
-    ToProto(batch.entities[0], response);
-    return absl::OkStatus();
+  return RunUnary(ctx, [&] {
+    return WriteEntity(request->has_entity(), request->entity(),
+                       storage::WriteBatch::EntityMode::kCreate, response);
   });
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::UpdateEntity(
     Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
-    KG_RETURN_IF_ERROR(Required("entity", request->has_entity()));
-    storage::WriteBatch batch;
-    batch.entity_mode = storage::WriteBatch::EntityMode::kUpdate;
-    batch.entities.push_back(FromProto(request->entity()));
-    absl::StatusOr<storage::WriteResult> r = store_->Write(batch);
-    if (!r.ok()) {
-      return RenameField(r.status(), "entities[0]", "entity");
-    }
-    ToProto(batch.entities[0], response);
-    return absl::OkStatus();
+  return RunUnary(ctx, [&] {
+    return WriteEntity(request->has_entity(), request->entity(),
+                       storage::WriteBatch::EntityMode::kUpdate, response);
   });
 }
 

@@ -108,6 +108,10 @@ class KnowledgeGraphService final
 
  private:
   absl::StatusOr<size_t> PageSize(int32_t requested) const;
+  // CreateEntity and UpdateEntity: one entity written with `mode`.
+  absl::Status WriteEntity(bool has_entity, const kg::v1::Entity& entity,
+                           storage::WriteBatch::EntityMode mode,
+                           kg::v1::Entity* response);
 
   storage::Store* store_;
   ServiceLimits limits_;

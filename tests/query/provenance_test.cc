@@ -619,8 +619,8 @@ TEST_F(ClaimsGraphTest, ExportsValidProvONTriples) {
   for (const std::string& line : lines) {
     EXPECT_TRUE(std::regex_match(line, NTriplesLine())) << line;
   }
-  const std::string s = "<https://kg.example/statement/" + Id(x_) + ">";
-  const std::string nis = "<https://kg.example/statement/" +
+  const std::string s = "<https://kg.invalid/statement/" + Id(x_) + ">";
+  const std::string nis = "<https://kg.invalid/statement/" +
                           Id(Claim3("nis", "reported", x_)) + ">";
   auto has = [&](const std::string& line) {
     return std::find(lines.begin(), lines.end(), line) != lines.end();
@@ -628,34 +628,34 @@ TEST_F(ClaimsGraphTest, ExportsValidProvONTriples) {
   EXPECT_TRUE(has(s + " <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
                       "<http://www.w3.org/ns/prov#Entity> ."));
   EXPECT_TRUE(has(s + " <http://www.w3.org/1999/02/22-rdf-syntax-ns#subject> "
-                      "<https://kg.example/entity/north_korea> ."));
-  EXPECT_TRUE(has(s + " <https://kg.example/ns#supportedBy> " + nis + " ."));
+                      "<https://kg.invalid/entity/north_korea> ."));
+  EXPECT_TRUE(has(s + " <https://kg.invalid/ns#supportedBy> " + nis + " ."));
   EXPECT_TRUE(has(s + " <http://www.w3.org/ns/prov#wasAttributedTo> "
-                      "<https://kg.example/entity/nis> ."));
+                      "<https://kg.invalid/entity/nis> ."));
   EXPECT_TRUE(has(nis + " <http://www.w3.org/ns/prov#wasAttributedTo> "
-                        "<https://kg.example/entity/nis> ."));
+                        "<https://kg.invalid/entity/nis> ."));
   EXPECT_TRUE(
-      has("<https://kg.example/entity/nis> "
+      has("<https://kg.invalid/entity/nis> "
           "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
           "<http://www.w3.org/ns/prov#Agent> ."));
   const std::string rec = absl::StrCat(
-      "<https://kg.example/record/", Id(Claim3("nis", "reported", x_)),
+      "<https://kg.invalid/record/", Id(Claim3("nis", "reported", x_)),
       "/article/0-", CodePoints(kA0), "/", absl::ToUnixMicros(now_), ">");
   EXPECT_TRUE(
       has(nis + " <http://www.w3.org/ns/prov#wasDerivedFrom> " + rec + " ."));
   EXPECT_TRUE(
       has(rec + " <http://www.w3.org/ns/prov#value> \"" + kA0 + "\" ."));
   EXPECT_TRUE(has(rec + " <http://www.w3.org/ns/prov#wasQuotedFrom> "
-                        "<https://kg.example/document/article> ."));
-  EXPECT_TRUE(has(rec + " <https://kg.example/ns#hedge> \"believed\" ."));
+                        "<https://kg.invalid/document/article> ."));
+  EXPECT_TRUE(has(rec + " <https://kg.invalid/ns#hedge> \"believed\" ."));
   EXPECT_TRUE(has(rec +
-                  " <https://kg.example/ns#confidence> "
+                  " <https://kg.invalid/ns#confidence> "
                   "\"0.7\"^^<http://www.w3.org/2001/XMLSchema#double> ."));
   EXPECT_TRUE(has(rec + " <http://www.w3.org/ns/prov#generatedAtTime> "
                         "\"2024-10-18T00:00:00Z\"^^<http://www.w3.org/2001/"
                         "XMLSchema#dateTime> ."));
   EXPECT_TRUE(
-      has("<https://kg.example/document/article> "
+      has("<https://kg.invalid/document/article> "
           "<http://purl.org/dc/terms/issued> "
           "\"2024-10-18\"^^<http://www.w3.org/2001/XMLSchema#date> ."));
   // Every triple once.
@@ -720,13 +720,13 @@ TEST_F(ProvenanceTest, ExportEscapesEvidenceText) {
   ASSERT_EQ(graph.values_size(), 3);
   const auto& statement = graph.values(0).struct_value().fields();
   EXPECT_EQ(statement.at("@id").string_value(),
-            "https://kg.example/statement/" + Id(T("a", "r", "b")));
+            "https://kg.invalid/statement/" + Id(T("a", "r", "b")));
   EXPECT_EQ(statement.at("rdf:subject")
                 .struct_value()
                 .fields()
                 .at("@id")
                 .string_value(),
-            "https://kg.example/entity/a");
+            "https://kg.invalid/entity/a");
   const auto& record = graph.values(1).struct_value().fields();
   EXPECT_EQ(record.at("prov:value").string_value(), tricky);
   EXPECT_EQ(record.at("kg:confidence")
