@@ -202,8 +202,9 @@ std::string RenderPath(const kg::v1::Path& path, uint64_t index,
       const uint32_t shown =
           hop.provenance_size() > 0 ? hop.provenance_size() : 1;
       if (s.records() > shown) {
-        more.push_back(absl::StrCat(s.records() - shown, " more records in ",
-                                    s.documents(), " documents"));
+        more.push_back(absl::StrCat(Counted(s.records() - shown, "more record"),
+                                    " in ",
+                                    Counted(s.documents(), "document")));
       }
       if (s.supporting_claims() > 0 || s.opposing_claims() > 0) {
         more.push_back(absl::StrCat(s.supporting_claims(), " supporting and ",
@@ -447,8 +448,9 @@ void AddWhy(Cli& cli) {
                     {"id", resp.statement().id()},
                     {"summary", resp.summary()},
                     {"sources",
-                     absl::StrCat(resp.distinct_documents(), " documents, ",
-                                  resp.distinct_claimants(), " claimants")}},
+                     absl::StrCat(
+                         Counted(resp.distinct_documents(), "document"), ", ",
+                         Counted(resp.distinct_claimants(), "claimant"))}},
                    width)
                 .c_str(),
             stdout);

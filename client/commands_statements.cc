@@ -98,7 +98,7 @@ void PrintStatement(const kg::v1::Statement& s, Describer& d) {
                      {"relation", s.relation()},
                      {"object", d.NodeWithLabel(s.object())},
                      {"records", absl::StrCat(s.live_provenance(), " live")},
-                     {"quoted by", absl::StrCat(s.quoted_by(), " statements")}},
+                     {"quoted by", Counted(s.quoted_by(), "statement")}},
                     width)
                  .c_str(),
              stdout);

@@ -321,4 +321,8 @@ std::string Thousands(uint64_t n) {
   return out;
 }
 
+std::string Counted(uint64_t n, absl::string_view noun) {
+  return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+}
+
 }  // namespace kg::client

@@ -33,6 +33,9 @@ size_t CodePoints(absl::string_view text);
 // The first `n` code points of `text` (all of it when shorter).
 absl::string_view PrefixCodePoints(absl::string_view text, size_t n);
 
+// "1 document", "2 documents": a count with its noun, plural unless 1.
+std::string Counted(uint64_t n, absl::string_view noun);
+
 // ---- Layout ----
 
 // A width that never wraps.
