@@ -81,55 +81,53 @@ kg::v1::Entity ToEntity(const EntityFlags& f) {
   return e;
 }
 
+// `entity add` and `entity update`: the same flags, CreateEntity or
+// UpdateEntity.
+void AddEntityWriteCommand(Cli& cli, CLI::App* entity, const char* name,
+                           const char* help, const char* example, bool update) {
+  auto f = std::make_shared<EntityFlags>();
+  CLI::App* cmd = AddCommand(entity, name, help, example);
+  AddEntityFlags(cmd, f.get());
+  cli.Bind(cmd, [f, update](Connection& conn, const Globals& g) {
+    if (absl::Status s = CheckEntity(*f); !s.ok()) {
+      return Fail(kExitUsage, s.message());
+    }
+    kg::v1::Entity resp;
+    auto ctx = conn.Context();
+    grpc::Status status;
+    if (update) {
+      kg::v1::UpdateEntityRequest req;
+      *req.mutable_entity() = ToEntity(*f);
+      status = conn.kg().UpdateEntity(ctx.get(), req, &resp);
+    } else {
+      kg::v1::CreateEntityRequest req;
+      *req.mutable_entity() = ToEntity(*f);
+      status = conn.kg().CreateEntity(ctx.get(), req, &resp);
+    }
+    if (!status.ok()) return ReportError(status, conn.server());
+    PrintEntity(resp, g);
+    return kExitOk;
+  });
+}
+
 void AddEntityCommands(Cli& cli) {
   CLI::App* entity = AddCommand(&cli.app(), "entity",
                                 "entities: add, update, get, resolve, search, "
                                 "list");
   entity->require_subcommand(1);
 
-  {
-    auto f = std::make_shared<EntityFlags>();
-    CLI::App* cmd = AddCommand(
-        entity, "add", "create an entity (ALREADY_EXISTS if the id is taken)",
-        "  kgctl entity add wagner_group --label \"Wagner Group\" "
-        "--type Organization --alias Wagner\n");
-    AddEntityFlags(cmd, f.get());
-    cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
-      if (absl::Status s = CheckEntity(*f); !s.ok()) {
-        return Fail(kExitUsage, s.message());
-      }
-      kg::v1::CreateEntityRequest req;
-      *req.mutable_entity() = ToEntity(*f);
-      kg::v1::Entity resp;
-      auto ctx = conn.Context();
-      grpc::Status status = conn.kg().CreateEntity(ctx.get(), req, &resp);
-      if (!status.ok()) return ReportError(status, conn.server());
-      PrintEntity(resp, g);
-      return kExitOk;
-    });
-  }
-  {
-    auto f = std::make_shared<EntityFlags>();
-    CLI::App* cmd = AddCommand(
-        entity, "update",
-        "replace an entity's label, type and aliases (NOT_FOUND if absent)",
-        "  kgctl entity update nis --label \"National Intelligence Service\" "
-        "--type Organization --alias NIS\n");
-    AddEntityFlags(cmd, f.get());
-    cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
-      if (absl::Status s = CheckEntity(*f); !s.ok()) {
-        return Fail(kExitUsage, s.message());
-      }
-      kg::v1::UpdateEntityRequest req;
-      *req.mutable_entity() = ToEntity(*f);
-      kg::v1::Entity resp;
-      auto ctx = conn.Context();
-      grpc::Status status = conn.kg().UpdateEntity(ctx.get(), req, &resp);
-      if (!status.ok()) return ReportError(status, conn.server());
-      PrintEntity(resp, g);
-      return kExitOk;
-    });
-  }
+  AddEntityWriteCommand(
+      cli, entity, "add",
+      "create an entity (ALREADY_EXISTS if the id is taken)",
+      "  kgctl entity add wagner_group --label \"Wagner Group\" "
+      "--type Organization --alias Wagner\n",
+      /*update=*/false);
+  AddEntityWriteCommand(
+      cli, entity, "update",
+      "replace an entity's label, type and aliases (NOT_FOUND if absent)",
+      "  kgctl entity update nis --label \"National Intelligence Service\" "
+      "--type Organization --alias NIS\n",
+      /*update=*/true);
   {
     auto name = std::make_shared<std::string>();
     CLI::App* cmd =
