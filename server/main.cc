@@ -37,6 +37,9 @@ ABSL_FLAG(int, drain_seconds, 10,
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the bound port there once serving (for scripts and "
           "tests that listen on port 0)");
+ABSL_FLAG(bool, no_auth, false,
+          "serve without bearer tokens; refused unless --listen is a loopback "
+          "address (docs/operations.md)");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the write-ahead log before acknowledging each write");
 

@@ -72,8 +72,8 @@ TEST(ServerSmokeTest, RefusesAPortThatIsTaken) {
   ServerProcess first(dir.Sub("a"), dir.path());
   ASSERT_TRUE(first.started());
   testing::RunResult second =
-      RunCommand({testing::ServerBinary(), "--listen=" + first.address(),
-                  "--data_dir=" + dir.Sub("b")},
+      RunCommand({testing::ServerBinary(), "--no_auth",
+                  "--listen=" + first.address(), "--data_dir=" + dir.Sub("b")},
                  dir.path());
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("cannot listen on " + first.address()));
@@ -83,7 +83,7 @@ TEST(ServerSmokeTest, RefusesADataDirectoryThatIsAFile) {
   ScopedTempDir dir;
   std::ofstream(dir.Sub("file")) << "not a directory";
   testing::RunResult r =
-      RunCommand({testing::ServerBinary(), "--listen=127.0.0.1:0",
+      RunCommand({testing::ServerBinary(), "--no_auth", "--listen=127.0.0.1:0",
                   "--data_dir=" + dir.Sub("file")},
                  dir.path());
   EXPECT_EQ(r.exit_code, 1);
@@ -94,7 +94,7 @@ TEST(ServerSmokeTest, RefusesAnUnwritableDataDirectory) {
   ScopedTempDir dir;
   // /proc refuses new directories even to root, which chmod cannot do.
   testing::RunResult r =
-      RunCommand({testing::ServerBinary(), "--listen=127.0.0.1:0",
+      RunCommand({testing::ServerBinary(), "--no_auth", "--listen=127.0.0.1:0",
                   "--data_dir=/proc/kg-test/data"},
                  dir.path());
   EXPECT_EQ(r.exit_code, 1);
@@ -106,7 +106,7 @@ TEST(ServerSmokeTest, RefusesADataDirectoryInUseByAnotherServer) {
   ServerProcess first(dir.Sub("data"), dir.path());
   ASSERT_TRUE(first.started());
   testing::RunResult second =
-      RunCommand({testing::ServerBinary(), "--listen=127.0.0.1:0",
+      RunCommand({testing::ServerBinary(), "--no_auth", "--listen=127.0.0.1:0",
                   "--data_dir=" + dir.Sub("data")},
                  dir.path());
   EXPECT_EQ(second.exit_code, 1);
@@ -121,7 +121,7 @@ TEST(ServerSmokeTest, RefusesADirectoryThatIsNotAStore) {
   std::filesystem::create_directories(dir.Sub("other"));
   std::ofstream(dir.Sub("other/notes.txt")) << "someone else's files";
   testing::RunResult r =
-      RunCommand({testing::ServerBinary(), "--listen=127.0.0.1:0",
+      RunCommand({testing::ServerBinary(), "--no_auth", "--listen=127.0.0.1:0",
                   "--data_dir=" + dir.Sub("other")},
                  dir.path());
   EXPECT_EQ(r.exit_code, 1);

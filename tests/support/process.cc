@@ -106,7 +106,7 @@ ServerProcess::ServerProcess(const std::string& data_dir,
   const std::string port_file = absl::StrCat(work_dir, "/port-", ++g_counter);
   std::vector<std::string> argv = {ServerBinary(), "--listen=127.0.0.1:0",
                                    "--data_dir=" + data_dir,
-                                   "--port_file=" + port_file};
+                                   "--port_file=" + port_file, "--no_auth"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   process_ = std::make_unique<Subprocess>(argv, work_dir);
   // The port file appears once the server is serving; a server that fails
