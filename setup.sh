@@ -18,7 +18,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
-  librocksdb-dev libssl-dev
+  librocksdb-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libserd-dev raptor2-utils
 )

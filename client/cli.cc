@@ -32,7 +32,9 @@ Exit codes:
   6 unauthenticated or permission denied
 
 Environment:
-  KG_SERVER  server address, like --server
+  KG_SERVER    server address, like --server
+  KG_TOKEN     bearer token, like --token (keeps it out of `ps`)
+  KG_TLS_CA    CA file for TLS, like --tls-ca; also KG_TLS_CERT, KG_TLS_KEY
 
 Examples:
   kgctl health
@@ -65,13 +67,50 @@ Cli::Cli() : app_("kgctl: query and load a kg knowledge-graph server") {
       ->capture_default_str();
   app_.add_flag("--json", globals_.json,
                 "print the protobuf JSON mapping, one object per line");
+  const std::string security = "Security (docs/operations.md)";
+  app_.add_option("--token", globals_.token,
+                  "bearer token sent with every call (prefer KG_TOKEN)")
+      ->envname("KG_TOKEN")
+      ->group(security);
+  app_.add_option("--tls-ca", globals_.tls_ca_file,
+                  "speak TLS; the CA certificate (PEM) that signed the "
+                  "server's")
+      ->envname("KG_TLS_CA")
+      ->group(security);
+  app_.add_option("--tls-cert", globals_.tls_cert_file,
+                  "client certificate (PEM), for servers that require one")
+      ->envname("KG_TLS_CERT")
+      ->group(security);
+  app_.add_option("--tls-key", globals_.tls_key_file,
+                  "private key (PEM) of --tls-cert")
+      ->envname("KG_TLS_KEY")
+      ->group(security);
+  app_.add_option("--tls-server-name", globals_.tls_server_name,
+                  "name the server's certificate must carry, when it is not "
+                  "the host in --server")
+      ->group(security);
 }
 
 void Cli::Bind(CLI::App* cmd,
                std::function<int(Connection&, const Globals&)> fn) {
   cmd->callback([this, fn = std::move(fn)] {
-    Connection conn(globals_.server, absl::Seconds(globals_.timeout_seconds));
-    rc_ = fn(conn, globals_);
+    ConnectionOptions options;
+    options.server = globals_.server;
+    options.timeout = absl::Seconds(globals_.timeout_seconds);
+    options.token = globals_.token;
+    options.tls_ca_file = globals_.tls_ca_file;
+    options.tls_cert_file = globals_.tls_cert_file;
+    options.tls_key_file = globals_.tls_key_file;
+    options.tls_server_name = globals_.tls_server_name;
+    absl::StatusOr<std::unique_ptr<Connection>> conn =
+        Connection::Open(options);
+    if (!conn.ok()) {
+      std::fprintf(stderr, "kgctl: usage: %s\n",
+                   OneLine(conn.status().message()).c_str());
+      rc_ = kExitUsage;
+      return;
+    }
+    rc_ = fn(**conn, globals_);
   });
 }
 

@@ -26,6 +26,12 @@ struct Globals {
   std::string server = "127.0.0.1:50051";
   double timeout_seconds = 10;
   bool json = false;
+  // Credentials (ConnectionOptions).
+  std::string token;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
 };
 
 class Cli {

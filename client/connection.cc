@@ -1,6 +1,8 @@
 #include "client/connection.h"
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
@@ -15,24 +17,91 @@ static_assert(static_cast<int>(absl::StatusCode::kUnauthenticated) ==
 static_assert(static_cast<int>(absl::StatusCode::kUnavailable) ==
               static_cast<int>(grpc::StatusCode::UNAVAILABLE));
 
-Connection::Connection(const std::string& server, absl::Duration timeout)
-    : server_(server), timeout_(timeout) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(
-      server, grpc::InsecureChannelCredentials(), args);
-  kg_ = kg::v1::KnowledgeGraph::NewStub(channel_);
-  health_ = grpc::health::v1::Health::NewStub(channel_);
+namespace {
+
+absl::StatusOr<std::string> ReadPem(absl::string_view flag,
+                                    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || text.str().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": cannot read ", path));
+  }
+  return text.str();
 }
 
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
+    const ConnectionOptions& options) {
+  std::unique_ptr<Connection> conn(new Connection(options));
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  const bool tls = !options.tls_ca_file.empty();
+  if (!tls) {
+    if (!options.tls_cert_file.empty() || !options.tls_key_file.empty() ||
+        !options.tls_server_name.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-ca: required with --tls-cert, --tls-key and "
+          "--tls-server-name");
+    }
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          options.tls_cert_file.empty()
+              ? "--tls-cert: required with --tls-key"
+              : "--tls-key: required with --tls-cert");
+    }
+    grpc::SslCredentialsOptions ssl;
+    absl::StatusOr<std::string> ca = ReadPem("tls-ca", options.tls_ca_file);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+    if (!options.tls_cert_file.empty()) {
+      absl::StatusOr<std::string> cert =
+          ReadPem("tls-cert", options.tls_cert_file);
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key =
+          ReadPem("tls-key", options.tls_key_file);
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *std::move(cert);
+      ssl.pem_private_key = *std::move(key);
+    }
+    if (!options.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(options.tls_server_name);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  if (!options.token.empty()) {
+    if (options.token.find_first_of(" \t\r\n") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "--token: must not contain spaces or line breaks");
+    }
+    conn->authorization_ = absl::StrCat("Bearer ", options.token);
+  }
+  conn->channel_ = grpc::CreateCustomChannel(options.server, credentials, args);
+  conn->kg_ = kg::v1::KnowledgeGraph::NewStub(conn->channel_);
+  conn->health_ = grpc::health::v1::Health::NewStub(conn->channel_);
+  return conn;
+}
+
+Connection::Connection(const ConnectionOptions& options)
+    : server_(options.server), timeout_(options.timeout) {}
+
 std::unique_ptr<grpc::ClientContext> Connection::Context() const {
-  auto ctx = std::make_unique<grpc::ClientContext>();
+  std::unique_ptr<grpc::ClientContext> ctx = StreamContext();
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   return ctx;
 }
 
 std::unique_ptr<grpc::ClientContext> Connection::StreamContext() const {
-  return std::make_unique<grpc::ClientContext>();
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!authorization_.empty()) {
+    ctx->AddMetadata("authorization", authorization_);
+  }
+  return ctx;
 }
 
 grpc::Status Connection::WaitForConnected() {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -30,9 +31,29 @@ inline constexpr int kExitInvalid = 4;
 inline constexpr int kExitUnavailable = 5;
 inline constexpr int kExitDenied = 6;  // UNAUTHENTICATED, PERMISSION_DENIED
 
+// How to reach the server: address, deadline, and the credentials
+// (docs/operations.md).
+struct ConnectionOptions {
+  std::string server = "127.0.0.1:50051";
+  absl::Duration timeout = absl::Seconds(10);
+  // Sent as `authorization: Bearer <token>` on every call; "" sends none.
+  std::string token;
+  // TLS: the CA that signed the server's certificate (PEM). "" is plaintext.
+  std::string tls_ca_file;
+  // A client certificate and key (PEM) for servers that require one.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The name the server's certificate must carry, when it is not the host
+  // in `server` (for example connecting by IP to a certificate for a name).
+  std::string tls_server_name;
+};
+
 class Connection {
  public:
-  Connection(const std::string& server, absl::Duration timeout);
+  // INVALID_ARGUMENT naming the flag when a TLS file cannot be read or the
+  // options do not fit together.
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(
+      const ConnectionOptions& options);
 
   kg::v1::KnowledgeGraph::Stub& kg() { return *kg_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
@@ -47,8 +68,11 @@ class Connection {
   absl::Duration timeout() const { return timeout_; }
 
  private:
+  explicit Connection(const ConnectionOptions& options);
+
   std::string server_;
   absl::Duration timeout_;
+  std::string authorization_;  // "Bearer <token>", or ""
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<kg::v1::KnowledgeGraph::Stub> kg_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;

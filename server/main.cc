@@ -37,9 +37,21 @@ ABSL_FLAG(int, drain_seconds, 10,
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the bound port there once serving (for scripts and "
           "tests that listen on port 0)");
+ABSL_FLAG(std::string, tokens_file, "",
+          "bearer tokens with roles, one `NAME ROLE sha256:HEX` per line "
+          "(docs/operations.md); required unless --no_auth");
 ABSL_FLAG(bool, no_auth, false,
           "serve without bearer tokens; refused unless --listen is a loopback "
-          "address (docs/operations.md)");
+          "address");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "TLS certificate chain (PEM); with --tls_key_file the server "
+          "speaks TLS only");
+ABSL_FLAG(std::string, tls_key_file, "", "TLS private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "if set, clients must present a certificate signed by this CA "
+          "(PEM)");
+ABSL_FLAG(bool, allow_insecure_remote, false,
+          "allow plaintext (no TLS) on an address that is not loopback");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the write-ahead log before acknowledging each write");
 
@@ -70,6 +82,22 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  options.security.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  options.security.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.security.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.security.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.security.allow_insecure_remote =
+      absl::GetFlag(FLAGS_allow_insecure_remote);
+  // Serving without tokens is a decision the operator states.
+  if (options.security.tokens_file.empty() != absl::GetFlag(FLAGS_no_auth)) {
+    std::fprintf(stderr, "kg-server: %s\n",
+                 options.security.tokens_file.empty()
+                     ? "--tokens_file: required; pass --tokens_file=FILE "
+                       "(docs/operations.md), or --no_auth to serve a "
+                       "loopback address without tokens"
+                     : "--no_auth: conflicts with --tokens_file");
+    return 1;
+  }
 
   absl::StatusOr<std::unique_ptr<kg::server::KgServer>> server =
       kg::server::KgServer::Start(options);
@@ -87,7 +115,16 @@ int main(int argc, char** argv) {
                   << " entities, " << stats->statements << " statements, "
                   << stats->provenance_records << " provenance records, "
                   << stats->documents << " documents"
-                  << ((*server)->seeded() ? " (seed loaded)" : "");
+                  << ((*server)->seeded() ? " (seed loaded)" : "") << "; "
+                  << (options.security.tls_cert_file.empty() ? "plaintext"
+                      : options.security.tls_client_ca_file.empty()
+                          ? "TLS"
+                          : "TLS with client certificates")
+                  << ", "
+                  << (options.security.tokens_file.empty()
+                          ? "no auth (--no_auth)"
+                          : "bearer tokens from " +
+                                options.security.tokens_file);
   }
 
   const std::string port_file = absl::GetFlag(FLAGS_port_file);

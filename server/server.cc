@@ -1,23 +1,136 @@
 #include "server/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/log.h"
 #include "server/seed.h"
+#include "storage/status_macros.h"
 
 namespace kg::server {
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(absl::string_view flag,
+                                    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || text.str().empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("--", flag, ": cannot read ", path));
+  }
+  if (!absl::StrContains(text.str(), "-----BEGIN ")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", path, " is not a PEM file"));
+  }
+  return text.str();
+}
+
+// The credentials to listen with: TLS when a certificate is given, else
+// plaintext, which only loopback addresses get unless explicitly allowed.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const std::string& listen_address, const SecurityOptions& security) {
+  const bool tls =
+      !security.tls_cert_file.empty() || !security.tls_key_file.empty();
+  if (!tls) {
+    if (!security.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_client_ca_file: needs --tls_cert_file and --tls_key_file");
+    }
+    if (!IsLoopbackAddress(listen_address) && !security.allow_insecure_remote) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen: ", listen_address,
+          " is not a loopback address; serve it with --tls_cert_file and "
+          "--tls_key_file, or pass --allow_insecure_remote to send "
+          "plaintext over the network"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (security.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert_file: required with --tls_key_file");
+  }
+  if (security.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_key_file: required with --tls_cert_file");
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  KG_ASSIGN_OR_RETURN(pair.cert_chain,
+                      ReadPem("tls_cert_file", security.tls_cert_file));
+  KG_ASSIGN_OR_RETURN(pair.private_key,
+                      ReadPem("tls_key_file", security.tls_key_file));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!security.tls_client_ca_file.empty()) {
+    KG_ASSIGN_OR_RETURN(
+        ssl.pem_root_certs,
+        ReadPem("tls_client_ca_file", security.tls_client_ca_file));
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+bool IsLoopbackAddress(absl::string_view listen_address) {
+  if (absl::StartsWith(listen_address, "unix:")) return true;
+  absl::string_view host = listen_address;
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = host.substr(0, host.find(']'));
+  } else if (size_t colon = host.rfind(':'); colon != host.npos) {
+    host = host.substr(0, colon);
+  }
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  const std::string h(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return false;
+}
 
 absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     const ServerOptions& options) {
   std::unique_ptr<KgServer> server(new KgServer());
+  // Security first: a server that would be open to the wrong people does
+  // not touch its data directory.
+  const SecurityOptions& security = options.security;
+  KG_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                      Credentials(options.listen_address, security));
+  if (security.tokens_file.empty()) {
+    if (!IsLoopbackAddress(options.listen_address)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tokens_file: required on ", options.listen_address,
+          ", which is not a loopback address (serving without tokens is "
+          "allowed on loopback only)"));
+    }
+  } else {
+    KG_ASSIGN_OR_RETURN(server->auth_,
+                        Authenticator::FromFile(security.tokens_file));
+  }
+
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
       storage::Store::Open(options.store, options.data_dir);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   server->service_ = std::make_unique<KnowledgeGraphService>(
-      server->store_.get(), options.limits);
+      server->store_.get(), options.limits, &server->auth_);
   if (!options.seed_file.empty()) {
     absl::StatusOr<bool> seeded =
         LoadSeedIfEmpty(*server->store_, *server->service_, options.seed_file);
@@ -32,8 +145,7 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   // instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {

@@ -14,12 +14,32 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "server/auth.h"
 #include "server/service.h"
 #include "storage/store.h"
 
 namespace kg::server {
+
+// Who may connect and how (docs/operations.md). The defaults serve
+// plaintext without tokens, which Start allows on loopback addresses only.
+struct SecurityOptions {
+  // Bearer tokens with roles (auth.h); "" serves without tokens.
+  std::string tokens_file;
+  // TLS certificate chain and private key (PEM); both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // When set, clients must present a certificate this CA (PEM) signed.
+  std::string tls_client_ca_file;
+  // Serve plaintext on an address that is not loopback.
+  bool allow_insecure_remote = false;
+};
+
+// Whether a listen address only accepts local connections: 127.0.0.0/8,
+// ::1, localhost, or a unix: socket.
+bool IsLoopbackAddress(absl::string_view listen_address);
 
 struct ServerOptions {
   // host:port; port 0 picks a free port (see KgServer::port()).
@@ -28,6 +48,7 @@ struct ServerOptions {
   // JSON Lines file loaded into a store that holds nothing yet; "" for none.
   std::string seed_file;
   ServiceLimits limits;
+  SecurityOptions security;
   int max_receive_message_bytes = 16 << 20;
   storage::StoreOptions store;
 };
@@ -35,8 +56,11 @@ struct ServerOptions {
 class KgServer {
  public:
   // Opens the store and starts serving; health is SERVING when this
-  // returns. FAILED_PRECONDITION / UNAVAILABLE from Store::Open, or
-  // UNAVAILABLE when the address cannot be bound.
+  // returns. INVALID_ARGUMENT / NOT_FOUND for security options that cannot
+  // be used (plaintext or no tokens off loopback, unreadable files, a bad
+  // tokens file), checked before anything is opened; FAILED_PRECONDITION /
+  // UNAVAILABLE from Store::Open, or UNAVAILABLE when the address cannot be
+  // bound.
   static absl::StatusOr<std::unique_ptr<KgServer>> Start(
       const ServerOptions& options);
 
@@ -57,6 +81,7 @@ class KgServer {
   KgServer() = default;
 
   std::unique_ptr<storage::Store> store_;
+  Authenticator auth_ = Authenticator::Disabled();
   std::unique_ptr<KnowledgeGraphService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -9,6 +9,7 @@
 #include "query/resolve.h"
 #include "server/convert.h"
 #include "server/grpc_status.h"
+#include "server/log.h"
 #include "server/unary.h"
 #include "storage/status_macros.h"
 
@@ -82,7 +83,12 @@ absl::Status StatementToProto(storage::Reader& reader,
 class IngestReactor : public grpc::ServerBidiReactor<IngestStatementsRequest,
                                                      IngestStatementsResponse> {
  public:
-  explicit IngestReactor(KnowledgeGraphService* service) : service_(service) {
+  IngestReactor(KnowledgeGraphService* service, const absl::Status& allowed)
+      : service_(service) {
+    if (!allowed.ok()) {
+      Finish(ToGrpcStatus(allowed));
+      return;
+    }
     StartRead(&request_);
   }
 
@@ -124,6 +130,16 @@ class IngestReactor : public grpc::ServerBidiReactor<IngestStatementsRequest,
 
 }  // namespace
 
+absl::Status KnowledgeGraphService::Authorize(grpc::CallbackServerContext* ctx,
+                                              absl::string_view method) const {
+  absl::Status status = auth_->Authorize(ctx->client_metadata(), method);
+  if (!status.ok()) {
+    KG_LOG(kDebug) << "denied " << method << " from " << ctx->peer() << ": "
+                   << status.message();
+  }
+  return status;
+}
+
 absl::StatusOr<size_t> KnowledgeGraphService::PageSize(
     int32_t requested) const {
   if (requested < 0) {
@@ -155,7 +171,7 @@ absl::Status KnowledgeGraphService::WriteEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateEntity(
     Ctx* ctx, const kg::v1::CreateEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, [&] {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&] {
     return WriteEntity(request->has_entity(), request->entity(),
                        storage::WriteBatch::EntityMode::kCreate, response);
   });
@@ -164,7 +180,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::UpdateEntity(
     Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, [&] {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&] {
     return WriteEntity(request->has_entity(), request->entity(),
                        storage::WriteBatch::EntityMode::kUpdate, response);
   });
@@ -173,7 +189,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::UpdateEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
     Ctx* ctx, const kg::v1::GetEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(storage::Entity e,
                         query::ResolveEntity(*reader, "name", request->name()));
@@ -185,7 +201,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
     Ctx* ctx, const kg::v1::ResolveEntityRequest* request,
     kg::v1::ResolveEntityResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     if (request->name().empty()) {
       return absl::InvalidArgumentError("name: must not be empty");
     }
@@ -208,7 +224,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
     Ctx* ctx, const kg::v1::SearchEntitiesRequest* request,
     kg::v1::SearchEntitiesResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
     absl::StatusOr<storage::EntityPage> page =
@@ -225,7 +241,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListEntities(
     Ctx* ctx, const kg::v1::ListEntitiesRequest* request,
     kg::v1::ListEntitiesResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     absl::StatusOr<storage::EntityPage> page =
         store_->NewReader()->ListEntities(limit, request->page_token());
@@ -241,7 +257,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListEntities(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
     Ctx* ctx, const kg::v1::CreateRelationRequest* request,
     kg::v1::Relation* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_RETURN_IF_ERROR(Required("relation", request->has_relation()));
     KG_ASSIGN_OR_RETURN(storage::Relation r,
                         FromProto("relation", request->relation()));
@@ -259,7 +275,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetRelation(
     Ctx* ctx, const kg::v1::GetRelationRequest* request,
     kg::v1::Relation* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     absl::StatusOr<storage::Relation> r =
         store_->NewReader()->GetRelation(request->id());
     if (!r.ok()) {
@@ -273,7 +289,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetRelation(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListRelations(
     Ctx* ctx, const kg::v1::ListRelationsRequest*,
     kg::v1::ListRelationsResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(std::vector<storage::Relation> all,
                         store_->NewReader()->ListRelations());
     for (const auto& r : all) ToProto(r, response->add_relations());
@@ -286,7 +302,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListRelations(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateDocument(
     Ctx* ctx, const kg::v1::CreateDocumentRequest* request,
     kg::v1::Document* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_RETURN_IF_ERROR(Required("document", request->has_document()));
     KG_ASSIGN_OR_RETURN(storage::Document d,
                         FromProto("document", request->document()));
@@ -305,7 +321,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateDocument(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetDocument(
     Ctx* ctx, const kg::v1::GetDocumentRequest* request,
     kg::v1::Document* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     absl::StatusOr<storage::Document> d =
         store_->NewReader()->GetDocument(request->id());
     if (!d.ok()) {
@@ -320,7 +336,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetDocument(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListDocuments(
     Ctx* ctx, const kg::v1::ListDocumentsRequest* request,
     kg::v1::ListDocumentsResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     absl::StatusOr<storage::DocumentPage> page =
         store_->NewReader()->ListDocuments(false, limit, request->page_token());
@@ -395,7 +411,7 @@ absl::StatusOr<storage::WriteResult> KnowledgeGraphService::ApplyBatch(
 grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
     Ctx* ctx, const kg::v1::WriteStatementsRequest* request,
     kg::v1::WriteStatementsResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(storage::WriteResult r, ApplyBatch(*request));
     ToProto(r, response);
     return absl::OkStatus();
@@ -403,14 +419,14 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
 }
 
 grpc::ServerBidiReactor<IngestStatementsRequest, IngestStatementsResponse>*
-KnowledgeGraphService::IngestStatements(Ctx*) {
-  return new IngestReactor(this);
+KnowledgeGraphService::IngestStatements(Ctx* ctx) {
+  return new IngestReactor(this, Authorize(ctx, __func__));
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
     Ctx* ctx, const kg::v1::GetStatementRequest* request,
     kg::v1::Statement* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(std::string id, StatementIdFrom(*reader, "statement",
                                                         request->statement()));
@@ -426,7 +442,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
 grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
     Ctx* ctx, const kg::v1::MatchStatementsRequest* request,
     kg::v1::MatchStatementsResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(
@@ -460,7 +476,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListStatements(
     Ctx* ctx, const kg::v1::ListStatementsRequest* request,
     kg::v1::ListStatementsResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
     absl::StatusOr<storage::MatchPage> page = reader->ListStatements(
@@ -479,7 +495,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListStatements(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CountStatements(
     Ctx* ctx, const kg::v1::CountStatementsRequest* request,
     kg::v1::CountStatementsResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(
         storage::Pattern pattern,
@@ -503,7 +519,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CountStatements(
 grpc::ServerUnaryReactor* KnowledgeGraphService::RetractProvenance(
     Ctx* ctx, const kg::v1::RetractProvenanceRequest* request,
     kg::v1::RetractProvenanceResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(
         storage::RetractResult r,
         store_->Retract(request->statement_id(), request->document_id()));
@@ -518,7 +534,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::RetractProvenance(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
     Ctx* ctx, const kg::v1::GetStatsRequest*,
     kg::v1::GetStatsResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
                         store_->NewReader()->Stats());
     ToProto(stats, response->mutable_stats());
@@ -531,7 +547,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
     Ctx* ctx, const kg::v1::CreateBackupRequest* request,
     kg::v1::CreateBackupResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     const std::string& dir = request->directory();
     if (dir.empty())
       return absl::InvalidArgumentError("directory: is required");

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "kg/v1/kg.grpc.pb.h"
+#include "server/auth.h"
 #include "storage/store.h"
 
 namespace kg::server {
@@ -28,9 +29,10 @@ struct ServiceLimits {
 class KnowledgeGraphService final
     : public kg::v1::KnowledgeGraph::CallbackService {
  public:
-  // `store` must outlive the service.
-  KnowledgeGraphService(storage::Store* store, ServiceLimits limits)
-      : store_(store), limits_(limits) {}
+  // `store` and `auth` must outlive the service.
+  KnowledgeGraphService(storage::Store* store, ServiceLimits limits,
+                        const Authenticator* auth)
+      : store_(store), limits_(limits), auth_(auth) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Unary = grpc::ServerUnaryReactor;
@@ -102,6 +104,11 @@ class KnowledgeGraphService final
   Unary* CreateBackup(Ctx* ctx, const kg::v1::CreateBackupRequest* request,
                       kg::v1::CreateBackupResponse* response) override;
 
+  // Whether the call's bearer token may call `method` (auth.h); denials
+  // are logged at --v=2 with the peer and the method, never the token.
+  absl::Status Authorize(grpc::CallbackServerContext* ctx,
+                         absl::string_view method) const;
+
   // Applies one write batch (WriteStatements and each ingest batch).
   absl::StatusOr<storage::WriteResult> ApplyBatch(
       const kg::v1::WriteStatementsRequest& request);
@@ -115,6 +122,7 @@ class KnowledgeGraphService final
 
   storage::Store* store_;
   ServiceLimits limits_;
+  const Authenticator* auth_;
 };
 
 }  // namespace kg::server

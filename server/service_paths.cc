@@ -170,8 +170,13 @@ class FindPathsReactor
  public:
   FindPathsReactor(storage::Store* store, const ServiceLimits& limits,
                    grpc::CallbackServerContext* ctx,
-                   const v1::FindPathsRequest* request)
+                   const v1::FindPathsRequest* request,
+                   const absl::Status& allowed)
       : store_(store), limits_(limits), ctx_(ctx), request_(*request) {
+    if (!allowed.ok()) {
+      Finish(ToGrpcStatus(allowed));
+      return;
+    }
     std::thread([this] { Search(); }).detach();
   }
 
@@ -249,13 +254,14 @@ class FindPathsReactor
 grpc::ServerWriteReactor<v1::FindPathsResponse>*
 KnowledgeGraphService::FindPaths(grpc::CallbackServerContext* ctx,
                                  const v1::FindPathsRequest* request) {
-  return new FindPathsReactor(store_, limits_, ctx, request);
+  return new FindPathsReactor(store_, limits_, ctx, request,
+                              Authorize(ctx, __func__));
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
     grpc::CallbackServerContext* ctx, const v1::GetNeighborhoodRequest* request,
     v1::GetNeighborhoodResponse* response) {
-  return RunUnary(ctx, [&]() -> absl::Status {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     if (!request->has_node()) return Invalid("node", "is required");
     KG_ASSIGN_OR_RETURN(storage::Term node, FromProto("node", request->node()));
     const int max_hops = std::min(limits_.max_path_hops, query::kMaxHops);

@@ -1,7 +1,9 @@
 // RunUnary: finishes a unary callback rpc with the status of a function
-// that fills the response, mapped to a gRPC status (grpc_status.h).
+// that fills the response, mapped to a gRPC status (grpc_status.h). The
+// function runs only when `allowed` (the caller's authorization) is OK.
 //
-//   return RunUnary(ctx, [&]() -> absl::Status { ...; return OkStatus(); });
+//   return RunUnary(ctx, Authorize(ctx, __func__),
+//                   [&]() -> absl::Status { ...; return OkStatus(); });
 #ifndef KG_SERVER_UNARY_H_
 #define KG_SERVER_UNARY_H_
 
@@ -13,8 +15,9 @@
 namespace kg::server {
 
 template <typename Fn>
-grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Fn fn) {
-  absl::Status status = fn();
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx,
+                                   const absl::Status& allowed, Fn fn) {
+  absl::Status status = allowed.ok() ? fn() : allowed;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;

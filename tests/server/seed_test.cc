@@ -110,7 +110,8 @@ TEST_F(SeedTest, LoadsOnFirstStartOnlyAndReimportChangesNothing) {
   absl::StatusOr<kg::v1::WriteStatementsRequest> batch =
       ReadJsonlBatch(SeedFile());
   ASSERT_TRUE(batch.ok()) << batch.status();
-  KnowledgeGraphService service(server_->store(), ServiceLimits{});
+  const Authenticator no_auth = Authenticator::Disabled();
+  KnowledgeGraphService service(server_->store(), ServiceLimits{}, &no_auth);
   absl::StatusOr<storage::WriteResult> again = service.ApplyBatch(*batch);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->provenance_added, 0u);

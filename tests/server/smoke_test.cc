@@ -174,5 +174,39 @@ TEST(KgctlSmokeTest, UsageErrorExitCode2) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST(ServerSmokeTest, AuthIsOffOnlyWhenSaidSoAndOnlyOnLoopback) {
+  ScopedTempDir dir;
+  testing::RunResult r =
+      RunCommand({testing::ServerBinary(), "--listen=127.0.0.1:0",
+                  "--data_dir=" + dir.Sub("data")},
+                 dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--tokens_file: required; pass "
+                               "--tokens_file=FILE"));
+  std::ofstream(dir.Sub("tokens"))
+      << "ops admin sha256:"
+      << "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n";
+  r = RunCommand(
+      {testing::ServerBinary(), "--listen=127.0.0.1:0", "--no_auth",
+       "--tokens_file=" + dir.Sub("tokens"), "--data_dir=" + dir.Sub("data")},
+      dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--no_auth: conflicts with --tokens_file"));
+  // Refused before anything is bound: no test listens beyond loopback.
+  r = RunCommand({testing::ServerBinary(), "--listen=0.0.0.0:0", "--no_auth",
+                  "--allow_insecure_remote", "--data_dir=" + dir.Sub("data")},
+                 dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--tokens_file: required on 0.0.0.0:0"));
+  r = RunCommand(
+      {testing::ServerBinary(), "--listen=0.0.0.0:0",
+       "--tokens_file=" + dir.Sub("tokens"), "--data_dir=" + dir.Sub("data")},
+      dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is not a loopback address; serve it with "
+                               "--tls_cert_file"));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("data")));
+}
+
 }  // namespace
 }  // namespace kg

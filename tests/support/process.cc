@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -106,7 +108,13 @@ ServerProcess::ServerProcess(const std::string& data_dir,
   const std::string port_file = absl::StrCat(work_dir, "/port-", ++g_counter);
   std::vector<std::string> argv = {ServerBinary(), "--listen=127.0.0.1:0",
                                    "--data_dir=" + data_dir,
-                                   "--port_file=" + port_file, "--no_auth"};
+                                   "--port_file=" + port_file};
+  // Tests serve loopback without tokens unless they bring a tokens file.
+  if (std::none_of(extra.begin(), extra.end(), [](const std::string& flag) {
+        return absl::StartsWith(flag, "--tokens_file");
+      })) {
+    argv.push_back("--no_auth");
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   process_ = std::make_unique<Subprocess>(argv, work_dir);
   // The port file appears once the server is serving; a server that fails

@@ -56,7 +56,8 @@ bool WaitForFile(const std::string& path, absl::Duration timeout);
 class ServerProcess {
  public:
   // Starts build/server/kg-server with --data_dir=data_dir plus `extra`
-  // flags and waits until it reports its port.
+  // flags (and --no_auth, unless `extra` has a --tokens_file) and waits
+  // until it reports its port.
   ServerProcess(const std::string& data_dir, const std::string& work_dir,
                 const std::vector<std::string>& extra = {});
   bool started() const { return port_ > 0; }
