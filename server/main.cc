@@ -32,6 +32,9 @@ ABSL_FLAG(int, default_deadline_ms, 30000,
 ABSL_FLAG(int, max_path_hops, 8, "longest path a query may ask for, in hops");
 ABSL_FLAG(int64_t, max_traversal_budget, 1000000,
           "most edges one path or neighbourhood query may expand");
+ABSL_FLAG(int, max_concurrent_path_queries, 0,
+          "path and neighbourhood queries that run at once; the others wait "
+          "for a slot until their deadline (0: one per core)");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGINT/SIGTERM, how long in-flight calls may take to finish");
 ABSL_FLAG(std::string, port_file, "",
@@ -79,6 +82,8 @@ int main(int argc, char** argv) {
   options.limits.max_path_hops = absl::GetFlag(FLAGS_max_path_hops);
   options.limits.max_traversal_budget =
       absl::GetFlag(FLAGS_max_traversal_budget);
+  options.limits.max_concurrent_path_queries =
+      absl::GetFlag(FLAGS_max_concurrent_path_queries);
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);

@@ -108,6 +108,10 @@ bool IsLoopbackAddress(absl::string_view listen_address) {
 absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     const ServerOptions& options) {
   std::unique_ptr<KgServer> server(new KgServer());
+  if (options.limits.max_concurrent_path_queries < 0) {
+    return absl::InvalidArgumentError(
+        "--max_concurrent_path_queries: must not be negative");
+  }
   // Security first: a server that would be open to the wrong people does
   // not touch its data directory.
   const SecurityOptions& security = options.security;

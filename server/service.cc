@@ -1,6 +1,8 @@
 #include "server/service.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -129,6 +131,25 @@ class IngestReactor : public grpc::ServerBidiReactor<IngestStatementsRequest,
 };
 
 }  // namespace
+
+namespace {
+
+int PathSlots(const ServiceLimits& limits) {
+  if (limits.max_concurrent_path_queries > 0) {
+    return limits.max_concurrent_path_queries;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+KnowledgeGraphService::KnowledgeGraphService(storage::Store* store,
+                                             ServiceLimits limits,
+                                             const Authenticator* auth)
+    : store_(store),
+      limits_(limits),
+      auth_(auth),
+      path_slots_(PathSlots(limits)) {}
 
 absl::Status KnowledgeGraphService::Authorize(grpc::CallbackServerContext* ctx,
                                               absl::string_view method) const {

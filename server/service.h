@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "server/auth.h"
+#include "server/query_slots.h"
 #include "storage/store.h"
 
 namespace kg::server {
@@ -24,6 +25,9 @@ struct ServiceLimits {
   // Path queries (see PathOptions in proto/kg/v1/query.proto).
   int max_path_hops = 8;
   int64_t max_traversal_budget = 1'000'000;
+  // Path and neighbourhood queries running at once; the others wait for a
+  // slot until their deadline. 0: one per core.
+  int max_concurrent_path_queries = 0;
 };
 
 class KnowledgeGraphService final
@@ -31,8 +35,7 @@ class KnowledgeGraphService final
  public:
   // `store` and `auth` must outlive the service.
   KnowledgeGraphService(storage::Store* store, ServiceLimits limits,
-                        const Authenticator* auth)
-      : store_(store), limits_(limits), auth_(auth) {}
+                        const Authenticator* auth);
 
   using Ctx = grpc::CallbackServerContext;
   using Unary = grpc::ServerUnaryReactor;
@@ -123,6 +126,7 @@ class KnowledgeGraphService final
   storage::Store* store_;
   ServiceLimits limits_;
   const Authenticator* auth_;
+  QuerySlots path_slots_;
 };
 
 }  // namespace kg::server

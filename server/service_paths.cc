@@ -169,10 +169,14 @@ class FindPathsReactor
     : public grpc::ServerWriteReactor<v1::FindPathsResponse> {
  public:
   FindPathsReactor(storage::Store* store, const ServiceLimits& limits,
-                   grpc::CallbackServerContext* ctx,
+                   QuerySlots* slots, grpc::CallbackServerContext* ctx,
                    const v1::FindPathsRequest* request,
                    const absl::Status& allowed)
-      : store_(store), limits_(limits), ctx_(ctx), request_(*request) {
+      : store_(store),
+        limits_(limits),
+        slots_(slots),
+        ctx_(ctx),
+        request_(*request) {
     if (!allowed.ok()) {
       Finish(ToGrpcStatus(allowed));
       return;
@@ -210,6 +214,9 @@ class FindPathsReactor
                         PathOptionsFrom(request_.options(), limits_, true));
     options.deadline = DeadlineOf(ctx_, limits_.default_deadline);
     options.is_cancelled = [this] { return ctx_->IsCancelled(); };
+    KG_ASSIGN_OR_RETURN(
+        QuerySlots::Slot slot,
+        slots_->Acquire(options.deadline, options.is_cancelled));
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     absl::Status converted;
     absl::StatusOr<query::PathSearchSummary> summary = query::FindPaths(
@@ -242,6 +249,7 @@ class FindPathsReactor
 
   storage::Store* store_;
   const ServiceLimits limits_;
+  QuerySlots* slots_;
   grpc::CallbackServerContext* ctx_;
   const v1::FindPathsRequest request_;
   std::vector<v1::FindPathsResponse> responses_;
@@ -254,7 +262,7 @@ class FindPathsReactor
 grpc::ServerWriteReactor<v1::FindPathsResponse>*
 KnowledgeGraphService::FindPaths(grpc::CallbackServerContext* ctx,
                                  const v1::FindPathsRequest* request) {
-  return new FindPathsReactor(store_, limits_, ctx, request,
+  return new FindPathsReactor(store_, limits_, &path_slots_, ctx, request,
                               Authorize(ctx, __func__));
 }
 
@@ -278,6 +286,9 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
                         PathOptionsFrom(request->options(), limits_, false));
     options.deadline = DeadlineOf(ctx, limits_.default_deadline);
     options.is_cancelled = [ctx] { return ctx->IsCancelled(); };
+    KG_ASSIGN_OR_RETURN(
+        QuerySlots::Slot slot,
+        path_slots_.Acquire(options.deadline, options.is_cancelled));
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(
         query::Neighborhood hood,

@@ -421,5 +421,140 @@ TEST_F(RunawayQueryTest, ABudgetStopsAPathQueryWithFlaggedResults) {
   }
 }
 
+// The runaway guard: worst-case path queries (every simple path of up to
+// 8 hops) on a graph of a few hubs that every leaf touches. The server stops
+// each by its traversal budget or its default deadline, while plain lookups
+// from another client keep answering.
+class HubGraphTest : public ::testing::Test {
+ protected:
+  static constexpr int kHubs = 12;
+  static constexpr int kLeaves = 600;
+
+  void SetUp() override {
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.data_dir = dir_.Sub("data");
+    options.store.sync_writes = false;
+    // Requests below carry no deadline: the server's default applies.
+    options.limits.default_deadline = absl::Seconds(3);
+    absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials());
+    stub_ = v1::KnowledgeGraph::NewStub(channel);
+
+    v1::WriteStatementsRequest req;
+    v1::Document* doc = req.add_documents();
+    doc->set_id("d");
+    doc->set_title("Hubs");
+    doc->set_text("hub");
+    v1::Relation* linked = req.add_relations();
+    linked->set_id("linked_to");
+    linked->set_label("linked to");
+    auto entity = [&](const std::string& id) {
+      v1::Entity* e = req.add_entities();
+      e->set_id(id);
+      e->set_label(id);
+      e->set_type("Thing");
+    };
+    auto edge = [&](const std::string& s, const std::string& o) {
+      v1::StatementInput* st = req.add_statements();
+      *st->mutable_triple()->mutable_subject() = Entity(s);
+      st->mutable_triple()->set_relation("linked_to");
+      *st->mutable_triple()->mutable_object() = Entity(o);
+      v1::Provenance* p = st->add_provenance();
+      p->set_document_id("d");
+      p->set_evidence_start(0);
+      p->set_evidence_end(3);
+      p->set_evidence("hub");
+    };
+    for (int h = 0; h < kHubs; ++h) entity(absl::StrCat("h", h));
+    for (int l = 0; l < kLeaves; ++l) entity(absl::StrCat("l", l));
+    for (int a = 0; a < kHubs; ++a) {
+      for (int b = 0; b < kHubs; ++b) {
+        if (a != b) edge(absl::StrCat("h", a), absl::StrCat("h", b));
+      }
+    }
+    std::mt19937 rng(11);
+    for (int l = 0; l < kLeaves; ++l) {
+      for (int k = 0; k < 3; ++k) {
+        edge(absl::StrCat("l", l), absl::StrCat("h", rng() % kHubs));
+      }
+    }
+    v1::WriteStatementsResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->WriteStatements(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  testing::ScopedTempDir dir_;
+  std::unique_ptr<KgServer> server_;
+  std::unique_ptr<v1::KnowledgeGraph::Stub> stub_;
+};
+
+TEST_F(HubGraphTest, WorstCaseQueriesAreStoppedWhileLookupsKeepAnswering) {
+  constexpr int kRunaways = 32;
+  std::vector<std::string> outcomes(kRunaways);
+  std::vector<std::thread> runaways;
+  for (int i = 0; i < kRunaways; ++i) {
+    runaways.emplace_back([&, i] {
+      grpc::ClientContext ctx;  // no deadline of its own
+      // Every simple path of up to 8 hops between two leaves: millions,
+      // through the hubs in every order.
+      v1::FindPathsRequest req;
+      *req.mutable_from() = Entity(absl::StrCat("l", i));
+      *req.mutable_to() = Entity(absl::StrCat("l", kLeaves - 1 - i));
+      req.mutable_options()->set_mode(v1::PATH_MODE_ALL_SIMPLE);
+      req.mutable_options()->set_max_hops(8);
+      req.mutable_options()->set_limit(10000);
+      auto reader = stub_->FindPaths(&ctx, req);
+      v1::FindPathsResponse resp;
+      v1::PathSearchSummary summary;
+      while (reader->Read(&resp)) {
+        if (resp.has_summary()) summary = resp.summary();
+      }
+      grpc::Status s = reader->Finish();
+      outcomes[i] =
+          s.ok() ? (summary.budget_exhausted() ? "budget" : "complete")
+          : s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "deadline"
+          : s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED
+              ? "budget"
+              : absl::StrCat("status ", s.error_code(), ": ",
+                             s.error_message());
+    });
+  }
+
+  // Meanwhile, a lookup at a time; each must answer within its deadline.
+  int lookups = 0;
+  absl::Duration slowest;
+  const absl::Time until = absl::Now() + absl::Seconds(4);
+  while (absl::Now() < until) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
+    v1::GetEntityRequest req;
+    req.set_name(absl::StrCat("l", lookups % kLeaves));
+    v1::Entity entity;
+    const absl::Time start = absl::Now();
+    grpc::Status s = stub_->GetEntity(&ctx, req, &entity);
+    slowest = std::max(slowest, absl::Now() - start);
+    ASSERT_TRUE(s.ok()) << "lookup " << lookups << ": " << s.error_message();
+    EXPECT_EQ(entity.id(), req.name());
+    ++lookups;
+  }
+  for (std::thread& t : runaways) t.join();
+  std::printf("%d lookups answered during the runaways, slowest %s\n", lookups,
+              absl::FormatDuration(slowest).c_str());
+  EXPECT_GT(lookups, 0);
+  // None ran to the end: each was stopped by budget or deadline (and told
+  // the client so), none failed otherwise.
+  for (int i = 0; i < kRunaways; ++i) {
+    EXPECT_TRUE(outcomes[i] == "budget" || outcomes[i] == "deadline")
+        << "query " << i << ": " << outcomes[i];
+  }
+}
+
 }  // namespace
 }  // namespace kg::server
