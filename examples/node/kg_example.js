@@ -315,7 +315,14 @@ async function main() {
     console.error('usage: kg_example.js HOST:PORT (or set KG_SERVER)');
     return 2;
   }
-  const client = connect(loadService(), address);
+  let client;
+  try {
+    client = connect(loadService(), address);
+  } catch (err) {
+    // proto/ not found, KG_TLS_CA unreadable
+    console.error(`kg_example.js: connect: ${err.message}`);
+    return 1;
+  }
   const example = new Example(client);
   let step = 'resolve';
   try {

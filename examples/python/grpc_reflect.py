@@ -197,9 +197,13 @@ def main(argv):
     address, command = argv[1], argv[2]
     ca_file = os.environ.get("KG_TLS_CA")
     if ca_file:
-        with open(ca_file, "rb") as f:
-            channel = grpc.secure_channel(
-                address, grpc.ssl_channel_credentials(f.read()))
+        try:
+            with open(ca_file, "rb") as f:
+                channel = grpc.secure_channel(
+                    address, grpc.ssl_channel_credentials(f.read()))
+        except OSError as e:
+            print(f"grpc_reflect.py: KG_TLS_CA: {e}", file=sys.stderr)
+            return 1
     else:
         channel = grpc.insecure_channel(address)
     token = os.environ.get("KG_TOKEN")

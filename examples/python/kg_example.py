@@ -270,6 +270,9 @@ def main(argv):
     except CheckFailed as e:
         print(f"kg_example.py: {step}: check failed: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # KG_TLS_CA unreadable
+        print(f"kg_example.py: {step}: {e}", file=sys.stderr)
+        return 1
     print("ok")
     return 0
 
