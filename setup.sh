@@ -21,6 +21,7 @@ PACKAGES=(
   librocksdb-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libserd-dev raptor2-utils
+  python3-grpcio python3-protobuf
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -33,6 +34,12 @@ install_missing() {
       missing+=("$pkg")
     fi
   done
+  # node and npm for examples/node (the build runs npm ci there). Checked
+  # by command, not package: NodeSource's nodejs bundles npm and conflicts
+  # with Debian's npm package.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+  fi
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
   local sudo=()
