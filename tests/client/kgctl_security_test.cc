@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/auth.h"
 #include "tests/client/kgctl_harness.h"
 #include "tests/support/tls_certs.h"
 
@@ -24,10 +23,9 @@ class KgctlSecurityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string tokens = dir_.Sub("tokens");
-    WriteFile(tokens,
-              absl::StrCat("analyst reader sha256:", server::TokenHash(kReader),
-                           "\npipeline writer ",
-                           "sha256:", server::TokenHash(kWriter), "\n"));
+    WriteFile(tokens, absl::StrCat("analyst reader sha256:", Sha256Hex(kReader),
+                                   "\npipeline writer ",
+                                   "sha256:", Sha256Hex(kWriter), "\n"));
     const TlsFiles& tls = TestTls();
     server_ = std::make_unique<ServerProcess>(
         dir_.Sub("data"), dir_.path(),

@@ -20,6 +20,7 @@
 #include "kg/v1/kg.grpc.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
+#include "tests/support/tls_certs.h"
 
 namespace kg {
 namespace {
@@ -409,6 +410,51 @@ TEST_F(ExamplesTest, ReflectionAloneReportsErrors) {
       {"call", "kg.v1.KnowledgeGraph/ResolveEntity", R"({"nom": "x"})"});
   EXPECT_EQ(bad_json.exit_code, 2);
   EXPECT_THAT(bad_json.err, HasSubstr("grpc_reflect.py: request: "));
+}
+
+// Against a server that speaks only TLS and wants tokens, both clients work
+// with KG_TLS_CA and a writer's KG_TOKEN, and stop with UNAUTHENTICATED
+// without a token.
+TEST_F(ExamplesTest, ClientsSpeakTlsWithABearerToken) {
+  const testing::TlsFiles& tls = testing::TestTls();
+  // sha256 of "examples-writer-token".
+  const std::string tokens = dir_.Sub("tokens");
+  WriteFile(tokens,
+            "pipeline writer "
+            "sha256:" +
+                testing::Sha256Hex("examples-writer-token") + "\n");
+  ServerProcess secured(
+      dir_.Sub("secured"), dir_.path(),
+      {"--tokens_file=" + tokens, "--tls_cert_file=" + tls.server_cert,
+       "--tls_key_file=" + tls.server_key,
+       "--seed_file=" + SourceDir() + "/data/seed.jsonl"});
+  ASSERT_TRUE(secured.started()) << secured.process().Stderr();
+  const std::string ca = "KG_TLS_CA=" + tls.ca_cert;
+  const std::string token = "KG_TOKEN=examples-writer-token";
+
+  RunResult python =
+      Run({"PYTHONPATH=" KG_PYTHON_STUBS_DIR, ca, token},
+          {KG_PYTHON3, SourceDir() + "/examples/python/kg_example.py",
+           secured.address()});
+  ExpectExampleOutput(python);
+  RunResult node = Run({"NODE_PATH=" KG_NODE_MODULES_DIR, ca, token},
+                       {KG_NODE, SourceDir() + "/examples/node/kg_example.js",
+                        secured.address()});
+  ExpectExampleOutput(node);
+
+  RunResult anonymous =
+      Run({"PYTHONPATH=" KG_PYTHON_STUBS_DIR, ca},
+          {KG_PYTHON3, SourceDir() + "/examples/python/kg_example.py",
+           secured.address()});
+  EXPECT_EQ(anonymous.exit_code, 1);
+  EXPECT_THAT(anonymous.out + anonymous.err, HasSubstr("UNAUTHENTICATED"));
+  RunResult anonymous_node =
+      Run({"NODE_PATH=" KG_NODE_MODULES_DIR, ca},
+          {KG_NODE, SourceDir() + "/examples/node/kg_example.js",
+           secured.address()});
+  EXPECT_EQ(anonymous_node.exit_code, 1);
+  EXPECT_THAT(anonymous_node.out + anonymous_node.err,
+              HasSubstr("UNAUTHENTICATED"));
 }
 
 }  // namespace

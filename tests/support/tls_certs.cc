@@ -1,5 +1,6 @@
 #include "tests/support/tls_certs.h"
 
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -76,6 +77,16 @@ TlsFiles Make() {
 const TlsFiles& TestTls() {
   static const TlsFiles* files = new TlsFiles(Make());
   return *files;
+}
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+         digest);
+  std::string hex;
+  for (unsigned char b : digest)
+    absl::StrAppend(&hex, absl::Hex(b, absl::kZeroPad2));
+  return hex;
 }
 
 std::string ReadWholeFile(const std::string& path) {

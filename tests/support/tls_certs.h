@@ -28,6 +28,9 @@ struct TlsFiles {
 // test binary with the openssl output when that fails.
 const TlsFiles& TestTls();
 
+// SHA-256 of `text` as 64 lowercase hex digits (what a tokens file holds).
+std::string Sha256Hex(const std::string& text);
+
 // The whole file as a string; "" when missing.
 std::string ReadWholeFile(const std::string& path);
 
