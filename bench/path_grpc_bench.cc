@@ -37,10 +37,10 @@
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
 #include "kg/v1/kg.grpc.pb.h"
@@ -216,11 +216,11 @@ int Main() {
       return 1;
     }
     server = *std::move(started);
-    std::fprintf(stderr, "path_grpc_bench: server up in %.1f s%s\n",
-                 std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - t0)
-                     .count(),
-                 server->seeded() ? " (seed loaded)" : "");
+    std::fprintf(
+        stderr, "path_grpc_bench: server up in %.1f s%s\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count(),
+        server->seeded() ? " (seed loaded)" : "");
     target = absl::StrCat("127.0.0.1:", server->port());
   }
   std::shared_ptr<grpc::Channel> channel =
@@ -244,9 +244,8 @@ int Main() {
                            std::chrono::steady_clock::now() - t0)
                            .count();
       if (!o.status.ok()) {
-        std::fprintf(stderr, "path_grpc_bench: %s %s->%s: %s\n",
-                     f[0].c_str(), f[1].c_str(), f[2].c_str(),
-                     o.status.ToString().c_str());
+        std::fprintf(stderr, "path_grpc_bench: %s %s->%s: %s\n", f[0].c_str(),
+                     f[1].c_str(), f[2].c_str(), o.status.ToString().c_str());
         o.hops = -2;
       }
       std::printf("%lld\t%.4f\n",
@@ -265,9 +264,8 @@ int Main() {
       return 1;
     }
   }
-  std::printf("%-14s %7s %9s %9s %9s %9s %7s %6s %7s\n", "query", "n",
-              "p50_ms", "p99_ms", "max_ms", "mean_ms", "found", "hops",
-              "errors");
+  std::printf("%-14s %7s %9s %9s %9s %9s %7s %6s %7s\n", "query", "n", "p50_ms",
+              "p99_ms", "max_ms", "mean_ms", "found", "hops", "errors");
   int failures = 0;
   for (absl::string_view query :
        absl::StrSplit(absl::GetFlag(FLAGS_queries), ',')) {
@@ -289,7 +287,8 @@ int Main() {
       n = std::min(n, static_cast<size_t>(absl::GetFlag(FLAGS_k_pairs)));
     }
     for (int w = 0; w < absl::GetFlag(FLAGS_warmup); ++w) {
-      for (size_t i = 0; i < n; ++i) Run(server.get(), *stub, query, (*pairs)[i]);
+      for (size_t i = 0; i < n; ++i)
+        Run(server.get(), *stub, query, (*pairs)[i]);
     }
     std::vector<double> ms;
     int64_t found = 0, hops = 0, errors = 0;
@@ -328,15 +327,14 @@ int Main() {
     };
     double sum = 0;
     for (double t : ms) sum += t;
-    std::printf("%-14s %7zu %9.3f %9.3f %9.3f %9.3f %6.1f%% %6.2f %7lld\n",
-                std::string(query).c_str(), ms.size(), at(0.50), at(0.99),
-                sorted.back(), sum / static_cast<double>(ms.size()),
-                100.0 * static_cast<double>(found) /
-                    static_cast<double>(ms.size()),
-                found == 0 ? 0.0
-                           : static_cast<double>(hops) /
-                                 static_cast<double>(found),
-                static_cast<long long>(errors));  // NOLINT(runtime/int)
+    std::printf(
+        "%-14s %7zu %9.3f %9.3f %9.3f %9.3f %6.1f%% %6.2f %7lld\n",
+        std::string(query).c_str(), ms.size(), at(0.50), at(0.99),
+        sorted.back(), sum / static_cast<double>(ms.size()),
+        100.0 * static_cast<double>(found) / static_cast<double>(ms.size()),
+        found == 0 ? 0.0
+                   : static_cast<double>(hops) / static_cast<double>(found),
+        static_cast<long long>(errors));  // NOLINT(runtime/int)
     std::fflush(stdout);
     if (errors > 0) ++failures;
   }
