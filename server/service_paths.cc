@@ -1,6 +1,6 @@
-// The path-query rpcs of KnowledgeGraphService: FindPaths (a server stream,
-// searched on a thread of its own so a long query never holds a gRPC
-// callback thread) and GetNeighborhood.
+// The path-query rpcs of KnowledgeGraphService: FindPaths (a server stream;
+// small searches inline, larger ones on a thread of their own so a long
+// query never holds a gRPC callback thread) and GetNeighborhood.
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -164,7 +164,14 @@ absl::Status HopToProto(storage::Reader& reader, const query::Hop& hop,
   return absl::OkStatus();
 }
 
-// Searches on its own thread, then streams the paths and a summary.
+// Most searches are small: they run inline, in the reactor's constructor on
+// the callback thread that took the call, within kInlineEdges expanded
+// edges. A search that needs more starts again from scratch on a thread of
+// its own, so a long query never holds a callback thread for long and a
+// short one pays no thread start and hand-off (docs/benchmarks.md, §8).
+// Then the paths and a summary are streamed, the summary with the status.
+constexpr uint64_t kInlineEdges = 5000;
+
 class FindPathsReactor
     : public grpc::ServerWriteReactor<v1::FindPathsResponse> {
  public:
@@ -172,7 +179,13 @@ class FindPathsReactor
                    grpc::CallbackServerContext* ctx,
                    const v1::FindPathsRequest* request)
       : store_(store), limits_(limits), ctx_(ctx), request_(*request) {
-    std::thread([this] { Search(); }).detach();
+    absl::Status status = Run(/*inline_budget=*/true);
+    if (retry_) {
+      responses_.clear();
+      std::thread([this] { Search(); }).detach();
+      return;
+    }
+    Respond(std::move(status));
   }
 
   void OnWriteDone(bool ok) override {
@@ -186,17 +199,21 @@ class FindPathsReactor
   void OnDone() override { delete this; }
 
  private:
-  void Search() {
-    absl::Status status = Run();
+  void Search() { Respond(Run(/*inline_budget=*/false)); }
+
+  // The last use of `this` on the searching thread.
+  void Respond(absl::Status status) {
     if (!status.ok() && responses_.empty()) {
       Finish(ToGrpcStatus(status));
       return;
     }
     final_status_ = ToGrpcStatus(status);
-    WriteNext();  // the last use of `this` on this thread
+    WriteNext();
   }
 
-  absl::Status Run() {
+  // With `inline_budget`, a search that would expand more than
+  // kInlineEdges edges stops and sets retry_ instead.
+  absl::Status Run(bool inline_budget) {
     if (!request_.has_from()) return Invalid("from", "is required");
     if (!request_.has_to()) return Invalid("to", "is required");
     KG_ASSIGN_OR_RETURN(storage::Term from, FromProto("from", request_.from()));
@@ -205,8 +222,12 @@ class FindPathsReactor
                         PathOptionsFrom(request_.options(), limits_, true));
     options.deadline = DeadlineOf(ctx_, limits_.default_deadline);
     options.is_cancelled = [this] { return ctx_->IsCancelled(); };
+    // The caller's own budget, when no larger, is final either way.
+    const bool capped =
+        inline_budget && (options.max_expanded_edges == 0 ||
+                          options.max_expanded_edges > kInlineEdges);
+    if (capped) options.max_expanded_edges = kInlineEdges;
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
-    absl::Status converted;
     absl::StatusOr<query::PathSearchSummary> summary = query::FindPaths(
         *reader, from, to, options, [&](query::Path path) -> absl::Status {
           v1::FindPathsResponse response;
@@ -218,6 +239,12 @@ class FindPathsReactor
           responses_.push_back(std::move(response));
           return absl::OkStatus();
         });
+    if (capped &&
+        (summary.ok() ? summary->budget_exhausted
+                      : absl::IsResourceExhausted(summary.status()))) {
+      retry_ = true;
+      return absl::OkStatus();
+    }
     if (!summary.ok()) return summary.status();
     v1::FindPathsResponse last;
     last.mutable_summary()->set_paths(summary->paths);
@@ -228,8 +255,11 @@ class FindPathsReactor
   }
 
   void WriteNext() {
-    if (next_ < responses_.size()) {
+    if (next_ + 1 < responses_.size()) {
       StartWrite(&responses_[next_++]);
+    } else if (next_ + 1 == responses_.size()) {
+      StartWriteAndFinish(&responses_[next_++], grpc::WriteOptions(),
+                          final_status_);
     } else {
       Finish(final_status_);
     }
@@ -242,6 +272,7 @@ class FindPathsReactor
   std::vector<v1::FindPathsResponse> responses_;
   size_t next_ = 0;
   grpc::Status final_status_;
+  bool retry_ = false;  // the inline search ran out of its budget
 };
 
 }  // namespace
