@@ -1,8 +1,10 @@
 // The path-query rpcs of KnowledgeGraphService: FindPaths (a server stream;
 // small searches inline, larger ones on a thread of their own so a long
 // query never holds a gRPC callback thread) and GetNeighborhood.
+#include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "query/path.h"
 #include "query/provenance_as_of.h"
@@ -146,11 +148,46 @@ absl::StatusOr<query::PathOptions> PathOptionsFrom(const v1::PathOptions& in,
   return out;
 }
 
-absl::Status HopToProto(storage::Reader& reader, const query::Hop& hop,
+// Fills response nodes, reading each entity once per response: a path names
+// every inner node four times (as the end of two hops and in their two
+// statements), a neighbourhood each node once per statement at it.
+class NodeFiller {
+ public:
+  explicit NodeFiller(storage::Reader& reader) : reader_(reader) {}
+
+  absl::Status Fill(const storage::TermValue& t, v1::Node* out) {
+    if (t.kind != storage::Term::Kind::kEntity) return ToProto(reader_, t, out);
+    auto it = entities_.find(t.id);
+    if (it == entities_.end()) {
+      v1::Node node;
+      KG_RETURN_IF_ERROR(ToProto(reader_, t, &node));
+      it = entities_.emplace(t.id, std::move(node)).first;
+    }
+    *out = it->second;
+    return absl::OkStatus();
+  }
+
+  // As ToProto(reader, statement, out), through the cache.
+  absl::Status Fill(const storage::Statement& s, v1::Statement* out) {
+    out->set_id(s.id);
+    KG_RETURN_IF_ERROR(Fill(s.subject, out->mutable_subject()));
+    out->set_relation(s.relation);
+    KG_RETURN_IF_ERROR(Fill(s.object, out->mutable_object()));
+    out->set_live_provenance(s.live_provenance);
+    out->set_quoted_by(s.quoted_by);
+    return absl::OkStatus();
+  }
+
+ private:
+  storage::Reader& reader_;
+  absl::flat_hash_map<std::string, v1::Node> entities_;
+};
+
+absl::Status HopToProto(NodeFiller& nodes, const query::Hop& hop,
                         v1::Hop* out) {
-  KG_RETURN_IF_ERROR(ToProto(reader, hop.from.term, out->mutable_from()));
-  KG_RETURN_IF_ERROR(ToProto(reader, hop.to.term, out->mutable_to()));
-  KG_RETURN_IF_ERROR(ToProto(reader, hop.statement, out->mutable_statement()));
+  KG_RETURN_IF_ERROR(nodes.Fill(hop.from.term, out->mutable_from()));
+  KG_RETURN_IF_ERROR(nodes.Fill(hop.to.term, out->mutable_to()));
+  KG_RETURN_IF_ERROR(nodes.Fill(hop.statement, out->mutable_statement()));
   out->set_kind(static_cast<v1::HopKind>(static_cast<int>(hop.kind) + 1));
   out->set_contested(hop.contested);
   v1::ProvenanceSummary* summary = out->mutable_summary();
@@ -228,13 +265,14 @@ class FindPathsReactor
                           options.max_expanded_edges > kInlineEdges);
     if (capped) options.max_expanded_edges = kInlineEdges;
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
+    NodeFiller nodes(*reader);
     absl::StatusOr<query::PathSearchSummary> summary = query::FindPaths(
         *reader, from, to, options, [&](query::Path path) -> absl::Status {
           v1::FindPathsResponse response;
           v1::Path* out = response.mutable_path();
           out->set_cost(path.cost);
           for (const query::Hop& hop : path.hops) {
-            KG_RETURN_IF_ERROR(HopToProto(*reader, hop, out->add_hops()));
+            KG_RETURN_IF_ERROR(HopToProto(nodes, hop, out->add_hops()));
           }
           responses_.push_back(std::move(response));
           return absl::OkStatus();
@@ -309,12 +347,12 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
         query::GetNeighborhood(
             *reader, node, request->hops() == 0 ? 2 : request->hops(),
             request->limit() == 0 ? 1000 : request->limit(), options));
+    NodeFiller nodes(*reader);
     for (const auto& n : hood.nodes) {
-      KG_RETURN_IF_ERROR(ToProto(*reader, n.term, response->add_nodes()));
+      KG_RETURN_IF_ERROR(nodes.Fill(n.term, response->add_nodes()));
     }
     for (const auto& st : hood.statements) {
-      KG_RETURN_IF_ERROR(
-          ToProto(*reader, st.statement, response->add_statements()));
+      KG_RETURN_IF_ERROR(nodes.Fill(st.statement, response->add_statements()));
     }
     response->set_truncated(hood.truncated || hood.budget_exhausted);
     return absl::OkStatus();
