@@ -7,6 +7,8 @@
 //   ./build/bench/path_bench --kg_entities=10000 --kg_statements=100000
 //   ./build/bench/path_bench --kg_store=/tmp/pathstore --kg_keep_store
 //   ./build/bench/path_bench --benchmark_filter=Shortest
+//   ./build/bench/path_bench --kg_entities=1000 --kg_statements=10000
+//       --kg_export_edges=/tmp/edges.csv    # the graph as CSV, no benchmark
 //
 // The graph: --kg_entities entities e0.. (four types) and --kg_statements
 // statements over six plain relations and one symmetric one. Each end of a
@@ -72,6 +74,7 @@ int64_t num_entities = 100000;
 int64_t num_statements = 1000000;
 std::string store_path;
 bool keep_store = false;
+std::string export_edges;  // --kg_export_edges: write the graph, run nothing
 
 std::string EntityId(int64_t i) { return absl::StrCat("e", i); }
 
@@ -86,8 +89,10 @@ ProvenanceInput Evidence(int sentence, double confidence) {
   return p;
 }
 
-// Loads the generated graph into `store` in chunks.
-absl::Status Generate(Store& store) {
+// Loads the generated graph into `store` in chunks; with `store` null,
+// writes its plain statements to `edges` instead, one CSV line "from,to,
+// relation" each (claims are left out: paths do not walk them by default).
+absl::Status Generate(Store* store, FILE* edges) {
   WriteBatch vocab;
   for (int64_t i = 0; i < num_entities; ++i) {
     vocab.entities.push_back(
@@ -102,8 +107,12 @@ absl::Status Generate(Store& store) {
   vocab.relations.push_back({"denied", "denied", false, Polarity::kOpposes});
   vocab.documents.push_back(
       {"doc", "Generated", "Bench", storage::Date{2024, 10, 18}, kText});
-  absl::StatusOr<storage::WriteResult> r = store.BulkLoad(vocab);
-  if (!r.ok()) return r.status();
+  if (store != nullptr) {
+    absl::StatusOr<storage::WriteResult> r = store->BulkLoad(vocab);
+    if (!r.ok()) return r.status();
+  } else {
+    std::fprintf(edges, "from,to,relation\n");
+  }
 
   std::mt19937_64 rng(20241018);
   std::uniform_real_distribution<double> unit(0, 1);
@@ -152,12 +161,18 @@ absl::Status Generate(Store& store) {
       ends.push_back(p.s);
       ends.push_back(p.o);
       plain.push_back(p);
+      if (store == nullptr) {
+        std::fprintf(edges, "e%d,e%d,%s\n", p.s, p.o,
+                     p.r < 6 ? kPlain[p.r] : "allied");
+        continue;
+      }
       batch.statements.push_back(
           {triple(p), {Evidence(0, confidence(p.s, p.o, p.r))}});
     }
-    absl::StatusOr<storage::WriteResult> w = store.BulkLoad(batch);
-    if (!w.ok()) return w.status();
     done += n;
+    if (store == nullptr) continue;
+    absl::StatusOr<storage::WriteResult> w = store->BulkLoad(batch);
+    if (!w.ok()) return w.status();
     std::fprintf(stderr, "path_bench: loaded %lld of %lld statements\n",
                  static_cast<long long>(done),  // NOLINT(runtime/int)
                  static_cast<long long>(num_statements));  // NOLINT
@@ -202,7 +217,7 @@ SharedStore& Shared() {
     s->store = *std::move(store);
     if (!exists) {
       const auto t0 = std::chrono::steady_clock::now();
-      s->status = Generate(*s->store);
+      s->status = Generate(s->store.get(), nullptr);
       std::fprintf(
           stderr, "path_bench: store built in %.1f s at %s\n",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
@@ -359,6 +374,10 @@ bool ParseOwnFlags(int* argc, char** argv) {
       store_path = std::string(arg.substr(11));
       continue;
     }
+    if (absl::StartsWith(arg, "--kg_export_edges=")) {
+      export_edges = std::string(arg.substr(18));
+      continue;
+    }
     if (arg == "--kg_keep_store") {
       keep_store = true;
       continue;
@@ -374,6 +393,20 @@ bool ParseOwnFlags(int* argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (!kg::query::ParseOwnFlags(&argc, argv)) return 2;
+  if (!kg::query::export_edges.empty()) {
+    FILE* f = std::fopen(kg::query::export_edges.c_str(), "w");
+    if (f == nullptr) {
+      std::perror(kg::query::export_edges.c_str());
+      return 1;
+    }
+    const absl::Status s = kg::query::Generate(nullptr, f);
+    if (std::fclose(f) != 0 || !s.ok()) {
+      std::fprintf(stderr, "path_bench: export failed: %s\n",
+                   s.ToString().c_str());
+      return 1;
+    }
+    return 0;
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -1,8 +1,11 @@
-// The path-query rpcs of KnowledgeGraphService: FindPaths (a server stream,
-// searched on a thread of its own so a long query never holds a gRPC
-// callback thread) and GetNeighborhood.
+// The path-query rpcs of KnowledgeGraphService: FindPaths (a server stream;
+// small searches inline, larger ones on a thread of their own so a long
+// query never holds a gRPC callback thread) and GetNeighborhood.
+#include <optional>
+#include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "query/path.h"
 #include "query/provenance_as_of.h"
@@ -146,11 +149,46 @@ absl::StatusOr<query::PathOptions> PathOptionsFrom(const v1::PathOptions& in,
   return out;
 }
 
-absl::Status HopToProto(storage::Reader& reader, const query::Hop& hop,
+// Fills response nodes, reading each entity once per response: a path names
+// every inner node four times (as the end of two hops and in their two
+// statements), a neighbourhood each node once per statement at it.
+class NodeFiller {
+ public:
+  explicit NodeFiller(storage::Reader& reader) : reader_(reader) {}
+
+  absl::Status Fill(const storage::TermValue& t, v1::Node* out) {
+    if (t.kind != storage::Term::Kind::kEntity) return ToProto(reader_, t, out);
+    auto it = entities_.find(t.id);
+    if (it == entities_.end()) {
+      v1::Node node;
+      KG_RETURN_IF_ERROR(ToProto(reader_, t, &node));
+      it = entities_.emplace(t.id, std::move(node)).first;
+    }
+    *out = it->second;
+    return absl::OkStatus();
+  }
+
+  // As ToProto(reader, statement, out), through the cache.
+  absl::Status Fill(const storage::Statement& s, v1::Statement* out) {
+    out->set_id(s.id);
+    KG_RETURN_IF_ERROR(Fill(s.subject, out->mutable_subject()));
+    out->set_relation(s.relation);
+    KG_RETURN_IF_ERROR(Fill(s.object, out->mutable_object()));
+    out->set_live_provenance(s.live_provenance);
+    out->set_quoted_by(s.quoted_by);
+    return absl::OkStatus();
+  }
+
+ private:
+  storage::Reader& reader_;
+  absl::flat_hash_map<std::string, v1::Node> entities_;
+};
+
+absl::Status HopToProto(NodeFiller& nodes, const query::Hop& hop,
                         v1::Hop* out) {
-  KG_RETURN_IF_ERROR(ToProto(reader, hop.from.term, out->mutable_from()));
-  KG_RETURN_IF_ERROR(ToProto(reader, hop.to.term, out->mutable_to()));
-  KG_RETURN_IF_ERROR(ToProto(reader, hop.statement, out->mutable_statement()));
+  KG_RETURN_IF_ERROR(nodes.Fill(hop.from.term, out->mutable_from()));
+  KG_RETURN_IF_ERROR(nodes.Fill(hop.to.term, out->mutable_to()));
+  KG_RETURN_IF_ERROR(nodes.Fill(hop.statement, out->mutable_statement()));
   out->set_kind(static_cast<v1::HopKind>(static_cast<int>(hop.kind) + 1));
   out->set_contested(hop.contested);
   v1::ProvenanceSummary* summary = out->mutable_summary();
@@ -164,7 +202,16 @@ absl::Status HopToProto(storage::Reader& reader, const query::Hop& hop,
   return absl::OkStatus();
 }
 
-// Searches on its own thread, then streams the paths and a summary.
+// Most searches are small: they run inline, in the reactor's constructor on
+// the callback thread that took the call, within kInlineEdges expanded
+// edges. A search that needs more starts again from scratch on a thread of
+// its own once it gets one of the --max_concurrent_path_queries slots, so a
+// long query never holds a callback thread for long, a burst of them cannot
+// take every core, and a short one pays no thread start and hand-off
+// (docs/benchmarks.md, §8).
+// Then the paths and a summary are streamed, the summary with the status.
+constexpr uint64_t kInlineEdges = 5000;
+
 class FindPathsReactor
     : public grpc::ServerWriteReactor<v1::FindPathsResponse> {
  public:
@@ -181,7 +228,13 @@ class FindPathsReactor
       Finish(ToGrpcStatus(allowed));
       return;
     }
-    std::thread([this] { Search(); }).detach();
+    absl::Status status = Run(/*inline_budget=*/true);
+    if (retry_) {
+      responses_.clear();
+      std::thread([this] { Search(); }).detach();
+      return;
+    }
+    Respond(std::move(status));
   }
 
   void OnWriteDone(bool ok) override {
@@ -195,17 +248,21 @@ class FindPathsReactor
   void OnDone() override { delete this; }
 
  private:
-  void Search() {
-    absl::Status status = Run();
+  void Search() { Respond(Run(/*inline_budget=*/false)); }
+
+  // The last use of `this` on the searching thread.
+  void Respond(absl::Status status) {
     if (!status.ok() && responses_.empty()) {
       Finish(ToGrpcStatus(status));
       return;
     }
     final_status_ = ToGrpcStatus(status);
-    WriteNext();  // the last use of `this` on this thread
+    WriteNext();
   }
 
-  absl::Status Run() {
+  // With `inline_budget`, a search that would expand more than
+  // kInlineEdges edges stops and sets retry_ instead.
+  absl::Status Run(bool inline_budget) {
     if (!request_.has_from()) return Invalid("from", "is required");
     if (!request_.has_to()) return Invalid("to", "is required");
     KG_ASSIGN_OR_RETURN(storage::Term from, FromProto("from", request_.from()));
@@ -214,22 +271,39 @@ class FindPathsReactor
                         PathOptionsFrom(request_.options(), limits_, true));
     options.deadline = DeadlineOf(ctx_, limits_.default_deadline);
     options.is_cancelled = [this] { return ctx_->IsCancelled(); };
-    KG_ASSIGN_OR_RETURN(
-        QuerySlots::Slot slot,
-        slots_->Acquire(options.deadline, options.is_cancelled));
+    // The caller's own budget, when no larger, is final either way.
+    const bool capped =
+        inline_budget && (options.max_expanded_edges == 0 ||
+                          options.max_expanded_edges > kInlineEdges);
+    if (capped) options.max_expanded_edges = kInlineEdges;
+    // A small inline search runs at once; a larger one waits for a slot
+    // (QuerySlots), on its own thread.
+    std::optional<QuerySlots::Slot> slot;
+    if (!inline_budget) {
+      absl::StatusOr<QuerySlots::Slot> acquired =
+          slots_->Acquire(options.deadline, options.is_cancelled);
+      if (!acquired.ok()) return acquired.status();
+      slot.emplace(*std::move(acquired));
+    }
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
-    absl::Status converted;
+    NodeFiller nodes(*reader);
     absl::StatusOr<query::PathSearchSummary> summary = query::FindPaths(
         *reader, from, to, options, [&](query::Path path) -> absl::Status {
           v1::FindPathsResponse response;
           v1::Path* out = response.mutable_path();
           out->set_cost(path.cost);
           for (const query::Hop& hop : path.hops) {
-            KG_RETURN_IF_ERROR(HopToProto(*reader, hop, out->add_hops()));
+            KG_RETURN_IF_ERROR(HopToProto(nodes, hop, out->add_hops()));
           }
           responses_.push_back(std::move(response));
           return absl::OkStatus();
         });
+    if (capped &&
+        (summary.ok() ? summary->budget_exhausted
+                      : absl::IsResourceExhausted(summary.status()))) {
+      retry_ = true;
+      return absl::OkStatus();
+    }
     if (!summary.ok()) return summary.status();
     v1::FindPathsResponse last;
     last.mutable_summary()->set_paths(summary->paths);
@@ -240,8 +314,11 @@ class FindPathsReactor
   }
 
   void WriteNext() {
-    if (next_ < responses_.size()) {
+    if (next_ + 1 < responses_.size()) {
       StartWrite(&responses_[next_++]);
+    } else if (next_ + 1 == responses_.size()) {
+      StartWriteAndFinish(&responses_[next_++], grpc::WriteOptions(),
+                          final_status_);
     } else {
       Finish(final_status_);
     }
@@ -255,6 +332,7 @@ class FindPathsReactor
   std::vector<v1::FindPathsResponse> responses_;
   size_t next_ = 0;
   grpc::Status final_status_;
+  bool retry_ = false;  // the inline search ran out of its budget
 };
 
 }  // namespace
@@ -295,12 +373,12 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
         query::GetNeighborhood(
             *reader, node, request->hops() == 0 ? 2 : request->hops(),
             request->limit() == 0 ? 1000 : request->limit(), options));
+    NodeFiller nodes(*reader);
     for (const auto& n : hood.nodes) {
-      KG_RETURN_IF_ERROR(ToProto(*reader, n.term, response->add_nodes()));
+      KG_RETURN_IF_ERROR(nodes.Fill(n.term, response->add_nodes()));
     }
     for (const auto& st : hood.statements) {
-      KG_RETURN_IF_ERROR(
-          ToProto(*reader, st.statement, response->add_statements()));
+      KG_RETURN_IF_ERROR(nodes.Fill(st.statement, response->add_statements()));
     }
     response->set_truncated(hood.truncated || hood.budget_exhausted);
     return absl::OkStatus();

@@ -10,6 +10,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "kg/v1/kg.grpc.pb.h"
+#include "query/path.h"
 #include "server/server.h"
 #include "tests/support/test_util.h"
 
@@ -418,6 +419,74 @@ TEST_F(RunawayQueryTest, ABudgetStopsAPathQueryWithFlaggedResults) {
     EXPECT_EQ(summary.paths(), paths.size());
   } else {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+}
+
+// FindPaths runs a search inline on the callback thread while it stays
+// within a small share of edges, and starts it again on a thread of its own
+// when it needs more. Either way the answer is the engine's: the same paths
+// and summary as query::FindPaths in process, whether the search fits in
+// that share, outgrows it, or has a caller's budget smaller than it.
+TEST_F(RunawayQueryTest, InlineOrNotTheAnswerIsTheEngines) {
+  struct Case {
+    const char* name;
+    v1::PathMode mode;
+    int k;
+    int64_t budget;
+  };
+  for (const Case& c :
+       {Case{"shortest", v1::PATH_MODE_SHORTEST, 0, 0},
+        Case{"k=40 (outgrows the inline share)", v1::PATH_MODE_K_SHORTEST, 40,
+             0},
+        Case{"all simple, budget 3000", v1::PATH_MODE_ALL_SIMPLE, 0, 3000}}) {
+    SCOPED_TRACE(c.name);
+    v1::FindPathsRequest req = Runaway();
+    req.mutable_options()->set_mode(c.mode);
+    req.mutable_options()->set_max_hops(c.mode == v1::PATH_MODE_ALL_SIMPLE ? 8
+                                                                           : 6);
+    if (c.k > 0) req.mutable_options()->set_k(c.k);
+    if (c.budget > 0) req.mutable_options()->set_max_expanded_edges(c.budget);
+    std::vector<v1::Path> paths;
+    v1::PathSearchSummary summary;
+    const grpc::Status s = Paths(req, &paths, &summary);
+
+    query::PathOptions options;
+    options.mode = c.mode == v1::PATH_MODE_SHORTEST ? query::PathMode::kShortest
+                   : c.mode == v1::PATH_MODE_K_SHORTEST
+                       ? query::PathMode::kKShortest
+                       : query::PathMode::kAllSimple;
+    options.max_hops = req.options().max_hops();
+    options.k = c.k > 0 ? c.k : 3;
+    options.limit = 10000;
+    options.max_expanded_edges = c.budget > 0 ? c.budget : 1'000'000;
+    std::unique_ptr<storage::Reader> reader = server_->store()->NewReader();
+    absl::StatusOr<query::PathResult> want =
+        query::FindPaths(*reader, storage::Term::Entity("n0"),
+                         storage::Term::Entity("n1"), options);
+    ASSERT_EQ(s.ok(), want.ok()) << s.error_message() << " / " << want.status();
+    if (!want.ok()) {
+      EXPECT_EQ(static_cast<int>(s.error_code()),
+                static_cast<int>(want.status().code()));
+      continue;
+    }
+    EXPECT_EQ(summary.expanded_edges(), want->summary.expanded_edges);
+    EXPECT_EQ(summary.budget_exhausted(), want->summary.budget_exhausted);
+    ASSERT_EQ(paths.size(), want->paths.size());
+    ASSERT_FALSE(paths.empty());
+    for (size_t i = 0; i < paths.size(); ++i) {
+      ASSERT_EQ(static_cast<size_t>(paths[i].hops_size()),
+                want->paths[i].hops.size());
+      for (int j = 0; j < paths[i].hops_size(); ++j) {
+        EXPECT_EQ(paths[i].hops(j).statement().id(),
+                  want->paths[i].hops[j].statement.id);
+      }
+    }
+    if (c.k == 40) {
+      EXPECT_GT(summary.expanded_edges(), 5000u);
+    }
+    if (c.budget == 3000) {
+      EXPECT_TRUE(summary.budget_exhausted());
+    }
   }
 }
 
