@@ -101,6 +101,8 @@ class KnowledgeGraphService final
                   kg::v1::GetStatsResponse* response) override;
   Unary* CreateBackup(Ctx* ctx, const kg::v1::CreateBackupRequest* request,
                       kg::v1::CreateBackupResponse* response) override;
+  Unary* VerifyStore(Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
+                     kg::v1::VerifyStoreResponse* response) override;
 
   // Applies one write batch (WriteStatements and each ingest batch).
   absl::StatusOr<storage::WriteResult> ApplyBatch(

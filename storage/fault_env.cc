@@ -111,6 +111,16 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
     if (s.ok()) r->reset(new FaultWritableFile(std::move(file), faults_));
     return s;
   }
+  // A full disk has no free space: RocksDB's own recovery waits for some
+  // before it retries.
+  IOStatus GetFreeSpace(const std::string& path, const IOOptions& options,
+                        uint64_t* free, IODebugContext* dbg) override {
+    if (faults_->failing()) {
+      *free = 0;
+      return IOStatus::OK();
+    }
+    return FileSystemWrapper::GetFreeSpace(path, options, free, dbg);
+  }
   IOStatus RenameFile(const std::string& src, const std::string& target,
                       const IOOptions& options, IODebugContext* dbg) override {
     if (faults_->failing()) return Injected(*faults_);

@@ -333,8 +333,12 @@ class Store {
   // OK while the store accepts writes; UNAVAILABLE, with the cause, after
   // an I/O error has made it read-only (reads still work). Cheap.
   virtual absl::Status Health() = 0;
-  // Tries to leave the read-only state after an I/O error (the cause must
-  // have cleared, e.g. disk space freed). OK when writes work again.
+  // Tries to leave the read-only state after an I/O error. RocksDB recovers
+  // by itself from a full disk once it has room, and from retryable errors;
+  // call this only once the cause is known to be gone: a resume that fails
+  // while it lasts can make the error permanent (then reopen the store).
+  // UNAVAILABLE while RocksDB's own recovery is under way. OK when writes
+  // work again.
   virtual absl::Status Resume() = 0;
 };
 
