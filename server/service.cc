@@ -574,8 +574,9 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
       return absl::FailedPreconditionError(
           absl::StrCat("directory: ", dir, " already exists"));
     }
-    const std::filesystem::path parent =
-        std::filesystem::path(dir).lexically_normal().parent_path();
+    std::filesystem::path path = std::filesystem::path(dir).lexically_normal();
+    if (!path.has_filename()) path = path.parent_path();  // "/a/b/"
+    const std::filesystem::path parent = path.parent_path();
     if (!std::filesystem::is_directory(parent, ec)) {
       return absl::FailedPreconditionError(
           absl::StrCat("directory: the parent directory ", parent.string(),

@@ -997,9 +997,6 @@ class RocksStore : public Store {
   absl::Status Resume() override;
 
  private:
-  // Notes an I/O failure of a write: RocksDB has (or soon will have) stopped
-  // writes; Health reports it until Resume succeeds.
-  absl::Status Failed(absl::Status status);
   // Recorded times strictly increase, so two writes never share a key.
   int64_t NextMicros() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     last_micros_ = std::max(ToMicros(options_.clock()), last_micros_ + 1);
@@ -1037,7 +1034,7 @@ absl::Status RocksStore::Commit(WriteTxn& txn) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   absl::MutexLock commit(&adjacency_->commit_mu());
-  KG_RETURN_IF_ERROR(Failed(FromRocksDb(db_->Write(wo, &wb), "write")));
+  KG_RETURN_IF_ERROR(FromRocksDb(db_->Write(wo, &wb), "write"));
   ApplyToAdjacency(txn);
   counters_ = txn.counters();
   return absl::OkStatus();
@@ -1114,7 +1111,7 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     if (status.ok()) ApplyToAdjacency(txn);
   }
   fs::remove_all(tmp, ec);
-  KG_RETURN_IF_ERROR(Failed(status));
+  KG_RETURN_IF_ERROR(status);
   counters_ = txn.counters();
   return result;
 }
@@ -1137,11 +1134,6 @@ absl::StatusOr<VerifyReport> RocksStore::Verify() {
   KG_RETURN_IF_ERROR(
       VerifyDatabase(db_.get(), cfs_, snapshot.snapshot(), &report));
   return report;
-}
-
-absl::Status RocksStore::Failed(absl::Status status) {
-  if (absl::IsUnavailable(status)) errors_->Set(std::string(status.message()));
-  return status;
 }
 
 absl::Status RocksStore::Health() {

@@ -235,6 +235,8 @@ TEST_F(BackupTest, VerifyStoreAndBackupRejectBadDirectories) {
        "directory: " + dir_.Sub("not_a_store") + " already exists"},
       {dir_.Sub("no/such/parent"), grpc::StatusCode::FAILED_PRECONDITION,
        "directory: the parent directory"},
+      {dir_.Sub("no/such/parent/"), grpc::StatusCode::FAILED_PRECONDITION,
+       "directory: the parent directory " + dir_.Sub("no/such")},
   };
   for (const Case& c : backup_cases) {
     SCOPED_TRACE(c.dir);
@@ -246,6 +248,12 @@ TEST_F(BackupTest, VerifyStoreAndBackupRejectBadDirectories) {
     EXPECT_THAT(s.error_message(), HasSubstr(c.message));
   }
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("no")));
+  v1::CreateBackupRequest slash;
+  slash.set_directory(dir_.Sub("with_slash/"));
+  v1::CreateBackupResponse written;
+  grpc::Status s = live_.stub->CreateBackup(Ctx().get(), slash, &written);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(live_.Verify(dir_.Sub("with_slash")).ok());
   EXPECT_TRUE(std::filesystem::is_empty(dir_.Sub("not_a_store")));
 }
 
