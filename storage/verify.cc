@@ -103,7 +103,8 @@ class Verifier {
   absl::Status CheckFormat() {
     KG_ASSIGN_OR_RETURN(std::optional<std::string> format,
                         Get(kDefaultCf, kFormatKey));
-    absl::string_view in(format ? *format : "");
+    absl::string_view in =
+        format ? absl::string_view(*format) : absl::string_view();
     uint32_t version = 0;
     if (!format || !GetFixed32(&in, &version) || version != kFormatVersion) {
       Problem("default: missing or wrong format version");
