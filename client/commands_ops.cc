@@ -1,4 +1,4 @@
-// health, stats, backup, import, export, completion and terms.
+// health, stats, backup, verify, import, export, completion and terms.
 #include <unistd.h>
 
 #include <cstdio>
@@ -98,34 +98,98 @@ void AddStats(Cli& cli) {
   });
 }
 
+// Prints a verification report; returns the exit code it means: 0 when
+// the store is sound, 1 when problems were found.
+int PrintVerification(const kg::v1::VerifyStoreResponse& r,
+                      const std::string& what) {
+  const kg::v1::VerifyCounts& c = r.checked();
+  auto n = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf(
+      "checked %s: %llu terms, %llu entities, %llu names, %llu relations, "
+      "%llu documents, %llu statements, %llu index entries, %llu provenance "
+      "records, %llu by-document entries\n",
+      what.c_str(), n(c.terms()), n(c.entities()), n(c.names()),
+      n(c.relations()), n(c.documents()), n(c.statements()),
+      n(c.index_entries()), n(c.provenance_records()),
+      n(c.document_provenance()));
+  for (const std::string& p : r.problems()) {
+    std::printf("problem: %s\n", p.c_str());
+  }
+  if (r.problems_total() > static_cast<uint64_t>(r.problems_size())) {
+    std::printf("... and %llu more problems\n",
+                n(r.problems_total() - r.problems_size()));
+  }
+  std::printf("%s\n", r.ok() ? "OK" : "FAILED");
+  return r.ok() ? kExitOk : kExitFailure;
+}
+
 void AddBackup(Cli& cli) {
   auto dir = std::make_shared<std::string>();
+  auto verify = std::make_shared<bool>(false);
   CLI::App* cmd = AddCommand(
       &cli.app(), "backup",
       "write an online, consistent checkpoint of the store into a new "
       "directory on the server's machine (start a server on it to restore)",
-      "  kgctl backup /var/backups/kg-2024-10-20\n");
-  cmd->add_option("DIR", *dir, "directory on the server; must not exist")
+      "  kgctl backup /var/backups/kg-2024-10-20\n"
+      "  kgctl backup --verify /var/backups/kg-2024-10-20\n");
+  cmd->add_option("DIR", *dir,
+                  "absolute path on the server; must not exist, its parent "
+                  "must")
       ->required();
-  cli.Bind(cmd, [dir](Connection& conn, const Globals& g) {
+  cmd->add_flag("--verify", *verify,
+                "verify the backup once written (exit 1 when it has "
+                "problems)");
+  cli.Bind(cmd, [dir, verify](Connection& conn, const Globals& g) {
     kg::v1::CreateBackupRequest req;
     req.set_directory(*dir);
+    req.set_verify(*verify);
     kg::v1::CreateBackupResponse resp;
     auto ctx = conn.Context();
     grpc::Status status = conn.kg().CreateBackup(ctx.get(), req, &resp);
     if (!status.ok()) return ReportError(status, conn.server());
+    const bool sound = !*verify || resp.verification().ok();
     if (g.json) {
       PrintJson(resp);
-    } else {
-      std::printf(
-          "backup written to %s on the server: %llu statements, %llu "
-          "provenance records, %llu documents\n",
-          resp.directory().c_str(),
-          static_cast<unsigned long long>(resp.stats().statements()),
-          static_cast<unsigned long long>(resp.stats().provenance_records()),
-          static_cast<unsigned long long>(resp.stats().documents()));
+      return sound ? kExitOk : kExitFailure;
     }
+    std::printf(
+        "backup written to %s on the server: %llu statements, %llu "
+        "provenance records, %llu documents\n",
+        resp.directory().c_str(),
+        static_cast<unsigned long long>(resp.stats().statements()),
+        static_cast<unsigned long long>(resp.stats().provenance_records()),
+        static_cast<unsigned long long>(resp.stats().documents()));
+    if (*verify) return PrintVerification(resp.verification(), "the backup");
     return kExitOk;
+  });
+}
+
+void AddVerify(Cli& cli) {
+  auto backup = std::make_shared<std::string>();
+  CLI::App* cmd = AddCommand(
+      &cli.app(), "verify",
+      "check the store's checksums and that its indexes agree with each "
+      "other (exit 0 when sound, 1 when problems were found); the live "
+      "store, or a backup directory on the server's machine",
+      "  kgctl verify\n"
+      "  kgctl verify --backup /var/backups/kg-2024-10-20\n"
+      "  kgctl --timeout 600 verify   # a large store takes a while\n");
+  cmd->add_option("--backup", *backup,
+                  "absolute path of a store directory on the server (a "
+                  "backup) to verify instead of the live store");
+  cli.Bind(cmd, [backup](Connection& conn, const Globals& g) {
+    kg::v1::VerifyStoreRequest req;
+    req.set_directory(*backup);
+    kg::v1::VerifyStoreResponse resp;
+    auto ctx = conn.Context();
+    grpc::Status status = conn.kg().VerifyStore(ctx.get(), req, &resp);
+    if (!status.ok()) return ReportError(status, conn.server());
+    if (g.json) {
+      PrintJson(resp);
+      return resp.ok() ? kExitOk : kExitFailure;
+    }
+    return PrintVerification(
+        resp, backup->empty() ? "the live store" : "backup " + *backup);
   });
 }
 
@@ -313,6 +377,7 @@ void AddOperationCommands(Cli& cli) {
   AddHealth(cli);
   AddStats(cli);
   AddBackup(cli);
+  AddVerify(cli);
   AddImport(cli);
   AddExport(cli);
   AddCompletion(cli);

@@ -223,6 +223,22 @@ void ToProto(const storage::ProvenanceRecord& r, bool include_evidence,
     *out->mutable_retracted_at() = ToTimestamp(*r.retracted_at);
 }
 
+void ToProto(const storage::VerifyReport& r, kg::v1::VerifyStoreResponse* out) {
+  out->set_ok(r.ok());
+  kg::v1::VerifyCounts* c = out->mutable_checked();
+  c->set_terms(r.terms);
+  c->set_entities(r.entities);
+  c->set_names(r.names);
+  c->set_relations(r.relations);
+  c->set_documents(r.documents);
+  c->set_statements(r.statements);
+  c->set_index_entries(r.index_entries);
+  c->set_provenance_records(r.provenance_records);
+  c->set_document_provenance(r.document_provenance);
+  for (const std::string& p : r.problems) out->add_problems(p);
+  out->set_problems_total(r.problems_total);
+}
+
 void ToProto(const storage::StoreStats& s, kg::v1::Stats* out) {
   out->set_entities(s.entities);
   out->set_relations(s.relations);

@@ -36,6 +36,7 @@ void ToProto(const storage::Literal& l, kg::v1::Literal* out);
 void ToProto(const storage::ProvenanceRecord& r, bool include_evidence,
              kg::v1::Provenance* out);
 void ToProto(const storage::StoreStats& s, kg::v1::Stats* out);
+void ToProto(const storage::VerifyReport& r, kg::v1::VerifyStoreResponse* out);
 void ToProto(const storage::WriteResult& r,
              kg::v1::WriteStatementsResponse* out);
 // Entity nodes are filled from the reader (label, type, aliases).

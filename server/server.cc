@@ -159,7 +159,34 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   }
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus(true);
+  KgServer* raw = server.get();
+  raw->watcher_ = std::thread([raw, interval = options.health_interval] {
+    raw->WatchHealth(interval);
+  });
   return server;
+}
+
+// The server does not call Store::Resume itself: RocksDB recovers by
+// itself from the errors it can recover from (a full disk, once it has
+// room again; retryable I/O errors), and a resume attempted while the
+// cause lasts can turn a recoverable error into a permanent one.
+void KgServer::WatchHealth(absl::Duration interval) {
+  bool serving = true;
+  absl::MutexLock lock(&watch_mu_);
+  while (!watch_stop_) {
+    const absl::Status health = store_->Health();
+    if (health.ok() != serving) {
+      serving = health.ok();
+      if (serving) {
+        KG_LOG(kInfo) << "health SERVING: the store recovered and takes "
+                         "writes again";
+      } else {
+        KG_LOG(kError) << "health NOT_SERVING: " << health.message();
+      }
+      server_->GetHealthCheckService()->SetServingStatus(serving);
+    }
+    watch_cv_.WaitWithTimeout(&watch_mu_, interval);
+  }
 }
 
 KgServer::~KgServer() { Shutdown(absl::ZeroDuration()); }
@@ -167,6 +194,14 @@ KgServer::~KgServer() { Shutdown(absl::ZeroDuration()); }
 void KgServer::Shutdown(absl::Duration drain) {
   if (stopped_) return;
   stopped_ = true;
+  if (watcher_.joinable()) {
+    {
+      absl::MutexLock lock(&watch_mu_);
+      watch_stop_ = true;
+      watch_cv_.Signal();
+    }
+    watcher_.join();
+  }
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));

@@ -12,9 +12,11 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "server/auth.h"
@@ -51,14 +53,20 @@ struct ServerOptions {
   SecurityOptions security;
   int max_receive_message_bytes = 16 << 20;
   storage::StoreOptions store;
+  // How often the store's health is mirrored into the gRPC health service.
+  // After an I/O error it is NOT_SERVING until RocksDB has recovered (by
+  // itself, once a full disk has room again) or the server is restarted.
+  absl::Duration health_interval = absl::Milliseconds(100);
 };
 
 class KgServer {
  public:
   // Opens the store and starts serving; health is SERVING when this
-  // returns. INVALID_ARGUMENT / NOT_FOUND for security options that cannot
-  // be used (plaintext or no tokens off loopback, unreadable files, a bad
-  // tokens file), checked before anything is opened; FAILED_PRECONDITION /
+  // returns, and NOT_SERVING while an I/O error keeps the store read-only
+  // (reads are still answered; writes fail with UNAVAILABLE).
+  // INVALID_ARGUMENT / NOT_FOUND for security options that cannot be used
+  // (plaintext or no tokens off loopback, unreadable files, a bad tokens
+  // file), checked before anything is opened; FAILED_PRECONDITION /
   // UNAVAILABLE from Store::Open, or UNAVAILABLE when the address cannot be
   // bound.
   static absl::StatusOr<std::unique_ptr<KgServer>> Start(
@@ -79,6 +87,8 @@ class KgServer {
 
  private:
   KgServer() = default;
+  // Mirrors the store's health into the gRPC health service until Shutdown.
+  void WatchHealth(absl::Duration interval);
 
   std::unique_ptr<storage::Store> store_;
   Authenticator auth_ = Authenticator::Disabled();
@@ -87,6 +97,10 @@ class KgServer {
   int port_ = 0;
   bool seeded_ = false;
   bool stopped_ = false;
+  absl::Mutex watch_mu_;
+  absl::CondVar watch_cv_;
+  bool watch_stop_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::thread watcher_;
 };
 
 }  // namespace kg::server

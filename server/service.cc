@@ -565,26 +565,84 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
   });
 }
 
+namespace {
+
+// A directory named by a request: an absolute path without NUL bytes, so
+// that what it names does not depend on the server's working directory.
+absl::Status ValidateDirectory(absl::string_view field,
+                               const std::string& dir) {
+  if (dir.empty()) return Required(field, false);
+  if (dir.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": contains a NUL byte"));
+  }
+  if (dir.front() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must be an absolute path on the server's machine, got '", dir,
+        "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyDirectoryInto(const std::string& dir,
+                                 kg::v1::VerifyStoreResponse* response) {
+  absl::StatusOr<storage::VerifyReport> report =
+      storage::Store::VerifyDirectory(dir);
+  if (!report.ok()) {
+    // Name the field: the storage message names the directory.
+    return absl::Status(report.status().code(),
+                        absl::StrCat("directory: ", report.status().message()));
+  }
+  ToProto(*report, response);
+  response->set_directory(dir);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
     Ctx* ctx, const kg::v1::CreateBackupRequest* request,
     kg::v1::CreateBackupResponse* response) {
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     const std::string& dir = request->directory();
-    if (dir.empty())
-      return absl::InvalidArgumentError("directory: is required");
-    if (dir.find('\0') != std::string::npos) {
-      return absl::InvalidArgumentError("directory: contains a NUL byte");
-    }
+    KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
     std::error_code ec;
     if (std::filesystem::exists(dir, ec)) {
       return absl::FailedPreconditionError(
           absl::StrCat("directory: ", dir, " already exists"));
+    }
+    std::filesystem::path path = std::filesystem::path(dir).lexically_normal();
+    if (!path.has_filename()) path = path.parent_path();  // "/a/b/"
+    const std::filesystem::path parent = path.parent_path();
+    if (!std::filesystem::is_directory(parent, ec)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("directory: the parent directory ", parent.string(),
+                       " does not exist"));
     }
     KG_RETURN_IF_ERROR(store_->Checkpoint(dir));
     response->set_directory(dir);
     KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
                         store_->NewReader()->Stats());
     ToProto(stats, response->mutable_stats());
+    if (request->verify()) {
+      KG_RETURN_IF_ERROR(
+          VerifyDirectoryInto(dir, response->mutable_verification()));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::VerifyStore(
+    Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
+    kg::v1::VerifyStoreResponse* response) {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+    const std::string& dir = request->directory();
+    if (!dir.empty()) {
+      KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
+      return VerifyDirectoryInto(dir, response);
+    }
+    KG_ASSIGN_OR_RETURN(storage::VerifyReport report, store_->Verify());
+    ToProto(report, response);
     return absl::OkStatus();
   });
 }

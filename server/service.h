@@ -106,6 +106,8 @@ class KnowledgeGraphService final
                   kg::v1::GetStatsResponse* response) override;
   Unary* CreateBackup(Ctx* ctx, const kg::v1::CreateBackupRequest* request,
                       kg::v1::CreateBackupResponse* response) override;
+  Unary* VerifyStore(Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
+                     kg::v1::VerifyStoreResponse* response) override;
 
   // Whether the call's bearer token may call `method` (auth.h); denials
   // are logged at --v=2 with the peer and the method, never the token.

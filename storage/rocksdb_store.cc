@@ -13,6 +13,7 @@
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
 #include "rocksdb/sst_file_writer.h"
@@ -22,11 +23,14 @@
 #include "storage/adjacency.h"
 #include "storage/coding.h"
 #include "storage/cursor.h"
+#include "storage/fault_env.h"
+#include "storage/fault_injection.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
 #include "storage/validate.h"
+#include "storage/verify.h"
 #include "storage/write_txn.h"
 
 namespace kg::storage {
@@ -71,6 +75,39 @@ rocksdb::ColumnFamilyOptions CfOptions(int cf,
   o.bottommost_compression = BestCompression(true);
   return o;
 }
+
+// Whether RocksDB has stopped writes after an I/O error (a "background
+// error": a failed WAL write, flush or compaction), and why. RocksDB calls
+// the listener from its own threads.
+class ErrorState : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason,
+                         rocksdb::Status* bg_error) override {
+    Set(bg_error->ToString());
+  }
+  void OnErrorRecoveryEnd(
+      const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) Clear();
+  }
+
+  void Set(std::string error) {
+    absl::MutexLock lock(&mu_);
+    error_ = std::move(error);
+  }
+  void Clear() {
+    absl::MutexLock lock(&mu_);
+    error_.clear();
+  }
+  // Empty while writes work.
+  std::string error() const {
+    absl::MutexLock lock(&mu_);
+    return error_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string error_ ABSL_GUARDED_BY(mu_);
+};
 
 // Cursor kinds besides Match's, which uses its index's Cf number.
 constexpr uint8_t kSearchCursor = 100;
@@ -925,11 +962,15 @@ absl::StatusOr<StoreStats> RocksReader::Stats() {
 class RocksStore : public Store {
  public:
   RocksStore(const StoreOptions& options, std::string path,
+             std::unique_ptr<rocksdb::Env> env,
+             std::shared_ptr<ErrorState> errors,
              std::unique_ptr<rocksdb::DB> db, CfHandles cfs,
              std::vector<rocksdb::ColumnFamilyOptions> cf_options,
              Counters counters, std::unique_ptr<Adjacency> adjacency)
       : options_(options),
         path_(std::move(path)),
+        env_(std::move(env)),
+        errors_(std::move(errors)),
         db_(std::move(db)),
         cfs_(std::move(cfs)),
         cf_options_(std::move(cf_options)),
@@ -951,6 +992,9 @@ class RocksStore : public Store {
     return std::make_unique<RocksReader>(db_.get(), &cfs_, adjacency_.get());
   }
   absl::Status Checkpoint(absl::string_view dir) override;
+  absl::StatusOr<VerifyReport> Verify() override;
+  absl::Status Health() override;
+  absl::Status Resume() override;
 
  private:
   // Recorded times strictly increase, so two writes never share a key.
@@ -965,6 +1009,9 @@ class RocksStore : public Store {
 
   const StoreOptions options_;
   const std::string path_;
+  // Declared before db_: destroyed after it.
+  std::unique_ptr<rocksdb::Env> env_;  // null: the default Env
+  std::shared_ptr<ErrorState> errors_;
   std::unique_ptr<rocksdb::DB> db_;
   CfHandles cfs_;
   std::vector<rocksdb::ColumnFamilyOptions> cf_options_;
@@ -1074,8 +1121,42 @@ absl::Status RocksStore::Checkpoint(absl::string_view dir) {
   KG_RETURN_IF_ERROR(
       FromRocksDb(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  return FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir)),
+  // log_size_for_flush 0: flush the memtables first, so the copy is mostly
+  // hard-linked SST files and a short tail of WAL.
+  return FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir),
+                                                  /*log_size_for_flush=*/0),
                      absl::StrCat("checkpoint into ", dir));
+}
+
+absl::StatusOr<VerifyReport> RocksStore::Verify() {
+  VerifyReport report;
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  KG_RETURN_IF_ERROR(
+      VerifyDatabase(db_.get(), cfs_, snapshot.snapshot(), &report));
+  return report;
+}
+
+absl::Status RocksStore::Health() {
+  const std::string error = errors_->error();
+  if (error.empty()) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("the store is read-only after an I/O error: ", error));
+}
+
+absl::Status RocksStore::Resume() {
+  if (errors_->error().empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  rocksdb::Status s = db_->Resume();
+  if (s.IsBusy()) {
+    // RocksDB is recovering by itself (a full disk, a retryable error);
+    // the listener clears the error when it succeeds.
+    if (errors_->error().empty()) return absl::OkStatus();
+    return absl::UnavailableError(
+        "resume after I/O error: RocksDB is recovering; try again");
+  }
+  KG_RETURN_IF_ERROR(FromRocksDb(s, "resume after I/O error"));
+  errors_->Clear();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -1122,6 +1203,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::DBOptions db_options;
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.fault_injection != nullptr) {
+    env = NewFaultInjectionEnv(options.fault_injection);
+    db_options.env = env.get();
+  }
+  auto errors = std::make_shared<ErrorState>();
+  db_options.listeners.push_back(errors);
   db_options.create_if_missing = !existing;
   db_options.create_missing_column_families = !existing;
   db_options.IncreaseParallelism(2);
@@ -1218,8 +1306,65 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     }
   }
   return std::unique_ptr<Store>(
-      new RocksStore(options, path, std::move(db), std::move(handles),
-                     std::move(cf_options), counters, std::move(adjacency)));
+      new RocksStore(options, path, std::move(env), std::move(errors),
+                     std::move(db), std::move(handles), std::move(cf_options),
+                     counters, std::move(adjacency)));
+}
+
+}  // namespace kg::storage
+
+namespace kg::storage {
+
+absl::StatusOr<VerifyReport> Store::VerifyDirectory(
+    absl::string_view path_view) {
+  const std::string path(path_view);
+  std::error_code ec;
+  if (path.empty()) {
+    return absl::InvalidArgumentError("directory: must not be empty");
+  }
+  if (!fs::exists(path, ec)) {
+    return absl::NotFoundError(
+        absl::StrCat("directory ", path, " does not exist"));
+  }
+  if (!fs::is_directory(path, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("directory ", path, " is not a directory"));
+  }
+  if (!fs::exists(fs::path(path) / "CURRENT", ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("directory ", path, " holds no kg store"));
+  }
+  std::vector<std::string> names;
+  rocksdb::Status s =
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
+  for (const char* want : kCfNames) {
+    if (std::find(names.begin(), names.end(), want) == names.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("directory ", path, " is not a kg store (no '", want,
+                       "' column family)"));
+    }
+  }
+  rocksdb::DBOptions db_options;
+  db_options.paranoid_checks = true;
+  // Only kg's column families are opened, in Cf order.
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  auto cache = rocksdb::NewLRUCache(size_t{32} << 20);
+  for (int cf = 0; cf < kNumCfs; ++cf) {
+    descriptors.emplace_back(kCfNames[cf], CfOptions(cf, cache));
+  }
+  CfHandles handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles,
+                                   &raw);
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  VerifyReport report;
+  absl::Status status = VerifyDatabase(db.get(), handles, nullptr, &report);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  db->Close().PermitUncheckedError();
+  KG_RETURN_IF_ERROR(status);
+  return report;
 }
 
 }  // namespace kg::storage

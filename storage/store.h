@@ -50,6 +50,8 @@ struct Edge {
   friend bool operator==(const Edge&, const Edge&) = default;
 };
 
+class FaultInjection;  // storage/fault_injection.h
+
 struct StoreOptions {
   // Create an empty store when the directory holds none.
   bool create_if_missing = true;
@@ -60,6 +62,9 @@ struct StoreOptions {
   size_t block_cache_bytes = size_t{256} << 20;
   // The clock that stamps recorded and retraction times. Tests inject one.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Tests only: file writes under the store fail while this says so
+  // (storage/fault_injection.h). Null in production.
+  std::shared_ptr<FaultInjection> fault_injection;
 };
 
 // Limits on values, enforced on every write (docs/storage.md).
@@ -160,6 +165,32 @@ struct StoreStats {
   uint64_t terms = 0;               // dictionary size
   // Every file in the data directory: SST, WAL, MANIFEST, OPTIONS, LOG.
   uint64_t bytes_on_disk = 0;
+};
+
+// What Store::Verify checked and what it found wrong. docs/storage.md lists
+// the checks.
+struct VerifyReport {
+  static constexpr size_t kMaxProblems = 100;
+  // Rows checked, by column family.
+  uint64_t terms = 0;  // dictionary entries, both directions
+  uint64_t entities = 0;
+  uint64_t names = 0;  // name index entries
+  uint64_t relations = 0;
+  uint64_t documents = 0;
+  uint64_t statements = 0;     // statement rows (indexed, quoted, retracted)
+  uint64_t index_entries = 0;  // SPO + POS + OSP
+  uint64_t provenance_records = 0;   // live and retracted
+  uint64_t document_provenance = 0;  // by-document index entries
+  // The first kMaxProblems problems, one line each.
+  std::vector<std::string> problems;
+  // All problems found, including those not listed.
+  uint64_t problems_total = 0;
+
+  bool ok() const { return problems_total == 0; }
+  void AddProblem(std::string problem) {
+    ++problems_total;
+    if (problems.size() < kMaxProblems) problems.push_back(std::move(problem));
+  }
 };
 
 // A read-only view of the store at one snapshot: every call on it sees the
@@ -282,8 +313,33 @@ class Store {
   virtual std::unique_ptr<Reader> NewReader() = 0;
 
   // Writes a consistent, openable copy of the store into `dir`, which must
-  // not exist yet.
+  // not exist yet. The copy holds every write acknowledged before the call
+  // and no part of a write that was not: writes are atomic and the copy is
+  // taken at one sequence number. SST files are hard-linked when `dir` is on
+  // the same file system, so a checkpoint is cheap.
   virtual absl::Status Checkpoint(absl::string_view dir) = 0;
+
+  // Checks block checksums and that the indexes agree with each other, at
+  // one snapshot, while writes go on. Problems are reported, not returned
+  // as errors; the status is an error only when the check could not run.
+  virtual absl::StatusOr<VerifyReport> Verify() = 0;
+
+  // Verifies the store in directory `path`, which this process must not
+  // have open: opened read-only, so a backup stays byte-for-byte as it was.
+  //   NOT_FOUND: no such directory.
+  //   FAILED_PRECONDITION: not a directory, or not a kg store.
+  static absl::StatusOr<VerifyReport> VerifyDirectory(absl::string_view path);
+
+  // OK while the store accepts writes; UNAVAILABLE, with the cause, after
+  // an I/O error has made it read-only (reads still work). Cheap.
+  virtual absl::Status Health() = 0;
+  // Tries to leave the read-only state after an I/O error. RocksDB recovers
+  // by itself from a full disk once it has room, and from retryable errors;
+  // call this only once the cause is known to be gone: a resume that fails
+  // while it lasts can make the error permanent (then reopen the store).
+  // UNAVAILABLE while RocksDB's own recovery is under way. OK when writes
+  // work again.
+  virtual absl::Status Resume() = 0;
 };
 
 // The content-derived id of a statement: "s" followed by 32 hex digits of

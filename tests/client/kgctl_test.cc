@@ -385,6 +385,61 @@ TEST_F(KgctlTest, BackupWritesANewDirectoryOnlyOnce) {
   EXPECT_THAT(again.err, HasSubstr("already exists"));
 }
 
+TEST_F(KgctlTest, VerifyChecksTheLiveStoreAndBackups) {
+  const std::string server = Seeded();
+  RunResult live = Run(server, {"verify"});
+  EXPECT_EQ(live.exit_code, 0) << live.err;
+  EXPECT_THAT(live.out, HasSubstr("checked the live store: "));
+  EXPECT_THAT(live.out, HasSubstr("OK"));
+
+  RunResult backup = Run(server, {"backup", "--verify", dir_.Sub("b1")});
+  EXPECT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_THAT(backup.out, HasSubstr("backup written to"));
+  EXPECT_THAT(backup.out, HasSubstr("checked the backup: "));
+
+  RunResult of_backup = Run(server, {"verify", "--backup", dir_.Sub("b1")});
+  EXPECT_EQ(of_backup.exit_code, 0) << of_backup.err;
+  EXPECT_THAT(of_backup.out, HasSubstr("checked backup " + dir_.Sub("b1")));
+
+  RunResult json = Run(server, {"--json", "verify"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"ok\":true"));
+
+  RunResult relative = Run(server, {"verify", "--backup", "relative/dir"});
+  EXPECT_EQ(relative.exit_code, 4);
+  EXPECT_THAT(relative.err, HasSubstr("directory: must be an absolute path"));
+  RunResult missing = Run(server, {"verify", "--backup", dir_.Sub("nope")});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_THAT(missing.err, HasSubstr("does not exist"));
+}
+
+TEST_F(KgctlTest, ARestoredServerServesTheBackup) {
+  const std::string server = Seeded();
+  RunResult backup = Run(server, {"backup", dir_.Sub("b2")});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  RunResult stats = Run(server, {"stats"});
+  // Offline check, then restore: a server started on the backup directory.
+  RunResult offline = testing::RunCommand(
+      {testing::ServerBinary(), "--verify", "--data_dir=" + dir_.Sub("b2")},
+      dir_.path());
+  EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
+  EXPECT_THAT(offline.out, HasSubstr("OK"));
+  ServerProcess restored(dir_.Sub("b2"), dir_.path());
+  ASSERT_TRUE(restored.started());
+  RunResult restored_stats = Run(restored.address(), {"stats"});
+  EXPECT_EQ(restored_stats.exit_code, 0);
+  // The same figures, but for the size on disk.
+  auto without_bytes = [](const std::string& out) {
+    return out.substr(0, out.find("bytes on disk"));
+  };
+  EXPECT_EQ(without_bytes(restored_stats.out), without_bytes(stats.out));
+  RunResult not_a_store = testing::RunCommand(
+      {testing::ServerBinary(), "--verify", "--data_dir=" + dir_.Sub("nope")},
+      dir_.path());
+  EXPECT_EQ(not_a_store.exit_code, 2);
+  EXPECT_THAT(not_a_store.err, HasSubstr("does not exist"));
+}
+
 // ---- Import and export ----
 
 TEST_F(KgctlTest, JsonlExportImportExportIsByteIdentical) {
@@ -1208,8 +1263,8 @@ TEST_F(KgctlTest, HelpListsEveryCommandWithExamplesAndExitCodes) {
         "match",       "count",       "retract",      "import",
         "export",      "path",        "neighborhood", "why",
         "by-document", "by-claimant", "contested",    "timeline",
-        "prov-export", "backup",      "health",       "stats",
-        "completion",  "terms"}) {
+        "prov-export", "backup",      "verify",       "health",
+        "stats",       "completion",  "terms"}) {
     EXPECT_THAT(top.out, HasSubstr(absl::StrCat("  ", cmd, " "))) << cmd;
   }
   EXPECT_THAT(top.out, HasSubstr("Exit codes:"));

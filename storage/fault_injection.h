@@ -1,0 +1,35 @@
+// FaultInjection: a switch, for tests, that makes the store's file writes
+// fail with an I/O error, as a full or failing disk would. Set
+// StoreOptions::fault_injection before Store::Open; flip it at any time.
+//
+//   auto faults = std::make_shared<FaultInjection>();
+//   options.fault_injection = faults;
+//   ... Store::Open(options, dir) ...
+//   faults->set_failing(true);   // writes, flushes and syncs now fail
+//   faults->set_failing(false);  // the disk "recovers"
+//
+// Reads are never failed. Thread-safe.
+#ifndef KG_STORAGE_FAULT_INJECTION_H_
+#define KG_STORAGE_FAULT_INJECTION_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace kg::storage {
+
+class FaultInjection {
+ public:
+  void set_failing(bool failing) { failing_.store(failing); }
+  bool failing() const { return failing_.load(); }
+  // Operations failed so far.
+  uint64_t failures() const { return failures_.load(); }
+  void CountFailure() { failures_.fetch_add(1); }
+
+ private:
+  std::atomic<bool> failing_{false};
+  std::atomic<uint64_t> failures_{0};
+};
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_FAULT_INJECTION_H_

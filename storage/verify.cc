@@ -1,0 +1,591 @@
+#include "storage/verify.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "storage/coding.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+#include "storage/status_macros.h"
+#include "storage/write_txn.h"
+
+namespace kg::storage {
+
+namespace {
+
+absl::string_view View(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+std::string Printable(absl::string_view key) { return absl::CHexEscape(key); }
+
+class Verifier {
+ public:
+  Verifier(rocksdb::DB* db,
+           const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+           const rocksdb::Snapshot* snapshot, VerifyReport* report)
+      : db_(db), cfs_(cfs), report_(report) {
+    ro_.snapshot = snapshot;
+    ro_.verify_checksums = true;
+    // Full scans read each block once: they should not push the working
+    // set out of the block cache. Point lookups do hit the same blocks
+    // again and again, so they use it.
+    scan_ro_ = ro_;
+    scan_ro_.fill_cache = false;
+  }
+
+  absl::Status Run() {
+    KG_RETURN_IF_ERROR(CheckFormat());
+    KG_RETURN_IF_ERROR(CheckTerms());
+    KG_RETURN_IF_ERROR(CheckTids());
+    KG_RETURN_IF_ERROR(CheckEntities());
+    KG_RETURN_IF_ERROR(CheckNames());
+    KG_RETURN_IF_ERROR(CheckRelationsAndDocuments());
+    KG_RETURN_IF_ERROR(CheckStatements());
+    for (Cf cf : {kSpoCf, kPosCf, kOspCf}) KG_RETURN_IF_ERROR(CheckIndex(cf));
+    KG_RETURN_IF_ERROR(CheckProvenance());
+    KG_RETURN_IF_ERROR(CheckDocProvenance());
+    CheckCounters();
+    return absl::OkStatus();
+  }
+
+ private:
+  void Problem(std::string p) { report_->AddProblem(std::move(p)); }
+
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key) {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(ro_, cfs_[cf], rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (s.IsCorruption()) {
+      Problem(absl::StrCat(kCfNames[cf], ": unreadable (", s.ToString(), ")"));
+      return std::optional<std::string>();
+    }
+    if (!s.ok()) return FromRocksDb(s, "verify: read");
+    return std::optional<std::string>(std::move(value));
+  }
+
+  // Calls fn(key, value) for every entry of `cf`.
+  template <typename Fn>
+  absl::Status ForEach(Cf cf, Fn fn) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan_ro_, cfs_[cf]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      KG_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
+    }
+    if (it->status().IsCorruption()) {
+      Problem(absl::StrCat(kCfNames[cf], ": scan stopped by corruption (",
+                           it->status().ToString(), ")"));
+      return absl::OkStatus();
+    }
+    return FromRocksDb(it->status(), "verify: scan");
+  }
+
+  // The term key of `tid`, or nullopt (reported) when it has none.
+  absl::StatusOr<std::optional<std::string>> TermKeyOf(uint64_t tid,
+                                                       absl::string_view who) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                        Get(kTidCf, TidKey(tid)));
+    if (!key) Problem(absl::StrCat(who, ": term ", tid, " is not in tid"));
+    return key;
+  }
+
+  // The tid the dictionary gives `term_key`; 0 when it has none.
+  absl::StatusOr<uint64_t> TidOf(absl::string_view term_key) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
+    if (!v || v->size() != 8) return uint64_t{0};
+    return DecodeFixed64(v->data());
+  }
+
+  absl::Status CheckFormat() {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> format,
+                        Get(kDefaultCf, kFormatKey));
+    absl::string_view in =
+        format ? absl::string_view(*format) : absl::string_view();
+    uint32_t version = 0;
+    if (!format || !GetFixed32(&in, &version) || version != kFormatVersion) {
+      Problem("default: missing or wrong format version");
+    }
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> counters,
+                        Get(kDefaultCf, kCountersKey));
+    if (!counters || !DecodeCounters(*counters, &counters_)) {
+      Problem("default: missing or corrupt counters");
+      counters_valid_ = false;
+    }
+    return absl::OkStatus();
+  }
+
+  // term: term_key -> tid, and tid -> the same term_key.
+  absl::Status CheckTerms() {
+    return ForEach(
+        kTermCf,
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          ++report_->terms;
+          ++terms_;
+          const std::string who = absl::StrCat("term '", Printable(key), "'");
+          if (value.size() != 8) {
+            Problem(absl::StrCat(who, ": value is not a tid"));
+            return absl::OkStatus();
+          }
+          const uint64_t tid = DecodeFixed64(value.data());
+          max_tid_ = std::max(max_tid_, tid);
+          if (tid == 0) Problem(absl::StrCat(who, ": tid 0"));
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> back,
+                              Get(kTidCf, TidKey(tid)));
+          if (!back) {
+            Problem(absl::StrCat(who, ": tid ", tid, " has no reverse entry"));
+          } else if (*back != key) {
+            Problem(absl::StrCat(who, ": tid ", tid, " maps back to '",
+                                 Printable(*back), "'"));
+          }
+          if (key.empty()) {
+            Problem(absl::StrCat(who, ": empty term key"));
+            return absl::OkStatus();
+          }
+          // Entity, relation, document and statement terms are interned only
+          // together with their record or row.
+          const absl::string_view rest = key.substr(1);
+          switch (static_cast<TermTag>(key[0])) {
+            case TermTag::kEntity:
+              return Expect(kEntityCf, rest, who, "entity");
+            case TermTag::kRelation:
+              return Expect(kRelationCf, rest, who, "relation");
+            case TermTag::kDocument:
+              return Expect(kDocumentCf, rest, who, "document");
+            case TermTag::kStatement:
+              if (rest.size() != kStatementHashBytes) {
+                Problem(absl::StrCat(who, ": statement hash is not 16 bytes"));
+                return absl::OkStatus();
+              }
+              return Expect(kStmtCf, TidKey(tid), who, "statement row");
+            case TermTag::kLiteral:
+              if (rest.empty())
+                Problem(absl::StrCat(who, ": literal has no type"));
+              return absl::OkStatus();
+          }
+          Problem(absl::StrCat(who, ": unknown term tag"));
+          return absl::OkStatus();
+        });
+  }
+
+  absl::Status Expect(Cf cf, absl::string_view key, absl::string_view who,
+                      absl::string_view what) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(cf, key));
+    if (!v) Problem(absl::StrCat(who, ": no ", what, " record"));
+    return absl::OkStatus();
+  }
+
+  // tid: every reverse entry has its forward entry.
+  absl::Status CheckTids() {
+    return ForEach(
+        kTidCf,
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          ++report_->terms;
+          if (key.size() != 8) {
+            Problem(
+                absl::StrCat("tid '", Printable(key), "': key is not a tid"));
+            return absl::OkStatus();
+          }
+          const uint64_t tid = DecodeFixed64(key.data());
+          max_tid_ = std::max(max_tid_, tid);
+          KG_ASSIGN_OR_RETURN(uint64_t forward, TidOf(value));
+          if (forward != tid) {
+            Problem(absl::StrCat("tid ", tid, ": term '", Printable(value),
+                                 "' is not in term or has tid ", forward));
+          }
+          return absl::OkStatus();
+        });
+  }
+
+  // entity: decodes, its tid is its dictionary entry's, and each of its
+  // names (id, label, aliases) is in the name index.
+  absl::Status CheckEntities() {
+    return ForEach(
+        kEntityCf,
+        [&](absl::string_view id, absl::string_view value) -> absl::Status {
+          ++report_->entities;
+          ++entities_;
+          const std::string who = absl::StrCat("entity '", Printable(id), "'");
+          Entity e;
+          uint64_t tid = 0;
+          if (!DecodeEntity(id, value, &tid, &e)) {
+            Problem(absl::StrCat(who, ": corrupt record"));
+            return absl::OkStatus();
+          }
+          KG_ASSIGN_OR_RETURN(uint64_t term, TidOf(EntityTermKey(id)));
+          if (term != tid) {
+            Problem(absl::StrCat(who, ": record says tid ", tid,
+                                 ", dictionary says ", term));
+          }
+          std::vector<std::string> names = {e.id, e.label};
+          names.insert(names.end(), e.aliases.begin(), e.aliases.end());
+          for (const std::string& name : names) {
+            KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                                Get(kNameCf, NameKey(name, id)));
+            if (!v) {
+              Problem(absl::StrCat(who, ": name '", Printable(name),
+                                   "' is not in the name index"));
+            }
+          }
+          return absl::OkStatus();
+        });
+  }
+
+  // name: every entry names an entity that has that name.
+  absl::Status CheckNames() {
+    return ForEach(
+        kNameCf, [&](absl::string_view key, absl::string_view) -> absl::Status {
+          ++report_->names;
+          const size_t nul = key.find('\0');
+          const std::string who = absl::StrCat("name '", Printable(key), "'");
+          if (nul == absl::string_view::npos) {
+            Problem(absl::StrCat(who, ": no separator"));
+            return absl::OkStatus();
+          }
+          const absl::string_view name = key.substr(0, nul);
+          const absl::string_view id = key.substr(nul + 1);
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
+          Entity e;
+          uint64_t tid;
+          if (!v || !DecodeEntity(id, *v, &tid, &e)) {
+            Problem(absl::StrCat(who, ": entity '", Printable(id),
+                                 "' does not exist"));
+            return absl::OkStatus();
+          }
+          bool has = LowerAscii(e.id) == name || LowerAscii(e.label) == name;
+          for (const auto& a : e.aliases) has = has || LowerAscii(a) == name;
+          if (!has) {
+            Problem(absl::StrCat(who, ": entity '", Printable(id),
+                                 "' has no such name"));
+          }
+          return absl::OkStatus();
+        });
+  }
+
+  absl::Status CheckRelationsAndDocuments() {
+    KG_RETURN_IF_ERROR(ForEach(
+        kRelationCf,
+        [&](absl::string_view id, absl::string_view value) -> absl::Status {
+          ++report_->relations;
+          ++relations_;
+          Relation r;
+          uint64_t tid = 0;
+          const std::string who =
+              absl::StrCat("relation '", Printable(id), "'");
+          if (!DecodeRelation(id, value, &tid, &r)) {
+            Problem(absl::StrCat(who, ": corrupt record"));
+            return absl::OkStatus();
+          }
+          KG_ASSIGN_OR_RETURN(uint64_t term, TidOf(RelationTermKey(id)));
+          if (term != tid) {
+            Problem(absl::StrCat(who, ": record says tid ", tid,
+                                 ", dictionary says ", term));
+          }
+          return absl::OkStatus();
+        }));
+    return ForEach(
+        kDocumentCf,
+        [&](absl::string_view id, absl::string_view value) -> absl::Status {
+          ++report_->documents;
+          ++documents_;
+          Document d;
+          uint64_t tid = 0;
+          const std::string who =
+              absl::StrCat("document '", Printable(id), "'");
+          if (!DecodeDocument(id, value, /*include_text=*/false, &tid, &d)) {
+            Problem(absl::StrCat(who, ": corrupt record"));
+            return absl::OkStatus();
+          }
+          KG_ASSIGN_OR_RETURN(uint64_t term, TidOf(DocumentTermKey(id)));
+          if (term != tid) {
+            Problem(absl::StrCat(who, ": record says tid ", tid,
+                                 ", dictionary says ", term));
+          }
+          return absl::OkStatus();
+        });
+  }
+
+  // stmt: each row's parts exist with the right kinds, its id is the hash
+  // of its content, its live count is its live provenance records, it is in
+  // all three indexes exactly when live or quoted, and (afterwards) its
+  // quoted count is the number of indexed statements quoting it.
+  absl::Status CheckStatements() {
+    std::unique_ptr<rocksdb::Iterator> prov(
+        db_->NewIterator(ro_, cfs_[kProvCf]));
+    KG_RETURN_IF_ERROR(ForEach(
+        kStmtCf,
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          ++report_->statements;
+          if (key.size() != 8) {
+            Problem(
+                absl::StrCat("stmt '", Printable(key), "': key is not a tid"));
+            return absl::OkStatus();
+          }
+          const uint64_t tid = DecodeFixed64(key.data());
+          StmtValue row;
+          if (!DecodeStmt(value, &row)) {
+            Problem(absl::StrCat("statement ", tid, ": corrupt row"));
+            return absl::OkStatus();
+          }
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> self,
+                              TermKeyOf(tid, absl::StrCat("statement ", tid)));
+          std::string who = absl::StrCat("statement ", tid);
+          if (self && self->size() == 1 + kStatementHashBytes &&
+              (*self)[0] == static_cast<char>(TermTag::kStatement)) {
+            who =
+                absl::StrCat("statement ", StatementIdFromHash(self->substr(1)),
+                             " (tid ", tid, ")");
+          } else if (self) {
+            Problem(absl::StrCat(who, ": its term is not a statement"));
+          }
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> s,
+                              TermKeyOf(row.subject, who + " subject"));
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> p,
+                              TermKeyOf(row.relation, who + " relation"));
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> o,
+                              TermKeyOf(row.object, who + " object"));
+          auto tag = [](const std::optional<std::string>& k) {
+            return k && !k->empty() ? static_cast<TermTag>((*k)[0])
+                                    : static_cast<TermTag>(0);
+          };
+          if (s && tag(s) != TermTag::kEntity &&
+              tag(s) != TermTag::kStatement) {
+            Problem(who + ": subject is not an entity or a statement");
+          }
+          if (p && tag(p) != TermTag::kRelation) {
+            Problem(who + ": relation is not a relation");
+          }
+          if (o && tag(o) != TermTag::kEntity &&
+              tag(o) != TermTag::kStatement && tag(o) != TermTag::kLiteral) {
+            Problem(who + ": object is not an entity, literal or statement");
+          }
+          if (self && s && p && o && !p->empty() &&
+              StatementTermKey(StatementHash(*s, p->substr(1), *o)) != *self) {
+            Problem(who + ": id is not the hash of its content");
+          }
+
+          // Live provenance records of this statement.
+          std::string prefix;
+          PutFixed64(&prefix, tid);
+          uint32_t live = 0;
+          for (prov->Seek(prefix);
+               prov->Valid() && prov->key().starts_with(prefix); prov->Next()) {
+            ProvValue pv;
+            if (DecodeProv(View(prov->value()), &pv) && !pv.retracted_micros) {
+              ++live;
+            }
+          }
+          KG_RETURN_IF_ERROR(FromRocksDb(prov->status(), "verify: scan"));
+          if (live != row.live) {
+            Problem(absl::StrCat(who, ": row counts ", row.live,
+                                 " live provenance records, prov holds ",
+                                 live));
+          }
+          if (row.quoted > 0) recorded_quoted_[tid] = row.quoted;
+
+          // The three index entries, present exactly when indexed.
+          const std::string keys[3] = {
+              IndexKey(row.subject, row.relation, row.object),
+              IndexKey(row.relation, row.object, row.subject),
+              IndexKey(row.object, row.subject, row.relation)};
+          const Cf index[3] = {kSpoCf, kPosCf, kOspCf};
+          for (int i = 0; i < 3; ++i) {
+            KG_ASSIGN_OR_RETURN(std::optional<std::string> entry,
+                                Get(index[i], keys[i]));
+            if (row.indexed() && !entry) {
+              Problem(absl::StrCat(who, ": missing from ", kCfNames[index[i]]));
+            } else if (row.indexed() && *entry != TidKey(tid)) {
+              Problem(absl::StrCat(who, ": ", kCfNames[index[i]],
+                                   " entry names another statement"));
+            } else if (!row.indexed() && entry && *entry == TidKey(tid)) {
+              Problem(absl::StrCat(who, ": neither live nor quoted, yet in ",
+                                   kCfNames[index[i]]));
+            }
+          }
+          if (!row.indexed()) return absl::OkStatus();
+          ++indexed_;
+          // An indexed statement holds each statement it quotes, once.
+          if (tag(s) == TermTag::kStatement) ++computed_quoted_[row.subject];
+          if (tag(o) == TermTag::kStatement && row.object != row.subject) {
+            ++computed_quoted_[row.object];
+          }
+          return absl::OkStatus();
+        }));
+    for (const auto& [tid, n] : computed_quoted_) {
+      auto it = recorded_quoted_.find(tid);
+      const uint32_t recorded = it == recorded_quoted_.end() ? 0 : it->second;
+      if (recorded != n) {
+        Problem(absl::StrCat("statement ", tid, ": row says quoted by ",
+                             recorded, ", indexed statements quoting it: ", n));
+      }
+    }
+    for (const auto& [tid, n] : recorded_quoted_) {
+      if (!computed_quoted_.contains(tid)) {
+        Problem(absl::StrCat("statement ", tid, ": row says quoted by ", n,
+                             ", no indexed statement quotes it"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // spo/pos/osp: every entry belongs to an indexed statement row whose
+  // parts are the entry's key in that index's order.
+  absl::Status CheckIndex(Cf cf) {
+    uint64_t entries = 0;
+    KG_RETURN_IF_ERROR(ForEach(
+        cf,
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          ++report_->index_entries;
+          ++entries;
+          const std::string who =
+              absl::StrCat(kCfNames[cf], " '", Printable(key), "'");
+          if (key.size() != 24 || value.size() != 8) {
+            Problem(who + ": malformed entry");
+            return absl::OkStatus();
+          }
+          const uint64_t a = DecodeFixed64(key.data());
+          const uint64_t b = DecodeFixed64(key.data() + 8);
+          const uint64_t c = DecodeFixed64(key.data() + 16);
+          uint64_t s = a, p = b, o = c;
+          if (cf == kPosCf) p = a, o = b, s = c;
+          if (cf == kOspCf) o = a, s = b, p = c;
+          const uint64_t stmt = DecodeFixed64(value.data());
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                              Get(kStmtCf, TidKey(stmt)));
+          StmtValue row;
+          if (!v || !DecodeStmt(*v, &row)) {
+            Problem(absl::StrCat(who, ": statement ", stmt, " has no row"));
+          } else if (row.subject != s || row.relation != p || row.object != o) {
+            Problem(
+                absl::StrCat(who, ": statement ", stmt, " has other parts"));
+          } else if (!row.indexed()) {
+            Problem(absl::StrCat(who, ": statement ", stmt,
+                                 " is neither live nor quoted"));
+          }
+          return absl::OkStatus();
+        }));
+    index_entries_[cf] = entries;
+    return absl::OkStatus();
+  }
+
+  // prov: the statement and the document exist, and the by-document index
+  // holds the record.
+  absl::Status CheckProvenance() {
+    return ForEach(
+        kProvCf,
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          ++report_->provenance_records;
+          ProvKeyParts k;
+          if (!DecodeProvKey(key, &k)) {
+            Problem(absl::StrCat("prov '", Printable(key), "': malformed key"));
+            return absl::OkStatus();
+          }
+          const std::string who =
+              absl::StrCat("provenance record of statement ", k.stmt,
+                           " from document ", k.doc, " at [", k.start, ", ",
+                           k.end, ") recorded ", k.recorded_micros);
+          ProvValue pv;
+          if (!DecodeProv(value, &pv)) {
+            Problem(who + ": corrupt value");
+          } else if (!pv.retracted_micros) {
+            ++live_provenance_;
+          }
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> row,
+                              Get(kStmtCf, TidKey(k.stmt)));
+          if (!row) Problem(who + ": the statement does not exist");
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> doc,
+                              Get(kTidCf, TidKey(k.doc)));
+          if (!doc || doc->empty() ||
+              (*doc)[0] != static_cast<char>(TermTag::kDocument)) {
+            Problem(who + ": the document does not exist");
+          }
+          KG_ASSIGN_OR_RETURN(
+              std::optional<std::string> mirror,
+              Get(kDocProvCf, DocProvKey(k.doc, k.start, k.end, k.stmt,
+                                         k.recorded_micros)));
+          if (!mirror) Problem(who + ": missing from doc_prov");
+          return absl::OkStatus();
+        });
+  }
+
+  // doc_prov: every entry has its provenance record.
+  absl::Status CheckDocProvenance() {
+    return ForEach(
+        kDocProvCf,
+        [&](absl::string_view key, absl::string_view) -> absl::Status {
+          ++report_->document_provenance;
+          ProvKeyParts k;
+          if (!DecodeDocProvKey(key, &k)) {
+            Problem(
+                absl::StrCat("doc_prov '", Printable(key), "': malformed key"));
+            return absl::OkStatus();
+          }
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> record,
+                              Get(kProvCf, ProvKey(k.stmt, k.doc, k.start,
+                                                   k.end, k.recorded_micros)));
+          if (!record) {
+            Problem(absl::StrCat("doc_prov entry of statement ", k.stmt,
+                                 " from document ", k.doc, " at [", k.start,
+                                 ", ", k.end, ") has no provenance record"));
+          }
+          return absl::OkStatus();
+        });
+  }
+
+  void CheckCounters() {
+    if (!counters_valid_) return;
+    auto expect = [&](const char* what, uint64_t counted, uint64_t stored) {
+      if (counted != stored) {
+        Problem(absl::StrCat("counters: ", what, " is ", stored, ", counted ",
+                             counted));
+      }
+    };
+    expect("entities", entities_, counters_.entities);
+    expect("relations", relations_, counters_.relations);
+    expect("documents", documents_, counters_.documents);
+    expect("terms", terms_, counters_.terms);
+    expect("statements", indexed_, counters_.statements);
+    expect("provenance", live_provenance_, counters_.provenance);
+    for (Cf cf : {kSpoCf, kPosCf, kOspCf}) {
+      expect(kCfNames[cf], index_entries_[cf], counters_.statements);
+    }
+    if (max_tid_ >= counters_.next_tid) {
+      Problem(absl::StrCat("counters: next tid ", counters_.next_tid,
+                           " is not above the largest tid in use, ", max_tid_));
+    }
+  }
+
+  rocksdb::DB* db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& cfs_;
+  VerifyReport* report_;
+  rocksdb::ReadOptions ro_;       // point lookups
+  rocksdb::ReadOptions scan_ro_;  // full scans
+
+  Counters counters_;
+  bool counters_valid_ = true;
+  uint64_t max_tid_ = 0;
+  uint64_t terms_ = 0, entities_ = 0, relations_ = 0, documents_ = 0;
+  uint64_t indexed_ = 0, live_provenance_ = 0;
+  uint64_t index_entries_[kNumCfs] = {};
+  absl::flat_hash_map<uint64_t, uint32_t> recorded_quoted_;
+  absl::flat_hash_map<uint64_t, uint32_t> computed_quoted_;
+};
+
+}  // namespace
+
+absl::Status VerifyDatabase(
+    rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+    const rocksdb::Snapshot* snapshot, VerifyReport* report) {
+  rocksdb::Status s = db->VerifyChecksum();
+  if (s.IsCorruption()) {
+    report->AddProblem(absl::StrCat("checksums: ", s.ToString()));
+  } else if (!s.ok()) {
+    return FromRocksDb(s, "verify checksums");
+  }
+  return Verifier(db, cfs, snapshot, report).Run();
+}
+
+}  // namespace kg::storage
