@@ -98,14 +98,19 @@ run_fuzzers() {
     mkdir -p "$corpus" "$artifacts"
     find "$ROOT/fuzz/corpus/$t" "$ROOT/fuzz/regressions/$t" -maxdepth 1 \
       -type f ! -name '.*' -exec cp {} "$corpus/" \;
-    local dict=()
+    local flags=()
     case $t in
-      import_jsonl) dict=(-dict="$ROOT/fuzz/dicts/import_jsonl.dict") ;;
+      import_jsonl) flags=(-dict="$ROOT/fuzz/dicts/import_jsonl.dict") ;;
       import_ntriples | import_nquads)
-        dict=(-dict="$ROOT/fuzz/dicts/import_rdf.dict") ;;
+        flags=(-dict="$ROOT/fuzz/dicts/import_rdf.dict") ;;
+      # libFuzzer's leak check after each input races with gRPC's server
+      # threads, which still hold the call's objects (false reports that do
+      # not reproduce); leaks on these paths are caught by the ASan test
+      # suite, which checks at exit.
+      request) flags=(-detect_leaks=0) ;;
     esac
     log "fuzzing $t for ${seconds}s"
-    if ! "$BUILD_DIR/fuzz/${t}_fuzzer" "$corpus" "${dict[@]}" \
+    if ! "$BUILD_DIR/fuzz/${t}_fuzzer" "$corpus" "${flags[@]}" \
         -max_total_time="$seconds" \
         -timeout=30 -rss_limit_mb=2560 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" >"$scratch/$t.log" 2>&1; then

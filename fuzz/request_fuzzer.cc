@@ -12,7 +12,10 @@
 //   - the status is never UNKNOWN, INTERNAL or DATA_LOSS (every bad input
 //     must map to a canonical code), and an error has a message;
 //   - a write that fails leaves the store unchanged (its counts equal the
-//     counts before the call).
+//     counts before the call);
+//   - a WriteStatements that succeeds moved the store's statement and
+//     provenance counts by what it reports, and each statement id it
+//     returns can be read back.
 // A write that succeeds changed the store; it is then reset to the seeded
 // state, so every input runs against the same store and a crash reproduces
 // from its input alone.
@@ -46,14 +49,18 @@ using Stub = kg::v1::KnowledgeGraph::Stub;
   std::abort();
 }
 
-// The counts a failed write must leave alone (bytes_on_disk may move).
-std::string Counts(storage::Store& store) {
+storage::StoreStats Stats(storage::Store& store) {
   absl::StatusOr<storage::StoreStats> s = store.NewReader()->Stats();
   if (!s.ok()) Die(absl::StrCat("Stats failed: ", s.status().ToString()));
-  return absl::StrCat(
-      "entities=", s->entities, " relations=", s->relations,
-      " documents=", s->documents, " statements=", s->statements,
-      " provenance=", s->provenance_records, " terms=", s->terms);
+  return *s;
+}
+
+// The counts a failed write must leave alone (bytes_on_disk may move).
+std::string Counts(storage::Store& store) {
+  const storage::StoreStats s = Stats(store);
+  return absl::StrCat("entities=", s.entities, " relations=", s.relations,
+                      " documents=", s.documents, " statements=", s.statements,
+                      " provenance=", s.provenance_records, " terms=", s.terms);
 }
 
 // A seeded store behind an in-process gRPC server; Reset() brings it back
@@ -194,7 +201,8 @@ struct UnaryTraits<grpc::Status (Stub::*)(grpc::ClientContext*, const Req&,
 // whether the call succeeded; false too when the bytes are not a request
 // (gRPC would refuse them before the service sees them).
 template <auto kMethod>
-bool Unary(absl::string_view rpc, absl::string_view bytes, Stub& stub) {
+bool Unary(absl::string_view rpc, absl::string_view bytes, Stub& stub,
+           storage::Store&) {
   using Traits = UnaryTraits<decltype(kMethod)>;
   typename Traits::Request request;
   if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -207,7 +215,8 @@ bool Unary(absl::string_view rpc, absl::string_view bytes, Stub& stub) {
   return status.ok();
 }
 
-bool FindPaths(absl::string_view rpc, absl::string_view bytes, Stub& stub) {
+bool FindPaths(absl::string_view rpc, absl::string_view bytes, Stub& stub,
+               storage::Store&) {
   kg::v1::FindPathsRequest request;
   if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return false;
@@ -222,16 +231,60 @@ bool FindPaths(absl::string_view rpc, absl::string_view bytes, Stub& stub) {
   return status.ok();
 }
 
+// WriteStatements, checked further when it succeeds: the counts it reports
+// are what the store's counts moved by, and every statement id it returns
+// can be read back.
+bool WriteStatements(absl::string_view rpc, absl::string_view bytes, Stub& stub,
+                     storage::Store& store) {
+  kg::v1::WriteStatementsRequest request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return false;
+  }
+  const storage::StoreStats before = Stats(store);
+  kg::v1::WriteStatementsResponse response;
+  auto ctx = NewContext();
+  grpc::Status status = stub.WriteStatements(ctx.get(), request, &response);
+  CheckStatus(rpc, status);
+  if (!status.ok()) return false;
+  const storage::StoreStats after = Stats(store);
+  if (after.statements - before.statements != response.statements_created() ||
+      after.provenance_records - before.provenance_records !=
+          response.provenance_added()) {
+    Die(absl::StrCat("WriteStatements reported ", response.statements_created(),
+                     " statements and ", response.provenance_added(),
+                     " provenance records created; the store's counts moved "
+                     "by ",
+                     after.statements - before.statements, " and ",
+                     after.provenance_records - before.provenance_records));
+  }
+  if (response.statement_ids_size() != request.statements_size()) {
+    Die("WriteStatements returned one id per statement not");
+  }
+  for (const std::string& id : response.statement_ids()) {
+    kg::v1::GetStatementRequest get;
+    get.mutable_statement()->set_statement_id(id);
+    kg::v1::Statement got;
+    auto get_ctx = NewContext();
+    grpc::Status read = stub.GetStatement(get_ctx.get(), get, &got);
+    if (!read.ok() || got.id() != id) {
+      Die(absl::StrCat("statement ", id, " was written but GetStatement says ",
+                       read.error_code(), " ", read.error_message()));
+    }
+  }
+  return true;
+}
+
 struct Rpc {
   const char* name;
   bool writes;
-  bool (*call)(absl::string_view rpc, absl::string_view bytes, Stub& stub);
+  bool (*call)(absl::string_view rpc, absl::string_view bytes, Stub& stub,
+               storage::Store& store);
 };
 
 // DO NOT REORDER: the seed corpus and the regressions name rpcs by index
 // (fuzz/make_request_corpus.sh has the same list). Append new rpcs.
 const Rpc kRpcs[] = {
-    {"WriteStatements", true, &Unary<&Stub::WriteStatements>},
+    {"WriteStatements", true, &WriteStatements},
     {"CreateEntity", true, &Unary<&Stub::CreateEntity>},
     {"UpdateEntity", true, &Unary<&Stub::UpdateEntity>},
     {"CreateRelation", true, &Unary<&Stub::CreateRelation>},
@@ -277,7 +330,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                 size - 1);
   const std::string before =
       rpc.writes ? kg::fuzz::Counts(harness->store()) : "";
-  const bool ok = rpc.call(rpc.name, bytes, harness->stub());
+  const bool ok = rpc.call(rpc.name, bytes, harness->stub(), harness->store());
   if (!rpc.writes) return 0;
   if (ok) {
     harness->Reset();
