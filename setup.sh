@@ -118,7 +118,7 @@ run_fuzzers() {
       tail -n 60 "$scratch/$t.log" >&2
       log "$t: crash; input in $artifacts/ (docs/fuzzing.md: reproduce, minimize, keep as a regression)"
     else
-      grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$scratch/$t.log" \
+      grep -E '^#[0-9]+.*DONE' "$scratch/$t.log" \
         | sed "s/^/setup: $t: /" >&2 || true
     fi
   done

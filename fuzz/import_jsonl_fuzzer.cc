@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -67,9 +68,12 @@ void CheckRoundTrip(const kg::v1::Record& record) {
 absl::StatusOr<kg::v1::WriteStatementsRequest> SeedReaderBatch(
     absl::string_view data) {
   static const std::string path = [] {
+    // In memory when the machine has /dev/shm: a file is written per input.
     const char* tmp = std::getenv("TMPDIR");
-    std::string p =
-        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/kg_jsonl_fuzzer.XXXXXX");
+    std::string p = absl::StrCat(std::filesystem::exists("/dev/shm")
+                                     ? "/dev/shm"
+                                     : (tmp != nullptr ? tmp : "/tmp"),
+                                 "/kg_jsonl_fuzzer.XXXXXX");
     const int fd = mkstemp(p.data());
     if (fd < 0) Die("mkstemp failed");
     close(fd);
