@@ -59,16 +59,13 @@ SerdStatus OnStatement(void* handle, SerdStatementFlags, const SerdNode* graph,
                        const SerdNode* subject, const SerdNode* predicate,
                        const SerdNode* object, const SerdNode* datatype,
                        const SerdNode* lang) {
-  auto* reader = static_cast<RdfLineReader*>(handle);
-  const rdf::Term s = ToTerm(subject, nullptr, nullptr);
-  const rdf::Term p = ToTerm(predicate, nullptr, nullptr);
-  const rdf::Term o = ToTerm(object, datatype, lang);
+  std::optional<rdf::Term> g;
   if (graph != nullptr && graph->type != SERD_NOTHING) {
-    const rdf::Term g = ToTerm(graph, nullptr, nullptr);
-    reader->OnTriple(s, p, o, &g);
-  } else {
-    reader->OnTriple(s, p, o, nullptr);
+    g = ToTerm(graph, nullptr, nullptr);
   }
+  static_cast<RdfLineReader*>(handle)->OnTriple(
+      ToTerm(subject, nullptr, nullptr), ToTerm(predicate, nullptr, nullptr),
+      ToTerm(object, datatype, lang), std::move(g));
   return SERD_SUCCESS;
 }
 
@@ -138,27 +135,38 @@ void RdfLineReader::ReadLine(absl::string_view text, int64_t line,
   text_.assign(text.data(), text.size());
   text_ += '\n';
   syntax_error_.clear();
-  out_ = out;
-  line_ = line;
+  triples_.clear();
   const SerdStatus st = serd_reader_read_string(
       reader_, reinterpret_cast<const uint8_t*>(text_.c_str()));
-  out_ = nullptr;
-  if (st > SERD_FAILURE || !syntax_error_.empty()) {
-    AddError(line,
-             absl::StrCat("RDF syntax error: ", syntax_error_.empty()
-                                                    ? std::string("unreadable")
-                                                    : syntax_error_),
-             out);
+  // serd's N-Quads reader stops at what cannot start a statement ("hello",
+  // or ". junk" after one) with SERD_FAILURE and no message.
+  if (st != SERD_SUCCESS || !syntax_error_.empty()) {
+    // Nothing of a bad line counts, not even a triple serd completed
+    // before the error.
+    triples_.clear();
+    return AddError(
+        line,
+        absl::StrCat("RDF syntax error: ", syntax_error_.empty()
+                                               ? std::string("not a statement")
+                                               : syntax_error_),
+        out);
   }
+  triples_read_ += triples_.size();
+  for (const Triple& t : triples_) {
+    builder_.Add(t.s, t.p, t.o, t.graph.has_value() ? &*t.graph : nullptr, line,
+                 out);
+  }
+  triples_.clear();
 }
 
 void RdfLineReader::Finish(std::vector<rdf::Item>* out) {
   builder_.Finish(out);
 }
 
-void RdfLineReader::OnTriple(const rdf::Term& s, const rdf::Term& p,
-                             const rdf::Term& o, const rdf::Term* graph) {
-  builder_.Add(s, p, o, graph, line_, out_);
+void RdfLineReader::OnTriple(rdf::Term s, rdf::Term p, rdf::Term o,
+                             std::optional<rdf::Term> graph) {
+  triples_.push_back(
+      Triple{std::move(s), std::move(p), std::move(o), std::move(graph)});
 }
 
 void RdfLineReader::OnSyntaxError(std::string message) {

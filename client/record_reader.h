@@ -13,6 +13,7 @@
 #define KG_CLIENT_RECORD_READER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ void ReadJsonlLine(absl::string_view text, int64_t line,
 
 // N-Triples or N-Quads in kg's RDF mapping (rdf.h), parsed by serd one line
 // at a time. A line that is not UTF-8, holds a NUL byte or is not RDF
-// yields an error item; records come out when their group of triples ends.
+// yields an error item and contributes nothing else; records come out when
+// their group of triples ends.
 class RdfLineReader {
  public:
   explicit RdfLineReader(bool quads);
@@ -47,19 +49,29 @@ class RdfLineReader {
   void Finish(std::vector<rdf::Item>* out);
   // Plain (subject relation object) triples seen so far.
   uint64_t plain_triples() const { return builder_.plain_triples(); }
+  // Triples of well-formed lines seen so far.
+  uint64_t triples() const { return triples_read_; }
 
   // For serd's callbacks.
-  void OnTriple(const rdf::Term& s, const rdf::Term& p, const rdf::Term& o,
-                const rdf::Term* graph);
+  void OnTriple(rdf::Term s, rdf::Term p, rdf::Term o,
+                std::optional<rdf::Term> graph);
   void OnSyntaxError(std::string message);
 
  private:
+  struct Triple {
+    rdf::Term s, p, o;
+    std::optional<rdf::Term> graph;
+  };
+
   SerdReaderImpl* reader_;
   rdf::RecordBuilder builder_;
-  std::vector<rdf::Item>* out_ = nullptr;  // during ReadLine
-  int64_t line_ = 0;
   std::string text_;
+  // What serd reported for the current line. The triples reach the builder
+  // only when the whole line parsed: serd reports a triple before it sees
+  // what follows it on the line ("<s> <p> <o> garbage").
+  std::vector<Triple> triples_;
   std::string syntax_error_;
+  uint64_t triples_read_ = 0;
 };
 
 }  // namespace kg::client

@@ -374,5 +374,52 @@ TEST(RecordReaderTest, RdfLinesBecomeRecordsOrReasons) {
   EXPECT_EQ(items[2].record->entity().id(), "x");
 }
 
+// Found by fuzz/import_rdf_fuzzer.cc: serd reports a triple before it sees
+// what follows it on the line, so a line with a syntax error used to add
+// its triple (with --skip-invalid the "skipped" line was imported).
+TEST(RecordReaderTest, ALineWithASyntaxErrorContributesNothing) {
+  for (bool quads : {false, true}) {
+    RdfLineReader reader(quads);
+    std::vector<rdf::Item> items;
+    reader.ReadLine(
+        "<https://kg.invalid/entity/x> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" .",
+        1, &items);
+    reader.ReadLine(
+        "<https://kg.invalid/entity/x> "
+        "<http://www.w3.org/2004/02/skos/core#altLabel> \"Y\" garbage",
+        2, &items);
+    reader.Finish(&items);
+    ASSERT_EQ(items.size(), 2u) << quads;
+    EXPECT_EQ(items[0].line, 2);
+    EXPECT_THAT(items[0].error, HasSubstr("RDF syntax error"));
+    ASSERT_TRUE(items[1].record.has_value());
+    EXPECT_EQ(items[1].record->entity().label(), "X");
+    EXPECT_EQ(items[1].record->entity().aliases_size(), 0) << quads;
+    EXPECT_EQ(reader.triples(), 1u);
+  }
+}
+
+// Found by fuzz/import_rdf_fuzzer.cc: serd's N-Quads reader stops without
+// an error at text that cannot start a statement, so such lines used to
+// vanish silently.
+TEST(RecordReaderTest, NQuadsLinesThatAreNotStatementsAreErrors) {
+  RdfLineReader reader(/*quads=*/true);
+  std::vector<rdf::Item> items;
+  reader.ReadLine("hello world", 1, &items);
+  reader.ReadLine(
+      "<https://kg.invalid/entity/x> "
+      "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" . .junk",
+      2, &items);
+  reader.ReadLine("# a comment is fine", 3, &items);
+  reader.Finish(&items);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].line, 1);
+  EXPECT_EQ(items[0].error, "RDF syntax error: not a statement");
+  EXPECT_EQ(items[1].line, 2);
+  EXPECT_THAT(items[1].error, HasSubstr("RDF syntax error"));
+  EXPECT_EQ(reader.triples(), 0u);
+}
+
 }  // namespace
 }  // namespace kg::client
