@@ -3,17 +3,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdarg>
 #include <cstdlib>
 #include <limits>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli.h"
 #include "client/format.h"
-#include "google/protobuf/util/json_util.h"
-#include "serd/serd.h"
+#include "client/record_reader.h"
 
 namespace kg::client {
 
@@ -24,65 +21,6 @@ namespace {
 constexpr size_t kMaxBatchBytes = 4 << 20;
 // Skipped lines reported one by one; the rest only counted.
 constexpr uint64_t kMaxSkippedShown = 20;
-
-std::string FirstLine(absl::string_view text) {
-  return OneLine(text.substr(0, text.find('\n')));
-}
-
-rdf::Term ToTerm(const SerdNode* node, const SerdNode* datatype,
-                 const SerdNode* lang) {
-  rdf::Term t;
-  t.value.assign(reinterpret_cast<const char*>(node->buf), node->n_bytes);
-  switch (node->type) {
-    case SERD_BLANK:
-      t.kind = rdf::Term::Kind::kBlank;
-      break;
-    case SERD_LITERAL:
-      t.kind = rdf::Term::Kind::kLiteral;
-      if (datatype != nullptr && datatype->type != SERD_NOTHING) {
-        t.datatype.assign(reinterpret_cast<const char*>(datatype->buf),
-                          datatype->n_bytes);
-      }
-      if (lang != nullptr && lang->type != SERD_NOTHING) {
-        t.language.assign(reinterpret_cast<const char*>(lang->buf),
-                          lang->n_bytes);
-      }
-      break;
-    default:
-      t.kind = rdf::Term::Kind::kIri;
-      break;
-  }
-  return t;
-}
-
-SerdStatus OnStatement(void* handle, SerdStatementFlags, const SerdNode* graph,
-                       const SerdNode* subject, const SerdNode* predicate,
-                       const SerdNode* object, const SerdNode* datatype,
-                       const SerdNode* lang) {
-  auto* importer = static_cast<Importer*>(handle);
-  const rdf::Term s = ToTerm(subject, nullptr, nullptr);
-  const rdf::Term p = ToTerm(predicate, nullptr, nullptr);
-  const rdf::Term o = ToTerm(object, datatype, lang);
-  if (graph != nullptr && graph->type != SERD_NOTHING) {
-    const rdf::Term g = ToTerm(graph, nullptr, nullptr);
-    importer->OnTriple(s, p, o, &g);
-  } else {
-    importer->OnTriple(s, p, o, nullptr);
-  }
-  return SERD_SUCCESS;
-}
-
-SerdStatus OnError(void* handle, const SerdError* error) {
-  char buf[512];
-  va_list args;
-  va_copy(args, *error->args);
-  std::vsnprintf(buf, sizeof(buf), error->fmt, args);
-  va_end(args);
-  std::string message = absl::StrCat(absl::StripAsciiWhitespace(buf),
-                                     " (column ", error->col, ")");
-  static_cast<Importer*>(handle)->OnSyntaxError(std::move(message));
-  return SERD_SUCCESS;
-}
 
 // Splits "statements[12].triple..." into ("statements", 12).
 bool BlamedItem(absl::string_view message, std::string* kind, int* index) {
@@ -179,41 +117,14 @@ int Importer::ReadJsonl(std::FILE* in) {
   size_t cap = 0;
   ssize_t n;
   int rc = kExitOk;
-  google::protobuf::util::JsonParseOptions parse;
-  parse.ignore_unknown_fields = false;
   int64_t line = 0;
   while (rc == kExitOk && (n = getline(&buf, &cap, in)) >= 0) {
     ++line;
     ++result_.lines;
     bytes_read_ += n;
-    absl::string_view text(buf, n);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
-      text.remove_suffix(1);
-    }
     progress_->Update(bytes_read_, result_.records);
-    if (absl::StripAsciiWhitespace(text).empty()) continue;
-    size_t bad = 0;
-    if (!IsValidUtf8(text, &bad)) {
-      rc = LineError(line, absl::StrCat("invalid UTF-8 at byte ", bad + 1));
-      continue;
-    }
-    kg::v1::Record record;
-    auto status = google::protobuf::util::JsonStringToMessage(
-        google::protobuf::StringPiece(text.data(), text.size()), &record,
-        parse);
-    if (!status.ok()) {
-      rc =
-          LineError(line, absl::StrCat("not a kg.v1.Record in JSON: ",
-                                       FirstLine(status.message().ToString())));
-      continue;
-    }
-    if (record.record_case() == kg::v1::Record::RECORD_NOT_SET) {
-      rc = LineError(line,
-                     "empty record: expected one of entity, relation, "
-                     "document, statement");
-      continue;
-    }
-    rc = Add(std::move(record), line);
+    ReadJsonlLine(absl::string_view(buf, n), line, &items_);
+    rc = ProcessItems();
   }
   std::free(buf);
   if (rc == kExitOk && std::ferror(in)) {
@@ -221,15 +132,6 @@ int Importer::ReadJsonl(std::FILE* in) {
                 absl::StrCat("import: cannot read ", options_.path));
   }
   return rc;
-}
-
-void Importer::OnTriple(const rdf::Term& s, const rdf::Term& p,
-                        const rdf::Term& o, const rdf::Term* graph) {
-  builder_.Add(s, p, o, graph, line_, &items_);
-}
-
-void Importer::OnSyntaxError(std::string message) {
-  if (syntax_error_.empty()) syntax_error_ = std::move(message);
 }
 
 int Importer::ProcessItems() {
@@ -247,53 +149,25 @@ int Importer::ProcessItems() {
 }
 
 int Importer::ReadRdf(std::FILE* in) {
-  SerdReader* reader = serd_reader_new(
-      options_.format == ImportFormat::kNQuads ? SERD_NQUADS : SERD_NTRIPLES,
-      this, nullptr, nullptr, nullptr, &OnStatement, nullptr);
-  serd_reader_set_strict(reader, true);
-  serd_reader_set_error_sink(reader, &OnError, this);
+  RdfLineReader reader(options_.format == ImportFormat::kNQuads);
   char* buf = nullptr;
   size_t cap = 0;
   ssize_t n;
   int rc = kExitOk;
-  std::string text;
+  int64_t line = 0;
   while (rc == kExitOk && (n = getline(&buf, &cap, in)) >= 0) {
-    ++line_;
+    ++line;
     ++result_.lines;
     bytes_read_ += n;
-    text.assign(buf, n);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
-      text.pop_back();
-    }
     progress_->Update(bytes_read_, result_.records);
-    if (absl::StripAsciiWhitespace(text).empty()) continue;
-    size_t bad = 0;
-    if (!IsValidUtf8(text, &bad)) {
-      rc = LineError(line_, absl::StrCat("invalid UTF-8 at byte ", bad + 1));
-      continue;
-    }
-    if (text.find('\0') != std::string::npos) {
-      rc = LineError(line_, "NUL byte");
-      continue;
-    }
-    text += '\n';
-    syntax_error_.clear();
-    const SerdStatus st = serd_reader_read_string(
-        reader, reinterpret_cast<const uint8_t*>(text.c_str()));
+    reader.ReadLine(absl::string_view(buf, n), line, &items_);
     rc = ProcessItems();
-    if (rc == kExitOk && (st > SERD_FAILURE || !syntax_error_.empty())) {
-      rc = LineError(
-          line_, absl::StrCat("RDF syntax error: ",
-                              syntax_error_.empty() ? std::string("unreadable")
-                                                    : syntax_error_));
-    }
   }
   std::free(buf);
-  serd_reader_free(reader);
   if (rc != kExitOk) return rc;
-  builder_.Finish(&items_);
+  reader.Finish(&items_);
   rc = ProcessItems();
-  result_.plain_triples = builder_.plain_triples();
+  result_.plain_triples = reader.plain_triples();
   if (rc == kExitOk && std::ferror(in)) {
     return Fail(kExitFailure,
                 absl::StrCat("import: cannot read ", options_.path));

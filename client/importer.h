@@ -3,7 +3,8 @@
 //
 // Formats: kg JSON Lines (one kg.v1.Record per line in the protobuf JSON
 // mapping; blank lines are ignored) and N-Triples/N-Quads in kg's RDF
-// mapping (rdf.h), parsed by serd one line at a time.
+// mapping (rdf.h), parsed by serd one line at a time; record_reader.h
+// turns lines into records.
 //
 // A bad line (not UTF-8, not JSON, not a Record, an RDF syntax error, a
 // triple outside the mapping) stops the import with its line number and
@@ -63,11 +64,6 @@ class Importer {
   int Run();
   const ImportResult& result() const { return result_; }
 
-  // For serd's callbacks.
-  void OnTriple(const rdf::Term& s, const rdf::Term& p, const rdf::Term& o,
-                const rdf::Term* graph);
-  void OnSyntaxError(std::string message);
-
  private:
   struct Batch {
     kg::v1::WriteStatementsRequest request;
@@ -106,11 +102,8 @@ class Importer {
   uint64_t bytes_read_ = 0;
   uint64_t skipped_shown_ = 0;
 
-  // RDF state, fed by serd's callbacks.
-  rdf::RecordBuilder builder_;
+  // What the line readers (record_reader.h) yielded, not yet added.
   std::vector<rdf::Item> items_;
-  int64_t line_ = 0;
-  std::string syntax_error_;
 };
 
 }  // namespace kg::client

@@ -4,7 +4,10 @@
 function(kg_warnings target)
   # -Wrestrict: GCC 12 reports std::string appends falsely at -O3 (GCC bug
   # 105329), so it is left out.
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-restrict)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
   # Sanitizer instrumentation makes GCC 12 see uninitialized reads inside
   # libstdc++ (std::function, std::regex) that are not there.
   if(KG_SANITIZE)

@@ -1,5 +1,5 @@
 // Unit tests of kgctl's pieces that need no server: the term syntax, text
-// layout, the RDF mapping and the progress line.
+// layout, the RDF mapping, the import line readers and the progress line.
 #include <string>
 #include <vector>
 
@@ -8,6 +8,7 @@
 #include "client/format.h"
 #include "client/progress.h"
 #include "client/rdf.h"
+#include "client/record_reader.h"
 #include "client/term_syntax.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -327,6 +328,97 @@ TEST(RdfTest, BuilderReportsGroupsOutsideTheMapping) {
   EXPECT_THAT(items[1].error, HasSubstr("outside kg's RDF mapping"));
   EXPECT_EQ(items[2].line, 4);
   EXPECT_THAT(items[2].error, HasSubstr("is not described"));
+}
+
+// ---- Import line readers ----
+
+TEST(RecordReaderTest, JsonlLinesBecomeRecordsOrReasons) {
+  std::vector<rdf::Item> items;
+  ReadJsonlLine("  \r\n", 1, &items);  // blank: nothing
+  EXPECT_TRUE(items.empty());
+  ReadJsonlLine(R"({"entity": {"id": "x", "label": "X"}})"
+                "\r\n",
+                2, &items);
+  ReadJsonlLine("{\"entity\": {\"id\": \"\xc3\x28\"}}", 3, &items);
+  ReadJsonlLine("{}", 4, &items);
+  ReadJsonlLine(R"({"entity": {"nickname": "X"}})", 5, &items);
+  ASSERT_EQ(items.size(), 4u);
+  ASSERT_TRUE(items[0].record.has_value());
+  EXPECT_EQ(items[0].line, 2);
+  EXPECT_EQ(items[0].record->entity().label(), "X");
+  EXPECT_EQ(items[1].error, "invalid UTF-8 at byte 20");
+  EXPECT_THAT(items[2].error, HasSubstr("empty record"));
+  EXPECT_EQ(items[3].line, 5);
+  EXPECT_THAT(items[3].error, HasSubstr("not a kg.v1.Record in JSON"));
+}
+
+TEST(RecordReaderTest, RdfLinesBecomeRecordsOrReasons) {
+  RdfLineReader reader(/*quads=*/false);
+  std::vector<rdf::Item> items;
+  reader.ReadLine(
+      "<https://kg.invalid/entity/x> "
+      "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" .\n",
+      1, &items);
+  EXPECT_TRUE(items.empty());  // the entity's group is still open
+  reader.ReadLine(std::string("<a> <b> \"c\0\" .", 15), 2, &items);
+  reader.ReadLine("<a> <b> \"unterminated .", 3, &items);
+  reader.ReadLine("", 4, &items);
+  reader.Finish(&items);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].error, "NUL byte");
+  EXPECT_EQ(items[0].line, 2);
+  EXPECT_EQ(items[1].line, 3);
+  EXPECT_THAT(items[1].error, HasSubstr("RDF syntax error"));
+  ASSERT_TRUE(items[2].record.has_value());
+  EXPECT_EQ(items[2].line, 1);
+  EXPECT_EQ(items[2].record->entity().id(), "x");
+}
+
+// Found by fuzz/import_rdf_fuzzer.cc: serd reports a triple before it sees
+// what follows it on the line, so a line with a syntax error used to add
+// its triple (with --skip-invalid the "skipped" line was imported).
+TEST(RecordReaderTest, ALineWithASyntaxErrorContributesNothing) {
+  for (bool quads : {false, true}) {
+    RdfLineReader reader(quads);
+    std::vector<rdf::Item> items;
+    reader.ReadLine(
+        "<https://kg.invalid/entity/x> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" .",
+        1, &items);
+    reader.ReadLine(
+        "<https://kg.invalid/entity/x> "
+        "<http://www.w3.org/2004/02/skos/core#altLabel> \"Y\" garbage",
+        2, &items);
+    reader.Finish(&items);
+    ASSERT_EQ(items.size(), 2u) << quads;
+    EXPECT_EQ(items[0].line, 2);
+    EXPECT_THAT(items[0].error, HasSubstr("RDF syntax error"));
+    ASSERT_TRUE(items[1].record.has_value());
+    EXPECT_EQ(items[1].record->entity().label(), "X");
+    EXPECT_EQ(items[1].record->entity().aliases_size(), 0) << quads;
+    EXPECT_EQ(reader.triples(), 1u);
+  }
+}
+
+// Found by fuzz/import_rdf_fuzzer.cc: serd's N-Quads reader stops without
+// an error at text that cannot start a statement, so such lines used to
+// vanish silently.
+TEST(RecordReaderTest, NQuadsLinesThatAreNotStatementsAreErrors) {
+  RdfLineReader reader(/*quads=*/true);
+  std::vector<rdf::Item> items;
+  reader.ReadLine("hello world", 1, &items);
+  reader.ReadLine(
+      "<https://kg.invalid/entity/x> "
+      "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" . .junk",
+      2, &items);
+  reader.ReadLine("# a comment is fine", 3, &items);
+  reader.Finish(&items);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].line, 1);
+  EXPECT_EQ(items[0].error, "RDF syntax error: not a statement");
+  EXPECT_EQ(items[1].line, 2);
+  EXPECT_THAT(items[1].error, HasSubstr("RDF syntax error"));
+  EXPECT_EQ(reader.triples(), 0u);
 }
 
 }  // namespace
