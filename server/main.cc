@@ -35,6 +35,9 @@ ABSL_FLAG(int64_t, max_traversal_budget, 1000000,
 ABSL_FLAG(int, max_concurrent_path_queries, 0,
           "path and neighbourhood queries that run at once; the others wait "
           "for a slot until their deadline (0: one per core)");
+ABSL_FLAG(int, max_queued_path_queries, 64,
+          "path and neighbourhood queries that may wait for a slot; beyond "
+          "that a query is RESOURCE_EXHAUSTED at once");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGINT/SIGTERM, how long in-flight calls may take to finish");
 ABSL_FLAG(std::string, port_file, "",
@@ -131,6 +134,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_traversal_budget);
   options.limits.max_concurrent_path_queries =
       absl::GetFlag(FLAGS_max_concurrent_path_queries);
+  options.limits.max_queued_path_queries =
+      absl::GetFlag(FLAGS_max_queued_path_queries);
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);

@@ -8,8 +8,30 @@ QuerySlots::Slot::~Slot() {
   if (owner_ != nullptr) owner_->Release();
 }
 
+QuerySlots::Ticket::~Ticket() {
+  if (owner_ != nullptr) owner_->Leave();
+}
+
+absl::StatusOr<QuerySlots::Ticket> QuerySlots::Admit() {
+  absl::MutexLock lock(&mu_);
+  if (places_ == 0) {
+    return absl::ResourceExhaustedError(
+        "too many path and neighbourhood queries running and queued "
+        "(--max_concurrent_path_queries, --max_queued_path_queries); retry "
+        "later");
+  }
+  --places_;
+  return Ticket(this);
+}
+
+void QuerySlots::Leave() {
+  absl::MutexLock lock(&mu_);
+  ++places_;
+}
+
 absl::StatusOr<QuerySlots::Slot> QuerySlots::Acquire(
-    absl::Time deadline, const std::function<bool()>& is_cancelled) {
+    const Ticket&, absl::Time deadline,
+    const std::function<bool()>& is_cancelled) {
   absl::MutexLock lock(&mu_);
   ++waiting_;
   auto has_free = [this]()

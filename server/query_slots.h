@@ -34,20 +34,41 @@ class QuerySlots {
     QuerySlots* owner_;
   };
 
-  explicit QuerySlots(int slots) : free_(slots) {}
+  // A query admitted to run or queue; releases its place on destruction.
+  // Movable.
+  class Ticket {
+   public:
+    Ticket(Ticket&& other) : owner_(other.owner_) { other.owner_ = nullptr; }
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket();
+
+   private:
+    friend class QuerySlots;
+    explicit Ticket(QuerySlots* owner) : owner_(owner) {}
+    QuerySlots* owner_;
+  };
+
+  QuerySlots(int slots, int max_queued)
+      : free_(slots), places_(slots + max_queued) {}
+
+  // Admits a query when fewer than slots + max_queued are admitted;
+  // RESOURCE_EXHAUSTED otherwise.
+  absl::StatusOr<Ticket> Admit();
 
   // Waits for a free slot. DEADLINE_EXCEEDED when `deadline` passes first,
   // CANCELLED when `is_cancelled` turns true (checked every few ms).
-  absl::StatusOr<Slot> Acquire(absl::Time deadline,
+  absl::StatusOr<Slot> Acquire(const Ticket& ticket, absl::Time deadline,
                                const std::function<bool()>& is_cancelled);
 
   int waiting() const;
 
  private:
   void Release();
+  void Leave();
 
   mutable absl::Mutex mu_;
   int free_ ABSL_GUARDED_BY(mu_);
+  int places_ ABSL_GUARDED_BY(mu_);
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -112,6 +112,10 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     return absl::InvalidArgumentError(
         "--max_concurrent_path_queries: must not be negative");
   }
+  if (options.limits.max_queued_path_queries < 0) {
+    return absl::InvalidArgumentError(
+        "--max_queued_path_queries: must not be negative");
+  }
   // Security first: a server that would be open to the wrong people does
   // not touch its data directory.
   const SecurityOptions& security = options.security;

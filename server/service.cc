@@ -149,7 +149,7 @@ KnowledgeGraphService::KnowledgeGraphService(storage::Store* store,
     : store_(store),
       limits_(limits),
       auth_(auth),
-      path_slots_(PathSlots(limits)) {}
+      path_slots_(PathSlots(limits), limits.max_queued_path_queries) {}
 
 absl::Status KnowledgeGraphService::Authorize(grpc::CallbackServerContext* ctx,
                                               absl::string_view method) const {

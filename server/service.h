@@ -28,6 +28,9 @@ struct ServiceLimits {
   // Path and neighbourhood queries running at once; the others wait for a
   // slot until their deadline. 0: one per core.
   int max_concurrent_path_queries = 0;
+  // Path and neighbourhood queries that may wait for a slot; beyond that a
+  // query is RESOURCE_EXHAUSTED at once.
+  int max_queued_path_queries = 64;
 };
 
 class KnowledgeGraphService final

@@ -231,6 +231,13 @@ class FindPathsReactor
     absl::Status status = Run(/*inline_budget=*/true);
     if (retry_) {
       responses_.clear();
+      // A place in the queue before a thread: parked threads are bounded.
+      absl::StatusOr<QuerySlots::Ticket> ticket = slots_->Admit();
+      if (!ticket.ok()) {
+        Respond(ticket.status());
+        return;
+      }
+      ticket_.emplace(*std::move(ticket));
       std::thread([this] { Search(); }).detach();
       return;
     }
@@ -248,7 +255,11 @@ class FindPathsReactor
   void OnDone() override { delete this; }
 
  private:
-  void Search() { Respond(Run(/*inline_budget=*/false)); }
+  void Search() {
+    absl::Status status = Run(/*inline_budget=*/false);
+    ticket_.reset();
+    Respond(std::move(status));
+  }
 
   // The last use of `this` on the searching thread.
   void Respond(absl::Status status) {
@@ -281,7 +292,7 @@ class FindPathsReactor
     std::optional<QuerySlots::Slot> slot;
     if (!inline_budget) {
       absl::StatusOr<QuerySlots::Slot> acquired =
-          slots_->Acquire(options.deadline, options.is_cancelled);
+          slots_->Acquire(*ticket_, options.deadline, options.is_cancelled);
       if (!acquired.ok()) return acquired.status();
       slot.emplace(*std::move(acquired));
     }
@@ -333,6 +344,7 @@ class FindPathsReactor
   size_t next_ = 0;
   grpc::Status final_status_;
   bool retry_ = false;  // the inline search ran out of its budget
+  std::optional<QuerySlots::Ticket> ticket_;  // while searching on a thread
 };
 
 }  // namespace
@@ -364,9 +376,11 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
                         PathOptionsFrom(request->options(), limits_, false));
     options.deadline = DeadlineOf(ctx, limits_.default_deadline);
     options.is_cancelled = [ctx] { return ctx->IsCancelled(); };
+    // Waits on this callback thread; Admit bounds how many can.
+    KG_ASSIGN_OR_RETURN(QuerySlots::Ticket ticket, path_slots_.Admit());
     KG_ASSIGN_OR_RETURN(
         QuerySlots::Slot slot,
-        path_slots_.Acquire(options.deadline, options.is_cancelled));
+        path_slots_.Acquire(ticket, options.deadline, options.is_cancelled));
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(
         query::Neighborhood hood,

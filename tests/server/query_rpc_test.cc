@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
@@ -506,6 +507,8 @@ class HubGraphTest : public ::testing::Test {
     options.store.sync_writes = false;
     // Requests below carry no deadline: the server's default applies.
     options.limits.default_deadline = absl::Seconds(3);
+    options.limits.max_concurrent_path_queries = max_concurrent_;
+    options.limits.max_queued_path_queries = max_queued_;
     absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -558,6 +561,38 @@ class HubGraphTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
+  // Every simple path of up to 8 hops between leaves `from` and `to`:
+  // millions, through the hubs in every order. Returns how it ended:
+  // "budget", "deadline", "refused", "complete" or the unexpected status.
+  std::string Runaway(int from, int to) {
+    grpc::ClientContext ctx;  // no deadline of its own
+    v1::FindPathsRequest req;
+    *req.mutable_from() = Entity(absl::StrCat("l", from));
+    *req.mutable_to() = Entity(absl::StrCat("l", to));
+    req.mutable_options()->set_mode(v1::PATH_MODE_ALL_SIMPLE);
+    req.mutable_options()->set_max_hops(8);
+    req.mutable_options()->set_limit(10000);
+    auto reader = stub_->FindPaths(&ctx, req);
+    v1::FindPathsResponse resp;
+    v1::PathSearchSummary summary;
+    while (reader->Read(&resp)) {
+      if (resp.has_summary()) summary = resp.summary();
+    }
+    grpc::Status s = reader->Finish();
+    if (s.ok()) return summary.budget_exhausted() ? "budget" : "complete";
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return "deadline";
+    }
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      return absl::StrContains(s.error_message(), "--max_queued_path_queries")
+                 ? "refused"
+                 : "budget";
+    }
+    return absl::StrCat("status ", s.error_code(), ": ", s.error_message());
+  }
+
+  int max_concurrent_ = 0;  // one per core
+  int max_queued_ = 64;
   testing::ScopedTempDir dir_;
   std::unique_ptr<KgServer> server_;
   std::unique_ptr<v1::KnowledgeGraph::Stub> stub_;
@@ -568,31 +603,8 @@ TEST_F(HubGraphTest, WorstCaseQueriesAreStoppedWhileLookupsKeepAnswering) {
   std::vector<std::string> outcomes(kRunaways);
   std::vector<std::thread> runaways;
   for (int i = 0; i < kRunaways; ++i) {
-    runaways.emplace_back([&, i] {
-      grpc::ClientContext ctx;  // no deadline of its own
-      // Every simple path of up to 8 hops between two leaves: millions,
-      // through the hubs in every order.
-      v1::FindPathsRequest req;
-      *req.mutable_from() = Entity(absl::StrCat("l", i));
-      *req.mutable_to() = Entity(absl::StrCat("l", kLeaves - 1 - i));
-      req.mutable_options()->set_mode(v1::PATH_MODE_ALL_SIMPLE);
-      req.mutable_options()->set_max_hops(8);
-      req.mutable_options()->set_limit(10000);
-      auto reader = stub_->FindPaths(&ctx, req);
-      v1::FindPathsResponse resp;
-      v1::PathSearchSummary summary;
-      while (reader->Read(&resp)) {
-        if (resp.has_summary()) summary = resp.summary();
-      }
-      grpc::Status s = reader->Finish();
-      outcomes[i] =
-          s.ok() ? (summary.budget_exhausted() ? "budget" : "complete")
-          : s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "deadline"
-          : s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED
-              ? "budget"
-              : absl::StrCat("status ", s.error_code(), ": ",
-                             s.error_message());
-    });
+    runaways.emplace_back(
+        [&, i] { outcomes[i] = Runaway(i, kLeaves - 1 - i); });
   }
 
   // Meanwhile, a lookup at a time; each must answer within its deadline.
@@ -609,7 +621,8 @@ TEST_F(HubGraphTest, WorstCaseQueriesAreStoppedWhileLookupsKeepAnswering) {
     const absl::Time start = absl::Now();
     grpc::Status s = stub_->GetEntity(&ctx, req, &entity);
     slowest = std::max(slowest, absl::Now() - start);
-    ASSERT_TRUE(s.ok()) << "lookup " << lookups << ": " << s.error_message();
+    EXPECT_TRUE(s.ok()) << "lookup " << lookups << ": " << s.error_message();
+    if (!s.ok()) break;  // the runaways are joined below either way
     EXPECT_EQ(entity.id(), req.name());
     ++lookups;
   }
@@ -623,6 +636,39 @@ TEST_F(HubGraphTest, WorstCaseQueriesAreStoppedWhileLookupsKeepAnswering) {
     EXPECT_TRUE(outcomes[i] == "budget" || outcomes[i] == "deadline")
         << "query " << i << ": " << outcomes[i];
   }
+}
+
+// With one slot and one place in the queue, a third runaway is refused at
+// once instead of parking a thread.
+class SmallQueueTest : public HubGraphTest {
+ protected:
+  SmallQueueTest() {
+    max_concurrent_ = 1;
+    max_queued_ = 1;
+  }
+};
+
+TEST_F(SmallQueueTest, RunawaysBeyondTheQueueAreRefusedAtOnce) {
+  constexpr int kRunaways = 6;
+  std::vector<std::string> outcomes(kRunaways);
+  std::vector<std::thread> runaways;
+  for (int i = 0; i < kRunaways; ++i) {
+    runaways.emplace_back(
+        [&, i] { outcomes[i] = Runaway(i, kLeaves - 1 - i); });
+  }
+  for (std::thread& t : runaways) t.join();
+  int refused = 0;
+  for (int i = 0; i < kRunaways; ++i) {
+    if (outcomes[i] == "refused") {
+      ++refused;
+    } else {
+      EXPECT_TRUE(outcomes[i] == "budget" || outcomes[i] == "deadline")
+          << "query " << i << ": " << outcomes[i];
+    }
+  }
+  // At most two are admitted at a time; each runs or waits for seconds.
+  EXPECT_GE(refused, 1);
+  EXPECT_LE(refused, kRunaways - 1);
 }
 
 }  // namespace
