@@ -4,7 +4,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -29,6 +31,21 @@ absl::StatusOr<std::string> ReadPem(absl::string_view flag,
         absl::StrCat("--", flag, ": cannot read ", path));
   }
   return text.str();
+}
+
+// Whether `server` names this machine: a token may cross plaintext only to
+// it.
+bool IsLocalServer(absl::string_view server) {
+  if (absl::StartsWith(server, "unix:")) return true;
+  absl::ConsumePrefix(&server, "dns:///");
+  std::string host(server);
+  if (absl::StartsWith(host, "[")) {
+    host = host.substr(1, host.find(']') - 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
+    host = host.substr(0, colon);
+  }
+  return absl::EqualsIgnoreCase(host, "localhost") || host == "::1" ||
+         absl::StartsWith(host, "127.");
 }
 
 }  // namespace
@@ -78,6 +95,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     if (options.token.find_first_of(" \t\r\n") != std::string::npos) {
       return absl::InvalidArgumentError(
           "--token: must not contain spaces or line breaks");
+    }
+    if (!tls && !IsLocalServer(options.server)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token: not sent in plaintext to ", options.server,
+                       ", which is not this machine; pass --tls-ca"));
     }
     conn->authorization_ = absl::StrCat("Bearer ", options.token);
   }

@@ -103,6 +103,14 @@ TEST_F(KgctlSecurityTest, BadTlsOptionsAreUsageErrors) {
            "stats"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--tls-key: required with --tls-cert"));
+  // A token never crosses the network in plaintext.
+  r = RunCommand({KgctlBinary(), "--server", "10.255.255.1:50051", "--token",
+                  kReader, "stats"},
+                 dir_.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--token: not sent in plaintext to "
+                               "10.255.255.1:50051"));
+  EXPECT_THAT(r.err, Not(HasSubstr(kReader)));
   r = Run({"--token", "two words", "stats"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--token: must not contain spaces"));

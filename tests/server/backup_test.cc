@@ -115,6 +115,7 @@ class BackupTest : public ::testing::Test {
 TEST_F(BackupTest, BackupUnderConcurrentWritesHoldsAConsistentPrefix) {
   constexpr int kWriters = 4;
   std::atomic<bool> stop{false};
+  std::atomic<bool> failed{false};
   std::atomic<int> acked_total{0};
   // Per writer: when each acknowledged batch was acknowledged.
   std::vector<std::vector<absl::Time>> acked(kWriters);
@@ -126,13 +127,24 @@ TEST_F(BackupTest, BackupUnderConcurrentWritesHoldsAConsistentPrefix) {
         v1::WriteStatementsResponse resp;
         grpc::Status s =
             stub->WriteStatements(Ctx().get(), KnownBatch(c, seq), &resp);
-        ASSERT_TRUE(s.ok()) << s.error_message();
+        if (!s.ok()) {
+          ADD_FAILURE() << "writer " << c << ": " << s.error_message();
+          failed = true;
+          return;
+        }
         acked[c].push_back(absl::Now());
         ++acked_total;
       }
     });
   }
-  while (acked_total < 40) absl::SleepFor(absl::Milliseconds(5));
+  // Waits for `n` acknowledged batches, or a failed writer, or a minute.
+  auto wait_for_acks = [&](int n) {
+    const absl::Time limit = absl::Now() + absl::Minutes(1);
+    while (acked_total < n && !failed && absl::Now() < limit) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  };
+  wait_for_acks(40);
   const absl::Time before = absl::Now();
   v1::CreateBackupRequest req;
   req.set_directory(dir_.Sub("backup"));
@@ -140,9 +152,7 @@ TEST_F(BackupTest, BackupUnderConcurrentWritesHoldsAConsistentPrefix) {
   v1::CreateBackupResponse resp;
   grpc::Status s = live_.stub->CreateBackup(Ctx().get(), req, &resp);
   const int acked_at_backup = acked_total;
-  while (acked_total < acked_at_backup + 40) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  wait_for_acks(acked_at_backup + 40);
   stop = true;
   for (auto& t : writers) t.join();
   ASSERT_TRUE(s.ok()) << s.error_message();

@@ -127,7 +127,10 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAndNoBatchIsTorn) {
     // Checked one by one: every batch whose write failed (the server died
     // under it: it may have been committed or not), the last few
     // acknowledged ones of each writer (the most likely to be lost if an
-    // acknowledgement ever came before the fsync), and a random sample of
+    // acknowledgement ever came before the write reached the WAL; SIGKILL
+    // keeps what the OS already holds, so this harness does not test the
+    // fsync itself: storage's kill -9 test and --sync_writes do), and a
+    // random sample of
     // the rest. Every acknowledged batch counts in the exact figures below,
     // so a lost or torn one anywhere shows there.
     std::vector<int> last_acked(kWriters, -1);
