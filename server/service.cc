@@ -584,10 +584,20 @@ absl::Status ValidateDirectory(absl::string_view field,
   return absl::OkStatus();
 }
 
-absl::Status VerifyDirectoryInto(const std::string& dir,
+// Verification stops when the call is cancelled or past its deadline, and
+// so when Shutdown's drain time is up.
+std::function<bool()> CallEnded(grpc::CallbackServerContext* ctx) {
+  return [ctx] {
+    return ctx->IsCancelled() ||
+           absl::FromChrono(ctx->deadline()) < absl::Now();
+  };
+}
+
+absl::Status VerifyDirectoryInto(grpc::CallbackServerContext* ctx,
+                                 const std::string& dir,
                                  kg::v1::VerifyStoreResponse* response) {
   absl::StatusOr<storage::VerifyReport> report =
-      storage::Store::VerifyDirectory(dir);
+      storage::Store::VerifyDirectory(dir, CallEnded(ctx));
   if (!report.ok()) {
     // Name the field: the storage message names the directory.
     return absl::Status(report.status().code(),
@@ -626,7 +636,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
     ToProto(stats, response->mutable_stats());
     if (request->verify()) {
       KG_RETURN_IF_ERROR(
-          VerifyDirectoryInto(dir, response->mutable_verification()));
+          VerifyDirectoryInto(ctx, dir, response->mutable_verification()));
     }
     return absl::OkStatus();
   });
@@ -639,9 +649,10 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::VerifyStore(
     const std::string& dir = request->directory();
     if (!dir.empty()) {
       KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
-      return VerifyDirectoryInto(dir, response);
+      return VerifyDirectoryInto(ctx, dir, response);
     }
-    KG_ASSIGN_OR_RETURN(storage::VerifyReport report, store_->Verify());
+    KG_ASSIGN_OR_RETURN(storage::VerifyReport report,
+                        store_->Verify(CallEnded(ctx)));
     ToProto(report, response);
     return absl::OkStatus();
   });

@@ -992,7 +992,8 @@ class RocksStore : public Store {
     return std::make_unique<RocksReader>(db_.get(), &cfs_, adjacency_.get());
   }
   absl::Status Checkpoint(absl::string_view dir) override;
-  absl::StatusOr<VerifyReport> Verify() override;
+  absl::StatusOr<VerifyReport> Verify(
+      const std::function<bool()>& should_stop) override;
   absl::Status Health() override;
   absl::Status Resume() override;
 
@@ -1128,11 +1129,12 @@ absl::Status RocksStore::Checkpoint(absl::string_view dir) {
                      absl::StrCat("checkpoint into ", dir));
 }
 
-absl::StatusOr<VerifyReport> RocksStore::Verify() {
+absl::StatusOr<VerifyReport> RocksStore::Verify(
+    const std::function<bool()>& should_stop) {
   VerifyReport report;
   rocksdb::ManagedSnapshot snapshot(db_.get());
-  KG_RETURN_IF_ERROR(
-      VerifyDatabase(db_.get(), cfs_, snapshot.snapshot(), &report));
+  KG_RETURN_IF_ERROR(VerifyDatabase(db_.get(), cfs_, snapshot.snapshot(),
+                                    &report, should_stop));
   return report;
 }
 
@@ -1316,7 +1318,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
 namespace kg::storage {
 
 absl::StatusOr<VerifyReport> Store::VerifyDirectory(
-    absl::string_view path_view) {
+    absl::string_view path_view, const std::function<bool()>& should_stop) {
   const std::string path(path_view);
   std::error_code ec;
   if (path.empty()) {
@@ -1360,7 +1362,8 @@ absl::StatusOr<VerifyReport> Store::VerifyDirectory(
   if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
   std::unique_ptr<rocksdb::DB> db(raw);
   VerifyReport report;
-  absl::Status status = VerifyDatabase(db.get(), handles, nullptr, &report);
+  absl::Status status =
+      VerifyDatabase(db.get(), handles, nullptr, &report, should_stop);
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   db->Close().PermitUncheckedError();
   KG_RETURN_IF_ERROR(status);

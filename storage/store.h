@@ -321,14 +321,20 @@ class Store {
 
   // Checks block checksums and that the indexes agree with each other, at
   // one snapshot, while writes go on. Problems are reported, not returned
-  // as errors; the status is an error only when the check could not run.
-  virtual absl::StatusOr<VerifyReport> Verify() = 0;
+  // as errors; the status is an error only when the check could not run,
+  // or CANCELLED when `should_stop` (polled every few thousand keys; may be
+  // empty) turned true.
+  absl::StatusOr<VerifyReport> Verify() { return Verify(nullptr); }
+  virtual absl::StatusOr<VerifyReport> Verify(
+      const std::function<bool()>& should_stop) = 0;
 
   // Verifies the store in directory `path`, which this process must not
   // have open: opened read-only, so a backup stays byte-for-byte as it was.
   //   NOT_FOUND: no such directory.
   //   FAILED_PRECONDITION: not a directory, or not a kg store.
-  static absl::StatusOr<VerifyReport> VerifyDirectory(absl::string_view path);
+  //   CANCELLED: `should_stop` turned true.
+  static absl::StatusOr<VerifyReport> VerifyDirectory(
+      absl::string_view path, const std::function<bool()>& should_stop = {});
 
   // OK while the store accepts writes; UNAVAILABLE, with the cause, after
   // an I/O error has made it read-only (reads still work). Cheap.

@@ -27,8 +27,9 @@ class Verifier {
  public:
   Verifier(rocksdb::DB* db,
            const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
-           const rocksdb::Snapshot* snapshot, VerifyReport* report)
-      : db_(db), cfs_(cfs), report_(report) {
+           const rocksdb::Snapshot* snapshot, VerifyReport* report,
+           const std::function<bool()>& should_stop)
+      : db_(db), cfs_(cfs), report_(report), should_stop_(should_stop) {
     ro_.snapshot = snapshot;
     ro_.verify_checksums = true;
     // Full scans read each block once: they should not push the working
@@ -73,7 +74,11 @@ class Verifier {
   template <typename Fn>
   absl::Status ForEach(Cf cf, Fn fn) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan_ro_, cfs_[cf]));
+    uint64_t seen = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (++seen % 4096 == 0 && should_stop_ && should_stop_()) {
+        return absl::CancelledError("verify: stopped before the end");
+      }
       KG_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
     }
     if (it->status().IsCorruption()) {
@@ -561,6 +566,7 @@ class Verifier {
   rocksdb::DB* db_;
   const std::vector<rocksdb::ColumnFamilyHandle*>& cfs_;
   VerifyReport* report_;
+  const std::function<bool()>& should_stop_;
   rocksdb::ReadOptions ro_;       // point lookups
   rocksdb::ReadOptions scan_ro_;  // full scans
 
@@ -578,14 +584,18 @@ class Verifier {
 
 absl::Status VerifyDatabase(
     rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
-    const rocksdb::Snapshot* snapshot, VerifyReport* report) {
+    const rocksdb::Snapshot* snapshot, VerifyReport* report,
+    const std::function<bool()>& should_stop) {
+  if (should_stop && should_stop()) {
+    return absl::CancelledError("verify: stopped before the start");
+  }
   rocksdb::Status s = db->VerifyChecksum();
   if (s.IsCorruption()) {
     report->AddProblem(absl::StrCat("checksums: ", s.ToString()));
   } else if (!s.ok()) {
     return FromRocksDb(s, "verify checksums");
   }
-  return Verifier(db, cfs, snapshot, report).Run();
+  return Verifier(db, cfs, snapshot, report, should_stop).Run();
 }
 
 }  // namespace kg::storage

@@ -136,6 +136,36 @@ TEST_F(VerifyTest, VerifyDirectoryRejectsWhatIsNotAStore) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+TEST_F(VerifyTest, StopsWhenAsked) {
+  // Enough entities that a column family has more keys than the verifier
+  // reads between two looks at should_stop.
+  WriteBatch many;
+  for (int i = 0; i < 5000; ++i) {
+    Entity e;
+    e.id = absl::StrCat("e", i);
+    e.label = absl::StrCat("Entity ", i);
+    e.type = "Thing";
+    many.entities.push_back(e);
+  }
+  ASSERT_THAT(store().Write(many), IsOk());
+  EXPECT_THAT(store().Verify([] { return true; }),
+              StatusIs(absl::StatusCode::kCancelled,
+                       HasSubstr("stopped before the start")));
+  int looks = 0;
+  EXPECT_THAT(store().Verify([&] { return ++looks > 1; }),
+              StatusIs(absl::StatusCode::kCancelled,
+                       HasSubstr("stopped before the end")));
+  Close();
+  looks = 0;
+  EXPECT_THAT(Store::VerifyDirectory(path(), [&] { return ++looks > 1; }),
+              StatusIs(absl::StatusCode::kCancelled));
+  // Without a stop, it runs to the end and passes.
+  absl::StatusOr<VerifyReport> full = Store::VerifyDirectory(path());
+  ASSERT_THAT(full, IsOk());
+  EXPECT_TRUE(full->ok()) << absl::StrJoin(full->problems, "\n");
+  EXPECT_EQ(full->entities, 5004u);
+}
+
 TEST_F(VerifyTest, VerifyDirectoryLeavesTheStoreUnchanged) {
   Close();
   const std::string before = Dump();
