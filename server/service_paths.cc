@@ -356,10 +356,21 @@ KnowledgeGraphService::FindPaths(grpc::CallbackServerContext* ctx,
                               Authorize(ctx, __func__));
 }
 
+// Validated on the callback thread; searched on a thread of its own once
+// admitted (QuerySlots bounds how many such threads wait), so a queue of
+// neighbourhood queries never holds gRPC's callback threads.
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
     grpc::CallbackServerContext* ctx, const v1::GetNeighborhoodRequest* request,
     v1::GetNeighborhoodResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  struct Job {
+    storage::Term node;
+    query::PathOptions options;
+    std::optional<QuerySlots::Ticket> ticket;
+  };
+  const absl::Status allowed = Authorize(ctx, __func__);  // not in a lambda
+  absl::StatusOr<Job> job = [&]() -> absl::StatusOr<Job> {
+    KG_RETURN_IF_ERROR(allowed);
     if (!request->has_node()) return Invalid("node", "is required");
     KG_ASSIGN_OR_RETURN(storage::Term node, FromProto("node", request->node()));
     const int max_hops = std::min(limits_.max_path_hops, query::kMaxHops);
@@ -376,27 +387,42 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
                         PathOptionsFrom(request->options(), limits_, false));
     options.deadline = DeadlineOf(ctx, limits_.default_deadline);
     options.is_cancelled = [ctx] { return ctx->IsCancelled(); };
-    // Waits on this callback thread; Admit bounds how many can.
     KG_ASSIGN_OR_RETURN(QuerySlots::Ticket ticket, path_slots_.Admit());
-    KG_ASSIGN_OR_RETURN(
-        QuerySlots::Slot slot,
-        path_slots_.Acquire(ticket, options.deadline, options.is_cancelled));
-    std::unique_ptr<storage::Reader> reader = store_->NewReader();
-    KG_ASSIGN_OR_RETURN(
-        query::Neighborhood hood,
-        query::GetNeighborhood(
-            *reader, node, request->hops() == 0 ? 2 : request->hops(),
-            request->limit() == 0 ? 1000 : request->limit(), options));
-    NodeFiller nodes(*reader);
-    for (const auto& n : hood.nodes) {
-      KG_RETURN_IF_ERROR(nodes.Fill(n.term, response->add_nodes()));
-    }
-    for (const auto& st : hood.statements) {
-      KG_RETURN_IF_ERROR(nodes.Fill(st.statement, response->add_statements()));
-    }
-    response->set_truncated(hood.truncated || hood.budget_exhausted);
-    return absl::OkStatus();
-  });
+    return Job{std::move(node), std::move(options),
+               std::optional<QuerySlots::Ticket>(std::move(ticket))};
+  }();
+  if (!job.ok()) {
+    reactor->Finish(ToGrpcStatus(job.status()));
+    return reactor;
+  }
+  std::thread([this, request, response, reactor,
+               job = *std::move(job)]() mutable {
+    absl::Status status = [&]() -> absl::Status {
+      KG_ASSIGN_OR_RETURN(QuerySlots::Slot slot,
+                          path_slots_.Acquire(*job.ticket, job.options.deadline,
+                                              job.options.is_cancelled));
+      std::unique_ptr<storage::Reader> reader = store_->NewReader();
+      KG_ASSIGN_OR_RETURN(
+          query::Neighborhood hood,
+          query::GetNeighborhood(
+              *reader, job.node, request->hops() == 0 ? 2 : request->hops(),
+              request->limit() == 0 ? 1000 : request->limit(), job.options));
+      NodeFiller nodes(*reader);
+      for (const auto& n : hood.nodes) {
+        KG_RETURN_IF_ERROR(nodes.Fill(n.term, response->add_nodes()));
+      }
+      for (const auto& st : hood.statements) {
+        KG_RETURN_IF_ERROR(
+            nodes.Fill(st.statement, response->add_statements()));
+      }
+      response->set_truncated(hood.truncated || hood.budget_exhausted);
+      return absl::OkStatus();
+    }();
+    // The ticket and slot are released before the call ends.
+    job.ticket.reset();
+    reactor->Finish(ToGrpcStatus(status));
+  }).detach();
+  return reactor;
 }
 
 }  // namespace kg::server
