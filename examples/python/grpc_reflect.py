@@ -16,12 +16,13 @@ Environment: KG_TOKEN (sent as `authorization: Bearer <token>`), KG_TLS_CA
 (printed as CODE: message), 2 usage.
 """
 
-import os
 import sys
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format
 from google.protobuf import message_factory
+
+import kg_channel
 
 DEADLINE_S = 10
 REFLECTION_METHOD = ("/grpc.reflection.v1alpha.ServerReflection/"
@@ -195,19 +196,12 @@ def main(argv):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     address, command = argv[1], argv[2]
-    ca_file = os.environ.get("KG_TLS_CA")
-    if ca_file:
-        try:
-            with open(ca_file, "rb") as f:
-                channel = grpc.secure_channel(
-                    address, grpc.ssl_channel_credentials(f.read()))
-        except OSError as e:
-            print(f"grpc_reflect.py: KG_TLS_CA: {e}", file=sys.stderr)
-            return 1
-    else:
-        channel = grpc.insecure_channel(address)
-    token = os.environ.get("KG_TOKEN")
-    metadata = [("authorization", "Bearer " + token)] if token else []
+    try:
+        channel = kg_channel.connect(address)
+    except OSError as e:
+        print(f"grpc_reflect.py: KG_TLS_CA: {e}", file=sys.stderr)
+        return 1
+    metadata = kg_channel.call_metadata()
     try:
         with channel:
             reflection = Reflection(channel, metadata)

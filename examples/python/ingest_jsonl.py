@@ -22,6 +22,8 @@ import sys
 import grpc
 from google.protobuf import json_format
 
+import kg_channel
+
 try:
     from kg.v1 import kg_pb2, kg_pb2_grpc, model_pb2
 except ImportError as e:
@@ -97,19 +99,12 @@ def main(argv):
     if not os.path.isfile(path):
         print(f"ingest_jsonl.py: {path}: no such file", file=sys.stderr)
         return 1
-    ca_file = os.environ.get("KG_TLS_CA")
-    if ca_file:
-        try:
-            with open(ca_file, "rb") as f:
-                channel = grpc.secure_channel(
-                    address, grpc.ssl_channel_credentials(f.read()))
-        except OSError as e:
-            print(f"ingest_jsonl.py: KG_TLS_CA: {e}", file=sys.stderr)
-            return 1
-    else:
-        channel = grpc.insecure_channel(address)
-    token = os.environ.get("KG_TOKEN")
-    metadata = [("authorization", "Bearer " + token)] if token else []
+    try:
+        channel = kg_channel.connect(address)
+    except OSError as e:
+        print(f"ingest_jsonl.py: KG_TLS_CA: {e}", file=sys.stderr)
+        return 1
+    metadata = kg_channel.call_metadata()
 
     spans, errors, totals = {}, [], {"batches": 0, "statements_created": 0,
                          "provenance_added": 0, "provenance_unchanged": 0}

@@ -24,6 +24,8 @@ import sys
 
 import grpc
 
+import kg_channel
+
 try:
     from kg.v1 import kg_pb2, kg_pb2_grpc, model_pb2, query_pb2
 except ImportError as e:
@@ -53,20 +55,6 @@ def check(condition, message):
         raise CheckFailed(message)
 
 
-def connect(address):
-    ca_file = os.environ.get("KG_TLS_CA")
-    if not ca_file:
-        return grpc.insecure_channel(address)
-    with open(ca_file, "rb") as f:
-        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
-    return grpc.secure_channel(address, credentials)
-
-
-def call_metadata():
-    token = os.environ.get("KG_TOKEN")
-    return [("authorization", "Bearer " + token)] if token else []
-
-
 def quoted(subject, relation, obj):
     """A Term naming the statement (subject relation object) by content."""
     return model_pb2.Term(quoted=model_pb2.Triple(
@@ -92,7 +80,7 @@ def node_name(node, statements=None):
 class Example:
     def __init__(self, channel):
         self.kg = kg_pb2_grpc.KnowledgeGraphStub(channel)
-        self.md = call_metadata()
+        self.md = kg_channel.call_metadata()
 
     def call(self, rpc, request):
         return rpc(request, timeout=DEADLINE_S, metadata=self.md)
@@ -251,7 +239,7 @@ def main(argv):
         return 2
     step = "connect"
     try:
-        with connect(address) as channel:
+        with kg_channel.connect(address) as channel:
             example = Example(channel)
             step = "resolve"
             example.resolve()
