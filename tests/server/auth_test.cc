@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "server/server.h"
+#include "tests/support/process.h"
 #include "tests/support/test_util.h"
 #include "tests/support/tls_certs.h"
 
@@ -483,10 +484,10 @@ class TlsTest : public ::testing::Test {
       const std::string& ca, const std::string& cert = "",
       const std::string& key = "") {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = testing::ReadWholeFile(ca);
+    ssl.pem_root_certs = testing::ReadFile(ca);
     if (!cert.empty()) {
-      ssl.pem_cert_chain = testing::ReadWholeFile(cert);
-      ssl.pem_private_key = testing::ReadWholeFile(key);
+      ssl.pem_cert_chain = testing::ReadFile(cert);
+      ssl.pem_private_key = testing::ReadFile(key);
     }
     return grpc::SslCredentials(ssl);
   }

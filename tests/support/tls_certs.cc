@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/process.h"
 
 namespace kg::testing {
 
@@ -21,7 +21,7 @@ void Run(const std::string& dir, const std::string& command) {
   const std::string line = absl::StrCat(command, " >", log, " 2>&1");
   if (std::system(line.c_str()) != 0) {
     std::fprintf(stderr, "test TLS: `%s` failed:\n%s\n", command.c_str(),
-                 ReadWholeFile(log).c_str());
+                 ReadFile(log).c_str());
     std::abort();
   }
 }
@@ -87,13 +87,6 @@ std::string Sha256Hex(const std::string& text) {
   for (unsigned char b : digest)
     absl::StrAppend(&hex, absl::Hex(b, absl::kZeroPad2));
   return hex;
-}
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace kg::testing

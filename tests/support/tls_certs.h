@@ -31,9 +31,6 @@ const TlsFiles& TestTls();
 // SHA-256 of `text` as 64 lowercase hex digits (what a tokens file holds).
 std::string Sha256Hex(const std::string& text);
 
-// The whole file as a string; "" when missing.
-std::string ReadWholeFile(const std::string& path);
-
 }  // namespace kg::testing
 
 #endif  // KG_TESTS_SUPPORT_TLS_CERTS_H_
