@@ -87,7 +87,7 @@ absl::string_view RoleName(Role role) {
 
 Role RequiredRole(absl::string_view method) {
   const auto& table = RoleTable();
-  auto it = table.find(std::string(method));
+  auto it = table.find(method);  // heterogeneous: no copy per call
   return it == table.end() ? Role::kAdmin : it->second;
 }
 
