@@ -446,6 +446,22 @@ TEST(StartRefusalTest, RefusesInsecureOrBrokenSecurityOptions) {
         << c.message;
     EXPECT_FALSE(std::filesystem::exists(dir.Sub("data"))) << c.message;
   }
+  // Query-slot limits below zero.
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir.Sub("data");
+  options.limits.max_concurrent_path_queries = -1;
+  EXPECT_THAT(KgServer::Start(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--max_concurrent_path_queries: must not be "
+                                 "negative")));
+  options.limits.max_concurrent_path_queries = 0;
+  options.limits.max_queued_path_queries = -1;
+  EXPECT_THAT(KgServer::Start(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--max_queued_path_queries: must not be "
+                                 "negative")));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("data")));
 }
 
 class TlsTest : public ::testing::Test {
