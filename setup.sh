@@ -116,12 +116,17 @@ run_fuzzers() {
       # suite, which checks at exit.
       request) flags=(-detect_leaks=0) ;;
     esac
+    # KG_FUZZ_SEED fixes libFuzzer's random seed (.ci/run sets it, so a
+    # commit's CI run explores the same inputs each time); unset, each run
+    # explores afresh.
+    if [ -n "${KG_FUZZ_SEED:-}" ]; then flags+=(-seed="$KG_FUZZ_SEED"); fi
     log "fuzzing $t for ${seconds}s"
     if ! "$BUILD_DIR/fuzz/${t}_fuzzer" "$corpus" "${flags[@]}" \
         -max_total_time="$seconds" \
         -timeout=30 -rss_limit_mb=2560 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" >"$scratch/$t.log" 2>&1; then
       failed+=("$t")
+      grep -m1 -E '^INFO: Seed:' "$scratch/$t.log" >&2 || true
       tail -n 60 "$scratch/$t.log" >&2
       log "$t: crash; input in $artifacts/ (docs/fuzzing.md: reproduce, minimize, keep as a regression)"
     else

@@ -59,13 +59,26 @@ SerdStatus OnStatement(void* handle, SerdStatementFlags, const SerdNode* graph,
                        const SerdNode* subject, const SerdNode* predicate,
                        const SerdNode* object, const SerdNode* datatype,
                        const SerdNode* lang) {
+  auto* reader = static_cast<RdfLineReader*>(handle);
+  // serd's N-Triples reader takes a bare word such as `hello` as a prefixed
+  // name (CURIE), which neither N-Triples nor N-Quads allows.
+  for (const SerdNode* node : {graph, subject, predicate, object}) {
+    if (node != nullptr && node->type == SERD_CURIE) {
+      reader->OnSyntaxError(absl::StrCat(
+          "'",
+          absl::string_view(reinterpret_cast<const char*>(node->buf),
+                            node->n_bytes),
+          "' is a prefixed name; N-Triples and N-Quads write IRIs as <...>"));
+      return SERD_ERR_BAD_SYNTAX;
+    }
+  }
   std::optional<rdf::Term> g;
   if (graph != nullptr && graph->type != SERD_NOTHING) {
     g = ToTerm(graph, nullptr, nullptr);
   }
-  static_cast<RdfLineReader*>(handle)->OnTriple(
-      ToTerm(subject, nullptr, nullptr), ToTerm(predicate, nullptr, nullptr),
-      ToTerm(object, datatype, lang), std::move(g));
+  reader->OnTriple(ToTerm(subject, nullptr, nullptr),
+                   ToTerm(predicate, nullptr, nullptr),
+                   ToTerm(object, datatype, lang), std::move(g));
   return SERD_SUCCESS;
 }
 

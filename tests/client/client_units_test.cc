@@ -421,5 +421,27 @@ TEST(RecordReaderTest, NQuadsLinesThatAreNotStatementsAreErrors) {
   EXPECT_EQ(reader.triples(), 0u);
 }
 
+// Found by fuzz/import_rdf_fuzzer.cc in CI: serd's N-Triples reader takes
+// a bare word as a prefixed name, so `hell<iri> "Y" .` became a triple
+// with the subject "hell" instead of a syntax error.
+TEST(RecordReaderTest, PrefixedNamesAreSyntaxErrorsInBothSyntaxes) {
+  for (bool quads : {false, true}) {
+    RdfLineReader reader(quads);
+    std::vector<rdf::Item> items;
+    reader.ReadLine("hell<https://kg.invalid/entity/> \"Y\" .", 1, &items);
+    reader.ReadLine("x:y <http://www.w3.org/2000/01/rdf-schema#label> \"X\" .",
+                    2, &items);
+    reader.Finish(&items);
+    ASSERT_EQ(items.size(), 2u) << quads;
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(items[i].line, i + 1) << quads;
+      EXPECT_FALSE(items[i].record.has_value()) << quads;
+      EXPECT_THAT(items[i].error, HasSubstr("RDF syntax error")) << quads;
+    }
+    EXPECT_THAT(items[1].error, HasSubstr("'x:y' is a prefixed name")) << quads;
+    EXPECT_EQ(reader.triples(), 0u) << quads;
+  }
+}
+
 }  // namespace
 }  // namespace kg::client
