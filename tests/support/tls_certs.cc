@@ -52,10 +52,20 @@ void MakeCert(const std::string& dir, const std::string& name,
                         ".key -CAcreateserial -extfile ", ext, " -out ", cert));
 }
 
+// The directory of this process's files, removed when the process exits.
+const std::string& TlsDir() {
+  static const std::string* dir = new std::string(
+      absl::StrCat(::testing::TempDir(), "/kg-test-tls-", ::getpid()));
+  return *dir;
+}
+
 TlsFiles Make() {
-  const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/kg-test-tls-", ::getpid());
+  const std::string& dir = TlsDir();
   std::filesystem::create_directories(dir);
+  std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(TlsDir(), ignored);
+  });
   MakeCert(dir, "ca", "/CN=kg-test-ca", "", "");
   MakeCert(dir, "server", "/CN=localhost", "ca",
            "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
