@@ -205,7 +205,11 @@ absl::Status PathGraph::Init() {
                   options_.min_confidence <= 0 && only_documents_.empty() &&
                   !has_window_ && options_.only_claimants.empty() &&
                   options_.mode != PathMode::kWeighted;
-  if (options_.as_of.recorded_at) KG_RETURN_IF_ERROR(AddRetractedEdges());
+  if (options_.as_of.recorded_at) {
+    KG_RETURN_IF_ERROR(AddRetractedEdges());
+  } else {
+    compact_ = reader_.compact_adjacency();
+  }
   return absl::OkStatus();
 }
 
@@ -286,6 +290,7 @@ absl::StatusOr<PathGraph::NodeInfo*> PathGraph::Parts(NodeId statement) {
 }
 
 size_t PathGraph::Degree(NodeId node) {
+  if (compact_ != nullptr) return compact_->Degree(node);
   auto it = degrees_.find(node);
   if (it != degrees_.end()) return it->second;
   scratch_degree_.clear();
@@ -303,6 +308,11 @@ absl::StatusOr<bool> PathGraph::IsStatementNode(NodeId node) {
 absl::StatusOr<bool> PathGraph::Passable(NodeId node) {
   // Every kind of node passes; no need to learn which this is.
   if (allowed_types_.empty() && options_.walk_claims) return true;
+  // Entities and literals pass, statements do not; every node an edge
+  // leads to is known to the compact adjacency.
+  if (allowed_types_.empty() && compact_ != nullptr) {
+    return !compact_->IsStatement(node);
+  }
   KG_ASSIGN_OR_RETURN(NodeInfo * info, Node(node));
   if (info->passable < 0) {
     bool passable = false;
@@ -414,6 +424,11 @@ absl::StatusOr<PathGraph::Support> PathGraph::SupportOf(NodeId statement,
   if (fast_support_) {
     // In the indexes and quoted by nothing: it has a live record of its
     // own (docs/storage.md), and no claim is about it.
+    if (compact_ != nullptr && compact_->Degree(statement) == 0) {
+      support = {true, 1.0};
+      support_.emplace(statement, support);
+      return support;
+    }
     scratch_check_.clear();
     reader_.Neighbors(statement, Direction::kIncoming, &scratch_check_);
     if (scratch_check_.empty()) {
@@ -506,6 +521,9 @@ absl::Status PathGraph::Candidates(NodeId node, bool into,
 }
 
 absl::Status PathGraph::Scan(NodeId node, bool into, std::vector<Arc>* out) {
+  if (compact_ != nullptr && !options_.walk_claims) {
+    return ScanCompact(node, into, out);
+  }
   scratch_out_.clear();
   scratch_in_.clear();
   Edges(node, Direction::kOutgoing, &scratch_out_);
@@ -578,6 +596,50 @@ absl::Status PathGraph::Scan(NodeId node, bool into, std::vector<Arc>* out) {
                           HopKind::kStatementToPart});
         }
       }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PathGraph::ScanCompact(NodeId node, bool into,
+                                    std::vector<Arc>* out) {
+  const auto outgoing = compact_->Edges(node, Direction::kOutgoing);
+  const auto incoming = compact_->Edges(node, Direction::kIncoming);
+  last_scanned_ = outgoing.size() + incoming.size();
+  KG_RETURN_IF_ERROR(budget_.Charge(last_scanned_));
+  // Edges come in runs of one relation; look each run's relation up once.
+  NodeId last_relation = 0;
+  const RelationInfo* r = nullptr;
+  const auto relation = [&](NodeId id) -> absl::Status {
+    if (r == nullptr || id != last_relation) {
+      KG_ASSIGN_OR_RETURN(r, Relation(id));
+      last_relation = id;
+    }
+    return absl::OkStatus();
+  };
+  // Without walk_claims only the plain hops of Scan: forward and backward.
+  const bool out_walks = into ? walk_in_ : walk_out_;
+  const bool in_walks = into ? walk_out_ : walk_in_;
+  for (const storage::CompactEdge& e : outgoing) {  // node is the subject
+    KG_RETURN_IF_ERROR(relation(e.relation));
+    if (!r->walk || !(out_walks || r->symmetric)) continue;
+    if (into) {
+      out->push_back({e.neighbor, node, e.statement, e.relation, node, true,
+                      HopKind::kBackward});
+    } else {
+      out->push_back({node, e.neighbor, e.statement, e.relation, node, true,
+                      HopKind::kForward});
+    }
+  }
+  for (const storage::CompactEdge& e : incoming) {  // node is the object
+    KG_RETURN_IF_ERROR(relation(e.relation));
+    if (!r->walk || !(in_walks || r->symmetric)) continue;
+    if (into) {
+      out->push_back({e.neighbor, node, e.statement, e.relation, e.neighbor,
+                      true, HopKind::kForward});
+    } else {
+      out->push_back({node, e.neighbor, e.statement, e.relation, e.neighbor,
+                      true, HopKind::kBackward});
     }
   }
   return absl::OkStatus();

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "query/path.h"
+#include "storage/compact_adjacency.h"
 #include "storage/model.h"
 #include "storage/store.h"
 
@@ -201,6 +202,8 @@ class PathGraph {
   absl::Status Init();
   absl::Status Candidates(NodeId node, bool into, std::vector<Arc>* out);
   absl::Status Scan(NodeId node, bool into, std::vector<Arc>* out);
+  // Scan over the compact adjacency, without walk_claims.
+  absl::Status ScanCompact(NodeId node, bool into, std::vector<Arc>* out);
   absl::Status AddRetractedEdges();
   // Stored edges at `node`, the retracted ones of as-recorded queries
   // included.
@@ -222,6 +225,10 @@ class PathGraph {
   absl::StatusOr<std::optional<double>> ClaimConfidence(NodeId claim);
 
   storage::Reader& reader_;
+  // The reader's compact adjacency, when it has one and the query adds no
+  // edges of its own (as-recorded queries do): exact node kinds and
+  // degrees without a dictionary read or a copy.
+  const storage::CompactAdjacency* compact_ = nullptr;
   PathOptions options_;
   Budget budget_;
   bool walk_out_;

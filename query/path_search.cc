@@ -158,17 +158,27 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
       }
       layer.push_back(u);
     }
-    std::vector<NodeId> next;
+    // The layer in two passes. The first records only arcs into nodes the
+    // other side has reached: if one of them joins the halves, that is all
+    // the DAG of shortest paths needs, and the layer (usually the largest
+    // of the search) costs a probe per arc instead of an insert. If none
+    // joins, the first pass is undone and the second records every arc.
+    arcs.clear();
     for (NodeId u : layer) {
-      arcs.clear();
       if (forward) {
         KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
       } else {
         KG_RETURN_IF_ERROR(g.ArcsInto(u, &arcs));
       }
+    }
+    const size_t links_before = side.links.size();
+    std::vector<NodeId> next;
+    for (const bool joining_pass : {true, false}) {
       for (const Arc& arc : arcs) {
         const NodeId v = forward ? arc.to : arc.from;
         if (v == side.root || banned(arc, v)) continue;
+        auto o = other.reached.find(v);
+        if (joining_pass && o == other.reached.end()) continue;
         auto it = side.reached.find(v);
         if (it == side.reached.end()) {
           side.reached.emplace(v, Side::Reached{next_depth, -1, 0});
@@ -177,7 +187,6 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
           continue;
         }
         side.AddLink(v, arc);
-        auto o = other.reached.find(v);
         if (o == other.reached.end()) continue;
         const int total = next_depth + o->second.depth;
         if (total >= best) continue;
@@ -188,6 +197,14 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
         if (!other_live) continue;
         KG_ASSIGN_OR_RETURN(bool ok, can_meet(v));
         if (ok) best = total;
+      }
+      if (best != INT_MAX) break;
+      if (joining_pass) {
+        // Nothing joined: forget what the first pass recorded (only nodes
+        // of the new depth, all reached in it).
+        for (NodeId v : next) side.reached.erase(v);
+        side.links.resize(links_before);
+        next.clear();
       }
     }
     side.frontier = std::move(next);

@@ -34,6 +34,7 @@ void Adjacency::Remove(Lists& lists, uint64_t node, uint64_t statement,
 void Adjacency::Apply(const std::vector<Change>& changes, uint64_t seq,
                       uint64_t oldest_seq) {
   absl::MutexLock lock(&mu_);
+  if (!changes.empty()) ++generation_;
   for (const Change& c : changes) {
     if (c.added) {
       out_[c.subject].push_back(
@@ -63,6 +64,23 @@ void Adjacency::Collect(uint64_t node, Direction direction, uint64_t seq,
 size_t Adjacency::edge_count() const {
   absl::ReaderMutexLock lock(&mu_);
   return edges_;
+}
+
+uint64_t Adjacency::generation() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return generation_;
+}
+
+std::vector<uint64_t> Adjacency::Nodes(Direction direction) const {
+  std::vector<uint64_t> nodes;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    const Lists& lists = direction == Direction::kOutgoing ? out_ : in_;
+    nodes.reserve(lists.size());
+    for (const auto& [node, edges] : lists) nodes.push_back(node);
+  }
+  std::sort(nodes.begin(), nodes.end());
+  return nodes;
 }
 
 }  // namespace kg::storage

@@ -48,6 +48,14 @@ class Adjacency {
 
   size_t edge_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Counts the Apply calls that changed the indexes: two equal readings
+  // mean the edges did not change in between (CompactAdjacency's check).
+  uint64_t generation() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The nodes that have edges in `direction` (at some version), ascending.
+  std::vector<uint64_t> Nodes(Direction direction) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct Versioned {
     Edge edge;
@@ -64,6 +72,7 @@ class Adjacency {
   Lists out_ ABSL_GUARDED_BY(mu_);
   Lists in_ ABSL_GUARDED_BY(mu_);
   size_t edges_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace kg::storage

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -22,6 +23,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/adjacency.h"
 #include "storage/coding.h"
+#include "storage/compact_adjacency.h"
 #include "storage/cursor.h"
 #include "storage/fault_env.h"
 #include "storage/fault_injection.h"
@@ -119,8 +121,14 @@ constexpr uint8_t kStatementListCursor = 104;
 class RocksReader : public Reader {
  public:
   // Call with adjacency->commit_mu() held shared.
-  RocksReader(rocksdb::DB* db, const CfHandles* cfs, const Adjacency* adjacency)
-      : db_(db), cfs_(cfs), adjacency_(adjacency), snapshot_(db) {
+  // `compact`: the compact adjacency, when it matches this snapshot.
+  RocksReader(rocksdb::DB* db, const CfHandles* cfs, const Adjacency* adjacency,
+              std::shared_ptr<const CompactAdjacency> compact)
+      : db_(db),
+        cfs_(cfs),
+        adjacency_(adjacency),
+        compact_(std::move(compact)),
+        snapshot_(db) {
     ro_.snapshot = snapshot_.snapshot();
     seq_ = ro_.snapshot->GetSequenceNumber();
   }
@@ -153,7 +161,16 @@ class RocksReader : public Reader {
   absl::StatusOr<NodeId> RelationNodeOf(absl::string_view id) override;
   void Neighbors(NodeId node, Direction direction,
                  std::vector<Edge>* out) const override {
+    if (compact_ != nullptr) {
+      for (const CompactEdge& e : compact_->Edges(node, direction)) {
+        out->push_back(e.ToEdge());
+      }
+      return;
+    }
     adjacency_->Collect(node, direction, seq_, out);
+  }
+  const CompactAdjacency* compact_adjacency() const override {
+    return compact_.get();
   }
   absl::StatusOr<TermValue> TermAt(NodeId node) override {
     return TermOf(node);
@@ -205,6 +222,7 @@ class RocksReader : public Reader {
   rocksdb::DB* db_;
   const CfHandles* cfs_;
   const Adjacency* adjacency_;
+  const std::shared_ptr<const CompactAdjacency> compact_;
   rocksdb::ManagedSnapshot snapshot_;
   rocksdb::ReadOptions ro_;
   uint64_t seq_ = 0;
@@ -975,9 +993,20 @@ class RocksStore : public Store {
         cfs_(std::move(cfs)),
         cf_options_(std::move(cf_options)),
         adjacency_(std::move(adjacency)),
-        counters_(counters) {}
+        counters_(counters) {
+    if (!options_.compact_adjacency) return;
+    RefreshCompactAdjacency();
+    if (options_.compact_adjacency_delay != absl::InfiniteDuration()) {
+      refresher_ = std::thread([this] { RefreshWhenQuiet(); });
+    }
+  }
 
   ~RocksStore() override {
+    {
+      absl::MutexLock lock(&refresh_mu_);
+      refresh_stop_ = true;
+    }
+    if (refresher_.joinable()) refresher_.join();
     for (auto* h : cfs_) db_->DestroyColumnFamilyHandle(h);
     rocksdb::Status s = db_->Close();
     (void)s;  // Nothing to report to: the destructor has no caller to tell.
@@ -989,8 +1018,21 @@ class RocksStore : public Store {
                                         absl::string_view document_id) override;
   std::unique_ptr<Reader> NewReader() override {
     absl::ReaderMutexLock lock(&adjacency_->commit_mu());
-    return std::make_unique<RocksReader>(db_.get(), &cfs_, adjacency_.get());
+    std::shared_ptr<const CompactAdjacency> compact;
+    {
+      absl::MutexLock compact_lock(&compact_mu_);
+      compact = compact_;
+    }
+    // Under the commit lock, so no index change can come between this
+    // check and the reader's snapshot.
+    if (compact != nullptr &&
+        compact->generation() != adjacency_->generation()) {
+      compact.reset();
+    }
+    return std::make_unique<RocksReader>(db_.get(), &cfs_, adjacency_.get(),
+                                         std::move(compact));
   }
+  void RefreshCompactAdjacency() override;
   absl::Status Checkpoint(absl::string_view dir) override;
   absl::StatusOr<VerifyReport> Verify(
       const std::function<bool()>& should_stop) override;
@@ -1007,6 +1049,9 @@ class RocksStore : public Store {
   // Brings the adjacency up to the database after a commit; called with
   // adjacency_->commit_mu() held.
   void ApplyToAdjacency(const WriteTxn& txn);
+  // The background thread: rebuilds the compact adjacency once the indexes
+  // have not changed for options_.compact_adjacency_delay.
+  void RefreshWhenQuiet();
 
   const StoreOptions options_;
   const std::string path_;
@@ -1020,7 +1065,65 @@ class RocksStore : public Store {
   absl::Mutex mu_;
   Counters counters_ ABSL_GUARDED_BY(mu_);
   int64_t last_micros_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // One build at a time.
+  absl::Mutex build_mu_ ABSL_ACQUIRED_BEFORE(compact_mu_);
+  absl::Mutex compact_mu_;
+  std::shared_ptr<const CompactAdjacency> compact_ ABSL_GUARDED_BY(compact_mu_);
+  absl::Mutex refresh_mu_;
+  bool refresh_stop_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  // An index change since the last rebuild, and when the last one came.
+  bool refresh_due_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  absl::Time last_index_change_ ABSL_GUARDED_BY(refresh_mu_);
+  std::thread refresher_;
 };
+
+void RocksStore::RefreshCompactAdjacency() {
+  if (!options_.compact_adjacency) return;
+  absl::MutexLock build(&build_mu_);
+  const rocksdb::Snapshot* snapshot;
+  uint64_t generation;
+  {
+    absl::ReaderMutexLock lock(&adjacency_->commit_mu());
+    generation = adjacency_->generation();
+    {
+      absl::MutexLock compact_lock(&compact_mu_);
+      if (compact_ != nullptr && compact_->generation() == generation) return;
+    }
+    // Held while building, so that no edge visible at it is pruned.
+    snapshot = db_->GetSnapshot();
+  }
+  std::shared_ptr<const CompactAdjacency> built = CompactAdjacency::Build(
+      *adjacency_, snapshot->GetSequenceNumber(), generation);
+  db_->ReleaseSnapshot(snapshot);
+  absl::MutexLock compact_lock(&compact_mu_);
+  compact_ = std::move(built);
+}
+
+void RocksStore::RefreshWhenQuiet() {
+  const absl::Duration delay = options_.compact_adjacency_delay;
+  refresh_mu_.Lock();
+  while (!refresh_stop_) {
+    if (!refresh_due_) {
+      refresh_mu_.Await(absl::Condition(
+          +[](RocksStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->refresh_mu_) {
+            return s->refresh_due_ || s->refresh_stop_;
+          },
+          this));
+      continue;
+    }
+    const absl::Time quiet_at = last_index_change_ + delay;
+    if (absl::Now() < quiet_at) {
+      refresh_mu_.AwaitWithDeadline(absl::Condition(&refresh_stop_), quiet_at);
+      continue;
+    }
+    refresh_due_ = false;
+    refresh_mu_.Unlock();
+    RefreshCompactAdjacency();
+    refresh_mu_.Lock();
+  }
+  refresh_mu_.Unlock();
+}
 
 absl::Status RocksStore::Commit(WriteTxn& txn) {
   rocksdb::WriteBatch wb;
@@ -1050,6 +1153,9 @@ void RocksStore::ApplyToAdjacency(const WriteTxn& txn) {
     oldest = seq;
   }
   adjacency_->Apply(txn.index_changes(), seq, std::min(oldest, seq));
+  absl::MutexLock lock(&refresh_mu_);
+  refresh_due_ = true;
+  last_index_change_ = absl::Now();
 }
 
 absl::StatusOr<WriteResult> RocksStore::Write(const WriteBatch& batch) {

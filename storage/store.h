@@ -50,7 +50,8 @@ struct Edge {
   friend bool operator==(const Edge&, const Edge&) = default;
 };
 
-class FaultInjection;  // storage/fault_injection.h
+class FaultInjection;    // storage/fault_injection.h
+class CompactAdjacency;  // storage/compact_adjacency.h
 
 struct StoreOptions {
   // Create an empty store when the directory holds none.
@@ -65,6 +66,13 @@ struct StoreOptions {
   // Tests only: file writes under the store fail while this says so
   // (storage/fault_injection.h). Null in production.
   std::shared_ptr<FaultInjection> fault_injection;
+  // Keep a compact, read-only copy of the adjacency for path search
+  // (storage/compact_adjacency.h): built on open, and rebuilt in the
+  // background once no write has changed the indexes for
+  // `compact_adjacency_delay` (InfiniteDuration: only on open and by
+  // Store::RefreshCompactAdjacency). Costs ~24 bytes per statement.
+  bool compact_adjacency = true;
+  absl::Duration compact_adjacency_delay = absl::Seconds(1);
 };
 
 // Limits on values, enforced on every write (docs/storage.md).
@@ -260,6 +268,10 @@ class Reader {
   // consistent with this reader's snapshot. Thread-safe unlike the rest.
   virtual void Neighbors(NodeId node, Direction direction,
                          std::vector<Edge>* out) const = 0;
+  // The compact adjacency when its edges are exactly this reader's (no
+  // index change committed since it was built), else null. Lives as long as
+  // the reader. Thread-safe.
+  virtual const CompactAdjacency* compact_adjacency() const = 0;
   // What a node id stands for.
   virtual absl::StatusOr<TermValue> TermAt(NodeId node) = 0;
   virtual absl::StatusOr<Statement> StatementAt(NodeId statement) = 0;
@@ -311,6 +323,12 @@ class Store {
 
   // A reader at the current state. It must be destroyed before the store.
   virtual std::unique_ptr<Reader> NewReader() = 0;
+
+  // Brings the compact adjacency up to date now, if it is stale (readers
+  // made afterwards have one, until the next index change). For tests and
+  // benchmarks; the store does it by itself in the background. A no-op
+  // when StoreOptions::compact_adjacency is off.
+  virtual void RefreshCompactAdjacency() = 0;
 
   // Writes a consistent, openable copy of the store into `dir`, which must
   // not exist yet. The copy holds every write acknowledged before the call

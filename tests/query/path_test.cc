@@ -490,6 +490,9 @@ class PathTest : public ::testing::Test {
     StoreOptions options;
     options.sync_writes = false;
     options.clock = [this] { return now_; };
+    // Tests choose when the compact adjacency is rebuilt
+    // (RefreshCompactAdjacency), so each knows which one it searches.
+    options.compact_adjacency_delay = absl::InfiniteDuration();
     absl::StatusOr<std::unique_ptr<Store>> s =
         Store::Open(options, dir_.Sub(name));
     EXPECT_THAT(s, IsOk());
@@ -810,7 +813,12 @@ TEST_F(PathTest, EveryModeMatchesBruteForceOnRandomGraphs) {
     ASSERT_NE(store, nullptr);
     RandomGraph g;
     ASSERT_NO_FATAL_FAILURE(BuildRandomGraph(seed, index, *store, &now_, &g));
+    // Odd seeds search the compact adjacency, even ones the versioned one.
+    const bool compact = seed % 2 == 1;
+    if (compact) store->RefreshCompactAdjacency();
     std::unique_ptr<storage::Reader> reader = store->NewReader();
+    ASSERT_EQ(reader->compact_adjacency() != nullptr, compact);
+    SCOPED_TRACE(compact ? "compact adjacency" : "versioned adjacency");
     std::mt19937_64 rng(seed * 7919);
     for (int o = 0; o < kOptionSets; ++o) {
       PathOptions options = RandomOptions(rng, g);

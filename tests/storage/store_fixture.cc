@@ -28,6 +28,8 @@ void StoreTest::Reopen() {
   store_.reset();
   StoreOptions options;
   options.clock = [this] { return now_; };
+  options.compact_adjacency = compact_adjacency_;
+  options.compact_adjacency_delay = compact_adjacency_delay_;
   absl::StatusOr<std::unique_ptr<Store>> s = Store::Open(options, path());
   if (!s.ok()) {
     ADD_FAILURE() << s.status();

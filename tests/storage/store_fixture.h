@@ -43,6 +43,10 @@ class StoreTest : public ::testing::Test {
 
   testing::ScopedTempDir dir_;
   absl::Time now_ = absl::FromUnixSeconds(1729209600);  // 2024-10-18
+  // Applied by Reopen. No background rebuilds unless a test asks: a test
+  // knows whether its readers have a compact adjacency.
+  bool compact_adjacency_ = true;
+  absl::Duration compact_adjacency_delay_ = absl::InfiniteDuration();
   std::unique_ptr<Store> store_;
 };
 

@@ -1,0 +1,77 @@
+#include "storage/compact_adjacency.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "storage/adjacency.h"
+
+namespace kg::storage {
+
+namespace {
+
+constexpr uint64_t kMaxId = std::numeric_limits<uint32_t>::max();
+
+}  // namespace
+
+bool CompactAdjacency::Fill(const Adjacency& adjacency, Direction direction,
+                            uint64_t seq, Side* side) {
+  const std::vector<uint64_t> nodes = adjacency.Nodes(direction);
+  // (node, one past its last edge), ascending by node.
+  std::vector<std::pair<uint64_t, uint64_t>> ends;
+  ends.reserve(nodes.size());
+  side->edges.reserve(adjacency.edge_count());
+  std::vector<Edge> scratch;
+  for (uint64_t node : nodes) {
+    scratch.clear();
+    adjacency.Collect(node, direction, seq, &scratch);
+    if (scratch.empty()) continue;
+    if (node > kMaxId) return false;
+    for (const Edge& e : scratch) {
+      if (e.relation > kMaxId || e.neighbor > kMaxId || e.statement > kMaxId) {
+        return false;
+      }
+      side->edges.push_back({static_cast<uint32_t>(e.relation),
+                             static_cast<uint32_t>(e.neighbor),
+                             static_cast<uint32_t>(e.statement)});
+    }
+    ends.emplace_back(node, side->edges.size());
+  }
+  if (side->edges.size() > kMaxId) return false;
+  const uint64_t last = ends.empty() ? 0 : ends.back().first;
+  side->offsets.assign(last + 2, 0);
+  uint64_t next = 0;  // the first node whose offset is not set yet
+  uint32_t begin = 0;
+  for (const auto& [node, end] : ends) {
+    // Nodes without edges up to this one start (and end) where it starts.
+    for (; next <= node; ++next) side->offsets[next] = begin;
+    begin = static_cast<uint32_t>(end);
+  }
+  for (; next < side->offsets.size(); ++next) side->offsets[next] = begin;
+  side->edges.shrink_to_fit();
+  return true;
+}
+
+std::unique_ptr<const CompactAdjacency> CompactAdjacency::Build(
+    const Adjacency& adjacency, uint64_t seq, uint64_t generation) {
+  std::unique_ptr<CompactAdjacency> c(new CompactAdjacency(seq, generation));
+  if (!Fill(adjacency, Direction::kOutgoing, seq, &c->out_) ||
+      !Fill(adjacency, Direction::kIncoming, seq, &c->in_)) {
+    return nullptr;
+  }
+  uint32_t last = 0;
+  for (const CompactEdge& e : c->out_.edges) last = std::max(last, e.statement);
+  c->is_statement_.assign(c->out_.edges.empty() ? 0 : last + 1, 0);
+  // Each indexed statement is one outgoing edge of its subject.
+  for (const CompactEdge& e : c->out_.edges) c->is_statement_[e.statement] = 1;
+  return c;
+}
+
+size_t CompactAdjacency::memory_bytes() const {
+  return sizeof(*this) +
+         (out_.offsets.capacity() + in_.offsets.capacity()) * sizeof(uint32_t) +
+         (out_.edges.capacity() + in_.edges.capacity()) * sizeof(CompactEdge) +
+         is_statement_.capacity();
+}
+
+}  // namespace kg::storage

@@ -1,0 +1,95 @@
+// CompactAdjacency: a read-only copy of the Adjacency at one snapshot, laid
+// out for traversal. Per direction, one array of 12-byte edges grouped by
+// node and one offsets array indexed by node id (CSR): a node's edges are a
+// contiguous span, found without a lock, a hash or a version check. It also
+// knows which node ids are indexed statements, so a search can tell a
+// statement node from an entity without reading the dictionary.
+//
+// The store builds one on open and again in the background once writes
+// have paused (StoreOptions::compact_adjacency_delay), and hands it to a
+// Reader only when no index change has been committed since it was built:
+// then its edges are exactly the reader's (Reader::compact_adjacency()).
+// Otherwise the reader has none and path search reads the versioned
+// Adjacency, which is always exact. docs/storage.md has the design.
+//
+// Immutable after Build; safe to share between threads.
+#ifndef KG_STORAGE_COMPACT_ADJACENCY_H_
+#define KG_STORAGE_COMPACT_ADJACENCY_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "storage/store.h"
+
+namespace kg::storage {
+
+class Adjacency;
+
+// An Edge with 32-bit node ids.
+struct CompactEdge {
+  uint32_t relation;
+  uint32_t neighbor;
+  uint32_t statement;
+
+  Edge ToEdge() const { return Edge{relation, neighbor, statement}; }
+};
+
+class CompactAdjacency {
+ public:
+  // The edges of `adjacency` visible at sequence number `seq`, which a
+  // snapshot must hold while this runs (so none of them is pruned);
+  // `generation` is adjacency.generation() read at that snapshot. Null when
+  // a node id does not fit in 32 bits (over four billion terms): callers
+  // then keep using the Adjacency.
+  static std::unique_ptr<const CompactAdjacency> Build(
+      const Adjacency& adjacency, uint64_t seq, uint64_t generation);
+
+  // The edges of `node` in `direction`, in the order Adjacency::Collect
+  // gives them (the order the statements entered the indexes).
+  absl::Span<const CompactEdge> Edges(NodeId node, Direction direction) const {
+    const Side& side = direction == Direction::kOutgoing ? out_ : in_;
+    if (node + 1 >= side.offsets.size()) return {};
+    return absl::MakeConstSpan(side.edges.data() + side.offsets[node],
+                               side.offsets[node + 1] - side.offsets[node]);
+  }
+  // Both directions.
+  size_t Degree(NodeId node) const {
+    return Edges(node, Direction::kOutgoing).size() +
+           Edges(node, Direction::kIncoming).size();
+  }
+  // Whether `node` is a statement in the indexes. Every statement node a
+  // search can reach by an edge is: a claim keeps what it quotes indexed.
+  bool IsStatement(NodeId node) const {
+    return node < is_statement_.size() && is_statement_[node] != 0;
+  }
+
+  uint64_t seq() const { return seq_; }
+  uint64_t generation() const { return generation_; }
+  size_t edge_count() const { return out_.edges.size(); }
+  size_t memory_bytes() const;
+
+ private:
+  struct Side {
+    std::vector<uint32_t> offsets;  // node id -> first edge; one past the end
+    std::vector<CompactEdge> edges;
+  };
+
+  CompactAdjacency(uint64_t seq, uint64_t generation)
+      : seq_(seq), generation_(generation) {}
+
+  // Fills `side` from the adjacency; false when an id is too large.
+  static bool Fill(const Adjacency& adjacency, Direction direction,
+                   uint64_t seq, Side* side);
+
+  uint64_t seq_;
+  uint64_t generation_;
+  Side out_;
+  Side in_;
+  std::vector<uint8_t> is_statement_;
+};
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_COMPACT_ADJACENCY_H_
