@@ -31,6 +31,11 @@ struct ServiceLimits {
   // Path and neighbourhood queries that may wait for a slot; beyond that a
   // query is RESOURCE_EXHAUSTED at once.
   int max_queued_path_queries = 64;
+  // A FindPaths search runs on the gRPC callback thread that took the call
+  // while it expands at most this many edges (about a millisecond over the
+  // compact adjacency); one that needs more starts again on a thread of its
+  // own once it has a slot (server/service_paths.cc).
+  int64_t inline_path_edges = 50000;
 };
 
 class KnowledgeGraphService final
