@@ -164,6 +164,11 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
     // of the search) costs a probe per arc instead of an insert. If none
     // joins, the first pass is undone and the second records every arc.
     arcs.clear();
+    {
+      size_t edges = 0;
+      for (NodeId u : layer) edges += g.Degree(u);
+      arcs.reserve(edges);
+    }
     for (NodeId u : layer) {
       if (forward) {
         KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
@@ -205,6 +210,7 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
         for (NodeId v : next) side.reached.erase(v);
         side.links.resize(links_before);
         next.clear();
+        side.reached.reserve(side.reached.size() + arcs.size());
       }
     }
     side.frontier = std::move(next);
