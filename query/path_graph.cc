@@ -251,6 +251,11 @@ void PathGraph::Edges(NodeId node, Direction direction,
 
 absl::StatusOr<const PathGraph::RelationInfo*> PathGraph::Relation(
     NodeId relation) {
+  // Graphs have few relations: a linear look through the first ones beats
+  // hashing on every edge.
+  for (const auto& [id, info] : recent_relations_) {
+    if (id == relation) return info;
+  }
   auto it = relations_.find(relation);
   if (it != relations_.end()) return &it->second;
   KG_ASSIGN_OR_RETURN(std::string id, reader_.RelationAt(relation));
@@ -262,7 +267,12 @@ absl::StatusOr<const PathGraph::RelationInfo*> PathGraph::Relation(
   info.walk =
       (allowed_relations_.empty() || allowed_relations_.contains(relation)) &&
       !excluded_relations_.contains(relation);
-  return &relations_.emplace(relation, std::move(info)).first->second;
+  const RelationInfo* stored =
+      &relations_.emplace(relation, std::move(info)).first->second;
+  if (recent_relations_.size() < kRecentRelations) {
+    recent_relations_.emplace_back(relation, stored);
+  }
+  return stored;
 }
 
 absl::StatusOr<PathGraph::NodeInfo*> PathGraph::Node(NodeId node) {
@@ -603,46 +613,8 @@ absl::Status PathGraph::Scan(NodeId node, bool into, std::vector<Arc>* out) {
 
 absl::Status PathGraph::ScanCompact(NodeId node, bool into,
                                     std::vector<Arc>* out) {
-  const auto outgoing = compact_->Edges(node, Direction::kOutgoing);
-  const auto incoming = compact_->Edges(node, Direction::kIncoming);
-  last_scanned_ = outgoing.size() + incoming.size();
-  KG_RETURN_IF_ERROR(budget_.Charge(last_scanned_));
-  // Edges come in runs of one relation; look each run's relation up once.
-  NodeId last_relation = 0;
-  const RelationInfo* r = nullptr;
-  const auto relation = [&](NodeId id) -> absl::Status {
-    if (r == nullptr || id != last_relation) {
-      KG_ASSIGN_OR_RETURN(r, Relation(id));
-      last_relation = id;
-    }
-    return absl::OkStatus();
-  };
-  // Without walk_claims only the plain hops of Scan: forward and backward.
-  const bool out_walks = into ? walk_in_ : walk_out_;
-  const bool in_walks = into ? walk_out_ : walk_in_;
-  for (const storage::CompactEdge& e : outgoing) {  // node is the subject
-    KG_RETURN_IF_ERROR(relation(e.relation));
-    if (!r->walk || !(out_walks || r->symmetric)) continue;
-    if (into) {
-      out->push_back({e.neighbor, node, e.statement, e.relation, node, true,
-                      HopKind::kBackward});
-    } else {
-      out->push_back({node, e.neighbor, e.statement, e.relation, node, true,
-                      HopKind::kForward});
-    }
-  }
-  for (const storage::CompactEdge& e : incoming) {  // node is the object
-    KG_RETURN_IF_ERROR(relation(e.relation));
-    if (!r->walk || !(in_walks || r->symmetric)) continue;
-    if (into) {
-      out->push_back({e.neighbor, node, e.statement, e.relation, e.neighbor,
-                      true, HopKind::kForward});
-    } else {
-      out->push_back({node, e.neighbor, e.statement, e.relation, e.neighbor,
-                      true, HopKind::kBackward});
-    }
-  }
-  return absl::OkStatus();
+  return VisitArcs(node, into, /*charge=*/true,
+                   [out](const Arc& arc) { out->push_back(arc); });
 }
 
 absl::StatusOr<const std::string*> PathGraph::NodeKey(NodeId node) {

@@ -141,6 +141,19 @@ class PathGraph {
   // include_opposed) by records and claims that pass the filters.
   absl::StatusOr<bool> Admit(const Arc& arc);
 
+  // Whether VisitArcs may be used: the reader's compact adjacency is there,
+  // the query walks no claims (so every arc is a plain forward or backward
+  // hop of an edge) and arcs are not cached.
+  bool can_visit_arcs() const {
+    return compact_ != nullptr && !options_.walk_claims && !cache_arcs_;
+  }
+  // Calls fn(arc) for each candidate arc leaving `node` (or, `into`,
+  // entering it), the arcs ArcsFrom/ArcsInto would list in the same order,
+  // without collecting them. Charges the budget when `charge` (a search that
+  // visits a node twice charges once). Requires can_visit_arcs().
+  template <typename Fn>
+  absl::Status VisitArcs(NodeId node, bool into, bool charge, Fn&& fn);
+
   // Keep every node's candidate arcs once scanned, for searches that expand
   // the same nodes again and again (Yen's spur searches). Memory grows with
   // the edges scanned, which the budget bounds. Expanding a node again is
@@ -248,6 +261,10 @@ class PathGraph {
   absl::flat_hash_map<NodeId, std::vector<storage::Edge>> extra_out_;
   absl::flat_hash_map<NodeId, std::vector<storage::Edge>> extra_in_;
   absl::node_hash_map<NodeId, RelationInfo> relations_;
+  // The first relations met, searched before relations_ (node_hash_map:
+  // the pointers stay valid).
+  static constexpr size_t kRecentRelations = 16;
+  std::vector<std::pair<NodeId, const RelationInfo*>> recent_relations_;
   absl::node_hash_map<NodeId, NodeInfo> nodes_;
   absl::flat_hash_map<NodeId, Support> support_;
   // Each statement's records that the time-travel view sees, once read.
@@ -264,6 +281,50 @@ class PathGraph {
                       std::pair<uint64_t, std::vector<Arc>>>
       arc_cache_;
 };
+
+template <typename Fn>
+absl::Status PathGraph::VisitArcs(NodeId node, bool into, bool charge,
+                                  Fn&& fn) {
+  const auto outgoing = compact_->Edges(node, storage::Direction::kOutgoing);
+  const auto incoming = compact_->Edges(node, storage::Direction::kIncoming);
+  if (charge) {
+    last_scanned_ = outgoing.size() + incoming.size();
+    absl::Status charged = budget_.Charge(last_scanned_);
+    if (!charged.ok()) return charged;
+  }
+  // Edges come in runs of one relation; look each run's relation up once.
+  NodeId last_relation = 0;
+  const RelationInfo* r = nullptr;
+  const auto relation = [&](NodeId id) -> absl::Status {
+    if (r == nullptr || id != last_relation) {
+      absl::StatusOr<const RelationInfo*> info = Relation(id);
+      if (!info.ok()) return info.status();
+      r = *info;
+      last_relation = id;
+    }
+    return absl::OkStatus();
+  };
+  // The forward and backward hops of Scan (no part hops without claims).
+  const bool out_walks = into ? walk_in_ : walk_out_;
+  const bool in_walks = into ? walk_out_ : walk_in_;
+  for (const storage::CompactEdge& e : outgoing) {  // node is the subject
+    if (absl::Status st = relation(e.relation); !st.ok()) return st;
+    if (!r->walk || !(out_walks || r->symmetric)) continue;
+    fn(into ? Arc{e.neighbor, node, e.statement, e.relation, node, true,
+                  HopKind::kBackward}
+            : Arc{node, e.neighbor, e.statement, e.relation, node, true,
+                  HopKind::kForward});
+  }
+  for (const storage::CompactEdge& e : incoming) {  // node is the object
+    if (absl::Status st = relation(e.relation); !st.ok()) return st;
+    if (!r->walk || !(in_walks || r->symmetric)) continue;
+    fn(into ? Arc{e.neighbor, node, e.statement, e.relation, e.neighbor, true,
+                  HopKind::kForward}
+            : Arc{node, e.neighbor, e.statement, e.relation, e.neighbor, true,
+                  HopKind::kBackward});
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace kg::query
 

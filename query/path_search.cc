@@ -163,55 +163,71 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
     // the DAG of shortest paths needs, and the layer (usually the largest
     // of the search) costs a probe per arc instead of an insert. If none
     // joins, the first pass is undone and the second records every arc.
+    // Over the compact adjacency the arcs are visited where they lie, twice
+    // at most; otherwise they are collected once for both passes.
+    const bool visit = g.can_visit_arcs();
+    size_t layer_edges = 0;
+    for (NodeId u : layer) layer_edges += g.Degree(u);
     arcs.clear();
-    {
-      size_t edges = 0;
-      for (NodeId u : layer) edges += g.Degree(u);
-      arcs.reserve(edges);
-    }
-    for (NodeId u : layer) {
-      if (forward) {
-        KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
-      } else {
-        KG_RETURN_IF_ERROR(g.ArcsInto(u, &arcs));
+    if (!visit) {
+      arcs.reserve(layer_edges);
+      for (NodeId u : layer) {
+        if (forward) {
+          KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
+        } else {
+          KG_RETURN_IF_ERROR(g.ArcsInto(u, &arcs));
+        }
       }
     }
     const size_t links_before = side.links.size();
     std::vector<NodeId> next;
-    for (const bool joining_pass : {true, false}) {
-      for (const Arc& arc : arcs) {
-        const NodeId v = forward ? arc.to : arc.from;
-        if (v == side.root || banned(arc, v)) continue;
-        auto o = other.reached.find(v);
-        if (joining_pass && o == other.reached.end()) continue;
-        auto it = side.reached.find(v);
-        if (it == side.reached.end()) {
-          side.reached.emplace(v, Side::Reached{next_depth, -1, 0});
-          next.push_back(v);
-        } else if (it->second.depth != next_depth) {
-          continue;
+    bool joining_pass = true;
+    const auto step = [&](const Arc& arc) -> absl::Status {
+      const NodeId v = forward ? arc.to : arc.from;
+      if (v == side.root || banned(arc, v)) return absl::OkStatus();
+      auto o = other.reached.find(v);
+      if (joining_pass && o == other.reached.end()) return absl::OkStatus();
+      auto it = side.reached.find(v);
+      if (it == side.reached.end()) {
+        side.reached.emplace(v, Side::Reached{next_depth, -1, 0});
+        next.push_back(v);
+      } else if (it->second.depth != next_depth) {
+        return absl::OkStatus();
+      }
+      side.AddLink(v, arc);
+      if (o == other.reached.end()) return absl::OkStatus();
+      const int total = next_depth + o->second.depth;
+      if (total >= best) return absl::OkStatus();
+      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
+      if (!admitted) return absl::OkStatus();
+      side.reached.at(v).live = 1;
+      KG_ASSIGN_OR_RETURN(bool other_live, other.Live(g, v));
+      if (!other_live) return absl::OkStatus();
+      KG_ASSIGN_OR_RETURN(bool ok, can_meet(v));
+      if (ok) best = total;
+      return absl::OkStatus();
+    };
+    for (;; joining_pass = false) {
+      if (visit) {
+        absl::Status failed;
+        for (NodeId u : layer) {
+          // The budget is charged once, in the first pass.
+          KG_RETURN_IF_ERROR(g.VisitArcs(u, /*into=*/!forward, joining_pass,
+                                         [&](const Arc& arc) {
+                                           if (failed.ok()) failed = step(arc);
+                                         }));
+          KG_RETURN_IF_ERROR(failed);
         }
-        side.AddLink(v, arc);
-        if (o == other.reached.end()) continue;
-        const int total = next_depth + o->second.depth;
-        if (total >= best) continue;
-        KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
-        if (!admitted) continue;
-        side.reached.at(v).live = 1;
-        KG_ASSIGN_OR_RETURN(bool other_live, other.Live(g, v));
-        if (!other_live) continue;
-        KG_ASSIGN_OR_RETURN(bool ok, can_meet(v));
-        if (ok) best = total;
+      } else {
+        for (const Arc& arc : arcs) KG_RETURN_IF_ERROR(step(arc));
       }
-      if (best != INT_MAX) break;
-      if (joining_pass) {
-        // Nothing joined: forget what the first pass recorded (only nodes
-        // of the new depth, all reached in it).
-        for (NodeId v : next) side.reached.erase(v);
-        side.links.resize(links_before);
-        next.clear();
-        side.reached.reserve(side.reached.size() + arcs.size());
-      }
+      if (best != INT_MAX || !joining_pass) break;
+      // Nothing joined: forget what the first pass recorded (only nodes of
+      // the new depth, all reached in it).
+      for (NodeId v : next) side.reached.erase(v);
+      side.links.resize(links_before);
+      next.clear();
+      side.reached.reserve(side.reached.size() + layer_edges);
     }
     side.frontier = std::move(next);
     side.depth = next_depth;
