@@ -67,7 +67,7 @@ ABSL_FLAG(bool, sync_writes, true,
           "fsync the write-ahead log before acknowledging each write");
 ABSL_FLAG(bool, compact_adjacency, true,
           "keep a compact copy of the graph's edges for path queries "
-          "(~26 bytes per statement), rebuilt a second after writes pause");
+          "(~30 bytes per statement), rebuilt a second after writes pause");
 
 namespace {
 
