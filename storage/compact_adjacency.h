@@ -17,9 +17,11 @@
 #define KG_STORAGE_COMPACT_ADJACENCY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "storage/store.h"
 
@@ -40,11 +42,14 @@ class CompactAdjacency {
  public:
   // The edges of `adjacency` visible at sequence number `seq`, which a
   // snapshot must hold while this runs (so none of them is pruned);
-  // `generation` is adjacency.generation() read at that snapshot. Null when
-  // a node id does not fit in 32 bits (over four billion terms): callers
-  // then keep using the Adjacency.
-  static std::unique_ptr<const CompactAdjacency> Build(
-      const Adjacency& adjacency, uint64_t seq, uint64_t generation);
+  // `generation` is adjacency.generation() read at that snapshot.
+  //   OUT_OF_RANGE: an id, or the number of edges, does not fit in 32 bits
+  //     (over four billion terms): callers keep using the Adjacency.
+  //   CANCELLED: `should_stop` (may be empty; polled every few thousand
+  //     nodes) turned true.
+  static absl::StatusOr<std::unique_ptr<const CompactAdjacency>> Build(
+      const Adjacency& adjacency, uint64_t seq, uint64_t generation,
+      const std::function<bool()>& should_stop = {});
 
   // The edges of `node` in `direction`, in the order Adjacency::Collect
   // gives them (the order the statements entered the indexes).
@@ -79,9 +84,10 @@ class CompactAdjacency {
   CompactAdjacency(uint64_t seq, uint64_t generation)
       : seq_(seq), generation_(generation) {}
 
-  // Fills `side` from the adjacency; false when an id is too large.
-  static bool Fill(const Adjacency& adjacency, Direction direction,
-                   uint64_t seq, Side* side);
+  enum class FillResult { kDone, kStopped, kTooLarge };
+  static FillResult Fill(const Adjacency& adjacency, Direction direction,
+                         uint64_t seq, const std::function<bool()>& should_stop,
+                         Side* side);
 
   uint64_t seq_;
   uint64_t generation_;

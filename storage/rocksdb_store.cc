@@ -1068,6 +1068,8 @@ class RocksStore : public Store {
 
   // One build at a time.
   absl::Mutex build_mu_ ABSL_ACQUIRED_BEFORE(compact_mu_);
+  // A build found ids too large for 32 bits; no more attempts.
+  bool compact_impossible_ ABSL_GUARDED_BY(build_mu_) = false;
   absl::Mutex compact_mu_;
   std::shared_ptr<const CompactAdjacency> compact_ ABSL_GUARDED_BY(compact_mu_);
   absl::Mutex refresh_mu_;
@@ -1075,12 +1077,14 @@ class RocksStore : public Store {
   // An index change since the last rebuild, and when the last one came.
   bool refresh_due_ ABSL_GUARDED_BY(refresh_mu_) = false;
   absl::Time last_index_change_ ABSL_GUARDED_BY(refresh_mu_);
+  absl::Duration last_build_time_ ABSL_GUARDED_BY(refresh_mu_);
   std::thread refresher_;
 };
 
 void RocksStore::RefreshCompactAdjacency() {
   if (!options_.compact_adjacency) return;
   absl::MutexLock build(&build_mu_);
+  if (compact_impossible_) return;
   const rocksdb::Snapshot* snapshot;
   uint64_t generation;
   {
@@ -1093,11 +1097,26 @@ void RocksStore::RefreshCompactAdjacency() {
     // Held while building, so that no edge visible at it is pruned.
     snapshot = db_->GetSnapshot();
   }
-  std::shared_ptr<const CompactAdjacency> built = CompactAdjacency::Build(
-      *adjacency_, snapshot->GetSequenceNumber(), generation);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<const CompactAdjacency>> built =
+      CompactAdjacency::Build(*adjacency_, snapshot->GetSequenceNumber(),
+                              generation, [this] {
+                                absl::MutexLock lock(&refresh_mu_);
+                                return refresh_stop_;
+                              });
   db_->ReleaseSnapshot(snapshot);
+  if (!built.ok()) {
+    // Ids only grow: a store too large once stays too large. A stopped
+    // build is the store closing.
+    if (absl::IsOutOfRange(built.status())) compact_impossible_ = true;
+    return;
+  }
+  {
+    absl::MutexLock lock(&refresh_mu_);
+    last_build_time_ = absl::Now() - start;
+  }
   absl::MutexLock compact_lock(&compact_mu_);
-  compact_ = std::move(built);
+  compact_ = *std::move(built);
 }
 
 void RocksStore::RefreshWhenQuiet() {
@@ -1112,7 +1131,10 @@ void RocksStore::RefreshWhenQuiet() {
           this));
       continue;
     }
-    const absl::Time quiet_at = last_index_change_ + delay;
+    // Writes a little more than `delay` apart would otherwise have the
+    // thread rebuilding all the time: wait at least twice the last build.
+    const absl::Time quiet_at =
+        last_index_change_ + std::max(delay, 2 * last_build_time_);
     if (absl::Now() < quiet_at) {
       refresh_mu_.AwaitWithDeadline(absl::Condition(&refresh_stop_), quiet_at);
       continue;

@@ -70,7 +70,8 @@ struct StoreOptions {
   // (storage/compact_adjacency.h): built on open, and rebuilt in the
   // background once no write has changed the indexes for
   // `compact_adjacency_delay` (InfiniteDuration: only on open and by
-  // Store::RefreshCompactAdjacency). Costs ~24 bytes per statement.
+  // Store::RefreshCompactAdjacency). Costs ~30 bytes per statement
+  // (docs/storage.md).
   bool compact_adjacency = true;
   absl::Duration compact_adjacency_delay = absl::Seconds(1);
 };
