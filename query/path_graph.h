@@ -15,7 +15,9 @@
 #define KG_QUERY_PATH_GRAPH_H_
 
 #include <cstdint>
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +97,11 @@ class Budget {
   absl::Status Charge(uint64_t n);
 
   uint64_t expanded() const { return expanded_; }
+  // Edges that may still be expanded; the largest uint64_t without limit.
+  uint64_t remaining() const {
+    return max_edges_ == 0 ? std::numeric_limits<uint64_t>::max()
+                           : max_edges_ - std::min(max_edges_, expanded_);
+  }
   bool exhausted() const { return exhausted_; }
 
  private:

@@ -166,8 +166,10 @@ absl::StatusOr<std::optional<std::vector<Arc>>> ShortestPath(PathGraph& g,
     // Over the compact adjacency the arcs are visited where they lie, twice
     // at most; otherwise they are collected once for both passes.
     const bool visit = g.can_visit_arcs();
-    size_t layer_edges = 0;
+    // Room for the layer, within what the budget still allows.
+    uint64_t layer_edges = 0;
     for (NodeId u : layer) layer_edges += g.Degree(u);
+    layer_edges = std::min(layer_edges, g.budget().remaining());
     arcs.clear();
     if (!visit) {
       arcs.reserve(layer_edges);
