@@ -32,9 +32,11 @@ struct ServiceLimits {
   // query is RESOURCE_EXHAUSTED at once.
   int max_queued_path_queries = 64;
   // A FindPaths search runs on the gRPC callback thread that took the call
-  // while it expands at most this many edges (about a millisecond over the
-  // compact adjacency); one that needs more starts again on a thread of its
-  // own once it has a slot (server/service_paths.cc).
+  // while it expands at most this many edges (about a millisecond for a
+  // shortest path over the compact adjacency), or a tenth as many when an
+  // edge costs more (no compact adjacency, weighted or as-recorded
+  // queries); one that needs more starts again on a thread of its own once
+  // it has a slot (server/service_paths.cc). 0: every search on a thread.
   int64_t inline_path_edges = 50000;
 };
 

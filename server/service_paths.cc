@@ -283,13 +283,6 @@ class FindPathsReactor
                         PathOptionsFrom(request_.options(), limits_, true));
     options.deadline = DeadlineOf(ctx_, limits_.default_deadline);
     options.is_cancelled = [this] { return ctx_->IsCancelled(); };
-    // The caller's own budget, when no larger, is final either way.
-    const uint64_t inline_edges =
-        static_cast<uint64_t>(limits_.inline_path_edges);
-    const bool capped =
-        inline_budget && (options.max_expanded_edges == 0 ||
-                          options.max_expanded_edges > inline_edges);
-    if (capped) options.max_expanded_edges = inline_edges;
     // A small inline search runs at once; a larger one waits for a slot
     // (QuerySlots), on its own thread.
     std::optional<QuerySlots::Slot> slot;
@@ -300,6 +293,16 @@ class FindPathsReactor
       slot.emplace(*std::move(acquired));
     }
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
+    // The caller's own budget, when no larger, is final either way.
+    const uint64_t inline_edges = InlineEdges(*reader, options);
+    if (inline_budget && inline_edges == 0) {
+      retry_ = true;
+      return absl::OkStatus();
+    }
+    const bool capped =
+        inline_budget && (options.max_expanded_edges == 0 ||
+                          options.max_expanded_edges > inline_edges);
+    if (capped) options.max_expanded_edges = inline_edges;
     NodeFiller nodes(*reader);
     absl::StatusOr<query::PathSearchSummary> summary = query::FindPaths(
         *reader, from, to, options, [&](query::Path path) -> absl::Status {
@@ -325,6 +328,20 @@ class FindPathsReactor
     last.mutable_summary()->set_budget_exhausted(summary->budget_exhausted);
     responses_.push_back(std::move(last));
     return absl::OkStatus();
+  }
+
+  // The inline share of a search on `reader`: the whole of
+  // limits_.inline_path_edges where an edge is cheap (the reader has the
+  // compact adjacency and the search needs no provenance per edge), a tenth
+  // of it elsewhere; 0 for none.
+  uint64_t InlineEdges(const storage::Reader& reader,
+                       const query::PathOptions& options) const {
+    if (limits_.inline_path_edges <= 0) return 0;
+    const uint64_t share = static_cast<uint64_t>(limits_.inline_path_edges);
+    const bool cheap = reader.compact_adjacency() != nullptr &&
+                       options.mode != query::PathMode::kWeighted &&
+                       !options.as_of.recorded_at;
+    return cheap ? share : share / 10;
   }
 
   void WriteNext() {

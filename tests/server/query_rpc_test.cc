@@ -46,6 +46,7 @@ std::string Name(const v1::Node& n) {
 class QueryRpcTest : public ::testing::Test {
  protected:
   static constexpr int64_t kInlinePathEdges = 5000;
+  int64_t inline_path_edges_ = kInlinePathEdges;  // set before SetUp
 
   void SetUp() override {
     ServerOptions options;
@@ -55,7 +56,7 @@ class QueryRpcTest : public ::testing::Test {
     options.store.sync_writes = false;
     // A small inline share, so that the searches of these tests take both
     // ways: inline and on a thread of their own.
-    options.limits.inline_path_edges = kInlinePathEdges;
+    options.limits.inline_path_edges = inline_path_edges_;
     absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -374,6 +375,10 @@ class RunawayQueryTest : public QueryRpcTest {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
+  // Shortest, k = 40 shortest and budgeted all simple paths over gRPC give
+  // what query::FindPaths gives in process.
+  void ExpectTheEnginesAnswers();
+
   v1::FindPathsRequest Runaway() {
     v1::FindPathsRequest req;
     *req.mutable_from() = Entity("n0");
@@ -433,7 +438,7 @@ TEST_F(RunawayQueryTest, ABudgetStopsAPathQueryWithFlaggedResults) {
 // when it needs more. Either way the answer is the engine's: the same paths
 // and summary as query::FindPaths in process, whether the search fits in
 // that share, outgrows it, or has a caller's budget smaller than it.
-TEST_F(RunawayQueryTest, InlineOrNotTheAnswerIsTheEngines) {
+void RunawayQueryTest::ExpectTheEnginesAnswers() {
   struct Case {
     const char* name;
     v1::PathMode mode;
@@ -448,8 +453,8 @@ TEST_F(RunawayQueryTest, InlineOrNotTheAnswerIsTheEngines) {
     SCOPED_TRACE(c.name);
     v1::FindPathsRequest req = Runaway();
     req.mutable_options()->set_mode(c.mode);
-    req.mutable_options()->set_max_hops(c.mode == v1::PATH_MODE_SHORTEST ? 6
-                                                                         : 8);
+    req.mutable_options()->set_max_hops(c.mode == v1::PATH_MODE_ALL_SIMPLE ? 8
+                                                                           : 6);
     if (c.k > 0) req.mutable_options()->set_k(c.k);
     if (c.budget > 0) req.mutable_options()->set_max_expanded_edges(c.budget);
     std::vector<v1::Path> paths;
@@ -495,6 +500,19 @@ TEST_F(RunawayQueryTest, InlineOrNotTheAnswerIsTheEngines) {
     }
   }
 }
+
+TEST_F(RunawayQueryTest, InlineOrNotTheAnswerIsTheEngines) {
+  ExpectTheEnginesAnswers();
+}
+
+// With no inline share (ServiceLimits::inline_path_edges 0) every search
+// runs on a thread of its own with a slot, with the same answers.
+class NoInlineShareTest : public RunawayQueryTest {
+ protected:
+  NoInlineShareTest() { inline_path_edges_ = 0; }
+};
+
+TEST_F(NoInlineShareTest, TheAnswerIsTheEngines) { ExpectTheEnginesAnswers(); }
 
 // The runaway guard: worst-case path queries (every simple path of up to
 // 8 hops) on a graph of a few hubs that every leaf touches. The server stops
