@@ -116,9 +116,9 @@ run_fuzzers() {
       # suite, which checks at exit.
       request) flags=(-detect_leaks=0) ;;
     esac
-    # KG_FUZZ_SEED fixes libFuzzer's random seed (.ci/run sets it, so a
-    # commit's CI run explores the same inputs each time); unset, each run
-    # explores afresh.
+    # KG_FUZZ_SEED fixes libFuzzer's random seed (.ci/run sets it, so that
+    # CI runs stay close; timing still makes them differ); unset, each run
+    # draws a fresh one.
     if [ -n "${KG_FUZZ_SEED:-}" ]; then flags+=(-seed="$KG_FUZZ_SEED"); fi
     log "fuzzing $t for ${seconds}s"
     if ! "$BUILD_DIR/fuzz/${t}_fuzzer" "$corpus" "${flags[@]}" \

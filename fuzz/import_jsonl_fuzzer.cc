@@ -9,7 +9,9 @@
 //   - no crash, no sanitizer report;
 //   - every line yields a record or an error with a reason, numbered
 //     within the file;
-//   - a record survives a round trip through the JSON mapping unchanged;
+//   - a record survives a round trip through the JSON mapping unchanged
+//     (but for the sign of a zero confidence, which the mapping drops and
+//     kg-server does not store);
 //   - when kgctl's reader accepts every line, kg-server's accepts the file
 //     and reads the same batch.
 #include <unistd.h>
@@ -48,6 +50,19 @@ std::string Deterministic(const google::protobuf::Message& m) {
   return out;
 }
 
+// The record as the JSON mapping can carry it: protobuf prints a confidence
+// of -0.0 as -0 and reads that back as 0. kg-server stores -0.0 as 0
+// (server/convert.cc), so the sign never reaches an export.
+kg::v1::Record WithoutNegativeZero(kg::v1::Record record) {
+  if (record.has_statement()) {
+    for (kg::v1::Provenance& p :
+         *record.mutable_statement()->mutable_provenance()) {
+      if (p.has_confidence() && p.confidence() == 0) p.set_confidence(0);
+    }
+  }
+  return record;
+}
+
 void CheckRoundTrip(const kg::v1::Record& record) {
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(record, &json).ok()) {
@@ -59,7 +74,7 @@ void CheckRoundTrip(const kg::v1::Record& record) {
     Die(absl::StrCat("a printed record does not parse: ", json, ": ",
                      status.message().ToString()));
   }
-  if (Deterministic(back) != Deterministic(record)) {
+  if (Deterministic(back) != Deterministic(WithoutNegativeZero(record))) {
     Die(absl::StrCat("a record changed in a JSON round trip: ", json));
   }
 }

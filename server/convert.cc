@@ -142,6 +142,9 @@ absl::StatusOr<storage::ProvenanceInput> FromProto(
   out.hedge = hedge == 0 ? storage::Hedge::kAsserted
                          : static_cast<storage::Hedge>(hedge);
   out.confidence = p.has_confidence() ? p.confidence() : 1.0;
+  // -0.0 is 0 (the JSON mapping does not keep the sign of zero, so an
+  // exported record would come back as another record).
+  if (out.confidence == 0) out.confidence = 0;
   KG_ASSIGN_OR_RETURN(out.valid_time.start,
                       ParseDateField(absl::StrCat(field, ".valid_time.start"),
                                      p.valid_time().start()));

@@ -453,6 +453,34 @@ TEST_F(ServiceTest, IngestAcknowledgesEachBatchInOrder) {
   EXPECT_EQ(Stats().provenance_records(), 2u);
 }
 
+// Found by fuzz/import_jsonl_fuzzer.cc: the JSON mapping prints a
+// confidence of -0.0 as -0 and reads it back as 0, so a record written with
+// -0.0 came back from export and import as a second record. -0.0 is 0.
+TEST_F(ServiceTest, ANegativeZeroConfidenceIsZero) {
+  v1::WriteStatementsResponse resp;
+  ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), Vocabulary(), &resp).ok());
+  v1::WriteStatementsRequest negative = Claims();
+  negative.mutable_statements()->DeleteSubrange(1,
+                                                negative.statements_size() - 1);
+  negative.mutable_statements(0)->mutable_provenance()->DeleteSubrange(
+      1, negative.statements(0).provenance_size() - 1);
+  negative.mutable_statements(0)->mutable_provenance(0)->set_confidence(-0.0);
+  ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), negative, &resp).ok());
+  EXPECT_EQ(resp.provenance_added(), 1u);
+  v1::WriteStatementsRequest positive = negative;
+  positive.mutable_statements(0)->mutable_provenance(0)->set_confidence(0.0);
+  ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), positive, &resp).ok());
+  EXPECT_EQ(resp.provenance_added(), 0u);
+  EXPECT_EQ(resp.provenance_unchanged(), 1u);
+  v1::WhyRequest why;
+  why.mutable_statement()->set_statement_id(resp.statement_ids(0));
+  v1::WhyResponse answer;
+  ASSERT_TRUE(stub_->Why(Ctx().get(), why, &answer).ok());
+  ASSERT_EQ(answer.provenance_size(), 1);
+  EXPECT_EQ(answer.provenance(0).confidence(), 0.0);
+  EXPECT_FALSE(std::signbit(answer.provenance(0).confidence()));
+}
+
 TEST_F(ServiceTest, BackupIsAStoreThatOpens) {
   LoadClaims();
   v1::CreateBackupRequest req;
