@@ -241,10 +241,9 @@ SharedStore& Shared() {
           s->store->NewReader()->Stats();
       std::unique_ptr<storage::Reader> reader = s->store->NewReader();
       if (const storage::CompactAdjacency* c = reader->compact_adjacency()) {
-        std::fprintf(stderr,
-                     "path_bench: compact adjacency of %zu edges, %.1f MB\n",
-                     c->edge_count(),
-                     static_cast<double>(c->memory_bytes()) / 1e6);
+        std::fprintf(
+            stderr, "path_bench: compact adjacency of %zu edges, %.1f MB\n",
+            c->edge_count(), static_cast<double>(c->memory_bytes()) / 1e6);
       }
       if (stats.ok()) {
         std::fprintf(stderr,

@@ -14,8 +14,8 @@
 #ifndef KG_QUERY_PATH_GRAPH_H_
 #define KG_QUERY_PATH_GRAPH_H_
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
