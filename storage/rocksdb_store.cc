@@ -1289,6 +1289,25 @@ absl::Status RocksStore::Resume() {
   return absl::OkStatus();
 }
 
+// FAILED_PRECONDITION unless the RocksDB database in `path` has every kg
+// column family; `what` names the directory in the message ("data
+// directory", "directory").
+absl::Status CheckKgColumnFamilies(absl::string_view what,
+                                   const std::string& path) {
+  std::vector<std::string> names;
+  rocksdb::Status s =
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
+  for (const char* want : kCfNames) {
+    if (std::find(names.begin(), names.end(), want) == names.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " ", path, " is not a kg store (no '", want,
+                       "' column family)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
@@ -1318,17 +1337,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
           "cannot create data directory ", path, ": ", ec.message()));
     }
   } else {
-    std::vector<std::string> names;
-    rocksdb::Status s =
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-    if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
-    for (const char* want : kCfNames) {
-      if (std::find(names.begin(), names.end(), want) == names.end()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("data directory ", path, " is not a kg store (no '",
-                         want, "' column family)"));
-      }
-    }
+    KG_RETURN_IF_ERROR(CheckKgColumnFamilies("data directory", path));
   }
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -1464,17 +1473,7 @@ absl::StatusOr<VerifyReport> Store::VerifyDirectory(
     return absl::FailedPreconditionError(
         absl::StrCat("directory ", path, " holds no kg store"));
   }
-  std::vector<std::string> names;
-  rocksdb::Status s =
-      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
-  for (const char* want : kCfNames) {
-    if (std::find(names.begin(), names.end(), want) == names.end()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("directory ", path, " is not a kg store (no '", want,
-                       "' column family)"));
-    }
-  }
+  KG_RETURN_IF_ERROR(CheckKgColumnFamilies("directory", path));
   rocksdb::DBOptions db_options;
   db_options.paranoid_checks = true;
   // Only kg's column families are opened, in Cf order.
@@ -1485,8 +1484,8 @@ absl::StatusOr<VerifyReport> Store::VerifyDirectory(
   }
   CfHandles handles;
   rocksdb::DB* raw = nullptr;
-  s = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles,
-                                   &raw);
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(db_options, path,
+                                                   descriptors, &handles, &raw);
   if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
   std::unique_ptr<rocksdb::DB> db(raw);
   VerifyReport report;
