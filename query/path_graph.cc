@@ -197,7 +197,7 @@ absl::Status PathGraph::Init() {
       for (storage::Document& d : page.documents) {
         published_.emplace(std::move(d.id), d.published);
       }
-      cursor = std::move(page.next_cursor);
+      cursor = std::move(page.next_page_token);
     } while (!cursor.empty());
   }
   has_window_ = options_.valid_time.start || options_.valid_time.end;

@@ -504,7 +504,7 @@ absl::Status ProvenanceEngine::LoadAllDocuments() {
       const std::string id = d.id;
       documents_.insert_or_assign(id, std::move(d));
     }
-    cursor = std::move(page.next_cursor);
+    cursor = std::move(page.next_page_token);
   } while (!cursor.empty());
   all_documents_loaded_ = true;
   return absl::OkStatus();
@@ -797,7 +797,7 @@ absl::StatusOr<DocumentStatementPage> ProvenanceEngine::ListByDocument(
       if (inserted) groups.push_back(Group{node, {}});
       groups[it->second].records.push_back(std::move(record));
     }
-    cursor = std::move(page.next_cursor);
+    cursor = std::move(page.next_page_token);
   } while (!cursor.empty());
 
   std::vector<std::pair<std::string, Group>> keyed;
@@ -966,8 +966,8 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
             targets.insert(st.object.id);
           }
         }
-        match.cursor = std::move(page->next_cursor);
-      } while (!match.cursor.empty());
+        match.page_token = std::move(page->next_page_token);
+      } while (!match.page_token.empty());
     }
   }
 

@@ -254,7 +254,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
       return RenameField(page.status(), "cursor", "page_token");
     }
     for (const auto& e : page->entities) ToProto(e, response->add_entities());
-    response->set_next_page_token(page->next_cursor);
+    response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   });
 }
@@ -268,7 +268,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListEntities(
         store_->NewReader()->ListEntities(limit, request->page_token());
     if (!page.ok()) return RenameField(page.status(), "cursor", "page_token");
     for (const auto& e : page->entities) ToProto(e, response->add_entities());
-    response->set_next_page_token(page->next_cursor);
+    response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   });
 }
@@ -365,7 +365,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListDocuments(
       return RenameField(page.status(), "cursor", "page_token");
     }
     for (const auto& d : page->documents) ToProto(d, response->add_documents());
-    response->set_next_page_token(page->next_cursor);
+    response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   });
 }
@@ -474,7 +474,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
                     request->has_object() ? &request->object() : nullptr));
     storage::MatchOptions options;
     options.limit = limit;
-    options.cursor = request->page_token();
+    options.page_token = request->page_token();
     if (!request->document_id().empty()) {
       options.document_id = request->document_id();
     }
@@ -489,7 +489,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
                                           request->include_provenance(),
                                           response->add_statements()));
     }
-    response->set_next_page_token(page->next_cursor);
+    response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   });
 }
@@ -508,7 +508,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListStatements(
                                           request->include_provenance(),
                                           response->add_statements()));
     }
-    response->set_next_page_token(page->next_cursor);
+    response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   });
 }

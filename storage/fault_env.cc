@@ -74,6 +74,53 @@ class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   std::shared_ptr<FaultInjection> faults_;
 };
 
+IOStatus InjectedRead(FaultInjection& faults) {
+  faults.CountFailure();
+  return IOStatus::IOError("injected read fault (FaultInjection)");
+}
+
+class FaultRandomAccessFile : public rocksdb::FSRandomAccessFileOwnerWrapper {
+ public:
+  FaultRandomAccessFile(std::unique_ptr<rocksdb::FSRandomAccessFile> file,
+                        std::shared_ptr<FaultInjection> faults)
+      : FSRandomAccessFileOwnerWrapper(std::move(file)),
+        faults_(std::move(faults)) {}
+
+  IOStatus Read(uint64_t offset, size_t n, const IOOptions& options,
+                Slice* result, char* scratch,
+                IODebugContext* dbg) const override {
+    if (faults_->failing_reads()) return InjectedRead(*faults_);
+    return FSRandomAccessFileOwnerWrapper::Read(offset, n, options, result,
+                                                scratch, dbg);
+  }
+  IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t num_reqs,
+                     const IOOptions& options, IODebugContext* dbg) override {
+    if (faults_->failing_reads()) {
+      for (size_t i = 0; i < num_reqs; ++i) reqs[i].status = InjectedRead(*faults_);
+      return IOStatus::OK();
+    }
+    return FSRandomAccessFileOwnerWrapper::MultiRead(reqs, num_reqs, options,
+                                                     dbg);
+  }
+  IOStatus Prefetch(uint64_t offset, size_t n, const IOOptions& options,
+                    IODebugContext* dbg) override {
+    if (faults_->failing_reads()) return InjectedRead(*faults_);
+    return FSRandomAccessFileOwnerWrapper::Prefetch(offset, n, options, dbg);
+  }
+  IOStatus ReadAsync(rocksdb::FSReadRequest& req, const IOOptions& opts,
+                     std::function<void(const rocksdb::FSReadRequest&, void*)>
+                         cb,
+                     void* cb_arg, void** io_handle, rocksdb::IOHandleDeleter* del_fn,
+                     IODebugContext* dbg) override {
+    if (faults_->failing_reads()) return InjectedRead(*faults_);
+    return FSRandomAccessFileOwnerWrapper::ReadAsync(req, opts, cb, cb_arg,
+                                                     io_handle, del_fn, dbg);
+  }
+
+ private:
+  std::shared_ptr<FaultInjection> faults_;
+};
+
 class FaultFileSystem : public rocksdb::FileSystemWrapper {
  public:
   FaultFileSystem(std::shared_ptr<FileSystem> base,
@@ -83,6 +130,14 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   static const char* kClassName() { return "KgFaultFileSystem"; }
   const char* Name() const override { return kClassName(); }
 
+  IOStatus NewRandomAccessFile(const std::string& f, const FileOptions& opts,
+                               std::unique_ptr<rocksdb::FSRandomAccessFile>* r,
+                               IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSRandomAccessFile> file;
+    IOStatus s = FileSystemWrapper::NewRandomAccessFile(f, opts, &file, dbg);
+    if (s.ok()) r->reset(new FaultRandomAccessFile(std::move(file), faults_));
+    return s;
+  }
   IOStatus NewWritableFile(const std::string& f, const FileOptions& opts,
                            std::unique_ptr<FSWritableFile>* r,
                            IODebugContext* dbg) override {

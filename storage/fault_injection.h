@@ -1,14 +1,16 @@
-// FaultInjection: a switch, for tests, that makes the store's file writes
-// fail with an I/O error, as a full or failing disk would. Set
-// StoreOptions::fault_injection before Store::Open; flip it at any time.
+// FaultInjection: switches, for tests, that make the store's file writes or
+// file reads fail with an I/O error, as a full or failing disk would. Set
+// StoreOptions::fault_injection before Store::Open; flip them at any time.
 //
 //   auto faults = std::make_shared<FaultInjection>();
 //   options.fault_injection = faults;
 //   ... Store::Open(options, dir) ...
-//   faults->set_failing(true);   // writes, flushes and syncs now fail
-//   faults->set_failing(false);  // the disk "recovers"
+//   faults->set_failing(true);         // writes, flushes and syncs now fail
+//   faults->set_failing(false);        // the disk "recovers"
+//   faults->set_failing_reads(true);   // reads of SST files now fail
 //
-// Reads are never failed. Thread-safe.
+// A read fails only when it reaches a file: what the block cache or the
+// memtable already holds is still served. Thread-safe.
 #ifndef KG_STORAGE_FAULT_INJECTION_H_
 #define KG_STORAGE_FAULT_INJECTION_H_
 
@@ -21,12 +23,15 @@ class FaultInjection {
  public:
   void set_failing(bool failing) { failing_.store(failing); }
   bool failing() const { return failing_.load(); }
+  void set_failing_reads(bool failing) { failing_reads_.store(failing); }
+  bool failing_reads() const { return failing_reads_.load(); }
   // Operations failed so far.
   uint64_t failures() const { return failures_.load(); }
   void CountFailure() { failures_.fetch_add(1); }
 
  private:
   std::atomic<bool> failing_{false};
+  std::atomic<bool> failing_reads_{false};
   std::atomic<uint64_t> failures_{0};
 };
 

@@ -87,6 +87,23 @@ std::optional<std::string> HashFromStatementId(absl::string_view id) {
   return absl::HexStringToBytes(id.substr(1));
 }
 
+std::string StatementTermPrefix() {
+  return std::string(1, static_cast<char>(TermTag::kStatement));
+}
+
+bool DecodeIdTermKey(absl::string_view key, TermTag tag, std::string* id) {
+  if (key.size() < 2 || key[0] != static_cast<char>(tag)) return false;
+  *id = std::string(key.substr(1));
+  return true;
+}
+
+bool DecodeNameKey(absl::string_view key, std::string* entity_id) {
+  const size_t nul = key.find('\0');
+  if (nul == absl::string_view::npos || nul + 1 == key.size()) return false;
+  *entity_id = std::string(key.substr(nul + 1));
+  return true;
+}
+
 bool DecodeTermKey(absl::string_view key, TermValue* out) {
   if (key.empty()) return false;
   const char tag = key[0];
@@ -119,9 +136,30 @@ std::string TidKey(uint64_t tid) {
   return key;
 }
 
+bool DecodeTidKey(absl::string_view key, uint64_t* tid) {
+  return key.size() == 8 && GetFixed64(&key, tid);
+}
+
+bool DecodeTidValue(absl::string_view value, uint64_t* tid) {
+  return value.size() == 8 && GetFixed64(&value, tid);
+}
+
+std::string IndexPrefix(std::initializer_list<uint64_t> tids) {
+  std::string key;
+  for (uint64_t tid : tids) PutFixed64(&key, tid);
+  return key;
+}
+
+bool DecodeIndexEntry(absl::string_view key, absl::string_view value,
+                      IndexEntry* out) {
+  return key.size() == kIndexKeyBytes && value.size() == 8 &&
+         GetFixed64(&key, &out->a) && GetFixed64(&key, &out->b) &&
+         GetFixed64(&key, &out->c) && GetFixed64(&value, &out->stmt);
+}
+
 std::string IndexKey(uint64_t a, uint64_t b, uint64_t c) {
   std::string key;
-  key.reserve(24);
+  key.reserve(kIndexKeyBytes);
   PutFixed64(&key, a);
   PutFixed64(&key, b);
   PutFixed64(&key, c);
@@ -145,6 +183,22 @@ std::string NamePrefix(absl::string_view name) {
 std::string NameKey(absl::string_view name, absl::string_view entity_id) {
   std::string key = NamePrefix(name);
   key.append(entity_id.data(), entity_id.size());
+  return key;
+}
+
+std::string ProvPrefix(uint64_t stmt) { return TidKey(stmt); }
+
+std::string ProvPrefix(uint64_t stmt, uint64_t doc) {
+  std::string key = TidKey(stmt);
+  PutFixed64(&key, doc);
+  return key;
+}
+
+std::string ProvPrefix(uint64_t stmt, uint64_t doc, uint32_t start,
+                       uint32_t end) {
+  std::string key = ProvPrefix(stmt, doc);
+  PutFixed32(&key, start);
+  PutFixed32(&key, end);
   return key;
 }
 

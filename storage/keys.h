@@ -31,6 +31,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -78,27 +79,57 @@ std::string EntityTermKey(absl::string_view id);
 std::string RelationTermKey(absl::string_view id);
 std::string DocumentTermKey(absl::string_view id);
 std::string StatementTermKey(absl::string_view hash16);
+// The first key and the prefix of every statement term key (the statement
+// listing's range).
+std::string StatementTermPrefix();
 std::string LiteralTermKey(const Literal& literal);
 
 // "s" + 32 lowercase hex digits <-> the 16-byte hash.
 std::string StatementIdFromHash(absl::string_view hash16);
 std::optional<std::string> HashFromStatementId(absl::string_view id);
 
+// The id in a relation ('R') or document ('D') term key. False when the key
+// has another tag or is malformed.
+bool DecodeIdTermKey(absl::string_view key, TermTag tag, std::string* id);
 // Decodes a term key into a TermValue (entity, statement or literal).
 // Returns false for relation and document keys and malformed input.
 bool DecodeTermKey(absl::string_view key, TermValue* out);
 
 std::string TidKey(uint64_t tid);
+// The tid of a TidKey (stmt and tid families). False for malformed input.
+bool DecodeTidKey(absl::string_view key, uint64_t* tid);
+// The tid stored as a term family value. False for malformed input.
+bool DecodeTidValue(absl::string_view value, uint64_t* tid);
 
-// Index keys: three tids in the index's order.
+// Index keys: three tids in the index's order; the value is the statement's
+// tid.
+inline constexpr size_t kIndexKeyBytes = 24;
 std::string IndexKey(uint64_t a, uint64_t b, uint64_t c);
+// The prefix of the index keys whose leading tids are `tids` (at most 3).
+std::string IndexPrefix(std::initializer_list<uint64_t> tids);
+// One index entry: its three tids in the index's order and the statement's
+// tid. False unless the key and value have exactly their sizes.
+struct IndexEntry {
+  uint64_t a = 0, b = 0, c = 0;
+  uint64_t stmt = 0;
+};
+bool DecodeIndexEntry(absl::string_view key, absl::string_view value,
+                      IndexEntry* out);
 
 std::string NameKey(absl::string_view name, absl::string_view entity_id);
+// The entity id of a name key. False for malformed input.
+bool DecodeNameKey(absl::string_view key, std::string* entity_id);
 std::string NamePrefix(absl::string_view name);  // lower(name) 0x00
 std::string LowerAscii(absl::string_view s);
 
 std::string ProvKey(uint64_t stmt, uint64_t doc, uint32_t start, uint32_t end,
                     int64_t recorded_micros);
+// Prefixes of the provenance keys of a statement, of its records from one
+// document, and of its records from one span of that document.
+std::string ProvPrefix(uint64_t stmt);
+std::string ProvPrefix(uint64_t stmt, uint64_t doc);
+std::string ProvPrefix(uint64_t stmt, uint64_t doc, uint32_t start,
+                       uint32_t end);
 struct ProvKeyParts {
   uint64_t stmt = 0;
   uint64_t doc = 0;

@@ -133,8 +133,8 @@ struct Pattern {
 
 struct MatchOptions {
   size_t limit = 100;
-  // Opaque cursor from a previous MatchPage of the same pattern and options.
-  std::string cursor;
+  // Opaque page token from a previous MatchPage of the same pattern and options.
+  std::string page_token;
   // Keep only statements with a live provenance record from this document.
   std::optional<std::string> document_id;
   // Keep only statements with a live provenance record of this confidence
@@ -146,23 +146,23 @@ struct MatchOptions {
 
 struct MatchPage {
   std::vector<Statement> statements;
-  std::string next_cursor;  // empty at the end
+  std::string next_page_token;  // empty at the end
 };
 
 struct EntityPage {
   std::vector<Entity> entities;
-  std::string next_cursor;  // empty at the end
+  std::string next_page_token;  // empty at the end
 };
 
 struct DocumentPage {
   std::vector<Document> documents;
-  std::string next_cursor;  // empty at the end
+  std::string next_page_token;  // empty at the end
 };
 
 struct ProvenancePage {
   // Each record with the node id of its statement.
   std::vector<std::pair<NodeId, ProvenanceRecord>> records;
-  std::string next_cursor;  // empty at the end
+  std::string next_page_token;  // empty at the end
 };
 
 struct StoreStats {
@@ -216,21 +216,21 @@ class Reader {
       absl::string_view name) = 0;
   // Entities with a name (id, label or alias) starting with `prefix`,
   // ignoring ASCII case; ordered by name then id; at most `limit`, each
-  // once per page; resumed from `cursor` (INVALID_ARGUMENT when it is not
+  // once per page; resumed from `page_token` (INVALID_ARGUMENT when it is not
   // from this prefix).
   virtual absl::StatusOr<EntityPage> SearchByPrefix(
-      absl::string_view prefix, size_t limit, absl::string_view cursor) = 0;
+      absl::string_view prefix, size_t limit, absl::string_view page_token) = 0;
 
-  // Entities ordered by id, at most `limit`, resumed from `cursor`.
+  // Entities ordered by id, at most `limit`, resumed from `page_token`.
   virtual absl::StatusOr<EntityPage> ListEntities(size_t limit,
-                                                  absl::string_view cursor) = 0;
+                                                  absl::string_view page_token) = 0;
 
   virtual absl::StatusOr<Relation> GetRelation(absl::string_view id) = 0;
   virtual absl::StatusOr<std::vector<Relation>> ListRelations() = 0;
   virtual absl::StatusOr<Document> GetDocument(absl::string_view id) = 0;
-  // Documents ordered by id, at most `limit`, resumed from `cursor`.
+  // Documents ordered by id, at most `limit`, resumed from `page_token`.
   virtual absl::StatusOr<DocumentPage> ListDocuments(
-      bool include_text, size_t limit, absl::string_view cursor) = 0;
+      bool include_text, size_t limit, absl::string_view page_token) = 0;
 
   // NOT_FOUND when no statement has this id (indexed, quoted or retracted
   // statements all have one).
@@ -242,16 +242,16 @@ class Reader {
 
   // Statements matching `pattern`, ordered by the index the pattern uses
   // (docs/storage.md). NOT_FOUND when the pattern names an unknown entity,
-  // relation or statement; INVALID_ARGUMENT for a cursor that is not from
+  // relation or statement; INVALID_ARGUMENT for a page_token that is not from
   // this pattern.
   virtual absl::StatusOr<MatchPage> Match(const Pattern& pattern,
                                           const MatchOptions& options) = 0;
   // Statements ordered by id — an order that does not depend on the order
   // of writes, so two stores with the same content list the same way. Only
   // statements with live provenance, unless include_quoted (then every
-  // indexed statement). At most `limit`, resumed from `cursor`.
+  // indexed statement). At most `limit`, resumed from `page_token`.
   virtual absl::StatusOr<MatchPage> ListStatements(size_t limit,
-                                                   absl::string_view cursor,
+                                                   absl::string_view page_token,
                                                    bool include_quoted) = 0;
   // Exact number of indexed statements matching `pattern`.
   virtual absl::StatusOr<uint64_t> Count(const Pattern& pattern) = 0;
@@ -284,10 +284,10 @@ class Reader {
       NodeId statement, bool include_retracted) = 0;
   // Every provenance record a document yields, live and retracted, in the
   // order of their evidence in its text (start, end, statement, recorded
-  // time); resumed from `cursor`. NOT_FOUND for an unknown document.
+  // time); resumed from `page_token`. NOT_FOUND for an unknown document.
   virtual absl::StatusOr<ProvenancePage> ProvenanceByDocument(
       absl::string_view document_id, size_t limit,
-      absl::string_view cursor) = 0;
+      absl::string_view page_token) = 0;
   // Calls fn(node, statement) for every statement the store has ever held —
   // indexed, quoted, or fully retracted — in node order, until fn returns
   // false. A full scan: for as-recorded queries and audits.

@@ -72,9 +72,11 @@ std::string StatementIdOf(const Triple& triple) {
 
 WriteTxn::WriteTxn(rocksdb::DB* db,
                    const std::vector<rocksdb::ColumnFamilyHandle*>* cfs,
-                   const Counters& counters, int64_t now_micros)
+                   const Counters& counters, int64_t now_micros,
+                   const std::vector<CfChanges>* base)
     : db_(db),
       cfs_(cfs),
+      base_(base),
       counters_(counters),
       now_micros_(now_micros),
       overlay_(kNumCfs),
@@ -84,6 +86,10 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::Get(
     Cf cf, const std::string& key) {
   auto it = overlay_[cf].find(key);
   if (it != overlay_[cf].end()) return it->second;
+  if (base_ != nullptr) {
+    auto b = (*base_)[cf].find(key);
+    if (b != (*base_)[cf].end()) return b->second;
+  }
   auto cached = read_cache_[cf].find(key);
   if (cached != read_cache_[cf].end()) return cached->second;
   std::string value;
@@ -113,13 +119,18 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "scan");
   }
-  const CfChanges& changes = overlay_[cf];
-  for (auto o = changes.lower_bound(prefix);
-       o != changes.end() && absl::StartsWith(o->first, prefix); ++o) {
-    if (o->second) {
-      merged[o->first] = *o->second;
-    } else {
-      merged.erase(o->first);
+  // The group's earlier transactions first, then this one's changes.
+  const std::vector<CfChanges>* const own = &overlay_;
+  for (const std::vector<CfChanges>* layer : {base_, own}) {
+    if (layer == nullptr) continue;
+    const CfChanges& changes = (*layer)[cf];
+    for (auto o = changes.lower_bound(prefix);
+         o != changes.end() && absl::StartsWith(o->first, prefix); ++o) {
+      if (o->second) {
+        merged[o->first] = *o->second;
+      } else {
+        merged.erase(o->first);
+      }
     }
   }
   return std::vector<std::pair<std::string, std::string>>(merged.begin(),
@@ -137,10 +148,10 @@ void WriteTxn::Delete(Cf cf, std::string key) {
 absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
   if (!v) return uint64_t{0};
-  absl::string_view in(*v);
   uint64_t tid;
-  if (!GetFixed64(&in, &tid)) {
-    return absl::DataLossError("corrupt dictionary entry");
+  if (!DecodeTidValue(*v, &tid)) {
+    return absl::DataLossError(absl::StrCat(
+        "corrupt dictionary entry \"", absl::CHexEscape(term_key), "\""));
   }
   return tid;
 }
@@ -425,11 +436,8 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
                      "' at [", p.evidence_start, ", ", p.evidence_end, ")"));
   }
 
-  std::string identity;
-  PutFixed64(&identity, stmt_tid);
-  PutFixed64(&identity, doc_tid);
-  PutFixed32(&identity, p.evidence_start);
-  PutFixed32(&identity, p.evidence_end);
+  const std::string identity =
+      ProvPrefix(stmt_tid, doc_tid, p.evidence_start, p.evidence_end);
   KG_ASSIGN_OR_RETURN(
       auto records, Scan(kProvCf, identity,
                          /*overlay_only=*/new_statements_.contains(stmt_tid)));
@@ -522,10 +530,8 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
     return NotFound("document_id",
                     absl::StrCat("no document '", document_id, "'"));
   }
-  std::string prefix;
-  PutFixed64(&prefix, stmt_tid);
-  PutFixed64(&prefix, doc_tid);
-  KG_ASSIGN_OR_RETURN(auto records, Scan(kProvCf, prefix));
+  KG_ASSIGN_OR_RETURN(auto records,
+                      Scan(kProvCf, ProvPrefix(stmt_tid, doc_tid)));
   int retracted = 0;
   for (const auto& [key, value] : records) {
     ProvValue stored;

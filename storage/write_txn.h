@@ -4,7 +4,13 @@
 // online writes, SST files for bulk loads). Nothing reaches the database
 // unless the whole batch is valid.
 //
-// Not thread-safe; the caller holds the store's write lock for the
+// Transactions that commit together in one group (docs/storage.md, "Group
+// commit") are applied one after another: each reads through the changes of
+// the group's earlier, successful transactions (`base`), so the group's
+// result is the same as committing them one by one; a transaction that
+// fails leaves nothing in the base.
+//
+// Not thread-safe; the caller is the store's only committer for the
 // transaction's whole life, so the database does not change under it.
 #ifndef KG_STORAGE_WRITE_TXN_H_
 #define KG_STORAGE_WRITE_TXN_H_
@@ -31,9 +37,13 @@ using CfChanges = absl::btree_map<std::string, std::optional<std::string>>;
 
 class WriteTxn {
  public:
+  // `base`: changes of earlier transactions of the same group, not yet in
+  // the database (may be null); must outlive the transaction. `counters`
+  // are the counters after them.
   WriteTxn(rocksdb::DB* db,
            const std::vector<rocksdb::ColumnFamilyHandle*>* cfs,
-           const Counters& counters, int64_t now_micros);
+           const Counters& counters, int64_t now_micros,
+           const std::vector<CfChanges>* base = nullptr);
 
   absl::Status Apply(const WriteBatch& batch, WriteResult* result);
   absl::Status Retract(absl::string_view statement_id,
@@ -84,6 +94,7 @@ class WriteTxn {
 
   rocksdb::DB* db_;
   const std::vector<rocksdb::ColumnFamilyHandle*>* cfs_;
+  const std::vector<CfChanges>* const base_;
   Counters counters_;
   const int64_t now_micros_;
   // A document's text and a code-point index over it, decoded once per

@@ -714,10 +714,10 @@ class RandomStore {
 void MatchAll(Reader& reader, const Pattern& p, MatchOptions options,
               std::vector<Statement>* out) {
   options.limit = kAll;
-  options.cursor.clear();
+  options.page_token.clear();
   absl::StatusOr<MatchPage> page = reader.Match(p, options);
   ASSERT_THAT(page, IsOk());
-  EXPECT_EQ(page->next_cursor, "");
+  EXPECT_EQ(page->next_page_token, "");
   *out = std::move(page->statements);
 }
 
@@ -788,7 +788,7 @@ void ExpectPagesConcatenate(Reader& reader, const Pattern& p,
                             const std::vector<Statement>& whole) {
   SCOPED_TRACE(absl::StrCat("limit ", limit));
   options.limit = limit;
-  options.cursor.clear();
+  options.page_token.clear();
   std::vector<Statement> all;
   for (size_t pages = 0;; ++pages) {
     ASSERT_LE(pages, whole.size()) << "paging does not end";
@@ -798,11 +798,11 @@ void ExpectPagesConcatenate(Reader& reader, const Pattern& p,
     if (page->statements.empty()) {
       // Only the one page of an empty result is empty.
       EXPECT_EQ(pages, 0u);
-      EXPECT_EQ(page->next_cursor, "");
+      EXPECT_EQ(page->next_page_token, "");
     }
     all.insert(all.end(), page->statements.begin(), page->statements.end());
-    if (page->next_cursor.empty()) break;
-    options.cursor = page->next_cursor;
+    if (page->next_page_token.empty()) break;
+    options.page_token = page->next_page_token;
   }
   EXPECT_EQ(Ids(all), Ids(whole));
   for (size_t i = 0; i < std::min(all.size(), whole.size()); ++i) {
@@ -910,7 +910,7 @@ TEST(MatchTest, PageOfExactlyTheLimitHasNoCursor) {
       absl::StatusOr<MatchPage> page = reader->Match(p, o);
       ASSERT_THAT(page, IsOk());
       EXPECT_EQ(page->statements.size(), whole.size()) << Describe(p);
-      EXPECT_EQ(page->next_cursor, "") << Describe(p);
+      EXPECT_EQ(page->next_page_token, "") << Describe(p);
     }
   });
 }
@@ -1071,11 +1071,11 @@ TEST(MatchTest, CursorOfAnotherQueryIsInvalidArgument) {
     first.limit = 1;
     absl::StatusOr<MatchPage> page = reader->Match(a, first);
     ASSERT_THAT(page, IsOk());
-    ASSERT_NE(page->next_cursor, "");
-    const std::string cursor = page->next_cursor;
+    ASSERT_NE(page->next_page_token, "");
+    const std::string cursor = page->next_page_token;
 
     MatchOptions next = first;
-    next.cursor = cursor;
+    next.page_token = cursor;
     EXPECT_THAT(reader->Match(a, next), IsOk());
     EXPECT_THAT(reader->Match(b, next),
                 StatusIs(absl::StatusCode::kInvalidArgument));
@@ -1117,7 +1117,7 @@ TEST(MatchTest, GarbageCursorIsInvalidArgument) {
   first.limit = 1;
   absl::StatusOr<MatchPage> page = reader->Match(a, first);
   ASSERT_THAT(page, IsOk());
-  const std::string valid = page->next_cursor;
+  const std::string valid = page->next_page_token;
   ASSERT_GT(valid.size(), 8u);
 
   std::vector<std::string> garbage = {
@@ -1152,7 +1152,7 @@ TEST(MatchTest, GarbageCursorIsInvalidArgument) {
     SCOPED_TRACE(absl::StrCat("cursor \"", absl::CHexEscape(cursor), "\""));
     MatchOptions o;
     o.limit = 7;
-    o.cursor = cursor;
+    o.page_token = cursor;
     for (const Pattern& p : {a, Pattern(), unused_literal}) {
       EXPECT_THAT(reader->Match(p, o),
                   StatusIs(absl::StatusCode::kInvalidArgument))
@@ -1183,7 +1183,7 @@ TEST(MatchTest, UnknownNamesAreNotFoundAndUnusedTermsMatchNothing) {
       absl::StatusOr<MatchPage> page = reader->Match(p, o);
       ASSERT_THAT(page, IsOk());
       EXPECT_THAT(page->statements, ::testing::IsEmpty());
-      EXPECT_EQ(page->next_cursor, "");
+      EXPECT_EQ(page->next_page_token, "");
     }
     absl::StatusOr<uint64_t> count = reader->Count(p);
     ASSERT_THAT(count, IsOk());

@@ -71,21 +71,21 @@ TEST_F(StoreTest, FindsEntitiesByIdLabelOrAliasIgnoringCase) {
   for (const auto& e : prefix->entities) ids.push_back(e.id);
   // "national intelligence service" < "nis" < "north korea" < "north_korea".
   EXPECT_THAT(ids, ElementsAre("nis", "north_korea"));
-  EXPECT_EQ(prefix->next_cursor, "");
+  EXPECT_EQ(prefix->next_page_token, "");
   // One per page, resumed by cursor.
   absl::StatusOr<EntityPage> first = reader->SearchByPrefix("N", 1, "");
   ASSERT_THAT(first, IsOk());
   ASSERT_THAT(first->entities, SizeIs(1));
   EXPECT_EQ(first->entities[0].id, "nis");
   absl::StatusOr<EntityPage> second =
-      reader->SearchByPrefix("N", 1, first->next_cursor);
+      reader->SearchByPrefix("N", 1, first->next_page_token);
   ASSERT_THAT(second, IsOk());
   ASSERT_THAT(second->entities, SizeIs(1));
   EXPECT_EQ(second->entities[0].id, "north_korea");
-  EXPECT_EQ(second->next_cursor, "");
+  EXPECT_EQ(second->next_page_token, "");
   EXPECT_THAT(
-      reader->SearchByPrefix("r", 1, first->next_cursor),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cursor")));
+      reader->SearchByPrefix("r", 1, first->next_page_token),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token:")));
 }
 
 TEST_F(StoreTest, ReplacingAnEntityReplacesItsNames) {
@@ -980,7 +980,7 @@ TEST_F(StoreTest, ProvenanceByDocumentFollowsTheTextAndKeepsHistory) {
                          (record.retracted_at ? " (retracted)" : ""));
       EXPECT_EQ(reader->StatementAt(node)->id, record.statement_id);
     }
-    cursor = page->next_cursor;
+    cursor = page->next_page_token;
   } while (!cursor.empty());
   EXPECT_THAT(evidence,
               ::testing::ElementsAre("The Kremlin denied it. (retracted)",
@@ -1020,7 +1020,7 @@ std::vector<std::string> AllStatementIds(Store& store, bool include_quoted) {
     EXPECT_THAT(page, IsOk());
     if (!page.ok()) break;
     for (const auto& st : page->statements) ids.push_back(st.id);
-    cursor = page->next_cursor;
+    cursor = page->next_page_token;
   } while (!cursor.empty());
   return ids;
 }
@@ -1053,11 +1053,11 @@ TEST_F(StoreTest, ListsEntitiesAndStatementsInAnOrderIndependentOfWrites) {
   std::vector<std::string> ids;
   for (const auto& e : page->entities) ids.push_back(e.id);
   EXPECT_THAT(ids, ::testing::ElementsAre("kremlin", "nis", "north_korea"));
-  page = reader->ListEntities(3, page->next_cursor);
+  page = reader->ListEntities(3, page->next_page_token);
   ASSERT_THAT(page, IsOk());
   ASSERT_THAT(page->entities, ::testing::SizeIs(1));
   EXPECT_EQ(page->entities[0].id, "russia");
-  EXPECT_EQ(page->next_cursor, "");
+  EXPECT_EQ(page->next_page_token, "");
   EXPECT_THAT(reader->ListStatements(1, "x", false),
               testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }

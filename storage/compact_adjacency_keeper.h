@@ -1,0 +1,68 @@
+// CompactAdjacencyKeeper: keeps the compact adjacency (compact_adjacency.h)
+// in step with the versioned one. It builds a copy on open and, on a
+// background thread, rebuilds it once no write has changed the indexes for
+// a delay (at least twice the last build). Internal to storage/.
+#ifndef KG_STORAGE_COMPACT_ADJACENCY_KEEPER_H_
+#define KG_STORAGE_COMPACT_ADJACENCY_KEEPER_H_
+
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "rocksdb/db.h"
+#include "storage/adjacency.h"
+#include "storage/compact_adjacency.h"
+
+namespace kg::storage {
+
+// Thread-safe.
+class CompactAdjacencyKeeper {
+ public:
+  // Builds the first copy before returning. `db` and `adjacency` must
+  // outlive the keeper. `delay` InfiniteDuration: no background thread
+  // (rebuilt only by Refresh).
+  CompactAdjacencyKeeper(rocksdb::DB* db, Adjacency* adjacency,
+                         absl::Duration delay);
+  // Stops the thread and any build under way.
+  ~CompactAdjacencyKeeper();
+  CompactAdjacencyKeeper(const CompactAdjacencyKeeper&) = delete;
+  CompactAdjacencyKeeper& operator=(const CompactAdjacencyKeeper&) = delete;
+
+  // The copy when it was built at `generation`, else null. Call with the
+  // adjacency's commit_mu() held, so no index change comes between the
+  // check and the caller's snapshot.
+  std::shared_ptr<const CompactAdjacency> CurrentAt(uint64_t generation)
+      ABSL_LOCKS_EXCLUDED(compact_mu_);
+  // Rebuilds now when stale.
+  void Refresh() ABSL_LOCKS_EXCLUDED(build_mu_, compact_mu_, refresh_mu_);
+  // An index change was committed: a rebuild is due once writes are quiet.
+  void NoteIndexChange() ABSL_LOCKS_EXCLUDED(refresh_mu_);
+
+ private:
+  void RefreshWhenQuiet();
+  bool stopping() ABSL_LOCKS_EXCLUDED(refresh_mu_);
+
+  rocksdb::DB* const db_;
+  Adjacency* const adjacency_;
+  const absl::Duration delay_;
+
+  // One build at a time.
+  absl::Mutex build_mu_ ABSL_ACQUIRED_BEFORE(compact_mu_);
+  // A build found ids too large for 32 bits; no more attempts.
+  bool impossible_ ABSL_GUARDED_BY(build_mu_) = false;
+  absl::Mutex compact_mu_;
+  std::shared_ptr<const CompactAdjacency> compact_ ABSL_GUARDED_BY(compact_mu_);
+  absl::Mutex refresh_mu_;
+  bool stop_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  // An index change since the last rebuild, and when the last one came.
+  bool due_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  absl::Time last_index_change_ ABSL_GUARDED_BY(refresh_mu_);
+  absl::Duration last_build_time_ ABSL_GUARDED_BY(refresh_mu_);
+  std::thread thread_;
+};
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_COMPACT_ADJACENCY_KEEPER_H_

@@ -1,0 +1,238 @@
+#include "storage/database.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/convenience.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "storage/coding.h"
+#include "storage/fault_env.h"
+#include "storage/rocksdb_status.h"
+#include "storage/status_macros.h"
+
+namespace kg::storage {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+rocksdb::CompressionType BestCompression(bool bottommost) {
+  const auto supported = rocksdb::GetSupportedCompressions();
+  const auto has = [&](rocksdb::CompressionType t) {
+    return std::find(supported.begin(), supported.end(), t) != supported.end();
+  };
+  if (bottommost && has(rocksdb::kZSTD)) return rocksdb::kZSTD;
+  if (has(rocksdb::kLZ4Compression)) return rocksdb::kLZ4Compression;
+  if (has(rocksdb::kSnappyCompression)) return rocksdb::kSnappyCompression;
+  return rocksdb::kNoCompression;
+}
+
+rocksdb::ColumnFamilyOptions CfOptions(int cf,
+                                       std::shared_ptr<rocksdb::Cache> cache) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = std::move(cache);
+  table.format_version = 5;
+  // Point lookups (dictionary, records) benefit from bloom filters; the
+  // index and provenance families are only ever prefix-scanned.
+  const bool point_lookups = cf == kTermCf || cf == kTidCf || cf == kEntityCf ||
+                             cf == kRelationCf || cf == kDocumentCf ||
+                             cf == kStmtCf;
+  if (point_lookups) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.compression = BestCompression(false);
+  o.bottommost_compression = BestCompression(true);
+  return o;
+}
+
+// FAILED_PRECONDITION unless the RocksDB database in `path` has every kg
+// column family.
+absl::Status CheckKgColumnFamilies(absl::string_view what,
+                                   const std::string& path) {
+  std::vector<std::string> names;
+  rocksdb::Status s =
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
+  for (const char* want : kCfNames) {
+    if (std::find(names.begin(), names.end(), want) == names.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " ", path, " is not a kg store (no '", want,
+                       "' column family)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Whether `path` holds a kg store (true), nothing yet (false, after creating
+// the directory when allowed), or something else (an error).
+absl::StatusOr<bool> CheckDirectory(absl::string_view what,
+                                    const std::string& path,
+                                    const Database::Options& options) {
+  std::error_code ec;
+  if (path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": must not be empty"));
+  }
+  if (options.read_only && !fs::exists(path, ec)) {
+    return absl::NotFoundError(absl::StrCat(what, " ", path, " does not exist"));
+  }
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", path, " is not a directory"));
+  }
+  if (fs::exists(fs::path(path) / "CURRENT", ec)) {
+    KG_RETURN_IF_ERROR(CheckKgColumnFamilies(what, path));
+    return true;
+  }
+  if (options.read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", path, " holds no kg store"));
+  }
+  if (fs::exists(path, ec) && !fs::is_empty(path, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is not empty and holds no kg store"));
+  }
+  if (!options.create_if_missing) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", path, " holds no kg store"));
+  }
+  fs::create_directories(path, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", what, " ", path, ": ", ec.message()));
+  }
+  return false;
+}
+
+}  // namespace
+
+void ErrorState::OnBackgroundError(rocksdb::BackgroundErrorReason,
+                                   rocksdb::Status* bg_error) {
+  Set(bg_error->ToString());
+}
+
+void ErrorState::OnErrorRecoveryEnd(
+    const rocksdb::BackgroundErrorRecoveryInfo& info) {
+  if (info.new_bg_error.ok()) Clear();
+}
+
+void ErrorState::Set(std::string error) {
+  absl::MutexLock lock(&mu_);
+  error_ = std::move(error);
+}
+
+void ErrorState::Clear() {
+  absl::MutexLock lock(&mu_);
+  error_.clear();
+}
+
+std::string ErrorState::error() const {
+  absl::MutexLock lock(&mu_);
+  return error_;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(
+    absl::string_view what, const std::string& path, const Options& options) {
+  KG_ASSIGN_OR_RETURN(const bool existing,
+                      CheckDirectory(what, path, options));
+  std::unique_ptr<Database> d(new Database());
+  d->path_ = path;
+  d->errors_ = std::make_shared<ErrorState>();
+
+  rocksdb::DBOptions db_options;
+  if (options.fault_injection != nullptr) {
+    d->env_ = NewFaultInjectionEnv(options.fault_injection);
+    db_options.env = d->env_.get();
+  }
+  db_options.listeners.push_back(d->errors_);
+  db_options.create_if_missing = !existing;
+  db_options.create_missing_column_families = !existing;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+  db_options.paranoid_checks = true;
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Only kg's column families are opened, in Cf order.
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int cf = 0; cf < kNumCfs; ++cf) {
+    d->cf_options_.push_back(CfOptions(cf, cache));
+    descriptors.emplace_back(kCfNames[cf], d->cf_options_.back());
+  }
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors,
+                                         &d->cfs_, &raw)
+          : rocksdb::DB::Open(db_options, path, descriptors, &d->cfs_, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+      return absl::UnavailableError(absl::StrCat(
+          what, " ", path,
+          " is in use by another process (its LOCK file is held)"));
+    }
+    return FromRocksDb(s, absl::StrCat("open ", path));
+  }
+  d->db_.reset(raw);
+  // A read-only copy is opened to be checked: what its format and counters
+  // say is for the checks to report, not a reason to refuse it.
+  if (options.read_only) return d;
+
+  std::string format;
+  const rocksdb::Status got = d->db_->Get(
+      rocksdb::ReadOptions(), d->cf(kDefaultCf), kFormatKey, &format);
+  if (got.IsNotFound() && !existing) {
+    std::string version;
+    PutFixed32(&version, kFormatVersion);
+    rocksdb::WriteBatch wb;
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kFormatKey, version), "initialize"));
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kCountersKey, EncodeCounters(Counters{})),
+        "initialize"));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    KG_RETURN_IF_ERROR(FromRocksDb(d->db_->Write(wo, &wb),
+                                   absl::StrCat("initialize ", path)));
+    return d;
+  }
+  if (got.IsNotFound()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is not a kg store (no format version)"));
+  }
+  KG_RETURN_IF_ERROR(FromRocksDb(got, absl::StrCat("open ", path)));
+  absl::string_view in(format);
+  uint32_t version = 0;
+  if (!GetFixed32(&in, &version) || version != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", path, " holds kg store format ", version,
+                     "; this kg reads format ", kFormatVersion));
+  }
+  std::string counters;
+  const rocksdb::Status read = d->db_->Get(
+      rocksdb::ReadOptions(), d->cf(kDefaultCf), kCountersKey, &counters);
+  if (!read.ok() && !read.IsNotFound()) {
+    return FromRocksDb(read, absl::StrCat("open ", path));
+  }
+  if (!read.ok() || !DecodeCounters(counters, &d->counters_at_open_)) {
+    return absl::DataLossError(
+        absl::StrCat(what, " ", path, ": counters are corrupt"));
+  }
+  return d;
+}
+
+Database::~Database() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* h : cfs_) {
+    db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+  // Nothing to report to: a destructor has no caller to tell.
+  db_->Close().PermitUncheckedError();
+}
+
+}  // namespace kg::storage

@@ -1,0 +1,700 @@
+#include "storage/rocksdb_reader.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "storage/coding.h"
+#include "storage/match_plan.h"
+#include "storage/page_token.h"
+#include "storage/rocksdb_status.h"
+#include "storage/status_macros.h"
+#include "storage/validate.h"
+
+namespace kg::storage {
+
+namespace {
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+// DATA_LOSS for a stored key (or the value under it) that does not decode.
+absl::Status Corrupt(Cf cf, absl::string_view what, absl::string_view key) {
+  return absl::DataLossError(absl::StrCat("corrupt ", what, " in column family '",
+                                          kCfNames[cf], "' at key \"",
+                                          absl::CHexEscape(key), "\""));
+}
+
+PageTokenKind MatchTokenKind(Cf index) {
+  switch (index) {
+    case kPosCf:
+      return PageTokenKind::kMatchPos;
+    case kOspCf:
+      return PageTokenKind::kMatchOsp;
+    default:
+      return PageTokenKind::kMatchSpo;
+  }
+}
+
+absl::Status RequirePositive(size_t limit) {
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be positive");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+RocksReader::RocksReader(const Database* database, const Adjacency* adjacency,
+                         std::shared_ptr<const CompactAdjacency> compact)
+    : database_(database),
+      adjacency_(adjacency),
+      compact_(std::move(compact)),
+      snapshot_(database->db()) {
+  ro_.snapshot = snapshot_.snapshot();
+  seq_ = ro_.snapshot->GetSequenceNumber();
+}
+
+void RocksReader::Neighbors(NodeId node, Direction direction,
+                            std::vector<Edge>* out) const {
+  if (compact_ != nullptr) {
+    for (const CompactEdge& e : compact_->Edges(node, direction)) {
+      out->push_back(e.ToEdge());
+    }
+    return;
+  }
+  adjacency_->Collect(node, direction, seq_, out);
+}
+
+absl::StatusOr<std::optional<std::string>> RocksReader::Get(
+    Cf cf, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s =
+      database_->db()->Get(ro_, database_->cf(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocksDb(s, "read");
+  return std::optional<std::string>(std::move(value));
+}
+
+template <typename Fn>
+absl::Status RocksReader::Scan(Cf cf, absl::string_view prefix,
+                               absl::string_view start, Fn fn) {
+  const std::string upper = PrefixSuccessor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro = ro_;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      database_->db()->NewIterator(ro, database_->cf(cf)));
+  if (start.empty()) {
+    it->Seek(ToSlice(prefix));
+  } else {
+    it->Seek(ToSlice(start));
+    if (it->Valid() && it->key() == ToSlice(start)) it->Next();
+  }
+  for (; it->Valid(); it->Next()) {
+    absl::StatusOr<bool> more =
+        fn(absl::string_view(it->key().data(), it->key().size()),
+           absl::string_view(it->value().data(), it->value().size()));
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+  }
+  return FromRocksDb(it->status(), "scan");
+}
+
+absl::StatusOr<uint64_t> RocksReader::TidOf(const std::string& term_key) {
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
+  if (!v) return uint64_t{0};
+  uint64_t tid;
+  if (!DecodeTidValue(*v, &tid)) return Corrupt(kTermCf, "term", term_key);
+  return tid;
+}
+
+absl::StatusOr<TermValue> RocksReader::TermOf(uint64_t tid) {
+  auto it = term_cache_.find(tid);
+  if (it != term_cache_.end()) return it->second;
+  const std::string tid_key = TidKey(tid);
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, tid_key));
+  TermValue term;
+  if (!key || !DecodeTermKey(*key, &term)) {
+    return Corrupt(kTidCf, "term", tid_key);
+  }
+  term_cache_.emplace(tid, term);
+  return term;
+}
+
+absl::StatusOr<std::string> RocksReader::RelationIdOf(uint64_t tid) {
+  auto it = relation_cache_.find(tid);
+  if (it != relation_cache_.end()) return it->second;
+  const std::string tid_key = TidKey(tid);
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, tid_key));
+  std::string id;
+  if (!key || !DecodeIdTermKey(*key, TermTag::kRelation, &id)) {
+    return Corrupt(kTidCf, "relation term", tid_key);
+  }
+  relation_cache_.emplace(tid, id);
+  return id;
+}
+
+absl::StatusOr<StmtValue> RocksReader::StmtRow(uint64_t tid) {
+  const std::string key = TidKey(tid);
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kStmtCf, key));
+  StmtValue row;
+  if (!v) return Corrupt(kStmtCf, "missing statement row", key);
+  if (!DecodeStmt(*v, &row)) return Corrupt(kStmtCf, "statement row", key);
+  return row;
+}
+
+absl::StatusOr<Statement> RocksReader::StatementOf(uint64_t tid,
+                                                   const StmtValue* known) {
+  StmtValue row;
+  if (known != nullptr) {
+    row = *known;
+  } else {
+    KG_ASSIGN_OR_RETURN(row, StmtRow(tid));
+  }
+  Statement st;
+  KG_ASSIGN_OR_RETURN(TermValue self, TermOf(tid));
+  st.id = self.id;
+  KG_ASSIGN_OR_RETURN(st.subject, TermOf(row.subject));
+  KG_ASSIGN_OR_RETURN(st.relation, RelationIdOf(row.relation));
+  KG_ASSIGN_OR_RETURN(st.object, TermOf(row.object));
+  st.live_provenance = row.live;
+  st.quoted_by = row.quoted;
+  return st;
+}
+
+absl::StatusOr<Entity> RocksReader::GetEntity(absl::string_view id) {
+  auto cached = entity_cache_.find(id);
+  if (cached != entity_cache_.end()) return cached->second;
+  KG_RETURN_IF_ERROR(ValidateId("entity_id", id));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
+  if (!v) {
+    return absl::NotFoundError(absl::StrCat("entity_id: no entity '", id, "'"));
+  }
+  Entity e;
+  uint64_t tid;
+  if (!DecodeEntity(id, *v, &tid, &e)) return Corrupt(kEntityCf, "entity", id);
+  entity_cache_.emplace(std::string(id), e);
+  return e;
+}
+
+absl::StatusOr<std::vector<Entity>> RocksReader::FindByName(
+    absl::string_view name) {
+  KG_RETURN_IF_ERROR(ValidateText("name", name, Limits::kMaxLabelBytes));
+  const std::string prefix = NamePrefix(name);
+  std::vector<std::string> ids;
+  KG_RETURN_IF_ERROR(Scan(
+      kNameCf, prefix, "",
+      [&](absl::string_view key, absl::string_view) -> absl::StatusOr<bool> {
+        std::string id;
+        if (!DecodeNameKey(key, &id)) return Corrupt(kNameCf, "name", key);
+        ids.push_back(std::move(id));
+        return true;
+      }));
+  std::vector<Entity> out;
+  for (const auto& id : ids) {
+    KG_ASSIGN_OR_RETURN(Entity e, GetEntity(id));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
+    absl::string_view prefix, size_t limit, absl::string_view page_token) {
+  KG_RETURN_IF_ERROR(ValidateText("prefix", prefix, Limits::kMaxLabelBytes,
+                                  /*allow_empty=*/true));
+  KG_RETURN_IF_ERROR(RequirePositive(limit));
+  const std::string lower = LowerAscii(prefix);
+  const uint64_t fingerprint = QueryFingerprint().Add(lower).value();
+  KG_ASSIGN_OR_RETURN(std::string start,
+                      DecodePageToken(page_token, PageTokenKind::kEntitySearch,
+                                      fingerprint, lower));
+  EntityPage page;
+  std::vector<std::string> ids;
+  absl::flat_hash_set<std::string> seen;
+  std::string last_key;
+  KG_RETURN_IF_ERROR(Scan(
+      kNameCf, lower, start,
+      [&](absl::string_view key, absl::string_view) -> absl::StatusOr<bool> {
+        std::string id;
+        if (!DecodeNameKey(key, &id)) return Corrupt(kNameCf, "name", key);
+        if (!seen.contains(id)) {
+          if (ids.size() == limit) {
+            page.next_page_token = EncodePageToken(PageTokenKind::kEntitySearch,
+                                                   fingerprint, last_key);
+            return false;
+          }
+          seen.insert(id);
+          ids.push_back(std::move(id));
+        }
+        last_key = std::string(key);
+        return true;
+      }));
+  for (const auto& id : ids) {
+    KG_ASSIGN_OR_RETURN(Entity e, GetEntity(id));
+    page.entities.push_back(std::move(e));
+  }
+  return page;
+}
+
+absl::StatusOr<EntityPage> RocksReader::ListEntities(
+    size_t limit, absl::string_view page_token) {
+  KG_RETURN_IF_ERROR(RequirePositive(limit));
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      DecodePageToken(page_token, PageTokenKind::kEntityList, 0));
+  EntityPage page;
+  KG_RETURN_IF_ERROR(Scan(
+      kEntityCf, "", start,
+      [&](absl::string_view key,
+          absl::string_view value) -> absl::StatusOr<bool> {
+        if (page.entities.size() == limit) {
+          page.next_page_token = EncodePageToken(PageTokenKind::kEntityList, 0,
+                                                 page.entities.back().id);
+          return false;
+        }
+        Entity e;
+        uint64_t tid;
+        if (!DecodeEntity(key, value, &tid, &e)) {
+          return Corrupt(kEntityCf, "entity", key);
+        }
+        page.entities.push_back(std::move(e));
+        return true;
+      }));
+  return page;
+}
+
+absl::StatusOr<MatchPage> RocksReader::ListStatements(
+    size_t limit, absl::string_view page_token, bool include_quoted) {
+  KG_RETURN_IF_ERROR(RequirePositive(limit));
+  const std::string prefix = StatementTermPrefix();
+  const uint64_t fingerprint = QueryFingerprint().Add(include_quoted).value();
+  KG_ASSIGN_OR_RETURN(std::string start,
+                      DecodePageToken(page_token, PageTokenKind::kStatementList,
+                                      fingerprint, prefix));
+  MatchPage page;
+  std::string last_key;
+  KG_RETURN_IF_ERROR(Scan(
+      kTermCf, prefix, start,
+      [&](absl::string_view key,
+          absl::string_view value) -> absl::StatusOr<bool> {
+        uint64_t tid;
+        if (!DecodeTidValue(value, &tid)) return Corrupt(kTermCf, "term", key);
+        KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(tid));
+        if (!(row.live > 0 || (include_quoted && row.indexed()))) return true;
+        if (page.statements.size() == limit) {
+          page.next_page_token = EncodePageToken(PageTokenKind::kStatementList,
+                                                 fingerprint, last_key);
+          return false;
+        }
+        KG_ASSIGN_OR_RETURN(Statement st, StatementOf(tid, &row));
+        page.statements.push_back(std::move(st));
+        last_key = std::string(key);
+        return true;
+      }));
+  return page;
+}
+
+absl::StatusOr<Relation> RocksReader::GetRelation(absl::string_view id) {
+  KG_RETURN_IF_ERROR(ValidateId("relation_id", id));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kRelationCf, id));
+  if (!v) {
+    return absl::NotFoundError(
+        absl::StrCat("relation_id: no relation '", id, "'"));
+  }
+  Relation r;
+  uint64_t tid;
+  if (!DecodeRelation(id, *v, &tid, &r)) {
+    return Corrupt(kRelationCf, "relation", id);
+  }
+  return r;
+}
+
+absl::StatusOr<std::vector<Relation>> RocksReader::ListRelations() {
+  std::vector<Relation> out;
+  KG_RETURN_IF_ERROR(Scan(
+      kRelationCf, "", "",
+      [&](absl::string_view key,
+          absl::string_view value) -> absl::StatusOr<bool> {
+        Relation r;
+        uint64_t tid;
+        if (!DecodeRelation(key, value, &tid, &r)) {
+          return Corrupt(kRelationCf, "relation", key);
+        }
+        out.push_back(std::move(r));
+        return true;
+      }));
+  return out;
+}
+
+absl::StatusOr<Document> RocksReader::GetDocument(absl::string_view id) {
+  KG_RETURN_IF_ERROR(ValidateId("document_id", id));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kDocumentCf, id));
+  if (!v) {
+    return absl::NotFoundError(
+        absl::StrCat("document_id: no document '", id, "'"));
+  }
+  Document d;
+  uint64_t tid;
+  if (!DecodeDocument(id, *v, /*include_text=*/true, &tid, &d)) {
+    return Corrupt(kDocumentCf, "document", id);
+  }
+  return d;
+}
+
+absl::StatusOr<DocumentPage> RocksReader::ListDocuments(
+    bool include_text, size_t limit, absl::string_view page_token) {
+  KG_RETURN_IF_ERROR(RequirePositive(limit));
+  const uint64_t fingerprint = QueryFingerprint().Add(include_text).value();
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      DecodePageToken(page_token, PageTokenKind::kDocumentList, fingerprint));
+  DocumentPage page;
+  KG_RETURN_IF_ERROR(Scan(
+      kDocumentCf, "", start,
+      [&](absl::string_view key,
+          absl::string_view value) -> absl::StatusOr<bool> {
+        if (page.documents.size() == limit) {
+          page.next_page_token =
+              EncodePageToken(PageTokenKind::kDocumentList, fingerprint,
+                              page.documents.back().id);
+          return false;
+        }
+        Document d;
+        uint64_t tid;
+        if (!DecodeDocument(key, value, include_text, &tid, &d)) {
+          return Corrupt(kDocumentCf, "document", key);
+        }
+        page.documents.push_back(std::move(d));
+        return true;
+      }));
+  return page;
+}
+
+absl::StatusOr<Statement> RocksReader::GetStatement(absl::string_view id) {
+  std::optional<std::string> hash = HashFromStatementId(id);
+  if (!hash) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("statement_id: \"", absl::CHexEscape(id),
+                     "\" is not a statement id (s + 32 hex digits)"));
+  }
+  KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(StatementTermKey(*hash)));
+  if (tid == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("statement_id: no statement '", id, "'"));
+  }
+  return StatementOf(tid);
+}
+
+absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::GetProvenance(
+    absl::string_view statement_id, bool include_retracted) {
+  KG_ASSIGN_OR_RETURN(Statement st, GetStatement(statement_id));
+  KG_ASSIGN_OR_RETURN(
+      uint64_t tid,
+      TidOf(StatementTermKey(*HashFromStatementId(statement_id))));
+  return ProvenanceAt(tid, include_retracted);
+}
+
+absl::StatusOr<ProvenanceRecord> RocksReader::DecodeRecord(
+    const ProvKeyParts& parts, absl::string_view value) {
+  ProvValue v;
+  if (!DecodeProv(value, &v)) {
+    return Corrupt(kProvCf, "provenance record",
+                   ProvKey(parts.stmt, parts.doc, parts.start, parts.end,
+                           parts.recorded_micros));
+  }
+  KG_ASSIGN_OR_RETURN(TermValue self, TermOf(parts.stmt));
+  auto doc = doc_cache_.find(parts.doc);
+  if (doc == doc_cache_.end()) {
+    const std::string tid_key = TidKey(parts.doc);
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> doc_key,
+                        Get(kTidCf, tid_key));
+    std::string id;
+    if (!doc_key || !DecodeIdTermKey(*doc_key, TermTag::kDocument, &id)) {
+      return Corrupt(kTidCf, "document term named by provenance", tid_key);
+    }
+    doc = doc_cache_.emplace(parts.doc, std::move(id)).first;
+  }
+  ProvenanceRecord r;
+  r.statement_id = self.id;
+  r.input.document_id = doc->second;
+  r.input.evidence_start = parts.start;
+  r.input.evidence_end = parts.end;
+  r.input.evidence = std::move(v.evidence);
+  r.input.hedge = v.hedge;
+  r.input.confidence = v.confidence;
+  r.input.valid_time = v.valid_time;
+  r.recorded_at = FromMicros(parts.recorded_micros);
+  if (v.retracted_micros) r.retracted_at = FromMicros(*v.retracted_micros);
+  return r;
+}
+
+absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::ProvenanceAt(
+    NodeId tid, bool include_retracted) {
+  std::vector<std::pair<ProvKeyParts, std::string>> rows;
+  KG_RETURN_IF_ERROR(Scan(
+      kProvCf, ProvPrefix(tid), "",
+      [&](absl::string_view key,
+          absl::string_view value) -> absl::StatusOr<bool> {
+        ProvKeyParts parts;
+        if (!DecodeProvKey(key, &parts)) {
+          return Corrupt(kProvCf, "provenance key", key);
+        }
+        rows.emplace_back(parts, value);
+        return true;
+      }));
+  std::vector<ProvenanceRecord> out;
+  for (const auto& [parts, value] : rows) {
+    KG_ASSIGN_OR_RETURN(ProvenanceRecord r, DecodeRecord(parts, value));
+    if (r.retracted_at && !include_retracted) continue;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
+    absl::string_view document_id, size_t limit, absl::string_view page_token) {
+  KG_RETURN_IF_ERROR(ValidateId("document_id", document_id));
+  KG_RETURN_IF_ERROR(RequirePositive(limit));
+  KG_ASSIGN_OR_RETURN(uint64_t doc, TidOf(DocumentTermKey(document_id)));
+  if (doc == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("document_id: no document '", document_id, "'"));
+  }
+  const std::string prefix = TidKey(doc);
+  const uint64_t fingerprint = QueryFingerprint().Add(doc).value();
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      DecodePageToken(page_token, PageTokenKind::kDocumentProvenance,
+                      fingerprint, prefix));
+  std::vector<ProvKeyParts> keys;
+  bool more = false;
+  KG_RETURN_IF_ERROR(Scan(
+      kDocProvCf, prefix, start,
+      [&](absl::string_view key, absl::string_view) -> absl::StatusOr<bool> {
+        ProvKeyParts parts;
+        if (!DecodeDocProvKey(key, &parts)) {
+          return Corrupt(kDocProvCf, "document provenance key", key);
+        }
+        if (keys.size() == limit) {
+          more = true;
+          return false;
+        }
+        keys.push_back(parts);
+        return true;
+      }));
+  ProvenancePage page;
+  for (const ProvKeyParts& parts : keys) {
+    const std::string key = ProvKey(parts.stmt, parts.doc, parts.start,
+                                    parts.end, parts.recorded_micros);
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kProvCf, key));
+    if (!value) {
+      return Corrupt(kProvCf, "missing record named by the document index",
+                     key);
+    }
+    KG_ASSIGN_OR_RETURN(ProvenanceRecord r, DecodeRecord(parts, *value));
+    page.records.emplace_back(parts.stmt, std::move(r));
+  }
+  if (more) {
+    const ProvKeyParts& last = keys.back();
+    page.next_page_token = EncodePageToken(
+        PageTokenKind::kDocumentProvenance, fingerprint,
+        DocProvKey(last.doc, last.start, last.end, last.stmt,
+                   last.recorded_micros));
+  }
+  return page;
+}
+
+absl::Status RocksReader::ForEachStatement(
+    const std::function<bool(NodeId, const Statement&)>& fn) {
+  std::vector<uint64_t> tids;
+  KG_RETURN_IF_ERROR(Scan(
+      kStmtCf, "", "",
+      [&](absl::string_view key, absl::string_view) -> absl::StatusOr<bool> {
+        uint64_t tid;
+        if (!DecodeTidKey(key, &tid)) return Corrupt(kStmtCf, "key", key);
+        tids.push_back(tid);
+        return true;
+      }));
+  for (uint64_t tid : tids) {
+    KG_ASSIGN_OR_RETURN(Statement st, StatementOf(tid));
+    if (!fn(tid, st)) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RocksReader::PassesFilters(uint64_t stmt_tid,
+                                                const StmtValue& row,
+                                                const MatchOptions& options,
+                                                uint64_t doc_tid) {
+  if (row.live == 0) {
+    return options.include_quoted && !options.document_id &&
+           options.min_confidence <= 0.0;
+  }
+  if (!options.document_id && options.min_confidence <= 0.0) return true;
+  const std::string prefix = options.document_id
+                                 ? ProvPrefix(stmt_tid, doc_tid)
+                                 : ProvPrefix(stmt_tid);
+  bool pass = false;
+  KG_RETURN_IF_ERROR(Scan(
+      kProvCf, prefix, "",
+      [&](absl::string_view key,
+          absl::string_view value) -> absl::StatusOr<bool> {
+        ProvValue v;
+        if (!DecodeProv(value, &v)) {
+          return Corrupt(kProvCf, "provenance record", key);
+        }
+        pass = !v.retracted_micros && v.confidence >= options.min_confidence;
+        return !pass;
+      }));
+  return pass;
+}
+
+absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
+                                             const MatchOptions& options) {
+  KG_RETURN_IF_ERROR(RequirePositive(options.limit));
+  if (!(options.min_confidence >= 0.0 && options.min_confidence <= 1.0)) {
+    return absl::InvalidArgumentError("min_confidence: must be in [0, 1]");
+  }
+  KG_ASSIGN_OR_RETURN(
+      MatchPlan plan,
+      PlanMatch(pattern, [this](const std::string& k) { return TidOf(k); }));
+  uint64_t doc_tid = 0;
+  if (options.document_id) {
+    KG_RETURN_IF_ERROR(ValidateId("document_id", *options.document_id));
+    KG_ASSIGN_OR_RETURN(doc_tid, TidOf(DocumentTermKey(*options.document_id)));
+    if (doc_tid == 0) {
+      return absl::NotFoundError(absl::StrCat("document_id: no document '",
+                                              *options.document_id, "'"));
+    }
+  }
+  // The token is bound to the index, the prefix and the filters.
+  const PageTokenKind token_kind = MatchTokenKind(plan.index);
+  const uint64_t fingerprint = QueryFingerprint()
+                                   .Add(plan.prefix)
+                                   .Add(options.document_id.value_or(""))
+                                   .Add(options.min_confidence)
+                                   .Add(options.include_quoted)
+                                   .value();
+  KG_ASSIGN_OR_RETURN(std::string start,
+                      DecodePageToken(options.page_token, token_kind,
+                                      fingerprint, plan.prefix));
+  if (!start.empty() && start.size() != kIndexKeyBytes) {
+    return absl::InvalidArgumentError(
+        "page_token: from another query (it must be the next_page_token of a "
+        "previous page of the same request)");
+  }
+
+  MatchPage page;
+  if (plan.empty) return page;
+  std::string last_key;
+  KG_RETURN_IF_ERROR(Scan(
+      plan.index, plan.prefix, start,
+      [&](absl::string_view key,
+          absl::string_view value) -> absl::StatusOr<bool> {
+        IndexEntry entry;
+        if (!DecodeIndexEntry(key, value, &entry)) {
+          return Corrupt(plan.index, "index entry", key);
+        }
+        KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(entry.stmt));
+        KG_ASSIGN_OR_RETURN(bool pass,
+                            PassesFilters(entry.stmt, row, options, doc_tid));
+        if (!pass) return true;
+        if (page.statements.size() == options.limit) {
+          // One more row exists: the page is full and has a successor.
+          page.next_page_token =
+              EncodePageToken(token_kind, fingerprint, last_key);
+          return false;
+        }
+        KG_ASSIGN_OR_RETURN(Statement st, StatementOf(entry.stmt, &row));
+        page.statements.push_back(std::move(st));
+        last_key = std::string(key);
+        return true;
+      }));
+  return page;
+}
+
+absl::StatusOr<uint64_t> RocksReader::Count(const Pattern& pattern) {
+  KG_ASSIGN_OR_RETURN(
+      MatchPlan plan,
+      PlanMatch(pattern, [this](const std::string& k) { return TidOf(k); }));
+  if (plan.empty) return uint64_t{0};
+  uint64_t n = 0;
+  KG_RETURN_IF_ERROR(Scan(
+      plan.index, plan.prefix, "",
+      [&](absl::string_view, absl::string_view) -> absl::StatusOr<bool> {
+        ++n;
+        return true;
+      }));
+  return n;
+}
+
+absl::StatusOr<uint64_t> RocksReader::EstimateCount(const Pattern& pattern) {
+  KG_ASSIGN_OR_RETURN(
+      MatchPlan plan,
+      PlanMatch(pattern, [this](const std::string& k) { return TidOf(k); }));
+  if (plan.empty) return uint64_t{0};
+  if (plan.prefix.empty()) {
+    KG_ASSIGN_OR_RETURN(StoreStats stats, Stats());
+    return stats.statements;
+  }
+  const std::string upper = PrefixSuccessor(plan.prefix);
+  rocksdb::Range range(plan.prefix, upper);
+  uint64_t bytes = 0;
+  rocksdb::SizeApproximationOptions sao;
+  sao.include_memtables = true;
+  sao.include_files = true;
+  KG_RETURN_IF_ERROR(FromRocksDb(
+      database_->db()->GetApproximateSizes(sao, database_->cf(plan.index),
+                                           &range, 1, &bytes),
+      "estimate"));
+  // An index entry is a 24-byte key and an 8-byte value before compression;
+  // small ranges are cheaper to count than to guess.
+  constexpr uint64_t kEntryBytes = kIndexKeyBytes + 8;
+  if (bytes / kEntryBytes < 10000) return Count(pattern);
+  return bytes / kEntryBytes;
+}
+
+absl::StatusOr<NodeId> RocksReader::NodeOf(const Term& term) {
+  KG_ASSIGN_OR_RETURN(
+      std::optional<uint64_t> tid,
+      BindTerm("term", term,
+               [this](const std::string& k) { return TidOf(k); }));
+  if (!tid) return absl::NotFoundError("term: no statement uses this literal");
+  return *tid;
+}
+
+absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view id) {
+  KG_RETURN_IF_ERROR(ValidateId("relation", id));
+  KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(RelationTermKey(id)));
+  if (tid == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("relation: no relation '", id, "'"));
+  }
+  return tid;
+}
+
+absl::StatusOr<StoreStats> RocksReader::Stats() {
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                      Get(kDefaultCf, kCountersKey));
+  Counters c;
+  if (!v || !DecodeCounters(*v, &c)) {
+    return Corrupt(kDefaultCf, "counters", kCountersKey);
+  }
+  StoreStats stats;
+  stats.entities = c.entities;
+  stats.relations = c.relations;
+  stats.documents = c.documents;
+  stats.statements = c.statements;
+  stats.provenance_records = c.provenance;
+  stats.terms = c.terms;
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(database_->path(), ec)) {
+    if (entry.is_regular_file(ec)) stats.bytes_on_disk += entry.file_size(ec);
+  }
+  return stats;
+}
+
+}  // namespace kg::storage
