@@ -91,16 +91,26 @@ std::string StatementTermPrefix() {
   return std::string(1, static_cast<char>(TermTag::kStatement));
 }
 
+bool SplitTermKey(absl::string_view key, TermTag* tag,
+                  absl::string_view* rest) {
+  if (key.empty()) return false;
+  *tag = static_cast<TermTag>(key[0]);
+  *rest = key.substr(1);
+  return true;
+}
+
 bool DecodeIdTermKey(absl::string_view key, TermTag tag, std::string* id) {
   if (key.size() < 2 || key[0] != static_cast<char>(tag)) return false;
   *id = std::string(key.substr(1));
   return true;
 }
 
-bool DecodeNameKey(absl::string_view key, std::string* entity_id) {
+bool DecodeNameKey(absl::string_view key, std::string* entity_id,
+                   std::string* lower_name) {
   const size_t nul = key.find('\0');
-  if (nul == absl::string_view::npos || nul + 1 == key.size()) return false;
+  if (nul == absl::string_view::npos) return false;
   *entity_id = std::string(key.substr(nul + 1));
+  if (lower_name != nullptr) *lower_name = std::string(key.substr(0, nul));
   return true;
 }
 

@@ -24,7 +24,10 @@
 //   term_key   'E' entity_id | 'R' relation_id | 'D' document_id
 //              | 'S' 16-byte statement hash | 'L' LiteralType lexical
 //
-// Every value starts with a format byte (kValueFormat). DO NOT CHANGE the
+// Record values (Counters, EntityValue, RelationValue, DocumentValue,
+// StmtValue, ProvValue) start with a format byte (kValueFormat); the
+// dictionary's values are a bare tid or term key, the index families' a
+// bare tid, and the name and doc_prov families' empty. DO NOT CHANGE the
 // meaning of an existing byte; add a new format instead.
 #ifndef KG_STORAGE_KEYS_H_
 #define KG_STORAGE_KEYS_H_
@@ -88,6 +91,9 @@ std::string LiteralTermKey(const Literal& literal);
 std::string StatementIdFromHash(absl::string_view hash16);
 std::optional<std::string> HashFromStatementId(absl::string_view id);
 
+// The tag of a term key and what follows it (an id, a hash, a typed
+// literal), unchecked. False for an empty key.
+bool SplitTermKey(absl::string_view key, TermTag* tag, absl::string_view* rest);
 // The id in a relation ('R') or document ('D') term key. False when the key
 // has another tag or is malformed.
 bool DecodeIdTermKey(absl::string_view key, TermTag tag, std::string* id);
@@ -117,8 +123,10 @@ bool DecodeIndexEntry(absl::string_view key, absl::string_view value,
                       IndexEntry* out);
 
 std::string NameKey(absl::string_view name, absl::string_view entity_id);
-// The entity id of a name key. False for malformed input.
-bool DecodeNameKey(absl::string_view key, std::string* entity_id);
+// The entity id of a name key, and its lower-case name when asked. False
+// for malformed input.
+bool DecodeNameKey(absl::string_view key, std::string* entity_id,
+                   std::string* lower_name = nullptr);
 std::string NamePrefix(absl::string_view name);  // lower(name) 0x00
 std::string LowerAscii(absl::string_view s);
 

@@ -101,8 +101,9 @@ class Verifier {
   // The tid the dictionary gives `term_key`; 0 when it has none.
   absl::StatusOr<uint64_t> TidOf(absl::string_view term_key) {
     KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
-    if (!v || v->size() != 8) return uint64_t{0};
-    return DecodeFixed64(v->data());
+    uint64_t tid = 0;
+    if (!v || !DecodeTidValue(*v, &tid)) return uint64_t{0};
+    return tid;
   }
 
   absl::Status CheckFormat() {
@@ -131,11 +132,11 @@ class Verifier {
           ++report_->terms;
           ++terms_;
           const std::string who = absl::StrCat("term '", Printable(key), "'");
-          if (value.size() != 8) {
+          uint64_t tid = 0;
+          if (!DecodeTidValue(value, &tid)) {
             Problem(absl::StrCat(who, ": value is not a tid"));
             return absl::OkStatus();
           }
-          const uint64_t tid = DecodeFixed64(value.data());
           max_tid_ = std::max(max_tid_, tid);
           if (tid == 0) Problem(absl::StrCat(who, ": tid 0"));
           KG_ASSIGN_OR_RETURN(std::optional<std::string> back,
@@ -146,14 +147,15 @@ class Verifier {
             Problem(absl::StrCat(who, ": tid ", tid, " maps back to '",
                                  Printable(*back), "'"));
           }
-          if (key.empty()) {
+          TermTag tag;
+          absl::string_view rest;
+          if (!SplitTermKey(key, &tag, &rest)) {
             Problem(absl::StrCat(who, ": empty term key"));
             return absl::OkStatus();
           }
           // Entity, relation, document and statement terms are interned only
           // together with their record or row.
-          const absl::string_view rest = key.substr(1);
-          switch (static_cast<TermTag>(key[0])) {
+          switch (tag) {
             case TermTag::kEntity:
               return Expect(kEntityCf, rest, who, "entity");
             case TermTag::kRelation:
@@ -189,12 +191,12 @@ class Verifier {
         kTidCf,
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           ++report_->terms;
-          if (key.size() != 8) {
+          uint64_t tid = 0;
+          if (!DecodeTidKey(key, &tid)) {
             Problem(
                 absl::StrCat("tid '", Printable(key), "': key is not a tid"));
             return absl::OkStatus();
           }
-          const uint64_t tid = DecodeFixed64(key.data());
           max_tid_ = std::max(max_tid_, tid);
           KG_ASSIGN_OR_RETURN(uint64_t forward, TidOf(value));
           if (forward != tid) {
@@ -244,14 +246,12 @@ class Verifier {
     return ForEach(
         kNameCf, [&](absl::string_view key, absl::string_view) -> absl::Status {
           ++report_->names;
-          const size_t nul = key.find('\0');
           const std::string who = absl::StrCat("name '", Printable(key), "'");
-          if (nul == absl::string_view::npos) {
+          std::string name, id;
+          if (!DecodeNameKey(key, &id, &name)) {
             Problem(absl::StrCat(who, ": no separator"));
             return absl::OkStatus();
           }
-          const absl::string_view name = key.substr(0, nul);
-          const absl::string_view id = key.substr(nul + 1);
           KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
           Entity e;
           uint64_t tid;
@@ -324,12 +324,12 @@ class Verifier {
         kStmtCf,
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
           ++report_->statements;
-          if (key.size() != 8) {
+          uint64_t tid = 0;
+          if (!DecodeTidKey(key, &tid)) {
             Problem(
                 absl::StrCat("stmt '", Printable(key), "': key is not a tid"));
             return absl::OkStatus();
           }
-          const uint64_t tid = DecodeFixed64(key.data());
           StmtValue row;
           if (!DecodeStmt(value, &row)) {
             Problem(absl::StrCat("statement ", tid, ": corrupt row"));
@@ -338,11 +338,10 @@ class Verifier {
           KG_ASSIGN_OR_RETURN(std::optional<std::string> self,
                               TermKeyOf(tid, absl::StrCat("statement ", tid)));
           std::string who = absl::StrCat("statement ", tid);
-          if (self && self->size() == 1 + kStatementHashBytes &&
-              (*self)[0] == static_cast<char>(TermTag::kStatement)) {
-            who =
-                absl::StrCat("statement ", StatementIdFromHash(self->substr(1)),
-                             " (tid ", tid, ")");
+          TermValue self_term;
+          if (self && DecodeTermKey(*self, &self_term) &&
+              self_term.kind == Term::Kind::kStatement) {
+            who = absl::StrCat("statement ", self_term.id, " (tid ", tid, ")");
           } else if (self) {
             Problem(absl::StrCat(who, ": its term is not a statement"));
           }
@@ -353,8 +352,10 @@ class Verifier {
           KG_ASSIGN_OR_RETURN(std::optional<std::string> o,
                               TermKeyOf(row.object, who + " object"));
           auto tag = [](const std::optional<std::string>& k) {
-            return k && !k->empty() ? static_cast<TermTag>((*k)[0])
-                                    : static_cast<TermTag>(0);
+            TermTag t = static_cast<TermTag>(0);
+            absl::string_view rest;
+            if (k) SplitTermKey(*k, &t, &rest);
+            return t;
           };
           if (s && tag(s) != TermTag::kEntity &&
               tag(s) != TermTag::kStatement) {
@@ -367,14 +368,15 @@ class Verifier {
               tag(o) != TermTag::kStatement && tag(o) != TermTag::kLiteral) {
             Problem(who + ": object is not an entity, literal or statement");
           }
-          if (self && s && p && o && !p->empty() &&
-              StatementTermKey(StatementHash(*s, p->substr(1), *o)) != *self) {
+          std::string relation_id;
+          if (self && s && p && o &&
+              DecodeIdTermKey(*p, TermTag::kRelation, &relation_id) &&
+              StatementTermKey(StatementHash(*s, relation_id, *o)) != *self) {
             Problem(who + ": id is not the hash of its content");
           }
 
           // Live provenance records of this statement.
-          std::string prefix;
-          PutFixed64(&prefix, tid);
+          const std::string prefix = ProvPrefix(tid);
           uint32_t live = 0;
           for (prov->Seek(prefix);
                prov->Valid() && prov->key().starts_with(prefix); prov->Next()) {
@@ -447,17 +449,15 @@ class Verifier {
           ++entries;
           const std::string who =
               absl::StrCat(kCfNames[cf], " '", Printable(key), "'");
-          if (key.size() != 24 || value.size() != 8) {
+          IndexEntry entry;
+          if (!DecodeIndexEntry(key, value, &entry)) {
             Problem(who + ": malformed entry");
             return absl::OkStatus();
           }
-          const uint64_t a = DecodeFixed64(key.data());
-          const uint64_t b = DecodeFixed64(key.data() + 8);
-          const uint64_t c = DecodeFixed64(key.data() + 16);
+          const auto [a, b, c, stmt] = entry;
           uint64_t s = a, p = b, o = c;
           if (cf == kPosCf) p = a, o = b, s = c;
           if (cf == kOspCf) o = a, s = b, p = c;
-          const uint64_t stmt = DecodeFixed64(value.data());
           KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
                               Get(kStmtCf, TidKey(stmt)));
           StmtValue row;

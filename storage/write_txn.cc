@@ -503,8 +503,9 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
                         st.provenance[j], result));
     }
     result->statements_created += counters_.statements - before;
-    result->statement_ids.push_back(
-        StatementIdFromHash(absl::string_view(stmt.key).substr(1)));
+    TermValue self;
+    DecodeTermKey(stmt.key, &self);  // a statement key built just above
+    result->statement_ids.push_back(std::move(self.id));
   }
   return absl::OkStatus();
 }
