@@ -82,10 +82,8 @@ void CompactAdjacencyKeeper::RefreshWhenQuiet() {
   while (!stop_) {
     if (!due_) {
       refresh_mu_.Await(absl::Condition(
-          +[](CompactAdjacencyKeeper* k)
-               ABSL_EXCLUSIVE_LOCKS_REQUIRED(k->refresh_mu_) {
-                 return k->due_ || k->stop_;
-               },
+          +[](CompactAdjacencyKeeper* k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+               k->refresh_mu_) { return k->due_ || k->stop_; },
           this));
       continue;
     }

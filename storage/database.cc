@@ -78,10 +78,12 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
                                     const Database::Options& options) {
   std::error_code ec;
   if (path.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": must not be empty"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": must not be empty"));
   }
   if (options.read_only && !fs::exists(path, ec)) {
-    return absl::NotFoundError(absl::StrCat(what, " ", path, " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat(what, " ", path, " does not exist"));
   }
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
     return absl::FailedPreconditionError(
@@ -96,8 +98,8 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
         absl::StrCat(what, " ", path, " holds no kg store"));
   }
   if (fs::exists(path, ec) && !fs::is_empty(path, ec)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, " ", path, " is not empty and holds no kg store"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", path, " is not empty and holds no kg store"));
   }
   if (!options.create_if_missing) {
     return absl::FailedPreconditionError(
@@ -140,8 +142,7 @@ std::string ErrorState::error() const {
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     absl::string_view what, const std::string& path, const Options& options) {
-  KG_ASSIGN_OR_RETURN(const bool existing,
-                      CheckDirectory(what, path, options));
+  KG_ASSIGN_OR_RETURN(const bool existing, CheckDirectory(what, path, options));
   std::unique_ptr<Database> d(new Database());
   d->path_ = path;
   d->errors_ = std::make_shared<ErrorState>();
@@ -197,8 +198,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
         "initialize"));
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    KG_RETURN_IF_ERROR(FromRocksDb(d->db_->Write(wo, &wb),
-                                   absl::StrCat("initialize ", path)));
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(d->db_->Write(wo, &wb), absl::StrCat("initialize ", path)));
     return d;
   }
   if (got.IsNotFound()) {

@@ -72,8 +72,9 @@ class Database {
   //   UNAVAILABLE: another process has it open (its LOCK is held), or I/O
   //     failed. DATA_LOSS: its counters are corrupt.
   // `what` names the directory in messages ("data directory", "directory").
-  static absl::StatusOr<std::unique_ptr<Database>> Open(
-      absl::string_view what, const std::string& path, const Options& options);
+  static absl::StatusOr<std::unique_ptr<Database>> Open(absl::string_view what,
+                                                        const std::string& path,
+                                                        const Options& options);
 
   ~Database();
   Database(const Database&) = delete;

@@ -23,8 +23,7 @@
 namespace kg::storage {
 
 // `status` with "context: " before its message. OK stays OK.
-absl::Status WithContext(const absl::Status& status,
-                         absl::string_view context);
+absl::Status WithContext(const absl::Status& status, absl::string_view context);
 
 template <typename T>
 absl::StatusOr<T> WithContext(absl::StatusOr<T> value,

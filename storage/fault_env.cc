@@ -96,7 +96,8 @@ class FaultRandomAccessFile : public rocksdb::FSRandomAccessFileOwnerWrapper {
   IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t num_reqs,
                      const IOOptions& options, IODebugContext* dbg) override {
     if (faults_->failing_reads()) {
-      for (size_t i = 0; i < num_reqs; ++i) reqs[i].status = InjectedRead(*faults_);
+      for (size_t i = 0; i < num_reqs; ++i)
+        reqs[i].status = InjectedRead(*faults_);
       return IOStatus::OK();
     }
     return FSRandomAccessFileOwnerWrapper::MultiRead(reqs, num_reqs, options,
@@ -107,11 +108,11 @@ class FaultRandomAccessFile : public rocksdb::FSRandomAccessFileOwnerWrapper {
     if (faults_->failing_reads()) return InjectedRead(*faults_);
     return FSRandomAccessFileOwnerWrapper::Prefetch(offset, n, options, dbg);
   }
-  IOStatus ReadAsync(rocksdb::FSReadRequest& req, const IOOptions& opts,
-                     std::function<void(const rocksdb::FSReadRequest&, void*)>
-                         cb,
-                     void* cb_arg, void** io_handle, rocksdb::IOHandleDeleter* del_fn,
-                     IODebugContext* dbg) override {
+  IOStatus ReadAsync(
+      rocksdb::FSReadRequest& req, const IOOptions& opts,
+      std::function<void(const rocksdb::FSReadRequest&, void*)> cb,
+      void* cb_arg, void** io_handle, rocksdb::IOHandleDeleter* del_fn,
+      IODebugContext* dbg) override {
     if (faults_->failing_reads()) return InjectedRead(*faults_);
     return FSRandomAccessFileOwnerWrapper::ReadAsync(req, opts, cb, cb_arg,
                                                      io_handle, del_fn, dbg);

@@ -23,9 +23,9 @@ rocksdb::Slice ToSlice(absl::string_view s) {
 
 // DATA_LOSS for a stored key (or the value under it) that does not decode.
 absl::Status Corrupt(Cf cf, absl::string_view what, absl::string_view key) {
-  return absl::DataLossError(absl::StrCat("corrupt ", what, " in column family '",
-                                          kCfNames[cf], "' at key \"",
-                                          absl::CHexEscape(key), "\""));
+  return absl::DataLossError(
+      absl::StrCat("corrupt ", what, " in column family '", kCfNames[cf],
+                   "' at key \"", absl::CHexEscape(key), "\""));
 }
 
 PageTokenKind MatchTokenKind(Cf index) {
@@ -245,23 +245,23 @@ absl::StatusOr<EntityPage> RocksReader::ListEntities(
       std::string start,
       DecodePageToken(page_token, PageTokenKind::kEntityList, 0));
   EntityPage page;
-  KG_RETURN_IF_ERROR(Scan(
-      kEntityCf, "", start,
-      [&](absl::string_view key,
-          absl::string_view value) -> absl::StatusOr<bool> {
-        if (page.entities.size() == limit) {
-          page.next_page_token = EncodePageToken(PageTokenKind::kEntityList, 0,
-                                                 page.entities.back().id);
-          return false;
-        }
-        Entity e;
-        uint64_t tid;
-        if (!DecodeEntity(key, value, &tid, &e)) {
-          return Corrupt(kEntityCf, "entity", key);
-        }
-        page.entities.push_back(std::move(e));
-        return true;
-      }));
+  KG_RETURN_IF_ERROR(Scan(kEntityCf, "", start,
+                          [&](absl::string_view key,
+                              absl::string_view value) -> absl::StatusOr<bool> {
+                            if (page.entities.size() == limit) {
+                              page.next_page_token =
+                                  EncodePageToken(PageTokenKind::kEntityList, 0,
+                                                  page.entities.back().id);
+                              return false;
+                            }
+                            Entity e;
+                            uint64_t tid;
+                            if (!DecodeEntity(key, value, &tid, &e)) {
+                              return Corrupt(kEntityCf, "entity", key);
+                            }
+                            page.entities.push_back(std::move(e));
+                            return true;
+                          }));
   return page;
 }
 
@@ -275,24 +275,26 @@ absl::StatusOr<MatchPage> RocksReader::ListStatements(
                                       fingerprint, prefix));
   MatchPage page;
   std::string last_key;
-  KG_RETURN_IF_ERROR(Scan(
-      kTermCf, prefix, start,
-      [&](absl::string_view key,
-          absl::string_view value) -> absl::StatusOr<bool> {
-        uint64_t tid;
-        if (!DecodeTidValue(value, &tid)) return Corrupt(kTermCf, "term", key);
-        KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(tid));
-        if (!(row.live > 0 || (include_quoted && row.indexed()))) return true;
-        if (page.statements.size() == limit) {
-          page.next_page_token = EncodePageToken(PageTokenKind::kStatementList,
-                                                 fingerprint, last_key);
-          return false;
-        }
-        KG_ASSIGN_OR_RETURN(Statement st, StatementOf(tid, &row));
-        page.statements.push_back(std::move(st));
-        last_key = std::string(key);
-        return true;
-      }));
+  KG_RETURN_IF_ERROR(
+      Scan(kTermCf, prefix, start,
+           [&](absl::string_view key,
+               absl::string_view value) -> absl::StatusOr<bool> {
+             uint64_t tid;
+             if (!DecodeTidValue(value, &tid))
+               return Corrupt(kTermCf, "term", key);
+             KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(tid));
+             if (!(row.live > 0 || (include_quoted && row.indexed())))
+               return true;
+             if (page.statements.size() == limit) {
+               page.next_page_token = EncodePageToken(
+                   PageTokenKind::kStatementList, fingerprint, last_key);
+               return false;
+             }
+             KG_ASSIGN_OR_RETURN(Statement st, StatementOf(tid, &row));
+             page.statements.push_back(std::move(st));
+             last_key = std::string(key);
+             return true;
+           }));
   return page;
 }
 
@@ -313,18 +315,17 @@ absl::StatusOr<Relation> RocksReader::GetRelation(absl::string_view id) {
 
 absl::StatusOr<std::vector<Relation>> RocksReader::ListRelations() {
   std::vector<Relation> out;
-  KG_RETURN_IF_ERROR(Scan(
-      kRelationCf, "", "",
-      [&](absl::string_view key,
-          absl::string_view value) -> absl::StatusOr<bool> {
-        Relation r;
-        uint64_t tid;
-        if (!DecodeRelation(key, value, &tid, &r)) {
-          return Corrupt(kRelationCf, "relation", key);
-        }
-        out.push_back(std::move(r));
-        return true;
-      }));
+  KG_RETURN_IF_ERROR(Scan(kRelationCf, "", "",
+                          [&](absl::string_view key,
+                              absl::string_view value) -> absl::StatusOr<bool> {
+                            Relation r;
+                            uint64_t tid;
+                            if (!DecodeRelation(key, value, &tid, &r)) {
+                              return Corrupt(kRelationCf, "relation", key);
+                            }
+                            out.push_back(std::move(r));
+                            return true;
+                          }));
   return out;
 }
 
@@ -351,24 +352,24 @@ absl::StatusOr<DocumentPage> RocksReader::ListDocuments(
       std::string start,
       DecodePageToken(page_token, PageTokenKind::kDocumentList, fingerprint));
   DocumentPage page;
-  KG_RETURN_IF_ERROR(Scan(
-      kDocumentCf, "", start,
-      [&](absl::string_view key,
-          absl::string_view value) -> absl::StatusOr<bool> {
-        if (page.documents.size() == limit) {
-          page.next_page_token =
-              EncodePageToken(PageTokenKind::kDocumentList, fingerprint,
-                              page.documents.back().id);
-          return false;
-        }
-        Document d;
-        uint64_t tid;
-        if (!DecodeDocument(key, value, include_text, &tid, &d)) {
-          return Corrupt(kDocumentCf, "document", key);
-        }
-        page.documents.push_back(std::move(d));
-        return true;
-      }));
+  KG_RETURN_IF_ERROR(
+      Scan(kDocumentCf, "", start,
+           [&](absl::string_view key,
+               absl::string_view value) -> absl::StatusOr<bool> {
+             if (page.documents.size() == limit) {
+               page.next_page_token =
+                   EncodePageToken(PageTokenKind::kDocumentList, fingerprint,
+                                   page.documents.back().id);
+               return false;
+             }
+             Document d;
+             uint64_t tid;
+             if (!DecodeDocument(key, value, include_text, &tid, &d)) {
+               return Corrupt(kDocumentCf, "document", key);
+             }
+             page.documents.push_back(std::move(d));
+             return true;
+           }));
   return page;
 }
 
@@ -433,17 +434,16 @@ absl::StatusOr<ProvenanceRecord> RocksReader::DecodeRecord(
 absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::ProvenanceAt(
     NodeId tid, bool include_retracted) {
   std::vector<std::pair<ProvKeyParts, std::string>> rows;
-  KG_RETURN_IF_ERROR(Scan(
-      kProvCf, ProvPrefix(tid), "",
-      [&](absl::string_view key,
-          absl::string_view value) -> absl::StatusOr<bool> {
-        ProvKeyParts parts;
-        if (!DecodeProvKey(key, &parts)) {
-          return Corrupt(kProvCf, "provenance key", key);
-        }
-        rows.emplace_back(parts, value);
-        return true;
-      }));
+  KG_RETURN_IF_ERROR(Scan(kProvCf, ProvPrefix(tid), "",
+                          [&](absl::string_view key,
+                              absl::string_view value) -> absl::StatusOr<bool> {
+                            ProvKeyParts parts;
+                            if (!DecodeProvKey(key, &parts)) {
+                              return Corrupt(kProvCf, "provenance key", key);
+                            }
+                            rows.emplace_back(parts, value);
+                            return true;
+                          }));
   std::vector<ProvenanceRecord> out;
   for (const auto& [parts, value] : rows) {
     KG_ASSIGN_OR_RETURN(ProvenanceRecord r, DecodeRecord(parts, value));
@@ -498,10 +498,10 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
   }
   if (more) {
     const ProvKeyParts& last = keys.back();
-    page.next_page_token = EncodePageToken(
-        PageTokenKind::kDocumentProvenance, fingerprint,
-        DocProvKey(last.doc, last.start, last.end, last.stmt,
-                   last.recorded_micros));
+    page.next_page_token =
+        EncodePageToken(PageTokenKind::kDocumentProvenance, fingerprint,
+                        DocProvKey(last.doc, last.start, last.end, last.stmt,
+                                   last.recorded_micros));
   }
   return page;
 }
@@ -533,21 +533,20 @@ absl::StatusOr<bool> RocksReader::PassesFilters(uint64_t stmt_tid,
            options.min_confidence <= 0.0;
   }
   if (!options.document_id && options.min_confidence <= 0.0) return true;
-  const std::string prefix = options.document_id
-                                 ? ProvPrefix(stmt_tid, doc_tid)
-                                 : ProvPrefix(stmt_tid);
+  const std::string prefix = options.document_id ? ProvPrefix(stmt_tid, doc_tid)
+                                                 : ProvPrefix(stmt_tid);
   bool pass = false;
-  KG_RETURN_IF_ERROR(Scan(
-      kProvCf, prefix, "",
-      [&](absl::string_view key,
-          absl::string_view value) -> absl::StatusOr<bool> {
-        ProvValue v;
-        if (!DecodeProv(value, &v)) {
-          return Corrupt(kProvCf, "provenance record", key);
-        }
-        pass = !v.retracted_micros && v.confidence >= options.min_confidence;
-        return !pass;
-      }));
+  KG_RETURN_IF_ERROR(Scan(kProvCf, prefix, "",
+                          [&](absl::string_view key,
+                              absl::string_view value) -> absl::StatusOr<bool> {
+                            ProvValue v;
+                            if (!DecodeProv(value, &v)) {
+                              return Corrupt(kProvCf, "provenance record", key);
+                            }
+                            pass = !v.retracted_micros &&
+                                   v.confidence >= options.min_confidence;
+                            return !pass;
+                          }));
   return pass;
 }
 
@@ -589,29 +588,29 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
   MatchPage page;
   if (plan.empty) return page;
   std::string last_key;
-  KG_RETURN_IF_ERROR(Scan(
-      plan.index, plan.prefix, start,
-      [&](absl::string_view key,
-          absl::string_view value) -> absl::StatusOr<bool> {
-        IndexEntry entry;
-        if (!DecodeIndexEntry(key, value, &entry)) {
-          return Corrupt(plan.index, "index entry", key);
-        }
-        KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(entry.stmt));
-        KG_ASSIGN_OR_RETURN(bool pass,
-                            PassesFilters(entry.stmt, row, options, doc_tid));
-        if (!pass) return true;
-        if (page.statements.size() == options.limit) {
-          // One more row exists: the page is full and has a successor.
-          page.next_page_token =
-              EncodePageToken(token_kind, fingerprint, last_key);
-          return false;
-        }
-        KG_ASSIGN_OR_RETURN(Statement st, StatementOf(entry.stmt, &row));
-        page.statements.push_back(std::move(st));
-        last_key = std::string(key);
-        return true;
-      }));
+  KG_RETURN_IF_ERROR(
+      Scan(plan.index, plan.prefix, start,
+           [&](absl::string_view key,
+               absl::string_view value) -> absl::StatusOr<bool> {
+             IndexEntry entry;
+             if (!DecodeIndexEntry(key, value, &entry)) {
+               return Corrupt(plan.index, "index entry", key);
+             }
+             KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(entry.stmt));
+             KG_ASSIGN_OR_RETURN(
+                 bool pass, PassesFilters(entry.stmt, row, options, doc_tid));
+             if (!pass) return true;
+             if (page.statements.size() == options.limit) {
+               // One more row exists: the page is full and has a successor.
+               page.next_page_token =
+                   EncodePageToken(token_kind, fingerprint, last_key);
+               return false;
+             }
+             KG_ASSIGN_OR_RETURN(Statement st, StatementOf(entry.stmt, &row));
+             page.statements.push_back(std::move(st));
+             last_key = std::string(key);
+             return true;
+           }));
   return page;
 }
 
@@ -621,12 +620,12 @@ absl::StatusOr<uint64_t> RocksReader::Count(const Pattern& pattern) {
       PlanMatch(pattern, [this](const std::string& k) { return TidOf(k); }));
   if (plan.empty) return uint64_t{0};
   uint64_t n = 0;
-  KG_RETURN_IF_ERROR(Scan(
-      plan.index, plan.prefix, "",
-      [&](absl::string_view, absl::string_view) -> absl::StatusOr<bool> {
-        ++n;
-        return true;
-      }));
+  KG_RETURN_IF_ERROR(
+      Scan(plan.index, plan.prefix, "",
+           [&](absl::string_view, absl::string_view) -> absl::StatusOr<bool> {
+             ++n;
+             return true;
+           }));
   return n;
 }
 
@@ -645,10 +644,10 @@ absl::StatusOr<uint64_t> RocksReader::EstimateCount(const Pattern& pattern) {
   rocksdb::SizeApproximationOptions sao;
   sao.include_memtables = true;
   sao.include_files = true;
-  KG_RETURN_IF_ERROR(FromRocksDb(
-      database_->db()->GetApproximateSizes(sao, database_->cf(plan.index),
-                                           &range, 1, &bytes),
-      "estimate"));
+  KG_RETURN_IF_ERROR(
+      FromRocksDb(database_->db()->GetApproximateSizes(
+                      sao, database_->cf(plan.index), &range, 1, &bytes),
+                  "estimate"));
   // An index entry is a 24-byte key and an 8-byte value before compression;
   // small ranges are cheaper to count than to guess.
   constexpr uint64_t kEntryBytes = kIndexKeyBytes + 8;
@@ -657,10 +656,10 @@ absl::StatusOr<uint64_t> RocksReader::EstimateCount(const Pattern& pattern) {
 }
 
 absl::StatusOr<NodeId> RocksReader::NodeOf(const Term& term) {
-  KG_ASSIGN_OR_RETURN(
-      std::optional<uint64_t> tid,
-      BindTerm("term", term,
-               [this](const std::string& k) { return TidOf(k); }));
+  KG_ASSIGN_OR_RETURN(std::optional<uint64_t> tid,
+                      BindTerm("term", term, [this](const std::string& k) {
+                        return TidOf(k);
+                      }));
   if (!tid) return absl::NotFoundError("term: no statement uses this literal");
   return *tid;
 }

@@ -123,13 +123,13 @@ std::unique_ptr<Reader> RocksStore::NewReader() {
   // Under the commit lock, so no index change can come between this check
   // and the reader's snapshot.
   std::shared_ptr<const CompactAdjacency> compact;
-  if (compact_ != nullptr) compact = compact_->CurrentAt(adjacency_->generation());
+  if (compact_ != nullptr)
+    compact = compact_->CurrentAt(adjacency_->generation());
   return std::make_unique<RocksReader>(database_.get(), adjacency_.get(),
                                        std::move(compact));
 }
 
-absl::Status RocksStore::Enqueue(
-    std::function<absl::Status(WriteTxn&)> apply) {
+absl::Status RocksStore::Enqueue(std::function<absl::Status(WriteTxn&)> apply) {
   PendingWrite w;
   w.apply = std::move(apply);
   std::vector<PendingWrite*> group;
@@ -250,7 +250,8 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   KG_RETURN_IF_ERROR(txn.Apply(batch, &result));
   const std::vector<CfChanges>& changes = txn.changes();
 
-  const std::string tmp = absl::StrCat(database_->path(), "/bulk-", last_micros_);
+  const std::string tmp =
+      absl::StrCat(database_->path(), "/bulk-", last_micros_);
   std::error_code ec;
   fs::create_directories(tmp, ec);
   if (ec) {
@@ -341,8 +342,8 @@ absl::Status RocksStore::Resume() {
 absl::StatusOr<std::unique_ptr<Adjacency>> LoadAdjacency(
     const Database& database) {
   auto adjacency = std::make_unique<Adjacency>();
-  std::unique_ptr<rocksdb::Iterator> it(database.db()->NewIterator(
-      rocksdb::ReadOptions(), database.cf(kSpoCf)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      database.db()->NewIterator(rocksdb::ReadOptions(), database.cf(kSpoCf)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     IndexEntry e;
     if (!DecodeIndexEntry(
@@ -353,15 +354,15 @@ absl::StatusOr<std::unique_ptr<Adjacency>> LoadAdjacency(
     }
     adjacency->Add(e.a, e.b, e.c, e.stmt, 0);
   }
-  KG_RETURN_IF_ERROR(FromRocksDb(
-      it->status(), absl::StrCat("open ", database.path())));
+  KG_RETURN_IF_ERROR(
+      FromRocksDb(it->status(), absl::StrCat("open ", database.path())));
   return adjacency;
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(
-    const StoreOptions& options, absl::string_view path) {
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
+                                                   absl::string_view path) {
   Database::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.block_cache_bytes = options.block_cache_bytes;

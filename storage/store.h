@@ -133,7 +133,8 @@ struct Pattern {
 
 struct MatchOptions {
   size_t limit = 100;
-  // Opaque page token from a previous MatchPage of the same pattern and options.
+  // Opaque page token from a previous MatchPage of the same pattern and
+  // options.
   std::string page_token;
   // Keep only statements with a live provenance record from this document.
   std::optional<std::string> document_id;
@@ -222,8 +223,8 @@ class Reader {
       absl::string_view prefix, size_t limit, absl::string_view page_token) = 0;
 
   // Entities ordered by id, at most `limit`, resumed from `page_token`.
-  virtual absl::StatusOr<EntityPage> ListEntities(size_t limit,
-                                                  absl::string_view page_token) = 0;
+  virtual absl::StatusOr<EntityPage> ListEntities(
+      size_t limit, absl::string_view page_token) = 0;
 
   virtual absl::StatusOr<Relation> GetRelation(absl::string_view id) = 0;
   virtual absl::StatusOr<std::vector<Relation>> ListRelations() = 0;

@@ -150,8 +150,8 @@ absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
   if (!v) return uint64_t{0};
   uint64_t tid;
   if (!DecodeTidValue(*v, &tid)) {
-    return absl::DataLossError(absl::StrCat(
-        "corrupt dictionary entry \"", absl::CHexEscape(term_key), "\""));
+    return absl::DataLossError(absl::StrCat("corrupt dictionary entry \"",
+                                            absl::CHexEscape(term_key), "\""));
   }
   return tid;
 }

@@ -92,7 +92,8 @@ std::vector<Include> IncludesUnder(const std::string& folder) {
       ++n;
       std::smatch m;
       if (std::regex_search(text, m, kInclude)) {
-        out.push_back({fs::relative(entry.path(), source).string(), n, m[1].str()});
+        out.push_back(
+            {fs::relative(entry.path(), source).string(), n, m[1].str()});
       }
     }
   }
@@ -102,8 +103,8 @@ std::vector<Include> IncludesUnder(const std::string& folder) {
 // Why `inc`, written in module `module`, breaks the rules; empty when it
 // does not.
 std::string Violation(const std::string& module, const Include& inc) {
-  const std::string where = absl::StrCat(inc.file, ":", inc.line,
-                                         " includes \"", inc.target, "\": ");
+  const std::string where =
+      absl::StrCat(inc.file, ":", inc.line, " includes \"", inc.target, "\": ");
   for (const std::string& prefix : Banned().at(module)) {
     if (absl::StartsWith(inc.target, prefix)) {
       return absl::StrCat(where, module, "/ may not include ", prefix, "*");
@@ -124,8 +125,8 @@ std::string Violation(const std::string& module, const Include& inc) {
   const std::string header = inc.target.substr(slash + 1);
   if (!offered->second.contains(header)) {
     return absl::StrCat(where, "not a public header of ", target_module,
-                        "/ (it offers ",
-                        absl::StrJoin(offered->second, ", "), ")");
+                        "/ (it offers ", absl::StrJoin(offered->second, ", "),
+                        ")");
   }
   return "";
 }
@@ -150,15 +151,16 @@ TEST(LayeringTest, SourceTreeIsVisible) {
 TEST(LayeringTest, EveryModuleIncludesOnlyWhatItsArrowsAndAllowListsPermit) {
   for (const auto& [module, arrows] : Arrows()) {
     SCOPED_TRACE(module);
-    EXPECT_THAT(Violations(module, IncludesUnder(module)), ::testing::IsEmpty());
+    EXPECT_THAT(Violations(module, IncludesUnder(module)),
+                ::testing::IsEmpty());
   }
 }
 
 // The checker itself: what it must reject and accept.
 TEST(LayeringTest, RejectsANonPublicHeaderAndAWrongArrow) {
   EXPECT_THAT(Violations("query", {{"query/x.cc", 3, "storage/keys.h"}}),
-              ::testing::ElementsAre(::testing::HasSubstr(
-                  "not a public header of storage/")));
+              ::testing::ElementsAre(
+                  ::testing::HasSubstr("not a public header of storage/")));
   EXPECT_THAT(Violations("query", {{"query/x.cc", 3, "storage/store.h"}}),
               ::testing::IsEmpty());
   EXPECT_THAT(Violations("storage", {{"storage/x.cc", 1, "query/path.h"}}),
@@ -170,9 +172,9 @@ TEST(LayeringTest, RejectsANonPublicHeaderAndAWrongArrow) {
   EXPECT_THAT(Violations("server", {{"server/x.cc", 1, "query/path_graph.h"}}),
               ::testing::ElementsAre(
                   ::testing::HasSubstr("not a public header of query/")));
-  EXPECT_THAT(Violations("query", {{"query/x.h", 1, "rocksdb/db.h"}}),
-              ::testing::ElementsAre(
-                  ::testing::HasSubstr("may not include rocksdb/")));
+  EXPECT_THAT(
+      Violations("query", {{"query/x.h", 1, "rocksdb/db.h"}}),
+      ::testing::ElementsAre(::testing::HasSubstr("may not include rocksdb/")));
   EXPECT_THAT(Violations("server", {{"server/x.cc", 1, "kg/v1/kg.pb.h"}}),
               ::testing::IsEmpty());
 }

@@ -40,9 +40,10 @@ TEST_F(StoreTest, ConcurrentWritersGetTheResultOfWritingOneByOne) {
   WriteBatch vocabulary = Vocabulary();
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kWritesPerThread; ++i) {
-      vocabulary.entities.push_back(
-          {absl::StrCat("e", t, "_", i), absl::StrCat("E ", t, " ", i),
-           "Thing", {}});
+      vocabulary.entities.push_back({absl::StrCat("e", t, "_", i),
+                                     absl::StrCat("E ", t, " ", i),
+                                     "Thing",
+                                     {}});
     }
   }
   ASSERT_THAT(store().Write(vocabulary), IsOk());

@@ -96,16 +96,17 @@ class ReadPathTest : public StoreTest {
          }},
         {"SearchByPrefix",
          [](Reader& r) {
-           return Print<EntityPage>(
-               r.SearchByPrefix("r", 10, ""), [](const EntityPage& p) {
-                 return absl::StrCat(p.entities.size());
-               });
+           return Print<EntityPage>(r.SearchByPrefix("r", 10, ""),
+                                    [](const EntityPage& p) {
+                                      return absl::StrCat(p.entities.size());
+                                    });
          }},
         {"ListEntities",
          [](Reader& r) {
-           return Print<EntityPage>(
-               r.ListEntities(10, ""),
-               [](const EntityPage& p) { return absl::StrCat(p.entities.size()); });
+           return Print<EntityPage>(r.ListEntities(10, ""),
+                                    [](const EntityPage& p) {
+                                      return absl::StrCat(p.entities.size());
+                                    });
          }},
         {"GetRelation",
          [](Reader& r) {
@@ -115,8 +116,9 @@ class ReadPathTest : public StoreTest {
         {"ListRelations",
          [](Reader& r) {
            return Print<std::vector<Relation>>(
-               r.ListRelations(),
-               [](const std::vector<Relation>& v) { return absl::StrCat(v.size()); });
+               r.ListRelations(), [](const std::vector<Relation>& v) {
+                 return absl::StrCat(v.size());
+               });
          }},
         {"GetDocument",
          [](Reader& r) {
@@ -125,10 +127,10 @@ class ReadPathTest : public StoreTest {
          }},
         {"ListDocuments",
          [](Reader& r) {
-           return Print<DocumentPage>(
-               r.ListDocuments(true, 10, ""), [](const DocumentPage& p) {
-                 return absl::StrCat(p.documents.size());
-               });
+           return Print<DocumentPage>(r.ListDocuments(true, 10, ""),
+                                      [](const DocumentPage& p) {
+                                        return absl::StrCat(p.documents.size());
+                                      });
          }},
         {"GetStatement",
          [sent, stmt](Reader& r) {
@@ -143,10 +145,9 @@ class ReadPathTest : public StoreTest {
          [](Reader& r) {
            Pattern p;
            p.subject = Term::Entity("north_korea");
-           return Print<MatchPage>(r.Match(p, MatchOptions()),
-                                   [](const MatchPage& m) {
-                                     return Ids(m.statements);
-                                   });
+           return Print<MatchPage>(
+               r.Match(p, MatchOptions()),
+               [](const MatchPage& m) { return Ids(m.statements); });
          }},
         {"Match with filters",
          [](Reader& r) {
@@ -169,9 +170,8 @@ class ReadPathTest : public StoreTest {
          [](Reader& r) {
            Pattern p;
            p.relation = "denied";
-           return Print<uint64_t>(r.Count(p), [](const uint64_t& n) {
-             return absl::StrCat(n);
-           });
+           return Print<uint64_t>(
+               r.Count(p), [](const uint64_t& n) { return absl::StrCat(n); });
          }},
         {"EstimateCount",
          [](Reader& r) {
@@ -189,13 +189,15 @@ class ReadPathTest : public StoreTest {
          }},
         {"NodeOf",
          [](Reader& r) {
-           return Print<NodeId>(r.NodeOf(Term::Entity("kremlin")),
-                                [](const NodeId& n) { return absl::StrCat(n); });
+           return Print<NodeId>(
+               r.NodeOf(Term::Entity("kremlin")),
+               [](const NodeId& n) { return absl::StrCat(n); });
          }},
         {"RelationNodeOf",
          [](Reader& r) {
-           return Print<NodeId>(r.RelationNodeOf("reported"),
-                                [](const NodeId& n) { return absl::StrCat(n); });
+           return Print<NodeId>(
+               r.RelationNodeOf("reported"),
+               [](const NodeId& n) { return absl::StrCat(n); });
          }},
         {"TermAt",
          [node](Reader& r) {
@@ -208,22 +210,21 @@ class ReadPathTest : public StoreTest {
          }},
         {"ProvenanceAt",
          [node](Reader& r) {
-           return Print<std::vector<ProvenanceRecord>>(r.ProvenanceAt(node, true),
-                                                       Records);
+           return Print<std::vector<ProvenanceRecord>>(
+               r.ProvenanceAt(node, true), Records);
          }},
         {"ProvenanceByDocument",
          [](Reader& r) {
-           return Print<ProvenancePage>(
-               r.ProvenanceByDocument("doc1", 10, ""),
-               [](const ProvenancePage& p) {
-                 return absl::StrCat(p.records.size());
-               });
+           return Print<ProvenancePage>(r.ProvenanceByDocument("doc1", 10, ""),
+                                        [](const ProvenancePage& p) {
+                                          return absl::StrCat(p.records.size());
+                                        });
          }},
         {"ForEachStatement",
          [](Reader& r) -> absl::StatusOr<std::string> {
            std::string seen;
-           absl::Status s = r.ForEachStatement(
-               [&](NodeId, const Statement& st) {
+           absl::Status s =
+               r.ForEachStatement([&](NodeId, const Statement& st) {
                  absl::StrAppend(&seen, st.id, ";");
                  return true;
                });
@@ -279,23 +280,25 @@ TEST_F(ReadPathTest, ARowReadFailingInsideAScanIsUnavailableNotDataLoss) {
   EXPECT_THAT(store().NewReader()->ListStatements(10, "", false),
               StatusIs(absl::StatusCode::kUnavailable));
   faults_->set_failing_reads(false);
-  absl::StatusOr<MatchPage> page = store().NewReader()->Match(p, MatchOptions());
+  absl::StatusOr<MatchPage> page =
+      store().NewReader()->Match(p, MatchOptions());
   ASSERT_THAT(page, IsOk());
   EXPECT_EQ(page->statements.size(), 1u);
 }
 
 // Opens the raw database of a closed store, lets `fn` change it, flushes.
-void Damage(const std::string& path,
-            const std::function<void(rocksdb::DB*,
-                                     std::vector<rocksdb::ColumnFamilyHandle*>&)>&
-                fn) {
+void Damage(
+    const std::string& path,
+    const std::function<void(rocksdb::DB*,
+                             std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> h;
   rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &h, &raw).ok());
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &h, &raw).ok());
   std::unique_ptr<rocksdb::DB> db(raw);
   fn(db.get(), h);
   ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), h).ok());
