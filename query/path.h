@@ -189,8 +189,9 @@ struct PathSearchSummary {
   bool limit_reached = false;
 };
 
-// Receives each path as soon as it is final, in result order. A non-OK
-// status stops the search and is returned by FindPaths.
+// Receives each path as soon as it is final, in result order: k shortest
+// and all simple paths as the search finds them, shortest and weighted when
+// it ends. A non-OK status stops the search and is returned by FindPaths.
 using PathSink = std::function<absl::Status(Path path)>;
 
 // Finds paths from `from` to `to` (entities by id, label or alias;

@@ -1,12 +1,20 @@
 // The path-query rpcs of KnowledgeGraphService: FindPaths (a server stream;
-// small searches inline, larger ones on a thread of their own so a long
-// query never holds a gRPC callback thread) and GetNeighborhood.
+// small searches inline, larger ones on a thread of their own, streaming
+// paths as they are found, so a long query never holds a gRPC callback
+// thread) and GetNeighborhood.
+#include <deque>
+#include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "query/path.h"
 #include "query/provenance_as_of.h"
 #include "server/convert.h"
@@ -212,7 +220,20 @@ absl::Status HopToProto(NodeFiller& nodes, const query::Hop& hop,
 // The default, 50,000 edges, is about a millisecond over the compact
 // adjacency: the p99 of shortest on 10M statements fits, and a search that
 // outgrows it repeats at most that much.
-// Then the paths and a summary are streamed, the summary with the status.
+//
+// An inline search's paths are kept until it ends (it may have to start
+// again), then written. A search on a thread streams: each path goes into
+// a queue as soon as the engine has it, and the reactor writes the queue
+// one message at a time. The queue holds at most kQueuedResponses
+// messages; while it is full the search waits, so a client that reads
+// slowly slows the search down instead of growing the server's memory. The
+// thread holds its query slot until the stream has ended and is the one to
+// finish the call. The deadline covers the whole stream: paths not yet
+// written when it passes are dropped, and a write that the client has not
+// taken a second later is cancelled, so a client that stops reading cannot
+// keep a slot.
+// Either way the paths come in result order, then a summary, the summary
+// with the status; an error ends the stream after the paths already found.
 class FindPathsReactor
     : public grpc::ServerWriteReactor<v1::FindPathsResponse> {
  public:
@@ -229,52 +250,176 @@ class FindPathsReactor
       Finish(ToGrpcStatus(allowed));
       return;
     }
-    absl::Status status = Run(/*inline_budget=*/true);
+    std::vector<v1::FindPathsResponse> found;
+    absl::Status status = Run(
+        /*inline_budget=*/true, [&found](v1::FindPathsResponse response) {
+          found.push_back(std::move(response));
+          return absl::OkStatus();
+        });
     if (retry_) {
-      responses_.clear();
       // A place in the queue before a thread: parked threads are bounded.
       absl::StatusOr<QuerySlots::Ticket> ticket = slots_->Admit();
       if (!ticket.ok()) {
-        Respond(ticket.status());
+        Finish(ToGrpcStatus(ticket.status()));
         return;
       }
       ticket_.emplace(*std::move(ticket));
+      {
+        absl::MutexLock lock(&mu_);
+        on_thread_ = true;
+      }
       std::thread([this] { Search(); }).detach();
       return;
     }
-    Respond(std::move(status));
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.assign(std::make_move_iterator(found.begin()),
+                    std::make_move_iterator(found.end()));
+      final_status_ = ToGrpcStatus(status);
+      next = TakeNext();
+    }
+    Do(next);
   }
 
   void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
-      return;
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok) broken_ = true;
+      next = TakeNext();
     }
-    WriteNext();
+    Do(next);
   }
 
   void OnDone() override { delete this; }
 
  private:
+  // At most this many responses wait to be written.
+  static constexpr size_t kQueuedResponses = 32;
+  // How long after the deadline a write may stay pending before the call
+  // is cancelled.
+  static constexpr absl::Duration kStuckWriteGrace = absl::Seconds(1);
+
+  // What the reactor does next with the stream.
+  struct Next {
+    enum { kNothing, kWrite, kWriteAndFinish, kFinish } action = kNothing;
+    grpc::Status status;  // for kWriteAndFinish and kFinish
+  };
+
+  // The search on its own thread, streaming; the last use of `this` on it
+  // is Finish.
   void Search() {
-    absl::Status status = Run(/*inline_budget=*/false);
+    absl::Status status = Run(
+        /*inline_budget=*/false, [this](v1::FindPathsResponse response) {
+          return Push(std::move(response));
+        });
+    const grpc::Status end = Drain(status);
+    // The place in the queue first: whoever gets the slot next finds it
+    // free.
     ticket_.reset();
-    Respond(std::move(status));
+    slot_.reset();
+    Finish(end);
   }
 
-  // The last use of `this` on the searching thread.
-  void Respond(absl::Status status) {
-    if (!status.ok() && responses_.empty()) {
-      Finish(ToGrpcStatus(status));
-      return;
+  // Queues a response for writing, waiting while the queue is full.
+  // DEADLINE_EXCEEDED when the deadline passes first, CANCELLED when the
+  // stream is broken.
+  absl::Status Push(v1::FindPathsResponse response) {
+    Next next;
+    {
+      absl::MutexLock lock(&mu_);
+      const auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return broken_ || queue_.size() < kQueuedResponses;
+      };
+      if (!mu_.AwaitWithDeadline(absl::Condition(&room), deadline_)) {
+        return absl::DeadlineExceededError(
+            "the deadline passed while the client was not reading the paths");
+      }
+      if (broken_) return absl::CancelledError("the stream is broken");
+      queue_.push_back(std::move(response));
+      next = TakeNext();
     }
-    final_status_ = ToGrpcStatus(status);
-    WriteNext();
+    Do(next);
+    return absl::OkStatus();
   }
 
-  // With `inline_budget`, a search that would expand more than
-  // limits_.inline_path_edges edges stops and sets retry_ instead.
-  absl::Status Run(bool inline_budget) {
+  // Once the search on a thread has ended with `status`: waits until every
+  // queued response is written or the stream breaks, and returns the status
+  // to finish with.
+  grpc::Status Drain(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    const auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !writing_ && (queue_.empty() || broken_);
+    };
+    bool dropped = false;
+    if (!mu_.AwaitWithDeadline(absl::Condition(&drained), deadline_)) {
+      dropped = !queue_.empty();
+      queue_.clear();
+      if (!mu_.AwaitWithTimeout(absl::Condition(&drained), kStuckWriteGrace)) {
+        // The client stopped reading; cancelling fails the pending write.
+        ctx_->TryCancel();
+        mu_.Await(absl::Condition(&drained));
+      }
+    }
+    if (broken_) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "stream broken");
+    }
+    if (dropped && status.ok()) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "the deadline passed before every path was sent");
+    }
+    return ToGrpcStatus(status);
+  }
+
+  // Starts the next write when none is pending. Inline, where the queue
+  // holds everything from the start, the last message finishes the call;
+  // on a thread, the thread finishes it (Drain).
+  Next TakeNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Next next;
+    if (writing_) return next;
+    if (!broken_ && !queue_.empty()) {
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      writing_ = true;
+      next.action =
+          !on_thread_ && queue_.empty() ? Next::kWriteAndFinish : Next::kWrite;
+      next.status = final_status_;
+    } else if (!on_thread_) {
+      next.action = Next::kFinish;
+      next.status =
+          broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "stream broken")
+                  : final_status_;
+    }
+    return next;
+  }
+
+  // Does what TakeNext chose, without mu_ held (gRPC may run reactions
+  // meanwhile).
+  void Do(const Next& next) {
+    switch (next.action) {
+      case Next::kNothing:
+        break;
+      case Next::kWrite:
+        StartWrite(&current_);
+        break;
+      case Next::kWriteAndFinish:
+        StartWriteAndFinish(&current_, grpc::WriteOptions(), next.status);
+        break;
+      case Next::kFinish:
+        Finish(next.status);
+        break;
+    }
+  }
+
+  // Runs the search, passing each path and then the summary to `emit` as
+  // they come. With `inline_budget`, a search that would expand more than
+  // limits_.inline_path_edges edges stops and sets retry_ instead (what it
+  // emitted is then to be dropped); without, it first takes a slot.
+  absl::Status Run(
+      bool inline_budget,
+      const std::function<absl::Status(v1::FindPathsResponse)>& emit) {
     if (!request_.has_from()) return Invalid("from", "is required");
     if (!request_.has_to()) return Invalid("to", "is required");
     KG_ASSIGN_OR_RETURN(storage::Term from, FromProto("from", request_.from()));
@@ -283,14 +428,14 @@ class FindPathsReactor
                         PathOptionsFrom(request_.options(), limits_, true));
     options.deadline = DeadlineOf(ctx_, limits_.default_deadline);
     options.is_cancelled = [this] { return ctx_->IsCancelled(); };
+    deadline_ = options.deadline;
     // A small inline search runs at once; a larger one waits for a slot
-    // (QuerySlots), on its own thread.
-    std::optional<QuerySlots::Slot> slot;
+    // (QuerySlots), on its own thread, and keeps it until the stream ends.
     if (!inline_budget) {
       absl::StatusOr<QuerySlots::Slot> acquired =
           slots_->Acquire(*ticket_, options.deadline, options.is_cancelled);
       if (!acquired.ok()) return acquired.status();
-      slot.emplace(*std::move(acquired));
+      slot_.emplace(*std::move(acquired));
     }
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     // The caller's own budget, when no larger, is final either way.
@@ -312,8 +457,7 @@ class FindPathsReactor
           for (const query::Hop& hop : path.hops) {
             KG_RETURN_IF_ERROR(HopToProto(nodes, hop, out->add_hops()));
           }
-          responses_.push_back(std::move(response));
-          return absl::OkStatus();
+          return emit(std::move(response));
         });
     if (capped &&
         (summary.ok() ? summary->budget_exhausted
@@ -326,8 +470,7 @@ class FindPathsReactor
     last.mutable_summary()->set_paths(summary->paths);
     last.mutable_summary()->set_expanded_edges(summary->expanded_edges);
     last.mutable_summary()->set_budget_exhausted(summary->budget_exhausted);
-    responses_.push_back(std::move(last));
-    return absl::OkStatus();
+    return emit(std::move(last));
   }
 
   // The inline share of a search on `reader`: the whole of
@@ -344,27 +487,28 @@ class FindPathsReactor
     return cheap ? share : share / 10;
   }
 
-  void WriteNext() {
-    if (next_ + 1 < responses_.size()) {
-      StartWrite(&responses_[next_++]);
-    } else if (next_ + 1 == responses_.size()) {
-      StartWriteAndFinish(&responses_[next_++], grpc::WriteOptions(),
-                          final_status_);
-    } else {
-      Finish(final_status_);
-    }
-  }
-
   storage::Store* store_;
   const ServiceLimits limits_;
   QuerySlots* slots_;
   grpc::CallbackServerContext* ctx_;
   const v1::FindPathsRequest request_;
-  std::vector<v1::FindPathsResponse> responses_;
-  size_t next_ = 0;
-  grpc::Status final_status_;
+  // Set by Run on the thread that searches.
+  absl::Time deadline_ = absl::InfiniteFuture();
   bool retry_ = false;  // the inline search ran out of its budget
-  std::optional<QuerySlots::Ticket> ticket_;  // while searching on a thread
+  // While searching on a thread and until the stream ends.
+  std::optional<QuerySlots::Ticket> ticket_;
+  std::optional<QuerySlots::Slot> slot_;
+  // The message being written; only whoever started the write (set
+  // writing_) touches it until OnWriteDone.
+  v1::FindPathsResponse current_;
+
+  absl::Mutex mu_;
+  std::deque<v1::FindPathsResponse> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write is pending
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;   // a write failed
+  bool on_thread_ ABSL_GUARDED_BY(mu_) = false;
+  // Inline: the status to finish with.
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

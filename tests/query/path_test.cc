@@ -1336,6 +1336,57 @@ TEST_F(PathTest, CancellationAndDeadlineStopTheSearch) {
   EXPECT_EQ(seen, 3);
 }
 
+// All simple paths reach the sink as the search finds them, not when it
+// ends. Here it cannot end: after start -> target and start -> gate ->
+// target it walks every simple path through a clique of rooms that lead on
+// only to each other and back to the gate, already passed. The sink gets
+// both paths, then stops the search.
+TEST_F(PathTest, AllSimplePathsReachTheSinkWhileTheSearchRuns) {
+  std::unique_ptr<Store> store = NewStore("endless");
+  WriteBatch b;
+  b.relations = {{"leads_to", "leads to", false, Polarity::kNone}};
+  b.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
+  const auto edge = [&b](const std::string& s, const std::string& o) {
+    b.statements.push_back({T(s, "leads_to", o), {Evidence("doc", 0)}});
+  };
+  for (const char* id : {"start", "target", "gate"}) {
+    b.entities.push_back({id, id, "Thing", {}});
+  }
+  edge("start", "target");
+  edge("start", "gate");
+  edge("gate", "target");
+  constexpr int kRooms = 20;
+  for (int i = 0; i < kRooms; ++i) {
+    const std::string room = absl::StrCat("room", i);
+    b.entities.push_back({room, room, "Thing", {}});
+    edge("gate", room);
+    edge(room, "gate");
+    for (int j = 0; j < kRooms; ++j) {
+      if (j != i) edge(room, absl::StrCat("room", j));
+    }
+  }
+  Write(*store, b);
+  std::unique_ptr<storage::Reader> reader = store->NewReader();
+  PathOptions options;
+  options.mode = PathMode::kAllSimple;
+  options.direction = PathDirection::kOutgoing;
+  options.max_hops = 16;
+  bool stop = false;
+  options.is_cancelled = [&stop] { return stop; };
+  std::vector<Path> paths;
+  absl::StatusOr<PathSearchSummary> r =
+      FindPaths(*reader, Term::Entity("start"), Term::Entity("target"), options,
+                [&](Path path) {
+                  paths.push_back(std::move(path));
+                  stop = paths.size() == 2;
+                  return absl::OkStatus();
+                });
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_EQ(paths.size(), 2u);
+  EXPECT_EQ(paths[0].hops.size(), 1u);
+  EXPECT_EQ(paths[1].hops.size(), 2u);
+}
+
 TEST_F(PathTest, AsRecordedSeesRetractedStatements) {
   std::unique_ptr<Store> store = NewStore("as_recorded");
   Write(*store, Vocabulary());

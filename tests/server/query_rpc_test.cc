@@ -46,7 +46,12 @@ std::string Name(const v1::Node& n) {
 class QueryRpcTest : public ::testing::Test {
  protected:
   static constexpr int64_t kInlinePathEdges = 5000;
-  int64_t inline_path_edges_ = kInlinePathEdges;  // set before SetUp
+
+  QueryRpcTest() {
+    // A small inline share, so that the searches of these tests take both
+    // ways: inline and on a thread of their own.
+    limits_.inline_path_edges = kInlinePathEdges;
+  }
 
   void SetUp() override {
     ServerOptions options;
@@ -54,9 +59,7 @@ class QueryRpcTest : public ::testing::Test {
     options.data_dir = dir_.Sub("data");
     options.seed_file = testing::SourceDir() + "/data/seed.jsonl";
     options.store.sync_writes = false;
-    // A small inline share, so that the searches of these tests take both
-    // ways: inline and on a thread of their own.
-    options.limits.inline_path_edges = inline_path_edges_;
+    options.limits = limits_;
     absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -86,6 +89,7 @@ class QueryRpcTest : public ::testing::Test {
     return reader->Finish();
   }
 
+  ServiceLimits limits_;  // set before SetUp
   testing::ScopedTempDir dir_;
   std::unique_ptr<KgServer> server_;
   std::unique_ptr<v1::KnowledgeGraph::Stub> stub_;
@@ -344,7 +348,7 @@ namespace kg::server {
 namespace {
 
 // A dense random graph where enumerating all simple paths of 8 hops takes
-// far longer than any test: the search must stop when told.
+// far longer than any test: a budget stops the search.
 class RunawayQueryTest : public QueryRpcTest {
  protected:
   void SetUp() override {
@@ -390,47 +394,17 @@ class RunawayQueryTest : public QueryRpcTest {
   }
 };
 
-TEST_F(RunawayQueryTest, ACancelledPathQueryStopsPromptly) {
-  grpc::ClientContext ctx;
-  auto reader = stub_->FindPaths(&ctx, Runaway());
-  v1::FindPathsResponse resp;
-  std::thread cancel([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ctx.TryCancel();
-  });
-  while (reader->Read(&resp)) {
-  }
-  const grpc::Status s = reader->Finish();
-  cancel.join();
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED);
-  // The server is free again: a lookup answers.
-  v1::GetStatsResponse stats;
-  EXPECT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
-}
-
-TEST_F(RunawayQueryTest, ADeadlineStopsAPathQuery) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(200));
-  auto reader = stub_->FindPaths(&ctx, Runaway());
-  v1::FindPathsResponse resp;
-  while (reader->Read(&resp)) {
-  }
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-}
-
 TEST_F(RunawayQueryTest, ABudgetStopsAPathQueryWithFlaggedResults) {
   v1::FindPathsRequest req = Runaway();
   req.mutable_options()->set_max_expanded_edges(20000);
   std::vector<v1::Path> paths;
   v1::PathSearchSummary summary;
   grpc::Status s = Paths(req, &paths, &summary);
-  if (s.ok()) {
-    EXPECT_TRUE(summary.budget_exhausted());
-    EXPECT_EQ(summary.paths(), paths.size());
-  } else {
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  }
+  // The first paths come within the budget: they stand, flagged.
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(summary.budget_exhausted());
+  EXPECT_FALSE(paths.empty());
+  EXPECT_EQ(summary.paths(), paths.size());
 }
 
 // FindPaths runs a search inline on the callback thread while it stays
@@ -509,10 +483,221 @@ TEST_F(RunawayQueryTest, InlineOrNotTheAnswerIsTheEngines) {
 // runs on a thread of its own with a slot, with the same answers.
 class NoInlineShareTest : public RunawayQueryTest {
  protected:
-  NoInlineShareTest() { inline_path_edges_ = 0; }
+  NoInlineShareTest() { limits_.inline_path_edges = 0; }
 };
 
 TEST_F(NoInlineShareTest, TheAnswerIsTheEngines) { ExpectTheEnginesAnswers(); }
+
+// A search that finds its first paths at once and then cannot end within
+// any test: every simple path of up to 16 hops, outgoing, from `start` to
+// `target`. `start` leads to `target` and to `gate`, `gate` to `target` and
+// into a clique of rooms, and the rooms lead on only to each other and back
+// to `gate`, which every path into them has passed already. After
+// start -> target and start -> gate -> target the search walks the rooms'
+// simple paths (20!/8! of those through 12 rooms) and finds nothing more.
+// Towards `sink`, which every room also leads to, it finds paths without
+// end (up to the limit), kilobytes each (the rooms' labels are long).
+// The server allows any budget, one search at a time and one more waiting,
+// and gives calls without a shorter deadline 2 s.
+class EndlessSearchTest : public QueryRpcTest {
+ protected:
+  static constexpr int kRooms = 20;
+
+  EndlessSearchTest() {
+    limits_.max_traversal_budget = int64_t{1} << 40;
+    limits_.max_path_hops = 16;
+    limits_.max_concurrent_path_queries = 1;
+    limits_.max_queued_path_queries = 1;
+    limits_.default_deadline = absl::Seconds(2);
+  }
+
+  void SetUp() override {
+    QueryRpcTest::SetUp();
+    v1::WriteStatementsRequest req;
+    v1::Relation* leads_to = req.add_relations();
+    leads_to->set_id("leads_to");
+    leads_to->set_label("leads to");
+    const auto entity = [&](const std::string& id, const std::string& label) {
+      v1::Entity* e = req.add_entities();
+      e->set_id(id);
+      e->set_label(label);
+      e->set_type("Thing");
+    };
+    const auto edge = [&](const std::string& s, const std::string& o) {
+      v1::StatementInput* st = req.add_statements();
+      *st->mutable_triple()->mutable_subject() = Entity(s);
+      st->mutable_triple()->set_relation("leads_to");
+      *st->mutable_triple()->mutable_object() = Entity(o);
+      v1::Provenance* p = st->add_provenance();
+      p->set_document_id("seed_article");
+      p->set_evidence_start(0);
+      p->set_evidence_end(5);
+      p->set_evidence("Presi");
+    };
+    for (const char* id : {"start", "target", "gate", "sink"}) entity(id, id);
+    for (int i = 0; i < kRooms; ++i) {
+      entity(Room(i), absl::StrCat(Room(i), " ", std::string(1000, 'x')));
+    }
+    edge("start", "target");
+    edge("start", "gate");
+    edge("gate", "target");
+    for (int i = 0; i < kRooms; ++i) {
+      edge("gate", Room(i));
+      edge(Room(i), "gate");
+      edge(Room(i), "sink");
+      for (int j = 0; j < kRooms; ++j) {
+        if (i != j) edge(Room(i), Room(j));
+      }
+    }
+    v1::WriteStatementsResponse resp;
+    grpc::Status s = stub_->WriteStatements(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  static std::string Room(int i) { return absl::StrCat("room", i); }
+
+  static v1::FindPathsRequest Endless(const std::string& to = "target") {
+    v1::FindPathsRequest req;
+    *req.mutable_from() = Entity("start");
+    *req.mutable_to() = Entity(to);
+    req.mutable_options()->set_mode(v1::PATH_MODE_ALL_SIMPLE);
+    req.mutable_options()->set_direction(v1::DIRECTION_OUTGOING);
+    req.mutable_options()->set_max_hops(16);
+    req.mutable_options()->set_limit(10000);
+    return req;
+  }
+
+  // Reads the rest of a stream; no summary may come.
+  static grpc::Status Rest(
+      grpc::ClientReaderInterface<v1::FindPathsResponse>& reader) {
+    v1::FindPathsResponse resp;
+    while (reader.Read(&resp)) EXPECT_FALSE(resp.has_summary());
+    return reader.Finish();
+  }
+};
+
+// The paths reach the client as the search finds them: the search cannot
+// end before its deadline, yet the client reads two paths and cancels it.
+// (Sent after the search, they would come with DEADLINE_EXCEEDED.)
+TEST_F(EndlessSearchTest, ThePathsArriveWhileTheSearchRuns) {
+  grpc::ClientContext ctx;
+  auto reader = stub_->FindPaths(&ctx, Endless());
+  v1::FindPathsResponse resp;
+  ASSERT_TRUE(reader->Read(&resp));
+  ASSERT_TRUE(resp.has_path());
+  ASSERT_EQ(resp.path().hops_size(), 1);
+  EXPECT_EQ(resp.path().hops(0).to().entity().id(), "target");
+  ASSERT_TRUE(reader->Read(&resp));
+  ASSERT_TRUE(resp.has_path());
+  ASSERT_EQ(resp.path().hops_size(), 2);
+  EXPECT_EQ(resp.path().hops(0).to().entity().id(), "gate");
+  ctx.TryCancel();
+  EXPECT_EQ(Rest(*reader).error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// Once cancelled, the search stops and gives its slot back: the next one,
+// which needs that slot, streams its first path before its deadline.
+TEST_F(EndlessSearchTest, ACancelledPathQueryStopsPromptly) {
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    grpc::ClientContext ctx;
+    auto reader = stub_->FindPaths(&ctx, Endless());
+    v1::FindPathsResponse resp;
+    ASSERT_TRUE(reader->Read(&resp)) << reader->Finish().error_message();
+    EXPECT_TRUE(resp.has_path());
+    ctx.TryCancel();
+    EXPECT_EQ(Rest(*reader).error_code(), grpc::StatusCode::CANCELLED);
+  }
+  v1::GetStatsResponse stats;
+  EXPECT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
+}
+
+// The server's deadline stops a search that streamed paths: the stream ends
+// with DEADLINE_EXCEEDED and no summary, and the slot is free again.
+TEST_F(EndlessSearchTest, ADeadlineStopsAPathQuery) {
+  grpc::ClientContext ctx;  // no deadline: the server's 2 s apply
+  auto reader = stub_->FindPaths(&ctx, Endless());
+  v1::FindPathsResponse resp;
+  ASSERT_TRUE(reader->Read(&resp));
+  EXPECT_TRUE(resp.has_path());
+  EXPECT_EQ(Rest(*reader).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  grpc::ClientContext next;
+  auto again = stub_->FindPaths(&next, Endless());
+  ASSERT_TRUE(again->Read(&resp));
+  EXPECT_TRUE(resp.has_path());
+  next.TryCancel();
+  EXPECT_EQ(Rest(*again).error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// A client that stops reading holds the search back (the queue between
+// them is bounded) but cannot keep it: at the deadline the server cancels
+// the call and gives the slot to the next search. (Which the client sees
+// only once it reads again: gRPC delivers the status after the messages
+// that arrived before it.)
+TEST_F(EndlessSearchTest, AClientThatStopsReadingLosesTheCallAtTheDeadline) {
+  grpc::ClientContext ctx;
+  // Only a guard: the server's 2 s apply.
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto stalled = stub_->FindPaths(&ctx, Endless("sink"));
+  v1::FindPathsResponse resp;
+  ASSERT_TRUE(stalled->Read(&resp));
+  EXPECT_TRUE(resp.has_path());
+  // Meanwhile the same search again, until it gets the slot: the first tries
+  // may reach their own deadline first.
+  bool searched = false;
+  for (int attempt = 0; attempt < 5 && !searched; ++attempt) {
+    grpc::ClientContext c;
+    auto next = stub_->FindPaths(&c, Endless());
+    if (next->Read(&resp)) {
+      searched = resp.has_path();
+      c.TryCancel();
+    }
+    const grpc::Status s = Rest(*next);
+    EXPECT_EQ(s.error_code(), searched ? grpc::StatusCode::CANCELLED
+                                       : grpc::StatusCode::DEADLINE_EXCEEDED)
+        << attempt << ": " << s.error_message();
+  }
+  EXPECT_TRUE(searched);
+  // The stalled client never cancelled: the server did.
+  EXPECT_EQ(Rest(*stalled).error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// While one search runs (it has streamed a path) and one waits for the slot,
+// more are refused at once instead of parking threads.
+TEST_F(EndlessSearchTest, SearchesBeyondTheQueueAreRefusedAtOnce) {
+  grpc::ClientContext ctx;
+  auto running = stub_->FindPaths(&ctx, Endless());
+  v1::FindPathsResponse resp;
+  ASSERT_TRUE(running->Read(&resp));  // it holds the one slot
+  EXPECT_TRUE(resp.has_path());
+  constexpr int kMore = 5;
+  std::vector<grpc::Status> outcomes(kMore);
+  std::vector<std::thread> more;
+  for (int i = 0; i < kMore; ++i) {
+    more.emplace_back([&, i] {
+      grpc::ClientContext c;
+      auto reader = stub_->FindPaths(&c, Endless());
+      outcomes[i] = Rest(*reader);
+    });
+  }
+  for (std::thread& t : more) t.join();
+  int refused = 0;
+  for (int i = 0; i < kMore; ++i) {
+    if (outcomes[i].error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+        absl::StrContains(outcomes[i].error_message(),
+                          "--max_queued_path_queries")) {
+      ++refused;
+    } else {
+      // The one that found a place waited for the slot until its deadline
+      // (and, the running one stopped by then, maybe searched a little).
+      EXPECT_EQ(outcomes[i].error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+          << i << ": " << outcomes[i].error_message();
+    }
+  }
+  EXPECT_EQ(refused, kMore - 1);
+  EXPECT_EQ(Rest(*running).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
 
 // The runaway guard: worst-case path queries (every simple path of up to
 // 8 hops) on a graph of a few hubs that every leaf touches. The server stops
@@ -530,8 +715,6 @@ class HubGraphTest : public ::testing::Test {
     options.store.sync_writes = false;
     // Requests below carry no deadline: the server's default applies.
     options.limits.default_deadline = absl::Seconds(3);
-    options.limits.max_concurrent_path_queries = max_concurrent_;
-    options.limits.max_queued_path_queries = max_queued_;
     absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -614,8 +797,6 @@ class HubGraphTest : public ::testing::Test {
     return absl::StrCat("status ", s.error_code(), ": ", s.error_message());
   }
 
-  int max_concurrent_ = 0;  // one per core
-  int max_queued_ = 64;
   testing::ScopedTempDir dir_;
   std::unique_ptr<KgServer> server_;
   std::unique_ptr<v1::KnowledgeGraph::Stub> stub_;
@@ -659,39 +840,6 @@ TEST_F(HubGraphTest, WorstCaseQueriesAreStoppedWhileLookupsKeepAnswering) {
     EXPECT_TRUE(outcomes[i] == "budget" || outcomes[i] == "deadline")
         << "query " << i << ": " << outcomes[i];
   }
-}
-
-// With one slot and one place in the queue, a third runaway is refused at
-// once instead of parking a thread.
-class SmallQueueTest : public HubGraphTest {
- protected:
-  SmallQueueTest() {
-    max_concurrent_ = 1;
-    max_queued_ = 1;
-  }
-};
-
-TEST_F(SmallQueueTest, RunawaysBeyondTheQueueAreRefusedAtOnce) {
-  constexpr int kRunaways = 6;
-  std::vector<std::string> outcomes(kRunaways);
-  std::vector<std::thread> runaways;
-  for (int i = 0; i < kRunaways; ++i) {
-    runaways.emplace_back(
-        [&, i] { outcomes[i] = Runaway(i, kLeaves - 1 - i); });
-  }
-  for (std::thread& t : runaways) t.join();
-  int refused = 0;
-  for (int i = 0; i < kRunaways; ++i) {
-    if (outcomes[i] == "refused") {
-      ++refused;
-    } else {
-      EXPECT_TRUE(outcomes[i] == "budget" || outcomes[i] == "deadline")
-          << "query " << i << ": " << outcomes[i];
-    }
-  }
-  // At most two are admitted at a time; each runs or waits for seconds.
-  EXPECT_GE(refused, 1);
-  EXPECT_LE(refused, kRunaways - 1);
 }
 
 }  // namespace
