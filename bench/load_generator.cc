@@ -42,7 +42,10 @@ ABSL_FLAG(std::string, clients, "1,16,64", "concurrent calls in flight");
 ABSL_FLAG(std::string, ops, "noop,get,match,write,path",
           "operations: noop (health check), get (GetStatement), match "
           "(MatchStatements, subject bound, 10 rows), write (WriteStatements "
-          "of 100), path (FindPaths shortest)");
+          "of --write_batch), path (FindPaths shortest)");
+ABSL_FLAG(int, write_batch, 100,
+          "statements per WriteStatements call of the write operation (1: "
+          "many small writes, which share a sync through group commit)");
 ABSL_FLAG(double, seconds, 3, "duration of each run");
 ABSL_FLAG(int, entities, 10000, "generated entities (in-process server)");
 ABSL_FLAG(int, statements, 100000, "generated statements (in-process server)");
@@ -208,6 +211,7 @@ int Main() {
   auto stub = v1::KnowledgeGraph::NewStub(channel);
   auto health = grpc::health::v1::Health::NewStub(channel);
   const int entities = absl::GetFlag(FLAGS_entities);
+  const int write_batch = absl::GetFlag(FLAGS_write_batch);
   std::vector<std::string> ids;
   if (own_server) {
     const absl::Time t = absl::Now();
@@ -266,7 +270,7 @@ int Main() {
         auto req = std::make_shared<v1::WriteStatementsRequest>();
         auto resp = std::make_shared<v1::WriteStatementsResponse>();
         std::mt19937_64 local(random(1ull << 62));
-        for (int k = 0; k < 100; ++k) {
+        for (int k = 0; k < write_batch; ++k) {
           *req->add_statements() = RandomStatement(local, entities);
         }
         stub->async()->WriteStatements(
