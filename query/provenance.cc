@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "query/provenance_prov_o.h"
 #include "query/resolve.h"
+#include "storage/page_token.h"
 #include "storage/status_macros.h"
 
 namespace kg::query {
@@ -21,6 +22,7 @@ using storage::Document;
 using storage::Edge;
 using storage::Hedge;
 using storage::NodeId;
+using storage::PageTokenKind;
 using storage::Polarity;
 using storage::ProvenanceRecord;
 using storage::Statement;
@@ -46,11 +48,13 @@ struct ProvenanceEngine::History {
 
 namespace {
 
-// ---- Sort keys and page tokens -------------------------------------------
+// ---- Sort keys and pages ------------------------------------------------
 //
 // Every paged list is sorted by a byte string whose bytewise order is the
-// list's order; a page token carries the key of the last item returned, so
-// the next page starts strictly after it.
+// list's order; a page token (storage/page_token.h, the codec storage's
+// listings use too) carries the key of the last item returned, so the next
+// page starts strictly after it. The keys live only in memory and in
+// tokens: they are not storage keys.
 
 void KeyU8(std::string* k, uint8_t v) { k->push_back(static_cast<char>(v)); }
 
@@ -78,89 +82,43 @@ void KeyStr(std::string* k, absl::string_view s) {
   k->push_back('\0');
 }
 
-// Stable across processes (absl::Hash is not): FNV-1a, 64 bits.
-uint64_t Fingerprint(absl::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-enum class TokenKind : uint8_t {
-  kWhy = 1,
-  kByDocument = 2,
-  kByClaimant = 3,
-  kContested = 4,
-};
-
-constexpr uint8_t kTokenVersion = 1;
-
-std::string EncodeToken(TokenKind kind, uint64_t fingerprint,
-                        absl::string_view last_key) {
-  std::string raw;
-  KeyU8(&raw, kTokenVersion);
-  KeyU8(&raw, static_cast<uint8_t>(kind));
-  KeyU64(&raw, fingerprint);
-  raw.append(last_key.data(), last_key.size());
-  return absl::WebSafeBase64Escape(raw);
-}
-
-// The last key of the previous page; nullopt for an empty token.
-absl::StatusOr<std::optional<std::string>> DecodeToken(absl::string_view token,
-                                                       TokenKind kind,
-                                                       uint64_t fingerprint) {
-  if (token.empty()) return std::optional<std::string>();
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 11 ||
-      static_cast<uint8_t>(raw[0]) != kTokenVersion ||
-      static_cast<uint8_t>(raw[1]) != static_cast<uint8_t>(kind)) {
-    return absl::InvalidArgumentError(
-        "page_token: not a page token of this kind of query");
-  }
-  std::string fp;
-  KeyU64(&fp, fingerprint);
-  if (raw.compare(2, 8, fp) != 0) {
-    return absl::InvalidArgumentError(
-        "page_token: from another query (it must come from a previous page "
-        "of the same request)");
-  }
-  return std::optional<std::string>(raw.substr(10));
-}
-
 // The query identity a token is bound to: the as-of view and `parts`.
-uint64_t QueryFingerprint(const RecordFilter& filter,
-                          std::initializer_list<absl::string_view> parts) {
-  std::string q;
+uint64_t FingerprintOf(const RecordFilter& filter,
+                       std::initializer_list<absl::string_view> parts) {
+  storage::QueryFingerprint q;
+  q.Add(filter.recorded_at().has_value());
   if (filter.recorded_at()) {
-    KeyU8(&q, 1);
-    KeyStr(&q, absl::FormatTime(absl::RFC3339_full, *filter.recorded_at(),
-                                absl::UTCTimeZone()));
+    q.Add(absl::FormatTime(absl::RFC3339_full, *filter.recorded_at(),
+                           absl::UTCTimeZone()));
   }
-  if (filter.cutoff_day()) {
-    KeyU8(&q, 2);
-    KeyI64(&q, *filter.cutoff_day());
-  }
-  for (absl::string_view p : parts) KeyStr(&q, p);
-  return Fingerprint(q);
+  q.Add(filter.cutoff_day().has_value());
+  if (filter.cutoff_day()) q.Add(*filter.cutoff_day());
+  for (absl::string_view p : parts) q.Add(p);
+  return q.value();
+}
+
+// OK for the first page or a token from a previous page of this query;
+// checked before the work so that a bad token costs nothing.
+absl::Status CheckPageToken(absl::string_view token, PageTokenKind kind,
+                            uint64_t fingerprint) {
+  return storage::DecodePageToken(token, kind, fingerprint).status();
 }
 
 // Sorts `items` (pairs of key and value) and returns the page after the
 // token's key: [begin, end) and the next token.
 template <typename T>
 absl::Status Page(std::vector<std::pair<std::string, T>>* items,
-                  const std::string& token, TokenKind kind,
+                  const std::string& token, PageTokenKind kind,
                   uint64_t fingerprint, size_t page_size, std::vector<T>* page,
                   std::string* next_token) {
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> after,
-                      DecodeToken(token, kind, fingerprint));
+  KG_ASSIGN_OR_RETURN(const std::string after,
+                      storage::DecodePageToken(token, kind, fingerprint));
   std::sort(items->begin(), items->end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   if (page_size == 0) page_size = kDefaultProvenancePageSize;
   auto begin = items->begin();
-  if (after) {
-    begin = std::upper_bound(items->begin(), items->end(), *after,
+  if (!after.empty()) {
+    begin = std::upper_bound(items->begin(), items->end(), after,
                              [](const std::string& key, const auto& item) {
                                return key < item.first;
                              });
@@ -171,7 +129,7 @@ absl::Status Page(std::vector<std::pair<std::string, T>>* items,
   for (auto it = begin; it != end; ++it) page->push_back(std::move(it->second));
   next_token->clear();
   if (end != items->end()) {
-    *next_token = EncodeToken(kind, fingerprint, (end - 1)->first);
+    *next_token = storage::EncodePageToken(kind, fingerprint, (end - 1)->first);
   }
   return absl::OkStatus();
 }
@@ -699,10 +657,9 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
   NodeId node = 0;
   WhyResult out;
   KG_ASSIGN_OR_RETURN(out.statement, ResolveStatement(statement, &node));
-  const uint64_t fingerprint = QueryFingerprint(filter, {out.statement.id});
-  // Check the token before the work.
+  const uint64_t fingerprint = FingerprintOf(filter, {out.statement.id});
   KG_RETURN_IF_ERROR(
-      DecodeToken(options.page_token, TokenKind::kWhy, fingerprint).status());
+      CheckPageToken(options.page_token, PageTokenKind::kWhy, fingerprint));
   KG_ASSIGN_OR_RETURN(out.provenance, VisibleRecords(node, filter));
   KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
                       ClaimsAbout(node, out.statement.id, filter));
@@ -755,7 +712,7 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
     keyed.emplace_back(std::move(key), std::move(c));
   }
   std::vector<Claim> page;
-  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kWhy,
+  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, PageTokenKind::kWhy,
                           fingerprint, options.page_size, &page,
                           &out.next_page_token));
   for (Claim& c : page) {
@@ -771,10 +728,9 @@ absl::StatusOr<DocumentStatementPage> ProvenanceEngine::ListByDocument(
     absl::string_view document_id, const ListByDocumentOptions& options) {
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
   KG_ASSIGN_OR_RETURN(Document doc, DocumentMeta(document_id));
-  const uint64_t fingerprint = QueryFingerprint(filter, {doc.id});
-  KG_RETURN_IF_ERROR(
-      DecodeToken(options.page_token, TokenKind::kByDocument, fingerprint)
-          .status());
+  const uint64_t fingerprint = FingerprintOf(filter, {doc.id});
+  KG_RETURN_IF_ERROR(CheckPageToken(options.page_token,
+                                    PageTokenKind::kByDocument, fingerprint));
   DocumentStatementPage out;
   if (!filter.Reported(doc.published)) return out;
 
@@ -811,9 +767,9 @@ absl::StatusOr<DocumentStatementPage> ProvenanceEngine::ListByDocument(
     keyed.emplace_back(std::move(key), std::move(g));
   }
   std::vector<Group> page;
-  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kByDocument,
-                          fingerprint, options.page_size, &page,
-                          &out.next_page_token));
+  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token,
+                          PageTokenKind::kByDocument, fingerprint,
+                          options.page_size, &page, &out.next_page_token));
   for (Group& g : page) {
     DocumentStatement item;
     KG_ASSIGN_OR_RETURN(item.statement, reader_->StatementAt(g.node));
@@ -860,10 +816,9 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
   const std::string polarity_part =
       options.polarity ? absl::StrCat(static_cast<int>(*options.polarity)) : "";
   const uint64_t fingerprint =
-      QueryFingerprint(filter, {entity->id, polarity_part});
-  KG_RETURN_IF_ERROR(
-      DecodeToken(options.page_token, TokenKind::kByClaimant, fingerprint)
-          .status());
+      FingerprintOf(filter, {entity->id, polarity_part});
+  KG_RETURN_IF_ERROR(CheckPageToken(options.page_token,
+                                    PageTokenKind::kByClaimant, fingerprint));
 
   const TermValue who{Term::Kind::kEntity, entity->id, {}};
   std::vector<ClaimRef> candidates;
@@ -906,9 +861,9 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
     keyed.emplace_back(std::move(first), *std::move(c));
   }
   ClaimPage out;
-  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kByClaimant,
-                          fingerprint, options.page_size, &out.claims,
-                          &out.next_page_token));
+  KG_RETURN_IF_ERROR(
+      Page(&keyed, options.page_token, PageTokenKind::kByClaimant, fingerprint,
+           options.page_size, &out.claims, &out.next_page_token));
   if (!options.include_evidence) {
     for (Claim& c : out.claims) ClearEvidence(&c.provenance);
   }
@@ -918,11 +873,10 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
 absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
     const ListContestedOptions& options) {
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
-  const uint64_t fingerprint = QueryFingerprint(
-      filter, {options.own_records_support ? "own" : "claims"});
-  KG_RETURN_IF_ERROR(
-      DecodeToken(options.page_token, TokenKind::kContested, fingerprint)
-          .status());
+  const uint64_t fingerprint =
+      FingerprintOf(filter, {options.own_records_support ? "own" : "claims"});
+  KG_RETURN_IF_ERROR(CheckPageToken(options.page_token,
+                                    PageTokenKind::kContested, fingerprint));
   // A global query touches most documents: read all their dates in one
   // scan rather than one point read each.
   if (filter.as_reported()) KG_RETURN_IF_ERROR(LoadAllDocuments());
@@ -1051,7 +1005,7 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
     keyed.emplace_back(std::move(key), std::move(c));
   }
   ContestedPage out;
-  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, TokenKind::kContested,
+  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, PageTokenKind::kContested,
                           fingerprint, options.page_size, &out.statements,
                           &out.next_page_token));
   for (ContestedStatement& c : out.statements) {

@@ -1054,6 +1054,78 @@ TEST_F(ClaimsGraphTest, BadInputsAreRejectedNamingTheField) {
       StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("page_token:")));
 }
 
+// One codec (storage/page_token.h) pages storage's listings and the
+// provenance queries: a token is accepted only by the listing that issued it.
+TEST_F(ClaimsGraphTest, PageTokensAreRefusedByAnotherKindOfListing) {
+  View v = Snapshot();
+  const auto refused = StatusIs(absl::StatusCode::kInvalidArgument,
+                                StartsWith("page_token: from another kind"));
+
+  WhyOptions why_options;
+  why_options.page_size = 1;
+  absl::StatusOr<WhyResult> why = v->Why(Term::Quoted(x_), why_options);
+  ASSERT_THAT(why, IsOk());
+  ASSERT_NE(why->next_page_token, "");
+  const std::string why_token = why->next_page_token;
+
+  ListByDocumentOptions by_document;
+  by_document.page_size = 1;
+  absl::StatusOr<DocumentStatementPage> doc_page =
+      v->ListByDocument("article", by_document);
+  ASSERT_THAT(doc_page, IsOk());
+  ASSERT_NE(doc_page->next_page_token, "");
+  const std::string by_document_token = doc_page->next_page_token;
+
+  absl::StatusOr<storage::EntityPage> entities = v.reader->ListEntities(1, "");
+  ASSERT_THAT(entities, IsOk());
+  ASSERT_NE(entities->next_page_token, "");
+  const std::string entities_token = entities->next_page_token;
+
+  storage::Pattern pattern;
+  pattern.relation = "denied";
+  storage::MatchOptions match;
+  match.limit = 1;
+  absl::StatusOr<storage::MatchPage> matched = v.reader->Match(pattern, match);
+  ASSERT_THAT(matched, IsOk());
+  ASSERT_NE(matched->next_page_token, "");
+  const std::string match_token = matched->next_page_token;
+
+  // Between provenance queries.
+  by_document.page_token = why_token;
+  EXPECT_THAT(v->ListByDocument("article", by_document), refused);
+  why_options.page_token = by_document_token;
+  EXPECT_THAT(v->Why(Term::Quoted(x_), why_options), refused);
+  ListByClaimantOptions by_claimant;
+  by_claimant.page_token = why_token;
+  EXPECT_THAT(v->ListByClaimant(Term::Entity("russia"), by_claimant), refused);
+
+  // From storage's listings to provenance queries.
+  why_options.page_token = match_token;
+  EXPECT_THAT(v->Why(Term::Quoted(x_), why_options), refused);
+  by_claimant.page_token = entities_token;
+  EXPECT_THAT(v->ListByClaimant(Term::Entity("russia"), by_claimant), refused);
+  ListContestedOptions contested;
+  contested.page_token = match_token;
+  EXPECT_THAT(v->ListContested(contested), refused);
+
+  // From provenance queries to storage's listings, and between those.
+  EXPECT_THAT(v.reader->ListEntities(1, why_token), refused);
+  EXPECT_THAT(v.reader->ListDocuments(false, 1, by_document_token), refused);
+  match.page_token = why_token;
+  EXPECT_THAT(v.reader->Match(pattern, match), refused);
+  match.page_token = entities_token;
+  EXPECT_THAT(v.reader->Match(pattern, match), refused);
+
+  // Each token still works where it came from.
+  by_document.page_token = by_document_token;
+  EXPECT_THAT(v->ListByDocument("article", by_document), IsOk());
+  why_options.page_token = why_token;
+  EXPECT_THAT(v->Why(Term::Quoted(x_), why_options), IsOk());
+  EXPECT_THAT(v.reader->ListEntities(1, entities_token), IsOk());
+  match.page_token = match_token;
+  EXPECT_THAT(v.reader->Match(pattern, match), IsOk());
+}
+
 // ---------------------------------------------------------------------------
 // Random stores against a brute-force reference.
 

@@ -328,6 +328,45 @@ TEST_F(QueryRpcTest, ProvenanceRequestsWithBadInputGetTheRightCodes) {
   EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
 }
 
+TEST_F(QueryRpcTest, APageTokenIsRefusedByAnotherRpc) {
+  v1::WhyRequest why;
+  *why.mutable_statement() =
+      Quoted("north_korea", "deployed_troops_to", "russia");
+  why.set_page_size(1);
+  v1::WhyResponse why_page;
+  ASSERT_TRUE(stub_->Why(Ctx().get(), why, &why_page).ok());
+  ASSERT_FALSE(why_page.next_page_token().empty());
+  const std::string why_token = why_page.next_page_token();
+
+  v1::ListEntitiesRequest entities;
+  entities.set_page_size(1);
+  v1::ListEntitiesResponse entities_page;
+  ASSERT_TRUE(stub_->ListEntities(Ctx().get(), entities, &entities_page).ok());
+  ASSERT_FALSE(entities_page.next_page_token().empty());
+  const std::string entities_token = entities_page.next_page_token();
+
+  auto expect_refused = [](const grpc::Status& s) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("page_token:"));
+  };
+  v1::ListByDocumentRequest by_doc;
+  by_doc.set_document_id("seed_article");
+  by_doc.set_page_token(why_token);
+  v1::ListByDocumentResponse doc_page;
+  expect_refused(stub_->ListByDocument(Ctx().get(), by_doc, &doc_page));
+
+  why.set_page_token(entities_token);
+  expect_refused(stub_->Why(Ctx().get(), why, &why_page));
+
+  entities.set_page_token(why_token);
+  expect_refused(stub_->ListEntities(Ctx().get(), entities, &entities_page));
+
+  v1::MatchStatementsRequest match;
+  match.set_page_token(why_token);
+  v1::MatchStatementsResponse match_page;
+  expect_refused(stub_->MatchStatements(Ctx().get(), match, &match_page));
+}
+
 TEST_F(QueryRpcTest, AsReportedTimeTravelHidesLaterDocuments) {
   v1::WhyRequest req;
   *req.mutable_statement() =
