@@ -1,10 +1,12 @@
 #include "query/provenance_prov_o.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace kg::query {
 
@@ -252,6 +254,220 @@ std::string EscapeIriPart(absl::string_view text) {
     }
   }
   return out;
+}
+
+// ---- The PROV-O mapping of provenance (docs/query.md) ---------------------
+
+namespace {
+
+using storage::Document;
+using storage::Hedge;
+using storage::Polarity;
+using storage::ProvenanceRecord;
+using storage::Statement;
+using storage::Term;
+using storage::TermValue;
+
+std::string Iri(absl::string_view kind, absl::string_view id) {
+  return absl::StrCat(kKgBase, kind, "/", EscapeIriPart(id));
+}
+
+std::string Ns(absl::string_view ns, absl::string_view local) {
+  return absl::StrCat(ns, local);
+}
+
+RdfTerm DateLiteral(const storage::Date& d) {
+  const char* type = d.month == 0 ? "gYear"
+                     : d.day == 0 ? "gYearMonth"
+                                  : "date";
+  return RdfTerm::Typed(d.ToString(), Ns(kXsdNs, type));
+}
+
+RdfTerm LiteralTerm(const storage::Literal& lit) {
+  switch (lit.type) {
+    case storage::LiteralType::kString:
+      return RdfTerm::String(lit.lexical);
+    case storage::LiteralType::kInteger:
+      return RdfTerm::Typed(lit.lexical, Ns(kXsdNs, "integer"));
+    case storage::LiteralType::kDecimal:
+      return RdfTerm::Typed(lit.lexical, Ns(kXsdNs, "decimal"));
+    case storage::LiteralType::kDate: {
+      std::optional<storage::Date> d = storage::ParseDate(lit.lexical);
+      if (d) return DateLiteral(*d);
+      return RdfTerm::String(lit.lexical);
+    }
+  }
+  return RdfTerm::String(lit.lexical);
+}
+
+RdfTerm NodeTerm(const TermValue& t) {
+  switch (t.kind) {
+    case Term::Kind::kEntity:
+      return RdfTerm::Iri(Iri("entity", t.id));
+    case Term::Kind::kStatement:
+      return RdfTerm::Iri(Iri("statement", t.id));
+    case Term::Kind::kLiteral:
+      return LiteralTerm(t.literal);
+  }
+  return RdfTerm::String(t.id);
+}
+
+absl::string_view HedgeName(Hedge h) {
+  switch (h) {
+    case Hedge::kUnspecified:
+      return "unspecified";
+    case Hedge::kAsserted:
+      return "asserted";
+    case Hedge::kBelieved:
+      return "believed";
+    case Hedge::kReportedly:
+      return "reportedly";
+    case Hedge::kPlausible:
+      return "plausible";
+    case Hedge::kUnconfirmed:
+      return "unconfirmed";
+  }
+  return "unspecified";
+}
+
+std::string DoubleLexical(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  if (ec != std::errc()) return "0";
+  return std::string(buf, end);
+}
+
+std::string DateTimeLexical(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+std::string RecordIri(const ProvenanceRecord& r) {
+  return absl::StrCat(kKgBase, "record/", EscapeIriPart(r.statement_id), "/",
+                      EscapeIriPart(r.input.document_id), "/",
+                      r.input.evidence_start, "-", r.input.evidence_end, "/",
+                      absl::ToUnixMicros(r.recorded_at));
+}
+
+class ProvBuilder {
+ public:
+  ProvBuilder(bool include_evidence,
+              const absl::flat_hash_map<std::string, Document>* documents)
+      : include_evidence_(include_evidence), documents_(documents) {}
+
+  void AddStatement(const Statement& st) {
+    const std::string s = Iri("statement", st.id);
+    graph_.Add(s, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    graph_.Add(s, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kRdfNs, "Statement")));
+    graph_.Add(s, Ns(kRdfNs, "subject"), NodeTerm(st.subject));
+    graph_.Add(s, Ns(kRdfNs, "predicate"),
+               RdfTerm::Iri(Iri("relation", st.relation)));
+    graph_.Add(s, Ns(kRdfNs, "object"), NodeTerm(st.object));
+    graph_.Add(s, Ns(kKgNs, "statementId"), RdfTerm::String(st.id));
+  }
+
+  void AddRecord(const std::string& derived, const ProvenanceRecord& r) {
+    const std::string rec = RecordIri(r);
+    graph_.Add(derived, Ns(kProvNs, "wasDerivedFrom"), RdfTerm::Iri(rec));
+    graph_.Add(rec, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    graph_.Add(rec, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kKgNs, "Evidence")));
+    if (include_evidence_) {
+      graph_.Add(rec, Ns(kProvNs, "value"), RdfTerm::String(r.input.evidence));
+    }
+    const std::string doc = Iri("document", r.input.document_id);
+    graph_.Add(rec, Ns(kProvNs, "wasQuotedFrom"), RdfTerm::Iri(doc));
+    const std::string nn = Ns(kXsdNs, "nonNegativeInteger");
+    graph_.Add(rec, Ns(kKgNs, "evidenceStart"),
+               RdfTerm::Typed(absl::StrCat(r.input.evidence_start), nn));
+    graph_.Add(rec, Ns(kKgNs, "evidenceEnd"),
+               RdfTerm::Typed(absl::StrCat(r.input.evidence_end), nn));
+    graph_.Add(rec, Ns(kKgNs, "hedge"),
+               RdfTerm::String(std::string(HedgeName(r.input.hedge))));
+    graph_.Add(rec, Ns(kKgNs, "confidence"),
+               RdfTerm::Typed(DoubleLexical(r.input.confidence),
+                              Ns(kXsdNs, "double")));
+    if (r.input.valid_time.start) {
+      graph_.Add(rec, Ns(kKgNs, "validFrom"),
+                 DateLiteral(*r.input.valid_time.start));
+    }
+    if (r.input.valid_time.end) {
+      graph_.Add(rec, Ns(kKgNs, "validUntil"),
+                 DateLiteral(*r.input.valid_time.end));
+    }
+    graph_.Add(
+        rec, Ns(kProvNs, "generatedAtTime"),
+        RdfTerm::Typed(DateTimeLexical(r.recorded_at), Ns(kXsdNs, "dateTime")));
+    AddDocument(r.input.document_id);
+  }
+
+  void AddClaim(const Statement& target, const Claim& c) {
+    const std::string s = Iri("statement", target.id);
+    const std::string cl = Iri("statement", c.claim.id);
+    graph_.Add(cl, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    graph_.Add(cl, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kRdfNs, "Statement")));
+    graph_.Add(cl, Ns(kRdfNs, "subject"), NodeTerm(c.claimant));
+    graph_.Add(cl, Ns(kRdfNs, "predicate"),
+               RdfTerm::Iri(Iri("relation", c.relation)));
+    graph_.Add(cl, Ns(kRdfNs, "object"), RdfTerm::Iri(s));
+    graph_.Add(cl, Ns(kKgNs, "statementId"), RdfTerm::String(c.claim.id));
+    const bool supports = c.polarity == Polarity::kSupports;
+    graph_.Add(cl, Ns(kKgNs, "polarity"),
+               RdfTerm::String(supports ? "supports" : "opposes"));
+    graph_.Add(s, Ns(kKgNs, supports ? "supportedBy" : "opposedBy"),
+               RdfTerm::Iri(cl));
+    if (c.claimant_entity) {
+      const std::string agent = Iri("entity", c.claimant_entity->id);
+      graph_.Add(cl, Ns(kProvNs, "wasAttributedTo"), RdfTerm::Iri(agent));
+      if (supports) {
+        graph_.Add(s, Ns(kProvNs, "wasAttributedTo"), RdfTerm::Iri(agent));
+      }
+      graph_.Add(agent, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Agent")));
+      graph_.Add(agent, Ns(kRdfsNs, "label"),
+                 RdfTerm::String(c.claimant_entity->label));
+      graph_.Add(agent, Ns(kKgNs, "entityType"),
+                 RdfTerm::String(c.claimant_entity->type));
+    }
+    for (const ProvenanceRecord& r : c.provenance) AddRecord(cl, r);
+  }
+
+  // The graph built so far; the builder is left empty.
+  RdfGraph TakeGraph() { return std::move(graph_); }
+
+ private:
+  void AddDocument(const std::string& id) {
+    const std::string doc = Iri("document", id);
+    graph_.Add(doc, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
+    auto it = documents_->find(id);
+    if (it == documents_->end()) return;
+    const Document& d = it->second;
+    graph_.Add(doc, Ns(kDctermsNs, "identifier"), RdfTerm::String(d.id));
+    graph_.Add(doc, Ns(kDctermsNs, "title"), RdfTerm::String(d.title));
+    if (!d.publisher.empty()) {
+      graph_.Add(doc, Ns(kDctermsNs, "publisher"),
+                 RdfTerm::String(d.publisher));
+    }
+    if (d.published) {
+      graph_.Add(doc, Ns(kDctermsNs, "issued"), DateLiteral(*d.published));
+    }
+  }
+
+  bool include_evidence_;
+  const absl::flat_hash_map<std::string, Document>* documents_;
+  RdfGraph graph_;
+};
+
+}  // namespace
+
+RdfGraph ProvOGraph(const Statement& statement,
+                    const std::vector<ProvenanceRecord>& own,
+                    const std::vector<Claim>& claims,
+                    const absl::flat_hash_map<std::string, Document>& documents,
+                    bool include_evidence) {
+  ProvBuilder builder(include_evidence, &documents);
+  builder.AddStatement(statement);
+  const std::string s = Iri("statement", statement.id);
+  for (const ProvenanceRecord& r : own) builder.AddRecord(s, r);
+  for (const Claim& c : claims) builder.AddClaim(statement, c);
+  return builder.TakeGraph();
 }
 
 }  // namespace kg::query

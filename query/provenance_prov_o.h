@@ -1,10 +1,10 @@
-// A minimal RDF graph and its two serializations, for exporting provenance
-// as W3C PROV-O (query/provenance.h, ProvenanceEngine::ExportProvenance):
-// RDF 1.1 N-Triples, and JSON-LD 1.1 in compacted form (one @context, one
-// @graph of node objects). The IRIs kg mints are listed in docs/query.md.
+// Provenance as W3C PROV-O (query/provenance.h,
+// ProvenanceEngine::ExportProvenance): the mapping of a statement's
+// provenance to an RDF graph (docs/query.md lists the IRIs kg mints), a
+// minimal RDF graph, and its two serializations: RDF 1.1 N-Triples, and
+// JSON-LD 1.1 in compacted form (one @context, one @graph of node objects).
 //
-//   RdfGraph g;
-//   g.Add(RdfTerm::Iri(kProvNs + "Entity"), ...);
+//   RdfGraph g = ProvOGraph(statement, own, claims, documents, true);
 //   std::string nt = WriteNTriples(g);
 //   std::string jsonld = WriteJsonLd(g);
 #ifndef KG_QUERY_PROVENANCE_PROV_O_H_
@@ -14,8 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "query/provenance.h"
+#include "storage/model.h"
 
 namespace kg::query {
 
@@ -84,6 +87,21 @@ std::string WriteNTriples(const RdfGraph& graph);
 // literals are {"@value", "@type"}. Properties and types are compacted to
 // prefix:local with the namespaces above. Ends with a newline.
 std::string WriteJsonLd(const RdfGraph& graph);
+
+// The PROV-O graph of one statement's visible provenance: the statement
+// (a prov:Entity and rdf:Statement), each of its own records (`own`) and
+// each claim in `claims` with the claim's records, claimant (a prov:Agent
+// when an entity) and polarity. Every record is a prov:Entity the statement
+// or claim wasDerivedFrom, quoted from its document; `documents` gives the
+// title, publisher and date of those it holds (text unused). Without
+// `include_evidence` the records carry no prov:value. Triples come in that
+// order, without duplicates.
+RdfGraph ProvOGraph(
+    const storage::Statement& statement,
+    const std::vector<storage::ProvenanceRecord>& own,
+    const std::vector<Claim>& claims,
+    const absl::flat_hash_map<std::string, storage::Document>& documents,
+    bool include_evidence);
 
 // `text` with every byte outside [A-Za-z0-9_.~-] %-encoded, so that it can
 // be one path segment of an IRI.
