@@ -44,9 +44,25 @@ struct ProvenanceEngine::History {
   absl::flat_hash_map<std::string, std::vector<size_t>> by_subject;
 };
 
+// A claim about a statement as ListContested counts it: its relation's
+// polarity, its claimant (ClaimantKey of the subject in the as-recorded
+// view, else the subject's node id) and its own node.
+struct ProvenanceEngine::ClaimOn {
+  Polarity polarity = Polarity::kNone;
+  std::string claimant;
+  NodeId claim = 0;
+};
+
+// The claimants (as in ClaimOn) with a visible claim on each side of a
+// statement.
+struct ProvenanceEngine::Sides {
+  absl::flat_hash_set<std::string> supporting;
+  absl::flat_hash_set<std::string> opposing;
+};
+
 namespace {
 
-// ---- Sort keys and pages ------------------------------------------------
+// ---- Sort keys and pages --------------------------------------------------
 //
 // Every paged list is sorted by a byte string whose bytewise order is the
 // list's order; a page token (storage/page_token.h, the codec storage's
@@ -189,6 +205,46 @@ std::string Plural(uint32_t n, absl::string_view noun) {
   return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
 }
 
+// ---- ListContested's helpers ----------------------------------------------
+
+// Adds to `out` the statement id that each statement of `relation` quotes
+// as its object.
+absl::Status AddQuotedObjects(storage::Reader& reader,
+                              const std::string& relation,
+                              absl::btree_set<std::string>* out) {
+  storage::Pattern pattern;
+  pattern.relation = relation;
+  storage::MatchOptions match;
+  match.limit = 10000;
+  do {
+    absl::StatusOr<storage::MatchPage> page = reader.Match(pattern, match);
+    // A relation no statement uses yet has no dictionary entry.
+    if (page.status().code() == absl::StatusCode::kNotFound) break;
+    if (!page.ok()) return page.status();
+    for (const Statement& st : page->statements) {
+      if (st.object.kind == Term::Kind::kStatement) out->insert(st.object.id);
+    }
+    match.page_token = std::move(page->next_page_token);
+  } while (!match.page_token.empty());
+  return absl::OkStatus();
+}
+
+// |a ∪ b|: a claimant on both sides counts once.
+uint32_t UnionSize(const absl::flat_hash_set<std::string>& a,
+                   const absl::flat_hash_set<std::string>& b) {
+  size_t both = 0;
+  for (const std::string& x : b) both += a.contains(x) ? 1 : 0;
+  return static_cast<uint32_t>(a.size() + b.size() - both);
+}
+
+// Most distinct claimants first, then by statement id.
+std::string ContestedKey(const ContestedStatement& c) {
+  std::string key;
+  KeyU32(&key, ~c.distinct_claimants);
+  KeyStr(&key, c.statement.id);
+  return key;
+}
+
 }  // namespace
 
 Stance StanceOf(Polarity polarity, Hedge hedge) {
@@ -229,8 +285,7 @@ ProvenanceEngine::ProvenanceEngine(storage::Reader* reader) : reader_(reader) {}
 
 ProvenanceEngine::~ProvenanceEngine() = default;
 
-// ---- Cached lookups
-// ----------------------------------------------------------
+// ---- Cached lookups --------------------------------------------------------
 
 absl::Status ProvenanceEngine::LoadRelations() {
   if (relations_loaded_) return absl::OkStatus();
@@ -337,8 +392,7 @@ ProvenanceEngine::GetHistory() {
   return history_.get();
 }
 
-// ---- Building blocks
-// ---------------------------------------------------------
+// ---- Building blocks -------------------------------------------------------
 
 absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
                                                              NodeId* node) {
@@ -458,8 +512,7 @@ absl::StatusOr<std::vector<Claim>> ProvenanceEngine::ClaimsAbout(
   return out;
 }
 
-// ---- Queries
-// -----------------------------------------------------------------
+// ---- Queries ---------------------------------------------------------------
 
 absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
                                                 const WhyOptions& options) {
@@ -691,127 +744,15 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
   // scan rather than one point read each.
   if (filter.as_reported()) KG_RETURN_IF_ERROR(LoadAllDocuments());
 
-  // Pass 1: candidates, the statements with an opposing claim (opposing
-  // claims are usually the fewer). Visibility is decided in pass 2.
-  absl::btree_set<std::string> targets;
-  const History* history = nullptr;
-  if (filter.as_recorded()) {
-    KG_ASSIGN_OR_RETURN(history, GetHistory());
-    for (const ClaimRef& ref : history->claims) {
-      KG_ASSIGN_OR_RETURN(storage::Relation rel,
-                          RelationById(ref.statement->relation));
-      if (rel.polarity == Polarity::kOpposes) {
-        targets.insert(ref.statement->object.id);
-      }
-    }
-  } else {
-    // Every visible claim is in the indexes with a live record.
-    KG_RETURN_IF_ERROR(LoadRelations());
-    std::vector<std::string> opposing_relations;
-    for (const auto& [id, rel] : relations_) {
-      if (rel.polarity == Polarity::kOpposes) opposing_relations.push_back(id);
-    }
-    std::sort(opposing_relations.begin(), opposing_relations.end());
-    for (const std::string& rel : opposing_relations) {
-      storage::Pattern pattern;
-      pattern.relation = rel;
-      storage::MatchOptions match;
-      match.limit = 10000;
-      do {
-        absl::StatusOr<storage::MatchPage> page =
-            reader_->Match(pattern, match);
-        // A relation no statement uses yet has no dictionary entry.
-        if (!page.ok() && page.status().code() == absl::StatusCode::kNotFound) {
-          break;
-        }
-        if (!page.ok()) return page.status();
-        for (const Statement& st : page->statements) {
-          if (st.object.kind == Term::Kind::kStatement) {
-            targets.insert(st.object.id);
-          }
-        }
-        match.page_token = std::move(page->next_page_token);
-      } while (!match.page_token.empty());
-    }
-  }
+  // Pass 1: the contested statements, with their figures.
+  KG_ASSIGN_OR_RETURN(std::vector<ContestedStatement> contested,
+                      FindContested(filter, options.own_records_support));
 
-  // Pass 2: both sides of each candidate, each claimant checked once per
-  // side. In the current state a claim edge in the indexes is visible
-  // unless the claim is only quoted; a claim that nothing quotes has no
-  // edges of its own, so only quoted claims need their row read.
-  auto visible_now = [&](NodeId claim) -> absl::StatusOr<bool> {
-    std::vector<Edge> edges;
-    reader_->Neighbors(claim, storage::Direction::kIncoming, &edges);
-    reader_->Neighbors(claim, storage::Direction::kOutgoing, &edges);
-    if (edges.empty()) return true;
-    KG_ASSIGN_OR_RETURN(Statement st, reader_->StatementAt(claim));
-    return st.live_provenance > 0;
-  };
-  auto visible = [&](NodeId claim) -> absl::StatusOr<bool> {
-    if (filter.current()) return visible_now(claim);
-    KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> records,
-                        VisibleRecords(claim, filter));
-    return !records.empty();
-  };
+  // Pass 2: ranked, paged, and the page's statements read.
   std::vector<std::pair<std::string, ContestedStatement>> keyed;
-  for (const std::string& id : targets) {
-    KG_ASSIGN_OR_RETURN(NodeId node, reader_->NodeOf(Term::StatementId(id)));
-    // Claimants by side: ClaimantKey of the subject, or its node id.
-    absl::flat_hash_set<std::string> supporting, opposing;
-    auto consider = [&](Polarity polarity, std::string who,
-                        NodeId claim) -> absl::Status {
-      if (polarity == Polarity::kNone) return absl::OkStatus();
-      auto& side = polarity == Polarity::kSupports ? supporting : opposing;
-      if (side.contains(who)) return absl::OkStatus();
-      KG_ASSIGN_OR_RETURN(bool ok, visible(claim));
-      if (ok) side.insert(std::move(who));
-      return absl::OkStatus();
-    };
-    if (history != nullptr) {
-      auto it = history->by_object.find(id);
-      if (it != history->by_object.end()) {
-        for (size_t i : it->second) {
-          const ClaimRef& ref = history->claims[i];
-          KG_ASSIGN_OR_RETURN(storage::Relation rel,
-                              RelationById(ref.statement->relation));
-          KG_RETURN_IF_ERROR(consider(
-              rel.polarity, ClaimantKey(ref.statement->subject), ref.node));
-        }
-      }
-    } else {
-      std::vector<Edge> edges;
-      reader_->Neighbors(node, storage::Direction::kIncoming, &edges);
-      for (const Edge& e : edges) {
-        KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
-        std::string who;
-        KeyU64(&who, e.neighbor);
-        KG_RETURN_IF_ERROR(consider(rel.polarity, std::move(who), e.statement));
-      }
-    }
-    if (opposing.empty()) continue;
-    uint32_t stated_documents = 0;
-    if (options.own_records_support) {
-      KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> own,
-                          VisibleRecords(node, filter));
-      absl::flat_hash_set<std::string> docs;
-      for (const ProvenanceRecord& r : own) docs.insert(r.input.document_id);
-      stated_documents = static_cast<uint32_t>(docs.size());
-    }
-    if (supporting.empty() && stated_documents == 0) continue;
-    ContestedStatement c;
-    c.statement.id = id;
-    c.supporting_claimants = static_cast<uint32_t>(supporting.size());
-    c.opposing_claimants = static_cast<uint32_t>(opposing.size());
-    size_t both = 0;
-    for (const std::string& who : opposing) {
-      both += supporting.contains(who) ? 1 : 0;
-    }
-    c.distinct_claimants =
-        static_cast<uint32_t>(supporting.size() + opposing.size() - both);
-    c.stated_documents = stated_documents;
-    std::string key;
-    KeyU32(&key, ~c.distinct_claimants);  // most claimants first
-    KeyStr(&key, id);
+  keyed.reserve(contested.size());
+  for (ContestedStatement& c : contested) {
+    std::string key = ContestedKey(c);
     keyed.emplace_back(std::move(key), std::move(c));
   }
   ContestedPage out;
@@ -822,6 +763,142 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
     KG_ASSIGN_OR_RETURN(c.statement, reader_->GetStatement(c.statement.id));
   }
   return out;
+}
+
+// ---- ListContested's first pass -------------------------------------------
+
+absl::StatusOr<std::vector<ContestedStatement>> ProvenanceEngine::FindContested(
+    const RecordFilter& filter, bool own_records_support) {
+  KG_ASSIGN_OR_RETURN(absl::btree_set<std::string> candidates,
+                      OpposedStatements(filter));
+  std::vector<ContestedStatement> out;
+  for (const std::string& id : candidates) {
+    KG_ASSIGN_OR_RETURN(std::optional<ContestedStatement> c,
+                        ContestedFigures(id, filter, own_records_support));
+    if (c) out.push_back(*std::move(c));
+  }
+  return out;
+}
+
+absl::StatusOr<absl::btree_set<std::string>>
+ProvenanceEngine::OpposedStatements(const RecordFilter& filter) {
+  absl::btree_set<std::string> out;
+  if (filter.as_recorded()) {
+    KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
+    for (const ClaimRef& ref : history->claims) {
+      KG_ASSIGN_OR_RETURN(storage::Relation rel,
+                          RelationById(ref.statement->relation));
+      if (rel.polarity == Polarity::kOpposes) {
+        out.insert(ref.statement->object.id);
+      }
+    }
+    return out;
+  }
+  // Every visible claim is in the indexes with a live record.
+  KG_RETURN_IF_ERROR(LoadRelations());
+  std::vector<std::string> opposing;
+  for (const auto& [id, rel] : relations_) {
+    if (rel.polarity == Polarity::kOpposes) opposing.push_back(id);
+  }
+  std::sort(opposing.begin(), opposing.end());
+  for (const std::string& relation : opposing) {
+    KG_RETURN_IF_ERROR(AddQuotedObjects(*reader_, relation, &out));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<ContestedStatement>>
+ProvenanceEngine::ContestedFigures(const std::string& id,
+                                   const RecordFilter& filter,
+                                   bool own_records_support) {
+  KG_ASSIGN_OR_RETURN(NodeId node, reader_->NodeOf(Term::StatementId(id)));
+  KG_ASSIGN_OR_RETURN(std::vector<ClaimOn> claims, ClaimsOn(id, node, filter));
+  KG_ASSIGN_OR_RETURN(Sides sides, VisibleSides(claims, filter));
+  if (sides.opposing.empty()) return std::optional<ContestedStatement>();
+  uint32_t stated_documents = 0;
+  if (own_records_support) {
+    KG_ASSIGN_OR_RETURN(stated_documents, StatedDocuments(node, filter));
+  }
+  if (sides.supporting.empty() && stated_documents == 0) {
+    return std::optional<ContestedStatement>();
+  }
+  ContestedStatement c;
+  c.statement.id = id;
+  c.supporting_claimants = static_cast<uint32_t>(sides.supporting.size());
+  c.opposing_claimants = static_cast<uint32_t>(sides.opposing.size());
+  c.distinct_claimants = UnionSize(sides.supporting, sides.opposing);
+  c.stated_documents = stated_documents;
+  return std::optional<ContestedStatement>(std::move(c));
+}
+
+absl::StatusOr<std::vector<ProvenanceEngine::ClaimOn>>
+ProvenanceEngine::ClaimsOn(const std::string& id, NodeId node,
+                           const RecordFilter& filter) {
+  std::vector<ClaimOn> out;
+  if (filter.as_recorded()) {
+    KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
+    auto it = history->by_object.find(id);
+    if (it == history->by_object.end()) return out;
+    for (size_t i : it->second) {
+      const ClaimRef& ref = history->claims[i];
+      KG_ASSIGN_OR_RETURN(storage::Relation rel,
+                          RelationById(ref.statement->relation));
+      out.push_back(
+          {rel.polarity, ClaimantKey(ref.statement->subject), ref.node});
+    }
+    return out;
+  }
+  std::vector<Edge> edges;
+  reader_->Neighbors(node, storage::Direction::kIncoming, &edges);
+  for (const Edge& e : edges) {
+    KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
+    std::string who;
+    KeyU64(&who, e.neighbor);
+    out.push_back({rel.polarity, std::move(who), e.statement});
+  }
+  return out;
+}
+
+absl::StatusOr<ProvenanceEngine::Sides> ProvenanceEngine::VisibleSides(
+    const std::vector<ClaimOn>& claims, const RecordFilter& filter) {
+  Sides sides;
+  for (const ClaimOn& c : claims) {
+    if (c.polarity == Polarity::kNone) continue;
+    auto& side =
+        c.polarity == Polarity::kSupports ? sides.supporting : sides.opposing;
+    // A claimant needs one visible claim per side: check each once.
+    if (side.contains(c.claimant)) continue;
+    KG_ASSIGN_OR_RETURN(bool visible, ClaimVisible(c.claim, filter));
+    if (visible) side.insert(c.claimant);
+  }
+  return sides;
+}
+
+absl::StatusOr<bool> ProvenanceEngine::ClaimVisible(
+    NodeId claim, const RecordFilter& filter) {
+  if (!filter.current()) {
+    KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> records,
+                        VisibleRecords(claim, filter));
+    return !records.empty();
+  }
+  // In the current state a claim edge in the indexes is visible unless the
+  // claim is only quoted; a claim that nothing quotes has no edges of its
+  // own, so only quoted claims need their row read.
+  std::vector<Edge> edges;
+  reader_->Neighbors(claim, storage::Direction::kIncoming, &edges);
+  reader_->Neighbors(claim, storage::Direction::kOutgoing, &edges);
+  if (edges.empty()) return true;
+  KG_ASSIGN_OR_RETURN(Statement st, reader_->StatementAt(claim));
+  return st.live_provenance > 0;
+}
+
+absl::StatusOr<uint32_t> ProvenanceEngine::StatedDocuments(
+    NodeId node, const RecordFilter& filter) {
+  KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> own,
+                      VisibleRecords(node, filter));
+  absl::flat_hash_set<std::string> documents;
+  for (const ProvenanceRecord& r : own) documents.insert(r.input.document_id);
+  return static_cast<uint32_t>(documents.size());
 }
 
 absl::StatusOr<std::vector<TimelineEntry>> ProvenanceEngine::ClaimTimeline(

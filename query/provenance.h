@@ -62,6 +62,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -306,6 +307,8 @@ class ProvenanceEngine {
  private:
   struct ClaimRef;
   struct History;
+  struct ClaimOn;
+  struct Sides;
 
   absl::Status LoadRelations();
   absl::StatusOr<storage::Relation> RelationById(absl::string_view id);
@@ -334,6 +337,32 @@ class ProvenanceEngine {
   // visible.
   absl::StatusOr<std::optional<Claim>> LoadClaim(const ClaimRef& ref,
                                                  const RecordFilter& filter);
+
+  // ListContested's first pass: every contested statement (id only) with
+  // its figures, in id order.
+  absl::StatusOr<std::vector<ContestedStatement>> FindContested(
+      const RecordFilter& filter, bool own_records_support);
+  // The candidates: statements with an opposing claim, visible or not
+  // (opposing claims are usually the fewer).
+  absl::StatusOr<absl::btree_set<std::string>> OpposedStatements(
+      const RecordFilter& filter);
+  // A candidate's figures; nullopt when it is not contested.
+  absl::StatusOr<std::optional<ContestedStatement>> ContestedFigures(
+      const std::string& id, const RecordFilter& filter,
+      bool own_records_support);
+  // The claims about statement `id` (node `node`), visible or not.
+  absl::StatusOr<std::vector<ClaimOn>> ClaimsOn(const std::string& id,
+                                                storage::NodeId node,
+                                                const RecordFilter& filter);
+  // The claimants of `claims` with a visible claim, by side.
+  absl::StatusOr<Sides> VisibleSides(const std::vector<ClaimOn>& claims,
+                                     const RecordFilter& filter);
+  // Whether claim statement `claim` has a visible record.
+  absl::StatusOr<bool> ClaimVisible(storage::NodeId claim,
+                                    const RecordFilter& filter);
+  // The documents with a visible record of statement `node`.
+  absl::StatusOr<uint32_t> StatedDocuments(storage::NodeId node,
+                                           const RecordFilter& filter);
 
   storage::Reader* reader_;
   absl::flat_hash_map<std::string, storage::Relation> relations_;
