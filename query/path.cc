@@ -9,6 +9,7 @@
 #include "query/path_graph.h"
 #include "query/path_search.h"
 #include "query/resolve.h"
+#include "storage/error_context.h"
 #include "storage/status_macros.h"
 
 namespace kg::query {
@@ -66,8 +67,7 @@ absl::StatusOr<NodeId> ResolveEndpoint(storage::Reader& reader,
                                             : "no such node in the store"));
   }
   if (node.status().code() == absl::StatusCode::kInvalidArgument) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", node.status().message()));
+    return storage::WithContext(node.status(), field);
   }
   return node.status();
 }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "storage/error_context.h"
 #include "storage/status_macros.h"
 
 namespace kg::query {
@@ -22,9 +23,10 @@ absl::StatusOr<storage::Entity> ResolveEntity(storage::Reader& reader,
   }
   absl::StatusOr<std::vector<storage::Entity>> found = reader.FindByName(name);
   if (!found.ok()) {
+    // The reader names its own parameter ("name: ..."); say which of the
+    // caller's fields held it.
     if (found.status().code() == absl::StatusCode::kInvalidArgument) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": ", found.status().message()));
+      return storage::WithContext(found.status(), field);
     }
     return found.status();
   }

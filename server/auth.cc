@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "storage/error_context.h"
 
 namespace kg::server {
 
@@ -117,9 +118,10 @@ absl::StatusOr<Authenticator> Authenticator::FromText(
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
+    const std::string where =
+        absl::StrCat("--tokens_file: ", source, ":", line_number);
     auto fail = [&](absl::string_view what) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tokens_file: ", source, ":", line_number, ": ", what));
+      return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
     };
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
@@ -131,7 +133,7 @@ absl::StatusOr<Authenticator> Authenticator::FromText(
     Token token;
     token.name = std::string(fields[0]);
     absl::StatusOr<Role> role = ParseRole(fields[1]);
-    if (!role.ok()) return fail(role.status().message());
+    if (!role.ok()) return storage::WithContext(role.status(), where);
     token.role = *role;
     absl::string_view hex = fields[2];
     if (!absl::ConsumePrefix(&hex, "sha256:") || hex.size() != 64 ||

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "storage/error_context.h"
 #include "storage/status_macros.h"
 
 namespace kg::server {
@@ -57,9 +58,7 @@ absl::StatusOr<bool> LoadSeedIfEmpty(storage::Store& store,
                       ReadJsonlBatch(path));
   absl::StatusOr<storage::WriteResult> result = service.ApplyBatch(batch);
   if (!result.ok()) {
-    return absl::Status(
-        result.status().code(),
-        absl::StrCat("seed ", path, ": ", result.status().message()));
+    return storage::WithContext(result.status(), absl::StrCat("seed ", path));
   }
   return true;
 }

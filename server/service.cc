@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "query/resolve.h"
@@ -13,6 +12,7 @@
 #include "server/grpc_status.h"
 #include "server/log.h"
 #include "server/unary.h"
+#include "storage/error_context.h"
 #include "storage/status_macros.h"
 
 namespace kg::server {
@@ -21,15 +21,6 @@ namespace {
 
 using kg::v1::IngestStatementsRequest;
 using kg::v1::IngestStatementsResponse;
-
-// The core names fields by its own structure ("entities[0].id"); a single
-// item rpc names the request's field instead ("entity.id").
-absl::Status RenameField(const absl::Status& status, absl::string_view from,
-                         absl::string_view to) {
-  if (status.ok() || !absl::StartsWith(status.message(), from)) return status;
-  return absl::Status(status.code(),
-                      absl::StrCat(to, status.message().substr(from.size())));
-}
 
 absl::Status Required(absl::string_view field, bool present) {
   if (present) return absl::OkStatus();
@@ -183,8 +174,8 @@ absl::Status KnowledgeGraphService::WriteEntity(
   batch.entity_mode = mode;
   batch.entities.push_back(FromProto(entity));
   // The only item is entities[0]; name the request's field.
-  KG_RETURN_IF_ERROR(
-      RenameField(store_->Write(batch).status(), "entities[0]", "entity"));
+  KG_RETURN_IF_ERROR(storage::WithFieldRenamed(store_->Write(batch).status(),
+                                               "entities[0]", "entity"));
   ToProto(batch.entities[0], response);
   return absl::OkStatus();
 }
@@ -227,17 +218,14 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
       return absl::InvalidArgumentError("name: must not be empty");
     }
     auto reader = store_->NewReader();
-    absl::StatusOr<std::vector<storage::Entity>> found =
-        reader->FindByName(request->name());
-    if (!found.ok()) {
-      return absl::Status(found.status().code(),
-                          absl::StrCat(found.status().message()));
-    }
-    if (found->empty()) {
+    // The reader names the field "name", as the request does.
+    KG_ASSIGN_OR_RETURN(std::vector<storage::Entity> found,
+                        reader->FindByName(request->name()));
+    if (found.empty()) {
       return absl::NotFoundError(
           absl::StrCat("name: no entity named '", request->name(), "'"));
     }
-    for (const auto& e : *found) ToProto(e, response->add_candidates());
+    for (const auto& e : found) ToProto(e, response->add_candidates());
     return absl::OkStatus();
   });
 }
@@ -248,13 +236,11 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
-    absl::StatusOr<storage::EntityPage> page =
-        reader->SearchByPrefix(request->prefix(), limit, request->page_token());
-    if (!page.ok()) {
-      return RenameField(page.status(), "cursor", "page_token");
-    }
-    for (const auto& e : page->entities) ToProto(e, response->add_entities());
-    response->set_next_page_token(page->next_page_token);
+    KG_ASSIGN_OR_RETURN(storage::EntityPage page,
+                        reader->SearchByPrefix(request->prefix(), limit,
+                                               request->page_token()));
+    for (const auto& e : page.entities) ToProto(e, response->add_entities());
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -264,11 +250,11 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListEntities(
     kg::v1::ListEntitiesResponse* response) {
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
-    absl::StatusOr<storage::EntityPage> page =
-        store_->NewReader()->ListEntities(limit, request->page_token());
-    if (!page.ok()) return RenameField(page.status(), "cursor", "page_token");
-    for (const auto& e : page->entities) ToProto(e, response->add_entities());
-    response->set_next_page_token(page->next_page_token);
+    KG_ASSIGN_OR_RETURN(
+        storage::EntityPage page,
+        store_->NewReader()->ListEntities(limit, request->page_token()));
+    for (const auto& e : page.entities) ToProto(e, response->add_entities());
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -286,7 +272,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
     batch.relations.push_back(r);
     absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
     if (!result.ok()) {
-      return RenameField(result.status(), "relations[0]", "relation");
+      return storage::WithFieldRenamed(result.status(), "relations[0]",
+                                       "relation");
     }
     ToProto(r, response);
     return absl::OkStatus();
@@ -300,7 +287,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetRelation(
     absl::StatusOr<storage::Relation> r =
         store_->NewReader()->GetRelation(request->id());
     if (!r.ok()) {
-      return RenameField(r.status(), "relation_id", "id");
+      return storage::WithFieldRenamed(r.status(), "relation_id", "id");
     }
     ToProto(*r, response);
     return absl::OkStatus();
@@ -331,7 +318,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateDocument(
     batch.documents.push_back(d);
     absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
     if (!result.ok()) {
-      return RenameField(result.status(), "documents[0]", "document");
+      return storage::WithFieldRenamed(result.status(), "documents[0]",
+                                       "document");
     }
     d.text.clear();
     ToProto(d, response);
@@ -346,7 +334,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetDocument(
     absl::StatusOr<storage::Document> d =
         store_->NewReader()->GetDocument(request->id());
     if (!d.ok()) {
-      return RenameField(d.status(), "document_id", "id");
+      return storage::WithFieldRenamed(d.status(), "document_id", "id");
     }
     if (!request->include_text()) d->text.clear();
     ToProto(*d, response);
@@ -359,13 +347,11 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListDocuments(
     kg::v1::ListDocumentsResponse* response) {
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
-    absl::StatusOr<storage::DocumentPage> page =
-        store_->NewReader()->ListDocuments(false, limit, request->page_token());
-    if (!page.ok()) {
-      return RenameField(page.status(), "cursor", "page_token");
-    }
-    for (const auto& d : page->documents) ToProto(d, response->add_documents());
-    response->set_next_page_token(page->next_page_token);
+    KG_ASSIGN_OR_RETURN(storage::DocumentPage page,
+                        store_->NewReader()->ListDocuments(
+                            false, limit, request->page_token()));
+    for (const auto& d : page.documents) ToProto(d, response->add_documents());
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -453,7 +439,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
                                                         request->statement()));
     absl::StatusOr<storage::Statement> st = reader->GetStatement(id);
     if (!st.ok()) {
-      return RenameField(st.status(), "statement_id", "statement");
+      return storage::WithFieldRenamed(st.status(), "statement_id",
+                                       "statement");
     }
     return StatementToProto(*reader, *st, request->include_provenance(),
                             response);
@@ -480,16 +467,14 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
     }
     options.min_confidence = request->min_confidence();
     options.include_quoted = request->include_quoted();
-    absl::StatusOr<storage::MatchPage> page = reader->Match(pattern, options);
-    if (!page.ok()) {
-      return RenameField(page.status(), "cursor", "page_token");
-    }
-    for (const storage::Statement& s : page->statements) {
+    KG_ASSIGN_OR_RETURN(storage::MatchPage page,
+                        reader->Match(pattern, options));
+    for (const storage::Statement& s : page.statements) {
       KG_RETURN_IF_ERROR(StatementToProto(*reader, s,
                                           request->include_provenance(),
                                           response->add_statements()));
     }
-    response->set_next_page_token(page->next_page_token);
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -500,15 +485,15 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListStatements(
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
-    absl::StatusOr<storage::MatchPage> page = reader->ListStatements(
-        limit, request->page_token(), request->include_quoted());
-    if (!page.ok()) return RenameField(page.status(), "cursor", "page_token");
-    for (const storage::Statement& s : page->statements) {
+    KG_ASSIGN_OR_RETURN(storage::MatchPage page,
+                        reader->ListStatements(limit, request->page_token(),
+                                               request->include_quoted()));
+    for (const storage::Statement& s : page.statements) {
       KG_RETURN_IF_ERROR(StatementToProto(*reader, s,
                                           request->include_provenance(),
                                           response->add_statements()));
     }
-    response->set_next_page_token(page->next_page_token);
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -600,8 +585,7 @@ absl::Status VerifyDirectoryInto(grpc::CallbackServerContext* ctx,
       storage::Store::VerifyDirectory(dir, CallEnded(ctx));
   if (!report.ok()) {
     // Name the field: the storage message names the directory.
-    return absl::Status(report.status().code(),
-                        absl::StrCat("directory: ", report.status().message()));
+    return storage::WithContext(report.status(), "directory");
   }
   ToProto(*report, response);
   response->set_directory(dir);

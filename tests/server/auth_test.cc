@@ -228,7 +228,8 @@ TEST(TokensFileTest, RejectsEachKindOfBadLine) {
   } cases[] = {
       {"alice reader\n", "tokens:1: expected `NAME ROLE sha256:HEX`"},
       {"# c\nalice reader sha256:" + hash + " extra\n", "tokens:2: expected"},
-      {"alice superuser sha256:" + hash, "unknown role \"superuser\""},
+      {"alice superuser sha256:" + hash,
+       "tokens:1: unknown role \"superuser\""},
       {"alice reader t", "sha256: and 64 hex digits"},
       {"alice reader sha256:" + hash.substr(1), "64 hex digits"},
       {"alice reader sha256:" + hash.substr(1) + "g", "64 hex digits"},

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "server/server.h"
+#include "storage/page_token.h"
 #include "tests/support/test_util.h"
 
 namespace kg::server {
@@ -368,6 +369,38 @@ TEST_F(ServiceTest, ListsEntitiesAndStatementsWithProvenance) {
   EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
 }
 
+// Storage names the field page_token itself; the service passes the
+// message through unchanged.
+TEST_F(ServiceTest, EveryPagedRpcRefusesAForgedTokenNamingPageToken) {
+  LoadClaims();
+  auto expect_refused = [](const grpc::Status& s) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("page_token: "));
+  };
+  constexpr char kForged[] = "bogus";
+  v1::SearchEntitiesRequest search;
+  search.set_prefix("n");
+  search.set_page_token(kForged);
+  v1::SearchEntitiesResponse found;
+  expect_refused(stub_->SearchEntities(Ctx().get(), search, &found));
+  v1::ListEntitiesRequest entities;
+  entities.set_page_token(kForged);
+  v1::ListEntitiesResponse entity_page;
+  expect_refused(stub_->ListEntities(Ctx().get(), entities, &entity_page));
+  v1::ListDocumentsRequest documents;
+  documents.set_page_token(kForged);
+  v1::ListDocumentsResponse document_page;
+  expect_refused(stub_->ListDocuments(Ctx().get(), documents, &document_page));
+  v1::MatchStatementsRequest match;
+  match.set_page_token(kForged);
+  v1::MatchStatementsResponse matched;
+  expect_refused(stub_->MatchStatements(Ctx().get(), match, &matched));
+  v1::ListStatementsRequest list;
+  list.set_page_token(kForged);
+  v1::ListStatementsResponse listed;
+  expect_refused(stub_->ListStatements(Ctx().get(), list, &listed));
+}
+
 TEST_F(ServiceTest, PagesThroughTenThousandRowsWithoutDuplicatesOrGaps) {
   v1::WriteStatementsRequest vocab = Vocabulary();
   ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), vocab, nullptr).ok() || true);
@@ -675,10 +708,11 @@ std::vector<BadCall> BadCalls() {
        match([](auto& req) { req.set_page_token("bm90IGEgdG9rZW4"); }),
        C::INVALID_ARGUMENT, "page_token"},
       {"page token of another query", match([](auto& req) {
-         // A well-formed cursor of the POS index, for another relation.
-         req.set_page_token("AQkAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+         // A well-formed token of the POS index, for another pattern.
+         req.set_page_token(storage::EncodePageToken(
+             storage::PageTokenKind::kMatchPos, /*fingerprint=*/0, "key"));
        }),
-       C::INVALID_ARGUMENT, "page_token"},
+       C::INVALID_ARGUMENT, "page_token: from another query"},
       {"unknown relation in a pattern",
        match([](auto& req) { req.set_relation("invaded"); }), C::NOT_FOUND,
        "relation: no relation 'invaded'"},
