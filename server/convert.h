@@ -1,7 +1,8 @@
 // Conversions between kg.v1 messages and storage/ values. Functions from
 // proto check what only the proto can get wrong (missing messages, unknown
 // enum values, unparsable dates) and name the field; storage validates the
-// values themselves. Functions to proto never fail.
+// values themselves. Functions to proto never fail, except the two that
+// read the store to fill entity nodes: those return the reader's error.
 #ifndef KG_SERVER_CONVERT_H_
 #define KG_SERVER_CONVERT_H_
 

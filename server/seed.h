@@ -1,5 +1,5 @@
 // The seed graph: a fresh store is loaded from a JSON Lines file (kg's
-// import format, docs/formats.md) before the server reports SERVING.
+// import format, docs/cli.md, "Formats") before the server reports SERVING.
 #ifndef KG_SERVER_SEED_H_
 #define KG_SERVER_SEED_H_
 
