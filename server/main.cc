@@ -38,6 +38,10 @@ ABSL_FLAG(int, max_concurrent_path_queries, 0,
 ABSL_FLAG(int, max_queued_path_queries, 64,
           "path and neighbourhood queries that may wait for a slot; beyond "
           "that a query is RESOURCE_EXHAUSTED at once");
+ABSL_FLAG(int, write_threads, 16,
+          "threads that run writes, ingest batches, backups and verification "
+          "off gRPC's callback threads; also the most writes that share one "
+          "commit (at least 1)");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGINT/SIGTERM, how long in-flight calls may take to finish");
 ABSL_FLAG(std::string, port_file, "",
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_concurrent_path_queries);
   options.limits.max_queued_path_queries =
       absl::GetFlag(FLAGS_max_queued_path_queries);
+  options.limits.write_threads = absl::GetFlag(FLAGS_write_threads);
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);

@@ -116,6 +116,9 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     return absl::InvalidArgumentError(
         "--max_queued_path_queries: must not be negative");
   }
+  if (options.limits.write_threads < 1) {
+    return absl::InvalidArgumentError("--write_threads: must be at least 1");
+  }
   // Security first: a server that would be open to the wrong people does
   // not touch its data directory.
   const SecurityOptions& security = options.security;

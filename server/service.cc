@@ -90,18 +90,22 @@ class IngestReactor : public grpc::ServerBidiReactor<IngestStatementsRequest,
       Finish(grpc::Status::OK);
       return;
     }
-    response_.Clear();
-    response_.set_batch_id(request_.batch_id());
-    absl::StatusOr<storage::WriteResult> result =
-        service_->ApplyBatch(request_.batch());
-    if (result.ok()) {
-      ToProto(*result, response_.mutable_result());
-    } else {
-      grpc::Status status = ToGrpcStatus(result.status());
-      response_.set_code(status.error_code());
-      response_.set_message(status.error_message());
-    }
-    StartWrite(&response_);
+    // The batch waits for its commit on the write pool, not on this
+    // callback thread.
+    service_->writes().Run([this] {
+      response_.Clear();
+      response_.set_batch_id(request_.batch_id());
+      absl::StatusOr<storage::WriteResult> result =
+          service_->ApplyBatch(request_.batch());
+      if (result.ok()) {
+        ToProto(*result, response_.mutable_result());
+      } else {
+        grpc::Status status = ToGrpcStatus(result.status());
+        response_.set_code(status.error_code());
+        response_.set_message(status.error_message());
+      }
+      StartWrite(&response_);
+    });
   }
 
   void OnWriteDone(bool ok) override {
@@ -140,7 +144,8 @@ KnowledgeGraphService::KnowledgeGraphService(storage::Store* store,
     : store_(store),
       limits_(limits),
       auth_(auth),
-      path_slots_(PathSlots(limits), limits.max_queued_path_queries) {}
+      path_slots_(PathSlots(limits), limits.max_queued_path_queries),
+      writes_(limits.write_threads) {}
 
 absl::Status KnowledgeGraphService::Authorize(grpc::CallbackServerContext* ctx,
                                               absl::string_view method) const {
@@ -183,19 +188,21 @@ absl::Status KnowledgeGraphService::WriteEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateEntity(
     Ctx* ctx, const kg::v1::CreateEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&] {
-    return WriteEntity(request->has_entity(), request->entity(),
-                       storage::WriteBatch::EntityMode::kCreate, response);
-  });
+  return RunUnaryOn(
+      writes_, ctx, Authorize(ctx, __func__), [this, request, response] {
+        return WriteEntity(request->has_entity(), request->entity(),
+                           storage::WriteBatch::EntityMode::kCreate, response);
+      });
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::UpdateEntity(
     Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&] {
-    return WriteEntity(request->has_entity(), request->entity(),
-                       storage::WriteBatch::EntityMode::kUpdate, response);
-  });
+  return RunUnaryOn(
+      writes_, ctx, Authorize(ctx, __func__), [this, request, response] {
+        return WriteEntity(request->has_entity(), request->entity(),
+                           storage::WriteBatch::EntityMode::kUpdate, response);
+      });
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
@@ -264,20 +271,22 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListEntities(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
     Ctx* ctx, const kg::v1::CreateRelationRequest* request,
     kg::v1::Relation* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
-    KG_RETURN_IF_ERROR(Required("relation", request->has_relation()));
-    KG_ASSIGN_OR_RETURN(storage::Relation r,
-                        FromProto("relation", request->relation()));
-    storage::WriteBatch batch;
-    batch.relations.push_back(r);
-    absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
-    if (!result.ok()) {
-      return storage::WithFieldRenamed(result.status(), "relations[0]",
-                                       "relation");
-    }
-    ToProto(r, response);
-    return absl::OkStatus();
-  });
+  return RunUnaryOn(
+      writes_, ctx, Authorize(ctx, __func__),
+      [this, request, response]() -> absl::Status {
+        KG_RETURN_IF_ERROR(Required("relation", request->has_relation()));
+        KG_ASSIGN_OR_RETURN(storage::Relation r,
+                            FromProto("relation", request->relation()));
+        storage::WriteBatch batch;
+        batch.relations.push_back(r);
+        absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
+        if (!result.ok()) {
+          return storage::WithFieldRenamed(result.status(), "relations[0]",
+                                           "relation");
+        }
+        ToProto(r, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetRelation(
@@ -310,21 +319,23 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListRelations(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateDocument(
     Ctx* ctx, const kg::v1::CreateDocumentRequest* request,
     kg::v1::Document* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
-    KG_RETURN_IF_ERROR(Required("document", request->has_document()));
-    KG_ASSIGN_OR_RETURN(storage::Document d,
-                        FromProto("document", request->document()));
-    storage::WriteBatch batch;
-    batch.documents.push_back(d);
-    absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
-    if (!result.ok()) {
-      return storage::WithFieldRenamed(result.status(), "documents[0]",
-                                       "document");
-    }
-    d.text.clear();
-    ToProto(d, response);
-    return absl::OkStatus();
-  });
+  return RunUnaryOn(
+      writes_, ctx, Authorize(ctx, __func__),
+      [this, request, response]() -> absl::Status {
+        KG_RETURN_IF_ERROR(Required("document", request->has_document()));
+        KG_ASSIGN_OR_RETURN(storage::Document d,
+                            FromProto("document", request->document()));
+        storage::WriteBatch batch;
+        batch.documents.push_back(d);
+        absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
+        if (!result.ok()) {
+          return storage::WithFieldRenamed(result.status(), "documents[0]",
+                                           "document");
+        }
+        d.text.clear();
+        ToProto(d, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetDocument(
@@ -418,11 +429,13 @@ absl::StatusOr<storage::WriteResult> KnowledgeGraphService::ApplyBatch(
 grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
     Ctx* ctx, const kg::v1::WriteStatementsRequest* request,
     kg::v1::WriteStatementsResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
-    KG_ASSIGN_OR_RETURN(storage::WriteResult r, ApplyBatch(*request));
-    ToProto(r, response);
-    return absl::OkStatus();
-  });
+  return RunUnaryOn(writes_, ctx, Authorize(ctx, __func__),
+                    [this, request, response]() -> absl::Status {
+                      KG_ASSIGN_OR_RETURN(storage::WriteResult r,
+                                          ApplyBatch(*request));
+                      ToProto(r, response);
+                      return absl::OkStatus();
+                    });
 }
 
 grpc::ServerBidiReactor<IngestStatementsRequest, IngestStatementsResponse>*
@@ -525,14 +538,16 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CountStatements(
 grpc::ServerUnaryReactor* KnowledgeGraphService::RetractProvenance(
     Ctx* ctx, const kg::v1::RetractProvenanceRequest* request,
     kg::v1::RetractProvenanceResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
-    KG_ASSIGN_OR_RETURN(
-        storage::RetractResult r,
-        store_->Retract(request->statement_id(), request->document_id()));
-    response->set_provenance_retracted(r.provenance_retracted);
-    response->set_statement_removed(r.statement_removed);
-    return absl::OkStatus();
-  });
+  return RunUnaryOn(
+      writes_, ctx, Authorize(ctx, __func__),
+      [this, request, response]() -> absl::Status {
+        KG_ASSIGN_OR_RETURN(
+            storage::RetractResult r,
+            store_->Retract(request->statement_id(), request->document_id()));
+        response->set_provenance_retracted(r.provenance_retracted);
+        response->set_statement_removed(r.statement_removed);
+        return absl::OkStatus();
+      });
 }
 
 // ---- Operations ----
@@ -597,49 +612,53 @@ absl::Status VerifyDirectoryInto(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
     Ctx* ctx, const kg::v1::CreateBackupRequest* request,
     kg::v1::CreateBackupResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
-    const std::string& dir = request->directory();
-    KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
-    std::error_code ec;
-    if (std::filesystem::exists(dir, ec)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("directory: ", dir, " already exists"));
-    }
-    std::filesystem::path path = std::filesystem::path(dir).lexically_normal();
-    if (!path.has_filename()) path = path.parent_path();  // "/a/b/"
-    const std::filesystem::path parent = path.parent_path();
-    if (!std::filesystem::is_directory(parent, ec)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("directory: the parent directory ", parent.string(),
-                       " does not exist"));
-    }
-    KG_RETURN_IF_ERROR(store_->Checkpoint(dir));
-    response->set_directory(dir);
-    KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
-                        store_->NewReader()->Stats());
-    ToProto(stats, response->mutable_stats());
-    if (request->verify()) {
-      KG_RETURN_IF_ERROR(
-          VerifyDirectoryInto(ctx, dir, response->mutable_verification()));
-    }
-    return absl::OkStatus();
-  });
+  return RunUnaryOn(writes_, ctx, Authorize(ctx, __func__),
+                    [this, ctx, request, response]() -> absl::Status {
+                      const std::string& dir = request->directory();
+                      KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
+                      std::error_code ec;
+                      if (std::filesystem::exists(dir, ec)) {
+                        return absl::FailedPreconditionError(absl::StrCat(
+                            "directory: ", dir, " already exists"));
+                      }
+                      std::filesystem::path path =
+                          std::filesystem::path(dir).lexically_normal();
+                      if (!path.has_filename())
+                        path = path.parent_path();  // "/a/b/"
+                      const std::filesystem::path parent = path.parent_path();
+                      if (!std::filesystem::is_directory(parent, ec)) {
+                        return absl::FailedPreconditionError(
+                            absl::StrCat("directory: the parent directory ",
+                                         parent.string(), " does not exist"));
+                      }
+                      KG_RETURN_IF_ERROR(store_->Checkpoint(dir));
+                      response->set_directory(dir);
+                      KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
+                                          store_->NewReader()->Stats());
+                      ToProto(stats, response->mutable_stats());
+                      if (request->verify()) {
+                        KG_RETURN_IF_ERROR(VerifyDirectoryInto(
+                            ctx, dir, response->mutable_verification()));
+                      }
+                      return absl::OkStatus();
+                    });
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::VerifyStore(
     Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
     kg::v1::VerifyStoreResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
-    const std::string& dir = request->directory();
-    if (!dir.empty()) {
-      KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
-      return VerifyDirectoryInto(ctx, dir, response);
-    }
-    KG_ASSIGN_OR_RETURN(storage::VerifyReport report,
-                        store_->Verify(CallEnded(ctx)));
-    ToProto(report, response);
-    return absl::OkStatus();
-  });
+  return RunUnaryOn(writes_, ctx, Authorize(ctx, __func__),
+                    [this, ctx, request, response]() -> absl::Status {
+                      const std::string& dir = request->directory();
+                      if (!dir.empty()) {
+                        KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
+                        return VerifyDirectoryInto(ctx, dir, response);
+                      }
+                      KG_ASSIGN_OR_RETURN(storage::VerifyReport report,
+                                          store_->Verify(CallEnded(ctx)));
+                      ToProto(report, response);
+                      return absl::OkStatus();
+                    });
 }
 
 }  // namespace kg::server

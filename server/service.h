@@ -9,6 +9,7 @@
 #include "kg/v1/kg.grpc.pb.h"
 #include "server/auth.h"
 #include "server/query_slots.h"
+#include "server/write_pool.h"
 #include "storage/store.h"
 
 namespace kg::server {
@@ -38,6 +39,10 @@ struct ServiceLimits {
   // queries); one that needs more starts again on a thread of its own once
   // it has a slot (server/service_paths.cc). 0: every search on a thread.
   int64_t inline_path_edges = 50000;
+  // Threads that run the rpcs that wait on the disk (writes, retractions,
+  // ingest batches, backups, verification) instead of gRPC's callback
+  // threads; also the most writes that can share one commit.
+  int write_threads = 16;
 };
 
 class KnowledgeGraphService final
@@ -124,6 +129,9 @@ class KnowledgeGraphService final
   absl::Status Authorize(grpc::CallbackServerContext* ctx,
                          absl::string_view method) const;
 
+  // Where the rpcs that wait on the disk run.
+  WritePool& writes() { return writes_; }
+
   // Applies one write batch (WriteStatements and each ingest batch).
   absl::StatusOr<storage::WriteResult> ApplyBatch(
       const kg::v1::WriteStatementsRequest& request);
@@ -139,6 +147,9 @@ class KnowledgeGraphService final
   ServiceLimits limits_;
   const Authenticator* auth_;
   QuerySlots path_slots_;
+  // Declared last: destroyed first, so that the calls it still runs find
+  // the rest of the service alive.
+  WritePool writes_;
 };
 
 }  // namespace kg::server

@@ -462,6 +462,11 @@ TEST(StartRefusalTest, RefusesInsecureOrBrokenSecurityOptions) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--max_queued_path_queries: must not be "
                                  "negative")));
+  options.limits.max_queued_path_queries = 64;
+  options.limits.write_threads = 0;
+  EXPECT_THAT(KgServer::Start(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--write_threads: must be at least 1")));
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("data")));
 }
 
