@@ -39,8 +39,8 @@ ABSL_FLAG(int, max_queued_path_queries, 64,
           "path and neighbourhood queries that may wait for a slot; beyond "
           "that a query is RESOURCE_EXHAUSTED at once");
 ABSL_FLAG(int, write_threads, 16,
-          "threads that run writes, ingest batches, backups and verification "
-          "off gRPC's callback threads; also the most writes that share one "
+          "threads that run writes, retractions and ingest batches off "
+          "gRPC's callback threads; also the most writes that share one "
           "commit (at least 1)");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGINT/SIGTERM, how long in-flight calls may take to finish");

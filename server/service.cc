@@ -612,7 +612,7 @@ absl::Status VerifyDirectoryInto(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
     Ctx* ctx, const kg::v1::CreateBackupRequest* request,
     kg::v1::CreateBackupResponse* response) {
-  return RunUnaryOn(writes_, ctx, Authorize(ctx, __func__),
+  return RunUnaryOn(maintenance_, ctx, Authorize(ctx, __func__),
                     [this, ctx, request, response]() -> absl::Status {
                       const std::string& dir = request->directory();
                       KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
@@ -647,7 +647,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
 grpc::ServerUnaryReactor* KnowledgeGraphService::VerifyStore(
     Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
     kg::v1::VerifyStoreResponse* response) {
-  return RunUnaryOn(writes_, ctx, Authorize(ctx, __func__),
+  return RunUnaryOn(maintenance_, ctx, Authorize(ctx, __func__),
                     [this, ctx, request, response]() -> absl::Status {
                       const std::string& dir = request->directory();
                       if (!dir.empty()) {

@@ -150,6 +150,7 @@ class KnowledgeGraphService final
   // Declared last: destroyed first, so that the calls it still runs find
   // the rest of the service alive.
   WritePool writes_;
+  WritePool maintenance_{2};  // backups and verification
 };
 
 }  // namespace kg::server

@@ -39,7 +39,14 @@ grpc::ServerUnaryReactor* RunUnaryOn(WritePool& pool,
     reactor->Finish(ToGrpcStatus(allowed));
     return reactor;
   }
-  pool.Run([reactor, fn = std::move(fn)]() mutable {
+  pool.Run([ctx, reactor, fn = std::move(fn)]() mutable {
+    // A call that ended while it waited (cancelled, past its deadline, the
+    // server draining) is not applied: its client has been told it failed.
+    if (ctx->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                   "the call ended before it ran"));
+      return;
+    }
     reactor->Finish(ToGrpcStatus(fn()));
   });
   return reactor;

@@ -31,9 +31,10 @@ class WritePool {
   WritePool(const WritePool&) = delete;
   WritePool& operator=(const WritePool&) = delete;
 
-  // Queues `fn`; a free thread runs it. The queue needs no bound of its
-  // own: each queued call is an rpc in flight, which the server's own
-  // limits bound.
+  // Queues `fn`; a free thread runs it. The queue has no bound of its own:
+  // each entry is an rpc in flight, and calls that end while they wait are
+  // not applied (RunUnaryOn), but nothing yet bounds how many calls a
+  // client may have in flight (docs/operations.md).
   void Run(std::function<void()> fn) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

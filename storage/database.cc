@@ -172,7 +172,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
                                          &d->cfs_, &raw)
           : rocksdb::DB::Open(db_options, path, descriptors, &d->cfs_, &raw);
   if (!s.ok()) {
-    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+    // RocksDB names the LOCK file when another holder keeps it ("While
+    // lock file: <dir>/LOCK: ..." or "... <dir>/LOCK: No locks
+    // available"); a read-only open takes no lock.
+    if (!options.read_only && s.IsIOError() &&
+        absl::StrContains(s.ToString(), "/LOCK:")) {
       return absl::UnavailableError(absl::StrCat(
           what, " ", path,
           " is in use by another process (its LOCK file is held)"));
