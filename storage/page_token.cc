@@ -65,7 +65,8 @@ std::string EncodePageToken(PageTokenKind kind, uint64_t fingerprint,
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
                                             PageTokenKind kind,
                                             uint64_t fingerprint,
-                                            absl::string_view key_prefix) {
+                                            absl::string_view key_prefix,
+                                            size_t key_size) {
   if (token.empty()) return std::string();
   std::string raw;
   absl::string_view in;
@@ -82,7 +83,8 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
     return absl::InvalidArgumentError(
         absl::StrCat("page_token: from another kind of query", kReuseHint));
   }
-  if (got_fingerprint != fingerprint || !absl::StartsWith(in, key_prefix)) {
+  if (got_fingerprint != fingerprint || !absl::StartsWith(in, key_prefix) ||
+      (key_size != 0 && in.size() != key_size)) {
     return absl::InvalidArgumentError(
         absl::StrCat("page_token: from another query", kReuseHint));
   }

@@ -77,11 +77,13 @@ std::string EncodePageToken(PageTokenKind kind, uint64_t fingerprint,
 // The last key of the previous page; "" when `token` is empty (the first
 // page). INVALID_ARGUMENT naming `page_token` when the token is malformed,
 // was issued by another kind of listing or for another query, or holds a
-// key that does not start with `key_prefix`.
+// key that does not start with `key_prefix` or (when `key_size` is not 0)
+// is not `key_size` bytes long.
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
                                             PageTokenKind kind,
                                             uint64_t fingerprint,
-                                            absl::string_view key_prefix = "");
+                                            absl::string_view key_prefix = "",
+                                            size_t key_size = 0);
 
 }  // namespace kg::storage
 

@@ -576,14 +576,10 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
                                    .Add(options.min_confidence)
                                    .Add(options.include_quoted)
                                    .value();
-  KG_ASSIGN_OR_RETURN(std::string start,
-                      DecodePageToken(options.page_token, token_kind,
-                                      fingerprint, plan.prefix));
-  if (!start.empty() && start.size() != kIndexKeyBytes) {
-    return absl::InvalidArgumentError(
-        "page_token: from another query (it must be the next_page_token of a "
-        "previous page of the same request)");
-  }
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      DecodePageToken(options.page_token, token_kind, fingerprint, plan.prefix,
+                      kIndexKeyBytes));
 
   MatchPage page;
   if (plan.empty) return page;
