@@ -1,0 +1,1 @@
+// Placeholder; filled in by the rdf/ work (docs/rdf.md).
