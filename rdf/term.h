@@ -73,6 +73,10 @@ class Term {
   friend bool operator==(const Term& a, const Term& b);
 
  private:
+  // The N-Triples reader assigns into a reused Term's strings to keep their
+  // capacity across lines (rdf/ntriples.cc); nothing else may.
+  friend struct TermMutator;
+
   Kind kind_ = Kind::kIri;
   Direction direction_ = Direction::kNone;
   std::string value_;
