@@ -41,14 +41,13 @@ int main(int argc, char** argv) {
     int64_t quads = 0;
     const auto start = std::chrono::steady_clock::now();
     const absl::Status s = kg::rdf::Read(
-        *format, data, {},
-        [&](const kg::rdf::Quad&, const kg::rdf::Position&) {
+        *format, data, {}, [&](const kg::rdf::Quad&, const kg::rdf::Position&) {
           ++quads;
           return absl::OkStatus();
         });
-    const double secs = std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (!s.ok()) {
       std::fprintf(stderr, "rdf_read_bench: %s\n", s.ToString().c_str());
       return 1;

@@ -17,7 +17,8 @@ namespace kg::rdf {
 
 std::optional<Format> FormatFromName(absl::string_view name) {
   const std::string n = absl::AsciiStrToLower(name);
-  if (n == "nt" || n == "ntriples" || n == "n-triples") return Format::kNTriples;
+  if (n == "nt" || n == "ntriples" || n == "n-triples")
+    return Format::kNTriples;
   if (n == "nq" || n == "nquads" || n == "n-quads") return Format::kNQuads;
   if (n == "ttl" || n == "turtle") return Format::kTurtle;
   if (n == "trig") return Format::kTriG;
@@ -39,10 +40,14 @@ std::optional<Format> FormatFromPath(absl::string_view path) {
 
 absl::string_view FormatName(Format format) {
   switch (format) {
-    case Format::kNTriples: return "N-Triples";
-    case Format::kNQuads: return "N-Quads";
-    case Format::kTurtle: return "Turtle";
-    case Format::kTriG: return "TriG";
+    case Format::kNTriples:
+      return "N-Triples";
+    case Format::kNQuads:
+      return "N-Quads";
+    case Format::kTurtle:
+      return "Turtle";
+    case Format::kTriG:
+      return "TriG";
   }
   return "unknown";
 }

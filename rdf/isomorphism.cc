@@ -123,8 +123,7 @@ Colours RefineOnce(const Graph& g, const Colours& c) {
     sigs.clear();
     for (int qi : g.occurs(static_cast<int>(x))) {
       const std::string s = Graph::Render(g.templates()[qi], [&](int b) {
-        return b == static_cast<int>(x) ? std::string("@")
-                                        : absl::StrCat(c[b]);
+        return b == static_cast<int>(x) ? std::string("@") : absl::StrCat(c[b]);
       });
       sigs.push_back(absl::HashOf(s));
     }
@@ -171,8 +170,8 @@ bool Verify(const Graph& ga, const Graph& gb, const Colours& ca,
     b_quads.insert(Graph::Render(t, [](int b) { return absl::StrCat(b); }));
   }
   for (const Template& t : ga.templates()) {
-    const std::string s = Graph::Render(
-        t, [&](int a) { return absl::StrCat(b_of.at(ca[a])); });
+    const std::string s =
+        Graph::Render(t, [&](int a) { return absl::StrCat(b_of.at(ca[a])); });
     if (!b_quads.contains(s)) return false;
   }
   return true;

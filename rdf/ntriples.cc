@@ -48,7 +48,9 @@ constexpr std::array<bool, 256> MakeStringTable() {
 }
 constexpr std::array<bool, 256> kStringPlain = MakeStringTable();
 
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
 int HexValue(char c) {
@@ -325,7 +327,8 @@ bool Parser::ParseObject(const char*& p, Term* t, int depth) {
     case '"':
       return ParseLiteral(p, t);
     default:
-      return Fail(p, "expected an IRI, a blank node, a literal or a triple term");
+      return Fail(p,
+                  "expected an IRI, a blank node, a literal or a triple term");
   }
 }
 
@@ -358,13 +361,14 @@ bool Parser::ParseIri(const char*& p, std::string* out) {
       p += n;
       continue;
     }
-    return Fail(p, absl::StrFormat("character U+%04X is not allowed in an IRI",
-                                   c));
+    return Fail(
+        p, absl::StrFormat("character U+%04X is not allowed in an IRI", c));
   }
   out->append(run, p - run);
   ++p;  // '>'
   if (!HasScheme(*out)) {
-    return Fail(start, "relative IRI (N-Triples and N-Quads need absolute IRIs)");
+    return Fail(start,
+                "relative IRI (N-Triples and N-Quads need absolute IRIs)");
   }
   return true;
 }
@@ -381,15 +385,32 @@ bool Parser::ParseEscape(const char*& p, std::string* out, bool in_iri) {
   } else if (!in_iri) {
     char c;
     switch (e) {
-      case 't': c = '\t'; break;
-      case 'b': c = '\b'; break;
-      case 'n': c = '\n'; break;
-      case 'r': c = '\r'; break;
-      case 'f': c = '\f'; break;
-      case '"': c = '"'; break;
-      case '\'': c = '\''; break;
-      case '\\': c = '\\'; break;
-      default: return Fail(start, "unknown escape");
+      case 't':
+        c = '\t';
+        break;
+      case 'b':
+        c = '\b';
+        break;
+      case 'n':
+        c = '\n';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 'f':
+        c = '\f';
+        break;
+      case '"':
+        c = '"';
+        break;
+      case '\'':
+        c = '\'';
+        break;
+      case '\\':
+        c = '\\';
+        break;
+      default:
+        return Fail(start, "unknown escape");
     }
     out->push_back(c);
     p += 2;
@@ -461,8 +482,9 @@ bool Parser::ParseString(const char*& p, std::string* out) {
       p += n;
       continue;
     }
-    return Fail(p, "unterminated string (a line break in a string must be "
-                   "written \\n or \\r)");
+    return Fail(start,
+                "unterminated string (a line break in a string must "
+                "be written \\n or \\r)");
   }
   out->append(run, p - run);
   ++p;  // '"'
@@ -489,8 +511,9 @@ bool Parser::ParseLiteral(const char*& p, Term* t) {
     std::string& dt = TermMutator::Datatype(*t);
     if (!ParseIri(p, &dt)) return false;
     if (dt == kRdfLangString || dt == kRdfDirLangString) {
-      return Fail(dt_start, "a literal with datatype rdf:langString or "
-                            "rdf:dirLangString needs a language tag");
+      return Fail(dt_start,
+                  "a literal with datatype rdf:langString or "
+                  "rdf:dirLangString needs a language tag");
     }
     return true;
   }
@@ -548,10 +571,12 @@ bool Parser::ParseLanguage(const char*& p, Term* t) {
 bool Parser::ParseTripleTerm(const char*& p, Term* t, int depth) {
   const char* start = p;
   if (end_ - p < 3 || p[2] != '(') {
-    return Fail(p, "expected '<<(' (reified triples '<< >>' are not "
-                   "N-Triples)");
+    return Fail(p,
+                "expected '<<(' (reified triples '<< >>' are not "
+                "N-Triples)");
   }
-  if (depth >= kMaxTripleTermDepth) return Fail(p, "triple terms nest too deeply");
+  if (depth >= kMaxTripleTermDepth)
+    return Fail(p, "triple terms nest too deeply");
   p += 3;
   Triple triple;
   SkipWs(p);
@@ -588,7 +613,10 @@ void AppendTerm(const Term& t, BlankLabeler* labels, std::string* out) {
       return;
     case Term::Kind::kBlank:
       out->append("_:");
-      { const absl::string_view l = labels->Label(t.value()); out->append(l.data(), l.size()); }
+      {
+        const absl::string_view l = labels->Label(t.value());
+        out->append(l.data(), l.size());
+      }
       return;
     case Term::Kind::kLiteral:
       AppendQuotedString(t.value(), out);
@@ -762,14 +790,29 @@ void AppendQuotedString(absl::string_view s, std::string* out) {
       continue;
     }
     switch (c) {
-      case '"': esc = "\\\""; break;
-      case '\\': esc = "\\\\"; break;
-      case '\n': esc = "\\n"; break;
-      case '\r': esc = "\\r"; break;
-      case '\t': esc = "\\t"; break;
-      case '\b': esc = "\\b"; break;
-      case '\f': esc = "\\f"; break;
-      default: break;
+      case '"':
+        esc = "\\\"";
+        break;
+      case '\\':
+        esc = "\\\\";
+        break;
+      case '\n':
+        esc = "\\n";
+        break;
+      case '\r':
+        esc = "\\r";
+        break;
+      case '\t':
+        esc = "\\t";
+        break;
+      case '\b':
+        esc = "\\b";
+        break;
+      case '\f':
+        esc = "\\f";
+        break;
+      default:
+        break;
     }
     out->append(s.data() + run, i - run);
     if (esc != nullptr) {

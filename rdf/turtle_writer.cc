@@ -30,7 +30,8 @@ class TurtleWriter : public QuadWriter {
   TurtleWriter(bool trig, std::string* out, const WriteOptions& options)
       : trig_(trig), out_(out) {
     for (const auto& [prefix, ns] : options.prefixes) {
-      if (IsValidPrefix(prefix) && !ns.empty()) prefixes_.emplace_back(prefix, ns);
+      if (IsValidPrefix(prefix) && !ns.empty())
+        prefixes_.emplace_back(prefix, ns);
     }
   }
 
@@ -138,7 +139,10 @@ class TurtleWriter : public QuadWriter {
         return;
       case Term::Kind::kBlank:
         out_->append("_:");
-        { const absl::string_view l = labels_.Label(t.value()); out_->append(l.data(), l.size()); }
+        {
+          const absl::string_view l = labels_.Label(t.value());
+          out_->append(l.data(), l.size());
+        }
         return;
       case Term::Kind::kLiteral:
         AppendQuotedString(t.value(), out_);
