@@ -72,7 +72,12 @@ build() {
 }
 
 # The fuzz targets of fuzz/CMakeLists.txt.
-FUZZ_TARGETS=(import_jsonl import_ntriples import_nquads request)
+FUZZ_TARGETS=(import_jsonl import_ntriples import_nquads request
+              rdf_ntriples rdf_nquads rdf_turtle rdf_trig)
+
+# The W3C RDF test suites beside the checkout (never copied into the
+# repository) seed the rdf_* targets.
+W3C_RDF_TESTS=$ROOT/../shared/w3c-rdf-tests/rdf
 
 build_fuzz() {
   BUILD_DIR=${KG_BUILD_DIR:-$ROOT/build-fuzz}
@@ -106,6 +111,7 @@ run_fuzzers() {
     find "$ROOT/fuzz/corpus/$t" "$ROOT/fuzz/regressions/$t" -maxdepth 1 \
       -type f ! -name '.*' -exec cp {} "$corpus/" \;
     local flags=()
+    local extra=()
     case $t in
       import_jsonl) flags=(-dict="$ROOT/fuzz/dicts/import_jsonl.dict") ;;
       import_ntriples | import_nquads)
@@ -115,13 +121,32 @@ run_fuzzers() {
       # not reproduce); leaks on these paths are caught by the ASan test
       # suite, which checks at exit.
       request) flags=(-detect_leaks=0) ;;
+      rdf_*)
+        flags=(-dict="$ROOT/fuzz/dicts/rdf.dict")
+        # The suites' files of this syntax, gathered by extension into one
+        # more (read-only) corpus directory: their folders also hold
+        # manifests of the other syntax and .zip/.tar.gz archives.
+        local ext
+        case $t in
+          rdf_ntriples) ext=nt ;; rdf_nquads) ext=nq ;;
+          rdf_turtle) ext=ttl ;; rdf_trig) ext=trig ;;
+        esac
+        if [ -d "$W3C_RDF_TESTS" ]; then
+          mkdir -p "$scratch/$t.w3c"
+          find "$W3C_RDF_TESTS" -type f -name "*.$ext" \
+            -exec cp --backup=numbered {} "$scratch/$t.w3c/" \;
+          extra=("$scratch/$t.w3c")
+        else
+          log "$W3C_RDF_TESTS not found: $t starts from fuzz/corpus/$t only"
+        fi
+        ;;
     esac
     # KG_FUZZ_SEED fixes libFuzzer's random seed (.ci/run sets it, so that
     # CI runs stay close; timing still makes them differ); unset, each run
     # draws a fresh one.
     if [ -n "${KG_FUZZ_SEED:-}" ]; then flags+=(-seed="$KG_FUZZ_SEED"); fi
     log "fuzzing $t for ${seconds}s"
-    if ! "$BUILD_DIR/fuzz/${t}_fuzzer" "$corpus" "${flags[@]}" \
+    if ! "$BUILD_DIR/fuzz/${t}_fuzzer" "$corpus" "${extra[@]}" "${flags[@]}" \
         -max_total_time="$seconds" \
         -timeout=30 -rss_limit_mb=2560 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" >"$scratch/$t.log" 2>&1; then
