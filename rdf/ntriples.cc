@@ -31,7 +31,7 @@ constexpr int kMaxTripleTermDepth = 64;
 // checked separately).
 constexpr std::array<bool, 256> MakeIriTable() {
   std::array<bool, 256> t{};
-  for (int c = 0x21; c < 0x7f; ++c) t[c] = true;
+  for (int c = 0x21; c < 0x80; ++c) t[c] = true;  // U+007F is allowed
   for (char c : absl::string_view("<>\"{}|^`\\")) {
     t[static_cast<unsigned char>(c)] = false;
   }
@@ -333,8 +333,7 @@ bool Parser::ParseObject(const char*& p, Term* t, int depth) {
 }
 
 bool Parser::ParseIriTerm(const char*& p, Term* t) {
-  TermMutator::SetKind(*t, Term::Kind::kIri);
-  TermMutator::ClearTriple(*t);
+  TermMutator::Reset(*t, Term::Kind::kIri);
   return ParseIri(p, &TermMutator::Value(*t));
 }
 
@@ -453,8 +452,7 @@ bool Parser::ParseBlank(const char*& p, Term* t) {
   }
   // A label cannot end with '.': the dots belong to what follows.
   p = last_non_dot;
-  TermMutator::SetKind(*t, Term::Kind::kBlank);
-  TermMutator::ClearTriple(*t);
+  TermMutator::Reset(*t, Term::Kind::kBlank);
   TermMutator::Value(*t).assign(start + 2, p - start - 2);
   return true;
 }
@@ -492,10 +490,7 @@ bool Parser::ParseString(const char*& p, std::string* out) {
 }
 
 bool Parser::ParseLiteral(const char*& p, Term* t) {
-  TermMutator::SetKind(*t, Term::Kind::kLiteral);
-  TermMutator::ClearTriple(*t);
-  TermMutator::SetDirection(*t, Direction::kNone);
-  TermMutator::Language(*t).clear();
+  TermMutator::Reset(*t, Term::Kind::kLiteral);
   if (!ParseString(p, &TermMutator::Value(*t))) return false;
   const char* after = p;
   SkipWs(p);
@@ -594,8 +589,7 @@ bool Parser::ParseTripleTerm(const char*& p, Term* t, int depth) {
                        std::to_string(ColumnOf(start)));
   }
   p += 3;
-  TermMutator::SetKind(*t, Term::Kind::kTriple);
-  TermMutator::Value(*t).clear();
+  TermMutator::Reset(*t, Term::Kind::kTriple);
   TermMutator::SetTriple(*t, std::move(triple));
   return true;
 }

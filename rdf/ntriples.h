@@ -21,7 +21,6 @@ namespace kg::rdf {
 // Write access to a Term's fields, for readers that reuse one Term per
 // position so that its strings keep their capacity from line to line.
 struct TermMutator {
-  static void SetKind(Term& t, Term::Kind kind) { t.kind_ = kind; }
   static std::string& Value(Term& t) { return t.value_; }
   static std::string& Datatype(Term& t) { return t.datatype_; }
   static std::string& Language(Term& t) { return t.language_; }
@@ -29,7 +28,16 @@ struct TermMutator {
   static void SetTriple(Term& t, Triple triple) {
     t.triple_ = std::make_shared<const Triple>(std::move(triple));
   }
-  static void ClearTriple(Term& t) { t.triple_.reset(); }
+  // Makes `t` a term of `kind` with empty fields, keeping the strings'
+  // capacity.
+  static void Reset(Term& t, Term::Kind kind) {
+    t.kind_ = kind;
+    t.direction_ = Direction::kNone;
+    t.value_.clear();
+    t.datatype_.clear();
+    t.language_.clear();
+    t.triple_.reset();
+  }
 };
 
 // Reads N-Triples (`quads` false) or N-Quads, RDF 1.1 and 1.2. See Read()

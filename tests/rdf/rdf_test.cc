@@ -166,6 +166,28 @@ TEST(NTriplesReaderTest, ReadsRdf12TripleTermsAndDirections) {
   EXPECT_EQ(inner.datatype(), kRdfDirLangString);
 }
 
+// IRIREF excludes #x00-#x20 and <>"{}|^`\ only: U+007F is allowed, as
+// itself or escaped, and the writer's output reads back (found by fuzzing).
+TEST(NTriplesReaderTest, DeleteCharacterIsAllowedInIris) {
+  Parsed r = Parse(Format::kNTriples,
+                   "<http://a/\\u007F> <http://a/p> <http://a/\x7f> .");
+  ASSERT_THAT(r.status, IsOk());
+  EXPECT_EQ(r.quads[0].subject, Term::Iri("http://a/\x7f"));
+  EXPECT_EQ(Parse(Format::kNTriples, Write(Format::kNTriples, r.quads)).quads,
+            r.quads);
+}
+
+// A reused Term carries nothing over from the line before.
+TEST(NTriplesReaderTest, TermsHaveNoFieldsOfTheirKindBefore) {
+  Parsed r = Parse(Format::kNTriples,
+                   "<http://a/s> <http://a/p> \"x\"@en--rtl .\n"
+                   "<http://a/s> <http://a/p> <http://a/o> .\n");
+  ASSERT_THAT(r.status, IsOk());
+  EXPECT_TRUE(r.quads[1].object.language().empty());
+  EXPECT_TRUE(r.quads[1].object.datatype().empty());
+  EXPECT_EQ(r.quads[1].object.direction(), Direction::kNone);
+}
+
 TEST(NTriplesReaderTest, LineBreaksAreLfCrLfOrCr) {
   Parsed r = Parse(Format::kNTriples,
                    "<http://a/s> <http://a/p> <http://a/o> .\r\n"
