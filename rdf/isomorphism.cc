@@ -26,7 +26,8 @@ namespace {
 // b[1] ... pieces[n].
 struct Template {
   std::vector<std::string> pieces;
-  std::vector<int> blanks;  // node indices
+  std::vector<int> blanks;             // node indices
+  std::vector<uint64_t> piece_hashes;  // of pieces, for refinement
 };
 
 class Graph {
@@ -46,6 +47,9 @@ class Graph {
       if (t.blanks.empty()) {
         ground_.insert(std::move(key));
       } else {
+        for (const std::string& piece : t.pieces) {
+          t.piece_hashes.push_back(absl::HashOf(piece));
+        }
         templates_.push_back(std::move(t));
       }
     }
@@ -115,17 +119,23 @@ class Graph {
 using Colours = std::vector<uint64_t>;
 
 // One refinement round: a node's new colour hashes its colour with the
-// sorted hashes of the quads it occurs in, seen from it.
+// sorted hashes of the quads it occurs in, seen from it (itself marked, the
+// other blank nodes by their colours).
 Colours RefineOnce(const Graph& g, const Colours& c) {
+  constexpr uint64_t kSelf = 0x5e1f5e1f5e1f5e1fULL;
   Colours next(c.size());
   std::vector<uint64_t> sigs;
   for (size_t x = 0; x < c.size(); ++x) {
     sigs.clear();
     for (int qi : g.occurs(static_cast<int>(x))) {
-      const std::string s = Graph::Render(g.templates()[qi], [&](int b) {
-        return b == static_cast<int>(x) ? std::string("@") : absl::StrCat(c[b]);
-      });
-      sigs.push_back(absl::HashOf(s));
+      const Template& t = g.templates()[qi];
+      uint64_t h = t.piece_hashes[0];
+      for (size_t i = 0; i < t.blanks.size(); ++i) {
+        const uint64_t b =
+            t.blanks[i] == static_cast<int>(x) ? kSelf : c[t.blanks[i]];
+        h = absl::HashOf(h, b, t.piece_hashes[i + 1]);
+      }
+      sigs.push_back(h);
     }
     std::sort(sigs.begin(), sigs.end());
     next[x] = absl::HashOf(c[x], sigs);

@@ -1,6 +1,9 @@
 // Unit tests of rdf/: terms, the N-Triples and N-Quads reader (with exact
 // error positions), the writers (round trips through every format the
 // branch can read back), blank node relabelling and isomorphism.
+#include <algorithm>
+#include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -450,6 +453,92 @@ TEST(IsomorphismTest, RegularGraphsThatRefinementCannotSplit) {
   EXPECT_FALSE(Isomorphic(six, two_threes));
   EXPECT_FALSE(Isomorphic(two_threes, six));
   EXPECT_TRUE(Isomorphic(six, six_renamed));
+}
+
+// Brute force: some permutation of b's blank nodes maps a onto b.
+bool BruteForceIsomorphic(const std::vector<Quad>& a,
+                          const std::vector<Quad>& b, int nodes) {
+  auto key_set = [](const std::vector<Quad>& qs, const std::vector<int>& perm) {
+    std::set<std::string> keys;
+    auto name = [&](const Term& t) {
+      if (!t.is_blank()) return ToNTriples(t);
+      return absl::StrCat("_:", perm[std::stoi(t.value())]);
+    };
+    for (const Quad& q : qs) {
+      std::string k = name(q.subject) + name(q.predicate);
+      if (q.object.is_triple()) {
+        const Triple& t = q.object.triple();
+        k += "<<" + name(t.subject) + name(t.predicate) + name(t.object);
+      } else {
+        k += name(q.object);
+      }
+      if (q.graph.has_value()) k += "|" + name(*q.graph);
+      keys.insert(k);
+    }
+    return keys;
+  };
+  std::vector<int> identity(nodes), perm(nodes);
+  for (int i = 0; i < nodes; ++i) identity[i] = perm[i] = i;
+  const std::set<std::string> want = key_set(b, identity);
+  do {
+    if (key_set(a, perm) == want) return true;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  return false;
+}
+
+// Random small datasets (blank nodes as subjects, objects, graph names and
+// inside triple terms) against the brute-force answer.
+TEST(IsomorphismTest, AgreesWithBruteForceOnRandomDatasets) {
+  for (uint32_t seed = 1; seed <= 400; ++seed) {
+    std::mt19937 rng(seed);
+    const int nodes = 1 + static_cast<int>(rng() % 5);
+    auto random_graph = [&]() {
+      std::vector<Quad> qs;
+      const int n = 1 + static_cast<int>(rng() % 7);
+      auto node = [&]() {
+        return rng() % 4 == 0 ? Ex(absl::StrCat("i", rng() % 2))
+                              : Term::Blank(absl::StrCat(rng() % nodes));
+      };
+      for (int i = 0; i < n; ++i) {
+        Term o = rng() % 5 == 0 ? Term::TripleTerm({node(), Ex("p"), node()})
+                                : node();
+        std::optional<Term> g;
+        if (rng() % 4 == 0) g = node();
+        qs.push_back(Q(node(), Ex(absl::StrCat("p", rng() % 2)), std::move(o),
+                       std::move(g)));
+      }
+      return qs;
+    };
+    const std::vector<Quad> a = random_graph();
+    std::vector<Quad> b = a;
+    if (rng() % 2 == 0) {
+      b = random_graph();
+    } else {
+      // A renaming of a, in another order.
+      std::vector<int> perm(nodes);
+      for (int i = 0; i < nodes; ++i) perm[i] = i;
+      std::shuffle(perm.begin(), perm.end(), rng);
+      auto rename = [&](const Term& t) {
+        return t.is_blank()
+                   ? Term::Blank(absl::StrCat(perm[std::stoi(t.value())]))
+                   : t;
+      };
+      for (Quad& q : b) {
+        q.subject = rename(q.subject);
+        if (q.object.is_triple()) {
+          const Triple& t = q.object.triple();
+          q.object = Term::TripleTerm(
+              {rename(t.subject), t.predicate, rename(t.object)});
+        } else {
+          q.object = rename(q.object);
+        }
+        if (q.graph.has_value()) q.graph = rename(*q.graph);
+      }
+      std::shuffle(b.begin(), b.end(), rng);
+    }
+    EXPECT_EQ(Isomorphic(a, b), BruteForceIsomorphic(a, b, nodes))
+        << "seed " << seed;
+  }
 }
 
 TEST(IsomorphismTest, LargeRoundTripWithFewBlankNodes) {
