@@ -202,6 +202,27 @@ bool Search(const Graph& ga, const Graph& gb, Colours ca, Colours cb,
     }
   }
   if (best == 0) return Verify(ga, gb, ca, cb);
+  // First a guess that is right whenever the ambiguous nodes are
+  // interchangeable (many `[]` of one shape): pair every class's nodes in
+  // order, all at once. Only a verified mapping counts, so a wrong guess
+  // just falls through to the search.
+  {
+    Colours ga2 = ca;
+    Colours gb2 = cb;
+    absl::flat_hash_map<uint64_t, int> next_a, next_b;
+    for (size_t i = 0; i < ga2.size(); ++i) {
+      if (count[ca[i]] > 1) {
+        ga2[i] = absl::HashOf(ca[i], next_a[ca[i]]++, depth, 0x6e55);
+      }
+      if (count[cb[i]] > 1) {
+        gb2[i] = absl::HashOf(cb[i], next_b[cb[i]]++, depth, 0x6e55);
+      }
+    }
+    if (Refine(ga, gb, &ga2, &gb2) && DistinctCount(ga2) == ga2.size() &&
+        Verify(ga, gb, ga2, gb2)) {
+      return true;
+    }
+  }
   const auto a = std::find(ca.begin(), ca.end(), pick) - ca.begin();
   const uint64_t mark = absl::HashOf(pick, depth, 0x1d1d);
   for (size_t b = 0; b < cb.size(); ++b) {
