@@ -263,6 +263,27 @@ TEST(NTriplesReaderTest, ErrorsNameLineAndColumn) {
               HasSubstr("column 11: only \\u and \\U escapes"));
 }
 
+TEST(NTriplesReaderTest, DeepTripleTermsAreRefusedNotRecursedInto) {
+  std::string deep = "<http://a/s> <http://a/p> ";
+  for (int i = 0; i < 100; ++i) deep += "<<( <http://a/s> <http://a/p> ";
+  deep += "<http://a/o>";
+  for (int i = 0; i < 100; ++i) deep += " )>>";
+  deep += " .";
+  EXPECT_THAT(NtError(deep), HasSubstr("triple terms nest too deeply"));
+}
+
+TEST(NTriplesReaderTest, ByteOrderMarkVersionAndBlankLines) {
+  Parsed r = Parse(Format::kNQuads,
+                   "\xef\xbb\xbfVERSION \"1.2\"  # comment\n"
+                   "\t\n"
+                   "<http://a/s>\t<http://a/p>\t<http://a/o>\t.\n\n");
+  ASSERT_THAT(r.status, IsOk());
+  ASSERT_EQ(r.quads.size(), 1u);
+  EXPECT_EQ(r.positions[0].line, 3);
+  EXPECT_THAT(Parse(Format::kNTriples, "VERSION 1.2").status,
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(NTriplesReaderTest, SkipInvalidReportsBadLinesAndKeepsGoodOnes) {
   Parsed r = Parse(Format::kNTriples,
                    "<http://a/s> <http://a/p> <http://a/o1> .\n"
