@@ -4,8 +4,7 @@
 //
 //   Term s = Term::Iri("http://example.org/alice");
 //   Term o = Term::Literal("chat", "", "fr");               // "chat"@fr
-//   Term q = Term::TripleTerm(Triple{s, Term::Iri(kRdfType), o});  // <<( ...
-//   )>>
+//   Term q = Term::TripleTerm(Triple{s, Term::Iri(kRdfType), o});  // <<( ... )>>
 #ifndef KG_RDF_TERM_H_
 #define KG_RDF_TERM_H_
 
