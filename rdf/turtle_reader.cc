@@ -204,34 +204,50 @@ class Parser {
   const char* cache_ptr_;
   const char* cache_line_start_;
   int64_t cache_line_ = 1;
+  int64_t cache_column_ = 1;
   std::string scratch_;
 };
 
 Position Parser::PositionOf(const char* at) {
+  // Moves the cached position to `at`, so the cost is the distance moved,
+  // not the length of the line (a file may be one long line).
+  auto code_points = [](const char* from, const char* to) {
+    int64_t n = 0;
+    for (const char* q = from; q < to; ++q) {
+      if ((static_cast<unsigned char>(*q) & 0xc0) != 0x80) ++n;
+    }
+    return n;
+  };
   if (at < cache_ptr_) {
-    // Going back: count the newlines between and find at's line start.
-    for (const char* q = at; q < cache_ptr_; ++q) {
-      if (*q == '\n') --cache_line_;
+    if (at >= cache_line_start_) {
+      cache_column_ -= code_points(at, cache_ptr_);
+    } else {
+      for (const char* q = at; q < cache_ptr_; ++q) {
+        if (*q == '\n') --cache_line_;
+      }
+      const char* ls = at;
+      while (ls > begin_ && ls[-1] != '\n') --ls;
+      cache_line_start_ = ls;
+      cache_column_ = 1 + code_points(ls, at);
     }
     cache_ptr_ = at;
-    const char* ls = at;
-    while (ls > begin_ && ls[-1] != '\n') --ls;
-    cache_line_start_ = ls;
+  } else {
+    const char* from = cache_ptr_;
+    while (from < at) {
+      const char* nl =
+          static_cast<const char*>(std::memchr(from, '\n', at - from));
+      if (nl == nullptr) break;
+      ++cache_line_;
+      cache_line_start_ = nl + 1;
+      cache_column_ = 1;
+      from = nl + 1;
+    }
+    cache_column_ += code_points(from, at);
+    cache_ptr_ = at;
   }
-  for (const char* q = cache_ptr_; q < at; ++q) {
-    q = static_cast<const char*>(std::memchr(q, '\n', at - q));
-    if (q == nullptr) break;
-    ++cache_line_;
-    cache_line_start_ = q + 1;
-  }
-  cache_ptr_ = at;
   Position pos;
   pos.line = cache_line_;
-  int64_t col = 1;
-  for (const char* q = cache_line_start_; q < at; ++q) {
-    if ((static_cast<unsigned char>(*q) & 0xc0) != 0x80) ++col;
-  }
-  pos.column = col;
+  pos.column = cache_column_;
   return pos;
 }
 
@@ -645,8 +661,10 @@ bool Parser::BlankNodePropertyList(Term* out) {
   *out = Fresh();
   if (!PredicateObjectList(*out, true)) return false;
   --depth_;
-  return Expect(']', "']' to close the '[' opened at column " +
-                         std::to_string(PositionOf(open).column));
+  if (Eat(']')) return true;
+  return FailHere(absl::StrCat("expected ']' to close the '[' opened at line ",
+                               PositionOf(open).line, ", column ",
+                               PositionOf(open).column));
 }
 
 bool Parser::Collection(Term* out) {

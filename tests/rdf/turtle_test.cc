@@ -81,6 +81,22 @@ TEST(TurtleReaderTest, QuadsCarryTheirStatementsPosition) {
   EXPECT_EQ(p.at[2].column, 3);
 }
 
+TEST(TurtleReaderTest, PositionsOnOneLongLine) {
+  const Parsed p = Parse(
+      "<http://e/a> <http://e/p> [ <http://e/q> 1 ] . "
+      "<http://e/é> <http://e/p> 2 . <http://e/c> <http://e/p> 3 .");
+  ASSERT_TRUE(p.status.ok()) << p.status;
+  ASSERT_EQ(p.at.size(), 4u);
+  EXPECT_EQ(p.at[0].column, 1);
+  EXPECT_EQ(p.at[1].column, 1);
+  EXPECT_EQ(p.at[2].column, 48);
+  EXPECT_EQ(p.at[3].column, 78);
+  EXPECT_THAT(std::string(Parse("<http://e/a> <http://e/p> [ <http://e/q> 1 .")
+                              .status.message()),
+              HasSubstr("line 1, column 44: expected ']' to close the '[' "
+                        "opened at line 1, column 27"));
+}
+
 TEST(TurtleReaderTest, RelativeIrisResolveAgainstTheBaseInForce) {
   const Parsed p = Parse(
       "<a> <p> <../c/d?q#f> .\n"
