@@ -275,7 +275,9 @@ void Parser::SkipWs() {
 
 bool Parser::Expect(char c, absl::string_view what) {
   if (Eat(c)) return true;
-  if (p_ == end_) return FailHere(absl::StrCat("expected ", what, ", found the end of the input"));
+  if (p_ == end_)
+    return FailHere(
+        absl::StrCat("expected ", what, ", found the end of the input"));
   return FailHere(absl::StrCat("expected ", what));
 }
 
@@ -349,7 +351,8 @@ bool Parser::Directive(bool sparql, absl::string_view kw) {
   if (kw == "prefix") {
     absl::string_view prefix;
     if (!PrefixName(&prefix)) return false;
-    if (p_ == end_ || *p_ != ':') return FailHere("expected ':' after the prefix name");
+    if (p_ == end_ || *p_ != ':')
+      return FailHere("expected ':' after the prefix name");
     ++p_;
     std::string name(prefix);
     SkipWs();
@@ -374,8 +377,8 @@ bool Parser::Directive(bool sparql, absl::string_view kw) {
   // SPARQL-style directives take no '.'.
   SkipWs();
   if (p_ < end_ && *p_ == '.') {
-    return Fail(start, absl::StrCat("'", absl::AsciiStrToUpper(kw),
-                                    "' takes no '.'"));
+    return Fail(start,
+                absl::StrCat("'", absl::AsciiStrToUpper(kw), "' takes no '.'"));
   }
   return true;
 }
@@ -531,13 +534,16 @@ bool Parser::Annotation(const Term& subject, const Term& predicate,
         if (!Emit(id, Term::Iri(kRdfReifies), tt, open)) return false;
         reifier = std::move(id);
       }
-      if (++depth_ > kMaxDepth) return Fail(open, "annotations nest too deeply");
+      if (++depth_ > kMaxDepth)
+        return Fail(open, "annotations nest too deeply");
       SkipWs();
-      if (LookingAt("|}")) return FailHere("an annotation block must not be empty");
+      if (LookingAt("|}"))
+        return FailHere("an annotation block must not be empty");
       if (!PredicateObjectList(*reifier, true)) return false;
       --depth_;
       SkipWs();
-      if (!LookingAt("|}")) return FailHere("expected '|}' to close the annotation");
+      if (!LookingAt("|}"))
+        return FailHere("expected '|}' to close the annotation");
       p_ += 2;
       reifier.reset();
       continue;
@@ -755,7 +761,8 @@ bool Parser::TripleTermRule(Term* out) {
   Term s;
   if (p_ < end_ && (*p_ == '(' || *p_ == '"' || *p_ == '\'' ||
                     (*p_ == '[' && !AtAnon()) || LookingAt("<<"))) {
-    return FailHere("the subject of a triple term must be an IRI or a blank node");
+    return FailHere(
+        "the subject of a triple term must be an IRI or a blank node");
   }
   if (!Subject(&s)) return false;
   Term p;
@@ -771,8 +778,9 @@ bool Parser::TripleTermRule(Term* out) {
   if (!Object(&o)) return false;
   SkipWs();
   if (!LookingAt(")>>")) {
-    return FailHere("expected ')>>' to close the triple term opened at column " +
-                    std::to_string(PositionOf(open).column));
+    return FailHere(
+        "expected ')>>' to close the triple term opened at column " +
+        std::to_string(PositionOf(open).column));
   }
   p_ += 3;
   --depth_;
@@ -833,8 +841,8 @@ bool Parser::IriRef(std::string* out) {
   // (W3C turtle-syntax-bad-uri-escape-01..03).
   for (const char ch : *out) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == '<' || c == '>' || c == '"' || c == '{' ||
-        c == '}' || c == '|' || c == '^' || c == '`' || c == '\\') {
+    if (c <= 0x20 || c == '<' || c == '>' || c == '"' || c == '{' || c == '}' ||
+        c == '|' || c == '^' || c == '`' || c == '\\') {
       return Fail(start, "escaped character not allowed in an IRI");
     }
   }
@@ -964,15 +972,32 @@ bool Parser::Escape(std::string* out, bool uchar_only) {
   } else if (!uchar_only) {
     char c;
     switch (e) {
-      case 't': c = '\t'; break;
-      case 'b': c = '\b'; break;
-      case 'n': c = '\n'; break;
-      case 'r': c = '\r'; break;
-      case 'f': c = '\f'; break;
-      case '"': c = '"'; break;
-      case '\'': c = '\''; break;
-      case '\\': c = '\\'; break;
-      default: return Fail(start, "bad escape");
+      case 't':
+        c = '\t';
+        break;
+      case 'b':
+        c = '\b';
+        break;
+      case 'n':
+        c = '\n';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 'f':
+        c = '\f';
+        break;
+      case '"':
+        c = '"';
+        break;
+      case '\'':
+        c = '\'';
+        break;
+      case '\\':
+        c = '\\';
+        break;
+      default:
+        return Fail(start, "bad escape");
     }
     out->push_back(c);
     p_ += 2;
@@ -1051,7 +1076,8 @@ bool Parser::Literal(Term* out) {
   }
   if (end_ - p_ >= 2 && p_[0] == '^' && p_[1] == '^') {
     p_ += 2;
-    if (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) {
+    if (p_ < end_ &&
+        (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) {
       return FailHere("no space allowed after '^^'");
     }
     Term dt;
@@ -1152,14 +1178,16 @@ bool Parser::Numeric(Term* out) {
   return true;
 }
 
-bool Parser::Emit(const Term& s, const Term& p, const Term& o,
-                  const char* at) {
+bool Parser::Emit(const Term& s, const Term& p, const Term& o, const char* at) {
   if (s.is_literal()) return Fail(at, "a literal cannot be a subject");
   quad_.subject = s;
   quad_.predicate = p;
   quad_.object = o;
   quad_.graph = graph_;
-  absl::Status st = on_quad_(quad_, PositionOf(stmt_start_ != nullptr && stmt_start_ <= at ? stmt_start_ : at));
+  absl::Status st =
+      on_quad_(quad_, PositionOf(stmt_start_ != nullptr && stmt_start_ <= at
+                                     ? stmt_start_
+                                     : at));
   if (!st.ok()) {
     if (status_.ok()) status_ = std::move(st);
     return false;

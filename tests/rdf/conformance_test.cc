@@ -36,7 +36,8 @@ namespace kg::rdf {
 namespace {
 
 constexpr char kUrlRoot[] = "https://w3c.github.io/rdf-tests/";
-constexpr char kMf[] = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#";
+constexpr char kMf[] =
+    "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#";
 constexpr char kRdft[] = "http://www.w3.org/ns/rdftest#";
 
 std::string TestsDir() { return KG_W3C_TESTS_DIR; }
@@ -251,9 +252,8 @@ std::string RunEntry(const Entry& e) {
                             expected_text, "--- written:\n", out);
       }
     } else {
-      const Format result_format = absl::EndsWith(e.result, ".nq")
-                                       ? Format::kNQuads
-                                       : Format::kNTriples;
+      const Format result_format =
+          absl::EndsWith(e.result, ".nq") ? Format::kNQuads : Format::kNTriples;
       std::vector<Quad> expected;
       const absl::Status r =
           ParseAll(result_format, expected_text, "", &expected);
@@ -265,7 +265,8 @@ std::string RunEntry(const Entry& e) {
     }
   }
   std::string rt = RoundTrip(kind.format, quads);
-  if (!rt.empty()) return absl::StrCat("round trip via ", FormatName(kind.format), ": ", rt);
+  if (!rt.empty())
+    return absl::StrCat("round trip via ", FormatName(kind.format), ": ", rt);
   rt = RoundTrip(Format::kNQuads, quads);
   if (!rt.empty()) return absl::StrCat("round trip via N-Quads: ", rt);
   return "";
@@ -281,8 +282,8 @@ void RunSuite(const std::string& suite) {
   }
   std::vector<Entry> entries;
   std::vector<std::string> errors;
-  LoadManifest(absl::StrCat(kUrlRoot, "rdf/", suite, "/manifest.ttl"),
-               &entries, &errors);
+  LoadManifest(absl::StrCat(kUrlRoot, "rdf/", suite, "/manifest.ttl"), &entries,
+               &errors);
   for (const std::string& err : errors) ADD_FAILURE() << err;
   int passed = 0;
   int failed = 0;
@@ -292,12 +293,11 @@ void RunSuite(const std::string& suite) {
       ++passed;
     } else {
       ++failed;
-      std::cout << "FAIL " << suite << " " << e.name << " (" << e.type
-                << ", " << e.action << "): " << why << "\n";
+      std::cout << "FAIL " << suite << " " << e.name << " (" << e.type << ", "
+                << e.action << "): " << why << "\n";
     }
   }
-  std::cout << suite << ": " << passed << " passed, " << failed
-            << " failed\n";
+  std::cout << suite << ": " << passed << " passed, " << failed << " failed\n";
   EXPECT_GT(passed, 0);
   EXPECT_EQ(failed, 0) << suite;
 }

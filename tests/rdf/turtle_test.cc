@@ -30,17 +30,16 @@ Parsed Parse(absl::string_view text, Format format = Format::kTurtle,
   Parsed out;
   ReadOptions options;
   options.base = std::move(base);
-  out.status = Read(format, text, options,
-                    [&out](const Quad& q, const Position& at) {
-                      out.quads.push_back(q);
-                      out.at.push_back(at);
-                      std::string line = ToNTriples(q.subject) + " " +
-                                         ToNTriples(q.predicate) + " " +
-                                         ToNTriples(q.object);
-                      if (q.graph) line += " " + ToNTriples(*q.graph);
-                      out.lines.push_back(line);
-                      return absl::OkStatus();
-                    });
+  out.status =
+      Read(format, text, options, [&out](const Quad& q, const Position& at) {
+        out.quads.push_back(q);
+        out.at.push_back(at);
+        std::string line = ToNTriples(q.subject) + " " +
+                           ToNTriples(q.predicate) + " " + ToNTriples(q.object);
+        if (q.graph) line += " " + ToNTriples(*q.graph);
+        out.lines.push_back(line);
+        return absl::OkStatus();
+      });
   return out;
 }
 
@@ -108,9 +107,9 @@ TEST(TurtleReaderTest, RelativeIrisResolveAgainstTheBaseInForce) {
       "r:a <http://abs/./x> r:b .\n",
       Format::kTurtle, "http://b/one/two");
   ASSERT_TRUE(p.status.ok()) << p.status;
-  EXPECT_THAT(p.lines,
-              ElementsAre(
-                  "<http://b/one/a> <http://b/one/p> <http://b/c/d?q#f>",
+  EXPECT_THAT(
+      p.lines,
+      ElementsAre("<http://b/one/a> <http://b/one/p> <http://b/c/d?q#f>",
                   "<http://h/x/y/> <http://h/x/y/p> <http://h/x/y/#frag>",
                   "<http://other/p> <http://h/x/z/q> <http://h/x/z/?only>",
                   // Absolute IRIs are kept as written.
@@ -121,23 +120,40 @@ TEST(TurtleReaderTest, RelativeIrisResolveAgainstTheBaseInForce) {
 TEST(IriTest, ResolvesTheExamplesOfRfc3986) {
   const std::string base = "http://a/b/c/d;p?q";
   const std::pair<const char*, const char*> cases[] = {
-      {"g:h", "g:h"},          {"g", "http://a/b/c/g"},
-      {"./g", "http://a/b/c/g"}, {"g/", "http://a/b/c/g/"},
-      {"/g", "http://a/g"},    {"//g", "http://g"},
-      {"?y", "http://a/b/c/d;p?y"}, {"g?y", "http://a/b/c/g?y"},
-      {"#s", "http://a/b/c/d;p?q#s"}, {"g#s", "http://a/b/c/g#s"},
-      {";x", "http://a/b/c/;x"}, {"", "http://a/b/c/d;p?q"},
-      {".", "http://a/b/c/"},  {"./", "http://a/b/c/"},
-      {"..", "http://a/b/"},   {"../", "http://a/b/"},
-      {"../g", "http://a/b/g"}, {"../..", "http://a/"},
-      {"../../g", "http://a/g"}, {"../../../g", "http://a/g"},
-      {"/./g", "http://a/g"},  {"/../g", "http://a/g"},
-      {"g.", "http://a/b/c/g."}, {".g", "http://a/b/c/.g"},
-      {"g..", "http://a/b/c/g.."}, {"..g", "http://a/b/c/..g"},
-      {"./../g", "http://a/b/g"}, {"./g/.", "http://a/b/c/g/"},
-      {"g/./h", "http://a/b/c/g/h"}, {"g/../h", "http://a/b/c/h"},
-      {"g;x=1/./y", "http://a/b/c/g;x=1/y"}, {"g;x=1/../y", "http://a/b/c/y"},
-      {"g?y/./x", "http://a/b/c/g?y/./x"}, {"g#s/../x", "http://a/b/c/g#s/../x"},
+      {"g:h", "g:h"},
+      {"g", "http://a/b/c/g"},
+      {"./g", "http://a/b/c/g"},
+      {"g/", "http://a/b/c/g/"},
+      {"/g", "http://a/g"},
+      {"//g", "http://g"},
+      {"?y", "http://a/b/c/d;p?y"},
+      {"g?y", "http://a/b/c/g?y"},
+      {"#s", "http://a/b/c/d;p?q#s"},
+      {"g#s", "http://a/b/c/g#s"},
+      {";x", "http://a/b/c/;x"},
+      {"", "http://a/b/c/d;p?q"},
+      {".", "http://a/b/c/"},
+      {"./", "http://a/b/c/"},
+      {"..", "http://a/b/"},
+      {"../", "http://a/b/"},
+      {"../g", "http://a/b/g"},
+      {"../..", "http://a/"},
+      {"../../g", "http://a/g"},
+      {"../../../g", "http://a/g"},
+      {"/./g", "http://a/g"},
+      {"/../g", "http://a/g"},
+      {"g.", "http://a/b/c/g."},
+      {".g", "http://a/b/c/.g"},
+      {"g..", "http://a/b/c/g.."},
+      {"..g", "http://a/b/c/..g"},
+      {"./../g", "http://a/b/g"},
+      {"./g/.", "http://a/b/c/g/"},
+      {"g/./h", "http://a/b/c/g/h"},
+      {"g/../h", "http://a/b/c/h"},
+      {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+      {"g;x=1/../y", "http://a/b/c/y"},
+      {"g?y/./x", "http://a/b/c/g?y/./x"},
+      {"g#s/../x", "http://a/b/c/g#s/../x"},
   };
   for (const auto& [ref, want] : cases) {
     EXPECT_EQ(ResolveIri(base, ref), want) << ref;
@@ -174,8 +190,12 @@ TEST(TurtleReaderTest, QuadsStreamInDocumentOrderBeforeALaterError) {
   ASSERT_EQ(p.lines.size(), 8u);
   EXPECT_EQ(p.lines[0], "_:!1 <http://e/q> <http://e/r>");
   EXPECT_EQ(p.lines[1], "<http://e/s> <http://e/p> _:!1");
-  EXPECT_EQ(p.lines[2], "_:!2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> <http://e/x>");
-  EXPECT_EQ(p.lines[3], "_:!2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest> <http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>");
+  EXPECT_EQ(
+      p.lines[2],
+      "_:!2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#first> <http://e/x>");
+  EXPECT_EQ(p.lines[3],
+            "_:!2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest> "
+            "<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>");
   EXPECT_EQ(p.lines[4], "<http://e/s> <http://e/p> _:!2");
   EXPECT_EQ(p.lines[5], "<http://e/t> <http://e/p> <http://e/o>");
   EXPECT_EQ(p.lines[6],
@@ -187,11 +207,9 @@ TEST(TurtleReaderTest, QuadsStreamInDocumentOrderBeforeALaterError) {
 TEST(TurtleReaderTest, OnQuadErrorStopsTheReadUnchanged) {
   int calls = 0;
   const absl::Status st = Read(
-      Format::kTurtle,
-      "<http://e/s> <http://e/p> 1, 2, 3 . this is not turtle",
+      Format::kTurtle, "<http://e/s> <http://e/p> 1, 2, 3 . this is not turtle",
       ReadOptions{}, [&calls](const Quad&, const Position&) {
-        return ++calls == 2 ? absl::CancelledError("enough")
-                            : absl::OkStatus();
+        return ++calls == 2 ? absl::CancelledError("enough") : absl::OkStatus();
       });
   EXPECT_EQ(st, absl::CancelledError("enough"));
   EXPECT_EQ(calls, 2);
