@@ -308,9 +308,12 @@ absl::Status Parser::Run() {
 
 bool Parser::Statement() {
   if (*p_ == '@') {
-    if (LookingAt("@prefix")) return Directive(false, "prefix");
-    if (LookingAt("@base")) return Directive(false, "base");
-    if (LookingAt("@version")) return Directive(false, "version");
+    const char* q = p_ + 1;
+    while (q < end_ && IsAlpha(*q)) ++q;
+    const absl::string_view kw(p_ + 1, q - p_ - 1);
+    if (kw == "prefix" || kw == "base" || kw == "version") {
+      return Directive(false, kw);
+    }
     return FailHere("unknown directive");
   }
   if (LookingAtKeyword("prefix")) return Directive(true, "prefix");

@@ -67,6 +67,19 @@ TEST(TurtleReaderTest, ErrorPositionsOfCommonMistakes) {
               HasSubstr("line 1, column 27:"));
 }
 
+TEST(TurtleReaderTest, DirectivesAreWholeWords) {
+  EXPECT_THAT(std::string(Parse("@prefixe: <http://e/> .").status.message()),
+              HasSubstr("line 1, column 1: unknown directive"));
+  EXPECT_THAT(std::string(Parse("@PREFIX e: <http://e/> .").status.message()),
+              HasSubstr("unknown directive"));
+  // SPARQL-style keywords are case-insensitive; 'prefix:' is a name.
+  const Parsed p = Parse(
+      "pReFiX prefix: <http://e/>\nprefix:s prefix:p prefix:o .");
+  ASSERT_TRUE(p.status.ok()) << p.status;
+  EXPECT_THAT(p.lines,
+              ElementsAre("<http://e/s> <http://e/p> <http://e/o>"));
+}
+
 TEST(TurtleReaderTest, QuadsCarryTheirStatementsPosition) {
   const Parsed p = Parse(
       "@prefix : <http://e/> .\n"
