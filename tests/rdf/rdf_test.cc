@@ -337,7 +337,8 @@ std::vector<Quad> TrickyQuads() {
         Term::TripleTerm({Term::Blank("b1"), p,
                           Term::TripleTerm({Ex("a"), p, Term::Literal("x")})})),
       Q(Ex("weird/local#x.y"), Ex("p"), Ex("needs%20escape")),
-      Q(Term::Iri("urn:x:with space"), p, Ex("o")),
+      // Not "urn:x:with space": a space is no IRI character, and Turtle
+      // refuses the \u0020 an N-Triples writer would need for it.
   };
 }
 
