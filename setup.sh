@@ -25,7 +25,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libserd-dev raptor2-utils
+  libcli11-dev
   python3-grpcio python3-protobuf
   clang libclang-rt-14-dev
 )

@@ -198,6 +198,8 @@ std::string FormatFor(const std::string& flag, const std::string& path) {
   if (!flag.empty()) return flag;
   if (absl::EndsWith(path, ".nt")) return "nt";
   if (absl::EndsWith(path, ".nq")) return "nq";
+  if (absl::EndsWith(path, ".ttl")) return "ttl";
+  if (absl::EndsWith(path, ".trig")) return "trig";
   return "jsonl";
 }
 
@@ -208,19 +210,29 @@ void AddImport(Cli& cli) {
     int batch_size = 1000;
     bool skip_invalid = false;
     bool quiet = false;
+    std::string document;
+    std::string base;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
       &cli.app(), "import",
-      "load a file through the streaming ingest, in batches each applied "
-      "atomically (progress on stderr when it is a terminal)",
+      "load a file as one write: all of it, or on any error nothing "
+      "(progress on stderr when it is a terminal; docs/rdf.md)",
       "  kgctl import data/seed.jsonl\n"
-      "  kgctl import dump.nt --batch-size 5000\n"
+      "  kgctl import wordnet.nt --document wordnet\n"
+      "  kgctl import dataset.trig --base http://example.org/\n"
       "  zcat big.jsonl.gz | kgctl import - --format jsonl --skip-invalid\n");
   cmd->add_option("FILE", f->file, "file to read; - reads stdin")->required();
-  AddChoice(cmd, "--format", &f->format, {"jsonl", "nt", "nq"},
-            "kg JSON Lines, N-Triples or N-Quads (default: from the file "
-            "name, else jsonl)");
+  AddChoice(cmd, "--format", &f->format, {"jsonl", "nt", "nq", "ttl", "trig"},
+            "kg JSON Lines, N-Triples, N-Quads, Turtle or TriG (default: "
+            "from the file name, else jsonl)");
+  cmd->add_option("--document", f->document,
+                  "RDF: the document the default graph's triples come from "
+                  "(default: the file's name as a slug; named graphs are "
+                  "documents of their own)");
+  cmd->add_option("--base", f->base,
+                  "RDF: base IRI for relative IRIs (default: the file's "
+                  "file:// URL)");
   cmd->add_option("--batch-size", f->batch_size,
                   "records per batch (the server allows 10000 by default)")
       ->check(CLI::Range(1, 100000))
@@ -232,9 +244,13 @@ void AddImport(Cli& cli) {
     ImportOptions options;
     options.path = f->file;
     const std::string format = FormatFor(f->format, f->file);
-    options.format = format == "nt"   ? ImportFormat::kNTriples
-                     : format == "nq" ? ImportFormat::kNQuads
-                                      : ImportFormat::kJsonl;
+    options.format = format == "nt"     ? ImportFormat::kNTriples
+                     : format == "nq"   ? ImportFormat::kNQuads
+                     : format == "ttl"  ? ImportFormat::kTurtle
+                     : format == "trig" ? ImportFormat::kTriG
+                                        : ImportFormat::kJsonl;
+    options.document = f->document;
+    options.base = f->base;
     options.batch_size = f->batch_size;
     options.skip_invalid = f->skip_invalid;
     options.progress = !f->quiet && isatty(STDERR_FILENO);
@@ -267,8 +283,8 @@ void AddImport(Cli& cli) {
     } else if (rc == kExitOk) {
       std::printf(
           "imported %s records (%s entities, %s relations, %s documents, %s "
-          "statements) in %s batches: %s statements created, %s provenance "
-          "records added, %s unchanged%s\n",
+          "statements) in one write of %s batches: %s statements created, %s "
+          "provenance records added, %s unchanged%s%s\n",
           Thousands(r.records).c_str(), Thousands(r.entities).c_str(),
           Thousands(r.relations).c_str(), Thousands(r.documents).c_str(),
           Thousands(r.statements).c_str(), Thousands(r.batches).c_str(),
@@ -277,7 +293,11 @@ void AddImport(Cli& cli) {
           Thousands(r.provenance_unchanged).c_str(),
           r.skipped > 0
               ? absl::StrCat("; ", Thousands(r.skipped), " skipped").c_str()
-              : "");
+              : "",
+          r.default_document.empty()
+              ? ""
+              : absl::StrCat("; default graph: document ", r.default_document)
+                    .c_str());
     }
     return rc;
   });
@@ -287,24 +307,31 @@ void AddExport(Cli& cli) {
   struct Flags {
     std::string format = "jsonl";
     std::string output;
+    std::string default_graph;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
       &cli.app(), "export",
-      "write the whole store: kg JSON Lines (lossless, deterministic), "
-      "N-Triples or N-Quads (IRIs under https://kg.invalid/; docs/cli.md)",
+      "write the whole store: kg JSON Lines (lossless, deterministic), or "
+      "RDF 1.2 as N-Triples, N-Quads, Turtle or TriG (docs/rdf.md)",
       "  kgctl export > kg.jsonl\n"
-      "  kgctl export --format nt --output kg.nt\n"
-      "  kgctl export --format nq | rapper -i nquads -c -\n");
-  AddChoice(cmd, "--format", &f->format, {"jsonl", "nt", "nq"}, "output format")
+      "  kgctl export --format ttl --output kg.ttl\n"
+      "  kgctl export --format nq --default-graph wordnet > wordnet.nq\n");
+  AddChoice(cmd, "--format", &f->format, {"jsonl", "nt", "nq", "ttl", "trig"},
+            "output format")
       ->capture_default_str();
+  cmd->add_option("--default-graph", f->default_graph,
+                  "N-Quads, TriG: write this document's statements in the "
+                  "default graph instead of its named graph");
   cmd->add_option("--output,-o", f->output,
                   "write to this file (replaced only when complete) instead "
                   "of stdout");
   cli.Bind(cmd, [f](Connection& conn, const Globals&) {
-    const ExportFormat format = f->format == "nt"   ? ExportFormat::kNTriples
-                                : f->format == "nq" ? ExportFormat::kNQuads
-                                                    : ExportFormat::kJsonl;
+    const ExportFormat format = f->format == "nt"     ? ExportFormat::kNTriples
+                                : f->format == "nq"   ? ExportFormat::kNQuads
+                                : f->format == "ttl"  ? ExportFormat::kTurtle
+                                : f->format == "trig" ? ExportFormat::kTriG
+                                                      : ExportFormat::kJsonl;
     std::FILE* out = stdout;
     const std::string tmp = f->output + ".tmp";
     if (!f->output.empty()) {
@@ -313,7 +340,7 @@ void AddExport(Cli& cli) {
         return Fail(kExitFailure, absl::StrCat("export: cannot write ", tmp));
       }
     }
-    Exporter exporter(conn, format, out);
+    Exporter exporter(conn, format, out, f->default_graph);
     grpc::Status status = exporter.Run();
     if (std::fflush(out) != 0 && status.ok()) {
       status =

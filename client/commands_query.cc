@@ -139,6 +139,10 @@ std::string NodeKey(const kg::v1::Node& n) {
       return absl::StrCat("l:", FormatLiteral(n.literal()));
     case kg::v1::Node::kStatementId:
       return absl::StrCat("s:", n.statement_id());
+    case kg::v1::Node::kIri:
+      return absl::StrCat("i:", n.iri());
+    case kg::v1::Node::kBlankNode:
+      return absl::StrCat("b:", n.blank_node());
     default:
       return "";
   }

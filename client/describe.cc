@@ -39,6 +39,10 @@ std::string Describer::NodeAt(const kg::v1::Node& node, int depth) {
       return FormatLiteral(node.literal());
     case kg::v1::Node::kStatementId:
       return StatementAt(node.statement_id(), depth + 1);
+    case kg::v1::Node::kIri:
+      return absl::StrCat("<", node.iri(), ">");
+    case kg::v1::Node::kBlankNode:
+      return absl::StrCat("_:", node.blank_node());
     default:
       return "?";
   }
@@ -46,7 +50,7 @@ std::string Describer::NodeAt(const kg::v1::Node& node, int depth) {
 
 std::string Describer::TripleAt(const kg::v1::Statement& s, int depth) {
   return absl::StrCat("<<", NodeAt(s.subject(), depth), " ",
-                      FormatName(s.relation()), " ", NodeAt(s.object(), depth),
+                      FormatRelation(s.relation()), " ", NodeAt(s.object(), depth),
                       ">>");
 }
 

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/rdf.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace kg::client {
@@ -49,13 +48,57 @@ std::vector<kg::v1::Provenance> ExportedRecords(const kg::v1::Statement& s) {
 
 }  // namespace
 
+Exporter::Exporter(Connection& conn, ExportFormat format, std::FILE* out,
+                   std::string default_graph_document)
+    : conn_(conn),
+      format_(format),
+      default_graph_document_(std::move(default_graph_document)),
+      out_(out) {}
+
+Exporter::~Exporter() = default;
+
 grpc::Status Exporter::Run() {
+  if (format_ != ExportFormat::kJsonl) {
+    kg::v1::GetStatsResponse stats;
+    auto ctx = conn_.Context();
+    grpc::Status s =
+        conn_.kg().GetStats(ctx.get(), kg::v1::GetStatsRequest(), &stats);
+    if (!s.ok()) return s;
+    iris_ = std::make_unique<KgIris>(stats.stats().base_iri().empty()
+                                         ? kDefaultBaseIri
+                                         : stats.stats().base_iri());
+    const rdf::Format rdf_format =
+        format_ == ExportFormat::kNTriples  ? rdf::Format::kNTriples
+        : format_ == ExportFormat::kNQuads ? rdf::Format::kNQuads
+        : format_ == ExportFormat::kTurtle ? rdf::Format::kTurtle
+                                           : rdf::Format::kTriG;
+    rdf::WriteOptions options;
+    if (rdf_format == rdf::Format::kTurtle || rdf_format == rdf::Format::kTriG) {
+      options.prefixes = iris_->Prefixes();
+    }
+    rdf_writer_ =
+        std::make_unique<rdf::Writer>(rdf_format, &rdf_text_, options);
+    rdf_ = std::make_unique<RdfExport>(*iris_, rdf::HasGraphs(rdf_format),
+                                       default_graph_document_,
+                                       rdf_writer_.get());
+  }
   grpc::Status s = Entities();
   if (s.ok()) s = Relations();
   if (s.ok()) s = Documents();
   if (s.ok()) s = Statements();
+  if (s.ok() && rdf_writer_ != nullptr) {
+    rdf_writer_->Finish();
+    s = Drain();
+  }
   return s;
 }
+
+grpc::Status Exporter::Drain() {
+  grpc::Status s = Write(rdf_text_);
+  rdf_text_.clear();
+  return s;
+}
+
 
 grpc::Status Exporter::Write(const std::string& text) {
   if (std::fwrite(text.data(), 1, text.size(), out_) != text.size()) {
@@ -84,19 +127,19 @@ grpc::Status Exporter::Entities() {
     auto ctx = conn_.Context();
     grpc::Status s = conn_.kg().ListEntities(ctx.get(), req, &resp);
     if (!s.ok()) return s;
-    std::string text;
-    rdf::Writer writer(format_ == ExportFormat::kNQuads, &text);
     for (const auto& e : resp.entities()) {
       ++counts_.entities;
       if (format_ == ExportFormat::kJsonl) {
         kg::v1::Record r;
         *r.mutable_entity() = e;
         if (s = WriteRecord(r); !s.ok()) return s;
-      } else {
-        writer.Entity(e);
+      } else if (absl::Status w = rdf_->Entity(e); !w.ok()) {
+        return ToGrpc(w);
       }
     }
-    if (s = Write(text); !s.ok()) return s;
+    if (rdf_ != nullptr) {
+      if (s = Drain(); !s.ok()) return s;
+    }
     token = resp.next_page_token();
   } while (!token.empty());
   return grpc::Status::OK;
@@ -108,19 +151,17 @@ grpc::Status Exporter::Relations() {
   auto ctx = conn_.Context();
   grpc::Status s = conn_.kg().ListRelations(ctx.get(), req, &resp);
   if (!s.ok()) return s;
-  std::string text;
-  rdf::Writer writer(format_ == ExportFormat::kNQuads, &text);
   for (const auto& rel : resp.relations()) {
     ++counts_.relations;
     if (format_ == ExportFormat::kJsonl) {
       kg::v1::Record r;
       *r.mutable_relation() = rel;
       if (s = WriteRecord(r); !s.ok()) return s;
-    } else {
-      writer.Relation(rel);
+    } else if (absl::Status w = rdf_->Relation(rel); !w.ok()) {
+      return ToGrpc(w);
     }
   }
-  return Write(text);
+  return rdf_ != nullptr ? Drain() : grpc::Status::OK;
 }
 
 grpc::Status Exporter::Documents() {
@@ -144,11 +185,10 @@ grpc::Status Exporter::Documents() {
       ++counts_.documents;
       if (format_ == ExportFormat::kJsonl) {
         s = WriteRecord(r);
+      } else if (absl::Status w = rdf_->Document(r.document()); !w.ok()) {
+        return ToGrpc(w);
       } else {
-        std::string text;
-        rdf::Writer(format_ == ExportFormat::kNQuads, &text)
-            .Document(r.document());
-        s = Write(text);
+        s = Drain();
       }
       if (!s.ok()) return s;
     }
@@ -182,6 +222,13 @@ grpc::Status Exporter::ToTerm(const kg::v1::Node& node, int depth,
       return grpc::Status::OK;
     case kg::v1::Node::kLiteral:
       *out->mutable_literal() = node.literal();
+      return grpc::Status::OK;
+    case kg::v1::Node::kIri:
+      out->set_iri(node.iri());
+      return grpc::Status::OK;
+    case kg::v1::Node::kBlankNode:
+      // Within one export file the stored id is the label.
+      out->set_blank_node(node.blank_node());
       return grpc::Status::OK;
     case kg::v1::Node::kStatementId: {
       if (depth > kMaxDepth) {
@@ -235,14 +282,12 @@ grpc::Status Exporter::Statements() {
         for (auto& p : records) *in->add_provenance() = std::move(p);
         s = WriteRecord(r);
       } else {
-        std::string text;
-        rdf::Writer writer(format_ == ExportFormat::kNQuads, &text);
-        absl::Status w = writer.Statement(
+        absl::Status w = rdf_->Statement(
             st, records, [this](const std::string& id) { return Lookup(id); });
         if (!w.ok()) {
           return lookup_status_.ok() ? ToGrpc(w) : lookup_status_;
         }
-        s = Write(text);
+        s = Drain();
       }
       if (!s.ok()) return s;
     }

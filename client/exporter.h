@@ -1,6 +1,6 @@
 // Exporter: writes the whole store as kg JSON Lines (lossless) or in kg's
-// RDF mapping (N-Triples, N-Quads; see rdf.h), reading it only through the
-// API.
+// RDF view (N-Triples, N-Quads, Turtle, TriG; docs/rdf.md and
+// rdf_mapping.h), reading it only through the API.
 //
 // JSON Lines: one kg.v1.Record per line, in this order: entities
 // (ListEntities, by id), relations (ListRelations, by id), documents
@@ -21,14 +21,17 @@
 #include <cstdio>
 #include <string>
 
+#include <memory>
+
 #include "absl/container/flat_hash_map.h"
 #include "client/connection.h"
+#include "client/rdf_mapping.h"
 #include "grpcpp/support/status.h"
 #include "kg/v1/kg.pb.h"
 
 namespace kg::client {
 
-enum class ExportFormat { kJsonl, kNTriples, kNQuads };
+enum class ExportFormat { kJsonl, kNTriples, kNQuads, kTurtle, kTriG };
 
 struct ExportCounts {
   uint64_t entities = 0;
@@ -40,8 +43,11 @@ struct ExportCounts {
 
 class Exporter {
  public:
-  Exporter(Connection& conn, ExportFormat format, std::FILE* out)
-      : conn_(conn), format_(format), out_(out) {}
+  // RDF: the records of `default_graph_document` go to the default graph
+  // (formats with graphs).
+  Exporter(Connection& conn, ExportFormat format, std::FILE* out,
+           std::string default_graph_document = "");
+  ~Exporter();
 
   // Writes everything. A failed call ends it with that call's status;
   // a failed write with INTERNAL.
@@ -54,6 +60,8 @@ class Exporter {
   grpc::Status Documents();
   grpc::Status Statements();
   grpc::Status Write(const std::string& text);
+  // RDF: writes what the writer has produced so far.
+  grpc::Status Drain();
   grpc::Status WriteRecord(const kg::v1::Record& record);
   // A quoted statement by id, fetched once.
   const kg::v1::Statement* Lookup(const std::string& id);
@@ -61,6 +69,12 @@ class Exporter {
 
   Connection& conn_;
   ExportFormat format_;
+  std::string default_graph_document_;
+  // RDF only.
+  std::string rdf_text_;
+  std::unique_ptr<rdf::Writer> rdf_writer_;
+  std::unique_ptr<KgIris> iris_;
+  std::unique_ptr<RdfExport> rdf_;
   std::FILE* out_;
   ExportCounts counts_;
   absl::flat_hash_map<std::string, kg::v1::Statement> quoted_;

@@ -1,15 +1,23 @@
 #include "client/importer.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <limits>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli.h"
 #include "client/format.h"
+#include "client/rdf_mapping.h"
 #include "client/record_reader.h"
 
 namespace kg::client {
@@ -21,6 +29,9 @@ namespace {
 constexpr size_t kMaxBatchBytes = 4 << 20;
 // Skipped lines reported one by one; the rest only counted.
 constexpr uint64_t kMaxSkippedShown = 20;
+// With skip_invalid, how often the import is sent again without the items
+// the server rejected.
+constexpr int kMaxRetries = 50;
 
 // Splits "statements[12].triple..." into ("statements", 12).
 bool BlamedItem(absl::string_view message, std::string* kind, int* index) {
@@ -36,19 +47,78 @@ bool BlamedItem(absl::string_view message, std::string* kind, int* index) {
 
 // "statements[3].triple.subject: ..." without "statements[3].", once the
 // item is named by its line.
-std::string WithoutItemPrefix(const std::string& message) {
+std::string WithoutItemPrefix(absl::string_view message) {
   const size_t close = message.find(']');
-  if (close == std::string::npos) return message;
+  if (close == absl::string_view::npos) return std::string(message);
   size_t from = close + 1;
   if (from < message.size() && message[from] == '.') ++from;
-  return message.substr(from);
+  return std::string(message.substr(from));
 }
 
-template <typename T>
-void EraseAt(google::protobuf::RepeatedPtrField<T>* field,
-             std::vector<int64_t>* lines, int index) {
-  field->DeleteSubrange(index, 1);
-  lines->erase(lines->begin() + index);
+// "wordnet" for ".../WordNet-3.0.nt".
+std::string SlugOfFile(absl::string_view path) {
+  if (path == "-") return "stdin";
+  path = path.substr(path.rfind('/') + 1);
+  path = path.substr(0, path.find('.'));
+  std::string out;
+  for (char c : path) {
+    const char l = absl::ascii_tolower(c);
+    if (absl::ascii_isalnum(l)) {
+      out += l;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "import" : out.substr(0, 128);
+}
+
+std::string FileUrl(absl::string_view path) {
+  if (path == "-") return "";
+  char buf[4096];
+  std::string abs(path);
+  if (!absl::StartsWith(path, "/") && getcwd(buf, sizeof(buf)) != nullptr) {
+    abs = absl::StrCat(buf, "/", path);
+  }
+  std::string out = "file://";
+  for (unsigned char c : abs) {
+    if (absl::ascii_isalnum(c) || absl::StrContains("/-._~", c)) {
+      out += static_cast<char>(c);
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+rdf::Format RdfFormat(ImportFormat f) {
+  switch (f) {
+    case ImportFormat::kNQuads:
+      return rdf::Format::kNQuads;
+    case ImportFormat::kTurtle:
+      return rdf::Format::kTurtle;
+    case ImportFormat::kTriG:
+      return rdf::Format::kTriG;
+    default:
+      return rdf::Format::kNTriples;
+  }
+}
+
+// "line 12, column 5: what" -> (12, 5, "what").
+void SplitPosition(absl::string_view message, int64_t* line, int64_t* column,
+                   std::string* what) {
+  *what = std::string(message);
+  if (!absl::ConsumePrefix(&message, "line ")) return;
+  const size_t comma = message.find(", column ");
+  if (comma == absl::string_view::npos) return;
+  const size_t colon = message.find(": ", comma);
+  if (colon == absl::string_view::npos) return;
+  if (!absl::SimpleAtoi(message.substr(0, comma), line)) return;
+  if (!absl::SimpleAtoi(message.substr(comma + 9, colon - comma - 9),
+                        column)) {
+    return;
+  }
+  *what = std::string(message.substr(colon + 2));
 }
 
 }  // namespace
@@ -58,52 +128,80 @@ Importer::Importer(Connection& conn, ImportOptions options)
   name_ = options_.path == "-" ? "stdin" : options_.path;
 }
 
-Importer::~Importer() = default;
+Importer::~Importer() {
+  if (mapped_ != nullptr) munmap(mapped_, mapped_size_);
+}
 
 int Importer::Run() {
-  std::FILE* in = stdin;
-  uint64_t total = 0;
-  if (options_.path != "-") {
-    in = std::fopen(options_.path.c_str(), "rb");
-    if (in == nullptr) {
+  // The whole input, mapped (a file) or read (stdin): RDF is read twice.
+  if (options_.path == "-") {
+    input_.assign(std::istreambuf_iterator<char>(std::cin),
+                  std::istreambuf_iterator<char>());
+    data_ = input_;
+  } else {
+    const int fd = open(options_.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
       return Fail(kExitInvalid,
                   absl::StrCat("import: cannot open ", options_.path));
     }
     struct stat st {};
-    if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) total = st.st_size;
-  }
-  progress_ = std::make_unique<Progress>(options_.progress, total);
-
-  int rc = kExitOk;
-  grpc::Status connected = conn_.WaitForConnected();
-  if (!connected.ok()) {
-    rc = ReportError(connected, conn_.server());
-  } else {
-    context_ = conn_.StreamContext();
-    stream_ = conn_.kg().IngestStatements(context_.get());
-    rc = options_.format == ImportFormat::kJsonl ? ReadJsonl(in) : ReadRdf(in);
-    if (rc == kExitOk) rc = Flush();
-    if (rc == kExitOk) {
-      stream_->WritesDone();
-      grpc::Status status = stream_->Finish();
-      if (!status.ok()) {
-        progress_->Clear();
-        rc = ReportError(status, conn_.server(), "IngestStatements");
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      close(fd);
+      return Fail(kExitInvalid, absl::StrCat("import: ", options_.path,
+                                             " is not a regular file"));
+    }
+    if (st.st_size > 0) {
+      mapped_size_ = static_cast<size_t>(st.st_size);
+      mapped_ = mmap(nullptr, mapped_size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (mapped_ == MAP_FAILED) {
+        mapped_ = nullptr;
+        close(fd);
+        return Fail(kExitFailure,
+                    absl::StrCat("import: cannot read ", options_.path));
       }
-    } else if (stream_ != nullptr) {
-      context_->TryCancel();
+      madvise(mapped_, mapped_size_, MADV_SEQUENTIAL);
+      data_ = absl::string_view(static_cast<const char*>(mapped_),
+                                mapped_size_);
+    }
+    close(fd);
+  }
+  progress_ = std::make_unique<Progress>(options_.progress, 0);
+
+  grpc::Status connected = conn_.WaitForConnected();
+  if (!connected.ok()) return ReportError(connected, conn_.server());
+  if (options_.format != ImportFormat::kJsonl) {
+    // kg's names in the file are IRIs under the store's base.
+    kg::v1::GetStatsResponse stats;
+    auto ctx = conn_.Context();
+    grpc::Status s =
+        conn_.kg().GetStats(ctx.get(), kg::v1::GetStatsRequest(), &stats);
+    if (!s.ok()) return ReportError(s, conn_.server(), "GetStats");
+    base_iri_ = stats.stats().base_iri().empty() ? kDefaultBaseIri
+                                                 : stats.stats().base_iri();
+    result_.default_document = options_.document.empty()
+                                   ? SlugOfFile(options_.path)
+                                   : options_.document;
+  }
+  int rc = kRetry;
+  while (rc == kRetry) {
+    const ImportResult before = result_;
+    rc = Attempt();
+    if (rc == kRetry) {
+      if (++retries_ > kMaxRetries) {
+        rc = Fail(kExitInvalid,
+                  absl::StrCat("import: the server rejected more than ",
+                               kMaxRetries,
+                               " items; nothing was written. Fix the file "
+                               "and import it again"));
+        break;
+      }
+      // Counts start again; skipped lines are remembered.
+      const uint64_t skipped = result_.skipped;
+      result_ = before;
+      result_.skipped = skipped;
     }
   }
-  if (in != stdin) std::fclose(in);
   progress_->Clear();
-  if (rc == kExitOk && options_.format != ImportFormat::kJsonl &&
-      result_.records == 0 && result_.plain_triples > 0) {
-    return Fail(kExitInvalid,
-                absl::StrCat("import: ", result_.plain_triples,
-                             " data triples but no provenance records: kg "
-                             "stores only statements with a document and "
-                             "evidence (kg's RDF mapping: docs/cli.md)"));
-  }
   if (result_.skipped > skipped_shown_) {
     std::fprintf(
         stderr, "kgctl: import: %llu more skipped lines not shown\n",
@@ -112,219 +210,298 @@ int Importer::Run() {
   return rc;
 }
 
-int Importer::ReadJsonl(std::FILE* in) {
-  char* buf = nullptr;
-  size_t cap = 0;
-  ssize_t n;
-  int rc = kExitOk;
-  int64_t line = 0;
-  while (rc == kExitOk && (n = getline(&buf, &cap, in)) >= 0) {
-    ++line;
-    ++result_.lines;
-    bytes_read_ += n;
-    progress_->Update(bytes_read_, result_.records);
-    ReadJsonlLine(absl::string_view(buf, n), line, &items_);
-    rc = ProcessItems();
-  }
-  std::free(buf);
-  if (rc == kExitOk && std::ferror(in)) {
-    return Fail(kExitFailure,
-                absl::StrCat("import: cannot read ", options_.path));
-  }
+int Importer::Attempt() {
+  context_ = conn_.StreamContext();
+  response_.Clear();
+  stream_ = conn_.kg().ImportStatements(context_.get(), &response_);
+  batch_.Clear();
+  batch_bytes_ = 0;
+  lines_ = BatchLines();
+  sent_.clear();
+  int rc = options_.format == ImportFormat::kJsonl ? ReadJsonl() : ReadRdf();
+  if (rc == kExitOk) rc = Send();
+  if (rc == kExitOk) return Commit();
+  // Nothing is committed: ending the call without WritesDone cancels it.
+  context_->TryCancel();
+  (void)stream_->Finish();
+  stream_.reset();
   return rc;
 }
 
-int Importer::ProcessItems() {
-  int rc = kExitOk;
-  for (rdf::Item& item : items_) {
-    if (rc != kExitOk) break;
-    if (item.record.has_value()) {
-      rc = Add(*std::move(item.record), item.line);
-    } else {
-      rc = LineError(item.line, item.error);
+int Importer::ReadJsonl() {
+  std::vector<Item> items;
+  int64_t line = 0;
+  absl::string_view rest = data_;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const absl::string_view text = rest.substr(0, nl);
+    rest = nl == absl::string_view::npos ? absl::string_view()
+                                         : rest.substr(nl + 1);
+    ++line;
+    ++result_.lines;
+    if (skip_lines_.contains(line)) continue;
+    items.clear();
+    ReadJsonlLine(text, line, &items);
+    for (Item& item : items) {
+      const int rc = item.record.has_value()
+                         ? Add(*std::move(item.record), item.line)
+                         : LineError(item.line, 0, item.error);
+      if (rc != kExitOk) return rc;
     }
   }
-  items_.clear();
-  return rc;
+  return kExitOk;
 }
 
-int Importer::ReadRdf(std::FILE* in) {
-  RdfLineReader reader(options_.format == ImportFormat::kNQuads);
-  char* buf = nullptr;
-  size_t cap = 0;
-  ssize_t n;
+int Importer::ReadRdf() {
+  const rdf::Format format = RdfFormat(options_.format);
+  const bool line_based = format == rdf::Format::kNTriples ||
+                          format == rdf::Format::kNQuads;
+  rdf::ReadOptions read;
+  read.base = options_.base.empty() ? FileUrl(options_.path) : options_.base;
+  read.skip_invalid = options_.skip_invalid && line_based;
+  const KgIris iris(base_iri_);
+  RdfImport mapper(iris, result_.default_document);
   int rc = kExitOk;
-  int64_t line = 0;
-  while (rc == kExitOk && (n = getline(&buf, &cap, in)) >= 0) {
-    ++line;
-    ++result_.lines;
-    bytes_read_ += n;
-    progress_->Update(bytes_read_, result_.records);
-    reader.ReadLine(absl::string_view(buf, n), line, &items_);
-    rc = ProcessItems();
-  }
-  std::free(buf);
+  // A syntax error, or a line the mapping refuses.
+  auto on_error = [&](const rdf::Position& at, const absl::Status& error) {
+    int64_t line = at.line, column = at.column;
+    std::string what;
+    SplitPosition(error.message(), &line, &column, &what);
+    if (rc == kExitOk) rc = LineError(line, column, what);
+  };
+  const auto stop = absl::CancelledError("stopped");
+
+  // Pass 1: kg's own descriptions (entities, ..., statement reifiers).
+  absl::Status read_status = rdf::Read(
+      format, data_, read,
+      [&](const rdf::Quad& q, const rdf::Position& at) -> absl::Status {
+        ++result_.triples;
+        if (skip_lines_.contains(at.line)) return absl::OkStatus();
+        absl::Status s = mapper.Collect(q, at.line);
+        if (!s.ok()) {
+          if (rc == kExitOk) rc = LineError(at.line, at.column, s.message());
+          if (rc != kExitOk) return stop;
+        }
+        return absl::OkStatus();
+      },
+      on_error);
   if (rc != kExitOk) return rc;
-  reader.Finish(&items_);
-  rc = ProcessItems();
-  result_.plain_triples = reader.plain_triples();
-  if (rc == kExitOk && std::ferror(in)) {
-    return Fail(kExitFailure,
-                absl::StrCat("import: cannot read ", options_.path));
+  if (!read_status.ok()) {
+    if (!options_.skip_invalid) {
+      on_error(rdf::Position{0, 0}, read_status);
+      return rc == kExitOk ? kExitInvalid : rc;
+    }
+    // Turtle and TriG cannot resume after a syntax error.
+    return Fail(kExitInvalid,
+                absl::StrCat("import: ", name_, " ", read_status.message(),
+                             " (", rdf::FormatName(format),
+                             " cannot resume after a syntax error, even with "
+                             "--skip-invalid; nothing was written)"));
   }
-  return rc;
+  absl::Status finished = mapper.Finish(
+      [&](kg::v1::Record record, int64_t line) -> absl::Status {
+        rc = Add(std::move(record), line);
+        return rc == kExitOk ? absl::OkStatus() : stop;
+      },
+      [&](int64_t line) { return skip_lines_.contains(line); });
+  if (rc != kExitOk) return rc;
+  if (!finished.ok()) {
+    // "line N: what": a description that is incomplete.
+    int64_t line = 0;
+    std::string what(finished.message());
+    absl::string_view m = finished.message();
+    if (absl::ConsumePrefix(&m, "line ")) {
+      const size_t colon = m.find(": ");
+      if (colon != absl::string_view::npos &&
+          absl::SimpleAtoi(m.substr(0, colon), &line)) {
+        what = std::string(m.substr(colon + 2));
+      }
+    }
+    // Skipped: read again without it.
+    return LineError(line, 0, what) == kExitOk ? kRetry : kExitInvalid;
+  }
+
+  // Pass 2: every other triple is data.
+  result_.triples = 0;
+  kg::v1::StatementInput statement;
+  std::string new_document;
+  read_status = rdf::Read(
+      format, data_, read,
+      [&](const rdf::Quad& q, const rdf::Position& at) -> absl::Status {
+        ++result_.triples;
+        if (skip_lines_.contains(at.line)) return absl::OkStatus();
+        absl::StatusOr<bool> data =
+            mapper.Data(q, at.line, &statement, &new_document);
+        if (!data.ok()) {
+          rc = LineError(at.line, at.column, data.status().message());
+          return rc == kExitOk ? absl::OkStatus() : stop;
+        }
+        if (!*data) return absl::OkStatus();
+        if (!new_document.empty()) {
+          kg::v1::Record document;
+          document.mutable_document()->set_id(new_document);
+          rc = Add(std::move(document), at.line);
+          if (rc != kExitOk) return stop;
+        }
+        kg::v1::Record record;
+        *record.mutable_statement() = std::move(statement);
+        rc = Add(std::move(record), at.line);
+        return rc == kExitOk ? absl::OkStatus() : stop;
+      },
+      [](const rdf::Position&, const absl::Status&) {});  // seen in pass 1
+  if (rc != kExitOk) return rc;
+  absl::Status restated = mapper.CheckRestated();
+  if (!restated.ok()) {
+    return Fail(kExitInvalid, absl::StrCat("import: ", name_, " ",
+                                           restated.message(),
+                                           "; nothing was written"));
+  }
+  return kExitOk;
 }
 
-int Importer::LineError(int64_t line, const std::string& reason) {
+int Importer::LineError(int64_t line, int64_t column,
+                        absl::string_view reason) {
   progress_->Clear();
+  const std::string where =
+      column > 0 ? absl::StrCat(" line ", line, ", column ", column)
+                 : absl::StrCat(" line ", line);
   if (!options_.skip_invalid) {
-    return Fail(kExitInvalid, absl::StrCat("import: ", name_, " line ", line,
-                                           ": ", OneLine(reason)));
+    return Fail(kExitInvalid,
+                absl::StrCat("import: ", name_, where, ": ", OneLine(reason),
+                             " (nothing was written)"));
   }
+  if (!skip_lines_.insert(line).second) return kExitOk;  // seen before
   ++result_.skipped;
   if (skipped_shown_ < kMaxSkippedShown) {
     ++skipped_shown_;
-    std::fprintf(stderr, "kgctl: import: %s line %lld skipped: %s\n",
-                 name_.c_str(), static_cast<long long>(line),
-                 OneLine(reason).c_str());
+    std::fprintf(stderr, "kgctl: import: %s%s skipped: %s\n", name_.c_str(),
+                 where.c_str(), OneLine(reason).c_str());
   }
   return kExitOk;
 }
 
 int Importer::Add(kg::v1::Record record, int64_t line) {
-  batch_.bytes += record.ByteSizeLong();
-  kg::v1::WriteStatementsRequest& req = batch_.request;
+  batch_bytes_ += record.ByteSizeLong();
   switch (record.record_case()) {
     case kg::v1::Record::kEntity:
-      *req.add_entities() = std::move(*record.mutable_entity());
-      batch_.entity_lines.push_back(line);
+      *batch_.add_entities() = std::move(*record.mutable_entity());
+      lines_.entities.push_back(line);
       break;
     case kg::v1::Record::kRelation:
-      *req.add_relations() = std::move(*record.mutable_relation());
-      batch_.relation_lines.push_back(line);
+      *batch_.add_relations() = std::move(*record.mutable_relation());
+      lines_.relations.push_back(line);
       break;
     case kg::v1::Record::kDocument:
-      *req.add_documents() = std::move(*record.mutable_document());
-      batch_.document_lines.push_back(line);
+      *batch_.add_documents() = std::move(*record.mutable_document());
+      lines_.documents.push_back(line);
       break;
     case kg::v1::Record::kStatement:
-      *req.add_statements() = std::move(*record.mutable_statement());
-      batch_.statement_lines.push_back(line);
+      *batch_.add_statements() = std::move(*record.mutable_statement());
+      lines_.statements.push_back(line);
       break;
     default:
       return kExitOk;
   }
-  if (batch_.items() >= options_.batch_size || batch_.bytes >= kMaxBatchBytes) {
-    return Flush();
+  const int items = batch_.entities_size() + batch_.relations_size() +
+                    batch_.documents_size() + batch_.statements_size();
+  if (items >= options_.batch_size || batch_bytes_ >= kMaxBatchBytes) {
+    return Send();
   }
   return kExitOk;
 }
 
-int Importer::StreamFailed() {
-  progress_->Clear();
-  grpc::Status status = stream_->Finish();
-  stream_.reset();
-  if (status.ok()) {
-    return Fail(kExitFailure, "import: the server closed the stream early");
+int Importer::Send() {
+  const int items = batch_.entities_size() + batch_.relations_size() +
+                    batch_.documents_size() + batch_.statements_size();
+  if (items == 0) return kExitOk;
+  kg::v1::ImportStatementsRequest req;
+  req.mutable_batch()->Swap(&batch_);
+  result_.entities += req.batch().entities_size();
+  result_.relations += req.batch().relations_size();
+  result_.documents += req.batch().documents_size();
+  result_.statements += req.batch().statements_size();
+  result_.records += items;
+  ++result_.batches;
+  sent_.push_back(std::move(lines_));
+  lines_ = BatchLines();
+  batch_.Clear();
+  batch_bytes_ = 0;
+  progress_->Update(0, result_.records);
+  if (!stream_->Write(req)) {
+    // The server ended the call early: its status says why.
+    progress_->Clear();
+    const grpc::Status status = stream_->Finish();
+    stream_.reset();
+    if (status.ok()) {
+      return Fail(kExitFailure, "import: the server closed the stream early");
+    }
+    return Rejected(status);
   }
-  return ReportError(status, conn_.server(), "IngestStatements");
+  return kExitOk;
 }
 
-int Importer::Flush() {
-  while (batch_.items() > 0) {
-    kg::v1::IngestStatementsRequest req;
-    req.set_batch_id(next_batch_id_++);
-    req.mutable_batch()->Swap(&batch_.request);
-    const bool sent = stream_->Write(req);
-    req.mutable_batch()->Swap(&batch_.request);
-    if (!sent) return StreamFailed();
-    kg::v1::IngestStatementsResponse ack;
-    if (!stream_->Read(&ack)) return StreamFailed();
-    if (ack.code() == 0) {
-      ++result_.batches;
-      const auto& r = batch_.request;
-      result_.entities += r.entities_size();
-      result_.relations += r.relations_size();
-      result_.documents += r.documents_size();
-      result_.statements += r.statements_size();
-      result_.records += batch_.items();
-      result_.statements_created += ack.result().statements_created();
-      result_.provenance_added += ack.result().provenance_added();
-      result_.provenance_unchanged += ack.result().provenance_unchanged();
-      batch_ = Batch();
-      progress_->Update(bytes_read_, result_.records);
-      return kExitOk;
-    }
-    // Rejected: nothing of the batch was written.
-    int64_t first = std::numeric_limits<int64_t>::max(), last = 0;
-    for (const auto* lines :
-         {&batch_.entity_lines, &batch_.relation_lines, &batch_.document_lines,
-          &batch_.statement_lines}) {
-      for (int64_t l : *lines) {
-        first = std::min(first, l);
-        last = std::max(last, l);
-      }
-    }
+int Importer::Commit() {
+  stream_->WritesDone();
+  const grpc::Status status = stream_->Finish();
+  stream_.reset();
+  progress_->Clear();
+  if (!status.ok()) return Rejected(status);
+  const kg::v1::WriteStatementsResponse& r = response_.result();
+  result_.statements_created = r.statements_created();
+  result_.provenance_added = r.provenance_added();
+  result_.provenance_unchanged = r.provenance_unchanged();
+  return kExitOk;
+}
+
+int Importer::Rejected(const grpc::Status& status) {
+  // "batches[3].statements[5]...: what" names the item.
+  const std::string full = status.error_message();  // a copy, not a view
+  absl::string_view message = full;
+  int64_t line = -1;
+  std::string what = full;
+  int batch = -1;
+  if (absl::ConsumePrefix(&message, "batches[")) {
+    const size_t close = message.find(']');
     std::string kind;
     int index = -1;
-    std::vector<int64_t>* lines = nullptr;
-    if (BlamedItem(ack.message(), &kind, &index)) {
-      if (kind == "entities") lines = &batch_.entity_lines;
-      if (kind == "relations") lines = &batch_.relation_lines;
-      if (kind == "documents") lines = &batch_.document_lines;
-      if (kind == "statements") lines = &batch_.statement_lines;
-      if (lines != nullptr && (index < 0 || index >= (int)lines->size())) {
-        lines = nullptr;
+    if (close != absl::string_view::npos &&
+        absl::SimpleAtoi(message.substr(0, close), &batch) &&
+        absl::ConsumePrefix(&message, message.substr(0, close + 1)) &&
+        absl::ConsumePrefix(&message, ".") &&
+        BlamedItem(message, &kind, &index) && batch >= 0 &&
+        batch < static_cast<int>(sent_.size())) {
+      const BatchLines& b = sent_[batch];
+      const std::vector<int64_t>* lines = kind == "entities"    ? &b.entities
+                                          : kind == "relations" ? &b.relations
+                                          : kind == "documents" ? &b.documents
+                                          : kind == "statements"
+                                              ? &b.statements
+                                              : nullptr;
+      if (lines != nullptr && index >= 0 &&
+          index < static_cast<int>(lines->size())) {
+        line = (*lines)[index];
+        what = WithoutItemPrefix(message);
       }
     }
-    const auto code = static_cast<grpc::StatusCode>(ack.code());
-    const bool data_error = code == grpc::StatusCode::INVALID_ARGUMENT ||
-                            code == grpc::StatusCode::NOT_FOUND ||
-                            code == grpc::StatusCode::ALREADY_EXISTS ||
-                            code == grpc::StatusCode::FAILED_PRECONDITION ||
-                            code == grpc::StatusCode::OUT_OF_RANGE;
-    std::string message = OneLine(ack.message());
-    if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-      absl::StrAppend(&message, " (lower --batch-size)");
-    }
-    if (!options_.skip_invalid || !data_error) {
-      progress_->Clear();
-      std::string where;
-      if (lines != nullptr) {
-        where = absl::StrCat(" line ", (*lines)[index]);
-        message = WithoutItemPrefix(message);
-      }
-      Fail(kExitInvalid,
-           absl::StrCat("import: ", name_, where, ": ", message,
-                        " (the server rejected the batch of lines ", first, "-",
-                        last, "; none of it was written)"));
-      const int rc = ExitCodeFor(code);
-      return data_error || rc == kExitFailure ? kExitInvalid : rc;
-    }
-    if (lines == nullptr) {
-      // Cannot tell which item: skip the whole batch.
-      const uint64_t n = batch_.items();
-      int rc = LineError(first, absl::StrCat("batch of lines ", first, "-",
-                                             last, " rejected: ", message));
-      result_.skipped += n - 1;
-      batch_ = Batch();
-      return rc;
-    }
-    const int64_t line = (*lines)[index];
-    message = WithoutItemPrefix(message);
-    if (kind == "entities") {
-      EraseAt(batch_.request.mutable_entities(), lines, index);
-    } else if (kind == "relations") {
-      EraseAt(batch_.request.mutable_relations(), lines, index);
-    } else if (kind == "documents") {
-      EraseAt(batch_.request.mutable_documents(), lines, index);
-    } else {
-      EraseAt(batch_.request.mutable_statements(), lines, index);
-    }
-    int rc = LineError(line, message);
-    if (rc != kExitOk) return rc;
   }
-  return kExitOk;
+  const grpc::StatusCode code = status.error_code();
+  const bool data_error = code == grpc::StatusCode::INVALID_ARGUMENT ||
+                          code == grpc::StatusCode::NOT_FOUND ||
+                          code == grpc::StatusCode::ALREADY_EXISTS ||
+                          code == grpc::StatusCode::FAILED_PRECONDITION ||
+                          code == grpc::StatusCode::OUT_OF_RANGE;
+  if (line >= 0 && data_error && options_.skip_invalid) {
+    LineError(line, 0, what);
+    return kRetry;
+  }
+  if (line >= 0) {
+    Fail(kExitInvalid, absl::StrCat("import: ", name_, " line ", line, ": ",
+                                    OneLine(what),
+                                    " (the server rejected it; nothing was "
+                                    "written)"));
+    return data_error ? kExitInvalid : ExitCodeFor(code);
+  }
+  return ReportError(status, conn_.server(), "ImportStatements");
 }
 
 }  // namespace kg::client

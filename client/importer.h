@@ -1,38 +1,39 @@
-// Importer: streams a file into the server through IngestStatements, in
-// batches, never holding the whole file in memory.
+// Importer: `kgctl import`. Reads a file and sends it to the server's
+// ImportStatements as one write: all of it or, on any error, nothing
+// (docs/rdf.md, "The import guarantee").
 //
 // Formats: kg JSON Lines (one kg.v1.Record per line in the protobuf JSON
-// mapping; blank lines are ignored) and N-Triples/N-Quads in kg's RDF
-// mapping (rdf.h), parsed by serd one line at a time; record_reader.h
-// turns lines into records.
+// mapping; blank lines are ignored), and N-Triples, N-Quads, Turtle and TriG
+// read by rdf/ and mapped to records by rdf_mapping.h. RDF is read twice
+// (kg's own descriptions first, then the data), so line order does not
+// matter.
 //
-// A bad line (not UTF-8, not JSON, not a Record, an RDF syntax error, a
-// triple outside the mapping) stops the import with its line number and
-// reason, or with skip_invalid is counted and reported. A batch the server
-// rejects is written not at all; the error names the line of the item it
-// blames (the server's "statements[3]..." mapped back) and the lines the
-// batch covered. With skip_invalid the blamed item is dropped and the rest
-// of the batch sent again.
+// A bad line stops the import with file, line, column and reason, before
+// the import is committed. With skip_invalid, bad lines are reported one by
+// one and left out (a Turtle or TriG syntax error still stops the import:
+// those syntaxes cannot resume at the next line); an item the server
+// rejects is left out too and the import is sent again without it.
 //
 // Not thread-safe.
 #ifndef KG_CLIENT_IMPORTER_H_
 #define KG_CLIENT_IMPORTER_H_
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "client/connection.h"
 #include "client/progress.h"
-#include "client/rdf.h"
 #include "grpcpp/support/sync_stream.h"
 #include "kg/v1/kg.pb.h"
+#include "rdf/format.h"
 
 namespace kg::client {
 
-enum class ImportFormat { kJsonl, kNTriples, kNQuads };
+enum class ImportFormat { kJsonl, kNTriples, kNQuads, kTurtle, kTriG };
 
 struct ImportOptions {
   std::string path;  // "-": stdin
@@ -40,6 +41,11 @@ struct ImportOptions {
   int batch_size = 1000;
   bool skip_invalid = false;
   bool progress = false;  // draw the progress bar on stderr
+  // RDF: the document the default graph's triples come from. Empty: the
+  // file's name as a slug ("stdin" for stdin).
+  std::string document;
+  // RDF: the base IRI for relative IRIs. Empty: the file's file:// URL.
+  std::string base;
 };
 
 struct ImportResult {
@@ -51,7 +57,8 @@ struct ImportResult {
   uint64_t statements_created = 0;
   uint64_t provenance_added = 0;
   uint64_t provenance_unchanged = 0;
-  uint64_t plain_triples = 0;  // RDF only
+  uint64_t triples = 0;  // RDF: quads read
+  std::string default_document;  // RDF: where the default graph went
 };
 
 class Importer {
@@ -65,45 +72,48 @@ class Importer {
   const ImportResult& result() const { return result_; }
 
  private:
-  struct Batch {
-    kg::v1::WriteStatementsRequest request;
-    std::vector<int64_t> entity_lines, relation_lines, document_lines,
-        statement_lines;
-    size_t bytes = 0;
-    int items() const {
-      return request.entities_size() + request.relations_size() +
-             request.documents_size() + request.statements_size();
-    }
+  // The lines of a sent batch's items, to name the line of a rejected one.
+  struct BatchLines {
+    std::vector<int64_t> entities, relations, documents, statements;
   };
-
-  int ReadJsonl(std::FILE* in);
-  int ReadRdf(std::FILE* in);
-  // Adds a record read at `line`; may send a batch. Returns an exit code
-  // (kExitOk to go on).
+  // One attempt: reads the input and streams it. kExitOk when committed;
+  // kRetry when the server rejected an item that skip_invalid now skips.
+  static constexpr int kRetry = -1;
+  int Attempt();
+  int ReadJsonl();
+  int ReadRdf();
+  // Adds a record read at `line`; may send a batch.
   int Add(kg::v1::Record record, int64_t line);
   // A bad line: stops (returns its exit code) or, with skip_invalid,
-  // counts it (returns kExitOk).
-  int LineError(int64_t line, const std::string& reason);
-  int Flush();
-  int StreamFailed();
-  int ProcessItems();
+  // notes and reports it (returns kExitOk).
+  int LineError(int64_t line, int64_t column, absl::string_view reason);
+  int Send();
+  int Commit();
+  // The server's answer to the stream: ok, or the rejected item's line.
+  int Rejected(const grpc::Status& status);
 
   Connection& conn_;
   ImportOptions options_;
   std::string name_;  // the file's name in messages
+  std::string input_;  // stdin's bytes
+  absl::string_view data_;  // the whole input (the mapped file, or input_)
+  std::string base_iri_;   // the store's
   ImportResult result_;
   std::unique_ptr<Progress> progress_;
-  std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReaderWriter<kg::v1::IngestStatementsRequest,
-                                           kg::v1::IngestStatementsResponse>>
-      stream_;
-  Batch batch_;
-  uint64_t next_batch_id_ = 1;
-  uint64_t bytes_read_ = 0;
-  uint64_t skipped_shown_ = 0;
 
-  // What the line readers (record_reader.h) yielded, not yet added.
-  std::vector<rdf::Item> items_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  kg::v1::ImportStatementsResponse response_;
+  std::unique_ptr<grpc::ClientWriter<kg::v1::ImportStatementsRequest>>
+      stream_;
+  kg::v1::WriteStatementsRequest batch_;
+  size_t batch_bytes_ = 0;
+  BatchLines lines_;                 // of batch_
+  std::vector<BatchLines> sent_;     // of every batch sent
+  absl::flat_hash_set<int64_t> skip_lines_;  // lines skipped so far
+  uint64_t skipped_shown_ = 0;
+  int retries_ = 0;
+  void* mapped_ = nullptr;
+  size_t mapped_size_ = 0;
 };
 
 }  // namespace kg::client

@@ -1,11 +1,15 @@
 #include "client/term_syntax.h"
 
 #include <cctype>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "rdf/format.h"
+#include "rdf/term.h"
 
 namespace kg::client {
 
@@ -46,6 +50,79 @@ bool IsDate(absl::string_view s) {
   return false;
 }
 
+// An RDF term in N-Triples syntax (<iri>, _:label, "lexical"@lang--dir,
+// "lexical"^^<datatype>), read by rdf/'s N-Triples reader.
+absl::StatusOr<kg::v1::Term> RdfTerm(absl::string_view text) {
+  const std::string line =
+      absl::StrCat("<urn:kgctl:s> <urn:kgctl:p> ", text, " .");
+  std::optional<rdf::Term> object;
+  absl::Status s = rdf::Read(
+      rdf::Format::kNTriples, line, {},
+      [&](const rdf::Quad& q, const rdf::Position&) {
+        object = q.object;
+        return absl::OkStatus();
+      });
+  if (!s.ok() || !object.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not an RDF term in N-Triples syntax"));
+  }
+  kg::v1::Term term;
+  switch (object->kind()) {
+    case rdf::Term::Kind::kIri:
+      term.set_iri(object->value());
+      break;
+    case rdf::Term::Kind::kBlank:
+      term.set_blank_node(object->value());
+      break;
+    case rdf::Term::Kind::kLiteral: {
+      kg::v1::RdfLiteral* l = term.mutable_literal()->mutable_rdf();
+      l->set_lexical_form(object->value());
+      if (object->language().empty() &&
+          object->datatype() != rdf::kXsdString) {
+        l->set_datatype(object->datatype());
+      }
+      l->set_language(object->language());
+      if (object->direction() == rdf::Direction::kLtr) {
+        l->set_direction(kg::v1::TEXT_DIRECTION_LTR);
+      } else if (object->direction() == rdf::Direction::kRtl) {
+        l->set_direction(kg::v1::TEXT_DIRECTION_RTL);
+      }
+      break;
+    }
+    case rdf::Term::Kind::kTriple:
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "': write quoted statements as << s r o >>"));
+  }
+  return term;
+}
+
+// The end of an RDF term that starts at `text`: an IRI up to its '>', a
+// blank node or a literal up to whitespace or ">>" (a literal's quoted
+// part may hold either).
+size_t RdfTermLength(absl::string_view text) {
+  size_t i = 0;
+  if (!text.empty() && text[0] == '<') {
+    const size_t close = text.find('>');
+    return close == absl::string_view::npos ? text.size() : close + 1;
+  }
+  if (!text.empty() && text[0] == '"') {
+    for (i = 1; i < text.size() && text[i] != '"'; ++i) {
+      if (text[i] == '\\') ++i;
+    }
+    if (i < text.size()) ++i;
+  }
+  while (i < text.size() && !absl::ascii_isspace(text[i]) &&
+         !absl::StartsWith(text.substr(i), ">>")) {
+    ++i;
+  }
+  return i;
+}
+
+bool StartsRdfTerm(absl::string_view text) {
+  return (absl::StartsWith(text, "<") && !absl::StartsWith(text, "<<")) ||
+         absl::StartsWith(text, "_:") || absl::StartsWith(text, "lit:");
+}
+
 // A recursive-descent parser over one argument.
 class Parser {
  public:
@@ -62,6 +139,12 @@ class Parser {
       if (pos_ != text_.size()) {
         return Error(pos_, "unexpected text after the closing '>>'");
       }
+      return term;
+    }
+    if (StartsRdfTerm(t)) {
+      absl::ConsumePrefix(&t, "lit:");
+      absl::StatusOr<kg::v1::Term> term = RdfTerm(t);
+      if (!term.ok()) return Error(0, term.status().message());
       return term;
     }
     // Outside << >> the whole argument is one term, spaces and all.
@@ -226,6 +309,14 @@ class Parser {
         absl::StatusOr<std::string> r = ParseQuoted();
         if (!r.ok()) return r.status();
         triple->set_relation(*std::move(r));
+      } else if (text_[pos_] == '<') {
+        const size_t n = RdfTermLength(text_.substr(pos_));
+        absl::StatusOr<kg::v1::Term> r = RdfTerm(text_.substr(pos_, n));
+        if (!r.ok() || !r->has_iri()) {
+          return Error(pos_, "a relation is a name or an <iri>");
+        }
+        triple->set_relation(r->iri());
+        pos_ += n;
       } else {
         absl::string_view r = ParseBare();
         if (r.empty()) return Error(pos_, "missing relation");
@@ -252,6 +343,14 @@ class Parser {
       term.set_entity(*std::move(q));
       return term;
     }
+    if (StartsRdfTerm(text_.substr(pos_))) {
+      if (absl::StartsWith(text_.substr(pos_), "lit:")) pos_ += 4;
+      const size_t n = RdfTermLength(text_.substr(pos_));
+      absl::StatusOr<kg::v1::Term> term = RdfTerm(text_.substr(pos_, n));
+      if (!term.ok()) return Error(at, term.status().message());
+      pos_ += n;
+      return term;
+    }
     // A prefix with a quoted value: str:"a >> b".
     for (absl::string_view p : {"int", "dec", "date", "str", "entity"}) {
       if (absl::StartsWith(text_.substr(pos_), absl::StrCat(p, ":\""))) {
@@ -275,7 +374,8 @@ class Parser {
 
 bool IsBareSafe(absl::string_view s) {
   if (s.empty() || IsStatementId(s)) return false;
-  for (absl::string_view p : {"int:", "dec:", "date:", "str:", "entity:"}) {
+  for (absl::string_view p :
+       {"int:", "dec:", "date:", "str:", "entity:", "lit:", "_:", "<"}) {
     if (absl::StartsWith(s, p)) return false;
   }
   if (absl::StrContains(s, "<<") || absl::StrContains(s, ">>")) return false;
@@ -299,7 +399,7 @@ std::string FormatTermAt(const kg::v1::Term& term, int depth);
 
 std::string FormatTripleAt(const kg::v1::Triple& t, int depth) {
   return absl::StrCat("<<", FormatTermAt(t.subject(), depth + 1), " ",
-                      FormatName(t.relation()), " ",
+                      FormatRelation(t.relation()), " ",
                       FormatTermAt(t.object(), depth + 1), ">>");
 }
 
@@ -311,6 +411,10 @@ std::string FormatTermAt(const kg::v1::Term& term, int depth) {
       return FormatLiteral(term.literal());
     case kg::v1::Term::kStatementId:
       return term.statement_id();
+    case kg::v1::Term::kIri:
+      return absl::StrCat("<", term.iri(), ">");
+    case kg::v1::Term::kBlankNode:
+      return absl::StrCat("_:", term.blank_node());
     case kg::v1::Term::kQuoted:
       if (depth > kMaxNesting) return "<<...>>";
       return FormatTripleAt(term.quoted(), depth);
@@ -365,6 +469,15 @@ std::string FormatLiteral(const kg::v1::Literal& l) {
       return absl::StrCat("str:", IsBareSafe(l.string_value())
                                       ? l.string_value()
                                       : Quote(l.string_value()));
+    case kg::v1::Literal::kRdf: {
+      const kg::v1::RdfLiteral& r = l.rdf();
+      rdf::Direction dir = rdf::Direction::kNone;
+      if (r.direction() == kg::v1::TEXT_DIRECTION_LTR) dir = rdf::Direction::kLtr;
+      if (r.direction() == kg::v1::TEXT_DIRECTION_RTL) dir = rdf::Direction::kRtl;
+      return absl::StrCat("lit:", rdf::ToNTriples(rdf::Term::Literal(
+                                      r.lexical_form(), r.datatype(),
+                                      r.language(), dir)));
+    }
     default:
       return "?";
   }
@@ -372,6 +485,12 @@ std::string FormatLiteral(const kg::v1::Literal& l) {
 
 std::string FormatName(absl::string_view name) {
   return IsBareSafe(name) ? std::string(name) : Quote(name);
+}
+
+std::string FormatRelation(absl::string_view relation) {
+  // Relation ids are slugs; anything with a colon is a predicate's IRI.
+  if (absl::StrContains(relation, ":")) return absl::StrCat("<", relation, ">");
+  return FormatName(relation);
 }
 
 }  // namespace kg::client

@@ -8,6 +8,10 @@
 //   <<subject relation object>>        a quoted statement; nesting allowed:
 //                                      <<nis reported <<north_korea
 //                                        deployed_troops_to russia>>>>
+//   <http://example.org/x>             an IRI (also as a relation in << >>)
+//   _:b0123...                         a blank node by its id in the store
+//   lit:"chat"@fr  lit:"01"^^<http://www.w3.org/2001/XMLSchema#integer>
+//                                      any RDF literal, N-Triples syntax
 //
 // A whole command-line argument is one term, so `North Korea` (one shell
 // word) names an entity. Inside << >> the parts are separated by spaces;
@@ -43,6 +47,8 @@ std::string FormatTriple(const kg::v1::Triple& triple);  // "<<s r o>>"
 std::string FormatLiteral(const kg::v1::Literal& literal);
 // A name (entity or relation) bare when that reads back, else in quotes.
 std::string FormatName(absl::string_view name);
+// A relation: its name, or <iri> for a predicate without a record.
+std::string FormatRelation(absl::string_view relation);
 
 }  // namespace kg::client
 

@@ -112,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<absl::string_view> lines = absl::StrSplit(input, '\n');
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
 
-  std::vector<client::rdf::Item> items;
+  std::vector<client::Item> items;
   kg::v1::WriteStatementsRequest batch;
   bool all_records = true;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -120,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     items.clear();
     client::ReadJsonlLine(lines[i], line, &items);
     if (items.size() > 1) fuzz::Die("one line yielded several items");
-    for (client::rdf::Item& item : items) {
+    for (client::Item& item : items) {
       if (item.line != line) fuzz::Die("an item has the wrong line number");
       if (std::getenv("KG_FUZZ_VERBOSE") != nullptr) {
         std::fprintf(stderr, "line %lld: %s\n", static_cast<long long>(line),

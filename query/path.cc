@@ -56,6 +56,8 @@ absl::StatusOr<NodeId> ResolveEndpoint(storage::Reader& reader,
       KG_RETURN_IF_ERROR(ResolveTermNames(reader, field, &resolved));
       break;
     case Term::Kind::kLiteral:
+    case Term::Kind::kIri:
+    case Term::Kind::kBlank:
       break;
   }
   absl::StatusOr<NodeId> node = reader.NodeOf(resolved);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "query/resolve.h"
 #include "storage/status_macros.h"
@@ -24,9 +25,18 @@ Term TermFromValue(const TermValue& v) {
     case Term::Kind::kEntity:
       return Term::Entity(v.id);
     case Term::Kind::kLiteral:
+      if (v.literal.type == storage::LiteralType::kTyped ||
+          v.literal.type == storage::LiteralType::kLangString) {
+        return Term::RdfLiteral(v.literal.lexical, v.literal.datatype,
+                                v.literal.language, v.literal.direction);
+      }
       return Term::Literal(v.literal.type, v.literal.lexical);
     case Term::Kind::kStatement:
       return Term::StatementId(v.id);
+    case Term::Kind::kIri:
+      return Term::Iri(v.id);
+    case Term::Kind::kBlank:
+      return Term::Blank(v.id);
   }
   return Term::Entity(v.id);
 }
@@ -77,14 +87,23 @@ std::string NodeKeyOf(const TermValue& term) {
   switch (term.kind) {
     case Term::Kind::kEntity:
       return absl::StrCat("E", term.id);
-    case Term::Kind::kLiteral:
+    case Term::Kind::kLiteral: {
+      const storage::Literal& l = term.literal;
+      const bool rdf = l.type == storage::LiteralType::kTyped ||
+                       l.type == storage::LiteralType::kLangString;
       return absl::StrCat(
-          "L",
-          std::string(
-              1, static_cast<char>('0' + static_cast<int>(term.literal.type))),
-          term.literal.lexical);
+          "L", std::string(1, static_cast<char>('0' + static_cast<int>(l.type))),
+          rdf ? absl::StrCat(l.datatype, "\x01", absl::AsciiStrToLower(l.language),
+                             "\x01", static_cast<int>(l.direction), "\x01")
+              : "",
+          l.lexical);
+    }
     case Term::Kind::kStatement:
       return absl::StrCat("S", term.id);
+    case Term::Kind::kIri:
+      return absl::StrCat("I", term.id);
+    case Term::Kind::kBlank:
+      return absl::StrCat("B", term.id);
   }
   return "";
 }
@@ -337,6 +356,8 @@ absl::StatusOr<bool> PathGraph::Passable(NodeId node) {
         }
         break;
       case Term::Kind::kLiteral:
+      case Term::Kind::kIri:
+      case Term::Kind::kBlank:
         passable = allowed_types_.empty();
         break;
       case Term::Kind::kStatement:

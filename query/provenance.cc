@@ -406,11 +406,16 @@ absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
       return absl::InvalidArgumentError(
           "statement: a literal is not a statement; give a quoted triple or a "
           "statement id");
+    case Term::Kind::kIri:
+    case Term::Kind::kBlank:
+      return absl::InvalidArgumentError(
+          "statement: an IRI or a blank node is not a statement; give a "
+          "quoted triple or a statement id");
     case Term::Kind::kStatement:
       if (term.triple() != nullptr) {
         Term resolved = term;
         KG_RETURN_IF_ERROR(ResolveTermNames(*reader_, "statement", &resolved));
-        id = storage::StatementIdOf(*resolved.triple());
+        id = storage::StatementIdOf(*resolved.triple(), reader_->base_iri());
       } else {
         id = term.id();
       }
@@ -655,6 +660,11 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
       return absl::InvalidArgumentError(
           "claimant: a statement is not an entity; a claimant is an entity "
           "(id, label or alias)");
+    case Term::Kind::kIri:
+    case Term::Kind::kBlank:
+      return absl::InvalidArgumentError(
+          "claimant: a claimant is an entity (id, label or alias), not an IRI "
+          "or a blank node");
     case Term::Kind::kEntity:
       break;
   }

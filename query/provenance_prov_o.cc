@@ -63,7 +63,11 @@ void AppendNTriplesTerm(std::string* out, const RdfTerm& term) {
   out->push_back('"');
   AppendNTriplesString(out, term.value);
   out->push_back('"');
-  if (!term.datatype.empty()) absl::StrAppend(out, "^^<", term.datatype, ">");
+  if (!term.language.empty()) {
+    absl::StrAppend(out, "@", term.language);
+  } else if (!term.datatype.empty()) {
+    absl::StrAppend(out, "^^<", term.datatype, ">");
+  }
 }
 
 // A JSON string, quoted.
@@ -129,6 +133,18 @@ void AppendJsonLdValue(std::string* out, const RdfTerm& term) {
   if (term.kind == RdfTerm::Kind::kIri) {
     out->append("{\"@id\": ");
     AppendJsonString(out, term.value);
+    out->push_back('}');
+  } else if (!term.language.empty()) {
+    // JSON-LD 1.1 has no base direction in a plain value: "@direction".
+    const size_t dir = term.language.find("--");
+    out->append("{\"@value\": ");
+    AppendJsonString(out, term.value);
+    out->append(", \"@language\": ");
+    AppendJsonString(out, term.language.substr(0, dir));
+    if (dir != std::string::npos) {
+      out->append(", \"@direction\": ");
+      AppendJsonString(out, term.language.substr(dir + 2));
+    }
     out->push_back('}');
   } else if (term.datatype.empty()) {
     AppendJsonString(out, term.value);
@@ -296,6 +312,16 @@ RdfTerm LiteralTerm(const storage::Literal& lit) {
       if (d) return DateLiteral(*d);
       return RdfTerm::String(lit.lexical);
     }
+    case storage::LiteralType::kTyped:
+      return RdfTerm::Typed(lit.lexical, lit.datatype);
+    case storage::LiteralType::kLangString:
+      return RdfTerm::Tagged(
+          lit.lexical,
+          absl::StrCat(lit.language,
+                       lit.direction == storage::LiteralDirection::kLtr ? "--ltr"
+                       : lit.direction == storage::LiteralDirection::kRtl
+                           ? "--rtl"
+                           : ""));
   }
   return RdfTerm::String(lit.lexical);
 }
@@ -308,6 +334,12 @@ RdfTerm NodeTerm(const TermValue& t) {
       return RdfTerm::Iri(Iri("statement", t.id));
     case Term::Kind::kLiteral:
       return LiteralTerm(t.literal);
+    case Term::Kind::kIri:
+      return RdfTerm::Iri(t.id);
+    case Term::Kind::kBlank:
+      // A skolem IRI (RDF 1.1 Concepts, 3.5): this document has no blank
+      // nodes of its own.
+      return RdfTerm::Iri(Iri(".well-known/genid", t.id));
   }
   return RdfTerm::String(t.id);
 }

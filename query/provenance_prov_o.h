@@ -43,15 +43,21 @@ struct RdfTerm {
   Kind kind = Kind::kIri;
   std::string value;     // the IRI, or the literal's lexical form (UTF-8)
   std::string datatype;  // literal datatype IRI; empty: xsd:string
+  // Literals: a language tag, with an RDF 1.2 base direction after "--"
+  // ("ar--rtl"); the datatype is then empty.
+  std::string language;
 
   static RdfTerm Iri(std::string iri) {
-    return {Kind::kIri, std::move(iri), ""};
+    return {Kind::kIri, std::move(iri), "", ""};
   }
   static RdfTerm String(std::string text) {
-    return {Kind::kLiteral, std::move(text), ""};
+    return {Kind::kLiteral, std::move(text), "", ""};
   }
   static RdfTerm Typed(std::string lexical, std::string datatype) {
-    return {Kind::kLiteral, std::move(lexical), std::move(datatype)};
+    return {Kind::kLiteral, std::move(lexical), std::move(datatype), ""};
+  }
+  static RdfTerm Tagged(std::string lexical, std::string language) {
+    return {Kind::kLiteral, std::move(lexical), "", std::move(language)};
   }
   friend bool operator==(const RdfTerm&, const RdfTerm&) = default;
 };

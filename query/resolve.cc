@@ -57,7 +57,9 @@ absl::Status ResolveTermNames(
       return absl::OkStatus();
     }
     case storage::Term::Kind::kLiteral:
-      return absl::OkStatus();
+    case storage::Term::Kind::kIri:
+    case storage::Term::Kind::kBlank:
+      return absl::OkStatus();  // IRIs are not names: storage reads them
     case storage::Term::Kind::kStatement: {
       if (term->triple() == nullptr) return absl::OkStatus();
       storage::Triple t = *term->triple();

@@ -58,6 +58,7 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"CreateDocument", Role::kWriter},
       {"WriteStatements", Role::kWriter},
       {"IngestStatements", Role::kWriter},
+      {"ImportStatements", Role::kWriter},
       {"RetractProvenance", Role::kWriter},
       // Everything else (CreateBackup, VerifyStore, ...) needs admin.
   };

@@ -100,15 +100,45 @@ absl::StatusOr<storage::Term> FromProto(absl::string_view field,
         case kg::v1::Literal::kDateValue:
           return storage::Term::Literal(storage::LiteralType::kDate,
                                         l.date_value());
+        case kg::v1::Literal::kRdf: {
+          const kg::v1::RdfLiteral& r = l.rdf();
+          storage::LiteralDirection direction = storage::LiteralDirection::kNone;
+          switch (r.direction()) {
+            case kg::v1::TEXT_DIRECTION_UNSPECIFIED:
+              break;
+            case kg::v1::TEXT_DIRECTION_LTR:
+              direction = storage::LiteralDirection::kLtr;
+              break;
+            case kg::v1::TEXT_DIRECTION_RTL:
+              direction = storage::LiteralDirection::kRtl;
+              break;
+            default:
+              return Invalid(absl::StrCat(lf, ".rdf.direction"),
+                             absl::StrCat("unknown value ", r.direction()));
+          }
+          return storage::Term::RdfLiteral(r.lexical_form(), r.datatype(),
+                                           r.language(), direction);
+        }
         case kg::v1::Literal::VALUE_NOT_SET:
           return Invalid(lf, "no value set");
       }
       return Invalid(lf, "unknown value kind");
     }
+    case kg::v1::Term::kIri:
+      if (t.iri().empty()) {
+        return Invalid(absl::StrCat(field, ".iri"), "must not be empty");
+      }
+      return storage::Term::Iri(t.iri());
+    case kg::v1::Term::kBlankNode:
+      if (t.blank_node().empty()) {
+        return Invalid(absl::StrCat(field, ".blank_node"),
+                       "must not be empty");
+      }
+      return storage::Term::Blank(t.blank_node());
     case kg::v1::Term::KIND_NOT_SET:
       return Invalid(field,
-                     "is required (entity, literal, quoted or "
-                     "statement_id)");
+                     "is required (entity, iri, blank_node, literal, quoted "
+                     "or statement_id)");
   }
   return Invalid(field, "unknown kind");
 }
@@ -188,6 +218,18 @@ void ToProto(const storage::Document& d, kg::v1::Document* out) {
 
 void ToProto(const storage::Literal& l, kg::v1::Literal* out) {
   switch (l.type) {
+    case storage::LiteralType::kTyped:
+    case storage::LiteralType::kLangString: {
+      kg::v1::RdfLiteral* r = out->mutable_rdf();
+      r->set_lexical_form(l.lexical);
+      r->set_datatype(l.datatype);
+      r->set_language(l.language);
+      r->set_direction(
+          l.direction == storage::LiteralDirection::kLtr   ? kg::v1::TEXT_DIRECTION_LTR
+          : l.direction == storage::LiteralDirection::kRtl ? kg::v1::TEXT_DIRECTION_RTL
+                                                           : kg::v1::TEXT_DIRECTION_UNSPECIFIED);
+      break;
+    }
     case storage::LiteralType::kString:
       out->set_string_value(l.lexical);
       break;
@@ -273,6 +315,12 @@ absl::Status ToProto(storage::Reader& reader, const storage::TermValue& t,
       return absl::OkStatus();
     case storage::Term::Kind::kStatement:
       out->set_statement_id(t.id);
+      return absl::OkStatus();
+    case storage::Term::Kind::kIri:
+      out->set_iri(t.id);
+      return absl::OkStatus();
+    case storage::Term::Kind::kBlank:
+      out->set_blank_node(t.id);
       return absl::OkStatus();
   }
   return absl::OkStatus();

@@ -38,6 +38,9 @@ ABSL_FLAG(int, max_concurrent_path_queries, 0,
 ABSL_FLAG(int, max_queued_path_queries, 64,
           "path and neighbourhood queries that may wait for a slot; beyond "
           "that a query is RESOURCE_EXHAUSTED at once");
+ABSL_FLAG(int64_t, max_import_bytes, int64_t{4} << 30,
+          "bytes of requests one ImportStatements call (kgctl import) may "
+          "stage before it commits them as one write (docs/rdf.md)");
 ABSL_FLAG(int, write_threads, 16,
           "threads that run writes, retractions and ingest batches off "
           "gRPC's callback threads; also the most writes that share one "
@@ -67,6 +70,10 @@ ABSL_FLAG(bool, verify, false,
           "invariants) without serving, print the report, and exit: 0 when "
           "it is sound, 1 when problems were found, 2 when it cannot be "
           "checked. The directory must not be in use by a running server.");
+ABSL_FLAG(std::string, base_iri, "https://kg.invalid/",
+          "base IRI of kg's names (<base>entity/<id>, ...), chosen when the "
+          "store is created and kept in it; ignored for an existing store "
+          "(docs/rdf.md)");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the write-ahead log before acknowledging each write");
 ABSL_FLAG(bool, compact_adjacency, true,
@@ -144,9 +151,11 @@ int main(int argc, char** argv) {
   options.limits.max_queued_path_queries =
       absl::GetFlag(FLAGS_max_queued_path_queries);
   options.limits.write_threads = absl::GetFlag(FLAGS_write_threads);
+  options.limits.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  options.store.base_iri = absl::GetFlag(FLAGS_base_iri);
   options.store.compact_adjacency = absl::GetFlag(FLAGS_compact_adjacency);
   options.security.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   options.security.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);

@@ -116,6 +116,10 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     return absl::InvalidArgumentError(
         "--max_queued_path_queries: must not be negative");
   }
+  if (options.limits.max_import_bytes < 1) {
+    return absl::InvalidArgumentError(
+        "--max_import_bytes: must be at least 1");
+  }
   if (options.limits.write_threads < 1) {
     return absl::InvalidArgumentError("--write_threads: must be at least 1");
   }
@@ -140,6 +144,10 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
       storage::Store::Open(options.store, options.data_dir);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
+  if (std::optional<uint32_t> from = server->store_->upgraded_from_format()) {
+    KG_LOG(kInfo) << "upgraded the store in " << options.data_dir
+                  << " from format " << *from << " (docs/storage.md)";
+  }
   server->service_ = std::make_unique<KnowledgeGraphService>(
       server->store_.get(), options.limits, &server->auth_);
   if (!options.seed_file.empty()) {

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "query/resolve.h"
@@ -39,7 +41,7 @@ absl::StatusOr<std::string> StatementIdFrom(storage::Reader& reader,
   }
   KG_ASSIGN_OR_RETURN(storage::Term t, FromProto(field, term));
   KG_RETURN_IF_ERROR(query::ResolveTermNames(reader, field, &t));
-  return storage::StatementIdOf(*t.triple());
+  return storage::StatementIdOf(*t.triple(), reader.base_iri());
 }
 
 absl::StatusOr<storage::Pattern> PatternFrom(storage::Reader& reader,
@@ -123,6 +125,135 @@ class IngestReactor : public grpc::ServerBidiReactor<IngestStatementsRequest,
   KnowledgeGraphService* service_;
   IngestStatementsRequest request_;
   IngestStatementsResponse response_;
+};
+
+// ImportStatements: stages every batch of the stream in one storage
+// WriteBatch and writes it once the client ends the stream, so the import
+// is one atomic write (docs/rdf.md, "The import guarantee").
+class ImportReactor
+    : public grpc::ServerReadReactor<kg::v1::ImportStatementsRequest> {
+ public:
+  ImportReactor(KnowledgeGraphService* service,
+                grpc::CallbackServerContext* ctx, const absl::Status& allowed,
+                kg::v1::ImportStatementsResponse* response)
+      : service_(service), ctx_(ctx), response_(response) {
+    if (!allowed.ok()) {
+      Finish(ToGrpcStatus(allowed));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The client ended the stream (commit) or the call ended (nothing).
+      if (ctx_->IsCancelled()) {
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                            "the import was cancelled; nothing was written"));
+        return;
+      }
+      service_->writes().Run([this] { Finish(ToGrpcStatus(Commit())); });
+      return;
+    }
+    // Converting reads the store (names): on the write pool, not here.
+    service_->writes().Run([this] {
+      const absl::Status staged = Stage();
+      if (!staged.ok()) {
+        Finish(ToGrpcStatus(staged));
+        return;
+      }
+      StartRead(&request_);
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Where each batch's items start in staged_, per kind.
+  struct Offsets {
+    size_t entities = 0, relations = 0, documents = 0, statements = 0;
+  };
+
+  absl::Status Stage() {
+    const std::string where = absl::StrCat("batches[", offsets_.size(), "]");
+    bytes_ += static_cast<int64_t>(request_.ByteSizeLong());
+    const int64_t limit = service_->limits().max_import_bytes;
+    if (bytes_ > limit) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          where, ": the import exceeds ", limit,
+          " bytes (--max_import_bytes); nothing was written. Import the file "
+          "in parts, or raise the limit"));
+    }
+    offsets_.push_back(Offsets{staged_.entities.size(),
+                               staged_.relations.size(),
+                               staged_.documents.size(),
+                               staged_.statements.size()});
+    absl::Status converted = service_->ConvertBatch(
+        request_.batch(),
+        [this](absl::string_view id) { return entity_ids_.contains(id); },
+        &staged_);
+    for (const char* kind :
+         {"entities", "relations", "documents", "statements"}) {
+      converted = storage::WithFieldRenamed(converted, kind,
+                                            absl::StrCat(where, ".", kind));
+    }
+    KG_RETURN_IF_ERROR(converted);
+    for (size_t i = offsets_.back().entities; i < staged_.entities.size();
+         ++i) {
+      entity_ids_.insert(staged_.entities[i].id);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() {
+    absl::StatusOr<storage::WriteResult> result =
+        service_->store().Write(staged_);
+    if (!result.ok()) return BatchOf(result.status());
+    storage::WriteResult totals = *std::move(result);
+    totals.statement_ids.clear();
+    ToProto(totals, response_->mutable_result());
+    response_->set_batches(offsets_.size());
+    return absl::OkStatus();
+  }
+
+  // "statements[1234]..." of the staged write as "batches[2].statements[234]"
+  // of the stream.
+  absl::Status BatchOf(const absl::Status& status) const {
+    const absl::string_view m = status.message();
+    for (const auto& [kind, member] :
+         {std::pair{"entities", &Offsets::entities},
+          std::pair{"relations", &Offsets::relations},
+          std::pair{"documents", &Offsets::documents},
+          std::pair{"statements", &Offsets::statements}}) {
+      const std::string prefix = absl::StrCat(kind, "[");
+      if (!absl::StartsWith(m, prefix)) continue;
+      const size_t close = m.find(']');
+      size_t index = 0;
+      if (close == absl::string_view::npos ||
+          !absl::SimpleAtoi(m.substr(prefix.size(), close - prefix.size()),
+                            &index)) {
+        break;
+      }
+      size_t batch = 0;
+      for (size_t b = 0; b < offsets_.size(); ++b) {
+        if (offsets_[b].*member <= index) batch = b;
+      }
+      return storage::WithFieldRenamed(
+          status, absl::StrCat(kind, "[", index, "]"),
+          absl::StrCat("batches[", batch, "].", kind, "[",
+                       index - offsets_[batch].*member, "]"));
+    }
+    return status;
+  }
+
+  KnowledgeGraphService* service_;
+  grpc::CallbackServerContext* ctx_;
+  kg::v1::ImportStatementsResponse* response_;
+  kg::v1::ImportStatementsRequest request_;
+  storage::WriteBatch staged_;
+  std::vector<Offsets> offsets_;
+  absl::flat_hash_set<std::string> entity_ids_;
+  int64_t bytes_ = 0;
 };
 
 }  // namespace
@@ -371,6 +502,16 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListDocuments(
 
 absl::StatusOr<storage::WriteResult> KnowledgeGraphService::ApplyBatch(
     const kg::v1::WriteStatementsRequest& request) {
+  storage::WriteBatch batch;
+  KG_RETURN_IF_ERROR(ConvertBatch(
+      request, [](absl::string_view) { return false; }, &batch));
+  return store_->Write(batch);
+}
+
+absl::Status KnowledgeGraphService::ConvertBatch(
+    const kg::v1::WriteStatementsRequest& request,
+    const std::function<bool(absl::string_view)>& defined,
+    storage::WriteBatch* out) {
   const int64_t items = int64_t{request.entities_size()} +
                         request.relations_size() + request.documents_size() +
                         request.statements_size();
@@ -379,11 +520,15 @@ absl::StatusOr<storage::WriteResult> KnowledgeGraphService::ApplyBatch(
         "statements: the batch has ", items, " items; at most ",
         limits_.max_batch_items, " (--max_batch_items) are allowed"));
   }
-  storage::WriteBatch batch;
+  storage::WriteBatch& batch = *out;
+  // Errors name the items of this request, whatever `out` holds already.
+  const size_t first_entity = batch.entities.size();
   for (const auto& e : request.entities())
     batch.entities.push_back(FromProto(e));
   absl::flat_hash_set<std::string> new_ids;
-  for (const auto& e : batch.entities) new_ids.insert(e.id);
+  for (size_t i = first_entity; i < batch.entities.size(); ++i) {
+    new_ids.insert(batch.entities[i].id);
+  }
   for (int i = 0; i < request.relations_size(); ++i) {
     KG_ASSIGN_OR_RETURN(
         storage::Relation r,
@@ -398,7 +543,7 @@ absl::StatusOr<storage::WriteResult> KnowledgeGraphService::ApplyBatch(
   }
   auto reader = store_->NewReader();
   const auto is_new = [&](absl::string_view id) {
-    return new_ids.contains(id);
+    return new_ids.contains(id) || defined(id);
   };
   for (int i = 0; i < request.statements_size(); ++i) {
     const std::string field = absl::StrCat("statements[", i, "]");
@@ -422,8 +567,7 @@ absl::StatusOr<storage::WriteResult> KnowledgeGraphService::ApplyBatch(
     }
     batch.statements.push_back(std::move(st));
   }
-  reader.reset();
-  return store_->Write(batch);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
@@ -441,6 +585,12 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
 grpc::ServerBidiReactor<IngestStatementsRequest, IngestStatementsResponse>*
 KnowledgeGraphService::IngestStatements(Ctx* ctx) {
   return new IngestReactor(this, Authorize(ctx, __func__));
+}
+
+grpc::ServerReadReactor<kg::v1::ImportStatementsRequest>*
+KnowledgeGraphService::ImportStatements(
+    Ctx* ctx, kg::v1::ImportStatementsResponse* response) {
+  return new ImportReactor(this, ctx, Authorize(ctx, __func__), response);
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
@@ -559,6 +709,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
     KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
                         store_->NewReader()->Stats());
     ToProto(stats, response->mutable_stats());
+    response->mutable_stats()->set_base_iri(store_->base_iri());
     *response->mutable_now() =
         google::protobuf::util::TimeUtil::GetCurrentTime();
     return absl::OkStatus();

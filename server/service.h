@@ -43,6 +43,9 @@ struct ServiceLimits {
   // ingest batches, backups, verification) instead of gRPC's callback
   // threads; also the most writes that can share one commit.
   int write_threads = 16;
+  // Bytes of requests one ImportStatements call may stage before it
+  // commits (docs/rdf.md, "The import guarantee").
+  int64_t max_import_bytes = int64_t{4} << 30;
 };
 
 class KnowledgeGraphService final
@@ -87,6 +90,8 @@ class KnowledgeGraphService final
   grpc::ServerBidiReactor<kg::v1::IngestStatementsRequest,
                           kg::v1::IngestStatementsResponse>*
   IngestStatements(Ctx* ctx) override;
+  grpc::ServerReadReactor<kg::v1::ImportStatementsRequest>* ImportStatements(
+      Ctx* ctx, kg::v1::ImportStatementsResponse* response) override;
   Unary* GetStatement(Ctx* ctx, const kg::v1::GetStatementRequest* request,
                       kg::v1::Statement* response) override;
   Unary* MatchStatements(Ctx* ctx,
@@ -135,6 +140,15 @@ class KnowledgeGraphService final
   // Applies one write batch (WriteStatements and each ingest batch).
   absl::StatusOr<storage::WriteResult> ApplyBatch(
       const kg::v1::WriteStatementsRequest& request);
+  // Checks and converts one batch, appending it to `out` (an import stages
+  // many). `defined` says whether an entity id is defined by what `out`
+  // holds already, so that names may refer to it.
+  absl::Status ConvertBatch(
+      const kg::v1::WriteStatementsRequest& request,
+      const std::function<bool(absl::string_view)>& defined,
+      storage::WriteBatch* out);
+  storage::Store& store() { return *store_; }
+  const ServiceLimits& limits() const { return limits_; }
 
  private:
   absl::StatusOr<size_t> PageSize(int32_t requested) const;

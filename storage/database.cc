@@ -184,6 +184,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     return FromRocksDb(s, absl::StrCat("open ", path));
   }
   d->db_.reset(raw);
+  // The base IRI (format 2); a format-1 store has the default one.
+  std::string base;
+  const rocksdb::Status got_base =
+      d->db_->Get(rocksdb::ReadOptions(), d->cf(kDefaultCf), kBaseKey, &base);
+  d->base_iri_ = got_base.ok() ? base : std::string(kDefaultBaseIri);
   // A read-only copy is opened to be checked: what its format and counters
   // say is for the checks to report, not a reason to refuse it.
   if (options.read_only) return d;
@@ -197,6 +202,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     rocksdb::WriteBatch wb;
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kFormatKey, version), "initialize"));
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kBaseKey, options.base_iri), "initialize"));
+    d->base_iri_ = options.base_iri;
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kCountersKey, EncodeCounters(Counters{})),
         "initialize"));
@@ -213,10 +221,28 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   KG_RETURN_IF_ERROR(FromRocksDb(got, absl::StrCat("open ", path)));
   absl::string_view in(format);
   uint32_t version = 0;
-  if (!GetFixed32(&in, &version) || version != kFormatVersion) {
+  if (!GetFixed32(&in, &version) || version == 0 ||
+      version > kFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, " ", path, " holds kg store format ", version,
-                     "; this kg reads format ", kFormatVersion));
+                     "; this kg reads formats 1 to ", kFormatVersion,
+                     " (a newer kg wrote it)"));
+  }
+  if (version < kFormatVersion) {
+    // Format 1 is format 2 without the new kinds of term and without the
+    // base IRI, which was always the default: the upgrade writes both keys.
+    std::string current;
+    PutFixed32(&current, kFormatVersion);
+    rocksdb::WriteBatch wb;
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kFormatKey, current), "upgrade"));
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kBaseKey, d->base_iri_), "upgrade"));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(d->db_->Write(wo, &wb), absl::StrCat("upgrade ", path)));
+    d->upgraded_from_ = version;
   }
   std::string counters;
   const rocksdb::Status read = d->db_->Get(

@@ -11,6 +11,7 @@
 #define KG_STORAGE_DATABASE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ class Database {
     // Create an empty store when the directory holds none (not read-only).
     bool create_if_missing = true;
     size_t block_cache_bytes = size_t{256} << 20;
+    // For a store created now (StoreOptions::base_iri).
+    std::string base_iri = kDefaultBaseIri;
     // Tests only: fail file I/O while it says so. May be null.
     std::shared_ptr<FaultInjection> fault_injection;
   };
@@ -90,6 +93,9 @@ class Database {
   const std::string& path() const { return path_; }
   // The counters stored when the database was opened.
   const Counters& counters_at_open() const { return counters_at_open_; }
+  const std::string& base_iri() const { return base_iri_; }
+  // The format this open upgraded the store from; nullopt if none.
+  std::optional<uint32_t> upgraded_from() const { return upgraded_from_; }
 
  private:
   Database() = default;
@@ -102,6 +108,8 @@ class Database {
   std::unique_ptr<rocksdb::DB> db_;
   CfHandles cfs_;
   Counters counters_at_open_;
+  std::string base_iri_;
+  std::optional<uint32_t> upgraded_from_;
 };
 
 }  // namespace kg::storage

@@ -1,5 +1,6 @@
 #include "storage/keys.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "storage/coding.h"
 
@@ -64,11 +65,55 @@ std::string DocumentTermKey(absl::string_view id) {
 std::string StatementTermKey(absl::string_view hash16) {
   return TaggedKey(TermTag::kStatement, hash16);
 }
+std::string IriTermKey(absl::string_view iri) {
+  return TaggedKey(TermTag::kIri, iri);
+}
+std::string BlankTermKey(absl::string_view id16) {
+  return TaggedKey(TermTag::kBlank, id16);
+}
 std::string LiteralTermKey(const Literal& literal) {
   std::string key(1, static_cast<char>(TermTag::kLiteral));
   key.push_back(static_cast<char>(literal.type));
+  switch (literal.type) {
+    case LiteralType::kTyped:
+      PutLengthPrefixed(&key, literal.datatype);
+      break;
+    case LiteralType::kLangString:
+      // The tag as written; LiteralIdentityKey lowercases it.
+      key.append(literal.language);
+      key.push_back('\0');
+      key.push_back(static_cast<char>(literal.direction));
+      break;
+    default:
+      break;
+  }
   key.append(literal.lexical);
   return key;
+}
+
+std::string TermIdentityKey(absl::string_view key) {
+  std::string out(key);
+  if (out.size() > 2 && out[0] == static_cast<char>(TermTag::kLiteral) &&
+      out[1] == static_cast<char>(LiteralType::kLangString)) {
+    for (size_t i = 2; i < out.size() && out[i] != '\0'; ++i) {
+      out[i] = absl::ascii_tolower(static_cast<unsigned char>(out[i]));
+    }
+  }
+  return out;
+}
+
+std::string BlankIdFromBytes(absl::string_view id16) {
+  return "b" + absl::BytesToHexString(id16);
+}
+
+std::optional<std::string> BlankBytesFromId(absl::string_view id) {
+  if (id.size() != 1 + 2 * kBlankIdBytes || id[0] != 'b') return std::nullopt;
+  for (char c : id.substr(1)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return std::nullopt;
+    }
+  }
+  return absl::HexStringToBytes(id.substr(1));
 }
 
 std::string StatementIdFromHash(absl::string_view hash16) {
@@ -105,6 +150,11 @@ bool DecodeIdTermKey(absl::string_view key, TermTag tag, std::string* id) {
   return true;
 }
 
+bool DecodePredicateTermKey(absl::string_view key, std::string* predicate) {
+  return DecodeIdTermKey(key, TermTag::kRelation, predicate) ||
+         DecodeIdTermKey(key, TermTag::kIri, predicate);
+}
+
 bool DecodeNameKey(absl::string_view key, std::string* entity_id,
                    std::string* lower_name) {
   const size_t nul = key.find('\0');
@@ -128,11 +178,41 @@ bool DecodeTermKey(absl::string_view key, TermValue* out) {
       out->kind = Term::Kind::kStatement;
       out->id = StatementIdFromHash(key);
       return true;
+    case TermTag::kIri:
+      if (key.empty()) return false;
+      out->kind = Term::Kind::kIri;
+      out->id = std::string(key);
+      return true;
+    case TermTag::kBlank:
+      if (key.size() != kBlankIdBytes) return false;
+      out->kind = Term::Kind::kBlank;
+      out->id = BlankIdFromBytes(key);
+      return true;
     case TermTag::kLiteral: {
       if (key.empty()) return false;
       out->kind = Term::Kind::kLiteral;
-      out->literal.type = static_cast<LiteralType>(key[0]);
-      out->literal.lexical = std::string(key.substr(1));
+      Literal& l = out->literal;
+      l = Literal();
+      const uint8_t type = static_cast<uint8_t>(key[0]);
+      if (type < 1 || type > 6) return false;
+      l.type = static_cast<LiteralType>(type);
+      key.remove_prefix(1);
+      if (l.type == LiteralType::kTyped) {
+        absl::string_view dt;
+        if (!GetLengthPrefixed(&key, &dt)) return false;
+        l.datatype = std::string(dt);
+      } else if (l.type == LiteralType::kLangString) {
+        const size_t nul = key.find('\0');
+        if (nul == absl::string_view::npos || nul + 1 >= key.size()) {
+          return false;
+        }
+        l.language = std::string(key.substr(0, nul));
+        const uint8_t dir = static_cast<uint8_t>(key[nul + 1]);
+        if (dir > 2) return false;
+        l.direction = static_cast<LiteralDirection>(dir);
+        key.remove_prefix(nul + 2);
+      }
+      l.lexical = std::string(key);
       return true;
     }
     default:

@@ -5,6 +5,7 @@
 //
 //   default   "format"                       -> fixed32 kFormatVersion
 //             "counters"                     -> Counters
+//             "base"                         -> the base IRI of kg's names
 //   term      term_key                       -> tid            (dictionary)
 //   tid       tid                            -> term_key       (reverse)
 //   entity    entity_id                      -> EntityValue
@@ -23,6 +24,9 @@
 //   rec        signed64 recorded time, microseconds since the Unix epoch
 //   term_key   'E' entity_id | 'R' relation_id | 'D' document_id
 //              | 'S' 16-byte statement hash | 'L' LiteralType lexical
+//              | 'L' 5 len(datatype) datatype lexical
+//              | 'L' 6 language 0x00 direction lexical
+//              | 'I' iri | 'B' 16-byte blank node id
 //
 // Record values (Counters, EntityValue, RelationValue, DocumentValue,
 // StmtValue, ProvValue) start with a format byte (kValueFormat); the
@@ -43,7 +47,12 @@
 
 namespace kg::storage {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// Format 2 added IRI ('I') and blank node ('B') terms, literal types 5 and
+// 6, data documents, and the "base" key; a format-1 store is a format-2
+// store without them, upgraded in place on open (database.cc).
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr char kBaseKey[] = "base";
+inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kCountersKey[] = "counters";
@@ -74,9 +83,12 @@ enum class TermTag : char {  // DO NOT CHANGE.
   kDocument = 'D',
   kStatement = 'S',
   kLiteral = 'L',
+  kIri = 'I',    // format 2
+  kBlank = 'B',  // format 2
 };
 
 inline constexpr size_t kStatementHashBytes = 16;
+inline constexpr size_t kBlankIdBytes = 16;
 
 std::string EntityTermKey(absl::string_view id);
 std::string RelationTermKey(absl::string_view id);
@@ -85,7 +97,19 @@ std::string StatementTermKey(absl::string_view hash16);
 // The first key and the prefix of every statement term key (the statement
 // listing's range).
 std::string StatementTermPrefix();
+// A literal's key: 'L', its type, then kTyped: the length-prefixed datatype
+// IRI; kLangString: the language tag, NUL, the direction byte; then the
+// lexical form. The language tag goes in as given: the dictionary's key
+// (the term family) holds it lowercased (TermIdentityKey), the reverse
+// dictionary (the tid family) as first written.
 std::string LiteralTermKey(const Literal& literal);
+std::string IriTermKey(absl::string_view iri);
+std::string BlankTermKey(absl::string_view id16);
+// The key that decides term identity: `key` with a language tag lowercased.
+std::string TermIdentityKey(absl::string_view key);
+// "b" + 32 lowercase hex digits <-> the 16-byte blank node id.
+std::string BlankIdFromBytes(absl::string_view id16);
+std::optional<std::string> BlankBytesFromId(absl::string_view id);
 
 // "s" + 32 lowercase hex digits <-> the 16-byte hash.
 std::string StatementIdFromHash(absl::string_view hash16);
@@ -97,8 +121,11 @@ bool SplitTermKey(absl::string_view key, TermTag* tag, absl::string_view* rest);
 // The id in a relation ('R') or document ('D') term key. False when the key
 // has another tag or is malformed.
 bool DecodeIdTermKey(absl::string_view key, TermTag tag, std::string* id);
-// Decodes a term key into a TermValue (entity, statement or literal).
-// Returns false for relation and document keys and malformed input.
+// The predicate of a relation ('R') or IRI ('I') term key.
+bool DecodePredicateTermKey(absl::string_view key, std::string* predicate);
+// Decodes a term key into a TermValue (entity, statement, literal, IRI or
+// blank node). Returns false for relation and document keys and malformed
+// input.
 bool DecodeTermKey(absl::string_view key, TermValue* out);
 
 std::string TidKey(uint64_t tid);

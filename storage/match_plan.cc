@@ -1,6 +1,7 @@
 #include "storage/match_plan.h"
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/status_macros.h"
 #include "storage/validate.h"
@@ -9,10 +10,29 @@
 namespace kg::storage {
 
 absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
-                                                 const Term& term,
-                                                 const TermLookup& lookup) {
+                                                 const Term& written,
+                                                 const TermLookup& lookup,
+                                                 absl::string_view base_iri) {
   std::string key;
+  const Term term = CanonicalIri(written, base_iri);
   switch (term.kind()) {
+    case Term::Kind::kIri: {
+      KG_RETURN_IF_ERROR(ValidateIri(field, term.id()));
+      KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(IriTermKey(term.id())));
+      if (tid == 0) return std::optional<uint64_t>();  // in no statement
+      return std::optional<uint64_t>(tid);
+    }
+    case Term::Kind::kBlank: {
+      std::optional<std::string> bytes = BlankBytesFromId(term.id());
+      if (!bytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ": \"", absl::CHexEscape(term.id()),
+            "\" is not a blank node's id in the store (b + 32 hex digits)"));
+      }
+      KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(BlankTermKey(*bytes)));
+      if (tid == 0) return std::optional<uint64_t>();
+      return std::optional<uint64_t>(tid);
+    }
     case Term::Kind::kEntity: {
       KG_RETURN_IF_ERROR(ValidateId(field, term.id()));
       key = EntityTermKey(term.id());
@@ -20,7 +40,8 @@ absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
     }
     case Term::Kind::kLiteral: {
       KG_ASSIGN_OR_RETURN(Literal lit, CanonicalLiteral(field, term.literal()));
-      KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(LiteralTermKey(lit)));
+      KG_ASSIGN_OR_RETURN(uint64_t tid,
+                          lookup(TermIdentityKey(LiteralTermKey(lit))));
       if (tid == 0) return std::optional<uint64_t>();  // in no statement
       return std::optional<uint64_t>(tid);
     }
@@ -30,7 +51,7 @@ absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
             absl::StrCat(field, ": \"", absl::CHexEscape(term.id()),
                          "\" is not a statement id"));
       }
-      key = CanonicalTermKey(term);
+      key = CanonicalTermKey(term, base_iri, /*blank_scope=*/"");
       break;
     }
   }
@@ -48,8 +69,8 @@ absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
   return std::optional<uint64_t>(tid);
 }
 
-absl::StatusOr<MatchPlan> PlanMatch(const Pattern& p,
-                                    const TermLookup& lookup) {
+absl::StatusOr<MatchPlan> PlanMatch(const Pattern& p, const TermLookup& lookup,
+                                    absl::string_view base_iri) {
   MatchPlan plan;
   std::optional<uint64_t> s, r, o;
   if (p.subject) {
@@ -57,19 +78,28 @@ absl::StatusOr<MatchPlan> PlanMatch(const Pattern& p,
       return absl::InvalidArgumentError(
           "subject: a literal is never a subject");
     }
-    KG_ASSIGN_OR_RETURN(s, BindTerm("subject", *p.subject, lookup));
+    KG_ASSIGN_OR_RETURN(s, BindTerm("subject", *p.subject, lookup, base_iri));
+    if (!s) plan.empty = true;
   }
   if (p.relation) {
-    KG_RETURN_IF_ERROR(ValidateId("relation", *p.relation));
-    KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(RelationTermKey(*p.relation)));
-    if (tid == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("relation: no relation '", *p.relation, "'"));
+    const std::string predicate = CanonicalPredicate(*p.relation, base_iri);
+    if (absl::StrContains(predicate, ":")) {
+      KG_RETURN_IF_ERROR(ValidateIri("relation", predicate));
+      KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(IriTermKey(predicate)));
+      if (tid == 0) plan.empty = true;  // in no statement
+      r = tid;
+    } else {
+      KG_RETURN_IF_ERROR(ValidateId("relation", predicate));
+      KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(RelationTermKey(predicate)));
+      if (tid == 0) {
+        return absl::NotFoundError(
+            absl::StrCat("relation: no relation '", predicate, "'"));
+      }
+      r = tid;
     }
-    r = tid;
   }
   if (p.object) {
-    KG_ASSIGN_OR_RETURN(o, BindTerm("object", *p.object, lookup));
+    KG_ASSIGN_OR_RETURN(o, BindTerm("object", *p.object, lookup, base_iri));
     if (!o) plan.empty = true;
   }
   // The index whose key order puts the bound positions first.

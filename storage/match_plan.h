@@ -18,7 +18,9 @@ namespace kg::storage {
 struct MatchPlan {
   Cf index = kSpoCf;
   std::string prefix;
-  bool empty = false;  // a bound literal that is in no statement
+  // A bound literal, IRI or blank node that is in no statement: nothing
+  // matches, and nothing is scanned.
+  bool empty = false;
 };
 
 // Looks a term key up in the dictionary: its tid, or 0 when absent.
@@ -29,14 +31,17 @@ using TermLookup =
 // ("subject", "relation", "object"); NOT_FOUND an entity, relation or
 // statement that the dictionary does not hold (a literal in no statement
 // gives an empty plan instead); lookup errors are returned as they are.
+// IRIs under `base_iri` are the kg names they stand for.
 absl::StatusOr<MatchPlan> PlanMatch(const Pattern& pattern,
-                                    const TermLookup& lookup);
+                                    const TermLookup& lookup,
+                                    absl::string_view base_iri);
 
-// The tid of a bound term for `field`: nullopt for a literal in no
-// statement; NOT_FOUND for an unknown entity or statement.
+// The tid of a bound term for `field`: nullopt for a literal, IRI or blank
+// node in no statement; NOT_FOUND for an unknown entity or statement.
 absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
                                                  const Term& term,
-                                                 const TermLookup& lookup);
+                                                 const TermLookup& lookup,
+                                                 absl::string_view base_iri);
 
 }  // namespace kg::storage
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 
@@ -77,6 +78,57 @@ Term Term::Literal(LiteralType type, std::string lexical) {
   t.kind_ = Kind::kLiteral;
   t.literal_ = {type, std::move(lexical)};
   return t;
+}
+
+Term Term::RdfLiteral(std::string lexical, std::string datatype,
+                      std::string language, LiteralDirection direction) {
+  Term t;
+  t.kind_ = Kind::kLiteral;
+  t.literal_.type = language.empty() ? LiteralType::kTyped
+                                     : LiteralType::kLangString;
+  t.literal_.lexical = std::move(lexical);
+  t.literal_.datatype = std::move(datatype);
+  t.literal_.language = std::move(language);
+  t.literal_.direction = direction;
+  return t;
+}
+
+Term Term::Iri(std::string iri) {
+  Term t;
+  t.kind_ = Kind::kIri;
+  t.id_ = std::move(iri);
+  return t;
+}
+
+Term Term::Blank(std::string label) {
+  Term t;
+  t.kind_ = Kind::kBlank;
+  t.id_ = std::move(label);
+  return t;
+}
+
+std::string RdfDatatype(const Literal& l) {
+  switch (l.type) {
+    case LiteralType::kString:
+      return absl::StrCat(kXsdNamespace, "string");
+    case LiteralType::kInteger:
+      return absl::StrCat(kXsdNamespace, "integer");
+    case LiteralType::kDecimal:
+      return absl::StrCat(kXsdNamespace, "decimal");
+    case LiteralType::kDate:
+      return absl::StrCat(kXsdNamespace, l.lexical.size() == 4   ? "gYear"
+                                         : l.lexical.size() == 7 ? "gYearMonth"
+                                                                 : "date");
+    case LiteralType::kTyped:
+      return l.datatype.empty() ? absl::StrCat(kXsdNamespace, "string")
+                                : l.datatype;
+    case LiteralType::kLangString:
+      return absl::StrCat(kRdfNamespace,
+                          l.direction == LiteralDirection::kNone
+                              ? "langString"
+                              : "dirLangString");
+  }
+  return "";
 }
 
 Term Term::Quoted(Triple triple) {

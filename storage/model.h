@@ -65,7 +65,7 @@ struct ValidTime {
 };
 
 struct Entity {
-  std::string id;     // lowercase slug: [a-z0-9_]+, unique
+  std::string id;     // lowercase slug: [a-z0-9_]+, unique; <base>entity/<id>
   std::string label;  // display name
   std::string type;   // Country, Organization, Person, ...
   std::vector<std::string> aliases;
@@ -73,7 +73,7 @@ struct Entity {
 };
 
 struct Relation {
-  std::string id;  // lowercase slug
+  std::string id;  // lowercase slug; <base>relation/<id>
   std::string label;
   bool symmetric = false;
   Polarity polarity = Polarity::kNone;
@@ -81,42 +81,86 @@ struct Relation {
 };
 
 struct Document {
-  std::string id;  // lowercase slug
-  std::string title;
+  // A slug; or an absolute IRI (a named graph; <base>document/<slug> is the
+  // slug); or "_:" + a blank graph label, scoped like blank nodes and
+  // stored as "_:b" + 32 hex digits.
+  std::string id;
+  std::string title;  // required for a text document
   std::string publisher;
   std::optional<Date> published;
-  std::string text;  // full text, UTF-8
+  // Full text, UTF-8. Empty for a data document (a file, a named graph),
+  // whose provenance records have no evidence span.
+  std::string text;
   friend bool operator==(const Document&, const Document&) = default;
 };
 
-enum class LiteralType : uint8_t {  // Stored on disk: DO NOT CHANGE.
+// The first four are kg's own literal values, each also one exact RDF
+// literal (a simple string; xsd:integer, xsd:decimal in kg's canonical
+// form; xsd:date, xsd:gYearMonth, xsd:gYear). The last two are every other
+// RDF literal, lexical form as written. Stored on disk: DO NOT CHANGE.
+enum class LiteralType : uint8_t {
   kString = 1,
   kInteger = 2,
   kDecimal = 3,
   kDate = 4,
+  kTyped = 5,       // any datatype IRI
+  kLangString = 6,  // a language tag, and maybe a base direction
 };
 
+// RDF 1.2 base direction of a language-tagged string. Stored on disk.
+enum class LiteralDirection : uint8_t { kNone = 0, kLtr = 1, kRtl = 2 };
+
+inline constexpr char kXsdNamespace[] = "http://www.w3.org/2001/XMLSchema#";
+inline constexpr char kRdfNamespace[] =
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+
 struct Literal {
+  Literal() = default;
+  Literal(LiteralType t, std::string lex) : type(t), lexical(std::move(lex)) {}
+
   LiteralType type = LiteralType::kString;
-  std::string lexical;  // canonical lexical form
+  std::string lexical;  // kg's types: canonical; RDF literals: as written
+  // kTyped: the datatype IRI; empty for the other types (RdfDatatype gives
+  // every literal's).
+  std::string datatype;
+  std::string language;  // kLangString: the tag as first written
+  LiteralDirection direction = LiteralDirection::kNone;
   friend bool operator==(const Literal&, const Literal&) = default;
 };
 
+// The datatype IRI of a literal of any type.
+std::string RdfDatatype(const Literal& literal);
+
 struct Triple;
 
-// A node of the graph: an entity, a literal, or a statement (quoted by its
-// content or named by its id).
+// A node of the graph: an entity, a literal, a statement (quoted by its
+// content or named by its id), any other IRI, or a blank node.
 class Term {
  public:
-  enum class Kind : uint8_t { kEntity, kLiteral, kStatement };
+  enum class Kind : uint8_t { kEntity, kLiteral, kStatement, kIri, kBlank };
 
   static Term Entity(std::string id);
+  // kg's literal values: "+012" and "12" are one integer.
   static Term Literal(LiteralType type, std::string lexical);
+  // Any RDF literal, lexical form as written: "012"^^xsd:integer and
+  // "12"^^xsd:integer are two terms. An empty datatype is xsd:string (or
+  // rdf:langString with a language). The store keeps it in kg's compact
+  // types when it is exactly one of them.
+  static Term RdfLiteral(std::string lexical, std::string datatype,
+                         std::string language = "",
+                         LiteralDirection direction = LiteralDirection::kNone);
   static Term Quoted(Triple triple);
   static Term StatementId(std::string statement_id);
+  // Any absolute IRI. <base>entity/<id> is the entity <id> (which must
+  // exist) and <base>statement/<id> the statement <id>.
+  static Term Iri(std::string iri);
+  // A blank node. In a write, `label` is scoped by WriteBatch::blank_scope;
+  // in a read (Match), it is the node's id in the store, "b" + 32 hex.
+  static Term Blank(std::string label);
 
   Kind kind() const { return kind_; }
-  // Entity id, or statement id when the statement was named by id.
+  // Entity id, statement id when the statement was named by id, the IRI,
+  // or the blank node's label.
   const std::string& id() const { return id_; }
   const struct Literal& literal() const { return literal_; }
   // The quoted triple; null when the statement was named by id.
@@ -131,7 +175,9 @@ class Term {
 
 struct Triple {
   Term subject;
-  std::string relation;  // relation id
+  // A relation id (a relation record must exist), or any absolute IRI
+  // (<base>relation/<id> is that relation id).
+  std::string relation;
   Term object;
 };
 
@@ -139,7 +185,8 @@ struct Triple {
 struct ProvenanceInput {
   std::string document_id;
   // Evidence span in the document's text, in Unicode code points,
-  // [evidence_start, evidence_end); `evidence` must equal that span.
+  // [evidence_start, evidence_end); `evidence` must equal that span. A
+  // record from a data document (no text) has no span: 0, 0 and "".
   uint32_t evidence_start = 0;
   uint32_t evidence_end = 0;
   std::string evidence;
@@ -163,7 +210,9 @@ struct ProvenanceRecord {
 // A resolved term as the store returns it.
 struct TermValue {
   Term::Kind kind = Term::Kind::kEntity;
-  std::string id;          // entity id or statement id
+  // Entity id, statement id, the IRI, or the blank node's id in the store
+  // ("b" + 32 hex digits).
+  std::string id;
   struct Literal literal;  // for kLiteral
   friend bool operator==(const TermValue&, const TermValue&) = default;
 };
@@ -172,7 +221,7 @@ struct TermValue {
 struct Statement {
   std::string id;  // "s" + 32 hex digits, derived from the content
   TermValue subject;
-  std::string relation;
+  std::string relation;  // relation id, or the predicate's IRI
   TermValue object;
   uint32_t live_provenance = 0;  // provenance records not retracted
   uint32_t quoted_by = 0;        // indexed statements that quote this one

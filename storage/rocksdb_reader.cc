@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
 #include "storage/match_plan.h"
@@ -12,6 +13,7 @@
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
 #include "storage/validate.h"
+#include "storage/write_txn.h"
 
 namespace kg::storage {
 
@@ -103,7 +105,8 @@ absl::Status RocksReader::Scan(Cf cf, absl::string_view prefix,
 }
 
 absl::StatusOr<uint64_t> RocksReader::TidOf(const std::string& term_key) {
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                      Get(kTermCf, TermIdentityKey(term_key)));
   if (!v) return uint64_t{0};
   uint64_t tid;
   if (!DecodeTidValue(*v, &tid)) return Corrupt(kTermCf, "term", term_key);
@@ -129,7 +132,7 @@ absl::StatusOr<std::string> RocksReader::RelationIdOf(uint64_t tid) {
   const std::string tid_key = TidKey(tid);
   KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, tid_key));
   std::string id;
-  if (!key || !DecodeIdTermKey(*key, TermTag::kRelation, &id)) {
+  if (!key || !DecodePredicateTermKey(*key, &id)) {
     return Corrupt(kTidCf, "relation term", tid_key);
   }
   relation_cache_.emplace(tid, id);
@@ -329,8 +332,9 @@ absl::StatusOr<std::vector<Relation>> RocksReader::ListRelations() {
   return out;
 }
 
-absl::StatusOr<Document> RocksReader::GetDocument(absl::string_view id) {
-  KG_RETURN_IF_ERROR(ValidateId("document_id", id));
+absl::StatusOr<Document> RocksReader::GetDocument(absl::string_view written) {
+  const std::string id = CanonicalDocumentIri(written, database_->base_iri());
+  KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kDocumentCf, id));
   if (!v) {
     return absl::NotFoundError(
@@ -454,8 +458,10 @@ absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::ProvenanceAt(
 }
 
 absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
-    absl::string_view document_id, size_t limit, absl::string_view page_token) {
-  KG_RETURN_IF_ERROR(ValidateId("document_id", document_id));
+    absl::string_view written, size_t limit, absl::string_view page_token) {
+  const std::string document_id =
+      CanonicalDocumentIri(written, database_->base_iri());
+  KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", document_id));
   KG_RETURN_IF_ERROR(RequirePositive(limit));
   KG_ASSIGN_OR_RETURN(uint64_t doc, TidOf(DocumentTermKey(document_id)));
   if (doc == 0) {
@@ -558,11 +564,15 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
   }
   KG_ASSIGN_OR_RETURN(
       MatchPlan plan,
-      PlanMatch(pattern, [this](const std::string& k) { return TidOf(k); }));
+      PlanMatch(
+          pattern, [this](const std::string& k) { return TidOf(k); },
+          database_->base_iri()));
   uint64_t doc_tid = 0;
   if (options.document_id) {
-    KG_RETURN_IF_ERROR(ValidateId("document_id", *options.document_id));
-    KG_ASSIGN_OR_RETURN(doc_tid, TidOf(DocumentTermKey(*options.document_id)));
+    const std::string document_id =
+        CanonicalDocumentIri(*options.document_id, database_->base_iri());
+    KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", document_id));
+    KG_ASSIGN_OR_RETURN(doc_tid, TidOf(DocumentTermKey(document_id)));
     if (doc_tid == 0) {
       return absl::NotFoundError(absl::StrCat("document_id: no document '",
                                               *options.document_id, "'"));
@@ -613,7 +623,9 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
 absl::StatusOr<uint64_t> RocksReader::Count(const Pattern& pattern) {
   KG_ASSIGN_OR_RETURN(
       MatchPlan plan,
-      PlanMatch(pattern, [this](const std::string& k) { return TidOf(k); }));
+      PlanMatch(
+          pattern, [this](const std::string& k) { return TidOf(k); },
+          database_->base_iri()));
   if (plan.empty) return uint64_t{0};
   uint64_t n = 0;
   KG_RETURN_IF_ERROR(
@@ -628,7 +640,9 @@ absl::StatusOr<uint64_t> RocksReader::Count(const Pattern& pattern) {
 absl::StatusOr<uint64_t> RocksReader::EstimateCount(const Pattern& pattern) {
   KG_ASSIGN_OR_RETURN(
       MatchPlan plan,
-      PlanMatch(pattern, [this](const std::string& k) { return TidOf(k); }));
+      PlanMatch(
+          pattern, [this](const std::string& k) { return TidOf(k); },
+          database_->base_iri()));
   if (plan.empty) return uint64_t{0};
   if (plan.prefix.empty()) {
     KG_ASSIGN_OR_RETURN(StoreStats stats, Stats());
@@ -653,14 +667,25 @@ absl::StatusOr<uint64_t> RocksReader::EstimateCount(const Pattern& pattern) {
 
 absl::StatusOr<NodeId> RocksReader::NodeOf(const Term& term) {
   KG_ASSIGN_OR_RETURN(std::optional<uint64_t> tid,
-                      BindTerm("term", term, [this](const std::string& k) {
-                        return TidOf(k);
-                      }));
-  if (!tid) return absl::NotFoundError("term: no statement uses this literal");
+                      BindTerm(
+                          "term", term,
+                          [this](const std::string& k) { return TidOf(k); },
+                          database_->base_iri()));
+  if (!tid) return absl::NotFoundError("term: no statement uses this term");
   return *tid;
 }
 
-absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view id) {
+absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view written) {
+  const std::string id = CanonicalPredicate(written, database_->base_iri());
+  if (absl::StrContains(id, ":")) {
+    KG_RETURN_IF_ERROR(ValidateIri("relation", id));
+    KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(IriTermKey(id)));
+    if (tid == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("relation: no statement has the predicate <", id, ">"));
+    }
+    return tid;
+  }
   KG_RETURN_IF_ERROR(ValidateId("relation", id));
   KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(RelationTermKey(id)));
   if (tid == 0) {

@@ -54,6 +54,9 @@ class RocksReader : public Reader {
   absl::StatusOr<uint64_t> Count(const Pattern& pattern) override;
   absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) override;
   absl::StatusOr<StoreStats> Stats() override;
+  const std::string& base_iri() const override {
+    return database_->base_iri();
+  }
   absl::StatusOr<NodeId> NodeOf(const Term& term) override;
   absl::StatusOr<NodeId> RelationNodeOf(absl::string_view id) override;
   void Neighbors(NodeId node, Direction direction,

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
@@ -28,6 +29,7 @@
 #include "storage/status_macros.h"
 #include "storage/store.h"
 #include "storage/verify.h"
+#include "storage/validate.h"
 #include "storage/write_txn.h"
 
 namespace kg::storage {
@@ -78,6 +80,10 @@ class RocksStore : public Store {
       const std::function<bool()>& should_stop) override;
   absl::Status Health() override;
   absl::Status Resume() override;
+  const std::string& base_iri() const override { return database_->base_iri(); }
+  std::optional<uint32_t> upgraded_from_format() const override {
+    return database_->upgraded_from();
+  }
 
  private:
   // Queues `apply` and returns once it has committed or failed. The writer
@@ -168,7 +174,7 @@ void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
   std::vector<PendingWrite*> applied;
   for (PendingWrite* w : group) {
     WriteTxn txn(database_->db(), &database_->cfs(), counters, NextMicros(),
-                 &merged);
+                 &merged, database_->base_iri());
     w->status = w->apply(txn);
     if (!w->status.ok()) continue;
     const std::vector<CfChanges>& changes = txn.changes();
@@ -245,7 +251,8 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   // Not through the queue: a bulk load is its own group. Holding commit_mu_
   // keeps every group out until it is done.
   absl::MutexLock lock(&commit_mu_);
-  WriteTxn txn(database_->db(), &database_->cfs(), counters_, NextMicros());
+  WriteTxn txn(database_->db(), &database_->cfs(), counters_, NextMicros(),
+               /*base=*/nullptr, database_->base_iri());
   WriteResult result;
   KG_RETURN_IF_ERROR(txn.Apply(batch, &result));
   const std::vector<CfChanges>& changes = txn.changes();
@@ -363,10 +370,17 @@ absl::StatusOr<std::unique_ptr<Adjacency>> LoadAdjacency(
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
                                                    absl::string_view path) {
+  KG_RETURN_IF_ERROR(ValidateIri("base_iri", options.base_iri));
+  if (!absl::EndsWith(options.base_iri, "/") &&
+      !absl::EndsWith(options.base_iri, "#")) {
+    return absl::InvalidArgumentError(
+        "base_iri: must end with '/' or '#' (kg's names are appended to it)");
+  }
   Database::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.block_cache_bytes = options.block_cache_bytes;
   db_options.fault_injection = options.fault_injection;
+  db_options.base_iri = options.base_iri;
   KG_ASSIGN_OR_RETURN(
       std::unique_ptr<Database> database,
       Database::Open("data directory", std::string(path), db_options));

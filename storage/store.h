@@ -56,6 +56,10 @@ class CompactAdjacency;  // storage/compact_adjacency.h
 struct StoreOptions {
   // Create an empty store when the directory holds none.
   bool create_if_missing = true;
+  // The base IRI of kg's names (<base>entity/<id>, ...; docs/rdf.md) for a
+  // store created now: an absolute IRI ending in '/' or '#'. A store keeps
+  // the one it was created with; opening it ignores this.
+  std::string base_iri = "https://kg.invalid/";
   // fsync the write-ahead log before a write is acknowledged, so that an
   // acknowledged write survives kill -9 and power loss (docs/storage.md).
   bool sync_writes = true;
@@ -79,6 +83,8 @@ struct StoreOptions {
 // Limits on values, enforced on every write (docs/storage.md).
 struct Limits {
   static constexpr size_t kMaxIdBytes = 128;
+  static constexpr size_t kMaxIriBytes = 4096;
+  static constexpr size_t kMaxLanguageBytes = 64;
   static constexpr size_t kMaxLabelBytes = 1024;
   static constexpr size_t kMaxAliases = 64;
   static constexpr size_t kMaxLiteralBytes = 64 * 1024;
@@ -109,6 +115,10 @@ struct WriteBatch {
   std::vector<Relation> relations;  // created, or replaced by id
   std::vector<Document> documents;  // created; the text can never change
   std::vector<StatementInput> statements;
+  // Scopes the blank node labels (and blank graph names) of this batch:
+  // the same label with the same scope is one node. Empty: the store draws
+  // a random scope for the batch, so its blank nodes are new.
+  std::string blank_scope;
 };
 
 struct WriteResult {
@@ -260,6 +270,8 @@ class Reader {
   virtual absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) = 0;
 
   virtual absl::StatusOr<StoreStats> Stats() = 0;
+  // The store's base IRI (Store::base_iri).
+  virtual const std::string& base_iri() const = 0;
 
   // The node id of a term. NOT_FOUND when no statement or record uses it.
   virtual absl::StatusOr<NodeId> NodeOf(const Term& term) = 0;
@@ -366,13 +378,21 @@ class Store {
   // UNAVAILABLE while RocksDB's own recovery is under way. OK when writes
   // work again.
   virtual absl::Status Resume() = 0;
+
+  // The base IRI of kg's names in this store (docs/rdf.md).
+  virtual const std::string& base_iri() const = 0;
+  // The format the store had when this open upgraded it; nullopt when it
+  // needed no upgrade.
+  virtual std::optional<uint32_t> upgraded_from_format() const = 0;
 };
 
 // The content-derived id of a statement: "s" followed by 32 hex digits of
 // the SHA-256 of its canonical form. Quoted statements inside are reduced to
 // their ids first, so a quoted triple and its id name the same statement.
-// Validates nothing.
-std::string StatementIdOf(const Triple& triple);
+// Validates nothing. IRIs under `base_iri` count as the kg names they are
+// (pass the store's, Store::base_iri()).
+std::string StatementIdOf(const Triple& triple,
+                          absl::string_view base_iri = "");
 
 }  // namespace kg::storage
 

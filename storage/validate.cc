@@ -5,7 +5,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "storage/store.h"
 
 namespace kg::storage {
@@ -14,6 +17,15 @@ namespace {
 
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+// "b" + 32 lowercase hex digits.
+bool BlankBytesFromHex(absl::string_view id) {
+  if (id.size() != 33 || id[0] != 'b') return false;
+  for (char c : id.substr(1)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
 }
 
 bool IsDigits(absl::string_view s) {
@@ -220,16 +232,17 @@ absl::Status ValidateRelation(absl::string_view field, const Relation& r) {
 }
 
 absl::Status ValidateDocument(absl::string_view field, const Document& d) {
-  absl::Status s = ValidateId(absl::StrCat(field, ".id"), d.id);
+  absl::Status s = ValidateDocumentId(absl::StrCat(field, ".id"), d.id);
   if (!s.ok()) return s;
+  // A data document (no text) may have no title.
   s = ValidateText(absl::StrCat(field, ".title"), d.title,
-                   Limits::kMaxLabelBytes);
+                   Limits::kMaxLabelBytes, /*allow_empty=*/d.text.empty());
   if (!s.ok()) return s;
   s = ValidateText(absl::StrCat(field, ".publisher"), d.publisher,
                    Limits::kMaxLabelBytes, /*allow_empty=*/true);
   if (!s.ok()) return s;
   return ValidateText(absl::StrCat(field, ".text"), d.text,
-                      Limits::kMaxDocumentBytes, /*allow_empty=*/false,
+                      Limits::kMaxDocumentBytes, /*allow_empty=*/true,
                       /*allow_newlines=*/true);
 }
 
@@ -288,8 +301,150 @@ absl::StatusOr<Literal> CanonicalLiteral(absl::string_view field,
       }
       return Literal{LiteralType::kDate, d->ToString()};
     }
+    case LiteralType::kTyped:
+    case LiteralType::kLangString:
+      return CanonicalRdfLiteral(field, literal);
   }
   return Invalid(field, "unknown literal type");
+}
+
+absl::Status ValidateIri(absl::string_view field, absl::string_view iri) {
+  if (iri.empty()) return Invalid(field, "empty IRI");
+  if (iri.size() > Limits::kMaxIriBytes) {
+    return Invalid(field, absl::StrCat("IRI of ", iri.size(),
+                                       " bytes; at most ", Limits::kMaxIriBytes));
+  }
+  if (!IsValidUtf8(iri)) return Invalid(field, "IRI is not valid UTF-8");
+  // scheme ":" ..., RFC 3987.
+  size_t i = 0;
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(iri[0]))) i = iri.size();
+  while (i < iri.size() && iri[i] != ':') {
+    const unsigned char c = iri[i];
+    if (!absl::ascii_isalnum(c) && c != '+' && c != '-' && c != '.') break;
+    ++i;
+  }
+  if (i == 0 || i >= iri.size() || iri[i] != ':') {
+    return Invalid(field, absl::StrCat("<", absl::CHexEscape(iri.substr(0, 200)),
+                                       "> is not an absolute IRI (it needs a "
+                                       "scheme, as in http://...)"));
+  }
+  for (unsigned char c : iri) {
+    if (c <= 0x20 || c == '<' || c == '>' || c == '"' || c == '{' ||
+        c == '}' || c == '|' || c == '^' || c == '`' || c == '\\') {
+      return Invalid(field, absl::StrCat("IRI <",
+                                         absl::CHexEscape(iri.substr(0, 200)),
+                                         "> holds a character IRIs may not "
+                                         "(space, control, <>\"{}|^`\\)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLanguageTag(absl::string_view field,
+                                 absl::string_view tag) {
+  // [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*, as the RDF syntaxes allow.
+  bool ok = !tag.empty() && tag.size() <= Limits::kMaxLanguageBytes;
+  size_t part = 0;  // characters in the current part
+  bool first = true;
+  for (size_t i = 0; ok && i < tag.size(); ++i) {
+    const unsigned char c = tag[i];
+    if (c == '-') {
+      ok = part > 0;
+      part = 0;
+      first = false;
+    } else if (absl::ascii_isalpha(c) || (!first && absl::ascii_isdigit(c))) {
+      ++part;
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok || part == 0) {
+    return Invalid(field, absl::StrCat("\"", absl::CHexEscape(tag.substr(0, 80)),
+                                       "\" is not a language tag (en, en-US, "
+                                       "zh-Hant; at most ",
+                                       Limits::kMaxLanguageBytes, " bytes)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Literal> CanonicalRdfLiteral(absl::string_view field,
+                                            const Literal& in) {
+  const std::string xsd(kXsdNamespace), rdf(kRdfNamespace);
+  const std::string& lex = in.lexical;
+  if (lex.size() > Limits::kMaxLiteralBytes) {
+    return Invalid(field, absl::StrCat("literal of ", lex.size(),
+                                       " bytes; at most ",
+                                       Limits::kMaxLiteralBytes));
+  }
+  if (!IsValidUtf8(lex)) return Invalid(field, "literal is not valid UTF-8");
+  if (!in.language.empty()) {
+    KG_RETURN_IF_ERROR(ValidateLanguageTag(absl::StrCat(field, ".language"),
+                                           in.language));
+    const std::string expected =
+        rdf + (in.direction == LiteralDirection::kNone ? "langString"
+                                                       : "dirLangString");
+    if (!in.datatype.empty() && in.datatype != expected) {
+      return Invalid(absl::StrCat(field, ".datatype"),
+                     absl::StrCat("a literal with a language tag has the "
+                                  "datatype <", expected, ">, not <",
+                                  absl::CHexEscape(in.datatype.substr(0, 200)),
+                                  ">"));
+    }
+    if (static_cast<uint8_t>(in.direction) > 2) {
+      return Invalid(absl::StrCat(field, ".direction"), "unknown direction");
+    }
+    Literal out;
+    out.type = LiteralType::kLangString;
+    out.lexical = lex;
+    out.language = in.language;
+    out.direction = in.direction;
+    return out;
+  }
+  if (in.direction != LiteralDirection::kNone) {
+    return Invalid(absl::StrCat(field, ".direction"),
+                   "a base direction needs a language tag");
+  }
+  const std::string& dt = in.datatype;
+  if (dt == rdf + "langString" || dt == rdf + "dirLangString") {
+    return Invalid(absl::StrCat(field, ".datatype"),
+                   absl::StrCat("<", dt, "> needs a language tag"));
+  }
+  if (dt.empty() || dt == xsd + "string") {
+    return Literal{LiteralType::kString, lex};
+  }
+  KG_RETURN_IF_ERROR(ValidateIri(absl::StrCat(field, ".datatype"), dt));
+  // kg's compact types, when they are exactly this RDF term.
+  auto same = [&](LiteralType type) {
+    absl::StatusOr<Literal> c = CanonicalLiteral(field, Literal{type, lex});
+    return c.ok() && c->lexical == lex;
+  };
+  if (dt == xsd + "integer" && same(LiteralType::kInteger)) {
+    return Literal{LiteralType::kInteger, lex};
+  }
+  if (dt == xsd + "decimal" && same(LiteralType::kDecimal)) {
+    return Literal{LiteralType::kDecimal, lex};
+  }
+  const size_t n = lex.size();
+  if (((dt == xsd + "date" && n == 10) || (dt == xsd + "gYearMonth" && n == 7) ||
+       (dt == xsd + "gYear" && n == 4)) &&
+      same(LiteralType::kDate)) {
+    return Literal{LiteralType::kDate, lex};
+  }
+  Literal out;
+  out.type = LiteralType::kTyped;
+  out.lexical = lex;
+  out.datatype = dt;
+  return out;
+}
+
+absl::Status ValidateDocumentId(absl::string_view field,
+                                absl::string_view id) {
+  if (absl::StartsWith(id, "_:")) {
+    if (BlankBytesFromHex(id.substr(2))) return absl::OkStatus();
+    return Invalid(field, "a blank graph name is stored as _:b + 32 hex digits");
+  }
+  if (absl::StrContains(id, ":")) return ValidateIri(field, id);
+  return ValidateId(field, id);
 }
 
 }  // namespace kg::storage

@@ -63,6 +63,22 @@ absl::Status ValidateDocument(absl::string_view field, const Document& d);
 // Checks a literal and returns it in canonical form: integers without
 // leading zeros or '+', decimals as [-]digits[.digits] without superfluous
 // zeros, dates as YYYY[-MM[-DD]].
+// An absolute IRI (scheme ':' ...), valid UTF-8, at most kMaxIriBytes, with
+// none of the characters N-Triples forbids in an IRI.
+absl::Status ValidateIri(absl::string_view field, absl::string_view iri);
+// [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*, at most kMaxLanguageBytes.
+absl::Status ValidateLanguageTag(absl::string_view field,
+                                 absl::string_view tag);
+// A document id: a slug, an absolute IRI, or "_:b" + 32 hex digits (a
+// blank graph name once scoped).
+absl::Status ValidateDocumentId(absl::string_view field, absl::string_view id);
+// An RDF literal (kTyped or kLangString as Term::RdfLiteral makes them):
+// validated, and turned into kg's compact type when it is exactly one
+// (a simple string; an xsd:integer or xsd:decimal already in kg's canonical
+// form; an xsd:date, xsd:gYearMonth or xsd:gYear that is a valid date of
+// that precision). Lexical forms are never changed.
+absl::StatusOr<Literal> CanonicalRdfLiteral(absl::string_view field,
+                                            const Literal& literal);
 absl::StatusOr<Literal> CanonicalLiteral(absl::string_view field,
                                          const Literal& literal);
 

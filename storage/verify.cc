@@ -143,7 +143,8 @@ class Verifier {
                               Get(kTidCf, TidKey(tid)));
           if (!back) {
             Problem(absl::StrCat(who, ": tid ", tid, " has no reverse entry"));
-          } else if (*back != key) {
+          } else if (TermIdentityKey(*back) != key) {
+            // The reverse entry keeps a language tag as first written.
             Problem(absl::StrCat(who, ": tid ", tid, " maps back to '",
                                  Printable(*back), "'"));
           }
@@ -168,9 +169,20 @@ class Verifier {
                 return absl::OkStatus();
               }
               return Expect(kStmtCf, TidKey(tid), who, "statement row");
-            case TermTag::kLiteral:
-              if (rest.empty())
-                Problem(absl::StrCat(who, ": literal has no type"));
+            case TermTag::kLiteral: {
+              TermValue literal;
+              if (rest.empty() || !DecodeTermKey(key, &literal)) {
+                Problem(absl::StrCat(who, ": literal does not decode"));
+              }
+              return absl::OkStatus();
+            }
+            case TermTag::kIri:
+              if (rest.empty()) Problem(absl::StrCat(who, ": empty IRI"));
+              return absl::OkStatus();
+            case TermTag::kBlank:
+              if (rest.size() != kBlankIdBytes) {
+                Problem(absl::StrCat(who, ": blank node id is not 16 bytes"));
+              }
               return absl::OkStatus();
           }
           Problem(absl::StrCat(who, ": unknown term tag"));
@@ -198,7 +210,7 @@ class Verifier {
             return absl::OkStatus();
           }
           max_tid_ = std::max(max_tid_, tid);
-          KG_ASSIGN_OR_RETURN(uint64_t forward, TidOf(value));
+          KG_ASSIGN_OR_RETURN(uint64_t forward, TidOf(TermIdentityKey(value)));
           if (forward != tid) {
             Problem(absl::StrCat("tid ", tid, ": term '", Printable(value),
                                  "' is not in term or has tid ", forward));
@@ -357,21 +369,26 @@ class Verifier {
             if (k) SplitTermKey(*k, &t, &rest);
             return t;
           };
-          if (s && tag(s) != TermTag::kEntity &&
-              tag(s) != TermTag::kStatement) {
-            Problem(who + ": subject is not an entity or a statement");
+          const auto node = [&](const std::optional<std::string>& k) {
+            return tag(k) == TermTag::kEntity ||
+                   tag(k) == TermTag::kStatement || tag(k) == TermTag::kIri ||
+                   tag(k) == TermTag::kBlank;
+          };
+          if (s && !node(s)) {
+            Problem(who +
+                    ": subject is not an entity, IRI, blank node or statement");
           }
-          if (p && tag(p) != TermTag::kRelation) {
-            Problem(who + ": relation is not a relation");
+          if (p && tag(p) != TermTag::kRelation && tag(p) != TermTag::kIri) {
+            Problem(who + ": relation is not a relation or an IRI");
           }
-          if (o && tag(o) != TermTag::kEntity &&
-              tag(o) != TermTag::kStatement && tag(o) != TermTag::kLiteral) {
-            Problem(who + ": object is not an entity, literal or statement");
+          if (o && !node(o) && tag(o) != TermTag::kLiteral) {
+            Problem(who + ": object is not an entity, IRI, blank node, "
+                          "literal or statement");
           }
           std::string relation_id;
-          if (self && s && p && o &&
-              DecodeIdTermKey(*p, TermTag::kRelation, &relation_id) &&
-              StatementTermKey(StatementHash(*s, relation_id, *o)) != *self) {
+          if (self && s && p && o && DecodePredicateTermKey(*p, &relation_id) &&
+              StatementTermKey(StatementHash(TermIdentityKey(*s), relation_id,
+                                             TermIdentityKey(*o))) != *self) {
             Problem(who + ": id is not the hash of its content");
           }
 

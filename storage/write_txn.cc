@@ -1,10 +1,12 @@
 #include "storage/write_txn.h"
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
 #include "storage/rocksdb_status.h"
@@ -44,13 +46,61 @@ std::string StatementHash(absl::string_view subject_key,
                      kStatementHashBytes);
 }
 
-std::string CanonicalTermKey(const Term& term) {
+std::string BlankNodeId(absl::string_view scope, absl::string_view label) {
+  std::string input(scope);
+  input.push_back('\0');
+  input.append(label.data(), label.size());
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+         digest);
+  return std::string(reinterpret_cast<const char*>(digest), kBlankIdBytes);
+}
+
+Term CanonicalIri(const Term& term, absl::string_view base) {
+  if (term.kind() != Term::Kind::kIri || base.empty() ||
+      !absl::StartsWith(term.id(), base)) {
+    return term;
+  }
+  absl::string_view rest = absl::string_view(term.id()).substr(base.size());
+  if (absl::ConsumePrefix(&rest, "entity/") &&
+      ValidateId("", rest).ok()) {
+    return Term::Entity(std::string(rest));
+  }
+  rest = absl::string_view(term.id()).substr(base.size());
+  if (absl::ConsumePrefix(&rest, "statement/") && HashFromStatementId(rest)) {
+    return Term::StatementId(std::string(rest));
+  }
+  return term;
+}
+
+std::string CanonicalPredicate(absl::string_view relation,
+                               absl::string_view base) {
+  absl::string_view rest = relation;
+  if (!base.empty() && absl::ConsumePrefix(&rest, base) &&
+      absl::ConsumePrefix(&rest, "relation/") && ValidateId("", rest).ok()) {
+    return std::string(rest);
+  }
+  return std::string(relation);
+}
+
+std::string CanonicalTermKey(const Term& in, absl::string_view base,
+                             absl::string_view blank_scope) {
+  const Term term = CanonicalIri(in, base);
   switch (term.kind()) {
     case Term::Kind::kEntity:
       return EntityTermKey(term.id());
     case Term::Kind::kLiteral: {
       absl::StatusOr<Literal> lit = CanonicalLiteral("", term.literal());
-      return LiteralTermKey(lit.ok() ? *lit : term.literal());
+      return TermIdentityKey(LiteralTermKey(lit.ok() ? *lit : term.literal()));
+    }
+    case Term::Kind::kIri:
+      return IriTermKey(term.id());
+    case Term::Kind::kBlank: {
+      if (blank_scope.empty()) {
+        std::optional<std::string> bytes = BlankBytesFromId(term.id());
+        return BlankTermKey(bytes ? *bytes : term.id());
+      }
+      return BlankTermKey(BlankNodeId(blank_scope, term.id()));
     }
     case Term::Kind::kStatement:
       if (term.triple() == nullptr) {
@@ -58,25 +108,29 @@ std::string CanonicalTermKey(const Term& term) {
         return StatementTermKey(hash ? *hash : term.id());
       }
       return StatementTermKey(StatementHash(
-          CanonicalTermKey(term.triple()->subject), term.triple()->relation,
-          CanonicalTermKey(term.triple()->object)));
+          CanonicalTermKey(term.triple()->subject, base, blank_scope),
+          CanonicalPredicate(term.triple()->relation, base),
+          CanonicalTermKey(term.triple()->object, base, blank_scope)));
   }
   return "";
 }
 
-std::string StatementIdOf(const Triple& triple) {
-  return StatementIdFromHash(StatementHash(CanonicalTermKey(triple.subject),
-                                           triple.relation,
-                                           CanonicalTermKey(triple.object)));
+std::string StatementIdOf(const Triple& triple, absl::string_view base_iri) {
+  return StatementIdFromHash(
+      StatementHash(CanonicalTermKey(triple.subject, base_iri, ""),
+                    CanonicalPredicate(triple.relation, base_iri),
+                    CanonicalTermKey(triple.object, base_iri, "")));
 }
 
 WriteTxn::WriteTxn(rocksdb::DB* db,
                    const std::vector<rocksdb::ColumnFamilyHandle*>* cfs,
                    const Counters& counters, int64_t now_micros,
-                   const std::vector<CfChanges>* base)
+                   const std::vector<CfChanges>* base,
+                   absl::string_view base_iri)
     : db_(db),
       cfs_(cfs),
       base_(base),
+      base_iri_(base_iri),
       counters_(counters),
       now_micros_(now_micros),
       overlay_(kNumCfs),
@@ -146,7 +200,8 @@ void WriteTxn::Delete(Cf cf, std::string key) {
 }
 
 absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                      Get(kTermCf, TermIdentityKey(term_key)));
   if (!v) return uint64_t{0};
   uint64_t tid;
   if (!DecodeTidValue(*v, &tid)) {
@@ -161,7 +216,9 @@ absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {
   if (tid != 0) return tid;
   tid = counters_.next_tid++;
   ++counters_.terms;
-  Put(kTermCf, term_key, TidKey(tid));
+  // The dictionary is keyed by identity (a language tag ignoring case); the
+  // reverse dictionary keeps the term as first written.
+  Put(kTermCf, TermIdentityKey(term_key), TidKey(tid));
   Put(kTidCf, TidKey(tid), term_key);
   return tid;
 }
@@ -223,8 +280,30 @@ absl::Status WriteTxn::PutRelation(const std::string& field,
   return absl::OkStatus();
 }
 
+std::string WriteTxn::CanonicalDocumentId(absl::string_view id) const {
+  absl::string_view rest = id;
+  if (absl::ConsumePrefix(&rest, "_:")) {
+    // A blank graph name: scoped like blank nodes, unless it is a stored id.
+    if (BlankBytesFromId(rest)) return std::string(id);
+    return absl::StrCat("_:", BlankIdFromBytes(BlankNodeId(scope_, rest)));
+  }
+  return CanonicalDocumentIri(id, base_iri_);
+}
+
+std::string CanonicalDocumentIri(absl::string_view id,
+                                 absl::string_view base_iri) {
+  absl::string_view rest = id;
+  if (!base_iri.empty() && absl::ConsumePrefix(&rest, base_iri) &&
+      absl::ConsumePrefix(&rest, "document/") && ValidateId("", rest).ok()) {
+    return std::string(rest);
+  }
+  return std::string(id);
+}
+
 absl::Status WriteTxn::PutDocument(const std::string& field,
-                                   const Document& d) {
+                                   const Document& in) {
+  Document d = in;
+  d.id = CanonicalDocumentId(in.id);
   KG_RETURN_IF_ERROR(ValidateDocument(field, d));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kDocumentCf, d.id));
   uint64_t tid;
@@ -248,9 +327,29 @@ absl::Status WriteTxn::PutDocument(const std::string& field,
 }
 
 absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
-    const std::string& field, const Term& term, bool is_subject, int depth) {
+    const std::string& field, const Term& written, bool is_subject,
+    int depth) {
   ResolvedTerm out;
+  // <base>entity/<id> is the entity, <base>statement/<id> the statement.
+  const Term term = CanonicalIri(written, base_iri_);
   switch (term.kind()) {
+    case Term::Kind::kIri: {
+      KG_RETURN_IF_ERROR(ValidateIri(field, term.id()));
+      out.key = IriTermKey(term.id());
+      KG_ASSIGN_OR_RETURN(out.tid, InternTerm(out.key));
+      return out;
+    }
+    case Term::Kind::kBlank: {
+      if (term.id().empty() || term.id().size() > Limits::kMaxIdBytes ||
+          !IsValidUtf8(term.id())) {
+        return Invalid(field, absl::StrCat("a blank node label is 1 to ",
+                                           Limits::kMaxIdBytes,
+                                           " bytes of UTF-8"));
+      }
+      out.key = BlankTermKey(BlankNodeId(scope_, term.id()));
+      KG_ASSIGN_OR_RETURN(out.tid, InternTerm(out.key));
+      return out;
+    }
     case Term::Kind::kEntity: {
       KG_RETURN_IF_ERROR(ValidateId(field, term.id()));
       out.key = EntityTermKey(term.id());
@@ -303,23 +402,30 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatement(
                       ResolveTerm(absl::StrCat(field, ".subject"),
                                   triple.subject, /*is_subject=*/true, depth));
   const std::string rel_field = absl::StrCat(field, ".relation");
-  KG_RETURN_IF_ERROR(ValidateId(rel_field, triple.relation));
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> rel,
-                      Get(kRelationCf, triple.relation));
-  if (!rel) {
-    return NotFound(rel_field,
-                    absl::StrCat("no relation '", triple.relation, "'"));
-  }
+  // A relation id, or any IRI (<base>relation/<id> is the relation).
+  const std::string predicate = CanonicalPredicate(triple.relation, base_iri_);
   uint64_t rel_tid;
-  Relation relation;
-  if (!DecodeRelation(triple.relation, *rel, &rel_tid, &relation)) {
-    return absl::DataLossError("corrupt relation " + triple.relation);
+  if (absl::StrContains(predicate, ":")) {
+    KG_RETURN_IF_ERROR(ValidateIri(rel_field, predicate));
+    KG_ASSIGN_OR_RETURN(rel_tid, InternTerm(IriTermKey(predicate)));
+  } else {
+    KG_RETURN_IF_ERROR(ValidateId(rel_field, predicate));
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> rel,
+                        Get(kRelationCf, predicate));
+    if (!rel) {
+      return NotFound(rel_field, absl::StrCat("no relation '", predicate, "'"));
+    }
+    Relation relation;
+    if (!DecodeRelation(predicate, *rel, &rel_tid, &relation)) {
+      return absl::DataLossError("corrupt relation " + predicate);
+    }
   }
   KG_ASSIGN_OR_RETURN(ResolvedTerm o,
                       ResolveTerm(absl::StrCat(field, ".object"), triple.object,
                                   /*is_subject=*/false, depth));
   ResolvedTerm out;
-  out.key = StatementTermKey(StatementHash(s.key, triple.relation, o.key));
+  out.key = StatementTermKey(
+      StatementHash(TermIdentityKey(s.key), predicate, TermIdentityKey(o.key)));
   if (out.key == s.key || out.key == o.key) {
     return Invalid(field, "a statement cannot quote itself");
   }
@@ -385,10 +491,11 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
 }
 
 absl::StatusOr<const WriteTxn::CachedDocument*> WriteTxn::LoadDocument(
-    const std::string& field, const std::string& id) {
+    const std::string& field, const std::string& written_id) {
+  const std::string id = CanonicalDocumentId(written_id);
   auto it = documents_.find(id);
   if (it != documents_.end()) return it->second.get();
-  KG_RETURN_IF_ERROR(ValidateId(field, id));
+  KG_RETURN_IF_ERROR(ValidateDocumentId(field, id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kDocumentCf, id));
   if (!value) return NotFound(field, absl::StrCat("no document '", id, "'"));
   auto cached = std::make_unique<CachedDocument>();
@@ -416,6 +523,15 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       ValidateConfidence(absl::StrCat(field, ".confidence"), p.confidence));
   KG_RETURN_IF_ERROR(
       ValidateValidTime(absl::StrCat(field, ".valid_time"), p.valid_time));
+  const bool spanless =
+      p.evidence_start == 0 && p.evidence_end == 0 && p.evidence.empty();
+  if (doc->text.empty() && !spanless) {
+    return Invalid(absl::StrCat(field, ".evidence"),
+                   absl::StrCat("document '", p.document_id,
+                                "' is a data document (no text): its records "
+                                "have no evidence span"));
+  }
+  if (!doc->text.empty()) {
   KG_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".evidence"), p.evidence,
                                   Limits::kMaxEvidenceBytes,
                                   /*allow_empty=*/false,
@@ -435,6 +551,7 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
         absl::StrCat("does not match the text of document '", p.document_id,
                      "' at [", p.evidence_start, ", ", p.evidence_end, ")"));
   }
+  }  // a text document
 
   const std::string identity =
       ProvPrefix(stmt_tid, doc_tid, p.evidence_start, p.evidence_end);
@@ -474,6 +591,14 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
 }
 
 absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
+  scope_ = batch.blank_scope;
+  if (scope_.empty()) {
+    // Blank nodes of this batch are new: a scope no other batch has.
+    scope_.resize(16);
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(scope_.data()), 16) != 1) {
+      return absl::UnavailableError("cannot draw random bytes for a scope");
+    }
+  }
   for (size_t i = 0; i < batch.entities.size(); ++i) {
     KG_RETURN_IF_ERROR(PutEntity(absl::StrCat("entities[", i, "]"),
                                  batch.entities[i], batch.entity_mode));
@@ -519,7 +644,7 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
                    absl::StrCat("\"", absl::CHexEscape(statement_id),
                                 "\" is not a statement id"));
   }
-  KG_RETURN_IF_ERROR(ValidateId("document_id", document_id));
+  KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", document_id));
   KG_ASSIGN_OR_RETURN(uint64_t stmt_tid, LookupTid(StatementTermKey(*hash)));
   if (stmt_tid == 0) {
     return NotFound("statement_id",

@@ -43,7 +43,8 @@ class WriteTxn {
   WriteTxn(rocksdb::DB* db,
            const std::vector<rocksdb::ColumnFamilyHandle*>* cfs,
            const Counters& counters, int64_t now_micros,
-           const std::vector<CfChanges>* base = nullptr);
+           const std::vector<CfChanges>* base = nullptr,
+           absl::string_view base_iri = "");
 
   absl::Status Apply(const WriteBatch& batch, WriteResult* result);
   absl::Status Retract(absl::string_view statement_id,
@@ -95,6 +96,8 @@ class WriteTxn {
   rocksdb::DB* db_;
   const std::vector<rocksdb::ColumnFamilyHandle*>* cfs_;
   const std::vector<CfChanges>* const base_;
+  const std::string base_iri_;
+  std::string scope_;  // the batch's blank node scope
   Counters counters_;
   const int64_t now_micros_;
   // A document's text and a code-point index over it, decoded once per
@@ -106,6 +109,9 @@ class WriteTxn {
   };
   absl::StatusOr<const CachedDocument*> LoadDocument(const std::string& field,
                                                      const std::string& id);
+  // A document id as stored: a blank graph name scoped, <base>document/<id>
+  // as <id>.
+  std::string CanonicalDocumentId(absl::string_view id) const;
 
   std::vector<CfChanges> overlay_;
   // What this transaction read from the database, misses included.
@@ -120,7 +126,22 @@ class WriteTxn {
 
 // The canonical term key of a term as the store would intern it, without
 // looking anything up (quoted statements are hashed recursively).
-std::string CanonicalTermKey(const Term& term);
+// The term key of `term` as the store would intern it, without reading the
+// store: IRIs under `base_iri` as the entity or statement they name, blank
+// labels scoped by `blank_scope` (empty: the label is a stored id).
+std::string CanonicalTermKey(const Term& term, absl::string_view base_iri,
+                             absl::string_view blank_scope);
+// <base>entity/<id> as Term::Entity(id), <base>statement/<id> as
+// Term::StatementId(id); any other term as it is.
+Term CanonicalIri(const Term& term, absl::string_view base_iri);
+// <base>relation/<id> as <id>; any other predicate as it is.
+std::string CanonicalPredicate(absl::string_view relation,
+                               absl::string_view base_iri);
+// <base>document/<id> as <id>; any other document id as it is.
+std::string CanonicalDocumentIri(absl::string_view id,
+                                 absl::string_view base_iri);
+// The 16-byte id of the blank node `label` in `scope`.
+std::string BlankNodeId(absl::string_view scope, absl::string_view label);
 // The 16-byte content hash of a statement from its parts' term keys.
 std::string StatementHash(absl::string_view subject_key,
                           absl::string_view relation_id,

@@ -1,5 +1,6 @@
 // Unit tests of kgctl's pieces that need no server: the term syntax, text
-// layout, the RDF mapping, the import line readers and the progress line.
+// layout, the RDF mapping, the JSON Lines reader and the progress line.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -7,7 +8,7 @@
 #include "absl/time/time.h"
 #include "client/format.h"
 #include "client/progress.h"
-#include "client/rdf.h"
+#include "client/rdf_mapping.h"
 #include "client/record_reader.h"
 #include "client/term_syntax.h"
 #include "gmock/gmock.h"
@@ -200,140 +201,216 @@ TEST(ProgressTest, LineShowsBarRateAndEta) {
 
 // ---- RDF mapping ----
 
-std::vector<rdf::Item> Build(
-    const std::vector<std::vector<rdf::Term>>& triples) {
-  rdf::RecordBuilder builder;
-  std::vector<rdf::Item> items;
-  int64_t line = 0;
-  for (const auto& t : triples) {
-    builder.Add(t[0], t[1], t[2], t.size() > 3 ? &t[3] : nullptr, ++line,
-                &items);
+constexpr char kBase[] = "https://kg.invalid/";
+
+// Runs both import passes over `quads` (each on its own line) and returns
+// the records, in the order the importer would send them.
+absl::StatusOr<std::vector<kg::v1::Record>> Import(
+    const std::vector<rdf::Quad>& quads, const std::string& document = "d") {
+  const KgIris iris(kBase);
+  RdfImport in(iris, document);
+  for (size_t i = 0; i < quads.size(); ++i) {
+    absl::Status s = in.Collect(quads[i], static_cast<int64_t>(i) + 1);
+    if (!s.ok()) return s;
   }
-  builder.Finish(&items);
-  return items;
-}
-
-rdf::Term I(const std::string& iri) {
-  rdf::Term t;
-  t.value = iri;
-  return t;
-}
-rdf::Term L(const std::string& text, const std::string& type = "") {
-  rdf::Term t;
-  t.kind = rdf::Term::Kind::kLiteral;
-  t.value = text;
-  t.datatype = type;
-  return t;
-}
-
-TEST(RdfTest, LiteralsAreEscapedAndTyped) {
-  EXPECT_EQ(rdf::Literal("a\"b\\c\nd\te\x01", ""),
-            "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
-  EXPECT_EQ(rdf::DateLiteral("2024"),
-            "\"2024\"^^<http://www.w3.org/2001/XMLSchema#gYear>");
-  EXPECT_EQ(rdf::DateLiteral("2024-06"),
-            "\"2024-06\"^^<http://www.w3.org/2001/XMLSchema#gYearMonth>");
-  EXPECT_EQ(rdf::DateLiteral("2024-06-13"),
-            "\"2024-06-13\"^^<http://www.w3.org/2001/XMLSchema#date>");
-  kg::v1::Literal l;
-  l.set_integer_value(12000);
-  EXPECT_EQ(rdf::KgLiteral(l),
-            "\"12000\"^^<http://www.w3.org/2001/XMLSchema#integer>");
-  l.set_string_value("x");
-  EXPECT_EQ(rdf::KgLiteral(l),
-            "\"x\"^^<http://www.w3.org/2001/XMLSchema#string>");
-}
-
-TEST(RdfTest, WriterAndBuilderAgreeOnAStatementBlock) {
-  kg::v1::Statement quoted;
-  quoted.set_id("s11111111111111111111111111111111");
-  quoted.mutable_subject()->mutable_entity()->set_id("north_korea");
-  quoted.set_relation("deployed_troops_to");
-  quoted.mutable_object()->mutable_entity()->set_id("russia");
-  kg::v1::Statement claim;
-  claim.set_id("s22222222222222222222222222222222");
-  claim.mutable_subject()->mutable_entity()->set_id("nis");
-  claim.set_relation("reported");
-  claim.mutable_object()->set_statement_id(quoted.id());
-  kg::v1::Provenance p;
-  p.set_document_id("seed_article");
-  p.set_evidence_start(424);
-  p.set_evidence_end(430);
-  p.set_evidence("Accord");
-  p.set_hedge(kg::v1::HEDGE_BELIEVED);
-  p.set_confidence(0.7);
-  p.mutable_valid_time()->set_start("2024-10");
-  std::string nt;
-  rdf::Writer writer(/*quads=*/false, &nt);
-  ASSERT_TRUE(writer
-                  .Statement(claim, {p},
-                             [&](const std::string& id) {
-                               return id == quoted.id() ? &quoted : nullptr;
-                             })
-                  .ok());
-  EXPECT_THAT(nt, HasSubstr("<https://kg.invalid/statement/"
-                            "s11111111111111111111111111111111> "
-                            "<http://www.w3.org/1999/02/"
-                            "22-rdf-syntax-ns#type> <http://www.w3.org/1999/"
-                            "02/22-rdf-syntax-ns#Statement> .\n"));
-  EXPECT_THAT(nt, HasSubstr("<https://kg.invalid/entity/nis> "
-                            "<https://kg.invalid/relation/reported> "
-                            "<https://kg.invalid/statement/"
-                            "s11111111111111111111111111111111> .\n"));
-
-  // Read the lines back through the builder (as the importer's serd
-  // callback would hand them over).
-  std::vector<std::vector<rdf::Term>> triples;
-  for (absl::string_view line : absl::StrSplit(nt, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> parts =
-        absl::StrSplit(line, absl::MaxSplits(' ', 2));
-    std::string object = parts[2].substr(0, parts[2].size() - 2);
-    auto term = [](absl::string_view s) {
-      if (s.front() == '<') return I(std::string(s.substr(1, s.size() - 2)));
-      const size_t close = s.rfind('"');
-      std::string type;
-      if (close + 3 < s.size()) {
-        type = std::string(s.substr(close + 4, s.size() - close - 5));
-      }
-      return L(std::string(s.substr(1, close - 1)), type);
-    };
-    triples.push_back({term(parts[0]), term(parts[1]), term(object)});
+  std::vector<kg::v1::Record> out;
+  absl::Status s = in.Finish(
+      [&](kg::v1::Record r, int64_t) {
+        out.push_back(std::move(r));
+        return absl::OkStatus();
+      },
+      [](int64_t) { return false; });
+  if (!s.ok()) return s;
+  for (size_t i = 0; i < quads.size(); ++i) {
+    kg::v1::StatementInput st;
+    std::string document;
+    absl::StatusOr<bool> data =
+        in.Data(quads[i], static_cast<int64_t>(i) + 1, &st, &document);
+    if (!data.ok()) return data.status();
+    if (!document.empty()) out.emplace_back().mutable_document()->set_id(document);
+    if (*data) *out.emplace_back().mutable_statement() = st;
   }
-  std::vector<rdf::Item> items = Build(triples);
-  ASSERT_EQ(items.size(), 1u) << items[0].error;
-  ASSERT_TRUE(items[0].record.has_value()) << items[0].error;
-  const kg::v1::StatementInput& in = items[0].record->statement();
-  EXPECT_EQ(in.triple().subject().entity(), "nis");
-  EXPECT_EQ(in.triple().object().quoted().relation(), "deployed_troops_to");
-  ASSERT_EQ(in.provenance_size(), 1);
-  EXPECT_TRUE(
-      google::protobuf::util::MessageDifferencer::Equals(in.provenance(0), p));
+  if (s = in.CheckRestated(); !s.ok()) return s;
+  return out;
 }
 
-TEST(RdfTest, BuilderReportsGroupsOutsideTheMapping) {
-  const std::string kNs = rdf::kNs;
-  std::vector<rdf::Item> items = Build({
-      {I("https://kg.invalid/entity/x"),
-       I("http://www.w3.org/2000/01/rdf-schema#label"), L("X")},
-      {I("https://kg.invalid/entity/x"), I("http://example.org/colour"),
-       L("red")},
-      {I("http://example.org/a"), I("http://example.org/b"), L("c")},
-      {I("https://kg.invalid/provenance/p"), I(kNs + "statement"),
-       I("https://kg.invalid/statement/s1")},
+// Each row: subject, predicate, object and, when given, the graph.
+absl::StatusOr<std::vector<kg::v1::Record>> ImportTerms(
+    const std::vector<std::vector<rdf::Term>>& rows,
+    const std::string& document = "d") {
+  std::vector<rdf::Quad> quads;
+  for (const auto& r : rows) {
+    quads.push_back(rdf::Quad{r[0], r[1], r[2],
+                              r.size() > 3 ? std::optional<rdf::Term>(r[3])
+                                           : std::nullopt});
+  }
+  return Import(quads, document);
+}
+
+rdf::Term I(const std::string& iri) { return rdf::Term::Iri(iri); }
+rdf::Term K(const std::string& path) { return I(kBase + path); }
+
+TEST(RdfMappingTest, DataTriplesBecomeStatementsOfTheirGraphsDocument) {
+  const rdf::Term s = rdf::Term::Blank("b1");
+  auto records = ImportTerms({
+      {s, I("http://ex/p"), rdf::Term::Literal("chat", "", "fr")},
+      {I("http://ex/a"), I("http://ex/q"),
+       rdf::Term::Literal("01", std::string(rdf::kXsdNs) + "integer"),
+       I("http://ex/g")},
+      {I("http://ex/a"), I("http://ex/r"),
+       rdf::Term::TripleTerm(rdf::Triple{s, I("http://ex/p"), I("http://ex/o")}),
+       rdf::Term::Blank("g2")},
   });
-  ASSERT_EQ(items.size(), 3u);
-  EXPECT_EQ(items[0].line, 1);
-  EXPECT_THAT(items[0].error, HasSubstr("not a property of a kg entity"));
-  EXPECT_EQ(items[1].line, 3);
-  EXPECT_THAT(items[1].error, HasSubstr("outside kg's RDF mapping"));
-  EXPECT_EQ(items[2].line, 4);
-  EXPECT_THAT(items[2].error, HasSubstr("is not described"));
+  ASSERT_TRUE(records.ok()) << records.status();
+  // Each statement after its graph's data document (default graph "d",
+  // <http://ex/g>, _:g2).
+  ASSERT_EQ(records->size(), 6u);
+  EXPECT_EQ((*records)[0].document().id(), "d");
+  EXPECT_EQ((*records)[2].document().id(), "http://ex/g");
+  EXPECT_EQ((*records)[4].document().id(), "_:g2");
+  const kg::v1::StatementInput& first = (*records)[1].statement();
+  EXPECT_EQ(first.triple().subject().blank_node(), "b1");
+  EXPECT_EQ(first.triple().relation(), "http://ex/p");
+  EXPECT_EQ(first.triple().object().literal().rdf().language(), "fr");
+  EXPECT_EQ(first.triple().object().literal().rdf().datatype(), "");
+  EXPECT_EQ(first.provenance(0).document_id(), "d");
+  EXPECT_EQ(first.provenance(0).evidence(), "");
+  const kg::v1::StatementInput& second = (*records)[3].statement();
+  EXPECT_EQ(second.triple().object().literal().rdf().lexical_form(), "01");
+  EXPECT_EQ(second.provenance(0).document_id(), "http://ex/g");
+  const kg::v1::StatementInput& third = (*records)[5].statement();
+  EXPECT_TRUE(third.triple().object().has_quoted());
+  EXPECT_EQ(third.triple().object().quoted().subject().blank_node(), "b1");
+  EXPECT_EQ(third.provenance(0).document_id(), "_:g2");
+}
+
+// Export writes kg's records; import reads them back unchanged, whatever
+// the order of the quads.
+TEST(RdfMappingTest, ExportedRecordsImportBackInAnyOrder) {
+  kg::v1::Entity e;
+  e.set_id("kremlin");
+  e.set_label("Kremlin");
+  e.set_type("Organization");
+  e.add_aliases("Moscow");
+  kg::v1::Relation r;
+  r.set_id("denied");
+  r.set_label("denied");
+  r.set_polarity(kg::v1::POLARITY_OPPOSES);
+  kg::v1::Document d;
+  d.set_id("a1");
+  d.set_title("Report");
+  d.set_text("The Kremlin denied it.");
+  kg::v1::Statement quoted;
+  quoted.set_id("sq");
+  quoted.mutable_subject()->mutable_entity()->set_id("kremlin");
+  quoted.set_relation("http://ex/said");
+  quoted.mutable_object()->mutable_literal()->set_integer_value(12000);
+  kg::v1::Statement st;
+  st.set_id("ss");
+  *st.mutable_subject()->mutable_entity() = e;
+  st.set_relation("denied");
+  st.mutable_object()->set_statement_id("sq");
+  kg::v1::Provenance p;
+  p.set_document_id("a1");
+  p.set_evidence_start(4);
+  p.set_evidence_end(11);
+  p.set_evidence("Kremlin");
+  p.set_hedge(kg::v1::HEDGE_REPORTEDLY);
+  p.set_confidence(0.75);
+  p.mutable_valid_time()->set_start("2024-10");
+
+  std::string text;
+  {
+    rdf::Writer writer(rdf::Format::kNQuads, &text);
+    const KgIris iris(kBase);
+    RdfExport out(iris, /*graphs=*/true, "", &writer);
+    ASSERT_TRUE(out.Entity(e).ok());
+    ASSERT_TRUE(out.Relation(r).ok());
+    ASSERT_TRUE(out.Document(d).ok());
+    ASSERT_TRUE(out.Statement(st, {p},
+                              [&](const std::string& id) {
+                                return id == "sq" ? &quoted : nullptr;
+                              })
+                    .ok());
+    writer.Finish();
+  }
+  EXPECT_THAT(text, HasSubstr("<https://kg.invalid/statement/ss> "
+                              "<http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+                              "reifies> <<( "));
+  EXPECT_THAT(text, HasSubstr("<https://kg.invalid/entity/kremlin> "
+                              "<https://kg.invalid/relation/denied> <<( "));
+  std::vector<rdf::Quad> quads;
+  ASSERT_TRUE(rdf::Read(rdf::Format::kNQuads, text, {},
+                        [&](const rdf::Quad& q, const rdf::Position&) {
+                          quads.push_back(q);
+                          return absl::OkStatus();
+                        })
+                  .ok());
+  std::reverse(quads.begin(), quads.end());  // order does not matter
+  auto records = Import(quads);
+  ASSERT_TRUE(records.ok()) << records.status();
+  // Entity, relation, document, and one statement with its record; the
+  // restated quad in the text document's graph adds nothing.
+  ASSERT_EQ(records->size(), 4u);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      (*records)[0].entity(), e));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      (*records)[1].relation(), r));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      (*records)[2].document(), d));
+  const kg::v1::StatementInput& in = (*records)[3].statement();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      in.provenance(0), p))
+      << in.provenance(0).ShortDebugString();
+  EXPECT_EQ(in.triple().relation(), "https://kg.invalid/relation/denied");
+  EXPECT_EQ(in.triple().object().quoted().object().literal().rdf()
+                .lexical_form(),
+            "12000");
+}
+
+TEST(RdfMappingTest, IncompleteOrInconsistentDescriptionsAreErrors) {
+  const std::string rdfs = "http://www.w3.org/2000/01/rdf-schema#";
+  auto no_type = ImportTerms({{K("entity/x"), I(rdfs + "label"),
+                          rdf::Term::Literal("X")}});
+  EXPECT_THAT(no_type.status().message(),
+              HasSubstr("line 1: entity <https://kg.invalid/entity/x> needs "
+                        "rdf:type and rdfs:label"));
+  auto bad_start = ImportTerms({{K("provenance/s1/a/0-1"), K("ns#evidenceStart"),
+                            rdf::Term::Literal("-3")}});
+  EXPECT_THAT(bad_start.status().message(),
+              HasSubstr("kg:evidenceStart must be a non-negative integer"));
+  auto undeclared = ImportTerms({
+      {K("provenance/s1/a/0-1"), K("ns#statement"), K("statement/s1")},
+      {K("provenance/s1/a/0-1"), K("ns#document"), K("document/a")},
+      {K("provenance/s1/a/0-1"), K("ns#evidenceStart"),
+       rdf::Term::Literal("0")},
+      {K("provenance/s1/a/0-1"), K("ns#evidenceEnd"), rdf::Term::Literal("1")},
+  });
+  EXPECT_THAT(undeclared.status().message(),
+              HasSubstr("has no rdf:reifies <<( s p o )>> in the file"));
+  // A triple in a text document's graph that no record backs.
+  auto unbacked = ImportTerms({
+      {K("document/a"), K("ns#text"), rdf::Term::Literal("Some text.")},
+      {I("http://ex/s"), I("http://ex/p"), I("http://ex/o"), K("document/a")},
+  });
+  EXPECT_THAT(unbacked.status().message(),
+              HasSubstr("line 2: a triple in the graph of a text document "
+                        "with no provenance record"));
+  // Labels with a language tag are data, not an entity record: nothing is
+  // dropped.
+  auto tagged = ImportTerms({{K("entity/x"), I(rdfs + "label"),
+                         rdf::Term::Literal("X", "", "en")}});
+  ASSERT_TRUE(tagged.ok()) << tagged.status();
+  ASSERT_EQ(tagged->size(), 2u);
+  EXPECT_EQ((*tagged)[1].statement().triple().object().literal().rdf()
+                .language(),
+            "en");
 }
 
 // ---- Import line readers ----
 
 TEST(RecordReaderTest, JsonlLinesBecomeRecordsOrReasons) {
-  std::vector<rdf::Item> items;
+  std::vector<Item> items;
   ReadJsonlLine("  \r\n", 1, &items);  // blank: nothing
   EXPECT_TRUE(items.empty());
   ReadJsonlLine(R"({"entity": {"id": "x", "label": "X"}})"
@@ -350,97 +427,6 @@ TEST(RecordReaderTest, JsonlLinesBecomeRecordsOrReasons) {
   EXPECT_THAT(items[2].error, HasSubstr("empty record"));
   EXPECT_EQ(items[3].line, 5);
   EXPECT_THAT(items[3].error, HasSubstr("not a kg.v1.Record in JSON"));
-}
-
-TEST(RecordReaderTest, RdfLinesBecomeRecordsOrReasons) {
-  RdfLineReader reader(/*quads=*/false);
-  std::vector<rdf::Item> items;
-  reader.ReadLine(
-      "<https://kg.invalid/entity/x> "
-      "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" .\n",
-      1, &items);
-  EXPECT_TRUE(items.empty());  // the entity's group is still open
-  reader.ReadLine(std::string("<a> <b> \"c\0\" .", 15), 2, &items);
-  reader.ReadLine("<a> <b> \"unterminated .", 3, &items);
-  reader.ReadLine("", 4, &items);
-  reader.Finish(&items);
-  ASSERT_EQ(items.size(), 3u);
-  EXPECT_EQ(items[0].error, "NUL byte");
-  EXPECT_EQ(items[0].line, 2);
-  EXPECT_EQ(items[1].line, 3);
-  EXPECT_THAT(items[1].error, HasSubstr("RDF syntax error"));
-  ASSERT_TRUE(items[2].record.has_value());
-  EXPECT_EQ(items[2].line, 1);
-  EXPECT_EQ(items[2].record->entity().id(), "x");
-}
-
-// Found by fuzz/import_rdf_fuzzer.cc: serd reports a triple before it sees
-// what follows it on the line, so a line with a syntax error used to add
-// its triple (with --skip-invalid the "skipped" line was imported).
-TEST(RecordReaderTest, ALineWithASyntaxErrorContributesNothing) {
-  for (bool quads : {false, true}) {
-    RdfLineReader reader(quads);
-    std::vector<rdf::Item> items;
-    reader.ReadLine(
-        "<https://kg.invalid/entity/x> "
-        "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" .",
-        1, &items);
-    reader.ReadLine(
-        "<https://kg.invalid/entity/x> "
-        "<http://www.w3.org/2004/02/skos/core#altLabel> \"Y\" garbage",
-        2, &items);
-    reader.Finish(&items);
-    ASSERT_EQ(items.size(), 2u) << quads;
-    EXPECT_EQ(items[0].line, 2);
-    EXPECT_THAT(items[0].error, HasSubstr("RDF syntax error"));
-    ASSERT_TRUE(items[1].record.has_value());
-    EXPECT_EQ(items[1].record->entity().label(), "X");
-    EXPECT_EQ(items[1].record->entity().aliases_size(), 0) << quads;
-    EXPECT_EQ(reader.triples(), 1u);
-  }
-}
-
-// Found by fuzz/import_rdf_fuzzer.cc: serd's N-Quads reader stops without
-// an error at text that cannot start a statement, so such lines used to
-// vanish silently.
-TEST(RecordReaderTest, NQuadsLinesThatAreNotStatementsAreErrors) {
-  RdfLineReader reader(/*quads=*/true);
-  std::vector<rdf::Item> items;
-  reader.ReadLine("hello world", 1, &items);
-  reader.ReadLine(
-      "<https://kg.invalid/entity/x> "
-      "<http://www.w3.org/2000/01/rdf-schema#label> \"X\" . .junk",
-      2, &items);
-  reader.ReadLine("# a comment is fine", 3, &items);
-  reader.Finish(&items);
-  ASSERT_EQ(items.size(), 2u);
-  EXPECT_EQ(items[0].line, 1);
-  EXPECT_EQ(items[0].error, "RDF syntax error: not a statement");
-  EXPECT_EQ(items[1].line, 2);
-  EXPECT_THAT(items[1].error, HasSubstr("RDF syntax error"));
-  EXPECT_EQ(reader.triples(), 0u);
-}
-
-// Found by fuzz/import_rdf_fuzzer.cc in CI: serd's N-Triples reader takes
-// a bare word as a prefixed name, so `hell<iri> "Y" .` became a triple
-// with the subject "hell" instead of a syntax error.
-TEST(RecordReaderTest, PrefixedNamesAreSyntaxErrorsInBothSyntaxes) {
-  for (bool quads : {false, true}) {
-    RdfLineReader reader(quads);
-    std::vector<rdf::Item> items;
-    reader.ReadLine("hell<https://kg.invalid/entity/> \"Y\" .", 1, &items);
-    reader.ReadLine("x:y <http://www.w3.org/2000/01/rdf-schema#label> \"X\" .",
-                    2, &items);
-    reader.Finish(&items);
-    ASSERT_EQ(items.size(), 2u) << quads;
-    for (int i = 0; i < 2; ++i) {
-      EXPECT_EQ(items[i].line, i + 1) << quads;
-      EXPECT_FALSE(items[i].record.has_value()) << quads;
-      EXPECT_THAT(items[i].error, HasSubstr("RDF syntax error")) << quads;
-    }
-    EXPECT_THAT(items[1].error, HasSubstr("'x:y' is a prefixed name")) << quads;
-    EXPECT_EQ(reader.triples(), 0u) << quads;
-  }
 }
 
 }  // namespace

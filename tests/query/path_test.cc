@@ -78,6 +78,10 @@ std::string KeyOfTerm(const Term& t) {
                           t.literal().lexical);
     case Term::Kind::kStatement:
       return "S" + (t.triple() ? StatementIdOf(*t.triple()) : t.id());
+    case Term::Kind::kIri:
+      return "I" + t.id();
+    case Term::Kind::kBlank:
+      return "B" + t.id();
   }
   return "";
 }
@@ -91,6 +95,10 @@ std::string KeyOfValue(const TermValue& v) {
                           v.literal.lexical);
     case Term::Kind::kStatement:
       return "S" + v.id;
+    case Term::Kind::kIri:
+      return "I" + v.id;
+    case Term::Kind::kBlank:
+      return "B" + v.id;
   }
   return "";
 }

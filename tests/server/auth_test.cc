@@ -184,6 +184,7 @@ TEST(RoleTableTest, EveryMethodHasTheRoleWeMeant) {
       {"CreateDocument", Role::kWriter},
       {"WriteStatements", Role::kWriter},
       {"IngestStatements", Role::kWriter},
+      {"ImportStatements", Role::kWriter},
       {"RetractProvenance", Role::kWriter},
       {"CreateBackup", Role::kAdmin},
       {"VerifyStore", Role::kAdmin},

@@ -133,6 +133,20 @@ class ServiceTest : public ::testing::Test {
     return req;
   }
 
+  // Claims() naming entities by id: names in an import resolve against the
+  // store and the ids the import defines, as in one WriteStatements batch.
+  v1::WriteStatementsRequest ClaimsByIds() {
+    v1::WriteStatementsRequest claims = Claims();
+    for (auto& st : *claims.mutable_statements()) {
+      v1::Triple* t = st.mutable_triple();
+      if (t->subject().entity() == "NIS") t->mutable_subject()->set_entity("nis");
+      v1::Triple* q = t->mutable_object()->mutable_quoted();
+      q->mutable_subject()->set_entity("north_korea");
+      q->mutable_object()->set_entity("russia");
+    }
+    return claims;
+  }
+
   void LoadClaims() {
     v1::WriteStatementsResponse resp;
     grpc::Status s = stub_->WriteStatements(Ctx().get(), Vocabulary(), &resp);
@@ -486,6 +500,146 @@ TEST_F(ServiceTest, IngestAcknowledgesEachBatchInOrder) {
   EXPECT_EQ(Stats().provenance_records(), 2u);
 }
 
+v1::ImportStatementsResponse Import(
+    v1::KnowledgeGraph::Stub& stub,
+    const std::vector<v1::WriteStatementsRequest>& batches,
+    grpc::Status* status, bool cancel = false) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::ImportStatementsResponse resp;
+  auto stream = stub.ImportStatements(&ctx, &resp);
+  for (const auto& b : batches) {
+    v1::ImportStatementsRequest req;
+    *req.mutable_batch() = b;
+    if (!stream->Write(req)) break;
+  }
+  if (cancel) {
+    ctx.TryCancel();
+  } else {
+    stream->WritesDone();
+  }
+  *status = stream->Finish();
+  return resp;
+}
+
+TEST_F(ServiceTest, AnImportIsOneWriteCommittedWhenTheStreamEnds) {
+  // The vocabulary in one batch, the claims (naming entities of the first
+  // batch by alias) in the next: committed together.
+  v1::WriteStatementsRequest claims = ClaimsByIds();
+  grpc::Status status;
+  v1::ImportStatementsResponse resp =
+      Import(*stub_, {Vocabulary(), claims}, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.batches(), 2u);
+  EXPECT_EQ(resp.result().provenance_added(), 2u);
+  EXPECT_EQ(resp.result().statements_created(), 3u);  // two claims + quoted
+  EXPECT_EQ(Stats().provenance_records(), 2u);
+  EXPECT_EQ(Stats().base_iri(), "https://kg.invalid/");
+}
+
+TEST_F(ServiceTest, AFailedOrCancelledImportWritesNothing) {
+  v1::WriteStatementsRequest bad = ClaimsByIds();
+  bad.mutable_statements(1)->mutable_provenance(0)->set_evidence("not there");
+  // Rejected at the commit: the error names the stream's batch and item.
+  grpc::Status status;
+  Import(*stub_, {Vocabulary(), ClaimsByIds(), bad}, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("batches[2].statements[1].provenance[0].evidence"));
+  // Rejected while staging (a NaN confidence), after good batches.
+  v1::WriteStatementsRequest nan = ClaimsByIds();
+  nan.mutable_statements(0)->mutable_provenance(0)->set_confidence(
+      std::nan(""));
+  Import(*stub_, {Vocabulary(), nan}, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("batches[1].statements[0].provenance[0].confidence"));
+  // Cancelled by the client after sending everything.
+  Import(*stub_, {Vocabulary(), ClaimsByIds()}, &status, /*cancel=*/true);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  const v1::Stats stats = Stats();
+  EXPECT_EQ(stats.entities(), 0u);
+  EXPECT_EQ(stats.documents(), 0u);
+  EXPECT_EQ(stats.provenance_records(), 0u);
+}
+
+TEST_F(ServiceTest, AnImportLargerThanTheLimitIsRefusedAndWritesNothing) {
+  server_.reset();
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir_.Sub("small");
+  options.store.sync_writes = false;
+  options.limits.max_import_bytes = 1000;
+  absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *std::move(server);
+  auto stub = v1::KnowledgeGraph::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                          grpc::InsecureChannelCredentials()));
+  grpc::Status status;
+  Import(*stub, {Vocabulary(), Vocabulary(), Vocabulary()}, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("--max_import_bytes"));
+  v1::GetStatsResponse stats;
+  ASSERT_TRUE(stub->GetStats(Ctx().get(), {}, &stats).ok());
+  EXPECT_EQ(stats.stats().entities(), 0u);
+}
+
+// RDF 1.2 terms over gRPC: IRIs, blank nodes scoped to a request, literals
+// with datatypes, languages and directions, IRI predicates, data documents.
+TEST_F(ServiceTest, RdfTermsAreWrittenAndReadBack) {
+  v1::WriteStatementsRequest req;
+  req.add_documents()->set_id("http://example.org/graph");
+  v1::StatementInput* st = req.add_statements();
+  st->mutable_triple()->mutable_subject()->set_blank_node("x");
+  st->mutable_triple()->set_relation("http://example.org/name");
+  v1::RdfLiteral* l =
+      st->mutable_triple()->mutable_object()->mutable_literal()->mutable_rdf();
+  l->set_lexical_form("أليس");
+  l->set_language("AR");
+  l->set_direction(v1::TEXT_DIRECTION_RTL);
+  st->add_provenance()->set_document_id("http://example.org/graph");
+  v1::StatementInput* typed = req.add_statements();
+  typed->mutable_triple()->mutable_subject()->set_blank_node("x");
+  typed->mutable_triple()->set_relation("http://example.org/age");
+  v1::RdfLiteral* n = typed->mutable_triple()
+                          ->mutable_object()
+                          ->mutable_literal()
+                          ->mutable_rdf();
+  n->set_lexical_form("030");
+  n->set_datatype("http://www.w3.org/2001/XMLSchema#integer");
+  typed->add_provenance()->set_document_id("http://example.org/graph");
+  v1::WriteStatementsResponse resp;
+  grpc::Status s = stub_->WriteStatements(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.statement_ids_size(), 2);
+
+  v1::GetStatementRequest get;
+  get.mutable_statement()->set_statement_id(resp.statement_ids(0));
+  get.set_include_provenance(true);
+  v1::Statement got;
+  ASSERT_TRUE(stub_->GetStatement(Ctx().get(), get, &got).ok());
+  EXPECT_THAT(got.subject().blank_node(), ::testing::MatchesRegex("b[0-9a-f]{32}"));
+  EXPECT_EQ(got.relation(), "http://example.org/name");
+  EXPECT_EQ(got.object().literal().rdf().lexical_form(), "أليس");
+  EXPECT_EQ(got.object().literal().rdf().language(), "AR");
+  EXPECT_EQ(got.object().literal().rdf().direction(), v1::TEXT_DIRECTION_RTL);
+  EXPECT_EQ(got.provenance(0).document_id(), "http://example.org/graph");
+  EXPECT_EQ(got.provenance(0).evidence_end(), 0u);
+  // The same label in one request is one node.
+  get.mutable_statement()->set_statement_id(resp.statement_ids(1));
+  v1::Statement age;
+  ASSERT_TRUE(stub_->GetStatement(Ctx().get(), get, &age).ok());
+  EXPECT_EQ(age.subject().blank_node(), got.subject().blank_node());
+  // Lexical forms are kept: "030" is not 30.
+  EXPECT_EQ(age.object().literal().rdf().lexical_form(), "030");
+  // The same label in another request is another node.
+  v1::WriteStatementsResponse again;
+  req.clear_documents();
+  ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), req, &again).ok());
+  EXPECT_NE(again.statement_ids(0), resp.statement_ids(0));
+}
+
 // Found by fuzz/import_jsonl_fuzzer.cc: the JSON mapping prints a
 // confidence of -0.0 as -0 and reads it back as 0, so a record written with
 // -0.0 came back from export and import as a second record. -0.0 is 0.
@@ -655,6 +809,71 @@ std::vector<BadCall> BadCalls() {
          return stub.CreateRelation(ctx, req, &r);
        },
        C::INVALID_ARGUMENT, "relation.polarity"},
+      {"relative IRI", write([](auto& req) {
+         req.mutable_statements(0)->mutable_triple()->mutable_object()->set_iri(
+             "relative/path");
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.object"},
+      {"IRI with a space", write([](auto& req) {
+         req.mutable_statements(0)->mutable_triple()->mutable_subject()->set_iri(
+             "http://example.org/a b");
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.subject"},
+      {"empty IRI", write([](auto& req) {
+         req.mutable_statements(0)->mutable_triple()->mutable_object()->set_iri(
+             "");
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.object"},
+      {"relative predicate IRI", write([](auto& req) {
+         req.mutable_statements(0)->mutable_triple()->set_relation("a:b c");
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.relation"},
+      {"bad language tag", write([](auto& req) {
+         auto* l = req.mutable_statements(0)
+                       ->mutable_triple()
+                       ->mutable_object()
+                       ->mutable_literal()
+                       ->mutable_rdf();
+         l->set_lexical_form("x");
+         l->set_language("en_US!");
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.object"},
+      {"direction without language", write([](auto& req) {
+         auto* l = req.mutable_statements(0)
+                       ->mutable_triple()
+                       ->mutable_object()
+                       ->mutable_literal()
+                       ->mutable_rdf();
+         l->set_lexical_form("x");
+         l->set_direction(v1::TEXT_DIRECTION_LTR);
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.object"},
+      {"unknown direction", write([](auto& req) {
+         auto* l = req.mutable_statements(0)
+                       ->mutable_triple()
+                       ->mutable_object()
+                       ->mutable_literal()
+                       ->mutable_rdf();
+         l->set_lexical_form("x");
+         l->set_language("en");
+         l->set_direction(static_cast<v1::TextDirection>(7));
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.object.literal.rdf.direction"},
+      {"literal subject", write([](auto& req) {
+         req.mutable_statements(0)
+             ->mutable_triple()
+             ->mutable_subject()
+             ->mutable_literal()
+             ->set_string_value("x");
+       }),
+       C::INVALID_ARGUMENT, "statements[0].triple.subject"},
+      {"record without a span for a text document", write([](auto& req) {
+         auto* p = req.mutable_statements(0)->mutable_provenance(0);
+         p->set_evidence_start(0);
+         p->set_evidence_end(0);
+         p->set_evidence("");
+       }),
+       C::INVALID_ARGUMENT, "statements[0].provenance[0]"},
       {"unknown hedge", write([](auto& req) {
          req.mutable_statements(0)->mutable_provenance(0)->set_hedge(
              static_cast<v1::Hedge>(42));

@@ -144,6 +144,10 @@ std::string Describe(const TermValue& v) {
                           absl::CHexEscape(v.literal.lexical), "\"");
     case Term::Kind::kStatement:
       return absl::StrCat("statement:", v.id);
+    case Term::Kind::kIri:
+      return absl::StrCat("iri:", v.id);
+    case Term::Kind::kBlank:
+      return absl::StrCat("blank:", v.id);
   }
   return "?";
 }
@@ -160,6 +164,10 @@ std::string Describe(const Term& t) {
         return absl::StrCat("quoted:", StatementIdOf(*t.triple()));
       }
       return absl::StrCat("statement:", t.id());
+    case Term::Kind::kIri:
+      return absl::StrCat("iri:", t.id());
+    case Term::Kind::kBlank:
+      return absl::StrCat("blank:", t.id());
   }
   return "?";
 }
@@ -249,6 +257,10 @@ class Reference {
         break;
       case Term::Kind::kStatement:
         v.id = term.triple() != nullptr ? Ensure(*term.triple()) : term.id();
+        break;
+      case Term::Kind::kIri:
+      case Term::Kind::kBlank:  // the model makes neither
+        v.id = term.id();
         break;
     }
     return v;
@@ -481,6 +493,10 @@ class RandomStore {
         return SpellLiteral(v.literal);
       case Term::Kind::kStatement:
         return Quote(v.id, Chance(rng_, 50));
+      case Term::Kind::kIri:
+        return Term::Iri(v.id);
+      case Term::Kind::kBlank:
+        return Term::Blank(v.id);
     }
     return Term::Entity(v.id);
   }

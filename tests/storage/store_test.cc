@@ -382,11 +382,16 @@ std::vector<BadInput> BadInputs() {
          b.relations.push_back({"said", "said", true, Polarity::kSupports});
        },
        C::kInvalidArgument, "relations[0].symmetric"},
-      {"document without text",
+      {"text document without title",
        [](WriteBatch& b) {
-         b.documents.push_back({"d", "T", "", std::nullopt, ""});
+         b.documents.push_back({"d", "", "", std::nullopt, "Some text."});
        },
-       C::kInvalidArgument, "documents[0].text"},
+       C::kInvalidArgument, "documents[0].title"},
+      {"document id that is neither a slug nor an IRI",
+       [](WriteBatch& b) {
+         b.documents.push_back({"Not A Slug", "T", "", std::nullopt, ""});
+       },
+       C::kInvalidArgument, "documents[0].id"},
       {"document text changed",
        [](WriteBatch& b) {
          b.documents.push_back({"doc1", "T", "", std::nullopt, "other"});
