@@ -50,8 +50,8 @@ std::string Describer::NodeAt(const kg::v1::Node& node, int depth) {
 
 std::string Describer::TripleAt(const kg::v1::Statement& s, int depth) {
   return absl::StrCat("<<", NodeAt(s.subject(), depth), " ",
-                      FormatRelation(s.relation()), " ", NodeAt(s.object(), depth),
-                      ">>");
+                      FormatRelation(s.relation()), " ",
+                      NodeAt(s.object(), depth), ">>");
 }
 
 std::string Describer::StatementAt(const std::string& id, int depth) {

@@ -68,19 +68,20 @@ grpc::Status Exporter::Run() {
                                          ? kDefaultBaseIri
                                          : stats.stats().base_iri());
     const rdf::Format rdf_format =
-        format_ == ExportFormat::kNTriples  ? rdf::Format::kNTriples
+        format_ == ExportFormat::kNTriples ? rdf::Format::kNTriples
         : format_ == ExportFormat::kNQuads ? rdf::Format::kNQuads
         : format_ == ExportFormat::kTurtle ? rdf::Format::kTurtle
                                            : rdf::Format::kTriG;
     rdf::WriteOptions options;
-    if (rdf_format == rdf::Format::kTurtle || rdf_format == rdf::Format::kTriG) {
+    if (rdf_format == rdf::Format::kTurtle ||
+        rdf_format == rdf::Format::kTriG) {
       options.prefixes = iris_->Prefixes();
     }
     rdf_writer_ =
         std::make_unique<rdf::Writer>(rdf_format, &rdf_text_, options);
-    rdf_ = std::make_unique<RdfExport>(*iris_, rdf::HasGraphs(rdf_format),
-                                       default_graph_document_,
-                                       rdf_writer_.get());
+    rdf_ =
+        std::make_unique<RdfExport>(*iris_, rdf::HasGraphs(rdf_format),
+                                    default_graph_document_, rdf_writer_.get());
   }
   grpc::Status s = Entities();
   if (s.ok()) s = Relations();
@@ -98,7 +99,6 @@ grpc::Status Exporter::Drain() {
   rdf_text_.clear();
   return s;
 }
-
 
 grpc::Status Exporter::Write(const std::string& text) {
   if (std::fwrite(text.data(), 1, text.size(), out_) != text.size()) {

@@ -19,9 +19,8 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <string>
-
 #include <memory>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "client/connection.h"

@@ -13,8 +13,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/cli.h"
 #include "client/format.h"
 #include "client/rdf_mapping.h"
@@ -114,8 +114,7 @@ void SplitPosition(absl::string_view message, int64_t* line, int64_t* column,
   const size_t colon = message.find(": ", comma);
   if (colon == absl::string_view::npos) return;
   if (!absl::SimpleAtoi(message.substr(0, comma), line)) return;
-  if (!absl::SimpleAtoi(message.substr(comma + 9, colon - comma - 9),
-                        column)) {
+  if (!absl::SimpleAtoi(message.substr(comma + 9, colon - comma - 9), column)) {
     return;
   }
   *what = std::string(message.substr(colon + 2));
@@ -160,8 +159,8 @@ int Importer::Run() {
                     absl::StrCat("import: cannot read ", options_.path));
       }
       madvise(mapped_, mapped_size_, MADV_SEQUENTIAL);
-      data_ = absl::string_view(static_cast<const char*>(mapped_),
-                                mapped_size_);
+      data_ =
+          absl::string_view(static_cast<const char*>(mapped_), mapped_size_);
     }
     close(fd);
   }
@@ -188,11 +187,11 @@ int Importer::Run() {
     rc = Attempt();
     if (rc == kRetry) {
       if (++retries_ > kMaxRetries) {
-        rc = Fail(kExitInvalid,
-                  absl::StrCat("import: the server rejected more than ",
-                               kMaxRetries,
-                               " items; nothing was written. Fix the file "
-                               "and import it again"));
+        rc = Fail(
+            kExitInvalid,
+            absl::StrCat("import: the server rejected more than ", kMaxRetries,
+                         " items; nothing was written. Fix the file "
+                         "and import it again"));
         break;
       }
       // Counts start again; skipped lines are remembered.
@@ -254,8 +253,8 @@ int Importer::ReadJsonl() {
 
 int Importer::ReadRdf() {
   const rdf::Format format = RdfFormat(options_.format);
-  const bool line_based = format == rdf::Format::kNTriples ||
-                          format == rdf::Format::kNQuads;
+  const bool line_based =
+      format == rdf::Format::kNTriples || format == rdf::Format::kNQuads;
   rdf::ReadOptions read;
   read.base = options_.base.empty() ? FileUrl(options_.path) : options_.base;
   read.skip_invalid = options_.skip_invalid && line_based;
@@ -352,9 +351,9 @@ int Importer::ReadRdf() {
   if (rc != kExitOk) return rc;
   absl::Status restated = mapper.CheckRestated();
   if (!restated.ok()) {
-    return Fail(kExitInvalid, absl::StrCat("import: ", name_, " ",
-                                           restated.message(),
-                                           "; nothing was written"));
+    return Fail(kExitInvalid,
+                absl::StrCat("import: ", name_, " ", restated.message(),
+                             "; nothing was written"));
   }
   return kExitOk;
 }
@@ -471,12 +470,11 @@ int Importer::Rejected(const grpc::Status& status) {
         BlamedItem(message, &kind, &index) && batch >= 0 &&
         batch < static_cast<int>(sent_.size())) {
       const BatchLines& b = sent_[batch];
-      const std::vector<int64_t>* lines = kind == "entities"    ? &b.entities
-                                          : kind == "relations" ? &b.relations
-                                          : kind == "documents" ? &b.documents
-                                          : kind == "statements"
-                                              ? &b.statements
-                                              : nullptr;
+      const std::vector<int64_t>* lines = kind == "entities"     ? &b.entities
+                                          : kind == "relations"  ? &b.relations
+                                          : kind == "documents"  ? &b.documents
+                                          : kind == "statements" ? &b.statements
+                                                                 : nullptr;
       if (lines != nullptr && index >= 0 &&
           index < static_cast<int>(lines->size())) {
         line = (*lines)[index];
@@ -495,10 +493,10 @@ int Importer::Rejected(const grpc::Status& status) {
     return kRetry;
   }
   if (line >= 0) {
-    Fail(kExitInvalid, absl::StrCat("import: ", name_, " line ", line, ": ",
-                                    OneLine(what),
-                                    " (the server rejected it; nothing was "
-                                    "written)"));
+    Fail(kExitInvalid,
+         absl::StrCat("import: ", name_, " line ", line, ": ", OneLine(what),
+                      " (the server rejected it; nothing was "
+                      "written)"));
     return data_error ? kExitInvalid : ExitCodeFor(code);
   }
   return ReportError(status, conn_.server(), "ImportStatements");

@@ -57,7 +57,7 @@ struct ImportResult {
   uint64_t statements_created = 0;
   uint64_t provenance_added = 0;
   uint64_t provenance_unchanged = 0;
-  uint64_t triples = 0;  // RDF: quads read
+  uint64_t triples = 0;          // RDF: quads read
   std::string default_document;  // RDF: where the default graph went
 };
 
@@ -94,21 +94,20 @@ class Importer {
 
   Connection& conn_;
   ImportOptions options_;
-  std::string name_;  // the file's name in messages
-  std::string input_;  // stdin's bytes
+  std::string name_;        // the file's name in messages
+  std::string input_;       // stdin's bytes
   absl::string_view data_;  // the whole input (the mapped file, or input_)
-  std::string base_iri_;   // the store's
+  std::string base_iri_;    // the store's
   ImportResult result_;
   std::unique_ptr<Progress> progress_;
 
   std::unique_ptr<grpc::ClientContext> context_;
   kg::v1::ImportStatementsResponse response_;
-  std::unique_ptr<grpc::ClientWriter<kg::v1::ImportStatementsRequest>>
-      stream_;
+  std::unique_ptr<grpc::ClientWriter<kg::v1::ImportStatementsRequest>> stream_;
   kg::v1::WriteStatementsRequest batch_;
   size_t batch_bytes_ = 0;
-  BatchLines lines_;                 // of batch_
-  std::vector<BatchLines> sent_;     // of every batch sent
+  BatchLines lines_;                         // of batch_
+  std::vector<BatchLines> sent_;             // of every batch sent
   absl::flat_hash_set<int64_t> skip_lines_;  // lines skipped so far
   uint64_t skipped_shown_ = 0;
   int retries_ = 0;

@@ -28,7 +28,9 @@ std::string Xsd(absl::string_view local) {
 std::string Rdfs(absl::string_view local) { return absl::StrCat(kRdfs, local); }
 
 rdf::Term Iri(std::string iri) { return rdf::Term::Iri(std::move(iri)); }
-rdf::Term Plain(std::string text) { return rdf::Term::Literal(std::move(text)); }
+rdf::Term Plain(std::string text) {
+  return rdf::Term::Literal(std::move(text));
+}
 
 bool IsSlug(absl::string_view s) {
   if (s.empty() || s.size() > 128) return false;
@@ -89,8 +91,10 @@ rdf::Term LiteralTerm(const kg::v1::Literal& l) {
     case kg::v1::Literal::kRdf: {
       const kg::v1::RdfLiteral& r = l.rdf();
       rdf::Direction dir = rdf::Direction::kNone;
-      if (r.direction() == kg::v1::TEXT_DIRECTION_LTR) dir = rdf::Direction::kLtr;
-      if (r.direction() == kg::v1::TEXT_DIRECTION_RTL) dir = rdf::Direction::kRtl;
+      if (r.direction() == kg::v1::TEXT_DIRECTION_LTR)
+        dir = rdf::Direction::kLtr;
+      if (r.direction() == kg::v1::TEXT_DIRECTION_RTL)
+        dir = rdf::Direction::kRtl;
       return rdf::Term::Literal(r.lexical_form(), r.datatype(), r.language(),
                                 dir);
     }
@@ -125,10 +129,10 @@ KgIris::KgIris(absl::string_view b)
       ns(absl::StrCat(b, "ns#")) {}
 
 std::vector<std::pair<std::string, std::string>> KgIris::Prefixes() const {
-  return {{"rdf", rdf::kRdfNs},  {"rdfs", kRdfs},         {"xsd", rdf::kXsdNs},
-          {"skos", kSkos},       {"dcterms", kDcterms},   {"kg", ns},
-          {"entity", entity},    {"relation", relation},  {"document", document},
-          {"stmt", statement},   {"type", type}};
+  return {{"rdf", rdf::kRdfNs}, {"rdfs", kRdfs},        {"xsd", rdf::kXsdNs},
+          {"skos", kSkos},      {"dcterms", kDcterms},  {"kg", ns},
+          {"entity", entity},   {"relation", relation}, {"document", document},
+          {"stmt", statement},  {"type", type}};
 }
 
 // ---- Export ----
@@ -152,8 +156,7 @@ absl::Status RdfExport::Entity(const kg::v1::Entity& e) {
       Put(s, Iri(Rdf("type")), Iri(absl::StrCat(iris_.type, e.type()))));
   KG_RETURN_IF_ERROR(Put(s, Iri(Rdfs("label")), Plain(e.label())));
   for (const std::string& a : e.aliases()) {
-    KG_RETURN_IF_ERROR(
-        Put(s, Iri(absl::StrCat(kSkos, "altLabel")), Plain(a)));
+    KG_RETURN_IF_ERROR(Put(s, Iri(absl::StrCat(kSkos, "altLabel")), Plain(a)));
   }
   return absl::OkStatus();
 }
@@ -164,7 +167,7 @@ absl::Status RdfExport::Relation(const kg::v1::Relation& r) {
   KG_RETURN_IF_ERROR(Put(s, Iri(Rdfs("label")), Plain(r.label())));
   if (r.symmetric()) {
     KG_RETURN_IF_ERROR(Put(s, Iri(absl::StrCat(iris_.ns, "symmetric")),
-                                  rdf::Term::Literal("true", Xsd("boolean"))));
+                           rdf::Term::Literal("true", Xsd("boolean"))));
   }
   if (r.polarity() != kg::v1::POLARITY_NONE) {
     KG_RETURN_IF_ERROR(
@@ -187,8 +190,8 @@ absl::Status RdfExport::Document(const kg::v1::Document& d) {
         Put(s, Iri(absl::StrCat(kDcterms, "publisher")), Plain(d.publisher())));
   }
   if (!d.published().empty()) {
-    KG_RETURN_IF_ERROR(Put(s, Iri(absl::StrCat(kDcterms, "date")),
-                                  DateTerm(d.published())));
+    KG_RETURN_IF_ERROR(
+        Put(s, Iri(absl::StrCat(kDcterms, "date")), DateTerm(d.published())));
   }
   if (!d.text().empty()) {
     KG_RETURN_IF_ERROR(
@@ -208,17 +211,15 @@ absl::StatusOr<rdf::Triple> RdfExport::TripleOf(const kg::v1::Statement& s,
                                                 const StatementLookup& lookup,
                                                 int depth) {
   if (depth > kMaxDepth) {
-    return absl::DataLossError(
-        absl::StrCat("statement ", s.id(), ": quoted statements nest too deep"));
+    return absl::DataLossError(absl::StrCat(
+        "statement ", s.id(), ": quoted statements nest too deep"));
   }
   rdf::Triple t;
-  KG_ASSIGN_OR_RETURN(t.subject,
-                             NodeTerm(s.subject(), true, lookup, depth));
+  KG_ASSIGN_OR_RETURN(t.subject, NodeTerm(s.subject(), true, lookup, depth));
   t.predicate = Iri(absl::StrContains(s.relation(), ":")
                         ? s.relation()
                         : absl::StrCat(iris_.relation, s.relation()));
-  KG_ASSIGN_OR_RETURN(t.object,
-                             NodeTerm(s.object(), false, lookup, depth));
+  KG_ASSIGN_OR_RETURN(t.object, NodeTerm(s.object(), false, lookup, depth));
   return t;
 }
 
@@ -238,12 +239,11 @@ absl::StatusOr<rdf::Term> RdfExport::NodeTerm(const kg::v1::Node& n,
     case kg::v1::Node::kStatementId: {
       const kg::v1::Statement* q = lookup(n.statement_id());
       if (q == nullptr) {
-        return absl::NotFoundError(absl::StrCat(
-            "statement ", n.statement_id(), " could not be read"));
+        return absl::NotFoundError(
+            absl::StrCat("statement ", n.statement_id(), " could not be read"));
       }
       const kg::v1::Statement quoted = *q;  // the lookup may evict it
-      KG_ASSIGN_OR_RETURN(rdf::Triple t,
-                                 TripleOf(quoted, lookup, depth + 1));
+      KG_ASSIGN_OR_RETURN(rdf::Triple t, TripleOf(quoted, lookup, depth + 1));
       if (!subject) return rdf::Term::TripleTerm(std::move(t));
       // RDF 1.2 has no triple terms in subject position: its reifier.
       KG_RETURN_IF_ERROR(Declare(quoted.id(), t));
@@ -294,31 +294,27 @@ absl::Status RdfExport::Statement(
     KG_RETURN_IF_ERROR(
         Put(r, ns("statement"), Iri(absl::StrCat(iris_.statement, s.id()))));
     KG_RETURN_IF_ERROR(Put(r, ns("document"), doc));
-    KG_RETURN_IF_ERROR(
-        Put(r, ns("evidenceStart"),
-            rdf::Term::Literal(absl::StrCat(p.evidence_start()),
-                               Xsd("integer"))));
+    KG_RETURN_IF_ERROR(Put(
+        r, ns("evidenceStart"),
+        rdf::Term::Literal(absl::StrCat(p.evidence_start()), Xsd("integer"))));
     KG_RETURN_IF_ERROR(Put(
         r, ns("evidenceEnd"),
         rdf::Term::Literal(absl::StrCat(p.evidence_end()), Xsd("integer"))));
     KG_RETURN_IF_ERROR(Put(r, ns("evidence"), Plain(p.evidence())));
     if (!HedgeName(p.hedge()).empty()) {
-      KG_RETURN_IF_ERROR(
-          Put(r, ns("hedge"), ns(HedgeName(p.hedge()))));
+      KG_RETURN_IF_ERROR(Put(r, ns("hedge"), ns(HedgeName(p.hedge()))));
     }
     if (p.has_confidence()) {
-      KG_RETURN_IF_ERROR(
-          Put(r, ns("confidence"),
-              rdf::Term::Literal(FormatDouble(p.confidence()),
-                                 Xsd("decimal"))));
+      KG_RETURN_IF_ERROR(Put(
+          r, ns("confidence"),
+          rdf::Term::Literal(FormatDouble(p.confidence()), Xsd("decimal"))));
     }
     if (!p.valid_time().start().empty()) {
       KG_RETURN_IF_ERROR(
           Put(r, ns("validFrom"), DateTerm(p.valid_time().start())));
     }
     if (!p.valid_time().end().empty()) {
-      KG_RETURN_IF_ERROR(
-          Put(r, ns("validTo"), DateTerm(p.valid_time().end())));
+      KG_RETURN_IF_ERROR(Put(r, ns("validTo"), DateTerm(p.valid_time().end())));
     }
   }
   return absl::OkStatus();
@@ -377,8 +373,8 @@ RdfImport::Role RdfImport::Classify(const rdf::Quad& q) const {
   } else if (Under(s, iris_.provenance, nullptr) &&
              Under(p, iris_.ns, nullptr)) {
     return Role::kRecord;
-  } else if (Under(s, iris_.statement, nullptr) &&
-             IsIri(p, rdf::kRdfReifies) && o.is_triple()) {
+  } else if (Under(s, iris_.statement, nullptr) && IsIri(p, rdf::kRdfReifies) &&
+             o.is_triple()) {
     return Role::kReifier;
   }
   return Role::kData;
@@ -425,8 +421,8 @@ absl::Status RdfImport::Collect(const rdf::Quad& q, int64_t line) {
       if (IsIri(p, Rdfs("label"))) {
         d.record.set_label(o.value());
       } else if (IsIri(p, absl::StrCat(iris_.ns, "symmetric"))) {
-        if (!LexicalForm(o, &text) || (text != "true" && text != "false" &&
-                                       text != "1" && text != "0")) {
+        if (!LexicalForm(o, &text) ||
+            (text != "true" && text != "false" && text != "1" && text != "0")) {
           return absl::InvalidArgumentError(
               "kg:symmetric must be \"true\" or \"false\"");
         }
@@ -477,9 +473,9 @@ absl::Status RdfImport::Collect(const rdf::Quad& q, int64_t line) {
       int64_t n = 0;
       if (name == "statement") {
         if (!Under(o, iris_.statement, nullptr)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "kg:statement must be a statement IRI (", iris_.statement,
-              "<id>)"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("kg:statement must be a statement IRI (",
+                           iris_.statement, "<id>)"));
         }
         r.statement = o.value();
       } else if (name == "document") {
@@ -490,8 +486,8 @@ absl::Status RdfImport::Collect(const rdf::Quad& q, int64_t line) {
       } else if (name == "evidenceStart" || name == "evidenceEnd") {
         if (!LexicalForm(o, &text) || !absl::SimpleAtoi(text, &n) || n < 0 ||
             n > UINT32_MAX) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "kg:", name, " must be a non-negative integer"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("kg:", name, " must be a non-negative integer"));
         }
         if (name == "evidenceStart") {
           pr.set_evidence_start(static_cast<uint32_t>(n));
@@ -663,7 +659,7 @@ absl::StatusOr<kg::v1::Term> RdfImport::ToTerm(const rdf::Term& t,
           return absl::InvalidArgumentError("statements nest too deep");
         }
         KG_ASSIGN_OR_RETURN(*out.mutable_quoted(),
-                                   ToTriple(decl->second, depth + 1));
+                            ToTriple(decl->second, depth + 1));
       } else {
         out.set_iri(t.value());
       }
@@ -691,7 +687,7 @@ absl::StatusOr<kg::v1::Term> RdfImport::ToTerm(const rdf::Term& t,
         return absl::InvalidArgumentError("triple terms nest too deep");
       }
       KG_ASSIGN_OR_RETURN(*out.mutable_quoted(),
-                                 ToTriple(t.triple(), depth + 1));
+                          ToTriple(t.triple(), depth + 1));
       break;
   }
   return out;

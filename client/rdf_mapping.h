@@ -45,8 +45,7 @@ inline constexpr char kDcterms[] = "http://purl.org/dc/terms/";
 // The IRIs of kg's names under a store's base IRI.
 struct KgIris {
   explicit KgIris(absl::string_view base);
-  std::string base, entity, relation, document, statement, provenance, type,
-      ns;
+  std::string base, entity, relation, document, statement, provenance, type, ns;
   // The prefixes a Turtle or TriG export declares.
   std::vector<std::pair<std::string, std::string>> Prefixes() const;
 };

@@ -56,12 +56,11 @@ absl::StatusOr<kg::v1::Term> RdfTerm(absl::string_view text) {
   const std::string line =
       absl::StrCat("<urn:kgctl:s> <urn:kgctl:p> ", text, " .");
   std::optional<rdf::Term> object;
-  absl::Status s = rdf::Read(
-      rdf::Format::kNTriples, line, {},
-      [&](const rdf::Quad& q, const rdf::Position&) {
-        object = q.object;
-        return absl::OkStatus();
-      });
+  absl::Status s = rdf::Read(rdf::Format::kNTriples, line, {},
+                             [&](const rdf::Quad& q, const rdf::Position&) {
+                               object = q.object;
+                               return absl::OkStatus();
+                             });
   if (!s.ok() || !object.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", text, "' is not an RDF term in N-Triples syntax"));
@@ -77,8 +76,7 @@ absl::StatusOr<kg::v1::Term> RdfTerm(absl::string_view text) {
     case rdf::Term::Kind::kLiteral: {
       kg::v1::RdfLiteral* l = term.mutable_literal()->mutable_rdf();
       l->set_lexical_form(object->value());
-      if (object->language().empty() &&
-          object->datatype() != rdf::kXsdString) {
+      if (object->language().empty() && object->datatype() != rdf::kXsdString) {
         l->set_datatype(object->datatype());
       }
       l->set_language(object->language());
@@ -472,11 +470,13 @@ std::string FormatLiteral(const kg::v1::Literal& l) {
     case kg::v1::Literal::kRdf: {
       const kg::v1::RdfLiteral& r = l.rdf();
       rdf::Direction dir = rdf::Direction::kNone;
-      if (r.direction() == kg::v1::TEXT_DIRECTION_LTR) dir = rdf::Direction::kLtr;
-      if (r.direction() == kg::v1::TEXT_DIRECTION_RTL) dir = rdf::Direction::kRtl;
-      return absl::StrCat("lit:", rdf::ToNTriples(rdf::Term::Literal(
-                                      r.lexical_form(), r.datatype(),
-                                      r.language(), dir)));
+      if (r.direction() == kg::v1::TEXT_DIRECTION_LTR)
+        dir = rdf::Direction::kLtr;
+      if (r.direction() == kg::v1::TEXT_DIRECTION_RTL)
+        dir = rdf::Direction::kRtl;
+      return absl::StrCat(
+          "lit:", rdf::ToNTriples(rdf::Term::Literal(
+                      r.lexical_form(), r.datatype(), r.language(), dir)));
     }
     default:
       return "?";

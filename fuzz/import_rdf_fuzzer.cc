@@ -66,7 +66,8 @@ std::vector<std::string> Map(absl::string_view input, int64_t lines) {
         return absl::OkStatus();
       },
       skipped);
-  if (!read.ok()) Die(absl::StrCat("skip_invalid read failed: ", read.message()));
+  if (!read.ok())
+    Die(absl::StrCat("skip_invalid read failed: ", read.message()));
   absl::Status finished = mapper.Finish(
       [&](kg::v1::Record r, int64_t line) {
         check_line(line);

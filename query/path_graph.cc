@@ -92,9 +92,11 @@ std::string NodeKeyOf(const TermValue& term) {
       const bool rdf = l.type == storage::LiteralType::kTyped ||
                        l.type == storage::LiteralType::kLangString;
       return absl::StrCat(
-          "L", std::string(1, static_cast<char>('0' + static_cast<int>(l.type))),
-          rdf ? absl::StrCat(l.datatype, "\x01", absl::AsciiStrToLower(l.language),
-                             "\x01", static_cast<int>(l.direction), "\x01")
+          "L",
+          std::string(1, static_cast<char>('0' + static_cast<int>(l.type))),
+          rdf ? absl::StrCat(l.datatype, "\x01",
+                             absl::AsciiStrToLower(l.language), "\x01",
+                             static_cast<int>(l.direction), "\x01")
               : "",
           l.lexical);
     }
