@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "server/descriptors.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -45,6 +46,9 @@ ABSL_FLAG(int, write_threads, 16,
           "threads that run writes, retractions and ingest batches off "
           "gRPC's callback threads; also the most writes that share one "
           "commit (at least 1)");
+ABSL_FLAG(int, handshake_timeout_ms, 10000,
+          "close a connection that has not sent its HTTP/2 preface (and "
+          "finished TLS) this long after it was accepted");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGINT/SIGTERM, how long in-flight calls may take to finish");
 ABSL_FLAG(std::string, port_file, "",
@@ -135,7 +139,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Descriptors: the soft limit raised to the hard one, then shared so
+  // that connections can never take what the store needs.
+  const kg::server::DescriptorPlan descriptors =
+      kg::server::PlanDescriptors(kg::server::RaiseDescriptorLimit());
+  kg::server::SetConnectionDescriptorCeiling(descriptors.connection_ceiling);
+
   kg::server::ServerOptions options;
+  options.store.max_open_files = descriptors.store_max_open_files;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_file = absl::GetFlag(FLAGS_seed_file);
@@ -154,6 +165,13 @@ int main(int argc, char** argv) {
   options.limits.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
+  if (absl::GetFlag(FLAGS_handshake_timeout_ms) < 1) {
+    std::fprintf(stderr,
+                 "kg-server: --handshake_timeout_ms: must be at least 1\n");
+    return 1;
+  }
+  options.handshake_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_handshake_timeout_ms));
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options.store.base_iri = absl::GetFlag(FLAGS_base_iri);
   options.store.compact_adjacency = absl::GetFlag(FLAGS_compact_adjacency);
@@ -199,7 +217,10 @@ int main(int argc, char** argv) {
                   << (options.security.tokens_file.empty()
                           ? "no auth (--no_auth)"
                           : "bearer tokens from " +
-                                options.security.tokens_file);
+                                options.security.tokens_file)
+                  << "; " << descriptors.limit << " file descriptors ("
+                  << descriptors.reserved << " kept from connections, "
+                  << descriptors.store_max_open_files << " for open tables)";
   }
 
   const std::string port_file = absl::GetFlag(FLAGS_port_file);

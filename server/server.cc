@@ -117,8 +117,7 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
         "--max_queued_path_queries: must not be negative");
   }
   if (options.limits.max_import_bytes < 1) {
-    return absl::InvalidArgumentError(
-        "--max_import_bytes: must be at least 1");
+    return absl::InvalidArgumentError("--max_import_bytes: must be at least 1");
   }
   if (options.limits.write_threads < 1) {
     return absl::InvalidArgumentError("--write_threads: must be at least 1");
@@ -164,6 +163,9 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   // instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
   builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
@@ -172,24 +174,47 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
         absl::StrCat("cannot listen on ", options.listen_address,
                      " (address in use, or not a valid host:port)"));
   }
-  auto* health = server->server_->GetHealthCheckService();
-  health->SetServingStatus(true);
+  server->SetServing(true);
   KgServer* raw = server.get();
-  raw->watcher_ = std::thread([raw, interval = options.health_interval] {
-    raw->WatchHealth(interval);
+  raw->watcher_ = std::thread([raw, interval = options.health_interval,
+                               resume = options.resume_interval] {
+    raw->WatchHealth(interval, resume);
   });
   return server;
 }
 
-// The server does not call Store::Resume itself: RocksDB recovers by
-// itself from the errors it can recover from (a full disk, once it has
-// room again; retryable I/O errors), and a resume attempted while the
-// cause lasts can turn a recoverable error into a permanent one.
-void KgServer::WatchHealth(absl::Duration interval) {
+// Health answers for the empty service name (the server) and for the
+// service's own name, both the same.
+void KgServer::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(::kg::v1::KnowledgeGraph::service_full_name(),
+                           serving);
+  health->SetServingStatus(serving);
+}
+
+// After an I/O error the store stays read-only until RocksDB resumes.
+// RocksDB resumes by itself from a full disk (once it has room) and from
+// retryable errors; after any other transient error (EMFILE from a
+// descriptor flood, a disk that failed for a while) it waits to be asked,
+// so the watcher asks every `resume_interval`. While the cause lasts the
+// resume fails and the store stays as it was; errors RocksDB deems
+// unrecoverable (corruption) are never resumed.
+void KgServer::WatchHealth(absl::Duration interval,
+                           absl::Duration resume_interval) {
   bool serving = true;
+  absl::Time next_resume = absl::InfinitePast();
   absl::MutexLock lock(&watch_mu_);
   while (!watch_stop_) {
-    const absl::Status health = store_->Health();
+    absl::Status health = store_->Health();
+    if (!health.ok() && absl::Now() >= next_resume) {
+      next_resume = absl::Now() + resume_interval;
+      const absl::Status resumed = store_->Resume();
+      if (resumed.ok()) {
+        health = store_->Health();
+      } else {
+        KG_LOG(kDebug) << "resume: " << resumed.message();
+      }
+    }
     if (health.ok() != serving) {
       serving = health.ok();
       if (serving) {
@@ -198,7 +223,7 @@ void KgServer::WatchHealth(absl::Duration interval) {
       } else {
         KG_LOG(kError) << "health NOT_SERVING: " << health.message();
       }
-      server_->GetHealthCheckService()->SetServingStatus(serving);
+      SetServing(serving);
     }
     watch_cv_.WaitWithTimeout(&watch_mu_, interval);
   }
@@ -218,7 +243,7 @@ void KgServer::Shutdown(absl::Duration drain) {
     watcher_.join();
   }
   if (server_ != nullptr) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    SetServing(false);
     server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));
     server_->Wait();
   }

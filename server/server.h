@@ -53,10 +53,17 @@ struct ServerOptions {
   SecurityOptions security;
   int max_receive_message_bytes = 16 << 20;
   storage::StoreOptions store;
+  // A connection that has not sent its HTTP/2 preface and settings (and,
+  // with TLS, finished its handshake) this long after it was accepted is
+  // closed.
+  absl::Duration handshake_timeout = absl::Seconds(10);
   // How often the store's health is mirrored into the gRPC health service.
-  // After an I/O error it is NOT_SERVING until RocksDB has recovered (by
-  // itself, once a full disk has room again) or the server is restarted.
+  // After an I/O error it is NOT_SERVING until the store has recovered:
+  // RocksDB recovers by itself from a full disk once it has room, and the
+  // server asks it to resume after any other error (a descriptor shortage,
+  // a failing disk) every `resume_interval` until it does.
   absl::Duration health_interval = absl::Milliseconds(100);
+  absl::Duration resume_interval = absl::Seconds(1);
 };
 
 class KgServer {
@@ -87,8 +94,10 @@ class KgServer {
 
  private:
   KgServer() = default;
-  // Mirrors the store's health into the gRPC health service until Shutdown.
-  void WatchHealth(absl::Duration interval);
+  // Mirrors the store's health into the gRPC health service until
+  // Shutdown, asking the store to resume while it is not healthy.
+  void WatchHealth(absl::Duration interval, absl::Duration resume_interval);
+  void SetServing(bool serving);
 
   std::unique_ptr<storage::Store> store_;
   Authenticator auth_ = Authenticator::Disabled();

@@ -11,6 +11,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "query/resolve.h"
 #include "server/convert.h"
+#include "server/descriptors.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
 #include "server/unary.h"
@@ -760,6 +761,25 @@ absl::Status VerifyDirectoryInto(grpc::CallbackServerContext* ctx,
 
 }  // namespace
 
+namespace {
+
+// A backup flushes the store and opens files in the live store's
+// directory; if the process is short of descriptors, a file the flush
+// cannot open turns the live store read-only until it resumes. So a backup
+// is not started then: better a refused backup than a refused write.
+absl::Status CheckBackupDescriptors() {
+  constexpr int64_t kBackupDescriptors = 32;
+  const int64_t free = FreeDescriptors();
+  if (free < 0 || free >= kBackupDescriptors) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "backup not started: only ", free,
+      " file descriptors are free and a backup needs ", kBackupDescriptors,
+      "; try again once connections have closed (docs/operations.md, "
+      "\"Descriptors\")"));
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
     Ctx* ctx, const kg::v1::CreateBackupRequest* request,
     kg::v1::CreateBackupResponse* response) {
@@ -782,6 +802,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
                             absl::StrCat("directory: the parent directory ",
                                          parent.string(), " does not exist"));
                       }
+                      KG_RETURN_IF_ERROR(CheckBackupDescriptors());
                       KG_RETURN_IF_ERROR(store_->Checkpoint(dir));
                       response->set_directory(dir);
                       KG_ASSIGN_OR_RETURN(storage::StoreStats stats,

@@ -12,6 +12,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "storage/coding.h"
+#include "storage/descriptor_errors.h"
 #include "storage/fault_env.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
@@ -148,16 +149,27 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   d->errors_ = std::make_shared<ErrorState>();
 
   rocksdb::DBOptions db_options;
+  std::shared_ptr<rocksdb::FileSystem> fs = rocksdb::FileSystem::Default();
   if (options.fault_injection != nullptr) {
-    d->env_ = NewFaultInjectionEnv(options.fault_injection);
-    db_options.env = d->env_.get();
+    d->fault_env_ = NewFaultInjectionEnv(options.fault_injection);
+    fs = d->fault_env_->GetFileSystem();
   }
+  d->env_ =
+      rocksdb::NewCompositeEnv(NewDescriptorErrorsRetryableFileSystem(fs));
+  db_options.env = d->env_.get();
   db_options.listeners.push_back(d->errors_);
   db_options.create_if_missing = !existing;
   db_options.create_missing_column_families = !existing;
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
   db_options.paranoid_checks = true;
+  db_options.max_open_files = options.max_open_files;
+  // No recovery thread of RocksDB's own after a retryable I/O error: in
+  // 7.8 a close while that thread waits to retry never returns (the thread
+  // leaves without clearing "recovery in progress"). Store::Resume, which
+  // kg-server calls every second while the store is unhealthy, recovers
+  // instead. A full disk still recovers by itself (SstFileManager).
+  db_options.max_bgerror_resume_count = 0;
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // Only kg's column families are opened, in Cf order.
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -221,8 +233,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   KG_RETURN_IF_ERROR(FromRocksDb(got, absl::StrCat("open ", path)));
   absl::string_view in(format);
   uint32_t version = 0;
-  if (!GetFixed32(&in, &version) || version == 0 ||
-      version > kFormatVersion) {
+  if (!GetFixed32(&in, &version) || version == 0 || version > kFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, " ", path, " holds kg store format ", version,
                      "; this kg reads formats 1 to ", kFormatVersion,
@@ -234,8 +245,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     std::string current;
     PutFixed32(&current, kFormatVersion);
     rocksdb::WriteBatch wb;
-    KG_RETURN_IF_ERROR(FromRocksDb(
-        wb.Put(d->cf(kDefaultCf), kFormatKey, current), "upgrade"));
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(wb.Put(d->cf(kDefaultCf), kFormatKey, current), "upgrade"));
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kBaseKey, d->base_iri_), "upgrade"));
     rocksdb::WriteOptions wo;

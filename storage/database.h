@@ -58,6 +58,7 @@ class Database {
     // Create an empty store when the directory holds none (not read-only).
     bool create_if_missing = true;
     size_t block_cache_bytes = size_t{256} << 20;
+    int max_open_files = -1;  // StoreOptions::max_open_files
     // For a store created now (StoreOptions::base_iri).
     std::string base_iri = kDefaultBaseIri;
     // Tests only: fail file I/O while it says so. May be null.
@@ -102,7 +103,10 @@ class Database {
 
   std::string path_;
   // Declared before db_: destroyed after it.
-  std::unique_ptr<rocksdb::Env> env_;  // null: the default Env
+  // The Env RocksDB uses: the default file system, or the fault-injecting
+  // one (fault_env_), under DescriptorErrorsRetryableFileSystem.
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<rocksdb::Env> fault_env_;  // tests only
   std::shared_ptr<ErrorState> errors_;
   std::vector<rocksdb::ColumnFamilyOptions> cf_options_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -24,6 +24,13 @@ IOStatus Injected(FaultInjection& faults) {
   return IOStatus::NoSpace("injected fault (FaultInjection)");
 }
 
+// What the POSIX file system returns when open() fails with EMFILE.
+IOStatus OutOfDescriptors(FaultInjection& faults) {
+  faults.CountFailure();
+  return IOStatus::IOError("injected fault (FaultInjection)",
+                           "Too many open files");
+}
+
 class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   FaultWritableFile(std::unique_ptr<FSWritableFile> file,
@@ -134,6 +141,7 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   IOStatus NewRandomAccessFile(const std::string& f, const FileOptions& opts,
                                std::unique_ptr<rocksdb::FSRandomAccessFile>* r,
                                IODebugContext* dbg) override {
+    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
     std::unique_ptr<rocksdb::FSRandomAccessFile> file;
     IOStatus s = FileSystemWrapper::NewRandomAccessFile(f, opts, &file, dbg);
     if (s.ok()) r->reset(new FaultRandomAccessFile(std::move(file), faults_));
@@ -143,6 +151,7 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
                            std::unique_ptr<FSWritableFile>* r,
                            IODebugContext* dbg) override {
     if (faults_->failing()) return Injected(*faults_);
+    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
     std::unique_ptr<FSWritableFile> file;
     IOStatus s = FileSystemWrapper::NewWritableFile(f, opts, &file, dbg);
     if (s.ok()) r->reset(new FaultWritableFile(std::move(file), faults_));
@@ -152,6 +161,7 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
                               std::unique_ptr<FSWritableFile>* r,
                               IODebugContext* dbg) override {
     if (faults_->failing()) return Injected(*faults_);
+    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
     std::unique_ptr<FSWritableFile> file;
     IOStatus s = FileSystemWrapper::ReopenWritableFile(f, opts, &file, dbg);
     if (s.ok()) r->reset(new FaultWritableFile(std::move(file), faults_));
@@ -162,6 +172,7 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
                              std::unique_ptr<FSWritableFile>* r,
                              IODebugContext* dbg) override {
     if (faults_->failing()) return Injected(*faults_);
+    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
     std::unique_ptr<FSWritableFile> file;
     IOStatus s = FileSystemWrapper::ReuseWritableFile(f, old, opts, &file, dbg);
     if (s.ok()) r->reset(new FaultWritableFile(std::move(file), faults_));

@@ -24,6 +24,10 @@ class FaultInjection {
   void set_failing(bool failing) { failing_.store(failing); }
   bool failing() const { return failing_.load(); }
   void set_failing_reads(bool failing) { failing_reads_.store(failing); }
+  // While on, opening a file fails as it does when the process is out of
+  // descriptors (EMFILE); files already open work.
+  void set_out_of_descriptors(bool out) { out_of_descriptors_.store(out); }
+  bool out_of_descriptors() const { return out_of_descriptors_.load(); }
   bool failing_reads() const { return failing_reads_.load(); }
   // Operations failed so far.
   uint64_t failures() const { return failures_.load(); }
@@ -32,6 +36,7 @@ class FaultInjection {
  private:
   std::atomic<bool> failing_{false};
   std::atomic<bool> failing_reads_{false};
+  std::atomic<bool> out_of_descriptors_{false};
   std::atomic<uint64_t> failures_{0};
 };
 

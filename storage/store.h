@@ -65,6 +65,10 @@ struct StoreOptions {
   bool sync_writes = true;
   // RocksDB block cache, bytes.
   size_t block_cache_bytes = size_t{256} << 20;
+  // At most this many table files open at once (RocksDB's max_open_files;
+  // -1 for no bound). kg-server bounds it by its descriptor limit
+  // (docs/operations.md, "Descriptors").
+  int max_open_files = -1;
   // The clock that stamps recorded and retraction times. Tests inject one.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   // Tests only: file writes under the store fail while this says so

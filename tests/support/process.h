@@ -57,9 +57,11 @@ class ServerProcess {
  public:
   // Starts build/server/kg-server with --data_dir=data_dir plus `extra`
   // flags (and --no_auth, unless `extra` has a --tokens_file) and waits
-  // until it reports its port.
+  // until it reports its port. `launcher`, when given, runs the server
+  // (for example {"prlimit", "--nofile=256:256", "--"}).
   ServerProcess(const std::string& data_dir, const std::string& work_dir,
-                const std::vector<std::string>& extra = {});
+                const std::vector<std::string>& extra = {},
+                const std::vector<std::string>& launcher = {});
   bool started() const { return port_ > 0; }
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
