@@ -46,6 +46,12 @@ ABSL_FLAG(int, write_threads, 16,
           "threads that run writes, retractions and ingest batches off "
           "gRPC's callback threads; also the most writes that share one "
           "commit (at least 1)");
+ABSL_FLAG(int64_t, max_query_memory_bytes, int64_t{64} << 20,
+          "bytes of answers one query may hold before they are sent; beyond "
+          "it the query ends with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_total_query_memory_bytes, int64_t{256} << 20,
+          "bytes of answers all queries together may hold before they are "
+          "sent");
 ABSL_FLAG(int, handshake_timeout_ms, 10000,
           "close a connection that has not sent its HTTP/2 preface (and "
           "finished TLS) this long after it was accepted");
@@ -163,6 +169,10 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_queued_path_queries);
   options.limits.write_threads = absl::GetFlag(FLAGS_write_threads);
   options.limits.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
+  options.limits.max_query_memory_bytes =
+      absl::GetFlag(FLAGS_max_query_memory_bytes);
+  options.limits.max_total_query_memory_bytes =
+      absl::GetFlag(FLAGS_max_total_query_memory_bytes);
   options.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_receive_message_bytes);
   if (absl::GetFlag(FLAGS_handshake_timeout_ms) < 1) {

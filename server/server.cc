@@ -116,6 +116,14 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     return absl::InvalidArgumentError(
         "--max_queued_path_queries: must not be negative");
   }
+  if (options.limits.max_query_memory_bytes < 0) {
+    return absl::InvalidArgumentError(
+        "--max_query_memory_bytes: must be 0 (no bound) or more");
+  }
+  if (options.limits.max_total_query_memory_bytes < 0) {
+    return absl::InvalidArgumentError(
+        "--max_total_query_memory_bytes: must be 0 (no bound) or more");
+  }
   if (options.limits.max_import_bytes < 1) {
     return absl::InvalidArgumentError("--max_import_bytes: must be at least 1");
   }

@@ -277,6 +277,8 @@ KnowledgeGraphService::KnowledgeGraphService(storage::Store* store,
       limits_(limits),
       auth_(auth),
       path_slots_(PathSlots(limits), limits.max_queued_path_queries),
+      query_memory_(limits.max_query_memory_bytes,
+                    limits.max_total_query_memory_bytes),
       writes_(limits.write_threads) {}
 
 absl::Status KnowledgeGraphService::Authorize(grpc::CallbackServerContext* ctx,

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "server/auth.h"
+#include "server/query_memory.h"
 #include "server/query_slots.h"
 #include "server/write_pool.h"
 #include "storage/store.h"
@@ -46,6 +47,10 @@ struct ServiceLimits {
   // Bytes of requests one ImportStatements call may stage before it
   // commits (docs/rdf.md, "The import guarantee").
   int64_t max_import_bytes = int64_t{4} << 30;
+  // Bytes of answers one query, and all queries together, may hold before
+  // they are sent (QueryMemory); <= 0 for no bound.
+  int64_t max_query_memory_bytes = int64_t{64} << 20;
+  int64_t max_total_query_memory_bytes = int64_t{256} << 20;
 };
 
 class KnowledgeGraphService final
@@ -161,6 +166,7 @@ class KnowledgeGraphService final
   ServiceLimits limits_;
   const Authenticator* auth_;
   QuerySlots path_slots_;
+  QueryMemory query_memory_;
   // Declared last: destroyed first, so that the calls it still runs find
   // the rest of the service alive.
   WritePool writes_;

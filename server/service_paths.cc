@@ -15,10 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "grpcpp/alarm.h"
 #include "query/path.h"
 #include "query/provenance_as_of.h"
 #include "server/convert.h"
 #include "server/grpc_status.h"
+#include "server/query_memory.h"
 #include "server/service.h"
 #include "server/unary.h"
 #include "storage/status_macros.h"
@@ -222,41 +224,63 @@ absl::Status HopToProto(NodeFiller& nodes, const query::Hop& hop,
 // outgrows it repeats at most that much.
 //
 // An inline search's paths are kept until it ends (it may have to start
-// again), then written. A search on a thread streams: each path goes into
-// a queue as soon as the engine has it, and the reactor writes the queue
-// one message at a time. The queue holds at most kQueuedResponses
-// messages; while it is full the search waits, so a client that reads
-// slowly slows the search down instead of growing the server's memory. The
-// thread holds its query slot until the stream has ended and is the one to
-// finish the call. The deadline covers the whole stream: paths not yet
+// again), then written; an inline search whose answer outgrows
+// kInlineResponses messages or kInlineBytes starts again on a thread too,
+// so what an inline call holds is small, and a client that stops reading
+// it has it cancelled at its deadline (an alarm). A search on a thread streams:
+// each path goes into a queue as soon as the engine has it, and the reactor
+// writes the queue one message at a time. The queue holds at most
+// kQueuedResponses messages; while it is full the search waits, so a client
+// that reads slowly slows the search down instead of growing the server's
+// memory. The thread holds its query slot until the stream has ended and is the
+// one to finish the call. The deadline covers the whole stream: paths not yet
 // written when it passes are dropped, and a write that the client has not
 // taken a second later is cancelled, so a client that stops reading cannot
-// keep a slot.
-// Either way the paths come in result order, then a summary, the summary
-// with the status; an error ends the stream after the paths already found.
+// keep a slot. Either way the messages held count against the query's and
+// the server's memory budgets (QueryMemory) until written, the paths come
+// in result order, then a summary, the summary with the status; an error
+// ends the stream after the paths already found.
 class FindPathsReactor
     : public grpc::ServerWriteReactor<v1::FindPathsResponse> {
  public:
   FindPathsReactor(storage::Store* store, const ServiceLimits& limits,
-                   QuerySlots* slots, grpc::CallbackServerContext* ctx,
+                   QuerySlots* slots, QueryMemory* memory,
+                   grpc::CallbackServerContext* ctx,
                    const v1::FindPathsRequest* request,
                    const absl::Status& allowed)
       : store_(store),
         limits_(limits),
         slots_(slots),
+        memory_(memory),
+        account_(memory->Open()),
         ctx_(ctx),
         request_(*request) {
     if (!allowed.ok()) {
       Finish(ToGrpcStatus(allowed));
       return;
     }
-    std::vector<v1::FindPathsResponse> found;
+    std::deque<Queued> found;
+    int64_t found_bytes = 0;
     absl::Status status = Run(
-        /*inline_budget=*/true, [&found](v1::FindPathsResponse response) {
-          found.push_back(std::move(response));
+        /*inline_budget=*/true,
+        [&](v1::FindPathsResponse response) -> absl::Status {
+          const int64_t bytes = static_cast<int64_t>(response.ByteSizeLong());
+          found_bytes += bytes;
+          if (found.size() >= kInlineResponses || found_bytes > kInlineBytes) {
+            inline_overflow_ = true;
+            return absl::AbortedError("the answer outgrew the inline share");
+          }
+          absl::MutexLock lock(&mu_);
+          KG_RETURN_IF_ERROR(account_.Charge(bytes));
+          found.push_back(Queued{std::move(response), bytes});
           return absl::OkStatus();
         });
     if (retry_) {
+      found.clear();
+      {
+        absl::MutexLock lock(&mu_);
+        account_.Release(account_.held());
+      }
       // A place in the queue before a thread: parked threads are bounded.
       absl::StatusOr<QuerySlots::Ticket> ticket = slots_->Admit();
       if (!ticket.ok()) {
@@ -274,10 +298,24 @@ class FindPathsReactor
     Next next;
     {
       absl::MutexLock lock(&mu_);
-      queue_.assign(std::make_move_iterator(found.begin()),
-                    std::make_move_iterator(found.end()));
+      queue_ = std::move(found);
       final_status_ = ToGrpcStatus(status);
       next = TakeNext();
+    }
+    // A client that stops reading an inline answer has its call cancelled
+    // a little after the deadline, as on a thread (Drain).
+    if (next.action == Next::kWrite || next.action == Next::kWriteAndFinish) {
+      alarm_state_ = std::make_shared<AlarmState>();
+      {
+        absl::MutexLock lock(&alarm_state_->mu);
+        alarm_state_->ctx = ctx_;
+      }
+      alarm_.Set(absl::ToChronoTime(deadline_ + kStuckWriteGrace),
+                 [state = alarm_state_](bool fired) {
+                   if (!fired) return;
+                   absl::MutexLock lock(&state->mu);
+                   if (state->ctx != nullptr) state->ctx->TryCancel();
+                 });
     }
     Do(next);
   }
@@ -287,17 +325,40 @@ class FindPathsReactor
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
+      account_.Release(current_bytes_);
+      current_bytes_ = 0;
       if (!ok) broken_ = true;
       next = TakeNext();
     }
     Do(next);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (alarm_state_ != nullptr) {
+      absl::MutexLock lock(&alarm_state_->mu);
+      alarm_state_->ctx = nullptr;
+    }
+    delete this;
+  }
 
  private:
   // At most this many responses wait to be written.
   static constexpr size_t kQueuedResponses = 32;
+  // An inline answer larger than this goes to a thread (see above).
+  static constexpr size_t kInlineResponses = kQueuedResponses;
+  static constexpr int64_t kInlineBytes = int64_t{256} << 10;
+
+  // A response waiting to be written, and its size as charged.
+  struct Queued {
+    v1::FindPathsResponse response;
+    int64_t bytes = 0;
+  };
+
+  // What the inline stream's alarm may touch after the reactor is gone.
+  struct AlarmState {
+    absl::Mutex mu;
+    grpc::CallbackServerContext* ctx ABSL_GUARDED_BY(mu) = nullptr;
+  };
   // How long after the deadline a write may stay pending before the call
   // is cancelled.
   static constexpr absl::Duration kStuckWriteGrace = absl::Seconds(1);
@@ -323,22 +384,27 @@ class FindPathsReactor
     Finish(end);
   }
 
-  // Queues a response for writing, waiting while the queue is full.
+  // Queues a response for writing, waiting while the queue is full (in
+  // messages, or in bytes by the query's memory budget).
   // DEADLINE_EXCEEDED when the deadline passes first, CANCELLED when the
-  // stream is broken.
+  // stream is broken, RESOURCE_EXHAUSTED past a memory budget.
   absl::Status Push(v1::FindPathsResponse response) {
+    const int64_t bytes = static_cast<int64_t>(response.ByteSizeLong());
     Next next;
     {
       absl::MutexLock lock(&mu_);
-      const auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return broken_ || queue_.size() < kQueuedResponses;
+      const auto room = [this, bytes]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return broken_ || (queue_.size() < kQueuedResponses &&
+                           (account_.held() == 0 || memory_->per_query() <= 0 ||
+                            account_.held() + bytes <= memory_->per_query()));
       };
       if (!mu_.AwaitWithDeadline(absl::Condition(&room), deadline_)) {
         return absl::DeadlineExceededError(
             "the deadline passed while the client was not reading the paths");
       }
       if (broken_) return absl::CancelledError("the stream is broken");
-      queue_.push_back(std::move(response));
+      KG_RETURN_IF_ERROR(account_.Charge(bytes));
+      queue_.push_back(Queued{std::move(response), bytes});
       next = TakeNext();
     }
     Do(next);
@@ -356,6 +422,7 @@ class FindPathsReactor
     bool dropped = false;
     if (!mu_.AwaitWithDeadline(absl::Condition(&drained), deadline_)) {
       dropped = !queue_.empty();
+      for (const Queued& q : queue_) account_.Release(q.bytes);
       queue_.clear();
       if (!mu_.AwaitWithTimeout(absl::Condition(&drained), kStuckWriteGrace)) {
         // The client stopped reading; cancelling fails the pending write.
@@ -380,7 +447,8 @@ class FindPathsReactor
     Next next;
     if (writing_) return next;
     if (!broken_ && !queue_.empty()) {
-      current_ = std::move(queue_.front());
+      current_ = std::move(queue_.front().response);
+      current_bytes_ = queue_.front().bytes;
       queue_.pop_front();
       writing_ = true;
       next.action =
@@ -459,9 +527,10 @@ class FindPathsReactor
           }
           return emit(std::move(response));
         });
-    if (capped &&
-        (summary.ok() ? summary->budget_exhausted
-                      : absl::IsResourceExhausted(summary.status()))) {
+    if (inline_overflow_ ||
+        (capped &&
+         (summary.ok() ? summary->budget_exhausted
+                       : absl::IsResourceExhausted(summary.status())))) {
       retry_ = true;
       return absl::OkStatus();
     }
@@ -490,20 +559,28 @@ class FindPathsReactor
   storage::Store* store_;
   const ServiceLimits limits_;
   QuerySlots* slots_;
+  QueryMemory* memory_;
+  // The bytes of responses held (queued, or being written); guarded by mu_.
+  QueryMemory::Account account_;
   grpc::CallbackServerContext* ctx_;
   const v1::FindPathsRequest request_;
   // Set by Run on the thread that searches.
   absl::Time deadline_ = absl::InfiniteFuture();
-  bool retry_ = false;  // the inline search ran out of its budget
+  bool retry_ = false;            // the inline search ran out of its budget
+  bool inline_overflow_ = false;  // the inline answer outgrew its share
+  // Inline only: cancels a stream still being written past the deadline.
+  grpc::Alarm alarm_;
+  std::shared_ptr<AlarmState> alarm_state_;
   // While searching on a thread and until the stream ends.
   std::optional<QuerySlots::Ticket> ticket_;
   std::optional<QuerySlots::Slot> slot_;
   // The message being written; only whoever started the write (set
   // writing_) touches it until OnWriteDone.
   v1::FindPathsResponse current_;
+  int64_t current_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 
   absl::Mutex mu_;
-  std::deque<v1::FindPathsResponse> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write is pending
   bool broken_ ABSL_GUARDED_BY(mu_) = false;   // a write failed
   bool on_thread_ ABSL_GUARDED_BY(mu_) = false;
@@ -516,8 +593,8 @@ class FindPathsReactor
 grpc::ServerWriteReactor<v1::FindPathsResponse>*
 KnowledgeGraphService::FindPaths(grpc::CallbackServerContext* ctx,
                                  const v1::FindPathsRequest* request) {
-  return new FindPathsReactor(store_, limits_, &path_slots_, ctx, request,
-                              Authorize(ctx, __func__));
+  return new FindPathsReactor(store_, limits_, &path_slots_, &query_memory_,
+                              ctx, request, Authorize(ctx, __func__));
 }
 
 // Validated on the callback thread; searched on a thread of its own once

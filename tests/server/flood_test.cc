@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -171,6 +172,138 @@ TEST(FloodTest, DescriptorFloodIsSurvivedAndABackupMeanwhileHarmsNothing) {
   grpc::Status after = check_stub->CreateBackup(Ctx(absl::Seconds(20)).get(),
                                                 backup, &backup_response);
   EXPECT_TRUE(after.ok()) << after.error_message();
+}
+
+// The server's resident memory, bytes (VmRSS); 0 when unknown.
+int64_t ResidentBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!absl::StartsWith(line, "VmRSS:")) continue;
+    std::vector<std::string> parts =
+        absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    int64_t kb = 0;
+    if (parts.size() >= 2 && absl::SimpleAtoi(parts[1], &kb)) return kb << 10;
+  }
+  return 0;
+}
+
+v1::FindPathsRequest AllSimplePathsWalkingClaims() {
+  v1::FindPathsRequest req;
+  // 4,429 paths with every record of every hop: about 30 MB of answer,
+  // found within 41k expanded edges (small enough to run inline).
+  req.mutable_from()->set_entity("nis");
+  req.mutable_to()->set_entity("russia");
+  v1::PathOptions* o = req.mutable_options();
+  o->set_mode(v1::PATH_MODE_ALL_SIMPLE);
+  o->set_max_hops(6);
+  o->set_limit(10000);
+  o->set_walk_claims(true);
+  o->set_provenance(v1::PROVENANCE_DETAIL_FULL);
+  return req;
+}
+
+// 200 streams of every simple path walking claims, and 60 clients that
+// read one path and then stop reading, at once; a separate client looks an
+// entity up throughout. The server's memory stays bounded and returns
+// near where it was; lookups keep answering (their p99 is printed: tests
+// do not fail on timing).
+TEST(FloodTest, PathStreamsAndStalledReadersKeepMemoryBounded) {
+  constexpr int kStreams = 200;
+  constexpr int kStalled = 60;
+  constexpr int64_t kBound = int64_t{512} << 20;
+  ScopedTempDir dir;
+  ServerProcess server(dir.Sub("data"), dir.path(),
+                       {"--seed_file=" + SourceDir() + "/data/seed.jsonl",
+                        "--default_deadline_ms=20000"});
+  ASSERT_TRUE(server.started()) << server.process().Stderr();
+  const pid_t pid = server.process().pid();
+  const int64_t baseline = ResidentBytes(pid);
+
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> peak{baseline};
+  std::thread sampler([&] {
+    while (!done) {
+      const int64_t rss = ResidentBytes(pid);
+      int64_t seen = peak.load();
+      while (rss > seen && !peak.compare_exchange_weak(seen, rss)) {
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
+  std::vector<absl::Duration> lookups;
+  int lookup_failures = 0;
+  std::thread looker([&] {
+    auto stub = v1::KnowledgeGraph::NewStub(NewChannel(server.address()));
+    while (!done) {
+      v1::GetEntityRequest req;
+      req.set_name("nis");
+      v1::Entity resp;
+      const absl::Time start = absl::Now();
+      grpc::Status s = stub->GetEntity(Ctx(absl::Seconds(5)).get(), req, &resp);
+      if (s.ok()) {
+        lookups.push_back(absl::Now() - start);
+      } else {
+        ++lookup_failures;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+
+  // Streams share a few connections, as clients of one process do.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < 8; ++i) channels.push_back(NewChannel(server.address()));
+  std::atomic<int> codes[17] = {};
+  std::atomic<int64_t> paths{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kStreams + kStalled; ++i) {
+    const bool stalls = i >= kStreams;
+    clients.emplace_back([&, i, stalls] {
+      auto stub = v1::KnowledgeGraph::NewStub(channels[i % channels.size()]);
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+      auto reader = stub->FindPaths(&ctx, AllSimplePathsWalkingClaims());
+      v1::FindPathsResponse resp;
+      if (stalls) {
+        reader->Read(&resp);
+        absl::SleepFor(absl::Seconds(8));  // stops reading for a while
+        ctx.TryCancel();
+      } else {
+        while (reader->Read(&resp)) paths += resp.has_path() ? 1 : 0;
+      }
+      grpc::Status s = reader->Finish();
+      codes[s.error_code()]++;
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  const int64_t peak_during = peak.load();
+  absl::SleepFor(absl::Seconds(3));
+  const int64_t after = ResidentBytes(pid);
+  done = true;
+  sampler.join();
+  looker.join();
+
+  std::sort(lookups.begin(), lookups.end());
+  const absl::Duration p99 =
+      lookups.empty()
+          ? absl::ZeroDuration()
+          : lookups[std::min(lookups.size() - 1, lookups.size() * 99 / 100)];
+  std::printf(
+      "RSS baseline %lld MB, peak %lld MB, after %lld MB; %lld paths "
+      "streamed; codes OK %d, RESOURCE_EXHAUSTED %d, DEADLINE_EXCEEDED %d, "
+      "CANCELLED %d; lookups %zu, p99 %s, failed %d\n",
+      static_cast<long long>(baseline >> 20),
+      static_cast<long long>(peak_during >> 20),
+      static_cast<long long>(after >> 20), static_cast<long long>(paths.load()),
+      codes[grpc::StatusCode::OK].load(),
+      codes[grpc::StatusCode::RESOURCE_EXHAUSTED].load(),
+      codes[grpc::StatusCode::DEADLINE_EXCEEDED].load(),
+      codes[grpc::StatusCode::CANCELLED].load(), lookups.size(),
+      absl::FormatDuration(p99).c_str(), lookup_failures);
+  EXPECT_LT(peak_during, kBound);
+  EXPECT_LT(after, baseline + (int64_t{64} << 20));
+  EXPECT_EQ(lookup_failures, 0);
+  EXPECT_GT(paths.load(), 0);
 }
 
 TEST(FloodTest, HealthAnswersForTheServiceNameAndTheEmptyName) {

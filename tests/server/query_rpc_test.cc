@@ -883,3 +883,99 @@ TEST_F(HubGraphTest, WorstCaseQueriesAreStoppedWhileLookupsKeepAnswering) {
 
 }  // namespace
 }  // namespace kg::server
+
+namespace kg::server {
+namespace {
+
+// Memory budgets (QueryMemory): an answer held past the query's budget, or
+// the server's, ends the query with RESOURCE_EXHAUSTED naming the flag.
+// Parameters: whether the per-query budget (or the server's) is the small
+// one, and whether the search runs inline (or on a thread).
+class QueryMemoryBudgetTest
+    : public QueryRpcTest,
+      public ::testing::WithParamInterface<std::tuple<bool, bool>> {
+ protected:
+  QueryMemoryBudgetTest() {
+    const auto [per_query, runs_inline] = GetParam();
+    // One path with every record of every hop is a few kilobytes.
+    limits_.max_query_memory_bytes = per_query ? 2000 : int64_t{64} << 20;
+    limits_.max_total_query_memory_bytes = per_query ? 0 : 2000;
+    limits_.inline_path_edges = runs_inline ? 50000 : 0;
+  }
+};
+
+TEST_P(QueryMemoryBudgetTest, AnAnswerPastTheBudgetIsResourceExhausted) {
+  v1::FindPathsRequest req;
+  *req.mutable_from() = Entity("NIS");
+  *req.mutable_to() = Entity("Russia");
+  req.mutable_options()->set_mode(v1::PATH_MODE_ALL_SIMPLE);
+  req.mutable_options()->set_max_hops(4);
+  req.mutable_options()->set_walk_claims(true);
+  req.mutable_options()->set_provenance(v1::PROVENANCE_DETAIL_FULL);
+  std::vector<v1::Path> paths;
+  v1::PathSearchSummary summary;
+  grpc::Status s = Paths(req, &paths, &summary);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << s.error_message();
+  EXPECT_THAT(s.error_message(),
+              ::testing::HasSubstr(std::get<0>(GetParam())
+                                       ? "--max_query_memory_bytes"
+                                       : "--max_total_query_memory_bytes"));
+  // A small answer fits.
+  v1::FindPathsRequest small;
+  *small.mutable_from() = Entity("NIS");
+  *small.mutable_to() = Entity("Ukraine");
+  small.mutable_options()->set_walk_claims(true);
+  small.mutable_options()->set_provenance(v1::PROVENANCE_DETAIL_NONE);
+  paths.clear();
+  s = Paths(small, &paths, &summary);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(paths.size(), 1u);
+}
+
+// A client that stops reading a small answer written inline (no thread,
+// no slot) has its call cancelled by the server once the deadline has
+// passed, instead of holding the answer for as long as it likes.
+class StalledReaderTest : public QueryRpcTest {
+ protected:
+  StalledReaderTest() {
+    limits_.inline_path_edges = 50000;
+    limits_.default_deadline = absl::Seconds(1);
+  }
+};
+
+TEST_F(StalledReaderTest, AnInlineAnswerNotReadIsCancelledAfterTheDeadline) {
+  // A flow-control window of 1 KiB: the server cannot write the answer
+  // (a path with every record of every hop) until the client reads.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto stub = v1::KnowledgeGraph::NewStub(
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                grpc::InsecureChannelCredentials(), args));
+  v1::FindPathsRequest req;
+  *req.mutable_from() = Entity("NIS");
+  *req.mutable_to() = Entity("Ukraine");
+  req.mutable_options()->set_walk_claims(true);
+  req.mutable_options()->set_provenance(v1::PROVENANCE_DETAIL_FULL);
+  grpc::ClientContext ctx;  // no deadline of its own: the server's applies
+  auto reader = stub->FindPaths(&ctx, req);
+  absl::SleepFor(absl::Seconds(3));  // the server's deadline + 1 s passes
+  v1::FindPathsResponse resp;
+  int read = 0;
+  while (reader->Read(&resp)) ++read;
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED)
+      << s.error_message() << " after " << read << " messages";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Budgets, QueryMemoryBudgetTest,
+    ::testing::Combine(::testing::Bool(), ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<bool, bool>>& info) {
+      return std::string(std::get<0>(info.param) ? "PerQuery" : "Server") +
+             (std::get<1>(info.param) ? "Inline" : "OnAThread");
+    });
+
+}  // namespace
+}  // namespace kg::server
