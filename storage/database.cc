@@ -221,8 +221,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   KG_RETURN_IF_ERROR(FromRocksDb(got, absl::StrCat("open ", path)));
   absl::string_view in(format);
   uint32_t version = 0;
-  if (!GetFixed32(&in, &version) || version == 0 ||
-      version > kFormatVersion) {
+  if (!GetFixed32(&in, &version) || version == 0 || version > kFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, " ", path, " holds kg store format ", version,
                      "; this kg reads formats 1 to ", kFormatVersion,
@@ -234,8 +233,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     std::string current;
     PutFixed32(&current, kFormatVersion);
     rocksdb::WriteBatch wb;
-    KG_RETURN_IF_ERROR(FromRocksDb(
-        wb.Put(d->cf(kDefaultCf), kFormatKey, current), "upgrade"));
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(wb.Put(d->cf(kDefaultCf), kFormatKey, current), "upgrade"));
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kBaseKey, d->base_iri_), "upgrade"));
     rocksdb::WriteOptions wo;

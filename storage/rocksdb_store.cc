@@ -28,8 +28,8 @@
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
-#include "storage/verify.h"
 #include "storage/validate.h"
+#include "storage/verify.h"
 #include "storage/write_txn.h"
 
 namespace kg::storage {
