@@ -34,8 +34,10 @@ rocksdb::CompressionType BestCompression(bool bottommost) {
 }
 
 rocksdb::ColumnFamilyOptions CfOptions(int cf,
-                                       std::shared_ptr<rocksdb::Cache> cache) {
+                                       std::shared_ptr<rocksdb::Cache> cache,
+                                       size_t write_buffer_bytes) {
   rocksdb::ColumnFamilyOptions o;
+  o.write_buffer_size = write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = std::move(cache);
   table.format_version = 5;
@@ -162,7 +164,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   // Only kg's column families are opened, in Cf order.
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int cf = 0; cf < kNumCfs; ++cf) {
-    d->cf_options_.push_back(CfOptions(cf, cache));
+    d->cf_options_.push_back(CfOptions(cf, cache, options.write_buffer_bytes));
     descriptors.emplace_back(kCfNames[cf], d->cf_options_.back());
   }
   rocksdb::DB* raw = nullptr;

@@ -58,6 +58,7 @@ class Database {
     // Create an empty store when the directory holds none (not read-only).
     bool create_if_missing = true;
     size_t block_cache_bytes = size_t{256} << 20;
+    size_t write_buffer_bytes = size_t{64} << 20;  // per column family
     // For a store created now (StoreOptions::base_iri).
     std::string base_iri = kDefaultBaseIri;
     // Tests only: fail file I/O while it says so. May be null.

@@ -379,6 +379,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   Database::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.block_cache_bytes = options.block_cache_bytes;
+  db_options.write_buffer_bytes = options.write_buffer_bytes;
   db_options.fault_injection = options.fault_injection;
   db_options.base_iri = options.base_iri;
   KG_ASSIGN_OR_RETURN(
