@@ -160,6 +160,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
   db_options.paranoid_checks = true;
+  // The MANIFEST records each write-ahead log file and its synced size, so
+  // that a log file lost or cut short (a power loss, a bad copy) stops the
+  // open with an error instead of silently losing its writes.
+  db_options.track_and_verify_wals_in_manifest = true;
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // Only kg's column families are opened, in Cf order.
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
