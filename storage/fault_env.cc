@@ -376,22 +376,39 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
     }
     return s;
   }
-  // Directories are not tracked (sync_ledger.h); with the power off they
-  // cannot change either.
+  // Directories are entries in their parent, as files are (sync_ledger.h).
   IOStatus CreateDir(const std::string& d, const IOOptions& options,
                      IODebugContext* dbg) override {
-    if (faults_->powered_off()) return PoweredOff(*faults_);
-    return FileSystemWrapper::CreateDir(d, options, dbg);
+    IOStatus s;
+    if (!faults_->ledger().CreateDir(d, [&] {
+          s = FileSystemWrapper::CreateDir(d, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
   }
   IOStatus CreateDirIfMissing(const std::string& d, const IOOptions& options,
                               IODebugContext* dbg) override {
-    if (faults_->powered_off()) return PoweredOff(*faults_);
-    return FileSystemWrapper::CreateDirIfMissing(d, options, dbg);
+    IOStatus s;
+    if (!faults_->ledger().CreateDir(d, [&] {
+          s = FileSystemWrapper::CreateDirIfMissing(d, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
   }
   IOStatus DeleteDir(const std::string& d, const IOOptions& options,
                      IODebugContext* dbg) override {
-    if (faults_->powered_off()) return PoweredOff(*faults_);
-    return FileSystemWrapper::DeleteDir(d, options, dbg);
+    IOStatus s;
+    if (!faults_->ledger().Delete(d, [&] {
+          s = FileSystemWrapper::DeleteDir(d, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
   }
 
  private:

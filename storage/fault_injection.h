@@ -50,7 +50,8 @@ struct PowerLossOptions {
 
 // What DropUnsyncedData did.
 struct PowerLossReport {
-  uint64_t files_removed = 0;    // new entries whose directory was not synced
+  // New files and directories whose directory was not fsynced since.
+  uint64_t entries_removed = 0;
   uint64_t files_restored = 0;   // files a rename had replaced, brought back
   uint64_t files_truncated = 0;  // files cut back to their durable size
   uint64_t bytes_dropped = 0;    // by the truncations
@@ -80,10 +81,11 @@ class FaultInjection {
   // The power loss's effect on the disk, once the store opened with this is
   // destroyed (no file open for writing): each file the store wrote is cut
   // back to its synced size (or, with keep_random_part, somewhere between
-  // that and its size), new entries in directories that were not fsynced
-  // since are removed, and a file replaced by such an entry (a rename) is
-  // brought back. Then the power is back on and all that remains counts as
-  // durable. UNAVAILABLE when a file cannot be cut or removed.
+  // that and its size), new entries (files, directories with all in them)
+  // in directories that were not fsynced since are removed, and a file replaced
+  // by such an entry (a rename) is brought back. Then the power is back on and
+  // all that remains counts as durable. UNAVAILABLE when a file cannot be cut
+  // or removed.
   absl::StatusOr<PowerLossReport> DropUnsyncedData(
       const PowerLossOptions& options);
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -26,6 +27,22 @@ std::string Normal(const std::string& path) {
 
 std::string Parent(const std::string& normal) {
   return fs::path(normal).parent_path().string();
+}
+
+// Whether `path` is inside directory `dir` (both normal).
+bool Under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+// Moves the entries of `map` inside directory `from` into `to`.
+template <typename Map>
+void MoveUnder(Map& map, const std::string& from, const std::string& to) {
+  for (auto it = map.lower_bound(from + "/");
+       it != map.end() && Under(it->first, from);) {
+    map[to + it->first.substr(from.size())] = std::move(it->second);
+    it = map.erase(it);
+  }
 }
 
 // The first `limit` bytes of the file at `path` (all of it when shorter).
@@ -138,6 +155,11 @@ bool SyncLedger::Rename(const std::string& from_in, const std::string& to_in,
   AddEntry(to, std::move(replaced));
   // A file from before the ledger stays untracked: its data is durable.
   if (moved != nullptr) files_[to] = std::move(moved);
+  std::error_code ec;
+  if (fs::is_directory(to, ec)) {
+    MoveUnder(files_, from, to);
+    MoveUnder(pending_, from, to);
+  }
   return true;
 }
 
@@ -160,6 +182,16 @@ bool SyncLedger::Delete(const std::string& path_in, const Op& op) {
   absl::MutexLock lock(&mu_);
   if (off_.load()) return false;
   if (op()) RemoveEntry(path);
+  return true;
+}
+
+bool SyncLedger::CreateDir(const std::string& path_in, const Op& op) {
+  const std::string path = Normal(path_in);
+  absl::MutexLock lock(&mu_);
+  if (off_.load()) return false;
+  std::error_code ec;
+  const bool existed = fs::exists(path, ec);
+  if (op() && !existed) AddEntry(path, std::nullopt);
   return true;
 }
 
@@ -228,8 +260,16 @@ absl::StatusOr<PowerLossReport> SyncLedger::DropUnsynced(
   const auto coin = [&rng] { return (rng() & 1) == 0; };
   PowerLossReport report;
   std::error_code ec;
-  // Entries whose directory was not fsynced since they were made.
+  // Entries whose directory was not fsynced since they were made. A
+  // directory removed takes its entries along.
+  std::vector<std::string> removed_dirs;
+  const auto removed = [&removed_dirs](const std::string& path) {
+    return std::any_of(
+        removed_dirs.begin(), removed_dirs.end(),
+        [&path](const std::string& dir) { return Under(path, dir); });
+  };
   for (auto& [path, replaced] : pending_) {
+    if (removed(path)) continue;
     if (replaced.has_value()) {
       std::ofstream out(path, std::ios::binary | std::ios::trunc);
       out.write(replaced->data(),
@@ -245,7 +285,13 @@ absl::StatusOr<PowerLossReport> SyncLedger::DropUnsynced(
     }
     if (options.keep_random_part && coin()) continue;  // it reached the disk
     files_.erase(path);
-    if (fs::remove(path, ec)) ++report.files_removed;
+    if (fs::is_directory(path, ec)) {
+      fs::remove_all(path, ec);
+      removed_dirs.push_back(path);
+      ++report.entries_removed;
+    } else if (fs::remove(path, ec)) {
+      ++report.entries_removed;
+    }
     if (ec) return Unavailable("remove", path, ec);
   }
   // Data that was not synced. Two names of one file are cut at one point.

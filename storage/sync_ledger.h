@@ -19,9 +19,11 @@
 //   durable at once: a deleted file never comes back. A real disk may bring
 //   one back; RocksDB deletes only files its MANIFEST no longer refers to,
 //   and ignores such a file on open.
-// - Directories are taken to exist durably. kg creates the data directory
-//   before RocksDB opens it; RocksDB creates none inside it for a store.
-// - Files the store had before the ledger first saw them are durable.
+// - A directory made through the ledger (CreateDir) is an entry in its
+//   parent like a file: until the parent is fsynced, a power loss removes
+//   it with everything in it. A renamed directory takes its files along.
+// - Files and directories that existed before the ledger first saw them
+//   are durable.
 // On a power loss the unsynced tail of a file is dropped whole, or, when
 // asked, cut at a random point (the disk may have written part of it), and
 // an entry that was not durable is removed, or, when asked, kept at random.
@@ -75,11 +77,16 @@ class SyncLedger {
   // from its start. Its old bytes past what is written anew are not kept.
   bool Reuse(const std::string& from, const std::string& path, const Op& op,
              std::shared_ptr<File>* file) ABSL_LOCKS_EXCLUDED(mu_);
+  // A file or a directory.
   bool Rename(const std::string& from, const std::string& to, const Op& op)
       ABSL_LOCKS_EXCLUDED(mu_);
   bool Link(const std::string& from, const std::string& to, const Op& op)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // A file, or an empty directory.
   bool Delete(const std::string& path, const Op& op) ABSL_LOCKS_EXCLUDED(mu_);
+  // A directory, created unless it exists.
+  bool CreateDir(const std::string& path, const Op& op)
+      ABSL_LOCKS_EXCLUDED(mu_);
   bool Truncate(const std::string& path, uint64_t size, const Op& op)
       ABSL_LOCKS_EXCLUDED(mu_);
   // An fsync of directory `dir`: its entries made so far become durable.

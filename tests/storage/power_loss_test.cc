@@ -142,7 +142,41 @@ TEST_F(PowerLossModelTest, NewFileVanishesUntilItsDirectoryIsSynced) {
   ASSERT_THAT(report, IsOk());
   EXPECT_EQ(Contents(Path("a")), "a");
   EXPECT_FALSE(fs::exists(Path("b")));
-  EXPECT_EQ(report->files_removed, 1u);
+  EXPECT_EQ(report->entries_removed, 1u);
+}
+
+TEST_F(PowerLossModelTest, NewDirectoryVanishesUntilItsParentIsSynced) {
+  for (const bool sync_parent : {true, false}) {  // "lost" after the fsync
+    const std::string sub = Path(sync_parent ? "kept" : "lost");
+    ASSERT_TRUE(fs_->CreateDir(sub, rocksdb::IOOptions(), nullptr).ok());
+    std::unique_ptr<rocksdb::FSWritableFile> f;
+    ASSERT_TRUE(
+        fs_->NewWritableFile(sub + "/a", rocksdb::FileOptions(), &f, nullptr)
+            .ok());
+    ASSERT_TRUE(Append(*f, "a").ok());
+    ASSERT_TRUE(Sync(*f).ok());
+    Close(std::move(f));
+    std::unique_ptr<rocksdb::FSDirectory> d;
+    ASSERT_TRUE(fs_->NewDirectory(sub, rocksdb::IOOptions(), &d, nullptr).ok());
+    ASSERT_TRUE(d->Fsync(rocksdb::IOOptions(), nullptr).ok());  // its entries
+    if (sync_parent) {
+      ASSERT_TRUE(SyncDir().ok());  // its own entry
+    }
+  }
+  // A renamed directory takes its files along: still not durable.
+  ASSERT_TRUE(fs_->CreateDir(Path("tmp"), rocksdb::IOOptions(), nullptr).ok());
+  Close(Create("tmp/b"));
+  ASSERT_TRUE(fs_->RenameFile(Path("tmp"), Path("renamed"),
+                              rocksdb::IOOptions(), nullptr)
+                  .ok());
+
+  absl::StatusOr<PowerLossReport> report = faults_->DropUnsyncedData({});
+  ASSERT_THAT(report, IsOk());
+  EXPECT_FALSE(fs::exists(Path("lost")));
+  EXPECT_EQ(Contents(Path("kept/a")), "a");
+  EXPECT_FALSE(fs::exists(Path("renamed")));
+  EXPECT_FALSE(fs::exists(Path("tmp")));
+  EXPECT_EQ(report->entries_removed, 2u);
 }
 
 TEST_F(PowerLossModelTest, RenameNotSyncedBringsBackTheFileItReplaced) {
@@ -359,7 +393,7 @@ struct Figures {
   uint64_t acknowledged_lost = 0;  // only without sync_writes
   uint64_t failed = 0;             // writes the power cut
   uint64_t failed_present = 0;     // ... that were there after all
-  uint64_t files_removed = 0;
+  uint64_t entries_removed = 0;
   uint64_t files_restored = 0;
   uint64_t files_truncated = 0;
   uint64_t bytes_dropped = 0;
@@ -410,10 +444,11 @@ void PowerLossTest::Run(bool sync, int cycles) {
             << "; batches acknowledged " << figures.acknowledged
             << ", of which lost " << figures.acknowledged_lost
             << "; cut by the power " << figures.failed << ", of which present "
-            << figures.failed_present << "; files removed "
-            << figures.files_removed << ", restored " << figures.files_restored
-            << ", truncated " << figures.files_truncated << " ("
-            << figures.bytes_dropped << " bytes dropped)" << std::endl;
+            << figures.failed_present << "; entries removed "
+            << figures.entries_removed << ", restored "
+            << figures.files_restored << ", truncated "
+            << figures.files_truncated << " (" << figures.bytes_dropped
+            << " bytes dropped)" << std::endl;
 }
 
 void PowerLossTest::Cycle(bool sync, const std::string& path,
@@ -477,7 +512,7 @@ void PowerLossTest::Cycle(bool sync, const std::string& path,
   drop.seed = rng();
   absl::StatusOr<PowerLossReport> report = faults->DropUnsyncedData(drop);
   ASSERT_THAT(report, IsOk());
-  figures.files_removed += report->files_removed;
+  figures.entries_removed += report->entries_removed;
   figures.files_restored += report->files_restored;
   figures.files_truncated += report->files_truncated;
   figures.bytes_dropped += report->bytes_dropped;
