@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "storage/fault_injection.h"
 #include "storage/keys.h"
@@ -48,6 +49,11 @@ class ErrorState : public rocksdb::EventListener {
   mutable absl::Mutex mu_;
   std::string error_ ABSL_GUARDED_BY(mu_);
 };
+
+// Fsyncs the directory that holds `path`'s entry, which makes a new file or
+// directory at `path`, or a rename to it, survive a power loss.
+rocksdb::IOStatus SyncParentDirectory(rocksdb::FileSystem& file_system,
+                                      const std::string& path);
 
 // Thread-safe as rocksdb::DB is; the object itself is immutable after Open.
 class Database {

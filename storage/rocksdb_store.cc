@@ -307,9 +307,16 @@ absl::Status RocksStore::Checkpoint(absl::string_view dir) {
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   // log_size_for_flush 0: flush the memtables first, so the copy is mostly
   // hard-linked SST files and a short tail of WAL.
-  return FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir),
-                                                  /*log_size_for_flush=*/0),
-                     absl::StrCat("checkpoint into ", dir));
+  KG_RETURN_IF_ERROR(
+      FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir),
+                                               /*log_size_for_flush=*/0),
+                  absl::StrCat("checkpoint into ", dir)));
+  // RocksDB syncs the files and the checkpoint's directory after renaming
+  // it into place, but not the parent that holds the new name: until that
+  // is synced, a power loss may take the whole backup.
+  return FromRocksDb(
+      SyncParentDirectory(*database_->db()->GetFileSystem(), std::string(dir)),
+      absl::StrCat("checkpoint into ", dir));
 }
 
 absl::StatusOr<VerifyReport> RocksStore::Verify(
