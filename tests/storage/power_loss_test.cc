@@ -48,6 +48,16 @@
 #include "storage/store.h"
 #include "tests/support/test_util.h"
 
+// RocksDB (7.8, and still at its head) leaks the new memtable when, in a
+// memtable switch with track_and_verify_wals_in_manifest, the MANIFEST write
+// that records obsolete logs fails: DBImpl::SwitchMemtable returns without
+// deleting it (db/db_impl/db_impl_write.cc). The power going off mid-switch
+// does that. A few KB on a store that has already stopped taking writes,
+// and not ours to fix: LeakSanitizer (the ASan build) ignores it here.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:rocksdb::DBImpl::SwitchMemtable\n";
+}
+
 namespace kg::storage {
 namespace {
 
