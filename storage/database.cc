@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/convenience.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -35,8 +36,10 @@ rocksdb::CompressionType BestCompression(bool bottommost) {
 }
 
 rocksdb::ColumnFamilyOptions CfOptions(int cf,
-                                       std::shared_ptr<rocksdb::Cache> cache) {
+                                       std::shared_ptr<rocksdb::Cache> cache,
+                                       size_t write_buffer_bytes) {
   rocksdb::ColumnFamilyOptions o;
+  o.write_buffer_size = write_buffer_bytes;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = std::move(cache);
   table.format_version = 5;
@@ -72,11 +75,39 @@ absl::Status CheckKgColumnFamilies(absl::string_view what,
   return absl::OkStatus();
 }
 
+// Creates directory `path` and its missing parents, each durably: a new
+// directory is an entry in its parent, which a power loss may drop until
+// the parent is fsynced. RocksDB fsyncs the store's directory for the files
+// in it, never its parent, so without this a store's first writes could
+// vanish with the directory that holds them.
+absl::Status CreateDirectory(rocksdb::FileSystem& file_system,
+                             absl::string_view what, const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "a/b/"
+  std::vector<fs::path> missing;
+  std::error_code ec;
+  for (; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    rocksdb::IOStatus s = file_system.CreateDirIfMissing(
+        it->string(), rocksdb::IOOptions(), nullptr);
+    if (s.ok()) s = SyncParentDirectory(file_system, it->string());
+    if (!s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create ", what, " ", path, ": ", s.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Whether `path` holds a kg store (true), nothing yet (false, after creating
-// the directory when allowed), or something else (an error).
+// the directory through `file_system` when allowed), or something else (an
+// error).
 absl::StatusOr<bool> CheckDirectory(absl::string_view what,
                                     const std::string& path,
-                                    const Database::Options& options) {
+                                    const Database::Options& options,
+                                    rocksdb::FileSystem& file_system) {
   std::error_code ec;
   if (path.empty()) {
     return absl::InvalidArgumentError(
@@ -106,15 +137,24 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
     return absl::FailedPreconditionError(
         absl::StrCat(what, " ", path, " holds no kg store"));
   }
-  fs::create_directories(path, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create ", what, " ", path, ": ", ec.message()));
-  }
+  KG_RETURN_IF_ERROR(CreateDirectory(file_system, what, path));
   return false;
 }
 
 }  // namespace
+
+rocksdb::IOStatus SyncParentDirectory(rocksdb::FileSystem& file_system,
+                                      const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "a/b/"
+  std::string parent = p.parent_path().string();
+  if (parent.empty()) parent = ".";
+  std::unique_ptr<rocksdb::FSDirectory> dir;
+  rocksdb::IOStatus s =
+      file_system.NewDirectory(parent, rocksdb::IOOptions(), &dir, nullptr);
+  if (s.ok()) s = dir->Fsync(rocksdb::IOOptions(), nullptr);
+  return s;
+}
 
 void ErrorState::OnBackgroundError(rocksdb::BackgroundErrorReason,
                                    rocksdb::Status* bg_error) {
@@ -143,11 +183,7 @@ std::string ErrorState::error() const {
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     absl::string_view what, const std::string& path, const Options& options) {
-  KG_ASSIGN_OR_RETURN(const bool existing, CheckDirectory(what, path, options));
   std::unique_ptr<Database> d(new Database());
-  d->path_ = path;
-  d->errors_ = std::make_shared<ErrorState>();
-
   rocksdb::DBOptions db_options;
   std::shared_ptr<rocksdb::FileSystem> fs = rocksdb::FileSystem::Default();
   if (options.fault_injection != nullptr) {
@@ -157,6 +193,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   d->env_ =
       rocksdb::NewCompositeEnv(NewDescriptorErrorsRetryableFileSystem(fs));
   db_options.env = d->env_.get();
+  KG_ASSIGN_OR_RETURN(
+      const bool existing,
+      CheckDirectory(what, path, options, *db_options.env->GetFileSystem()));
+  d->path_ = path;
+  d->errors_ = std::make_shared<ErrorState>();
+
   db_options.listeners.push_back(d->errors_);
   db_options.create_if_missing = !existing;
   db_options.create_missing_column_families = !existing;
@@ -170,11 +212,15 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   // kg-server calls every second while the store is unhealthy, recovers
   // instead. A full disk still recovers by itself (SstFileManager).
   db_options.max_bgerror_resume_count = 0;
+  // The MANIFEST records each write-ahead log file and its synced size, so
+  // that a log file lost or cut short (a power loss, a bad copy) stops the
+  // open with an error instead of silently losing its writes.
+  db_options.track_and_verify_wals_in_manifest = true;
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // Only kg's column families are opened, in Cf order.
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int cf = 0; cf < kNumCfs; ++cf) {
-    d->cf_options_.push_back(CfOptions(cf, cache));
+    d->cf_options_.push_back(CfOptions(cf, cache, options.write_buffer_bytes));
     descriptors.emplace_back(kCfNames[cf], d->cf_options_.back());
   }
   rocksdb::DB* raw = nullptr;

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
 #include "storage/fault_injection.h"
 #include "storage/keys.h"
@@ -49,6 +50,11 @@ class ErrorState : public rocksdb::EventListener {
   std::string error_ ABSL_GUARDED_BY(mu_);
 };
 
+// Fsyncs the directory that holds `path`'s entry, which makes a new file or
+// directory at `path`, or a rename to it, survive a power loss.
+rocksdb::IOStatus SyncParentDirectory(rocksdb::FileSystem& file_system,
+                                      const std::string& path);
+
 // Thread-safe as rocksdb::DB is; the object itself is immutable after Open.
 class Database {
  public:
@@ -59,6 +65,7 @@ class Database {
     bool create_if_missing = true;
     size_t block_cache_bytes = size_t{256} << 20;
     int max_open_files = -1;  // StoreOptions::max_open_files
+    size_t write_buffer_bytes = size_t{64} << 20;  // per column family
     // For a store created now (StoreOptions::base_iri).
     std::string base_iri = kDefaultBaseIri;
     // Tests only: fail file I/O while it says so. May be null.

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "rocksdb/file_system.h"
+#include "storage/sync_ledger.h"
 
 namespace kg::storage {
 
@@ -11,6 +12,7 @@ namespace {
 
 using rocksdb::DataVerificationInfo;
 using rocksdb::FileOptions;
+using rocksdb::FSDirectory;
 using rocksdb::FSWritableFile;
 using rocksdb::IODebugContext;
 using rocksdb::IOOptions;
@@ -31,53 +33,148 @@ IOStatus OutOfDescriptors(FaultInjection& faults) {
                            "Too many open files");
 }
 
+// Every change to the disk fails once the power is off (PowerOff).
+IOStatus PoweredOff(FaultInjection& faults) {
+  faults.CountFailure();
+  return IOStatus::IOError("power off (FaultInjection)");
+}
+
+// Why a change must not happen now, or OK.
+IOStatus Refused(FaultInjection& faults) {
+  if (faults.failing()) return Injected(faults);
+  if (faults.powered_off()) return PoweredOff(faults);
+  return IOStatus::OK();
+}
+
+// Reports what is written and synced to the ledger, which drops what was
+// not synced on a power loss (sync_ledger.h).
 class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   FaultWritableFile(std::unique_ptr<FSWritableFile> file,
-                    std::shared_ptr<FaultInjection> faults)
+                    std::shared_ptr<FaultInjection> faults,
+                    std::shared_ptr<SyncLedger::File> state)
       : FSWritableFileOwnerWrapper(std::move(file)),
-        faults_(std::move(faults)) {}
+        faults_(std::move(faults)),
+        state_(std::move(state)) {}
 
   IOStatus Append(const Slice& data, const IOOptions& options,
                   IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
-    return FSWritableFileOwnerWrapper::Append(data, options, dbg);
+    if (IOStatus r = Refused(*faults_); !r.ok()) return r;
+    IOStatus s = FSWritableFileOwnerWrapper::Append(data, options, dbg);
+    if (s.ok()) faults_->ledger().Appended(*state_, data.size());
+    return s;
   }
   IOStatus Append(const Slice& data, const IOOptions& options,
                   const DataVerificationInfo& info,
                   IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
-    return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+    if (IOStatus r = Refused(*faults_); !r.ok()) return r;
+    IOStatus s = FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+    if (s.ok()) faults_->ledger().Appended(*state_, data.size());
+    return s;
   }
   IOStatus PositionedAppend(const Slice& data, uint64_t offset,
                             const IOOptions& options,
                             IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
-    return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options,
-                                                        dbg);
+    if (IOStatus r = Refused(*faults_); !r.ok()) return r;
+    IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset,
+                                                              options, dbg);
+    if (s.ok()) faults_->ledger().WroteTo(*state_, offset + data.size());
+    return s;
   }
   IOStatus PositionedAppend(const Slice& data, uint64_t offset,
                             const IOOptions& options,
                             const DataVerificationInfo& info,
                             IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
-    return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options,
-                                                        info, dbg);
+    if (IOStatus r = Refused(*faults_); !r.ok()) return r;
+    IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(
+        data, offset, options, info, dbg);
+    if (s.ok()) faults_->ledger().WroteTo(*state_, offset + data.size());
+    return s;
+  }
+  IOStatus Truncate(uint64_t size, const IOOptions& options,
+                    IODebugContext* dbg) override {
+    if (IOStatus r = Refused(*faults_); !r.ok()) return r;
+    IOStatus s = FSWritableFileOwnerWrapper::Truncate(size, options, dbg);
+    if (s.ok()) faults_->ledger().Truncated(*state_, size);
+    return s;
   }
   IOStatus Flush(const IOOptions& options, IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
+    if (IOStatus r = Refused(*faults_); !r.ok()) return r;
     return FSWritableFileOwnerWrapper::Flush(options, dbg);
+  }
+  // Makes nothing durable (sync_ledger.h).
+  IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const IOOptions& options,
+                     IODebugContext* dbg) override {
+    if (IOStatus r = Refused(*faults_); !r.ok()) return r;
+    return FSWritableFileOwnerWrapper::RangeSync(offset, nbytes, options, dbg);
   }
   IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
     if (faults_->failing()) return Injected(*faults_);
-    return FSWritableFileOwnerWrapper::Sync(options, dbg);
+    IOStatus s;
+    if (!faults_->ledger().Sync(*state_, [&] {
+          s = FSWritableFileOwnerWrapper::Sync(options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
   }
   IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
     if (faults_->failing()) return Injected(*faults_);
-    return FSWritableFileOwnerWrapper::Fsync(options, dbg);
+    IOStatus s;
+    if (!faults_->ledger().Sync(*state_, [&] {
+          s = FSWritableFileOwnerWrapper::Fsync(options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  // Close passes through even with the power off: it releases the file and
+  // makes nothing durable.
+
+ private:
+  std::shared_ptr<FaultInjection> faults_;
+  std::shared_ptr<SyncLedger::File> state_;
+};
+
+// A directory whose fsyncs make its new entries durable in the ledger.
+class FaultDirectory : public rocksdb::FSDirectoryWrapper {
+ public:
+  FaultDirectory(std::unique_ptr<FSDirectory> dir, std::string name,
+                 std::shared_ptr<FaultInjection> faults)
+      : FSDirectoryWrapper(std::move(dir)),
+        name_(std::move(name)),
+        faults_(std::move(faults)) {}
+
+  IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
+    if (faults_->failing()) return Injected(*faults_);
+    IOStatus s;
+    if (!faults_->ledger().SyncDir(name_, [&] {
+          s = FSDirectoryWrapper::Fsync(options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  IOStatus FsyncWithDirOptions(
+      const IOOptions& options, IODebugContext* dbg,
+      const rocksdb::DirFsyncOptions& dir_fsync_options) override {
+    if (faults_->failing()) return Injected(*faults_);
+    IOStatus s;
+    if (!faults_->ledger().SyncDir(name_, [&] {
+          s = FSDirectoryWrapper::FsyncWithDirOptions(options, dbg,
+                                                      dir_fsync_options);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
   }
 
  private:
+  const std::string name_;
   std::shared_ptr<FaultInjection> faults_;
 };
 
@@ -153,8 +250,20 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
     if (faults_->failing()) return Injected(*faults_);
     if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
     std::unique_ptr<FSWritableFile> file;
-    IOStatus s = FileSystemWrapper::NewWritableFile(f, opts, &file, dbg);
-    if (s.ok()) r->reset(new FaultWritableFile(std::move(file), faults_));
+    std::shared_ptr<SyncLedger::File> state;
+    IOStatus s;
+    if (!faults_->ledger().Create(
+            f,
+            [&] {
+              s = FileSystemWrapper::NewWritableFile(f, opts, &file, dbg);
+              return s.ok();
+            },
+            &state)) {
+      return PoweredOff(*faults_);
+    }
+    if (s.ok()) {
+      r->reset(new FaultWritableFile(std::move(file), faults_, state));
+    }
     return s;
   }
   IOStatus ReopenWritableFile(const std::string& f, const FileOptions& opts,
@@ -163,8 +272,20 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
     if (faults_->failing()) return Injected(*faults_);
     if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
     std::unique_ptr<FSWritableFile> file;
-    IOStatus s = FileSystemWrapper::ReopenWritableFile(f, opts, &file, dbg);
-    if (s.ok()) r->reset(new FaultWritableFile(std::move(file), faults_));
+    std::shared_ptr<SyncLedger::File> state;
+    IOStatus s;
+    if (!faults_->ledger().Reopen(
+            f,
+            [&] {
+              s = FileSystemWrapper::ReopenWritableFile(f, opts, &file, dbg);
+              return s.ok();
+            },
+            &state)) {
+      return PoweredOff(*faults_);
+    }
+    if (s.ok()) {
+      r->reset(new FaultWritableFile(std::move(file), faults_, state));
+    }
     return s;
   }
   IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
@@ -174,8 +295,37 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
     if (faults_->failing()) return Injected(*faults_);
     if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
     std::unique_ptr<FSWritableFile> file;
-    IOStatus s = FileSystemWrapper::ReuseWritableFile(f, old, opts, &file, dbg);
-    if (s.ok()) r->reset(new FaultWritableFile(std::move(file), faults_));
+    std::shared_ptr<SyncLedger::File> state;
+    IOStatus s;
+    if (!faults_->ledger().Reuse(
+            old, f,
+            [&] {
+              s = FileSystemWrapper::ReuseWritableFile(f, old, opts, &file,
+                                                       dbg);
+              return s.ok();
+            },
+            &state)) {
+      return PoweredOff(*faults_);
+    }
+    if (s.ok()) {
+      r->reset(new FaultWritableFile(std::move(file), faults_, state));
+    }
+    return s;
+  }
+  // Not tracked by the ledger: RocksDB writes through one only to stamp a
+  // sequence number into an ingested file, which kg does not ask for.
+  IOStatus NewRandomRWFile(const std::string& f, const FileOptions& opts,
+                           std::unique_ptr<rocksdb::FSRandomRWFile>* r,
+                           IODebugContext* dbg) override {
+    if (IOStatus refused = Refused(*faults_); !refused.ok()) return refused;
+    return FileSystemWrapper::NewRandomRWFile(f, opts, r, dbg);
+  }
+  IOStatus NewDirectory(const std::string& name, const IOOptions& io_opts,
+                        std::unique_ptr<FSDirectory>* r,
+                        IODebugContext* dbg) override {
+    std::unique_ptr<FSDirectory> dir;
+    IOStatus s = FileSystemWrapper::NewDirectory(name, io_opts, &dir, dbg);
+    if (s.ok()) r->reset(new FaultDirectory(std::move(dir), name, faults_));
     return s;
   }
   // A full disk has no free space: RocksDB's own recovery waits for some
@@ -191,7 +341,85 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   IOStatus RenameFile(const std::string& src, const std::string& target,
                       const IOOptions& options, IODebugContext* dbg) override {
     if (faults_->failing()) return Injected(*faults_);
-    return FileSystemWrapper::RenameFile(src, target, options, dbg);
+    IOStatus s;
+    if (!faults_->ledger().Rename(src, target, [&] {
+          s = FileSystemWrapper::RenameFile(src, target, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  IOStatus LinkFile(const std::string& src, const std::string& target,
+                    const IOOptions& options, IODebugContext* dbg) override {
+    if (faults_->failing()) return Injected(*faults_);
+    IOStatus s;
+    if (!faults_->ledger().Link(src, target, [&] {
+          s = FileSystemWrapper::LinkFile(src, target, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  // Deleting is not failed by set_failing: a full disk still lets a file
+  // go, and RocksDB's recovery from one deletes files.
+  IOStatus DeleteFile(const std::string& f, const IOOptions& options,
+                      IODebugContext* dbg) override {
+    IOStatus s;
+    if (!faults_->ledger().Delete(f, [&] {
+          s = FileSystemWrapper::DeleteFile(f, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  IOStatus Truncate(const std::string& f, size_t size, const IOOptions& options,
+                    IODebugContext* dbg) override {
+    if (faults_->failing()) return Injected(*faults_);
+    IOStatus s;
+    if (!faults_->ledger().Truncate(f, size, [&] {
+          s = FileSystemWrapper::Truncate(f, size, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  // Directories are entries in their parent, as files are (sync_ledger.h).
+  IOStatus CreateDir(const std::string& d, const IOOptions& options,
+                     IODebugContext* dbg) override {
+    IOStatus s;
+    if (!faults_->ledger().CreateDir(d, [&] {
+          s = FileSystemWrapper::CreateDir(d, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  IOStatus CreateDirIfMissing(const std::string& d, const IOOptions& options,
+                              IODebugContext* dbg) override {
+    IOStatus s;
+    if (!faults_->ledger().CreateDir(d, [&] {
+          s = FileSystemWrapper::CreateDirIfMissing(d, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
+  }
+  IOStatus DeleteDir(const std::string& d, const IOOptions& options,
+                     IODebugContext* dbg) override {
+    IOStatus s;
+    if (!faults_->ledger().Delete(d, [&] {
+          s = FileSystemWrapper::DeleteDir(d, options, dbg);
+          return s.ok();
+        })) {
+      return PoweredOff(*faults_);
+    }
+    return s;
   }
 
  private:

@@ -28,8 +28,8 @@
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
-#include "storage/verify.h"
 #include "storage/validate.h"
+#include "storage/verify.h"
 #include "storage/write_txn.h"
 
 namespace kg::storage {
@@ -307,9 +307,16 @@ absl::Status RocksStore::Checkpoint(absl::string_view dir) {
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   // log_size_for_flush 0: flush the memtables first, so the copy is mostly
   // hard-linked SST files and a short tail of WAL.
-  return FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir),
-                                                  /*log_size_for_flush=*/0),
-                     absl::StrCat("checkpoint into ", dir));
+  KG_RETURN_IF_ERROR(
+      FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir),
+                                               /*log_size_for_flush=*/0),
+                  absl::StrCat("checkpoint into ", dir)));
+  // RocksDB syncs the files and the checkpoint's directory after renaming
+  // it into place, but not the parent that holds the new name: until that
+  // is synced, a power loss may take the whole backup.
+  return FromRocksDb(
+      SyncParentDirectory(*database_->db()->GetFileSystem(), std::string(dir)),
+      absl::StrCat("checkpoint into ", dir));
 }
 
 absl::StatusOr<VerifyReport> RocksStore::Verify(
@@ -380,6 +387,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   db_options.create_if_missing = options.create_if_missing;
   db_options.block_cache_bytes = options.block_cache_bytes;
   db_options.max_open_files = options.max_open_files;
+  db_options.write_buffer_bytes = options.write_buffer_bytes;
   db_options.fault_injection = options.fault_injection;
   db_options.base_iri = options.base_iri;
   KG_ASSIGN_OR_RETURN(

@@ -69,6 +69,11 @@ struct StoreOptions {
   // -1 for no bound). kg-server bounds it by its descriptor limit
   // (docs/operations.md, "Descriptors").
   int max_open_files = -1;
+  // RocksDB memtable size, bytes per column family: a column family's recent
+  // writes go to a new SST file (a flush) when its memtable is this big.
+  // RocksDB's default; tests make it small to flush and switch write-ahead
+  // log files often.
+  size_t write_buffer_bytes = size_t{64} << 20;
   // The clock that stamps recorded and retraction times. Tests inject one.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   // Tests only: file writes under the store fail while this says so

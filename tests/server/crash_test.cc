@@ -4,7 +4,8 @@
 // and checked: every acknowledged batch is there in full, an unacknowledged
 // one is all there or not at all (and stays so), the figures add up, and
 // VerifyStore passes. At the end the stopped store passes
-// `kg-server --verify`.
+// `kg-server --verify`. SIGKILL cannot lose what the kernel holds, so this
+// does not test the fsync; tests/storage/power_loss_test.cc does.
 //
 //   KG_CRASH_CYCLES=300 build/tests/crash_test      # a longer run
 //   KG_CRASH_SEED=1234 build/tests/crash_test       # replay a run
@@ -127,12 +128,18 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAndNoBatchIsTorn) {
     // Checked one by one: every batch whose write failed (the server died
     // under it: it may have been committed or not), the last few
     // acknowledged ones of each writer (the most likely to be lost if an
-    // acknowledgement ever came before the write reached the WAL; SIGKILL
-    // keeps what the OS already holds, so this harness does not test the
-    // fsync itself: storage's kill -9 test and --sync_writes do), and a
-    // random sample of
-    // the rest. Every acknowledged batch counts in the exact figures below,
-    // so a lost or torn one anywhere shows there.
+    // acknowledgement ever came before the write reached the WAL), and a
+    // random sample of the rest. Every acknowledged batch counts in the
+    // exact figures below, so a lost or torn one anywhere shows there.
+    //
+    // What SIGKILL shows: no write is acknowledged before RocksDB has handed
+    // it to the kernel, recovery replays the log, and no batch is ever half
+    // there. What it cannot show: SIGKILL ends the process, but the kernel
+    // keeps its page cache and writes it to disk later, so data that was
+    // written and never synced survives. A missing fsync passes here (and in
+    // StoreTest.AcknowledgedWritesSurviveKill9); only a power-loss
+    // simulation, which drops what was not synced, finds one:
+    // tests/storage/power_loss_test.cc.
     std::vector<int> last_acked(kWriters, -1);
     for (const auto& [batch, fate] : outcomes) {
       if (fate == Fate::kAcknowledged) {

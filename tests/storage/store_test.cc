@@ -895,6 +895,9 @@ namespace {
 // A child process writes batches and reports each acknowledgement through
 // a pipe; the parent kills it with SIGKILL mid-stream and checks that every
 // acknowledged batch is there in full after reopening.
+// SIGKILL ends the process but not the kernel's page cache: this shows that
+// nothing is acknowledged before it reaches the log and that recovery keeps
+// batches whole, not that the log is synced (power_loss_test.cc does).
 TEST_F(StoreTest, AcknowledgedWritesSurviveKill9) {
   WriteBatch vocab = Vocabulary();
   for (int i = 0; i < 400; ++i) {
