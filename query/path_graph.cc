@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "query/resolve.h"
 #include "storage/status_macros.h"
 
@@ -163,11 +164,11 @@ absl::Status PathGraph::Init() {
       if (!r.ok()) {
         if (r.status().code() == absl::StatusCode::kNotFound) {
           return absl::NotFoundError(
-              absl::StrCat(f, ": no relation '", ids[i], "'"));
+              absl::StrCat(f, ": no relation '", EchoValue(ids[i]), "'"));
         }
         if (r.status().code() == absl::StatusCode::kInvalidArgument) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(f, ": '", ids[i], "' is not a relation id"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              f, ": '", EchoValue(ids[i]), "' is not a relation id"));
         }
         return r.status();
       }
@@ -188,11 +189,12 @@ absl::Status PathGraph::Init() {
     if (!d.ok()) {
       const std::string f = absl::StrCat("options.only_documents[", i, "]");
       if (d.status().code() == absl::StatusCode::kNotFound) {
-        return absl::NotFoundError(absl::StrCat(f, ": no document '", id, "'"));
+        return absl::NotFoundError(
+            absl::StrCat(f, ": no document '", EchoValue(id), "'"));
       }
       if (d.status().code() == absl::StatusCode::kInvalidArgument) {
         return absl::InvalidArgumentError(
-            absl::StrCat(f, ": '", id, "' is not a document id"));
+            absl::StrCat(f, ": '", EchoValue(id), "' is not a document id"));
       }
       return d.status();
     }

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/echo.h"
 #include "query/provenance_prov_o.h"
 #include "query/resolve.h"
 #include "storage/page_token.h"
@@ -423,14 +424,14 @@ absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
   }
   if (!IsStatementId(id)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("statement: \"", absl::CHexEscape(id),
+        absl::StrCat("statement: \"", EchoEscaped(id),
                      "\" is not a statement id (s + 32 lowercase hex digits)"));
   }
   absl::StatusOr<Statement> st = reader_->GetStatement(id);
   if (!st.ok()) {
     if (st.status().code() == absl::StatusCode::kNotFound) {
       return absl::NotFoundError(
-          absl::StrCat("statement: no statement '", id, "'"));
+          absl::StrCat("statement: no statement '", EchoValue(id), "'"));
     }
     return st.status();
   }
@@ -680,7 +681,7 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
         IsStatementId(claimant.id()) &&
         reader_->GetStatement(claimant.id()).ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("claimant: '", claimant.id(),
+          absl::StrCat("claimant: '", EchoValue(claimant.id()),
                        "' is a statement, not an entity; a claimant is an "
                        "entity (id, label or alias)"));
     }

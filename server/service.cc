@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/echo.h"
 #include "google/protobuf/util/time_util.h"
 #include "query/resolve.h"
 #include "server/convert.h"
@@ -360,8 +362,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
     KG_ASSIGN_OR_RETURN(std::vector<storage::Entity> found,
                         reader->FindByName(request->name()));
     if (found.empty()) {
-      return absl::NotFoundError(
-          absl::StrCat("name: no entity named '", request->name(), "'"));
+      return absl::NotFoundError(absl::StrCat("name: no entity named '",
+                                              EchoValue(request->name()), "'"));
     }
     for (const auto& e : found) ToProto(e, response->add_candidates());
     return absl::OkStatus();
@@ -718,6 +720,12 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
 
 namespace {
 
+// The longest path a request may name, and the longest name in it
+// (Linux's PATH_MAX and NAME_MAX): longer ones are the client's mistake,
+// not an I/O error of the store.
+constexpr size_t kMaxPathBytes = 4096;
+constexpr size_t kMaxNameBytes = 255;
+
 // A directory named by a request: an absolute path without NUL bytes, so
 // that what it names does not depend on the server's working directory.
 absl::Status ValidateDirectory(absl::string_view field,
@@ -729,8 +737,19 @@ absl::Status ValidateDirectory(absl::string_view field,
   }
   if (dir.front() != '/') {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": must be an absolute path on the server's machine, got '", dir,
-        "'"));
+        field, ": must be an absolute path on the server's machine, got '",
+        EchoValue(dir), "'"));
+  }
+  if (dir.size() > kMaxPathBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": a path of ", dir.size(), " bytes; at most ", kMaxPathBytes));
+  }
+  for (absl::string_view name : absl::StrSplit(dir, '/')) {
+    if (name.size() > kMaxNameBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": a name of ", name.size(),
+                       " bytes in the path; at most ", kMaxNameBytes));
+    }
   }
   return absl::OkStatus();
 }
@@ -770,7 +789,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
                       std::error_code ec;
                       if (std::filesystem::exists(dir, ec)) {
                         return absl::FailedPreconditionError(absl::StrCat(
-                            "directory: ", dir, " already exists"));
+                            "directory: ", EchoValue(dir), " already exists"));
                       }
                       std::filesystem::path path =
                           std::filesystem::path(dir).lexically_normal();
@@ -778,9 +797,9 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
                         path = path.parent_path();  // "/a/b/"
                       const std::filesystem::path parent = path.parent_path();
                       if (!std::filesystem::is_directory(parent, ec)) {
-                        return absl::FailedPreconditionError(
-                            absl::StrCat("directory: the parent directory ",
-                                         parent.string(), " does not exist"));
+                        return absl::FailedPreconditionError(absl::StrCat(
+                            "directory: the parent directory ",
+                            EchoValue(parent.string()), " does not exist"));
                       }
                       KG_RETURN_IF_ERROR(store_->Checkpoint(dir));
                       response->set_directory(dir);

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "storage/coding.h"
 #include "storage/match_plan.h"
 #include "storage/page_token.h"
@@ -173,7 +174,8 @@ absl::StatusOr<Entity> RocksReader::GetEntity(absl::string_view id) {
   KG_RETURN_IF_ERROR(ValidateId("entity_id", id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
   if (!v) {
-    return absl::NotFoundError(absl::StrCat("entity_id: no entity '", id, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("entity_id: no entity '", EchoValue(id), "'"));
   }
   Entity e;
   uint64_t tid;
@@ -306,7 +308,7 @@ absl::StatusOr<Relation> RocksReader::GetRelation(absl::string_view id) {
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kRelationCf, id));
   if (!v) {
     return absl::NotFoundError(
-        absl::StrCat("relation_id: no relation '", id, "'"));
+        absl::StrCat("relation_id: no relation '", EchoValue(id), "'"));
   }
   Relation r;
   uint64_t tid;
@@ -338,7 +340,7 @@ absl::StatusOr<Document> RocksReader::GetDocument(absl::string_view written) {
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kDocumentCf, id));
   if (!v) {
     return absl::NotFoundError(
-        absl::StrCat("document_id: no document '", id, "'"));
+        absl::StrCat("document_id: no document '", EchoValue(id), "'"));
   }
   Document d;
   uint64_t tid;
@@ -381,13 +383,13 @@ absl::StatusOr<Statement> RocksReader::GetStatement(absl::string_view id) {
   std::optional<std::string> hash = HashFromStatementId(id);
   if (!hash) {
     return absl::InvalidArgumentError(
-        absl::StrCat("statement_id: \"", absl::CHexEscape(id),
+        absl::StrCat("statement_id: \"", EchoEscaped(id),
                      "\" is not a statement id (s + 32 hex digits)"));
   }
   KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(StatementTermKey(*hash)));
   if (tid == 0) {
     return absl::NotFoundError(
-        absl::StrCat("statement_id: no statement '", id, "'"));
+        absl::StrCat("statement_id: no statement '", EchoValue(id), "'"));
   }
   return StatementOf(tid);
 }
@@ -465,8 +467,8 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
   KG_RETURN_IF_ERROR(RequirePositive(limit));
   KG_ASSIGN_OR_RETURN(uint64_t doc, TidOf(DocumentTermKey(document_id)));
   if (doc == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("document_id: no document '", document_id, "'"));
+    return absl::NotFoundError(absl::StrCat("document_id: no document '",
+                                            EchoValue(document_id), "'"));
   }
   const std::string prefix = TidKey(doc);
   const uint64_t fingerprint = QueryFingerprint().Add(doc).value();
@@ -574,8 +576,8 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
     KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", document_id));
     KG_ASSIGN_OR_RETURN(doc_tid, TidOf(DocumentTermKey(document_id)));
     if (doc_tid == 0) {
-      return absl::NotFoundError(absl::StrCat("document_id: no document '",
-                                              *options.document_id, "'"));
+      return absl::NotFoundError(absl::StrCat(
+          "document_id: no document '", EchoValue(*options.document_id), "'"));
     }
   }
   // The token is bound to the index, the prefix and the filters.
@@ -681,8 +683,8 @@ absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view written) {
     KG_RETURN_IF_ERROR(ValidateIri("relation", id));
     KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(IriTermKey(id)));
     if (tid == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("relation: no statement has the predicate <", id, ">"));
+      return absl::NotFoundError(absl::StrCat(
+          "relation: no statement has the predicate <", EchoValue(id), ">"));
     }
     return tid;
   }
@@ -690,7 +692,7 @@ absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view written) {
   KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(RelationTermKey(id)));
   if (tid == 0) {
     return absl::NotFoundError(
-        absl::StrCat("relation: no relation '", id, "'"));
+        absl::StrCat("relation: no relation '", EchoValue(id), "'"));
   }
   return tid;
 }

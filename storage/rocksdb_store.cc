@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/echo.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
@@ -28,8 +29,8 @@
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
-#include "storage/verify.h"
 #include "storage/validate.h"
+#include "storage/verify.h"
 #include "storage/write_txn.h"
 
 namespace kg::storage {
@@ -309,7 +310,7 @@ absl::Status RocksStore::Checkpoint(absl::string_view dir) {
   // hard-linked SST files and a short tail of WAL.
   return FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir),
                                                   /*log_size_for_flush=*/0),
-                     absl::StrCat("checkpoint into ", dir));
+                     absl::StrCat("checkpoint into ", EchoValue(dir)));
 }
 
 absl::StatusOr<VerifyReport> RocksStore::Verify(

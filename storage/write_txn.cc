@@ -6,8 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/echo.h"
 #include "storage/coding.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
@@ -235,12 +236,12 @@ absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in,
   }
   KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kEntityCf, e.id));
   if (old && mode == WriteBatch::EntityMode::kCreate) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(field, ".id: entity '", e.id, "' already exists"));
+    return absl::AlreadyExistsError(absl::StrCat(
+        field, ".id: entity '", EchoValue(e.id), "' already exists"));
   }
   if (!old && mode == WriteBatch::EntityMode::kUpdate) {
     return NotFound(absl::StrCat(field, ".id"),
-                    absl::StrCat("no entity '", e.id, "'"));
+                    absl::StrCat("no entity '", EchoValue(e.id), "'"));
   }
   uint64_t tid;
   if (old) {
@@ -314,7 +315,7 @@ absl::Status WriteTxn::PutDocument(const std::string& field,
     }
     if (previous.text != d.text) {
       return absl::AlreadyExistsError(absl::StrCat(
-          field, ".text: document '", d.id,
+          field, ".text: document '", EchoValue(d.id),
           "' already exists with a different text; a document's text never "
           "changes (store the new version under a new id)"));
     }
@@ -357,7 +358,8 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
       KG_ASSIGN_OR_RETURN(std::optional<std::string> e,
                           Get(kEntityCf, term.id()));
       if (out.tid == 0 || !e) {
-        return NotFound(field, absl::StrCat("no entity '", term.id(), "'"));
+        return NotFound(field,
+                        absl::StrCat("no entity '", EchoValue(term.id()), "'"));
       }
       return out;
     }
@@ -381,14 +383,15 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
       }
       std::optional<std::string> hash = HashFromStatementId(term.id());
       if (!hash) {
-        return Invalid(field, absl::StrCat("\"", absl::CHexEscape(term.id()),
+        return Invalid(field, absl::StrCat("\"", EchoEscaped(term.id()),
                                            "\" is not a statement id "
                                            "(s + 32 hex digits)"));
       }
       out.key = StatementTermKey(*hash);
       KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key));
       if (out.tid == 0) {
-        return NotFound(field, absl::StrCat("no statement '", term.id(), "'"));
+        return NotFound(
+            field, absl::StrCat("no statement '", EchoValue(term.id()), "'"));
       }
       return out;
     }
@@ -413,7 +416,8 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatement(
     KG_ASSIGN_OR_RETURN(std::optional<std::string> rel,
                         Get(kRelationCf, predicate));
     if (!rel) {
-      return NotFound(rel_field, absl::StrCat("no relation '", predicate, "'"));
+      return NotFound(rel_field,
+                      absl::StrCat("no relation '", EchoValue(predicate), "'"));
     }
     Relation relation;
     if (!DecodeRelation(predicate, *rel, &rel_tid, &relation)) {
@@ -497,7 +501,8 @@ absl::StatusOr<const WriteTxn::CachedDocument*> WriteTxn::LoadDocument(
   if (it != documents_.end()) return it->second.get();
   KG_RETURN_IF_ERROR(ValidateDocumentId(field, id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kDocumentCf, id));
-  if (!value) return NotFound(field, absl::StrCat("no document '", id, "'"));
+  if (!value)
+    return NotFound(field, absl::StrCat("no document '", EchoValue(id), "'"));
   auto cached = std::make_unique<CachedDocument>();
   Document doc;
   if (!DecodeDocument(id, *value, /*include_text=*/true, &cached->tid, &doc)) {
@@ -527,7 +532,7 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       p.evidence_start == 0 && p.evidence_end == 0 && p.evidence.empty();
   if (doc->text.empty() && !spanless) {
     return Invalid(absl::StrCat(field, ".evidence"),
-                   absl::StrCat("document '", p.document_id,
+                   absl::StrCat("document '", EchoValue(p.document_id),
                                 "' is a data document (no text): its records "
                                 "have no evidence span"));
   }
@@ -542,14 +547,14 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
         absl::StrCat(field, ".evidence_end"),
         absl::StrCat("span [", p.evidence_start, ", ", p.evidence_end,
                      ") is empty or outside the text of document '",
-                     p.document_id, "'"));
+                     EchoValue(p.document_id), "'"));
   }
   if (absl::string_view(doc->text).substr(
           span->first, span->second - span->first) != p.evidence) {
-    return Invalid(
-        absl::StrCat(field, ".evidence"),
-        absl::StrCat("does not match the text of document '", p.document_id,
-                     "' at [", p.evidence_start, ", ", p.evidence_end, ")"));
+    return Invalid(absl::StrCat(field, ".evidence"),
+                   absl::StrCat("does not match the text of document '",
+                                EchoValue(p.document_id), "' at [",
+                                p.evidence_start, ", ", p.evidence_end, ")"));
   }
   }  // a text document
 
@@ -569,9 +574,9 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       return absl::OkStatus();
     }
     return absl::AlreadyExistsError(absl::StrCat(
-        field, ": a different live record from document '", p.document_id,
-        "' at [", p.evidence_start, ", ", p.evidence_end,
-        ") already supports this statement; retract it first"));
+        field, ": a different live record from document '",
+        EchoValue(p.document_id), "' at [", p.evidence_start, ", ",
+        p.evidence_end, ") already supports this statement; retract it first"));
   }
   ProvValue value;
   value.hedge = p.hedge;
@@ -640,21 +645,20 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
                                RetractResult* result) {
   std::optional<std::string> hash = HashFromStatementId(statement_id);
   if (!hash) {
-    return Invalid("statement_id",
-                   absl::StrCat("\"", absl::CHexEscape(statement_id),
-                                "\" is not a statement id"));
+    return Invalid("statement_id", absl::StrCat("\"", EchoEscaped(statement_id),
+                                                "\" is not a statement id"));
   }
   KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", document_id));
   KG_ASSIGN_OR_RETURN(uint64_t stmt_tid, LookupTid(StatementTermKey(*hash)));
   if (stmt_tid == 0) {
-    return NotFound("statement_id",
-                    absl::StrCat("no statement '", statement_id, "'"));
+    return NotFound("statement_id", absl::StrCat("no statement '",
+                                                 EchoValue(statement_id), "'"));
   }
   KG_ASSIGN_OR_RETURN(uint64_t doc_tid,
                       LookupTid(DocumentTermKey(document_id)));
   if (doc_tid == 0) {
     return NotFound("document_id",
-                    absl::StrCat("no document '", document_id, "'"));
+                    absl::StrCat("no document '", EchoValue(document_id), "'"));
   }
   KG_ASSIGN_OR_RETURN(auto records,
                       Scan(kProvCf, ProvPrefix(stmt_tid, doc_tid)));
@@ -671,10 +675,10 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
   }
   if (retracted == 0) {
     return NotFound("document_id",
-                    absl::StrCat("statement '", statement_id,
+                    absl::StrCat("statement '", EchoValue(statement_id),
                                  "' has no live provenance record from "
                                  "document '",
-                                 document_id, "'"));
+                                 EchoValue(document_id), "'"));
   }
   counters_.provenance -= retracted;
   KG_RETURN_IF_ERROR(ChangeCounts(stmt_tid, -retracted, 0));

@@ -57,7 +57,7 @@ class ServiceTest : public ::testing::Test {
     options.listen_address = "127.0.0.1:0";
     options.data_dir = dir_.Sub("data");
     options.limits.max_batch_items = 20000;
-    options.max_receive_message_bytes = 4 << 20;
+    options.max_receive_message_bytes = max_receive_message_bytes_;
     options.store.sync_writes = false;
     absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -169,6 +169,7 @@ class ServiceTest : public ::testing::Test {
            resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
   }
 
+  int max_receive_message_bytes_ = 4 << 20;  // set before SetUp
   testing::ScopedTempDir dir_;
   std::unique_ptr<KgServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -745,6 +746,151 @@ struct BadCall {
   grpc::StatusCode code;
   std::string message;
 };
+
+// Requests of 10 MB values: room for them below the receive limit.
+class BoundedEchoTest : public ServiceTest {
+ protected:
+  BoundedEchoTest() { max_receive_message_bytes_ = 32 << 20; }
+};
+
+// A bad value is quoted in an error message by its first kEchoBytes bytes
+// and its length, never whole (docs/api.md, "Errors"): a 10 MB value gives
+// a short message that still names the field.
+TEST_F(BoundedEchoTest, ErrorsQuoteAShortPrefixOfABadValue) {
+  LoadClaims();
+  const std::string big(10 << 20, 'x');
+  const std::string big_path = "/" + big;
+  std::string long_path = dir_.path();
+  while (long_path.size() < 3500) long_path += "/" + std::string(250, 'y');
+  struct Case {
+    std::string name;
+    std::string field;
+    std::function<grpc::Status(grpc::ClientContext*)> call;
+  };
+  auto statement_term = [&](v1::Term* t) { t->set_statement_id(big); };
+  const std::vector<Case> cases = {
+      {"GetStatement", "statement",
+       [&](grpc::ClientContext* ctx) {
+         v1::GetStatementRequest req;
+         statement_term(req.mutable_statement());
+         v1::Statement resp;
+         return stub_->GetStatement(ctx, req, &resp);
+       }},
+      {"MatchStatements decimal", "object",
+       [&](grpc::ClientContext* ctx) {
+         v1::MatchStatementsRequest req;
+         req.mutable_object()->mutable_literal()->set_decimal_value(big);
+         v1::MatchStatementsResponse resp;
+         return stub_->MatchStatements(ctx, req, &resp);
+       }},
+      {"CountStatements statement subject", "subject",
+       [&](grpc::ClientContext* ctx) {
+         v1::CountStatementsRequest req;
+         statement_term(req.mutable_subject());
+         v1::CountStatementsResponse resp;
+         return stub_->CountStatements(ctx, req, &resp);
+       }},
+      {"RetractProvenance", "statement_id",
+       [&](grpc::ClientContext* ctx) {
+         v1::RetractProvenanceRequest req;
+         req.set_statement_id(big);
+         req.set_document_id("doc1");
+         v1::RetractProvenanceResponse resp;
+         return stub_->RetractProvenance(ctx, req, &resp);
+       }},
+      {"WriteStatements published", "documents[0].published",
+       [&](grpc::ClientContext* ctx) {
+         v1::WriteStatementsRequest req;
+         v1::Document* d = req.add_documents();
+         d->set_id("doc2");
+         d->set_title("T");
+         d->set_published(big);
+         v1::WriteStatementsResponse resp;
+         return stub_->WriteStatements(ctx, req, &resp);
+       }},
+      {"GetEntity", "name",
+       [&](grpc::ClientContext* ctx) {
+         v1::GetEntityRequest req;
+         req.set_name(big);
+         v1::Entity resp;
+         return stub_->GetEntity(ctx, req, &resp);
+       }},
+      {"Why", "statement",
+       [&](grpc::ClientContext* ctx) {
+         v1::WhyRequest req;
+         statement_term(req.mutable_statement());
+         v1::WhyResponse resp;
+         return stub_->Why(ctx, req, &resp);
+       }},
+      {"Why reported_by", "as_of.reported_by",
+       [&](grpc::ClientContext* ctx) {
+         v1::WhyRequest req;
+         req.mutable_statement()->set_statement_id(claim_ids_[0]);
+         req.mutable_as_of()->set_reported_by(big);
+         v1::WhyResponse resp;
+         return stub_->Why(ctx, req, &resp);
+       }},
+      {"FindPaths allowed_relations", "options.allowed_relations[0]",
+       [&](grpc::ClientContext* ctx) {
+         v1::FindPathsRequest req;
+         *req.mutable_from() = Entity("nis");
+         *req.mutable_to() = Entity("russia");
+         req.mutable_options()->add_allowed_relations(big);
+         auto reader = stub_->FindPaths(ctx, req);
+         v1::FindPathsResponse resp;
+         while (reader->Read(&resp)) {
+         }
+         return reader->Finish();
+       }},
+      {"CreateBackup", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::CreateBackupRequest req;
+         req.set_directory(big_path);
+         v1::CreateBackupResponse resp;
+         return stub_->CreateBackup(ctx, req, &resp);
+       }},
+      {"VerifyStore", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::VerifyStoreRequest req;
+         req.set_directory(big_path);
+         v1::VerifyStoreResponse resp;
+         return stub_->VerifyStore(ctx, req, &resp);
+       }},
+      // Within the limits of a path, so that storage sees them.
+      {"CreateBackup long", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::CreateBackupRequest req;
+         req.set_directory(long_path);
+         v1::CreateBackupResponse resp;
+         return stub_->CreateBackup(ctx, req, &resp);
+       }},
+      {"VerifyStore long", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::VerifyStoreRequest req;
+         req.set_directory(long_path);
+         v1::VerifyStoreResponse resp;
+         return stub_->VerifyStore(ctx, req, &resp);
+       }},
+      {"VerifyStore relative", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::VerifyStoreRequest req;
+         req.set_directory(big);
+         v1::VerifyStoreResponse resp;
+         return stub_->VerifyStore(ctx, req, &resp);
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    grpc::Status s = c.call(Ctx().get());
+    EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
+    EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL);
+    EXPECT_NE(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_LT(s.error_message().size(), 300u)
+        << s.error_message().substr(0, 1000);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith(c.field));
+  }
+  EXPECT_TRUE(Serving());
+}
 
 class ServiceBadInputTest : public ServiceTest,
                             public ::testing::WithParamInterface<int> {};
