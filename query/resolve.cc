@@ -31,10 +31,10 @@ absl::StatusOr<storage::Entity> ResolveEntity(storage::Reader& reader,
   }
   absl::StatusOr<std::vector<storage::Entity>> found = reader.FindByName(name);
   if (!found.ok()) {
-    // The reader names its own parameter ("name: ..."); say which of the
-    // caller's fields held it.
+    // The reader names its own parameter ("name: ..."): name the caller's
+    // field instead, once ("subject: ...", not "subject: name: ...").
     if (found.status().code() == absl::StatusCode::kInvalidArgument) {
-      return storage::WithContext(found.status(), field);
+      return storage::WithFieldRenamed(found.status(), "name", field);
     }
     return found.status();
   }

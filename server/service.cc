@@ -768,10 +768,8 @@ absl::Status VerifyDirectoryInto(grpc::CallbackServerContext* ctx,
                                  kg::v1::VerifyStoreResponse* response) {
   absl::StatusOr<storage::VerifyReport> report =
       storage::Store::VerifyDirectory(dir, CallEnded(ctx));
-  if (!report.ok()) {
-    // Name the field: the storage message names the directory.
-    return storage::WithContext(report.status(), "directory");
-  }
+  // Storage's messages start with "directory: ", the request's field.
+  if (!report.ok()) return report.status();
   ToProto(*report, response);
   response->set_directory(dir);
   return absl::OkStatus();

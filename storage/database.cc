@@ -61,11 +61,12 @@ absl::Status CheckKgColumnFamilies(absl::string_view what,
   std::vector<std::string> names;
   rocksdb::Status s =
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", EchoValue(path)));
+  if (!s.ok())
+    return FromRocksDb(s, absl::StrCat(what, ": open ", EchoValue(path)));
   for (const char* want : kCfNames) {
     if (std::find(names.begin(), names.end(), want) == names.end()) {
       return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", EchoValue(path), " is not a kg store (no '",
+          absl::StrCat(what, ": ", EchoValue(path), " is not a kg store (no '",
                        want, "' column family)"));
     }
   }
@@ -84,11 +85,11 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
   }
   if (options.read_only && !fs::exists(path, ec)) {
     return absl::NotFoundError(
-        absl::StrCat(what, " ", EchoValue(path), " does not exist"));
+        absl::StrCat(what, ": ", EchoValue(path), " does not exist"));
   }
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", EchoValue(path), " is not a directory"));
+        absl::StrCat(what, ": ", EchoValue(path), " is not a directory"));
   }
   if (fs::exists(fs::path(path) / "CURRENT", ec)) {
     KG_RETURN_IF_ERROR(CheckKgColumnFamilies(what, path));
@@ -96,15 +97,15 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
   }
   if (options.read_only) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", EchoValue(path), " holds no kg store"));
+        absl::StrCat(what, ": ", EchoValue(path), " holds no kg store"));
   }
   if (fs::exists(path, ec) && !fs::is_empty(path, ec)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        what, " ", EchoValue(path), " is not empty and holds no kg store"));
+        what, ": ", EchoValue(path), " is not empty and holds no kg store"));
   }
   if (!options.create_if_missing) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", EchoValue(path), " holds no kg store"));
+        absl::StrCat(what, ": ", EchoValue(path), " holds no kg store"));
   }
   fs::create_directories(path, ec);
   if (ec) {
@@ -179,10 +180,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     if (!options.read_only && s.IsIOError() &&
         absl::StrContains(s.ToString(), "/LOCK:")) {
       return absl::UnavailableError(absl::StrCat(
-          what, " ", EchoValue(path),
+          what, ": ", EchoValue(path),
           " is in use by another process (its LOCK file is held)"));
     }
-    return FromRocksDb(s, absl::StrCat("open ", EchoValue(path)));
+    return FromRocksDb(s, absl::StrCat(what, ": open ", EchoValue(path)));
   }
   d->db_.reset(raw);
   // The base IRI (format 2); a format-1 store has the default one.
@@ -211,21 +212,23 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
         "initialize"));
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    KG_RETURN_IF_ERROR(FromRocksDb(
-        d->db_->Write(wo, &wb), absl::StrCat("initialize ", EchoValue(path))));
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(d->db_->Write(wo, &wb),
+                    absl::StrCat(what, ": initialize ", EchoValue(path))));
     return d;
   }
   if (got.IsNotFound()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        what, " ", EchoValue(path), " is not a kg store (no format version)"));
+        what, ": ", EchoValue(path), " is not a kg store (no format version)"));
   }
-  KG_RETURN_IF_ERROR(FromRocksDb(got, absl::StrCat("open ", EchoValue(path))));
+  KG_RETURN_IF_ERROR(
+      FromRocksDb(got, absl::StrCat(what, ": open ", EchoValue(path))));
   absl::string_view in(format);
   uint32_t version = 0;
   if (!GetFixed32(&in, &version) || version == 0 ||
       version > kFormatVersion) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", EchoValue(path), " holds kg store format ",
+        absl::StrCat(what, ": ", EchoValue(path), " holds kg store format ",
                      version, "; this kg reads formats 1 to ", kFormatVersion,
                      " (a newer kg wrote it)"));
   }
@@ -241,19 +244,20 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
         wb.Put(d->cf(kDefaultCf), kBaseKey, d->base_iri_), "upgrade"));
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    KG_RETURN_IF_ERROR(FromRocksDb(d->db_->Write(wo, &wb),
-                                   absl::StrCat("upgrade ", EchoValue(path))));
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(d->db_->Write(wo, &wb),
+                    absl::StrCat(what, ": upgrade ", EchoValue(path))));
     d->upgraded_from_ = version;
   }
   std::string counters;
   const rocksdb::Status read = d->db_->Get(
       rocksdb::ReadOptions(), d->cf(kDefaultCf), kCountersKey, &counters);
   if (!read.ok() && !read.IsNotFound()) {
-    return FromRocksDb(read, absl::StrCat("open ", EchoValue(path)));
+    return FromRocksDb(read, absl::StrCat(what, ": open ", EchoValue(path)));
   }
   if (!read.ok() || !DecodeCounters(counters, &d->counters_at_open_)) {
     return absl::DataLossError(
-        absl::StrCat(what, " ", EchoValue(path), ": counters are corrupt"));
+        absl::StrCat(what, ": ", EchoValue(path), ": counters are corrupt"));
   }
   return d;
 }

@@ -74,7 +74,8 @@ class Database {
   //     create_if_missing is off.
   //   UNAVAILABLE: another process has it open (its LOCK is held), or I/O
   //     failed. DATA_LOSS: its counters are corrupt.
-  // `what` names the directory in messages ("data directory", "directory").
+  // Every message starts with `what`, which names the directory: "data
+  // directory: /srv/kg is in use by another process ...", "directory: ...".
   static absl::StatusOr<std::unique_ptr<Database>> Open(absl::string_view what,
                                                         const std::string& path,
                                                         const Options& options);

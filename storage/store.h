@@ -362,6 +362,7 @@ class Store {
 
   // Verifies the store in directory `path`, which this process must not
   // have open: opened read-only, so a backup stays byte-for-byte as it was.
+  // Error messages start with "directory: ".
   //   NOT_FOUND: no such directory.
   //   FAILED_PRECONDITION: not a directory, or not a kg store.
   //   CANCELLED: `should_stop` turned true.

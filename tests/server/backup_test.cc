@@ -226,9 +226,9 @@ TEST_F(BackupTest, VerifyStoreAndBackupRejectBadDirectories) {
       {"/" + std::string(5000, 'z'), grpc::StatusCode::INVALID_ARGUMENT,
        "directory: a path of 5001 bytes; at most 4096"},
       {dir_.Sub("missing"), grpc::StatusCode::NOT_FOUND,
-       "directory: directory"},
+       "directory: " + dir_.Sub("missing") + " does not exist"},
       {dir_.Sub("not_a_store"), grpc::StatusCode::FAILED_PRECONDITION,
-       "directory: directory"},
+       "directory: " + dir_.Sub("not_a_store") + " holds no kg store"},
       {dir_.Sub("file"), grpc::StatusCode::FAILED_PRECONDITION,
        "is not a directory"},
   };

@@ -892,6 +892,47 @@ TEST_F(BoundedEchoTest, ErrorsQuoteAShortPrefixOfABadValue) {
   EXPECT_TRUE(Serving());
 }
 
+// A message names each field once: the layer that knows the request's
+// field renames the core's parameter instead of adding a second prefix.
+TEST_F(ServiceTest, MessagesNameTheFieldOnce) {
+  LoadClaims();
+  v1::GetEntityRequest get;
+  get.set_name("bad\x01name");
+  v1::Entity entity;
+  grpc::Status s = stub_->GetEntity(Ctx().get(), get, &entity);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "name: contains a control character");
+
+  v1::MatchStatementsRequest match;
+  *match.mutable_subject() = Entity(std::string(2000, 'a'));
+  v1::MatchStatementsResponse matched;
+  s = stub_->MatchStatements(Ctx().get(), match, &matched);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "subject: longer than 1024 bytes");
+
+  v1::FindPathsRequest paths;
+  paths.mutable_from()->set_blank_node("zz");
+  *paths.mutable_to() = Entity("russia");
+  auto ctx = Ctx();
+  auto reader = stub_->FindPaths(ctx.get(), paths);
+  v1::FindPathsResponse path;
+  while (reader->Read(&path)) {
+  }
+  s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "from: \"zz\" is not a blank node's id in the store (b + 32 hex "
+            "digits)");
+
+  v1::VerifyStoreRequest verify;
+  verify.set_directory(dir_.Sub("missing"));
+  v1::VerifyStoreResponse verified;
+  s = stub_->VerifyStore(Ctx().get(), verify, &verified);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(),
+            "directory: " + dir_.Sub("missing") + " does not exist");
+}
+
 class ServiceBadInputTest : public ServiceTest,
                             public ::testing::WithParamInterface<int> {};
 
