@@ -193,7 +193,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   d->base_iri_ = got_base.ok() ? base : std::string(kDefaultBaseIri);
   // A read-only copy is opened to be checked: what its format and counters
   // say is for the checks to report, not a reason to refuse it.
-  if (options.read_only) return d;
+  if (options.read_only) {
+    KG_RETURN_IF_ERROR(d->LoadPageTokenKey(what, /*read_only=*/true));
+    return d;
+  }
 
   std::string format;
   const rocksdb::Status got = d->db_->Get(
@@ -210,6 +213,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kCountersKey, EncodeCounters(Counters{})),
         "initialize"));
+    KG_ASSIGN_OR_RETURN(std::string token_key, PageTokenCodec::NewKey());
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kPageTokenKeyKey, token_key), "initialize"));
+    d->page_tokens_ = PageTokenCodec(std::move(token_key));
     rocksdb::WriteOptions wo;
     wo.sync = true;
     KG_RETURN_IF_ERROR(
@@ -259,7 +266,35 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     return absl::DataLossError(
         absl::StrCat(what, ": ", EchoValue(path), ": counters are corrupt"));
   }
+  KG_RETURN_IF_ERROR(d->LoadPageTokenKey(what, /*read_only=*/false));
   return d;
+}
+
+absl::Status Database::LoadPageTokenKey(absl::string_view what,
+                                        bool read_only) {
+  std::string key;
+  const rocksdb::Status got =
+      db_->Get(rocksdb::ReadOptions(), cf(kDefaultCf), kPageTokenKeyKey, &key);
+  if (!got.ok() && !got.IsNotFound()) {
+    return FromRocksDb(got, absl::StrCat(what, ": open ", EchoValue(path_)));
+  }
+  if (got.ok() && key.size() == PageTokenCodec::kKeyBytes) {
+    page_tokens_ = PageTokenCodec(std::move(key));
+    return absl::OkStatus();
+  }
+  // A copy opened to be checked pages nothing: it keeps the empty key.
+  if (read_only) return absl::OkStatus();
+  // A store made before page tokens carried a MAC (or whose key is not
+  // the right size, which would only void the tokens it issued): a new
+  // key, kept from now on.
+  KG_ASSIGN_OR_RETURN(key, PageTokenCodec::NewKey());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  KG_RETURN_IF_ERROR(FromRocksDb(
+      db_->Put(wo, cf(kDefaultCf), kPageTokenKeyKey, key),
+      absl::StrCat(what, ": keep the page token key in ", EchoValue(path_))));
+  page_tokens_ = PageTokenCodec(std::move(key));
+  return absl::OkStatus();
 }
 
 Database::~Database() {

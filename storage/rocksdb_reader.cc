@@ -212,8 +212,9 @@ absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
   KG_RETURN_IF_ERROR(RequirePositive(limit));
   const std::string lower = LowerAscii(prefix);
   const uint64_t fingerprint = QueryFingerprint().Add(lower).value();
-  KG_ASSIGN_OR_RETURN(std::string start,
-                      DecodePageToken(page_token, PageTokenKind::kEntitySearch,
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      database_->page_tokens().Decode(page_token, PageTokenKind::kEntitySearch,
                                       fingerprint, lower));
   EntityPage page;
   std::vector<std::string> ids;
@@ -226,8 +227,8 @@ absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
         if (!DecodeNameKey(key, &id)) return Corrupt(kNameCf, "name", key);
         if (!seen.contains(id)) {
           if (ids.size() == limit) {
-            page.next_page_token = EncodePageToken(PageTokenKind::kEntitySearch,
-                                                   fingerprint, last_key);
+            page.next_page_token = database_->page_tokens().Encode(
+                PageTokenKind::kEntitySearch, fingerprint, last_key);
             return false;
           }
           seen.insert(id);
@@ -246,17 +247,18 @@ absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
 absl::StatusOr<EntityPage> RocksReader::ListEntities(
     size_t limit, absl::string_view page_token) {
   KG_RETURN_IF_ERROR(RequirePositive(limit));
-  KG_ASSIGN_OR_RETURN(
-      std::string start,
-      DecodePageToken(page_token, PageTokenKind::kEntityList, 0));
+  KG_ASSIGN_OR_RETURN(std::string start,
+                      database_->page_tokens().Decode(
+                          page_token, PageTokenKind::kEntityList, 0));
   EntityPage page;
   KG_RETURN_IF_ERROR(Scan(kEntityCf, "", start,
                           [&](absl::string_view key,
                               absl::string_view value) -> absl::StatusOr<bool> {
                             if (page.entities.size() == limit) {
                               page.next_page_token =
-                                  EncodePageToken(PageTokenKind::kEntityList, 0,
-                                                  page.entities.back().id);
+                                  database_->page_tokens().Encode(
+                                      PageTokenKind::kEntityList, 0,
+                                      page.entities.back().id);
                               return false;
                             }
                             Entity e;
@@ -275,8 +277,9 @@ absl::StatusOr<MatchPage> RocksReader::ListStatements(
   KG_RETURN_IF_ERROR(RequirePositive(limit));
   const std::string prefix = StatementTermPrefix();
   const uint64_t fingerprint = QueryFingerprint().Add(include_quoted).value();
-  KG_ASSIGN_OR_RETURN(std::string start,
-                      DecodePageToken(page_token, PageTokenKind::kStatementList,
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      database_->page_tokens().Decode(page_token, PageTokenKind::kStatementList,
                                       fingerprint, prefix));
   MatchPage page;
   std::string last_key;
@@ -291,7 +294,7 @@ absl::StatusOr<MatchPage> RocksReader::ListStatements(
              if (!(row.live > 0 || (include_quoted && row.indexed())))
                return true;
              if (page.statements.size() == limit) {
-               page.next_page_token = EncodePageToken(
+               page.next_page_token = database_->page_tokens().Encode(
                    PageTokenKind::kStatementList, fingerprint, last_key);
                return false;
              }
@@ -356,16 +359,17 @@ absl::StatusOr<DocumentPage> RocksReader::ListDocuments(
   const uint64_t fingerprint = QueryFingerprint().Add(include_text).value();
   KG_ASSIGN_OR_RETURN(
       std::string start,
-      DecodePageToken(page_token, PageTokenKind::kDocumentList, fingerprint));
+      database_->page_tokens().Decode(page_token, PageTokenKind::kDocumentList,
+                                      fingerprint));
   DocumentPage page;
   KG_RETURN_IF_ERROR(
       Scan(kDocumentCf, "", start,
            [&](absl::string_view key,
                absl::string_view value) -> absl::StatusOr<bool> {
              if (page.documents.size() == limit) {
-               page.next_page_token =
-                   EncodePageToken(PageTokenKind::kDocumentList, fingerprint,
-                                   page.documents.back().id);
+               page.next_page_token = database_->page_tokens().Encode(
+                   PageTokenKind::kDocumentList, fingerprint,
+                   page.documents.back().id);
                return false;
              }
              Document d;
@@ -474,8 +478,8 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
   const uint64_t fingerprint = QueryFingerprint().Add(doc).value();
   KG_ASSIGN_OR_RETURN(
       std::string start,
-      DecodePageToken(page_token, PageTokenKind::kDocumentProvenance,
-                      fingerprint, prefix));
+      database_->page_tokens().Decode(
+          page_token, PageTokenKind::kDocumentProvenance, fingerprint, prefix));
   std::vector<ProvKeyParts> keys;
   bool more = false;
   KG_RETURN_IF_ERROR(Scan(
@@ -506,10 +510,10 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
   }
   if (more) {
     const ProvKeyParts& last = keys.back();
-    page.next_page_token =
-        EncodePageToken(PageTokenKind::kDocumentProvenance, fingerprint,
-                        DocProvKey(last.doc, last.start, last.end, last.stmt,
-                                   last.recorded_micros));
+    page.next_page_token = database_->page_tokens().Encode(
+        PageTokenKind::kDocumentProvenance, fingerprint,
+        DocProvKey(last.doc, last.start, last.end, last.stmt,
+                   last.recorded_micros));
   }
   return page;
 }
@@ -588,10 +592,10 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
                                    .Add(options.min_confidence)
                                    .Add(options.include_quoted)
                                    .value();
-  KG_ASSIGN_OR_RETURN(
-      std::string start,
-      DecodePageToken(options.page_token, token_kind, fingerprint, plan.prefix,
-                      kIndexKeyBytes));
+  KG_ASSIGN_OR_RETURN(std::string start,
+                      database_->page_tokens().Decode(
+                          options.page_token, token_kind, fingerprint,
+                          plan.prefix, kIndexKeyBytes));
 
   MatchPage page;
   if (plan.empty) return page;
@@ -610,8 +614,8 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
              if (!pass) return true;
              if (page.statements.size() == options.limit) {
                // One more row exists: the page is full and has a successor.
-               page.next_page_token =
-                   EncodePageToken(token_kind, fingerprint, last_key);
+               page.next_page_token = database_->page_tokens().Encode(
+                   token_kind, fingerprint, last_key);
                return false;
              }
              KG_ASSIGN_OR_RETURN(Statement st, StatementOf(entry.stmt, &row));

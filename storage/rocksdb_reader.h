@@ -57,6 +57,9 @@ class RocksReader : public Reader {
   const std::string& base_iri() const override {
     return database_->base_iri();
   }
+  const PageTokenCodec& page_tokens() const override {
+    return database_->page_tokens();
+  }
   absl::StatusOr<NodeId> NodeOf(const Term& term) override;
   absl::StatusOr<NodeId> RelationNodeOf(absl::string_view id) override;
   void Neighbors(NodeId node, Direction direction,

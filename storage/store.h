@@ -52,6 +52,7 @@ struct Edge {
 
 class FaultInjection;    // storage/fault_injection.h
 class CompactAdjacency;  // storage/compact_adjacency.h
+class PageTokenCodec;    // storage/page_token.h
 
 struct StoreOptions {
   // Create an empty store when the directory holds none.
@@ -272,6 +273,9 @@ class Reader {
   virtual absl::StatusOr<StoreStats> Stats() = 0;
   // The store's base IRI (Store::base_iri).
   virtual const std::string& base_iri() const = 0;
+  // The codec of the store's page tokens, for listings built on a reader
+  // (query/): tokens are bound to the store by its key.
+  virtual const PageTokenCodec& page_tokens() const = 0;
 
   // The node id of a term. NOT_FOUND when no statement or record uses it.
   virtual absl::StatusOr<NodeId> NodeOf(const Term& term) = 0;

@@ -11,7 +11,6 @@
 #include "gtest/gtest.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "server/server.h"
-#include "storage/page_token.h"
 #include "tests/support/test_util.h"
 
 namespace kg::server {
@@ -414,6 +413,47 @@ TEST_F(ServiceTest, EveryPagedRpcRefusesAForgedTokenNamingPageToken) {
   list.set_page_token(kForged);
   v1::ListStatementsResponse listed;
   expect_refused(stub_->ListStatements(Ctx().get(), list, &listed));
+}
+
+// A page token is bound to the store that issued it: altered tokens and
+// tokens of another server are refused naming page_token.
+TEST_F(ServiceTest, AlteredOrForeignPageTokensAreRefused) {
+  LoadClaims();
+  auto expect_refused = [](const grpc::Status& s) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("page_token: "));
+  };
+  v1::ListEntitiesRequest list;
+  list.set_page_size(1);
+  v1::ListEntitiesResponse page;
+  ASSERT_TRUE(stub_->ListEntities(Ctx().get(), list, &page).ok());
+  const std::string token = page.next_page_token();
+  ASSERT_FALSE(token.empty());
+  for (size_t i = 0; i < token.size(); ++i) {
+    SCOPED_TRACE(i);
+    v1::ListEntitiesRequest altered = list;
+    altered.set_page_token(token);
+    altered.mutable_page_token()->at(i) ^= 1;
+    expect_refused(stub_->ListEntities(Ctx().get(), altered, &page));
+  }
+  // A second server with the same content.
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir_.Sub("other");
+  options.store.sync_writes = false;
+  absl::StatusOr<std::unique_ptr<KgServer>> other = KgServer::Start(options);
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto other_stub = v1::KnowledgeGraph::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*other)->port()),
+                          grpc::InsecureChannelCredentials()));
+  v1::WriteStatementsResponse written;
+  ASSERT_TRUE(
+      other_stub->WriteStatements(Ctx().get(), Vocabulary(), &written).ok());
+  v1::ListEntitiesRequest foreign = list;
+  foreign.set_page_token(token);
+  expect_refused(other_stub->ListEntities(Ctx().get(), foreign, &page));
+  // The token still works where it came from.
+  EXPECT_TRUE(stub_->ListEntities(Ctx().get(), foreign, &page).ok());
 }
 
 TEST_F(ServiceTest, PagesThroughTenThousandRowsWithoutDuplicatesOrGaps) {
@@ -1045,7 +1085,8 @@ std::vector<BadCall> BadCalls() {
          l->set_language("en");
          l->set_direction(static_cast<v1::TextDirection>(7));
        }),
-       C::INVALID_ARGUMENT, "statements[0].triple.object.literal.rdf.direction"},
+       C::INVALID_ARGUMENT,
+       "statements[0].triple.object.literal.rdf.direction"},
       {"literal subject", write([](auto& req) {
          req.mutable_statements(0)
              ->mutable_triple()
@@ -1113,11 +1154,21 @@ std::vector<BadCall> BadCalls() {
       {"forged page token",
        match([](auto& req) { req.set_page_token("bm90IGEgdG9rZW4"); }),
        C::INVALID_ARGUMENT, "page_token"},
-      {"page token of another query", match([](auto& req) {
-         // A well-formed token of the POS index, for another pattern.
-         req.set_page_token(storage::EncodePageToken(
-             storage::PageTokenKind::kMatchPos, /*fingerprint=*/0, "key"));
-       }),
+      {"page token of another query",
+       [](auto& stub, auto* ctx) {
+         // A real token of the live statements, given to the listing of
+         // the quoted ones too: another query of the same kind.
+         v1::ListStatementsRequest live;
+         live.set_page_size(1);
+         v1::ListStatementsResponse page;
+         grpc::ClientContext first;
+         grpc::Status s = stub.ListStatements(&first, live, &page);
+         if (!s.ok()) return s;
+         v1::ListStatementsRequest quoted;
+         quoted.set_include_quoted(true);
+         quoted.set_page_token(page.next_page_token());
+         return stub.ListStatements(ctx, quoted, &page);
+       },
        C::INVALID_ARGUMENT, "page_token: from another query"},
       {"unknown relation in a pattern",
        match([](auto& req) { req.set_relation("invaded"); }), C::NOT_FOUND,

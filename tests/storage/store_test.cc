@@ -14,11 +14,13 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/keys.h"
+#include "storage/page_token.h"
 #include "tests/storage/store_fixture.h"
 
 namespace kg::storage {
@@ -86,6 +88,70 @@ TEST_F(StoreTest, FindsEntitiesByIdLabelOrAliasIgnoringCase) {
   EXPECT_THAT(
       reader->SearchByPrefix("r", 1, first->next_page_token),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token:")));
+}
+
+// Page tokens carry a MAC under a key kept in the store: any change to a
+// token, a token made up from its format, and a token of another store are
+// all INVALID_ARGUMENT naming page_token; a real one works, also after a
+// reopen.
+TEST_F(StoreTest, PageTokensAreAuthenticatedByTheStore) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  std::unique_ptr<Reader> reader = store().NewReader();
+  absl::StatusOr<EntityPage> first = reader->ListEntities(1, "");
+  ASSERT_THAT(first, IsOk());
+  const std::string token = first->next_page_token;
+  ASSERT_FALSE(token.empty());
+  ASSERT_THAT(reader->ListEntities(1, token), IsOk());
+  const auto refused = StatusIs(absl::StatusCode::kInvalidArgument,
+                                ::testing::StartsWith("page_token: "));
+  // Every bit of every character of the token.
+  for (size_t i = 0; i < token.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = token;
+      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+      SCOPED_TRACE(absl::StrCat("character ", i, " bit ", bit));
+      EXPECT_THAT(reader->ListEntities(1, flipped), refused);
+    }
+  }
+  // Every bit of every byte of what the token encodes, re-encoded.
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(token, &raw));
+  for (size_t i = 0; i < raw.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = raw;
+      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+      SCOPED_TRACE(absl::StrCat("byte ", i, " bit ", bit));
+      EXPECT_THAT(reader->ListEntities(1, absl::WebSafeBase64Escape(flipped)),
+                  refused);
+    }
+  }
+  // Shortened, lengthened, and made with another key.
+  EXPECT_THAT(reader->ListEntities(1, token.substr(0, token.size() - 1)),
+              refused);
+  EXPECT_THAT(reader->ListEntities(1, token + "A"), refused);
+  const PageTokenCodec forger(std::string(PageTokenCodec::kKeyBytes, 'k'));
+  EXPECT_THAT(reader->ListEntities(
+                  1, forger.Encode(PageTokenKind::kEntityList, 0, "nis")),
+              refused);
+
+  // Another store with the same content issues other tokens.
+  std::unique_ptr<Store> other =
+      *Store::Open(StoreOptions(), dir_.Sub("other"));
+  ASSERT_THAT(other->Write(Vocabulary()), IsOk());
+  std::unique_ptr<Reader> other_reader = other->NewReader();
+  absl::StatusOr<EntityPage> other_first = other_reader->ListEntities(1, "");
+  ASSERT_THAT(other_first, IsOk());
+  EXPECT_NE(other_first->next_page_token, token);
+  EXPECT_THAT(other_reader->ListEntities(1, token), refused);
+  EXPECT_THAT(reader->ListEntities(1, other_first->next_page_token), refused);
+  other_reader.reset();
+  other.reset();
+
+  // The key is kept: tokens outlive a restart.
+  reader.reset();
+  Reopen();
+  reader = store().NewReader();
+  EXPECT_THAT(reader->ListEntities(1, token), IsOk());
 }
 
 TEST_F(StoreTest, ReplacingAnEntityReplacesItsNames) {
