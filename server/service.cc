@@ -219,7 +219,8 @@ class ImportReactor
   }
 
   // "statements[1234]..." of the staged write as "batches[2].statements[234]"
-  // of the stream.
+  // of the stream; so is the item a duplicate names ("entities[3]:
+  // duplicates entities[1] ...").
   absl::Status BatchOf(const absl::Status& status) const {
     const absl::string_view m = status.message();
     for (const auto& [kind, member] :
@@ -236,14 +237,32 @@ class ImportReactor
                             &index)) {
         break;
       }
-      size_t batch = 0;
-      for (size_t b = 0; b < offsets_.size(); ++b) {
-        if (offsets_[b].*member <= index) batch = b;
+      const auto in_stream = [&](size_t i) {
+        size_t batch = 0;
+        for (size_t b = 0; b < offsets_.size(); ++b) {
+          if (offsets_[b].*member <= i) batch = b;
+        }
+        return absl::StrCat("batches[", batch, "].", kind, "[",
+                            i - offsets_[batch].*member, "]");
+      };
+      absl::Status renamed = storage::WithFieldRenamed(
+          status, absl::StrCat(kind, "[", index, "]"), in_stream(index));
+      const std::string duplicates = absl::StrCat(": duplicates ", prefix);
+      const absl::string_view r = renamed.message();
+      const size_t at = r.find(duplicates);
+      size_t first = 0;
+      if (at != absl::string_view::npos) {
+        const size_t digits = at + duplicates.size();
+        const size_t end = r.find(']', digits);
+        if (end != absl::string_view::npos &&
+            absl::SimpleAtoi(r.substr(digits, end - digits), &first)) {
+          renamed =
+              absl::Status(renamed.code(),
+                           absl::StrCat(r.substr(0, at), ": duplicates ",
+                                        in_stream(first), r.substr(end + 1)));
+        }
       }
-      return storage::WithFieldRenamed(
-          status, absl::StrCat(kind, "[", index, "]"),
-          absl::StrCat("batches[", batch, "].", kind, "[",
-                       index - offsets_[batch].*member, "]"));
+      return renamed;
     }
     return status;
   }

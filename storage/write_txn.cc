@@ -3,6 +3,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -29,6 +32,21 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 bool SameProvenance(const ProvValue& stored, const ProvenanceInput& in) {
   return stored.hedge == in.hedge && stored.confidence == in.confidence &&
          stored.valid_time == in.valid_time && stored.evidence == in.evidence;
+}
+
+// What a record says beyond its identity (statement, document, span).
+bool SameRecordContent(const ProvenanceInput& a, const ProvenanceInput& b) {
+  return a.hedge == b.hedge && a.confidence == b.confidence &&
+         a.valid_time == b.valid_time && a.evidence == b.evidence;
+}
+
+// The one rule for an item a batch holds twice: the repeat must be
+// identical (then it is skipped); else this error, naming both.
+absl::Status Repeated(absl::string_view field, absl::string_view first,
+                      absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": duplicates ", first, " with other content (", what,
+                   "); a write may repeat an item only unchanged"));
 }
 
 }  // namespace
@@ -604,18 +622,55 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
       return absl::UnavailableError("cannot draw random bytes for a scope");
     }
   }
+  // An item given twice (same id; a record: same statement, document and
+  // span) is one item when the two are identical, and an error otherwise,
+  // whatever its kind: no repeat silently replaces another.
+  absl::flat_hash_map<absl::string_view, size_t> entity_at, relation_at;
   for (size_t i = 0; i < batch.entities.size(); ++i) {
-    KG_RETURN_IF_ERROR(PutEntity(absl::StrCat("entities[", i, "]"),
-                                 batch.entities[i], batch.entity_mode));
+    const Entity& e = batch.entities[i];
+    const std::string field = absl::StrCat("entities[", i, "]");
+    const auto [at, first] = entity_at.try_emplace(e.id, i);
+    if (!first) {
+      if (e == batch.entities[at->second]) continue;
+      return Repeated(field, absl::StrCat("entities[", at->second, "]"),
+                      absl::StrCat("id '", EchoValue(e.id), "'"));
+    }
+    KG_RETURN_IF_ERROR(PutEntity(field, e, batch.entity_mode));
   }
   for (size_t i = 0; i < batch.relations.size(); ++i) {
-    KG_RETURN_IF_ERROR(
-        PutRelation(absl::StrCat("relations[", i, "]"), batch.relations[i]));
+    const Relation& r = batch.relations[i];
+    const std::string field = absl::StrCat("relations[", i, "]");
+    const auto [at, first] = relation_at.try_emplace(r.id, i);
+    if (!first) {
+      if (r == batch.relations[at->second]) continue;
+      return Repeated(field, absl::StrCat("relations[", at->second, "]"),
+                      absl::StrCat("id '", EchoValue(r.id), "'"));
+    }
+    KG_RETURN_IF_ERROR(PutRelation(field, r));
   }
+  // By canonical id: "doc" and <base>document/doc are one document.
+  absl::flat_hash_map<std::string, size_t> document_at;
   for (size_t i = 0; i < batch.documents.size(); ++i) {
-    KG_RETURN_IF_ERROR(
-        PutDocument(absl::StrCat("documents[", i, "]"), batch.documents[i]));
+    const std::string field = absl::StrCat("documents[", i, "]");
+    Document d = batch.documents[i];
+    d.id = CanonicalDocumentId(d.id);
+    const auto [at, first] = document_at.try_emplace(d.id, i);
+    if (!first) {
+      Document earlier = batch.documents[at->second];
+      earlier.id = d.id;
+      if (d == earlier) continue;
+      return Repeated(field, absl::StrCat("documents[", at->second, "]"),
+                      absl::StrCat("id '", EchoValue(d.id), "'"));
+    }
+    KG_RETURN_IF_ERROR(PutDocument(field, batch.documents[i]));
   }
+  // Records by (statement, document, span): where each was first given.
+  struct RecordAt {
+    size_t statement = 0, record = 0;
+  };
+  absl::flat_hash_map<std::tuple<uint64_t, std::string, uint32_t, uint32_t>,
+                      RecordAt>
+      record_at;
   for (size_t i = 0; i < batch.statements.size(); ++i) {
     const std::string field = absl::StrCat("statements[", i, "]");
     const StatementInput& st = batch.statements[i];
@@ -628,9 +683,28 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
                         EnsureStatement(absl::StrCat(field, ".triple"),
                                         st.triple, /*depth=*/0));
     for (size_t j = 0; j < st.provenance.size(); ++j) {
-      KG_RETURN_IF_ERROR(
-          AddProvenance(absl::StrCat(field, ".provenance[", j, "]"), stmt.tid,
-                        st.provenance[j], result));
+      const ProvenanceInput& p = st.provenance[j];
+      const std::string record_field =
+          absl::StrCat(field, ".provenance[", j, "]");
+      const auto [at, first] = record_at.try_emplace(
+          std::make_tuple(stmt.tid, CanonicalDocumentId(p.document_id),
+                          p.evidence_start, p.evidence_end),
+          RecordAt{i, j});
+      if (!first) {
+        const RecordAt was = at->second;
+        if (!SameRecordContent(
+                p, batch.statements[was.statement].provenance[was.record])) {
+          return Repeated(
+              record_field,
+              absl::StrCat("statements[", was.statement, "].provenance[",
+                           was.record, "]"),
+              absl::StrCat("the same statement, document '",
+                           EchoValue(p.document_id), "' and span [",
+                           p.evidence_start, ", ", p.evidence_end, ")"));
+        }
+      }
+      // An identical repeat is found as already there: counted unchanged.
+      KG_RETURN_IF_ERROR(AddProvenance(record_field, stmt.tid, p, result));
     }
     result->statements_created += counters_.statements - before;
     TermValue self;

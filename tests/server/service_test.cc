@@ -456,6 +456,110 @@ TEST_F(ServiceTest, AlteredOrForeignPageTokensAreRefused) {
   EXPECT_TRUE(stub_->ListEntities(Ctx().get(), foreign, &page).ok());
 }
 
+// Items repeated in one batch: identical repeats are one item, repeats with
+// other content are refused naming both positions, in every write path.
+TEST_F(ServiceTest, ABatchRepeatsAnItemOnlyIdentically) {
+  LoadClaims();
+  auto counts = [&] {
+    v1::Stats stats = Stats();
+    stats.set_bytes_on_disk(0);
+    return stats.SerializeAsString();
+  };
+  const std::string before = counts();
+  v1::WriteStatementsRequest entities;
+  for (const char* label : {"Ukraine", "Poland", "Ukraina"}) {
+    v1::Entity* e = entities.add_entities();
+    e->set_id(std::string(label) == "Poland" ? "poland" : "ukraine");
+    e->set_label(label);
+    e->set_type("Country");
+  }
+  v1::WriteStatementsResponse written;
+  grpc::Status s = stub_->WriteStatements(Ctx().get(), entities, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("entities[2]: duplicates entities[0]"));
+
+  v1::WriteStatementsRequest relations;
+  for (bool symmetric : {false, true}) {
+    v1::Relation* r = relations.add_relations();
+    r->set_id("borders");
+    r->set_label("borders");
+    r->set_symmetric(symmetric);
+  }
+  s = stub_->WriteStatements(Ctx().get(), relations, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("relations[1]: duplicates relations[0]"));
+
+  v1::WriteStatementsRequest documents;
+  for (const char* title : {"A", "B"}) {
+    v1::Document* d = documents.add_documents();
+    d->set_id("doc2");
+    d->set_title(title);
+    d->set_text("Text.");
+  }
+  s = stub_->WriteStatements(Ctx().get(), documents, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("documents[1]: duplicates documents[0]"));
+
+  v1::WriteStatementsRequest records = Claims();
+  *records.add_statements() = records.statements(0);
+  records.mutable_statements(2)->mutable_provenance(0)->set_confidence(0.1);
+  s = stub_->WriteStatements(Ctx().get(), records, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("statements[2].provenance[0]: duplicates "
+                                    "statements[0].provenance[0]"));
+
+  // An import is one write: a repeat in a later batch names both batches.
+  {
+    v1::ImportStatementsResponse imported;
+    auto ctx = Ctx();
+    auto writer = stub_->ImportStatements(ctx.get(), &imported);
+    v1::ImportStatementsRequest batch;
+    *batch.mutable_batch()->add_entities() = entities.entities(1);
+    *batch.mutable_batch()->add_entities() = entities.entities(0);
+    ASSERT_TRUE(writer->Write(batch));
+    batch.Clear();
+    *batch.mutable_batch()->add_entities() = entities.entities(2);
+    ASSERT_TRUE(writer->Write(batch));
+    writer->WritesDone();
+    s = writer->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(
+        s.error_message(),
+        ::testing::StartsWith(
+            "batches[1].entities[0]: duplicates batches[0].entities[1]"));
+  }
+  // An ingest batch.
+  {
+    auto ctx = Ctx();
+    auto stream = stub_->IngestStatements(ctx.get());
+    v1::IngestStatementsRequest batch;
+    batch.set_batch_id(1);
+    *batch.mutable_batch() = documents;
+    ASSERT_TRUE(stream->Write(batch));
+    v1::IngestStatementsResponse ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(ack.message(),
+                ::testing::StartsWith("documents[1]: duplicates documents[0]"));
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  EXPECT_EQ(counts(), before);
+
+  // Identical repeats.
+  v1::WriteStatementsRequest same = Claims();
+  *same.add_statements() = same.statements(0);
+  *same.add_entities() = entities.entities(0);
+  *same.add_entities() = entities.entities(0);
+  ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), same, &written).ok());
+  EXPECT_EQ(written.provenance_added(), 0u);
+  EXPECT_EQ(written.provenance_unchanged(), 3u);
+}
+
 TEST_F(ServiceTest, PagesThroughTenThousandRowsWithoutDuplicatesOrGaps) {
   v1::WriteStatementsRequest vocab = Vocabulary();
   ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), vocab, nullptr).ok() || true);
@@ -582,8 +686,12 @@ TEST_F(ServiceTest, AFailedOrCancelledImportWritesNothing) {
   v1::WriteStatementsRequest bad = ClaimsByIds();
   bad.mutable_statements(1)->mutable_provenance(0)->set_evidence("not there");
   // Rejected at the commit: the error names the stream's batch and item.
+  // (Batch 1 holds the first claim only: a record repeated with other
+  // evidence would be refused as a duplicate first.)
+  v1::WriteStatementsRequest first = ClaimsByIds();
+  first.mutable_statements()->RemoveLast();
   grpc::Status status;
-  Import(*stub_, {Vocabulary(), ClaimsByIds(), bad}, &status);
+  Import(*stub_, {Vocabulary(), first, bad}, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(),
               HasSubstr("batches[2].statements[1].provenance[0].evidence"));

@@ -154,6 +154,77 @@ TEST_F(StoreTest, PageTokensAreAuthenticatedByTheStore) {
   EXPECT_THAT(reader->ListEntities(1, token), IsOk());
 }
 
+// One rule for every kind of item: a batch may repeat an item only
+// identically (a retry or a duplicate quad does); a repeat with other
+// content is INVALID_ARGUMENT naming both positions, and nothing is written.
+TEST_F(StoreTest, ABatchRepeatsAnItemOnlyIdentically) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  const std::string before = Dump();
+  WriteBatch entities;
+  entities.entities = {{"ukraine", "Ukraine", "Country", {}},
+                       {"poland", "Poland", "Country", {}},
+                       {"ukraine", "Ukraina", "Country", {}}};
+  EXPECT_THAT(store().Write(entities),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith(
+                           "entities[2]: duplicates entities[0] with other "
+                           "content (id 'ukraine')")));
+  WriteBatch relations;
+  relations.relations = {{"borders", "borders", true, Polarity::kNone},
+                         {"borders", "borders", false, Polarity::kNone}};
+  EXPECT_THAT(
+      store().Write(relations),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("relations[1]: duplicates relations[0]")));
+  WriteBatch documents;
+  documents.documents = {{"doc2", "A", "Wire", std::nullopt, "Text."},
+                         {"doc2", "B", "Wire", std::nullopt, "Text."}};
+  EXPECT_THAT(
+      store().Write(documents),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("documents[1]: duplicates documents[0]")));
+  // The same document under its IRI is the same document.
+  documents.documents[1] = documents.documents[0];
+  documents.documents[1].id = "https://kg.invalid/document/doc2";
+  documents.documents[1].title = "C";
+  EXPECT_THAT(
+      store().Write(documents),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("documents[1]: duplicates documents[0]")));
+  // Records: the same statement, document and span with another confidence.
+  WriteBatch records;
+  records.statements = {Sent(), Sent()};
+  records.statements[1].provenance[0].confidence = 0.5;
+  EXPECT_THAT(
+      store().Write(records),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("statements[1].provenance[0]: duplicates "
+                                     "statements[0].provenance[0]")));
+  records.statements = {Sent()};
+  records.statements[0].provenance.push_back(Evidence(0, 0.5));
+  EXPECT_THAT(
+      store().Write(records),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("statements[0].provenance[1]: duplicates "
+                                     "statements[0].provenance[0]")));
+  EXPECT_EQ(Dump(), before);
+
+  // Identical repeats are one item.
+  WriteBatch same;
+  same.entities = {{"ukraine", "Ukraine", "Country", {}},
+                   {"ukraine", "Ukraine", "Country", {}}};
+  same.relations = {{"borders", "borders", true, Polarity::kNone},
+                    {"borders", "borders", true, Polarity::kNone}};
+  same.documents = {{"doc2", "A", "Wire", std::nullopt, "Text."},
+                    {"doc2", "A", "Wire", std::nullopt, "Text."}};
+  same.statements = {Sent(), Sent()};
+  absl::StatusOr<WriteResult> r = store().Write(same);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->provenance_added, 1u);
+  EXPECT_EQ(r->provenance_unchanged, 1u);
+  EXPECT_EQ(store().NewReader()->Stats()->entities, 5u);
+}
+
 TEST_F(StoreTest, ReplacingAnEntityReplacesItsNames) {
   ASSERT_THAT(store().Write(Vocabulary()), IsOk());
   WriteBatch update;
