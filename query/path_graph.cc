@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/echo.h"
 #include "query/resolve.h"
+#include "storage/error_context.h"
 #include "storage/status_macros.h"
 
 namespace kg::query {
@@ -181,8 +182,20 @@ absl::Status PathGraph::Init() {
       "allowed_relations", options_.allowed_relations, &allowed_relations_));
   KG_RETURN_IF_ERROR(relation_nodes(
       "excluded_relations", options_.excluded_relations, &excluded_relations_));
-  allowed_types_.insert(options_.allowed_entity_types.begin(),
-                        options_.allowed_entity_types.end());
+  // A type no entity has is unknown, like a relation: NOT_FOUND rather
+  // than a filter that silently lets no entity through.
+  for (size_t i = 0; i < options_.allowed_entity_types.size(); ++i) {
+    const std::string& type = options_.allowed_entity_types[i];
+    const std::string f = absl::StrCat("options.allowed_entity_types[", i, "]");
+    KG_ASSIGN_OR_RETURN(
+        const bool known,
+        storage::WithFieldRenamed(reader_.HasEntityType(type), "type", f));
+    if (!known) {
+      return absl::NotFoundError(
+          absl::StrCat(f, ": no entity has the type '", EchoValue(type), "'"));
+    }
+    allowed_types_.insert(type);
+  }
   for (size_t i = 0; i < options_.only_documents.size(); ++i) {
     const std::string& id = options_.only_documents[i];
     absl::StatusOr<storage::Document> d = reader_.GetDocument(id);

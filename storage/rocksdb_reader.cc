@@ -272,6 +272,23 @@ absl::StatusOr<EntityPage> RocksReader::ListEntities(
   return page;
 }
 
+absl::StatusOr<bool> RocksReader::HasEntityType(absl::string_view type) {
+  KG_RETURN_IF_ERROR(ValidateType("type", type));
+  bool found = false;
+  KG_RETURN_IF_ERROR(Scan(kEntityCf, "", "",
+                          [&](absl::string_view key,
+                              absl::string_view value) -> absl::StatusOr<bool> {
+                            Entity e;
+                            uint64_t tid;
+                            if (!DecodeEntity(key, value, &tid, &e)) {
+                              return Corrupt(kEntityCf, "entity", key);
+                            }
+                            found = e.type == type;
+                            return !found;
+                          }));
+  return found;
+}
+
 absl::StatusOr<MatchPage> RocksReader::ListStatements(
     size_t limit, absl::string_view page_token, bool include_quoted) {
   KG_RETURN_IF_ERROR(RequirePositive(limit));

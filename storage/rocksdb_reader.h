@@ -38,6 +38,7 @@ class RocksReader : public Reader {
       absl::string_view page_token) override;
   absl::StatusOr<EntityPage> ListEntities(
       size_t limit, absl::string_view page_token) override;
+  absl::StatusOr<bool> HasEntityType(absl::string_view type) override;
   absl::StatusOr<MatchPage> ListStatements(size_t limit,
                                            absl::string_view page_token,
                                            bool include_quoted) override;

@@ -236,6 +236,10 @@ class Reader {
   // Entities ordered by id, at most `limit`, resumed from `page_token`.
   virtual absl::StatusOr<EntityPage> ListEntities(
       size_t limit, absl::string_view page_token) = 0;
+  // Whether some entity has exactly this type. INVALID_ARGUMENT naming
+  // "type" when `type` is not one an entity could have. Reads entities in
+  // id order until one has it: a type no entity has costs a scan of all.
+  virtual absl::StatusOr<bool> HasEntityType(absl::string_view type) = 0;
 
   virtual absl::StatusOr<Relation> GetRelation(absl::string_view id) = 0;
   virtual absl::StatusOr<std::vector<Relation>> ListRelations() = 0;
