@@ -69,7 +69,8 @@ absl::StatusOr<NodeId> ResolveEndpoint(storage::Reader& reader,
                                             : "no such node in the store"));
   }
   if (node.status().code() == absl::StatusCode::kInvalidArgument) {
-    return storage::WithContext(node.status(), field);
+    // The reader names its parameter "term"; the request's field replaces it.
+    return storage::WithFieldRenamed(node.status(), "term", field);
   }
   return node.status();
 }

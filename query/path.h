@@ -102,6 +102,7 @@ struct PathOptions {
   std::vector<std::string> excluded_relations;
   // Pass only through entities of these types; empty: all. Literal nodes
   // are then never passed through; statement nodes are (see walk_claims).
+  // A type no entity has is NOT_FOUND, as an unknown relation is.
   std::vector<std::string> allowed_entity_types;
   // Count only provenance records of at least this confidence, in [0, 1].
   double min_confidence = 0.0;
@@ -199,8 +200,9 @@ using PathSink = std::function<absl::Status(Path path)>;
 // `from` == `to` yields one path without hops.
 //   INVALID_ARGUMENT: a bad option ("options.k: ..."), or a statement
 //     endpoint without walk_claims.
-//   NOT_FOUND: an endpoint, relation, document or claimant that does not
-//     exist ("from: ...", "options.allowed_relations[0]: ...").
+//   NOT_FOUND: an endpoint, relation, entity type, document or claimant
+//     that does not exist ("from: ...", "options.allowed_relations[0]:
+//     ...").
 //   RESOURCE_EXHAUSTED: the budget ran out before any path was found (with
 //     paths found, the summary is flagged instead).
 //   DEADLINE_EXCEEDED, CANCELLED: the deadline passed or the caller

@@ -6,7 +6,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "query/resolve.h"
+#include "storage/error_context.h"
 #include "storage/status_macros.h"
 
 namespace kg::query {
@@ -163,11 +165,11 @@ absl::Status PathGraph::Init() {
       if (!r.ok()) {
         if (r.status().code() == absl::StatusCode::kNotFound) {
           return absl::NotFoundError(
-              absl::StrCat(f, ": no relation '", ids[i], "'"));
+              absl::StrCat(f, ": no relation '", EchoValue(ids[i]), "'"));
         }
         if (r.status().code() == absl::StatusCode::kInvalidArgument) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(f, ": '", ids[i], "' is not a relation id"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              f, ": '", EchoValue(ids[i]), "' is not a relation id"));
         }
         return r.status();
       }
@@ -180,19 +182,32 @@ absl::Status PathGraph::Init() {
       "allowed_relations", options_.allowed_relations, &allowed_relations_));
   KG_RETURN_IF_ERROR(relation_nodes(
       "excluded_relations", options_.excluded_relations, &excluded_relations_));
-  allowed_types_.insert(options_.allowed_entity_types.begin(),
-                        options_.allowed_entity_types.end());
+  // A type no entity has is unknown, like a relation: NOT_FOUND rather
+  // than a filter that silently lets no entity through.
+  for (size_t i = 0; i < options_.allowed_entity_types.size(); ++i) {
+    const std::string& type = options_.allowed_entity_types[i];
+    const std::string f = absl::StrCat("options.allowed_entity_types[", i, "]");
+    KG_ASSIGN_OR_RETURN(
+        const bool known,
+        storage::WithFieldRenamed(reader_.HasEntityType(type), "type", f));
+    if (!known) {
+      return absl::NotFoundError(
+          absl::StrCat(f, ": no entity has the type '", EchoValue(type), "'"));
+    }
+    allowed_types_.insert(type);
+  }
   for (size_t i = 0; i < options_.only_documents.size(); ++i) {
     const std::string& id = options_.only_documents[i];
     absl::StatusOr<storage::Document> d = reader_.GetDocument(id);
     if (!d.ok()) {
       const std::string f = absl::StrCat("options.only_documents[", i, "]");
       if (d.status().code() == absl::StatusCode::kNotFound) {
-        return absl::NotFoundError(absl::StrCat(f, ": no document '", id, "'"));
+        return absl::NotFoundError(
+            absl::StrCat(f, ": no document '", EchoValue(id), "'"));
       }
       if (d.status().code() == absl::StatusCode::kInvalidArgument) {
         return absl::InvalidArgumentError(
-            absl::StrCat(f, ": '", id, "' is not a document id"));
+            absl::StrCat(f, ": '", EchoValue(id), "' is not a document id"));
       }
       return d.status();
     }

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/echo.h"
 #include "query/provenance_prov_o.h"
 #include "query/resolve.h"
 #include "storage/page_token.h"
@@ -113,20 +114,22 @@ uint64_t FingerprintOf(const RecordFilter& filter,
 
 // OK for the first page or a token from a previous page of this query;
 // checked before the work so that a bad token costs nothing.
-absl::Status CheckPageToken(absl::string_view token, PageTokenKind kind,
+absl::Status CheckPageToken(const storage::PageTokenCodec& tokens,
+                            absl::string_view token, PageTokenKind kind,
                             uint64_t fingerprint) {
-  return storage::DecodePageToken(token, kind, fingerprint).status();
+  return tokens.Decode(token, kind, fingerprint).status();
 }
 
 // Sorts `items` (pairs of key and value) and returns the page after the
 // token's key: [begin, end) and the next token.
 template <typename T>
-absl::Status Page(std::vector<std::pair<std::string, T>>* items,
+absl::Status Page(const storage::PageTokenCodec& tokens,
+                  std::vector<std::pair<std::string, T>>* items,
                   const std::string& token, PageTokenKind kind,
                   uint64_t fingerprint, size_t page_size, std::vector<T>* page,
                   std::string* next_token) {
   KG_ASSIGN_OR_RETURN(const std::string after,
-                      storage::DecodePageToken(token, kind, fingerprint));
+                      tokens.Decode(token, kind, fingerprint));
   std::sort(items->begin(), items->end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   if (page_size == 0) page_size = kDefaultProvenancePageSize;
@@ -143,7 +146,7 @@ absl::Status Page(std::vector<std::pair<std::string, T>>* items,
   for (auto it = begin; it != end; ++it) page->push_back(std::move(it->second));
   next_token->clear();
   if (end != items->end()) {
-    *next_token = storage::EncodePageToken(kind, fingerprint, (end - 1)->first);
+    *next_token = tokens.Encode(kind, fingerprint, (end - 1)->first);
   }
   return absl::OkStatus();
 }
@@ -423,14 +426,14 @@ absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
   }
   if (!IsStatementId(id)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("statement: \"", absl::CHexEscape(id),
+        absl::StrCat("statement: \"", EchoEscaped(id),
                      "\" is not a statement id (s + 32 lowercase hex digits)"));
   }
   absl::StatusOr<Statement> st = reader_->GetStatement(id);
   if (!st.ok()) {
     if (st.status().code() == absl::StatusCode::kNotFound) {
       return absl::NotFoundError(
-          absl::StrCat("statement: no statement '", id, "'"));
+          absl::StrCat("statement: no statement '", EchoValue(id), "'"));
     }
     return st.status();
   }
@@ -526,8 +529,8 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
   WhyResult out;
   KG_ASSIGN_OR_RETURN(out.statement, ResolveStatement(statement, &node));
   const uint64_t fingerprint = FingerprintOf(filter, {out.statement.id});
-  KG_RETURN_IF_ERROR(
-      CheckPageToken(options.page_token, PageTokenKind::kWhy, fingerprint));
+  KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
+                                    PageTokenKind::kWhy, fingerprint));
   KG_ASSIGN_OR_RETURN(out.provenance, VisibleRecords(node, filter));
   KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
                       ClaimsAbout(node, out.statement.id, filter));
@@ -580,9 +583,9 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
     keyed.emplace_back(std::move(key), std::move(c));
   }
   std::vector<Claim> page;
-  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, PageTokenKind::kWhy,
-                          fingerprint, options.page_size, &page,
-                          &out.next_page_token));
+  KG_RETURN_IF_ERROR(Page(reader_->page_tokens(), &keyed, options.page_token,
+                          PageTokenKind::kWhy, fingerprint, options.page_size,
+                          &page, &out.next_page_token));
   for (Claim& c : page) {
     if (!options.include_evidence) ClearEvidence(&c.provenance);
     (c.polarity == Polarity::kSupports ? out.supporting : out.opposing)
@@ -597,7 +600,7 @@ absl::StatusOr<DocumentStatementPage> ProvenanceEngine::ListByDocument(
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
   KG_ASSIGN_OR_RETURN(Document doc, DocumentMeta(document_id));
   const uint64_t fingerprint = FingerprintOf(filter, {doc.id});
-  KG_RETURN_IF_ERROR(CheckPageToken(options.page_token,
+  KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kByDocument, fingerprint));
   DocumentStatementPage out;
   if (!filter.Reported(doc.published)) return out;
@@ -635,7 +638,7 @@ absl::StatusOr<DocumentStatementPage> ProvenanceEngine::ListByDocument(
     keyed.emplace_back(std::move(key), std::move(g));
   }
   std::vector<Group> page;
-  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token,
+  KG_RETURN_IF_ERROR(Page(reader_->page_tokens(), &keyed, options.page_token,
                           PageTokenKind::kByDocument, fingerprint,
                           options.page_size, &page, &out.next_page_token));
   for (Group& g : page) {
@@ -680,7 +683,7 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
         IsStatementId(claimant.id()) &&
         reader_->GetStatement(claimant.id()).ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("claimant: '", claimant.id(),
+          absl::StrCat("claimant: '", EchoValue(claimant.id()),
                        "' is a statement, not an entity; a claimant is an "
                        "entity (id, label or alias)"));
     }
@@ -690,7 +693,7 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
       options.polarity ? absl::StrCat(static_cast<int>(*options.polarity)) : "";
   const uint64_t fingerprint =
       FingerprintOf(filter, {entity->id, polarity_part});
-  KG_RETURN_IF_ERROR(CheckPageToken(options.page_token,
+  KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kByClaimant, fingerprint));
 
   const TermValue who{Term::Kind::kEntity, entity->id, {}};
@@ -734,9 +737,10 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
     keyed.emplace_back(std::move(first), *std::move(c));
   }
   ClaimPage out;
-  KG_RETURN_IF_ERROR(
-      Page(&keyed, options.page_token, PageTokenKind::kByClaimant, fingerprint,
-           options.page_size, &out.claims, &out.next_page_token));
+  KG_RETURN_IF_ERROR(Page(reader_->page_tokens(), &keyed, options.page_token,
+                          PageTokenKind::kByClaimant, fingerprint,
+                          options.page_size, &out.claims,
+                          &out.next_page_token));
   if (!options.include_evidence) {
     for (Claim& c : out.claims) ClearEvidence(&c.provenance);
   }
@@ -748,7 +752,7 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
   const uint64_t fingerprint =
       FingerprintOf(filter, {options.own_records_support ? "own" : "claims"});
-  KG_RETURN_IF_ERROR(CheckPageToken(options.page_token,
+  KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kContested, fingerprint));
   // A global query touches most documents: read all their dates in one
   // scan rather than one point read each.
@@ -766,8 +770,9 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
     keyed.emplace_back(std::move(key), std::move(c));
   }
   ContestedPage out;
-  KG_RETURN_IF_ERROR(Page(&keyed, options.page_token, PageTokenKind::kContested,
-                          fingerprint, options.page_size, &out.statements,
+  KG_RETURN_IF_ERROR(Page(reader_->page_tokens(), &keyed, options.page_token,
+                          PageTokenKind::kContested, fingerprint,
+                          options.page_size, &out.statements,
                           &out.next_page_token));
   for (ContestedStatement& c : out.statements) {
     KG_ASSIGN_OR_RETURN(c.statement, reader_->GetStatement(c.statement.id));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 
 namespace kg::query {
 
@@ -34,9 +35,9 @@ absl::StatusOr<RecordFilter> RecordFilter::Create(const TimeTravel& t,
   if (!t.reported_by.empty()) {
     std::optional<storage::Date> date = storage::ParseDate(t.reported_by);
     if (!date) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ".reported_by: \"", absl::CHexEscape(t.reported_by),
-          "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".reported_by: \"", EchoEscaped(t.reported_by),
+                       "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"));
     }
     filter.cutoff_day_ = date->LastDay();
   }
@@ -68,7 +69,7 @@ absl::StatusOr<absl::Time> ParseRecordedAt(absl::string_view field,
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", absl::CHexEscape(text),
+        absl::StrCat(field, ": \"", EchoEscaped(text),
                      "\" is not an RFC 3339 time (2024-10-18T09:30:00Z)"));
   }
   if (!InTimestampRange(t)) {

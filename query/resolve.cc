@@ -1,11 +1,19 @@
 #include "query/resolve.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/echo.h"
 #include "storage/error_context.h"
 #include "storage/status_macros.h"
 
 namespace kg::query {
+
+namespace {
+// An ambiguity error lists at most this many candidates.
+constexpr size_t kMaxCandidatesListed = 10;
+}  // namespace
 
 absl::StatusOr<storage::Entity> ResolveEntity(storage::Reader& reader,
                                               absl::string_view field,
@@ -23,24 +31,30 @@ absl::StatusOr<storage::Entity> ResolveEntity(storage::Reader& reader,
   }
   absl::StatusOr<std::vector<storage::Entity>> found = reader.FindByName(name);
   if (!found.ok()) {
-    // The reader names its own parameter ("name: ..."); say which of the
-    // caller's fields held it.
+    // The reader names its own parameter ("name: ..."): name the caller's
+    // field instead, once ("subject: ...", not "subject: name: ...").
     if (found.status().code() == absl::StatusCode::kInvalidArgument) {
-      return storage::WithContext(found.status(), field);
+      return storage::WithFieldRenamed(found.status(), "name", field);
     }
     return found.status();
   }
   if (found->empty()) {
     return absl::NotFoundError(
-        absl::StrCat(field, ": no entity named '", name, "'"));
+        absl::StrCat(field, ": no entity named '", EchoValue(name), "'"));
   }
   if (found->size() > 1) {
+    // The first few candidates: a common name may have thousands.
+    const size_t listed = std::min(found->size(), kMaxCandidatesListed);
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": '", name, "' is ambiguous: ",
-        absl::StrJoin(*found, ", ",
+        field, ": '", EchoValue(name), "' is ambiguous: ",
+        absl::StrJoin(found->begin(), found->begin() + listed, ", ",
                       [](std::string* out, const storage::Entity& e) {
-                        absl::StrAppend(out, e.id, " (", e.label, ")");
-                      })));
+                        absl::StrAppend(out, EchoValue(e.id), " (",
+                                        EchoValue(e.label), ")");
+                      }),
+        found->size() > listed
+            ? absl::StrCat(" and ", found->size() - listed, " more")
+            : ""));
   }
   return (*found)[0];
 }

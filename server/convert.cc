@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/status_macros.h"
 
@@ -26,7 +27,7 @@ absl::StatusOr<std::optional<storage::Date>> ParseDateField(
   if (text.empty()) return std::optional<storage::Date>();
   std::optional<storage::Date> d = storage::ParseDate(text);
   if (!d) {
-    return Invalid(field, absl::StrCat("\"", text,
+    return Invalid(field, absl::StrCat("\"", EchoEscaped(text),
                                        "\" is not a date (YYYY, YYYY-MM or "
                                        "YYYY-MM-DD)"));
   }

@@ -15,6 +15,7 @@
 #include "grpcpp/server_builder.h"
 #include "server/log.h"
 #include "server/seed.h"
+#include "server/tls.h"
 #include "storage/status_macros.h"
 
 namespace kg::server {
@@ -71,7 +72,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
                       ReadPem("tls_cert_file", security.tls_cert_file));
   KG_ASSIGN_OR_RETURN(pair.private_key,
                       ReadPem("tls_key_file", security.tls_key_file));
-  ssl.pem_key_cert_pairs.push_back(std::move(pair));
   if (!security.tls_client_ca_file.empty()) {
     KG_ASSIGN_OR_RETURN(
         ssl.pem_root_certs,
@@ -79,6 +79,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     ssl.client_certificate_request =
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
+  // What gRPC would only find when binding the port (and report as a
+  // failure to listen), checked now and naming the file.
+  const TlsFile client_ca{"tls_client_ca_file", security.tls_client_ca_file,
+                          ssl.pem_root_certs};
+  KG_RETURN_IF_ERROR(CheckTlsMaterial(
+      {"tls_cert_file", security.tls_cert_file, pair.cert_chain},
+      {"tls_key_file", security.tls_key_file, pair.private_key},
+      security.tls_client_ca_file.empty() ? nullptr : &client_ca));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
   return grpc::SslServerCredentials(ssl);
 }
 

@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/echo.h"
 #include "google/protobuf/util/time_util.h"
 #include "query/resolve.h"
 #include "server/convert.h"
@@ -218,7 +220,8 @@ class ImportReactor
   }
 
   // "statements[1234]..." of the staged write as "batches[2].statements[234]"
-  // of the stream.
+  // of the stream; so is the item a duplicate names ("entities[3]:
+  // duplicates entities[1] ...").
   absl::Status BatchOf(const absl::Status& status) const {
     const absl::string_view m = status.message();
     for (const auto& [kind, member] :
@@ -235,14 +238,32 @@ class ImportReactor
                             &index)) {
         break;
       }
-      size_t batch = 0;
-      for (size_t b = 0; b < offsets_.size(); ++b) {
-        if (offsets_[b].*member <= index) batch = b;
+      const auto in_stream = [&](size_t i) {
+        size_t batch = 0;
+        for (size_t b = 0; b < offsets_.size(); ++b) {
+          if (offsets_[b].*member <= i) batch = b;
+        }
+        return absl::StrCat("batches[", batch, "].", kind, "[",
+                            i - offsets_[batch].*member, "]");
+      };
+      absl::Status renamed = storage::WithFieldRenamed(
+          status, absl::StrCat(kind, "[", index, "]"), in_stream(index));
+      const std::string duplicates = absl::StrCat(": duplicates ", prefix);
+      const absl::string_view r = renamed.message();
+      const size_t at = r.find(duplicates);
+      size_t first = 0;
+      if (at != absl::string_view::npos) {
+        const size_t digits = at + duplicates.size();
+        const size_t end = r.find(']', digits);
+        if (end != absl::string_view::npos &&
+            absl::SimpleAtoi(r.substr(digits, end - digits), &first)) {
+          renamed =
+              absl::Status(renamed.code(),
+                           absl::StrCat(r.substr(0, at), ": duplicates ",
+                                        in_stream(first), r.substr(end + 1)));
+        }
       }
-      return storage::WithFieldRenamed(
-          status, absl::StrCat(kind, "[", index, "]"),
-          absl::StrCat("batches[", batch, "].", kind, "[",
-                       index - offsets_[batch].*member, "]"));
+      return renamed;
     }
     return status;
   }
@@ -363,8 +384,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
     KG_ASSIGN_OR_RETURN(std::vector<storage::Entity> found,
                         reader->FindByName(request->name()));
     if (found.empty()) {
-      return absl::NotFoundError(
-          absl::StrCat("name: no entity named '", request->name(), "'"));
+      return absl::NotFoundError(absl::StrCat("name: no entity named '",
+                                              EchoValue(request->name()), "'"));
     }
     for (const auto& e : found) ToProto(e, response->add_candidates());
     return absl::OkStatus();
@@ -721,6 +742,12 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
 
 namespace {
 
+// The longest path a request may name, and the longest name in it
+// (Linux's PATH_MAX and NAME_MAX): longer ones are the client's mistake,
+// not an I/O error of the store.
+constexpr size_t kMaxPathBytes = 4096;
+constexpr size_t kMaxNameBytes = 255;
+
 // A directory named by a request: an absolute path without NUL bytes, so
 // that what it names does not depend on the server's working directory.
 absl::Status ValidateDirectory(absl::string_view field,
@@ -732,8 +759,19 @@ absl::Status ValidateDirectory(absl::string_view field,
   }
   if (dir.front() != '/') {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": must be an absolute path on the server's machine, got '", dir,
-        "'"));
+        field, ": must be an absolute path on the server's machine, got '",
+        EchoValue(dir), "'"));
+  }
+  if (dir.size() > kMaxPathBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": a path of ", dir.size(), " bytes; at most ", kMaxPathBytes));
+  }
+  for (absl::string_view name : absl::StrSplit(dir, '/')) {
+    if (name.size() > kMaxNameBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": a name of ", name.size(),
+                       " bytes in the path; at most ", kMaxNameBytes));
+    }
   }
   return absl::OkStatus();
 }
@@ -752,10 +790,8 @@ absl::Status VerifyDirectoryInto(grpc::CallbackServerContext* ctx,
                                  kg::v1::VerifyStoreResponse* response) {
   absl::StatusOr<storage::VerifyReport> report =
       storage::Store::VerifyDirectory(dir, CallEnded(ctx));
-  if (!report.ok()) {
-    // Name the field: the storage message names the directory.
-    return storage::WithContext(report.status(), "directory");
-  }
+  // Storage's messages start with "directory: ", the request's field.
+  if (!report.ok()) return report.status();
   ToProto(*report, response);
   response->set_directory(dir);
   return absl::OkStatus();
@@ -792,7 +828,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
                       std::error_code ec;
                       if (std::filesystem::exists(dir, ec)) {
                         return absl::FailedPreconditionError(absl::StrCat(
-                            "directory: ", dir, " already exists"));
+                            "directory: ", EchoValue(dir), " already exists"));
                       }
                       std::filesystem::path path =
                           std::filesystem::path(dir).lexically_normal();
@@ -800,9 +836,9 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
                         path = path.parent_path();  // "/a/b/"
                       const std::filesystem::path parent = path.parent_path();
                       if (!std::filesystem::is_directory(parent, ec)) {
-                        return absl::FailedPreconditionError(
-                            absl::StrCat("directory: the parent directory ",
-                                         parent.string(), " does not exist"));
+                        return absl::FailedPreconditionError(absl::StrCat(
+                            "directory: the parent directory ",
+                            EchoValue(parent.string()), " does not exist"));
                       }
                       KG_RETURN_IF_ERROR(CheckBackupDescriptors());
                       KG_RETURN_IF_ERROR(store_->Checkpoint(dir));

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
@@ -64,12 +65,13 @@ absl::Status CheckKgColumnFamilies(absl::string_view what,
   std::vector<std::string> names;
   rocksdb::Status s =
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-  if (!s.ok()) return FromRocksDb(s, absl::StrCat("open ", path));
+  if (!s.ok())
+    return FromRocksDb(s, absl::StrCat(what, ": open ", EchoValue(path)));
   for (const char* want : kCfNames) {
     if (std::find(names.begin(), names.end(), want) == names.end()) {
       return absl::FailedPreconditionError(
-          absl::StrCat(what, " ", path, " is not a kg store (no '", want,
-                       "' column family)"));
+          absl::StrCat(what, ": ", EchoValue(path), " is not a kg store (no '",
+                       want, "' column family)"));
     }
   }
   return absl::OkStatus();
@@ -95,7 +97,8 @@ absl::Status CreateDirectory(rocksdb::FileSystem& file_system,
     if (s.ok()) s = SyncParentDirectory(file_system, it->string());
     if (!s.ok()) {
       return absl::FailedPreconditionError(
-          absl::StrCat("cannot create ", what, " ", path, ": ", s.ToString()));
+          absl::StrCat("cannot create ", what, " ", EchoValue(path), ": ",
+                       EchoValue(s.ToString())));
     }
   }
   return absl::OkStatus();
@@ -115,11 +118,11 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
   }
   if (options.read_only && !fs::exists(path, ec)) {
     return absl::NotFoundError(
-        absl::StrCat(what, " ", path, " does not exist"));
+        absl::StrCat(what, ": ", EchoValue(path), " does not exist"));
   }
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", path, " is not a directory"));
+        absl::StrCat(what, ": ", EchoValue(path), " is not a directory"));
   }
   if (fs::exists(fs::path(path) / "CURRENT", ec)) {
     KG_RETURN_IF_ERROR(CheckKgColumnFamilies(what, path));
@@ -127,15 +130,15 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
   }
   if (options.read_only) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", path, " holds no kg store"));
+        absl::StrCat(what, ": ", EchoValue(path), " holds no kg store"));
   }
   if (fs::exists(path, ec) && !fs::is_empty(path, ec)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", path, " is not empty and holds no kg store"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", EchoValue(path), " is not empty and holds no kg store"));
   }
   if (!options.create_if_missing) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", path, " holds no kg store"));
+        absl::StrCat(what, ": ", EchoValue(path), " holds no kg store"));
   }
   KG_RETURN_IF_ERROR(CreateDirectory(file_system, what, path));
   return false;
@@ -236,10 +239,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     if (!options.read_only && s.IsIOError() &&
         absl::StrContains(s.ToString(), "/LOCK:")) {
       return absl::UnavailableError(absl::StrCat(
-          what, " ", path,
+          what, ": ", EchoValue(path),
           " is in use by another process (its LOCK file is held)"));
     }
-    return FromRocksDb(s, absl::StrCat("open ", path));
+    return FromRocksDb(s, absl::StrCat(what, ": open ", EchoValue(path)));
   }
   d->db_.reset(raw);
   // The base IRI (format 2); a format-1 store has the default one.
@@ -249,7 +252,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   d->base_iri_ = got_base.ok() ? base : std::string(kDefaultBaseIri);
   // A read-only copy is opened to be checked: what its format and counters
   // say is for the checks to report, not a reason to refuse it.
-  if (options.read_only) return d;
+  if (options.read_only) {
+    KG_RETURN_IF_ERROR(d->LoadPageTokenKey(what, /*read_only=*/true));
+    return d;
+  }
 
   std::string format;
   const rocksdb::Status got = d->db_->Get(
@@ -266,23 +272,29 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kCountersKey, EncodeCounters(Counters{})),
         "initialize"));
+    KG_ASSIGN_OR_RETURN(std::string token_key, PageTokenCodec::NewKey());
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kPageTokenKeyKey, token_key), "initialize"));
+    d->page_tokens_ = PageTokenCodec(std::move(token_key));
     rocksdb::WriteOptions wo;
     wo.sync = true;
     KG_RETURN_IF_ERROR(
-        FromRocksDb(d->db_->Write(wo, &wb), absl::StrCat("initialize ", path)));
+        FromRocksDb(d->db_->Write(wo, &wb),
+                    absl::StrCat(what, ": initialize ", EchoValue(path))));
     return d;
   }
   if (got.IsNotFound()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        what, " ", path, " is not a kg store (no format version)"));
+        what, ": ", EchoValue(path), " is not a kg store (no format version)"));
   }
-  KG_RETURN_IF_ERROR(FromRocksDb(got, absl::StrCat("open ", path)));
+  KG_RETURN_IF_ERROR(
+      FromRocksDb(got, absl::StrCat(what, ": open ", EchoValue(path))));
   absl::string_view in(format);
   uint32_t version = 0;
   if (!GetFixed32(&in, &version) || version == 0 || version > kFormatVersion) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, " ", path, " holds kg store format ", version,
-                     "; this kg reads formats 1 to ", kFormatVersion,
+        absl::StrCat(what, ": ", EchoValue(path), " holds kg store format ",
+                     version, "; this kg reads formats 1 to ", kFormatVersion,
                      " (a newer kg wrote it)"));
   }
   if (version < kFormatVersion) {
@@ -298,20 +310,49 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     rocksdb::WriteOptions wo;
     wo.sync = true;
     KG_RETURN_IF_ERROR(
-        FromRocksDb(d->db_->Write(wo, &wb), absl::StrCat("upgrade ", path)));
+        FromRocksDb(d->db_->Write(wo, &wb),
+                    absl::StrCat(what, ": upgrade ", EchoValue(path))));
     d->upgraded_from_ = version;
   }
   std::string counters;
   const rocksdb::Status read = d->db_->Get(
       rocksdb::ReadOptions(), d->cf(kDefaultCf), kCountersKey, &counters);
   if (!read.ok() && !read.IsNotFound()) {
-    return FromRocksDb(read, absl::StrCat("open ", path));
+    return FromRocksDb(read, absl::StrCat(what, ": open ", EchoValue(path)));
   }
   if (!read.ok() || !DecodeCounters(counters, &d->counters_at_open_)) {
     return absl::DataLossError(
-        absl::StrCat(what, " ", path, ": counters are corrupt"));
+        absl::StrCat(what, ": ", EchoValue(path), ": counters are corrupt"));
   }
+  KG_RETURN_IF_ERROR(d->LoadPageTokenKey(what, /*read_only=*/false));
   return d;
+}
+
+absl::Status Database::LoadPageTokenKey(absl::string_view what,
+                                        bool read_only) {
+  std::string key;
+  const rocksdb::Status got =
+      db_->Get(rocksdb::ReadOptions(), cf(kDefaultCf), kPageTokenKeyKey, &key);
+  if (!got.ok() && !got.IsNotFound()) {
+    return FromRocksDb(got, absl::StrCat(what, ": open ", EchoValue(path_)));
+  }
+  if (got.ok() && key.size() == PageTokenCodec::kKeyBytes) {
+    page_tokens_ = PageTokenCodec(std::move(key));
+    return absl::OkStatus();
+  }
+  // A copy opened to be checked pages nothing: it keeps the empty key.
+  if (read_only) return absl::OkStatus();
+  // A store made before page tokens carried a MAC (or whose key is not
+  // the right size, which would only void the tokens it issued): a new
+  // key, kept from now on.
+  KG_ASSIGN_OR_RETURN(key, PageTokenCodec::NewKey());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  KG_RETURN_IF_ERROR(FromRocksDb(
+      db_->Put(wo, cf(kDefaultCf), kPageTokenKeyKey, key),
+      absl::StrCat(what, ": keep the page token key in ", EchoValue(path_))));
+  page_tokens_ = PageTokenCodec(std::move(key));
+  return absl::OkStatus();
 }
 
 Database::~Database() {

@@ -25,6 +25,7 @@
 #include "rocksdb/listener.h"
 #include "storage/fault_injection.h"
 #include "storage/keys.h"
+#include "storage/page_token.h"
 
 namespace kg::storage {
 
@@ -82,7 +83,8 @@ class Database {
   //     create_if_missing is off.
   //   UNAVAILABLE: another process has it open (its LOCK is held), or I/O
   //     failed. DATA_LOSS: its counters are corrupt.
-  // `what` names the directory in messages ("data directory", "directory").
+  // Every message starts with `what`, which names the directory: "data
+  // directory: /srv/kg is in use by another process ...", "directory: ...".
   static absl::StatusOr<std::unique_ptr<Database>> Open(absl::string_view what,
                                                         const std::string& path,
                                                         const Options& options);
@@ -102,11 +104,16 @@ class Database {
   // The counters stored when the database was opened.
   const Counters& counters_at_open() const { return counters_at_open_; }
   const std::string& base_iri() const { return base_iri_; }
+  // Encodes and checks page tokens under the store's key (empty in a
+  // read-only open of a store that has none yet).
+  const PageTokenCodec& page_tokens() const { return page_tokens_; }
   // The format this open upgraded the store from; nullopt if none.
   std::optional<uint32_t> upgraded_from() const { return upgraded_from_; }
 
  private:
   Database() = default;
+  // Reads the page token key, or makes and keeps one (not read-only).
+  absl::Status LoadPageTokenKey(absl::string_view what, bool read_only);
 
   std::string path_;
   // Declared before db_: destroyed after it.
@@ -120,6 +127,7 @@ class Database {
   CfHandles cfs_;
   Counters counters_at_open_;
   std::string base_iri_;
+  PageTokenCodec page_tokens_{""};
   std::optional<uint32_t> upgraded_from_;
 };
 

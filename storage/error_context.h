@@ -4,9 +4,11 @@
 // calls another with a field of its own names it here, once, rather than
 // rewriting the other layer's message by hand.
 //
-//   // query/: the reader names "name"; the request's field is "source".
-//   return WithContext(reader.FindByName(name).status(), "source");
-//       // INVALID_ARGUMENT "source: name: must not be empty"
+//   // query/: the reader names its parameter "name"; the request's field
+//   // is "source". Rename it rather than add a prefix, so that the message
+//   // names one field: "source: must not be empty", not "source: name: ...".
+//   return WithFieldRenamed(reader.FindByName(name).status(), "name",
+//                           "source");
 //   // server/: the core names "entities[0].label"; the rpc's field is
 //   // "entity.label".
 //   return WithFieldRenamed(store.Write(batch).status(), "entities[0]",

@@ -6,6 +6,8 @@
 //   default   "format"                       -> fixed32 kFormatVersion
 //             "counters"                     -> Counters
 //             "base"                         -> the base IRI of kg's names
+//             "page_token_key"               -> 32 random bytes: the key of
+//                                               the page tokens' MAC
 //   term      term_key                       -> tid            (dictionary)
 //   tid       tid                            -> term_key       (reverse)
 //   entity    entity_id                      -> EntityValue
@@ -56,6 +58,9 @@ inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kCountersKey[] = "counters";
+// Written when a store is created, or on the first writable open of a store
+// made before page tokens carried a MAC; never changed (page_token.h).
+inline constexpr char kPageTokenKeyKey[] = "page_token_key";
 
 // Column family indexes, in the order Open creates them. DO NOT CHANGE.
 enum Cf : int {

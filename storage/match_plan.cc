@@ -3,6 +3,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "storage/status_macros.h"
 #include "storage/validate.h"
 #include "storage/write_txn.h"
@@ -26,7 +27,7 @@ absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
       std::optional<std::string> bytes = BlankBytesFromId(term.id());
       if (!bytes) {
         return absl::InvalidArgumentError(absl::StrCat(
-            field, ": \"", absl::CHexEscape(term.id()),
+            field, ": \"", EchoEscaped(term.id()),
             "\" is not a blank node's id in the store (b + 32 hex digits)"));
       }
       KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(BlankTermKey(*bytes)));
@@ -47,9 +48,8 @@ absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
     }
     case Term::Kind::kStatement: {
       if (term.triple() == nullptr && !HashFromStatementId(term.id())) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ": \"", absl::CHexEscape(term.id()),
-                         "\" is not a statement id"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ": \"", EchoEscaped(term.id()), "\" is not a statement id"));
       }
       key = CanonicalTermKey(term, base_iri, /*blank_scope=*/"");
       break;
@@ -63,8 +63,9 @@ absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
       TermValue value;
       if (DecodeTermKey(key, &value)) name = value.id;
     }
-    return absl::NotFoundError(absl::StrCat(
-        field, ": no ", entity ? "entity" : "statement", " '", name, "'"));
+    return absl::NotFoundError(absl::StrCat(field, ": no ",
+                                            entity ? "entity" : "statement",
+                                            " '", EchoValue(name), "'"));
   }
   return std::optional<uint64_t>(tid);
 }
@@ -93,7 +94,7 @@ absl::StatusOr<MatchPlan> PlanMatch(const Pattern& p, const TermLookup& lookup,
       KG_ASSIGN_OR_RETURN(uint64_t tid, lookup(RelationTermKey(predicate)));
       if (tid == 0) {
         return absl::NotFoundError(
-            absl::StrCat("relation: no relation '", predicate, "'"));
+            absl::StrCat("relation: no relation '", EchoValue(predicate), "'"));
       }
       r = tid;
     }

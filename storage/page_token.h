@@ -1,23 +1,28 @@
 // Page tokens: the one codec for every paged read, in storage/ and query/.
-// A token is the URL-safe base64 of a version byte, a kind byte (which
-// listing), a 64-bit fingerprint of the query, and the last key the previous
-// page returned. A token is accepted only by the same kind of listing with
-// the same query, and only with a key inside the query's range; anything
-// else is INVALID_ARGUMENT naming `page_token`, the field the API documents.
+// A token is the URL-safe base64 (unpadded) of a version byte, a kind byte
+// (which listing), a 64-bit fingerprint of the query, the last key the
+// previous page returned, and a MAC of all that: HMAC-SHA-256 under the
+// store's own random key (kept in the store), cut to 16 bytes. A token is
+// accepted only by the store that issued it, unaltered, by the same kind of
+// listing with the same query, and only with a key inside the query's
+// range; anything else is INVALID_ARGUMENT naming `page_token`, the field
+// the API documents.
 //
+//   const PageTokenCodec& tokens = reader.page_tokens();
 //   QueryFingerprint q;
 //   q.Add(prefix).Add(min_confidence);
 //   KG_ASSIGN_OR_RETURN(std::string after,
-//                       DecodePageToken(token, PageTokenKind::kMatchSpo,
-//                                       q.value(), prefix));
+//                       tokens.Decode(token, PageTokenKind::kMatchSpo,
+//                                     q.value(), prefix));
 //   ... scan after `after` ...
-//   page.next_page_token = EncodePageToken(PageTokenKind::kMatchSpo,
-//                                          q.value(), last_key);
+//   page.next_page_token = tokens.Encode(PageTokenKind::kMatchSpo,
+//                                        q.value(), last_key);
 #ifndef KG_STORAGE_PAGE_TOKEN_H_
 #define KG_STORAGE_PAGE_TOKEN_H_
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -70,20 +75,42 @@ class QueryFingerprint {
   std::string bytes_;
 };
 
-// The token for the page after `last_key`, which must not be empty.
-std::string EncodePageToken(PageTokenKind kind, uint64_t fingerprint,
-                            absl::string_view last_key);
+// Encodes and checks the page tokens of one store. Immutable, so
+// thread-safe.
+class PageTokenCodec {
+ public:
+  // Bytes of a key (NewKey) and of the MAC a token carries.
+  static constexpr size_t kKeyBytes = 32;
+  static constexpr size_t kMacBytes = 16;
 
-// The last key of the previous page; "" when `token` is empty (the first
-// page). INVALID_ARGUMENT naming `page_token` when the token is malformed,
-// was issued by another kind of listing or for another query, or holds a
-// key that does not start with `key_prefix` or (when `key_size` is not 0)
-// is not `key_size` bytes long.
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
-                                            PageTokenKind kind,
-                                            uint64_t fingerprint,
-                                            absl::string_view key_prefix = "",
-                                            size_t key_size = 0);
+  // A fresh random key, from OpenSSL's generator; UNAVAILABLE when it has
+  // no randomness to give.
+  static absl::StatusOr<std::string> NewKey();
+
+  // `key`: the store's secret, kKeyBytes bytes from NewKey.
+  explicit PageTokenCodec(std::string key) : key_(std::move(key)) {}
+
+  // The token for the page after `last_key`, which must not be empty.
+  std::string Encode(PageTokenKind kind, uint64_t fingerprint,
+                     absl::string_view last_key) const;
+
+  // The last key of the previous page; "" when `token` is empty (the first
+  // page). INVALID_ARGUMENT naming `page_token` when the token is malformed,
+  // altered or made up (its MAC does not check under this key: from
+  // another store too), was issued by another kind of listing or for
+  // another query, or holds a key that does not start with `key_prefix`
+  // or (when `key_size` is not 0) is not `key_size` bytes long.
+  absl::StatusOr<std::string> Decode(absl::string_view token,
+                                     PageTokenKind kind, uint64_t fingerprint,
+                                     absl::string_view key_prefix = "",
+                                     size_t key_size = 0) const;
+
+ private:
+  // HMAC-SHA-256 of `data` under key_, cut to kMacBytes.
+  std::string Mac(absl::string_view data) const;
+
+  std::string key_;
+};
 
 }  // namespace kg::storage
 

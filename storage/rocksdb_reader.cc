@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "storage/coding.h"
 #include "storage/match_plan.h"
 #include "storage/page_token.h"
@@ -173,7 +174,8 @@ absl::StatusOr<Entity> RocksReader::GetEntity(absl::string_view id) {
   KG_RETURN_IF_ERROR(ValidateId("entity_id", id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
   if (!v) {
-    return absl::NotFoundError(absl::StrCat("entity_id: no entity '", id, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("entity_id: no entity '", EchoValue(id), "'"));
   }
   Entity e;
   uint64_t tid;
@@ -210,8 +212,9 @@ absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
   KG_RETURN_IF_ERROR(RequirePositive(limit));
   const std::string lower = LowerAscii(prefix);
   const uint64_t fingerprint = QueryFingerprint().Add(lower).value();
-  KG_ASSIGN_OR_RETURN(std::string start,
-                      DecodePageToken(page_token, PageTokenKind::kEntitySearch,
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      database_->page_tokens().Decode(page_token, PageTokenKind::kEntitySearch,
                                       fingerprint, lower));
   EntityPage page;
   std::vector<std::string> ids;
@@ -224,8 +227,8 @@ absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
         if (!DecodeNameKey(key, &id)) return Corrupt(kNameCf, "name", key);
         if (!seen.contains(id)) {
           if (ids.size() == limit) {
-            page.next_page_token = EncodePageToken(PageTokenKind::kEntitySearch,
-                                                   fingerprint, last_key);
+            page.next_page_token = database_->page_tokens().Encode(
+                PageTokenKind::kEntitySearch, fingerprint, last_key);
             return false;
           }
           seen.insert(id);
@@ -244,17 +247,18 @@ absl::StatusOr<EntityPage> RocksReader::SearchByPrefix(
 absl::StatusOr<EntityPage> RocksReader::ListEntities(
     size_t limit, absl::string_view page_token) {
   KG_RETURN_IF_ERROR(RequirePositive(limit));
-  KG_ASSIGN_OR_RETURN(
-      std::string start,
-      DecodePageToken(page_token, PageTokenKind::kEntityList, 0));
+  KG_ASSIGN_OR_RETURN(std::string start,
+                      database_->page_tokens().Decode(
+                          page_token, PageTokenKind::kEntityList, 0));
   EntityPage page;
   KG_RETURN_IF_ERROR(Scan(kEntityCf, "", start,
                           [&](absl::string_view key,
                               absl::string_view value) -> absl::StatusOr<bool> {
                             if (page.entities.size() == limit) {
                               page.next_page_token =
-                                  EncodePageToken(PageTokenKind::kEntityList, 0,
-                                                  page.entities.back().id);
+                                  database_->page_tokens().Encode(
+                                      PageTokenKind::kEntityList, 0,
+                                      page.entities.back().id);
                               return false;
                             }
                             Entity e;
@@ -268,13 +272,31 @@ absl::StatusOr<EntityPage> RocksReader::ListEntities(
   return page;
 }
 
+absl::StatusOr<bool> RocksReader::HasEntityType(absl::string_view type) {
+  KG_RETURN_IF_ERROR(ValidateType("type", type));
+  bool found = false;
+  KG_RETURN_IF_ERROR(Scan(kEntityCf, "", "",
+                          [&](absl::string_view key,
+                              absl::string_view value) -> absl::StatusOr<bool> {
+                            Entity e;
+                            uint64_t tid;
+                            if (!DecodeEntity(key, value, &tid, &e)) {
+                              return Corrupt(kEntityCf, "entity", key);
+                            }
+                            found = e.type == type;
+                            return !found;
+                          }));
+  return found;
+}
+
 absl::StatusOr<MatchPage> RocksReader::ListStatements(
     size_t limit, absl::string_view page_token, bool include_quoted) {
   KG_RETURN_IF_ERROR(RequirePositive(limit));
   const std::string prefix = StatementTermPrefix();
   const uint64_t fingerprint = QueryFingerprint().Add(include_quoted).value();
-  KG_ASSIGN_OR_RETURN(std::string start,
-                      DecodePageToken(page_token, PageTokenKind::kStatementList,
+  KG_ASSIGN_OR_RETURN(
+      std::string start,
+      database_->page_tokens().Decode(page_token, PageTokenKind::kStatementList,
                                       fingerprint, prefix));
   MatchPage page;
   std::string last_key;
@@ -289,7 +311,7 @@ absl::StatusOr<MatchPage> RocksReader::ListStatements(
              if (!(row.live > 0 || (include_quoted && row.indexed())))
                return true;
              if (page.statements.size() == limit) {
-               page.next_page_token = EncodePageToken(
+               page.next_page_token = database_->page_tokens().Encode(
                    PageTokenKind::kStatementList, fingerprint, last_key);
                return false;
              }
@@ -306,7 +328,7 @@ absl::StatusOr<Relation> RocksReader::GetRelation(absl::string_view id) {
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kRelationCf, id));
   if (!v) {
     return absl::NotFoundError(
-        absl::StrCat("relation_id: no relation '", id, "'"));
+        absl::StrCat("relation_id: no relation '", EchoValue(id), "'"));
   }
   Relation r;
   uint64_t tid;
@@ -338,7 +360,7 @@ absl::StatusOr<Document> RocksReader::GetDocument(absl::string_view written) {
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kDocumentCf, id));
   if (!v) {
     return absl::NotFoundError(
-        absl::StrCat("document_id: no document '", id, "'"));
+        absl::StrCat("document_id: no document '", EchoValue(id), "'"));
   }
   Document d;
   uint64_t tid;
@@ -354,16 +376,17 @@ absl::StatusOr<DocumentPage> RocksReader::ListDocuments(
   const uint64_t fingerprint = QueryFingerprint().Add(include_text).value();
   KG_ASSIGN_OR_RETURN(
       std::string start,
-      DecodePageToken(page_token, PageTokenKind::kDocumentList, fingerprint));
+      database_->page_tokens().Decode(page_token, PageTokenKind::kDocumentList,
+                                      fingerprint));
   DocumentPage page;
   KG_RETURN_IF_ERROR(
       Scan(kDocumentCf, "", start,
            [&](absl::string_view key,
                absl::string_view value) -> absl::StatusOr<bool> {
              if (page.documents.size() == limit) {
-               page.next_page_token =
-                   EncodePageToken(PageTokenKind::kDocumentList, fingerprint,
-                                   page.documents.back().id);
+               page.next_page_token = database_->page_tokens().Encode(
+                   PageTokenKind::kDocumentList, fingerprint,
+                   page.documents.back().id);
                return false;
              }
              Document d;
@@ -381,13 +404,13 @@ absl::StatusOr<Statement> RocksReader::GetStatement(absl::string_view id) {
   std::optional<std::string> hash = HashFromStatementId(id);
   if (!hash) {
     return absl::InvalidArgumentError(
-        absl::StrCat("statement_id: \"", absl::CHexEscape(id),
+        absl::StrCat("statement_id: \"", EchoEscaped(id),
                      "\" is not a statement id (s + 32 hex digits)"));
   }
   KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(StatementTermKey(*hash)));
   if (tid == 0) {
     return absl::NotFoundError(
-        absl::StrCat("statement_id: no statement '", id, "'"));
+        absl::StrCat("statement_id: no statement '", EchoValue(id), "'"));
   }
   return StatementOf(tid);
 }
@@ -465,15 +488,15 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
   KG_RETURN_IF_ERROR(RequirePositive(limit));
   KG_ASSIGN_OR_RETURN(uint64_t doc, TidOf(DocumentTermKey(document_id)));
   if (doc == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("document_id: no document '", document_id, "'"));
+    return absl::NotFoundError(absl::StrCat("document_id: no document '",
+                                            EchoValue(document_id), "'"));
   }
   const std::string prefix = TidKey(doc);
   const uint64_t fingerprint = QueryFingerprint().Add(doc).value();
   KG_ASSIGN_OR_RETURN(
       std::string start,
-      DecodePageToken(page_token, PageTokenKind::kDocumentProvenance,
-                      fingerprint, prefix));
+      database_->page_tokens().Decode(
+          page_token, PageTokenKind::kDocumentProvenance, fingerprint, prefix));
   std::vector<ProvKeyParts> keys;
   bool more = false;
   KG_RETURN_IF_ERROR(Scan(
@@ -504,10 +527,10 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
   }
   if (more) {
     const ProvKeyParts& last = keys.back();
-    page.next_page_token =
-        EncodePageToken(PageTokenKind::kDocumentProvenance, fingerprint,
-                        DocProvKey(last.doc, last.start, last.end, last.stmt,
-                                   last.recorded_micros));
+    page.next_page_token = database_->page_tokens().Encode(
+        PageTokenKind::kDocumentProvenance, fingerprint,
+        DocProvKey(last.doc, last.start, last.end, last.stmt,
+                   last.recorded_micros));
   }
   return page;
 }
@@ -574,8 +597,8 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
     KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", document_id));
     KG_ASSIGN_OR_RETURN(doc_tid, TidOf(DocumentTermKey(document_id)));
     if (doc_tid == 0) {
-      return absl::NotFoundError(absl::StrCat("document_id: no document '",
-                                              *options.document_id, "'"));
+      return absl::NotFoundError(absl::StrCat(
+          "document_id: no document '", EchoValue(*options.document_id), "'"));
     }
   }
   // The token is bound to the index, the prefix and the filters.
@@ -586,10 +609,10 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
                                    .Add(options.min_confidence)
                                    .Add(options.include_quoted)
                                    .value();
-  KG_ASSIGN_OR_RETURN(
-      std::string start,
-      DecodePageToken(options.page_token, token_kind, fingerprint, plan.prefix,
-                      kIndexKeyBytes));
+  KG_ASSIGN_OR_RETURN(std::string start,
+                      database_->page_tokens().Decode(
+                          options.page_token, token_kind, fingerprint,
+                          plan.prefix, kIndexKeyBytes));
 
   MatchPage page;
   if (plan.empty) return page;
@@ -608,8 +631,8 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
              if (!pass) return true;
              if (page.statements.size() == options.limit) {
                // One more row exists: the page is full and has a successor.
-               page.next_page_token =
-                   EncodePageToken(token_kind, fingerprint, last_key);
+               page.next_page_token = database_->page_tokens().Encode(
+                   token_kind, fingerprint, last_key);
                return false;
              }
              KG_ASSIGN_OR_RETURN(Statement st, StatementOf(entry.stmt, &row));
@@ -681,8 +704,8 @@ absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view written) {
     KG_RETURN_IF_ERROR(ValidateIri("relation", id));
     KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(IriTermKey(id)));
     if (tid == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("relation: no statement has the predicate <", id, ">"));
+      return absl::NotFoundError(absl::StrCat(
+          "relation: no statement has the predicate <", EchoValue(id), ">"));
     }
     return tid;
   }
@@ -690,7 +713,7 @@ absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view written) {
   KG_ASSIGN_OR_RETURN(uint64_t tid, TidOf(RelationTermKey(id)));
   if (tid == 0) {
     return absl::NotFoundError(
-        absl::StrCat("relation: no relation '", id, "'"));
+        absl::StrCat("relation: no relation '", EchoValue(id), "'"));
   }
   return tid;
 }

@@ -38,6 +38,7 @@ class RocksReader : public Reader {
       absl::string_view page_token) override;
   absl::StatusOr<EntityPage> ListEntities(
       size_t limit, absl::string_view page_token) override;
+  absl::StatusOr<bool> HasEntityType(absl::string_view type) override;
   absl::StatusOr<MatchPage> ListStatements(size_t limit,
                                            absl::string_view page_token,
                                            bool include_quoted) override;
@@ -56,6 +57,9 @@ class RocksReader : public Reader {
   absl::StatusOr<StoreStats> Stats() override;
   const std::string& base_iri() const override {
     return database_->base_iri();
+  }
+  const PageTokenCodec& page_tokens() const override {
+    return database_->page_tokens();
   }
   absl::StatusOr<NodeId> NodeOf(const Term& term) override;
   absl::StatusOr<NodeId> RelationNodeOf(absl::string_view id) override;

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/echo.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
@@ -310,13 +311,13 @@ absl::Status RocksStore::Checkpoint(absl::string_view dir) {
   KG_RETURN_IF_ERROR(
       FromRocksDb(checkpoint->CreateCheckpoint(std::string(dir),
                                                /*log_size_for_flush=*/0),
-                  absl::StrCat("checkpoint into ", dir)));
+                  absl::StrCat("checkpoint into ", EchoValue(dir))));
   // RocksDB syncs the files and the checkpoint's directory after renaming
   // it into place, but not the parent that holds the new name: until that
   // is synced, a power loss may take the whole backup.
   return FromRocksDb(
       SyncParentDirectory(*database_->db()->GetFileSystem(), std::string(dir)),
-      absl::StrCat("checkpoint into ", dir));
+      absl::StrCat("checkpoint into ", EchoValue(dir)));
 }
 
 absl::StatusOr<VerifyReport> RocksStore::Verify(

@@ -52,6 +52,7 @@ struct Edge {
 
 class FaultInjection;    // storage/fault_injection.h
 class CompactAdjacency;  // storage/compact_adjacency.h
+class PageTokenCodec;    // storage/page_token.h
 
 struct StoreOptions {
   // Create an empty store when the directory holds none.
@@ -244,6 +245,10 @@ class Reader {
   // Entities ordered by id, at most `limit`, resumed from `page_token`.
   virtual absl::StatusOr<EntityPage> ListEntities(
       size_t limit, absl::string_view page_token) = 0;
+  // Whether some entity has exactly this type. INVALID_ARGUMENT naming
+  // "type" when `type` is not one an entity could have. Reads entities in
+  // id order until one has it: a type no entity has costs a scan of all.
+  virtual absl::StatusOr<bool> HasEntityType(absl::string_view type) = 0;
 
   virtual absl::StatusOr<Relation> GetRelation(absl::string_view id) = 0;
   virtual absl::StatusOr<std::vector<Relation>> ListRelations() = 0;
@@ -281,6 +286,9 @@ class Reader {
   virtual absl::StatusOr<StoreStats> Stats() = 0;
   // The store's base IRI (Store::base_iri).
   virtual const std::string& base_iri() const = 0;
+  // The codec of the store's page tokens, for listings built on a reader
+  // (query/): tokens are bound to the store by its key.
+  virtual const PageTokenCodec& page_tokens() const = 0;
 
   // The node id of a term. NOT_FOUND when no statement or record uses it.
   virtual absl::StatusOr<NodeId> NodeOf(const Term& term) = 0;
@@ -371,6 +379,7 @@ class Store {
 
   // Verifies the store in directory `path`, which this process must not
   // have open: opened read-only, so a backup stays byte-for-byte as it was.
+  // Error messages start with "directory: ".
   //   NOT_FOUND: no such directory.
   //   FAILED_PRECONDITION: not a directory, or not a kg store.
   //   CANCELLED: `should_stop` turned true.

@@ -3,11 +3,12 @@
 #include <cmath>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/echo.h"
 #include "common/status_macros.h"
 #include "storage/store.h"
 
@@ -136,7 +137,7 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id) {
     const bool ok =
         (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) {
-      return Invalid(field, absl::StrCat("\"", absl::CHexEscape(id),
+      return Invalid(field, absl::StrCat("\"", EchoEscaped(id),
                                          "\" is not a lowercase slug "
                                          "([a-z0-9_], e.g. north_korea)"));
     }
@@ -264,7 +265,7 @@ absl::StatusOr<Literal> CanonicalLiteral(absl::string_view field,
         digits.remove_prefix(1);
       }
       if (!IsDigits(digits) || !absl::SimpleAtoi(lex, &v)) {
-        return Invalid(field, absl::StrCat("\"", absl::CHexEscape(lex),
+        return Invalid(field, absl::StrCat("\"", EchoEscaped(lex),
                                            "\" is not a 64-bit integer"));
       }
       return Literal{LiteralType::kInteger, absl::StrCat(v)};
@@ -283,7 +284,7 @@ absl::StatusOr<Literal> CanonicalLiteral(absl::string_view field,
       if (!IsDigits(whole) ||
           (dot != absl::string_view::npos && !IsDigits(frac)) ||
           lex.size() > 64) {
-        return Invalid(field, absl::StrCat("\"", absl::CHexEscape(lex),
+        return Invalid(field, absl::StrCat("\"", EchoEscaped(lex),
                                            "\" is not a decimal (e.g. -12.5)"));
       }
       while (whole.size() > 1 && whole[0] == '0') whole.remove_prefix(1);
@@ -295,7 +296,7 @@ absl::StatusOr<Literal> CanonicalLiteral(absl::string_view field,
     case LiteralType::kDate: {
       std::optional<Date> d = ParseDate(lex);
       if (!d) {
-        return Invalid(field, absl::StrCat("\"", absl::CHexEscape(lex),
+        return Invalid(field, absl::StrCat("\"", EchoEscaped(lex),
                                            "\" is not a date (YYYY, YYYY-MM "
                                            "or YYYY-MM-DD)"));
       }
@@ -324,15 +325,14 @@ absl::Status ValidateIri(absl::string_view field, absl::string_view iri) {
     ++i;
   }
   if (i == 0 || i >= iri.size() || iri[i] != ':') {
-    return Invalid(field, absl::StrCat("<", absl::CHexEscape(iri.substr(0, 200)),
+    return Invalid(field, absl::StrCat("<", EchoEscaped(iri),
                                        "> is not an absolute IRI (it needs a "
                                        "scheme, as in http://...)"));
   }
   for (unsigned char c : iri) {
     if (c <= 0x20 || c == '<' || c == '>' || c == '"' || c == '{' ||
         c == '}' || c == '|' || c == '^' || c == '`' || c == '\\') {
-      return Invalid(field, absl::StrCat("IRI <",
-                                         absl::CHexEscape(iri.substr(0, 200)),
+      return Invalid(field, absl::StrCat("IRI <", EchoEscaped(iri),
                                          "> holds a character IRIs may not "
                                          "(space, control, <>\"{}|^`\\)"));
     }
@@ -359,7 +359,7 @@ absl::Status ValidateLanguageTag(absl::string_view field,
     }
   }
   if (!ok || part == 0) {
-    return Invalid(field, absl::StrCat("\"", absl::CHexEscape(tag.substr(0, 80)),
+    return Invalid(field, absl::StrCat("\"", EchoEscaped(tag),
                                        "\" is not a language tag (en, en-US, "
                                        "zh-Hant; at most ",
                                        Limits::kMaxLanguageBytes, " bytes)"));
@@ -384,11 +384,11 @@ absl::StatusOr<Literal> CanonicalRdfLiteral(absl::string_view field,
         rdf + (in.direction == LiteralDirection::kNone ? "langString"
                                                        : "dirLangString");
     if (!in.datatype.empty() && in.datatype != expected) {
-      return Invalid(absl::StrCat(field, ".datatype"),
-                     absl::StrCat("a literal with a language tag has the "
-                                  "datatype <", expected, ">, not <",
-                                  absl::CHexEscape(in.datatype.substr(0, 200)),
-                                  ">"));
+      return Invalid(
+          absl::StrCat(field, ".datatype"),
+          absl::StrCat("a literal with a language tag has the "
+                       "datatype <",
+                       expected, ">, not <", EchoEscaped(in.datatype), ">"));
     }
     if (static_cast<uint8_t>(in.direction) > 2) {
       return Invalid(absl::StrCat(field, ".direction"), "unknown direction");
@@ -407,7 +407,7 @@ absl::StatusOr<Literal> CanonicalRdfLiteral(absl::string_view field,
   const std::string& dt = in.datatype;
   if (dt == rdf + "langString" || dt == rdf + "dirLangString") {
     return Invalid(absl::StrCat(field, ".datatype"),
-                   absl::StrCat("<", dt, "> needs a language tag"));
+                   absl::StrCat("<", EchoValue(dt), "> needs a language tag"));
   }
   if (dt.empty() || dt == xsd + "string") {
     return Literal{LiteralType::kString, lex};

@@ -3,11 +3,15 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/echo.h"
 #include "storage/coding.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
@@ -28,6 +32,21 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 bool SameProvenance(const ProvValue& stored, const ProvenanceInput& in) {
   return stored.hedge == in.hedge && stored.confidence == in.confidence &&
          stored.valid_time == in.valid_time && stored.evidence == in.evidence;
+}
+
+// What a record says beyond its identity (statement, document, span).
+bool SameRecordContent(const ProvenanceInput& a, const ProvenanceInput& b) {
+  return a.hedge == b.hedge && a.confidence == b.confidence &&
+         a.valid_time == b.valid_time && a.evidence == b.evidence;
+}
+
+// The one rule for an item a batch holds twice: the repeat must be
+// identical (then it is skipped); else this error, naming both.
+absl::Status Repeated(absl::string_view field, absl::string_view first,
+                      absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": duplicates ", first, " with other content (", what,
+                   "); a write may repeat an item only unchanged"));
 }
 
 }  // namespace
@@ -235,12 +254,12 @@ absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in,
   }
   KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kEntityCf, e.id));
   if (old && mode == WriteBatch::EntityMode::kCreate) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(field, ".id: entity '", e.id, "' already exists"));
+    return absl::AlreadyExistsError(absl::StrCat(
+        field, ".id: entity '", EchoValue(e.id), "' already exists"));
   }
   if (!old && mode == WriteBatch::EntityMode::kUpdate) {
     return NotFound(absl::StrCat(field, ".id"),
-                    absl::StrCat("no entity '", e.id, "'"));
+                    absl::StrCat("no entity '", EchoValue(e.id), "'"));
   }
   uint64_t tid;
   if (old) {
@@ -314,7 +333,7 @@ absl::Status WriteTxn::PutDocument(const std::string& field,
     }
     if (previous.text != d.text) {
       return absl::AlreadyExistsError(absl::StrCat(
-          field, ".text: document '", d.id,
+          field, ".text: document '", EchoValue(d.id),
           "' already exists with a different text; a document's text never "
           "changes (store the new version under a new id)"));
     }
@@ -357,7 +376,8 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
       KG_ASSIGN_OR_RETURN(std::optional<std::string> e,
                           Get(kEntityCf, term.id()));
       if (out.tid == 0 || !e) {
-        return NotFound(field, absl::StrCat("no entity '", term.id(), "'"));
+        return NotFound(field,
+                        absl::StrCat("no entity '", EchoValue(term.id()), "'"));
       }
       return out;
     }
@@ -381,14 +401,15 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
       }
       std::optional<std::string> hash = HashFromStatementId(term.id());
       if (!hash) {
-        return Invalid(field, absl::StrCat("\"", absl::CHexEscape(term.id()),
+        return Invalid(field, absl::StrCat("\"", EchoEscaped(term.id()),
                                            "\" is not a statement id "
                                            "(s + 32 hex digits)"));
       }
       out.key = StatementTermKey(*hash);
       KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key));
       if (out.tid == 0) {
-        return NotFound(field, absl::StrCat("no statement '", term.id(), "'"));
+        return NotFound(
+            field, absl::StrCat("no statement '", EchoValue(term.id()), "'"));
       }
       return out;
     }
@@ -413,7 +434,8 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatement(
     KG_ASSIGN_OR_RETURN(std::optional<std::string> rel,
                         Get(kRelationCf, predicate));
     if (!rel) {
-      return NotFound(rel_field, absl::StrCat("no relation '", predicate, "'"));
+      return NotFound(rel_field,
+                      absl::StrCat("no relation '", EchoValue(predicate), "'"));
     }
     Relation relation;
     if (!DecodeRelation(predicate, *rel, &rel_tid, &relation)) {
@@ -497,7 +519,8 @@ absl::StatusOr<const WriteTxn::CachedDocument*> WriteTxn::LoadDocument(
   if (it != documents_.end()) return it->second.get();
   KG_RETURN_IF_ERROR(ValidateDocumentId(field, id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kDocumentCf, id));
-  if (!value) return NotFound(field, absl::StrCat("no document '", id, "'"));
+  if (!value)
+    return NotFound(field, absl::StrCat("no document '", EchoValue(id), "'"));
   auto cached = std::make_unique<CachedDocument>();
   Document doc;
   if (!DecodeDocument(id, *value, /*include_text=*/true, &cached->tid, &doc)) {
@@ -527,7 +550,7 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       p.evidence_start == 0 && p.evidence_end == 0 && p.evidence.empty();
   if (doc->text.empty() && !spanless) {
     return Invalid(absl::StrCat(field, ".evidence"),
-                   absl::StrCat("document '", p.document_id,
+                   absl::StrCat("document '", EchoValue(p.document_id),
                                 "' is a data document (no text): its records "
                                 "have no evidence span"));
   }
@@ -542,14 +565,14 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
         absl::StrCat(field, ".evidence_end"),
         absl::StrCat("span [", p.evidence_start, ", ", p.evidence_end,
                      ") is empty or outside the text of document '",
-                     p.document_id, "'"));
+                     EchoValue(p.document_id), "'"));
   }
   if (absl::string_view(doc->text).substr(
           span->first, span->second - span->first) != p.evidence) {
-    return Invalid(
-        absl::StrCat(field, ".evidence"),
-        absl::StrCat("does not match the text of document '", p.document_id,
-                     "' at [", p.evidence_start, ", ", p.evidence_end, ")"));
+    return Invalid(absl::StrCat(field, ".evidence"),
+                   absl::StrCat("does not match the text of document '",
+                                EchoValue(p.document_id), "' at [",
+                                p.evidence_start, ", ", p.evidence_end, ")"));
   }
   }  // a text document
 
@@ -569,9 +592,9 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       return absl::OkStatus();
     }
     return absl::AlreadyExistsError(absl::StrCat(
-        field, ": a different live record from document '", p.document_id,
-        "' at [", p.evidence_start, ", ", p.evidence_end,
-        ") already supports this statement; retract it first"));
+        field, ": a different live record from document '",
+        EchoValue(p.document_id), "' at [", p.evidence_start, ", ",
+        p.evidence_end, ") already supports this statement; retract it first"));
   }
   ProvValue value;
   value.hedge = p.hedge;
@@ -599,18 +622,55 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
       return absl::UnavailableError("cannot draw random bytes for a scope");
     }
   }
+  // An item given twice (same id; a record: same statement, document and
+  // span) is one item when the two are identical, and an error otherwise,
+  // whatever its kind: no repeat silently replaces another.
+  absl::flat_hash_map<absl::string_view, size_t> entity_at, relation_at;
   for (size_t i = 0; i < batch.entities.size(); ++i) {
-    KG_RETURN_IF_ERROR(PutEntity(absl::StrCat("entities[", i, "]"),
-                                 batch.entities[i], batch.entity_mode));
+    const Entity& e = batch.entities[i];
+    const std::string field = absl::StrCat("entities[", i, "]");
+    const auto [at, first] = entity_at.try_emplace(e.id, i);
+    if (!first) {
+      if (e == batch.entities[at->second]) continue;
+      return Repeated(field, absl::StrCat("entities[", at->second, "]"),
+                      absl::StrCat("id '", EchoValue(e.id), "'"));
+    }
+    KG_RETURN_IF_ERROR(PutEntity(field, e, batch.entity_mode));
   }
   for (size_t i = 0; i < batch.relations.size(); ++i) {
-    KG_RETURN_IF_ERROR(
-        PutRelation(absl::StrCat("relations[", i, "]"), batch.relations[i]));
+    const Relation& r = batch.relations[i];
+    const std::string field = absl::StrCat("relations[", i, "]");
+    const auto [at, first] = relation_at.try_emplace(r.id, i);
+    if (!first) {
+      if (r == batch.relations[at->second]) continue;
+      return Repeated(field, absl::StrCat("relations[", at->second, "]"),
+                      absl::StrCat("id '", EchoValue(r.id), "'"));
+    }
+    KG_RETURN_IF_ERROR(PutRelation(field, r));
   }
+  // By canonical id: "doc" and <base>document/doc are one document.
+  absl::flat_hash_map<std::string, size_t> document_at;
   for (size_t i = 0; i < batch.documents.size(); ++i) {
-    KG_RETURN_IF_ERROR(
-        PutDocument(absl::StrCat("documents[", i, "]"), batch.documents[i]));
+    const std::string field = absl::StrCat("documents[", i, "]");
+    Document d = batch.documents[i];
+    d.id = CanonicalDocumentId(d.id);
+    const auto [at, first] = document_at.try_emplace(d.id, i);
+    if (!first) {
+      Document earlier = batch.documents[at->second];
+      earlier.id = d.id;
+      if (d == earlier) continue;
+      return Repeated(field, absl::StrCat("documents[", at->second, "]"),
+                      absl::StrCat("id '", EchoValue(d.id), "'"));
+    }
+    KG_RETURN_IF_ERROR(PutDocument(field, batch.documents[i]));
   }
+  // Records by (statement, document, span): where each was first given.
+  struct RecordAt {
+    size_t statement = 0, record = 0;
+  };
+  absl::flat_hash_map<std::tuple<uint64_t, std::string, uint32_t, uint32_t>,
+                      RecordAt>
+      record_at;
   for (size_t i = 0; i < batch.statements.size(); ++i) {
     const std::string field = absl::StrCat("statements[", i, "]");
     const StatementInput& st = batch.statements[i];
@@ -623,9 +683,28 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
                         EnsureStatement(absl::StrCat(field, ".triple"),
                                         st.triple, /*depth=*/0));
     for (size_t j = 0; j < st.provenance.size(); ++j) {
-      KG_RETURN_IF_ERROR(
-          AddProvenance(absl::StrCat(field, ".provenance[", j, "]"), stmt.tid,
-                        st.provenance[j], result));
+      const ProvenanceInput& p = st.provenance[j];
+      const std::string record_field =
+          absl::StrCat(field, ".provenance[", j, "]");
+      const auto [at, first] = record_at.try_emplace(
+          std::make_tuple(stmt.tid, CanonicalDocumentId(p.document_id),
+                          p.evidence_start, p.evidence_end),
+          RecordAt{i, j});
+      if (!first) {
+        const RecordAt was = at->second;
+        if (!SameRecordContent(
+                p, batch.statements[was.statement].provenance[was.record])) {
+          return Repeated(
+              record_field,
+              absl::StrCat("statements[", was.statement, "].provenance[",
+                           was.record, "]"),
+              absl::StrCat("the same statement, document '",
+                           EchoValue(p.document_id), "' and span [",
+                           p.evidence_start, ", ", p.evidence_end, ")"));
+        }
+      }
+      // An identical repeat is found as already there: counted unchanged.
+      KG_RETURN_IF_ERROR(AddProvenance(record_field, stmt.tid, p, result));
     }
     result->statements_created += counters_.statements - before;
     TermValue self;
@@ -640,21 +719,20 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
                                RetractResult* result) {
   std::optional<std::string> hash = HashFromStatementId(statement_id);
   if (!hash) {
-    return Invalid("statement_id",
-                   absl::StrCat("\"", absl::CHexEscape(statement_id),
-                                "\" is not a statement id"));
+    return Invalid("statement_id", absl::StrCat("\"", EchoEscaped(statement_id),
+                                                "\" is not a statement id"));
   }
   KG_RETURN_IF_ERROR(ValidateDocumentId("document_id", document_id));
   KG_ASSIGN_OR_RETURN(uint64_t stmt_tid, LookupTid(StatementTermKey(*hash)));
   if (stmt_tid == 0) {
-    return NotFound("statement_id",
-                    absl::StrCat("no statement '", statement_id, "'"));
+    return NotFound("statement_id", absl::StrCat("no statement '",
+                                                 EchoValue(statement_id), "'"));
   }
   KG_ASSIGN_OR_RETURN(uint64_t doc_tid,
                       LookupTid(DocumentTermKey(document_id)));
   if (doc_tid == 0) {
     return NotFound("document_id",
-                    absl::StrCat("no document '", document_id, "'"));
+                    absl::StrCat("no document '", EchoValue(document_id), "'"));
   }
   KG_ASSIGN_OR_RETURN(auto records,
                       Scan(kProvCf, ProvPrefix(stmt_tid, doc_tid)));
@@ -671,10 +749,10 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
   }
   if (retracted == 0) {
     return NotFound("document_id",
-                    absl::StrCat("statement '", statement_id,
+                    absl::StrCat("statement '", EchoValue(statement_id),
                                  "' has no live provenance record from "
                                  "document '",
-                                 document_id, "'"));
+                                 EchoValue(document_id), "'"));
   }
   counters_.provenance -= retracted;
   KG_RETURN_IF_ERROR(ChangeCounts(stmt_tid, -retracted, 0));

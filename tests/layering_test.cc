@@ -37,7 +37,7 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       // the RocksDB implementation (database.h, rocksdb_reader.h, keys.h,
       // write_txn.h, ...) stays behind store.h.
       // common/: header-only helpers with no dependency but absl.
-      {"common", {"status_macros.h"}},
+      {"common", {"echo.h", "status_macros.h"}},
       // rdf/: RDF 1.2 terms and the four syntaxes; the readers' and
       // writers' internals (ntriples.h, turtle.h, iri.h) stay inside.
       {"rdf", {"term.h", "format.h", "isomorphism.h"}},

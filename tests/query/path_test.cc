@@ -600,7 +600,9 @@ void BuildRandomGraph(uint64_t seed, int index, Store& store, absl::Time* now,
   const int n_entities = 5 + pick(5);
   for (int i = 0; i < n_entities; ++i) {
     const std::string id = absl::StrCat("g", index, "e", i);
-    const std::string type = kTypes[pick(3)];
+    // Every type has an entity: options may name any of them, and a type
+    // no entity has is NOT_FOUND.
+    const std::string type = i < 3 ? kTypes[i] : kTypes[pick(3)];
     vocab.entities.push_back({id, id, type, {}});
     m.entity_type[id] = type;
     g->entities.push_back(id);
@@ -1539,6 +1541,28 @@ TEST_F(PathTest, ErrorsNameTheField) {
       StatusIs(absl::StatusCode::kNotFound,
                HasSubstr("options.only_claimants[0]")));
   options.only_claimants.clear();
+  // An entity type no entity has is unknown, as a relation is.
+  options.allowed_entity_types = {"Country", "Planet"};
+  EXPECT_THAT(
+      FindPaths(*reader, Term::Entity("russia"), Term::Entity("nis"), options),
+      StatusIs(absl::StatusCode::kNotFound,
+               ::testing::StartsWith("options.allowed_entity_types[1]: no "
+                                     "entity has the type 'Planet'")));
+  options.allowed_entity_types = {"not a type"};
+  EXPECT_THAT(
+      FindPaths(*reader, Term::Entity("russia"), Term::Entity("nis"), options),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("options.allowed_entity_types[0]: ")));
+  options.allowed_entity_types = {"Country"};
+  EXPECT_THAT(
+      FindPaths(*reader, Term::Entity("russia"), Term::Entity("nis"), options),
+      IsOk());
+  PathOptions planets;
+  planets.allowed_entity_types = {"Planet"};
+  EXPECT_THAT(GetNeighborhood(*reader, Term::Entity("russia"), 1, 10, planets),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("options.allowed_entity_types[0]")));
+  options.allowed_entity_types.clear();
   // Same endpoints: one path without hops. No path: OK and empty.
   absl::StatusOr<PathResult> r = FindPaths(*reader, Term::Entity("russia"),
                                            Term::Entity("russia"), options);

@@ -471,6 +471,53 @@ TEST(StartRefusalTest, RefusesInsecureOrBrokenSecurityOptions) {
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("data")));
 }
 
+// TLS material that gRPC would only refuse when binding the port is
+// checked at start, before the data directory is touched, and the message
+// names the file: a key that is not the certificate's, a file that holds no
+// certificate or no key, a client CA that holds no certificate.
+TEST(StartRefusalTest, RefusesTlsMaterialThatDoesNotFitNamingTheFile) {
+  ScopedTempDir dir;
+  const std::string tokens = TokensFile(dir.path());
+  const auto& tls = testing::TestTls();
+  struct Case {
+    SecurityOptions security;
+    std::string message;
+  };
+  const Case cases[] = {
+      {Security(tokens, tls.server_cert, tls.client_key),
+       "--tls_key_file: " + tls.client_key +
+           " is not the private key of the certificate in " + tls.server_cert},
+      {Security(tokens, tls.server_key, tls.server_key),
+       "--tls_cert_file: " + tls.server_key + " holds no PEM certificate"},
+      {Security(tokens, tls.server_cert, tls.server_cert),
+       "--tls_key_file: " + tls.server_cert + " holds no PEM private key"},
+      {Security(tokens, tls.server_cert, tls.server_key, tls.server_key),
+       "--tls_client_ca_file: " + tls.server_key + " holds no PEM certificate"},
+  };
+  for (const Case& c : cases) {
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.data_dir = dir.Sub("data");
+    options.security = c.security;
+    EXPECT_THAT(KgServer::Start(options),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         ::testing::StartsWith(c.message)))
+        << c.message;
+    EXPECT_FALSE(std::filesystem::exists(dir.Sub("data"))) << c.message;
+  }
+  // The real binary says so and exits 1.
+  testing::RunResult run = testing::RunCommand(
+      {testing::ServerBinary(), "--listen=127.0.0.1:0",
+       "--data_dir=" + dir.Sub("data"), "--tokens_file=" + tokens,
+       "--tls_cert_file=" + tls.server_cert,
+       "--tls_key_file=" + tls.client_key},
+      dir.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("--tls_key_file: " + tls.client_key));
+  EXPECT_THAT(run.err, Not(HasSubstr("address in use")));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("data")));
+}
+
 class TlsTest : public ::testing::Test {
  protected:
   void Start(bool require_client_cert) {

@@ -191,6 +191,14 @@ TEST_F(QueryRpcTest, PathRequestsWithBadInputGetTheRightCodes) {
        grpc::StatusCode::INVALID_ARGUMENT, "options.max_expanded_edges"},
       {[](auto& r) { r.mutable_options()->set_max_expanded_edges(1); },
        grpc::StatusCode::RESOURCE_EXHAUSTED, ""},
+      {[](auto& r) {
+         r.mutable_options()->add_allowed_relations("teleported");
+       },
+       grpc::StatusCode::NOT_FOUND,
+       "options.allowed_relations[0]: no relation"},
+      {[](auto& r) { r.mutable_options()->add_allowed_entity_types("Planet"); },
+       grpc::StatusCode::NOT_FOUND,
+       "options.allowed_entity_types[0]: no entity has the type 'Planet'"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(i);

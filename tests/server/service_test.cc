@@ -11,7 +11,6 @@
 #include "gtest/gtest.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "server/server.h"
-#include "storage/page_token.h"
 #include "tests/support/test_util.h"
 
 namespace kg::server {
@@ -57,7 +56,7 @@ class ServiceTest : public ::testing::Test {
     options.listen_address = "127.0.0.1:0";
     options.data_dir = dir_.Sub("data");
     options.limits.max_batch_items = 20000;
-    options.max_receive_message_bytes = 4 << 20;
+    options.max_receive_message_bytes = max_receive_message_bytes_;
     options.store.sync_writes = false;
     absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -169,6 +168,7 @@ class ServiceTest : public ::testing::Test {
            resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
   }
 
+  int max_receive_message_bytes_ = 4 << 20;  // set before SetUp
   testing::ScopedTempDir dir_;
   std::unique_ptr<KgServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -415,6 +415,151 @@ TEST_F(ServiceTest, EveryPagedRpcRefusesAForgedTokenNamingPageToken) {
   expect_refused(stub_->ListStatements(Ctx().get(), list, &listed));
 }
 
+// A page token is bound to the store that issued it: altered tokens and
+// tokens of another server are refused naming page_token.
+TEST_F(ServiceTest, AlteredOrForeignPageTokensAreRefused) {
+  LoadClaims();
+  auto expect_refused = [](const grpc::Status& s) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("page_token: "));
+  };
+  v1::ListEntitiesRequest list;
+  list.set_page_size(1);
+  v1::ListEntitiesResponse page;
+  ASSERT_TRUE(stub_->ListEntities(Ctx().get(), list, &page).ok());
+  const std::string token = page.next_page_token();
+  ASSERT_FALSE(token.empty());
+  for (size_t i = 0; i < token.size(); ++i) {
+    SCOPED_TRACE(i);
+    v1::ListEntitiesRequest altered = list;
+    altered.set_page_token(token);
+    altered.mutable_page_token()->at(i) ^= 1;
+    expect_refused(stub_->ListEntities(Ctx().get(), altered, &page));
+  }
+  // A second server with the same content.
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir_.Sub("other");
+  options.store.sync_writes = false;
+  absl::StatusOr<std::unique_ptr<KgServer>> other = KgServer::Start(options);
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto other_stub = v1::KnowledgeGraph::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*other)->port()),
+                          grpc::InsecureChannelCredentials()));
+  v1::WriteStatementsResponse written;
+  ASSERT_TRUE(
+      other_stub->WriteStatements(Ctx().get(), Vocabulary(), &written).ok());
+  v1::ListEntitiesRequest foreign = list;
+  foreign.set_page_token(token);
+  expect_refused(other_stub->ListEntities(Ctx().get(), foreign, &page));
+  // The token still works where it came from.
+  EXPECT_TRUE(stub_->ListEntities(Ctx().get(), foreign, &page).ok());
+}
+
+// Items repeated in one batch: identical repeats are one item, repeats with
+// other content are refused naming both positions, in every write path.
+TEST_F(ServiceTest, ABatchRepeatsAnItemOnlyIdentically) {
+  LoadClaims();
+  auto counts = [&] {
+    v1::Stats stats = Stats();
+    stats.set_bytes_on_disk(0);
+    return stats.SerializeAsString();
+  };
+  const std::string before = counts();
+  v1::WriteStatementsRequest entities;
+  for (const char* label : {"Ukraine", "Poland", "Ukraina"}) {
+    v1::Entity* e = entities.add_entities();
+    e->set_id(std::string(label) == "Poland" ? "poland" : "ukraine");
+    e->set_label(label);
+    e->set_type("Country");
+  }
+  v1::WriteStatementsResponse written;
+  grpc::Status s = stub_->WriteStatements(Ctx().get(), entities, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("entities[2]: duplicates entities[0]"));
+
+  v1::WriteStatementsRequest relations;
+  for (bool symmetric : {false, true}) {
+    v1::Relation* r = relations.add_relations();
+    r->set_id("borders");
+    r->set_label("borders");
+    r->set_symmetric(symmetric);
+  }
+  s = stub_->WriteStatements(Ctx().get(), relations, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("relations[1]: duplicates relations[0]"));
+
+  v1::WriteStatementsRequest documents;
+  for (const char* title : {"A", "B"}) {
+    v1::Document* d = documents.add_documents();
+    d->set_id("doc2");
+    d->set_title(title);
+    d->set_text("Text.");
+  }
+  s = stub_->WriteStatements(Ctx().get(), documents, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("documents[1]: duplicates documents[0]"));
+
+  v1::WriteStatementsRequest records = Claims();
+  *records.add_statements() = records.statements(0);
+  records.mutable_statements(2)->mutable_provenance(0)->set_confidence(0.1);
+  s = stub_->WriteStatements(Ctx().get(), records, &written);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              ::testing::StartsWith("statements[2].provenance[0]: duplicates "
+                                    "statements[0].provenance[0]"));
+
+  // An import is one write: a repeat in a later batch names both batches.
+  {
+    v1::ImportStatementsResponse imported;
+    auto ctx = Ctx();
+    auto writer = stub_->ImportStatements(ctx.get(), &imported);
+    v1::ImportStatementsRequest batch;
+    *batch.mutable_batch()->add_entities() = entities.entities(1);
+    *batch.mutable_batch()->add_entities() = entities.entities(0);
+    ASSERT_TRUE(writer->Write(batch));
+    batch.Clear();
+    *batch.mutable_batch()->add_entities() = entities.entities(2);
+    ASSERT_TRUE(writer->Write(batch));
+    writer->WritesDone();
+    s = writer->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(
+        s.error_message(),
+        ::testing::StartsWith(
+            "batches[1].entities[0]: duplicates batches[0].entities[1]"));
+  }
+  // An ingest batch.
+  {
+    auto ctx = Ctx();
+    auto stream = stub_->IngestStatements(ctx.get());
+    v1::IngestStatementsRequest batch;
+    batch.set_batch_id(1);
+    *batch.mutable_batch() = documents;
+    ASSERT_TRUE(stream->Write(batch));
+    v1::IngestStatementsResponse ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(ack.message(),
+                ::testing::StartsWith("documents[1]: duplicates documents[0]"));
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  EXPECT_EQ(counts(), before);
+
+  // Identical repeats.
+  v1::WriteStatementsRequest same = Claims();
+  *same.add_statements() = same.statements(0);
+  *same.add_entities() = entities.entities(0);
+  *same.add_entities() = entities.entities(0);
+  ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), same, &written).ok());
+  EXPECT_EQ(written.provenance_added(), 0u);
+  EXPECT_EQ(written.provenance_unchanged(), 3u);
+}
+
 TEST_F(ServiceTest, PagesThroughTenThousandRowsWithoutDuplicatesOrGaps) {
   v1::WriteStatementsRequest vocab = Vocabulary();
   ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), vocab, nullptr).ok() || true);
@@ -541,8 +686,12 @@ TEST_F(ServiceTest, AFailedOrCancelledImportWritesNothing) {
   v1::WriteStatementsRequest bad = ClaimsByIds();
   bad.mutable_statements(1)->mutable_provenance(0)->set_evidence("not there");
   // Rejected at the commit: the error names the stream's batch and item.
+  // (Batch 1 holds the first claim only: a record repeated with other
+  // evidence would be refused as a duplicate first.)
+  v1::WriteStatementsRequest first = ClaimsByIds();
+  first.mutable_statements()->RemoveLast();
   grpc::Status status;
-  Import(*stub_, {Vocabulary(), ClaimsByIds(), bad}, &status);
+  Import(*stub_, {Vocabulary(), first, bad}, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(),
               HasSubstr("batches[2].statements[1].provenance[0].evidence"));
@@ -746,6 +895,192 @@ struct BadCall {
   std::string message;
 };
 
+// Requests of 10 MB values: room for them below the receive limit.
+class BoundedEchoTest : public ServiceTest {
+ protected:
+  BoundedEchoTest() { max_receive_message_bytes_ = 32 << 20; }
+};
+
+// A bad value is quoted in an error message by its first kEchoBytes bytes
+// and its length, never whole (docs/api.md, "Errors"): a 10 MB value gives
+// a short message that still names the field.
+TEST_F(BoundedEchoTest, ErrorsQuoteAShortPrefixOfABadValue) {
+  LoadClaims();
+  const std::string big(10 << 20, 'x');
+  const std::string big_path = "/" + big;
+  std::string long_path = dir_.path();
+  while (long_path.size() < 3500) long_path += "/" + std::string(250, 'y');
+  struct Case {
+    std::string name;
+    std::string field;
+    std::function<grpc::Status(grpc::ClientContext*)> call;
+  };
+  auto statement_term = [&](v1::Term* t) { t->set_statement_id(big); };
+  const std::vector<Case> cases = {
+      {"GetStatement", "statement",
+       [&](grpc::ClientContext* ctx) {
+         v1::GetStatementRequest req;
+         statement_term(req.mutable_statement());
+         v1::Statement resp;
+         return stub_->GetStatement(ctx, req, &resp);
+       }},
+      {"MatchStatements decimal", "object",
+       [&](grpc::ClientContext* ctx) {
+         v1::MatchStatementsRequest req;
+         req.mutable_object()->mutable_literal()->set_decimal_value(big);
+         v1::MatchStatementsResponse resp;
+         return stub_->MatchStatements(ctx, req, &resp);
+       }},
+      {"CountStatements statement subject", "subject",
+       [&](grpc::ClientContext* ctx) {
+         v1::CountStatementsRequest req;
+         statement_term(req.mutable_subject());
+         v1::CountStatementsResponse resp;
+         return stub_->CountStatements(ctx, req, &resp);
+       }},
+      {"RetractProvenance", "statement_id",
+       [&](grpc::ClientContext* ctx) {
+         v1::RetractProvenanceRequest req;
+         req.set_statement_id(big);
+         req.set_document_id("doc1");
+         v1::RetractProvenanceResponse resp;
+         return stub_->RetractProvenance(ctx, req, &resp);
+       }},
+      {"WriteStatements published", "documents[0].published",
+       [&](grpc::ClientContext* ctx) {
+         v1::WriteStatementsRequest req;
+         v1::Document* d = req.add_documents();
+         d->set_id("doc2");
+         d->set_title("T");
+         d->set_published(big);
+         v1::WriteStatementsResponse resp;
+         return stub_->WriteStatements(ctx, req, &resp);
+       }},
+      {"GetEntity", "name",
+       [&](grpc::ClientContext* ctx) {
+         v1::GetEntityRequest req;
+         req.set_name(big);
+         v1::Entity resp;
+         return stub_->GetEntity(ctx, req, &resp);
+       }},
+      {"Why", "statement",
+       [&](grpc::ClientContext* ctx) {
+         v1::WhyRequest req;
+         statement_term(req.mutable_statement());
+         v1::WhyResponse resp;
+         return stub_->Why(ctx, req, &resp);
+       }},
+      {"Why reported_by", "as_of.reported_by",
+       [&](grpc::ClientContext* ctx) {
+         v1::WhyRequest req;
+         req.mutable_statement()->set_statement_id(claim_ids_[0]);
+         req.mutable_as_of()->set_reported_by(big);
+         v1::WhyResponse resp;
+         return stub_->Why(ctx, req, &resp);
+       }},
+      {"FindPaths allowed_relations", "options.allowed_relations[0]",
+       [&](grpc::ClientContext* ctx) {
+         v1::FindPathsRequest req;
+         *req.mutable_from() = Entity("nis");
+         *req.mutable_to() = Entity("russia");
+         req.mutable_options()->add_allowed_relations(big);
+         auto reader = stub_->FindPaths(ctx, req);
+         v1::FindPathsResponse resp;
+         while (reader->Read(&resp)) {
+         }
+         return reader->Finish();
+       }},
+      {"CreateBackup", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::CreateBackupRequest req;
+         req.set_directory(big_path);
+         v1::CreateBackupResponse resp;
+         return stub_->CreateBackup(ctx, req, &resp);
+       }},
+      {"VerifyStore", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::VerifyStoreRequest req;
+         req.set_directory(big_path);
+         v1::VerifyStoreResponse resp;
+         return stub_->VerifyStore(ctx, req, &resp);
+       }},
+      // Within the limits of a path, so that storage sees them.
+      {"CreateBackup long", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::CreateBackupRequest req;
+         req.set_directory(long_path);
+         v1::CreateBackupResponse resp;
+         return stub_->CreateBackup(ctx, req, &resp);
+       }},
+      {"VerifyStore long", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::VerifyStoreRequest req;
+         req.set_directory(long_path);
+         v1::VerifyStoreResponse resp;
+         return stub_->VerifyStore(ctx, req, &resp);
+       }},
+      {"VerifyStore relative", "directory",
+       [&](grpc::ClientContext* ctx) {
+         v1::VerifyStoreRequest req;
+         req.set_directory(big);
+         v1::VerifyStoreResponse resp;
+         return stub_->VerifyStore(ctx, req, &resp);
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    grpc::Status s = c.call(Ctx().get());
+    EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
+    EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL);
+    EXPECT_NE(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_LT(s.error_message().size(), 300u)
+        << s.error_message().substr(0, 1000);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith(c.field));
+  }
+  EXPECT_TRUE(Serving());
+}
+
+// A message names each field once: the layer that knows the request's
+// field renames the core's parameter instead of adding a second prefix.
+TEST_F(ServiceTest, MessagesNameTheFieldOnce) {
+  LoadClaims();
+  v1::GetEntityRequest get;
+  get.set_name("bad\x01name");
+  v1::Entity entity;
+  grpc::Status s = stub_->GetEntity(Ctx().get(), get, &entity);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "name: contains a control character");
+
+  v1::MatchStatementsRequest match;
+  *match.mutable_subject() = Entity(std::string(2000, 'a'));
+  v1::MatchStatementsResponse matched;
+  s = stub_->MatchStatements(Ctx().get(), match, &matched);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "subject: longer than 1024 bytes");
+
+  v1::FindPathsRequest paths;
+  paths.mutable_from()->set_blank_node("zz");
+  *paths.mutable_to() = Entity("russia");
+  auto ctx = Ctx();
+  auto reader = stub_->FindPaths(ctx.get(), paths);
+  v1::FindPathsResponse path;
+  while (reader->Read(&path)) {
+  }
+  s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "from: \"zz\" is not a blank node's id in the store (b + 32 hex "
+            "digits)");
+
+  v1::VerifyStoreRequest verify;
+  verify.set_directory(dir_.Sub("missing"));
+  v1::VerifyStoreResponse verified;
+  s = stub_->VerifyStore(Ctx().get(), verify, &verified);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(),
+            "directory: " + dir_.Sub("missing") + " does not exist");
+}
+
 class ServiceBadInputTest : public ServiceTest,
                             public ::testing::WithParamInterface<int> {};
 
@@ -858,7 +1193,8 @@ std::vector<BadCall> BadCalls() {
          l->set_language("en");
          l->set_direction(static_cast<v1::TextDirection>(7));
        }),
-       C::INVALID_ARGUMENT, "statements[0].triple.object.literal.rdf.direction"},
+       C::INVALID_ARGUMENT,
+       "statements[0].triple.object.literal.rdf.direction"},
       {"literal subject", write([](auto& req) {
          req.mutable_statements(0)
              ->mutable_triple()
@@ -926,11 +1262,21 @@ std::vector<BadCall> BadCalls() {
       {"forged page token",
        match([](auto& req) { req.set_page_token("bm90IGEgdG9rZW4"); }),
        C::INVALID_ARGUMENT, "page_token"},
-      {"page token of another query", match([](auto& req) {
-         // A well-formed token of the POS index, for another pattern.
-         req.set_page_token(storage::EncodePageToken(
-             storage::PageTokenKind::kMatchPos, /*fingerprint=*/0, "key"));
-       }),
+      {"page token of another query",
+       [](auto& stub, auto* ctx) {
+         // A real token of the live statements, given to the listing of
+         // the quoted ones too: another query of the same kind.
+         v1::ListStatementsRequest live;
+         live.set_page_size(1);
+         v1::ListStatementsResponse page;
+         grpc::ClientContext first;
+         grpc::Status s = stub.ListStatements(&first, live, &page);
+         if (!s.ok()) return s;
+         v1::ListStatementsRequest quoted;
+         quoted.set_include_quoted(true);
+         quoted.set_page_token(page.next_page_token());
+         return stub.ListStatements(ctx, quoted, &page);
+       },
        C::INVALID_ARGUMENT, "page_token: from another query"},
       {"unknown relation in a pattern",
        match([](auto& req) { req.set_relation("invaded"); }), C::NOT_FOUND,

@@ -38,7 +38,8 @@ class StoreTest : public ::testing::Test {
   StatementInput Sent() const;    // north_korea sent_troops_to russia
   StatementInput Denial() const;  // kremlin denied <<Sent>>
 
-  // Every key of every column family, for "nothing changed" checks.
+  // Every key of every column family, for "nothing changed" checks (the
+  // page token key, random per store, as "(random key)").
   std::string Dump();
 
   testing::ScopedTempDir dir_;

@@ -14,11 +14,13 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/keys.h"
+#include "storage/page_token.h"
 #include "tests/storage/store_fixture.h"
 
 namespace kg::storage {
@@ -86,6 +88,141 @@ TEST_F(StoreTest, FindsEntitiesByIdLabelOrAliasIgnoringCase) {
   EXPECT_THAT(
       reader->SearchByPrefix("r", 1, first->next_page_token),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token:")));
+}
+
+// Page tokens carry a MAC under a key kept in the store: any change to a
+// token, a token made up from its format, and a token of another store are
+// all INVALID_ARGUMENT naming page_token; a real one works, also after a
+// reopen.
+TEST_F(StoreTest, PageTokensAreAuthenticatedByTheStore) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  std::unique_ptr<Reader> reader = store().NewReader();
+  absl::StatusOr<EntityPage> first = reader->ListEntities(1, "");
+  ASSERT_THAT(first, IsOk());
+  const std::string token = first->next_page_token;
+  ASSERT_FALSE(token.empty());
+  ASSERT_THAT(reader->ListEntities(1, token), IsOk());
+  const auto refused = StatusIs(absl::StatusCode::kInvalidArgument,
+                                ::testing::StartsWith("page_token: "));
+  // Every bit of every character of the token.
+  for (size_t i = 0; i < token.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = token;
+      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+      SCOPED_TRACE(absl::StrCat("character ", i, " bit ", bit));
+      EXPECT_THAT(reader->ListEntities(1, flipped), refused);
+    }
+  }
+  // Every bit of every byte of what the token encodes, re-encoded.
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(token, &raw));
+  for (size_t i = 0; i < raw.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = raw;
+      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+      SCOPED_TRACE(absl::StrCat("byte ", i, " bit ", bit));
+      EXPECT_THAT(reader->ListEntities(1, absl::WebSafeBase64Escape(flipped)),
+                  refused);
+    }
+  }
+  // Shortened, lengthened, and made with another key.
+  EXPECT_THAT(reader->ListEntities(1, token.substr(0, token.size() - 1)),
+              refused);
+  EXPECT_THAT(reader->ListEntities(1, token + "A"), refused);
+  const PageTokenCodec forger(std::string(PageTokenCodec::kKeyBytes, 'k'));
+  EXPECT_THAT(reader->ListEntities(
+                  1, forger.Encode(PageTokenKind::kEntityList, 0, "nis")),
+              refused);
+
+  // Another store with the same content issues other tokens.
+  std::unique_ptr<Store> other =
+      *Store::Open(StoreOptions(), dir_.Sub("other"));
+  ASSERT_THAT(other->Write(Vocabulary()), IsOk());
+  std::unique_ptr<Reader> other_reader = other->NewReader();
+  absl::StatusOr<EntityPage> other_first = other_reader->ListEntities(1, "");
+  ASSERT_THAT(other_first, IsOk());
+  EXPECT_NE(other_first->next_page_token, token);
+  EXPECT_THAT(other_reader->ListEntities(1, token), refused);
+  EXPECT_THAT(reader->ListEntities(1, other_first->next_page_token), refused);
+  other_reader.reset();
+  other.reset();
+
+  // The key is kept: tokens outlive a restart.
+  reader.reset();
+  Reopen();
+  reader = store().NewReader();
+  EXPECT_THAT(reader->ListEntities(1, token), IsOk());
+}
+
+// One rule for every kind of item: a batch may repeat an item only
+// identically (a retry or a duplicate quad does); a repeat with other
+// content is INVALID_ARGUMENT naming both positions, and nothing is written.
+TEST_F(StoreTest, ABatchRepeatsAnItemOnlyIdentically) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  const std::string before = Dump();
+  WriteBatch entities;
+  entities.entities = {{"ukraine", "Ukraine", "Country", {}},
+                       {"poland", "Poland", "Country", {}},
+                       {"ukraine", "Ukraina", "Country", {}}};
+  EXPECT_THAT(store().Write(entities),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith(
+                           "entities[2]: duplicates entities[0] with other "
+                           "content (id 'ukraine')")));
+  WriteBatch relations;
+  relations.relations = {{"borders", "borders", true, Polarity::kNone},
+                         {"borders", "borders", false, Polarity::kNone}};
+  EXPECT_THAT(
+      store().Write(relations),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("relations[1]: duplicates relations[0]")));
+  WriteBatch documents;
+  documents.documents = {{"doc2", "A", "Wire", std::nullopt, "Text."},
+                         {"doc2", "B", "Wire", std::nullopt, "Text."}};
+  EXPECT_THAT(
+      store().Write(documents),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("documents[1]: duplicates documents[0]")));
+  // The same document under its IRI is the same document.
+  documents.documents[1] = documents.documents[0];
+  documents.documents[1].id = "https://kg.invalid/document/doc2";
+  documents.documents[1].title = "C";
+  EXPECT_THAT(
+      store().Write(documents),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("documents[1]: duplicates documents[0]")));
+  // Records: the same statement, document and span with another confidence.
+  WriteBatch records;
+  records.statements = {Sent(), Sent()};
+  records.statements[1].provenance[0].confidence = 0.5;
+  EXPECT_THAT(
+      store().Write(records),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("statements[1].provenance[0]: duplicates "
+                                     "statements[0].provenance[0]")));
+  records.statements = {Sent()};
+  records.statements[0].provenance.push_back(Evidence(0, 0.5));
+  EXPECT_THAT(
+      store().Write(records),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("statements[0].provenance[1]: duplicates "
+                                     "statements[0].provenance[0]")));
+  EXPECT_EQ(Dump(), before);
+
+  // Identical repeats are one item.
+  WriteBatch same;
+  same.entities = {{"ukraine", "Ukraine", "Country", {}},
+                   {"ukraine", "Ukraine", "Country", {}}};
+  same.relations = {{"borders", "borders", true, Polarity::kNone},
+                    {"borders", "borders", true, Polarity::kNone}};
+  same.documents = {{"doc2", "A", "Wire", std::nullopt, "Text."},
+                    {"doc2", "A", "Wire", std::nullopt, "Text."}};
+  same.statements = {Sent(), Sent()};
+  absl::StatusOr<WriteResult> r = store().Write(same);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->provenance_added, 1u);
+  EXPECT_EQ(r->provenance_unchanged, 1u);
+  EXPECT_EQ(store().NewReader()->Stats()->entities, 5u);
 }
 
 TEST_F(StoreTest, ReplacingAnEntityReplacesItsNames) {
