@@ -183,6 +183,7 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   }
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus(true);
+  server->trimmer_ = std::make_unique<MemoryTrimmer>(MemoryTrimmer::Options{});
   KgServer* raw = server.get();
   raw->watcher_ = std::thread([raw, interval = options.health_interval] {
     raw->WatchHealth(interval);
