@@ -192,6 +192,7 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
                      " (address in use, or not a valid host:port)"));
   }
   server->SetServing(true);
+  server->trimmer_ = std::make_unique<MemoryTrimmer>(MemoryTrimmer::Options{});
   KgServer* raw = server.get();
   raw->watcher_ = std::thread([raw, interval = options.health_interval,
                                resume = options.resume_interval] {

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "server/auth.h"
+#include "server/memory_trimmer.h"
 #include "server/service.h"
 #include "storage/store.h"
 
@@ -103,6 +104,8 @@ class KgServer {
   Authenticator auth_ = Authenticator::Disabled();
   std::unique_ptr<KnowledgeGraphService> service_;
   std::unique_ptr<grpc::Server> server_;
+  // Returns heap pages freed after large requests (memory_trimmer.h).
+  std::unique_ptr<MemoryTrimmer> trimmer_;
   int port_ = 0;
   bool seeded_ = false;
   bool stopped_ = false;
