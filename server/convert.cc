@@ -103,7 +103,8 @@ absl::StatusOr<storage::Term> FromProto(absl::string_view field,
                                         l.date_value());
         case kg::v1::Literal::kRdf: {
           const kg::v1::RdfLiteral& r = l.rdf();
-          storage::LiteralDirection direction = storage::LiteralDirection::kNone;
+          storage::LiteralDirection direction =
+              storage::LiteralDirection::kNone;
           switch (r.direction()) {
             case kg::v1::TEXT_DIRECTION_UNSPECIFIED:
               break;
@@ -132,8 +133,7 @@ absl::StatusOr<storage::Term> FromProto(absl::string_view field,
       return storage::Term::Iri(t.iri());
     case kg::v1::Term::kBlankNode:
       if (t.blank_node().empty()) {
-        return Invalid(absl::StrCat(field, ".blank_node"),
-                       "must not be empty");
+        return Invalid(absl::StrCat(field, ".blank_node"), "must not be empty");
       }
       return storage::Term::Blank(t.blank_node());
     case kg::v1::Term::KIND_NOT_SET:
@@ -225,10 +225,11 @@ void ToProto(const storage::Literal& l, kg::v1::Literal* out) {
       r->set_lexical_form(l.lexical);
       r->set_datatype(l.datatype);
       r->set_language(l.language);
-      r->set_direction(
-          l.direction == storage::LiteralDirection::kLtr   ? kg::v1::TEXT_DIRECTION_LTR
-          : l.direction == storage::LiteralDirection::kRtl ? kg::v1::TEXT_DIRECTION_RTL
-                                                           : kg::v1::TEXT_DIRECTION_UNSPECIFIED);
+      r->set_direction(l.direction == storage::LiteralDirection::kLtr
+                           ? kg::v1::TEXT_DIRECTION_LTR
+                       : l.direction == storage::LiteralDirection::kRtl
+                           ? kg::v1::TEXT_DIRECTION_RTL
+                           : kg::v1::TEXT_DIRECTION_UNSPECIFIED);
       break;
     }
     case storage::LiteralType::kString:

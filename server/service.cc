@@ -187,10 +187,9 @@ class ImportReactor
           " bytes (--max_import_bytes); nothing was written. Import the file "
           "in parts, or raise the limit"));
     }
-    offsets_.push_back(Offsets{staged_.entities.size(),
-                               staged_.relations.size(),
-                               staged_.documents.size(),
-                               staged_.statements.size()});
+    offsets_.push_back(
+        Offsets{staged_.entities.size(), staged_.relations.size(),
+                staged_.documents.size(), staged_.statements.size()});
     absl::Status converted = service_->ConvertBatch(
         request_.batch(),
         [this](absl::string_view id) { return entity_ids_.contains(id); },

@@ -251,24 +251,23 @@ absl::StatusOr<EntityPage> RocksReader::ListEntities(
                       database_->page_tokens().Decode(
                           page_token, PageTokenKind::kEntityList, 0));
   EntityPage page;
-  KG_RETURN_IF_ERROR(Scan(kEntityCf, "", start,
-                          [&](absl::string_view key,
-                              absl::string_view value) -> absl::StatusOr<bool> {
-                            if (page.entities.size() == limit) {
-                              page.next_page_token =
-                                  database_->page_tokens().Encode(
-                                      PageTokenKind::kEntityList, 0,
-                                      page.entities.back().id);
-                              return false;
-                            }
-                            Entity e;
-                            uint64_t tid;
-                            if (!DecodeEntity(key, value, &tid, &e)) {
-                              return Corrupt(kEntityCf, "entity", key);
-                            }
-                            page.entities.push_back(std::move(e));
-                            return true;
-                          }));
+  KG_RETURN_IF_ERROR(
+      Scan(kEntityCf, "", start,
+           [&](absl::string_view key,
+               absl::string_view value) -> absl::StatusOr<bool> {
+             if (page.entities.size() == limit) {
+               page.next_page_token = database_->page_tokens().Encode(
+                   PageTokenKind::kEntityList, 0, page.entities.back().id);
+               return false;
+             }
+             Entity e;
+             uint64_t tid;
+             if (!DecodeEntity(key, value, &tid, &e)) {
+               return Corrupt(kEntityCf, "entity", key);
+             }
+             page.entities.push_back(std::move(e));
+             return true;
+           }));
   return page;
 }
 
@@ -689,11 +688,11 @@ absl::StatusOr<uint64_t> RocksReader::EstimateCount(const Pattern& pattern) {
 }
 
 absl::StatusOr<NodeId> RocksReader::NodeOf(const Term& term) {
-  KG_ASSIGN_OR_RETURN(std::optional<uint64_t> tid,
-                      BindTerm(
-                          "term", term,
-                          [this](const std::string& k) { return TidOf(k); },
-                          database_->base_iri()));
+  KG_ASSIGN_OR_RETURN(
+      std::optional<uint64_t> tid,
+      BindTerm(
+          "term", term, [this](const std::string& k) { return TidOf(k); },
+          database_->base_iri()));
   if (!tid) return absl::NotFoundError("term: no statement uses this term");
   return *tid;
 }

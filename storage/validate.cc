@@ -312,8 +312,9 @@ absl::StatusOr<Literal> CanonicalLiteral(absl::string_view field,
 absl::Status ValidateIri(absl::string_view field, absl::string_view iri) {
   if (iri.empty()) return Invalid(field, "empty IRI");
   if (iri.size() > Limits::kMaxIriBytes) {
-    return Invalid(field, absl::StrCat("IRI of ", iri.size(),
-                                       " bytes; at most ", Limits::kMaxIriBytes));
+    return Invalid(field,
+                   absl::StrCat("IRI of ", iri.size(), " bytes; at most ",
+                                Limits::kMaxIriBytes));
   }
   if (!IsValidUtf8(iri)) return Invalid(field, "IRI is not valid UTF-8");
   // scheme ":" ..., RFC 3987.
@@ -330,8 +331,8 @@ absl::Status ValidateIri(absl::string_view field, absl::string_view iri) {
                                        "scheme, as in http://...)"));
   }
   for (unsigned char c : iri) {
-    if (c <= 0x20 || c == '<' || c == '>' || c == '"' || c == '{' ||
-        c == '}' || c == '|' || c == '^' || c == '`' || c == '\\') {
+    if (c <= 0x20 || c == '<' || c == '>' || c == '"' || c == '{' || c == '}' ||
+        c == '|' || c == '^' || c == '`' || c == '\\') {
       return Invalid(field, absl::StrCat("IRI <", EchoEscaped(iri),
                                          "> holds a character IRIs may not "
                                          "(space, control, <>\"{}|^`\\)"));
@@ -372,14 +373,14 @@ absl::StatusOr<Literal> CanonicalRdfLiteral(absl::string_view field,
   const std::string xsd(kXsdNamespace), rdf(kRdfNamespace);
   const std::string& lex = in.lexical;
   if (lex.size() > Limits::kMaxLiteralBytes) {
-    return Invalid(field, absl::StrCat("literal of ", lex.size(),
-                                       " bytes; at most ",
-                                       Limits::kMaxLiteralBytes));
+    return Invalid(field,
+                   absl::StrCat("literal of ", lex.size(), " bytes; at most ",
+                                Limits::kMaxLiteralBytes));
   }
   if (!IsValidUtf8(lex)) return Invalid(field, "literal is not valid UTF-8");
   if (!in.language.empty()) {
-    KG_RETURN_IF_ERROR(ValidateLanguageTag(absl::StrCat(field, ".language"),
-                                           in.language));
+    KG_RETURN_IF_ERROR(
+        ValidateLanguageTag(absl::StrCat(field, ".language"), in.language));
     const std::string expected =
         rdf + (in.direction == LiteralDirection::kNone ? "langString"
                                                        : "dirLangString");
@@ -425,7 +426,8 @@ absl::StatusOr<Literal> CanonicalRdfLiteral(absl::string_view field,
     return Literal{LiteralType::kDecimal, lex};
   }
   const size_t n = lex.size();
-  if (((dt == xsd + "date" && n == 10) || (dt == xsd + "gYearMonth" && n == 7) ||
+  if (((dt == xsd + "date" && n == 10) ||
+       (dt == xsd + "gYearMonth" && n == 7) ||
        (dt == xsd + "gYear" && n == 4)) &&
       same(LiteralType::kDate)) {
     return Literal{LiteralType::kDate, lex};
@@ -437,11 +439,11 @@ absl::StatusOr<Literal> CanonicalRdfLiteral(absl::string_view field,
   return out;
 }
 
-absl::Status ValidateDocumentId(absl::string_view field,
-                                absl::string_view id) {
+absl::Status ValidateDocumentId(absl::string_view field, absl::string_view id) {
   if (absl::StartsWith(id, "_:")) {
     if (BlankBytesFromHex(id.substr(2))) return absl::OkStatus();
-    return Invalid(field, "a blank graph name is stored as _:b + 32 hex digits");
+    return Invalid(field,
+                   "a blank graph name is stored as _:b + 32 hex digits");
   }
   if (absl::StrContains(id, ":")) return ValidateIri(field, id);
   return ValidateId(field, id);

@@ -81,8 +81,7 @@ Term CanonicalIri(const Term& term, absl::string_view base) {
     return term;
   }
   absl::string_view rest = absl::string_view(term.id()).substr(base.size());
-  if (absl::ConsumePrefix(&rest, "entity/") &&
-      ValidateId("", rest).ok()) {
+  if (absl::ConsumePrefix(&rest, "entity/") && ValidateId("", rest).ok()) {
     return Term::Entity(std::string(rest));
   }
   rest = absl::string_view(term.id()).substr(base.size());
@@ -346,8 +345,7 @@ absl::Status WriteTxn::PutDocument(const std::string& field,
 }
 
 absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
-    const std::string& field, const Term& written, bool is_subject,
-    int depth) {
+    const std::string& field, const Term& written, bool is_subject, int depth) {
   ResolvedTerm out;
   // <base>entity/<id> is the entity, <base>statement/<id> the statement.
   const Term term = CanonicalIri(written, base_iri_);
@@ -361,9 +359,9 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
     case Term::Kind::kBlank: {
       if (term.id().empty() || term.id().size() > Limits::kMaxIdBytes ||
           !IsValidUtf8(term.id())) {
-        return Invalid(field, absl::StrCat("a blank node label is 1 to ",
-                                           Limits::kMaxIdBytes,
-                                           " bytes of UTF-8"));
+        return Invalid(field,
+                       absl::StrCat("a blank node label is 1 to ",
+                                    Limits::kMaxIdBytes, " bytes of UTF-8"));
       }
       out.key = BlankTermKey(BlankNodeId(scope_, term.id()));
       KG_ASSIGN_OR_RETURN(out.tid, InternTerm(out.key));
@@ -555,25 +553,25 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
                                 "have no evidence span"));
   }
   if (!doc->text.empty()) {
-  KG_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".evidence"), p.evidence,
-                                  Limits::kMaxEvidenceBytes,
-                                  /*allow_empty=*/false,
-                                  /*allow_newlines=*/true));
-  auto span = doc->index->Span(p.evidence_start, p.evidence_end);
-  if (!span || p.evidence_start == p.evidence_end) {
-    return Invalid(
-        absl::StrCat(field, ".evidence_end"),
-        absl::StrCat("span [", p.evidence_start, ", ", p.evidence_end,
-                     ") is empty or outside the text of document '",
-                     EchoValue(p.document_id), "'"));
-  }
-  if (absl::string_view(doc->text).substr(
-          span->first, span->second - span->first) != p.evidence) {
-    return Invalid(absl::StrCat(field, ".evidence"),
-                   absl::StrCat("does not match the text of document '",
-                                EchoValue(p.document_id), "' at [",
-                                p.evidence_start, ", ", p.evidence_end, ")"));
-  }
+    KG_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".evidence"),
+                                    p.evidence, Limits::kMaxEvidenceBytes,
+                                    /*allow_empty=*/false,
+                                    /*allow_newlines=*/true));
+    auto span = doc->index->Span(p.evidence_start, p.evidence_end);
+    if (!span || p.evidence_start == p.evidence_end) {
+      return Invalid(
+          absl::StrCat(field, ".evidence_end"),
+          absl::StrCat("span [", p.evidence_start, ", ", p.evidence_end,
+                       ") is empty or outside the text of document '",
+                       EchoValue(p.document_id), "'"));
+    }
+    if (absl::string_view(doc->text).substr(
+            span->first, span->second - span->first) != p.evidence) {
+      return Invalid(absl::StrCat(field, ".evidence"),
+                     absl::StrCat("does not match the text of document '",
+                                  EchoValue(p.document_id), "' at [",
+                                  p.evidence_start, ", ", p.evidence_end, ")"));
+    }
   }  // a text document
 
   const std::string identity =

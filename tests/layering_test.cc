@@ -71,10 +71,10 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
 const std::map<std::string, std::vector<std::string>>& Banned() {
   static const auto* kBanned =
       new std::map<std::string, std::vector<std::string>>{
-          {"common", {"grpc", "grpcpp/", "google/protobuf/", "src/proto/",
-                      "rocksdb/"}},
-          {"rdf", {"grpc", "grpcpp/", "google/protobuf/", "src/proto/",
-                   "rocksdb/"}},
+          {"common",
+           {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
+          {"rdf",
+           {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
           {"storage", {"grpc", "grpcpp/", "google/protobuf/", "src/proto/"}},
           {"query",
            {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},

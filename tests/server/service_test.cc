@@ -138,7 +138,8 @@ class ServiceTest : public ::testing::Test {
     v1::WriteStatementsRequest claims = Claims();
     for (auto& st : *claims.mutable_statements()) {
       v1::Triple* t = st.mutable_triple();
-      if (t->subject().entity() == "NIS") t->mutable_subject()->set_entity("nis");
+      if (t->subject().entity() == "NIS")
+        t->mutable_subject()->set_entity("nis");
       v1::Triple* q = t->mutable_object()->mutable_quoted();
       q->mutable_subject()->set_entity("north_korea");
       q->mutable_object()->set_entity("russia");
@@ -768,7 +769,8 @@ TEST_F(ServiceTest, RdfTermsAreWrittenAndReadBack) {
   get.set_include_provenance(true);
   v1::Statement got;
   ASSERT_TRUE(stub_->GetStatement(Ctx().get(), get, &got).ok());
-  EXPECT_THAT(got.subject().blank_node(), ::testing::MatchesRegex("b[0-9a-f]{32}"));
+  EXPECT_THAT(got.subject().blank_node(),
+              ::testing::MatchesRegex("b[0-9a-f]{32}"));
   EXPECT_EQ(got.relation(), "http://example.org/name");
   EXPECT_EQ(got.object().literal().rdf().lexical_form(), "أليس");
   EXPECT_EQ(got.object().literal().rdf().language(), "AR");
@@ -1150,8 +1152,10 @@ std::vector<BadCall> BadCalls() {
        }),
        C::INVALID_ARGUMENT, "statements[0].triple.object"},
       {"IRI with a space", write([](auto& req) {
-         req.mutable_statements(0)->mutable_triple()->mutable_subject()->set_iri(
-             "http://example.org/a b");
+         req.mutable_statements(0)
+             ->mutable_triple()
+             ->mutable_subject()
+             ->set_iri("http://example.org/a b");
        }),
        C::INVALID_ARGUMENT, "statements[0].triple.subject"},
       {"empty IRI", write([](auto& req) {

@@ -103,8 +103,8 @@ std::string StoreTest::Dump() {
         db->NewIterator(rocksdb::ReadOptions(), h));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       // Random per store: two stores with the same content differ in it.
-      const bool random = h->GetName() == kCfNames[kDefaultCf] &&
-                          it->key() == kPageTokenKeyKey;
+      const bool random =
+          h->GetName() == kCfNames[kDefaultCf] && it->key() == kPageTokenKeyKey;
       out += absl::CHexEscape(it->key().ToString()) + " = " +
              (random ? std::string("(random key)")
                      : absl::CHexEscape(it->value().ToString())) +

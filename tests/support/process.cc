@@ -108,9 +108,9 @@ ServerProcess::ServerProcess(const std::string& data_dir,
                              const std::vector<std::string>& launcher) {
   const std::string port_file = absl::StrCat(work_dir, "/port-", ++g_counter);
   std::vector<std::string> argv = launcher;
-  argv.insert(argv.end(), {ServerBinary(), "--listen=127.0.0.1:0",
-                           "--data_dir=" + data_dir,
-                           "--port_file=" + port_file});
+  argv.insert(argv.end(),
+              {ServerBinary(), "--listen=127.0.0.1:0", "--data_dir=" + data_dir,
+               "--port_file=" + port_file});
   // Tests serve loopback without tokens unless they bring a tokens file.
   if (std::none_of(extra.begin(), extra.end(), [](const std::string& flag) {
         return absl::StartsWith(flag, "--tokens_file");
