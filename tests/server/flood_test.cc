@@ -211,7 +211,7 @@ v1::FindPathsRequest AllSimplePathsWalkingClaims() {
 TEST(FloodTest, PathStreamsAndStalledReadersKeepMemoryBounded) {
   constexpr int kStreams = 200;
   constexpr int kStalled = 60;
-  constexpr int64_t kBound = int64_t{512} << 20;
+  [[maybe_unused]] constexpr int64_t kBound = int64_t{512} << 20;
   ScopedTempDir dir;
   ServerProcess server(dir.Sub("data"), dir.path(),
                        {"--seed_file=" + SourceDir() + "/data/seed.jsonl",
