@@ -237,7 +237,8 @@ class ImportReactor
                             &index)) {
         break;
       }
-      const auto in_stream = [&](size_t i) {
+      // Clang 14 cannot capture structured bindings; name them here.
+      const auto in_stream = [this, kind = kind, member = member](size_t i) {
         size_t batch = 0;
         for (size_t b = 0; b < offsets_.size(); ++b) {
           if (offsets_[b].*member <= i) batch = b;
