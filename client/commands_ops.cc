@@ -94,6 +94,10 @@ void AddStats(Cli& cli) {
                 static_cast<unsigned long long>(s.provenance_records()));
     std::printf("bytes on disk       %12llu\n",
                 static_cast<unsigned long long>(s.bytes_on_disk()));
+    std::printf("memtable bytes      %12llu\n",
+                static_cast<unsigned long long>(s.memtable_bytes()));
+    std::printf("block cache bytes   %12llu\n",
+                static_cast<unsigned long long>(s.block_cache_bytes()));
     return kExitOk;
   });
 }

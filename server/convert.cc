@@ -294,6 +294,8 @@ void ToProto(const storage::StoreStats& s, kg::v1::Stats* out) {
   out->set_provenance_records(s.provenance_records);
   out->set_terms(s.terms);
   out->set_bytes_on_disk(s.bytes_on_disk);
+  out->set_memtable_bytes(s.memtable_bytes);
+  out->set_block_cache_bytes(s.block_cache_bytes);
 }
 
 void ToProto(const storage::WriteResult& r,

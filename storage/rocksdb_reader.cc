@@ -736,6 +736,12 @@ absl::StatusOr<StoreStats> RocksReader::Stats() {
        std::filesystem::directory_iterator(database_->path(), ec)) {
     if (entry.is_regular_file(ec)) stats.bytes_on_disk += entry.file_size(ec);
   }
+  rocksdb::DB* db = database_->db();
+  // Summed over the column families; the block cache is one, shared.
+  db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
+                               &stats.memtable_bytes);
+  db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage,
+                     &stats.block_cache_bytes);
   return stats;
 }
 

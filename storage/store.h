@@ -195,6 +195,12 @@ struct StoreStats {
   uint64_t terms = 0;               // dictionary size
   // Every file in the data directory: SST, WAL, MANIFEST, OPTIONS, LOG.
   uint64_t bytes_on_disk = 0;
+  // Memory RocksDB holds: writes not yet flushed to table files (the
+  // memtables of every column family, each bounded by
+  // StoreOptions::write_buffer_bytes), and the block cache's contents
+  // (bounded by StoreOptions::block_cache_bytes).
+  uint64_t memtable_bytes = 0;
+  uint64_t block_cache_bytes = 0;
 };
 
 // What Store::Verify checked and what it found wrong. docs/storage.md lists

@@ -259,6 +259,19 @@ TEST_F(StoreTest, SameStatementFromTwoSourcesIsOneEdgeWithTwoRecords) {
               SizeIs(2));
   EXPECT_EQ(reader->Stats()->statements, 1u);
   EXPECT_EQ(reader->Stats()->provenance_records, 2u);
+  // Nothing is flushed yet: the writes are in the memtables.
+  EXPECT_GT(reader->Stats()->memtable_bytes, 0u);
+}
+
+// The block cache holds what reads brought in from table files.
+TEST_F(StoreTest, StatsReportTheBlockCacheOnceTablesAreRead) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent()};
+  ASSERT_THAT(store().Write(b), IsOk());
+  Reopen();  // the memtables become table files
+  auto reader = store().NewReader();
+  ASSERT_THAT(reader->GetEntity("north_korea"), IsOk());
+  EXPECT_GT(reader->Stats()->block_cache_bytes, 0u);
 }
 
 TEST_F(StoreTest, IdenticalRecordWrittenTwiceIsANoOp) {
