@@ -247,70 +247,42 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   IOStatus NewWritableFile(const std::string& f, const FileOptions& opts,
                            std::unique_ptr<FSWritableFile>* r,
                            IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
-    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
-    std::unique_ptr<FSWritableFile> file;
-    std::shared_ptr<SyncLedger::File> state;
-    IOStatus s;
-    if (!faults_->ledger().Create(
-            f,
-            [&] {
-              s = FileSystemWrapper::NewWritableFile(f, opts, &file, dbg);
-              return s.ok();
-            },
-            &state)) {
-      return PoweredOff(*faults_);
-    }
-    if (s.ok()) {
-      r->reset(new FaultWritableFile(std::move(file), faults_, state));
-    }
-    return s;
+    return OpenWritable(
+        [&](const SyncLedger::Op& op,
+            std::shared_ptr<SyncLedger::File>* state) {
+          return faults_->ledger().Create(f, op, state);
+        },
+        [&](std::unique_ptr<FSWritableFile>* file) {
+          return FileSystemWrapper::NewWritableFile(f, opts, file, dbg);
+        },
+        r);
   }
   IOStatus ReopenWritableFile(const std::string& f, const FileOptions& opts,
                               std::unique_ptr<FSWritableFile>* r,
                               IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
-    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
-    std::unique_ptr<FSWritableFile> file;
-    std::shared_ptr<SyncLedger::File> state;
-    IOStatus s;
-    if (!faults_->ledger().Reopen(
-            f,
-            [&] {
-              s = FileSystemWrapper::ReopenWritableFile(f, opts, &file, dbg);
-              return s.ok();
-            },
-            &state)) {
-      return PoweredOff(*faults_);
-    }
-    if (s.ok()) {
-      r->reset(new FaultWritableFile(std::move(file), faults_, state));
-    }
-    return s;
+    return OpenWritable(
+        [&](const SyncLedger::Op& op,
+            std::shared_ptr<SyncLedger::File>* state) {
+          return faults_->ledger().Reopen(f, op, state);
+        },
+        [&](std::unique_ptr<FSWritableFile>* file) {
+          return FileSystemWrapper::ReopenWritableFile(f, opts, file, dbg);
+        },
+        r);
   }
   IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
                              const FileOptions& opts,
                              std::unique_ptr<FSWritableFile>* r,
                              IODebugContext* dbg) override {
-    if (faults_->failing()) return Injected(*faults_);
-    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
-    std::unique_ptr<FSWritableFile> file;
-    std::shared_ptr<SyncLedger::File> state;
-    IOStatus s;
-    if (!faults_->ledger().Reuse(
-            old, f,
-            [&] {
-              s = FileSystemWrapper::ReuseWritableFile(f, old, opts, &file,
-                                                       dbg);
-              return s.ok();
-            },
-            &state)) {
-      return PoweredOff(*faults_);
-    }
-    if (s.ok()) {
-      r->reset(new FaultWritableFile(std::move(file), faults_, state));
-    }
-    return s;
+    return OpenWritable(
+        [&](const SyncLedger::Op& op,
+            std::shared_ptr<SyncLedger::File>* state) {
+          return faults_->ledger().Reuse(old, f, op, state);
+        },
+        [&](std::unique_ptr<FSWritableFile>* file) {
+          return FileSystemWrapper::ReuseWritableFile(f, old, opts, file, dbg);
+        },
+        r);
   }
   // Not tracked by the ledger: RocksDB writes through one only to stamp a
   // sequence number into an ingested file, which kg does not ask for.
@@ -423,6 +395,29 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   }
 
  private:
+  // Opens a writable file: `ledger_open` is the ledger's Create, Reopen or
+  // Reuse, which runs the real open (`base_open`) and tracks the file unless
+  // the power is off.
+  template <typename LedgerOpen, typename BaseOpen>
+  IOStatus OpenWritable(const LedgerOpen& ledger_open,
+                        const BaseOpen& base_open,
+                        std::unique_ptr<FSWritableFile>* r) {
+    if (faults_->failing()) return Injected(*faults_);
+    if (faults_->out_of_descriptors()) return OutOfDescriptors(*faults_);
+    std::unique_ptr<FSWritableFile> file;
+    std::shared_ptr<SyncLedger::File> state;
+    IOStatus s;
+    const auto open = [&] {
+      s = base_open(&file);
+      return s.ok();
+    };
+    if (!ledger_open(open, &state)) return PoweredOff(*faults_);
+    if (s.ok()) {
+      r->reset(new FaultWritableFile(std::move(file), faults_, state));
+    }
+    return s;
+  }
+
   std::shared_ptr<FaultInjection> faults_;
 };
 

@@ -90,6 +90,21 @@ Running Start(ServerOptions options) {
   return r;
 }
 
+// A server whose store fails as `faults` says, holding the known vocabulary;
+// its `server` is null when it did not start or took no write.
+Running StartFaulty(ServerOptions options,
+                    std::shared_ptr<storage::FaultInjection> faults) {
+  options.store.fault_injection = std::move(faults);
+  Running r = Start(options);
+  if (r.server == nullptr) return r;
+  v1::WriteStatementsResponse ignored;
+  const grpc::Status s =
+      r.stub->WriteStatements(Ctx().get(), KnownVocabulary(), &ignored);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  if (!s.ok()) r.server.reset();
+  return r;
+}
+
 ServerOptions OptionsFor(const std::string& dir) {
   ServerOptions options;
   options.data_dir = dir;
@@ -318,13 +333,9 @@ TEST_F(BackupTest, VerifyStoreReportsDamageInABackup) {
 TEST(IoErrorTest, WritesFailUnavailableHealthGoesNotServingNothingIsLost) {
   testing::ScopedTempDir dir;
   auto faults = std::make_shared<storage::FaultInjection>();
-  ServerOptions options = OptionsFor(dir.Sub("data"));
-  options.store.fault_injection = faults;
-  Running r = Start(options);
+  Running r = StartFaulty(OptionsFor(dir.Sub("data")), faults);
   ASSERT_NE(r.server, nullptr);
   v1::WriteStatementsResponse ignored;
-  ASSERT_TRUE(
-      r.stub->WriteStatements(Ctx().get(), KnownVocabulary(), &ignored).ok());
   for (int seq = 0; seq < 5; ++seq) {
     ASSERT_TRUE(
         r.stub->WriteStatements(Ctx().get(), KnownBatch(0, seq), &ignored)
@@ -379,13 +390,10 @@ TEST(IoErrorTest, OutOfDescriptorsInABackupTheStoreServesAgainByItself) {
   testing::ScopedTempDir dir;
   auto faults = std::make_shared<storage::FaultInjection>();
   ServerOptions options = OptionsFor(dir.Sub("data"));
-  options.store.fault_injection = faults;
   options.resume_interval = absl::Milliseconds(200);
-  Running r = Start(options);
+  Running r = StartFaulty(options, faults);
   ASSERT_NE(r.server, nullptr);
   v1::WriteStatementsResponse ignored;
-  ASSERT_TRUE(
-      r.stub->WriteStatements(Ctx().get(), KnownVocabulary(), &ignored).ok());
   ASSERT_TRUE(
       r.stub->WriteStatements(Ctx().get(), KnownBatch(0, 0), &ignored).ok());
 
@@ -435,14 +443,8 @@ TEST(IoErrorTest, AServerStoppedWhileTheStoreRecoversStops) {
                                 " after it ended"));
       testing::ScopedTempDir dir;
       auto faults = std::make_shared<storage::FaultInjection>();
-      ServerOptions options = OptionsFor(dir.Sub("data"));
-      options.store.fault_injection = faults;
-      Running r = Start(options);
+      Running r = StartFaulty(OptionsFor(dir.Sub("data")), faults);
       ASSERT_NE(r.server, nullptr);
-      v1::WriteStatementsResponse ignored;
-      ASSERT_TRUE(
-          r.stub->WriteStatements(Ctx().get(), KnownVocabulary(), &ignored)
-              .ok());
       faults->set_out_of_descriptors(true);
       v1::CreateBackupRequest backup;
       backup.set_directory(dir.Sub("backup"));
