@@ -642,6 +642,66 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
   return page;
 }
 
+IdOrder OrderOf(const IdPattern& p) {
+  if (p.subject != 0) {
+    return p.relation == 0 && p.object != 0 ? IdOrder::kOsp : IdOrder::kSpo;
+  }
+  if (p.relation != 0) return IdOrder::kPos;
+  return p.object != 0 ? IdOrder::kOsp : IdOrder::kSpo;
+}
+
+absl::Status RocksReader::ScanIds(
+    const IdPattern& p, bool include_quoted,
+    const std::function<bool(const IdStatement&)>& fn) {
+  const IdOrder order = OrderOf(p);
+  // The bound positions in the index's order; they end at the first open one.
+  std::vector<uint64_t> bound;
+  Cf cf = kSpoCf;
+  switch (order) {
+    case IdOrder::kSpo:
+      bound = {p.subject, p.relation, p.object};
+      break;
+    case IdOrder::kPos:
+      cf = kPosCf;
+      bound = {p.relation, p.object};
+      break;
+    case IdOrder::kOsp:
+      cf = kOspCf;
+      bound = {p.object, p.subject};
+      break;
+  }
+  std::string prefix;
+  for (uint64_t tid : bound) {
+    if (tid == 0) break;
+    prefix += IndexPrefix({tid});
+  }
+  return Scan(cf, prefix, "",
+              [&](absl::string_view key,
+                  absl::string_view value) -> absl::StatusOr<bool> {
+                IndexEntry e;
+                if (!DecodeIndexEntry(key, value, &e)) {
+                  return Corrupt(cf, "index entry", key);
+                }
+                IdStatement st;
+                switch (order) {
+                  case IdOrder::kSpo:
+                    st = {e.a, e.b, e.c, e.stmt};
+                    break;
+                  case IdOrder::kPos:
+                    st = {e.c, e.a, e.b, e.stmt};
+                    break;
+                  case IdOrder::kOsp:
+                    st = {e.b, e.c, e.a, e.stmt};
+                    break;
+                }
+                if (!include_quoted) {
+                  KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(e.stmt));
+                  if (row.live == 0) return true;
+                }
+                return fn(st);
+              });
+}
+
 absl::StatusOr<uint64_t> RocksReader::Count(const Pattern& pattern) {
   KG_ASSIGN_OR_RETURN(
       MatchPlan plan,

@@ -52,6 +52,9 @@ class RocksReader : public Reader {
       absl::string_view statement_id, bool include_retracted) override;
   absl::StatusOr<MatchPage> Match(const Pattern& pattern,
                                   const MatchOptions& options) override;
+  absl::Status ScanIds(
+      const IdPattern& pattern, bool include_quoted,
+      const std::function<bool(const IdStatement&)>& fn) override;
   absl::StatusOr<uint64_t> Count(const Pattern& pattern) override;
   absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) override;
   absl::StatusOr<StoreStats> Stats() override;

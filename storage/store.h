@@ -50,6 +50,31 @@ struct Edge {
   friend bool operator==(const Edge&, const Edge&) = default;
 };
 
+// One indexed statement as node ids, nothing decoded: what a query engine
+// joins on (query/sparql). The relation is the predicate's node id: a
+// relation's, or an IRI's for a predicate without a relation record.
+struct IdStatement {
+  NodeId subject = 0;
+  NodeId relation = 0;
+  NodeId object = 0;
+  NodeId statement = 0;
+  friend bool operator==(const IdStatement&, const IdStatement&) = default;
+};
+
+// A pattern over node ids; 0 leaves a position open.
+struct IdPattern {
+  NodeId subject = 0;
+  NodeId relation = 0;
+  NodeId object = 0;
+};
+
+// The index a pattern's bound positions pick, and so the order its rows come
+// in (docs/storage.md, "Index orders"): s, s+p, s+p+o and nothing bound scan
+// SPO; p and p+o scan POS; o and o+s scan OSP. Within it, rows are ordered by
+// node id, position by position.
+enum class IdOrder : uint8_t { kSpo, kPos, kOsp };
+IdOrder OrderOf(const IdPattern& pattern);
+
 class FaultInjection;    // storage/fault_injection.h
 class CompactAdjacency;  // storage/compact_adjacency.h
 class PageTokenCodec;    // storage/page_token.h
@@ -284,6 +309,14 @@ class Reader {
   virtual absl::StatusOr<MatchPage> ListStatements(size_t limit,
                                                    absl::string_view page_token,
                                                    bool include_quoted) = 0;
+  // The indexed statements matching `pattern`, by node id, in the order
+  // OrderOf(pattern) names: asserted ones (with a live record) only, unless
+  // `include_quoted`. `fn` returns false to stop. A row costs one index
+  // key, plus a point read of the statement row when quoted statements are
+  // left out. Node ids come from NodeOf and RelationNodeOf.
+  virtual absl::Status ScanIds(
+      const IdPattern& pattern, bool include_quoted,
+      const std::function<bool(const IdStatement&)>& fn) = 0;
   // Exact number of indexed statements matching `pattern`.
   virtual absl::StatusOr<uint64_t> Count(const Pattern& pattern) = 0;
   // Cheap estimate from the index sizes; exact for small results.

@@ -861,6 +861,84 @@ TEST(MatchTest, EveryPatternShapeReturnsExactlyTheReferenceStatements) {
   });
 }
 
+// ScanIds is Match by node id: the same statements in the same order, for
+// every pattern shape, with and without quoted statements, and each row's
+// ids are those of the statement's terms.
+TEST(MatchTest, ScanIdsFindsWhatMatchFindsInTheSameOrder) {
+  ForEachSeed([](RandomStore& rs) {
+    std::unique_ptr<Reader> reader = rs.store().NewReader();
+    auto node = [&](const Term& t) -> NodeId {
+      absl::StatusOr<NodeId> id = reader->NodeOf(t);
+      return id.ok() ? *id : 0;
+    };
+    int rows = 0;
+    for (int shape = 0; shape < 8; ++shape) {
+      for (int i = 0; i < (shape == 0 ? 2 : 30); ++i) {
+        const Pattern p = rs.RandomPattern(shape).first;
+        SCOPED_TRACE(Describe(p));
+        IdPattern ids;
+        bool known = true;
+        if (p.subject) known &= (ids.subject = node(*p.subject)) != 0;
+        if (p.relation) {
+          absl::StatusOr<NodeId> r = reader->RelationNodeOf(*p.relation);
+          known &= r.ok();
+          if (r.ok()) ids.relation = *r;
+        }
+        if (p.object) known &= (ids.object = node(*p.object)) != 0;
+        for (const bool quoted : {false, true}) {
+          MatchOptions options;
+          options.include_quoted = quoted;
+          std::vector<Statement> want;
+          ASSERT_NO_FATAL_FAILURE(MatchAll(*reader, p, options, &want));
+          if (!known) {
+            // A term in no statement: nothing can match.
+            EXPECT_THAT(want, ::testing::IsEmpty());
+            continue;
+          }
+          std::vector<IdStatement> got;
+          ASSERT_THAT(reader->ScanIds(ids, quoted,
+                                      [&](const IdStatement& st) {
+                                        got.push_back(st);
+                                        return true;
+                                      }),
+                      IsOk());
+          ASSERT_EQ(got.size(), want.size());
+          for (size_t k = 0; k < got.size(); ++k) {
+            const Statement& w = want[k];
+            EXPECT_EQ(got[k].statement, node(Term::StatementId(w.id)));
+            EXPECT_EQ(got[k].subject, node(rs.TermFor(w.subject)));
+            EXPECT_EQ(got[k].relation, *reader->RelationNodeOf(w.relation));
+            EXPECT_EQ(got[k].object, node(rs.TermFor(w.object)));
+          }
+          rows += got.size();
+        }
+      }
+    }
+    EXPECT_GT(rows, 0);
+  });
+}
+
+// ScanIds stops when its callback says so, and the order each pattern
+// shape scans in is the index's.
+TEST(MatchTest, ScanIdsStopsWhenAskedAndNamesItsOrder) {
+  EXPECT_EQ(OrderOf({}), IdOrder::kSpo);
+  EXPECT_EQ(OrderOf({.subject = 1}), IdOrder::kSpo);
+  EXPECT_EQ(OrderOf({.subject = 1, .relation = 2}), IdOrder::kSpo);
+  EXPECT_EQ(OrderOf({.subject = 1, .relation = 2, .object = 3}), IdOrder::kSpo);
+  EXPECT_EQ(OrderOf({.relation = 2}), IdOrder::kPos);
+  EXPECT_EQ(OrderOf({.relation = 2, .object = 3}), IdOrder::kPos);
+  EXPECT_EQ(OrderOf({.object = 3}), IdOrder::kOsp);
+  EXPECT_EQ(OrderOf({.subject = 1, .object = 3}), IdOrder::kOsp);
+  ForEachSeed([](RandomStore& rs) {
+    std::unique_ptr<Reader> reader = rs.store().NewReader();
+    int seen = 0;
+    ASSERT_THAT(reader->ScanIds({}, true,
+                                [&](const IdStatement&) { return ++seen < 3; }),
+                IsOk());
+    EXPECT_EQ(seen, 3);
+  });
+}
+
 TEST(MatchTest, StatementsNamedByIdOrByContentMatchTheSame) {
   ForEachSeed([](RandomStore& rs) {
     std::unique_ptr<Reader> reader = rs.store().NewReader();
