@@ -1,5 +1,7 @@
 #include "storage/match_plan.h"
 
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -103,24 +105,44 @@ absl::StatusOr<MatchPlan> PlanMatch(const Pattern& p, const TermLookup& lookup,
     KG_ASSIGN_OR_RETURN(o, BindTerm("object", *p.object, lookup, base_iri));
     if (!o) plan.empty = true;
   }
-  // The index whose key order puts the bound positions first.
-  if (s && r) {
-    plan.index = kSpoCf;
-    plan.prefix = o ? IndexPrefix({*s, *r, *o}) : IndexPrefix({*s, *r});
-  } else if (s && o) {
-    plan.index = kOspCf;
-    plan.prefix = IndexPrefix({*o, *s});
-  } else if (s) {
-    plan.index = kSpoCf;
-    plan.prefix = IndexPrefix({*s});
-  } else if (r) {
-    plan.index = kPosCf;
-    plan.prefix = o ? IndexPrefix({*r, *o}) : IndexPrefix({*r});
-  } else if (o) {
-    plan.index = kOspCf;
-    plan.prefix = IndexPrefix({*o});
+  // An empty plan scans nothing; its index and prefix do not matter.
+  const bool empty = plan.empty;
+  plan = PlanIds({s.value_or(0), r.value_or(0), o.value_or(0)});
+  plan.empty = empty;
+  return plan;
+}
+
+MatchPlan PlanIds(const IdPattern& p) {
+  MatchPlan plan;
+  // The bound positions in the index's key order, up to the first open one.
+  std::vector<uint64_t> bound;
+  switch (OrderOf(p)) {
+    case IdOrder::kSpo:
+      plan.index = kSpoCf;
+      bound = {p.subject, p.relation, p.object};
+      break;
+    case IdOrder::kPos:
+      plan.index = kPosCf;
+      bound = {p.relation, p.object};
+      break;
+    case IdOrder::kOsp:
+      plan.index = kOspCf;
+      bound = {p.object, p.subject};
+      break;
+  }
+  for (uint64_t tid : bound) {
+    if (tid == 0) break;
+    plan.prefix += IndexPrefix({tid});
   }
   return plan;
+}
+
+IdOrder OrderOf(const IdPattern& p) {
+  if (p.subject != 0) {
+    return p.relation == 0 && p.object != 0 ? IdOrder::kOsp : IdOrder::kSpo;
+  }
+  if (p.relation != 0) return IdOrder::kPos;
+  return p.object != 0 ? IdOrder::kOsp : IdOrder::kSpo;
 }
 
 }  // namespace kg::storage

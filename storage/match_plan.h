@@ -36,6 +36,10 @@ absl::StatusOr<MatchPlan> PlanMatch(const Pattern& pattern,
                                     const TermLookup& lookup,
                                     absl::string_view base_iri);
 
+// The index and prefix of a pattern of node ids (0: open); never empty.
+// OrderOf(pattern) names the index.
+MatchPlan PlanIds(const IdPattern& pattern);
+
 // The tid of a bound term for `field`: nullopt for a literal, IRI or blank
 // node in no statement; NOT_FOUND for an unknown entity or statement.
 absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,

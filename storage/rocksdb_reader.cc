@@ -642,40 +642,13 @@ absl::StatusOr<MatchPage> RocksReader::Match(const Pattern& pattern,
   return page;
 }
 
-IdOrder OrderOf(const IdPattern& p) {
-  if (p.subject != 0) {
-    return p.relation == 0 && p.object != 0 ? IdOrder::kOsp : IdOrder::kSpo;
-  }
-  if (p.relation != 0) return IdOrder::kPos;
-  return p.object != 0 ? IdOrder::kOsp : IdOrder::kSpo;
-}
-
 absl::Status RocksReader::ScanIds(
     const IdPattern& p, bool include_quoted,
     const std::function<bool(const IdStatement&)>& fn) {
   const IdOrder order = OrderOf(p);
-  // The bound positions in the index's order; they end at the first open one.
-  std::vector<uint64_t> bound;
-  Cf cf = kSpoCf;
-  switch (order) {
-    case IdOrder::kSpo:
-      bound = {p.subject, p.relation, p.object};
-      break;
-    case IdOrder::kPos:
-      cf = kPosCf;
-      bound = {p.relation, p.object};
-      break;
-    case IdOrder::kOsp:
-      cf = kOspCf;
-      bound = {p.object, p.subject};
-      break;
-  }
-  std::string prefix;
-  for (uint64_t tid : bound) {
-    if (tid == 0) break;
-    prefix += IndexPrefix({tid});
-  }
-  return Scan(cf, prefix, "",
+  const MatchPlan plan = PlanIds(p);
+  const Cf cf = plan.index;
+  return Scan(cf, plan.prefix, "",
               [&](absl::string_view key,
                   absl::string_view value) -> absl::StatusOr<bool> {
                 IndexEntry e;
