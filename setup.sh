@@ -73,7 +73,7 @@ build() {
 
 # The fuzz targets of fuzz/CMakeLists.txt.
 FUZZ_TARGETS=(import_jsonl import_ntriples import_nquads request
-              rdf_ntriples rdf_nquads rdf_turtle rdf_trig)
+              rdf_ntriples rdf_nquads rdf_turtle rdf_trig sparql_parser)
 
 # The W3C RDF test suites beside the checkout (never copied into the
 # repository) seed the rdf_* targets.
@@ -138,6 +138,15 @@ run_fuzzers() {
           extra=("$scratch/$t.w3c")
         else
           log "$W3C_RDF_TESTS not found: $t starts from fuzz/corpus/$t only"
+        fi
+        ;;
+      sparql_parser)
+        flags=(-dict="$ROOT/fuzz/dicts/sparql.dict")
+        if [ -d "$W3C_RDF_TESTS/../sparql" ]; then
+          mkdir -p "$scratch/$t.w3c"
+          find "$W3C_RDF_TESTS/../sparql" -type f -name "*.rq" \
+            -exec cp --backup=numbered {} "$scratch/$t.w3c/" \;
+          extra=("$scratch/$t.w3c")
         fi
         ;;
     esac

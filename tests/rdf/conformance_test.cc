@@ -15,14 +15,11 @@
 // its published URL (https://w3c.github.io/rdf-tests/...). One GoogleTest
 // TEST per suite; each failure is printed with the test's name and reason,
 // then "suite: N passed, N failed". No exclusions.
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -31,31 +28,16 @@
 #include "rdf/format.h"
 #include "rdf/isomorphism.h"
 #include "rdf/term.h"
+#include "tests/support/w3c_manifest.h"
 
 namespace kg::rdf {
 namespace {
 
-constexpr char kUrlRoot[] = "https://w3c.github.io/rdf-tests/";
-constexpr char kMf[] =
-    "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#";
-constexpr char kRdft[] = "http://www.w3.org/ns/rdftest#";
-
-std::string TestsDir() { return KG_W3C_TESTS_DIR; }
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  *out = s.str();
-  return true;
-}
-
-// The local copy of a published test URL; empty when not under kUrlRoot.
-std::string LocalPath(absl::string_view url) {
-  if (!absl::StartsWith(url, kUrlRoot)) return "";
-  return absl::StrCat(TestsDir(), "/", url.substr(sizeof(kUrlRoot) - 1));
-}
+using testing::kW3cUrlRoot;
+using testing::LocalPath;
+using testing::ManifestEntry;
+using testing::ReadFile;
+using testing::W3cTestsDir;
 
 absl::Status ParseAll(Format format, absl::string_view text,
                       const std::string& base, std::vector<Quad>* out) {
@@ -76,90 +58,16 @@ struct Entry {
   std::string result;
 };
 
-// The quads of one manifest, indexed by subject.
-class Graph {
- public:
-  explicit Graph(std::vector<Quad> quads) : quads_(std::move(quads)) {
-    for (size_t i = 0; i < quads_.size(); ++i) {
-      by_subject_[ToNTriples(quads_[i].subject)].push_back(i);
-    }
+Entry FromManifest(const ManifestEntry& m) {
+  Entry e;
+  e.name = m.name;
+  e.type = m.type;
+  if (absl::StartsWith(e.type, testing::kRdft)) {
+    e.type = e.type.substr(sizeof(testing::kRdft) - 1);
   }
-  // The first object of (s, p), or nullptr.
-  const Term* Object(const Term& s, absl::string_view p) const {
-    const auto it = by_subject_.find(ToNTriples(s));
-    if (it == by_subject_.end()) return nullptr;
-    for (size_t i : it->second) {
-      if (quads_[i].predicate.value() == p) return &quads_[i].object;
-    }
-    return nullptr;
-  }
-  std::vector<Term> List(const Term& head) const {
-    std::vector<Term> items;
-    Term node = head;
-    for (int guard = 0; guard < 100000; ++guard) {
-      if (node.is_iri() && node.value() == absl::StrCat(kRdfNs, "nil")) break;
-      const Term* first = Object(node, absl::StrCat(kRdfNs, "first"));
-      const Term* rest = Object(node, absl::StrCat(kRdfNs, "rest"));
-      if (first == nullptr || rest == nullptr) break;
-      items.push_back(*first);
-      node = *rest;
-    }
-    return items;
-  }
-  const std::vector<Quad>& quads() const { return quads_; }
-
- private:
-  std::vector<Quad> quads_;
-  absl::flat_hash_map<std::string, std::vector<size_t>> by_subject_;
-};
-
-// Reads the manifest at `url` and those it includes; appends the entries.
-bool LoadManifest(const std::string& url, std::vector<Entry>* entries,
-                  std::vector<std::string>* errors, int depth = 0) {
-  std::string text;
-  const std::string path = LocalPath(url);
-  if (depth > 10) {
-    errors->push_back(absl::StrCat("manifests include too deeply: ", path));
-    return false;
-  }
-  if (!ReadFile(path, &text)) {
-    // The copy of w3c/rdf-tests may lack a suite another includes
-    // (rdf12/rdf-trig includes rdf11/rdf-trig): said, not failed.
-    std::cout << "included manifest absent from this copy: " << path << "\n";
-    return true;
-  }
-  std::vector<Quad> quads;
-  const absl::Status st = ParseAll(Format::kTurtle, text, url, &quads);
-  if (!st.ok()) {
-    errors->push_back(absl::StrCat("manifest ", path, ": ", st.message()));
-    return false;
-  }
-  const Graph g(std::move(quads));
-  bool ok = true;
-  for (const Quad& q : g.quads()) {
-    if (q.predicate.value() == absl::StrCat(kMf, "include")) {
-      for (const Term& inc : g.List(q.object)) {
-        ok &= LoadManifest(inc.value(), entries, errors, depth + 1);
-      }
-    } else if (q.predicate.value() == absl::StrCat(kMf, "entries")) {
-      for (const Term& node : g.List(q.object)) {
-        Entry e;
-        const Term* type = g.Object(node, kRdfType);
-        const Term* name = g.Object(node, absl::StrCat(kMf, "name"));
-        const Term* action = g.Object(node, absl::StrCat(kMf, "action"));
-        const Term* result = g.Object(node, absl::StrCat(kMf, "result"));
-        if (type != nullptr) e.type = type->value();
-        if (absl::StartsWith(e.type, kRdft)) {
-          e.type = e.type.substr(sizeof(kRdft) - 1);
-        }
-        e.name = name != nullptr ? name->value() : node.value();
-        if (action != nullptr) e.action = action->value();
-        if (result != nullptr) e.result = result->value();
-        entries->push_back(std::move(e));
-      }
-    }
-  }
-  return ok;
+  e.action = m.Value(testing::kMf, "action");
+  e.result = m.Value(testing::kMf, "result");
+  return e;
 }
 
 // What a test type asks for.
@@ -274,20 +182,22 @@ std::string RunEntry(const Entry& e) {
 
 void RunSuite(const std::string& suite) {
   std::string probe;
-  if (!ReadFile(absl::StrCat(TestsDir(), "/rdf/", suite, "/manifest.ttl"),
+  if (!ReadFile(absl::StrCat(W3cTestsDir(), "/rdf/", suite, "/manifest.ttl"),
                 &probe)) {
-    std::cout << "W3C tests absent: " << TestsDir() << "/rdf/" << suite
+    std::cout << "W3C tests absent: " << W3cTestsDir() << "/rdf/" << suite
               << " (KG_W3C_TESTS_DIR); skipping\n";
     GTEST_SKIP();
   }
-  std::vector<Entry> entries;
+  std::vector<ManifestEntry> entries;
   std::vector<std::string> errors;
-  LoadManifest(absl::StrCat(kUrlRoot, "rdf/", suite, "/manifest.ttl"), &entries,
-               &errors);
+  testing::LoadManifest(
+      absl::StrCat(kW3cUrlRoot, "rdf/", suite, "/manifest.ttl"), &entries,
+      &errors);
   for (const std::string& err : errors) ADD_FAILURE() << err;
   int passed = 0;
   int failed = 0;
-  for (const Entry& e : entries) {
+  for (const ManifestEntry& m : entries) {
+    const Entry e = FromManifest(m);
     const std::string why = RunEntry(e);
     if (why.empty()) {
       ++passed;
