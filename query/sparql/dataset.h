@@ -1,0 +1,91 @@
+// What the SPARQL evaluator reads: an RDF dataset whose terms are numbered
+// (docs/query.md "SPARQL", "Ids, not terms"). kg's store is one (its node
+// ids), the in-memory dataset below another (as-of queries, tests).
+//
+//   MemoryDataset data;
+//   data.Add(quad);                    // default graph when quad.graph is
+//   unset Id s = data.Lookup(rdf::Term::Iri("http://x/a"));   // 0: not in the
+//   data data.Match(kDefaultGraph, s, 0, 0, [](Id s, Id p, Id o) { ...; return
+//   true; });
+#ifndef KG_QUERY_SPARQL_DATASET_H_
+#define KG_QUERY_SPARQL_DATASET_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "rdf/term.h"
+
+namespace kg::sparql {
+
+// A term's number. 0 is no term (an unbound variable, an open position).
+using Id = uint64_t;
+// The graph argument of Match for the default graph.
+inline constexpr Id kDefaultGraph = 0;
+
+// The key equal terms share: the N-Triples form, with the language tag
+// lower-cased (RDF compares tags case-insensitively). Datasets and the
+// evaluator's own vocabulary intern terms under it.
+std::string TermKey(const rdf::Term& term);
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+
+  // The id of `term` when the dataset holds it, else 0.
+  virtual Id Lookup(const rdf::Term& term) = 0;
+  // The term an id stands for (the id came from this dataset).
+  virtual rdf::Term TermOf(Id id) = 0;
+  // The components of a triple term's id; false when `id` is no triple
+  // term.
+  virtual bool TripleOf(Id id, Id* s, Id* p, Id* o) = 0;
+  // Calls fn(s, p, o) for each triple of `graph` (kDefaultGraph or a named
+  // graph's id) matching the pattern, 0 leaving a position open, until fn
+  // returns false.
+  virtual void Match(Id graph, Id s, Id p, Id o,
+                     const std::function<bool(Id, Id, Id)>& fn) = 0;
+  // The named graphs' ids.
+  virtual std::vector<Id> NamedGraphs() = 0;
+};
+
+// A dataset held in memory: quads as they are added, indexed by each
+// position. Not thread-safe.
+class MemoryDataset : public Dataset {
+ public:
+  // Adds a quad (a duplicate is kept once); the graph is the default graph
+  // when unset.
+  void Add(const rdf::Quad& quad);
+  // Declares a named graph even when it has no triples.
+  void AddNamedGraph(const rdf::Term& name);
+
+  Id Lookup(const rdf::Term& term) override;
+  rdf::Term TermOf(Id id) override;
+  bool TripleOf(Id id, Id* s, Id* p, Id* o) override;
+  void Match(Id graph, Id s, Id p, Id o,
+             const std::function<bool(Id, Id, Id)>& fn) override;
+  std::vector<Id> NamedGraphs() override;
+
+ private:
+  struct Triple {
+    Id s, p, o;
+  };
+  struct Graph {
+    std::vector<Triple> triples;
+    absl::flat_hash_map<std::string, bool> seen;  // "s p o" of each triple
+    absl::flat_hash_map<Id, std::vector<uint32_t>> by_s, by_p, by_o;
+  };
+  Id Intern(const rdf::Term& term);
+  Graph& GraphAt(Id graph);
+
+  std::vector<rdf::Term> terms_;              // id - 1
+  absl::flat_hash_map<std::string, Id> ids_;  // by N-Triples form
+  absl::flat_hash_map<Id, Triple> triple_terms_;
+  absl::flat_hash_map<Id, Graph> graphs_;
+  std::vector<Id> named_;
+};
+
+}  // namespace kg::sparql
+
+#endif  // KG_QUERY_SPARQL_DATASET_H_

@@ -1,0 +1,1187 @@
+#include "query/sparql/eval.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "query/sparql/functions.h"
+
+namespace kg::sparql {
+namespace {
+
+// Ids the query makes itself (BIND, functions, VALUES, constants the data
+// lacks) have the top bit set: an index into the local vocabulary.
+constexpr Id kLocal = Id{1} << 63;
+
+using Row = std::vector<Id>;
+using Rows = std::vector<Row>;
+
+class Evaluator {
+ public:
+  Evaluator(const Query& query, Dataset& dataset, const EvalOptions& options)
+      : query_(query), data_(dataset), options_(options) {}
+
+  absl::StatusOr<QueryResult> Run();
+
+ private:
+  // ---- Variables and terms ----
+  int Slot(const std::string& name) {
+    auto [it, inserted] = slots_.emplace(name, static_cast<int>(names_.size()));
+    if (inserted) names_.push_back(name);
+    return it->second;
+  }
+  void CollectSlots(const GraphPattern& p);
+  void CollectSlots(const Expression& e);
+  void CollectSlots(const PatternTerm& t);
+  Row EmptyRow() const { return Row(names_.size(), 0); }
+
+  Id Intern(const rdf::Term& term) {
+    if (const Id id = data_.Lookup(term); id != 0) return id;
+    const std::string key = TermKey(term);
+    auto [it, inserted] = local_ids_.emplace(key, kLocal | local_.size());
+    if (inserted) local_.push_back(term);
+    return it->second;
+  }
+  rdf::Term Decode(Id id) {
+    if (id & kLocal) return local_[id & ~kLocal];
+    return data_.TermOf(id);
+  }
+  // The dataset's id of a constant; 0 when the data does not hold it.
+  Id DataId(const rdf::Term& term) { return data_.Lookup(term); }
+
+  absl::Status Check(size_t rows) {
+    if (rows > options_.max_rows) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the query's solutions exceed the cap of ",
+                       options_.max_rows, " rows (max_rows)"));
+    }
+    if (options_.check) return options_.check();
+    return absl::OkStatus();
+  }
+
+  // ---- Patterns ----
+  absl::StatusOr<Rows> Eval(const GraphPattern& p, Id graph);
+  absl::StatusOr<Rows> EvalBgp(const std::vector<TriplePattern>& triples,
+                               Id graph);
+  void MatchTriple(const TriplePattern& t, const Row& row, Id graph, Rows* out);
+  // The id a position stands for under `row`: a bound value, or 0 (open);
+  // *impossible when it names something the data cannot hold.
+  Id Resolve(const PatternTerm& t, const Row& row, bool* impossible);
+  bool Unify(const PatternTerm& t, Id id, Row* row);
+  Rows Join(Rows a, Rows b);
+  Rows LeftJoin(Rows a, Rows b, const std::optional<Expression>& filter,
+                Id graph);
+  Rows Minus(Rows a, const Rows& b);
+  absl::StatusOr<Rows> Group(const GraphPattern& p, Rows in, Id graph);
+  absl::StatusOr<Rows> EvalPath(const GraphPattern& p, Id graph);
+  std::vector<Id> Forward(const PropertyPath& path, Id graph, Id from);
+  std::vector<Id> Backward(const PropertyPath& path, Id graph, Id to);
+  std::vector<Id> Closure(const PropertyPath& path, Id graph, Id start,
+                          bool forward, bool include_start);
+  std::vector<Id> Nodes(Id graph);
+
+  // ---- Expressions ----
+  Value EvalExpr(const Expression& e, const Row& row, Id graph);
+  std::optional<bool> Ebv(const Expression& e, const Row& row, Id graph) {
+    const Value v = EvalExpr(e, row, graph);
+    if (!v) return std::nullopt;
+    return EffectiveBooleanValue(*v);
+  }
+  Value Aggregate(const Expression& agg, const Rows& rows,
+                  const std::vector<size_t>& members, Id graph);
+
+  // ---- Forms ----
+  void Instantiate(const std::vector<TriplePattern>& tmpl, const Row& row,
+                   int solution, absl::flat_hash_set<std::string>* seen,
+                   std::vector<rdf::Triple>* out);
+  std::optional<rdf::Term> TemplateTerm(const PatternTerm& t, const Row& row,
+                                        int solution);
+
+  const Query& query_;
+  Dataset& data_;
+  const EvalOptions& options_;
+  absl::flat_hash_map<std::string, int> slots_;
+  std::vector<std::string> names_;
+  std::vector<rdf::Term> local_;
+  absl::flat_hash_map<std::string, Id> local_ids_;
+  int bnodes_ = 0;
+};
+
+bool Compatible(const Row& a, const Row& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != 0 && b[i] != 0 && a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+Row Merge(const Row& a, const Row& b) {
+  Row r = a;
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (r[i] == 0) r[i] = b[i];
+  }
+  return r;
+}
+
+// The slots bound in every row of both sides: a hash join's key.
+std::vector<size_t> JoinKey(const Rows& a, const Rows& b, size_t width) {
+  std::vector<size_t> key;
+  for (size_t i = 0; i < width; ++i) {
+    bool all = true;
+    for (const Row& r : a) {
+      if (r[i] == 0) {
+        all = false;
+        break;
+      }
+    }
+    if (!all) continue;
+    for (const Row& r : b) {
+      if (r[i] == 0) {
+        all = false;
+        break;
+      }
+    }
+    if (all) key.push_back(i);
+  }
+  return key;
+}
+
+std::vector<Id> KeyOf(const Row& r, const std::vector<size_t>& key) {
+  std::vector<Id> k;
+  k.reserve(key.size());
+  for (size_t i : key) k.push_back(r[i]);
+  return k;
+}
+
+void Evaluator::CollectSlots(const PatternTerm& t) {
+  if (t.kind == PatternTerm::Kind::kVariable) {
+    Slot(t.variable);
+  } else if (t.kind == PatternTerm::Kind::kTriple) {
+    CollectSlots(t.triple->subject);
+    CollectSlots(t.triple->predicate);
+    CollectSlots(t.triple->object);
+  }
+}
+
+void Evaluator::CollectSlots(const Expression& e) {
+  if (e.kind == Expression::Kind::kVariable) Slot(e.name);
+  for (const Expression& o : e.operands) CollectSlots(o);
+  if (e.pattern) CollectSlots(*e.pattern);
+}
+
+void Evaluator::CollectSlots(const GraphPattern& p) {
+  for (const TriplePattern& t : p.triples) {
+    CollectSlots(t.subject);
+    CollectSlots(t.predicate);
+    CollectSlots(t.object);
+  }
+  CollectSlots(p.path_subject);
+  CollectSlots(p.path_object);
+  CollectSlots(p.name);
+  if (p.expression) CollectSlots(*p.expression);
+  if (!p.variable.empty()) Slot(p.variable);
+  for (const std::string& v : p.variables) Slot(v);
+  for (const auto& k : p.group_keys) {
+    CollectSlots(k.expression);
+    if (!k.variable.empty()) Slot(k.variable);
+  }
+  for (const auto& a : p.aggregates) {
+    Slot(a.variable);
+    CollectSlots(a.aggregate);
+  }
+  for (const OrderCondition& c : p.order) CollectSlots(c.expression);
+  for (const GraphPattern& o : p.operands) CollectSlots(o);
+}
+
+// ---- Basic graph patterns ----
+
+Id Evaluator::Resolve(const PatternTerm& t, const Row& row, bool* impossible) {
+  switch (t.kind) {
+    case PatternTerm::Kind::kTerm: {
+      const Id id = DataId(t.term);
+      if (id == 0) *impossible = true;
+      return id;
+    }
+    case PatternTerm::Kind::kVariable: {
+      const Id id = row[slots_.at(t.variable)];
+      if (id & kLocal) *impossible = true;
+      return id;
+    }
+    case PatternTerm::Kind::kTriple: {
+      bool inner_impossible = false;
+      const Id s = Resolve(t.triple->subject, row, &inner_impossible);
+      const Id p = Resolve(t.triple->predicate, row, &inner_impossible);
+      const Id o = Resolve(t.triple->object, row, &inner_impossible);
+      if (inner_impossible) {
+        *impossible = true;
+        return 0;
+      }
+      if (s == 0 || p == 0 || o == 0) return 0;  // open: unified later
+      const Id id = DataId(
+          rdf::Term::TripleTerm(rdf::Triple{Decode(s), Decode(p), Decode(o)}));
+      if (id == 0) *impossible = true;
+      return id;
+    }
+  }
+  return 0;
+}
+
+bool Evaluator::Unify(const PatternTerm& t, Id id, Row* row) {
+  switch (t.kind) {
+    case PatternTerm::Kind::kTerm:
+      return true;  // matched by the scan
+    case PatternTerm::Kind::kVariable: {
+      Id& slot = (*row)[slots_.at(t.variable)];
+      if (slot == 0) {
+        slot = id;
+        return true;
+      }
+      return slot == id;
+    }
+    case PatternTerm::Kind::kTriple: {
+      Id s, p, o;
+      if (!data_.TripleOf(id, &s, &p, &o)) return false;
+      auto constant_ok = [&](const PatternTerm& part, Id value) {
+        return part.kind != PatternTerm::Kind::kTerm ||
+               DataId(part.term) == value;
+      };
+      return constant_ok(t.triple->subject, s) &&
+             constant_ok(t.triple->predicate, p) &&
+             constant_ok(t.triple->object, o) &&
+             Unify(t.triple->subject, s, row) &&
+             Unify(t.triple->predicate, p, row) &&
+             Unify(t.triple->object, o, row);
+    }
+  }
+  return false;
+}
+
+void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
+                            Rows* out) {
+  bool impossible = false;
+  const Id s = Resolve(t.subject, row, &impossible);
+  const Id p = Resolve(t.predicate, row, &impossible);
+  const Id o = Resolve(t.object, row, &impossible);
+  if (impossible) return;
+  data_.Match(graph, s, p, o, [&](Id ms, Id mp, Id mo) {
+    Row r = row;
+    if (Unify(t.subject, ms, &r) && Unify(t.predicate, mp, &r) &&
+        Unify(t.object, mo, &r)) {
+      out->push_back(std::move(r));
+    }
+    return true;
+  });
+}
+
+absl::StatusOr<Rows> Evaluator::EvalBgp(
+    const std::vector<TriplePattern>& triples, Id graph) {
+  Rows rows{EmptyRow()};
+  std::vector<bool> done(triples.size(), false);
+  absl::flat_hash_set<std::string> bound;
+  auto bound_count = [&](const PatternTerm& t) {
+    return t.kind == PatternTerm::Kind::kTerm ||
+           (t.kind == PatternTerm::Kind::kVariable &&
+            bound.contains(t.variable));
+  };
+  for (size_t step = 0; step < triples.size(); ++step) {
+    // Greedy: the pattern with most positions fixed next (constants and
+    // variables earlier patterns bind), so each step narrows.
+    int best = -1, best_score = -1;
+    for (size_t i = 0; i < triples.size(); ++i) {
+      if (done[i]) continue;
+      const TriplePattern& t = triples[i];
+      const int score = 3 * bound_count(t.subject) + 2 * bound_count(t.object) +
+                        bound_count(t.predicate);
+      if (score > best_score) {
+        best = static_cast<int>(i);
+        best_score = score;
+      }
+    }
+    done[best] = true;
+    const TriplePattern& t = triples[best];
+    Rows next;
+    for (const Row& row : rows) MatchTriple(t, row, graph, &next);
+    if (absl::Status st = Check(next.size()); !st.ok()) return st;
+    rows = std::move(next);
+    for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
+      if (pt->kind == PatternTerm::Kind::kVariable) bound.insert(pt->variable);
+    }
+    if (rows.empty()) break;
+  }
+  return rows;
+}
+
+// ---- Joins ----
+
+Rows Evaluator::Join(Rows a, Rows b) {
+  Rows out;
+  if (a.empty() || b.empty()) return out;
+  const std::vector<size_t> key = JoinKey(a, b, names_.size());
+  if (key.empty()) {
+    for (const Row& ra : a) {
+      for (const Row& rb : b) {
+        if (Compatible(ra, rb)) out.push_back(Merge(ra, rb));
+      }
+    }
+    return out;
+  }
+  absl::flat_hash_map<std::vector<Id>, std::vector<size_t>> index;
+  for (size_t i = 0; i < b.size(); ++i) index[KeyOf(b[i], key)].push_back(i);
+  for (const Row& ra : a) {
+    auto it = index.find(KeyOf(ra, key));
+    if (it == index.end()) continue;
+    for (size_t i : it->second) {
+      if (Compatible(ra, b[i])) out.push_back(Merge(ra, b[i]));
+    }
+  }
+  return out;
+}
+
+Rows Evaluator::LeftJoin(Rows a, Rows b,
+                         const std::optional<Expression>& filter, Id graph) {
+  Rows out;
+  const std::vector<size_t> key =
+      b.empty() ? std::vector<size_t>() : JoinKey(a, b, names_.size());
+  absl::flat_hash_map<std::vector<Id>, std::vector<size_t>> index;
+  if (!key.empty()) {
+    for (size_t i = 0; i < b.size(); ++i) index[KeyOf(b[i], key)].push_back(i);
+  }
+  std::vector<size_t> all(b.size());
+  for (size_t i = 0; i < b.size(); ++i) all[i] = i;
+  for (const Row& ra : a) {
+    const std::vector<size_t>* candidates = &all;
+    if (!key.empty()) {
+      auto it = index.find(KeyOf(ra, key));
+      static const std::vector<size_t> kNone;
+      candidates = it == index.end() ? &kNone : &it->second;
+    }
+    bool matched = false;
+    for (size_t i : *candidates) {
+      if (!Compatible(ra, b[i])) continue;
+      Row merged = Merge(ra, b[i]);
+      if (filter.has_value() && Ebv(*filter, merged, graph) != true) continue;
+      out.push_back(std::move(merged));
+      matched = true;
+    }
+    if (!matched) out.push_back(ra);
+  }
+  return out;
+}
+
+Rows Evaluator::Minus(Rows a, const Rows& b) {
+  Rows out;
+  for (Row& ra : a) {
+    bool removed = false;
+    for (const Row& rb : b) {
+      bool shared = false;
+      bool compatible = true;
+      for (size_t i = 0; i < ra.size(); ++i) {
+        if (ra[i] != 0 && rb[i] != 0) {
+          shared = true;
+          if (ra[i] != rb[i]) {
+            compatible = false;
+            break;
+          }
+        }
+      }
+      if (shared && compatible) {
+        removed = true;
+        break;
+      }
+    }
+    if (!removed) out.push_back(std::move(ra));
+  }
+  return out;
+}
+
+// ---- Property paths ----
+
+std::vector<Id> Evaluator::Nodes(Id graph) {
+  std::vector<Id> out;
+  absl::flat_hash_set<Id> seen;
+  data_.Match(graph, 0, 0, 0, [&](Id s, Id, Id o) {
+    if (seen.insert(s).second) out.push_back(s);
+    if (seen.insert(o).second) out.push_back(o);
+    return true;
+  });
+  return out;
+}
+
+std::vector<Id> Evaluator::Closure(const PropertyPath& path, Id graph, Id start,
+                                   bool forward, bool include_start) {
+  std::vector<Id> out;
+  absl::flat_hash_set<Id> seen;
+  std::vector<Id> frontier{start};
+  if (include_start) {
+    seen.insert(start);
+    out.push_back(start);
+  }
+  while (!frontier.empty()) {
+    std::vector<Id> next;
+    for (Id x : frontier) {
+      for (Id y :
+           forward ? Forward(path, graph, x) : Backward(path, graph, x)) {
+        if (seen.insert(y).second) {
+          out.push_back(y);
+          next.push_back(y);
+        }
+      }
+    }
+    frontier = std::move(next);
+  }
+  return out;
+}
+
+std::vector<Id> Evaluator::Forward(const PropertyPath& path, Id graph,
+                                   Id from) {
+  std::vector<Id> out;
+  if (from & kLocal) {
+    // Only a zero-length step leaves a node the data lacks.
+    if (path.kind == PropertyPath::Kind::kZeroOrMore ||
+        path.kind == PropertyPath::Kind::kZeroOrOne) {
+      out.push_back(from);
+    }
+    return out;
+  }
+  switch (path.kind) {
+    case PropertyPath::Kind::kLink: {
+      const Id p = DataId(rdf::Term::Iri(path.iri));
+      if (p == 0) return out;
+      data_.Match(graph, from, p, 0, [&](Id, Id, Id o) {
+        out.push_back(o);
+        return true;
+      });
+      return out;
+    }
+    case PropertyPath::Kind::kInverse:
+      return Backward(path.operands[0], graph, from);
+    case PropertyPath::Kind::kSequence: {
+      std::vector<Id> current{from};
+      for (const PropertyPath& step : path.operands) {
+        std::vector<Id> next;
+        for (Id x : current) {
+          for (Id y : Forward(step, graph, x)) next.push_back(y);
+        }
+        current = std::move(next);
+      }
+      return current;
+    }
+    case PropertyPath::Kind::kAlternative:
+      for (const PropertyPath& alt : path.operands) {
+        for (Id y : Forward(alt, graph, from)) out.push_back(y);
+      }
+      return out;
+    case PropertyPath::Kind::kZeroOrMore:
+      return Closure(path.operands[0], graph, from, true, true);
+    case PropertyPath::Kind::kOneOrMore:
+      return Closure(path.operands[0], graph, from, true, false);
+    case PropertyPath::Kind::kZeroOrOne: {
+      absl::flat_hash_set<Id> seen{from};
+      out.push_back(from);
+      for (Id y : Forward(path.operands[0], graph, from)) {
+        if (seen.insert(y).second) out.push_back(y);
+      }
+      return out;
+    }
+    case PropertyPath::Kind::kNegated: {
+      absl::flat_hash_set<Id> excluded_fwd, excluded_inv;
+      for (const std::string& iri : path.negated_forward) {
+        excluded_fwd.insert(DataId(rdf::Term::Iri(iri)));
+      }
+      for (const std::string& iri : path.negated_inverse) {
+        excluded_inv.insert(DataId(rdf::Term::Iri(iri)));
+      }
+      const bool forward =
+          !path.negated_forward.empty() || path.negated_inverse.empty();
+      if (forward) {
+        data_.Match(graph, from, 0, 0, [&](Id, Id p, Id o) {
+          if (!excluded_fwd.contains(p)) out.push_back(o);
+          return true;
+        });
+      }
+      if (!path.negated_inverse.empty()) {
+        data_.Match(graph, 0, 0, from, [&](Id s, Id p, Id) {
+          if (!excluded_inv.contains(p)) out.push_back(s);
+          return true;
+        });
+      }
+      return out;
+    }
+  }
+  return out;
+}
+
+std::vector<Id> Evaluator::Backward(const PropertyPath& path, Id graph, Id to) {
+  std::vector<Id> out;
+  if (to & kLocal) {
+    if (path.kind == PropertyPath::Kind::kZeroOrMore ||
+        path.kind == PropertyPath::Kind::kZeroOrOne) {
+      out.push_back(to);
+    }
+    return out;
+  }
+  switch (path.kind) {
+    case PropertyPath::Kind::kLink: {
+      const Id p = DataId(rdf::Term::Iri(path.iri));
+      if (p == 0) return out;
+      data_.Match(graph, 0, p, to, [&](Id s, Id, Id) {
+        out.push_back(s);
+        return true;
+      });
+      return out;
+    }
+    case PropertyPath::Kind::kInverse:
+      return Forward(path.operands[0], graph, to);
+    case PropertyPath::Kind::kSequence: {
+      std::vector<Id> current{to};
+      for (auto it = path.operands.rbegin(); it != path.operands.rend(); ++it) {
+        std::vector<Id> next;
+        for (Id x : current) {
+          for (Id y : Backward(*it, graph, x)) next.push_back(y);
+        }
+        current = std::move(next);
+      }
+      return current;
+    }
+    case PropertyPath::Kind::kAlternative:
+      for (const PropertyPath& alt : path.operands) {
+        for (Id y : Backward(alt, graph, to)) out.push_back(y);
+      }
+      return out;
+    case PropertyPath::Kind::kZeroOrMore:
+      return Closure(path.operands[0], graph, to, false, true);
+    case PropertyPath::Kind::kOneOrMore:
+      return Closure(path.operands[0], graph, to, false, false);
+    case PropertyPath::Kind::kZeroOrOne: {
+      absl::flat_hash_set<Id> seen{to};
+      out.push_back(to);
+      for (Id y : Backward(path.operands[0], graph, to)) {
+        if (seen.insert(y).second) out.push_back(y);
+      }
+      return out;
+    }
+    case PropertyPath::Kind::kNegated: {
+      absl::flat_hash_set<Id> excluded_fwd, excluded_inv;
+      for (const std::string& iri : path.negated_forward) {
+        excluded_fwd.insert(DataId(rdf::Term::Iri(iri)));
+      }
+      for (const std::string& iri : path.negated_inverse) {
+        excluded_inv.insert(DataId(rdf::Term::Iri(iri)));
+      }
+      const bool forward =
+          !path.negated_forward.empty() || path.negated_inverse.empty();
+      if (forward) {
+        data_.Match(graph, 0, 0, to, [&](Id s, Id p, Id) {
+          if (!excluded_fwd.contains(p)) out.push_back(s);
+          return true;
+        });
+      }
+      if (!path.negated_inverse.empty()) {
+        data_.Match(graph, to, 0, 0, [&](Id, Id p, Id o) {
+          if (!excluded_inv.contains(p)) out.push_back(o);
+          return true;
+        });
+      }
+      return out;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Rows> Evaluator::EvalPath(const GraphPattern& p, Id graph) {
+  Rows out;
+  const Row empty = EmptyRow();
+  auto fixed = [&](const PatternTerm& t) -> std::optional<Id> {
+    if (t.kind == PatternTerm::Kind::kTerm) return Intern(t.term);
+    return std::nullopt;
+  };
+  auto emit = [&](Id s, Id o) {
+    Row r = empty;
+    if (p.path_subject.is_variable()) r[slots_.at(p.path_subject.variable)] = s;
+    if (p.path_object.is_variable()) {
+      Id& slot = r[slots_.at(p.path_object.variable)];
+      if (slot != 0 && slot != o) return;  // ?x path ?x
+      slot = o;
+    }
+    out.push_back(std::move(r));
+  };
+  const std::optional<Id> s = fixed(p.path_subject);
+  const std::optional<Id> o = fixed(p.path_object);
+  if (s.has_value()) {
+    for (Id y : Forward(p.path, graph, *s)) {
+      if (o.has_value() && y != *o) continue;
+      emit(*s, y);
+    }
+  } else if (o.has_value()) {
+    for (Id x : Backward(p.path, graph, *o)) emit(x, *o);
+  } else {
+    for (Id x : Nodes(graph)) {
+      for (Id y : Forward(p.path, graph, x)) emit(x, y);
+      if (absl::Status st = Check(out.size()); !st.ok()) return st;
+    }
+  }
+  return out;
+}
+
+// ---- Operators ----
+
+absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {
+  if (absl::Status st = Check(0); !st.ok()) return st;
+  switch (p.kind) {
+    case GraphPattern::Kind::kBgp:
+      return EvalBgp(p.triples, graph);
+    case GraphPattern::Kind::kPath:
+      return EvalPath(p, graph);
+    case GraphPattern::Kind::kJoin:
+    case GraphPattern::Kind::kLeftJoin:
+    case GraphPattern::Kind::kUnion:
+    case GraphPattern::Kind::kMinus: {
+      absl::StatusOr<Rows> a = Eval(p.operands[0], graph);
+      if (!a.ok()) return a.status();
+      absl::StatusOr<Rows> b = Eval(p.operands[1], graph);
+      if (!b.ok()) return b.status();
+      Rows out;
+      if (p.kind == GraphPattern::Kind::kJoin) {
+        out = Join(*std::move(a), *std::move(b));
+      } else if (p.kind == GraphPattern::Kind::kLeftJoin) {
+        out = LeftJoin(*std::move(a), *std::move(b), p.expression, graph);
+      } else if (p.kind == GraphPattern::Kind::kUnion) {
+        out = *std::move(a);
+        for (Row& r : *b) out.push_back(std::move(r));
+      } else {
+        out = Minus(*std::move(a), *b);
+      }
+      if (absl::Status st = Check(out.size()); !st.ok()) return st;
+      return out;
+    }
+    case GraphPattern::Kind::kFilter: {
+      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
+      if (!in.ok()) return in.status();
+      Rows out;
+      for (Row& r : *in) {
+        if (Ebv(*p.expression, r, graph) == true) out.push_back(std::move(r));
+      }
+      return out;
+    }
+    case GraphPattern::Kind::kGraph: {
+      Rows out;
+      if (p.name.kind == PatternTerm::Kind::kTerm) {
+        const Id g = DataId(p.name.term);
+        const std::vector<Id> named = data_.NamedGraphs();
+        if (g == 0 || std::find(named.begin(), named.end(), g) == named.end()) {
+          return out;
+        }
+        return Eval(p.operands[0], g);
+      }
+      const int slot = slots_.at(p.name.variable);
+      for (Id g : data_.NamedGraphs()) {
+        absl::StatusOr<Rows> in = Eval(p.operands[0], g);
+        if (!in.ok()) return in.status();
+        for (Row& r : *in) {
+          if (r[slot] != 0 && r[slot] != g) continue;
+          r[slot] = g;
+          out.push_back(std::move(r));
+        }
+        if (absl::Status st = Check(out.size()); !st.ok()) return st;
+      }
+      return out;
+    }
+    case GraphPattern::Kind::kExtend: {
+      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
+      if (!in.ok()) return in.status();
+      const int slot = slots_.at(p.variable);
+      for (Row& r : *in) {
+        const Value v = EvalExpr(*p.expression, r, graph);
+        if (v.has_value()) r[slot] = Intern(*v);
+      }
+      return in;
+    }
+    case GraphPattern::Kind::kTable: {
+      Rows out;
+      for (const auto& values : p.rows) {
+        Row r = EmptyRow();
+        for (size_t i = 0; i < values.size(); ++i) {
+          if (values[i].has_value()) {
+            r[slots_.at(p.variables[i])] = Intern(*values[i]);
+          }
+        }
+        out.push_back(std::move(r));
+      }
+      return out;
+    }
+    case GraphPattern::Kind::kService: {
+      if (p.silent) return Rows{EmptyRow()};
+      return absl::UnimplementedError(absl::StrCat(
+          "SERVICE ", ToSExpression(p.name),
+          ": kg does not query remote endpoints (SERVICE SILENT gives one "
+          "empty solution)"));
+    }
+    case GraphPattern::Kind::kGroup: {
+      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
+      if (!in.ok()) return in.status();
+      return Group(p, *std::move(in), graph);
+    }
+    case GraphPattern::Kind::kOrderBy: {
+      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
+      if (!in.ok()) return in.status();
+      std::vector<std::pair<std::vector<Value>, size_t>> keyed;
+      keyed.reserve(in->size());
+      for (size_t i = 0; i < in->size(); ++i) {
+        std::vector<Value> keys;
+        for (const OrderCondition& c : p.order) {
+          keys.push_back(EvalExpr(c.expression, (*in)[i], graph));
+        }
+        keyed.emplace_back(std::move(keys), i);
+      }
+      std::stable_sort(keyed.begin(), keyed.end(),
+                       [&](const auto& a, const auto& b) {
+                         for (size_t k = 0; k < p.order.size(); ++k) {
+                           int c = OrderCompare(a.first[k], b.first[k]);
+                           if (p.order[k].descending) c = -c;
+                           if (c != 0) return c < 0;
+                         }
+                         return false;
+                       });
+      Rows out;
+      out.reserve(in->size());
+      for (auto& [keys, i] : keyed) out.push_back(std::move((*in)[i]));
+      return out;
+    }
+    case GraphPattern::Kind::kProject: {
+      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
+      if (!in.ok()) return in.status();
+      std::vector<bool> keep(names_.size(), false);
+      for (const std::string& v : p.variables) keep[slots_.at(v)] = true;
+      for (Row& r : *in) {
+        for (size_t i = 0; i < r.size(); ++i) {
+          if (!keep[i]) r[i] = 0;
+        }
+      }
+      return in;
+    }
+    case GraphPattern::Kind::kDistinct:
+    case GraphPattern::Kind::kReduced: {
+      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
+      if (!in.ok()) return in.status();
+      absl::flat_hash_set<Row> seen;
+      Rows out;
+      for (Row& r : *in) {
+        if (seen.insert(r).second) out.push_back(std::move(r));
+      }
+      return out;
+    }
+    case GraphPattern::Kind::kSlice: {
+      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
+      if (!in.ok()) return in.status();
+      Rows out;
+      const size_t from = std::min<size_t>(p.offset, in->size());
+      size_t to = in->size();
+      if (p.limit >= 0) to = std::min<size_t>(to, from + p.limit);
+      for (size_t i = from; i < to; ++i) out.push_back(std::move((*in)[i]));
+      return out;
+    }
+  }
+  return absl::InternalError("unknown algebra operator");
+}
+
+absl::StatusOr<Rows> Evaluator::Group(const GraphPattern& p, Rows in,
+                                      Id graph) {
+  std::vector<std::vector<Id>> order;
+  absl::flat_hash_map<std::vector<Id>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < in.size(); ++i) {
+    std::vector<Id> key;
+    for (const auto& k : p.group_keys) {
+      const Value v = EvalExpr(k.expression, in[i], graph);
+      key.push_back(v.has_value() ? Intern(*v) : 0);
+    }
+    auto [it, inserted] = groups.try_emplace(key);
+    if (inserted) order.push_back(key);
+    it->second.push_back(i);
+  }
+  if (in.empty() && p.group_keys.empty()) {
+    order.push_back({});
+    groups[{}];
+  }
+  Rows out;
+  for (const std::vector<Id>& key : order) {
+    Row r = EmptyRow();
+    for (size_t k = 0; k < p.group_keys.size(); ++k) {
+      if (!p.group_keys[k].variable.empty()) {
+        r[slots_.at(p.group_keys[k].variable)] = key[k];
+      }
+    }
+    const std::vector<size_t>& members = groups[key];
+    for (const auto& a : p.aggregates) {
+      const Value v = Aggregate(a.aggregate, in, members, graph);
+      if (v.has_value()) r[slots_.at(a.variable)] = Intern(*v);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Value Evaluator::Aggregate(const Expression& agg, const Rows& rows,
+                           const std::vector<size_t>& members, Id graph) {
+  const std::string& name = agg.name;
+  if (name == "COUNT" && agg.operands.empty()) {
+    if (!agg.distinct) return IntegerTerm(static_cast<int64_t>(members.size()));
+    absl::flat_hash_set<Row> seen;
+    for (size_t i : members) seen.insert(rows[i]);
+    return IntegerTerm(static_cast<int64_t>(seen.size()));
+  }
+  std::vector<rdf::Term> values;
+  bool error = false;
+  absl::flat_hash_set<std::string> seen;
+  for (size_t i : members) {
+    const Value v = EvalExpr(agg.operands[0], rows[i], graph);
+    if (!v.has_value()) {
+      error = true;
+      continue;
+    }
+    if (agg.distinct && !seen.insert(TermKey(*v)).second) continue;
+    values.push_back(*v);
+  }
+  if (name == "COUNT") return IntegerTerm(static_cast<int64_t>(values.size()));
+  if (name == "SAMPLE") {
+    if (values.empty()) return std::nullopt;
+    return values[0];
+  }
+  if (name == "SUM" || name == "AVG") {
+    if (error) return std::nullopt;
+    Value sum = IntegerTerm(0);
+    for (const rdf::Term& v : values) {
+      sum = Arithmetic(Expression::Kind::kAdd, *sum, v);
+      if (!sum.has_value()) return std::nullopt;
+    }
+    if (name == "SUM") return sum;
+    if (values.empty()) return IntegerTerm(0);
+    return Arithmetic(Expression::Kind::kDivide, *sum,
+                      IntegerTerm(static_cast<int64_t>(values.size())));
+  }
+  if (name == "MIN" || name == "MAX") {
+    if (values.empty()) return std::nullopt;
+    const rdf::Term* best = &values[0];
+    for (const rdf::Term& v : values) {
+      const int c = OrderCompare(v, *best);
+      if ((name == "MIN" && c < 0) || (name == "MAX" && c > 0)) best = &v;
+    }
+    return *best;
+  }
+  if (name == "GROUP_CONCAT") {
+    if (error) return std::nullopt;
+    const std::string sep = agg.separator.value_or(" ");
+    std::string out;
+    std::optional<std::string> lang;
+    bool same_lang = true;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const rdf::Term& v = values[i];
+      if (!v.is_literal() || (v.language().empty() &&
+                              v.datatype() != std::string(rdf::kXsdString))) {
+        return std::nullopt;
+      }
+      if (i > 0) out += sep;
+      out += v.value();
+      if (!lang) {
+        lang = v.language();
+      } else if (*lang != v.language()) {
+        same_lang = false;
+      }
+    }
+    if (same_lang && lang && !lang->empty()) {
+      return rdf::Term::Literal(std::move(out), "", *lang);
+    }
+    return rdf::Term::Literal(std::move(out));
+  }
+  return std::nullopt;
+}
+
+// ---- Expressions ----
+
+Value Evaluator::EvalExpr(const Expression& e, const Row& row, Id graph) {
+  using K = Expression::Kind;
+  switch (e.kind) {
+    case K::kConstant:
+      return e.term;
+    case K::kVariable: {
+      auto it = slots_.find(e.name);
+      if (it == slots_.end() || row[it->second] == 0) return std::nullopt;
+      return Decode(row[it->second]);
+    }
+    case K::kTriple: {
+      const Value s = EvalExpr(e.operands[0], row, graph);
+      const Value p = EvalExpr(e.operands[1], row, graph);
+      const Value o = EvalExpr(e.operands[2], row, graph);
+      if (!s || !p || !o) return std::nullopt;
+      return CallFunction("TRIPLE", false, {*s, *p, *o});
+    }
+    case K::kOr:
+    case K::kAnd: {
+      const std::optional<bool> a = Ebv(e.operands[0], row, graph);
+      const std::optional<bool> b = Ebv(e.operands[1], row, graph);
+      if (e.kind == K::kOr) {
+        if (a == true || b == true) return BooleanTerm(true);
+        if (a == false && b == false) return BooleanTerm(false);
+        return std::nullopt;
+      }
+      if (a == false || b == false) return BooleanTerm(false);
+      if (a == true && b == true) return BooleanTerm(true);
+      return std::nullopt;
+    }
+    case K::kNot: {
+      const std::optional<bool> a = Ebv(e.operands[0], row, graph);
+      if (!a) return std::nullopt;
+      return BooleanTerm(!*a);
+    }
+    case K::kEqual:
+    case K::kNotEqual:
+    case K::kLess:
+    case K::kGreater:
+    case K::kLessOrEqual:
+    case K::kGreaterOrEqual: {
+      const Value a = EvalExpr(e.operands[0], row, graph);
+      const Value b = EvalExpr(e.operands[1], row, graph);
+      if (!a || !b) return std::nullopt;
+      const std::optional<bool> r = Compare(e.kind, *a, *b);
+      if (!r) return std::nullopt;
+      return BooleanTerm(*r);
+    }
+    case K::kIn:
+    case K::kNotIn: {
+      const Value a = EvalExpr(e.operands[0], row, graph);
+      if (!a) return std::nullopt;
+      bool error = false;
+      for (size_t i = 1; i < e.operands.size(); ++i) {
+        const Value b = EvalExpr(e.operands[i], row, graph);
+        if (!b) {
+          error = true;
+          continue;
+        }
+        const std::optional<bool> eq = Compare(K::kEqual, *a, *b);
+        if (eq == true) return BooleanTerm(e.kind == K::kIn);
+        if (!eq) error = true;
+      }
+      if (error) return std::nullopt;
+      return BooleanTerm(e.kind == K::kNotIn);
+    }
+    case K::kAdd:
+    case K::kSubtract:
+    case K::kMultiply:
+    case K::kDivide: {
+      const Value a = EvalExpr(e.operands[0], row, graph);
+      const Value b = EvalExpr(e.operands[1], row, graph);
+      if (!a || !b) return std::nullopt;
+      return Arithmetic(e.kind, *a, *b);
+    }
+    case K::kUnaryPlus:
+    case K::kUnaryMinus: {
+      const Value a = EvalExpr(e.operands[0], row, graph);
+      if (!a) return std::nullopt;
+      return Negate(*a, e.kind == K::kUnaryMinus);
+    }
+    case K::kExists:
+    case K::kNotExists: {
+      absl::StatusOr<Rows> rows = Eval(*e.pattern, graph);
+      if (!rows.ok()) return std::nullopt;
+      bool any = false;
+      for (const Row& r : *rows) {
+        if (Compatible(row, r)) {
+          any = true;
+          break;
+        }
+      }
+      return BooleanTerm(any == (e.kind == K::kExists));
+    }
+    case K::kAggregate:
+      return std::nullopt;  // replaced by variables in the parser
+    case K::kBuiltin:
+    case K::kCall:
+      break;
+  }
+  // Functions that take unevaluated or possibly-unbound arguments.
+  if (e.kind == K::kBuiltin) {
+    if (e.name == "BOUND") {
+      auto it = slots_.find(e.operands[0].name);
+      return BooleanTerm(it != slots_.end() && row[it->second] != 0);
+    }
+    if (e.name == "IF") {
+      const std::optional<bool> c = Ebv(e.operands[0], row, graph);
+      if (!c) return std::nullopt;
+      return EvalExpr(e.operands[*c ? 1 : 2], row, graph);
+    }
+    if (e.name == "COALESCE") {
+      for (const Expression& o : e.operands) {
+        const Value v = EvalExpr(o, row, graph);
+        if (v.has_value()) return v;
+      }
+      return std::nullopt;
+    }
+    if (e.name == "BNODE") {
+      // BNODE(): fresh each call; BNODE(str): the same per solution and
+      // string (keyed by the row's identity).
+      if (e.operands.empty()) {
+        return rdf::Term::Blank(absl::StrCat("b!", ++bnodes_));
+      }
+      const Value v = EvalExpr(e.operands[0], row, graph);
+      if (!v || !v->is_literal()) return std::nullopt;
+      std::string key;
+      for (Id id : row) absl::StrAppend(&key, id, ",");
+      return rdf::Term::Blank(
+          absl::StrCat("b!", absl::Hash<std::string>()(key + v->value())));
+    }
+    if (e.name == "NOW") {
+      return rdf::Term::Literal(
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", options_.now,
+                           absl::UTCTimeZone()),
+          "http://www.w3.org/2001/XMLSchema#dateTime");
+    }
+  }
+  std::vector<rdf::Term> args;
+  args.reserve(e.operands.size());
+  for (const Expression& o : e.operands) {
+    Value v = EvalExpr(o, row, graph);
+    if (!v) return std::nullopt;
+    args.push_back(*std::move(v));
+  }
+  return CallFunction(e.name, e.kind == K::kCall, args);
+}
+
+// ---- Forms ----
+
+std::optional<rdf::Term> Evaluator::TemplateTerm(const PatternTerm& t,
+                                                 const Row& row, int solution) {
+  switch (t.kind) {
+    case PatternTerm::Kind::kTerm:
+      return t.term;
+    case PatternTerm::Kind::kVariable: {
+      if (absl::StartsWith(t.variable, "_:")) {
+        // A template blank node: fresh for each solution.
+        return rdf::Term::Blank(
+            absl::StrCat("c", solution, "!", t.variable.substr(2)));
+      }
+      auto it = slots_.find(t.variable);
+      if (it == slots_.end() || row[it->second] == 0) return std::nullopt;
+      return Decode(row[it->second]);
+    }
+    case PatternTerm::Kind::kTriple: {
+      std::optional<rdf::Term> s =
+          TemplateTerm(t.triple->subject, row, solution);
+      std::optional<rdf::Term> p =
+          TemplateTerm(t.triple->predicate, row, solution);
+      std::optional<rdf::Term> o =
+          TemplateTerm(t.triple->object, row, solution);
+      if (!s || !p || !o || !(s->is_iri() || s->is_blank()) || !p->is_iri()) {
+        return std::nullopt;
+      }
+      return rdf::Term::TripleTerm(rdf::Triple{*s, *p, *o});
+    }
+  }
+  return std::nullopt;
+}
+
+void Evaluator::Instantiate(const std::vector<TriplePattern>& tmpl,
+                            const Row& row, int solution,
+                            absl::flat_hash_set<std::string>* seen,
+                            std::vector<rdf::Triple>* out) {
+  for (const TriplePattern& t : tmpl) {
+    std::optional<rdf::Term> s = TemplateTerm(t.subject, row, solution);
+    std::optional<rdf::Term> p = TemplateTerm(t.predicate, row, solution);
+    std::optional<rdf::Term> o = TemplateTerm(t.object, row, solution);
+    // Triples that would not be RDF are left out (section 16.2).
+    if (!s || !p || !o || !(s->is_iri() || s->is_blank()) || !p->is_iri()) {
+      continue;
+    }
+    rdf::Triple triple{*s, *p, *o};
+    const std::string key =
+        absl::StrCat(TermKey(triple.subject), " ", TermKey(triple.predicate),
+                     " ", TermKey(triple.object));
+    if (seen->insert(key).second) out->push_back(std::move(triple));
+  }
+}
+
+absl::StatusOr<QueryResult> Evaluator::Run() {
+  CollectSlots(query_.pattern);
+  for (const TriplePattern& t : query_.construct_template) {
+    CollectSlots(t.subject);
+    CollectSlots(t.predicate);
+    CollectSlots(t.object);
+  }
+  for (const PatternTerm& t : query_.describe) CollectSlots(t);
+  for (const std::string& v : query_.variables) Slot(v);
+
+  absl::StatusOr<Rows> rows = Eval(query_.pattern, kDefaultGraph);
+  if (!rows.ok()) return rows.status();
+  QueryResult result;
+  result.form = query_.form;
+  switch (query_.form) {
+    case Query::Form::kSelect: {
+      result.variables = query_.variables;
+      for (const Row& r : *rows) {
+        std::vector<std::optional<rdf::Term>> out;
+        for (const std::string& v : query_.variables) {
+          const Id id = r[slots_.at(v)];
+          out.push_back(id == 0 ? std::nullopt
+                                : std::optional<rdf::Term>(Decode(id)));
+        }
+        result.rows.push_back(std::move(out));
+      }
+      break;
+    }
+    case Query::Form::kAsk:
+      result.boolean = !rows->empty();
+      break;
+    case Query::Form::kConstruct: {
+      absl::flat_hash_set<std::string> seen;
+      int solution = 0;
+      for (const Row& r : *rows) {
+        Instantiate(query_.construct_template, r, ++solution, &seen,
+                    &result.triples);
+      }
+      break;
+    }
+    case Query::Form::kDescribe: {
+      // The concise description: the triples with the resource as subject
+      // in the default graph.
+      absl::flat_hash_set<Id> resources;
+      for (const PatternTerm& t : query_.describe) {
+        if (t.kind == PatternTerm::Kind::kTerm) {
+          if (const Id id = DataId(t.term); id != 0) resources.insert(id);
+        } else {
+          for (const Row& r : *rows) {
+            const Id id = r[slots_.at(t.variable)];
+            if (id != 0 && !(id & kLocal)) resources.insert(id);
+          }
+        }
+      }
+      if (query_.describe.empty()) {
+        for (const Row& r : *rows) {
+          for (Id id : r) {
+            if (id != 0 && !(id & kLocal)) resources.insert(id);
+          }
+        }
+      }
+      for (Id id : resources) {
+        data_.Match(kDefaultGraph, id, 0, 0, [&](Id s, Id p, Id o) {
+          result.triples.push_back(
+              rdf::Triple{Decode(s), Decode(p), Decode(o)});
+          return true;
+        });
+      }
+      break;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<QueryResult> Evaluate(const Query& query, Dataset& dataset,
+                                     const EvalOptions& options) {
+  return Evaluator(query, dataset, options).Run();
+}
+
+}  // namespace kg::sparql

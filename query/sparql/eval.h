@@ -1,0 +1,57 @@
+// Evaluates a parsed query (query/sparql/parser.h) over a Dataset
+// (query/sparql/dataset.h), following W3C SPARQL 1.1 section 18.5 with
+// SPARQL 1.2's triple terms. Rows are arrays of ids, one slot per
+// variable; terms are decoded only for expressions and for the rows
+// returned (docs/query.md "SPARQL").
+//
+//   absl::StatusOr<QueryResult> r = Evaluate(query, dataset, {});
+//   for (const auto& row : r->rows) ...   // one term or nullopt per variable
+//
+// This first evaluator materialises each operator's solutions; the
+// streaming, batch-pulling physical plan of docs/query.md replaces it
+// operator by operator, with the same results.
+#ifndef KG_QUERY_SPARQL_EVAL_H_
+#define KG_QUERY_SPARQL_EVAL_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "query/sparql/algebra.h"
+#include "query/sparql/dataset.h"
+#include "rdf/term.h"
+
+namespace kg::sparql {
+
+struct EvalOptions {
+  // The cap on solutions at any stage of a query: past it the query ends
+  // RESOURCE_EXHAUSTED naming the cap.
+  uint64_t max_rows = 10'000'000;
+  // Checked between operators and every 1,024 rows: DEADLINE_EXCEEDED
+  // (or CANCELLED) when it answers non-OK.
+  std::function<absl::Status()> check;
+  // NOW()'s value for the whole query.
+  absl::Time now = absl::Now();
+};
+
+struct QueryResult {
+  Query::Form form = Query::Form::kSelect;
+  // SELECT: the variables and one row per solution (nullopt: unbound).
+  std::vector<std::string> variables;
+  std::vector<std::vector<std::optional<rdf::Term>>> rows;
+  // ASK.
+  bool boolean = false;
+  // CONSTRUCT and DESCRIBE: the graph.
+  std::vector<rdf::Triple> triples;
+};
+
+absl::StatusOr<QueryResult> Evaluate(const Query& query, Dataset& dataset,
+                                     const EvalOptions& options);
+
+}  // namespace kg::sparql
+
+#endif  // KG_QUERY_SPARQL_EVAL_H_
