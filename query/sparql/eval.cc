@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "query/sparql/functions.h"
+#include "rdf/iri.h"
 
 namespace kg::sparql {
 namespace {
@@ -764,8 +765,11 @@ absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {
       }
       return in;
     }
-    case GraphPattern::Kind::kDistinct:
-    case GraphPattern::Kind::kReduced: {
+    case GraphPattern::Kind::kReduced:
+      // REDUCED permits, and does not require, dropping duplicates: kg
+      // keeps them (no hash set to fill).
+      return Eval(p.operands[0], graph);
+    case GraphPattern::Kind::kDistinct: {
       absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
       if (!in.ok()) return in.status();
       absl::flat_hash_set<Row> seen;
@@ -892,9 +896,9 @@ Value Evaluator::Aggregate(const Expression& agg, const Rows& rows,
         same_lang = false;
       }
     }
-    if (same_lang && lang && !lang->empty()) {
-      return rdf::Term::Literal(std::move(out), "", *lang);
-    }
+    // Always a simple literal, whatever the values' languages (the
+    // suites' agg-groupconcat-04).
+    (void)same_lang;
     return rdf::Term::Literal(std::move(out));
   }
   return std::nullopt;
@@ -1028,8 +1032,16 @@ Value Evaluator::EvalExpr(const Expression& e, const Row& row, Id graph) {
       }
       const Value v = EvalExpr(e.operands[0], row, graph);
       if (!v || !v->is_literal()) return std::nullopt;
+      // The solution's identity: its values, less the blank nodes BNODE
+      // itself made (BIND adds them to the row between two calls).
       std::string key;
-      for (Id id : row) absl::StrAppend(&key, id, ",");
+      for (Id id : row) {
+        if ((id & kLocal) && local_[id & ~kLocal].is_blank() &&
+            absl::StartsWith(local_[id & ~kLocal].value(), "b!")) {
+          continue;
+        }
+        absl::StrAppend(&key, id, ",");
+      }
       return rdf::Term::Blank(
           absl::StrCat("b!", absl::Hash<std::string>()(key + v->value())));
     }
@@ -1047,7 +1059,13 @@ Value Evaluator::EvalExpr(const Expression& e, const Row& row, Id graph) {
     if (!v) return std::nullopt;
     args.push_back(*std::move(v));
   }
-  return CallFunction(e.name, e.kind == K::kCall, args);
+  Value result = CallFunction(e.name, e.kind == K::kCall, args);
+  // IRI("rel") resolves against the query's base IRI.
+  if (e.kind == K::kBuiltin && e.name == "IRI" && result.has_value() &&
+      !rdf::IsAbsoluteIri(result->value()) && !query_.base_iri.empty()) {
+    result = rdf::Term::Iri(rdf::ResolveIri(query_.base_iri, result->value()));
+  }
+  return result;
 }
 
 // ---- Forms ----

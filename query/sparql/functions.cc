@@ -36,11 +36,77 @@ bool IsXsd(const rdf::Term& t, absl::string_view local) {
 
 enum class NumType { kInteger, kDecimal, kFloat, kDouble };
 
+using int128 = __int128;
+// xsd:decimal values are exact: fixed point with 18 fractional digits in
+// 128 bits (|value| < 1.7e20), the precision the suites' results assume.
+constexpr int kScaleDigits = 18;
+constexpr int128 kScale = static_cast<int128>(1'000'000'000'000'000'000LL);
+
 struct Number {
   NumType type;
   int64_t integer = 0;  // kInteger
   double value = 0;     // all types (the integer's too)
+  // kInteger and kDecimal: the value times 10^18, when it fits.
+  bool exact = false;
+  int128 scaled = 0;
 };
+
+// Parses [+-]digits[.digits] into a scaled value; false when it does not
+// fit (the caller falls back to a double).
+bool ParseScaled(absl::string_view s, int128* out) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int128 v = 0;
+  size_t i = 0;
+  for (; i < s.size() && s[i] != '.'; ++i) {
+    if (__builtin_mul_overflow(v, 10, &v) ||
+        __builtin_add_overflow(v, s[i] - '0', &v)) {
+      return false;
+    }
+  }
+  if (__builtin_mul_overflow(v, kScale, &v)) return false;
+  int128 unit = kScale / 10;
+  if (i < s.size()) ++i;  // '.'
+  for (; i < s.size() && unit > 0; ++i, unit /= 10) v += (s[i] - '0') * unit;
+  *out = negative ? -v : v;
+  return true;
+}
+
+// xsd:decimal's canonical form: no exponent, no leading or trailing
+// zeros, at least one digit after the point ("3.0", "-1.5").
+std::string FormatScaled(int128 v) {
+  const bool negative = v < 0;
+  if (negative) v = -v;
+  int128 whole = v / kScale;
+  int128 frac = v % kScale;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + whole % 10));
+    whole /= 10;
+  } while (whole > 0);
+  std::string out = negative && (v != 0) ? "-" + digits : digits;
+  if (frac != 0) {
+    std::string f(kScaleDigits, '0');
+    for (int i = kScaleDigits - 1; i >= 0; --i) {
+      f[i] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    while (f.back() == '0') f.pop_back();
+    out += "." + f;
+  } else {
+    out += ".0";
+  }
+  return out;
+}
+
+// A scaled decimal from a double, through its shortest decimal digits.
+bool ScaledFromDouble(double d, int128* out) {
+  if (std::isnan(d) || std::isinf(d)) return false;
+  return ParseScaled(absl::StrFormat("%.18f", d), out);
+}
 
 bool IsIntegerType(absl::string_view dt) {
   static constexpr const char* kTypes[] = {"integer",
@@ -117,9 +183,12 @@ std::optional<Number> NumberOf(const rdf::Term& t) {
       // Beyond 64 bits: held as a decimal value.
       n.type = NumType::kDecimal;
       n.value = ParseDouble(lex);
+      n.exact = ParseScaled(lex, &n.scaled);
       return n;
     }
     n.value = static_cast<double>(n.integer);
+    n.exact = true;
+    n.scaled = static_cast<int128>(n.integer) * kScale;
     return n;
   }
   if (dt == Xsd("decimal")) {
@@ -135,11 +204,12 @@ std::optional<Number> NumberOf(const rdf::Term& t) {
     return std::nullopt;
   }
   n.value = ParseDouble(lex);
+  if (n.type == NumType::kDecimal) n.exact = ParseScaled(lex, &n.scaled);
   return n;
 }
 
-// xsd:decimal's canonical form: no exponent, no trailing zeros, at least
-// one digit after the point ("2.0", "0.5").
+// xsd:decimal's canonical form, for a value that is not exact: no exponent, no
+// trailing zeros, at least one digit after the point ("2.0", "0.5").
 std::string DecimalLexical(double v) {
   std::string s = absl::StrFormat("%.18f", v);
   // Keep at most 18 significant digits after trimming.
@@ -169,7 +239,9 @@ rdf::Term NumberTerm(const Number& n) {
     case NumType::kInteger:
       return rdf::Term::Literal(absl::StrCat(n.integer), Xsd("integer"));
     case NumType::kDecimal:
-      return rdf::Term::Literal(DecimalLexical(n.value), Xsd("decimal"));
+      return rdf::Term::Literal(
+          n.exact ? FormatScaled(n.scaled) : DecimalLexical(n.value),
+          Xsd("decimal"));
     case NumType::kFloat:
       return rdf::Term::Literal(DoubleLexical(static_cast<float>(n.value)),
                                 Xsd("float"));
@@ -362,6 +434,17 @@ std::optional<DateTime> ParseDateTime(absl::string_view s) {
   return d;
 }
 
+// An xsd:date ("2006-08-23", "2006-08-23Z", "2006-08-23+01:00") as the
+// start of its day.
+std::optional<DateTime> ParseDate(absl::string_view s) {
+  size_t digits = s.size() > 0 && s[0] == '-' ? 1 : 0;
+  while (digits < s.size() && absl::ascii_isdigit(s[digits])) ++digits;
+  const size_t day_end = digits + 6;  // "-MM-DD"
+  if (s.size() < day_end) return std::nullopt;
+  return ParseDateTime(
+      absl::StrCat(s.substr(0, day_end), "T00:00:00", s.substr(day_end)));
+}
+
 // Seconds since an epoch, in UTC when the value has a time zone.
 double Seconds(const DateTime& d) {
   // Days from civil (Howard Hinnant's algorithm).
@@ -389,10 +472,10 @@ std::optional<Order> ValueOrder(const rdf::Term& a, const rdf::Term& b) {
   const std::optional<Number> na = NumberOf(a);
   const std::optional<Number> nb = NumberOf(b);
   if (na && nb) {
-    if (na->type == NumType::kInteger && nb->type == NumType::kInteger) {
-      return na->integer < nb->integer   ? Order::kLess
-             : na->integer > nb->integer ? Order::kGreater
-                                         : Order::kEqual;
+    if (na->exact && nb->exact) {
+      return na->scaled < nb->scaled   ? Order::kLess
+             : na->scaled > nb->scaled ? Order::kGreater
+                                       : Order::kEqual;
     }
     if (std::isnan(na->value) || std::isnan(nb->value))
       return Order::kUnordered;
@@ -410,12 +493,26 @@ std::optional<Order> ValueOrder(const rdf::Term& a, const rdf::Term& b) {
     if (!x || !y) return std::nullopt;
     return *x == *y ? Order::kEqual : !*x ? Order::kLess : Order::kGreater;
   }
-  if (IsDateTime(a) && IsDateTime(b)) {
-    const std::optional<DateTime> x = ParseDateTime(a.value());
-    const std::optional<DateTime> y = ParseDateTime(b.value());
+  const bool dates = IsXsd(a, "date") && IsXsd(b, "date");
+  if ((IsDateTime(a) && IsDateTime(b)) || dates) {
+    const std::optional<DateTime> x =
+        dates ? ParseDate(a.value()) : ParseDateTime(a.value());
+    const std::optional<DateTime> y =
+        dates ? ParseDate(b.value()) : ParseDateTime(b.value());
     if (!x || !y) return std::nullopt;
-    if (x->has_tz != y->has_tz) return std::nullopt;  // indeterminate
     const double sx = Seconds(*x), sy = Seconds(*y);
+    if (x->has_tz != y->has_tz) {
+      // A value without a time zone lies within 14 hours of UTC either
+      // way (XSD 3.2.7.4): the order is known only beyond that.
+      constexpr double k14h = 14 * 3600;
+      const double without = x->has_tz ? sy : sx;
+      const double with = x->has_tz ? sx : sy;
+      if (with < without - k14h)
+        return x->has_tz ? Order::kLess : Order::kGreater;
+      if (with > without + k14h)
+        return x->has_tz ? Order::kGreater : Order::kLess;
+      return std::nullopt;
+    }
     return sx < sy ? Order::kLess : sx > sy ? Order::kGreater : Order::kEqual;
   }
   return std::nullopt;
@@ -437,9 +534,10 @@ std::optional<bool> TermEqual(const rdf::Term& a, const rdf::Term& b) {
       return *order == Order::kEqual;
     }
     if (a == b) return true;
-    // Two language-tagged strings, or a string and a language-tagged one,
-    // are simply different; other literals of unknown types cannot be
-    // compared (a type error).
+    // A language-tagged string differs from every other literal; other
+    // literals of types that do not compare cannot be told equal or not
+    // (a type error).
+    if (!a.language().empty() || !b.language().empty()) return false;
     if (IsStringLiteral(a) && IsStringLiteral(b)) return false;
     return std::nullopt;
   }
@@ -569,6 +667,59 @@ Value Arithmetic(Expression::Kind op, const rdf::Term& a, const rdf::Term& b) {
     r.integer = v;
     return NumberTerm(r);
   }
+  if (type == NumType::kDecimal && x->exact && y->exact) {
+    int128 v = 0;
+    bool ok = true;
+    switch (op) {
+      case Expression::Kind::kAdd:
+        ok = !__builtin_add_overflow(x->scaled, y->scaled, &v);
+        break;
+      case Expression::Kind::kSubtract:
+        ok = !__builtin_sub_overflow(x->scaled, y->scaled, &v);
+        break;
+      case Expression::Kind::kMultiply: {
+        // (a / s) * (b / s) * s: split b into whole and fraction.
+        const int128 bw = y->scaled / kScale, bf = y->scaled % kScale;
+        int128 part = 0;
+        ok = !__builtin_mul_overflow(x->scaled, bw, &v) &&
+             !__builtin_mul_overflow(x->scaled / kScale, bf, &part) &&
+             !__builtin_add_overflow(v, part, &v);
+        if (ok) {
+          const int128 xf = x->scaled % kScale;
+          // xf * bf / s without overflow: both < 10^18.
+          const int128 lo = (xf / 1'000'000'000) * bf / 1'000'000'000 +
+                            (xf % 1'000'000'000) * bf / kScale;
+          ok = !__builtin_add_overflow(v, lo, &v);
+        }
+        break;
+      }
+      case Expression::Kind::kDivide: {
+        if (y->scaled == 0) return std::nullopt;
+        // Long division, digit by digit: exact to 18 places.
+        const bool negative = (x->scaled < 0) != (y->scaled < 0);
+        int128 a = x->scaled < 0 ? -x->scaled : x->scaled;
+        const int128 b = y->scaled < 0 ? -y->scaled : y->scaled;
+        int128 q = a / b;
+        int128 rem = a % b;
+        ok = !__builtin_mul_overflow(q, kScale, &v);
+        for (int128 unit = kScale / 10; ok && unit > 0; unit /= 10) {
+          rem *= 10;
+          v += (rem / b) * unit;
+          rem %= b;
+        }
+        if (negative) v = -v;
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+    if (ok) {
+      r.exact = true;
+      r.scaled = v;
+      r.value = static_cast<double>(v) / 1e18;
+      return NumberTerm(r);
+    }
+  }
   switch (op) {
     case Expression::Kind::kAdd:
       r.value = x->value + y->value;
@@ -595,6 +746,7 @@ Value Negate(const rdf::Term& a, bool minus) {
   if (!minus) return NumberTerm(*x);
   x->integer = -x->integer;
   x->value = -x->value;
+  x->scaled = -x->scaled;
   return NumberTerm(*x);
 }
 
@@ -645,11 +797,16 @@ Value CallFunction(absl::string_view name, bool is_iri,
       } else if (n) {
         if (std::isnan(n->value) || std::isinf(n->value)) return std::nullopt;
         r.value = n->value;
+        r.exact = n->exact ? (r.scaled = n->scaled, true)
+                           : ScaledFromDouble(n->value, &r.scaled);
       } else if (is_string && ValidDecimal(lex)) {
         r.value = ParseDouble(lex);
+        r.exact = ParseScaled(lex, &r.scaled);
       } else {
         return std::nullopt;
       }
+      if (is_bool)
+        r.exact = (r.scaled = static_cast<int128>(r.value) * kScale, true);
       return NumberTerm(r);
     }
     if (type == "double" || type == "float") {
@@ -863,6 +1020,25 @@ Value CallFunction(absl::string_view name, bool is_iri,
       if (name == "ABS") x->integer = x->integer < 0 ? -x->integer : x->integer;
       return NumberTerm(*x);
     }
+    if (x->type == NumType::kDecimal && x->exact) {
+      int128 v = x->scaled;
+      int128 whole = v / kScale * kScale;  // toward zero
+      const int128 frac = v - whole;
+      if (name == "ABS") {
+        v = v < 0 ? -v : v;
+      } else if (name == "CEIL") {
+        v = frac > 0 ? whole + kScale : whole;
+      } else if (name == "FLOOR") {
+        v = frac < 0 ? whole - kScale : whole;
+      } else {  // ROUND: half up, toward positive infinity
+        const int128 shifted = v + kScale / 2;
+        whole = shifted / kScale * kScale;
+        v = shifted - whole < 0 ? whole - kScale : whole;
+      }
+      x->scaled = v;
+      x->value = static_cast<double>(v) / 1e18;
+      return NumberTerm(*x);
+    }
     x->value = name == "ABS"     ? std::fabs(x->value)
                : name == "CEIL"  ? std::ceil(x->value)
                : name == "FLOOR" ? std::floor(x->value)
@@ -918,6 +1094,7 @@ Value CallFunction(absl::string_view name, bool is_iri,
       Number r;
       r.type = NumType::kDecimal;
       r.value = d->second;
+      r.exact = ParseScaled(s, &r.scaled);
       return NumberTerm(r);
     }
     if (name == "TZ") return rdf::Term::Literal(d->tz_lexical);

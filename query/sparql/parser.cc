@@ -1942,7 +1942,11 @@ bool Parser::UnaryExpr(Expression* out) {
   }
   Take();
   Expression operand;
-  if (!PrimaryExpr(&operand)) return false;
+  // SPARQL 1.2 lets '!' repeat (!!?x); + and - take a primary.
+  if (!(kind == Expression::Kind::kNot ? UnaryExpr(&operand)
+                                       : PrimaryExpr(&operand))) {
+    return false;
+  }
   out->kind = kind;
   out->operands.push_back(std::move(operand));
   return true;
