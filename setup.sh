@@ -25,7 +25,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libre2-dev
+  libcli11-dev libre2-dev libraptor2-dev
   python3-grpcio python3-protobuf
   clang libclang-rt-14-dev
 )

@@ -1036,11 +1036,10 @@ Value Evaluator::EvalExpr(const Expression& e, const Row& row, Id graph) {
       // itself made (BIND adds them to the row between two calls).
       std::string key;
       for (Id id : row) {
-        if ((id & kLocal) && local_[id & ~kLocal].is_blank() &&
-            absl::StartsWith(local_[id & ~kLocal].value(), "b!")) {
-          continue;
-        }
-        absl::StrAppend(&key, id, ",");
+        const bool made_here =
+            (id & kLocal) && local_[id & ~kLocal].is_blank() &&
+            absl::StartsWith(local_[id & ~kLocal].value(), "b!");
+        absl::StrAppend(&key, made_here ? 0 : id, ",");
       }
       return rdf::Term::Blank(
           absl::StrCat("b!", absl::Hash<std::string>()(key + v->value())));

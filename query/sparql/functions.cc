@@ -219,19 +219,71 @@ std::string DecimalLexical(double v) {
   return s;
 }
 
-std::string DoubleLexical(double v) {
+// The shortest "%.{p}E" form of v that reads back as the same double (or
+// float): its mantissa digits and exponent.
+void ShortestDigits(double v, bool is_float, std::string* mantissa,
+                    int* exponent) {
+  std::string s;
+  for (int p = 0; p <= 17; ++p) {
+    s = absl::StrFormat("%.*E", p, v);
+    double back = 0;
+    (void)absl::SimpleAtod(s, &back);
+    if (is_float ? static_cast<float>(back) == static_cast<float>(v)
+                 : back == v) {
+      break;
+    }
+  }
+  const size_t e = s.find('E');
+  *mantissa = s.substr(0, e);
+  *exponent = 0;
+  (void)absl::SimpleAtoi(s.substr(e + 1), exponent);
+}
+
+// The canonical form of xsd:double and xsd:float: a mantissa with one
+// digit before the point, the fewest digits that keep the value, and an
+// exponent ("1.5E2", "3.333E1").
+std::string DoubleLexical(double v, bool is_float = false) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "INF" : "-INF";
-  // The canonical form: a mantissa with one digit before the point and an
-  // exponent ("1.5E2").
-  std::string s = absl::StrFormat("%.15E", v);
-  const size_t e = s.find('E');
-  std::string mantissa = s.substr(0, e);
-  int exponent = 0;
-  (void)absl::SimpleAtoi(s.substr(e + 1), &exponent);
-  while (mantissa.back() == '0') mantissa.pop_back();
-  if (mantissa.back() == '.') mantissa.push_back('0');
+  std::string mantissa;
+  int exponent;
+  ShortestDigits(v, is_float, &mantissa, &exponent);
+  if (mantissa.find('.') == std::string::npos) mantissa += ".0";
   return absl::StrCat(mantissa, "E", exponent);
+}
+
+// XPath's string of a double or float (what xsd:string(x) and STR of a
+// computed number give): plain decimal notation for 1e-6 <= |v| < 1e6,
+// integers without a point; else the canonical exponent form.
+std::string DoubleString(double v, bool is_float) {
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  const double a = std::fabs(v);
+  if (std::isnan(v) || std::isinf(v) || a < 1e-6 || a >= 1e6) {
+    return DoubleLexical(v, is_float);
+  }
+  std::string mantissa;
+  int exponent;
+  ShortestDigits(v, is_float, &mantissa, &exponent);
+  const bool negative = mantissa[0] == '-';
+  std::string digits;
+  for (char c : mantissa) {
+    if (absl::ascii_isdigit(c)) digits += c;
+  }
+  // digits d0 d1 d2 ... with the point after position exponent + 1.
+  std::string out;
+  const int point = exponent + 1;
+  if (point <= 0) {
+    out = "0." + std::string(-point, '0') + digits;
+  } else if (point >= static_cast<int>(digits.size())) {
+    out = digits + std::string(point - digits.size(), '0');
+  } else {
+    out = digits.substr(0, point) + "." + digits.substr(point);
+  }
+  if (out.find('.') != std::string::npos) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+  }
+  return negative ? "-" + out : out;
 }
 
 rdf::Term NumberTerm(const Number& n) {
@@ -243,8 +295,9 @@ rdf::Term NumberTerm(const Number& n) {
           n.exact ? FormatScaled(n.scaled) : DecimalLexical(n.value),
           Xsd("decimal"));
     case NumType::kFloat:
-      return rdf::Term::Literal(DoubleLexical(static_cast<float>(n.value)),
-                                Xsd("float"));
+      return rdf::Term::Literal(
+          DoubleLexical(static_cast<float>(n.value), /*is_float=*/true),
+          Xsd("float"));
     case NumType::kDouble:
       return rdf::Term::Literal(DoubleLexical(n.value), Xsd("double"));
   }
@@ -518,6 +571,16 @@ std::optional<Order> ValueOrder(const rdf::Term& a, const rdf::Term& b) {
   return std::nullopt;
 }
 
+// A literal of a type kg compares by value, with a valid lexical form.
+bool KnownValue(const rdf::Term& t) {
+  if (IsSimpleOrString(t)) return true;
+  if (NumberOf(t).has_value()) return true;
+  if (IsXsd(t, "boolean")) return EffectiveBooleanValue(t).has_value();
+  if (IsDateTime(t)) return ParseDateTime(t.value()).has_value();
+  if (IsXsd(t, "date")) return ParseDate(t.value()).has_value();
+  return false;
+}
+
 std::optional<bool> TermEqual(const rdf::Term& a, const rdf::Term& b) {
   if (a.is_triple() && b.is_triple()) {
     std::optional<bool> s = TermEqual(a.triple().subject, b.triple().subject);
@@ -534,11 +597,20 @@ std::optional<bool> TermEqual(const rdf::Term& a, const rdf::Term& b) {
       return *order == Order::kEqual;
     }
     if (a == b) return true;
+    // Two dates (or dateTimes) whose order is indeterminate (one has a time
+    // zone, the other not, within 14 hours) cannot be told equal or not.
+    if ((IsDateTime(a) && IsDateTime(b)) ||
+        (IsXsd(a, "date") && IsXsd(b, "date"))) {
+      return std::nullopt;
+    }
     // A language-tagged string differs from every other literal; other
     // literals of types that do not compare cannot be told equal or not
     // (a type error).
     if (!a.language().empty() || !b.language().empty()) return false;
     if (IsStringLiteral(a) && IsStringLiteral(b)) return false;
+    // Two valid values of different types kg knows (a date and a
+    // dateTime, a number and a boolean) are different values.
+    if (KnownValue(a) && KnownValue(b)) return false;
     return std::nullopt;
   }
   return a == b;
@@ -564,7 +636,8 @@ std::optional<bool> EffectiveBooleanValue(const rdf::Term& t) {
   if (!t.is_literal()) return std::nullopt;
   if (IsXsd(t, "boolean")) {
     if (t.value() == "true" || t.value() == "1") return true;
-    return false;  // "false", "0", or an invalid lexical form
+    if (t.value() == "false" || t.value() == "0") return false;
+    return std::nullopt;  // an invalid lexical form has no value
   }
   if (IsStringLiteral(t) && t.language().empty()) return !t.value().empty();
   if (IsIntegerType(t.datatype()) || IsXsd(t, "decimal") ||
@@ -627,7 +700,12 @@ int OrderCompare(const Value& a, const Value& b) {
     if (sa != sb) return sa ? -1 : 1;
   }
   if (a->is_triple()) {
-    return rdf::ToNTriples(*a).compare(rdf::ToNTriples(*b));
+    // Component by component, each in this order.
+    const rdf::Triple& x = a->triple();
+    const rdf::Triple& y = b->triple();
+    if (int c = OrderCompare(x.subject, y.subject); c != 0) return c;
+    if (int c = OrderCompare(x.predicate, y.predicate); c != 0) return c;
+    return OrderCompare(x.object, y.object);
   }
   if (int c = a->value().compare(b->value()); c != 0) return c < 0 ? -1 : 1;
   if (int c = a->datatype().compare(b->datatype()); c != 0)
@@ -759,7 +837,31 @@ Value CallFunction(absl::string_view name, bool is_iri,
     const absl::string_view type = name.substr(kXsd.size());
     const rdf::Term& x = arg(0);
     if (x.is_blank() || x.is_triple()) return std::nullopt;
-    if (type == "string") return rdf::Term::Literal(x.value());
+    if (type == "string") {
+      // XPath's casting to string: numbers and booleans in their canonical
+      // string forms ("1.0"^^xsd:decimal is "1", "0"^^xsd:boolean "false").
+      if (const std::optional<Number> n = NumberOf(x)) {
+        switch (n->type) {
+          case NumType::kInteger:
+            return rdf::Term::Literal(absl::StrCat(n->integer));
+          case NumType::kDecimal: {
+            std::string d =
+                n->exact ? FormatScaled(n->scaled) : DecimalLexical(n->value);
+            if (absl::EndsWith(d, ".0")) d.resize(d.size() - 2);
+            return rdf::Term::Literal(std::move(d));
+          }
+          case NumType::kFloat:
+          case NumType::kDouble:
+            return rdf::Term::Literal(
+                DoubleString(n->value, n->type == NumType::kFloat));
+        }
+      }
+      if (IsXsd(x, "boolean")) {
+        const std::optional<bool> b = EffectiveBooleanValue(x);
+        if (b.has_value()) return rdf::Term::Literal(*b ? "true" : "false");
+      }
+      return rdf::Term::Literal(x.value());
+    }
     if (x.is_iri()) return std::nullopt;
     if (!x.language().empty()) return std::nullopt;
     const std::optional<Number> n = NumberOf(x);
@@ -849,12 +951,11 @@ Value CallFunction(absl::string_view name, bool is_iri,
                                                           : "");
   }
   if (name == "HASLANG") {
-    if (!arg(0).is_literal()) return std::nullopt;
-    return BooleanTerm(!arg(0).language().empty());
+    return BooleanTerm(arg(0).is_literal() && !arg(0).language().empty());
   }
   if (name == "HASLANGDIR") {
-    if (!arg(0).is_literal()) return std::nullopt;
-    return BooleanTerm(arg(0).direction() != rdf::Direction::kNone);
+    return BooleanTerm(arg(0).is_literal() &&
+                       arg(0).direction() != rdf::Direction::kNone);
   }
   if (name == "DATATYPE") {
     if (!arg(0).is_literal()) return std::nullopt;
@@ -950,20 +1051,24 @@ Value CallFunction(absl::string_view name, bool is_iri,
     return StringLike(arg(0), std::move(out));
   }
   if (name == "CONCAT") {
+    // The result keeps a language (and direction) only when every
+    // argument has the same.
     std::string out;
-    std::optional<std::string> lang;
-    bool same_lang = true;
+    const rdf::Term* first = nullptr;
+    bool same = true;
     for (const rdf::Term& a : args) {
       if (!IsStringLiteral(a)) return std::nullopt;
       out += a.value();
-      if (!lang) {
-        lang = a.language();
-      } else if (*lang != a.language()) {
-        same_lang = false;
+      if (first == nullptr) {
+        first = &a;
+      } else if (!absl::EqualsIgnoreCase(first->language(), a.language()) ||
+                 first->direction() != a.direction()) {
+        same = false;
       }
     }
-    if (same_lang && lang && !lang->empty()) {
-      return rdf::Term::Literal(std::move(out), "", *lang);
+    if (same && first != nullptr && !first->language().empty()) {
+      return rdf::Term::Literal(std::move(out), "", first->language(),
+                                first->direction());
     }
     return rdf::Term::Literal(std::move(out));
   }

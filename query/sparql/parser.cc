@@ -389,6 +389,9 @@ class Parser {
   std::vector<Token> tokens_;
   int chain_ = 0;
   int nesting_ = 0;
+  // Whether the group GroupGraphPatternSub finished last had FILTERs of
+  // its own (read by OPTIONAL right after its group).
+  bool group_filtered_ = false;
   absl::flat_hash_map<std::string, size_t> first_mention_;
   size_t pos_ = 0;
   std::string base_;
@@ -1145,7 +1148,9 @@ bool Parser::GroupGraphPatternSub(GraphPattern* out) {
       if (!GroupGraphPattern(&a)) return false;
       GraphPattern lj;
       lj.kind = GraphPattern::Kind::kLeftJoin;
-      if (a.kind == GraphPattern::Kind::kFilter) {
+      // OPTIONAL { P FILTER(F) } is LeftJoin(G, P, F) only when the
+      // FILTER is the OPTIONAL group's own, not a nested group's.
+      if (a.kind == GraphPattern::Kind::kFilter && group_filtered_) {
         lj.expression = std::move(a.expression);
         GraphPattern inner = std::move(a.operands[0]);
         a = std::move(inner);
@@ -1237,6 +1242,7 @@ bool Parser::GroupGraphPatternSub(GraphPattern* out) {
     EatPunct(".");
   }
   flush();
+  group_filtered_ = !filters.empty();
   if (!filters.empty()) {
     GraphPattern f = Unary(GraphPattern::Kind::kFilter, std::move(g));
     f.expression = Conjunction(std::move(filters));
