@@ -5,8 +5,10 @@
 // (or, when the query has FROM / FROM NAMED, the files those name).
 // Results compare as the suites define: unordered unless the query orders
 // them, blank nodes up to renaming; .srx, .srj, Turtle result sets and
-// graphs (isomorphism). Prints "category: N passed, N failed" and each
-// failure with its reason.
+// graphs (isomorphism). Each suite runs twice: over the in-memory dataset,
+// and through a real store in a temporary directory (each file a document,
+// the query over query/sparql/store_dataset.h). Prints "category: N passed, N
+// failed" and each failure with its reason.
 //
 // Every test passes, and any failure fails the suite (no exclusions).
 #include <algorithm>
@@ -25,10 +27,13 @@
 #include "query/sparql/dataset.h"
 #include "query/sparql/eval.h"
 #include "query/sparql/parser.h"
+#include "query/sparql/store_dataset.h"
 #include "raptor2.h"
 #include "rdf/format.h"
 #include "rdf/isomorphism.h"
+#include "storage/store.h"
 #include "tests/support/sparql_results.h"
+#include "tests/support/test_util.h"
 #include "tests/support/w3c_manifest.h"
 
 namespace kg::sparql {
@@ -231,8 +236,118 @@ bool Ordered(const GraphPattern& p) {
   }
 }
 
+#define KG_TEST_RETURN_IF_ERROR(expr) \
+  do {                                \
+    absl::Status st_ = (expr);        \
+    if (!st_.ok()) return st_;        \
+  } while (false)
+
+// One file of a test's dataset.
+struct DataFile {
+  std::string url;
+  bool named = false;  // a named graph (its IRI the file's); else default
+  std::vector<rdf::Quad> quads;
+};
+
+absl::StatusOr<QueryResult> EvaluateInMemory(const Query& query,
+                                             const std::vector<DataFile>& files,
+                                             const EvalOptions& options) {
+  MemoryDataset data;
+  for (const DataFile& f : files) {
+    if (f.named) data.AddNamedGraph(rdf::Term::Iri(f.url));
+    for (const rdf::Quad& q : f.quads) data.Add(q);
+  }
+  return Evaluate(query, data, options);
+}
+
+storage::Term ToStoreTerm(const rdf::Term& t) {
+  switch (t.kind()) {
+    case rdf::Term::Kind::kIri:
+      return storage::Term::Iri(t.value());
+    case rdf::Term::Kind::kBlank:
+      return storage::Term::Blank(t.value());
+    case rdf::Term::Kind::kLiteral:
+      return storage::Term::RdfLiteral(
+          t.value(), t.language().empty() ? t.datatype() : "", t.language(),
+          t.direction() == rdf::Direction::kLtr
+              ? storage::LiteralDirection::kLtr
+          : t.direction() == rdf::Direction::kRtl
+              ? storage::LiteralDirection::kRtl
+              : storage::LiteralDirection::kNone);
+    case rdf::Term::Kind::kTriple:
+      return storage::Term::Quoted(storage::Triple{
+          ToStoreTerm(t.triple().subject), t.triple().predicate.value(),
+          ToStoreTerm(t.triple().object)});
+  }
+  return storage::Term::Iri("urn:x:unreachable");
+}
+
+// The test's dataset written into a real store in a temporary directory:
+// each file is a document (the default graph's, "default_graph", unless
+// the query names its files with FROM), one write per file so blank nodes
+// are scoped to it; the query runs over StoreDataset.
+absl::StatusOr<QueryResult> EvaluateInStore(const Query& query,
+                                            const std::vector<DataFile>& files,
+                                            bool from_query,
+                                            const EvalOptions& options) {
+  testing::ScopedTempDir dir;
+  storage::StoreOptions store_options;
+  store_options.sync_writes = false;
+  store_options.compact_adjacency = false;
+  absl::StatusOr<std::unique_ptr<storage::Store>> store =
+      storage::Store::Open(store_options, dir.path());
+  if (!store.ok()) return store.status();
+  std::set<std::string> documents;
+  StoreDatasetOptions dataset;
+  dataset.default_documents.emplace();
+  dataset.named_documents.emplace();
+  for (const DataFile& f : files) {
+    storage::WriteBatch batch;
+    batch.blank_scope = absl::StrCat(f.url, f.named ? "#named" : "#default");
+    const std::string file_doc =
+        f.named || from_query ? f.url : std::string("default_graph");
+    auto& list =
+        f.named ? *dataset.named_documents : *dataset.default_documents;
+    if (std::find(list.begin(), list.end(), file_doc) == list.end()) {
+      list.push_back(file_doc);
+    }
+    for (const rdf::Quad& q : f.quads) {
+      std::string doc = file_doc;
+      if (q.graph.has_value() && !(f.named && q.graph->value() == f.url)) {
+        doc = q.graph->is_blank() ? "_:" + q.graph->value() : q.graph->value();
+        if (std::find(dataset.named_documents->begin(),
+                      dataset.named_documents->end(),
+                      doc) == dataset.named_documents->end()) {
+          dataset.named_documents->push_back(doc);
+        }
+      }
+      if (documents.insert(doc).second) {
+        storage::Document d;
+        d.id = doc;
+        batch.documents.push_back(d);
+      }
+      storage::StatementInput in;
+      in.triple = storage::Triple{ToStoreTerm(q.subject), q.predicate.value(),
+                                  ToStoreTerm(q.object)};
+      storage::ProvenanceInput p;
+      p.document_id = doc;
+      in.provenance.push_back(p);
+      batch.statements.push_back(std::move(in));
+    }
+    if (batch.statements.empty() && batch.documents.empty()) continue;
+    absl::StatusOr<storage::WriteResult> written = (*store)->Write(batch);
+    if (!written.ok()) return written.status();
+  }
+  auto reader = (*store)->NewReader();
+  StoreDataset data(*reader, dataset);
+  absl::StatusOr<QueryResult> result = Evaluate(query, data, options);
+  if (!data.status().ok()) return data.status();
+  return result;
+}
+
 // Runs one test; "" when it passes, else the reason.
-std::string RunTest(const ManifestEntry& e, std::string* query_url) {
+std::string RunTest(const ManifestEntry& e, bool through_store,
+                    std::string* query_url) {
   const rdf::Term* action = e.Get(kMf, "action");
   if (action == nullptr) return "no mf:action";
   const testing::ManifestGraph& g = *e.graph;
@@ -248,48 +363,56 @@ std::string RunTest(const ManifestEntry& e, std::string* query_url) {
   absl::StatusOr<Query> query = Parse(text, parse_options);
   if (!query.ok()) return absl::StrCat("parse: ", query.status().message());
 
-  std::vector<rdf::Quad> quads;
-  std::vector<rdf::Term> named;
-  if (!query->default_graphs.empty() || !query->named_graphs.empty()) {
+  // The dataset's files: with FROM / FROM NAMED, the files they name;
+  // else qt:data (the default graph) and qt:graphData (named graphs).
+  std::vector<DataFile> files;
+  const bool from_query =
+      !query->default_graphs.empty() || !query->named_graphs.empty();
+  auto load = [&](const std::string& url, bool named) -> absl::Status {
+    DataFile f;
+    f.url = url;
+    f.named = named;
+    std::optional<rdf::Term> graph;
+    if (named) graph = rdf::Term::Iri(url);
+    KG_TEST_RETURN_IF_ERROR(LoadInto(url, graph, &f.quads));
+    files.push_back(std::move(f));
+    return absl::OkStatus();
+  };
+  if (from_query) {
     for (const std::string& url : query->default_graphs) {
-      if (absl::Status st = LoadInto(url, std::nullopt, &quads); !st.ok()) {
+      if (absl::Status st = load(url, false); !st.ok()) {
         return std::string(st.message());
       }
     }
     for (const std::string& url : query->named_graphs) {
-      named.push_back(rdf::Term::Iri(url));
-      if (absl::Status st = LoadInto(url, named.back(), &quads); !st.ok()) {
+      if (absl::Status st = load(url, true); !st.ok()) {
         return std::string(st.message());
       }
     }
   } else {
     for (const rdf::Term& d : g.Objects(*action, absl::StrCat(kQt, "data"))) {
-      if (absl::Status st = LoadInto(d.value(), std::nullopt, &quads);
-          !st.ok()) {
+      if (absl::Status st = load(d.value(), false); !st.ok()) {
         return std::string(st.message());
       }
     }
     for (const rdf::Term& d :
          g.Objects(*action, absl::StrCat(kQt, "graphData"))) {
       if (!d.is_iri()) return "qt:graphData as a node (not yet read)";
-      named.push_back(d);
-      if (absl::Status st = LoadInto(d.value(), d, &quads); !st.ok()) {
+      if (absl::Status st = load(d.value(), true); !st.ok()) {
         return std::string(st.message());
       }
     }
   }
-  MemoryDataset data;
-  for (const rdf::Term& n : named) data.AddNamedGraph(n);
-  for (const rdf::Quad& q : quads) data.Add(q);
   if (std::getenv("KG_SPARQL_VERBOSE") != nullptr) {
-    std::cout << "  " << quads.size() << " quads, " << named.size()
-              << " named graphs; algebra: " << ToSExpression(query->pattern)
-              << "\n";
+    std::cout << "  " << files.size()
+              << " files; algebra: " << ToSExpression(query->pattern) << "\n";
   }
 
   EvalOptions options;
   options.max_rows = 1'000'000;
-  absl::StatusOr<QueryResult> result = Evaluate(*query, data, options);
+  absl::StatusOr<QueryResult> result =
+      through_store ? EvaluateInStore(*query, files, from_query, options)
+                    : EvaluateInMemory(*query, files, options);
   if (!result.ok()) return absl::StrCat("eval: ", result.status().message());
 
   const std::string result_url = e.Value(kMf, "result");
@@ -345,7 +468,7 @@ std::string RunTest(const ManifestEntry& e, std::string* query_url) {
   return testing::CompareResults(*expected, actual, Ordered(query->pattern));
 }
 
-void RunEvalSuite(const std::string& manifest) {
+void RunEvalSuite(const std::string& manifest, bool through_store) {
   std::string probe;
   if (!ReadFile(LocalPath(absl::StrCat(kW3cUrlRoot, manifest)), &probe)) {
     std::cout << "W3C tests absent: " << manifest << "; skipping\n";
@@ -368,7 +491,7 @@ void RunEvalSuite(const std::string& manifest) {
     }
     if (!seen.insert(e.node.value()).second) continue;
     std::string query_url;
-    const std::string why = RunTest(e, &query_url);
+    const std::string why = RunTest(e, through_store, &query_url);
     auto& counts = by_category[Category(query_url)];
     if (why.empty()) {
       ++passed;
@@ -389,20 +512,31 @@ void RunEvalSuite(const std::string& manifest) {
     std::cout << category << ": " << counts.first << " passed, "
               << counts.second << " failed\n";
   }
-  std::cout << manifest << ": " << passed << " passed, " << failed
-            << " failed\n";
+  std::cout << manifest << (through_store ? " (through the store)" : "") << ": "
+            << passed << " passed, " << failed << " failed\n";
   EXPECT_GT(passed, 0) << manifest;
   EXPECT_EQ(failed, 0) << manifest;
 }
 
 TEST(SparqlEvalConformance, Sparql10) {
-  RunEvalSuite("sparql/sparql10/manifest.ttl");
+  RunEvalSuite("sparql/sparql10/manifest.ttl", /*through_store=*/false);
+}
+TEST(SparqlEvalConformance, Sparql10ThroughTheStore) {
+  RunEvalSuite("sparql/sparql10/manifest.ttl", /*through_store=*/true);
 }
 TEST(SparqlEvalConformance, Sparql11) {
-  RunEvalSuite("sparql/sparql11/manifest-sparql11-query.ttl");
+  RunEvalSuite("sparql/sparql11/manifest-sparql11-query.ttl",
+               /*through_store=*/false);
+}
+TEST(SparqlEvalConformance, Sparql11ThroughTheStore) {
+  RunEvalSuite("sparql/sparql11/manifest-sparql11-query.ttl",
+               /*through_store=*/true);
 }
 TEST(SparqlEvalConformance, Sparql12) {
-  RunEvalSuite("sparql/sparql12/manifest.ttl");
+  RunEvalSuite("sparql/sparql12/manifest.ttl", /*through_store=*/false);
+}
+TEST(SparqlEvalConformance, Sparql12ThroughTheStore) {
+  RunEvalSuite("sparql/sparql12/manifest.ttl", /*through_store=*/true);
 }
 
 }  // namespace
