@@ -22,6 +22,7 @@
 #include "server/grpc_status.h"
 #include "server/query_memory.h"
 #include "server/service.h"
+#include "server/stream_reactor.h"
 #include "server/unary.h"
 #include "storage/status_macros.h"
 
@@ -223,271 +224,31 @@ absl::Status HopToProto(NodeFiller& nodes, const query::Hop& hop,
 // adjacency: the p99 of shortest on 10M statements fits, and a search that
 // outgrows it repeats at most that much.
 //
-// An inline search's paths are kept until it ends (it may have to start
-// again), then written; an inline search whose answer outgrows
-// kInlineResponses messages or kInlineBytes starts again on a thread too,
-// so what an inline call holds is small, and a client that stops reading
-// it has it cancelled at its deadline (an alarm). A search on a thread streams:
-// each path goes into a queue as soon as the engine has it, and the reactor
-// writes the queue one message at a time. The queue holds at most
-// kQueuedResponses messages; while it is full the search waits, so a client
-// that reads slowly slows the search down instead of growing the server's
-// memory. The thread holds its query slot until the stream has ended and is the
-// one to finish the call. The deadline covers the whole stream: paths not yet
-// written when it passes are dropped, and a write that the client has not
-// taken a second later is cancelled, so a client that stops reading cannot
-// keep a slot. Either way the messages held count against the query's and
-// the server's memory budgets (QueryMemory) until written, the paths come
-// in result order, then a summary, the summary with the status; an error
-// ends the stream after the paths already found.
-class FindPathsReactor
-    : public grpc::ServerWriteReactor<v1::FindPathsResponse> {
+// The stream itself (queue, back-pressure, deadline, slot) is
+// StreamReactor's (server/stream_reactor.h): the paths come in result
+// order, then a summary; an error ends the stream after the paths found.
+class FindPathsReactor : public StreamReactor<v1::FindPathsResponse> {
  public:
   FindPathsReactor(storage::Store* store, const ServiceLimits& limits,
                    QuerySlots* slots, QueryMemory* memory,
                    grpc::CallbackServerContext* ctx,
                    const v1::FindPathsRequest* request,
                    const absl::Status& allowed)
-      : store_(store),
+      : StreamReactor(slots, memory, ctx),
+        store_(store),
         limits_(limits),
-        slots_(slots),
-        memory_(memory),
-        account_(memory->Open()),
-        ctx_(ctx),
         request_(*request) {
-    if (!allowed.ok()) {
-      Finish(ToGrpcStatus(allowed));
-      return;
-    }
-    std::deque<Queued> found;
-    int64_t found_bytes = 0;
-    absl::Status status = Run(
-        /*inline_budget=*/true,
-        [&](v1::FindPathsResponse response) -> absl::Status {
-          const int64_t bytes = static_cast<int64_t>(response.ByteSizeLong());
-          found_bytes += bytes;
-          if (found.size() >= kInlineResponses || found_bytes > kInlineBytes) {
-            inline_overflow_ = true;
-            return absl::AbortedError("the answer outgrew the inline share");
-          }
-          absl::MutexLock lock(&mu_);
-          KG_RETURN_IF_ERROR(account_.Charge(bytes));
-          found.push_back(Queued{std::move(response), bytes});
-          return absl::OkStatus();
-        });
-    if (retry_) {
-      found.clear();
-      {
-        absl::MutexLock lock(&mu_);
-        account_.Release(account_.held());
-      }
-      // A place in the queue before a thread: parked threads are bounded.
-      absl::StatusOr<QuerySlots::Ticket> ticket = slots_->Admit();
-      if (!ticket.ok()) {
-        Finish(ToGrpcStatus(ticket.status()));
-        return;
-      }
-      ticket_.emplace(*std::move(ticket));
-      {
-        absl::MutexLock lock(&mu_);
-        on_thread_ = true;
-      }
-      std::thread([this] { Search(); }).detach();
-      return;
-    }
-    Next next;
-    {
-      absl::MutexLock lock(&mu_);
-      queue_ = std::move(found);
-      final_status_ = ToGrpcStatus(status);
-      next = TakeNext();
-    }
-    // A client that stops reading an inline answer has its call cancelled
-    // a little after the deadline, as on a thread (Drain).
-    if (next.action == Next::kWrite || next.action == Next::kWriteAndFinish) {
-      alarm_state_ = std::make_shared<AlarmState>();
-      {
-        absl::MutexLock lock(&alarm_state_->mu);
-        alarm_state_->ctx = ctx_;
-      }
-      alarm_.Set(absl::ToChronoTime(deadline_ + kStuckWriteGrace),
-                 [state = alarm_state_](bool fired) {
-                   if (!fired) return;
-                   absl::MutexLock lock(&state->mu);
-                   if (state->ctx != nullptr) state->ctx->TryCancel();
-                 });
-    }
-    Do(next);
-  }
-
-  void OnWriteDone(bool ok) override {
-    Next next;
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      account_.Release(current_bytes_);
-      current_bytes_ = 0;
-      if (!ok) broken_ = true;
-      next = TakeNext();
-    }
-    Do(next);
-  }
-
-  void OnDone() override {
-    if (alarm_state_ != nullptr) {
-      absl::MutexLock lock(&alarm_state_->mu);
-      alarm_state_->ctx = nullptr;
-    }
-    delete this;
+    Start(allowed);
   }
 
  private:
-  // At most this many responses wait to be written.
-  static constexpr size_t kQueuedResponses = 32;
-  // An inline answer larger than this goes to a thread (see above).
-  static constexpr size_t kInlineResponses = kQueuedResponses;
-  static constexpr int64_t kInlineBytes = int64_t{256} << 10;
-
-  // A response waiting to be written, and its size as charged.
-  struct Queued {
-    v1::FindPathsResponse response;
-    int64_t bytes = 0;
-  };
-
-  // What the inline stream's alarm may touch after the reactor is gone.
-  struct AlarmState {
-    absl::Mutex mu;
-    grpc::CallbackServerContext* ctx ABSL_GUARDED_BY(mu) = nullptr;
-  };
-  // How long after the deadline a write may stay pending before the call
-  // is cancelled.
-  static constexpr absl::Duration kStuckWriteGrace = absl::Seconds(1);
-
-  // What the reactor does next with the stream.
-  struct Next {
-    enum { kNothing, kWrite, kWriteAndFinish, kFinish } action = kNothing;
-    grpc::Status status;  // for kWriteAndFinish and kFinish
-  };
-
-  // The search on its own thread, streaming; the last use of `this` on it
-  // is Finish.
-  void Search() {
-    absl::Status status = Run(
-        /*inline_budget=*/false, [this](v1::FindPathsResponse response) {
-          return Push(std::move(response));
-        });
-    const grpc::Status end = Drain(status);
-    // The place in the queue first: whoever gets the slot next finds it
-    // free.
-    ticket_.reset();
-    slot_.reset();
-    Finish(end);
-  }
-
-  // Queues a response for writing, waiting while the queue is full (in
-  // messages, or in bytes by the query's memory budget).
-  // DEADLINE_EXCEEDED when the deadline passes first, CANCELLED when the
-  // stream is broken, RESOURCE_EXHAUSTED past a memory budget.
-  absl::Status Push(v1::FindPathsResponse response) {
-    const int64_t bytes = static_cast<int64_t>(response.ByteSizeLong());
-    Next next;
-    {
-      absl::MutexLock lock(&mu_);
-      const auto room = [this, bytes]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return broken_ || (queue_.size() < kQueuedResponses &&
-                           (account_.held() == 0 || memory_->per_query() <= 0 ||
-                            account_.held() + bytes <= memory_->per_query()));
-      };
-      if (!mu_.AwaitWithDeadline(absl::Condition(&room), deadline_)) {
-        return absl::DeadlineExceededError(
-            "the deadline passed while the client was not reading the paths");
-      }
-      if (broken_) return absl::CancelledError("the stream is broken");
-      KG_RETURN_IF_ERROR(account_.Charge(bytes));
-      queue_.push_back(Queued{std::move(response), bytes});
-      next = TakeNext();
-    }
-    Do(next);
-    return absl::OkStatus();
-  }
-
-  // Once the search on a thread has ended with `status`: waits until every
-  // queued response is written or the stream breaks, and returns the status
-  // to finish with.
-  grpc::Status Drain(const absl::Status& status) {
-    absl::MutexLock lock(&mu_);
-    const auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !writing_ && (queue_.empty() || broken_);
-    };
-    bool dropped = false;
-    if (!mu_.AwaitWithDeadline(absl::Condition(&drained), deadline_)) {
-      dropped = !queue_.empty();
-      for (const Queued& q : queue_) account_.Release(q.bytes);
-      queue_.clear();
-      if (!mu_.AwaitWithTimeout(absl::Condition(&drained), kStuckWriteGrace)) {
-        // The client stopped reading; cancelling fails the pending write.
-        ctx_->TryCancel();
-        mu_.Await(absl::Condition(&drained));
-      }
-    }
-    if (broken_) {
-      return grpc::Status(grpc::StatusCode::CANCELLED, "stream broken");
-    }
-    if (dropped && status.ok()) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          "the deadline passed before every path was sent");
-    }
-    return ToGrpcStatus(status);
-  }
-
-  // Starts the next write when none is pending. Inline, where the queue
-  // holds everything from the start, the last message finishes the call;
-  // on a thread, the thread finishes it (Drain).
-  Next TakeNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Next next;
-    if (writing_) return next;
-    if (!broken_ && !queue_.empty()) {
-      current_ = std::move(queue_.front().response);
-      current_bytes_ = queue_.front().bytes;
-      queue_.pop_front();
-      writing_ = true;
-      next.action =
-          !on_thread_ && queue_.empty() ? Next::kWriteAndFinish : Next::kWrite;
-      next.status = final_status_;
-    } else if (!on_thread_) {
-      next.action = Next::kFinish;
-      next.status =
-          broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "stream broken")
-                  : final_status_;
-    }
-    return next;
-  }
-
-  // Does what TakeNext chose, without mu_ held (gRPC may run reactions
-  // meanwhile).
-  void Do(const Next& next) {
-    switch (next.action) {
-      case Next::kNothing:
-        break;
-      case Next::kWrite:
-        StartWrite(&current_);
-        break;
-      case Next::kWriteAndFinish:
-        StartWriteAndFinish(&current_, grpc::WriteOptions(), next.status);
-        break;
-      case Next::kFinish:
-        Finish(next.status);
-        break;
-    }
-  }
-
   // Runs the search, passing each path and then the summary to `emit` as
   // they come. With `inline_budget`, a search that would expand more than
   // limits_.inline_path_edges edges stops and sets retry_ instead (what it
   // emitted is then to be dropped); without, it first takes a slot.
-  absl::Status Run(
-      bool inline_budget,
-      const std::function<absl::Status(v1::FindPathsResponse)>& emit) {
+  absl::Status Run(bool inline_budget,
+                   const std::function<absl::Status(v1::FindPathsResponse)>&
+                       emit) override {
     if (!request_.has_from()) return Invalid("from", "is required");
     if (!request_.has_to()) return Invalid("to", "is required");
     KG_ASSIGN_OR_RETURN(storage::Term from, FromProto("from", request_.from()));
@@ -500,10 +261,7 @@ class FindPathsReactor
     // A small inline search runs at once; a larger one waits for a slot
     // (QuerySlots), on its own thread, and keeps it until the stream ends.
     if (!inline_budget) {
-      absl::StatusOr<QuerySlots::Slot> acquired =
-          slots_->Acquire(*ticket_, options.deadline, options.is_cancelled);
-      if (!acquired.ok()) return acquired.status();
-      slot_.emplace(*std::move(acquired));
+      KG_RETURN_IF_ERROR(AcquireSlot(options.deadline));
     }
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     // The caller's own budget, when no larger, is final either way.
@@ -558,34 +316,7 @@ class FindPathsReactor
 
   storage::Store* store_;
   const ServiceLimits limits_;
-  QuerySlots* slots_;
-  QueryMemory* memory_;
-  // The bytes of responses held (queued, or being written); guarded by mu_.
-  QueryMemory::Account account_;
-  grpc::CallbackServerContext* ctx_;
   const v1::FindPathsRequest request_;
-  // Set by Run on the thread that searches.
-  absl::Time deadline_ = absl::InfiniteFuture();
-  bool retry_ = false;            // the inline search ran out of its budget
-  bool inline_overflow_ = false;  // the inline answer outgrew its share
-  // Inline only: cancels a stream still being written past the deadline.
-  grpc::Alarm alarm_;
-  std::shared_ptr<AlarmState> alarm_state_;
-  // While searching on a thread and until the stream ends.
-  std::optional<QuerySlots::Ticket> ticket_;
-  std::optional<QuerySlots::Slot> slot_;
-  // The message being written; only whoever started the write (set
-  // writing_) touches it until OnWriteDone.
-  v1::FindPathsResponse current_;
-  int64_t current_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-
-  absl::Mutex mu_;
-  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write is pending
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;   // a write failed
-  bool on_thread_ ABSL_GUARDED_BY(mu_) = false;
-  // Inline: the status to finish with.
-  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
