@@ -43,6 +43,7 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"ListStatements", Role::kReader},
       {"CountStatements", Role::kReader},
       {"FindPaths", Role::kReader},
+      {"Query", Role::kReader},
       {"GetNeighborhood", Role::kReader},
       {"Why", Role::kReader},
       {"ListByDocument", Role::kReader},

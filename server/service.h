@@ -50,6 +50,9 @@ struct ServiceLimits {
   // Bytes of answers one query, and all queries together, may hold before
   // they are sent (QueryMemory); <= 0 for no bound.
   int64_t max_query_memory_bytes = int64_t{64} << 20;
+  // A SPARQL query whose solutions pass this many rows at any stage ends
+  // RESOURCE_EXHAUSTED (the evaluator holds each stage's rows).
+  uint64_t max_query_rows = 10'000'000;
   int64_t max_total_query_memory_bytes = int64_t{256} << 20;
 };
 
@@ -110,6 +113,8 @@ class KnowledgeGraphService final
       kg::v1::RetractProvenanceResponse* response) override;
   grpc::ServerWriteReactor<kg::v1::FindPathsResponse>* FindPaths(
       Ctx* ctx, const kg::v1::FindPathsRequest* request) override;
+  grpc::ServerWriteReactor<kg::v1::QueryResponse>* Query(
+      Ctx* ctx, const kg::v1::QueryRequest* request) override;
   Unary* GetNeighborhood(Ctx* ctx,
                          const kg::v1::GetNeighborhoodRequest* request,
                          kg::v1::GetNeighborhoodResponse* response) override;

@@ -36,15 +36,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
-// The call's deadline: the client's, or the server's default when the
-// client sent none.
-absl::Time DeadlineOf(grpc::CallbackServerContext* ctx,
-                      absl::Duration default_deadline) {
-  const absl::Time client = absl::FromChrono(ctx->deadline());
-  const absl::Time fallback = absl::Now() + default_deadline;
-  return client < fallback ? client : fallback;
-}
-
 absl::StatusOr<query::PathOptions> PathOptionsFrom(const v1::PathOptions& in,
                                                    const ServiceLimits& limits,
                                                    bool for_paths) {
@@ -246,9 +237,9 @@ class FindPathsReactor : public StreamReactor<v1::FindPathsResponse> {
   // they come. With `inline_budget`, a search that would expand more than
   // limits_.inline_path_edges edges stops and sets retry_ instead (what it
   // emitted is then to be dropped); without, it first takes a slot.
-  absl::Status Run(bool inline_budget,
-                   const std::function<absl::Status(v1::FindPathsResponse)>&
-                       emit) override {
+  absl::Status Run(
+      bool inline_budget,
+      const std::function<absl::Status(v1::FindPathsResponse)>& emit) override {
     if (!request_.has_from()) return Invalid("from", "is required");
     if (!request_.has_to()) return Invalid("to", "is required");
     KG_ASSIGN_OR_RETURN(storage::Term from, FromProto("from", request_.from()));

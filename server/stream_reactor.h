@@ -47,6 +47,15 @@
 
 namespace kg::server {
 
+// The call's deadline: the client's, or the server's default when the
+// client sent none.
+inline absl::Time DeadlineOf(grpc::CallbackServerContext* ctx,
+                             absl::Duration default_deadline) {
+  const absl::Time client = absl::FromChrono(ctx->deadline());
+  const absl::Time fallback = absl::Now() + default_deadline;
+  return client < fallback ? client : fallback;
+}
+
 template <typename Response>
 class StreamReactor : public grpc::ServerWriteReactor<Response> {
  public:
@@ -80,8 +89,9 @@ class StreamReactor : public grpc::ServerWriteReactor<Response> {
   // `inline_budget`, work that outgrows the inline share stops and sets
   // retry_ instead (what it emitted is then dropped); without, it runs on
   // a thread of its own and must first take a slot (AcquireSlot).
-  virtual absl::Status Run(bool inline_budget,
-                           const std::function<absl::Status(Response)>& emit) = 0;
+  virtual absl::Status Run(
+      bool inline_budget,
+      const std::function<absl::Status(Response)>& emit) = 0;
 
   // On the thread: waits for a query slot until `deadline`.
   absl::Status AcquireSlot(absl::Time deadline) {
@@ -102,8 +112,7 @@ class StreamReactor : public grpc::ServerWriteReactor<Response> {
     std::deque<Queued> found;
     int64_t found_bytes = 0;
     absl::Status status = Run(
-        /*inline_budget=*/true,
-        [&](Response response) -> absl::Status {
+        /*inline_budget=*/true, [&](Response response) -> absl::Status {
           const int64_t bytes = static_cast<int64_t>(response.ByteSizeLong());
           found_bytes += bytes;
           if (found.size() >= kInlineResponses || found_bytes > kInlineBytes) {
@@ -327,7 +336,6 @@ class StreamReactor : public grpc::ServerWriteReactor<Response> {
   // Inline: the status to finish with.
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
-
 
 }  // namespace kg::server
 

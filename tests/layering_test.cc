@@ -68,7 +68,7 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
       {"storage", {"common"}},
       {"query", {"storage", "common"}},
       {"query/sparql", {"rdf", "storage", "common"}},
-      {"server", {"query", "storage", "kg", "rdf", "common"}},
+      {"server", {"query", "query/sparql", "storage", "kg", "rdf", "common"}},
       {"client", {"kg", "rdf", "common"}},
   };
   return *kArrows;

@@ -170,6 +170,7 @@ TEST(RoleTableTest, EveryMethodHasTheRoleWeMeant) {
       {"ListStatements", Role::kReader},
       {"CountStatements", Role::kReader},
       {"FindPaths", Role::kReader},
+      {"Query", Role::kReader},
       {"GetNeighborhood", Role::kReader},
       {"Why", Role::kReader},
       {"ListByDocument", Role::kReader},

@@ -1,0 +1,249 @@
+// The SPARQL rpc of KnowledgeGraphService: Query (a server stream). The
+// query is validated and parsed on the callback thread; it is evaluated on
+// a thread of its own once it has a query slot, and its answer streams
+// through StreamReactor (server/stream_reactor.h): a header, batches of
+// rows or triples (or the ASK boolean), then a trailer.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "query/sparql/eval.h"
+#include "query/sparql/parser.h"
+#include "query/sparql/store_dataset.h"
+#include "server/service.h"
+#include "server/stream_reactor.h"
+#include "storage/status_macros.h"
+
+namespace kg::server {
+namespace {
+
+namespace v1 = ::kg::v1;
+
+// At most 1 MiB of query text.
+constexpr size_t kMaxQueryBytes = size_t{1} << 20;
+// Rows or triples per response message.
+constexpr size_t kBatch = 1000;
+
+void ToProto(const rdf::Term& t, v1::RdfTerm* out) {
+  switch (t.kind()) {
+    case rdf::Term::Kind::kIri:
+      out->set_iri(t.value());
+      return;
+    case rdf::Term::Kind::kBlank:
+      out->set_blank_node(t.value());
+      return;
+    case rdf::Term::Kind::kLiteral: {
+      v1::RdfLiteral* l = out->mutable_literal();
+      l->set_lexical_form(t.value());
+      l->set_datatype(t.datatype());
+      l->set_language(t.language());
+      l->set_direction(t.direction() == rdf::Direction::kLtr
+                           ? v1::TEXT_DIRECTION_LTR
+                       : t.direction() == rdf::Direction::kRtl
+                           ? v1::TEXT_DIRECTION_RTL
+                           : v1::TEXT_DIRECTION_UNSPECIFIED);
+      return;
+    }
+    case rdf::Term::Kind::kTriple: {
+      v1::RdfTriple* tr = out->mutable_triple();
+      ToProto(t.triple().subject, tr->mutable_subject());
+      ToProto(t.triple().predicate, tr->mutable_predicate());
+      ToProto(t.triple().object, tr->mutable_object());
+      return;
+    }
+  }
+}
+
+v1::QueryForm FormOf(sparql::Query::Form form) {
+  switch (form) {
+    case sparql::Query::Form::kSelect:
+      return v1::QUERY_FORM_SELECT;
+    case sparql::Query::Form::kAsk:
+      return v1::QUERY_FORM_ASK;
+    case sparql::Query::Form::kConstruct:
+      return v1::QUERY_FORM_CONSTRUCT;
+    case sparql::Query::Form::kDescribe:
+      return v1::QUERY_FORM_DESCRIBE;
+  }
+  return v1::QUERY_FORM_UNSPECIFIED;
+}
+
+// The document a graph name stands for: <base>document/D is D; any other
+// IRI names the document of that id (named graphs imported from RDF).
+std::string DocumentOf(const std::string& graph, const std::string& base) {
+  const std::string prefix = absl::StrCat(base, "document/");
+  if (absl::StartsWith(graph, prefix)) return graph.substr(prefix.size());
+  return graph;
+}
+
+class QueryReactor : public StreamReactor<v1::QueryResponse> {
+ public:
+  QueryReactor(storage::Store* store, const ServiceLimits& limits,
+               QuerySlots* slots, QueryMemory* memory,
+               grpc::CallbackServerContext* ctx,
+               const v1::QueryRequest* request, const absl::Status& allowed)
+      : StreamReactor(slots, memory, ctx),
+        store_(store),
+        limits_(limits),
+        request_(*request) {
+    Start(allowed);
+  }
+
+ private:
+  absl::Status Run(
+      bool inline_budget,
+      const std::function<absl::Status(v1::QueryResponse)>& emit) override {
+    deadline_ = DeadlineOf(ctx_, limits_.default_deadline);
+    const std::string& text = request_.query();
+    if (text.empty()) return absl::InvalidArgumentError("query: is required");
+    if (text.size() > kMaxQueryBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("query: ", text.size(), " bytes; at most ",
+                       kMaxQueryBytes, " are accepted"));
+    }
+    if (request_.has_as_of()) {
+      return absl::UnimplementedError(
+          "as_of: time travel is not yet supported in SPARQL queries (use "
+          "the provenance rpcs' as_of)");
+    }
+    if (request_.mode() != v1::QUERY_MODE_UNSPECIFIED &&
+        request_.mode() != v1::QUERY_MODE_RUN &&
+        request_.mode() != v1::QUERY_MODE_EXPLAIN) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("mode: unknown value ", request_.mode()));
+    }
+    sparql::ParseOptions parse;
+    parse.base_iri =
+        request_.base_iri().empty() ? store_->base_iri() : request_.base_iri();
+    absl::StatusOr<sparql::Query> query = sparql::Parse(text, parse);
+    if (!query.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("query: ", query.status().message()));
+    }
+    v1::QueryResponse header;
+    header.mutable_header()->set_form(FormOf(query->form));
+    for (const std::string& v : query->variables) {
+      if (query->form == sparql::Query::Form::kSelect) {
+        header.mutable_header()->add_variables(v);
+      }
+    }
+    if (request_.mode() == v1::QUERY_MODE_EXPLAIN) {
+      KG_RETURN_IF_ERROR(emit(std::move(header)));
+      v1::QueryResponse trailer;
+      trailer.mutable_trailer()->set_plan(
+          sparql::ToSExpression(query->pattern));
+      return emit(std::move(trailer));
+    }
+    // Evaluation may be long: always on a thread, with a slot.
+    if (inline_budget) {
+      retry_ = true;
+      return absl::OkStatus();
+    }
+    KG_RETURN_IF_ERROR(AcquireSlot(deadline_));
+
+    std::unique_ptr<storage::Reader> reader = store_->NewReader();
+    sparql::StoreDatasetOptions dataset;
+    const std::string& base = store_->base_iri();
+    auto documents = [&](const auto& graphs) {
+      std::vector<std::string> docs;
+      for (const std::string& g : graphs) docs.push_back(DocumentOf(g, base));
+      return docs;
+    };
+    if (request_.default_graph_size() > 0) {
+      dataset.default_documents = documents(request_.default_graph());
+    } else if (!query->default_graphs.empty() || !query->named_graphs.empty()) {
+      dataset.default_documents = documents(query->default_graphs);
+    }
+    if (request_.named_graph_size() > 0) {
+      dataset.named_documents = documents(request_.named_graph());
+    } else if (!query->default_graphs.empty() || !query->named_graphs.empty()) {
+      dataset.named_documents = documents(query->named_graphs);
+    }
+    sparql::StoreDataset data(*reader, std::move(dataset));
+    sparql::EvalOptions options;
+    options.max_rows = limits_.max_query_rows;
+    options.check = [this]() -> absl::Status {
+      if (ctx_->IsCancelled()) return absl::CancelledError("cancelled");
+      if (absl::Now() > deadline_) {
+        return absl::DeadlineExceededError(
+            "the deadline passed while the query ran");
+      }
+      return absl::OkStatus();
+    };
+    const absl::Time started = absl::Now();
+    absl::StatusOr<sparql::QueryResult> result =
+        sparql::Evaluate(*query, data, options);
+    KG_RETURN_IF_ERROR(data.status());
+    if (!result.ok()) return result.status();
+    const int64_t elapsed = absl::ToInt64Microseconds(absl::Now() - started);
+
+    KG_RETURN_IF_ERROR(emit(std::move(header)));
+    const uint64_t cap = request_.max_results();
+    uint64_t sent = 0;
+    bool truncated = false;
+    if (query->form == sparql::Query::Form::kAsk) {
+      v1::QueryResponse answer;
+      answer.set_boolean(result->boolean);
+      KG_RETURN_IF_ERROR(emit(std::move(answer)));
+    } else if (query->form == sparql::Query::Form::kSelect) {
+      v1::QueryResponse batch;
+      for (const auto& row : result->rows) {
+        if (cap != 0 && sent == cap) {
+          truncated = true;
+          break;
+        }
+        v1::QueryRow* out = batch.mutable_rows()->add_rows();
+        for (const auto& value : row) {
+          v1::RdfTerm* term = out->add_values();
+          if (value.has_value()) ToProto(*value, term);
+        }
+        ++sent;
+        if (batch.rows().rows_size() == static_cast<int>(kBatch)) {
+          KG_RETURN_IF_ERROR(emit(std::move(batch)));
+          batch = v1::QueryResponse();
+        }
+      }
+      if (batch.has_rows()) KG_RETURN_IF_ERROR(emit(std::move(batch)));
+    } else {
+      v1::QueryResponse batch;
+      for (const rdf::Triple& t : result->triples) {
+        if (cap != 0 && sent == cap) {
+          truncated = true;
+          break;
+        }
+        v1::RdfTriple* out = batch.mutable_triples()->add_triples();
+        ToProto(t.subject, out->mutable_subject());
+        ToProto(t.predicate, out->mutable_predicate());
+        ToProto(t.object, out->mutable_object());
+        ++sent;
+        if (batch.triples().triples_size() == static_cast<int>(kBatch)) {
+          KG_RETURN_IF_ERROR(emit(std::move(batch)));
+          batch = v1::QueryResponse();
+        }
+      }
+      if (batch.has_triples()) KG_RETURN_IF_ERROR(emit(std::move(batch)));
+    }
+    v1::QueryResponse trailer;
+    trailer.mutable_trailer()->set_results(sent);
+    trailer.mutable_trailer()->set_truncated(truncated);
+    trailer.mutable_trailer()->set_elapsed_micros(elapsed);
+    return emit(std::move(trailer));
+  }
+
+  storage::Store* store_;
+  const ServiceLimits limits_;
+  const v1::QueryRequest request_;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::QueryResponse>* KnowledgeGraphService::Query(
+    grpc::CallbackServerContext* ctx, const v1::QueryRequest* request) {
+  return new QueryReactor(store_, limits_, &path_slots_, &query_memory_, ctx,
+                          request, Authorize(ctx, __func__));
+}
+
+}  // namespace kg::server
