@@ -54,7 +54,8 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       // query/sparql/: the SPARQL parser and algebra; the tokenizer
       // (lexer.h) stays inside.
       {"query/sparql",
-       {"algebra.h", "parser.h", "dataset.h", "eval.h", "store_dataset.h"}},
+       {"algebra.h", "parser.h", "dataset.h", "eval.h", "store_dataset.h",
+        "results.h"}},
   };
   return *kPublic;
 }

@@ -441,9 +441,9 @@ std::string RunTest(const ManifestEntry& e, bool through_store,
   }
   absl::StatusOr<ResultTable> expected;
   if (absl::EndsWith(result_url, ".srx")) {
-    expected = testing::ReadResultsXml(expected_text);
+    expected = testing::ReadResults(expected_text, ResultsFormat::kXml);
   } else if (absl::EndsWith(result_url, ".srj")) {
-    expected = testing::ReadResultsJson(expected_text);
+    expected = testing::ReadResults(expected_text, ResultsFormat::kJson);
   } else if (absl::EndsWith(result_url, ".ttl") ||
              absl::EndsWith(result_url, ".nt") ||
              absl::EndsWith(result_url, ".rdf")) {
@@ -465,7 +465,8 @@ std::string RunTest(const ManifestEntry& e, bool through_store,
     actual.variables = result->variables;
     actual.rows = result->rows;
   }
-  return testing::CompareResults(*expected, actual, Ordered(query->pattern));
+  return testing::CompareResults(*expected, actual, Ordered(query->pattern),
+                                 /*numbers_by_value=*/true);
 }
 
 void RunEvalSuite(const std::string& manifest, bool through_store) {
