@@ -444,6 +444,10 @@ std::string RunTest(const ManifestEntry& e, bool through_store,
     expected = testing::ReadResults(expected_text, ResultsFormat::kXml);
   } else if (absl::EndsWith(result_url, ".srj")) {
     expected = testing::ReadResults(expected_text, ResultsFormat::kJson);
+  } else if (absl::EndsWith(result_url, ".tsv")) {
+    expected = testing::ReadResults(expected_text, ResultsFormat::kTsv);
+  } else if (absl::EndsWith(result_url, ".csv")) {
+    expected = testing::ReadResults(expected_text, ResultsFormat::kCsv);
   } else if (absl::EndsWith(result_url, ".ttl") ||
              absl::EndsWith(result_url, ".nt") ||
              absl::EndsWith(result_url, ".rdf")) {
@@ -465,6 +469,9 @@ std::string RunTest(const ManifestEntry& e, bool through_store,
     actual.variables = result->variables;
     actual.rows = result->rows;
   }
+  // CSV has no types: what the query gives is compared as it reads back
+  // after being written as CSV.
+  if (absl::EndsWith(result_url, ".csv")) actual = testing::CsvView(actual);
   return testing::CompareResults(*expected, actual, Ordered(query->pattern),
                                  /*numbers_by_value=*/true);
 }
@@ -484,7 +491,10 @@ void RunEvalSuite(const std::string& manifest, bool through_store) {
   std::set<std::string> seen;
   int passed = 0, failed = 0;
   for (const ManifestEntry& e : entries) {
-    if (!absl::EndsWith(e.type, "#QueryEvaluationTest")) continue;
+    if (!absl::EndsWith(e.type, "#QueryEvaluationTest") &&
+        !absl::EndsWith(e.type, "#CSVResultFormatTest")) {
+      continue;
+    }
     // KG_SPARQL_ONLY=name runs the tests whose IRI contains it.
     if (const char* only = std::getenv("KG_SPARQL_ONLY");
         only != nullptr && !absl::StrContains(e.node.value(), only)) {
@@ -531,6 +541,15 @@ TEST(SparqlEvalConformance, Sparql11) {
 }
 TEST(SparqlEvalConformance, Sparql11ThroughTheStore) {
   RunEvalSuite("sparql/sparql11/manifest-sparql11-query.ttl",
+               /*through_store=*/true);
+}
+// The result-format tests: CSV, TSV and JSON answers.
+TEST(SparqlEvalConformance, Sparql11ResultFormats) {
+  RunEvalSuite("sparql/sparql11/manifest-sparql11-results.ttl",
+               /*through_store=*/false);
+}
+TEST(SparqlEvalConformance, Sparql11ResultFormatsThroughTheStore) {
+  RunEvalSuite("sparql/sparql11/manifest-sparql11-results.ttl",
                /*through_store=*/true);
 }
 TEST(SparqlEvalConformance, Sparql12) {
