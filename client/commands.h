@@ -19,6 +19,8 @@ void AddStatementCommands(Cli& cli);
 // path, neighborhood, why, by-document, by-claimant, contested, timeline,
 // prov-export (commands_query.cc).
 void AddQueryCommands(Cli& cli);
+// query: SPARQL (commands_sparql.cc).
+void AddSparqlCommands(Cli& cli);
 // health, stats, backup, import, export, completion, terms
 // (commands_ops.cc).
 void AddOperationCommands(Cli& cli);

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   kg::client::AddVocabularyCommands(cli);
   kg::client::AddStatementCommands(cli);
   kg::client::AddQueryCommands(cli);
+  kg::client::AddSparqlCommands(cli);
   kg::client::AddOperationCommands(cli);
   return cli.Run(argc, argv);
 }

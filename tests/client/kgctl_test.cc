@@ -532,7 +532,8 @@ TEST_F(KgctlTest, EveryRdfFormatRoundTripsTheSeedGraph) {
 
 // The lines of an N-Quads file, sorted.
 std::vector<std::string> SortedLines(const std::string& text) {
-  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(text, '\n', absl::SkipEmpty());
   std::sort(lines.begin(), lines.end());
   return lines;
 }
@@ -543,7 +544,8 @@ TEST_F(KgctlTest, ASortedOrShuffledExportImportsTheSame) {
   const std::string seeded = Seeded();
   const std::string nq = Run(seeded, {"export", "--format", "nq"}).out;
   std::vector<std::string> lines = SortedLines(nq);
-  WriteFile(dir_.Sub("sorted.nq"), absl::StrCat(absl::StrJoin(lines, "\n"), "\n"));
+  WriteFile(dir_.Sub("sorted.nq"),
+            absl::StrCat(absl::StrJoin(lines, "\n"), "\n"));
   std::reverse(lines.begin(), lines.end());
   std::rotate(lines.begin(), lines.begin() + lines.size() / 3, lines.end());
   WriteFile(dir_.Sub("shuffled.nq"),
@@ -588,11 +590,12 @@ _:b :said <<( :alice :age "30"^^xsd:integer )>> .
     std::string why;
     EXPECT_TRUE(rdf::Isomorphic(ReadQuads(rdf::Format::kTurtle, turtle),
                                 ReadQuads(format, out.out), &why))
-        << why << "\n" << out.out;
+        << why << "\n"
+        << out.out;
   }
   // N-Quads: the default graph's document back in the default graph.
-  RunResult nq = Run(fresh, {"export", "--format", "nq", "--default-graph",
-                             "data"});
+  RunResult nq =
+      Run(fresh, {"export", "--format", "nq", "--default-graph", "data"});
   std::string why;
   EXPECT_TRUE(rdf::Isomorphic(ReadQuads(rdf::Format::kTurtle, turtle),
                               ReadQuads(rdf::Format::kNQuads, nq.out), &why))
@@ -629,7 +632,8 @@ GRAPH :g3 { :d :p <<( :a :p :b )>> }
     std::string why;
     EXPECT_TRUE(rdf::Isomorphic(ReadQuads(rdf::Format::kTriG, trig),
                                 ReadQuads(format, out.out), &why))
-        << why << "\n" << out.out;
+        << why << "\n"
+        << out.out;
   }
 }
 
@@ -652,9 +656,9 @@ TEST_F(KgctlTest, AFailedImportLeavesTheStoreAsItWas) {
 
   // A last line the server refuses (an entity that does not exist) after
   // three batches were streamed: still nothing.
-  WriteFile(dir_.Sub("server.nt"),
-            good + "<https://kg.invalid/entity/atlantis> "
-                   "<http://example.org/p> \"x\" .\n");
+  WriteFile(dir_.Sub("server.nt"), good +
+                                       "<https://kg.invalid/entity/atlantis> "
+                                       "<http://example.org/p> \"x\" .\n");
   RunResult server = Run(fresh, {"import", dir_.Sub("server.nt")});
   EXPECT_EQ(server.exit_code, 4);
   EXPECT_THAT(server.err, HasSubstr("server.nt line 2501: "));
@@ -1482,6 +1486,73 @@ TEST_F(KgctlTest, BashCompletionCompletesCommandsOptionsAndChoices) {
   EXPECT_EQ(complete("kgctl path a b --mode ''").out,
             "shortest k all weighted\n");
   EXPECT_EQ(complete("kgctl export --format n").out, "nt nq\n");
+}
+
+// ---- kgctl query (SPARQL) ----
+
+TEST_F(KgctlTest, QueryAnswersWhoSaysNorthKoreaSentTroopsInOneCall) {
+  const std::string server = Seeded();
+  // Every claimant of a statement that North Korea (or anyone) deployed
+  // troops somewhere, with the claim's relation: one query.
+  RunResult r = Run(server, {"query",
+                             "SELECT ?who ?says WHERE { ?who ?says <<( ?x "
+                             "<https://kg.invalid/relation/deployed_troops_to> "
+                             "?y )>> } ORDER BY ?who ?says"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("?who"));
+  EXPECT_THAT(r.out, HasSubstr("<https://kg.invalid/entity/nis>"));
+  EXPECT_THAT(r.out, HasSubstr("<https://kg.invalid/relation/reported>"));
+  EXPECT_THAT(r.out, HasSubstr("<https://kg.invalid/entity/kremlin>"));
+
+  // The W3C formats, streamed.
+  r = Run(server, {"query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                   "--format", "csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith("n\r\n"));
+  r = Run(server, {"query", "ASK { ?s ?p ?o }", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"boolean\":true"));
+  r = Run(server, {"query",
+                   "CONSTRUCT { ?m <http://example.org/by> ?who } WHERE { ?who "
+                   "<https://kg.invalid/relation/convened> ?m }",
+                   "--format", "nt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("<http://example.org/by> "
+                               "<https://kg.invalid/entity/yoon_suk_yeol> ."));
+
+  // From a file; --max-results says where it stopped.
+  const std::string file = dir_.Sub("q.rq");
+  WriteFile(file, "SELECT * WHERE { ?s ?p ?o }");
+  r = Run(server,
+          {"query", "-f", file, "--max-results", "3", "--format", "tsv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("stops at 3 results (--max-results)"));
+
+  // EXPLAIN prints the algebra.
+  r = Run(server,
+          {"query", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "--explain"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "(slice 0 1 (project (?s) (bgp (triple ?s ?p ?o))))\n");
+}
+
+TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("query: line 1, column 24"));
+  r = Run(server, {"query", "-f", dir_.Sub("no-such.rq")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cannot be read"));
+  r = Run(server, {"query"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no query given"));
+  // An empty answer says so on stderr; the table is not printed.
+  r = Run(server,
+          {"query", "SELECT * WHERE { <http://nothing.example/> ?p ?o }"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("no solutions"));
 }
 
 }  // namespace
