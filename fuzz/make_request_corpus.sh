@@ -12,7 +12,7 @@ RPCS=(WriteStatements CreateEntity UpdateEntity CreateRelation CreateDocument
       ListStatements FindPaths GetNeighborhood Why ListByDocument
       ListByClaimant ListContested GetClaimTimeline ExportProvenance
       SearchEntities ResolveEntity GetEntity ListEntities GetRelation
-      GetDocument ListDocuments)
+      GetDocument ListDocuments Query)
 
 out=corpus/request
 mkdir -p "$out"

@@ -218,15 +218,19 @@ bool Unary(absl::string_view rpc, absl::string_view bytes, Stub& stub,
   return status.ok();
 }
 
-bool FindPaths(absl::string_view rpc, absl::string_view bytes, Stub& stub,
-               storage::Store&) {
-  kg::v1::FindPathsRequest request;
+// A server-streaming rpc (FindPaths, Query), read to its end.
+template <typename Request, typename Response,
+          std::unique_ptr<grpc::ClientReader<Response>> (Stub::*kMethod)(
+              grpc::ClientContext*, const Request&)>
+bool Stream(absl::string_view rpc, absl::string_view bytes, Stub& stub,
+            storage::Store&) {
+  Request request;
   if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return false;
   }
   auto ctx = NewContext();
-  auto reader = stub.FindPaths(ctx.get(), request);
-  kg::v1::FindPathsResponse response;
+  auto reader = (stub.*kMethod)(ctx.get(), request);
+  Response response;
   while (reader->Read(&response)) {
   }
   grpc::Status status = reader->Finish();
@@ -297,7 +301,9 @@ const Rpc kRpcs[] = {
     {"CountStatements", false, &Unary<&Stub::CountStatements>},
     {"GetStatement", false, &Unary<&Stub::GetStatement>},
     {"ListStatements", false, &Unary<&Stub::ListStatements>},
-    {"FindPaths", false, &FindPaths},
+    {"FindPaths", false,
+     &Stream<kg::v1::FindPathsRequest, kg::v1::FindPathsResponse,
+             &Stub::FindPaths>},
     {"GetNeighborhood", false, &Unary<&Stub::GetNeighborhood>},
     {"Why", false, &Unary<&Stub::Why>},
     {"ListByDocument", false, &Unary<&Stub::ListByDocument>},
@@ -312,6 +318,8 @@ const Rpc kRpcs[] = {
     {"GetRelation", false, &Unary<&Stub::GetRelation>},
     {"GetDocument", false, &Unary<&Stub::GetDocument>},
     {"ListDocuments", false, &Unary<&Stub::ListDocuments>},
+    {"Query", false,
+     &Stream<kg::v1::QueryRequest, kg::v1::QueryResponse, &Stub::Query>},
 };
 
 }  // namespace
