@@ -3,6 +3,7 @@
 // a thread of its own once it has a query slot, and its answer streams
 // through StreamReactor (server/stream_reactor.h): a header, batches of
 // rows or triples (or the ASK boolean), then a trailer.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -165,6 +166,8 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
     sparql::StoreDataset data(*reader, std::move(dataset));
     sparql::EvalOptions options;
     options.max_rows = limits_.max_query_rows;
+    options.max_bytes = static_cast<uint64_t>(
+        std::max<int64_t>(0, limits_.max_query_memory_bytes));
     options.check = [this]() -> absl::Status {
       if (ctx_->IsCancelled()) return absl::CancelledError("cancelled");
       if (absl::Now() > deadline_) {

@@ -62,8 +62,28 @@ class Evaluator {
           absl::StrCat("the query's solutions exceed the cap of ",
                        options_.max_rows, " rows (max_rows)"));
     }
+    const uint64_t bytes = rows * names_.size() * sizeof(Id);
+    if (options_.max_bytes != 0 && bytes > options_.max_bytes) {
+      auto size = [](uint64_t b) {
+        return b >= (1 << 20) ? absl::StrCat(b >> 20, " MiB")
+                              : absl::StrCat(b >> 10, " KiB");
+      };
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the query's solutions would take ", size(bytes),
+          ", more than its memory cap of ", size(options_.max_bytes),
+          " (the server's --max_query_memory_bytes)"));
+    }
     if (options_.check) return options_.check();
     return absl::OkStatus();
+  }
+  // Whether `rows` solutions pass a cap: the loops that make solutions
+  // stop there (every 1,024 rows they look), and the Check that follows
+  // says why.
+  bool Exceeded(size_t rows) const {
+    if ((rows & 1023) != 0) return false;
+    return rows > options_.max_rows ||
+           (options_.max_bytes != 0 &&
+            rows * names_.size() * sizeof(Id) > options_.max_bytes);
   }
 
   // ---- Patterns ----
@@ -275,7 +295,7 @@ void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
         Unify(t.object, mo, &r)) {
       out->push_back(std::move(r));
     }
-    return true;
+    return !Exceeded(out->size());
   });
 }
 
@@ -306,7 +326,12 @@ absl::StatusOr<Rows> Evaluator::EvalBgp(
     done[best] = true;
     const TriplePattern& t = triples[best];
     Rows next;
-    for (const Row& row : rows) MatchTriple(t, row, graph, &next);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      MatchTriple(t, rows[i], graph, &next);
+      if ((i & 1023) == 1023 || next.size() >= 1024) {
+        if (absl::Status st = Check(next.size()); !st.ok()) return st;
+      }
+    }
     if (absl::Status st = Check(next.size()); !st.ok()) return st;
     rows = std::move(next);
     for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
@@ -327,6 +352,7 @@ Rows Evaluator::Join(Rows a, Rows b) {
     for (const Row& ra : a) {
       for (const Row& rb : b) {
         if (Compatible(ra, rb)) out.push_back(Merge(ra, rb));
+        if (Exceeded(out.size())) return out;
       }
     }
     return out;
@@ -338,6 +364,7 @@ Rows Evaluator::Join(Rows a, Rows b) {
     if (it == index.end()) continue;
     for (size_t i : it->second) {
       if (Compatible(ra, b[i])) out.push_back(Merge(ra, b[i]));
+      if (Exceeded(out.size())) return out;
     }
   }
   return out;
@@ -368,6 +395,7 @@ Rows Evaluator::LeftJoin(Rows a, Rows b,
       if (filter.has_value() && Ebv(*filter, merged, graph) != true) continue;
       out.push_back(std::move(merged));
       matched = true;
+      if (Exceeded(out.size())) return out;
     }
     if (!matched) out.push_back(ra);
   }

@@ -31,6 +31,10 @@ struct EvalOptions {
   // The cap on solutions at any stage of a query: past it the query ends
   // RESOURCE_EXHAUSTED naming the cap.
   uint64_t max_rows = 10'000'000;
+  // The cap on the memory one stage's solutions take (8 bytes per
+  // variable per row): past it the query ends RESOURCE_EXHAUSTED naming
+  // the cap. 0: none.
+  uint64_t max_bytes = 0;
   // Checked between operators and every 1,024 rows: DEADLINE_EXCEEDED
   // (or CANCELLED) when it answers non-OK.
   std::function<absl::Status()> check;

@@ -226,6 +226,16 @@ TEST_F(SparqlRpcTest, TheRowCapAndTheDeadlineStopAQuery) {
       Run("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }");
   EXPECT_EQ(a.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(a.status.error_message(), HasSubstr("max_rows"));
+  // The query memory cap: a cross product of two copies is 6 variables
+  // (48 bytes) a row, past a 64 KiB cap.
+  limits_.max_query_rows = 10'000'000;
+  limits_.max_query_memory_bytes = 64 << 10;
+  stub_.reset();
+  server_.reset();
+  SetUp();
+  a = Run("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }");
+  EXPECT_EQ(a.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(a.status.error_message(), HasSubstr("memory cap"));
   v1::QueryRequest req;
   req.set_query("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }");
   a = Run(req, std::chrono::milliseconds(1));
