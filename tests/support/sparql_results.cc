@@ -27,6 +27,7 @@
 #include "query/sparql/results.h"
 #include "rdf/format.h"
 #include "rdf/term.h"
+#include "rdf/text.h"
 
 namespace kg::testing {
 namespace {
@@ -106,24 +107,6 @@ struct XmlElement {
     return nullptr;
   }
 };
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
 
 // A small non-validating XML reader: elements, attributes, character and
 // entity references, CDATA, comments, processing instructions, a DOCTYPE
@@ -251,13 +234,13 @@ class XmlReader {
       if (!absl::SimpleHexAtoi(ref.substr(2), &cp) || cp > 0x10ffff) {
         return Error(absl::StrCat("bad character reference &", ref, ";"));
       }
-      AppendUtf8(cp, out);
+      rdf::text::AppendUtf8(cp, out);
     } else if (absl::StartsWith(ref, "#")) {
       uint32_t cp = 0;
       if (!absl::SimpleAtoi(ref.substr(1), &cp) || cp > 0x10ffff) {
         return Error(absl::StrCat("bad character reference &", ref, ";"));
       }
-      AppendUtf8(cp, out);
+      rdf::text::AppendUtf8(cp, out);
     } else {
       return Error(absl::StrCat("unknown entity &", ref, ";"));
     }
