@@ -239,6 +239,23 @@ TEST_F(KgctlTest, PagesAreAnnouncedAndFollowedWithAll) {
   EXPECT_EQ(ParseJsonLines<kg::v1::Entity>(all.out).size(), 32u);
 }
 
+// The hop cap is the server's --max_path_hops (8), and the error names it
+// (docs/cli.md, "Paths and provenance").
+TEST_F(KgctlTest, TooManyHopsNamesTheCap) {
+  const std::string server = Seeded();
+  RunResult path =
+      Run(server, {"path", "north_korea", "ukraine", "--max-hops", "9"});
+  EXPECT_EQ(path.exit_code, 4);
+  EXPECT_THAT(path.err,
+              HasSubstr("max_hops: must be in 1..8 (--max_path_hops), got 9"));
+  RunResult hood = Run(server, {"neighborhood", "north_korea", "--hops", "9"});
+  EXPECT_EQ(hood.exit_code, 4);
+  EXPECT_THAT(hood.err, HasSubstr("hops: must be in 1..8 (--max_path_hops)"));
+  EXPECT_EQ(Run(server, {"path", "north_korea", "ukraine", "--max-hops", "8"})
+                .exit_code,
+            0);
+}
+
 // ---- --json parsed back ----
 
 TEST_F(KgctlTest, JsonOutputParsesBackIntoTheProtoMessages) {
@@ -532,7 +549,8 @@ TEST_F(KgctlTest, EveryRdfFormatRoundTripsTheSeedGraph) {
 
 // The lines of an N-Quads file, sorted.
 std::vector<std::string> SortedLines(const std::string& text) {
-  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(text, '\n', absl::SkipEmpty());
   std::sort(lines.begin(), lines.end());
   return lines;
 }
@@ -543,7 +561,8 @@ TEST_F(KgctlTest, ASortedOrShuffledExportImportsTheSame) {
   const std::string seeded = Seeded();
   const std::string nq = Run(seeded, {"export", "--format", "nq"}).out;
   std::vector<std::string> lines = SortedLines(nq);
-  WriteFile(dir_.Sub("sorted.nq"), absl::StrCat(absl::StrJoin(lines, "\n"), "\n"));
+  WriteFile(dir_.Sub("sorted.nq"),
+            absl::StrCat(absl::StrJoin(lines, "\n"), "\n"));
   std::reverse(lines.begin(), lines.end());
   std::rotate(lines.begin(), lines.begin() + lines.size() / 3, lines.end());
   WriteFile(dir_.Sub("shuffled.nq"),
@@ -588,11 +607,12 @@ _:b :said <<( :alice :age "30"^^xsd:integer )>> .
     std::string why;
     EXPECT_TRUE(rdf::Isomorphic(ReadQuads(rdf::Format::kTurtle, turtle),
                                 ReadQuads(format, out.out), &why))
-        << why << "\n" << out.out;
+        << why << "\n"
+        << out.out;
   }
   // N-Quads: the default graph's document back in the default graph.
-  RunResult nq = Run(fresh, {"export", "--format", "nq", "--default-graph",
-                             "data"});
+  RunResult nq =
+      Run(fresh, {"export", "--format", "nq", "--default-graph", "data"});
   std::string why;
   EXPECT_TRUE(rdf::Isomorphic(ReadQuads(rdf::Format::kTurtle, turtle),
                               ReadQuads(rdf::Format::kNQuads, nq.out), &why))
@@ -629,7 +649,8 @@ GRAPH :g3 { :d :p <<( :a :p :b )>> }
     std::string why;
     EXPECT_TRUE(rdf::Isomorphic(ReadQuads(rdf::Format::kTriG, trig),
                                 ReadQuads(format, out.out), &why))
-        << why << "\n" << out.out;
+        << why << "\n"
+        << out.out;
   }
 }
 
@@ -652,9 +673,9 @@ TEST_F(KgctlTest, AFailedImportLeavesTheStoreAsItWas) {
 
   // A last line the server refuses (an entity that does not exist) after
   // three batches were streamed: still nothing.
-  WriteFile(dir_.Sub("server.nt"),
-            good + "<https://kg.invalid/entity/atlantis> "
-                   "<http://example.org/p> \"x\" .\n");
+  WriteFile(dir_.Sub("server.nt"), good +
+                                       "<https://kg.invalid/entity/atlantis> "
+                                       "<http://example.org/p> \"x\" .\n");
   RunResult server = Run(fresh, {"import", dir_.Sub("server.nt")});
   EXPECT_EQ(server.exit_code, 4);
   EXPECT_THAT(server.err, HasSubstr("server.nt line 2501: "));
