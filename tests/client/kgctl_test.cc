@@ -256,6 +256,16 @@ TEST_F(KgctlTest, TooManyHopsNamesTheCap) {
             0);
 }
 
+// A missing import file is a usage error naming the file, not bad data.
+TEST_F(KgctlTest, MissingImportFileIsAUsageError) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"import", "/no/such/file.jsonl"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err,
+              HasSubstr("cannot open /no/such/file.jsonl: no such file"));
+  EXPECT_THAT(r.err, Not(HasSubstr("invalid")));
+}
+
 // ---- --json parsed back ----
 
 TEST_F(KgctlTest, JsonOutputParsesBackIntoTheProtoMessages) {
