@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 
@@ -140,14 +142,17 @@ int Importer::Run() {
   } else {
     const int fd = open(options_.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      return Fail(kExitInvalid,
-                  absl::StrCat("import: cannot open ", options_.path));
+      // A file that cannot be opened is a bad command line, not bad data.
+      return Fail(
+          kExitUsage,
+          absl::StrCat("import: cannot open ", options_.path, ": ",
+                       errno == ENOENT ? "no such file" : strerror(errno)));
     }
     struct stat st {};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       close(fd);
-      return Fail(kExitInvalid, absl::StrCat("import: ", options_.path,
-                                             " is not a regular file"));
+      return Fail(kExitUsage, absl::StrCat("import: ", options_.path,
+                                           " is not a regular file"));
     }
     if (st.st_size > 0) {
       mapped_size_ = static_cast<size_t>(st.st_size);

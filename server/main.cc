@@ -9,7 +9,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "server/descriptors.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -127,11 +130,23 @@ int VerifyOffline(const std::string& dir) {
   return r.ok() ? 0 : 1;
 }
 
+// True for flags defined in this program's own sources (server/).
+bool DefinedInServer(absl::string_view filename) {
+  return absl::StrContains(filename, "server/");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "kg-server --listen=127.0.0.1:50051 --data_dir=var/data");
+  // Abseil's --help lists only flags defined in <program>.cc or
+  // <program>_main.cc; ours live in server/, so --help printed "No flags
+  // matched." Name the folder instead.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = &DefinedInServer;
+  usage.contains_helpshort_flags = &DefinedInServer;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   kg::server::SetLogVerbosity(absl::GetFlag(FLAGS_v));
   if (absl::GetFlag(FLAGS_verify)) {

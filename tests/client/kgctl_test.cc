@@ -239,6 +239,33 @@ TEST_F(KgctlTest, PagesAreAnnouncedAndFollowedWithAll) {
   EXPECT_EQ(ParseJsonLines<kg::v1::Entity>(all.out).size(), 32u);
 }
 
+// The hop cap is the server's --max_path_hops (8), and the error names it
+// (docs/cli.md, "Paths and provenance").
+TEST_F(KgctlTest, TooManyHopsNamesTheCap) {
+  const std::string server = Seeded();
+  RunResult path =
+      Run(server, {"path", "north_korea", "ukraine", "--max-hops", "9"});
+  EXPECT_EQ(path.exit_code, 4);
+  EXPECT_THAT(path.err,
+              HasSubstr("max_hops: must be in 1..8 (--max_path_hops), got 9"));
+  RunResult hood = Run(server, {"neighborhood", "north_korea", "--hops", "9"});
+  EXPECT_EQ(hood.exit_code, 4);
+  EXPECT_THAT(hood.err, HasSubstr("hops: must be in 1..8 (--max_path_hops)"));
+  EXPECT_EQ(Run(server, {"path", "north_korea", "ukraine", "--max-hops", "8"})
+                .exit_code,
+            0);
+}
+
+// A missing import file is a usage error naming the file, not bad data.
+TEST_F(KgctlTest, MissingImportFileIsAUsageError) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"import", "/no/such/file.jsonl"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err,
+              HasSubstr("cannot open /no/such/file.jsonl: no such file"));
+  EXPECT_THAT(r.err, Not(HasSubstr("invalid")));
+}
+
 // ---- --json parsed back ----
 
 TEST_F(KgctlTest, JsonOutputParsesBackIntoTheProtoMessages) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -143,6 +144,29 @@ TEST(ServerSmokeTest, SigintAlsoStopsCleanlyAndDataSurvivesRestart) {
   ASSERT_TRUE(again.started()) << again.process().Stderr();
   EXPECT_EQ(CheckHealth(again.address()),
             grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// --help lists every flag defined in server/ (abseil's default lists only
+// flags from <program>.cc, which printed "No flags matched.").
+TEST(ServerSmokeTest, HelpListsEveryServerFlag) {
+  ScopedTempDir dir;
+  testing::RunResult r =
+      RunCommand({testing::ServerBinary(), "--help"}, dir.path());
+  EXPECT_THAT(r.out, Not(HasSubstr("No flags matched")));
+  const std::regex flag_definition(R"(ABSL_FLAG\(\s*[\w:<>]+\s*,\s*(\w+))");
+  int flags = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::SourceDir() + "/server")) {
+    if (entry.path().extension() != ".cc") continue;
+    const std::string source = testing::ReadFile(entry.path().string());
+    for (std::sregex_iterator it(source.begin(), source.end(), flag_definition);
+         it != std::sregex_iterator(); ++it) {
+      ++flags;
+      EXPECT_THAT(r.out, HasSubstr("--" + (*it)[1].str() + " ("))
+          << entry.path();
+    }
+  }
+  EXPECT_GT(flags, 20);
 }
 
 TEST(ServerSmokeTest, RefusesAPortThatIsTaken) {
