@@ -293,10 +293,7 @@ std::string Ns(absl::string_view ns, absl::string_view local) {
 }
 
 RdfTerm DateLiteral(const storage::Date& d) {
-  const char* type = d.month == 0 ? "gYear"
-                     : d.day == 0 ? "gYearMonth"
-                                  : "date";
-  return RdfTerm::Typed(d.ToString(), Ns(kXsdNs, type));
+  return RdfTerm::Typed(d.ToString(), Ns(kXsdNs, DateDatatype(d)));
 }
 
 RdfTerm LiteralTerm(const storage::Literal& lit) {
@@ -317,11 +314,11 @@ RdfTerm LiteralTerm(const storage::Literal& lit) {
     case storage::LiteralType::kLangString:
       return RdfTerm::Tagged(
           lit.lexical,
-          absl::StrCat(lit.language,
-                       lit.direction == storage::LiteralDirection::kLtr ? "--ltr"
-                       : lit.direction == storage::LiteralDirection::kRtl
-                           ? "--rtl"
-                           : ""));
+          absl::StrCat(
+              lit.language,
+              lit.direction == storage::LiteralDirection::kLtr   ? "--ltr"
+              : lit.direction == storage::LiteralDirection::kRtl ? "--rtl"
+                                                                 : ""));
   }
   return RdfTerm::String(lit.lexical);
 }
@@ -344,42 +341,6 @@ RdfTerm NodeTerm(const TermValue& t) {
   return RdfTerm::String(t.id);
 }
 
-absl::string_view HedgeName(Hedge h) {
-  switch (h) {
-    case Hedge::kUnspecified:
-      return "unspecified";
-    case Hedge::kAsserted:
-      return "asserted";
-    case Hedge::kBelieved:
-      return "believed";
-    case Hedge::kReportedly:
-      return "reportedly";
-    case Hedge::kPlausible:
-      return "plausible";
-    case Hedge::kUnconfirmed:
-      return "unconfirmed";
-  }
-  return "unspecified";
-}
-
-std::string DoubleLexical(double d) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  if (ec != std::errc()) return "0";
-  return std::string(buf, end);
-}
-
-std::string DateTimeLexical(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
-
-std::string RecordIri(const ProvenanceRecord& r) {
-  return absl::StrCat(kKgBase, "record/", EscapeIriPart(r.statement_id), "/",
-                      EscapeIriPart(r.input.document_id), "/",
-                      r.input.evidence_start, "-", r.input.evidence_end, "/",
-                      absl::ToUnixMicros(r.recorded_at));
-}
-
 class ProvBuilder {
  public:
   ProvBuilder(bool include_evidence,
@@ -398,7 +359,7 @@ class ProvBuilder {
   }
 
   void AddRecord(const std::string& derived, const ProvenanceRecord& r) {
-    const std::string rec = RecordIri(r);
+    const std::string rec = RecordIri(kKgBase, r);
     graph_.Add(derived, Ns(kProvNs, "wasDerivedFrom"), RdfTerm::Iri(rec));
     graph_.Add(rec, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kProvNs, "Entity")));
     graph_.Add(rec, Ns(kRdfNs, "type"), RdfTerm::Iri(Ns(kKgNs, "Evidence")));
@@ -488,6 +449,48 @@ class ProvBuilder {
 };
 
 }  // namespace
+
+absl::string_view HedgeName(storage::Hedge h) {
+  using storage::Hedge;
+  switch (h) {
+    case Hedge::kUnspecified:
+      return "unspecified";
+    case Hedge::kAsserted:
+      return "asserted";
+    case Hedge::kBelieved:
+      return "believed";
+    case Hedge::kReportedly:
+      return "reportedly";
+    case Hedge::kPlausible:
+      return "plausible";
+    case Hedge::kUnconfirmed:
+      return "unconfirmed";
+  }
+  return "unspecified";
+}
+
+std::string DoubleLexical(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  if (ec != std::errc()) return "0";
+  return std::string(buf, end);
+}
+
+std::string DateTimeLexical(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+absl::string_view DateDatatype(const storage::Date& d) {
+  return d.month == 0 ? "gYear" : d.day == 0 ? "gYearMonth" : "date";
+}
+
+std::string RecordIri(absl::string_view base,
+                      const storage::ProvenanceRecord& r) {
+  return absl::StrCat(base, "record/", EscapeIriPart(r.statement_id), "/",
+                      EscapeIriPart(r.input.document_id), "/",
+                      r.input.evidence_start, "-", r.input.evidence_end, "/",
+                      absl::ToUnixMicros(r.recorded_at));
+}
 
 RdfGraph ProvOGraph(const Statement& statement,
                     const std::vector<ProvenanceRecord>& own,

@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "query/provenance.h"
 #include "storage/model.h"
 
@@ -112,6 +113,24 @@ RdfGraph ProvOGraph(
 // `text` with every byte outside [A-Za-z0-9_.~-] %-encoded, so that it can
 // be one path segment of an IRI.
 std::string EscapeIriPart(absl::string_view text);
+
+// The pieces of the mapping that the SPARQL view of the store
+// (query/sparql/store_dataset.h) shares, so both say the same thing.
+//
+// A hedge's name: "asserted", "believed", "reportedly", "plausible",
+// "unconfirmed" or "unspecified".
+absl::string_view HedgeName(storage::Hedge hedge);
+// The shortest decimal text that reads back as `d` (an xsd:double).
+std::string DoubleLexical(double d);
+// An instant as xsd:dateTime in UTC, with as many fraction digits as it has.
+std::string DateTimeLexical(absl::Time t);
+// The XSD datatype local name of a date of kg's: "gYear", "gYearMonth" or
+// "date".
+absl::string_view DateDatatype(const storage::Date& d);
+// A record's IRI under `base`:
+// <base>record/<statement id>/<document id>/<start>-<end>/<recorded µs>.
+std::string RecordIri(absl::string_view base,
+                      const storage::ProvenanceRecord& record);
 
 }  // namespace kg::query
 

@@ -341,4 +341,16 @@ absl::Status ToProto(storage::Reader& reader, const storage::Statement& s,
   return absl::OkStatus();
 }
 
+absl::StatusOr<query::TimeTravel> TimeTravelFrom(const kg::v1::AsOf& as_of) {
+  query::TimeTravel t;
+  if (as_of.has_recorded_at()) {
+    KG_ASSIGN_OR_RETURN(t.recorded_at,
+                        query::TimeFromTimestamp("as_of.recorded_at",
+                                                 as_of.recorded_at().seconds(),
+                                                 as_of.recorded_at().nanos()));
+  }
+  t.reported_by = as_of.reported_by();
+  return t;
+}
+
 }  // namespace kg::server

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "kg/v1/kg.pb.h"
+#include "query/provenance_as_of.h"
 #include "storage/store.h"
 
 namespace kg::server {
@@ -45,6 +46,10 @@ absl::Status ToProto(storage::Reader& reader, const storage::TermValue& t,
                      kg::v1::Node* out);
 absl::Status ToProto(storage::Reader& reader, const storage::Statement& s,
                      kg::v1::Statement* out);
+
+// A request's as_of as the engines' time travel; INVALID_ARGUMENT naming
+// "as_of.recorded_at" for an instant out of range.
+absl::StatusOr<query::TimeTravel> TimeTravelFrom(const kg::v1::AsOf& as_of);
 
 }  // namespace kg::server
 

@@ -17,18 +17,6 @@ namespace {
 
 namespace v1 = ::kg::v1;
 
-absl::StatusOr<query::TimeTravel> TimeTravelFrom(const v1::AsOf& as_of) {
-  query::TimeTravel t;
-  if (as_of.has_recorded_at()) {
-    KG_ASSIGN_OR_RETURN(t.recorded_at,
-                        query::TimeFromTimestamp("as_of.recorded_at",
-                                                 as_of.recorded_at().seconds(),
-                                                 as_of.recorded_at().nanos()));
-  }
-  t.reported_by = as_of.reported_by();
-  return t;
-}
-
 absl::StatusOr<storage::Term> StatementTermFrom(const v1::Term& term) {
   if (term.kind_case() == v1::Term::KIND_NOT_SET) {
     return absl::InvalidArgumentError("statement: is required");

@@ -11,9 +11,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "query/provenance_as_of.h"
 #include "query/sparql/eval.h"
 #include "query/sparql/parser.h"
 #include "query/sparql/store_dataset.h"
+#include "server/convert.h"
 #include "server/service.h"
 #include "server/stream_reactor.h"
 #include "storage/status_macros.h"
@@ -105,10 +107,11 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
           absl::StrCat("query: ", text.size(), " bytes; at most ",
                        kMaxQueryBytes, " are accepted"));
     }
+    query::RecordFilter as_of;
     if (request_.has_as_of()) {
-      return absl::UnimplementedError(
-          "as_of: time travel is not yet supported in SPARQL queries (use "
-          "the provenance rpcs' as_of)");
+      KG_ASSIGN_OR_RETURN(query::TimeTravel t,
+                          TimeTravelFrom(request_.as_of()));
+      KG_ASSIGN_OR_RETURN(as_of, query::RecordFilter::Create(t));
     }
     if (request_.mode() != v1::QUERY_MODE_UNSPECIFIED &&
         request_.mode() != v1::QUERY_MODE_RUN &&
@@ -163,6 +166,7 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
     } else if (!query->default_graphs.empty() || !query->named_graphs.empty()) {
       dataset.named_documents = documents(query->named_graphs);
     }
+    dataset.as_of = as_of;
     sparql::StoreDataset data(*reader, std::move(dataset));
     sparql::EvalOptions options;
     options.max_rows = limits_.max_query_rows;

@@ -1,9 +1,11 @@
 #include "query/sparql/store_dataset.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "query/provenance_prov_o.h"
 #include "rdf/iri.h"
 
 namespace kg::sparql {
@@ -30,10 +32,55 @@ rdf::Direction FromStoreDirection(storage::LiteralDirection d) {
                                                 : rdf::Direction::kNone;
 }
 
+// The store's form of a term it returned.
+storage::Term StoreTermOf(const storage::TermValue& v) {
+  switch (v.kind) {
+    case storage::Term::Kind::kEntity:
+      return storage::Term::Entity(v.id);
+    case storage::Term::Kind::kStatement:
+      return storage::Term::StatementId(v.id);
+    case storage::Term::Kind::kIri:
+      return storage::Term::Iri(v.id);
+    case storage::Term::Kind::kBlank:
+      return storage::Term::Blank(v.id);
+    case storage::Term::Kind::kLiteral:
+      break;
+  }
+  const storage::Literal& l = v.literal;
+  if (l.type == storage::LiteralType::kTyped ||
+      l.type == storage::LiteralType::kLangString) {
+    return storage::Term::RdfLiteral(l.lexical, l.datatype, l.language,
+                                     l.direction);
+  }
+  return storage::Term::Literal(l.type, l.lexical);
+}
+
+constexpr char kRdfs[] = "http://www.w3.org/2000/01/rdf-schema#";
+constexpr char kSkos[] = "http://www.w3.org/2004/02/skos/core#";
+
+std::string Xsd(absl::string_view local) {
+  return absl::StrCat(rdf::kXsdNs, local);
+}
+
+bool HasText(const storage::ProvenanceRecord& r) {
+  return r.input.evidence_end > 0 || !r.input.evidence.empty();
+}
+
 }  // namespace
 
 StoreDataset::StoreDataset(storage::Reader& reader, StoreDatasetOptions options)
-    : reader_(reader), options_(std::move(options)) {}
+    : reader_(reader), options_(std::move(options)) {
+  const std::string descriptions =
+      absl::StrCat(reader_.base_iri(), kDescriptionsGraph);
+  descriptions_ = !options_.default_documents.has_value() ||
+                  std::find(options_.default_documents->begin(),
+                            options_.default_documents->end(),
+                            descriptions) != options_.default_documents->end();
+}
+
+std::string StoreDataset::Ns(absl::string_view local) const {
+  return absl::StrCat(reader_.base_iri(), "ns#", local);
+}
 
 void StoreDataset::LoadDocuments() {
   if (documents_loaded_) return;
@@ -46,8 +93,9 @@ void StoreDataset::LoadDocuments() {
       Fail(page.status());
       return;
     }
-    for (const storage::Document& d : page->documents) {
+    for (storage::Document& d : page->documents) {
       all_documents_.push_back(d.id);
+      documents_.emplace(d.id, std::move(d));
     }
     token = page->next_page_token;
   } while (!token.empty());
@@ -57,17 +105,11 @@ void StoreDataset::LoadDocuments() {
   for (const std::string& d : named) {
     // A graph's id is its name's node when the name is also a node of the
     // data (a graph that describes itself), else an id of its own.
-    rdf::Term name = GraphName(d, reader_.base_iri());
-    Id id = 0;
-    if (std::optional<storage::Term> st = ToStore(name)) {
-      absl::StatusOr<storage::NodeId> n = reader_.NodeOf(*st);
-      if (n.ok()) id = *n;
-    }
-    if (id == 0) {
-      id = kGraphBit | minted_.size();
-      minted_.push_back(name);
-    }
-    graph_ids_.emplace(TermKey(name), id);
+    const rdf::Term name = GraphName(d, reader_.base_iri());
+    const std::string key = TermKey(name);
+    Id id = StoreLookup(name);
+    if (id == 0) id = Mint(name);
+    ids_[key] = id;
     graph_documents_.emplace(id, d);
     graph_order_.push_back(id);
   }
@@ -75,6 +117,17 @@ void StoreDataset::LoadDocuments() {
     default_documents_.insert(options_.default_documents->begin(),
                               options_.default_documents->end());
   }
+}
+
+void StoreDataset::LoadRelations() {
+  if (relations_loaded_) return;
+  relations_loaded_ = true;
+  absl::StatusOr<std::vector<storage::Relation>> all = reader_.ListRelations();
+  if (!all.ok()) {
+    Fail(all.status());
+    return;
+  }
+  for (storage::Relation& r : *all) relations_.emplace(r.id, std::move(r));
 }
 
 rdf::Term StoreDataset::PredicateTerm(const std::string& relation) const {
@@ -137,11 +190,13 @@ std::optional<storage::Term> StoreDataset::ToStore(const rdf::Term& t) const {
   return std::nullopt;
 }
 
-Id StoreDataset::Lookup(const rdf::Term& term) {
-  LoadDocuments();
-  if (auto it = graph_ids_.find(TermKey(term)); it != graph_ids_.end()) {
-    return it->second;
-  }
+Id StoreDataset::Mint(const rdf::Term& term) {
+  const Id id = kMintedBit | minted_.size();
+  minted_.push_back(term);
+  return id;
+}
+
+Id StoreDataset::StoreLookup(const rdf::Term& term) {
   if (term.is_blank() &&
       !(term.value().size() == 33 && term.value()[0] == 'b')) {
     return 0;  // not a store blank node id
@@ -168,11 +223,41 @@ Id StoreDataset::Lookup(const rdf::Term& term) {
   return node;
 }
 
+Id StoreDataset::Lookup(const rdf::Term& term) {
+  LoadDocuments();
+  const std::string key = TermKey(term);
+  if (auto it = ids_.find(key); it != ids_.end()) return it->second;
+  Id id = 0;
+  const std::string statements = absl::StrCat(reader_.base_iri(), "statement/");
+  if (term.is_iri() && absl::StartsWith(term.value(), statements)) {
+    // A statement's IRI is its reifier.
+    absl::StatusOr<storage::NodeId> n = reader_.NodeOf(
+        storage::Term::StatementId(term.value().substr(statements.size())));
+    if (n.ok()) id = *n | kReifierBit;
+  }
+  if (id == 0) id = StoreLookup(term);
+  // A term the store does not hold may still be in the descriptions (a
+  // label, a number, a record's IRI).
+  if (id == 0 && descriptions_ && (term.is_iri() || term.is_literal())) {
+    id = Mint(term);
+  }
+  ids_.emplace(key, id);
+  return id;
+}
+
 rdf::Term StoreDataset::TermOf(Id id) {
-  if (id & kGraphBit) return minted_[id & ~kGraphBit];
+  if (id & kMintedBit) return minted_[id & ~kMintedBit];
   if (auto it = terms_.find(id); it != terms_.end()) return it->second;
   rdf::Term term;
-  if (predicates_.contains(id)) {
+  if (id & kReifierBit) {
+    absl::StatusOr<storage::TermValue> v = reader_.TermAt(id & ~kReifierBit);
+    if (!v.ok()) {
+      Fail(v.status());
+      return rdf::Term();
+    }
+    term =
+        rdf::Term::Iri(absl::StrCat(reader_.base_iri(), "statement/", v->id));
+  } else if (predicates_.contains(id)) {
     absl::StatusOr<std::string> relation = reader_.RelationAt(id);
     if (!relation.ok()) {
       Fail(relation.status());
@@ -192,7 +277,7 @@ rdf::Term StoreDataset::TermOf(Id id) {
 }
 
 bool StoreDataset::TripleOf(Id id, Id* s, Id* p, Id* o) {
-  if (id & kGraphBit) return false;
+  if (id & (kMintedBit | kReifierBit)) return false;
   const rdf::Term t = TermOf(id);
   if (!t.is_triple()) return false;
   *s = Lookup(t.triple().subject);
@@ -201,65 +286,629 @@ bool StoreDataset::TripleOf(Id id, Id* s, Id* p, Id* o) {
   *p = r.ok() ? *r : 0;
   if (r.ok()) predicates_.insert(*r);
   *o = Lookup(t.triple().object);
-  return *s != 0 && *p != 0 && *o != 0;
+  return *s != 0 && *p != 0 && *o != 0 && !((*s | *o) & kMintedBit);
 }
 
-const std::vector<std::string>& StoreDataset::DocumentsOf(Id statement) {
-  auto it = documents_of_.find(statement);
-  if (it != documents_of_.end()) return it->second;
-  std::vector<std::string> docs;
+const std::vector<storage::ProvenanceRecord>& StoreDataset::RecordsOf(
+    Id statement) {
+  auto it = records_.find(statement);
+  if (it != records_.end()) return it->second;
+  LoadDocuments();
+  const query::RecordFilter& as_of = options_.as_of;
+  std::vector<storage::ProvenanceRecord> visible;
   absl::StatusOr<std::vector<storage::ProvenanceRecord>> records =
-      reader_.ProvenanceAt(statement, /*include_retracted=*/false);
+      reader_.ProvenanceAt(statement,
+                           /*include_retracted=*/as_of.as_recorded());
   if (!records.ok()) {
     Fail(records.status());
   } else {
-    for (const storage::ProvenanceRecord& r : *records) {
-      docs.push_back(r.input.document_id);
+    for (storage::ProvenanceRecord& r : *records) {
+      if (as_of.as_reported()) {
+        auto d = documents_.find(r.input.document_id);
+        if (d == documents_.end() || !as_of.Reported(d->second.published)) {
+          continue;
+        }
+      }
+      if (!as_of.LiveIn(r)) continue;
+      as_of.AsSeen(&r);
+      visible.push_back(std::move(r));
     }
   }
-  return documents_of_.emplace(statement, std::move(docs)).first->second;
+  return records_.emplace(statement, std::move(visible)).first->second;
+}
+
+bool StoreDataset::InGraph(Id statement, const std::optional<std::string>& only,
+                           const absl::flat_hash_set<std::string>* among) {
+  const std::vector<storage::ProvenanceRecord>& records = RecordsOf(statement);
+  if (!only.has_value() && among == nullptr) return !records.empty();
+  for (const storage::ProvenanceRecord& r : records) {
+    const std::string& d = r.input.document_id;
+    if (only.has_value() ? d == *only : among->contains(d)) return true;
+  }
+  return false;
+}
+
+void StoreDataset::LoadVisible() {
+  if (visible_.has_value()) return;
+  visible_.emplace();
+  Visible& v = *visible_;
+  const absl::Status st = reader_.ForEachStatement(
+      [&](storage::NodeId node, const storage::Statement& statement) {
+        if (RecordsOf(node).empty()) return true;
+        storage::IdStatement row;
+        row.statement = node;
+        absl::StatusOr<storage::NodeId> s =
+            reader_.NodeOf(StoreTermOf(statement.subject));
+        absl::StatusOr<storage::NodeId> p =
+            reader_.RelationNodeOf(statement.relation);
+        absl::StatusOr<storage::NodeId> o =
+            reader_.NodeOf(StoreTermOf(statement.object));
+        for (const absl::Status& e : {s.status(), p.status(), o.status()}) {
+          if (!e.ok()) {
+            Fail(e);
+            return false;
+          }
+        }
+        row.subject = *s;
+        row.relation = *p;
+        row.object = *o;
+        predicates_.insert(row.relation);
+        const uint32_t i = v.rows.size();
+        v.rows.push_back(row);
+        v.by_s[row.subject].push_back(i);
+        v.by_p[row.relation].push_back(i);
+        v.by_o[row.object].push_back(i);
+        return true;
+      });
+  if (!st.ok()) Fail(st);
+}
+
+void StoreDataset::ScanVisible(
+    Id s, Id p, Id o,
+    const std::function<bool(const storage::IdStatement&)>& fn) {
+  LoadVisible();
+  const Visible& v = *visible_;
+  const std::vector<uint32_t>* candidates = nullptr;
+  for (auto [id, index] :
+       {std::pair{s, &v.by_s}, std::pair{p, &v.by_p}, std::pair{o, &v.by_o}}) {
+    if (id == 0) continue;
+    auto it = index->find(id);
+    if (it == index->end()) return;
+    if (candidates == nullptr || it->second.size() < candidates->size()) {
+      candidates = &it->second;
+    }
+  }
+  auto visit = [&](const storage::IdStatement& row) {
+    if ((s != 0 && row.subject != s) || (p != 0 && row.relation != p) ||
+        (o != 0 && row.object != o)) {
+      return true;
+    }
+    return fn(row);
+  };
+  if (candidates == nullptr) {
+    for (const storage::IdStatement& row : v.rows) {
+      if (!visit(row)) return;
+    }
+    return;
+  }
+  for (uint32_t i : *candidates) {
+    if (!visit(v.rows[i])) return;
+  }
+}
+
+bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
+                             const std::function<bool(Id, Id, Id)>& fn) {
+  if ((s | p | o) & kMintedBit) return true;
+  // A reifier IRI names its statement's node here (the store's IRIs
+  // <base>statement/<id>); rows keep the query's own id.
+  const Id s_node = s & ~kReifierBit;
+  const Id o_node = o & ~kReifierBit;
+  if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
+    p = it->second;
+  }
+  // Which documents' records make a statement part of `graph`.
+  std::optional<std::string> only;
+  const absl::flat_hash_set<std::string>* among = nullptr;
+  if (graph != kDefaultGraph) {
+    auto it = graph_documents_.find(graph);
+    if (it == graph_documents_.end()) return true;
+    only = it->second;
+  } else if (options_.default_documents.has_value()) {
+    among = &default_documents_;
+  }
+  const bool filter =
+      only.has_value() || among != nullptr || !options_.as_of.current();
+  bool go_on = true;
+  auto row_fn = [&](const storage::IdStatement& row) {
+    if (filter && !InGraph(row.statement, only, among)) return true;
+    predicates_.insert(row.relation);
+    go_on = fn(s != 0 ? s : row.subject, row.relation, o != 0 ? o : row.object);
+    return go_on;
+  };
+  if (options_.as_of.as_recorded()) {
+    ScanVisible(s_node, p, o_node, row_fn);
+    return go_on;
+  }
+  const absl::Status st = reader_.ScanIds(storage::IdPattern{s_node, p, o_node},
+                                          /*include_quoted=*/false, row_fn);
+  if (!st.ok()) Fail(st);
+  return go_on;
 }
 
 void StoreDataset::Match(Id graph, Id s, Id p, Id o,
                          const std::function<bool(Id, Id, Id)>& fn) {
   LoadDocuments();
-  if ((s & kGraphBit) || (o & kGraphBit) || (p & kGraphBit)) return;
-  if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
-    p = it->second;
+  if (!MatchData(graph, s, p, o, fn)) return;
+  if (graph == kDefaultGraph && descriptions_ && status_.ok()) {
+    MatchDescriptions(s, p, o, fn);
   }
-  // Which documents' records make a statement part of `graph`; null: any
-  // live record (the default graph of every document).
-  std::optional<std::string> only;
-  const absl::flat_hash_set<std::string>* among = nullptr;
-  if (graph != kDefaultGraph) {
-    auto it = graph_documents_.find(graph);
-    if (it == graph_documents_.end()) return;
-    only = it->second;
-  } else if (options_.default_documents.has_value()) {
-    among = &default_documents_;
-  }
-  const absl::Status st = reader_.ScanIds(
-      storage::IdPattern{s, p, o}, /*include_quoted=*/false,
-      [&](const storage::IdStatement& row) {
-        if (only.has_value() || among != nullptr) {
-          bool in = false;
-          for (const std::string& d : DocumentsOf(row.statement)) {
-            if (only.has_value() ? d == *only : among->contains(d)) {
-              in = true;
-              break;
-            }
-          }
-          if (!in) return true;
-        }
-        predicates_.insert(row.relation);
-        return fn(row.subject, row.relation, row.object);
-      });
-  if (!st.ok()) Fail(st);
 }
 
 std::vector<Id> StoreDataset::NamedGraphs() {
   LoadDocuments();
   return graph_order_;
+}
+
+// ---- The description graph ----
+
+Id StoreDataset::PredicateId(Predicate p) {
+  if (predicate_ids_[p] != 0) return predicate_ids_[p];
+  const std::string prov = std::string(query::kProvNs);
+  const std::string dcterms = std::string(query::kDctermsNs);
+  std::string iri;
+  switch (p) {
+    case kType:
+      iri = absl::StrCat(rdf::kRdfNs, "type");
+      break;
+    case kLabel:
+      iri = absl::StrCat(kRdfs, "label");
+      break;
+    case kAltLabel:
+      iri = absl::StrCat(kSkos, "altLabel");
+      break;
+    case kEntityType:
+      iri = Ns("entityType");
+      break;
+    case kSymmetric:
+      iri = Ns("symmetric");
+      break;
+    case kPolarity:
+      iri = Ns("polarity");
+      break;
+    case kIdentifier:
+      iri = dcterms + "identifier";
+      break;
+    case kTitle:
+      iri = dcterms + "title";
+      break;
+    case kPublisher:
+      iri = dcterms + "publisher";
+      break;
+    case kIssued:
+      iri = dcterms + "issued";
+      break;
+    case kReifies:
+      iri = rdf::kRdfReifies;
+      break;
+    case kStatementId:
+      iri = Ns("statementId");
+      break;
+    case kDerivedFrom:
+      iri = prov + "wasDerivedFrom";
+      break;
+    case kValue:
+      iri = prov + "value";
+      break;
+    case kQuotedFrom:
+      iri = prov + "wasQuotedFrom";
+      break;
+    case kEvidenceStart:
+      iri = Ns("evidenceStart");
+      break;
+    case kEvidenceEnd:
+      iri = Ns("evidenceEnd");
+      break;
+    case kHedge:
+      iri = Ns("hedge");
+      break;
+    case kConfidence:
+      iri = Ns("confidence");
+      break;
+    case kValidFrom:
+      iri = Ns("validFrom");
+      break;
+    case kValidUntil:
+      iri = Ns("validUntil");
+      break;
+    case kGeneratedAt:
+      iri = prov + "generatedAtTime";
+      break;
+    case kPredicateCount:
+      break;
+  }
+  predicate_ids_[p] = Lookup(rdf::Term::Iri(iri));
+  return predicate_ids_[p];
+}
+
+void StoreDataset::DescribeStatement(Id statement, std::vector<Triple>* out) {
+  const Id reifier = statement | kReifierBit;
+  absl::StatusOr<storage::Statement> st = reader_.StatementAt(statement);
+  if (!st.ok()) {
+    Fail(st.status());
+    return;
+  }
+  out->push_back({reifier, PredicateId(kReifies), statement});
+  out->push_back(
+      {reifier, PredicateId(kStatementId), Lookup(rdf::Term::Literal(st->id))});
+  LoadRelations();
+  if (auto r = relations_.find(st->relation);
+      r != relations_.end() && r->second.polarity != storage::Polarity::kNone) {
+    out->push_back({reifier, PredicateId(kPolarity),
+                    Lookup(rdf::Term::Iri(
+                        Ns(r->second.polarity == storage::Polarity::kSupports
+                               ? "supports"
+                               : "opposes")))});
+  }
+  for (const storage::ProvenanceRecord& r : RecordsOf(statement)) {
+    out->push_back(
+        {reifier, PredicateId(kDerivedFrom),
+         Lookup(rdf::Term::Iri(query::RecordIri(reader_.base_iri(), r)))});
+  }
+}
+
+void StoreDataset::DescribeRecord(Id record, const storage::ProvenanceRecord& r,
+                                  std::vector<Triple>* out) {
+  auto put = [&](Predicate p, const rdf::Term& o) {
+    out->push_back({record, PredicateId(p), Lookup(o)});
+  };
+  put(kType, rdf::Term::Iri(absl::StrCat(query::kProvNs, "Entity")));
+  put(kType, rdf::Term::Iri(Ns("Evidence")));
+  if (HasText(r)) {
+    put(kValue, rdf::Term::Literal(r.input.evidence));
+    put(kEvidenceStart, rdf::Term::Literal(absl::StrCat(r.input.evidence_start),
+                                           Xsd("nonNegativeInteger")));
+    put(kEvidenceEnd, rdf::Term::Literal(absl::StrCat(r.input.evidence_end),
+                                         Xsd("nonNegativeInteger")));
+  }
+  put(kQuotedFrom, GraphName(r.input.document_id, reader_.base_iri()));
+  put(kHedge, rdf::Term::Literal(std::string(query::HedgeName(r.input.hedge))));
+  put(kConfidence, rdf::Term::Literal(query::DoubleLexical(r.input.confidence),
+                                      Xsd("double")));
+  for (auto [p, date] : {std::pair{kValidFrom, &r.input.valid_time.start},
+                         std::pair{kValidUntil, &r.input.valid_time.end}}) {
+    if (date->has_value()) {
+      put(p, rdf::Term::Literal((*date)->ToString(),
+                                Xsd(query::DateDatatype(**date))));
+    }
+  }
+  put(kGeneratedAt, rdf::Term::Literal(query::DateTimeLexical(r.recorded_at),
+                                       Xsd("dateTime")));
+}
+
+std::optional<std::pair<Id, storage::ProvenanceRecord>>
+StoreDataset::RecordNamed(const std::string& iri) {
+  const std::string prefix = absl::StrCat(reader_.base_iri(), "record/");
+  if (!absl::StartsWith(iri, prefix)) return std::nullopt;
+  const std::string rest = iri.substr(prefix.size());
+  const std::string statement = rest.substr(0, rest.find('/'));
+  absl::StatusOr<storage::NodeId> node =
+      reader_.NodeOf(storage::Term::StatementId(statement));
+  if (!node.ok()) return std::nullopt;
+  for (const storage::ProvenanceRecord& r : RecordsOf(*node)) {
+    if (query::RecordIri(reader_.base_iri(), r) == iri) {
+      return std::pair{*node, r};
+    }
+  }
+  return std::nullopt;
+}
+
+void StoreDataset::Describe(Id s, std::vector<Triple>* out) {
+  if (s & kReifierBit) {
+    DescribeStatement(s & ~kReifierBit, out);
+    return;
+  }
+  const rdf::Term t = TermOf(s);
+  if (!t.is_iri()) return;
+  const std::string& iri = t.value();
+  const std::string& base = reader_.base_iri();
+  auto put = [&](Predicate p, const rdf::Term& o) {
+    out->push_back({s, PredicateId(p), Lookup(o)});
+  };
+  if (absl::StartsWith(iri, absl::StrCat(base, "entity/"))) {
+    absl::StatusOr<storage::Entity> e =
+        reader_.GetEntity(iri.substr(base.size() + 7));
+    if (!e.ok()) return;
+    put(kType, rdf::Term::Iri(absl::StrCat(base, "type/", e->type)));
+    put(kLabel, rdf::Term::Literal(e->label));
+    for (const std::string& a : e->aliases) {
+      put(kAltLabel, rdf::Term::Literal(a));
+    }
+    put(kEntityType, rdf::Term::Literal(e->type));
+    return;
+  }
+  if (absl::StartsWith(iri, absl::StrCat(base, "record/"))) {
+    if (auto r = RecordNamed(iri)) DescribeRecord(s, r->second, out);
+    return;
+  }
+  if (absl::StartsWith(iri, absl::StrCat(base, "relation/"))) {
+    LoadRelations();
+    auto it = relations_.find(iri.substr(base.size() + 9));
+    if (it == relations_.end()) return;
+    const storage::Relation& r = it->second;
+    put(kType, rdf::Term::Iri(absl::StrCat(rdf::kRdfNs, "Property")));
+    put(kLabel, rdf::Term::Literal(r.label));
+    if (r.symmetric) {
+      put(kSymmetric, rdf::Term::Literal("true", Xsd("boolean")));
+    }
+    if (r.polarity != storage::Polarity::kNone) {
+      put(kPolarity,
+          rdf::Term::Iri(Ns(r.polarity == storage::Polarity::kSupports
+                                ? "supports"
+                                : "opposes")));
+    }
+    return;
+  }
+  const std::string documents = absl::StrCat(base, "document/");
+  const std::string id =
+      absl::StartsWith(iri, documents) ? iri.substr(documents.size()) : iri;
+  auto d = documents_.find(id);
+  if (d == documents_.end()) return;
+  const storage::Document& doc = d->second;
+  put(kType, rdf::Term::Iri(absl::StrCat(query::kProvNs, "Entity")));
+  put(kIdentifier, rdf::Term::Literal(doc.id));
+  if (!doc.title.empty()) put(kTitle, rdf::Term::Literal(doc.title));
+  if (!doc.publisher.empty()) {
+    put(kPublisher, rdf::Term::Literal(doc.publisher));
+  }
+  if (doc.published.has_value()) {
+    put(kIssued, rdf::Term::Literal(doc.published->ToString(),
+                                    Xsd(query::DateDatatype(*doc.published))));
+  }
+}
+
+bool StoreDataset::ForEachStatement(const std::function<bool(Id)>& fn) {
+  if (options_.as_of.as_recorded()) {
+    LoadVisible();
+    for (const storage::IdStatement& row : visible_->rows) {
+      if (!fn(row.statement)) return false;
+    }
+    return true;
+  }
+  bool go_on = true;
+  const absl::Status st =
+      reader_.ScanIds(storage::IdPattern{}, /*include_quoted=*/true,
+                      [&](const storage::IdStatement& row) {
+                        go_on = fn(row.statement);
+                        return go_on;
+                      });
+  if (!st.ok()) Fail(st);
+  return go_on && st.ok();
+}
+
+bool StoreDataset::DescribeAll(
+    int kinds, const std::function<bool(const std::vector<Triple>&)>& fn) {
+  std::vector<Triple> triples;
+  auto subject = [&](Id s) {
+    triples.clear();
+    Describe(s, &triples);
+    return triples.empty() || fn(triples);
+  };
+  const std::string& base = reader_.base_iri();
+  if (kinds & kEntities) {
+    std::string token;
+    do {
+      absl::StatusOr<storage::EntityPage> page =
+          reader_.ListEntities(1000, token);
+      if (!page.ok()) {
+        Fail(page.status());
+        return false;
+      }
+      for (const storage::Entity& e : page->entities) {
+        if (!subject(
+                Lookup(rdf::Term::Iri(absl::StrCat(base, "entity/", e.id))))) {
+          return false;
+        }
+      }
+      token = page->next_page_token;
+    } while (!token.empty());
+  }
+  if (kinds & (kRelations | kClaims)) LoadRelations();
+  if (kinds & kRelations) {
+    for (const auto& [id, r] : relations_) {
+      if (!subject(Lookup(PredicateTerm(id)))) return false;
+    }
+  }
+  if (kinds & kDocuments) {
+    for (const std::string& d : all_documents_) {
+      if (!subject(Lookup(GraphName(d, base)))) return false;
+    }
+  }
+  if (kinds & (kStatements | kRecords)) {
+    return ForEachStatement([&](Id statement) {
+      if ((kinds & kStatements) && !subject(statement | kReifierBit)) {
+        return false;
+      }
+      if (kinds & kRecords) {
+        for (const storage::ProvenanceRecord& r : RecordsOf(statement)) {
+          triples.clear();
+          DescribeRecord(Lookup(rdf::Term::Iri(query::RecordIri(base, r))), r,
+                         &triples);
+          if (!fn(triples)) return false;
+        }
+      }
+      return true;
+    });
+  }
+  if (kinds & kClaims) {
+    // The statements of each relation with a polarity.
+    for (const auto& [id, r] : relations_) {
+      if (r.polarity == storage::Polarity::kNone) continue;
+      absl::StatusOr<storage::NodeId> relation = reader_.RelationNodeOf(id);
+      if (!relation.ok()) continue;  // no statement uses it
+      bool go_on = true;
+      auto visit = [&](const storage::IdStatement& row) {
+        go_on = subject(row.statement | kReifierBit);
+        return go_on;
+      };
+      if (options_.as_of.as_recorded()) {
+        ScanVisible(0, *relation, 0, visit);
+      } else {
+        const absl::Status st =
+            reader_.ScanIds(storage::IdPattern{0, *relation, 0},
+                            /*include_quoted=*/true, visit);
+        if (!st.ok()) {
+          Fail(st);
+          return false;
+        }
+      }
+      if (!go_on) return false;
+    }
+  }
+  return true;
+}
+
+bool StoreDataset::MatchDescriptions(
+    Id s, Id p, Id o, const std::function<bool(Id, Id, Id)>& fn) {
+  int k = -1;  // which description predicate p is
+  if (p != 0) {
+    for (int i = 0; i < kPredicateCount; ++i) {
+      if (PredicateId(static_cast<Predicate>(i)) == p) {
+        k = i;
+        break;
+      }
+    }
+    if (k < 0) return true;
+  }
+  auto emit = [&](const std::vector<Triple>& triples) {
+    for (const Triple& t : triples) {
+      if ((p != 0 && t.p != p) || (o != 0 && t.o != o)) continue;
+      if (!fn(t.s, t.p, t.o)) return false;
+    }
+    return true;
+  };
+  std::vector<Triple> triples;
+  if (s != 0) {
+    Describe(s, &triples);
+    return emit(triples);
+  }
+  // An object that names its subjects.
+  if (o != 0 && (k == kReifies || k == kDerivedFrom || k == kStatementId)) {
+    Id statement = 0;
+    if (k == kReifies) {
+      if (!(o & (kMintedBit | kReifierBit)) && TermOf(o).is_triple()) {
+        statement = o;
+      }
+    } else if (k == kDerivedFrom) {
+      if (auto r = RecordNamed(TermOf(o).value())) statement = r->first;
+    } else if (const rdf::Term t = TermOf(o); t.is_literal()) {
+      absl::StatusOr<storage::NodeId> n =
+          reader_.NodeOf(storage::Term::StatementId(t.value()));
+      if (n.ok()) statement = *n;
+    }
+    if (statement == 0) return true;
+    DescribeStatement(statement, &triples);
+    return emit(triples);
+  }
+  if (o != 0 && k == kQuotedFrom) {
+    // The records of one document.
+    const rdf::Term doc = TermOf(o);
+    auto it = graph_documents_.find(o);
+    std::string id;
+    if (it != graph_documents_.end()) {
+      id = it->second;
+    } else if (doc.is_iri()) {
+      const std::string prefix = absl::StrCat(reader_.base_iri(), "document/");
+      id = absl::StartsWith(doc.value(), prefix)
+               ? doc.value().substr(prefix.size())
+               : doc.value();
+    }
+    if (!documents_.contains(id)) return true;
+    absl::flat_hash_set<Id> seen;
+    std::string token;
+    do {
+      absl::StatusOr<storage::ProvenancePage> page =
+          reader_.ProvenanceByDocument(id, 1000, token);
+      if (!page.ok()) {
+        Fail(page.status());
+        return false;
+      }
+      for (const auto& [statement, unused] : page->records) {
+        if (!seen.insert(statement).second) continue;
+        for (const storage::ProvenanceRecord& r : RecordsOf(statement)) {
+          if (r.input.document_id != id) continue;
+          triples.clear();
+          DescribeRecord(
+              Lookup(rdf::Term::Iri(query::RecordIri(reader_.base_iri(), r))),
+              r, &triples);
+          if (!emit(triples)) return false;
+        }
+      }
+      token = page->next_page_token;
+    } while (!token.empty());
+    return true;
+  }
+  if (o != 0 && (k == kLabel || k == kAltLabel)) {
+    // Entities by name, and relations by label.
+    const rdf::Term name = TermOf(o);
+    if (!name.is_literal()) return true;
+    absl::StatusOr<std::vector<storage::Entity>> found =
+        reader_.FindByName(name.value());
+    if (found.ok()) {
+      for (const storage::Entity& e : *found) {
+        triples.clear();
+        Describe(Lookup(rdf::Term::Iri(
+                     absl::StrCat(reader_.base_iri(), "entity/", e.id))),
+                 &triples);
+        if (!emit(triples)) return false;
+      }
+    } else if (!absl::IsInvalidArgument(found.status())) {
+      Fail(found.status());
+      return false;
+    }
+    if (k == kAltLabel) return true;
+    return DescribeAll(kRelations, emit);
+  }
+  int kinds = kEntities | kRelations | kDocuments | kStatements | kRecords;
+  switch (k) {
+    case kLabel:
+      kinds = kEntities | kRelations;
+      break;
+    case kAltLabel:
+    case kEntityType:
+      kinds = kEntities;
+      break;
+    case kSymmetric:
+      kinds = kRelations;
+      break;
+    case kPolarity:
+      kinds = kRelations | kClaims;
+      break;
+    case kIdentifier:
+    case kTitle:
+    case kPublisher:
+    case kIssued:
+      kinds = kDocuments;
+      break;
+    case kReifies:
+    case kStatementId:
+    case kDerivedFrom:
+      kinds = kStatements;
+      break;
+    case kValue:
+    case kQuotedFrom:
+    case kEvidenceStart:
+    case kEvidenceEnd:
+    case kHedge:
+    case kConfidence:
+    case kValidFrom:
+    case kValidUntil:
+    case kGeneratedAt:
+      kinds = kRecords;
+      break;
+    default:  // rdf:type, or any predicate
+      break;
+  }
+  return DescribeAll(kinds, emit);
 }
 
 }  // namespace kg::sparql

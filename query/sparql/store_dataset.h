@@ -1,20 +1,20 @@
 // kg's store as a SPARQL dataset (docs/query.md "The RDF view of kg"):
 // named graphs are documents, the graph of document D holds the statements
-// a live record of D yields (asserted only: a statement that is only
+// a visible record of D yields (asserted only: a statement that is only
 // quoted appears only as a triple term), and terms are the store's node
-// ids, so the evaluator joins on them without decoding.
+// ids, so the evaluator joins on them without decoding. The default graph
+// also holds the description graph: entity, relation and document records,
+// one `<stmt> rdf:reifies <<( s p o )>>` per statement, and each
+// provenance record as triples with the PROV-O export's names.
 //
-//   StoreDatasetOptions o;                       // default graph: every
-//   document StoreDataset data(*reader, o); absl::StatusOr<QueryResult> r =
-//   Evaluate(query, data, {});
-//
-// Built so far: the documents' graphs, FROM / FROM NAMED by document. The
-// description graph of docs/query.md (entity, relation and document
-// records, rdf:reifies per statement, provenance records as triples) is
-// the next step.
+//   StoreDatasetOptions o;      // default graph: every document and the
+//   StoreDataset data(*reader, o);          // descriptions
+//   absl::StatusOr<QueryResult> r = Evaluate(query, data, {});
+//   KG_RETURN_IF_ERROR(data.status());
 #ifndef KG_QUERY_SPARQL_STORE_DATASET_H_
 #define KG_QUERY_SPARQL_STORE_DATASET_H_
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,18 +22,27 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "query/provenance_as_of.h"
 #include "query/sparql/dataset.h"
 #include "storage/store.h"
 
 namespace kg::sparql {
 
+// The name, under the store's base IRI, of the description graph in FROM
+// and default-graph-uri: <base>ns#descriptions (kg:descriptions).
+inline constexpr char kDescriptionsGraph[] = "ns#descriptions";
+
 struct StoreDatasetOptions {
-  // The documents whose statements make the default graph (FROM); nullopt:
-  // every document.
+  // The graphs whose triples make the default graph (FROM): document ids,
+  // and the description graph's IRI to include it. nullopt: every
+  // document and the descriptions.
   std::optional<std::vector<std::string>> default_documents;
   // The documents that are named graphs (FROM NAMED); nullopt: every
   // document.
   std::optional<std::vector<std::string>> named_documents;
+  // Which provenance records count: the current state unless the query
+  // travels in time (the provenance rpcs' rule, query/provenance_as_of.h).
+  query::RecordFilter as_of;
 };
 
 class StoreDataset : public Dataset {
@@ -52,8 +61,57 @@ class StoreDataset : public Dataset {
   const absl::Status& status() const { return status_; }
 
  private:
-  // Graph names that are not store nodes get ids of their own.
-  static constexpr Id kGraphBit = Id{1} << 62;
+  // Terms that are no store node (graph names, descriptions' labels and
+  // numbers, record IRIs) get ids of their own: kMintedBit | index.
+  static constexpr Id kMintedBit = Id{1} << 62;
+  // A statement's reifier IRI <base>statement/<id>: kReifierBit | the
+  // statement's node (the node alone is its triple term).
+  static constexpr Id kReifierBit = Id{1} << 61;
+
+  // The description graph's predicates.
+  enum Predicate {
+    kType,
+    kLabel,
+    kAltLabel,
+    kEntityType,
+    kSymmetric,
+    kPolarity,
+    kIdentifier,
+    kTitle,
+    kPublisher,
+    kIssued,
+    kReifies,
+    kStatementId,
+    kDerivedFrom,
+    kValue,
+    kQuotedFrom,
+    kEvidenceStart,
+    kEvidenceEnd,
+    kHedge,
+    kConfidence,
+    kValidFrom,
+    kValidUntil,
+    kGeneratedAt,
+    kPredicateCount
+  };
+  struct Triple {
+    Id s, p, o;
+  };
+  // The kinds of subject the description graph has.
+  enum Kind {
+    kEntities = 1,
+    kRelations = 2,
+    kDocuments = 4,
+    kStatements = 8,  // their reifiers
+    kRecords = 16,
+    kClaims = 32,  // the reifiers of statements whose relation has polarity
+  };
+  // The statements visible as of a past instant (as-recorded queries):
+  // they may have left the indexes since, so a full scan collects them.
+  struct Visible {
+    std::vector<storage::IdStatement> rows;
+    absl::flat_hash_map<Id, std::vector<uint32_t>> by_s, by_p, by_o;
+  };
 
   void Fail(const absl::Status& s) {
     if (status_.ok()) status_ = s;
@@ -61,25 +119,62 @@ class StoreDataset : public Dataset {
   rdf::Term FromStore(const storage::TermValue& v, int depth);
   rdf::Term PredicateTerm(const std::string& relation) const;
   std::optional<storage::Term> ToStore(const rdf::Term& term) const;
+  Id Mint(const rdf::Term& term);
+  Id StoreLookup(const rdf::Term& term);
   void LoadDocuments();
-  // The documents of the statement's live records.
-  const std::vector<std::string>& DocumentsOf(Id statement);
+  // The statement's records this query sees.
+  const std::vector<storage::ProvenanceRecord>& RecordsOf(Id statement);
+  bool InGraph(Id statement, const std::optional<std::string>& only,
+               const absl::flat_hash_set<std::string>* among);
+  bool MatchData(Id graph, Id s, Id p, Id o,
+                 const std::function<bool(Id, Id, Id)>& fn);
+  void ScanVisible(Id s, Id p, Id o,
+                   const std::function<bool(const storage::IdStatement&)>& fn);
+  void LoadVisible();
+
+  // The description graph.
+  Id PredicateId(Predicate p);
+  bool MatchDescriptions(Id s, Id p, Id o,
+                         const std::function<bool(Id, Id, Id)>& fn);
+  // Appends the description triples whose subject is `s`.
+  void Describe(Id s, std::vector<Triple>* out);
+  void DescribeStatement(Id statement, std::vector<Triple>* out);
+  void DescribeRecord(Id record, const storage::ProvenanceRecord& r,
+                      std::vector<Triple>* out);
+  // Calls fn with the description triples of each subject of the kinds
+  // in `kinds` (a mask of Kind), one subject at a time, until it returns
+  // false.
+  bool DescribeAll(int kinds,
+                   const std::function<bool(const std::vector<Triple>&)>& fn);
+  // Every indexed statement's node (as of the query's instant).
+  bool ForEachStatement(const std::function<bool(Id)>& fn);
+  void LoadRelations();
+  // The record a record IRI names, with its statement's node.
+  std::optional<std::pair<Id, storage::ProvenanceRecord>> RecordNamed(
+      const std::string& iri);
+  std::string Ns(absl::string_view local) const;
 
   storage::Reader& reader_;
   StoreDatasetOptions options_;
+  bool descriptions_ = false;
   bool documents_loaded_ = false;
   std::vector<std::string> all_documents_;
+  // Every document, without its text, by id.
+  absl::flat_hash_map<std::string, storage::Document> documents_;
+  bool relations_loaded_ = false;
+  absl::flat_hash_map<std::string, storage::Relation> relations_;
   absl::flat_hash_set<std::string> default_documents_;
-  // Named graphs: by id, the document; ids of names that are no node of
-  // the store are kGraphBit | index into minted_.
+  // Named graphs: by id, the document.
   absl::flat_hash_map<Id, std::string> graph_documents_;
   std::vector<Id> graph_order_;
   std::vector<rdf::Term> minted_;
-  absl::flat_hash_map<std::string, Id> graph_ids_;  // by TermKey
-  absl::flat_hash_set<Id> predicates_;              // ids seen as predicates
-  absl::flat_hash_map<Id, Id> predicate_alias_;     // IRI's node -> relation's
-  absl::flat_hash_map<Id, rdf::Term> terms_;        // decoded, cached
-  absl::flat_hash_map<Id, std::vector<std::string>> documents_of_;
+  absl::flat_hash_map<std::string, Id> ids_;     // by TermKey, every lookup
+  absl::flat_hash_set<Id> predicates_;           // ids seen as predicates
+  absl::flat_hash_map<Id, Id> predicate_alias_;  // IRI's node -> relation's
+  absl::flat_hash_map<Id, rdf::Term> terms_;     // decoded, cached
+  absl::flat_hash_map<Id, std::vector<storage::ProvenanceRecord>> records_;
+  std::optional<Visible> visible_;
+  std::array<Id, kPredicateCount> predicate_ids_{};
   absl::Status status_;
 };
 

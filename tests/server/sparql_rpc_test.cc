@@ -148,9 +148,11 @@ TEST_F(SparqlRpcTest, AskConstructAndGraphByDocument) {
 }
 
 TEST_F(SparqlRpcTest, ManyRowsStreamInBatchesAndMaxResultsCutsThemShort) {
-  // 2,500 rows of a cross product: three messages of at most 1,000 rows
-  // between the header and the trailer.
-  const Answer all = Run("SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 2500");
+  // 2,500 rows of a cross product of the article's 70 statements: three
+  // messages of at most 1,000 rows between the header and the trailer.
+  const Answer all =
+      Run("SELECT * FROM <https://kg.invalid/document/seed_article> "
+          "WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 2500");
   ASSERT_TRUE(all.status.ok()) << all.status.error_message();
   EXPECT_EQ(all.rows.size(), 2500u);
   EXPECT_EQ(all.messages, 5);
@@ -193,10 +195,15 @@ TEST_F(SparqlRpcTest, EachKindOfBadRequestNamesItsField) {
 
   v1::QueryRequest as_of;
   as_of.set_query("ASK {}");
-  as_of.mutable_as_of()->set_reported_by("2024-10");
+  as_of.mutable_as_of()->set_reported_by("October 2024");
   a = Run(as_of);
-  EXPECT_EQ(a.status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(a.status.error_message(), HasSubstr("as_of:"));
+  EXPECT_EQ(a.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(a.status.error_message(), HasSubstr("as_of.reported_by:"));
+  as_of.mutable_as_of()->set_reported_by("");
+  as_of.mutable_as_of()->mutable_recorded_at()->set_seconds(-100'000'000'000);
+  a = Run(as_of);
+  EXPECT_EQ(a.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(a.status.error_message(), HasSubstr("as_of.recorded_at:"));
 
   v1::QueryRequest mode;
   mode.set_query("ASK {}");
