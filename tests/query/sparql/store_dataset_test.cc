@@ -1,0 +1,326 @@
+// The store as a SPARQL dataset (query/sparql/store_dataset.h) on a real
+// store in a temporary directory with an injected clock: the description
+// graph (entities, relations, documents, reifiers, provenance records),
+// provenance questions as one query, FROM and kg:descriptions, and time
+// travel (as recorded and as reported).
+#include "query/sparql/store_dataset.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "query/sparql/eval.h"
+#include "query/sparql/parser.h"
+#include "storage/store.h"
+#include "tests/support/test_util.h"
+
+namespace kg::sparql {
+namespace {
+
+using ::kg::testing::IsOk;
+using storage::Document;
+using storage::ProvenanceInput;
+using storage::Term;
+using storage::Triple;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kPrologue[] =
+    "PREFIX e: <https://kg.invalid/entity/> "
+    "PREFIX r: <https://kg.invalid/relation/> "
+    "PREFIX kg: <https://kg.invalid/ns#> "
+    "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
+    "PREFIX prov: <http://www.w3.org/ns/prov#> "
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+    "PREFIX dcterms: <http://purl.org/dc/terms/> ";
+
+constexpr char kMonday[] =
+    "South Korea's spy agency said North Korea sent troops to Russia. "
+    "The Kremlin denied that North Korea sent troops to Russia.";
+constexpr char kFriday[] = "NATO confirmed that North Korea sent troops.";
+
+ProvenanceInput Ev(const Document& doc, absl::string_view sentence,
+                   storage::Hedge hedge = storage::Hedge::kAsserted) {
+  const size_t at = absl::string_view(doc.text).find(sentence);
+  EXPECT_NE(at, std::string::npos) << sentence;
+  ProvenanceInput p;
+  p.document_id = doc.id;
+  p.evidence = std::string(sentence);
+  p.evidence_start = static_cast<uint32_t>(at);  // ASCII: bytes are points
+  p.evidence_end = static_cast<uint32_t>(at + sentence.size());
+  p.hedge = hedge;
+  p.confidence = 0.75;
+  return p;
+}
+
+Triple T(absl::string_view s, absl::string_view r, const Term& o) {
+  return Triple{Term::Entity(std::string(s)), std::string(r), o};
+}
+Term E(absl::string_view id) { return Term::Entity(std::string(id)); }
+
+class StoreDatasetTest : public ::testing::Test {
+ protected:
+  StoreDatasetTest() {
+    storage::StoreOptions options;
+    options.clock = [this] { return now_; };
+    options.sync_writes = false;
+    absl::StatusOr<std::unique_ptr<storage::Store>> s =
+        storage::Store::Open(options, dir_.Sub("db"));
+    EXPECT_THAT(s.status(), IsOk());
+    if (s.ok()) store_ = *std::move(s);
+  }
+
+  // The graph of the tests: a spy agency says North Korea sent troops to
+  // Russia (Monday), the Kremlin denies it (Monday), NATO confirms it
+  // (Friday, written a day later).
+  void WriteClaims() {
+    storage::WriteBatch b;
+    b.entities = {
+        {"nis", "National Intelligence Service", "Organization", {"NIS"}},
+        {"kremlin", "Kremlin", "Organization", {}},
+        {"nato", "NATO", "Organization", {}},
+        {"north_korea", "North Korea", "Country", {"Pyongyang"}},
+        {"russia", "Russia", "Country", {}}};
+    b.relations = {
+        {"sent_troops_to", "sent troops to", false, storage::Polarity::kNone},
+        {"said", "said", false, storage::Polarity::kSupports},
+        {"denied", "denied", false, storage::Polarity::kOpposes},
+        {"confirmed", "confirmed", false, storage::Polarity::kSupports}};
+    monday_ = {"monday", "Spy agency report", "Yonhap",
+               storage::ParseDate("2024-10-14"), kMonday};
+    b.documents = {monday_};
+    const Triple sent = T("north_korea", "sent_troops_to", E("russia"));
+    b.statements = {
+        {sent, {Ev(monday_, "North Korea sent troops to Russia.")}},
+        {T("nis", "said", Term::Quoted(sent)),
+         {Ev(monday_,
+             "South Korea's spy agency said North Korea sent troops to "
+             "Russia.",
+             storage::Hedge::kReportedly)}},
+        {T("kremlin", "denied", Term::Quoted(sent)),
+         {Ev(monday_,
+             "The Kremlin denied that North Korea sent troops to Russia.")}}};
+    ASSERT_THAT(store_->Write(b).status(), IsOk());
+    monday_written_ = now_;
+    now_ += absl::Hours(24);
+    storage::WriteBatch f;
+    friday_ = {"friday", "NATO briefing", "NATO",
+               storage::ParseDate("2024-10-18"), kFriday};
+    f.documents = {friday_};
+    f.statements = {
+        {T("nato", "confirmed", Term::Quoted(sent)), {Ev(friday_, kFriday)}}};
+    ASSERT_THAT(store_->Write(f).status(), IsOk());
+    now_ += absl::Hours(24);
+  }
+
+  // The rows of a SELECT, each as its terms' N-Triples forms joined by
+  // spaces ("-" for unbound).
+  std::vector<std::string> Select(const std::string& text,
+                                  StoreDatasetOptions options = {}) {
+    ParseOptions parse;
+    parse.base_iri = "https://kg.invalid/";
+    absl::StatusOr<Query> query = Parse(absl::StrCat(kPrologue, text), parse);
+    EXPECT_THAT(query.status(), IsOk());
+    if (!query.ok()) return {};
+    std::unique_ptr<storage::Reader> reader = store_->NewReader();
+    StoreDataset data(*reader, std::move(options));
+    absl::StatusOr<QueryResult> result = Evaluate(*query, data, {});
+    EXPECT_THAT(result.status(), IsOk());
+    EXPECT_THAT(data.status(), IsOk());
+    std::vector<std::string> rows;
+    if (!result.ok()) return rows;
+    for (const auto& row : result->rows) {
+      std::vector<std::string> cells;
+      for (const auto& v : row) {
+        cells.push_back(v.has_value() ? rdf::ToNTriples(*v) : "-");
+      }
+      rows.push_back(absl::StrJoin(cells, " "));
+    }
+    return rows;
+  }
+
+  kg::testing::ScopedTempDir dir_;
+  absl::Time now_ = absl::FromUnixSeconds(1728900000);  // 2024-10-14
+  absl::Time monday_written_;
+  Document monday_, friday_;
+  std::unique_ptr<storage::Store> store_;
+};
+
+TEST_F(StoreDatasetTest, EntitiesRelationsAndDocumentsAreDescribed) {
+  WriteClaims();
+  EXPECT_THAT(
+      Select("SELECT ?l ?t ?alias WHERE { e:north_korea rdfs:label ?l ; "
+             "kg:entityType ?t ; skos:altLabel ?alias }"),
+      ElementsAre("\"North Korea\" \"Country\" \"Pyongyang\""));
+  // By alias, and by type as rdf:type.
+  EXPECT_THAT(Select("SELECT ?e WHERE { ?e skos:altLabel \"Pyongyang\" }"),
+              ElementsAre("<https://kg.invalid/entity/north_korea>"));
+  EXPECT_THAT(
+      Select("SELECT ?e WHERE { ?e a <https://kg.invalid/type/Country> }"),
+      UnorderedElementsAre("<https://kg.invalid/entity/north_korea>",
+                           "<https://kg.invalid/entity/russia>"));
+  EXPECT_THAT(Select("SELECT ?r WHERE { ?r kg:polarity kg:opposes }"),
+              // The relation, and the one claim made with it.
+              UnorderedElementsAre(
+                  "<https://kg.invalid/relation/denied>",
+                  ::testing::StartsWith("<https://kg.invalid/statement/s")));
+  EXPECT_THAT(Select("SELECT ?title ?date WHERE { "
+                     "<https://kg.invalid/document/friday> dcterms:title "
+                     "?title ; dcterms:issued ?date }"),
+              ElementsAre("\"NATO briefing\" "
+                          "\"2024-10-18\"^^<http://www.w3.org/2001/"
+                          "XMLSchema#date>"));
+}
+
+TEST_F(StoreDatasetTest, EachStatementHasItsReifierAndEachRecordItsTriples) {
+  WriteClaims();
+  const std::string sent =
+      storage::StatementIdOf(T("north_korea", "sent_troops_to", E("russia")));
+  // The reifier, found from the triple term and by its IRI.
+  EXPECT_THAT(
+      Select("SELECT ?st WHERE { ?st rdf:reifies "
+             "<<( e:north_korea r:sent_troops_to e:russia )>> }"),
+      ElementsAre(absl::StrCat("<https://kg.invalid/statement/", sent, ">")));
+  EXPECT_THAT(
+      Select(absl::StrCat("SELECT ?id WHERE { <https://kg.invalid/statement/",
+                          sent, "> kg:statementId ?id }")),
+      ElementsAre(absl::StrCat("\"", sent, "\"")));
+  // Its one record, with PROV-O's names.
+  EXPECT_THAT(
+      Select("SELECT ?text ?start ?end ?doc ?hedge ?confidence ?at WHERE { "
+             "<< e:north_korea r:sent_troops_to e:russia >> "
+             "prov:wasDerivedFrom ?rec . ?rec prov:value ?text ; "
+             "kg:evidenceStart ?start ; kg:evidenceEnd ?end ; "
+             "prov:wasQuotedFrom ?doc ; kg:hedge ?hedge ; kg:confidence "
+             "?confidence ; prov:generatedAtTime ?at }"),
+      ElementsAre(absl::StrCat(
+          "\"North Korea sent troops to Russia.\" ",
+          "\"30\"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger> ",
+          "\"64\"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger> ",
+          "<https://kg.invalid/document/monday> \"asserted\" ",
+          "\"0.75\"^^<http://www.w3.org/2001/XMLSchema#double> ",
+          "\"2024-10-14T10:00:00Z\"^^<http://www.w3.org/2001/"
+          "XMLSchema#dateTime>")));
+  // A record's IRI as a constant describes it.
+  std::vector<std::string> records =
+      Select(absl::StrCat("SELECT ?rec WHERE { <https://kg.invalid/statement/",
+                          sent, "> prov:wasDerivedFrom ?rec }"));
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_THAT(
+      Select(absl::StrCat("SELECT ?st ?hedge WHERE { ?st prov:wasDerivedFrom ",
+                          records[0], " . ", records[0], " kg:hedge ?hedge }")),
+      ElementsAre(absl::StrCat("<https://kg.invalid/statement/", sent,
+                               "> \"asserted\"")));
+  // The records of a document, from the document.
+  EXPECT_THAT(
+      Select("SELECT (COUNT(?rec) AS ?n) WHERE { ?rec prov:wasQuotedFrom "
+             "<https://kg.invalid/document/monday> }"),
+      ElementsAre("\"3\"^^<http://www.w3.org/2001/XMLSchema#integer>"));
+}
+
+TEST_F(StoreDatasetTest, WhoDeniesWhatInWhichSentenceIsOneQuery) {
+  WriteClaims();
+  EXPECT_THAT(
+      Select("SELECT ?who ?sentence WHERE { "
+             "?who ?r <<( ?s ?p ?o )>> {| prov:wasDerivedFrom ?rec |} . "
+             "?r kg:polarity kg:opposes . ?rec prov:value ?sentence }"),
+      ElementsAre("<https://kg.invalid/entity/kremlin> \"The Kremlin denied "
+                  "that North Korea sent troops to Russia.\""));
+  // And every stance on the deployment, with the claimant's label.
+  EXPECT_THAT(
+      Select("SELECT ?label ?polarity WHERE { "
+             "?who ?r <<( e:north_korea r:sent_troops_to e:russia )>> . "
+             "?r kg:polarity ?polarity . ?who rdfs:label ?label } "
+             "ORDER BY ?label"),
+      ElementsAre("\"Kremlin\" <https://kg.invalid/ns#opposes>",
+                  "\"NATO\" <https://kg.invalid/ns#supports>",
+                  "\"National Intelligence Service\" "
+                  "<https://kg.invalid/ns#supports>"));
+}
+
+TEST_F(StoreDatasetTest,
+       FromChoosesWhetherTheDescriptionsAreInTheDefaultGraph) {
+  WriteClaims();
+  const std::string count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }";
+  StoreDatasetOptions data_only;
+  data_only.default_documents = {"monday", "friday"};
+  EXPECT_THAT(Select(count, data_only),
+              ElementsAre("\"4\"^^<http://www.w3.org/2001/XMLSchema#integer>"));
+  StoreDatasetOptions descriptions_only;
+  descriptions_only.default_documents = {"https://kg.invalid/ns#descriptions"};
+  const std::vector<std::string> d = Select(
+      "SELECT ?s WHERE { ?s ?p ?o FILTER(?p = r:said) }", descriptions_only);
+  EXPECT_THAT(d, IsEmpty());
+  EXPECT_THAT(
+      Select("SELECT ?l WHERE { e:nato rdfs:label ?l }", descriptions_only),
+      ElementsAre("\"NATO\""));
+  // The default: both.
+  EXPECT_THAT(Select("SELECT ?l WHERE { ?who r:said ?what . ?who rdfs:label "
+                     "?l }"),
+              ElementsAre("\"National Intelligence Service\""));
+}
+
+TEST_F(StoreDatasetTest, AsRecordedSeesTheStoreAsItStoodThen) {
+  WriteClaims();
+  const Triple denied =
+      T("kremlin", "denied",
+        Term::Quoted(T("north_korea", "sent_troops_to", E("russia"))));
+  ASSERT_THAT(
+      store_->Retract(storage::StatementIdOf(denied), "monday").status(),
+      IsOk());
+  // (Claims only: the statement's reifier is also a subject with the
+  // triple term as object, through rdf:reifies.)
+  const std::string who =
+      "SELECT ?who WHERE { ?who ?r <<( e:north_korea r:sent_troops_to "
+      "e:russia )>> . ?r kg:polarity ?polarity } ORDER BY ?who";
+  // Now: the denial is retracted.
+  EXPECT_THAT(Select(who), ElementsAre("<https://kg.invalid/entity/nato>",
+                                       "<https://kg.invalid/entity/nis>"));
+  // Just after Monday's write: the denial stood, NATO had not spoken.
+  StoreDatasetOptions then;
+  absl::StatusOr<query::RecordFilter> filter =
+      query::RecordFilter::Create({monday_written_ + absl::Minutes(1), ""});
+  ASSERT_THAT(filter.status(), IsOk());
+  then.as_of = *filter;
+  EXPECT_THAT(Select(who, then),
+              ElementsAre("<https://kg.invalid/entity/kremlin>",
+                          "<https://kg.invalid/entity/nis>"));
+  // Its record too, and the retracted statement's reifier.
+  EXPECT_THAT(Select("SELECT ?sentence WHERE { e:kremlin r:denied ?x "
+                     "{| prov:wasDerivedFrom ?rec |} . ?rec prov:value "
+                     "?sentence }",
+                     then),
+              ElementsAre("\"The Kremlin denied that North Korea sent troops "
+                          "to Russia.\""));
+  EXPECT_THAT(Select("SELECT ?rec WHERE { ?st prov:wasDerivedFrom ?rec ; "
+                     "kg:polarity kg:opposes }"),
+              IsEmpty());
+}
+
+TEST_F(StoreDatasetTest, AsReportedLeavesOutLaterDocuments) {
+  WriteClaims();
+  StoreDatasetOptions by_wednesday;
+  absl::StatusOr<query::RecordFilter> filter =
+      query::RecordFilter::Create({std::nullopt, "2024-10-16"});
+  ASSERT_THAT(filter.status(), IsOk());
+  by_wednesday.as_of = *filter;
+  EXPECT_THAT(Select("SELECT ?who WHERE { ?who r:confirmed ?x }", by_wednesday),
+              IsEmpty());
+  EXPECT_THAT(
+      Select(
+          "SELECT (COUNT(?rec) AS ?n) WHERE { ?st prov:wasDerivedFrom ?rec }",
+          by_wednesday),
+      ElementsAre("\"3\"^^<http://www.w3.org/2001/XMLSchema#integer>"));
+  EXPECT_THAT(Select("SELECT ?who WHERE { ?who r:confirmed ?x }"),
+              ElementsAre("<https://kg.invalid/entity/nato>"));
+}
+
+}  // namespace
+}  // namespace kg::sparql
