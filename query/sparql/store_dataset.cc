@@ -398,7 +398,8 @@ void StoreDataset::ScanVisible(
 
 bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
                              const std::function<bool(Id, Id, Id)>& fn) {
-  if ((s | p | o) & kMintedBit) return true;
+  // Minted terms are in no statement, and reifiers are no relation.
+  if (((s | p | o) & kMintedBit) || (p & kReifierBit)) return true;
   // A reifier IRI names its statement's node here (the store's IRIs
   // <base>statement/<id>); rows keep the query's own id.
   const Id s_node = s & ~kReifierBit;

@@ -1,10 +1,15 @@
 // The Query rpc (SPARQL) over a real channel, on the seed graph in a real
 // store: answers, each kind of bad request, the caps and the deadline.
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -247,6 +252,188 @@ TEST_F(SparqlRpcTest, TheRowCapAndTheDeadlineStopAQuery) {
   req.set_query("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }");
   a = Run(req, std::chrono::milliseconds(1));
   EXPECT_EQ(a.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+// ---- Parity with the provenance rpcs (docs/query.md "The provenance rpcs
+// as SPARQL"): the query text is read from the docs, so the docs show what
+// is tested.
+
+// The query under `<!-- parity: name -->` in docs/query.md.
+std::string DocumentedQuery(const std::string& name) {
+  std::ifstream in(testing::SourceDir() + "/docs/query.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::regex block("<!-- parity: " + name +
+                         " -->\\n```sparql\\n([^`]*)```");
+  std::smatch m;
+  const std::string doc = text.str();
+  EXPECT_TRUE(std::regex_search(doc, m, block)) << name;
+  return absl::StrCat(
+      "PREFIX e: <https://kg.invalid/entity/> "
+      "PREFIX r: <https://kg.invalid/relation/> "
+      "PREFIX kg: <https://kg.invalid/ns#> "
+      "PREFIX prov: <http://www.w3.org/ns/prov#> "
+      "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
+      "PREFIX dcterms: <http://purl.org/dc/terms/>\n",
+      m.size() > 1 ? m[1].str() : "");
+}
+
+// A SPARQL answer's rows, each its cells (an IRI, a literal's lexical form,
+// "" unbound) joined by " | ".
+std::vector<std::string> Rows(const Answer& a) {
+  std::vector<std::string> rows;
+  for (const v1::QueryRow& row : a.rows) {
+    std::vector<std::string> cells;
+    for (const v1::RdfTerm& t : row.values()) {
+      cells.push_back(t.has_iri()       ? t.iri()
+                      : t.has_literal() ? t.literal().lexical_form()
+                                        : "");
+    }
+    rows.push_back(absl::StrJoin(cells, " | "));
+  }
+  return rows;
+}
+
+std::string EntityIri(const v1::Node& n) {
+  return absl::StrCat("https://kg.invalid/entity/", n.entity().id());
+}
+std::string RelationIri(const std::string& r) {
+  return absl::StrCat("https://kg.invalid/relation/", r);
+}
+std::string PolarityIri(v1::Polarity p) {
+  return p == v1::POLARITY_SUPPORTS ? "https://kg.invalid/ns#supports"
+                                    : "https://kg.invalid/ns#opposes";
+}
+std::string DocumentIri(const std::string& d) {
+  return absl::StrCat("https://kg.invalid/document/", d);
+}
+
+v1::Term DeployedTroops() {
+  v1::Term t;
+  v1::Triple* q = t.mutable_quoted();
+  q->mutable_subject()->set_entity("north_korea");
+  q->set_relation("deployed_troops_to");
+  q->mutable_object()->set_entity("russia");
+  return t;
+}
+
+class SparqlParityTest : public SparqlRpcTest {
+ protected:
+  Answer RunDocumented(const std::string& name) {
+    v1::QueryRequest req;
+    req.set_query(DocumentedQuery(name));
+    return Run(req);
+  }
+};
+
+TEST_F(SparqlParityTest, WhyAsSparql) {
+  // A report that states the deployment in its own voice, so that Why has
+  // the statement's own records too.
+  {
+    grpc::ClientContext ctx;
+    v1::WriteStatementsRequest w;
+    v1::Document* d = w.add_documents();
+    d->set_id("blog");
+    d->set_title("A blog");
+    d->set_text("North Korea has deployed troops to Russia.");
+    v1::StatementInput* st = w.add_statements();
+    *st->mutable_triple() = DeployedTroops().quoted();
+    v1::Provenance* p = st->add_provenance();
+    p->set_document_id("blog");
+    p->set_evidence_start(0);
+    p->set_evidence_end(42);
+    p->set_evidence(d->text());
+    v1::WriteStatementsResponse written;
+    const grpc::Status status = stub_->WriteStatements(&ctx, w, &written);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  grpc::ClientContext ctx;
+  v1::WhyRequest req;
+  *req.mutable_statement() = DeployedTroops();
+  v1::WhyResponse why;
+  ASSERT_TRUE(stub_->Why(&ctx, req, &why).ok());
+  std::vector<std::string> expected;
+  for (const auto* claims : {&why.supporting(), &why.opposing()}) {
+    for (const v1::Claim& c : *claims) {
+      for (const v1::Provenance& p : c.provenance()) {
+        expected.push_back(absl::StrJoin(
+            {PolarityIri(c.polarity()), EntityIri(c.claimant()),
+             RelationIri(c.relation()), c.claim().id(),
+             DocumentIri(p.document_id()), absl::StrCat(p.evidence_start()),
+             absl::StrCat(p.evidence_end())},
+            " | "));
+      }
+    }
+  }
+  for (const v1::Provenance& p : why.provenance()) {
+    expected.push_back(absl::StrJoin(
+        {std::string(), std::string(), std::string(), std::string(),
+         DocumentIri(p.document_id()), absl::StrCat(p.evidence_start()),
+         absl::StrCat(p.evidence_end())},
+        " | "));
+  }
+  // 4 supporting and 3 opposing claims, and the blog's own record.
+  ASSERT_EQ(expected.size(), 8u);
+  const Answer a = RunDocumented("why");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(Rows(a), expected);
+}
+
+TEST_F(SparqlParityTest, ListByClaimantAsSparql) {
+  grpc::ClientContext ctx;
+  v1::ListByClaimantRequest req;
+  req.set_claimant("nis");
+  v1::ListByClaimantResponse claims;
+  ASSERT_TRUE(stub_->ListByClaimant(&ctx, req, &claims).ok());
+  std::vector<std::string> expected;
+  for (const v1::Claim& c : claims.claims()) {
+    expected.push_back(absl::StrJoin(
+        {c.claim().id(), RelationIri(c.relation()), PolarityIri(c.polarity()),
+         c.claim().object().statement_id()},
+        " | "));
+  }
+  std::sort(expected.begin(), expected.end());  // the query orders by claim
+  ASSERT_GE(expected.size(), 5u);
+  const Answer a = RunDocumented("by-claimant");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(Rows(a), expected);
+}
+
+TEST_F(SparqlParityTest, ListContestedAsSparql) {
+  grpc::ClientContext ctx;
+  v1::ListContestedRequest req;
+  v1::ListContestedResponse contested;
+  ASSERT_TRUE(stub_->ListContested(&ctx, req, &contested).ok());
+  std::vector<std::string> expected;
+  for (const v1::ContestedStatement& c : contested.statements()) {
+    expected.push_back(
+        absl::StrCat(c.statement().id(), " | ", c.distinct_claimants()));
+  }
+  ASSERT_EQ(expected.size(), 3u);
+  const Answer a = RunDocumented("contested");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(Rows(a), expected);
+}
+
+TEST_F(SparqlParityTest, GetClaimTimelineAsSparql) {
+  grpc::ClientContext ctx;
+  v1::GetClaimTimelineRequest req;
+  *req.mutable_statement() = DeployedTroops();
+  v1::GetClaimTimelineResponse timeline;
+  ASSERT_TRUE(stub_->GetClaimTimeline(&ctx, req, &timeline).ok());
+  std::vector<std::string> expected;
+  for (const v1::TimelineEntry& e : timeline.entries()) {
+    expected.push_back(absl::StrJoin(
+        {EntityIri(e.claimant()), PolarityIri(e.polarity()),
+         RelationIri(e.relation()), DocumentIri(e.document().id()),
+         absl::StrCat(e.provenance().evidence_start()),
+         absl::StrCat(e.provenance().evidence_end())},
+        " | "));
+  }
+  ASSERT_GE(expected.size(), 7u);
+  const Answer a = RunDocumented("timeline");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(Rows(a), expected);
 }
 
 }  // namespace
