@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "client/cli.h"
+#include "kg/v1/kg.pb.h"
 
 namespace kg::client {
 
@@ -31,6 +32,17 @@ absl::Status CheckUtf8(absl::string_view what, absl::string_view text);
 
 // The text of `kgctl terms`: the term syntax with examples.
 extern const char kTermSyntaxHelp[];
+
+// --as-of-recorded and --as-of-reported, for the commands that travel in
+// time (the provenance queries, path, query).
+struct AsOfFlags {
+  std::string recorded;
+  std::string reported;
+};
+void AddAsOfFlags(CLI::App* cmd, AsOfFlags* f);
+// INVALID_ARGUMENT naming the flag when --as-of-recorded is no RFC 3339
+// time.
+absl::Status FillAsOf(const AsOfFlags& f, kg::v1::AsOf* out);
 
 }  // namespace kg::client
 

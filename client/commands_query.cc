@@ -14,14 +14,6 @@
 
 namespace kg::client {
 
-namespace {
-
-// --as-of-recorded and --as-of-reported.
-struct AsOfFlags {
-  std::string recorded;
-  std::string reported;
-};
-
 void AddAsOfFlags(CLI::App* cmd, AsOfFlags* f) {
   cmd->add_option("--as-of-recorded", f->recorded,
                   "the store as it stood at this instant (RFC 3339, like "
@@ -47,6 +39,8 @@ absl::Status FillAsOf(const AsOfFlags& f, kg::v1::AsOf* out) {
   out->set_reported_by(f.reported);
   return absl::OkStatus();
 }
+
+namespace {
 
 // The traversal filters of PathOptions.
 struct PathFlags {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli.h"
 #include "client/commands.h"
@@ -48,15 +50,37 @@ rdf::Term FromProto(const v1::RdfTerm& t) {
   }
 }
 
-// A cell of the table: the term in N-Triples syntax, xsd:string literals
-// as the bare string (the common case, readable).
+// A cell of the table, written to be read: xsd:string literals as the bare
+// string, numbers and booleans as their lexical form, other XSD literals
+// as "lexical"^^xsd:type, anything else in N-Triples syntax.
 std::string Cell(const std::optional<rdf::Term>& t) {
   if (!t.has_value()) return "";
-  if (t->is_literal() && t->language().empty() &&
-      t->datatype() == rdf::kXsdString) {
-    return t->value();
-  }
-  return rdf::ToNTriples(*t);
+  if (!t->is_literal() || !t->language().empty()) return rdf::ToNTriples(*t);
+  if (t->datatype() == rdf::kXsdString) return t->value();
+  const absl::string_view xsd = rdf::kXsdNs;
+  if (!absl::StartsWith(t->datatype(), xsd)) return rdf::ToNTriples(*t);
+  const std::string type = t->datatype().substr(xsd.size());
+  static const auto* kBare =
+      new absl::flat_hash_set<std::string>{"integer",
+                                           "decimal",
+                                           "double",
+                                           "float",
+                                           "boolean",
+                                           "nonNegativeInteger",
+                                           "positiveInteger",
+                                           "nonPositiveInteger",
+                                           "negativeInteger",
+                                           "long",
+                                           "int",
+                                           "short",
+                                           "byte",
+                                           "unsignedLong",
+                                           "unsignedInt",
+                                           "unsignedShort",
+                                           "unsignedByte"};
+  if (kBare->contains(type)) return t->value();
+  const std::string nt = rdf::ToNTriples(rdf::Term::Literal(t->value()));
+  return absl::StrCat(nt, "^^xsd:", type);
 }
 
 // Prints rows as an aligned table (columns at most 60 characters wide).
@@ -121,6 +145,7 @@ void AddSparqlCommands(Cli& cli) {
     uint64_t max_results = 0;
     std::vector<std::string> from;
     std::vector<std::string> from_named;
+    AsOfFlags as_of;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
@@ -149,6 +174,7 @@ void AddSparqlCommands(Cli& cli) {
   cmd->add_option(
       "--from-named", f->from_named,
       "a document as a named graph (repeatable; replaces FROM NAMED)");
+  AddAsOfFlags(cmd, &f->as_of);
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     std::string text = f->query;
     if (!f->file.empty()) {
@@ -168,6 +194,11 @@ void AddSparqlCommands(Cli& cli) {
     req.set_mode(f->explain ? v1::QUERY_MODE_EXPLAIN : v1::QUERY_MODE_RUN);
     for (const std::string& d : f->from) req.add_default_graph(d);
     for (const std::string& d : f->from_named) req.add_named_graph(d);
+    if (!f->as_of.recorded.empty() || !f->as_of.reported.empty()) {
+      if (absl::Status s = FillAsOf(f->as_of, req.mutable_as_of()); !s.ok()) {
+        return Fail(kExitUsage, s.message());
+      }
+    }
     std::string format = f->format;
     if (g.json && format == "table") format = "json";
 

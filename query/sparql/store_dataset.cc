@@ -748,6 +748,9 @@ bool StoreDataset::DescribeAll(
       if (!relation.ok()) continue;  // no statement uses it
       bool go_on = true;
       auto visit = [&](const storage::IdStatement& row) {
+        if (!options_.as_of.current() && RecordsOf(row.statement).empty()) {
+          return true;  // not asserted then
+        }
         go_on = subject(row.statement | kReifierBit);
         return go_on;
       };

@@ -1556,6 +1556,38 @@ TEST_F(KgctlTest, QueryAnswersWhoSaysNorthKoreaSentTroopsInOneCall) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
   EXPECT_THAT(r.err, HasSubstr("stops at 3 results (--max-results)"));
 
+  // Who denies what, in which sentence: the provenance is in the graph.
+  r = Run(server,
+          {"query",
+           "PREFIX kg: <https://kg.invalid/ns#> "
+           "PREFIX prov: <http://www.w3.org/ns/prov#> "
+           "SELECT ?who ?start ?sentence WHERE { ?who ?r <<( ?s ?p ?o )>> {| "
+           "prov:wasDerivedFrom ?rec |} . ?r kg:polarity kg:opposes . ?rec "
+           "prov:value ?sentence ; kg:evidenceStart ?start } ORDER BY ?start "
+           "?who LIMIT 1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Numbers print bare in a table, strings too (cut at 60 characters).
+  EXPECT_THAT(r.out, HasSubstr("<https://kg.invalid/entity/nato_officials>  "
+                               "1905    However, NATO officials"));
+  r = Run(server, {"query",
+                   "SELECT ?date WHERE { ?doc "
+                   "<http://purl.org/dc/terms/issued> ?date }"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "?date\n\"2024-10-18\"^^xsd:date\n");
+
+  // Time travel: the seed article is dated 2024-10-18.
+  const std::string convened =
+      "ASK { <https://kg.invalid/entity/yoon_suk_yeol> "
+      "<https://kg.invalid/relation/convened> ?x }";
+  r = Run(server, {"query", convened, "--as-of-reported", "2024-10-01"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "false\n");
+  r = Run(server, {"query", convened, "--as-of-reported", "2024-10"});
+  EXPECT_EQ(r.out, "true\n");
+  r = Run(server, {"query", convened, "--as-of-recorded", "last week"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--as-of-recorded: 'last week'"));
+
   // EXPLAIN prints the algebra.
   r = Run(server,
           {"query", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "--explain"});

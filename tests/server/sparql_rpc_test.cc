@@ -152,6 +152,31 @@ TEST_F(SparqlRpcTest, AskConstructAndGraphByDocument) {
   EXPECT_TRUE(none.rows.empty());
 }
 
+TEST_F(SparqlRpcTest, AsOfAppliesToTheWholeQuery) {
+  // The seed article is dated 2024-10-18: reported by the 31st, not by the
+  // 1st; recorded when the server started, not in 2020.
+  v1::QueryRequest req;
+  req.set_query(
+      absl::StrCat(kPrologue, "ASK { e:yoon_suk_yeol r:convened ?x }"));
+  req.mutable_as_of()->set_reported_by("2024-10-31");
+  EXPECT_EQ(Run(req).boolean, std::optional<bool>(true));
+  req.mutable_as_of()->set_reported_by("2024-10-01");
+  EXPECT_EQ(Run(req).boolean, std::optional<bool>(false));
+  req.clear_as_of();
+  req.mutable_as_of()->mutable_recorded_at()->set_seconds(1577836800);
+  EXPECT_EQ(Run(req).boolean, std::optional<bool>(false));
+  // The descriptions of the vocabulary stay; the records do not.
+  req.set_query(
+      "ASK { <https://kg.invalid/entity/nato> "
+      "<http://www.w3.org/2000/01/rdf-schema#label> \"NATO\" }");
+  EXPECT_EQ(Run(req).boolean, std::optional<bool>(true));
+  req.set_query(
+      "ASK { ?st <http://www.w3.org/ns/prov#wasDerivedFrom> ?record }");
+  EXPECT_EQ(Run(req).boolean, std::optional<bool>(false));
+  req.clear_as_of();
+  EXPECT_EQ(Run(req).boolean, std::optional<bool>(true));
+}
+
 TEST_F(SparqlRpcTest, ManyRowsStreamInBatchesAndMaxResultsCutsThemShort) {
   // 2,500 rows of a cross product of the article's 70 statements: three
   // messages of at most 1,000 rows between the header and the trailer.
