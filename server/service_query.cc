@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "query/path.h"
 #include "query/provenance_as_of.h"
 #include "query/sparql/eval.h"
 #include "query/sparql/parser.h"
@@ -167,6 +168,9 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
       dataset.named_documents = documents(query->named_graphs);
     }
     dataset.as_of = as_of;
+    dataset.max_path_hops = std::min(limits_.max_path_hops, query::kMaxHops);
+    dataset.max_path_edges = static_cast<uint64_t>(
+        std::max<int64_t>(1, limits_.max_traversal_budget));
     sparql::StoreDataset data(*reader, std::move(dataset));
     sparql::EvalOptions options;
     options.max_rows = limits_.max_query_rows;

@@ -12,10 +12,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "rdf/term.h"
 
 namespace kg::sparql {
@@ -29,6 +33,18 @@ inline constexpr Id kDefaultGraph = 0;
 // lower-cased (RDF compares tags case-insensitively). Datasets and the
 // evaluator's own vocabulary intern terms under it.
 std::string TermKey(const rdf::Term& term);
+
+// One triple `[] predicate object` of a SERVICE pattern that the dataset
+// answers itself: the predicate's IRI, and the object, a constant or a
+// variable.
+struct ServiceArgument {
+  std::string predicate;
+  std::optional<rdf::Term> constant;
+  std::string variable;  // without '?', when there is no constant
+};
+// A solution of such a service: values of its variables, as ids of the
+// dataset.
+using ServiceSolution = std::vector<std::pair<std::string, Id>>;
 
 class Dataset {
  public:
@@ -48,6 +64,23 @@ class Dataset {
                      const std::function<bool(Id, Id, Id)>& fn) = 0;
   // The named graphs' ids.
   virtual std::vector<Id> NamedGraphs() = 0;
+
+  // Whether the dataset answers SERVICE <iri> itself (kg's kg:paths); the
+  // evaluator refuses any other SERVICE.
+  virtual bool ProvidesService(const std::string& iri) {
+    (void)iri;
+    return false;
+  }
+  // Answers SERVICE <iri> { [] p1 o1 ; p2 o2 ... } for a service it
+  // provides. `check` is EvalOptions::check (may be null): a long service
+  // calls it and stops with its error.
+  virtual absl::StatusOr<std::vector<ServiceSolution>> Service(
+      const std::string& iri, const std::vector<ServiceArgument>& arguments,
+      const std::function<absl::Status()>& check) {
+    (void)arguments;
+    (void)check;
+    return absl::UnimplementedError(absl::StrCat("SERVICE <", iri, ">"));
+  }
 };
 
 // A dataset held in memory: quads as they are added, indexed by each

@@ -100,6 +100,8 @@ class Evaluator {
                 Id graph);
   Rows Minus(Rows a, const Rows& b);
   absl::StatusOr<Rows> Group(const GraphPattern& p, Rows in, Id graph);
+  // SERVICE <iri> { ... } that the dataset answers itself.
+  absl::StatusOr<Rows> LocalService(const GraphPattern& p);
   absl::StatusOr<Rows> EvalPath(const GraphPattern& p, Id graph);
   std::vector<Id> Forward(const PropertyPath& path, Id graph, Id from);
   std::vector<Id> Backward(const PropertyPath& path, Id graph, Id to);
@@ -744,6 +746,10 @@ absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {
       return out;
     }
     case GraphPattern::Kind::kService: {
+      if (p.name.kind == PatternTerm::Kind::kTerm && p.name.term.is_iri() &&
+          data_.ProvidesService(p.name.term.value())) {
+        return LocalService(p);
+      }
       if (p.silent) return Rows{EmptyRow()};
       return absl::UnimplementedError(absl::StrCat(
           "SERVICE ", ToSExpression(p.name),
@@ -819,6 +825,64 @@ absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {
     }
   }
   return absl::InternalError("unknown algebra operator");
+}
+
+absl::StatusOr<Rows> Evaluator::LocalService(const GraphPattern& p) {
+  const std::string& iri = p.name.term.value();
+  auto invalid = [&](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SERVICE <", iri, ">: ", what));
+  };
+  // The pattern: triples about one subject, `[] p o ; p o ...`.
+  const GraphPattern* bgp = &p.operands[0];
+  if (bgp->kind != GraphPattern::Kind::kBgp || bgp->triples.empty()) {
+    return invalid(
+        "its pattern must be triples about one blank node: [] p1 o1 ; p2 o2");
+  }
+  std::vector<ServiceArgument> arguments;
+  const TriplePattern& first = bgp->triples[0];
+  for (const TriplePattern& t : bgp->triples) {
+    if (!first.subject.is_blank_variable() || !t.subject.is_variable() ||
+        t.subject.variable != first.subject.variable) {
+      return invalid(
+          "its pattern must be triples about one blank node: [] p1 o1 ; p2 "
+          "o2");
+    }
+    if (t.predicate.kind != PatternTerm::Kind::kTerm ||
+        !t.predicate.term.is_iri()) {
+      return invalid("each predicate must be an IRI");
+    }
+    ServiceArgument a;
+    a.predicate = t.predicate.term.value();
+    switch (t.object.kind) {
+      case PatternTerm::Kind::kTerm:
+        a.constant = t.object.term;
+        break;
+      case PatternTerm::Kind::kVariable:
+        a.variable = t.object.variable;
+        break;
+      case PatternTerm::Kind::kTriple:
+        return invalid(
+            absl::StrCat("<", a.predicate, ">: a triple term is no argument"));
+    }
+    arguments.push_back(std::move(a));
+  }
+  absl::StatusOr<std::vector<ServiceSolution>> solutions =
+      data_.Service(iri, arguments, options_.check);
+  if (!solutions.ok()) return solutions.status();
+  Rows out;
+  for (const ServiceSolution& solution : *solutions) {
+    Row r = EmptyRow();
+    bool consistent = true;
+    for (const auto& [variable, id] : solution) {
+      Id& slot = r[Slot(variable)];
+      if (slot != 0 && slot != id) consistent = false;
+      slot = id;
+    }
+    if (consistent) out.push_back(std::move(r));
+    if (absl::Status st = Check(out.size()); !st.ok()) return st;
+  }
+  return out;
 }
 
 absl::StatusOr<Rows> Evaluator::Group(const GraphPattern& p, Rows in,

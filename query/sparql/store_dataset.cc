@@ -4,7 +4,11 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/status_macros.h"
+#include "query/path.h"
 #include "query/provenance_prov_o.h"
 #include "rdf/iri.h"
 
@@ -243,6 +247,14 @@ Id StoreDataset::Lookup(const rdf::Term& term) {
   }
   ids_.emplace(key, id);
   return id;
+}
+
+Id StoreDataset::Intern(const rdf::Term& term) {
+  const Id id = Lookup(term);
+  if (id != 0) return id;
+  const Id minted = Mint(term);
+  ids_[TermKey(term)] = minted;
+  return minted;
 }
 
 rdf::Term StoreDataset::TermOf(Id id) {
@@ -913,6 +925,227 @@ bool StoreDataset::MatchDescriptions(
       break;
   }
   return DescribeAll(kinds, emit);
+}
+
+// ---- SERVICE kg:paths ----
+
+bool StoreDataset::ProvidesService(const std::string& iri) {
+  return iri == Ns("paths");
+}
+
+absl::StatusOr<std::vector<ServiceSolution>> StoreDataset::Service(
+    const std::string& iri, const std::vector<ServiceArgument>& arguments,
+    const std::function<absl::Status()>& check) {
+  (void)iri;  // the one service ProvidesService accepts
+  LoadDocuments();
+  auto invalid = [](absl::string_view name, absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SERVICE kg:paths: kg:", name, ": ", what));
+  };
+  const std::string ns = Ns("");
+  const std::string& base = reader_.base_iri();
+  query::PathOptions o;
+  o.max_hops = std::min(o.max_hops, options_.max_path_hops);
+  o.max_expanded_edges = options_.max_path_edges;
+  o.provenance = query::ProvenanceDetail::kNone;
+  std::optional<storage::Term> from, to;
+  // The variables each output binds.
+  absl::flat_hash_map<std::string, std::vector<std::string>> outputs;
+  static const auto* kOutputs = new absl::flat_hash_set<std::string>{
+      "path",  "hop",    "statement", "hopFrom",
+      "hopTo", "length", "cost",      "contested"};
+  // The id under base/<kind>/ of an IRI, or the text of a string.
+  auto id_of = [&](const rdf::Term& t, absl::string_view kind) {
+    const std::string prefix = absl::StrCat(base, kind, "/");
+    if (t.is_iri() && absl::StartsWith(t.value(), prefix)) {
+      return t.value().substr(prefix.size());
+    }
+    return t.value();
+  };
+  auto endpoint = [&](const rdf::Term& t) -> std::optional<storage::Term> {
+    // A string names an entity by id, label or alias, as kgctl path does.
+    if (t.is_literal() && t.datatype() == rdf::kXsdString) {
+      return storage::Term::Entity(t.value());
+    }
+    return ToStore(t);
+  };
+  for (const ServiceArgument& a : arguments) {
+    if (!absl::StartsWith(a.predicate, ns)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "SERVICE kg:paths: <", a.predicate,
+          "> is no argument of kg:paths (docs/query.md \"Paths with "
+          "evidence\")"));
+    }
+    const std::string name = a.predicate.substr(ns.size());
+    if (kOutputs->contains(name)) {
+      if (a.constant.has_value()) {
+        return invalid(name, "binds a variable; give one (?x), not a value");
+      }
+      outputs[name].push_back(a.variable);
+      continue;
+    }
+    if (!a.constant.has_value()) {
+      return invalid(name, absl::StrCat("must be a value, not ?", a.variable,
+                                        " (SERVICE runs before the rest of the "
+                                        "query)"));
+    }
+    const rdf::Term& v = *a.constant;
+    auto integer = [&](int64_t lo, int64_t hi) -> absl::StatusOr<int64_t> {
+      int64_t n = 0;
+      if (!v.is_literal() || !absl::SimpleAtoi(v.value(), &n) || n < lo ||
+          n > hi) {
+        return invalid(name, absl::StrCat("must be an integer in ", lo, "..",
+                                          hi, ", got ", v.value()));
+      }
+      return n;
+    };
+    auto boolean = [&]() -> absl::StatusOr<bool> {
+      if (v.is_literal() && (v.value() == "true" || v.value() == "1")) {
+        return true;
+      }
+      if (v.is_literal() && (v.value() == "false" || v.value() == "0")) {
+        return false;
+      }
+      return invalid(name,
+                     absl::StrCat("must be true or false, got ", v.value()));
+    };
+    if (name == "from" || name == "to") {
+      std::optional<storage::Term> t = endpoint(v);
+      if (!t.has_value()) return invalid(name, "is no node of the graph");
+      (name == "from" ? from : to) = std::move(t);
+    } else if (name == "mode") {
+      static const auto* kModes =
+          new absl::flat_hash_map<std::string, query::PathMode>{
+              {"shortest", query::PathMode::kShortest},
+              {"k_shortest", query::PathMode::kKShortest},
+              {"all_simple", query::PathMode::kAllSimple},
+              {"weighted", query::PathMode::kWeighted}};
+      auto it = kModes->find(v.value());
+      if (!v.is_literal() || it == kModes->end()) {
+        return invalid(name,
+                       absl::StrCat("must be \"shortest\", \"k_shortest\", "
+                                    "\"all_simple\" or \"weighted\", got ",
+                                    v.value()));
+      }
+      o.mode = it->second;
+    } else if (name == "k") {
+      KG_ASSIGN_OR_RETURN(const int64_t k, integer(1, 100));
+      o.k = static_cast<int>(k);
+    } else if (name == "maxHops") {
+      if (absl::StatusOr<int64_t> n = integer(1, options_.max_path_hops);
+          n.ok()) {
+        o.max_hops = static_cast<int>(*n);
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            n.status().message(), " (the server's --max_path_hops)"));
+      }
+    } else if (name == "limit") {
+      KG_ASSIGN_OR_RETURN(o.limit, integer(1, 10000));
+    } else if (name == "maxExpandedEdges") {
+      KG_ASSIGN_OR_RETURN(
+          const int64_t n,
+          integer(1, static_cast<int64_t>(options_.max_path_edges)));
+      o.max_expanded_edges = static_cast<uint64_t>(n);
+    } else if (name == "direction") {
+      if (v.value() == "outgoing") {
+        o.direction = query::PathDirection::kOutgoing;
+      } else if (v.value() == "incoming") {
+        o.direction = query::PathDirection::kIncoming;
+      } else if (v.value() == "both") {
+        o.direction = query::PathDirection::kBoth;
+      } else {
+        return invalid(name, absl::StrCat("must be \"outgoing\", \"incoming\" "
+                                          "or \"both\", got ",
+                                          v.value()));
+      }
+    } else if (name == "relation") {
+      o.allowed_relations.push_back(id_of(v, "relation"));
+    } else if (name == "excludeRelation") {
+      o.excluded_relations.push_back(id_of(v, "relation"));
+    } else if (name == "entityType") {
+      o.allowed_entity_types.push_back(id_of(v, "type"));
+    } else if (name == "document") {
+      o.only_documents.push_back(id_of(v, "document"));
+    } else if (name == "claimant") {
+      o.only_claimants.push_back(id_of(v, "entity"));
+    } else if (name == "minConfidence") {
+      double c = 0;
+      if (!v.is_literal() || !absl::SimpleAtod(v.value(), &c) || c < 0 ||
+          c > 1) {
+        return invalid(
+            name, absl::StrCat("must be a number in [0, 1], got ", v.value()));
+      }
+      o.min_confidence = c;
+    } else if (name == "includeOpposed") {
+      KG_ASSIGN_OR_RETURN(o.include_opposed, boolean());
+    } else if (name == "walkClaims") {
+      KG_ASSIGN_OR_RETURN(o.walk_claims, boolean());
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "SERVICE kg:paths: kg:", name,
+          " is no argument of kg:paths (docs/query.md \"Paths with "
+          "evidence\")"));
+    }
+  }
+  if (!from.has_value()) return invalid("from", "is required");
+  if (!to.has_value()) return invalid("to", "is required");
+  if (options_.as_of.recorded_at().has_value()) {
+    o.as_of.recorded_at = *options_.as_of.recorded_at();
+  }
+  if (options_.as_of.cutoff_day().has_value()) {
+    const absl::CivilDay day =
+        absl::CivilDay(1970, 1, 1) + *options_.as_of.cutoff_day();
+    o.as_of.reported_by =
+        storage::Date{static_cast<int32_t>(day.year()), day.month(), day.day()};
+  }
+  absl::Status stopped;
+  o.is_cancelled = [&] {
+    if (!check) return false;
+    stopped = check();
+    return !stopped.ok();
+  };
+
+  std::vector<ServiceSolution> rows;
+  int64_t number = 0;
+  auto put = [&](ServiceSolution* row, absl::string_view output, Id id) {
+    auto it = outputs.find(output);
+    if (it == outputs.end()) return;
+    for (const std::string& v : it->second) row->emplace_back(v, id);
+  };
+  auto integer = [&](int64_t n) {
+    return Intern(rdf::Term::Literal(absl::StrCat(n), Xsd("integer")));
+  };
+  absl::StatusOr<query::PathSearchSummary> summary = query::FindPaths(
+      reader_, *from, *to, o, [&](query::Path path) -> absl::Status {
+        ++number;
+        ServiceSolution common;
+        put(&common, "path", integer(number));
+        put(&common, "length", integer(path.hops.size()));
+        put(&common, "cost",
+            Intern(rdf::Term::Literal(query::DoubleLexical(path.cost),
+                                      Xsd("double"))));
+        if (path.hops.empty()) rows.push_back(common);
+        for (size_t i = 0; i < path.hops.size(); ++i) {
+          const query::Hop& h = path.hops[i];
+          ServiceSolution row = common;
+          put(&row, "hop", integer(i + 1));
+          put(&row, "statement", h.statement_node | kReifierBit);
+          put(&row, "hopFrom", h.from.node);
+          put(&row, "hopTo", h.to.node);
+          put(&row, "contested",
+              Intern(rdf::Term::Literal(h.contested ? "true" : "false",
+                                        Xsd("boolean"))));
+          rows.push_back(std::move(row));
+        }
+        return absl::OkStatus();
+      });
+  if (!summary.ok()) {
+    if (!stopped.ok()) return stopped;
+    return absl::Status(
+        summary.status().code(),
+        absl::StrCat("SERVICE kg:paths: ", summary.status().message()));
+  }
+  return rows;
 }
 
 }  // namespace kg::sparql

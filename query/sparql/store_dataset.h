@@ -43,6 +43,11 @@ struct StoreDatasetOptions {
   // Which provenance records count: the current state unless the query
   // travels in time (the provenance rpcs' rule, query/provenance_as_of.h).
   query::RecordFilter as_of;
+  // SERVICE kg:paths: the longest path it may ask for, and the most edges
+  // one search expands (the server's --max_path_hops and
+  // --max_traversal_budget).
+  int max_path_hops = 8;
+  uint64_t max_path_edges = 1'000'000;
 };
 
 class StoreDataset : public Dataset {
@@ -55,6 +60,12 @@ class StoreDataset : public Dataset {
   void Match(Id graph, Id s, Id p, Id o,
              const std::function<bool(Id, Id, Id)>& fn) override;
   std::vector<Id> NamedGraphs() override;
+  // SERVICE kg:paths (<base>ns#paths): the path engine, one row per hop
+  // (docs/query.md "Paths with evidence").
+  bool ProvidesService(const std::string& iri) override;
+  absl::StatusOr<std::vector<ServiceSolution>> Service(
+      const std::string& iri, const std::vector<ServiceArgument>& arguments,
+      const std::function<absl::Status()>& check) override;
 
   // The first store error a call met (reads go on, matching nothing, so
   // the caller must check it after evaluating).
@@ -120,6 +131,8 @@ class StoreDataset : public Dataset {
   rdf::Term PredicateTerm(const std::string& relation) const;
   std::optional<storage::Term> ToStore(const rdf::Term& term) const;
   Id Mint(const rdf::Term& term);
+  // Lookup, minting an id when the store does not hold the term.
+  Id Intern(const rdf::Term& term);
   Id StoreLookup(const rdf::Term& term);
   void LoadDocuments();
   // The statement's records this query sees.

@@ -461,5 +461,107 @@ TEST_F(SparqlParityTest, GetClaimTimelineAsSparql) {
   EXPECT_EQ(Rows(a), expected);
 }
 
+// ---- SERVICE kg:paths ----
+
+constexpr char kPathPrologue[] =
+    "PREFIX kg: <https://kg.invalid/ns#> "
+    "PREFIX e: <https://kg.invalid/entity/> "
+    "PREFIX prov: <http://www.w3.org/ns/prov#> ";
+
+TEST_F(SparqlRpcTest, PathsServiceBindsOneRowPerHopAsFindPathsWalksThem) {
+  v1::FindPathsRequest req;
+  req.mutable_from()->set_entity("nis");
+  req.mutable_to()->set_entity("ukraine");
+  req.mutable_options()->set_mode(v1::PATH_MODE_K_SHORTEST);
+  req.mutable_options()->set_k(3);
+  req.mutable_options()->set_walk_claims(true);
+  grpc::ClientContext ctx;
+  auto stream = stub_->FindPaths(&ctx, req);
+  std::vector<std::string> expected;
+  v1::FindPathsResponse resp;
+  int path = 0;
+  while (stream->Read(&resp)) {
+    if (!resp.has_path()) continue;
+    ++path;
+    for (int i = 0; i < resp.path().hops_size(); ++i) {
+      expected.push_back(absl::StrCat(path, " | ", i + 1,
+                                      " | https://kg.invalid/statement/",
+                                      resp.path().hops(i).statement().id()));
+    }
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(path, 3);
+
+  v1::QueryRequest q;
+  q.set_query(absl::StrCat(
+      kPathPrologue,
+      "SELECT ?path ?hop ?st WHERE { SERVICE kg:paths { [] kg:from e:nis ; "
+      "kg:to e:ukraine ; kg:mode \"k_shortest\" ; kg:k 3 ; kg:walkClaims "
+      "true ; kg:path ?path ; kg:hop ?hop ; kg:statement ?st } } ORDER BY "
+      "?path ?hop"));
+  const Answer a = Run(q);
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(Rows(a), expected);
+
+  // Each hop's evidence joins in the same query; names work as endpoints.
+  q.set_query(absl::StrCat(
+      kPathPrologue,
+      "SELECT ?hop ?sentence WHERE { SERVICE kg:paths { [] kg:from \"NIS\" ; "
+      "kg:to \"Ukraine\" ; kg:walkClaims true ; kg:hop ?hop ; kg:statement "
+      "?st } ?st prov:wasDerivedFrom ?rec . ?rec prov:value ?sentence } "
+      "ORDER BY ?hop"));
+  const Answer evidence = Run(q);
+  ASSERT_TRUE(evidence.status.ok()) << evidence.status.error_message();
+  ASSERT_FALSE(evidence.rows.empty());
+  EXPECT_THAT(Rows(evidence)[0],
+              HasSubstr("1 | According to the NIS, North Korea"));
+}
+
+TEST_F(SparqlRpcTest, PathsServiceRefusesEachBadArgumentByName) {
+  auto run = [&](const std::string& args) {
+    v1::QueryRequest q;
+    q.set_query(absl::StrCat(
+        kPathPrologue, "SELECT * WHERE { SERVICE kg:paths { ", args, " } }"));
+    return Run(q);
+  };
+  const std::string ends = "[] kg:from e:nis ; kg:to e:ukraine ; ";
+  struct Case {
+    std::string args;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"[] kg:to e:ukraine ; kg:hop ?h", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:from: is required"},
+      {ends + "kg:colour \"red\"", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:colour is no argument of kg:paths"},
+      {ends + "<http://x/y> 1", grpc::StatusCode::INVALID_ARGUMENT,
+       "<http://x/y> is no argument"},
+      {ends + "kg:hop 3", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:hop: binds a variable"},
+      {"[] kg:from ?x ; kg:to e:ukraine", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:from: must be a value, not ?x"},
+      {ends + "kg:maxHops 20", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:maxHops: must be an integer in 1..8, got 20 (the server's "
+       "--max_path_hops)"},
+      {ends + "kg:mode \"longest\"", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:mode: must be \"shortest\""},
+      {ends + "kg:minConfidence 2", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:minConfidence: must be a number in [0, 1], got 2"},
+      {ends + "kg:walkClaims \"maybe\"", grpc::StatusCode::INVALID_ARGUMENT,
+       "kg:walkClaims: must be true or false"},
+      {"[] kg:from e:atlantis ; kg:to e:ukraine", grpc::StatusCode::NOT_FOUND,
+       "SERVICE kg:paths: from:"},
+      {"?s kg:from e:nis . ?t kg:to e:ukraine",
+       grpc::StatusCode::INVALID_ARGUMENT, "triples about one blank node"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args);
+    const Answer a = run(c.args);
+    EXPECT_EQ(a.status.error_code(), c.code) << a.status.error_message();
+    EXPECT_THAT(a.status.error_message(), HasSubstr(c.message));
+  }
+}
+
 }  // namespace
 }  // namespace kg::server
