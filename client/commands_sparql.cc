@@ -142,6 +142,7 @@ void AddSparqlCommands(Cli& cli) {
     std::string file;
     std::string format = "table";
     bool explain = false;
+    bool profile = false;
     uint64_t max_results = 0;
     std::vector<std::string> from;
     std::vector<std::string> from_named;
@@ -165,7 +166,11 @@ void AddSparqlCommands(Cli& cli) {
             "N-Triples/Turtle (CONSTRUCT, DESCRIBE)")
       ->capture_default_str();
   cmd->add_flag("--explain", f->explain,
-                "print the query's algebra, do not run it");
+                "print the query's algebra and its plan with the store's "
+                "estimates; do not run it");
+  cmd->add_flag("--profile", f->profile,
+                "run it, then print on stderr the plan with each "
+                "operator's rows and time");
   cmd->add_option("--max-results", f->max_results,
                   "send at most this many rows or triples (0: all)");
   cmd->add_option(
@@ -191,7 +196,12 @@ void AddSparqlCommands(Cli& cli) {
     v1::QueryRequest req;
     req.set_query(text);
     req.set_max_results(f->max_results);
-    req.set_mode(f->explain ? v1::QUERY_MODE_EXPLAIN : v1::QUERY_MODE_RUN);
+    if (f->explain && f->profile) {
+      return Fail(kExitUsage, "--explain and --profile: choose one");
+    }
+    req.set_mode(f->explain   ? v1::QUERY_MODE_EXPLAIN
+                 : f->profile ? v1::QUERY_MODE_PROFILE
+                              : v1::QUERY_MODE_RUN);
     for (const std::string& d : f->from) req.add_default_graph(d);
     for (const std::string& d : f->from_named) req.add_named_graph(d);
     if (!f->as_of.recorded.empty() || !f->as_of.reported.empty()) {
@@ -273,7 +283,7 @@ void AddSparqlCommands(Cli& cli) {
       return ReportError(status, conn.server(), "Query");
     }
     if (f->explain) {
-      std::printf("%s\n", trailer.plan().c_str());
+      std::printf("%s\n%s", trailer.plan().c_str(), trailer.profile().c_str());
       return kExitOk;
     }
     if (writer.has_value()) writer->End(&out);
@@ -300,6 +310,12 @@ void AddSparqlCommands(Cli& cli) {
           header.form() == v1::QUERY_FORM_SELECT ? "solutions" : "triples");
     }
     flush();
+    if (f->profile) {
+      // On stderr, so that stdout stays the answer in its format.
+      std::fflush(stdout);
+      std::fprintf(stderr, "%s%.3f ms in all\n", trailer.profile().c_str(),
+                   trailer.elapsed_micros() / 1000.0);
+    }
     if (trailer.truncated()) {
       std::fprintf(stderr,
                    "kgctl: the answer stops at %llu results (--max-results); "

@@ -116,7 +116,8 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
     }
     if (request_.mode() != v1::QUERY_MODE_UNSPECIFIED &&
         request_.mode() != v1::QUERY_MODE_RUN &&
-        request_.mode() != v1::QUERY_MODE_EXPLAIN) {
+        request_.mode() != v1::QUERY_MODE_EXPLAIN &&
+        request_.mode() != v1::QUERY_MODE_PROFILE) {
       return absl::InvalidArgumentError(
           absl::StrCat("mode: unknown value ", request_.mode()));
     }
@@ -135,21 +136,6 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
         header.mutable_header()->add_variables(v);
       }
     }
-    if (request_.mode() == v1::QUERY_MODE_EXPLAIN) {
-      KG_RETURN_IF_ERROR(emit(std::move(header)));
-      v1::QueryResponse trailer;
-      trailer.mutable_trailer()->set_plan(
-          sparql::ToSExpression(query->pattern));
-      return emit(std::move(trailer));
-    }
-    // Evaluation may be long: always on a thread, with a slot.
-    if (inline_budget) {
-      retry_ = true;
-      return absl::OkStatus();
-    }
-    KG_RETURN_IF_ERROR(AcquireSlot(deadline_));
-
-    std::unique_ptr<storage::Reader> reader = store_->NewReader();
     sparql::StoreDatasetOptions dataset;
     const std::string& base = store_->base_iri();
     auto documents = [&](const auto& graphs) {
@@ -171,8 +157,30 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
     dataset.max_path_hops = std::min(limits_.max_path_hops, query::kMaxHops);
     dataset.max_path_edges = static_cast<uint64_t>(
         std::max<int64_t>(1, limits_.max_traversal_budget));
+    if (request_.mode() == v1::QUERY_MODE_EXPLAIN) {
+      // The plan with the store's estimates (cheap: index sizes, small
+      // ranges counted), without running it.
+      std::unique_ptr<storage::Reader> reader = store_->NewReader();
+      sparql::StoreDataset data(*reader, std::move(dataset));
+      v1::QueryResponse trailer;
+      trailer.mutable_trailer()->set_plan(
+          sparql::ToSExpression(query->pattern));
+      trailer.mutable_trailer()->set_profile(sparql::Explain(*query, data));
+      KG_RETURN_IF_ERROR(data.status());
+      KG_RETURN_IF_ERROR(emit(std::move(header)));
+      return emit(std::move(trailer));
+    }
+    // Evaluation may be long: always on a thread, with a slot.
+    if (inline_budget) {
+      retry_ = true;
+      return absl::OkStatus();
+    }
+    KG_RETURN_IF_ERROR(AcquireSlot(deadline_));
+
+    std::unique_ptr<storage::Reader> reader = store_->NewReader();
     sparql::StoreDataset data(*reader, std::move(dataset));
     sparql::EvalOptions options;
+    options.profile = request_.mode() == v1::QUERY_MODE_PROFILE;
     options.max_rows = limits_.max_query_rows;
     options.max_bytes = static_cast<uint64_t>(
         std::max<int64_t>(0, limits_.max_query_memory_bytes));
@@ -241,6 +249,11 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
     trailer.mutable_trailer()->set_results(sent);
     trailer.mutable_trailer()->set_truncated(truncated);
     trailer.mutable_trailer()->set_elapsed_micros(elapsed);
+    if (options.profile) {
+      trailer.mutable_trailer()->set_plan(
+          sparql::ToSExpression(query->pattern));
+      trailer.mutable_trailer()->set_profile(std::move(result->profile));
+    }
     return emit(std::move(trailer));
   }
 

@@ -1,5 +1,6 @@
 #include "query/sparql/dataset.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -111,5 +112,19 @@ void MemoryDataset::Match(Id graph, Id s, Id p, Id o,
 }
 
 std::vector<Id> MemoryDataset::NamedGraphs() { return named_; }
+
+uint64_t MemoryDataset::Estimate(Id graph, Id s, Id p, Id o) {
+  auto it = graphs_.find(graph);
+  if (it == graphs_.end()) return 0;
+  const Graph& g = it->second;
+  uint64_t n = g.triples.size();
+  for (auto [id, index] :
+       {std::pair{s, &g.by_s}, std::pair{p, &g.by_p}, std::pair{o, &g.by_o}}) {
+    if (id == 0) continue;
+    auto at = index->find(id);
+    n = std::min<uint64_t>(n, at == index->end() ? 0 : at->second.size());
+  }
+  return n;
+}
 
 }  // namespace kg::sparql

@@ -65,6 +65,14 @@ class Dataset {
   // The named graphs' ids.
   virtual std::vector<Id> NamedGraphs() = 0;
 
+  // About how many triples of `graph` match the pattern (0 leaving a
+  // position open), for ordering joins; exact or an upper bound when
+  // cheap. The default knows nothing: every pattern alike.
+  virtual uint64_t Estimate(Id graph, Id s, Id p, Id o) {
+    (void)graph, (void)s, (void)p, (void)o;
+    return 1'000'000;
+  }
+
   // Whether the dataset answers SERVICE <iri> itself (kg's kg:paths); the
   // evaluator refuses any other SERVICE.
   virtual bool ProvidesService(const std::string& iri) {
@@ -99,6 +107,7 @@ class MemoryDataset : public Dataset {
   void Match(Id graph, Id s, Id p, Id o,
              const std::function<bool(Id, Id, Id)>& fn) override;
   std::vector<Id> NamedGraphs() override;
+  uint64_t Estimate(Id graph, Id s, Id p, Id o) override;
 
  private:
   struct Triple {

@@ -1,6 +1,7 @@
 #include "query/sparql/eval.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -9,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "query/sparql/functions.h"
 #include "rdf/iri.h"
@@ -29,8 +31,11 @@ class Evaluator {
       : query_(query), data_(dataset), options_(options) {}
 
   absl::StatusOr<QueryResult> Run();
+  // EXPLAIN: the plan, with estimates, without running it.
+  std::string Plan();
 
  private:
+  void CollectAllSlots();
   // ---- Variables and terms ----
   int Slot(const std::string& name) {
     auto [it, inserted] = slots_.emplace(name, static_cast<int>(names_.size()));
@@ -88,8 +93,24 @@ class Evaluator {
 
   // ---- Patterns ----
   absl::StatusOr<Rows> Eval(const GraphPattern& p, Id graph);
-  absl::StatusOr<Rows> EvalBgp(const std::vector<TriplePattern>& triples,
+  absl::StatusOr<Rows> EvalOperator(const GraphPattern& p, Id graph);
+  // A step of a basic graph pattern: which triple, and the dataset's
+  // estimate of its matches with only its constants bound.
+  struct BgpStep {
+    size_t triple = 0;
+    uint64_t estimate = 0;
+    uint64_t rows = 0;  // PROFILE: the solutions after this step
+  };
+  // The order a basic graph pattern runs in: first the triple with the
+  // fewest estimated matches, then, among the triples that share a
+  // variable with those before, the one with the fewest, each variable
+  // already bound dividing its estimate by 1,000.
+  std::vector<BgpStep> PlanBgp(const std::vector<TriplePattern>& triples,
                                Id graph);
+  absl::StatusOr<Rows> EvalBgp(const GraphPattern& p, Id graph);
+  // Appends the plan under `p` at `depth`, with PROFILE's figures when
+  // they were collected.
+  void PrintPlan(const GraphPattern& p, Id graph, int depth, std::string* out);
   void MatchTriple(const TriplePattern& t, const Row& row, Id graph, Rows* out);
   // The id a position stands for under `row`: a bound value, or 0 (open);
   // *impossible when it names something the data cannot hold.
@@ -129,6 +150,14 @@ class Evaluator {
   const Query& query_;
   Dataset& data_;
   const EvalOptions& options_;
+  // PROFILE: per operator, its solutions and time (all its calls).
+  struct OperatorStats {
+    uint64_t calls = 0;
+    uint64_t rows = 0;
+    absl::Duration time;
+  };
+  absl::flat_hash_map<const GraphPattern*, OperatorStats> stats_;
+  absl::flat_hash_map<const GraphPattern*, std::vector<BgpStep>> bgp_steps_;
   absl::flat_hash_map<std::string, int> slots_;
   std::vector<std::string> names_;
   std::vector<rdf::Term> local_;
@@ -301,32 +330,84 @@ void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
   });
 }
 
-absl::StatusOr<Rows> Evaluator::EvalBgp(
+std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     const std::vector<TriplePattern>& triples, Id graph) {
-  Rows rows{EmptyRow()};
+  std::vector<BgpStep> steps;
+  std::vector<uint64_t> base(triples.size());
+  const Row none = EmptyRow();
+  for (size_t i = 0; i < triples.size(); ++i) {
+    const TriplePattern& t = triples[i];
+    bool impossible = false;
+    const Id s = Resolve(t.subject, none, &impossible);
+    const Id p = Resolve(t.predicate, none, &impossible);
+    const Id o = Resolve(t.object, none, &impossible);
+    base[i] = impossible ? 0 : data_.Estimate(graph, s, p, o);
+  }
   std::vector<bool> done(triples.size(), false);
   absl::flat_hash_set<std::string> bound;
-  auto bound_count = [&](const PatternTerm& t) {
-    return t.kind == PatternTerm::Kind::kTerm ||
-           (t.kind == PatternTerm::Kind::kVariable &&
-            bound.contains(t.variable));
+  auto bound_variables = [&](const TriplePattern& t) {
+    int n = 0;
+    for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
+      if (pt->kind == PatternTerm::Kind::kVariable &&
+          bound.contains(pt->variable)) {
+        ++n;
+      }
+      if (pt->kind == PatternTerm::Kind::kTriple) {
+        for (const PatternTerm* q :
+             {&pt->triple->subject, &pt->triple->predicate,
+              &pt->triple->object}) {
+          if (q->kind == PatternTerm::Kind::kVariable &&
+              bound.contains(q->variable)) {
+            ++n;
+          }
+        }
+      }
+    }
+    return n;
   };
   for (size_t step = 0; step < triples.size(); ++step) {
-    // Greedy: the pattern with most positions fixed next (constants and
-    // variables earlier patterns bind), so each step narrows.
-    int best = -1, best_score = -1;
+    int best = -1;
+    double best_cost = 0;
+    bool best_connected = false;
     for (size_t i = 0; i < triples.size(); ++i) {
       if (done[i]) continue;
-      const TriplePattern& t = triples[i];
-      const int score = 3 * bound_count(t.subject) + 2 * bound_count(t.object) +
-                        bound_count(t.predicate);
-      if (score > best_score) {
+      const int shared = bound_variables(triples[i]);
+      const bool connected = shared > 0;
+      const double cost =
+          static_cast<double>(base[i]) / std::pow(1000.0, shared);
+      // Connected triples first (no cross products while one joins),
+      // then the cheapest; ties keep the query's order.
+      if (best < 0 || (connected && !best_connected) ||
+          (connected == best_connected && cost < best_cost)) {
         best = static_cast<int>(i);
-        best_score = score;
+        best_cost = cost;
+        best_connected = connected;
       }
     }
     done[best] = true;
+    steps.push_back({static_cast<size_t>(best), base[best], 0});
     const TriplePattern& t = triples[best];
+    std::vector<const PatternTerm*> positions = {&t.subject, &t.predicate,
+                                                 &t.object};
+    for (size_t k = 0; k < positions.size(); ++k) {
+      const PatternTerm* pt = positions[k];
+      if (pt->kind == PatternTerm::Kind::kVariable) bound.insert(pt->variable);
+      if (pt->kind == PatternTerm::Kind::kTriple) {
+        positions.push_back(&pt->triple->subject);
+        positions.push_back(&pt->triple->predicate);
+        positions.push_back(&pt->triple->object);
+      }
+    }
+  }
+  return steps;
+}
+
+absl::StatusOr<Rows> Evaluator::EvalBgp(const GraphPattern& p, Id graph) {
+  const std::vector<TriplePattern>& triples = p.triples;
+  Rows rows{EmptyRow()};
+  std::vector<BgpStep> steps = PlanBgp(triples, graph);
+  for (BgpStep& step : steps) {
+    const TriplePattern& t = triples[step.triple];
     Rows next;
     for (size_t i = 0; i < rows.size(); ++i) {
       MatchTriple(t, rows[i], graph, &next);
@@ -336,10 +417,16 @@ absl::StatusOr<Rows> Evaluator::EvalBgp(
     }
     if (absl::Status st = Check(next.size()); !st.ok()) return st;
     rows = std::move(next);
-    for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
-      if (pt->kind == PatternTerm::Kind::kVariable) bound.insert(pt->variable);
-    }
+    step.rows = rows.size();
     if (rows.empty()) break;
+  }
+  if (options_.profile) {
+    std::vector<BgpStep>& kept = bgp_steps_[&p];
+    if (kept.empty()) {
+      kept = std::move(steps);
+    } else {
+      for (size_t i = 0; i < kept.size(); ++i) kept[i].rows += steps[i].rows;
+    }
   }
   return rows;
 }
@@ -662,10 +749,21 @@ absl::StatusOr<Rows> Evaluator::EvalPath(const GraphPattern& p, Id graph) {
 // ---- Operators ----
 
 absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {
+  if (!options_.profile) return EvalOperator(p, graph);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Rows> rows = EvalOperator(p, graph);
+  OperatorStats& stats = stats_[&p];
+  ++stats.calls;
+  stats.time += absl::Now() - start;
+  if (rows.ok()) stats.rows += rows->size();
+  return rows;
+}
+
+absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
   if (absl::Status st = Check(0); !st.ok()) return st;
   switch (p.kind) {
     case GraphPattern::Kind::kBgp:
-      return EvalBgp(p.triples, graph);
+      return EvalBgp(p, graph);
     case GraphPattern::Kind::kPath:
       return EvalPath(p, graph);
     case GraphPattern::Kind::kJoin:
@@ -1212,7 +1310,105 @@ void Evaluator::Instantiate(const std::vector<TriplePattern>& tmpl,
   }
 }
 
-absl::StatusOr<QueryResult> Evaluator::Run() {
+void Evaluator::PrintPlan(const GraphPattern& p, Id graph, int depth,
+                          std::string* out) {
+  const std::string indent(2 * depth, ' ');
+  std::string head;
+  auto expr = [](const std::optional<Expression>& e) {
+    return e.has_value() ? ToSExpression(*e) : std::string();
+  };
+  switch (p.kind) {
+    case GraphPattern::Kind::kBgp:
+      head = "bgp";
+      break;
+    case GraphPattern::Kind::kPath:
+      head = absl::StrCat("path ", ToSExpression(p.path_subject), " ",
+                          ToSExpression(p.path), " ",
+                          ToSExpression(p.path_object));
+      break;
+    case GraphPattern::Kind::kJoin:
+      head = "join";
+      break;
+    case GraphPattern::Kind::kLeftJoin:
+      head =
+          absl::StrCat("leftjoin", p.expression ? " " : "", expr(p.expression));
+      break;
+    case GraphPattern::Kind::kFilter:
+      head = absl::StrCat("filter ", expr(p.expression));
+      break;
+    case GraphPattern::Kind::kUnion:
+      head = "union";
+      break;
+    case GraphPattern::Kind::kMinus:
+      head = "minus";
+      break;
+    case GraphPattern::Kind::kGraph:
+      head = absl::StrCat("graph ", ToSExpression(p.name));
+      break;
+    case GraphPattern::Kind::kExtend:
+      head = absl::StrCat("extend ?", p.variable, " := ", expr(p.expression));
+      break;
+    case GraphPattern::Kind::kTable:
+      head = absl::StrCat("table, ", p.rows.size(), " rows");
+      break;
+    case GraphPattern::Kind::kService:
+      head = absl::StrCat("service ", ToSExpression(p.name));
+      break;
+    case GraphPattern::Kind::kGroup:
+      head = absl::StrCat("group, ", p.group_keys.size(), " keys, ",
+                          p.aggregates.size(), " aggregates");
+      break;
+    case GraphPattern::Kind::kOrderBy:
+      head = "order by";
+      for (const OrderCondition& c : p.order) {
+        absl::StrAppend(&head, c.descending ? " desc " : " ",
+                        ToSExpression(c.expression));
+      }
+      break;
+    case GraphPattern::Kind::kProject:
+      head = "project";
+      for (const std::string& v : p.variables) absl::StrAppend(&head, " ?", v);
+      break;
+    case GraphPattern::Kind::kDistinct:
+      head = "distinct";
+      break;
+    case GraphPattern::Kind::kReduced:
+      head = "reduced";
+      break;
+    case GraphPattern::Kind::kSlice:
+      head =
+          absl::StrCat("slice ", p.offset, " ",
+                       p.limit < 0 ? std::string("_") : absl::StrCat(p.limit));
+      break;
+  }
+  absl::StrAppend(out, indent, head);
+  if (auto it = stats_.find(&p); it != stats_.end()) {
+    absl::StrAppend(
+        out, "  [rows ", it->second.rows, ", ",
+        absl::StrFormat("%.3f ms", absl::ToDoubleMilliseconds(it->second.time)),
+        it->second.calls > 1 ? absl::StrCat(", ", it->second.calls, " calls")
+                             : std::string(),
+        "]");
+  }
+  absl::StrAppend(out, "\n");
+  if (p.kind == GraphPattern::Kind::kBgp) {
+    auto ran = bgp_steps_.find(&p);
+    const bool profiled = ran != bgp_steps_.end();
+    const std::vector<BgpStep> steps =
+        profiled ? ran->second : PlanBgp(p.triples, graph);
+    for (const BgpStep& step : steps) {
+      const TriplePattern& t = p.triples[step.triple];
+      absl::StrAppend(out, indent, "  (triple ", ToSExpression(t.subject), " ",
+                      ToSExpression(t.predicate), " ", ToSExpression(t.object),
+                      ")  [est ", step.estimate,
+                      profiled ? absl::StrCat(", rows ", step.rows) : "",
+                      "]\n");
+    }
+  }
+  for (const GraphPattern& o : p.operands) PrintPlan(o, graph, depth + 1, out);
+}
+
+void Evaluator::CollectAllSlots() {
   CollectSlots(query_.pattern);
   for (const TriplePattern& t : query_.construct_template) {
     CollectSlots(t.subject);
@@ -1221,11 +1417,23 @@ absl::StatusOr<QueryResult> Evaluator::Run() {
   }
   for (const PatternTerm& t : query_.describe) CollectSlots(t);
   for (const std::string& v : query_.variables) Slot(v);
+}
 
+std::string Evaluator::Plan() {
+  CollectAllSlots();
+  std::string out;
+  PrintPlan(query_.pattern, kDefaultGraph, 0, &out);
+  return out;
+}
+
+absl::StatusOr<QueryResult> Evaluator::Run() {
+  CollectAllSlots();
   absl::StatusOr<Rows> rows = Eval(query_.pattern, kDefaultGraph);
   if (!rows.ok()) return rows.status();
   QueryResult result;
   result.form = query_.form;
+  if (options_.profile)
+    PrintPlan(query_.pattern, kDefaultGraph, 0, &result.profile);
   switch (query_.form) {
     case Query::Form::kSelect: {
       result.variables = query_.variables;
@@ -1291,6 +1499,11 @@ absl::StatusOr<QueryResult> Evaluator::Run() {
 absl::StatusOr<QueryResult> Evaluate(const Query& query, Dataset& dataset,
                                      const EvalOptions& options) {
   return Evaluator(query, dataset, options).Run();
+}
+
+std::string Explain(const Query& query, Dataset& dataset) {
+  const EvalOptions options;
+  return Evaluator(query, dataset, options).Plan();
 }
 
 }  // namespace kg::sparql

@@ -40,6 +40,9 @@ struct EvalOptions {
   std::function<absl::Status()> check;
   // NOW()'s value for the whole query.
   absl::Time now = absl::Now();
+  // PROFILE: count each operator's rows and time, and return the plan
+  // with them in QueryResult::profile.
+  bool profile = false;
 };
 
 struct QueryResult {
@@ -51,10 +54,19 @@ struct QueryResult {
   bool boolean = false;
   // CONSTRUCT and DESCRIBE: the graph.
   std::vector<rdf::Triple> triples;
+  // With EvalOptions::profile: the plan, one operator a line, each with
+  // its rows and time; a basic graph pattern's triples in the order run,
+  // each with its estimate and the rows after it.
+  std::string profile;
 };
 
 absl::StatusOr<QueryResult> Evaluate(const Query& query, Dataset& dataset,
                                      const EvalOptions& options);
+
+// EXPLAIN: the plan without running it, as Evaluate's profile prints it,
+// each basic graph pattern's triples in the order they would run with the
+// dataset's estimates.
+std::string Explain(const Query& query, Dataset& dataset);
 
 }  // namespace kg::sparql
 

@@ -927,6 +927,96 @@ bool StoreDataset::MatchDescriptions(
   return DescribeAll(kinds, emit);
 }
 
+// ---- Estimates ----
+
+uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
+  LoadDocuments();
+  uint64_t data = 0;
+  if (!(((s | p | o) & kMintedBit) || (p & kReifierBit))) {
+    if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
+      p = it->second;
+    }
+    storage::Pattern pattern;
+    bool known = true;
+    for (auto [id, slot] : {std::pair{s & ~kReifierBit, &pattern.subject},
+                            std::pair{o & ~kReifierBit, &pattern.object}}) {
+      if (id == 0) continue;
+      absl::StatusOr<storage::TermValue> v = reader_.TermAt(id);
+      if (!v.ok()) {
+        known = false;
+        break;
+      }
+      *slot = StoreTermOf(*v);
+    }
+    if (known && p != 0) {
+      absl::StatusOr<std::string> relation = reader_.RelationAt(p);
+      if (relation.ok()) {
+        pattern.relation = *relation;
+      } else {
+        known = false;  // no relation: no statement has it as predicate
+      }
+    }
+    if (known) {
+      absl::StatusOr<uint64_t> n = reader_.EstimateCount(pattern);
+      if (n.ok()) data = *n;
+    }
+  }
+  if (graph != kDefaultGraph || !descriptions_) return data;
+  // The descriptions: from the store's counts, by predicate.
+  if (!stats_.has_value()) {
+    absl::StatusOr<storage::StoreStats> st = reader_.Stats();
+    stats_ = st.ok() ? *st : storage::StoreStats{};
+  }
+  const storage::StoreStats& c = *stats_;
+  int k = -1;  // which description predicate p is
+  for (int i = 0; p != 0 && i < kPredicateCount; ++i) {
+    if (PredicateId(static_cast<Predicate>(i)) == p) k = i;
+  }
+  if (p != 0 && k < 0) return data;             // no description has it
+  if (s != 0) return data + (p != 0 ? 2 : 12);  // one subject's description
+  const uint64_t records = c.provenance_records;
+  const uint64_t all = 4 * c.entities + 4 * c.relations + 5 * c.documents +
+                       3 * c.statements + 10 * records;
+  if (p == 0) return data + (o != 0 ? all / 1000 + 1 : all);
+  uint64_t d = 0;
+  switch (k) {
+    case kLabel:
+      d = c.entities + c.relations;
+      break;
+    case kAltLabel:
+    case kEntityType:
+      d = c.entities;
+      break;
+    case kSymmetric:
+    case kPolarity:
+      d = c.relations + (k == kPolarity ? c.statements / 2 : 0);
+      break;
+    case kIdentifier:
+    case kTitle:
+    case kPublisher:
+    case kIssued:
+      d = c.documents;
+      break;
+    case kReifies:
+    case kStatementId:
+      d = c.statements;
+      break;
+    case kType:
+      d = c.entities + c.relations + c.documents + 2 * records;
+      break;
+    default:  // a record's
+      d = records;
+      break;
+  }
+  // A bound object picks one subject of most (a label, a statement's
+  // triple term, a record).
+  if (o != 0 && d > 0 && k != kType && k != kPolarity && k != kEntityType &&
+      k != kHedge) {
+    d = 1;
+  }
+  return data + d;
+}
+
 // ---- SERVICE kg:paths ----
 
 bool StoreDataset::ProvidesService(const std::string& iri) {

@@ -60,6 +60,9 @@ class StoreDataset : public Dataset {
   void Match(Id graph, Id s, Id p, Id o,
              const std::function<bool(Id, Id, Id)>& fn) override;
   std::vector<Id> NamedGraphs() override;
+  // The index's estimate (exact under 10,000) plus, in the default graph,
+  // one from the store's counts for the descriptions.
+  uint64_t Estimate(Id graph, Id s, Id p, Id o) override;
   // SERVICE kg:paths (<base>ns#paths): the path engine, one row per hop
   // (docs/query.md "Paths with evidence").
   bool ProvidesService(const std::string& iri) override;
@@ -188,6 +191,7 @@ class StoreDataset : public Dataset {
   absl::flat_hash_map<Id, std::vector<storage::ProvenanceRecord>> records_;
   std::optional<Visible> visible_;
   std::array<Id, kPredicateCount> predicate_ids_{};
+  std::optional<storage::StoreStats> stats_;
   absl::Status status_;
 };
 

@@ -1588,11 +1588,35 @@ TEST_F(KgctlTest, QueryAnswersWhoSaysNorthKoreaSentTroopsInOneCall) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--as-of-recorded: 'last week'"));
 
-  // EXPLAIN prints the algebra.
+  // EXPLAIN prints the algebra, then the plan with the store's estimates;
+  // PROFILE runs it and prints each operator's rows on stderr.
   r = Run(server,
-          {"query", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "--explain"});
+          {"query",
+           "SELECT ?s WHERE { ?s <https://kg.invalid/relation/convened> ?o } "
+           "LIMIT 1",
+           "--explain"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "(slice 0 1 (project (?s) (bgp (triple ?s ?p ?o))))\n");
+  EXPECT_EQ(r.out,
+            "(slice 0 1 (project (?s) (bgp (triple ?s "
+            "<https://kg.invalid/relation/convened> ?o))))\n"
+            "slice 0 1\n"
+            "  project ?s\n"
+            "    bgp\n"
+            "      (triple ?s <https://kg.invalid/relation/convened> ?o)  "
+            "[est 1]\n");
+  r = Run(server,
+          {"query",
+           "SELECT ?o WHERE { ?s <https://kg.invalid/relation/convened> ?o }",
+           "--profile", "--format", "tsv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "?o\n<https://kg.invalid/entity/emergency_security_meeting>\n");
+  EXPECT_THAT(r.err, HasSubstr("  bgp  [rows 1, "));
+  EXPECT_THAT(r.err, HasSubstr("[est 1, rows 1]"));
+  EXPECT_THAT(r.err, HasSubstr(" ms in all"));
+  r = Run(server, {"query", "ASK {}", "--profile", "--explain"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("choose one"));
 }
 
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {

@@ -205,6 +205,31 @@ TEST_F(SparqlRpcTest, ExplainAnswersThePlanWithoutRunning) {
   EXPECT_TRUE(a.rows.empty());
   EXPECT_EQ(a.trailer.plan(),
             "(slice 0 3 (project (?s) (bgp (triple ?s ?p ?o))))");
+  EXPECT_THAT(a.trailer.profile(), HasSubstr("    bgp\n"));
+  EXPECT_THAT(a.trailer.profile(), HasSubstr("(triple ?s ?p ?o)  [est "));
+}
+
+TEST_F(SparqlRpcTest, ProfileRunsAndCountsEachOperatorsRows) {
+  // The selective triple runs first: the statistics order the join.
+  v1::QueryRequest req;
+  req.set_query(absl::StrCat(
+      kPrologue,
+      "SELECT ?m ?l WHERE { ?m <http://www.w3.org/2000/01/rdf-schema#label> "
+      "?l . e:yoon_suk_yeol r:convened ?m }"));
+  req.set_mode(v1::QUERY_MODE_PROFILE);
+  const Answer a = Run(req);
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(a.rows.size(), 1u);
+  const std::string& profile = a.trailer.profile();
+  EXPECT_THAT(profile, ::testing::StartsWith("project ?m ?l  [rows 1, "));
+  const size_t first = profile.find(
+      "(triple <https://kg.invalid/entity/"
+      "yoon_suk_yeol>");
+  const size_t label = profile.find("rdf-schema#label");
+  ASSERT_NE(first, std::string::npos) << profile;
+  ASSERT_NE(label, std::string::npos) << profile;
+  EXPECT_LT(first, label) << profile;
+  EXPECT_THAT(profile, HasSubstr("[est 1, rows 1]"));
 }
 
 TEST_F(SparqlRpcTest, EachKindOfBadRequestNamesItsField) {
