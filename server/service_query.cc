@@ -192,28 +192,26 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
       }
       return absl::OkStatus();
     };
-    const absl::Time started = absl::Now();
-    absl::StatusOr<sparql::QueryResult> result =
-        sparql::Evaluate(*query, data, options);
-    KG_RETURN_IF_ERROR(data.status());
-    if (!result.ok()) return result.status();
-    const int64_t elapsed = absl::ToInt64Microseconds(absl::Now() - started);
-
-    KG_RETURN_IF_ERROR(emit(std::move(header)));
+    // SELECT rows are decoded and sent a batch at a time as the evaluator
+    // hands them over, the header first.
     const uint64_t cap = request_.max_results();
     uint64_t sent = 0;
     bool truncated = false;
-    if (query->form == sparql::Query::Form::kAsk) {
-      v1::QueryResponse answer;
-      answer.set_boolean(result->boolean);
-      KG_RETURN_IF_ERROR(emit(std::move(answer)));
-    } else if (query->form == sparql::Query::Form::kSelect) {
-      v1::QueryResponse batch;
-      for (const auto& row : result->rows) {
+    bool header_sent = false;
+    absl::Status sending;
+    v1::QueryResponse batch;
+    auto send_header = [&]() -> absl::Status {
+      if (header_sent) return absl::OkStatus();
+      header_sent = true;
+      return emit(std::move(header));
+    };
+    if (query->form == sparql::Query::Form::kSelect) {
+      options.on_row = [&](std::vector<std::optional<rdf::Term>>&& row) {
         if (cap != 0 && sent == cap) {
           truncated = true;
-          break;
+          return false;
         }
+        if (sending = send_header(); !sending.ok()) return false;
         v1::QueryRow* out = batch.mutable_rows()->add_rows();
         for (const auto& value : row) {
           v1::RdfTerm* term = out->add_values();
@@ -221,13 +219,29 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
         }
         ++sent;
         if (batch.rows().rows_size() == static_cast<int>(kBatch)) {
-          KG_RETURN_IF_ERROR(emit(std::move(batch)));
+          sending = emit(std::move(batch));
           batch = v1::QueryResponse();
+          if (!sending.ok()) return false;
         }
-      }
+        return true;
+      };
+    }
+    const absl::Time started = absl::Now();
+    absl::StatusOr<sparql::QueryResult> result =
+        sparql::Evaluate(*query, data, options);
+    KG_RETURN_IF_ERROR(data.status());
+    if (!result.ok()) return result.status();
+    KG_RETURN_IF_ERROR(sending);
+    const int64_t elapsed = absl::ToInt64Microseconds(absl::Now() - started);
+
+    KG_RETURN_IF_ERROR(send_header());
+    if (query->form == sparql::Query::Form::kAsk) {
+      v1::QueryResponse answer;
+      answer.set_boolean(result->boolean);
+      KG_RETURN_IF_ERROR(emit(std::move(answer)));
+    } else if (query->form == sparql::Query::Form::kSelect) {
       if (batch.has_rows()) KG_RETURN_IF_ERROR(emit(std::move(batch)));
     } else {
-      v1::QueryResponse batch;
       for (const rdf::Triple& t : result->triples) {
         if (cap != 0 && sent == cap) {
           truncated = true;

@@ -1444,7 +1444,11 @@ absl::StatusOr<QueryResult> Evaluator::Run() {
           out.push_back(id == 0 ? std::nullopt
                                 : std::optional<rdf::Term>(Decode(id)));
         }
-        result.rows.push_back(std::move(out));
+        if (options_.on_row) {
+          if (!options_.on_row(std::move(out))) break;
+        } else {
+          result.rows.push_back(std::move(out));
+        }
       }
       break;
     }

@@ -43,6 +43,10 @@ struct EvalOptions {
   // PROFILE: count each operator's rows and time, and return the plan
   // with them in QueryResult::profile.
   bool profile = false;
+  // SELECT: when set, each solution is decoded and passed to it in order,
+  // instead of gathered in QueryResult::rows, so that a large answer is
+  // never held decoded all at once; returning false stops the answer.
+  std::function<bool(std::vector<std::optional<rdf::Term>>&& row)> on_row;
 };
 
 struct QueryResult {

@@ -284,6 +284,9 @@ rdf::Term StoreDataset::TermOf(Id id) {
     }
     term = FromStore(*v, 0);
   }
+  // A cache of the terms decoded lately, bounded so that decoding a large
+  // answer does not keep every term it met.
+  if (terms_.size() >= 65536) terms_.clear();
   terms_.emplace(id, term);
   return term;
 }
