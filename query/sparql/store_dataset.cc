@@ -120,6 +120,11 @@ void StoreDataset::LoadDocuments() {
   if (options_.default_documents.has_value()) {
     default_documents_.insert(options_.default_documents->begin(),
                               options_.default_documents->end());
+    // FROM every document is no restriction: skip reading each statement's
+    // records to check its documents.
+    every_document_by_default_ = std::all_of(
+        all_documents_.begin(), all_documents_.end(),
+        [&](const std::string& d) { return default_documents_.contains(d); });
   }
 }
 
@@ -304,10 +309,12 @@ bool StoreDataset::TripleOf(Id id, Id* s, Id* p, Id* o) {
   return *s != 0 && *p != 0 && *o != 0 && !((*s | *o) & kMintedBit);
 }
 
-const std::vector<storage::ProvenanceRecord>& StoreDataset::RecordsOf(
-    Id statement) {
+StoreDataset::Records StoreDataset::RecordsOf(Id statement) {
   auto it = records_.find(statement);
   if (it != records_.end()) return it->second;
+  // A cache of the records read lately, bounded: a scan of a graph reads
+  // every statement's once.
+  if (records_.size() >= 65536) records_.clear();
   LoadDocuments();
   const query::RecordFilter& as_of = options_.as_of;
   std::vector<storage::ProvenanceRecord> visible;
@@ -329,14 +336,17 @@ const std::vector<storage::ProvenanceRecord>& StoreDataset::RecordsOf(
       visible.push_back(std::move(r));
     }
   }
-  return records_.emplace(statement, std::move(visible)).first->second;
+  auto shared = std::make_shared<const std::vector<storage::ProvenanceRecord>>(
+      std::move(visible));
+  records_.emplace(statement, shared);
+  return shared;
 }
 
 bool StoreDataset::InGraph(Id statement, const std::optional<std::string>& only,
                            const absl::flat_hash_set<std::string>* among) {
-  const std::vector<storage::ProvenanceRecord>& records = RecordsOf(statement);
-  if (!only.has_value() && among == nullptr) return !records.empty();
-  for (const storage::ProvenanceRecord& r : records) {
+  const Records records = RecordsOf(statement);
+  if (!only.has_value() && among == nullptr) return !records->empty();
+  for (const storage::ProvenanceRecord& r : *records) {
     const std::string& d = r.input.document_id;
     if (only.has_value() ? d == *only : among->contains(d)) return true;
   }
@@ -349,7 +359,7 @@ void StoreDataset::LoadVisible() {
   Visible& v = *visible_;
   const absl::Status st = reader_.ForEachStatement(
       [&](storage::NodeId node, const storage::Statement& statement) {
-        if (RecordsOf(node).empty()) return true;
+        if (RecordsOf(node)->empty()) return true;
         storage::IdStatement row;
         row.statement = node;
         absl::StatusOr<storage::NodeId> s =
@@ -428,8 +438,12 @@ bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
   if (graph != kDefaultGraph) {
     auto it = graph_documents_.find(graph);
     if (it == graph_documents_.end()) return true;
-    only = it->second;
-  } else if (options_.default_documents.has_value()) {
+    // The store's only document holds every statement.
+    if (all_documents_.size() != 1 || all_documents_[0] != it->second) {
+      only = it->second;
+    }
+  } else if (options_.default_documents.has_value() &&
+             !every_document_by_default_) {
     among = &default_documents_;
   }
   const bool filter =
@@ -565,7 +579,8 @@ void StoreDataset::DescribeStatement(Id statement, std::vector<Triple>* out) {
                                ? "supports"
                                : "opposes")))});
   }
-  for (const storage::ProvenanceRecord& r : RecordsOf(statement)) {
+  const Records records = RecordsOf(statement);
+  for (const storage::ProvenanceRecord& r : *records) {
     out->push_back(
         {reifier, PredicateId(kDerivedFrom),
          Lookup(rdf::Term::Iri(query::RecordIri(reader_.base_iri(), r)))});
@@ -610,7 +625,8 @@ StoreDataset::RecordNamed(const std::string& iri) {
   absl::StatusOr<storage::NodeId> node =
       reader_.NodeOf(storage::Term::StatementId(statement));
   if (!node.ok()) return std::nullopt;
-  for (const storage::ProvenanceRecord& r : RecordsOf(*node)) {
+  const Records records = RecordsOf(*node);
+  for (const storage::ProvenanceRecord& r : *records) {
     if (query::RecordIri(reader_.base_iri(), r) == iri) {
       return std::pair{*node, r};
     }
@@ -745,7 +761,8 @@ bool StoreDataset::DescribeAll(
         return false;
       }
       if (kinds & kRecords) {
-        for (const storage::ProvenanceRecord& r : RecordsOf(statement)) {
+        const Records records = RecordsOf(statement);
+        for (const storage::ProvenanceRecord& r : *records) {
           triples.clear();
           DescribeRecord(Lookup(rdf::Term::Iri(query::RecordIri(base, r))), r,
                          &triples);
@@ -763,7 +780,7 @@ bool StoreDataset::DescribeAll(
       if (!relation.ok()) continue;  // no statement uses it
       bool go_on = true;
       auto visit = [&](const storage::IdStatement& row) {
-        if (!options_.as_of.current() && RecordsOf(row.statement).empty()) {
+        if (!options_.as_of.current() && RecordsOf(row.statement)->empty()) {
           return true;  // not asserted then
         }
         go_on = subject(row.statement | kReifierBit);
@@ -853,7 +870,8 @@ bool StoreDataset::MatchDescriptions(
       }
       for (const auto& [statement, unused] : page->records) {
         if (!seen.insert(statement).second) continue;
-        for (const storage::ProvenanceRecord& r : RecordsOf(statement)) {
+        const Records records = RecordsOf(statement);
+        for (const storage::ProvenanceRecord& r : *records) {
           if (r.input.document_id != id) continue;
           triples.clear();
           DescribeRecord(

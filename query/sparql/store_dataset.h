@@ -15,6 +15,7 @@
 #define KG_QUERY_SPARQL_STORE_DATASET_H_
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -139,7 +140,8 @@ class StoreDataset : public Dataset {
   Id StoreLookup(const rdf::Term& term);
   void LoadDocuments();
   // The statement's records this query sees.
-  const std::vector<storage::ProvenanceRecord>& RecordsOf(Id statement);
+  using Records = std::shared_ptr<const std::vector<storage::ProvenanceRecord>>;
+  Records RecordsOf(Id statement);
   bool InGraph(Id statement, const std::optional<std::string>& only,
                const absl::flat_hash_set<std::string>* among);
   bool MatchData(Id graph, Id s, Id p, Id o,
@@ -180,6 +182,7 @@ class StoreDataset : public Dataset {
   bool relations_loaded_ = false;
   absl::flat_hash_map<std::string, storage::Relation> relations_;
   absl::flat_hash_set<std::string> default_documents_;
+  bool every_document_by_default_ = false;
   // Named graphs: by id, the document.
   absl::flat_hash_map<Id, std::string> graph_documents_;
   std::vector<Id> graph_order_;
@@ -188,7 +191,7 @@ class StoreDataset : public Dataset {
   absl::flat_hash_set<Id> predicates_;           // ids seen as predicates
   absl::flat_hash_map<Id, Id> predicate_alias_;  // IRI's node -> relation's
   absl::flat_hash_map<Id, rdf::Term> terms_;     // decoded, cached
-  absl::flat_hash_map<Id, std::vector<storage::ProvenanceRecord>> records_;
+  absl::flat_hash_map<Id, Records> records_;     // bounded cache
   std::optional<Visible> visible_;
   std::array<Id, kPredicateCount> predicate_ids_{};
   std::optional<storage::StoreStats> stats_;

@@ -267,6 +267,31 @@ TEST_F(StoreDatasetTest,
               ElementsAre("\"National Intelligence Service\""));
 }
 
+TEST_F(StoreDatasetTest, AGraphOfAnotherNameIsEmptyEvenInAOneDocumentStore) {
+  storage::WriteBatch b;
+  b.entities = {{"nato", "NATO", "Organization", {}},
+                {"russia", "Russia", "Country", {}}};
+  b.relations = {{"warned", "warned", false, storage::Polarity::kNone}};
+  Document d{"only", "The only document", "", std::nullopt,
+             "NATO warned Russia."};
+  b.documents = {d};
+  b.statements = {{T("nato", "warned", E("russia")), {Ev(d, "NATO warned")}}};
+  ASSERT_THAT(store_->Write(b).status(), IsOk());
+  StoreDatasetOptions other;
+  other.named_documents = {"another"};
+  other.default_documents = {"another"};
+  EXPECT_THAT(Select("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", other),
+              IsEmpty());
+  EXPECT_THAT(Select("SELECT * WHERE { ?s ?p ?o }", other), IsEmpty());
+  StoreDatasetOptions itself;
+  itself.named_documents = {"only"};
+  itself.default_documents = {"only"};
+  EXPECT_THAT(Select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", itself),
+              ElementsAre("<https://kg.invalid/document/only>"));
+  EXPECT_THAT(Select("SELECT ?s WHERE { ?s ?p ?o }", itself),
+              ElementsAre("<https://kg.invalid/entity/nato>"));
+}
+
 TEST_F(StoreDatasetTest, AsRecordedSeesTheStoreAsItStoodThen) {
   WriteClaims();
   const Triple denied =
