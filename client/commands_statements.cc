@@ -56,6 +56,11 @@ absl::Status LocateEvidence(const std::string& document_id,
                             absl::string_view text, absl::string_view evidence,
                             std::optional<uint32_t> start, uint32_t* out_start,
                             uint32_t* out_end) {
+  if (evidence.empty()) {
+    return absl::InvalidArgumentError(
+        "--evidence: is empty; quote the words of the document that state "
+        "it (the exact span of its text)");
+  }
   const uint32_t length = CodePoints(evidence);
   if (start.has_value()) {
     const size_t byte = PrefixCodePoints(text, *start).size();

@@ -90,6 +90,15 @@ absl::StatusOr<storage::Term> FromProto(absl::string_view field,
       const std::string lf = absl::StrCat(field, ".literal");
       switch (l.value_case()) {
         case kg::v1::Literal::kStringValue:
+          // An empty string states nothing, and is nearly always a value
+          // left out by mistake; RDF's "" goes through `rdf`.
+          if (l.string_value().empty()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                lf,
+                ".string_value: is empty (an empty string says nothing; "
+                "to store RDF's empty literal on purpose, send it as "
+                "literal.rdf with an empty lexical_form)"));
+          }
           return storage::Term::Literal(storage::LiteralType::kString,
                                         l.string_value());
         case kg::v1::Literal::kIntegerValue:

@@ -386,6 +386,18 @@ TEST_F(KgctlTest, StatementAddFindsTheEvidenceOffsetsInCodePoints) {
                    "--document", "d1", "--evidence", "not in the text"});
   EXPECT_EQ(absent.exit_code, 4);
   EXPECT_THAT(absent.err, HasSubstr("not found in the text of document d1"));
+  // An empty quote, and an empty string as the value: refused, by name.
+  RunResult empty_quote =
+      Run(server, {"statement", "add", "wagner_group", "denied",
+                   "<<wagner_group troop_count int:5000>>", "--document", "d1",
+                   "--evidence", ""});
+  EXPECT_EQ(empty_quote.exit_code, 4);
+  EXPECT_THAT(empty_quote.err, HasSubstr("--evidence: is empty"));
+  RunResult empty_value =
+      Run(server, {"statement", "add", "wagner_group", "troop_count",
+                   "str:", "--document", "d1", "--evidence", "men left."});
+  EXPECT_EQ(empty_value.exit_code, 4);
+  EXPECT_THAT(empty_value.err, HasSubstr("string_value: is empty"));
   RunResult picked = Run(server, {"statement", "add", "wagner_group", "denied",
                                   "<<wagner_group troop_count "
                                   "int:5000>>",

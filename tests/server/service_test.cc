@@ -1215,6 +1215,15 @@ std::vector<BadCall> BadCalls() {
              ->set_string_value("x");
        }),
        C::INVALID_ARGUMENT, "statements[0].triple.subject"},
+      {"empty string as the object", write([](auto& req) {
+         req.mutable_statements(0)
+             ->mutable_triple()
+             ->mutable_object()
+             ->mutable_literal()
+             ->set_string_value("");
+       }),
+       C::INVALID_ARGUMENT,
+       "statements[0].triple.object.literal.string_value: is empty"},
       {"record without a span for a text document", write([](auto& req) {
          auto* p = req.mutable_statements(0)->mutable_provenance(0);
          p->set_evidence_start(0);
