@@ -208,4 +208,10 @@ int Fail(int code, absl::string_view message) {
   return code;
 }
 
+void SayNothing(bool json, absl::string_view message) {
+  if (json) return;
+  std::fflush(stdout);
+  std::fprintf(stderr, "kgctl: %s\n", std::string(message).c_str());
+}
+
 }  // namespace kg::client

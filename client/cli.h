@@ -91,6 +91,11 @@ const std::vector<std::string>* ChoicesOf(const CLI::Option* option);
 // Prints "kgctl: <message>" on stderr and returns `code`.
 int Fail(int code, absl::string_view message);
 
+// An empty answer, said on stderr in human mode ("kgctl: no statements
+// match"); with --json, nothing (an empty stream says it). The exit code
+// stays 0: finding nothing is an answer.
+void SayNothing(bool json, absl::string_view message);
+
 }  // namespace kg::client
 
 #endif  // KG_CLIENT_CLI_H_

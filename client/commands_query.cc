@@ -564,6 +564,7 @@ void AddByClaimant(Cli& cli) {
     req.set_page_size(f->page.limit);
     Describer d(conn);
     const int width = TerminalWidth();
+    size_t claims = 0;
     grpc::Status status = ForEachPage(f->page, [&](const std::string& token,
                                                    std::string* next) {
       req.set_page_token(token);
@@ -572,6 +573,7 @@ void AddByClaimant(Cli& cli) {
       grpc::Status s = conn.kg().ListByClaimant(ctx.get(), req, &resp);
       if (!s.ok()) return s;
       *next = resp.next_page_token();
+      claims += resp.claims_size();
       for (const auto& c : resp.claims()) {
         if (g.json) {
           PrintJson(c);
@@ -593,6 +595,13 @@ void AddByClaimant(Cli& cli) {
     });
     if (!status.ok()) {
       return ReportError(status, conn.server(), "ListByClaimant");
+    }
+    if (claims == 0) {
+      SayNothing(g.json, absl::StrCat("no ",
+                                      f->polarity == "supports"  ? "supporting "
+                                      : f->polarity == "opposes" ? "opposing "
+                                                                 : "",
+                                      "claims by ", f->claimant));
     }
     return kExitOk;
   });
@@ -646,6 +655,10 @@ void AddContested(Cli& cli) {
     if (!status.ok()) {
       return ReportError(status, conn.server(), "ListContested");
     }
+    if (table.rows() == 0) {
+      SayNothing(g.json,
+                 "no statement has both supporting and opposing claims");
+    }
     return kExitOk;
   });
 }
@@ -689,7 +702,11 @@ void AddTimeline(Cli& cli) {
            absl::StrCat(e.relation(), " (", PolarityName(e.polarity()), ")"),
            e.document().id(), e.provenance().evidence()});
     }
-    if (!g.json) std::fputs(table.Render(TerminalWidth()).c_str(), stdout);
+    if (resp.entries().empty()) {
+      SayNothing(g.json, "no claims about this statement");
+    } else if (!g.json) {
+      std::fputs(table.Render(TerminalWidth()).c_str(), stdout);
+    }
     return kExitOk;
   });
 }

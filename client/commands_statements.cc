@@ -350,11 +350,12 @@ void AddMatch(Cli& cli) {
       *next = resp.next_page_token();
       return s;
     });
-    if (!g.json) {
+    if (!g.json && table.rows() > 0) {
       std::fputs(table.Render(width).c_str(), stdout);
       if (!evidence.empty()) std::printf("\n%s", evidence.c_str());
     }
     if (!status.ok()) return ReportError(status, conn.server());
+    if (table.rows() == 0) SayNothing(g.json, "no statements match");
     return kExitOk;
   });
 }

@@ -199,8 +199,12 @@ void AddEntityCommands(Cli& cli) {
             *next = resp.next_page_token();
             return s;
           });
-      PrintTable(table, g);
+      if (table.rows() > 0) PrintTable(table, g);
       if (!status.ok()) return ReportError(status, conn.server());
+      if (table.rows() == 0) {
+        SayNothing(g.json, absl::StrCat("no entity has a name starting with '",
+                                        f->prefix, "'"));
+      }
       return kExitOk;
     });
   }

@@ -1631,6 +1631,40 @@ TEST_F(KgctlTest, QueryAnswersWhoSaysNorthKoreaSentTroopsInOneCall) {
   EXPECT_THAT(r.err, HasSubstr("choose one"));
 }
 
+TEST_F(KgctlTest, AnEmptyAnswerSaysSoOnStderrAndJsonPrintsNothing) {
+  const std::string server = Seeded();
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"match", "--subject", "nato", "--relation", "signed"},
+       "kgctl: no statements match\n"},
+      {{"by-claimant", "ukraine"}, "kgctl: no claims by ukraine\n"},
+      {{"by-claimant", "russia", "--polarity", "supports"},
+       "kgctl: no supporting claims by russia\n"},
+      {{"contested", "--as-of-reported", "2020"},
+       "kgctl: no statement has both supporting and opposing claims\n"},
+      {{"timeline", "<<russia in_conflict_with ukraine>>"},
+       "kgctl: no claims about this statement\n"},
+      {{"entity", "search", "zzz"},
+       "kgctl: no entity has a name starting with 'zzz'\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args[0]);
+    RunResult r = Run(server, c.args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, c.message);
+    std::vector<std::string> json = c.args;
+    json.insert(json.begin(), "--json");
+    r = Run(server, json);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+  }
+}
+
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
   const std::string server = Seeded();
   RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});
