@@ -7,6 +7,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/echo.h"
@@ -204,6 +205,29 @@ bool IsStatementId(absl::string_view s) {
   return true;
 }
 
+// A statement as kgctl writes it: <<north_korea deployed_troops_to russia>>.
+std::string ShowTriple(const storage::Triple& t);
+std::string ShowTerm(const Term& t) {
+  switch (t.kind()) {
+    case Term::Kind::kEntity:
+      return EchoValue(t.id());
+    case Term::Kind::kLiteral:
+      return absl::StrCat("\"", EchoValue(t.literal().lexical), "\"");
+    case Term::Kind::kStatement:
+      return t.triple() != nullptr ? ShowTriple(*t.triple())
+                                   : EchoValue(t.id());
+    case Term::Kind::kIri:
+      return absl::StrCat("<", EchoValue(t.id()), ">");
+    case Term::Kind::kBlank:
+      return absl::StrCat("_:", EchoValue(t.id()));
+  }
+  return "";
+}
+std::string ShowTriple(const storage::Triple& t) {
+  return absl::StrCat("<<", ShowTerm(t.subject), " ", EchoValue(t.relation),
+                      " ", ShowTerm(t.object), ">>");
+}
+
 std::string Plural(uint32_t n, absl::string_view noun) {
   return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
 }
@@ -399,6 +423,7 @@ ProvenanceEngine::GetHistory() {
 
 absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
                                                              NodeId* node) {
+  Term resolved;  // a quoted triple with its names resolved to ids
   std::string id;
   switch (term.kind()) {
     case Term::Kind::kEntity:
@@ -416,7 +441,7 @@ absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
           "quoted triple or a statement id");
     case Term::Kind::kStatement:
       if (term.triple() != nullptr) {
-        Term resolved = term;
+        resolved = term;
         KG_RETURN_IF_ERROR(ResolveTermNames(*reader_, "statement", &resolved));
         id = storage::StatementIdOf(*resolved.triple(), reader_->base_iri());
       } else {
@@ -431,11 +456,24 @@ absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
   }
   absl::StatusOr<Statement> st = reader_->GetStatement(id);
   if (!st.ok()) {
-    if (st.status().code() == absl::StatusCode::kNotFound) {
+    if (st.status().code() != absl::StatusCode::kNotFound) return st.status();
+    if (resolved.triple() == nullptr) {
       return absl::NotFoundError(
           absl::StrCat("statement: no statement '", EchoValue(id), "'"));
     }
-    return st.status();
+    // Name what is missing: the relation, or the statement itself.
+    const std::string& relation = resolved.triple()->relation;
+    if (!absl::StrContains(relation, ":")) {
+      absl::StatusOr<storage::Relation> r = reader_->GetRelation(relation);
+      if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound) {
+        return absl::NotFoundError(
+            absl::StrCat("statement.quoted.relation: no relation '",
+                         EchoValue(relation), "'"));
+      }
+    }
+    return absl::NotFoundError(absl::StrCat(
+        "statement: the store has no statement ",
+        ShowTriple(*resolved.triple()), " (its id would be ", id, ")"));
   }
   KG_ASSIGN_OR_RETURN(*node, reader_->NodeOf(Term::StatementId(id)));
   return st;

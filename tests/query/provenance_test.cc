@@ -937,9 +937,16 @@ TEST_F(TimeTravelTest, RecordRetractReassert) {
 TEST_F(ClaimsGraphTest, BadInputsAreRejectedNamingTheField) {
   View v = Snapshot();
   const Triple unknown = T("russia", "deployed_troops_to", "north_korea");
+  // A quoted statement the store lacks is shown as written, with its id;
+  // an unknown relation is named.
   EXPECT_THAT(v->Why(Term::Quoted(unknown), {}),
               StatusIs(absl::StatusCode::kNotFound,
-                       StartsWith("statement: no statement '" + Id(unknown))));
+                       "statement: the store has no statement <<russia "
+                       "deployed_troops_to north_korea>> (its id would be " +
+                           Id(unknown) + ")"));
+  EXPECT_THAT(v->Why(Term::Quoted(T("russia", "invaded", "north_korea")), {}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "statement.quoted.relation: no relation 'invaded'"));
   EXPECT_THAT(v->Why(Term::StatementId("s" + std::string(32, '0')), {}),
               StatusIs(absl::StatusCode::kNotFound, StartsWith("statement:")));
   EXPECT_THAT(
