@@ -321,6 +321,23 @@ void AddPath(Cli& cli) {
     grpc::Status status = reader->Finish();
     if (!status.ok()) return ReportError(status, conn.server(), "FindPaths");
     if (!g.json && !summary_seen && n == 0) std::printf("no path found\n");
+    if (!g.json && n == 0 && !req.options().walk_claims()) {
+      // Claims may be all that connects them: look, and say so.
+      kg::v1::FindPathsRequest claims = req;
+      claims.mutable_options()->set_walk_claims(true);
+      claims.mutable_options()->set_mode(kg::v1::PATH_MODE_SHORTEST);
+      auto claims_ctx = conn.Context();
+      auto again = conn.kg().FindPaths(claims_ctx.get(), claims);
+      bool found = false;
+      while (again->Read(&resp)) found = found || resp.has_path();
+      if (again->Finish().ok() && found) {
+        std::fflush(stdout);
+        std::fprintf(stderr,
+                     "kgctl: only claims connect them (who said what about "
+                     "whom); add --walk-claims to walk through claims and "
+                     "the statements they quote\n");
+      }
+    }
     return kExitOk;
   });
 }

@@ -1665,6 +1665,18 @@ TEST_F(KgctlTest, AnEmptyAnswerSaysSoOnStderrAndJsonPrintsNothing) {
   }
 }
 
+TEST_F(KgctlTest, PathSuggestsWalkingClaimsWhenOnlyClaimsConnect) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"path", "nis", "ukraine"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no path found"));
+  EXPECT_THAT(r.err, HasSubstr("add --walk-claims"));
+  r = Run(server, {"path", "nis", "ukraine", "--walk-claims"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("path 1: 3 hops"));
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
   const std::string server = Seeded();
   RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});
