@@ -684,6 +684,7 @@ void AddTimeline(Cli& cli) {
   struct Flags {
     std::string statement;
     AsOfFlags as_of;
+    bool by_claimant = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
@@ -693,8 +694,12 @@ void AddTimeline(Cli& cli) {
   cmd->add_option("STATEMENT", f->statement, "statement id or <<s r o>>")
       ->required();
   AddAsOfFlags(cmd, &f->as_of);
+  cmd->add_flag("--by-claimant", f->by_claimant,
+                "group by claimant, so each one's stance over time reads in "
+                "one run");
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     kg::v1::GetClaimTimelineRequest req;
+    req.set_group_by_claimant(f->by_claimant);
     absl::StatusOr<kg::v1::Term> term = ParseStatementTerm(f->statement);
     if (!term.ok()) return Fail(kExitUsage, term.status().message());
     *req.mutable_statement() = *term;
@@ -708,16 +713,21 @@ void AddTimeline(Cli& cli) {
       return ReportError(status, conn.server(), "GetClaimTimeline");
     }
     Describer d(conn);
-    Table table({"DATE", "CLAIMANT", "STANCE", "DOCUMENT", "EVIDENCE"});
+    Table table(
+        {"DATE", "CLAIMANT", "STANCE", "RELATION", "DOCUMENT", "EVIDENCE"});
     for (const auto& e : resp.entries()) {
       if (g.json) {
         PrintJson(e);
         continue;
       }
-      table.AddRow(
-          {e.document().published(), d.Node(e.claimant()),
-           absl::StrCat(e.relation(), " (", PolarityName(e.polarity()), ")"),
-           e.document().id(), e.provenance().evidence()});
+      const char* stance = e.stance() == kg::v1::STANCE_DENIED ? "denied"
+                           : e.stance() == kg::v1::STANCE_UNCONFIRMED
+                               ? "unconfirmed"
+                           : e.stance() == kg::v1::STANCE_STATED ? "stated"
+                                                                 : "asserted";
+      table.AddRow({e.document().published(), d.Node(e.claimant()), stance,
+                    e.relation(), e.document().id(),
+                    e.provenance().evidence()});
     }
     if (resp.entries().empty()) {
       SayNothing(g.json, "no claims about this statement");

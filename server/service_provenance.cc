@@ -191,6 +191,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
                         StatementTermFrom(request->statement()));
     query::ClaimTimelineOptions options;
     KG_ASSIGN_OR_RETURN(options.as_of, TimeTravelFrom(request->as_of()));
+    options.group_by_claimant = request->group_by_claimant();
     auto reader = store_->NewReader();
     query::ProvenanceEngine engine(reader.get());
     KG_ASSIGN_OR_RETURN(std::vector<query::TimelineEntry> entries,
@@ -207,6 +208,20 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
       out->set_relation(e.relation);
       ToProto(e.document, out->mutable_document());
       ToProto(e.provenance, true, out->mutable_provenance());
+      switch (e.stance) {
+        case query::Stance::kStated:
+          out->set_stance(v1::STANCE_STATED);
+          break;
+        case query::Stance::kAsserted:
+          out->set_stance(v1::STANCE_ASSERTED);
+          break;
+        case query::Stance::kDenied:
+          out->set_stance(v1::STANCE_DENIED);
+          break;
+        case query::Stance::kUnconfirmed:
+          out->set_stance(v1::STANCE_UNCONFIRMED);
+          break;
+      }
     }
     return absl::OkStatus();
   });

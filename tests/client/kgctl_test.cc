@@ -1444,8 +1444,20 @@ TEST_F(KgctlTest, ProvenanceViewsAnswerWhatTheyPromise) {
       EXPECT_EQ(e.document().id(), "seed_article");
       EXPECT_EQ(e.provenance().document_id(), "seed_article");
       if (e.polarity() == kg::v1::POLARITY_SUPPORTS) ++supports;
+      // Each record's stance: asserted for support, denied against.
+      EXPECT_EQ(e.stance(), e.polarity() == kg::v1::POLARITY_SUPPORTS
+                                ? kg::v1::STANCE_ASSERTED
+                                : kg::v1::STANCE_DENIED);
     }
     EXPECT_EQ(supports, 4);
+    // Grouped by claimant: ordered by claimant id.
+    auto grouped = ParseJsonLines<kg::v1::TimelineEntry>(
+        Run(server, {"timeline", kTroopsId, "--by-claimant", "--json"}).out);
+    ASSERT_EQ(grouped.size(), 7u);
+    for (size_t i = 1; i < grouped.size(); ++i) {
+      EXPECT_LE(grouped[i - 1].claimant().entity().id(),
+                grouped[i].claimant().entity().id());
+    }
   }
   {
     auto hood = ParseJsonLines<kg::v1::GetNeighborhoodResponse>(
