@@ -300,6 +300,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   if (version < kFormatVersion) {
     // Format 1 is format 2 without the new kinds of term and without the
     // base IRI, which was always the default: the upgrade writes both keys.
+    // Format 2 is format 3 without entity histories: nothing to rewrite.
     std::string current;
     PutFixed32(&current, kFormatVersion);
     rocksdb::WriteBatch wb;

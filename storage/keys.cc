@@ -1,5 +1,7 @@
 #include "storage/keys.h"
 
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "storage/coding.h"
@@ -348,35 +350,98 @@ bool DecodeCounters(absl::string_view in, Counters* out) {
          in.empty();
 }
 
-std::string EncodeEntity(uint64_t tid, const Entity& e) {
-  std::string v(1, static_cast<char>(kValueFormat));
-  PutFixed64(&v, tid);
-  PutLengthPrefixed(&v, e.label);
-  PutLengthPrefixed(&v, e.type);
-  PutVarint32(&v, static_cast<uint32_t>(e.aliases.size()));
-  for (const auto& a : e.aliases) PutLengthPrefixed(&v, a);
-  return v;
+namespace {
+
+void PutEntityNames(std::string* v, const Entity& e) {
+  PutLengthPrefixed(v, e.label);
+  PutLengthPrefixed(v, e.type);
+  PutVarint32(v, static_cast<uint32_t>(e.aliases.size()));
+  for (const auto& a : e.aliases) PutLengthPrefixed(v, a);
 }
 
-bool DecodeEntity(absl::string_view id, absl::string_view in, uint64_t* tid,
-                  Entity* out) {
+bool GetEntityNames(absl::string_view* in, Entity* out) {
   absl::string_view label, type;
   uint32_t n;
-  if (!GetFormat(&in) || !GetFixed64(&in, tid) ||
-      !GetLengthPrefixed(&in, &label) || !GetLengthPrefixed(&in, &type) ||
-      !GetVarint32(&in, &n)) {
+  if (!GetLengthPrefixed(in, &label) || !GetLengthPrefixed(in, &type) ||
+      !GetVarint32(in, &n) || n > in->size()) {
     return false;
   }
-  out->id = std::string(id);
   out->label = std::string(label);
   out->type = std::string(type);
   out->aliases.clear();
   for (uint32_t i = 0; i < n; ++i) {
     absl::string_view alias;
-    if (!GetLengthPrefixed(&in, &alias)) return false;
+    if (!GetLengthPrefixed(in, &alias)) return false;
     out->aliases.emplace_back(alias);
   }
+  return true;
+}
+
+int64_t SinceMicros(absl::Time t) {
+  return t == absl::InfinitePast() ? std::numeric_limits<int64_t>::min()
+                                   : absl::ToUnixMicros(t);
+}
+
+absl::Time SinceTime(int64_t micros) {
+  return micros == std::numeric_limits<int64_t>::min()
+             ? absl::InfinitePast()
+             : absl::FromUnixMicros(micros);
+}
+
+}  // namespace
+
+std::string EncodeEntityHistory(uint64_t tid, const EntityHistory& h) {
+  std::string v(1, static_cast<char>(kEntityHistoryFormat));
+  PutFixed64(&v, tid);
+  PutVarint32(&v, static_cast<uint32_t>(h.versions.size()));
+  for (const EntityVersion& version : h.versions) {
+    PutSigned64(&v, SinceMicros(version.since));
+    v.push_back(static_cast<char>(version.state));
+    PutLengthPrefixed(&v, version.merged_into);
+    PutEntityNames(&v, version.entity);
+  }
+  return v;
+}
+
+bool DecodeEntityHistory(absl::string_view id, absl::string_view in,
+                         uint64_t* tid, EntityHistory* out) {
+  out->versions.clear();
+  uint8_t format;
+  if (!GetByte(&in, &format) || !GetFixed64(&in, tid)) return false;
+  if (format == kValueFormat) {  // one live version, from before histories
+    EntityVersion& v = out->versions.emplace_back();
+    v.entity.id = std::string(id);
+    return GetEntityNames(&in, &v.entity) && in.empty();
+  }
+  uint32_t n;
+  if (format != kEntityHistoryFormat || !GetVarint32(&in, &n) || n == 0 ||
+      n > in.size()) {
+    return false;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    EntityVersion& v = out->versions.emplace_back();
+    int64_t since;
+    uint8_t state;
+    absl::string_view merged_into;
+    if (!GetSigned64(&in, &since) || !GetByte(&in, &state) || state > 2 ||
+        !GetLengthPrefixed(&in, &merged_into)) {
+      return false;
+    }
+    v.since = SinceTime(since);
+    v.state = static_cast<EntityVersion::State>(state);
+    v.merged_into = std::string(merged_into);
+    v.entity.id = std::string(id);
+    if (!GetEntityNames(&in, &v.entity)) return false;
+  }
   return in.empty();
+}
+
+bool DecodeEntity(absl::string_view id, absl::string_view in, uint64_t* tid,
+                  Entity* out) {
+  EntityHistory h;
+  if (!DecodeEntityHistory(id, in, tid, &h)) return false;
+  *out = h.current().entity;
+  return true;
 }
 
 std::string EncodeRelation(uint64_t tid, const Relation& r) {

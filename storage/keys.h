@@ -10,7 +10,7 @@
 //                                               the page tokens' MAC
 //   term      term_key                       -> tid            (dictionary)
 //   tid       tid                            -> term_key       (reverse)
-//   entity    entity_id                      -> EntityValue
+//   entity    entity_id                      -> EntityValue (its history)
 //   name      lower(name) 0x00 entity_id     -> ""             (name index)
 //   relation  relation_id                    -> RelationValue
 //   document  document_id                    -> DocumentValue
@@ -51,11 +51,15 @@ namespace kg::storage {
 
 // Format 2 added IRI ('I') and blank node ('B') terms, literal types 5 and
 // 6, data documents, and the "base" key; a format-1 store is a format-2
-// store without them, upgraded in place on open (database.cc).
-inline constexpr uint32_t kFormatVersion = 2;
+// store without them, upgraded in place on open (database.cc). Format 3
+// added entity histories (kEntityHistoryFormat values); a format-2 store
+// is a format-3 store whose entities have one version each.
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr char kBaseKey[] = "base";
 inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
+// EntityValue since entity histories: every version (EncodeEntityHistory).
+inline constexpr uint8_t kEntityHistoryFormat = 2;
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kCountersKey[] = "counters";
 // Written when a store is created, or on the first writable open of a store
@@ -194,7 +198,12 @@ struct Counters {
 std::string EncodeCounters(const Counters& c);
 bool DecodeCounters(absl::string_view in, Counters* out);
 
-std::string EncodeEntity(uint64_t tid, const Entity& e);
+// An entity's value is its history (format kEntityHistoryFormat); a value of
+// format 1, written before histories, is one live version since always.
+std::string EncodeEntityHistory(uint64_t tid, const EntityHistory& h);
+bool DecodeEntityHistory(absl::string_view id, absl::string_view in,
+                         uint64_t* tid, EntityHistory* out);
+// The current version's names, whatever its state.
 bool DecodeEntity(absl::string_view id, absl::string_view in, uint64_t* tid,
                   Entity* out);
 

@@ -84,8 +84,8 @@ Term Term::RdfLiteral(std::string lexical, std::string datatype,
                       std::string language, LiteralDirection direction) {
   Term t;
   t.kind_ = Kind::kLiteral;
-  t.literal_.type = language.empty() ? LiteralType::kTyped
-                                     : LiteralType::kLangString;
+  t.literal_.type =
+      language.empty() ? LiteralType::kTyped : LiteralType::kLangString;
   t.literal_.lexical = std::move(lexical);
   t.literal_.datatype = std::move(datatype);
   t.literal_.language = std::move(language);
@@ -123,10 +123,9 @@ std::string RdfDatatype(const Literal& l) {
       return l.datatype.empty() ? absl::StrCat(kXsdNamespace, "string")
                                 : l.datatype;
     case LiteralType::kLangString:
-      return absl::StrCat(kRdfNamespace,
-                          l.direction == LiteralDirection::kNone
-                              ? "langString"
-                              : "dirLangString");
+      return absl::StrCat(kRdfNamespace, l.direction == LiteralDirection::kNone
+                                             ? "langString"
+                                             : "dirLangString");
   }
   return "";
 }
@@ -143,6 +142,19 @@ Term Term::StatementId(std::string statement_id) {
   t.kind_ = Kind::kStatement;
   t.id_ = std::move(statement_id);
   return t;
+}
+
+}  // namespace kg::storage
+
+namespace kg::storage {
+
+const EntityVersion* EntityHistory::AsOf(absl::Time t) const {
+  const EntityVersion* found = nullptr;
+  for (const EntityVersion& v : versions) {
+    if (v.since > t) break;
+    found = &v;
+  }
+  return found;
 }
 
 }  // namespace kg::storage

@@ -72,6 +72,32 @@ struct Entity {
   friend bool operator==(const Entity&, const Entity&) = default;
 };
 
+// An entity's life, kept so that time travel sees the names an entity had
+// and the entities that were merged or deleted (docs/storage.md, "Entity
+// history"). Each version holds from `since` until the next one's.
+struct EntityVersion {
+  enum class State : uint8_t {
+    kLive = 0,     // the entity exists with these names
+    kMerged = 1,   // merged into `merged_into`; `entity` keeps its last names
+    kDeleted = 2,  // deleted; `entity` keeps its last names
+  };
+  absl::Time since = absl::InfinitePast();  // unknown for older stores
+  State state = State::kLive;
+  std::string merged_into;
+  Entity entity;
+  friend bool operator==(const EntityVersion&, const EntityVersion&) = default;
+};
+
+// Every version of one entity, oldest first; never empty.
+struct EntityHistory {
+  std::vector<EntityVersion> versions;
+
+  const EntityVersion& current() const { return versions.back(); }
+  bool live() const { return current().state == EntityVersion::State::kLive; }
+  // The version in force at `t`; null before the entity existed.
+  const EntityVersion* AsOf(absl::Time t) const;
+};
+
 struct Relation {
   std::string id;  // lowercase slug; <base>relation/<id>
   std::string label;

@@ -184,6 +184,22 @@ absl::StatusOr<Entity> RocksReader::GetEntity(absl::string_view id) {
   return e;
 }
 
+absl::StatusOr<EntityHistory> RocksReader::GetEntityHistory(
+    absl::string_view id) {
+  KG_RETURN_IF_ERROR(ValidateId("entity_id", id));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
+  if (!v) {
+    return absl::NotFoundError(
+        absl::StrCat("entity_id: no entity '", EchoValue(id), "'"));
+  }
+  EntityHistory h;
+  uint64_t tid;
+  if (!DecodeEntityHistory(id, *v, &tid, &h)) {
+    return Corrupt(kEntityCf, "entity", id);
+  }
+  return h;
+}
+
 absl::StatusOr<std::vector<Entity>> RocksReader::FindByName(
     absl::string_view name) {
   KG_RETURN_IF_ERROR(ValidateText("name", name, Limits::kMaxLabelBytes));
@@ -260,12 +276,12 @@ absl::StatusOr<EntityPage> RocksReader::ListEntities(
                    PageTokenKind::kEntityList, 0, page.entities.back().id);
                return false;
              }
-             Entity e;
+             EntityHistory h;
              uint64_t tid;
-             if (!DecodeEntity(key, value, &tid, &e)) {
+             if (!DecodeEntityHistory(key, value, &tid, &h)) {
                return Corrupt(kEntityCf, "entity", key);
              }
-             page.entities.push_back(std::move(e));
+             if (h.live()) page.entities.push_back(h.current().entity);
              return true;
            }));
   return page;
@@ -277,12 +293,12 @@ absl::StatusOr<bool> RocksReader::HasEntityType(absl::string_view type) {
   KG_RETURN_IF_ERROR(Scan(kEntityCf, "", "",
                           [&](absl::string_view key,
                               absl::string_view value) -> absl::StatusOr<bool> {
-                            Entity e;
+                            EntityHistory h;
                             uint64_t tid;
-                            if (!DecodeEntity(key, value, &tid, &e)) {
+                            if (!DecodeEntityHistory(key, value, &tid, &h)) {
                               return Corrupt(kEntityCf, "entity", key);
                             }
-                            found = e.type == type;
+                            found = h.live() && h.current().entity.type == type;
                             return !found;
                           }));
   return found;

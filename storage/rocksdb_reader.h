@@ -31,6 +31,7 @@ class RocksReader : public Reader {
               std::shared_ptr<const CompactAdjacency> compact);
 
   absl::StatusOr<Entity> GetEntity(absl::string_view id) override;
+  absl::StatusOr<EntityHistory> GetEntityHistory(absl::string_view id) override;
   absl::StatusOr<std::vector<Entity>> FindByName(
       absl::string_view name) override;
   absl::StatusOr<EntityPage> SearchByPrefix(

@@ -135,21 +135,49 @@ struct StatementInput {
   std::vector<ProvenanceInput> provenance;
 };
 
+// A change to some of an entity's names (docs/storage.md, "Editing the
+// vocabulary"); what is not given stays.
+struct EntityEdit {
+  std::string id;
+  std::optional<std::string> label;
+  std::optional<std::string> type;
+  std::vector<std::string> add_aliases;
+  std::vector<std::string> remove_aliases;  // NOT_FOUND when not an alias
+};
+
+// `from` becomes an alias of `into`: its statements and their live
+// provenance move to `into` (their old records are retracted, the moved ones
+// recorded now), its names become aliases of `into`, and its id resolves to
+// `into`. Time travel to before the merge sees the entities apart.
+struct EntityMerge {
+  std::string from;
+  std::string into;
+};
+
 // Everything one logical write touches; applied atomically or not at all.
 // Items are applied in the order of the fields below, so a batch may define
 // the entities and documents its statements use.
 struct WriteBatch {
-  // What writing an entity may do.
+  // What writing an entity or relation whose id exists may do. Writing one
+  // identical to the stored one is always a no-op.
   enum class EntityMode : uint8_t {
-    kUpsert,  // create, or replace the one with that id
-    kCreate,  // create; ALREADY_EXISTS when the id exists
-    kUpdate,  // replace; NOT_FOUND when the id does not exist
+    kCreate,   // create; ALREADY_EXISTS naming what differs when it exists
+    kReplace,  // create, or replace the one with that id
+    kUpdate,   // replace; NOT_FOUND when the id does not exist
   };
-  EntityMode entity_mode = EntityMode::kUpsert;
-  std::vector<Entity> entities;     // created, or replaced by id
-  std::vector<Relation> relations;  // created, or replaced by id
+  EntityMode entity_mode = EntityMode::kCreate;
+  // Let a label or alias also name another entity; without it such a name
+  // is ALREADY_EXISTS naming both entities (one name, one entity, keeps
+  // lookups by name unambiguous).
+  bool shared_names = false;
+  std::vector<Entity> entities;
+  std::vector<EntityEdit> entity_edits;
+  std::vector<Relation> relations;
   std::vector<Document> documents;  // created; the text can never change
   std::vector<StatementInput> statements;
+  std::vector<EntityMerge> merges;
+  // Entities deleted; FAILED_PRECONDITION when a statement uses one.
+  std::vector<std::string> entity_deletes;
   // Scopes the blank node labels (and blank graph names) of this batch:
   // the same label with the same scope is one node. Empty: the store draws
   // a random scope for the batch, so its blank nodes are new.
@@ -162,6 +190,9 @@ struct WriteResult {
   uint64_t statements_created = 0;  // new to the indexes
   uint64_t provenance_added = 0;
   uint64_t provenance_unchanged = 0;  // identical records already present
+  // By merges: statements given a new subject or object, and their records.
+  uint64_t statements_moved = 0;
+  uint64_t provenance_moved = 0;
 };
 
 struct RetractResult {
@@ -261,7 +292,11 @@ class Reader {
  public:
   virtual ~Reader() = default;
 
+  // The entity's current names, also when it was merged or deleted (so old
+  // statements can still be shown); GetEntityHistory tells which.
   virtual absl::StatusOr<Entity> GetEntity(absl::string_view id) = 0;
+  virtual absl::StatusOr<EntityHistory> GetEntityHistory(
+      absl::string_view id) = 0;
   // Entities whose id, label or alias equals `name`, ignoring ASCII case;
   // ordered by id. Empty when there is none.
   virtual absl::StatusOr<std::vector<Entity>> FindByName(

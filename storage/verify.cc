@@ -225,22 +225,30 @@ class Verifier {
     return ForEach(
         kEntityCf,
         [&](absl::string_view id, absl::string_view value) -> absl::Status {
-          ++report_->entities;
-          ++entities_;
           const std::string who = absl::StrCat("entity '", Printable(id), "'");
-          Entity e;
+          EntityHistory history;
           uint64_t tid = 0;
-          if (!DecodeEntity(id, value, &tid, &e)) {
+          if (!DecodeEntityHistory(id, value, &tid, &history)) {
             Problem(absl::StrCat(who, ": corrupt record"));
             return absl::OkStatus();
           }
+          // A merged or deleted entity keeps its tid and history, not its
+          // names.
+          const bool live = history.live();
+          if (live) {
+            ++report_->entities;
+            ++entities_;
+          }
+          const Entity& e = history.current().entity;
           KG_ASSIGN_OR_RETURN(uint64_t term, TidOf(EntityTermKey(id)));
           if (term != tid) {
             Problem(absl::StrCat(who, ": record says tid ", tid,
                                  ", dictionary says ", term));
           }
-          std::vector<std::string> names = {e.id, e.label};
-          names.insert(names.end(), e.aliases.begin(), e.aliases.end());
+          std::vector<std::string> names;
+          if (live) names = {e.id, e.label};
+          if (live)
+            names.insert(names.end(), e.aliases.begin(), e.aliases.end());
           for (const std::string& name : names) {
             KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
                                 Get(kNameCf, NameKey(name, id)));
@@ -265,13 +273,15 @@ class Verifier {
             return absl::OkStatus();
           }
           KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
-          Entity e;
+          EntityHistory history;
           uint64_t tid;
-          if (!v || !DecodeEntity(id, *v, &tid, &e)) {
+          if (!v || !DecodeEntityHistory(id, *v, &tid, &history) ||
+              !history.live()) {
             Problem(absl::StrCat(who, ": entity '", Printable(id),
                                  "' does not exist"));
             return absl::OkStatus();
           }
+          const Entity& e = history.current().entity;
           bool has = LowerAscii(e.id) == name || LowerAscii(e.label) == name;
           for (const auto& a : e.aliases) has = has || LowerAscii(a) == name;
           if (!has) {
@@ -382,8 +392,9 @@ class Verifier {
             Problem(who + ": relation is not a relation or an IRI");
           }
           if (o && !node(o) && tag(o) != TermTag::kLiteral) {
-            Problem(who + ": object is not an entity, IRI, blank node, "
-                          "literal or statement");
+            Problem(who +
+                    ": object is not an entity, IRI, blank node, "
+                    "literal or statement");
           }
           std::string relation_id;
           if (self && s && p && o && DecodePredicateTermKey(*p, &relation_id) &&

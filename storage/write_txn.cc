@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <functional>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -10,7 +12,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "common/echo.h"
 #include "storage/coding.h"
 #include "storage/rocksdb_status.h"
@@ -241,47 +245,292 @@ absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {
   return tid;
 }
 
-absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in,
-                                 WriteBatch::EntityMode mode) {
-  KG_RETURN_IF_ERROR(ValidateEntity(field, in));
-  Entity e = in;
-  // Aliases are a set: drop exact repeats, keep the writer's order.
-  absl::flat_hash_set<std::string> seen;
-  e.aliases.clear();
-  for (const auto& a : in.aliases) {
-    if (seen.insert(a).second) e.aliases.push_back(a);
-  }
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kEntityCf, e.id));
-  if (old && mode == WriteBatch::EntityMode::kCreate) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        field, ".id: entity '", EchoValue(e.id), "' already exists"));
-  }
-  if (!old && mode == WriteBatch::EntityMode::kUpdate) {
-    return NotFound(absl::StrCat(field, ".id"),
-                    absl::StrCat("no entity '", EchoValue(e.id), "'"));
-  }
-  uint64_t tid;
-  if (old) {
-    Entity previous;
-    if (!DecodeEntity(e.id, *old, &tid, &previous)) {
-      return absl::DataLossError(absl::StrCat("corrupt entity ", e.id));
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+WriteTxn::ScanUpTo(Cf cf, const std::string& prefix, size_t n) {
+  // The overlay layers under the prefix, this transaction's last.
+  absl::btree_map<std::string, std::optional<std::string>> changed;
+  const std::vector<CfChanges>* const own = &overlay_;
+  for (const std::vector<CfChanges>* layer : {base_, own}) {
+    if (layer == nullptr) continue;
+    const CfChanges& changes = (*layer)[cf];
+    for (auto o = changes.lower_bound(prefix);
+         o != changes.end() && absl::StartsWith(o->first, prefix); ++o) {
+      changed[o->first] = o->second;
     }
-    Delete(kNameCf, NameKey(previous.id, e.id));
-    Delete(kNameCf, NameKey(previous.label, e.id));
-    for (const auto& a : previous.aliases) Delete(kNameCf, NameKey(a, e.id));
-  } else {
-    KG_ASSIGN_OR_RETURN(tid, InternTerm(EntityTermKey(e.id)));
-    ++counters_.entities;
   }
-  Put(kEntityCf, e.id, EncodeEntity(tid, e));
-  Put(kNameCf, NameKey(e.id, e.id), "");
-  Put(kNameCf, NameKey(e.label, e.id), "");
-  for (const auto& a : e.aliases) Put(kNameCf, NameKey(a, e.id), "");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : changed) {
+    if (out.size() == n) return out;
+    if (value) out.emplace_back(key, *value);
+  }
+  const std::string upper = PrefixSuccessor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, (*cfs_)[cf]));
+  for (it->Seek(prefix); it->Valid() && out.size() < n; it->Next()) {
+    if (changed.contains(it->key().ToString())) continue;
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "scan");
+  return out;
+}
+
+namespace {
+
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
+std::string QuotedList(const std::vector<std::string>& names) {
+  return absl::StrCat("[",
+                      absl::StrJoin(names, ", ",
+                                    [](std::string* out, const std::string& n) {
+                                      absl::StrAppend(out, "\"", EchoEscaped(n),
+                                                      "\"");
+                                    }),
+                      "]");
+}
+
+// What differs between a stored entity and the one a write gives, field by
+// field: "label "X" (this write: "Y"), ...".
+std::string EntityDifferences(const Entity& stored, const Entity& wanted) {
+  std::vector<std::string> parts;
+  if (stored.label != wanted.label) {
+    parts.push_back(absl::StrCat("label \"", EchoEscaped(stored.label),
+                                 "\" (this write: \"",
+                                 EchoEscaped(wanted.label), "\")"));
+  }
+  if (stored.type != wanted.type) {
+    parts.push_back(absl::StrCat("type ", EchoValue(stored.type),
+                                 " (this write: ", EchoValue(wanted.type),
+                                 ")"));
+  }
+  if (stored.aliases != wanted.aliases) {
+    parts.push_back(absl::StrCat("aliases ", QuotedList(stored.aliases),
+                                 " (this write: ", QuotedList(wanted.aliases),
+                                 ")"));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+absl::string_view PolarityName(Polarity p) {
+  switch (p) {
+    case Polarity::kNone:
+      return "none";
+    case Polarity::kSupports:
+      return "supports";
+    case Polarity::kOpposes:
+      return "opposes";
+  }
+  return "?";
+}
+
+std::string RelationDifferences(const Relation& stored,
+                                const Relation& wanted) {
+  std::vector<std::string> parts;
+  if (stored.label != wanted.label) {
+    parts.push_back(absl::StrCat("label \"", EchoEscaped(stored.label),
+                                 "\" (this write: \"",
+                                 EchoEscaped(wanted.label), "\")"));
+  }
+  if (stored.symmetric != wanted.symmetric) {
+    parts.push_back(absl::StrCat("symmetric ", stored.symmetric,
+                                 " (this write: ", wanted.symmetric, ")"));
+  }
+  if (stored.polarity != wanted.polarity) {
+    parts.push_back(
+        absl::StrCat("polarity ", PolarityName(stored.polarity),
+                     " (this write: ", PolarityName(wanted.polarity), ")"));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+// Aliases are a set: exact repeats dropped, the writer's order kept.
+std::vector<std::string> UniqueAliases(const std::vector<std::string>& in) {
+  absl::flat_hash_set<std::string> seen;
+  std::vector<std::string> out;
+  for (const auto& a : in) {
+    if (seen.insert(a).second) out.push_back(a);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<EntityHistory>> WriteTxn::LoadEntity(
+    const std::string& id, uint64_t* tid) {
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kEntityCf, id));
+  if (!v) return std::optional<EntityHistory>();
+  EntityHistory h;
+  if (!DecodeEntityHistory(id, *v, tid, &h)) {
+    return absl::DataLossError(absl::StrCat("corrupt entity ", id));
+  }
+  return std::optional<EntityHistory>(std::move(h));
+}
+
+absl::Status WriteTxn::CheckNamesFree(const std::string& field, const Entity& e,
+                                      const Entity* previous, bool shared) {
+  if (shared) return absl::OkStatus();
+  auto had = [&](const std::string& name) {
+    if (previous == nullptr) return false;
+    const std::string lower = LowerAscii(name);
+    if (LowerAscii(previous->label) == lower) return true;
+    for (const auto& a : previous->aliases) {
+      if (LowerAscii(a) == lower) return true;
+    }
+    return false;
+  };
+  auto check = [&](const std::string& name_field,
+                   const std::string& name) -> absl::Status {
+    if (had(name)) return absl::OkStatus();
+    KG_ASSIGN_OR_RETURN(auto named, ScanUpTo(kNameCf, NamePrefix(name), 2));
+    for (const auto& [key, value] : named) {
+      std::string other;
+      if (!DecodeNameKey(key, &other)) {
+        return absl::DataLossError("corrupt name index entry");
+      }
+      if (other == e.id) continue;
+      Entity o;
+      uint64_t otid;
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> ov, Get(kEntityCf, other));
+      std::string label = other;
+      if (ov && DecodeEntity(other, *ov, &otid, &o)) label = o.label;
+      return absl::AlreadyExistsError(absl::StrCat(
+          name_field, ": \"", EchoEscaped(name), "\" already names entity '",
+          EchoValue(other), "' (", EchoEscaped(label),
+          "), so a lookup by that name would match both it and '",
+          EchoValue(e.id),
+          "'; say that the name is shared (shared_names; "
+          "kgctl --shared-name) if it is meant to name both"));
+    }
+    return absl::OkStatus();
+  };
+  KG_RETURN_IF_ERROR(check(absl::StrCat(field, ".label"), e.label));
+  for (size_t i = 0; i < e.aliases.size(); ++i) {
+    KG_RETURN_IF_ERROR(
+        check(absl::StrCat(field, ".aliases[", i, "]"), e.aliases[i]));
+  }
   return absl::OkStatus();
 }
 
-absl::Status WriteTxn::PutRelation(const std::string& field,
-                                   const Relation& r) {
+void WriteTxn::IndexNames(const Entity& e, bool index) {
+  auto apply = [&](const std::string& name) {
+    if (index) {
+      Put(kNameCf, NameKey(name, e.id), "");
+    } else {
+      Delete(kNameCf, NameKey(name, e.id));
+    }
+  };
+  apply(e.id);
+  apply(e.label);
+  for (const auto& a : e.aliases) apply(a);
+}
+
+void WriteTxn::PutEntityVersion(uint64_t tid, EntityHistory* history,
+                                EntityVersion version) {
+  const std::string id = version.entity.id;
+  if (!history->versions.empty() && history->live()) {
+    IndexNames(history->current().entity, false);
+  }
+  version.since = absl::FromUnixMicros(now_micros_);
+  // Two changes in one transaction: the later one is the version.
+  if (!history->versions.empty() && history->current().since == version.since) {
+    history->versions.pop_back();
+  }
+  history->versions.push_back(std::move(version));
+  if (history->live()) IndexNames(history->current().entity, true);
+  Put(kEntityCf, id, EncodeEntityHistory(tid, *history));
+}
+
+absl::Status WriteTxn::PutEntity(const std::string& field, const Entity& in,
+                                 WriteBatch::EntityMode mode, bool shared) {
+  KG_RETURN_IF_ERROR(ValidateEntity(field, in));
+  Entity e = in;
+  e.aliases = UniqueAliases(in.aliases);
+  uint64_t tid = 0;
+  KG_ASSIGN_OR_RETURN(std::optional<EntityHistory> history,
+                      LoadEntity(e.id, &tid));
+  const bool live = history && history->live();
+  if (history && !live &&
+      history->current().state == EntityVersion::State::kMerged) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ".id: entity '", EchoValue(e.id), "' was merged into '",
+        EchoValue(history->current().merged_into), "' at ",
+        TimeText(history->current().since), "; its id names that entity now"));
+  }
+  if (live) {
+    const Entity& stored = history->current().entity;
+    if (stored == e) return absl::OkStatus();  // unchanged
+    if (mode == WriteBatch::EntityMode::kCreate) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          field, ": entity '", EchoValue(e.id),
+          "' already exists with other content: ", EntityDifferences(stored, e),
+          "; replacing it is a separate operation (UpdateEntity; kgctl "
+          "entity update)"));
+    }
+    KG_RETURN_IF_ERROR(CheckNamesFree(field, e, &stored, shared));
+  } else {
+    if (mode == WriteBatch::EntityMode::kUpdate) {
+      return NotFound(
+          absl::StrCat(field, ".id"),
+          history
+              ? absl::StrCat("entity '", EchoValue(e.id), "' was deleted at ",
+                             TimeText(history->current().since))
+              : absl::StrCat("no entity '", EchoValue(e.id), "'"));
+    }
+    KG_RETURN_IF_ERROR(CheckNamesFree(field, e, nullptr, shared));
+    if (!history) {
+      KG_ASSIGN_OR_RETURN(tid, InternTerm(EntityTermKey(e.id)));
+      history.emplace();
+    }
+    ++counters_.entities;
+  }
+  EntityVersion version;
+  version.entity = std::move(e);
+  PutEntityVersion(tid, &*history, std::move(version));
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::EditEntity(const std::string& field,
+                                  const EntityEdit& edit, bool shared) {
+  KG_RETURN_IF_ERROR(ValidateId(absl::StrCat(field, ".id"), edit.id));
+  uint64_t tid = 0;
+  KG_ASSIGN_OR_RETURN(std::optional<EntityHistory> history,
+                      LoadEntity(edit.id, &tid));
+  if (!history || !history->live()) {
+    return NotFound(absl::StrCat(field, ".id"),
+                    absl::StrCat("no entity '", EchoValue(edit.id), "'"));
+  }
+  Entity e = history->current().entity;
+  if (edit.label) e.label = *edit.label;
+  if (edit.type) e.type = *edit.type;
+  for (size_t i = 0; i < edit.remove_aliases.size(); ++i) {
+    auto it =
+        std::find(e.aliases.begin(), e.aliases.end(), edit.remove_aliases[i]);
+    if (it == e.aliases.end()) {
+      return NotFound(
+          absl::StrCat(field, ".remove_aliases[", i, "]"),
+          absl::StrCat("\"", EchoEscaped(edit.remove_aliases[i]),
+                       "\" is not an alias of entity '", EchoValue(e.id),
+                       "' (its aliases: ", QuotedList(e.aliases), ")"));
+    }
+    e.aliases.erase(it);
+  }
+  for (const auto& a : edit.add_aliases) e.aliases.push_back(a);
+  e.aliases = UniqueAliases(e.aliases);
+  KG_RETURN_IF_ERROR(ValidateEntity(field, e));
+  const Entity& stored = history->current().entity;
+  if (stored == e) return absl::OkStatus();
+  KG_RETURN_IF_ERROR(CheckNamesFree(field, e, &stored, shared));
+  EntityVersion version;
+  version.entity = std::move(e);
+  PutEntityVersion(tid, &*history, std::move(version));
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::PutRelation(const std::string& field, const Relation& r,
+                                   WriteBatch::EntityMode mode) {
   KG_RETURN_IF_ERROR(ValidateRelation(field, r));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> old, Get(kRelationCf, r.id));
   uint64_t tid;
@@ -290,11 +539,232 @@ absl::Status WriteTxn::PutRelation(const std::string& field,
     if (!DecodeRelation(r.id, *old, &tid, &previous)) {
       return absl::DataLossError(absl::StrCat("corrupt relation ", r.id));
     }
+    if (previous == r) return absl::OkStatus();  // unchanged
+    if (mode == WriteBatch::EntityMode::kCreate) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          field, ": relation '", EchoValue(r.id),
+          "' already exists with other content: ",
+          RelationDifferences(previous, r),
+          "; replacing it is a separate operation (replace; kgctl relation "
+          "add --replace)"));
+    }
+    if (previous.polarity != r.polarity || previous.symmetric != r.symmetric) {
+      // The vocabulary is not versioned: a statement's meaning must not
+      // change under it (docs/storage.md, "Editing the vocabulary").
+      KG_ASSIGN_OR_RETURN(auto used, ScanUpTo(kPosCf, IndexPrefix({tid}), 1));
+      if (!used.empty()) {
+        IndexEntry entry;
+        std::string example;
+        if (DecodeIndexEntry(used[0].first, used[0].second, &entry)) {
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                              Get(kTidCf, TidKey(entry.stmt)));
+          TermValue self;
+          if (key && DecodeTermKey(*key, &self)) {
+            example = absl::StrCat(" (", self.id, " among them)");
+          }
+        }
+        return absl::FailedPreconditionError(absl::StrCat(
+            field, ": relation '", EchoValue(r.id), "' is used by statements",
+            example, ", and changing its ",
+            previous.polarity != r.polarity ? "polarity" : "symmetry",
+            " would change what they mean, today and as of every earlier "
+            "time; add a relation with a new id for the new meaning"));
+      }
+    }
   } else {
+    if (mode == WriteBatch::EntityMode::kUpdate) {
+      return NotFound(absl::StrCat(field, ".id"),
+                      absl::StrCat("no relation '", EchoValue(r.id), "'"));
+    }
     KG_ASSIGN_OR_RETURN(tid, InternTerm(RelationTermKey(r.id)));
     ++counters_.relations;
   }
   Put(kRelationCf, r.id, EncodeRelation(tid, r));
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::DeleteEntity(const std::string& field,
+                                    const std::string& id) {
+  KG_RETURN_IF_ERROR(ValidateId(field, id));
+  uint64_t tid = 0;
+  KG_ASSIGN_OR_RETURN(std::optional<EntityHistory> history,
+                      LoadEntity(id, &tid));
+  if (!history || !history->live()) {
+    return NotFound(field, absl::StrCat("no entity '", EchoValue(id), "'"));
+  }
+  for (Cf cf : {kSpoCf, kOspCf}) {
+    KG_ASSIGN_OR_RETURN(auto used, ScanUpTo(cf, IndexPrefix({tid}), 1));
+    if (used.empty()) continue;
+    std::string example;
+    IndexEntry entry;
+    if (DecodeIndexEntry(used[0].first, used[0].second, &entry)) {
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                          Get(kTidCf, TidKey(entry.stmt)));
+      TermValue self;
+      if (key && DecodeTermKey(*key, &self)) {
+        example = absl::StrCat(" (", self.id, " among them)");
+      }
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ": entity '", EchoValue(id), "' is the ",
+        cf == kSpoCf ? "subject" : "object", " of statements", example,
+        "; retract them, or merge the entity into another, first"));
+  }
+  EntityVersion version = history->current();
+  version.state = EntityVersion::State::kDeleted;
+  PutEntityVersion(tid, &*history, std::move(version));
+  --counters_.entities;
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::MergeEntity(const std::string& field,
+                                   const EntityMerge& merge,
+                                   WriteResult* result) {
+  KG_RETURN_IF_ERROR(ValidateId(absl::StrCat(field, ".from"), merge.from));
+  KG_RETURN_IF_ERROR(ValidateId(absl::StrCat(field, ".into"), merge.into));
+  if (merge.from == merge.into) {
+    return Invalid(absl::StrCat(field, ".into"),
+                   "an entity cannot be merged into itself");
+  }
+  uint64_t from_tid = 0, into_tid = 0;
+  KG_ASSIGN_OR_RETURN(std::optional<EntityHistory> from,
+                      LoadEntity(merge.from, &from_tid));
+  KG_ASSIGN_OR_RETURN(std::optional<EntityHistory> into,
+                      LoadEntity(merge.into, &into_tid));
+  if (!from || !from->live()) {
+    return NotFound(absl::StrCat(field, ".from"),
+                    absl::StrCat("no entity '", EchoValue(merge.from), "'"));
+  }
+  if (!into || !into->live()) {
+    return NotFound(absl::StrCat(field, ".into"),
+                    absl::StrCat("no entity '", EchoValue(merge.into), "'"));
+  }
+
+  // The statements to move: those with `from` as subject or object, and
+  // every statement that quotes one of them, at any depth.
+  absl::flat_hash_set<uint64_t> affected;
+  std::vector<uint64_t> queue = {from_tid};
+  std::vector<uint64_t> order;  // affected statements, as found
+  for (size_t i = 0; i < queue.size(); ++i) {
+    for (Cf cf : {kSpoCf, kOspCf}) {
+      KG_ASSIGN_OR_RETURN(auto rows, Scan(cf, IndexPrefix({queue[i]})));
+      for (const auto& [key, value] : rows) {
+        IndexEntry entry;
+        if (!DecodeIndexEntry(key, value, &entry)) {
+          return absl::DataLossError("corrupt index entry");
+        }
+        if (affected.insert(entry.stmt).second) {
+          queue.push_back(entry.stmt);
+          order.push_back(entry.stmt);
+        }
+      }
+    }
+  }
+
+  // Each affected statement's counterpart with `into` in place of `from`.
+  absl::flat_hash_map<uint64_t, ResolvedTerm> moved;
+  std::function<absl::StatusOr<ResolvedTerm>(uint64_t)> rewrite =
+      [&](uint64_t tid) -> absl::StatusOr<ResolvedTerm> {
+    if (tid == from_tid) {
+      return ResolvedTerm{into_tid, EntityTermKey(merge.into)};
+    }
+    if (auto it = moved.find(tid); it != moved.end()) return it->second;
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                        Get(kTidCf, TidKey(tid)));
+    if (!key) return absl::DataLossError(absl::StrCat("missing term ", tid));
+    if (!affected.contains(tid)) return ResolvedTerm{tid, *key};
+    KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
+    KG_ASSIGN_OR_RETURN(ResolvedTerm s, rewrite(row.subject));
+    KG_ASSIGN_OR_RETURN(ResolvedTerm o, rewrite(row.object));
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> rel_key,
+                        Get(kTidCf, TidKey(row.relation)));
+    std::string predicate;
+    if (!rel_key || !DecodePredicateTermKey(*rel_key, &predicate)) {
+      return absl::DataLossError(absl::StrCat("corrupt predicate ", tid));
+    }
+    KG_ASSIGN_OR_RETURN(
+        ResolvedTerm out,
+        EnsureStatementOf(field, s, row.relation, predicate, o));
+    moved.emplace(tid, out);
+    return out;
+  };
+
+  for (uint64_t tid : order) {
+    KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
+    if (row.live == 0) continue;  // only quoted: moves with its quoters
+    KG_ASSIGN_OR_RETURN(ResolvedTerm target, rewrite(tid));
+    KG_ASSIGN_OR_RETURN(auto records, Scan(kProvCf, ProvPrefix(tid)));
+    int retracted = 0, added = 0;
+    for (const auto& [key, value] : records) {
+      ProvKeyParts parts;
+      ProvValue stored;
+      if (!DecodeProvKey(key, &parts) || !DecodeProv(value, &stored)) {
+        return absl::DataLossError("corrupt provenance record");
+      }
+      if (stored.retracted_micros) continue;
+      // The record moves: retracted here, recorded now on the target,
+      // unless the target already has a live record for that span.
+      ProvValue now = stored;
+      stored.retracted_micros = now_micros_;
+      Put(kProvCf, key, EncodeProv(stored));
+      ++retracted;
+      KG_ASSIGN_OR_RETURN(auto there,
+                          Scan(kProvCf, ProvPrefix(target.tid, parts.doc,
+                                                   parts.start, parts.end)));
+      bool present = false;
+      for (const auto& [k, v] : there) {
+        ProvValue t;
+        if (DecodeProv(v, &t) && !t.retracted_micros) present = true;
+      }
+      if (present) continue;
+      Put(kProvCf,
+          ProvKey(target.tid, parts.doc, parts.start, parts.end, now_micros_),
+          EncodeProv(now));
+      Put(kDocProvCf,
+          DocProvKey(parts.doc, parts.start, parts.end, target.tid,
+                     now_micros_),
+          "");
+      ++added;
+    }
+    counters_.provenance += added;
+    counters_.provenance -= retracted;
+    result->provenance_moved += added;
+    ++result->statements_moved;
+    // Index the target before the source leaves, so that statements both
+    // quote stay indexed throughout.
+    KG_RETURN_IF_ERROR(ChangeCounts(target.tid, added, 0));
+    KG_RETURN_IF_ERROR(ChangeCounts(tid, -retracted, 0));
+  }
+
+  // `from`'s names become aliases of `into`; its id resolves to `into`.
+  const Entity& gone = from->current().entity;
+  Entity grown = into->current().entity;
+  grown.aliases.push_back(gone.label);
+  for (const auto& a : gone.aliases) grown.aliases.push_back(a);
+  {
+    // Drop names `into` already has (ignoring case).
+    absl::flat_hash_set<std::string> have = {LowerAscii(grown.label)};
+    std::vector<std::string> kept;
+    for (const auto& a : grown.aliases) {
+      if (have.insert(LowerAscii(a)).second) kept.push_back(a);
+    }
+    grown.aliases = std::move(kept);
+  }
+  if (grown.aliases.size() > Limits::kMaxAliases) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ": merging '", EchoValue(merge.from), "' into '",
+        EchoValue(merge.into), "' would give '", EchoValue(merge.into), "' ",
+        grown.aliases.size(), " aliases, more than ", Limits::kMaxAliases,
+        "; remove some first"));
+  }
+  EntityVersion retired = from->current();
+  retired.state = EntityVersion::State::kMerged;
+  retired.merged_into = merge.into;
+  PutEntityVersion(from_tid, &*from, std::move(retired));
+  EntityVersion version;
+  version.entity = std::move(grown);
+  PutEntityVersion(into_tid, &*into, std::move(version));
+  --counters_.entities;
   return absl::OkStatus();
 }
 
@@ -369,14 +839,25 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
     }
     case Term::Kind::kEntity: {
       KG_RETURN_IF_ERROR(ValidateId(field, term.id()));
-      out.key = EntityTermKey(term.id());
-      KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key));
-      KG_ASSIGN_OR_RETURN(std::optional<std::string> e,
-                          Get(kEntityCf, term.id()));
-      if (out.tid == 0 || !e) {
-        return NotFound(field,
-                        absl::StrCat("no entity '", EchoValue(term.id()), "'"));
+      // A merged entity's id names the entity it was merged into.
+      std::string id = term.id();
+      for (int hops = 0;; ++hops) {
+        KG_ASSIGN_OR_RETURN(std::optional<EntityHistory> h,
+                            LoadEntity(id, &out.tid));
+        if (!h) {
+          return NotFound(field,
+                          absl::StrCat("no entity '", EchoValue(id), "'"));
+        }
+        const EntityVersion& v = h->current();
+        if (v.state == EntityVersion::State::kDeleted) {
+          return NotFound(field,
+                          absl::StrCat("entity '", EchoValue(id),
+                                       "' was deleted at ", TimeText(v.since)));
+        }
+        if (v.state == EntityVersion::State::kLive || hops > 64) break;
+        id = v.merged_into;
       }
+      out.key = EntityTermKey(id);
       return out;
     }
     case Term::Kind::kLiteral: {
@@ -443,6 +924,12 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatement(
   KG_ASSIGN_OR_RETURN(ResolvedTerm o,
                       ResolveTerm(absl::StrCat(field, ".object"), triple.object,
                                   /*is_subject=*/false, depth));
+  return EnsureStatementOf(field, s, rel_tid, predicate, o);
+}
+
+absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatementOf(
+    const std::string& field, const ResolvedTerm& s, uint64_t rel_tid,
+    const std::string& predicate, const ResolvedTerm& o) {
   ResolvedTerm out;
   out.key = StatementTermKey(
       StatementHash(TermIdentityKey(s.key), predicate, TermIdentityKey(o.key)));
@@ -633,7 +1120,12 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
       return Repeated(field, absl::StrCat("entities[", at->second, "]"),
                       absl::StrCat("id '", EchoValue(e.id), "'"));
     }
-    KG_RETURN_IF_ERROR(PutEntity(field, e, batch.entity_mode));
+    KG_RETURN_IF_ERROR(
+        PutEntity(field, e, batch.entity_mode, batch.shared_names));
+  }
+  for (size_t i = 0; i < batch.entity_edits.size(); ++i) {
+    KG_RETURN_IF_ERROR(EditEntity(absl::StrCat("entity_edits[", i, "]"),
+                                  batch.entity_edits[i], batch.shared_names));
   }
   for (size_t i = 0; i < batch.relations.size(); ++i) {
     const Relation& r = batch.relations[i];
@@ -644,7 +1136,7 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
       return Repeated(field, absl::StrCat("relations[", at->second, "]"),
                       absl::StrCat("id '", EchoValue(r.id), "'"));
     }
-    KG_RETURN_IF_ERROR(PutRelation(field, r));
+    KG_RETURN_IF_ERROR(PutRelation(field, r, batch.entity_mode));
   }
   // By canonical id: "doc" and <base>document/doc are one document.
   absl::flat_hash_map<std::string, size_t> document_at;
@@ -708,6 +1200,14 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
     TermValue self;
     DecodeTermKey(stmt.key, &self);  // a statement key built just above
     result->statement_ids.push_back(std::move(self.id));
+  }
+  for (size_t i = 0; i < batch.merges.size(); ++i) {
+    KG_RETURN_IF_ERROR(
+        MergeEntity(absl::StrCat("merges[", i, "]"), batch.merges[i], result));
+  }
+  for (size_t i = 0; i < batch.entity_deletes.size(); ++i) {
+    KG_RETURN_IF_ERROR(DeleteEntity(absl::StrCat("entity_deletes[", i, "]"),
+                                    batch.entity_deletes[i]));
   }
   return absl::OkStatus();
 }

@@ -77,9 +77,40 @@ class WriteTxn {
   // Returns the term's tid, allocating one for a new term.
   absl::StatusOr<uint64_t> InternTerm(const std::string& term_key);
 
+  // Up to `n` keys and values in [prefix, successor) after the overlay is
+  // applied, in no particular order: for "is there any" questions about
+  // prefixes that may hold millions of keys.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanUpTo(
+      Cf cf, const std::string& prefix, size_t n);
+
+  // The entity's history and tid; nullopt when the id was never used.
+  absl::StatusOr<std::optional<EntityHistory>> LoadEntity(const std::string& id,
+                                                          uint64_t* tid);
+  // Refuses a name of `e` that is not one of `previous`'s and already names
+  // another entity, unless `shared`.
+  absl::Status CheckNamesFree(const std::string& field, const Entity& e,
+                              const Entity* previous, bool shared);
+  void IndexNames(const Entity& e, bool index);
+  // Appends `version` to the history (the names index follows the current
+  // version) and stores it.
+  void PutEntityVersion(uint64_t tid, EntityHistory* history,
+                        EntityVersion version);
   absl::Status PutEntity(const std::string& field, const Entity& e,
-                         WriteBatch::EntityMode mode);
-  absl::Status PutRelation(const std::string& field, const Relation& r);
+                         WriteBatch::EntityMode mode, bool shared);
+  absl::Status EditEntity(const std::string& field, const EntityEdit& edit,
+                          bool shared);
+  absl::Status PutRelation(const std::string& field, const Relation& r,
+                           WriteBatch::EntityMode mode);
+  absl::Status MergeEntity(const std::string& field, const EntityMerge& merge,
+                           WriteResult* result);
+  absl::Status DeleteEntity(const std::string& field, const std::string& id);
+  // The statement (s, predicate, o), made if new; `rel_tid` is the
+  // predicate's tid.
+  absl::StatusOr<ResolvedTerm> EnsureStatementOf(const std::string& field,
+                                                 const ResolvedTerm& s,
+                                                 uint64_t rel_tid,
+                                                 const std::string& predicate,
+                                                 const ResolvedTerm& o);
   absl::Status PutDocument(const std::string& field, const Document& d);
   absl::StatusOr<ResolvedTerm> ResolveTerm(const std::string& field,
                                            const Term& term, bool is_subject,

@@ -145,6 +145,7 @@ TEST_F(CompactAdjacencyTest, OnlyReadersItMatchesGetIt) {
   // Writes that leave the indexes as they are keep it: an entity's label,
   // another record of a statement already indexed.
   WriteBatch label;
+  label.entity_mode = WriteBatch::EntityMode::kReplace;
   label.entities = {{"nis", "NIS", "Organization", {}}};
   ASSERT_THAT(store().Write(label), IsOk());
   WriteBatch again;

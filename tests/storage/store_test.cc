@@ -228,6 +228,7 @@ TEST_F(StoreTest, ABatchRepeatsAnItemOnlyIdentically) {
 TEST_F(StoreTest, ReplacingAnEntityReplacesItsNames) {
   ASSERT_THAT(store().Write(Vocabulary()), IsOk());
   WriteBatch update;
+  update.entity_mode = WriteBatch::EntityMode::kReplace;
   update.entities = {{"north_korea", "DPRK", "Country", {"Kim's state"}}};
   ASSERT_THAT(store().Write(update), IsOk());
   auto reader = store().NewReader();
