@@ -214,6 +214,8 @@ void AddImport(Cli& cli) {
     int batch_size = 1000;
     bool skip_invalid = false;
     bool quiet = false;
+    bool replace = false;
+    bool shared_names = false;
     std::string document;
     std::string base;
   };
@@ -244,8 +246,17 @@ void AddImport(Cli& cli) {
   cmd->add_flag("--skip-invalid", f->skip_invalid,
                 "skip bad lines and rejected items, count and report them");
   cmd->add_flag("--quiet,-q", f->quiet, "no progress bar");
+  cmd->add_flag("--replace", f->replace,
+                "JSON Lines: entities and relations that exist with other "
+                "content are replaced (else the import fails naming what "
+                "differs)");
+  cmd->add_flag("--shared-names", f->shared_names,
+                "JSON Lines: let an entity's label or aliases also name "
+                "other entities");
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     ImportOptions options;
+    options.replace_vocabulary = f->replace;
+    options.shared_names = f->shared_names;
     options.path = f->file;
     const std::string format = FormatFor(f->format, f->file);
     options.format = format == "nt"     ? ImportFormat::kNTriples

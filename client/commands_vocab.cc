@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "client/commands.h"
 #include "client/format.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace kg::client {
 
@@ -53,16 +54,8 @@ struct EntityFlags {
   std::string label;
   std::string type;
   std::vector<std::string> aliases;
+  bool shared_names = false;
 };
-
-void AddEntityFlags(CLI::App* cmd, EntityFlags* f) {
-  cmd->add_option("ID", f->id, "entity id: [a-z0-9_], like north_korea")
-      ->required();
-  cmd->add_option("--label", f->label, "display name")->required();
-  cmd->add_option("--type", f->type, "type: Country, Organization, Person, ...")
-      ->required();
-  cmd->add_option("--alias", f->aliases, "another name (repeatable)");
-}
 
 absl::Status CheckEntity(const EntityFlags& f) {
   absl::Status s = CheckUtf8("--label", f.label);
@@ -81,33 +74,239 @@ kg::v1::Entity ToEntity(const EntityFlags& f) {
   return e;
 }
 
-// `entity add` and `entity update`: the same flags, CreateEntity or
-// UpdateEntity.
-void AddEntityWriteCommand(Cli& cli, CLI::App* entity, const char* name,
-                           const char* help, const char* example, bool update) {
+const char kSharedNameHelp[] =
+    "let the label or an alias also name another entity (else refused: a "
+    "lookup by that name would be ambiguous)";
+
+// `entity add`: CreateEntity.
+void AddEntityAddCommand(Cli& cli, CLI::App* entity) {
   auto f = std::make_shared<EntityFlags>();
-  CLI::App* cmd = AddCommand(entity, name, help, example);
-  AddEntityFlags(cmd, f.get());
-  cli.Bind(cmd, [f, update](Connection& conn, const Globals& g) {
+  CLI::App* cmd = AddCommand(
+      entity, "add",
+      "create an entity (ALREADY_EXISTS naming what differs if the id is "
+      "taken; an identical one is left as it is)",
+      "  kgctl entity add wagner_group --label \"Wagner Group\" "
+      "--type Organization --alias Wagner\n");
+  cmd->add_option("ID", f->id, "entity id: [a-z0-9_], like north_korea")
+      ->required();
+  cmd->add_option("--label", f->label, "display name")->required();
+  cmd->add_option("--type", f->type, "type: Country, Organization, Person, ...")
+      ->required();
+  cmd->add_option("--alias", f->aliases, "another name (repeatable)");
+  cmd->add_flag("--shared-name", f->shared_names, kSharedNameHelp);
+  cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     if (absl::Status s = CheckEntity(*f); !s.ok()) {
       return Fail(kExitUsage, s.message());
     }
+    kg::v1::CreateEntityRequest req;
+    *req.mutable_entity() = ToEntity(*f);
+    req.set_shared_names(f->shared_names);
     kg::v1::Entity resp;
     auto ctx = conn.Context();
-    grpc::Status status;
-    if (update) {
-      kg::v1::UpdateEntityRequest req;
-      *req.mutable_entity() = ToEntity(*f);
-      status = conn.kg().UpdateEntity(ctx.get(), req, &resp);
-    } else {
-      kg::v1::CreateEntityRequest req;
-      *req.mutable_entity() = ToEntity(*f);
-      status = conn.kg().CreateEntity(ctx.get(), req, &resp);
-    }
+    grpc::Status status = conn.kg().CreateEntity(ctx.get(), req, &resp);
     if (!status.ok()) return ReportError(status, conn.server());
     PrintEntity(resp, g);
     return kExitOk;
   });
+}
+
+// `entity update`: UpdateEntity, either an edit of some names or, with
+// --replace, the whole entity.
+void AddEntityUpdateCommand(Cli& cli, CLI::App* entity) {
+  struct Flags {
+    EntityFlags entity;
+    std::vector<std::string> add_aliases;
+    std::vector<std::string> remove_aliases;
+    bool replace = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = AddCommand(
+      entity, "update",
+      "change an entity's label, type or aliases; what is not given stays "
+      "(every version is kept: entity history)",
+      "  kgctl entity update nis --add-alias \"South Korean intelligence\"\n"
+      "  kgctl entity update nis --remove-alias NIS\n"
+      "  kgctl entity update nis --label \"National Intelligence Service\"\n"
+      "  kgctl entity update nis --replace --label NIS --type Organization "
+      "--alias \"Korean NIS\"\n");
+  cmd->add_option("ID", f->entity.id, "entity id")->required();
+  cmd->add_option("--label", f->entity.label, "new display name");
+  cmd->add_option("--type", f->entity.type, "new type");
+  cmd->add_option("--add-alias", f->add_aliases, "add a name (repeatable)");
+  cmd->add_option("--remove-alias", f->remove_aliases,
+                  "remove a name (repeatable)");
+  cmd->add_flag("--replace", f->replace,
+                "replace the whole entity: --label, --type and every alias "
+                "(--alias, repeatable; none given removes them all)");
+  cmd->add_option("--alias", f->entity.aliases,
+                  "with --replace: the aliases it will have (repeatable)");
+  cmd->add_flag("--shared-name", f->entity.shared_names, kSharedNameHelp);
+  cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+    if (absl::Status s = CheckEntity(f->entity); !s.ok()) {
+      return Fail(kExitUsage, s.message());
+    }
+    for (const auto& a : f->add_aliases) {
+      if (absl::Status s = CheckUtf8("--add-alias", a); !s.ok()) {
+        return Fail(kExitUsage, s.message());
+      }
+    }
+    kg::v1::UpdateEntityRequest req;
+    req.set_shared_names(f->entity.shared_names);
+    if (f->replace) {
+      if (!f->add_aliases.empty() || !f->remove_aliases.empty()) {
+        return Fail(kExitUsage,
+                    "--replace gives the whole entity: use --alias for its "
+                    "aliases, not --add-alias or --remove-alias");
+      }
+      if (f->entity.label.empty() || f->entity.type.empty()) {
+        return Fail(kExitUsage,
+                    "--replace needs --label and --type (the whole entity)");
+      }
+      *req.mutable_entity() = ToEntity(f->entity);
+    } else {
+      if (!f->entity.aliases.empty()) {
+        return Fail(kExitUsage,
+                    "--alias replaces every alias: add --replace (with "
+                    "--label and --type), or use --add-alias / "
+                    "--remove-alias to change some");
+      }
+      if (f->entity.label.empty() && f->entity.type.empty() &&
+          f->add_aliases.empty() && f->remove_aliases.empty()) {
+        return Fail(kExitUsage,
+                    "nothing to change: give --label, --type, --add-alias or "
+                    "--remove-alias");
+      }
+      req.set_id(f->entity.id);
+      if (!f->entity.label.empty()) req.set_label(f->entity.label);
+      if (!f->entity.type.empty()) req.set_type(f->entity.type);
+      for (const auto& a : f->add_aliases) req.add_add_aliases(a);
+      for (const auto& a : f->remove_aliases) req.add_remove_aliases(a);
+    }
+    kg::v1::Entity resp;
+    auto ctx = conn.Context();
+    grpc::Status status = conn.kg().UpdateEntity(ctx.get(), req, &resp);
+    if (!status.ok()) return ReportError(status, conn.server());
+    PrintEntity(resp, g);
+    return kExitOk;
+  });
+}
+
+std::string StateName(kg::v1::EntityVersion::State s) {
+  switch (s) {
+    case kg::v1::EntityVersion::STATE_LIVE:
+      return "live";
+    case kg::v1::EntityVersion::STATE_MERGED:
+      return "merged";
+    case kg::v1::EntityVersion::STATE_DELETED:
+      return "deleted";
+    default:
+      return "?";
+  }
+}
+
+// `entity merge`, `entity delete` and `entity history`.
+void AddEntityLifeCommands(Cli& cli, CLI::App* entity) {
+  {
+    struct Flags {
+      std::string from, into;
+    };
+    auto f = std::make_shared<Flags>();
+    CLI::App* cmd = AddCommand(
+        entity, "merge",
+        "merge FROM into INTO: FROM's statements and provenance move to INTO, "
+        "its names become INTO's aliases, its id resolves to INTO (time "
+        "travel to before the merge sees them apart)",
+        "  kgctl entity merge dprk north_korea\n");
+    cmd->add_option("FROM", f->from, "the entity that goes: id, label or alias")
+        ->required();
+    cmd->add_option("INTO", f->into,
+                    "the entity that stays: id, label or alias")
+        ->required();
+    cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+      kg::v1::MergeEntitiesRequest req;
+      req.set_from(f->from);
+      req.set_into(f->into);
+      kg::v1::MergeEntitiesResponse resp;
+      auto ctx = conn.Context();
+      grpc::Status status = conn.kg().MergeEntities(ctx.get(), req, &resp);
+      if (!status.ok()) return ReportError(status, conn.server());
+      if (g.json) {
+        PrintJson(resp);
+        return kExitOk;
+      }
+      std::printf(
+          "merged %s into %s (%s): %llu statements and %llu "
+          "provenance records moved\n",
+          resp.merged_id().c_str(), resp.entity().id().c_str(),
+          resp.entity().label().c_str(),
+          static_cast<unsigned long long>(resp.statements_moved()),
+          static_cast<unsigned long long>(resp.provenance_moved()));
+      PrintEntity(resp.entity(), g);
+      return kExitOk;
+    });
+  }
+  {
+    auto name = std::make_shared<std::string>();
+    CLI::App* cmd = AddCommand(
+        entity, "delete",
+        "delete an entity no statement uses (its history stays: time travel "
+        "to before sees it)",
+        "  kgctl entity delete wagner_group\n");
+    cmd->add_option("NAME", *name, "id, label or alias")->required();
+    cli.Bind(cmd, [name](Connection& conn, const Globals& g) {
+      kg::v1::DeleteEntityRequest req;
+      req.set_name(*name);
+      kg::v1::Entity resp;
+      auto ctx = conn.Context();
+      grpc::Status status = conn.kg().DeleteEntity(ctx.get(), req, &resp);
+      if (!status.ok()) return ReportError(status, conn.server());
+      if (g.json) {
+        PrintJson(resp);
+      } else {
+        std::printf("deleted %s (%s)\n", resp.id().c_str(),
+                    resp.label().c_str());
+      }
+      return kExitOk;
+    });
+  }
+  {
+    auto name = std::make_shared<std::string>();
+    CLI::App* cmd = AddCommand(
+        entity, "history",
+        "every version of an entity, oldest first: its names, and when it "
+        "was merged or deleted",
+        "  kgctl entity history nis\n");
+    cmd->add_option("NAME", *name,
+                    "id (also of a merged or deleted entity), label or alias")
+        ->required();
+    cli.Bind(cmd, [name](Connection& conn, const Globals& g) {
+      kg::v1::GetEntityHistoryRequest req;
+      req.set_name(*name);
+      kg::v1::GetEntityHistoryResponse resp;
+      auto ctx = conn.Context();
+      grpc::Status status = conn.kg().GetEntityHistory(ctx.get(), req, &resp);
+      if (!status.ok()) return ReportError(status, conn.server());
+      Table table({"SINCE", "STATE", "LABEL", "TYPE", "ALIASES"});
+      for (const auto& v : resp.versions()) {
+        if (g.json) {
+          PrintJson(v);
+          continue;
+        }
+        std::string state = StateName(v.state());
+        if (!v.merged_into().empty()) {
+          absl::StrAppend(&state, " into ", v.merged_into());
+        }
+        table.AddRow(
+            {v.has_since()
+                 ? google::protobuf::util::TimeUtil::ToString(v.since())
+                 : "-",
+             state, v.entity().label(), v.entity().type(),
+             absl::StrJoin(v.entity().aliases(), ", ")});
+      }
+      PrintTable(table, g);
+      return kExitOk;
+    });
+  }
 }
 
 void AddEntityCommands(Cli& cli) {
@@ -116,18 +315,9 @@ void AddEntityCommands(Cli& cli) {
                                 "list");
   entity->require_subcommand(1);
 
-  AddEntityWriteCommand(
-      cli, entity, "add",
-      "create an entity (ALREADY_EXISTS if the id is taken)",
-      "  kgctl entity add wagner_group --label \"Wagner Group\" "
-      "--type Organization --alias Wagner\n",
-      /*update=*/false);
-  AddEntityWriteCommand(
-      cli, entity, "update",
-      "replace an entity's label, type and aliases (NOT_FOUND if absent)",
-      "  kgctl entity update nis --label \"National Intelligence Service\" "
-      "--type Organization --alias NIS\n",
-      /*update=*/true);
+  AddEntityAddCommand(cli, entity);
+  AddEntityUpdateCommand(cli, entity);
+  AddEntityLifeCommands(cli, entity);
   {
     auto name = std::make_shared<std::string>();
     CLI::App* cmd =
@@ -138,9 +328,20 @@ void AddEntityCommands(Cli& cli) {
                    "  kgctl entity get \"North Korea\"\n"
                    "  kgctl entity get DPRK --json\n");
     cmd->add_option("NAME", *name, "id, label or alias")->required();
-    cli.Bind(cmd, [name](Connection& conn, const Globals& g) {
+    auto as_of = std::make_shared<std::string>();
+    cmd->add_option("--as-of-recorded", *as_of,
+                    "the entity's names at this RFC 3339 time (entity "
+                    "history lists the versions)");
+    cli.Bind(cmd, [name, as_of](Connection& conn, const Globals& g) {
       kg::v1::GetEntityRequest req;
       req.set_name(*name);
+      if (!as_of->empty()) {
+        AsOfFlags flags;
+        flags.recorded = *as_of;
+        if (absl::Status s = FillAsOf(flags, req.mutable_as_of()); !s.ok()) {
+          return Fail(kExitUsage, s.message());
+        }
+      }
       kg::v1::Entity resp;
       auto ctx = conn.Context();
       grpc::Status status = conn.kg().GetEntity(ctx.get(), req, &resp);
@@ -260,10 +461,13 @@ void AddRelationCommands(Cli& cli) {
       std::string label;
       bool symmetric = false;
       std::string polarity = "none";
+      bool replace = false;
     };
     auto f = std::make_shared<Flags>();
     CLI::App* cmd = AddCommand(
-        relation, "add", "create or replace a relation",
+        relation, "add",
+        "create a relation (ALREADY_EXISTS naming what differs if the id is "
+        "taken; --replace replaces it)",
         "  kgctl relation add allied_with --label \"allied with\" "
         "--symmetric\n"
         "  kgctl relation add disputed --label disputed --polarity opposes\n");
@@ -275,11 +479,15 @@ void AddRelationCommands(Cli& cli) {
               "claim polarity: a claim relation supports or opposes the "
               "statement it quotes")
         ->capture_default_str();
+    cmd->add_flag("--replace", f->replace,
+                  "replace the relation with this id; its polarity and "
+                  "symmetry can change only while no statement uses it");
     cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
       if (absl::Status s = CheckUtf8("--label", f->label); !s.ok()) {
         return Fail(kExitUsage, s.message());
       }
       kg::v1::CreateRelationRequest req;
+      req.set_replace(f->replace);
       kg::v1::Relation* r = req.mutable_relation();
       r->set_id(f->id);
       r->set_label(f->label);

@@ -181,9 +181,11 @@ int ReportError(const grpc::Status& status, const std::string& server,
     case grpc::StatusCode::NOT_FOUND:
       line = absl::StrCat("not found: ", message);
       break;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      line = absl::StrCat("already exists: ", message);
+      break;
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::ALREADY_EXISTS:
     case grpc::StatusCode::OUT_OF_RANGE:
       line = absl::StrCat("invalid: ", message);
       break;

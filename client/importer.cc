@@ -420,6 +420,8 @@ int Importer::Send() {
   if (items == 0) return kExitOk;
   kg::v1::ImportStatementsRequest req;
   req.mutable_batch()->Swap(&batch_);
+  req.mutable_batch()->set_replace_vocabulary(options_.replace_vocabulary);
+  req.mutable_batch()->set_shared_names(options_.shared_names);
   result_.entities += req.batch().entities_size();
   result_.relations += req.batch().relations_size();
   result_.documents += req.batch().documents_size();

@@ -41,6 +41,11 @@ struct ImportOptions {
   int batch_size = 1000;
   bool skip_invalid = false;
   bool progress = false;  // draw the progress bar on stderr
+  // Entities and relations whose id exists with other content replace
+  // the stored ones (else the import fails naming what differs).
+  bool replace_vocabulary = false;
+  // Let an entity's label or aliases also name other entities.
+  bool shared_names = false;
   // RDF: the document the default graph's triples come from. Empty: the
   // file's name as a slug ("stdin" for stdin).
   std::string document;

@@ -421,8 +421,8 @@ ProvenanceEngine::GetHistory() {
 
 // ---- Building blocks -------------------------------------------------------
 
-absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
-                                                             NodeId* node) {
+absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(
+    const Term& term, const TimeTravel& as_of, NodeId* node) {
   Term resolved;  // a quoted triple with its names resolved to ids
   std::string id;
   switch (term.kind()) {
@@ -442,7 +442,8 @@ absl::StatusOr<Statement> ProvenanceEngine::ResolveStatement(const Term& term,
     case Term::Kind::kStatement:
       if (term.triple() != nullptr) {
         resolved = term;
-        KG_RETURN_IF_ERROR(ResolveTermNames(*reader_, "statement", &resolved));
+        KG_RETURN_IF_ERROR(ResolveTermNames(*reader_, "statement", &resolved,
+                                            nullptr, as_of.recorded_at));
         id = storage::StatementIdOf(*resolved.triple(), reader_->base_iri());
       } else {
         id = term.id();
@@ -565,7 +566,8 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
   NodeId node = 0;
   WhyResult out;
-  KG_ASSIGN_OR_RETURN(out.statement, ResolveStatement(statement, &node));
+  KG_ASSIGN_OR_RETURN(out.statement,
+                      ResolveStatement(statement, options.as_of, &node));
   const uint64_t fingerprint = FingerprintOf(filter, {out.statement.id});
   KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kWhy, fingerprint));
@@ -714,8 +716,8 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
     return absl::InvalidArgumentError(
         "polarity: must be supports or opposes (or unset for both)");
   }
-  absl::StatusOr<storage::Entity> entity =
-      ResolveEntity(*reader_, "claimant", claimant.id());
+  absl::StatusOr<storage::Entity> entity = ResolveEntity(
+      *reader_, "claimant", claimant.id(), options.as_of.recorded_at);
   if (!entity.ok()) {
     if (entity.status().code() == absl::StatusCode::kNotFound &&
         IsStatementId(claimant.id()) &&
@@ -958,7 +960,8 @@ absl::StatusOr<std::vector<TimelineEntry>> ProvenanceEngine::ClaimTimeline(
     const Term& statement, const ClaimTimelineOptions& options) {
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
   NodeId node = 0;
-  KG_ASSIGN_OR_RETURN(Statement st, ResolveStatement(statement, &node));
+  KG_ASSIGN_OR_RETURN(Statement st,
+                      ResolveStatement(statement, options.as_of, &node));
   KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
                       ClaimsAbout(node, st.id, filter));
   std::vector<std::pair<std::string, TimelineEntry>> keyed;
@@ -999,7 +1002,8 @@ absl::StatusOr<ProvenanceExport> ProvenanceEngine::ExportProvenance(
     return absl::InvalidArgumentError("format: unknown provenance format");
   }
   NodeId node = 0;
-  KG_ASSIGN_OR_RETURN(Statement st, ResolveStatement(statement, &node));
+  KG_ASSIGN_OR_RETURN(Statement st,
+                      ResolveStatement(statement, options.as_of, &node));
   KG_ASSIGN_OR_RETURN(std::vector<ProvenanceRecord> own,
                       VisibleRecords(node, filter));
   KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,

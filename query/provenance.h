@@ -323,7 +323,9 @@ class ProvenanceEngine {
   absl::StatusOr<const History*> GetHistory();
 
   // Resolves a statement term; fills its node.
+  // Names resolve as of the as-recorded time, when there is one.
   absl::StatusOr<storage::Statement> ResolveStatement(const storage::Term& term,
+                                                      const TimeTravel& as_of,
                                                       storage::NodeId* node);
   // The visible records of a statement node, in record order.
   absl::StatusOr<std::vector<storage::ProvenanceRecord>> VisibleRecords(

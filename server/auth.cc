@@ -55,6 +55,9 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       // Writes and imports.
       {"CreateEntity", Role::kWriter},
       {"UpdateEntity", Role::kWriter},
+      {"MergeEntities", Role::kWriter},
+      {"DeleteEntity", Role::kWriter},
+      {"GetEntityHistory", Role::kReader},
       {"CreateRelation", Role::kWriter},
       {"CreateDocument", Role::kWriter},
       {"WriteStatements", Role::kWriter},

@@ -201,6 +201,25 @@ void ToProto(const storage::Entity& e, kg::v1::Entity* out) {
   for (const auto& a : e.aliases) out->add_aliases(a);
 }
 
+void ToProto(const storage::EntityVersion& v, kg::v1::EntityVersion* out) {
+  ToProto(v.entity, out->mutable_entity());
+  if (v.since != absl::InfinitePast()) {
+    *out->mutable_since() = ToTimestamp(v.since);
+  }
+  switch (v.state) {
+    case storage::EntityVersion::State::kLive:
+      out->set_state(kg::v1::EntityVersion::STATE_LIVE);
+      break;
+    case storage::EntityVersion::State::kMerged:
+      out->set_state(kg::v1::EntityVersion::STATE_MERGED);
+      out->set_merged_into(v.merged_into);
+      break;
+    case storage::EntityVersion::State::kDeleted:
+      out->set_state(kg::v1::EntityVersion::STATE_DELETED);
+      break;
+  }
+}
+
 void ToProto(const storage::Relation& r, kg::v1::Relation* out) {
   out->set_id(r.id);
   out->set_label(r.label);

@@ -32,6 +32,7 @@ absl::StatusOr<std::optional<storage::Date>> ParseDateField(
     absl::string_view field, absl::string_view text);
 
 void ToProto(const storage::Entity& e, kg::v1::Entity* out);
+void ToProto(const storage::EntityVersion& v, kg::v1::EntityVersion* out);
 void ToProto(const storage::Relation& r, kg::v1::Relation* out);
 void ToProto(const storage::Document& d, kg::v1::Document* out);
 void ToProto(const storage::Literal& l, kg::v1::Literal* out);

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/echo.h"
 #include "google/protobuf/util/time_util.h"
 #include "query/resolve.h"
@@ -23,6 +24,18 @@
 namespace kg::server {
 
 namespace {
+
+// A batch's error in the request's terms: "entity_edits[0].label: ..." is
+// "label: ...", and "entity_edits[0]: ..." is "<whole>: ...".
+absl::Status InRequestTerms(const absl::Status& status, absl::string_view item,
+                            absl::string_view whole) {
+  const std::string dotted = absl::StrCat(item, ".");
+  absl::string_view message = status.message();
+  if (absl::ConsumePrefix(&message, dotted)) {
+    return absl::Status(status.code(), message);
+  }
+  return storage::WithFieldRenamed(status, item, whole);
+}
 
 using kg::v1::IngestStatementsRequest;
 using kg::v1::IngestStatementsResponse;
@@ -328,15 +341,20 @@ absl::StatusOr<size_t> KnowledgeGraphService::PageSize(
 
 absl::Status KnowledgeGraphService::WriteEntity(
     bool has_entity, const kg::v1::Entity& entity,
-    storage::WriteBatch::EntityMode mode, kg::v1::Entity* response) {
+    storage::WriteBatch::EntityMode mode, bool shared_names,
+    kg::v1::Entity* response) {
   KG_RETURN_IF_ERROR(Required("entity", has_entity));
   storage::WriteBatch batch;
   batch.entity_mode = mode;
+  batch.shared_names = shared_names;
   batch.entities.push_back(FromProto(entity));
   // The only item is entities[0]; name the request's field.
   KG_RETURN_IF_ERROR(storage::WithFieldRenamed(store_->Write(batch).status(),
                                                "entities[0]", "entity"));
-  ToProto(batch.entities[0], response);
+  // What is stored now: a create of an identical entity changed nothing.
+  KG_ASSIGN_OR_RETURN(storage::Entity stored,
+                      store_->NewReader()->GetEntity(batch.entities[0].id));
+  ToProto(stored, response);
   return absl::OkStatus();
 }
 
@@ -346,7 +364,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateEntity(
   return RunUnaryOn(
       writes_, ctx, Authorize(ctx, __func__), [this, request, response] {
         return WriteEntity(request->has_entity(), request->entity(),
-                           storage::WriteBatch::EntityMode::kCreate, response);
+                           storage::WriteBatch::EntityMode::kCreate,
+                           request->shared_names(), response);
       });
 }
 
@@ -354,10 +373,134 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::UpdateEntity(
     Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
     kg::v1::Entity* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__), [this, request, response] {
-        return WriteEntity(request->has_entity(), request->entity(),
-                           storage::WriteBatch::EntityMode::kUpdate, response);
+      writes_, ctx, Authorize(ctx, __func__),
+      [this, request, response]() -> absl::Status {
+        const bool edits = !request->id().empty() || request->has_label() ||
+                           request->has_type() ||
+                           request->add_aliases_size() > 0 ||
+                           request->remove_aliases_size() > 0;
+        if (request->has_entity()) {
+          if (edits) {
+            return absl::InvalidArgumentError(
+                "entity: give either the whole entity or id with the changes "
+                "(label, type, add_aliases, remove_aliases), not both");
+          }
+          return WriteEntity(true, request->entity(),
+                             storage::WriteBatch::EntityMode::kUpdate,
+                             request->shared_names(), response);
+        }
+        if (request->id().empty()) {
+          return absl::InvalidArgumentError(
+              "id: required (or entity, to replace a whole entity)");
+        }
+        storage::EntityEdit edit;
+        edit.id = request->id();
+        if (request->has_label()) edit.label = request->label();
+        if (request->has_type()) edit.type = request->type();
+        edit.add_aliases.assign(request->add_aliases().begin(),
+                                request->add_aliases().end());
+        edit.remove_aliases.assign(request->remove_aliases().begin(),
+                                   request->remove_aliases().end());
+        storage::WriteBatch batch;
+        batch.shared_names = request->shared_names();
+        batch.entity_edits.push_back(std::move(edit));
+        absl::Status written = store_->Write(batch).status();
+        if (!written.ok()) {
+          // The request's fields have the edit's names, unprefixed.
+          return InRequestTerms(written, "entity_edits[0]", "id");
+        }
+        KG_ASSIGN_OR_RETURN(storage::Entity stored,
+                            store_->NewReader()->GetEntity(request->id()));
+        ToProto(stored, response);
+        return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::MergeEntities(
+    Ctx* ctx, const kg::v1::MergeEntitiesRequest* request,
+    kg::v1::MergeEntitiesResponse* response) {
+  return RunUnaryOn(
+      writes_, ctx, Authorize(ctx, __func__),
+      [this, request, response]() -> absl::Status {
+        auto reader = store_->NewReader();
+        KG_ASSIGN_OR_RETURN(
+            storage::Entity from,
+            query::ResolveEntity(*reader, "from", request->from()));
+        KG_ASSIGN_OR_RETURN(
+            storage::Entity into,
+            query::ResolveEntity(*reader, "into", request->into()));
+        storage::WriteBatch batch;
+        batch.merges.push_back({from.id, into.id});
+        absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
+        if (!result.ok()) {
+          return InRequestTerms(result.status(), "merges[0]", "from");
+        }
+        KG_ASSIGN_OR_RETURN(storage::Entity stored,
+                            store_->NewReader()->GetEntity(into.id));
+        ToProto(stored, response->mutable_entity());
+        response->set_merged_id(from.id);
+        response->set_statements_moved(result->statements_moved);
+        response->set_provenance_moved(result->provenance_moved);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::DeleteEntity(
+    Ctx* ctx, const kg::v1::DeleteEntityRequest* request,
+    kg::v1::Entity* response) {
+  return RunUnaryOn(
+      writes_, ctx, Authorize(ctx, __func__),
+      [this, request, response]() -> absl::Status {
+        auto reader = store_->NewReader();
+        KG_ASSIGN_OR_RETURN(
+            storage::Entity e,
+            query::ResolveEntity(*reader, "name", request->name()));
+        storage::WriteBatch batch;
+        batch.entity_deletes.push_back(e.id);
+        absl::Status written = store_->Write(batch).status();
+        if (!written.ok()) {
+          return storage::WithFieldRenamed(written, "entity_deletes[0]",
+                                           "name");
+        }
+        ToProto(e, response);
+        return absl::OkStatus();
+      });
+}
+
+namespace {
+
+// The history of the entity `name` names: an id (of any entity, merged and
+// deleted ones too), or a current label or alias.
+absl::StatusOr<storage::EntityHistory> HistoryOf(storage::Reader& reader,
+                                                 const std::string& name) {
+  absl::StatusOr<storage::EntityHistory> by_id = reader.GetEntityHistory(name);
+  if (by_id.ok() ||
+      (by_id.status().code() != absl::StatusCode::kNotFound &&
+       by_id.status().code() != absl::StatusCode::kInvalidArgument)) {
+    return by_id;
+  }
+  KG_ASSIGN_OR_RETURN(storage::Entity e,
+                      query::ResolveEntity(reader, "name", name));
+  return reader.GetEntityHistory(e.id);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntityHistory(
+    Ctx* ctx, const kg::v1::GetEntityHistoryRequest* request,
+    kg::v1::GetEntityHistoryResponse* response) {
+  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+    if (request->name().empty()) {
+      return absl::InvalidArgumentError("name: must not be empty");
+    }
+    auto reader = store_->NewReader();
+    KG_ASSIGN_OR_RETURN(storage::EntityHistory h,
+                        HistoryOf(*reader, request->name()));
+    for (const storage::EntityVersion& v : h.versions) {
+      ToProto(v, response->add_versions());
+    }
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
@@ -365,9 +508,40 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
     kg::v1::Entity* response) {
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     auto reader = store_->NewReader();
-    KG_ASSIGN_OR_RETURN(storage::Entity e,
-                        query::ResolveEntity(*reader, "name", request->name()));
-    ToProto(e, response);
+    if (!request->has_as_of()) {
+      KG_ASSIGN_OR_RETURN(
+          storage::Entity e,
+          query::ResolveEntity(*reader, "name", request->name()));
+      ToProto(e, response);
+      return absl::OkStatus();
+    }
+    if (!request->as_of().reported_by().empty()) {
+      return absl::InvalidArgumentError(
+          "as_of.reported_by: an entity's names have no reported date; give "
+          "as_of.recorded_at");
+    }
+    KG_ASSIGN_OR_RETURN(query::TimeTravel when,
+                        TimeTravelFrom(request->as_of()));
+    if (!when.recorded_at) {
+      return absl::InvalidArgumentError("as_of.recorded_at: required");
+    }
+    if (request->name().empty()) {
+      return absl::InvalidArgumentError("name: must not be empty");
+    }
+    KG_ASSIGN_OR_RETURN(storage::EntityHistory h,
+                        HistoryOf(*reader, request->name()));
+    const storage::EntityVersion* v = h.AsOf(*when.recorded_at);
+    if (v == nullptr || v->state == storage::EntityVersion::State::kDeleted) {
+      return absl::NotFoundError(absl::StrCat("as_of.recorded_at: entity '",
+                                              EchoValue(h.current().entity.id),
+                                              "' did not exist then"));
+    }
+    if (v->state == storage::EntityVersion::State::kMerged) {
+      return absl::NotFoundError(absl::StrCat(
+          "as_of.recorded_at: entity '", EchoValue(h.current().entity.id),
+          "' had been merged into '", EchoValue(v->merged_into), "' by then"));
+    }
+    ToProto(v->entity, response);
     return absl::OkStatus();
   });
 }
@@ -433,6 +607,9 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
         KG_ASSIGN_OR_RETURN(storage::Relation r,
                             FromProto("relation", request->relation()));
         storage::WriteBatch batch;
+        batch.entity_mode = request->replace()
+                                ? storage::WriteBatch::EntityMode::kReplace
+                                : storage::WriteBatch::EntityMode::kCreate;
         batch.relations.push_back(r);
         absl::StatusOr<storage::WriteResult> result = store_->Write(batch);
         if (!result.ok()) {
@@ -545,6 +722,10 @@ absl::Status KnowledgeGraphService::ConvertBatch(
         limits_.max_batch_items, " (--max_batch_items) are allowed"));
   }
   storage::WriteBatch& batch = *out;
+  if (request.replace_vocabulary()) {
+    batch.entity_mode = storage::WriteBatch::EntityMode::kReplace;
+  }
+  if (request.shared_names()) batch.shared_names = true;
   // Errors name the items of this request, whatever `out` holds already.
   const size_t first_entity = batch.entities.size();
   for (const auto& e : request.entities())

@@ -70,6 +70,13 @@ class KnowledgeGraphService final
                       kg::v1::Entity* response) override;
   Unary* UpdateEntity(Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
                       kg::v1::Entity* response) override;
+  Unary* MergeEntities(Ctx* ctx, const kg::v1::MergeEntitiesRequest* request,
+                       kg::v1::MergeEntitiesResponse* response) override;
+  Unary* DeleteEntity(Ctx* ctx, const kg::v1::DeleteEntityRequest* request,
+                      kg::v1::Entity* response) override;
+  Unary* GetEntityHistory(Ctx* ctx,
+                          const kg::v1::GetEntityHistoryRequest* request,
+                          kg::v1::GetEntityHistoryResponse* response) override;
   Unary* GetEntity(Ctx* ctx, const kg::v1::GetEntityRequest* request,
                    kg::v1::Entity* response) override;
   Unary* ResolveEntity(Ctx* ctx, const kg::v1::ResolveEntityRequest* request,
@@ -165,7 +172,7 @@ class KnowledgeGraphService final
   // CreateEntity and UpdateEntity: one entity written with `mode`.
   absl::Status WriteEntity(bool has_entity, const kg::v1::Entity& entity,
                            storage::WriteBatch::EntityMode mode,
-                           kg::v1::Entity* response);
+                           bool shared_names, kg::v1::Entity* response);
 
   storage::Store* store_;
   ServiceLimits limits_;

@@ -647,9 +647,19 @@ void StoreDataset::Describe(Id s, std::vector<Triple>* out) {
     out->push_back({s, PredicateId(p), Lookup(o)});
   };
   if (absl::StartsWith(iri, absl::StrCat(base, "entity/"))) {
-    absl::StatusOr<storage::Entity> e =
-        reader_.GetEntity(iri.substr(base.size() + 7));
-    if (!e.ok()) return;
+    // The entity's names as of the query's recorded time (its history).
+    absl::StatusOr<storage::EntityHistory> history =
+        reader_.GetEntityHistory(iri.substr(base.size() + 7));
+    if (!history.ok()) return;
+    const storage::EntityVersion* version =
+        options_.as_of.recorded_at().has_value()
+            ? history->AsOf(*options_.as_of.recorded_at())
+            : &history->current();
+    if (version == nullptr ||
+        version->state != storage::EntityVersion::State::kLive) {
+      return;
+    }
+    const storage::Entity* e = &version->entity;
     put(kType, rdf::Term::Iri(absl::StrCat(base, "type/", e->type)));
     put(kLabel, rdf::Term::Literal(e->label));
     for (const std::string& a : e->aliases) {

@@ -1689,6 +1689,93 @@ TEST_F(KgctlTest, PathSuggestsWalkingClaimsWhenOnlyClaimsConnect) {
   EXPECT_EQ(r.err, "");
 }
 
+TEST_F(KgctlTest, VocabularyEditsNeverChangeMeaningByAccident) {
+  const std::string server = Seeded();
+  // A relation that exists is not replaced by `add`.
+  RunResult r = Run(server, {"relation", "add", "denied", "--label", "denied"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.err,
+            "kgctl: already exists: relation: relation 'denied' already "
+            "exists with other content: polarity opposes (this write: none); "
+            "replacing it is a separate operation (replace; kgctl relation "
+            "add --replace)\n");
+  // Nor, while statements use it, its meaning by --replace.
+  r = Run(server,
+          {"relation", "add", "denied", "--label", "denied", "--replace"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("is used by statements"));
+  EXPECT_THAT(r.err, HasSubstr("add a relation with a new id"));
+  r = Run(server, {"relation", "add", "denied", "--label", "rejected",
+                   "--polarity", "opposes", "--replace"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("rejected"));
+
+  // A name of another entity is refused naming both, unless shared.
+  r = Run(server, {"entity", "add", "nis_hq", "--label", "NIS headquarters",
+                   "--type", "Place", "--alias", "NIS"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("entity.aliases[0]: \"NIS\" already names "
+                               "entity 'nis' (National Intelligence "
+                               "Service)"));
+  EXPECT_THAT(r.err, HasSubstr("--shared-name"));
+  r = Run(server, {"entity", "add", "nis_hq", "--label", "NIS headquarters",
+                   "--type", "Place", "--alias", "NIS", "--shared-name"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // `update --alias` would replace every alias: it asks for --replace.
+  r = Run(server, {"entity", "update", "nis", "--alias", "Spies"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--alias replaces every alias"));
+  r = Run(server, {"entity", "update", "nis", "--add-alias", "Korean NIS"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("aliases  NIS, Korean NIS"));
+  r = Run(server, {"entity", "update", "nis", "--remove-alias", "Spies"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("remove_aliases[0]: \"Spies\" is not an "
+                               "alias of entity 'nis'"));
+  r = Run(server, {"entity", "history", "nis"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("SINCE"));
+  EXPECT_THAT(r.out, HasSubstr("NIS, Korean NIS"));
+}
+
+TEST_F(KgctlTest, EntitiesMergeAndDeleteAndTimeTravelSeesBefore) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"entity", "merge", "NATO officials", "NATO"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("merged nato_officials into nato (NATO): 3 "
+                               "statements and 3 provenance records moved"));
+  // The old id names NATO now, and its claims are NATO's.
+  r = Run(server, {"by-claimant", "nato_officials"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("-- claimant nato,"));
+  EXPECT_THAT(r.out, Not(HasSubstr("claimant nato_officials")));
+  r = Run(server, {"entity", "history", "nato_officials"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("merged into nato"));
+  // Time travel to before the merge sees NATO officials' own claims.
+  const std::string since =
+      r.out.substr(r.out.find('\n') + 1,
+                   r.out.find(' ', r.out.find('\n')) - r.out.find('\n') - 1);
+  r = Run(server, {"by-claimant", "nato_officials", "--as-of-recorded", since});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("-- claimant nato_officials,"));
+
+  r = Run(server, {"entity", "delete", "kremlin"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("entity 'kremlin' is the subject of "
+                               "statements"));
+  r = Run(server, {"entity", "add", "nato_hq", "--label", "NATO headquarters",
+                   "--type", "Place"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Run(server, {"entity", "delete", "NATO headquarters"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "deleted nato_hq (NATO headquarters)\n");
+  r = Run(server, {"entity", "get", "nato_hq"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("entity 'nato_hq' was deleted at"));
+}
+
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
   const std::string server = Seeded();
   RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});

@@ -1226,6 +1226,7 @@ TEST_F(PathTest, ResultsAreDeterministicAcrossRunsAndStores) {
 // A ladder: many equally short routes, so searches have work to do.
 WriteBatch Ladder(int rungs) {
   WriteBatch b;
+  b.shared_names = true;  // every rung is labelled "x"
   b.relations = {{"next", "next", false, Polarity::kNone}};
   b.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
   for (int i = 0; i <= rungs; ++i) {

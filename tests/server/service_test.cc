@@ -96,6 +96,7 @@ class ServiceTest : public ::testing::Test {
     entity("north_korea", "North Korea", "Country", {"DPRK", "Pyongyang"});
     entity("south_korea", "South Korea", "Country", {"Korea"});
     entity("korea_strait", "Korea Strait", "Place", {"Korea"});
+    req.set_shared_names(true);  // "Korea" names both, on purpose
     entity("russia", "Russia", "Country", {"Moscow"});
     entity("kremlin", "Kremlin", "Organization", {});
     entity("nis", "National Intelligence Service", "Organization", {"NIS"});
@@ -194,9 +195,15 @@ TEST_F(ServiceTest, EntitiesCreateGetResolveUpdateSearch) {
   v1::Entity created;
   ASSERT_TRUE(stub_->CreateEntity(Ctx().get(), create, &created).ok());
   EXPECT_EQ(created.label(), "Ukraine");
-  grpc::Status again = stub_->CreateEntity(Ctx().get(), create, &created);
+  // Creating it again as it is changes nothing; differently, is refused.
+  ASSERT_TRUE(stub_->CreateEntity(Ctx().get(), create, &created).ok());
+  v1::CreateEntityRequest different = create;
+  different.mutable_entity()->set_type("Place");
+  grpc::Status again = stub_->CreateEntity(Ctx().get(), different, &created);
   EXPECT_EQ(again.error_code(), grpc::StatusCode::ALREADY_EXISTS);
-  EXPECT_THAT(again.error_message(), HasSubstr("entity.id"));
+  EXPECT_THAT(again.error_message(),
+              HasSubstr("entity: entity 'ukraine' already exists with other "
+                        "content: type Country (this write: Place)"));
 
   for (const char* name : {"ukraine", "Ukraine", "KYIV"}) {
     v1::GetEntityRequest get;
@@ -247,6 +254,219 @@ TEST_F(ServiceTest, EntitiesCreateGetResolveUpdateSearch) {
   }
   // "korea" names two entities, then "korea strait" and "korea_strait".
   EXPECT_THAT(ids, ElementsAre("korea_strait", "south_korea", "korea_strait"));
+}
+
+TEST_F(ServiceTest, EntityEditsAddAndRemoveAliasesAndKeepHistory) {
+  LoadClaims();
+  v1::UpdateEntityRequest edit;
+  edit.set_id("nis");
+  edit.add_add_aliases("Korean NIS");
+  edit.add_remove_aliases("NIS");
+  v1::Entity e;
+  grpc::Status s = stub_->UpdateEntity(Ctx().get(), edit, &e);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(e.label(), "National Intelligence Service");
+  EXPECT_THAT(e.aliases(), ElementsAre("Korean NIS"));
+
+  v1::GetEntityHistoryRequest history;
+  history.set_name("Korean NIS");
+  v1::GetEntityHistoryResponse versions;
+  ASSERT_TRUE(stub_->GetEntityHistory(Ctx().get(), history, &versions).ok());
+  ASSERT_THAT(versions.versions(), SizeIs(2));
+  EXPECT_THAT(versions.versions(0).entity().aliases(), ElementsAre("NIS"));
+  EXPECT_EQ(versions.versions(1).state(), v1::EntityVersion::STATE_LIVE);
+
+  // The entity as of its first version's time has its names then.
+  v1::GetEntityRequest then;
+  then.set_name("nis");
+  *then.mutable_as_of()->mutable_recorded_at() = versions.versions(0).since();
+  ASSERT_TRUE(stub_->GetEntity(Ctx().get(), then, &e).ok());
+  EXPECT_THAT(e.aliases(), ElementsAre("NIS"));
+  then.mutable_as_of()->mutable_recorded_at()->set_seconds(1000);
+  s = stub_->GetEntity(Ctx().get(), then, &e);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("as_of.recorded_at: entity 'nis' "
+                                           "did not exist then"));
+  then.mutable_as_of()->set_reported_by("2024");
+  s = stub_->GetEntity(Ctx().get(), then, &e);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("as_of.reported_by"));
+}
+
+TEST_F(ServiceTest, EntityEditsRefuseWhatIsUnclearNamingTheField) {
+  LoadClaims();
+  const v1::Stats before = Stats();
+  struct Case {
+    v1::UpdateEntityRequest request;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  std::vector<Case> cases;
+  {
+    Case c{{},
+           grpc::StatusCode::INVALID_ARGUMENT,
+           "entity: give either the whole entity or id"};
+    c.request.mutable_entity()->set_id("nis");
+    c.request.set_id("nis");
+    cases.push_back(c);
+  }
+  cases.push_back({{}, grpc::StatusCode::INVALID_ARGUMENT, "id: required"});
+  {
+    Case c{{},
+           grpc::StatusCode::NOT_FOUND,
+           "remove_aliases[0]: \"Spies\" is not an alias of entity 'nis'"};
+    c.request.set_id("nis");
+    c.request.add_remove_aliases("Spies");
+    cases.push_back(c);
+  }
+  {
+    Case c{{},
+           grpc::StatusCode::ALREADY_EXISTS,
+           "aliases[1]: \"Pyongyang\" already names entity 'north_korea' "
+           "(North Korea)"};
+    c.request.set_id("nis");
+    c.request.add_add_aliases("Pyongyang");
+    cases.push_back(c);
+  }
+  {
+    Case c{{}, grpc::StatusCode::NOT_FOUND, "id: no entity 'atlantis'"};
+    c.request.set_id("atlantis");
+    c.request.set_label("Atlantis");
+    cases.push_back(c);
+  }
+  for (const Case& c : cases) {
+    v1::Entity e;
+    grpc::Status s = stub_->UpdateEntity(Ctx().get(), c.request, &e);
+    EXPECT_EQ(s.error_code(), c.code) << c.message;
+    EXPECT_THAT(s.error_message(), HasSubstr(c.message));
+  }
+  EXPECT_EQ(Stats().SerializeAsString(), before.SerializeAsString());
+}
+
+TEST_F(ServiceTest, MergingMovesClaimsAndTheOldIdResolvesToTheNewOne) {
+  LoadClaims();
+  v1::CreateEntityRequest create;
+  create.mutable_entity()->set_id("moscow_gov");
+  create.mutable_entity()->set_label("Government in Moscow");
+  create.mutable_entity()->set_type("Organization");
+  v1::Entity e;
+  ASSERT_TRUE(stub_->CreateEntity(Ctx().get(), create, &e).ok());
+
+  v1::MergeEntitiesRequest merge;
+  merge.set_from("Kremlin");
+  merge.set_into("Government in Moscow");
+  v1::MergeEntitiesResponse merged;
+  grpc::Status s = stub_->MergeEntities(Ctx().get(), merge, &merged);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(merged.merged_id(), "kremlin");
+  EXPECT_EQ(merged.entity().id(), "moscow_gov");
+  EXPECT_THAT(merged.entity().aliases(), ElementsAre("Kremlin"));
+  EXPECT_EQ(merged.statements_moved(), 1u);  // the denial
+  EXPECT_EQ(merged.provenance_moved(), 1u);
+
+  // "kremlin" names the merged entity now; its denial is moscow_gov's.
+  v1::GetEntityRequest get;
+  get.set_name("kremlin");
+  ASSERT_TRUE(stub_->GetEntity(Ctx().get(), get, &e).ok());
+  EXPECT_EQ(e.id(), "moscow_gov");
+  v1::ListByClaimantRequest by;
+  by.set_claimant("kremlin");
+  v1::ListByClaimantResponse claims;
+  ASSERT_TRUE(stub_->ListByClaimant(Ctx().get(), by, &claims).ok());
+  ASSERT_THAT(claims.claims(), SizeIs(1));
+  EXPECT_EQ(claims.claims(0).claimant().entity().id(), "moscow_gov");
+
+  v1::GetEntityHistoryRequest history;
+  history.set_name("kremlin");  // an id: the merged entity's own history
+  v1::GetEntityHistoryResponse versions;
+  ASSERT_TRUE(stub_->GetEntityHistory(Ctx().get(), history, &versions).ok());
+  ASSERT_THAT(versions.versions(), SizeIs(2));
+  EXPECT_EQ(versions.versions(1).state(), v1::EntityVersion::STATE_MERGED);
+  EXPECT_EQ(versions.versions(1).merged_into(), "moscow_gov");
+
+  // As of just before the merge, the Kremlin's own claim is there.
+  google::protobuf::Timestamp before = versions.versions(1).since();
+  if (before.nanos() >= 1000) {
+    before.set_nanos(before.nanos() - 1000);
+  } else {
+    before.set_seconds(before.seconds() - 1);
+    before.set_nanos(before.nanos() + 999999000);
+  }
+  *by.mutable_as_of()->mutable_recorded_at() = before;
+  ASSERT_TRUE(stub_->ListByClaimant(Ctx().get(), by, &claims).ok());
+  ASSERT_THAT(claims.claims(), SizeIs(1));
+  EXPECT_EQ(claims.claims(0).claimant().entity().id(), "kremlin");
+
+  merge.set_from("moscow_gov");
+  merge.set_into("kremlin");  // the same entity now
+  s = stub_->MergeEntities(Ctx().get(), merge, &merged);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("into: an entity cannot be merged into itself"));
+  merge.set_from("atlantis");
+  s = stub_->MergeEntities(Ctx().get(), merge, &merged);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("from: no entity named"));
+}
+
+TEST_F(ServiceTest, DeletingAnEntityInUseIsRefused) {
+  LoadClaims();
+  v1::DeleteEntityRequest del;
+  del.set_name("Kremlin");
+  v1::Entity e;
+  grpc::Status s = stub_->DeleteEntity(Ctx().get(), del, &e);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("name: entity 'kremlin' is the subject of statements"));
+  del.set_name("Korea Strait");
+  ASSERT_TRUE(stub_->DeleteEntity(Ctx().get(), del, &e).ok());
+  EXPECT_EQ(e.id(), "korea_strait");
+  del.set_name("korea_strait");
+  s = stub_->DeleteEntity(Ctx().get(), del, &e);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("was deleted at"));
+  // "Korea" now names one entity.
+  v1::GetEntityRequest get;
+  get.set_name("Korea");
+  ASSERT_TRUE(stub_->GetEntity(Ctx().get(), get, &e).ok());
+  EXPECT_EQ(e.id(), "south_korea");
+}
+
+TEST_F(ServiceTest, ARelationIsReplacedOnlyWhenAskedAndNotInMeaningWhileUsed) {
+  LoadClaims();
+  v1::CreateRelationRequest create;
+  create.mutable_relation()->set_id("denied");
+  create.mutable_relation()->set_label("denied");
+  create.mutable_relation()->set_polarity(v1::POLARITY_OPPOSES);
+  v1::Relation r;
+  ASSERT_TRUE(stub_->CreateRelation(Ctx().get(), create, &r).ok());  // same
+  create.mutable_relation()->set_polarity(v1::POLARITY_NONE);
+  grpc::Status s = stub_->CreateRelation(Ctx().get(), create, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("relation: relation 'denied' already exists with "
+                        "other content: polarity opposes (this write: none)"));
+  create.set_replace(true);
+  s = stub_->CreateRelation(Ctx().get(), create, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("is used by statements"));
+  create.mutable_relation()->set_polarity(v1::POLARITY_OPPOSES);
+  create.mutable_relation()->set_label("rejected as untrue");
+  ASSERT_TRUE(stub_->CreateRelation(Ctx().get(), create, &r).ok());
+  EXPECT_EQ(r.label(), "rejected as untrue");
+
+  // An import replaces vocabulary only when it says so.
+  v1::WriteStatementsRequest batch;
+  v1::Entity* nis = batch.add_entities();
+  nis->set_id("nis");
+  nis->set_label("NIS");
+  nis->set_type("Organization");
+  v1::WriteStatementsResponse resp;
+  s = stub_->WriteStatements(Ctx().get(), batch, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(s.error_message(), HasSubstr("entities[0]: entity 'nis'"));
+  batch.set_replace_vocabulary(true);
+  ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), batch, &resp).ok());
 }
 
 TEST_F(ServiceTest, RelationsAndDocuments) {
