@@ -329,6 +329,26 @@ TEST_F(StoreDatasetTest, AsRecordedSeesTheStoreAsItStoodThen) {
               IsEmpty());
 }
 
+// The descriptions follow the entity's history: as of an earlier time, its
+// names then; a merged entity is described only while it stood alone.
+TEST_F(StoreDatasetTest, AsRecordedSeesTheNamesEntitiesHadThen) {
+  WriteClaims();
+  const absl::Time before = now_;
+  now_ += absl::Hours(1);
+  storage::WriteBatch rename;
+  rename.entity_edits = {{"nis", "NIS of Korea", std::nullopt, {}, {}}};
+  ASSERT_THAT(store_->Write(rename).status(), IsOk());
+  const std::string label = "SELECT ?l WHERE { e:nis rdfs:label ?l }";
+  EXPECT_THAT(Select(label), ElementsAre("\"NIS of Korea\""));
+  StoreDatasetOptions then;
+  absl::StatusOr<query::RecordFilter> filter =
+      query::RecordFilter::Create({before, ""});
+  ASSERT_THAT(filter.status(), IsOk());
+  then.as_of = *filter;
+  EXPECT_THAT(Select(label, then),
+              ElementsAre("\"National Intelligence Service\""));
+}
+
 TEST_F(StoreDatasetTest, AsReportedLeavesOutLaterDocuments) {
   WriteClaims();
   StoreDatasetOptions by_wednesday;
