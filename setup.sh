@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kg's one entry point: installs what is missing, builds, and runs.
 #
-#   ./setup.sh run     install, build (Release), start kg-server on 127.0.0.1:50051
+#   ./setup.sh run     install what serving needs, build kg-server and kgctl
+#                      (Release), start kg-server on 127.0.0.1:50051
 #   ./setup.sh test    install, build, run the whole test suite under ctest
 #   ./setup.sh build   install and build only
 #   ./setup.sh fuzz [SECONDS]
@@ -19,23 +20,30 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 
-PACKAGES=(
+# What building and running kg-server and kgctl needs ...
+RUN_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev libssl-dev openssl
-  libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libre2-dev libraptor2-dev
+  libcli11-dev libre2-dev
+)
+# ... and what the tests, benchmarks, examples and fuzzers need besides.
+TEST_PACKAGES=(
+  libgtest-dev libgmock-dev libbenchmark-dev libraptor2-dev
   python3-grpcio python3-protobuf
   clang libclang-rt-14-dev
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
+# install_missing run|test: the packages that are not installed yet.
 install_missing() {
+  local packages=("${RUN_PACKAGES[@]}")
+  [ "$1" = test ] && packages+=("${TEST_PACKAGES[@]}")
   local missing=()
   local pkg
-  for pkg in "${PACKAGES[@]}"; do
+  for pkg in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$pkg")
     fi
@@ -43,7 +51,7 @@ install_missing() {
   # node and npm for examples/node (the build runs npm ci there). Checked
   # by command, not package: NodeSource's nodejs bundles npm and conflicts
   # with Debian's npm package.
-  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if [ "$1" = test ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
     missing+=(nodejs npm)
   fi
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -55,7 +63,10 @@ install_missing() {
     "${missing[@]}" >/dev/null
 }
 
+# build run|test: `run` builds only what serves (kg-server and kgctl), so
+# the first answer comes as soon as possible; `test` builds everything.
 build() {
+  local what=$1
   local sanitize=${KG_SANITIZE:-0}
   local default_dir=build
   [ "$sanitize" = 1 ] && default_dir=build-asan
@@ -66,9 +77,17 @@ build() {
     args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" "${args[@]}" >/dev/null
+    local tests=ON
+    [ "$what" = run ] && tests=OFF
+    cmake -S "$ROOT" -B "$BUILD_DIR" "${args[@]}" -DKG_BUILD_TESTS=$tests >/dev/null
+  elif [ "$what" = test ] && grep -q '^KG_BUILD_TESTS:BOOL=OFF' "$BUILD_DIR/CMakeCache.txt"; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DKG_BUILD_TESTS=ON >/dev/null
   fi
-  cmake --build "$BUILD_DIR" -- -j"$(nproc)"
+  if [ "$what" = run ]; then
+    cmake --build "$BUILD_DIR" --target kg-server kgctl -- -j"$(nproc)"
+  else
+    cmake --build "$BUILD_DIR" -- -j"$(nproc)"
+  fi
 }
 
 # The fuzz targets of fuzz/CMakeLists.txt.
@@ -178,17 +197,17 @@ run_fuzzers() {
 cmd=${1:-}
 case "$cmd" in
   build)
-    install_missing
-    build
+    install_missing test
+    build test
     ;;
   test)
-    install_missing
-    build
+    install_missing test
+    build test
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 600
     ;;
   run)
-    install_missing
-    build
+    install_missing run
+    build run
     shift
     data_dir=${KG_DATA_DIR:-$ROOT/var/data}
     mkdir -p "$(dirname "$data_dir")"
@@ -197,7 +216,7 @@ case "$cmd" in
       --data_dir="$data_dir" --seed_file="$ROOT/data/seed.jsonl" --no_auth "$@"
     ;;
   fuzz)
-    install_missing
+    install_missing test
     build_fuzz
     run_fuzzers "${2:-60}"
     ;;
