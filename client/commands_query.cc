@@ -415,6 +415,7 @@ void AddWhy(Cli& cli) {
   struct Flags {
     std::string statement;
     bool no_evidence = false;
+    std::string sort = "claimant";
     AsOfFlags as_of;
     PageFlags page;
   };
@@ -424,11 +425,17 @@ void AddWhy(Cli& cli) {
       "why we believe a statement: its own records, and the claims about it "
       "grouped into supporting and opposing, each with its evidence",
       "  kgctl why \"<<north_korea deployed_troops_to russia>>\"\n"
-      "  kgctl why s0f3c... --as-of-reported 2024-10-18 --json\n");
+      "  kgctl why s0f3c... --as-of-reported 2024-10-18 --json\n"
+      "  kgctl why \"<<north_korea deployed_troops_to russia>>\" --sort "
+      "date\n");
   cmd->add_option("STATEMENT", f->statement, "statement id or <<s r o>>")
       ->required();
   cmd->add_flag("--no-evidence", f->no_evidence,
                 "leave out the evidence sentences");
+  AddChoice(cmd, "--sort", &f->sort, {"claimant", "date"},
+            "claims by claimant, or by the date of their earliest document "
+            "(undated last); records by date too")
+      ->capture_default_str();
   AddAsOfFlags(cmd, &f->as_of);
   AddPageFlags(cmd, &f->page);
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
@@ -437,6 +444,8 @@ void AddWhy(Cli& cli) {
     if (!term.ok()) return Fail(kExitUsage, term.status().message());
     *req.mutable_statement() = *term;
     if (f->no_evidence) req.set_include_evidence(false);
+    if (f->sort == "date")
+      req.set_order(kg::v1::WhyRequest::ORDER_DOCUMENT_DATE);
     if (absl::Status s = FillAsOf(f->as_of, req.mutable_as_of()); !s.ok()) {
       return Fail(kExitUsage, s.message());
     }

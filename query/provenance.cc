@@ -568,7 +568,10 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
   WhyResult out;
   KG_ASSIGN_OR_RETURN(out.statement,
                       ResolveStatement(statement, options.as_of, &node));
-  const uint64_t fingerprint = FingerprintOf(filter, {out.statement.id});
+  const bool dated = options.order == WhyOptions::Order::kDocumentDate;
+  // A page token belongs to one order.
+  const uint64_t fingerprint =
+      FingerprintOf(filter, {out.statement.id}) + (dated ? 1 : 0);
   KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kWhy, fingerprint));
   KG_ASSIGN_OR_RETURN(out.provenance, VisibleRecords(node, filter));
@@ -616,10 +619,33 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
   out.total_claims = claims.size();
   out.summary = Summarize(out);
 
+  // Records by document date, for the date order.
+  auto by_date = [&](std::vector<ProvenanceRecord>* records)
+      -> absl::StatusOr<std::string> {
+    std::vector<std::pair<std::string, ProvenanceRecord>> dated;
+    for (ProvenanceRecord& r : *records) {
+      KG_ASSIGN_OR_RETURN(Document doc, DocumentMeta(r.input.document_id));
+      dated.emplace_back(TimelineKey(doc, r), std::move(r));
+    }
+    std::stable_sort(
+        dated.begin(), dated.end(),
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    records->clear();
+    for (auto& [key, r] : dated) records->push_back(std::move(r));
+    // Undated sorts last: a claim with no records (none) likewise.
+    return dated.empty() ? std::string(1, '\xff') : dated.front().first;
+  };
+  if (dated) KG_RETURN_IF_ERROR(by_date(&out.provenance).status());
   std::vector<std::pair<std::string, Claim>> keyed;
   keyed.reserve(claims.size());
   for (Claim& c : claims) {
-    std::string key = ClaimKey(c);
+    std::string key;
+    if (dated) {
+      KeyU8(&key, static_cast<uint8_t>(c.polarity));
+      KG_ASSIGN_OR_RETURN(std::string earliest, by_date(&c.provenance));
+      KeyStr(&key, earliest);
+    }
+    key += ClaimKey(c);
     keyed.emplace_back(std::move(key), std::move(c));
   }
   std::vector<Claim> page;

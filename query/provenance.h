@@ -103,6 +103,12 @@ struct Claim {
 struct WhyOptions {
   // False clears ProvenanceRecord::input.evidence in the result.
   bool include_evidence = true;
+  // The order of the claims within each polarity (and of each one's
+  // records): by claimant (then relation and claim id), or by the
+  // publication date of their earliest document (undated last; then as by
+  // claimant), records by date too.
+  enum class Order : uint8_t { kClaimant, kDocumentDate };
+  Order order = Order::kClaimant;
   TimeTravel as_of;
   // Claims per page, both polarities together; 0: the default (100).
   size_t page_size = 0;

@@ -62,6 +62,16 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::Why(
     query::WhyOptions options;
     options.include_evidence =
         !request->has_include_evidence() || request->include_evidence();
+    switch (request->order()) {
+      case v1::WhyRequest::ORDER_UNSPECIFIED:
+        break;
+      case v1::WhyRequest::ORDER_DOCUMENT_DATE:
+        options.order = query::WhyOptions::Order::kDocumentDate;
+        break;
+      default:
+        return absl::InvalidArgumentError(absl::StrCat(
+            "order: unknown value ", static_cast<int>(request->order())));
+    }
     KG_ASSIGN_OR_RETURN(options.as_of, TimeTravelFrom(request->as_of()));
     KG_ASSIGN_OR_RETURN(options.page_size, PageSize(request->page_size()));
     options.page_token = request->page_token();

@@ -1776,6 +1776,20 @@ TEST_F(KgctlTest, EntitiesMergeAndDeleteAndTimeTravelSeesBefore) {
   EXPECT_THAT(r.err, HasSubstr("entity 'nato_hq' was deleted at"));
 }
 
+TEST_F(KgctlTest, WhySortsByDocumentDateOnRequest) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"why", "<<north_korea deployed_troops_to russia>>",
+                             "--sort", "date"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // One document in the seed: text order, so the NIS's report comes first.
+  ASSERT_NE(r.out.find("-- claimant nis,"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("-- claimant "), r.out.find("-- claimant nis,"));
+  r = Run(server, {"why", "<<north_korea deployed_troops_to russia>>", "--sort",
+                   "newest"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--sort"));
+}
+
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
   const std::string server = Seeded();
   RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});

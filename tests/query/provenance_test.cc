@@ -225,6 +225,36 @@ class ClaimsGraphTest : public ProvenanceTest {
   const Triple z_ = T("north_korea", "present_in", "russia");
 };
 
+// By date: the article's claims (in text order, the claimant breaking a
+// tie) before NATO's later confirmation; by claimant otherwise.
+TEST_F(ClaimsGraphTest, WhyCanOrderClaimsByDocumentDate) {
+  View v = Snapshot();
+  WhyOptions options;
+  options.order = WhyOptions::Order::kDocumentDate;
+  absl::StatusOr<WhyResult> why = v->Why(Term::Quoted(x_), options);
+  ASSERT_THAT(why, IsOk());
+  EXPECT_THAT(ClaimantsOf(why->supporting),
+              ElementsAre("nis", "presidential_office", "south_korea", "nato"));
+  EXPECT_THAT(ClaimantsOf(why->opposing),
+              ElementsAre("north_korea", "russia", "kremlin", "nato"));
+  // Pages follow the same order, and a token is for one order only.
+  options.page_size = 3;
+  absl::StatusOr<WhyResult> first = v->Why(Term::Quoted(x_), options);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_THAT(ClaimantsOf(first->supporting),
+              ElementsAre("nis", "presidential_office", "south_korea"));
+  options.page_token = first->next_page_token;
+  absl::StatusOr<WhyResult> second = v->Why(Term::Quoted(x_), options);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_THAT(ClaimantsOf(second->supporting), ElementsAre("nato"));
+  WhyOptions other;
+  other.page_size = 3;
+  other.page_token = first->next_page_token;
+  EXPECT_THAT(
+      v->Why(Term::Quoted(x_), other),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+}
+
 TEST_F(ClaimsGraphTest, WhyGroupsClaimsByPolarityWithTheirSentences) {
   View v = Snapshot();
   absl::StatusOr<WhyResult> why = v->Why(Term::Quoted(x_), WhyOptions{});
