@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "common/echo.h"
 #include "google/protobuf/util/time_util.h"
+#include "query/match.h"
 #include "query/resolve.h"
 #include "server/convert.h"
 #include "server/descriptors.h"
@@ -836,7 +837,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
     options.min_confidence = request->min_confidence();
     options.include_quoted = request->include_quoted();
     KG_ASSIGN_OR_RETURN(storage::MatchPage page,
-                        reader->Match(pattern, options));
+                        query::MatchBothWays(*reader, pattern, options));
     for (const storage::Statement& s : page.statements) {
       KG_RETURN_IF_ERROR(StatementToProto(*reader, s,
                                           request->include_provenance(),

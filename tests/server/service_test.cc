@@ -469,6 +469,80 @@ TEST_F(ServiceTest, ARelationIsReplacedOnlyWhenAskedAndNotInMeaningWhileUsed) {
   ASSERT_TRUE(stub_->WriteStatements(Ctx().get(), batch, &resp).ok());
 }
 
+// An agreement is found with either party as subject: a symmetric
+// relation's statements match their pattern swapped too, shown as stored,
+// and paging walks both halves without repeats or gaps.
+TEST_F(ServiceTest, SymmetricRelationsMatchInBothDirections) {
+  LoadClaims();
+  v1::WriteStatementsRequest req;
+  v1::Relation* agreed = req.add_relations();
+  agreed->set_id("agreed_with");
+  agreed->set_label("agreed with");
+  agreed->set_symmetric(true);
+  auto add = [&](const char* s, const char* r, const char* o,
+                 const char* sentence) {
+    v1::StatementInput* st = req.add_statements();
+    *st->mutable_triple()->mutable_subject() = Entity(s);
+    st->mutable_triple()->set_relation(r);
+    *st->mutable_triple()->mutable_object() = Entity(o);
+    *st->add_provenance() = Evidence(sentence);
+  };
+  add("russia", "agreed_with", "north_korea", "The Kremlin denied it.");
+  add("kremlin", "agreed_with", "russia", "The Kremlin denied it.");
+  add("nis", "agreed_with", "north_korea", "NATO saw no evidence.");
+  v1::WriteStatementsResponse written;
+  grpc::Status w = stub_->WriteStatements(Ctx().get(), req, &written);
+  ASSERT_TRUE(w.ok()) << w.error_message();
+
+  auto match = [&](v1::MatchStatementsRequest m) {
+    std::vector<std::string> rows;
+    m.set_page_size(1);
+    for (int i = 0; i < 10; ++i) {
+      v1::MatchStatementsResponse resp;
+      grpc::Status s = stub_->MatchStatements(Ctx().get(), m, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      for (const auto& st : resp.statements()) {
+        rows.push_back(absl::StrCat(st.subject().entity().id(), " ",
+                                    st.relation(), " ",
+                                    st.object().entity().id()));
+      }
+      if (resp.next_page_token().empty()) break;
+      m.set_page_token(resp.next_page_token());
+    }
+    return rows;
+  };
+  v1::MatchStatementsRequest by_subject;
+  *by_subject.mutable_subject() = Entity("north_korea");
+  by_subject.set_relation("agreed_with");
+  EXPECT_THAT(match(by_subject),
+              ::testing::UnorderedElementsAre("russia agreed_with north_korea",
+                                              "nis agreed_with north_korea"));
+  v1::MatchStatementsRequest both;
+  *both.mutable_subject() = Entity("north_korea");
+  both.set_relation("agreed_with");
+  *both.mutable_object() = Entity("russia");
+  EXPECT_THAT(match(both), ElementsAre("russia agreed_with north_korea"));
+  // Without a relation: north_korea's own statements, then the symmetric
+  // ones it is the object of.
+  v1::MatchStatementsRequest any;
+  *any.mutable_subject() = Entity("russia");
+  EXPECT_THAT(match(any),
+              ::testing::UnorderedElementsAre("russia agreed_with north_korea",
+                                              "kremlin agreed_with russia"));
+  // A relation that is not symmetric matches as stored only.
+  v1::MatchStatementsRequest sent;
+  *sent.mutable_object() = Entity("north_korea");
+  sent.set_relation("sent_troops_to");
+  EXPECT_THAT(match(sent), ::testing::IsEmpty());
+  // A token of another half or another query is refused.
+  v1::MatchStatementsRequest forged = by_subject;
+  forged.set_page_token("zz");
+  v1::MatchStatementsResponse resp;
+  grpc::Status s = stub_->MatchStatements(Ctx().get(), forged, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+}
+
 TEST_F(ServiceTest, RelationsAndDocuments) {
   LoadClaims();
   v1::ListRelationsResponse relations;
