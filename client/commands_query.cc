@@ -73,8 +73,9 @@ void AddFilterFlags(CLI::App* cmd, PathFlags* f) {
   cmd->add_option("--min-confidence", f->min_confidence,
                   "walk a statement only with a record at least this sure")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_flag("--include-opposed", f->include_opposed,
-                "also walk statements that are only opposed");
+  cmd->add_flag("--include-opposed,--include-opposing", f->include_opposed,
+                "also walk statements that are only opposed, and opposing "
+                "claims (kremlin denied <<...>>)");
   cmd->add_option("--document", f->documents,
                   "walk a statement only if this document yields it "
                   "(repeatable)");

@@ -20,8 +20,10 @@
 // What is walked: a statement is walked when it is *supported* (a live
 // provenance record of its own, or a supporting claim about it) and passes
 // every filter of the options; opposed-only statements (only opposing claims)
-// only with include_opposed. Quoted is not asserted: a statement that is only
-// quoted is walked only when a claim supports it.
+// and opposing claims themselves (kremlin denied <<...>>: not a supported
+// connection between the Kremlin and what it denies) only with
+// include_opposed. Quoted is not asserted: a statement that is only quoted is
+// walked only when a claim supports it.
 //
 // Determinism: results are ordered by (cost, hops, the hops' keys compared in
 // order), a hop's key being (relation id, the id of the node it reaches, its
@@ -106,7 +108,7 @@ struct PathOptions {
   std::vector<std::string> allowed_entity_types;
   // Count only provenance records of at least this confidence, in [0, 1].
   double min_confidence = 0.0;
-  // Also walk statements that are only opposed.
+  // Also walk statements that are only opposed, and opposing claims.
   bool include_opposed = false;
   // Count only records from these documents (ids); empty: all. A statement
   // supported by a claim counts when the claim's record qualifies.

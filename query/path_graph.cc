@@ -463,6 +463,15 @@ absl::StatusOr<PathGraph::Support> PathGraph::SupportOf(NodeId statement,
   auto it = support_.find(statement);
   if (it != support_.end()) return it->second;
   Support support;
+  if (!options_.include_opposed) {
+    // An opposing claim (nato found_no_evidence_of <<...>>) is not a
+    // supported connection between its claimant and what it quotes.
+    KG_ASSIGN_OR_RETURN(const RelationInfo* r, Relation(relation));
+    if (r->polarity == Polarity::kOpposes) {
+      support_.emplace(statement, support);
+      return support;
+    }
+  }
   if (fast_support_ && !indexed) {
     // Out of the indexes today: no live record, and no live claim (which
     // would keep it in). Only as-of views (no fast path) can see it.

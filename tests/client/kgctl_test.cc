@@ -1790,6 +1790,27 @@ TEST_F(KgctlTest, WhySortsByDocumentDateOnRequest) {
   EXPECT_THAT(r.err, HasSubstr("--sort"));
 }
 
+// Supported-only means supported: NATO officials' "no concrete evidence"
+// does not connect NATO to North Korea unless opposition is asked for, in
+// paths and neighbourhoods alike.
+TEST_F(KgctlTest, AnOpposingClaimIsNoSupportedConnection) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"path", "nato", "north_korea", "--walk-claims"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no path found"));
+  r = Run(server, {"path", "nato", "north_korea", "--walk-claims",
+                   "--include-opposing"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--found_no_evidence_of-->"));
+  r = Run(server, {"neighborhood", "nato_officials", "--walk-claims"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("found_no_evidence_of")));
+  r = Run(server, {"neighborhood", "nato_officials", "--walk-claims",
+                   "--include-opposed"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("found_no_evidence_of"));
+}
+
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
   const std::string server = Seeded();
   RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});

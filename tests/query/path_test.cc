@@ -400,6 +400,10 @@ class Reference {
     if (!o_.allowed_relations.empty() && !Contains(o_.allowed_relations, rel))
       return;
     if (Contains(o_.excluded_relations, rel)) return;
+    // An opposing claim connects nothing unless opposition is asked for.
+    if (m_.polarity.at(rel) == Polarity::kOpposes && !o_.include_opposed) {
+      return;
+    }
     const double own = Best(st);
     double claimed = -1;
     int supporting = 0, opposing = 0;
