@@ -315,6 +315,25 @@ void AddPath(Cli& cli) {
                           "; the budget ran out: more (or shorter weighted) "
                           "paths may exist (--budget)");
         }
+        // Which limit cut the answer, and how to raise it.
+        const kg::v1::PathOptions& o = req.options();
+        const int64_t k = o.k() > 0 ? o.k() : 3;
+        const int64_t limit = o.limit() > 0 ? o.limit() : 100;
+        const int64_t hops = o.max_hops() > 0 ? o.max_hops() : 6;
+        if (o.mode() == kg::v1::PATH_MODE_K_SHORTEST &&
+            static_cast<int64_t>(s.paths()) == k) {
+          absl::StrAppend(&line, "; the ", k,
+                          " shortest (--k): more may exist, raise --k");
+        } else if (o.mode() == kg::v1::PATH_MODE_ALL_SIMPLE &&
+                   static_cast<int64_t>(s.paths()) == limit) {
+          absl::StrAppend(&line, "; stopped at --limit ", limit,
+                          " paths: more may exist, raise --limit");
+        } else if (s.paths() == 0 && !s.budget_exhausted()) {
+          absl::StrAppend(&line, "; none within ", hops,
+                          hops == 1 ? " hop" : " hops",
+                          ": raise --max-hops (up to the server's "
+                          "--max_path_hops, 8 by default)");
+        }
         std::printf("%s%s", n > 0 ? "\n" : "",
                     Indented(line, "", width).c_str());
       }

@@ -1053,7 +1053,10 @@ TEST_F(KgctlTest, PathModeKFindsKDistinctPathsShortestFirst) {
   EXPECT_THAT(r.out, StartsWith("path 1: "));
   EXPECT_THAT(r.out, HasSubstr("\n\npath 3: "));
   EXPECT_THAT(r.out, Not(HasSubstr("path 4: ")));
-  EXPECT_THAT(r.out, ContainsRegex("\n\n3 paths, [0-9,]+ edges expanded\n$"));
+  // k paths found: more may exist, and the summary says which limit.
+  EXPECT_THAT(
+      r.out, ContainsRegex("\n\n3 paths, [0-9,]+ edges expanded; the 3 "
+                           "shortest \\(--k\\): more may exist, raise --k\n$"));
 
   const std::vector<kg::v1::Path> paths = Paths(
       server,
@@ -1092,8 +1095,11 @@ TEST_F(KgctlTest, PathMaxHopsBelowTheDistanceFindsNoPath) {
     // Not an error: the search ran and found nothing.
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
+    // The hop limit is named, with how to raise it.
     EXPECT_THAT(r.out, MatchesRegex("no path found \\([0-9,]+ edges "
-                                    "expanded\\)\n"));
+                                    "expanded\\); none within [12] hops?: "
+                                    "raise --max-hops \\(up to the "
+                                    "server's\n?.*"));
     std::vector<std::string> json = args;
     json.push_back("--json");
     auto messages =
@@ -1809,6 +1815,19 @@ TEST_F(KgctlTest, AnOpposingClaimIsNoSupportedConnection) {
                    "--include-opposed"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("found_no_evidence_of"));
+}
+
+TEST_F(KgctlTest, PathSaysWhichLimitCutTheAnswer) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"path", "north_korea", "ukraine", "--mode", "all",
+                             "--limit", "2", "--provenance", "none"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("2 paths, "));
+  EXPECT_THAT(r.out, HasSubstr("; stopped at --limit 2 paths: more may "
+                               "exist, raise --limit"));
+  r = Run(server, {"neighborhood", "north_korea", "--limit", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(truncated: raise --limit)"));
 }
 
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
