@@ -50,51 +50,6 @@ grpc::Status StatementIdOf(Connection& conn, const kg::v1::Term& term,
   return status;
 }
 
-// Finds `evidence` in `text`: its [start, end) in code points. `start`, when
-// given, picks the occurrence.
-absl::Status LocateEvidence(const std::string& document_id,
-                            absl::string_view text, absl::string_view evidence,
-                            std::optional<uint32_t> start, uint32_t* out_start,
-                            uint32_t* out_end) {
-  if (evidence.empty()) {
-    return absl::InvalidArgumentError(
-        "--evidence: is empty; quote the words of the document that state "
-        "it (the exact span of its text)");
-  }
-  const uint32_t length = CodePoints(evidence);
-  if (start.has_value()) {
-    const size_t byte = PrefixCodePoints(text, *start).size();
-    if (text.substr(byte, evidence.size()) != evidence) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--evidence: the text at code point ", *start,
-                       " of document ", document_id, " is not the evidence"));
-    }
-    *out_start = *start;
-    *out_end = *start + length;
-    return absl::OkStatus();
-  }
-  std::vector<uint32_t> found;
-  for (size_t pos = text.find(evidence); pos != absl::string_view::npos;
-       pos = text.find(evidence, pos + 1)) {
-    found.push_back(CodePoints(text.substr(0, pos)));
-  }
-  if (found.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--evidence: not found in the text of document ", document_id,
-        " (it must be an exact span; see kgctl document get ", document_id,
-        " --text)"));
-  }
-  if (found.size() > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--evidence: occurs ", found.size(), " times in document ", document_id,
-        " (at code points ", absl::StrJoin(found, ", "),
-        "); choose one with --evidence-start"));
-  }
-  *out_start = found[0];
-  *out_end = found[0] + length;
-  return absl::OkStatus();
-}
-
 void PrintStatement(const kg::v1::Statement& s, Describer& d) {
   const int width = TerminalWidth();
   std::fputs(Fields({{"id", s.id()},
@@ -186,29 +141,23 @@ void AddStatementGroup(Cli& cli) {
       kg::v1::Provenance* p = in->add_provenance();
       p->set_document_id(f->document);
       p->set_evidence(f->evidence);
-      if (f->evidence_start >= 0 && f->evidence_end >= 0) {
-        p->set_evidence_start(f->evidence_start);
-        p->set_evidence_end(f->evidence_end);
-      } else {
-        if (f->evidence_end >= 0) {
-          return Fail(kExitUsage, "--evidence-end needs --evidence-start");
-        }
-        kg::v1::GetDocumentRequest dreq;
-        dreq.set_id(f->document);
-        dreq.set_include_text(true);
-        kg::v1::Document doc;
-        auto ctx = conn.Context();
-        grpc::Status status = conn.kg().GetDocument(ctx.get(), dreq, &doc);
-        if (!status.ok()) return ReportError(status, conn.server());
-        uint32_t start = 0, end = 0;
-        std::optional<uint32_t> given;
-        if (f->evidence_start >= 0) given = f->evidence_start;
-        absl::Status located = LocateEvidence(f->document, doc.text(),
-                                              f->evidence, given, &start, &end);
-        if (!located.ok()) return Fail(kExitInvalid, located.message());
-        p->set_evidence_start(start);
-        p->set_evidence_end(end);
+      if (f->evidence.empty()) {
+        return Fail(kExitInvalid,
+                    "--evidence: is empty; quote the words of the document "
+                    "that state it (the exact span of its text)");
       }
+      if (f->evidence_end >= 0 && f->evidence_start < 0) {
+        return Fail(kExitUsage, "--evidence-end needs --evidence-start");
+      }
+      if (f->evidence_start >= 0) {
+        // An occurrence chosen: its end follows from the quote.
+        p->set_evidence_start(f->evidence_start);
+        p->set_evidence_end(f->evidence_end >= 0
+                                ? f->evidence_end
+                                : f->evidence_start + CodePoints(f->evidence));
+      }
+      // Else the server finds the quote in the document's text (and says
+      // where it occurs when more than once, or what is nearest when not).
       if (f->hedge == "asserted") p->set_hedge(kg::v1::HEDGE_ASSERTED);
       if (f->hedge == "believed") p->set_hedge(kg::v1::HEDGE_BELIEVED);
       if (f->hedge == "reportedly") p->set_hedge(kg::v1::HEDGE_REPORTEDLY);

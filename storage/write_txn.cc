@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/echo.h"
 #include "storage/coding.h"
+#include "storage/quote.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
 #include "storage/validate.h"
@@ -1173,9 +1174,29 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
                         EnsureStatement(absl::StrCat(field, ".triple"),
                                         st.triple, /*depth=*/0));
     for (size_t j = 0; j < st.provenance.size(); ++j) {
-      const ProvenanceInput& p = st.provenance[j];
+      ProvenanceInput p = st.provenance[j];
       const std::string record_field =
           absl::StrCat(field, ".provenance[", j, "]");
+      if (p.evidence_start == 0 && p.evidence_end == 0 && !p.evidence.empty()) {
+        // Evidence by quote: find it in the document's text.
+        KG_ASSIGN_OR_RETURN(
+            const CachedDocument* doc,
+            LoadDocument(absl::StrCat(record_field, ".document_id"),
+                         p.document_id));
+        if (!doc->text.empty()) {
+          const std::string evidence_field =
+              absl::StrCat(record_field, ".evidence");
+          KG_RETURN_IF_ERROR(ValidateText(evidence_field, p.evidence,
+                                          Limits::kMaxEvidenceBytes,
+                                          /*allow_empty=*/false,
+                                          /*allow_newlines=*/true));
+          KG_ASSIGN_OR_RETURN(
+              auto span, LocateQuote(evidence_field, p.document_id, doc->text,
+                                     p.evidence));
+          p.evidence_start = span.first;
+          p.evidence_end = span.second;
+        }
+      }
       const auto [at, first] = record_at.try_emplace(
           std::make_tuple(stmt.tid, CanonicalDocumentId(p.document_id),
                           p.evidence_start, p.evidence_end),

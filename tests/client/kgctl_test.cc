@@ -385,7 +385,8 @@ TEST_F(KgctlTest, StatementAddFindsTheEvidenceOffsetsInCodePoints) {
                    "int:5000>>",
                    "--document", "d1", "--evidence", "not in the text"});
   EXPECT_EQ(absent.exit_code, 4);
-  EXPECT_THAT(absent.err, HasSubstr("not found in the text of document d1"));
+  EXPECT_THAT(absent.err,
+              HasSubstr("evidence: not found in the text of document 'd1'"));
   // An empty quote, and an empty string as the value: refused, by name.
   RunResult empty_quote =
       Run(server, {"statement", "add", "wagner_group", "denied",
@@ -1828,6 +1829,43 @@ TEST_F(KgctlTest, PathSaysWhichLimitCutTheAnswer) {
   r = Run(server, {"neighborhood", "north_korea", "--limit", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("(truncated: raise --limit)"));
+}
+
+// JSON Lines records may quote their evidence without offsets: the server
+// finds it, or names the likely cause and writes nothing.
+TEST_F(KgctlTest, ImportedEvidenceIsFoundByItsQuote) {
+  const std::string server = Seeded();
+  const std::string claim =
+      "{\"statement\": {\"triple\": {\"subject\": {\"entity\": \"nato\"}, "
+      "\"relation\": \"confirmed\", \"object\": {\"quoted\": {\"subject\": "
+      "{\"entity\": \"north_korea\"}, \"relation\": \"deployed_troops_to\", "
+      "\"object\": {\"entity\": \"russia\"}}}}, \"provenance\": "
+      "[{\"document_id\": \"seed_article\", \"evidence\": \"QUOTE\", "
+      "\"hedge\": \"HEDGE_ASSERTED\", \"confidence\": 0.5}]}}\n";
+  auto file = [&](const std::string& quote, const std::string& name) {
+    std::string line = claim;
+    line.replace(line.find("QUOTE"), 5, quote);
+    WriteFile(dir_.Sub(name), line);
+    return dir_.Sub(name);
+  };
+  const std::string count_before = Run(server, {"count"}).out;
+  RunResult r = Run(server, {"import", file("North Korea's and Russia's recent "
+                                            "cooperation intensified",
+                                            "straight.jsonl")});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("provenance[0].evidence: not found in the "
+                               "text of document 'seed_article'; it differs "
+                               "from the text at [2005, 2062) only in curly "
+                               "and straight quotes"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was written"));
+  EXPECT_EQ(Run(server, {"count"}).out, count_before);
+
+  r = Run(server, {"import", file("North Korea’s and Russia’s recent "
+                                  "cooperation intensified",
+                                  "curly.jsonl")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Run(server, {"by-claimant", "nato", "--polarity", "supports"});
+  EXPECT_THAT(r.out, HasSubstr("[2005, 2062)"));
 }
 
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
