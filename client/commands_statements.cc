@@ -174,19 +174,15 @@ void AddStatementGroup(Cli& cli) {
         PrintJson(resp);
         return kExitOk;
       }
-      std::fputs(
-          Fields(
-              {{"id",
-                resp.statement_ids_size() > 0 ? resp.statement_ids(0) : ""},
-               {"statement", FormatTriple(in->triple())},
-               {"evidence", absl::StrCat(f->document, " ", SpanText(*p))},
-               {"result",
-                absl::StrCat(resp.statements_created(), " statements created, ",
-                             resp.provenance_added(), " records added, ",
-                             resp.provenance_unchanged(), " unchanged")}},
-              TerminalWidth())
-              .c_str(),
-          stdout);
+      // What was stored: resolved names, located evidence.
+      Describer d(conn);
+      if (resp.statements_size() > 0) PrintStatement(resp.statements(0), d);
+      std::printf(
+          "result     %llu statements created, %llu records added, "
+          "%llu unchanged\n",
+          static_cast<unsigned long long>(resp.statements_created()),
+          static_cast<unsigned long long>(resp.provenance_added()),
+          static_cast<unsigned long long>(resp.provenance_unchanged()));
       return kExitOk;
     });
   }

@@ -784,8 +784,39 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
                       KG_ASSIGN_OR_RETURN(storage::WriteResult r,
                                           ApplyBatch(*request));
                       ToProto(r, response);
-                      return absl::OkStatus();
+                      return EchoStatements(*request, response);
                     });
+}
+
+absl::Status KnowledgeGraphService::EchoStatements(
+    const kg::v1::WriteStatementsRequest& request,
+    kg::v1::WriteStatementsResponse* response) {
+  auto reader = store_->NewReader();
+  for (int i = 0; i < response->statement_ids_size(); ++i) {
+    absl::StatusOr<storage::Statement> st =
+        reader->GetStatement(response->statement_ids(i));
+    if (!st.ok()) return st.status();
+    kg::v1::Statement* out = response->add_statements();
+    KG_RETURN_IF_ERROR(
+        StatementToProto(*reader, *st, /*include_provenance=*/true, out));
+    // Only the records this request gave (as stored: spans located).
+    const kg::v1::StatementInput& in = request.statements(i);
+    auto given = [&](const kg::v1::Provenance& p) {
+      for (const kg::v1::Provenance& q : in.provenance()) {
+        if (q.document_id() == p.document_id() &&
+            q.evidence() == p.evidence()) {
+          return true;
+        }
+      }
+      return false;
+    };
+    google::protobuf::RepeatedPtrField<kg::v1::Provenance> kept;
+    for (const kg::v1::Provenance& p : out->provenance()) {
+      if (given(p)) *kept.Add() = p;
+    }
+    out->mutable_provenance()->Swap(&kept);
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerBidiReactor<IngestStatementsRequest, IngestStatementsResponse>*

@@ -169,6 +169,10 @@ class KnowledgeGraphService final
 
  private:
   absl::StatusOr<size_t> PageSize(int32_t requested) const;
+  // Fills WriteStatementsResponse.statements: each statement as stored,
+  // names resolved, with the records the request gave.
+  absl::Status EchoStatements(const kg::v1::WriteStatementsRequest& request,
+                              kg::v1::WriteStatementsResponse* response);
   // CreateEntity and UpdateEntity: one entity written with `mode`.
   absl::Status WriteEntity(bool has_entity, const kg::v1::Entity& entity,
                            storage::WriteBatch::EntityMode mode,

@@ -405,7 +405,7 @@ TEST_F(KgctlTest, StatementAddFindsTheEvidenceOffsetsInCodePoints) {
                                   "--document", "d1", "--evidence", "Wagner",
                                   "--evidence-start", "40"});
   EXPECT_EQ(picked.exit_code, 0) << picked.err;
-  EXPECT_THAT(picked.out, HasSubstr("d1 [40, 46)"));
+  EXPECT_THAT(picked.out, HasSubstr("d1 (2023-05) [40, 46)"));
 
   RunResult retract =
       Run(server, {"retract", "<<wagner_group troop_count int:5000>>", "d1"});
@@ -1866,6 +1866,38 @@ TEST_F(KgctlTest, ImportedEvidenceIsFoundByItsQuote) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = Run(server, {"by-claimant", "nato", "--polarity", "supports"});
   EXPECT_THAT(r.out, HasSubstr("[2005, 2062)"));
+}
+
+// What kgctl prints after a write is what was stored: names resolved to
+// ids with labels, the evidence span located.
+TEST_F(KgctlTest, StatementAddEchoesWhatWasStored) {
+  const std::string server = Seeded();
+  RunResult r =
+      Run(server, {"statement", "add", "Pyongyang", "deployed_troops_to",
+                   "Moscow", "--document", "seed_article", "--evidence",
+                   "which includes special forces"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(
+      r.out, HasSubstr("statement  <<north_korea deployed_troops_to russia>>"));
+  EXPECT_THAT(r.out, HasSubstr("subject    north_korea (North Korea)"));
+  EXPECT_THAT(r.out, HasSubstr("object     russia (Russia)"));
+  EXPECT_THAT(r.out, HasSubstr("seed_article (2024-10-18) [542, 571)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("Pyongyang")));
+  r = Run(server, {"--json", "statement", "add", "Pyongyang",
+                   "deployed_troops_to", "Moscow", "--document", "seed_article",
+                   "--evidence", "North Korea"});
+  EXPECT_EQ(r.exit_code, 4) << r.out;  // occurs many times
+  EXPECT_THAT(r.err, HasSubstr("evidence: occurs 19 times"));
+  r = Run(server, {"--json", "statement", "add", "Pyongyang",
+                   "deployed_troops_to", "Moscow", "--document", "seed_article",
+                   "--evidence", "totaling approximately 12,000 soldiers"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto resp = ParseJsonLines<kg::v1::WriteStatementsResponse>(r.out);
+  ASSERT_EQ(resp.size(), 1u);
+  ASSERT_EQ(resp[0].statements_size(), 1);
+  EXPECT_EQ(resp[0].statements(0).subject().entity().id(), "north_korea");
+  ASSERT_EQ(resp[0].statements(0).provenance_size(), 1);
+  EXPECT_GT(resp[0].statements(0).provenance(0).evidence_end(), 0u);
 }
 
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
