@@ -424,6 +424,18 @@ std::string RenderClaims(
   for (const kg::v1::Claim& c : claims) {
     absl::StrAppend(&out, "  ", d.Node(c.claimant()), " ", c.relation(), "  (",
                     c.claim().id(), ")\n");
+    if (!c.affiliation_id().empty()) {
+      absl::StrAppend(&out, "    (an affiliate: ",
+                      d.StatementById(c.affiliation_id()), ")\n");
+    }
+    if (!c.about_statement_id().empty()) {
+      // A claim about a related statement: say which, and how it relates.
+      absl::StrAppend(&out, "    about ", d.Node(c.claim().object()),
+                      c.polarity() == kg::v1::POLARITY_SUPPORTS
+                          ? ", which entails this statement"
+                          : ", which this statement entails",
+                      " (", c.entailment_id(), ")\n");
+    }
     for (const auto& p : c.provenance()) {
       absl::StrAppend(&out, d.Evidence(p, d.Node(c.claimant()), "    ", width));
     }
@@ -435,6 +447,8 @@ void AddWhy(Cli& cli) {
   struct Flags {
     std::string statement;
     bool no_evidence = false;
+    bool related = false;
+    bool roll_up = false;
     std::string sort = "claimant";
     AsOfFlags as_of;
     PageFlags page;
@@ -452,6 +466,14 @@ void AddWhy(Cli& cli) {
       ->required();
   cmd->add_flag("--no-evidence", f->no_evidence,
                 "leave out the evidence sentences");
+  cmd->add_flag("--related", f->related,
+                "also the claims on related statements: supporting claims on "
+                "statements that entail this one, opposing claims on "
+                "statements it entails (marked)");
+  cmd->add_flag("--roll-up", f->roll_up,
+                "count each claimant as the organisation it speaks for "
+                "(part_of / speaks_for) in the summary; each claim still "
+                "names who made it");
   AddChoice(cmd, "--sort", &f->sort, {"claimant", "date"},
             "claims by claimant, or by the date of their earliest document "
             "(undated last); records by date too")
@@ -466,6 +488,8 @@ void AddWhy(Cli& cli) {
     if (f->no_evidence) req.set_include_evidence(false);
     if (f->sort == "date")
       req.set_order(kg::v1::WhyRequest::ORDER_DOCUMENT_DATE);
+    req.set_include_related(f->related);
+    req.set_roll_up_affiliations(f->roll_up);
     if (absl::Status s = FillAsOf(f->as_of, req.mutable_as_of()); !s.ok()) {
       return Fail(kExitUsage, s.message());
     }
@@ -582,6 +606,7 @@ void AddByClaimant(Cli& cli) {
     std::string claimant;
     std::string polarity;
     bool no_evidence = false;
+    bool affiliates = false;
     AsOfFlags as_of;
     PageFlags page;
   };
@@ -589,6 +614,7 @@ void AddByClaimant(Cli& cli) {
   CLI::App* cmd = AddCommand(
       &cli.app(), "by-claimant", "everything an entity asserts or denies",
       "  kgctl by-claimant nato\n"
+      "  kgctl by-claimant nato --with-affiliates\n"
       "  kgctl by-claimant Kremlin --polarity opposes --json\n");
   cmd->add_option("ENTITY", f->claimant, "entity id, label or alias")
       ->required();
@@ -596,11 +622,16 @@ void AddByClaimant(Cli& cli) {
             "only claims of this polarity (default both)");
   cmd->add_flag("--no-evidence", f->no_evidence,
                 "leave out the evidence sentences");
+  cmd->add_flag("--with-affiliates", f->affiliates,
+                "also what its affiliates say: entities part_of it or "
+                "speaking for it (NATO officials for NATO), each claim "
+                "naming who said it");
   AddAsOfFlags(cmd, &f->as_of);
   AddPageFlags(cmd, &f->page);
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     kg::v1::ListByClaimantRequest req;
     req.set_claimant(f->claimant);
+    req.set_include_affiliates(f->affiliates);
     if (f->polarity == "supports") req.set_polarity(kg::v1::POLARITY_SUPPORTS);
     if (f->polarity == "opposes") req.set_polarity(kg::v1::POLARITY_OPPOSES);
     if (f->no_evidence) req.set_include_evidence(false);
@@ -632,6 +663,10 @@ void AddByClaimant(Cli& cli) {
                      "", width)
                 .c_str(),
             stdout);
+        if (!c.affiliation_id().empty()) {
+          std::printf("  (an affiliate: %s)\n",
+                      d.StatementById(c.affiliation_id()).c_str());
+        }
         for (const auto& p : c.provenance()) {
           std::fputs(d.Evidence(p, d.Node(c.claimant()), "  ", width).c_str(),
                      stdout);
@@ -657,6 +692,7 @@ void AddContested(Cli& cli) {
   struct Flags {
     AsOfFlags as_of;
     PageFlags page;
+    bool roll_up = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
@@ -667,8 +703,12 @@ void AddContested(Cli& cli) {
       "  kgctl contested --as-of-reported 2024-10-18 --json\n");
   AddAsOfFlags(cmd, &f->as_of);
   AddPageFlags(cmd, &f->page);
+  cmd->add_flag("--roll-up", f->roll_up,
+                "count each claimant as the organisation it speaks for "
+                "(part_of / speaks_for)");
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     kg::v1::ListContestedRequest req;
+    req.set_roll_up_affiliations(f->roll_up);
     if (absl::Status s = FillAsOf(f->as_of, req.mutable_as_of()); !s.ok()) {
       return Fail(kExitUsage, s.message());
     }
@@ -714,6 +754,7 @@ void AddTimeline(Cli& cli) {
     std::string statement;
     AsOfFlags as_of;
     bool by_claimant = false;
+    bool roll_up = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
@@ -726,9 +767,14 @@ void AddTimeline(Cli& cli) {
   cmd->add_flag("--by-claimant", f->by_claimant,
                 "group by claimant, so each one's stance over time reads in "
                 "one run");
+  cmd->add_flag("--roll-up", f->roll_up,
+                "group by the organisation each claimant speaks for "
+                "(part_of / speaks_for): presidential_office (for "
+                "south_korea)");
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     kg::v1::GetClaimTimelineRequest req;
     req.set_group_by_claimant(f->by_claimant);
+    req.set_roll_up_affiliations(f->roll_up);
     absl::StatusOr<kg::v1::Term> term = ParseStatementTerm(f->statement);
     if (!term.ok()) return Fail(kExitUsage, term.status().message());
     *req.mutable_statement() = *term;
@@ -754,9 +800,12 @@ void AddTimeline(Cli& cli) {
                                ? "unconfirmed"
                            : e.stance() == kg::v1::STANCE_STATED ? "stated"
                                                                  : "asserted";
-      table.AddRow({e.document().published(), d.Node(e.claimant()), stance,
-                    e.relation(), e.document().id(),
-                    e.provenance().evidence()});
+      std::string who = d.Node(e.claimant());
+      if (!e.organisation_id().empty()) {
+        absl::StrAppend(&who, " (for ", e.organisation_id(), ")");
+      }
+      table.AddRow({e.document().published(), who, stance, e.relation(),
+                    e.document().id(), e.provenance().evidence()});
     }
     if (resp.entries().empty()) {
       SayNothing(g.json, "no claims about this statement");

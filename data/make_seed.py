@@ -125,6 +125,9 @@ RELATIONS = [
     ("north_korean_deaths", "North Korean individuals killed", False, NONE),
     ("raised_questions_about", "raised questions about", False, NONE),
     ("involved_in", "involved in", False, NONE),
+    # <<a>> entails <<b>>: if a holds, b does (a is b said more specifically).
+    # `kgctl why --related` follows it (docs/query.md, "Related statements").
+    ("entails", "entails", False, NONE),
 ]
 
 
@@ -213,9 +216,15 @@ say(8, T(E("meeting_participants"), "stated", Q(T(Q(DEPLOYED), "threatens", E("i
 # 9. The presidential office confirmed that South Korea and its allies have
 #    been closely monitoring North Korean troop movements to Russia ...
 say(9, T(E("presidential_office"), "confirmed", Q(T(E("south_korea"), "monitored_troop_movements_of", E("north_korea")))), ASSERTED, 0.9)
+# Monitoring "troop movements to Russia" takes the movements as given.
+say(9, T(E("presidential_office"), "confirmed", Q(DEPLOYED)), ASSERTED, 0.7)
 # 10. While South Korean officials indicated that it is plausible some North
 #     Korean personnel are currently in Russia, they have not clarified ...
 say(10, T(E("south_korean_officials"), "considered_plausible", Q(PERSONNEL)), PLAUSIBLE, 0.5, start="2024-10")
+# Curation: North Korean military personnel in Russia, in this article, are
+# the deployment said more cautiously.
+say(10, T(Q(PERSONNEL), "entails", Q(DEPLOYED)))
+say(10, T(E("south_korean_officials"), "part_of", E("south_korea")))
 # 11. According to Ukrainian President Volodymyr Zelenskyy, North Korean forces
 #     are already operating in Russian-occupied territories in Ukraine, with an
 #     additional 10,000 troops reportedly preparing for deployment ...
@@ -224,12 +233,20 @@ say(11, T(E("volodymyr_zelenskyy"), "stated", Q(OPERATING)), ASSERTED, 0.7, star
 say(11, T(E("volodymyr_zelenskyy"), "stated", Q(PREPARING)), REPORTEDLY, 0.5)
 say(11, T(E("volodymyr_zelenskyy"), "stated", Q(T(Q(PREPARING), "troop_count", INT(10000)))), REPORTEDLY, 0.5)
 say(11, T(E("russian_occupied_territories"), "part_of", E("ukraine")))
+# Curation: forces operating in the occupied territories, and "additional"
+# troops preparing, are the deployment said more specifically.
+say(11, T(Q(OPERATING), "entails", Q(DEPLOYED)))
+say(11, T(Q(PREPARING), "entails", Q(DEPLOYED)))
 say(11, T(E("russian_occupied_territories"), "occupied_by", E("russia")))
 # 12. However, NATO officials have stated that there is no concrete evidence of
 #     North Korean involvement.
 say(12, T(E("nato_officials"), "found_no_evidence_of", Q(INVOLVED)), UNCONFIRMED, 0.8)
 say(12, T(E("nato_officials"), "found_no_evidence_of", Q(OPERATING)), UNCONFIRMED, 0.8)
 say(12, T(E("nato_officials"), "part_of", E("nato")))
+# Curation: a deployment to aid Russia in the war is involvement in it, so
+# denying involvement (NATO's "no concrete evidence", sentence 22's denials)
+# opposes the deployment.
+say(12, T(Q(DEPLOYED), "entails", Q(INVOLVED)))
 # 13. North Korea's and Russia's recent cooperation intensified following a
 #     summit in the Russian Far East last year, where both nations agreed to
 #     enhance their military collaboration.
@@ -344,7 +361,15 @@ def write_doc():
              "resolved against the publication date (\"last year\" = 2023, "
              "\"in June\" = 2024-06, \"earlier this month\" = 2024-10). "
              "The text never says the Kremlin speaks for Russia, so no statement does; "
-             "both are claimants of their own.", ""]
+             "both are claimants of their own. Officials are `part_of` what they speak for "
+             "(`kgctl by-claimant nato --with-affiliates`). Curation adds `entails` between "
+             "statements the article uses for the same claim (`<<a>> entails <<b>>`: a is b "
+             "said more specifically), so that `kgctl why --related "
+             "'<<north_korea deployed_troops_to russia>>'` finds every sentence that claims or "
+             "denies that North Korean troops went to Russia, in whatever words: Zelenskyy's "
+             "forces in the occupied territories and troops preparing, South Korean officials' "
+             "personnel in Russia, and (since a deployment to aid the war is involvement in it) "
+             "NATO officials' and the two governments' denials of involvement.", ""]
     by_sentence = {}
     for n, triple, hedge, confidence, start, end in STATEMENTS:
         by_sentence.setdefault(n, []).append((triple, hedge, confidence, start, end))

@@ -23,12 +23,17 @@ constexpr int kMaxSwappedReads = 64;
 
 }  // namespace
 
-absl::StatusOr<storage::MatchPage> MatchBothWays(
-    storage::Reader& reader, const storage::Pattern& pattern,
-    const storage::MatchOptions& options) {
-  // Is there a swapped half at all?
+// Whether `pattern` has a swapped half, and whether that half keeps only
+// symmetric relations' statements (the relation is unset).
+struct Halves {
   bool swap = false;
   bool only_symmetric = false;
+};
+
+Halves HalvesOf(storage::Reader& reader, const storage::Pattern& pattern) {
+  Halves h;
+  bool& swap = h.swap;
+  bool& only_symmetric = h.only_symmetric;
   const bool literal_object =
       pattern.object && pattern.object->kind() == storage::Term::Kind::kLiteral;
   if ((pattern.subject || pattern.object) && !literal_object &&
@@ -45,6 +50,15 @@ absl::StatusOr<storage::MatchPage> MatchBothWays(
       only_symmetric = true;
     }
   }
+  return h;
+}
+
+absl::StatusOr<storage::MatchPage> MatchBothWays(
+    storage::Reader& reader, const storage::Pattern& pattern,
+    const storage::MatchOptions& options) {
+  const Halves halves = HalvesOf(reader, pattern);
+  const bool swap = halves.swap;
+  const bool only_symmetric = halves.only_symmetric;
   absl::string_view token = options.page_token;
   char half = kStored;
   if (!token.empty()) {
@@ -102,6 +116,42 @@ absl::StatusOr<storage::MatchPage> MatchBothWays(
   }
   out.next_page_token = absl::StrCat(std::string(1, kSwapped), inner);
   return out;
+}
+
+absl::StatusOr<uint64_t> CountBothWays(storage::Reader& reader,
+                                       const storage::Pattern& pattern,
+                                       bool exact) {
+  KG_ASSIGN_OR_RETURN(uint64_t n, exact ? reader.Count(pattern)
+                                        : reader.EstimateCount(pattern));
+  const Halves halves = HalvesOf(reader, pattern);
+  if (!halves.swap) return n;
+  storage::Pattern swapped = pattern;
+  swapped.subject = pattern.object;
+  swapped.object = pattern.subject;
+  if (!halves.only_symmetric) {
+    absl::StatusOr<uint64_t> m =
+        exact ? reader.Count(swapped) : reader.EstimateCount(swapped);
+    if (!m.ok() && m.status().code() == absl::StatusCode::kNotFound) return n;
+    if (!m.ok()) return m.status();
+    return n + *m;
+  }
+  if (!exact) return n;
+  storage::MatchOptions o;
+  o.limit = 1000;
+  o.include_quoted = true;  // as Count counts: everything indexed
+  do {
+    absl::StatusOr<storage::MatchPage> page = reader.Match(swapped, o);
+    if (!page.ok() && page.status().code() == absl::StatusCode::kNotFound) {
+      return n;
+    }
+    if (!page.ok()) return page.status();
+    for (const storage::Statement& st : page->statements) {
+      absl::StatusOr<storage::Relation> r = reader.GetRelation(st.relation);
+      if (r.ok() && r->symmetric) ++n;
+    }
+    o.page_token = std::move(page->next_page_token);
+  } while (!o.page_token.empty());
+  return n;
 }
 
 }  // namespace kg::query

@@ -23,6 +23,14 @@ absl::StatusOr<storage::MatchPage> MatchBothWays(
     storage::Reader& reader, const storage::Pattern& pattern,
     const storage::MatchOptions& options);
 
+// How many statements MatchBothWays returns: exact, or (with `exact`
+// false) the store's estimate of each half (a relation-less pattern's
+// swapped half then counts as none). The exact count of a relation-less
+// swapped half reads its rows.
+absl::StatusOr<uint64_t> CountBothWays(storage::Reader& reader,
+                                       const storage::Pattern& pattern,
+                                       bool exact);
+
 }  // namespace kg::query
 
 #endif  // KG_QUERY_MATCH_H_

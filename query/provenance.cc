@@ -559,6 +559,70 @@ absl::StatusOr<std::vector<Claim>> ProvenanceEngine::ClaimsAbout(
   return out;
 }
 
+absl::StatusOr<std::pair<TermValue, std::string>>
+ProvenanceEngine::OrganisationOf(const TermValue& claimant) {
+  TermValue at = claimant;
+  std::string first_via;
+  absl::flat_hash_set<std::string> seen = {claimant.id};
+  for (int step = 0; step < 4 && at.kind == Term::Kind::kEntity; ++step) {
+    absl::StatusOr<NodeId> node = reader_->NodeOf(Term::Entity(at.id));
+    if (!node.ok()) break;
+    std::vector<Edge> edges;
+    reader_->Neighbors(*node, storage::Direction::kOutgoing, &edges);
+    std::optional<std::pair<TermValue, std::string>> next;
+    for (const Edge& e : edges) {
+      KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
+      if (std::find(std::begin(kAffiliationRelations),
+                    std::end(kAffiliationRelations),
+                    rel.id) == std::end(kAffiliationRelations)) {
+        continue;
+      }
+      KG_ASSIGN_OR_RETURN(TermValue org, reader_->TermAt(e.neighbor));
+      if (org.kind != Term::Kind::kEntity || seen.contains(org.id)) continue;
+      if (!next || org.id < next->first.id) {
+        KG_ASSIGN_OR_RETURN(TermValue via, reader_->TermAt(e.statement));
+        next.emplace(org, via.id);
+      }
+    }
+    if (!next) break;
+    seen.insert(next->first.id);
+    if (first_via.empty()) first_via = next->second;
+    at = next->first;
+  }
+  return std::make_pair(at, first_via);
+}
+
+absl::Status ProvenanceEngine::AddRelatedClaims(NodeId node,
+                                                const RecordFilter& filter,
+                                                std::vector<Claim>* claims) {
+  // (y entails node): y's supporting claims; (node entails z): z's
+  // opposing ones.
+  for (const auto direction :
+       {storage::Direction::kIncoming, storage::Direction::kOutgoing}) {
+    std::vector<Edge> edges;
+    reader_->Neighbors(node, direction, &edges);
+    for (const Edge& e : edges) {
+      KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
+      if (rel.id != kEntailsRelation) continue;
+      KG_ASSIGN_OR_RETURN(TermValue other, reader_->TermAt(e.neighbor));
+      if (other.kind != Term::Kind::kStatement) continue;
+      KG_ASSIGN_OR_RETURN(TermValue entailment, reader_->TermAt(e.statement));
+      const Polarity wanted = direction == storage::Direction::kIncoming
+                                  ? Polarity::kSupports
+                                  : Polarity::kOpposes;
+      KG_ASSIGN_OR_RETURN(std::vector<Claim> related,
+                          ClaimsAbout(e.neighbor, other.id, filter));
+      for (Claim& c : related) {
+        if (c.polarity != wanted) continue;
+        c.about_statement_id = other.id;
+        c.entailment_id = entailment.id;
+        claims->push_back(std::move(c));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 // ---- Queries ---------------------------------------------------------------
 
 absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
@@ -570,13 +634,18 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
                       ResolveStatement(statement, options.as_of, &node));
   const bool dated = options.order == WhyOptions::Order::kDocumentDate;
   // A page token belongs to one order.
-  const uint64_t fingerprint =
-      FingerprintOf(filter, {out.statement.id}) + (dated ? 1 : 0);
+  const uint64_t fingerprint = FingerprintOf(filter, {out.statement.id}) +
+                               (dated ? 1 : 0) +
+                               (options.include_related ? 2 : 0) +
+                               (options.roll_up_affiliations ? 4 : 0);
   KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kWhy, fingerprint));
   KG_ASSIGN_OR_RETURN(out.provenance, VisibleRecords(node, filter));
   KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
                       ClaimsAbout(node, out.statement.id, filter));
+  if (options.include_related) {
+    KG_RETURN_IF_ERROR(AddRelatedClaims(node, filter, &claims));
+  }
 
   absl::flat_hash_set<std::string> documents, stated_docs, asserted_docs;
   absl::flat_hash_set<std::string> claimants, asserted, denied, unconfirmed,
@@ -585,8 +654,13 @@ absl::StatusOr<WhyResult> ProvenanceEngine::Why(const Term& statement,
     documents.insert(r.input.document_id);
     stated_docs.insert(r.input.document_id);
   }
-  for (const Claim& c : claims) {
-    const std::string who = ClaimantKey(c.claimant);
+  for (Claim& c : claims) {
+    std::string who = ClaimantKey(c.claimant);
+    if (options.roll_up_affiliations) {
+      KG_ASSIGN_OR_RETURN(auto org, OrganisationOf(c.claimant));
+      who = ClaimantKey(org.first);
+      if (c.affiliation_id.empty()) c.affiliation_id = org.second;
+    }
     claimants.insert(who);
     (c.polarity == Polarity::kSupports ? supporting : opposing).insert(who);
     for (const ProvenanceRecord& r : c.provenance) {
@@ -758,39 +832,82 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
   const std::string polarity_part =
       options.polarity ? absl::StrCat(static_cast<int>(*options.polarity)) : "";
   const uint64_t fingerprint =
-      FingerprintOf(filter, {entity->id, polarity_part});
+      FingerprintOf(filter, {entity->id, polarity_part,
+                             options.include_affiliates ? "affiliates" : ""});
   KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kByClaimant, fingerprint));
 
-  const TermValue who{Term::Kind::kEntity, entity->id, {}};
-  std::vector<ClaimRef> candidates;
-  if (filter.as_recorded()) {
-    KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
-    auto it = history->by_subject.find(ClaimantKey(who));
-    if (it != history->by_subject.end()) {
-      for (size_t i : it->second) candidates.push_back(history->claims[i]);
-    }
-  } else {
-    absl::StatusOr<NodeId> node = reader_->NodeOf(Term::Entity(entity->id));
-    if (node.ok()) {
-      std::vector<Edge> edges;
-      reader_->Neighbors(*node, storage::Direction::kOutgoing, &edges);
-      for (const Edge& e : edges) {
-        KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
-        if (rel.polarity == Polarity::kNone) continue;
-        if (options.polarity && rel.polarity != *options.polarity) continue;
-        candidates.push_back(ClaimRef{e.statement, std::nullopt});
+  // The claimants: the entity, and with include_affiliates every entity
+  // that is part_of or speaks_for it, transitively (bounded), each with the
+  // affiliation statement that brought it in.
+  std::vector<std::pair<std::string, std::string>> members = {{entity->id, ""}};
+  if (options.include_affiliates) {
+    absl::flat_hash_set<std::string> seen = {entity->id};
+    size_t level_begin = 0;
+    for (int depth = 0; depth < 4 && level_begin < members.size(); ++depth) {
+      const size_t level_end = members.size();
+      for (size_t i = level_begin; i < level_end; ++i) {
+        absl::StatusOr<NodeId> node =
+            reader_->NodeOf(Term::Entity(members[i].first));
+        if (!node.ok()) continue;
+        std::vector<Edge> edges;
+        reader_->Neighbors(*node, storage::Direction::kIncoming, &edges);
+        for (const Edge& e : edges) {
+          KG_ASSIGN_OR_RETURN(storage::Relation rel,
+                              RelationByNode(e.relation));
+          if (std::find(std::begin(kAffiliationRelations),
+                        std::end(kAffiliationRelations),
+                        rel.id) == std::end(kAffiliationRelations)) {
+            continue;
+          }
+          KG_ASSIGN_OR_RETURN(TermValue member, reader_->TermAt(e.neighbor));
+          KG_ASSIGN_OR_RETURN(TermValue via, reader_->TermAt(e.statement));
+          if (member.kind != Term::Kind::kEntity ||
+              !seen.insert(member.id).second) {
+            continue;
+          }
+          members.emplace_back(member.id, via.id);
+        }
       }
-    } else if (node.status().code() != absl::StatusCode::kNotFound) {
-      return node.status();
+      level_begin = level_end;
+    }
+  }
+
+  std::vector<std::pair<ClaimRef, std::string>> candidates;
+  for (const auto& [member, via] : members) {
+    const TermValue who{Term::Kind::kEntity, member, {}};
+    if (filter.as_recorded()) {
+      KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
+      auto it = history->by_subject.find(ClaimantKey(who));
+      if (it != history->by_subject.end()) {
+        for (size_t i : it->second) {
+          candidates.emplace_back(history->claims[i], via);
+        }
+      }
+    } else {
+      absl::StatusOr<NodeId> node = reader_->NodeOf(Term::Entity(member));
+      if (node.ok()) {
+        std::vector<Edge> edges;
+        reader_->Neighbors(*node, storage::Direction::kOutgoing, &edges);
+        for (const Edge& e : edges) {
+          KG_ASSIGN_OR_RETURN(storage::Relation rel,
+                              RelationByNode(e.relation));
+          if (rel.polarity == Polarity::kNone) continue;
+          if (options.polarity && rel.polarity != *options.polarity) continue;
+          candidates.emplace_back(ClaimRef{e.statement, std::nullopt}, via);
+        }
+      } else if (node.status().code() != absl::StatusCode::kNotFound) {
+        return node.status();
+      }
     }
   }
 
   std::vector<std::pair<std::string, Claim>> keyed;
-  for (const ClaimRef& ref : candidates) {
+  for (const auto& [ref, via] : candidates) {
     KG_ASSIGN_OR_RETURN(std::optional<Claim> c, LoadClaim(ref, filter));
     if (!c) continue;
     if (options.polarity && c->polarity != *options.polarity) continue;
+    c->affiliation_id = via;
     // The claim's place: its earliest visible record in timeline order.
     std::string first;
     for (const ProvenanceRecord& r : c->provenance) {
@@ -816,8 +933,9 @@ absl::StatusOr<ClaimPage> ProvenanceEngine::ListByClaimant(
 absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
     const ListContestedOptions& options) {
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
-  const uint64_t fingerprint =
-      FingerprintOf(filter, {options.own_records_support ? "own" : "claims"});
+  const uint64_t fingerprint = FingerprintOf(
+      filter, {options.own_records_support ? "own" : "claims",
+               options.roll_up_affiliations ? "organisations" : ""});
   KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kContested, fingerprint));
   // A global query touches most documents: read all their dates in one
@@ -826,7 +944,8 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
 
   // Pass 1: the contested statements, with their figures.
   KG_ASSIGN_OR_RETURN(std::vector<ContestedStatement> contested,
-                      FindContested(filter, options.own_records_support));
+                      FindContested(filter, options.own_records_support,
+                                    options.roll_up_affiliations));
 
   // Pass 2: ranked, paged, and the page's statements read.
   std::vector<std::pair<std::string, ContestedStatement>> keyed;
@@ -849,13 +968,14 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
 // ---- ListContested's first pass -------------------------------------------
 
 absl::StatusOr<std::vector<ContestedStatement>> ProvenanceEngine::FindContested(
-    const RecordFilter& filter, bool own_records_support) {
+    const RecordFilter& filter, bool own_records_support, bool roll_up) {
   KG_ASSIGN_OR_RETURN(absl::btree_set<std::string> candidates,
                       OpposedStatements(filter));
   std::vector<ContestedStatement> out;
   for (const std::string& id : candidates) {
-    KG_ASSIGN_OR_RETURN(std::optional<ContestedStatement> c,
-                        ContestedFigures(id, filter, own_records_support));
+    KG_ASSIGN_OR_RETURN(
+        std::optional<ContestedStatement> c,
+        ContestedFigures(id, filter, own_records_support, roll_up));
     if (c) out.push_back(*std::move(c));
   }
   return out;
@@ -891,9 +1011,10 @@ ProvenanceEngine::OpposedStatements(const RecordFilter& filter) {
 absl::StatusOr<std::optional<ContestedStatement>>
 ProvenanceEngine::ContestedFigures(const std::string& id,
                                    const RecordFilter& filter,
-                                   bool own_records_support) {
+                                   bool own_records_support, bool roll_up) {
   KG_ASSIGN_OR_RETURN(NodeId node, reader_->NodeOf(Term::StatementId(id)));
-  KG_ASSIGN_OR_RETURN(std::vector<ClaimOn> claims, ClaimsOn(id, node, filter));
+  KG_ASSIGN_OR_RETURN(std::vector<ClaimOn> claims,
+                      ClaimsOn(id, node, filter, roll_up));
   KG_ASSIGN_OR_RETURN(Sides sides, VisibleSides(claims, filter));
   if (sides.opposing.empty()) return std::optional<ContestedStatement>();
   uint32_t stated_documents = 0;
@@ -914,7 +1035,7 @@ ProvenanceEngine::ContestedFigures(const std::string& id,
 
 absl::StatusOr<std::vector<ProvenanceEngine::ClaimOn>>
 ProvenanceEngine::ClaimsOn(const std::string& id, NodeId node,
-                           const RecordFilter& filter) {
+                           const RecordFilter& filter, bool roll_up) {
   std::vector<ClaimOn> out;
   if (filter.as_recorded()) {
     KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
@@ -924,8 +1045,12 @@ ProvenanceEngine::ClaimsOn(const std::string& id, NodeId node,
       const ClaimRef& ref = history->claims[i];
       KG_ASSIGN_OR_RETURN(storage::Relation rel,
                           RelationById(ref.statement->relation));
-      out.push_back(
-          {rel.polarity, ClaimantKey(ref.statement->subject), ref.node});
+      TermValue who = ref.statement->subject;
+      if (roll_up) {
+        KG_ASSIGN_OR_RETURN(auto org, OrganisationOf(who));
+        who = org.first;
+      }
+      out.push_back({rel.polarity, ClaimantKey(who), ref.node});
     }
     return out;
   }
@@ -934,7 +1059,13 @@ ProvenanceEngine::ClaimsOn(const std::string& id, NodeId node,
   for (const Edge& e : edges) {
     KG_ASSIGN_OR_RETURN(storage::Relation rel, RelationByNode(e.relation));
     std::string who;
-    KeyU64(&who, e.neighbor);
+    if (roll_up && rel.polarity != Polarity::kNone) {
+      KG_ASSIGN_OR_RETURN(TermValue claimant, reader_->TermAt(e.neighbor));
+      KG_ASSIGN_OR_RETURN(auto org, OrganisationOf(claimant));
+      who = ClaimantKey(org.first);
+    } else {
+      KeyU64(&who, e.neighbor);
+    }
     out.push_back({rel.polarity, std::move(who), e.statement});
   }
   return out;
@@ -1003,8 +1134,17 @@ absl::StatusOr<std::vector<TimelineEntry>> ProvenanceEngine::ClaimTimeline(
       e.provenance = r;
       if (!options.include_evidence) e.provenance.input.evidence.clear();
       e.stance = StanceOf(c.polarity, r.input.hedge);
+      std::string who = ClaimantKey(c.claimant);
+      if (options.roll_up_affiliations) {
+        KG_ASSIGN_OR_RETURN(auto org, OrganisationOf(c.claimant));
+        if (!org.second.empty()) {
+          e.organisation_id = org.first.id;
+          e.affiliation_id = org.second;
+        }
+        who = ClaimantKey(org.first);
+      }
       std::string key;
-      if (options.group_by_claimant) key = ClaimantKey(c.claimant);
+      if (options.group_by_claimant || options.roll_up_affiliations) key = who;
       key += TimelineKey(e.document, r);
       key += ClaimantKey(c.claimant);
       KeyStr(&key, c.claim.id);

@@ -98,7 +98,29 @@ struct Claim {
   storage::Polarity polarity = storage::Polarity::kNone;
   // The claim's visible records, in record order. Never empty.
   std::vector<storage::ProvenanceRecord> provenance;
+  // Set for a claim about a related statement (WhyOptions::include_related):
+  // the statement it quotes, and the entailment that relates it to the
+  // statement asked about.
+  std::string about_statement_id;
+  std::string entailment_id;
+  // Set for a claim rolled up to an organisation
+  // (ListByClaimantOptions::include_affiliates): the affiliation statement
+  // (claimant part_of / speaks_for ...) that brought its claimant in.
+  std::string affiliation_id;
 };
+
+// The relations that make one claimant speak for another: (nato_officials
+// part_of nato), (spokesperson speaks_for kremlin). docs/query.md,
+// "Affiliations".
+inline constexpr const char* kAffiliationRelations[] = {"part_of",
+                                                        "speaks_for"};
+
+// The relation that says one statement entails another: (<<a>> entails
+// <<b>>) means that if a holds, b does (a is b said more specifically:
+// "North Korean forces operate in Russian-occupied territories" entails
+// "North Korea deployed troops to Russia"). docs/query.md, "Related
+// statements".
+inline constexpr char kEntailsRelation[] = "entails";
 
 struct WhyOptions {
   // False clears ProvenanceRecord::input.evidence in the result.
@@ -109,6 +131,16 @@ struct WhyOptions {
   // claimant), records by date too.
   enum class Order : uint8_t { kClaimant, kDocumentDate };
   Order order = Order::kClaimant;
+  // Also the claims on related statements, marked with the statement and
+  // the entailment: supporting claims on statements that entail this one
+  // (support flows from the specific to the general), and opposing claims on
+  // statements this one entails (denying the general denies the specific).
+  bool include_related = false;
+  // Count each claimant as the organisation it speaks for (part_of /
+  // speaks_for, followed up to 4 steps): the summary's claimants are
+  // organisations; each claim still names who made it, and its
+  // affiliation_id the first affiliation followed.
+  bool roll_up_affiliations = false;
   TimeTravel as_of;
   // Claims per page, both polarities together; 0: the default (100).
   size_t page_size = 0;
@@ -177,6 +209,10 @@ struct DocumentStatementPage {
 struct ListByClaimantOptions {
   // Only claims of this polarity (kSupports or kOpposes); unset: both.
   std::optional<storage::Polarity> polarity;
+  // Also the claims of the claimant's affiliates: entities that are
+  // part_of or speak_for it, directly or through others (at most 4 steps);
+  // each claim still names who made it, and the affiliation.
+  bool include_affiliates = false;
   bool include_evidence = true;
   TimeTravel as_of;
   size_t page_size = 0;  // claims per page; 0: 100
@@ -198,6 +234,10 @@ struct ListContestedOptions {
   // support, so a statement a document states and a claimant denies is
   // contested too.
   bool own_records_support = false;
+  // Count each claimant as the organisation it speaks for (part_of /
+  // speaks_for, up to 4 steps): the figures and the ranking count
+  // organisations.
+  bool roll_up_affiliations = false;
 };
 
 struct ContestedStatement {
@@ -223,6 +263,9 @@ struct ClaimTimelineOptions {
   // Group the entries by claimant (entities first, then by id) before the
   // timeline order, so each claimant's stance over time reads in one run.
   bool group_by_claimant = false;
+  // Group by the organisation each claimant speaks for (as
+  // WhyOptions::roll_up_affiliations), marking each entry's affiliation.
+  bool roll_up_affiliations = false;
 };
 
 // One claimant's stance in one record of one document.
@@ -235,6 +278,10 @@ struct TimelineEntry {
   storage::Document document;  // without text
   storage::ProvenanceRecord provenance;
   Stance stance = Stance::kAsserted;
+  // With roll_up_affiliations: the organisation the claimant speaks for
+  // and the first affiliation statement followed; empty when it is its own.
+  std::string organisation_id;
+  std::string affiliation_id;
 };
 
 enum class ProvenanceFormat : uint8_t {
@@ -338,6 +385,17 @@ class ProvenanceEngine {
       storage::NodeId node, const RecordFilter& filter);
   // The claims about a statement (node and id) with visible records, in
   // claim order.
+  // The organisation `claimant` speaks for: part_of / speaks_for followed
+  // from it (the lowest-id affiliation at each step, at most 4 steps), and
+  // the first affiliation statement; the claimant itself and "" when it
+  // has none.
+  absl::StatusOr<std::pair<storage::TermValue, std::string>> OrganisationOf(
+      const storage::TermValue& claimant);
+  // Appends the claims on statements related to `node` by entailment
+  // (WhyOptions::include_related).
+  absl::Status AddRelatedClaims(storage::NodeId node,
+                                const RecordFilter& filter,
+                                std::vector<Claim>* claims);
   absl::StatusOr<std::vector<Claim>> ClaimsAbout(storage::NodeId node,
                                                  const std::string& id,
                                                  const RecordFilter& filter);
@@ -349,7 +407,7 @@ class ProvenanceEngine {
   // ListContested's first pass: every contested statement (id only) with
   // its figures, in id order.
   absl::StatusOr<std::vector<ContestedStatement>> FindContested(
-      const RecordFilter& filter, bool own_records_support);
+      const RecordFilter& filter, bool own_records_support, bool roll_up);
   // The candidates: statements with an opposing claim, visible or not
   // (opposing claims are usually the fewer).
   absl::StatusOr<absl::btree_set<std::string>> OpposedStatements(
@@ -357,11 +415,13 @@ class ProvenanceEngine {
   // A candidate's figures; nullopt when it is not contested.
   absl::StatusOr<std::optional<ContestedStatement>> ContestedFigures(
       const std::string& id, const RecordFilter& filter,
-      bool own_records_support);
-  // The claims about statement `id` (node `node`), visible or not.
+      bool own_records_support, bool roll_up);
+  // The claims about statement `id` (node `node`), visible or not; with
+  // `roll_up`, each claimant counted as the organisation it speaks for.
   absl::StatusOr<std::vector<ClaimOn>> ClaimsOn(const std::string& id,
                                                 storage::NodeId node,
-                                                const RecordFilter& filter);
+                                                const RecordFilter& filter,
+                                                bool roll_up);
   // The claimants of `claims` with a visible claim, by side.
   absl::StatusOr<Sides> VisibleSides(const std::vector<ClaimOn>& claims,
                                      const RecordFilter& filter);

@@ -909,15 +909,11 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CountStatements(
                     request->has_subject() ? &request->subject() : nullptr,
                     request->relation(),
                     request->has_object() ? &request->object() : nullptr));
-    if (request->exact()) {
-      KG_ASSIGN_OR_RETURN(uint64_t n, reader->Count(pattern));
-      response->set_count(n);
-      response->set_exact(true);
-    } else {
-      KG_ASSIGN_OR_RETURN(uint64_t n, reader->EstimateCount(pattern));
-      response->set_count(n);
-      response->set_exact(false);
-    }
+    // Counted as MatchStatements matches: symmetric relations both ways.
+    KG_ASSIGN_OR_RETURN(
+        uint64_t n, query::CountBothWays(*reader, pattern, request->exact()));
+    response->set_count(n);
+    response->set_exact(request->exact());
     return absl::OkStatus();
   });
 }

@@ -49,6 +49,9 @@ absl::Status ClaimToProto(storage::Reader& reader, const query::Claim& c,
   for (const auto& r : c.provenance) {
     ToProto(r, include_evidence, out->add_provenance());
   }
+  out->set_about_statement_id(c.about_statement_id);
+  out->set_entailment_id(c.entailment_id);
+  out->set_affiliation_id(c.affiliation_id);
   return absl::OkStatus();
 }
 
@@ -62,6 +65,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::Why(
     query::WhyOptions options;
     options.include_evidence =
         !request->has_include_evidence() || request->include_evidence();
+    options.include_related = request->include_related();
+    options.roll_up_affiliations = request->roll_up_affiliations();
     switch (request->order()) {
       case v1::WhyRequest::ORDER_UNSPECIFIED:
         break;
@@ -134,6 +139,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListByClaimant(
       return absl::InvalidArgumentError("claimant: is required");
     }
     query::ListByClaimantOptions options;
+    options.include_affiliates = request->include_affiliates();
     switch (request->polarity()) {
       case v1::POLARITY_UNSPECIFIED:
         break;
@@ -173,6 +179,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListContested(
     v1::ListContestedResponse* response) {
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     query::ListContestedOptions options;
+    options.roll_up_affiliations = request->roll_up_affiliations();
     KG_ASSIGN_OR_RETURN(options.as_of, TimeTravelFrom(request->as_of()));
     KG_ASSIGN_OR_RETURN(options.page_size, PageSize(request->page_size()));
     options.page_token = request->page_token();
@@ -202,6 +209,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
     query::ClaimTimelineOptions options;
     KG_ASSIGN_OR_RETURN(options.as_of, TimeTravelFrom(request->as_of()));
     options.group_by_claimant = request->group_by_claimant();
+    options.roll_up_affiliations = request->roll_up_affiliations();
     auto reader = store_->NewReader();
     query::ProvenanceEngine engine(reader.get());
     KG_ASSIGN_OR_RETURN(std::vector<query::TimelineEntry> entries,
@@ -216,6 +224,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
       }
       out->set_polarity(PolarityToProto(e.polarity));
       out->set_relation(e.relation);
+      out->set_organisation_id(e.organisation_id);
+      out->set_affiliation_id(e.affiliation_id);
       ToProto(e.document, out->mutable_document());
       ToProto(e.provenance, true, out->mutable_provenance());
       switch (e.stance) {

@@ -49,8 +49,8 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       // query/: the engines' entry points; the search internals
       // (path_graph.h, path_search.h) stay inside.
       {"query",
-       {"path.h", "provenance.h", "provenance_as_of.h", "provenance_prov_o.h",
-        "resolve.h"}},
+       {"match.h", "path.h", "provenance.h", "provenance_as_of.h",
+        "provenance_prov_o.h", "resolve.h"}},
       // query/sparql/: the SPARQL parser and algebra; the tokenizer
       // (lexer.h) stays inside.
       {"query/sparql",

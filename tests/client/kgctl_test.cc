@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -290,7 +291,7 @@ TEST_F(KgctlTest, JsonOutputParsesBackIntoTheProtoMessages) {
   {
     RunResult r = Run(server, {"relation", "list", "--json"});
     auto relations = ParseJsonLines<kg::v1::Relation>(r.out);
-    EXPECT_EQ(relations.size(), 52u);
+    EXPECT_EQ(relations.size(), 53u);
   }
   {
     RunResult r = Run(server, {"match", "--relation", "denied", "--json",
@@ -316,14 +317,14 @@ TEST_F(KgctlTest, JsonOutputParsesBackIntoTheProtoMessages) {
     auto stats = ParseJsonLines<kg::v1::Stats>(r.out);
     ASSERT_EQ(stats.size(), 1u);
     EXPECT_EQ(stats[0].entities(), 32u);
-    EXPECT_EQ(stats[0].provenance_records(), 70u);
+    EXPECT_EQ(stats[0].provenance_records(), 76u);
   }
   {
     RunResult r = Run(server, {"count", "--json", "--exact"});
     auto c = ParseJsonLines<kg::v1::CountStatementsResponse>(r.out);
     ASSERT_EQ(c.size(), 1u);
     EXPECT_TRUE(c[0].exact());
-    EXPECT_EQ(c[0].count(), 87u);
+    EXPECT_EQ(c[0].count(), 93u);
   }
   {
     RunResult r =
@@ -488,11 +489,11 @@ TEST_F(KgctlTest, JsonlExportImportExportIsByteIdentical) {
   const std::string seeded = Seeded();
   RunResult first = Run(seeded, {"export"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_EQ(Lines(first.out), 155);  // 32 + 52 + 1 + 70 records
+  EXPECT_EQ(Lines(first.out), 162);  // 32 + 53 + 1 + 76 records
   EXPECT_THAT(first.out, Not(HasSubstr("recorded_at")));
   EXPECT_THAT(first.out, Not(HasSubstr("statement_id")));
   auto records = ParseJsonLines<kg::v1::Record>(first.out);
-  ASSERT_EQ(records.size(), 155u);
+  ASSERT_EQ(records.size(), 162u);
   EXPECT_TRUE(records.front().has_entity());
   EXPECT_TRUE(records.back().has_statement());
 
@@ -501,8 +502,8 @@ TEST_F(KgctlTest, JsonlExportImportExportIsByteIdentical) {
   RunResult import =
       Run(fresh, {"import", dir_.Sub("a.jsonl"), "--batch-size", "40"});
   ASSERT_EQ(import.exit_code, 0) << import.err;
-  EXPECT_THAT(import.out, HasSubstr("imported 155 records"));
-  EXPECT_THAT(import.out, HasSubstr("in one write of 4 batches"));
+  EXPECT_THAT(import.out, HasSubstr("imported 162 records"));
+  EXPECT_THAT(import.out, HasSubstr("in one write of 5 batches"));
   EXPECT_EQ(import.err, "");  // no progress bar when stderr is a file
 
   RunResult second = Run(fresh, {"export", "--output", dir_.Sub("b.jsonl")});
@@ -513,7 +514,7 @@ TEST_F(KgctlTest, JsonlExportImportExportIsByteIdentical) {
   // Importing again changes nothing: every record is already there.
   RunResult twice = Run(fresh, {"import", dir_.Sub("a.jsonl"), "--json"});
   EXPECT_EQ(twice.exit_code, 0) << twice.err;
-  EXPECT_THAT(twice.out, HasSubstr("\"provenance_unchanged\":70"));
+  EXPECT_THAT(twice.out, HasSubstr("\"provenance_unchanged\":76"));
 }
 
 TEST_F(KgctlTest, TheSeedFileImportsAndExportsLikeTheSeededServer) {
@@ -790,7 +791,7 @@ TEST_F(KgctlTest, SkipInvalidCountsAndReportsSkippedLines) {
                             "--skip-invalid", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"skipped\":3"));
-  EXPECT_THAT(r.out, HasSubstr("\"records\":155"));
+  EXPECT_THAT(r.out, HasSubstr("\"records\":162"));
   EXPECT_THAT(r.err, HasSubstr("line 11 skipped: not a kg.v1.Record"));
   EXPECT_THAT(r.err, HasSubstr("line 42 skipped: not a kg.v1.Record"));
   EXPECT_THAT(r.err, HasSubstr("line 103 skipped: triple.subject: no entity "
@@ -799,7 +800,7 @@ TEST_F(KgctlTest, SkipInvalidCountsAndReportsSkippedLines) {
   auto stats =
       ParseJsonLines<kg::v1::Stats>(Run(fresh, {"stats", "--json"}).out);
   ASSERT_EQ(stats.size(), 1u);
-  EXPECT_EQ(stats[0].provenance_records(), 70u);
+  EXPECT_EQ(stats[0].provenance_records(), 76u);
 }
 
 TEST_F(KgctlTest, BadRdfLinesAreReportedWithTheirLineNumbers) {
@@ -853,7 +854,7 @@ TEST_F(KgctlTest, ImportReadsStdin) {
                                           fresh, " import - < ", SeedFile());
   RunResult r = testing::RunCommand({"/bin/sh", "-c", script}, dir_.path());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("imported 155 records"));
+  EXPECT_THAT(r.out, HasSubstr("imported 162 records"));
 }
 
 // ---- Failures ----
@@ -959,7 +960,7 @@ TEST_F(KgctlTest, PathDrawsTheChainWithRelationsAndQuotedEvidence) {
                                "confidence 0.7"));
   EXPECT_THAT(r.out, HasSubstr("  <<north_korea deployed_troops_to russia>>\n"
                                "    --(object)-->  [contested]\n"
-                               "        (4 supporting and 3 opposing claims; "
+                               "        (5 supporting and 3 opposing claims; "
                                "kgctl why s960c4b03ed2f9852a18dcc278536a608)\n"
                                "  russia (Russia)\n"
                                "    --in_conflict_with-->\n"
@@ -1027,7 +1028,7 @@ TEST_F(KgctlTest, PathJsonIsOneFindPathsResponsePerStreamMessage) {
               StartsWith("According to the NIS"));
   EXPECT_EQ(path.hops(1).kind(), kg::v1::HOP_KIND_STATEMENT_TO_PART);
   EXPECT_TRUE(path.hops(1).contested());
-  EXPECT_EQ(path.hops(1).summary().supporting_claims(), 4u);
+  EXPECT_EQ(path.hops(1).summary().supporting_claims(), 5u);
   EXPECT_EQ(path.hops(1).summary().opposing_claims(), 3u);
   EXPECT_EQ(path.hops(2).statement().relation(), "in_conflict_with");
   ASSERT_TRUE(messages[1].has_summary());
@@ -1348,7 +1349,7 @@ TEST_F(KgctlTest, WhyGroupsClaimsByPolarityWithTheirEvidence) {
       Run(server, {"why", kTroops, "--json"}).out);
   ASSERT_EQ(json.size(), 1u);
   EXPECT_EQ(json[0].statement().id(), kTroopsId);
-  EXPECT_EQ(json[0].supporting_size(), 4);
+  EXPECT_EQ(json[0].supporting_size(), 5);
   EXPECT_EQ(json[0].opposing_size(), 3);
   EXPECT_EQ(json[0].distinct_claimants(), 7u);
   for (const auto& c : json[0].supporting()) {
@@ -1404,7 +1405,7 @@ TEST_F(KgctlTest, ProvenanceViewsAnswerWhatTheyPromise) {
         Run(server,
             {"by-document", "seed_article", "--all", "--json", "--limit", "7"})
             .out);
-    ASSERT_EQ(all.size(), 70u);
+    ASSERT_EQ(all.size(), 76u);
     uint32_t last = 0;
     for (const auto& s : all) {
       ASSERT_GT(s.provenance_size(), 0);
@@ -1445,7 +1446,7 @@ TEST_F(KgctlTest, ProvenanceViewsAnswerWhatTheyPromise) {
   {
     auto entries = ParseJsonLines<kg::v1::TimelineEntry>(
         Run(server, {"timeline", kTroopsId, "--json"}).out);
-    ASSERT_EQ(entries.size(), 7u);
+    ASSERT_EQ(entries.size(), 8u);
     int supports = 0;
     for (const auto& e : entries) {
       EXPECT_EQ(e.document().id(), "seed_article");
@@ -1456,11 +1457,11 @@ TEST_F(KgctlTest, ProvenanceViewsAnswerWhatTheyPromise) {
                                 ? kg::v1::STANCE_ASSERTED
                                 : kg::v1::STANCE_DENIED);
     }
-    EXPECT_EQ(supports, 4);
+    EXPECT_EQ(supports, 5);
     // Grouped by claimant: ordered by claimant id.
     auto grouped = ParseJsonLines<kg::v1::TimelineEntry>(
         Run(server, {"timeline", kTroopsId, "--by-claimant", "--json"}).out);
-    ASSERT_EQ(grouped.size(), 7u);
+    ASSERT_EQ(grouped.size(), 8u);
     for (size_t i = 1; i < grouped.size(); ++i) {
       EXPECT_LE(grouped[i - 1].claimant().entity().id(),
                 grouped[i].claimant().entity().id());
@@ -1898,6 +1899,118 @@ TEST_F(KgctlTest, StatementAddEchoesWhatWasStored) {
   EXPECT_EQ(resp[0].statements(0).subject().entity().id(), "north_korea");
   ASSERT_EQ(resp[0].statements(0).provenance_size(), 1);
   EXPECT_GT(resp[0].statements(0).provenance(0).evidence_end(), 0u);
+}
+
+// The seed's why of the deployment, with related statements, gives every
+// claimant the article names for or against North Korean troops in Russia,
+// each with its sentence (docs/seed.md).
+TEST_F(KgctlTest, WhyWithRelatedStatementsFindsEveryClaimantOfTheArticle) {
+  const std::string server = Seeded();
+  RunResult r =
+      Run(server, {"--json", "why", "<<north_korea deployed_troops_to russia>>",
+                   "--related", "--all"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::set<std::string>> said;  // claimant: sentences
+  for (const auto& page : ParseJsonLines<kg::v1::WhyResponse>(r.out)) {
+    for (const auto* claims : {&page.supporting(), &page.opposing()}) {
+      for (const kg::v1::Claim& c : *claims) {
+        for (const auto& p : c.provenance()) {
+          said[c.claimant().entity().id()].insert(p.evidence().substr(0, 30));
+        }
+      }
+    }
+  }
+  std::map<std::string, std::set<std::string>> expected = {
+      {"nis", {"According to the NIS, North Korea is bel"}},
+      {"presidential_office",
+       {"The South Korean presidential office stat",
+        "The presidential office confirmed that S"}},
+      {"meeting_participants", {"Participants in the emergency security m"}},
+      {"south_korean_officials", {"While South Korean officials indicated t"}},
+      {"volodymyr_zelenskyy", {"According to Ukrainian President Volodym"}},
+      {"nato_officials", {"However, NATO officials have stated that "}},
+      {"russia",
+       {"Both Russia and North Korea have denied ",
+        "However, both Moscow and Pyongyang conti"}},
+      {"north_korea",
+       {"Both Russia and North Korea have denied ",
+        "However, both Moscow and Pyongyang conti"}},
+      {"kremlin", {"The Kremlin has specifically rejected as"}},
+      {"south_korea", {"The Kremlin has specifically rejected as"}},
+  };
+  for (auto& [who, sentences] : expected) {  // their first 30 characters
+    std::set<std::string> prefixes;
+    for (const std::string& s : sentences) prefixes.insert(s.substr(0, 30));
+    sentences = prefixes;
+  }
+  EXPECT_EQ(said, expected);
+
+  // Without --related, only the claims quoting the deployment itself.
+  r = Run(server, {"why", "<<north_korea deployed_troops_to russia>>"});
+  EXPECT_THAT(r.out, Not(HasSubstr("volodymyr_zelenskyy")));
+  // The numbers are reachable from it: brigades and soldiers on the
+  // deployment, those preparing on the statement that entails it.
+  r = Run(server,
+          {"match", "--subject", "<<north_korea deployed_troops_to russia>>",
+           "--include-quoted"});
+  EXPECT_THAT(r.out, HasSubstr("brigade_count"));
+  EXPECT_THAT(r.out, HasSubstr("troop_count"));
+  r = Run(server, {"match", "--relation", "entails", "--object",
+                   "<<north_korea deployed_troops_to russia>>"});
+  EXPECT_THAT(r.out, HasSubstr("preparing_troops_for"));
+  r = Run(server, {"match", "--subject",
+                   "<<north_korea preparing_troops_for_deployment_to russia>>",
+                   "--include-quoted"});
+  EXPECT_THAT(r.out, HasSubstr("10000"));
+}
+
+TEST_F(KgctlTest, ByClaimantWithAffiliatesRollsUpToTheOrganisation) {
+  const std::string server = Seeded();
+  RunResult r = Run(server, {"by-claimant", "nato"});
+  EXPECT_EQ(r.out, "");  // NATO itself says nothing in the article
+  r = Run(server, {"by-claimant", "nato", "--with-affiliates"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("nato_officials found_no_evidence_of "
+                               "<<north_korea involved_in war_in_ukraine>>"));
+  EXPECT_THAT(r.out,
+              HasSubstr("(an affiliate: <<nato_officials part_of nato>>)"));
+  EXPECT_THAT(r.out, HasSubstr("-- claimant nato_officials,"));
+  // An entity without affiliates: the same as without the flag.
+  EXPECT_EQ(Run(server, {"by-claimant", "kremlin", "--with-affiliates"}).out,
+            Run(server, {"by-claimant", "kremlin"}).out);
+}
+
+// Rolled up, the presidential office and South Korea's officials count as
+// South Korea; each claim still names who made it.
+TEST_F(KgctlTest, WhyTimelineAndContestedRollUpToTheOrganisation) {
+  const std::string server = Seeded();
+  const std::string deployed = "<<north_korea deployed_troops_to russia>>";
+  RunResult plain = Run(server, {"why", deployed, "--no-evidence"});
+  RunResult rolled =
+      Run(server, {"why", deployed, "--no-evidence", "--roll-up"});
+  EXPECT_EQ(rolled.exit_code, 0) << rolled.err;
+  EXPECT_THAT(plain.out, HasSubstr("asserted by 4 claimants"));
+  EXPECT_THAT(rolled.out, HasSubstr("asserted by 3 claimants"));
+  EXPECT_THAT(rolled.out, HasSubstr("  presidential_office stated"));
+  EXPECT_THAT(rolled.out, HasSubstr("(an affiliate: <<presidential_office "
+                                    "part_of south_korea>>)"));
+  RunResult timeline = Run(server, {"timeline", deployed, "--roll-up"});
+  EXPECT_EQ(timeline.exit_code, 0) << timeline.err;
+  EXPECT_THAT(timeline.out, HasSubstr("presidential_office (for"));
+  RunResult contested = Run(server, {"--json", "contested", "--roll-up"});
+  EXPECT_EQ(contested.exit_code, 0) << contested.err;
+  bool seen = false;
+  for (const auto& c :
+       ParseJsonLines<kg::v1::ContestedStatement>(contested.out)) {
+    if (c.statement().subject().entity().id() != "north_korea" ||
+        c.statement().relation() != "deployed_troops_to") {
+      continue;
+    }
+    seen = true;
+    // nis, meeting participants, South Korea (its office among them).
+    EXPECT_EQ(c.supporting_claimants(), 3u);
+  }
+  EXPECT_TRUE(seen) << contested.out;
 }
 
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {

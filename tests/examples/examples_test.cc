@@ -276,7 +276,7 @@ TEST_F(ExamplesTest, IngestLoadsTheSeedLikeTheServer) {
   EXPECT_EQ(got.provenance_records(), want.provenance_records());
   EXPECT_EQ(got.terms(), want.terms());
   EXPECT_EQ(r.out,
-            absl::StrCat("batches 8, statements_created ", want.statements(),
+            absl::StrCat("batches 9, statements_created ", want.statements(),
                          ", provenance_added ", want.provenance_records(),
                          ", provenance_unchanged 0\n"));
 

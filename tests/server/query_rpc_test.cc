@@ -144,6 +144,8 @@ TEST_F(QueryRpcTest, KShortestAndNeighborhood) {
   *hood.mutable_node() = Entity("Kremlin");
   hood.set_hops(1);
   hood.mutable_options()->set_walk_claims(true);
+  // The Kremlin's claims are denials: walked only with include_opposed.
+  hood.mutable_options()->set_include_opposed(true);
   v1::GetNeighborhoodResponse resp;
   grpc::Status s = stub_->GetNeighborhood(Ctx().get(), hood, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -279,7 +281,7 @@ TEST_F(QueryRpcTest, ByDocumentByClaimantContestedTimelineExport) {
       Quoted("north_korea", "deployed_troops_to", "russia");
   v1::GetClaimTimelineResponse entries;
   ASSERT_TRUE(stub_->GetClaimTimeline(Ctx().get(), timeline, &entries).ok());
-  EXPECT_EQ(entries.entries_size(), 7);
+  EXPECT_EQ(entries.entries_size(), 8);
 
   v1::ExportProvenanceRequest prov;
   *prov.mutable_statement() = timeline.statement();
@@ -385,7 +387,7 @@ TEST_F(QueryRpcTest, AsReportedTimeTravelHidesLaterDocuments) {
   EXPECT_EQ(resp.supporting_size() + resp.opposing_size(), 0);
   req.mutable_as_of()->set_reported_by("2024-10-20");
   ASSERT_TRUE(stub_->Why(Ctx().get(), req, &resp).ok());
-  EXPECT_EQ(resp.supporting_size() + resp.opposing_size(), 7);
+  EXPECT_EQ(resp.supporting_size() + resp.opposing_size(), 8);
 }
 
 }  // namespace

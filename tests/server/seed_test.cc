@@ -178,7 +178,7 @@ TEST_F(SeedTest, EverySpanReferenceAndRelationChecksOut) {
             return true;
           })
           .ok());
-  EXPECT_EQ(checked, 70);
+  EXPECT_EQ(checked, 76);
   EXPECT_EQ(sentences.size(), 22u) << "every sentence yields a statement";
 }
 
