@@ -552,21 +552,12 @@ absl::Status WriteTxn::PutRelation(const std::string& field, const Relation& r,
     if (previous.polarity != r.polarity || previous.symmetric != r.symmetric) {
       // The vocabulary is not versioned: a statement's meaning must not
       // change under it (docs/storage.md, "Editing the vocabulary").
-      KG_ASSIGN_OR_RETURN(auto used, ScanUpTo(kPosCf, IndexPrefix({tid}), 1));
-      if (!used.empty()) {
-        IndexEntry entry;
-        std::string example;
-        if (DecodeIndexEntry(used[0].first, used[0].second, &entry)) {
-          KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                              Get(kTidCf, TidKey(entry.stmt)));
-          TermValue self;
-          if (key && DecodeTermKey(*key, &self)) {
-            example = absl::StrCat(" (", self.id, " among them)");
-          }
-        }
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> example,
+                          ExampleUse(kPosCf, IndexPrefix({tid})));
+      if (example) {
         return absl::FailedPreconditionError(absl::StrCat(
             field, ": relation '", EchoValue(r.id), "' is used by statements",
-            example, ", and changing its ",
+            *example, ", and changing its ",
             previous.polarity != r.polarity ? "polarity" : "symmetry",
             " would change what they mean, today and as of every earlier "
             "time; add a relation with a new id for the new meaning"));
@@ -584,6 +575,21 @@ absl::Status WriteTxn::PutRelation(const std::string& field, const Relation& r,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<std::string>> WriteTxn::ExampleUse(
+    Cf cf, const std::string& prefix) {
+  KG_ASSIGN_OR_RETURN(auto rows, ScanUpTo(cf, prefix, 1));
+  if (rows.empty()) return std::nullopt;
+  IndexEntry entry;
+  if (!DecodeIndexEntry(rows[0].first, rows[0].second, &entry)) {
+    return std::string();
+  }
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                      Get(kTidCf, TidKey(entry.stmt)));
+  TermValue self;
+  if (!key || !DecodeTermKey(*key, &self)) return std::string();
+  return absl::StrCat(" (", self.id, " among them)");
+}
+
 absl::Status WriteTxn::DeleteEntity(const std::string& field,
                                     const std::string& id) {
   KG_RETURN_IF_ERROR(ValidateId(field, id));
@@ -594,21 +600,12 @@ absl::Status WriteTxn::DeleteEntity(const std::string& field,
     return NotFound(field, absl::StrCat("no entity '", EchoValue(id), "'"));
   }
   for (Cf cf : {kSpoCf, kOspCf}) {
-    KG_ASSIGN_OR_RETURN(auto used, ScanUpTo(cf, IndexPrefix({tid}), 1));
-    if (used.empty()) continue;
-    std::string example;
-    IndexEntry entry;
-    if (DecodeIndexEntry(used[0].first, used[0].second, &entry)) {
-      KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                          Get(kTidCf, TidKey(entry.stmt)));
-      TermValue self;
-      if (key && DecodeTermKey(*key, &self)) {
-        example = absl::StrCat(" (", self.id, " among them)");
-      }
-    }
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> example,
+                        ExampleUse(cf, IndexPrefix({tid})));
+    if (!example) continue;
     return absl::FailedPreconditionError(absl::StrCat(
         field, ": entity '", EchoValue(id), "' is the ",
-        cf == kSpoCf ? "subject" : "object", " of statements", example,
+        cf == kSpoCf ? "subject" : "object", " of statements", *example,
         "; retract them, or merge the entity into another, first"));
   }
   EntityVersion version = history->current();

@@ -82,6 +82,11 @@ class WriteTxn {
   // prefixes that may hold millions of keys.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanUpTo(
       Cf cf, const std::string& prefix, size_t n);
+  // For refusals of a term that is in use: nullopt when no statement has
+  // index prefix `prefix` in `cf`; otherwise " (<id> among them)" naming
+  // one, or "" when it cannot be named.
+  absl::StatusOr<std::optional<std::string>> ExampleUse(
+      Cf cf, const std::string& prefix);
 
   // The entity's history and tid; nullopt when the id was never used.
   absl::StatusOr<std::optional<EntityHistory>> LoadEntity(const std::string& id,
