@@ -693,6 +693,7 @@ void AddContested(Cli& cli) {
     AsOfFlags as_of;
     PageFlags page;
     bool roll_up = false;
+    bool related = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
@@ -706,9 +707,14 @@ void AddContested(Cli& cli) {
   cmd->add_flag("--roll-up", f->roll_up,
                 "count each claimant as the organisation it speaks for "
                 "(part_of / speaks_for)");
+  cmd->add_flag("--related", f->related,
+                "also count the claims on related statements, as why "
+                "--related does: a supported statement whose more general "
+                "form is denied is contested");
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     kg::v1::ListContestedRequest req;
     req.set_roll_up_affiliations(f->roll_up);
+    req.set_include_related(f->related);
     if (absl::Status s = FillAsOf(f->as_of, req.mutable_as_of()); !s.ok()) {
       return Fail(kExitUsage, s.message());
     }
@@ -755,6 +761,7 @@ void AddTimeline(Cli& cli) {
     AsOfFlags as_of;
     bool by_claimant = false;
     bool roll_up = false;
+    bool related = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = AddCommand(
@@ -771,10 +778,14 @@ void AddTimeline(Cli& cli) {
                 "group by the organisation each claimant speaks for "
                 "(part_of / speaks_for): presidential_office (for "
                 "south_korea)");
+  cmd->add_flag("--related", f->related,
+                "also the claims on related statements, as why --related "
+                "(the ABOUT column names the statement)");
   cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
     kg::v1::GetClaimTimelineRequest req;
     req.set_group_by_claimant(f->by_claimant);
     req.set_roll_up_affiliations(f->roll_up);
+    req.set_include_related(f->related);
     absl::StatusOr<kg::v1::Term> term = ParseStatementTerm(f->statement);
     if (!term.ok()) return Fail(kExitUsage, term.status().message());
     *req.mutable_statement() = *term;
@@ -788,8 +799,10 @@ void AddTimeline(Cli& cli) {
       return ReportError(status, conn.server(), "GetClaimTimeline");
     }
     Describer d(conn);
-    Table table(
-        {"DATE", "CLAIMANT", "STANCE", "RELATION", "DOCUMENT", "EVIDENCE"});
+    std::vector<std::string> columns = {"DATE",     "CLAIMANT", "STANCE",
+                                        "RELATION", "DOCUMENT", "EVIDENCE"};
+    if (f->related) columns.insert(columns.begin() + 4, "ABOUT");
+    Table table(columns);
     for (const auto& e : resp.entries()) {
       if (g.json) {
         PrintJson(e);
@@ -804,8 +817,19 @@ void AddTimeline(Cli& cli) {
       if (!e.organisation_id().empty()) {
         absl::StrAppend(&who, " (for ", e.organisation_id(), ")");
       }
-      table.AddRow({e.document().published(), who, stance, e.relation(),
-                    e.document().id(), e.provenance().evidence()});
+      std::vector<std::string> row = {e.document().published(),
+                                      who,
+                                      stance,
+                                      e.relation(),
+                                      e.document().id(),
+                                      e.provenance().evidence()};
+      if (f->related) {
+        row.insert(row.begin() + 4,
+                   e.about_statement_id().empty()
+                       ? "this statement"
+                       : d.StatementById(e.about_statement_id()));
+      }
+      table.AddRow(row);
     }
     if (resp.entries().empty()) {
       SayNothing(g.json, "no claims about this statement");

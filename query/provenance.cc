@@ -592,11 +592,11 @@ ProvenanceEngine::OrganisationOf(const TermValue& claimant) {
   return std::make_pair(at, first_via);
 }
 
-absl::Status ProvenanceEngine::AddRelatedClaims(NodeId node,
-                                                const RecordFilter& filter,
-                                                std::vector<Claim>* claims) {
-  // (y entails node): y's supporting claims; (node entails z): z's
+absl::StatusOr<std::vector<ProvenanceEngine::Related>>
+ProvenanceEngine::RelatedStatements(NodeId node, const RecordFilter& filter) {
+  // (y entails node): y's supporting claims count; (node entails z): z's
   // opposing ones.
+  std::vector<Related> out;
   for (const auto direction :
        {storage::Direction::kIncoming, storage::Direction::kOutgoing}) {
     std::vector<Edge> edges;
@@ -606,18 +606,33 @@ absl::Status ProvenanceEngine::AddRelatedClaims(NodeId node,
       if (rel.id != kEntailsRelation) continue;
       KG_ASSIGN_OR_RETURN(TermValue other, reader_->TermAt(e.neighbor));
       if (other.kind != Term::Kind::kStatement) continue;
+      // An entailment recorded after the as-of time, or retracted, does
+      // not relate the two.
+      KG_ASSIGN_OR_RETURN(bool visible, ClaimVisible(e.statement, filter));
+      if (!visible) continue;
       KG_ASSIGN_OR_RETURN(TermValue entailment, reader_->TermAt(e.statement));
-      const Polarity wanted = direction == storage::Direction::kIncoming
-                                  ? Polarity::kSupports
-                                  : Polarity::kOpposes;
-      KG_ASSIGN_OR_RETURN(std::vector<Claim> related,
-                          ClaimsAbout(e.neighbor, other.id, filter));
-      for (Claim& c : related) {
-        if (c.polarity != wanted) continue;
-        c.about_statement_id = other.id;
-        c.entailment_id = entailment.id;
-        claims->push_back(std::move(c));
-      }
+      out.push_back(Related{e.neighbor, other.id, entailment.id,
+                            direction == storage::Direction::kIncoming
+                                ? Polarity::kSupports
+                                : Polarity::kOpposes});
+    }
+  }
+  return out;
+}
+
+absl::Status ProvenanceEngine::AddRelatedClaims(NodeId node,
+                                                const RecordFilter& filter,
+                                                std::vector<Claim>* claims) {
+  KG_ASSIGN_OR_RETURN(std::vector<Related> related,
+                      RelatedStatements(node, filter));
+  for (const Related& r : related) {
+    KG_ASSIGN_OR_RETURN(std::vector<Claim> theirs,
+                        ClaimsAbout(r.node, r.id, filter));
+    for (Claim& c : theirs) {
+      if (c.polarity != r.counts) continue;
+      c.about_statement_id = r.id;
+      c.entailment_id = r.entailment_id;
+      claims->push_back(std::move(c));
     }
   }
   return absl::OkStatus();
@@ -935,7 +950,8 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
   KG_ASSIGN_OR_RETURN(RecordFilter filter, RecordFilter::Create(options.as_of));
   const uint64_t fingerprint = FingerprintOf(
       filter, {options.own_records_support ? "own" : "claims",
-               options.roll_up_affiliations ? "organisations" : ""});
+               options.roll_up_affiliations ? "organisations" : "",
+               options.include_related ? "related" : ""});
   KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kContested, fingerprint));
   // A global query touches most documents: read all their dates in one
@@ -944,8 +960,7 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
 
   // Pass 1: the contested statements, with their figures.
   KG_ASSIGN_OR_RETURN(std::vector<ContestedStatement> contested,
-                      FindContested(filter, options.own_records_support,
-                                    options.roll_up_affiliations));
+                      FindContested(filter, options));
 
   // Pass 2: ranked, paged, and the page's statements read.
   std::vector<std::pair<std::string, ContestedStatement>> keyed;
@@ -968,21 +983,40 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
 // ---- ListContested's first pass -------------------------------------------
 
 absl::StatusOr<std::vector<ContestedStatement>> ProvenanceEngine::FindContested(
-    const RecordFilter& filter, bool own_records_support, bool roll_up) {
+    const RecordFilter& filter, const ListContestedOptions& options) {
   KG_ASSIGN_OR_RETURN(absl::btree_set<std::string> candidates,
-                      OpposedStatements(filter));
+                      OpposedStatements(filter, options.include_related));
   std::vector<ContestedStatement> out;
   for (const std::string& id : candidates) {
-    KG_ASSIGN_OR_RETURN(
-        std::optional<ContestedStatement> c,
-        ContestedFigures(id, filter, own_records_support, roll_up));
+    KG_ASSIGN_OR_RETURN(std::optional<ContestedStatement> c,
+                        ContestedFigures(id, filter, options));
     if (c) out.push_back(*std::move(c));
   }
   return out;
 }
 
 absl::StatusOr<absl::btree_set<std::string>>
-ProvenanceEngine::OpposedStatements(const RecordFilter& filter) {
+ProvenanceEngine::OpposedStatements(const RecordFilter& filter, bool related) {
+  KG_ASSIGN_OR_RETURN(absl::btree_set<std::string> out,
+                      DirectlyOpposedStatements(filter));
+  if (!related) return out;
+  // A statement that entails an opposed one is opposed through it.
+  std::vector<std::string> more;
+  for (const std::string& id : out) {
+    absl::StatusOr<NodeId> node = reader_->NodeOf(Term::StatementId(id));
+    if (!node.ok()) continue;
+    KG_ASSIGN_OR_RETURN(std::vector<Related> rel,
+                        RelatedStatements(*node, filter));
+    for (const Related& r : rel) {
+      if (r.counts == Polarity::kSupports) more.push_back(r.id);
+    }
+  }
+  out.insert(more.begin(), more.end());
+  return out;
+}
+
+absl::StatusOr<absl::btree_set<std::string>>
+ProvenanceEngine::DirectlyOpposedStatements(const RecordFilter& filter) {
   absl::btree_set<std::string> out;
   if (filter.as_recorded()) {
     KG_ASSIGN_OR_RETURN(const History* history, GetHistory());
@@ -1011,14 +1045,26 @@ ProvenanceEngine::OpposedStatements(const RecordFilter& filter) {
 absl::StatusOr<std::optional<ContestedStatement>>
 ProvenanceEngine::ContestedFigures(const std::string& id,
                                    const RecordFilter& filter,
-                                   bool own_records_support, bool roll_up) {
+                                   const ListContestedOptions& options) {
+  const bool roll_up = options.roll_up_affiliations;
   KG_ASSIGN_OR_RETURN(NodeId node, reader_->NodeOf(Term::StatementId(id)));
   KG_ASSIGN_OR_RETURN(std::vector<ClaimOn> claims,
                       ClaimsOn(id, node, filter, roll_up));
+  if (options.include_related) {
+    KG_ASSIGN_OR_RETURN(std::vector<Related> related,
+                        RelatedStatements(node, filter));
+    for (const Related& r : related) {
+      KG_ASSIGN_OR_RETURN(std::vector<ClaimOn> theirs,
+                          ClaimsOn(r.id, r.node, filter, roll_up));
+      for (ClaimOn& c : theirs) {
+        if (c.polarity == r.counts) claims.push_back(std::move(c));
+      }
+    }
+  }
   KG_ASSIGN_OR_RETURN(Sides sides, VisibleSides(claims, filter));
   if (sides.opposing.empty()) return std::optional<ContestedStatement>();
   uint32_t stated_documents = 0;
-  if (own_records_support) {
+  if (options.own_records_support) {
     KG_ASSIGN_OR_RETURN(stated_documents, StatedDocuments(node, filter));
   }
   if (sides.supporting.empty() && stated_documents == 0) {
@@ -1121,6 +1167,9 @@ absl::StatusOr<std::vector<TimelineEntry>> ProvenanceEngine::ClaimTimeline(
                       ResolveStatement(statement, options.as_of, &node));
   KG_ASSIGN_OR_RETURN(std::vector<Claim> claims,
                       ClaimsAbout(node, st.id, filter));
+  if (options.include_related) {
+    KG_RETURN_IF_ERROR(AddRelatedClaims(node, filter, &claims));
+  }
   std::vector<std::pair<std::string, TimelineEntry>> keyed;
   for (const Claim& c : claims) {
     for (const ProvenanceRecord& r : c.provenance) {
@@ -1130,6 +1179,8 @@ absl::StatusOr<std::vector<TimelineEntry>> ProvenanceEngine::ClaimTimeline(
       e.polarity = c.polarity;
       e.relation = c.relation;
       e.claim_id = c.claim.id;
+      e.about_statement_id = c.about_statement_id;
+      e.entailment_id = c.entailment_id;
       KG_ASSIGN_OR_RETURN(e.document, DocumentMeta(r.input.document_id));
       e.provenance = r;
       if (!options.include_evidence) e.provenance.input.evidence.clear();

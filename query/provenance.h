@@ -238,6 +238,10 @@ struct ListContestedOptions {
   // speaks_for, up to 4 steps): the figures and the ranking count
   // organisations.
   bool roll_up_affiliations = false;
+  // Also count the claims on related statements, as WhyOptions does: a
+  // statement whose more general form is denied, and that is supported, is
+  // contested.
+  bool include_related = false;
 };
 
 struct ContestedStatement {
@@ -266,6 +270,10 @@ struct ClaimTimelineOptions {
   // Group by the organisation each claimant speaks for (as
   // WhyOptions::roll_up_affiliations), marking each entry's affiliation.
   bool roll_up_affiliations = false;
+  // Also the records of claims on related statements (as
+  // WhyOptions::include_related), each entry marked with the statement and
+  // the entailment.
+  bool include_related = false;
 };
 
 // One claimant's stance in one record of one document.
@@ -282,6 +290,10 @@ struct TimelineEntry {
   // and the first affiliation statement followed; empty when it is its own.
   std::string organisation_id;
   std::string affiliation_id;
+  // With include_related, for a claim on a related statement: that
+  // statement and the entailment.
+  std::string about_statement_id;
+  std::string entailment_id;
 };
 
 enum class ProvenanceFormat : uint8_t {
@@ -383,19 +395,32 @@ class ProvenanceEngine {
   // The visible records of a statement node, in record order.
   absl::StatusOr<std::vector<storage::ProvenanceRecord>> VisibleRecords(
       storage::NodeId node, const RecordFilter& filter);
-  // The claims about a statement (node and id) with visible records, in
-  // claim order.
   // The organisation `claimant` speaks for: part_of / speaks_for followed
   // from it (the lowest-id affiliation at each step, at most 4 steps), and
   // the first affiliation statement; the claimant itself and "" when it
   // has none.
   absl::StatusOr<std::pair<storage::TermValue, std::string>> OrganisationOf(
       const storage::TermValue& claimant);
+  // A visible entailment between `node` and another statement, and the
+  // polarity of the other statement's claims that count for `node`:
+  // supporting claims of a statement that entails it, opposing claims of
+  // one it entails.
+  struct Related {
+    storage::NodeId node = 0;
+    std::string id;
+    std::string entailment_id;
+    storage::Polarity counts = storage::Polarity::kNone;
+  };
+  absl::StatusOr<std::vector<Related>> RelatedStatements(
+      storage::NodeId node, const RecordFilter& filter);
   // Appends the claims on statements related to `node` by entailment
-  // (WhyOptions::include_related).
+  // (WhyOptions::include_related), marked with the statement and the
+  // entailment.
   absl::Status AddRelatedClaims(storage::NodeId node,
                                 const RecordFilter& filter,
                                 std::vector<Claim>* claims);
+  // The claims about a statement (node and id) with visible records, in
+  // claim order.
   absl::StatusOr<std::vector<Claim>> ClaimsAbout(storage::NodeId node,
                                                  const std::string& id,
                                                  const RecordFilter& filter);
@@ -407,15 +432,18 @@ class ProvenanceEngine {
   // ListContested's first pass: every contested statement (id only) with
   // its figures, in id order.
   absl::StatusOr<std::vector<ContestedStatement>> FindContested(
-      const RecordFilter& filter, bool own_records_support, bool roll_up);
+      const RecordFilter& filter, const ListContestedOptions& options);
   // The candidates: statements with an opposing claim, visible or not
-  // (opposing claims are usually the fewer).
+  // (opposing claims are usually the fewer); with `related`, also the
+  // statements that entail one of them.
   absl::StatusOr<absl::btree_set<std::string>> OpposedStatements(
+      const RecordFilter& filter, bool related);
+  absl::StatusOr<absl::btree_set<std::string>> DirectlyOpposedStatements(
       const RecordFilter& filter);
   // A candidate's figures; nullopt when it is not contested.
   absl::StatusOr<std::optional<ContestedStatement>> ContestedFigures(
       const std::string& id, const RecordFilter& filter,
-      bool own_records_support, bool roll_up);
+      const ListContestedOptions& options);
   // The claims about statement `id` (node `node`), visible or not; with
   // `roll_up`, each claimant counted as the organisation it speaks for.
   absl::StatusOr<std::vector<ClaimOn>> ClaimsOn(const std::string& id,

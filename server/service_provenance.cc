@@ -180,6 +180,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListContested(
   return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
     query::ListContestedOptions options;
     options.roll_up_affiliations = request->roll_up_affiliations();
+    options.include_related = request->include_related();
     KG_ASSIGN_OR_RETURN(options.as_of, TimeTravelFrom(request->as_of()));
     KG_ASSIGN_OR_RETURN(options.page_size, PageSize(request->page_size()));
     options.page_token = request->page_token();
@@ -210,6 +211,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
     KG_ASSIGN_OR_RETURN(options.as_of, TimeTravelFrom(request->as_of()));
     options.group_by_claimant = request->group_by_claimant();
     options.roll_up_affiliations = request->roll_up_affiliations();
+    options.include_related = request->include_related();
     auto reader = store_->NewReader();
     query::ProvenanceEngine engine(reader.get());
     KG_ASSIGN_OR_RETURN(std::vector<query::TimelineEntry> entries,
@@ -226,6 +228,8 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
       out->set_relation(e.relation);
       out->set_organisation_id(e.organisation_id);
       out->set_affiliation_id(e.affiliation_id);
+      out->set_about_statement_id(e.about_statement_id);
+      out->set_entailment_id(e.entailment_id);
       ToProto(e.document, out->mutable_document());
       ToProto(e.provenance, true, out->mutable_provenance());
       switch (e.stance) {

@@ -2013,6 +2013,55 @@ TEST_F(KgctlTest, WhyTimelineAndContestedRollUpToTheOrganisation) {
   EXPECT_TRUE(seen) << contested.out;
 }
 
+TEST_F(KgctlTest, TimelineAndContestedFollowRelatedStatements) {
+  const std::string server = Seeded();
+  const std::string forces =
+      "<<north_korea has_forces_operating_in russian_occupied_territories>>";
+  // Zelenskyy's own claim and NATO's doubt, then the three denials of the
+  // deployment it entails, each naming the statement it is about.
+  RunResult timeline = Run(server, {"timeline", forces, "--related"});
+  EXPECT_EQ(timeline.exit_code, 0) << timeline.err;
+  EXPECT_THAT(timeline.out, HasSubstr("ABOUT"));
+  EXPECT_THAT(timeline.out, HasSubstr("volodymyr_zelenskyy  asserted"));
+  EXPECT_THAT(timeline.out, HasSubstr("kremlin              denied"));
+  EXPECT_THAT(timeline.out, HasSubstr("deployed_troops_to"));
+  EXPECT_THAT(timeline.out, HasSubstr("this statement"));
+  RunResult json = Run(server, {"--json", "timeline", forces, "--related"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  int related = 0;
+  const auto entries = ParseJsonLines<kg::v1::TimelineEntry>(json.out);
+  for (const auto& e : entries) {
+    if (e.about_statement_id().empty()) continue;
+    ++related;
+    EXPECT_FALSE(e.entailment_id().empty()) << e.DebugString();
+  }
+  EXPECT_EQ(entries.size(), 5u) << json.out;
+  EXPECT_EQ(related, 3);
+  // Without --related only what is said of the statement itself.
+  RunResult plain = Run(server, {"timeline", forces});
+  EXPECT_THAT(plain.out, Not(HasSubstr("kremlin")));
+  EXPECT_THAT(plain.out, Not(HasSubstr("ABOUT")));
+
+  // Contested: the denials of the deployment count against the forces.
+  auto figures = [&](bool with_related) {
+    std::vector<std::string> args = {"--json", "contested", "--all"};
+    if (with_related) args.push_back("--related");
+    RunResult r = Run(server, args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::pair<uint32_t, uint32_t> found = {0, 0};
+    for (const auto& c : ParseJsonLines<kg::v1::ContestedStatement>(r.out)) {
+      if (c.statement().relation() == "has_forces_operating_in") {
+        found = {c.supporting_claimants(), c.opposing_claimants()};
+      }
+    }
+    return found;
+  };
+  EXPECT_EQ(figures(false), std::make_pair(1u, 1u));
+  // Zelenskyy for; NATO officials, North Korea, Russia and the Kremlin
+  // against.
+  EXPECT_EQ(figures(true), std::make_pair(1u, 4u));
+}
+
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
   const std::string server = Seeded();
   RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});

@@ -587,6 +587,235 @@ TEST_F(ClaimsGraphTest, ClaimTimelineShowsAStanceChange) {
 }
 
 // ---------------------------------------------------------------------------
+// Related statements and affiliations (docs/query.md): a Kyiv report adds a
+// more specific statement S that entails the deployment X, and a more
+// general G that X entails; the presidential office is part of South Korea.
+
+constexpr char kK0[] =
+    "Ukraine's intelligence reported North Korean units operating in "
+    "Russia's Kursk region.";
+constexpr char kK1[] =
+    "Moscow said North Korea has no part whatsoever in the war.";
+
+class RelatedClaimsTest : public ClaimsGraphTest {
+ protected:
+  RelatedClaimsTest() {
+    kyiv_ = {"kyiv", "Kyiv report", "Kyiv Wire", Date{2024, 10, 25},
+             absl::StrJoin({kK0, kK1}, " ")};
+    WriteBatch b;
+    b.entities.push_back(
+        {"ukraine_intelligence", "Ukraine's intelligence", "Organization", {}});
+    b.entities.push_back({"war", "the war", "Event", {}});
+    for (const char* id :
+         {"entails", "operating_in", "involved_in", "part_of"}) {
+      b.relations.push_back({id, id, false, Polarity::kNone});
+    }
+    b.documents = {kyiv_};
+    const Triple s_entails_x{Term::Quoted(s_), "entails", Term::Quoted(x_)};
+    const Triple x_entails_g{Term::Quoted(x_), "entails", Term::Quoted(g_)};
+    // An entailment of a quoted-only pair, and one whose ends are not both
+    // statements: neither relates anything the claims below are about.
+    const Triple odd{Term::Entity("nis"), "entails", Term::Quoted(x_)};
+    b.statements = {
+        {Claim3("ukraine_intelligence", "reported", s_), {Ev(kyiv_, kK0)}},
+        {Claim3("russia", "denied", s_), {Ev(kyiv_, kK0)}},
+        {Claim3("russia", "denied", g_), {Ev(kyiv_, kK1)}},
+        {Claim3("ukraine", "asserted", g_), {Ev(kyiv_, kK1)}},
+        {s_entails_x, {Ev(kyiv_, kK0)}},
+        {x_entails_g, {Ev(kyiv_, kK1)}},
+        {odd, {Ev(kyiv_, kK0)}},
+        {T("presidential_office", "part_of", "south_korea"),
+         {Ev(article_, kA1)}},
+    };
+    recorded_before_ = now_;
+    now_ += absl::Hours(1);
+    Write(b);
+  }
+
+  absl::Time recorded_before_;
+
+  Document kyiv_;
+  const Triple s_ = T("north_korea", "operating_in", "russia");
+  const Triple g_ = T("north_korea", "involved_in", "war");
+};
+
+// Support flows from the specific to the general, denial from the general
+// to the specific; each related claim names its statement and entailment.
+TEST_F(RelatedClaimsTest, WhyIncludesClaimsOnRelatedStatementsMarked) {
+  View v = Snapshot();
+  absl::StatusOr<WhyResult> plain = v->Why(Term::Quoted(x_), WhyOptions{});
+  ASSERT_THAT(plain, IsOk());
+  EXPECT_EQ(plain->total_claims, 8u);
+  WhyOptions options;
+  options.include_related = true;
+  absl::StatusOr<WhyResult> why = v->Why(Term::Quoted(x_), options);
+  ASSERT_THAT(why, IsOk());
+  // + Ukraine's intelligence supporting S, + Russia denying G; not Russia's
+  // denial of S (a denial of the specific says nothing of the general) nor
+  // Ukraine's assertion of G.
+  EXPECT_EQ(why->total_claims, 10u);
+  std::vector<std::string> related;
+  for (const auto* side : {&why->supporting, &why->opposing}) {
+    for (const Claim& c : *side) {
+      if (c.about_statement_id.empty()) continue;
+      related.push_back(absl::StrCat(c.claimant.id, " ", c.relation, " ",
+                                     c.about_statement_id == Id(s_) ? "S" : "G",
+                                     " via ", c.entailment_id));
+    }
+  }
+  const std::string sx = Id({Term::Quoted(s_), "entails", Term::Quoted(x_)});
+  const std::string xg = Id({Term::Quoted(x_), "entails", Term::Quoted(g_)});
+  EXPECT_THAT(related, ::testing::UnorderedElementsAre(
+                           "ukraine_intelligence reported S via " + sx,
+                           "russia denied G via " + xg));
+  // A page token belongs to the related or the plain listing, not both.
+  options.page_size = 2;
+  absl::StatusOr<WhyResult> first = v->Why(Term::Quoted(x_), options);
+  ASSERT_THAT(first, IsOk());
+  WhyOptions plain_next;
+  plain_next.page_token = first->next_page_token;
+  EXPECT_THAT(v->Why(Term::Quoted(x_), plain_next),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// An entailment recorded (or reported) after the as-of time relates
+// nothing.
+TEST_F(RelatedClaimsTest, RelatedClaimsFollowTimeTravel) {
+  View v = Snapshot();
+  for (bool recorded : {true, false}) {
+    WhyOptions options;
+    options.include_related = true;
+    if (recorded) {
+      options.as_of.recorded_at = recorded_before_;
+    } else {
+      options.as_of.reported_by = "2024-10-24";
+    }
+    absl::StatusOr<WhyResult> why = v->Why(Term::Quoted(x_), options);
+    ASSERT_THAT(why, IsOk());
+    EXPECT_EQ(why->total_claims, 8u) << recorded;
+    ClaimTimelineOptions timeline_options;
+    timeline_options.include_related = true;
+    timeline_options.as_of = options.as_of;
+    absl::StatusOr<std::vector<TimelineEntry>> timeline =
+        v->ClaimTimeline(Term::Quoted(x_), timeline_options);
+    ASSERT_THAT(timeline, IsOk());
+    EXPECT_EQ(timeline->size(), 8u) << recorded;
+  }
+}
+
+TEST_F(RelatedClaimsTest, TimelineAndContestedIncludeRelatedClaims) {
+  View v = Snapshot();
+  ClaimTimelineOptions options;
+  options.include_related = true;
+  absl::StatusOr<std::vector<TimelineEntry>> timeline =
+      v->ClaimTimeline(Term::Quoted(x_), options);
+  ASSERT_THAT(timeline, IsOk());
+  ASSERT_EQ(timeline->size(), 10u);
+  // The Kyiv report is the latest document.
+  EXPECT_EQ((*timeline)[8].document.id, "kyiv");
+  EXPECT_EQ((*timeline)[9].document.id, "kyiv");
+  std::set<std::string> about;
+  for (const TimelineEntry& e : *timeline) {
+    EXPECT_EQ(e.about_statement_id.empty(), e.document.id != "kyiv");
+    EXPECT_EQ(e.entailment_id.empty(), e.about_statement_id.empty());
+    if (!e.about_statement_id.empty()) {
+      about.insert(absl::StrCat(e.claimant.id, " ", e.relation));
+    }
+  }
+  EXPECT_THAT(about, ElementsAre("russia denied",
+                                 "ukraine_intelligence "
+                                 "reported"));
+
+  // Plain: X and Y (and S, which has claims for and against). Related: X
+  // gains a supporter (Ukraine's intelligence) and an opponent is already
+  // counted (Russia); S gains X's deniers; G gains X's supporters.
+  absl::StatusOr<ContestedPage> plain = v->ListContested({});
+  ASSERT_THAT(plain, IsOk());
+  std::map<std::string, std::pair<uint32_t, uint32_t>> figures;
+  for (const ContestedStatement& c : plain->statements) {
+    figures[c.statement.id] = {c.supporting_claimants, c.opposing_claimants};
+  }
+  EXPECT_EQ(figures.size(), 4u);  // X, Y, S, G
+  EXPECT_EQ(figures[Id(x_)], std::make_pair(4u, 4u));
+  EXPECT_EQ(figures[Id(s_)], std::make_pair(1u, 1u));
+  ListContestedOptions related;
+  related.include_related = true;
+  absl::StatusOr<ContestedPage> page = v->ListContested(related);
+  ASSERT_THAT(page, IsOk());
+  figures.clear();
+  for (const ContestedStatement& c : page->statements) {
+    figures[c.statement.id] = {c.supporting_claimants, c.opposing_claimants};
+  }
+  EXPECT_EQ(figures.size(), 4u);
+  // X: + ukraine_intelligence for; Russia's denial of G is Russia again.
+  EXPECT_EQ(figures[Id(x_)], std::make_pair(5u, 4u));
+  // S: its own reporter, and X's deniers besides Russia (north_korea,
+  // kremlin, nato) and Russia itself.
+  EXPECT_EQ(figures[Id(s_)], std::make_pair(1u, 4u));
+  // G: its own (Ukraine for, Russia against); support does not flow from
+  // the general to the specific, only from X (4 supporters) to G.
+  EXPECT_EQ(figures[Id(g_)].second, 1u);
+  EXPECT_EQ(figures[Id(g_)].first, 5u);
+}
+
+// Rolled up, the presidential office counts as South Korea in the figures;
+// each claim still names who made it, with the affiliation.
+TEST_F(RelatedClaimsTest, RollUpCountsClaimantsAsTheirOrganisation) {
+  View v = Snapshot();
+  WhyOptions options;
+  options.roll_up_affiliations = true;
+  absl::StatusOr<WhyResult> why = v->Why(Term::Quoted(x_), options);
+  ASSERT_THAT(why, IsOk());
+  EXPECT_EQ(why->supporting_claimants, 3u);  // nis, south_korea, nato
+  const std::string affiliation =
+      Id(T("presidential_office", "part_of", "south_korea"));
+  bool seen = false;
+  for (const Claim& c : why->supporting) {
+    if (c.claimant.id != "presidential_office") {
+      EXPECT_EQ(c.affiliation_id, "") << c.claimant.id;
+      continue;
+    }
+    seen = true;
+    EXPECT_EQ(c.affiliation_id, affiliation);
+  }
+  EXPECT_TRUE(seen);
+
+  ClaimTimelineOptions timeline_options;
+  timeline_options.roll_up_affiliations = true;
+  absl::StatusOr<std::vector<TimelineEntry>> timeline =
+      v->ClaimTimeline(Term::Quoted(x_), timeline_options);
+  ASSERT_THAT(timeline, IsOk());
+  // Grouped by organisation: the office's entry sits in South Korea's run.
+  std::vector<std::string> order;
+  for (const TimelineEntry& e : *timeline) {
+    order.push_back(e.organisation_id.empty() ? e.claimant.id
+                                              : e.organisation_id);
+    if (e.claimant.id == "presidential_office") {
+      EXPECT_EQ(e.organisation_id, "south_korea");
+      EXPECT_EQ(e.affiliation_id, affiliation);
+    }
+  }
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << order.size();
+
+  ListContestedOptions contested;
+  contested.roll_up_affiliations = true;
+  absl::StatusOr<ContestedPage> page = v->ListContested(contested);
+  ASSERT_THAT(page, IsOk());
+  ASSERT_FALSE(page->statements.empty());
+  EXPECT_EQ(page->statements[0].statement.id, Id(x_));
+  EXPECT_EQ(page->statements[0].supporting_claimants, 3u);
+
+  ListByClaimantOptions by;
+  by.include_affiliates = true;
+  absl::StatusOr<ClaimPage> claims =
+      v->ListByClaimant(Term::Entity("south_korea"), by);
+  ASSERT_THAT(claims, IsOk());
+  std::set<std::string> who;
+  for (const Claim& c : claims->claims) who.insert(c.claimant.id);
+  EXPECT_THAT(who, ElementsAre("presidential_office", "south_korea"));
+}
+
+// ---------------------------------------------------------------------------
 // PROV-O export.
 
 // One N-Triples statement per line, per the RDF 1.1 N-Triples grammar
