@@ -286,6 +286,7 @@ TEST_F(SparqlRpcTest, EachKindOfBadRequestNamesItsField) {
 TEST_F(SparqlRpcTest, TheRowCapAndTheDeadlineStopAQuery) {
   // Four copies of the seed's statements joined with nothing in common:
   // far past a cap of 100,000 rows.
+  const auto defaults = limits_;
   limits_.max_query_rows = 100'000;
   stub_.reset();
   server_.reset();
@@ -304,6 +305,12 @@ TEST_F(SparqlRpcTest, TheRowCapAndTheDeadlineStopAQuery) {
   a = Run("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }");
   EXPECT_EQ(a.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(a.status.error_message(), HasSubstr("memory cap"));
+  // The deadline, with the memory cap back to its default: a 1 ms deadline
+  // must be what stops the query, not a cap the query would reach first.
+  limits_.max_query_memory_bytes = defaults.max_query_memory_bytes;
+  stub_.reset();
+  server_.reset();
+  SetUp();
   v1::QueryRequest req;
   req.set_query("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }");
   a = Run(req, std::chrono::milliseconds(1));
