@@ -2,7 +2,8 @@
 # kg's one entry point: installs what is missing, builds, and runs.
 #
 #   ./setup.sh run     install what serving needs, build kg-server and kgctl
-#                      (Release), start kg-server on 127.0.0.1:50051
+#                      (Release), start kg-server on 127.0.0.1:50051 (gRPC)
+#                      and 127.0.0.1:8080 (HTTP, docs/http.md)
 #   ./setup.sh test    install, build, run the whole test suite under ctest
 #   ./setup.sh build   install and build only
 #   ./setup.sh fuzz [SECONDS]
@@ -26,13 +27,14 @@ RUN_PACKAGES=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev libssl-dev openssl
-  libcli11-dev libre2-dev
+  libcli11-dev libre2-dev libcpp-httplib-dev
 )
 # ... and what the tests, benchmarks, examples and fuzzers need besides.
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libraptor2-dev
   python3-grpcio python3-protobuf
   clang libclang-rt-14-dev
+  curl
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -211,8 +213,9 @@ case "$cmd" in
     shift
     data_dir=${KG_DATA_DIR:-$ROOT/var/data}
     mkdir -p "$(dirname "$data_dir")"
-    log "starting kg-server on 127.0.0.1:50051, data in $data_dir (Ctrl-C stops it)"
+    log "starting kg-server on 127.0.0.1:50051 (gRPC) and 127.0.0.1:8080 (HTTP), data in $data_dir (Ctrl-C stops it)"
     exec "$BUILD_DIR/server/kg-server" --listen=127.0.0.1:50051 \
+      --http_listen=127.0.0.1:8080 \
       --data_dir="$data_dir" --seed_file="$ROOT/data/seed.jsonl" --no_auth "$@"
     ;;
   fuzz)

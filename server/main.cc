@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <tuple>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -19,6 +21,11 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on; port 0 picks a free port");
+ABSL_FLAG(std::string, http_listen, "",
+          "host:port of the HTTP listener (JSON gateway, /healthz, /readyz; "
+          "docs/http.md); off when empty");
+ABSL_FLAG(int, http_threads, 16,
+          "HTTP requests served at once (more connections wait)");
 ABSL_FLAG(std::string, data_dir, "var/data",
           "RocksDB data directory; created when missing");
 ABSL_FLAG(std::string, seed_file, "",
@@ -60,6 +67,9 @@ ABSL_FLAG(int, handshake_timeout_ms, 10000,
           "finished TLS) this long after it was accepted");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGINT/SIGTERM, how long in-flight calls may take to finish");
+ABSL_FLAG(std::string, http_port_file, "",
+          "write the HTTP listener's port to this file once it listens (as "
+          "--port_file does for gRPC)");
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the bound port there once serving (for scripts and "
           "tests that listen on port 0)");
@@ -169,6 +179,8 @@ int main(int argc, char** argv) {
   kg::server::ServerOptions options;
   options.store.max_open_files = descriptors.store_max_open_files;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
+  options.http_threads = absl::GetFlag(FLAGS_http_threads);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_file = absl::GetFlag(FLAGS_seed_file);
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);
@@ -248,14 +260,23 @@ int main(int argc, char** argv) {
                   << descriptors.store_max_open_files << " for open tables)";
   }
 
-  const std::string port_file = absl::GetFlag(FLAGS_port_file);
-  if (!port_file.empty()) {
+  if ((*server)->http_port() != 0) {
+    KG_LOG(kInfo) << "HTTP on " << options.http_listen_address << " (port "
+                  << (*server)->http_port() << "; docs/http.md)";
+  }
+  // The HTTP port first: a test that waits for --port_file then finds both.
+  for (const auto& [flag, name, port] :
+       {std::tuple{&FLAGS_http_port_file, "--http_port_file",
+                   (*server)->http_port()},
+        std::tuple{&FLAGS_port_file, "--port_file", (*server)->port()}}) {
+    const std::string port_file = absl::GetFlag(*flag);
+    if (port_file.empty()) continue;
     const std::string tmp = port_file + ".tmp";
     FILE* f = std::fopen(tmp.c_str(), "w");
-    if (f == nullptr || std::fprintf(f, "%d\n", (*server)->port()) < 0 ||
+    if (f == nullptr || std::fprintf(f, "%d\n", port) < 0 ||
         std::fclose(f) != 0 ||
         std::rename(tmp.c_str(), port_file.c_str()) != 0) {
-      std::fprintf(stderr, "kg-server: cannot write --port_file %s\n",
+      std::fprintf(stderr, "kg-server: cannot write %s %s\n", name,
                    port_file.c_str());
       return 1;
     }

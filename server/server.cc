@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -144,12 +145,25 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   const SecurityOptions& security = options.security;
   KG_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                       Credentials(options.listen_address, security));
+  if (!options.http_listen_address.empty()) {
+    // The same rule for the HTTP listener, with its own flag named.
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> http_credentials =
+        Credentials(options.http_listen_address, security);
+    if (!http_credentials.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrReplaceAll(http_credentials.status().message(),
+                              {{"--listen:", "--http_listen:"}}));
+    }
+  }
   if (security.tokens_file.empty()) {
-    if (!IsLoopbackAddress(options.listen_address)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tokens_file: required on ", options.listen_address,
-          ", which is not a loopback address (serving without tokens is "
-          "allowed on loopback only)"));
+    for (const std::string* address :
+         {&options.listen_address, &options.http_listen_address}) {
+      if (!address->empty() && !IsLoopbackAddress(*address)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--tokens_file: required on ", *address,
+            ", which is not a loopback address (serving without tokens is "
+            "allowed on loopback only)"));
+      }
     }
   } else {
     KG_ASSIGN_OR_RETURN(server->auth_,
@@ -190,6 +204,22 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address,
                      " (address in use, or not a valid host:port)"));
+  }
+  if (!options.http_listen_address.empty()) {
+    http::HttpOptions http;
+    http.listen_address = options.http_listen_address;
+    http.threads = options.http_threads;
+    http.max_body_bytes =
+        static_cast<size_t>(options.max_receive_message_bytes);
+    http.tls_cert_file = security.tls_cert_file;
+    http.tls_key_file = security.tls_key_file;
+    http.tls_client_ca_file = security.tls_client_ca_file;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    args.SetMaxSendMessageSize(-1);
+    KG_ASSIGN_OR_RETURN(
+        server->http_,
+        http::HttpServer::Start(http, server->server_->InProcessChannel(args)));
   }
   server->SetServing(true);
   server->trimmer_ = std::make_unique<MemoryTrimmer>(MemoryTrimmer::Options{});
@@ -262,9 +292,14 @@ void KgServer::Shutdown(absl::Duration drain) {
   }
   if (server_ != nullptr) {
     SetServing(false);
+    // HTTP stops taking requests; those in progress are gRPC calls, which
+    // the drain below ends like any other.
+    if (http_ != nullptr) http_->StopAccepting();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + drain));
     server_->Wait();
   }
+  if (http_ != nullptr) http_->Shutdown();
+  http_.reset();
   server_.reset();
   service_.reset();
   store_.reset();

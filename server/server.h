@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "http/http_server.h"
 #include "server/auth.h"
 #include "server/memory_trimmer.h"
 #include "server/service.h"
@@ -47,6 +48,12 @@ bool IsLoopbackAddress(absl::string_view listen_address);
 struct ServerOptions {
   // host:port; port 0 picks a free port (see KgServer::port()).
   std::string listen_address = "127.0.0.1:50051";
+  // The HTTP listener (docs/http.md): host:port, port 0 for a free one
+  // (KgServer::http_port()); "" for none. It follows `security` as the
+  // gRPC listener does (tokens, TLS, loopback only without them), and
+  // takes bodies up to max_receive_message_bytes.
+  std::string http_listen_address;
+  int http_threads = 16;
   std::string data_dir;
   // JSON Lines file loaded into a store that holds nothing yet; "" for none.
   std::string seed_file;
@@ -86,6 +93,8 @@ class KgServer {
   ~KgServer();
 
   int port() const { return port_; }
+  // The HTTP listener's port; 0 without one.
+  int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
   storage::Store* store() { return store_.get(); }
 
   // Health goes NOT_SERVING, new calls are refused, in-flight calls get
@@ -104,6 +113,7 @@ class KgServer {
   Authenticator auth_ = Authenticator::Disabled();
   std::unique_ptr<KnowledgeGraphService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<http::HttpServer> http_;
   // Returns heap pages freed after large requests (memory_trimmer.h).
   std::unique_ptr<MemoryTrimmer> trimmer_;
   int port_ = 0;

@@ -56,6 +56,8 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"query/sparql",
        {"algebra.h", "parser.h", "dataset.h", "eval.h", "store_dataset.h",
         "results.h"}},
+      // http/: the HTTP listener and its JSON gateway.
+      {"http", {"http_server.h", "gateway.h"}},
   };
   return *kPublic;
 }
@@ -69,7 +71,11 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
       {"storage", {"common"}},
       {"query", {"storage", "common"}},
       {"query/sparql", {"query", "rdf", "storage", "common"}},
-      {"server", {"query", "query/sparql", "storage", "kg", "rdf", "common"}},
+      // http/ reaches the service through a gRPC channel only: no store,
+      // no engines.
+      {"http", {"common"}},
+      {"server",
+       {"query", "query/sparql", "storage", "kg", "rdf", "common", "http"}},
       {"client", {"kg", "rdf", "query/sparql", "common"}},
   };
   return *kArrows;
@@ -88,6 +94,7 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
            {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
           {"query/sparql",
            {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
+          {"http", {"rocksdb/"}},
           {"server", {}},
           {"client", {"rocksdb/"}},
       };
@@ -96,7 +103,7 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
 
 const std::set<std::string> kProjectModules = {
     "common",       "rdf",    "storage", "query",
-    "query/sparql", "server", "client",  "kg"};
+    "query/sparql", "server", "client",  "kg", "http"};
 
 // The module a path belongs to: the longest module folder it lies in
 // ("query/sparql/parser.h" is query/sparql's, "query/path.h" query's); ""

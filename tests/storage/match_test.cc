@@ -451,8 +451,7 @@ class RandomStore {
     }
     WriteBatch first;
     for (int i = 0; i < kEntities; ++i) {
-      char id[8];
-      std::snprintf(id, sizeof id, "e%02d", i);
+      const std::string id = absl::StrCat(i < 10 ? "e0" : "e", i);
       first.entities.push_back(
           {id, absl::StrCat("Entity ", i), "Country", {absl::StrCat("E", i)}});
       entities_.push_back(id);
