@@ -18,37 +18,12 @@
 #include "query/sparql/results.h"
 #include "rdf/format.h"
 #include "rdf/term.h"
+#include "rdf_proto/rdf_term.h"
 
 namespace kg::client {
 namespace {
 
 namespace v1 = ::kg::v1;
-
-rdf::Term FromProto(const v1::RdfTerm& t) {
-  switch (t.kind_case()) {
-    case v1::RdfTerm::kIri:
-      return rdf::Term::Iri(t.iri());
-    case v1::RdfTerm::kBlankNode:
-      return rdf::Term::Blank(t.blank_node());
-    case v1::RdfTerm::kLiteral: {
-      const v1::RdfLiteral& l = t.literal();
-      if (!l.language().empty()) {
-        return rdf::Term::Literal(
-            l.lexical_form(), "", l.language(),
-            l.direction() == v1::TEXT_DIRECTION_LTR   ? rdf::Direction::kLtr
-            : l.direction() == v1::TEXT_DIRECTION_RTL ? rdf::Direction::kRtl
-                                                      : rdf::Direction::kNone);
-      }
-      return rdf::Term::Literal(l.lexical_form(), l.datatype());
-    }
-    case v1::RdfTerm::kTriple:
-      return rdf::Term::TripleTerm(rdf::Triple{
-          FromProto(t.triple().subject()), FromProto(t.triple().predicate()),
-          FromProto(t.triple().object())});
-    default:
-      return rdf::Term();
-  }
-}
 
 // A cell of the table, written to be read: xsd:string literals as the bare
 // string, numbers and booleans as their lexical form, other XSD literals
@@ -254,7 +229,7 @@ void AddSparqlCommands(Cli& cli) {
           if (v.kind_case() == v1::RdfTerm::KIND_NOT_SET) {
             s.push_back(std::nullopt);
           } else {
-            s.push_back(FromProto(v));
+            s.push_back(rdf_proto::FromProto(v));
           }
         }
         ++results;
@@ -268,8 +243,9 @@ void AddSparqlCommands(Cli& cli) {
         ++results;
         if (graph_writer.has_value()) {
           (void)graph_writer->Write(
-              rdf::Quad{FromProto(t.subject()), FromProto(t.predicate()),
-                        FromProto(t.object()), std::nullopt});
+              rdf::Quad{rdf_proto::FromProto(t.subject()),
+                        rdf_proto::FromProto(t.predicate()),
+                        rdf_proto::FromProto(t.object()), std::nullopt});
         }
       }
       if (resp.part_case() == v1::QueryResponse::kBoolean)

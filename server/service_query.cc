@@ -16,6 +16,7 @@
 #include "query/sparql/eval.h"
 #include "query/sparql/parser.h"
 #include "query/sparql/store_dataset.h"
+#include "rdf_proto/rdf_term.h"
 #include "server/convert.h"
 #include "server/service.h"
 #include "server/stream_reactor.h"
@@ -30,36 +31,6 @@ namespace v1 = ::kg::v1;
 constexpr size_t kMaxQueryBytes = size_t{1} << 20;
 // Rows or triples per response message.
 constexpr size_t kBatch = 1000;
-
-void ToProto(const rdf::Term& t, v1::RdfTerm* out) {
-  switch (t.kind()) {
-    case rdf::Term::Kind::kIri:
-      out->set_iri(t.value());
-      return;
-    case rdf::Term::Kind::kBlank:
-      out->set_blank_node(t.value());
-      return;
-    case rdf::Term::Kind::kLiteral: {
-      v1::RdfLiteral* l = out->mutable_literal();
-      l->set_lexical_form(t.value());
-      l->set_datatype(t.datatype());
-      l->set_language(t.language());
-      l->set_direction(t.direction() == rdf::Direction::kLtr
-                           ? v1::TEXT_DIRECTION_LTR
-                       : t.direction() == rdf::Direction::kRtl
-                           ? v1::TEXT_DIRECTION_RTL
-                           : v1::TEXT_DIRECTION_UNSPECIFIED);
-      return;
-    }
-    case rdf::Term::Kind::kTriple: {
-      v1::RdfTriple* tr = out->mutable_triple();
-      ToProto(t.triple().subject, tr->mutable_subject());
-      ToProto(t.triple().predicate, tr->mutable_predicate());
-      ToProto(t.triple().object, tr->mutable_object());
-      return;
-    }
-  }
-}
 
 v1::QueryForm FormOf(sparql::Query::Form form) {
   switch (form) {
@@ -215,7 +186,7 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
         v1::QueryRow* out = batch.mutable_rows()->add_rows();
         for (const auto& value : row) {
           v1::RdfTerm* term = out->add_values();
-          if (value.has_value()) ToProto(*value, term);
+          if (value.has_value()) rdf_proto::ToProto(*value, term);
         }
         ++sent;
         if (batch.rows().rows_size() == static_cast<int>(kBatch)) {
@@ -248,9 +219,9 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
           break;
         }
         v1::RdfTriple* out = batch.mutable_triples()->add_triples();
-        ToProto(t.subject, out->mutable_subject());
-        ToProto(t.predicate, out->mutable_predicate());
-        ToProto(t.object, out->mutable_object());
+        rdf_proto::ToProto(t.subject, out->mutable_subject());
+        rdf_proto::ToProto(t.predicate, out->mutable_predicate());
+        rdf_proto::ToProto(t.object, out->mutable_object());
         ++sent;
         if (batch.triples().triples_size() == static_cast<int>(kBatch)) {
           KG_RETURN_IF_ERROR(emit(std::move(batch)));
