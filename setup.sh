@@ -32,7 +32,7 @@ RUN_PACKAGES=(
 # ... and what the tests, benchmarks, examples and fuzzers need besides.
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libraptor2-dev
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-rdflib python3-sparqlwrapper
   clang libclang-rt-14-dev
   curl
 )

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
+#include "http/sparql_endpoint.h"
 
 namespace kg::http {
 
@@ -86,6 +87,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   if (!gateway.ok()) return gateway.status();
   server->gateway_ = *std::move(gateway);
   server->health_ = grpc::health::v1::Health::NewStub(channel);
+  server->sparql_ = std::make_unique<SparqlEndpoint>(channel);
 
   const bool tls = !options.tls_cert_file.empty();
   if (tls) {
@@ -151,6 +153,24 @@ void HttpServer::Route() {
                      "\"}\n"),
         "application/json");
   });
+  for (const char* path : {"/sparql", "/sparql/"}) {
+    auto sparql = [this](const httplib::Request& req, httplib::Response& res) {
+      sparql_->Handle(req, res);
+    };
+    s.Get(path, sparql);
+    s.Post(path, sparql);
+    auto not_allowed = [](const httplib::Request& req, httplib::Response& res) {
+      res.status = 405;
+      res.set_header("Allow", "GET, POST");
+      res.set_content(
+          absl::StrCat(req.method,
+                       ": the SPARQL endpoint takes GET and POST\n"),
+          "text/plain; charset=utf-8");
+    };
+    s.Put(path, not_allowed);
+    s.Delete(path, not_allowed);
+    s.Patch(path, not_allowed);
+  }
   const std::string rpc = R"(/[A-Za-z0-9_.]+/[A-Za-z0-9_]+)";
   s.Post(rpc, [this](const httplib::Request& req, httplib::Response& res) {
     if (!gateway_->Knows(req.path)) {

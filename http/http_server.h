@@ -1,7 +1,8 @@
 // HttpServer: kg-server's HTTP/1.1 listener (docs/http.md). It serves the
-// JSON gateway (POST /kg.v1.KnowledgeGraph/<Method>), /healthz and
-// /readyz, all through a gRPC channel to the real service, so that HTTP
-// clients get exactly what gRPC clients get.
+// JSON gateway (POST /kg.v1.KnowledgeGraph/<Method>), the SPARQL 1.1
+// Protocol (/sparql), /healthz and /readyz, all through a gRPC channel to
+// the real service, so that HTTP clients get exactly what gRPC clients
+// get.
 //
 //   HttpServer::Options options;
 //   options.listen_address = "127.0.0.1:0";
@@ -33,6 +34,8 @@ class Server;
 }
 
 namespace kg::http {
+
+class SparqlEndpoint;
 
 struct HttpOptions {
   // host:port; port 0 picks a free port (see HttpServer::port()).
@@ -79,6 +82,7 @@ class HttpServer {
   void Route();
 
   std::unique_ptr<JsonGateway> gateway_;
+  std::unique_ptr<SparqlEndpoint> sparql_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<httplib::Server> server_;
   std::thread listener_;

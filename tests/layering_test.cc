@@ -56,6 +56,8 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"query/sparql",
        {"algebra.h", "parser.h", "dataset.h", "eval.h", "store_dataset.h",
         "results.h"}},
+      // rdf_proto/: RDF terms between the proto and rdf::Term.
+      {"rdf_proto", {"rdf_term.h"}},
       // http/: the HTTP listener and its JSON gateway.
       {"http", {"http_server.h", "gateway.h"}},
   };
@@ -71,12 +73,14 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
       {"storage", {"common"}},
       {"query", {"storage", "common"}},
       {"query/sparql", {"query", "rdf", "storage", "common"}},
-      // http/ reaches the service through a gRPC channel only: no store,
-      // no engines.
-      {"http", {"common"}},
+      // http/ reaches the service through a gRPC channel only: no store;
+      // of query/sparql only the results formats (results.h).
+      {"http", {"kg", "rdf", "rdf_proto", "query/sparql", "common"}},
+      {"rdf_proto", {"kg", "rdf", "common"}},
       {"server",
-       {"query", "query/sparql", "storage", "kg", "rdf", "common", "http"}},
-      {"client", {"kg", "rdf", "query/sparql", "common"}},
+       {"query", "query/sparql", "storage", "kg", "rdf", "rdf_proto", "common",
+        "http"}},
+      {"client", {"kg", "rdf", "rdf_proto", "query/sparql", "common"}},
   };
   return *kArrows;
 }
@@ -95,6 +99,7 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
           {"query/sparql",
            {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
           {"http", {"rocksdb/"}},
+          {"rdf_proto", {"rocksdb/"}},
           {"server", {}},
           {"client", {"rocksdb/"}},
       };
@@ -103,7 +108,7 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
 
 const std::set<std::string> kProjectModules = {
     "common",       "rdf",    "storage", "query",
-    "query/sparql", "server", "client",  "kg", "http"};
+    "query/sparql", "server", "client",  "kg", "http",  "rdf_proto"};
 
 // The module a path belongs to: the longest module folder it lies in
 // ("query/sparql/parser.h" is query/sparql's, "query/path.h" query's); ""
