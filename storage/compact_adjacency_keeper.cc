@@ -65,10 +65,17 @@ void CompactAdjacencyKeeper::Refresh() {
   }
   {
     absl::MutexLock lock(&refresh_mu_);
-    last_build_time_ = absl::Now() - start;
+    built_at_ = absl::Now();
+    last_build_time_ = built_at_ - start;
+    ++builds_;
   }
   absl::MutexLock compact_lock(&compact_mu_);
   compact_ = *std::move(built);
+}
+
+CompactAdjacencyKeeper::BuildFigures CompactAdjacencyKeeper::Figures() {
+  absl::MutexLock lock(&refresh_mu_);
+  return BuildFigures{builds_, last_build_time_, built_at_};
 }
 
 void CompactAdjacencyKeeper::NoteIndexChange() {

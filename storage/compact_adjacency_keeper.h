@@ -40,6 +40,13 @@ class CompactAdjacencyKeeper {
   // An index change was committed: a rebuild is due once writes are quiet.
   void NoteIndexChange() ABSL_LOCKS_EXCLUDED(refresh_mu_);
 
+  struct BuildFigures {
+    uint64_t builds = 0;
+    absl::Duration last_build;
+    absl::Time built_at = absl::InfinitePast();
+  };
+  BuildFigures Figures() ABSL_LOCKS_EXCLUDED(refresh_mu_);
+
  private:
   void RefreshWhenQuiet();
   bool stopping() ABSL_LOCKS_EXCLUDED(refresh_mu_);
@@ -60,6 +67,8 @@ class CompactAdjacencyKeeper {
   bool due_ ABSL_GUARDED_BY(refresh_mu_) = false;
   absl::Time last_index_change_ ABSL_GUARDED_BY(refresh_mu_);
   absl::Duration last_build_time_ ABSL_GUARDED_BY(refresh_mu_);
+  uint64_t builds_ ABSL_GUARDED_BY(refresh_mu_) = 0;
+  absl::Time built_at_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();
   std::thread thread_;
 };
 

@@ -219,6 +219,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   // that a log file lost or cut short (a power loss, a bad copy) stops the
   // open with an error instead of silently losing its writes.
   db_options.track_and_verify_wals_in_manifest = true;
+  d->statistics_ = rocksdb::CreateDBStatistics();
+  d->statistics_->set_stats_level(
+      rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  db_options.statistics = d->statistics_;
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // Only kg's column families are opened, in Cf order.
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

@@ -23,6 +23,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/listener.h"
+#include "rocksdb/statistics.h"
 #include "storage/fault_injection.h"
 #include "storage/keys.h"
 #include "storage/page_token.h"
@@ -94,6 +95,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   rocksdb::DB* db() const { return db_.get(); }
+  // RocksDB's tickers (block cache hits and misses, stall time), kept
+  // without histograms or timers, whose cost is measurable.
+  rocksdb::Statistics* statistics() const { return statistics_.get(); }
   const CfHandles& cfs() const { return cfs_; }
   rocksdb::ColumnFamilyHandle* cf(Cf cf) const { return cfs_[cf]; }
   const rocksdb::ColumnFamilyOptions& cf_options(Cf cf) const {
@@ -120,6 +124,7 @@ class Database {
   // The Env RocksDB uses: the default file system, or the fault-injecting
   // one (fault_env_), under DescriptorErrorsRetryableFileSystem.
   std::unique_ptr<rocksdb::Env> env_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;
   std::unique_ptr<rocksdb::Env> fault_env_;  // tests only
   std::shared_ptr<ErrorState> errors_;
   std::vector<rocksdb::ColumnFamilyOptions> cf_options_;

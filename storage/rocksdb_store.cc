@@ -80,6 +80,7 @@ class RocksStore : public Store {
   absl::StatusOr<VerifyReport> Verify(
       const std::function<bool()>& should_stop) override;
   absl::Status Health() override;
+  EngineFigures Engine() override;
   absl::Status Resume() override;
   const std::string& base_iri() const override { return database_->base_iri(); }
   std::optional<uint32_t> upgraded_from_format() const override {
@@ -375,6 +376,35 @@ absl::StatusOr<std::unique_ptr<Adjacency>> LoadAdjacency(
 }
 
 }  // namespace
+
+EngineFigures RocksStore::Engine() {
+  EngineFigures f;
+  rocksdb::DB* db = database_->db();
+  rocksdb::Statistics* stats = database_->statistics();
+  f.block_cache_hits = stats->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+  f.block_cache_misses = stats->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+  f.write_stall_micros = stats->getTickerCount(rocksdb::STALL_MICROS);
+  db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage,
+                     &f.block_cache_bytes);
+  // Summed over the column families.
+  db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables,
+                               &f.memtable_bytes);
+  db->GetAggregatedIntProperty(
+      rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+      &f.pending_compaction_bytes);
+  db->GetAggregatedIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize,
+                               &f.live_sst_bytes);
+  uint64_t stopped = 0;
+  db->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped);
+  f.writes_stopped = stopped != 0;
+  if (compact_ != nullptr) {
+    const CompactAdjacencyKeeper::BuildFigures b = compact_->Figures();
+    f.compact_adjacency_builds = b.builds;
+    f.last_compact_adjacency_build = b.last_build;
+    f.compact_adjacency_built_at = b.built_at;
+  }
+  return f;
+}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
                                                    absl::string_view path) {

@@ -259,6 +259,27 @@ struct StoreStats {
   uint64_t block_cache_bytes = 0;
 };
 
+// What the engine underneath is doing, for monitoring (kg-server's
+// /metrics). Counts are since the store was opened.
+struct EngineFigures {
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t block_cache_bytes = 0;
+  uint64_t memtable_bytes = 0;
+  // Bytes RocksDB estimates compaction must still rewrite; large values
+  // come before write stalls.
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t live_sst_bytes = 0;
+  // Time writes were delayed or stopped to let compaction catch up.
+  uint64_t write_stall_micros = 0;
+  bool writes_stopped = false;
+  // The compact adjacency (docs/storage.md): builds completed, how long
+  // the last took, and when it finished (InfinitePast before the first).
+  uint64_t compact_adjacency_builds = 0;
+  absl::Duration last_compact_adjacency_build;
+  absl::Time compact_adjacency_built_at = absl::InfinitePast();
+};
+
 // What Store::Verify checked and what it found wrong. docs/storage.md lists
 // the checks.
 struct VerifyReport {
@@ -463,6 +484,8 @@ class Store {
   // OK while the store accepts writes; UNAVAILABLE, with the cause, after
   // an I/O error has made it read-only (reads still work). Cheap.
   virtual absl::Status Health() = 0;
+  // The engine's own figures. Cheap: counters and in-memory properties.
+  virtual EngineFigures Engine() = 0;
   // Tries to leave the read-only state after an I/O error. RocksDB recovers
   // by itself from a full disk once it has room, and from retryable errors;
   // call this only once the cause is known to be gone: a resume that fails
