@@ -34,7 +34,7 @@ TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libraptor2-dev
   python3-grpcio python3-protobuf python3-rdflib python3-sparqlwrapper
   clang libclang-rt-14-dev
-  curl
+  curl prometheus
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

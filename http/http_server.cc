@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "http/sparql_endpoint.h"
@@ -88,6 +89,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   server->gateway_ = *std::move(gateway);
   server->health_ = grpc::health::v1::Health::NewStub(channel);
   server->sparql_ = std::make_unique<SparqlEndpoint>(channel);
+  server->collectables_ = options.collectables;
+  if (options.registry != nullptr) {
+    server->requests_ = &options.registry->AddCounter(
+        "kg_http_requests_total", "HTTP requests by route and status.");
+    server->latency_ = &options.registry->AddHistogram(
+        "kg_http_request_duration_seconds",
+        "HTTP request time, from its routing to the last byte of its answer.",
+        metrics::LatencyBuckets());
+  }
 
   const bool tls = !options.tls_cert_file.empty();
   if (tls) {
@@ -127,8 +137,50 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   return server;
 }
 
+namespace {
+// When the request this worker thread serves was routed (requests are
+// served start to end on one worker).
+thread_local absl::Time request_start;
+}  // namespace
+
+std::string HttpServer::RouteOf(const std::string& path) const {
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics" ||
+      path == "/sparql" || path == "/sparql/" || gateway_->Knows(path)) {
+    return path;
+  }
+  return "other";
+}
+
 void HttpServer::Route() {
   httplib::Server& s = *server_;
+  if (requests_ != nullptr) {
+    s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      request_start = absl::Now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    s.set_logger(
+        [this](const httplib::Request& req, const httplib::Response& res) {
+          const std::string route = RouteOf(req.path);
+          requests_->Get({{"route", route}, {"code", absl::StrCat(res.status)}})
+              .Increment();
+          latency_->Get({{"route", route}})
+              .Observe(absl::ToDoubleSeconds(absl::Now() - request_start));
+        });
+  }
+  if (!collectables_.empty()) {
+    // Prometheus's text format. No token: scrapers have none, and the
+    // figures say how busy the server is, not what it holds.
+    s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      std::vector<metrics::Family> families;
+      for (const auto& c : collectables_) {
+        for (metrics::Family& f : c->Collect()) {
+          families.push_back(std::move(f));
+        }
+      }
+      res.set_content(metrics::TextFormat(families),
+                      "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });

@@ -1,8 +1,8 @@
 // HttpServer: kg-server's HTTP/1.1 listener (docs/http.md). It serves the
 // JSON gateway (POST /kg.v1.KnowledgeGraph/<Method>), the SPARQL 1.1
-// Protocol (/sparql), /healthz and /readyz, all through a gRPC channel to
-// the real service, so that HTTP clients get exactly what gRPC clients
-// get.
+// Protocol (/sparql), /healthz, /readyz and /metrics, all through a gRPC
+// channel to the real service, so that HTTP clients get exactly what gRPC
+// clients get.
 //
 //   HttpServer::Options options;
 //   options.listen_address = "127.0.0.1:0";
@@ -28,6 +28,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "http/gateway.h"
+#include "metrics/metrics.h"
 
 namespace httplib {
 class Server;
@@ -55,6 +56,10 @@ struct HttpOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // /metrics serves these (Prometheus text format), and HTTP requests are
+  // counted and timed by route in `registry`. None: no /metrics.
+  std::shared_ptr<metrics::Registry> registry;
+  std::vector<std::shared_ptr<const metrics::Collectable>> collectables;
 };
 
 class HttpServer {
@@ -80,11 +85,17 @@ class HttpServer {
  private:
   HttpServer() = default;
   void Route();
+  // The route label of a request: its path when it is one of ours, else
+  // "other" (so that stray paths cannot grow the metrics without bound).
+  std::string RouteOf(const std::string& path) const;
 
   std::unique_ptr<JsonGateway> gateway_;
   std::unique_ptr<SparqlEndpoint> sparql_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<httplib::Server> server_;
+  std::vector<std::shared_ptr<const metrics::Collectable>> collectables_;
+  metrics::CounterFamily* requests_ = nullptr;
+  metrics::HistogramFamily* latency_ = nullptr;
   std::thread listener_;
   int port_ = 0;
 };

@@ -24,6 +24,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of the HTTP listener (JSON gateway, /healthz, /readyz; "
           "docs/http.md); off when empty");
+ABSL_FLAG(int, slow_query_ms, 1000,
+          "log queries and path searches that take longer (their request, "
+          "rows, edges and caller); 0: none");
 ABSL_FLAG(int, http_threads, 16,
           "HTTP requests served at once (more connections wait)");
 ABSL_FLAG(std::string, data_dir, "var/data",
@@ -181,6 +184,7 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
   options.http_threads = absl::GetFlag(FLAGS_http_threads);
+  options.slow_query = absl::Milliseconds(absl::GetFlag(FLAGS_slow_query_ms));
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_file = absl::GetFlag(FLAGS_seed_file);
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);

@@ -68,4 +68,9 @@ int QuerySlots::waiting() const {
   return waiting_;
 }
 
+int QuerySlots::in_use() const {
+  absl::MutexLock lock(&mu_);
+  return slots_ - free_;
+}
+
 }  // namespace kg::server

@@ -49,7 +49,7 @@ class QuerySlots {
   };
 
   QuerySlots(int slots, int max_queued)
-      : free_(slots), places_(slots + max_queued) {}
+      : slots_(slots), free_(slots), places_(slots + max_queued) {}
 
   // Admits a query when fewer than slots + max_queued are admitted;
   // RESOURCE_EXHAUSTED otherwise.
@@ -61,11 +61,14 @@ class QuerySlots {
                                const std::function<bool()>& is_cancelled);
 
   int waiting() const;
+  // Slots held by running queries.
+  int in_use() const;
 
  private:
   void Release();
   void Leave();
 
+  const int slots_;
   mutable absl::Mutex mu_;
   int free_ ABSL_GUARDED_BY(mu_);
   int places_ ABSL_GUARDED_BY(mu_);

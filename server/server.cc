@@ -187,6 +187,8 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     server->seeded_ = *seeded;
   }
 
+  server->metrics_ = std::make_unique<ServerMetrics>(
+      server->store_.get(), server->service_.get(), options.slow_query);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -199,6 +201,8 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
       static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
   builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
+  builder.experimental().SetInterceptorCreators(
+      server->metrics_->Interceptors());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -214,6 +218,8 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     http.tls_cert_file = security.tls_cert_file;
     http.tls_key_file = security.tls_key_file;
     http.tls_client_ca_file = security.tls_client_ca_file;
+    http.registry = server->metrics_->registry();
+    http.collectables = server->metrics_->collectables();
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);
     args.SetMaxSendMessageSize(-1);
@@ -301,6 +307,7 @@ void KgServer::Shutdown(absl::Duration drain) {
   if (http_ != nullptr) http_->Shutdown();
   http_.reset();
   server_.reset();
+  metrics_.reset();
   service_.reset();
   store_.reset();
 }

@@ -22,6 +22,7 @@
 #include "http/http_server.h"
 #include "server/auth.h"
 #include "server/memory_trimmer.h"
+#include "server/metrics.h"
 #include "server/service.h"
 #include "storage/store.h"
 
@@ -54,6 +55,9 @@ struct ServerOptions {
   // takes bodies up to max_receive_message_bytes.
   std::string http_listen_address;
   int http_threads = 16;
+  // Queries and path searches that take longer are logged (at info) with
+  // their request, rows, edges and caller; zero: none.
+  absl::Duration slow_query = absl::ZeroDuration();
   std::string data_dir;
   // JSON Lines file loaded into a store that holds nothing yet; "" for none.
   std::string seed_file;
@@ -112,6 +116,7 @@ class KgServer {
   std::unique_ptr<storage::Store> store_;
   Authenticator auth_ = Authenticator::Disabled();
   std::unique_ptr<KnowledgeGraphService> service_;
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<http::HttpServer> http_;
   // Returns heap pages freed after large requests (memory_trimmer.h).

@@ -167,6 +167,11 @@ class KnowledgeGraphService final
   storage::Store& store() { return *store_; }
   const ServiceLimits& limits() const { return limits_; }
 
+  // Path and neighbourhood queries running, and waiting for a slot
+  // (/metrics).
+  int path_queries_running() const { return path_slots_.in_use(); }
+  int path_queries_waiting() const { return path_slots_.waiting(); }
+
  private:
   absl::StatusOr<size_t> PageSize(int32_t requested) const;
   // Fills WriteStatementsResponse.statements: each statement as stored,

@@ -56,6 +56,8 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"query/sparql",
        {"algebra.h", "parser.h", "dataset.h", "eval.h", "store_dataset.h",
         "results.h"}},
+      // metrics/: counters and histograms in Prometheus's text format.
+      {"metrics", {"metrics.h"}},
       // rdf_proto/: RDF terms between the proto and rdf::Term.
       {"rdf_proto", {"rdf_term.h"}},
       // http/: the HTTP listener and its JSON gateway.
@@ -75,11 +77,12 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
       {"query/sparql", {"query", "rdf", "storage", "common"}},
       // http/ reaches the service through a gRPC channel only: no store;
       // of query/sparql only the results formats (results.h).
-      {"http", {"kg", "rdf", "rdf_proto", "query/sparql", "common"}},
+      {"http", {"kg", "rdf", "rdf_proto", "query/sparql", "metrics", "common"}},
+      {"metrics", {}},
       {"rdf_proto", {"kg", "rdf", "common"}},
       {"server",
        {"query", "query/sparql", "storage", "kg", "rdf", "rdf_proto", "common",
-        "http"}},
+        "http", "metrics"}},
       {"client", {"kg", "rdf", "rdf_proto", "query/sparql", "common"}},
   };
   return *kArrows;
@@ -100,6 +103,8 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
            {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
           {"http", {"rocksdb/"}},
           {"rdf_proto", {"rocksdb/"}},
+          {"metrics",
+           {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
           {"server", {}},
           {"client", {"rocksdb/"}},
       };
@@ -107,8 +112,8 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
 }
 
 const std::set<std::string> kProjectModules = {
-    "common",       "rdf",    "storage", "query",
-    "query/sparql", "server", "client",  "kg", "http",  "rdf_proto"};
+    "common", "rdf", "storage", "query",     "query/sparql", "server",
+    "client", "kg",  "http",    "rdf_proto", "metrics"};
 
 // The module a path belongs to: the longest module folder it lies in
 // ("query/sparql/parser.h" is query/sparql's, "query/path.h" query's); ""

@@ -32,6 +32,7 @@ namespace {
 using ::kg::testing::ScopedTempDir;
 using ::kg::testing::SourceDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 namespace v1 = ::kg::v1;
 
@@ -250,6 +251,88 @@ TEST_F(HttpTest, HealthAndReadiness) {
   r = Curl("/readyz");
   EXPECT_EQ(r.status, 200);
   EXPECT_THAT(r.body, HasSubstr(R"("status":"SERVING")"));
+}
+
+// /metrics is Prometheus's text format (promtool, from Debian's
+// prometheus, accepts it) and counts what was done: gRPC calls by method
+// and code (the gateway's included), HTTP requests by route and status,
+// rows and edges of queries, the store's counts, RocksDB's figures.
+TEST_F(HttpTest, MetricsArePrometheusTextAndCountWhatHappened) {
+  Start(false);
+  ASSERT_EQ(Rpc("GetEntity", R"({"name":"NIS"})").status, 200);
+  ASSERT_EQ(Rpc("GetEntity", R"({"name":"nosuch"})").status, 404);
+  ASSERT_EQ(Rpc("FindPaths", R"({"from":{"entity":"NIS"},)"
+                             R"("to":{"entity":"Ukraine"},)"
+                             R"("options":{"walk_claims":true}})")
+                .status,
+            200);
+  Reply r = Curl("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.headers, HasSubstr("text/plain; version=0.0.4"));
+  const std::string& m = r.body;
+  EXPECT_THAT(m, HasSubstr("kg_rpc_calls_total{method=\"/kg.v1.KnowledgeGraph/"
+                           "GetEntity\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("kg_rpc_calls_total{method=\"/kg.v1.KnowledgeGraph/"
+                           "GetEntity\",code=\"NOT_FOUND\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("kg_http_requests_total{route=\"/kg.v1."
+                           "KnowledgeGraph/GetEntity\",code=\"404\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("kg_rpc_duration_seconds_bucket{method=\"/kg.v1."
+                           "KnowledgeGraph/FindPaths\",le=\"+Inf\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("kg_store_items{kind=\"entities\"} 32\n"));
+  EXPECT_THAT(m, HasSubstr("kg_rocksdb_live_sst_bytes "));
+  EXPECT_THAT(m, HasSubstr("kg_compact_adjacency_builds_total "));
+  EXPECT_THAT(m, HasSubstr("kg_path_queries_waiting 0\n"));
+  EXPECT_THAT(m, Not(HasSubstr("kg_path_edges_expanded_total 0\n")));
+  EXPECT_THAT(m, Not(HasSubstr("kg_query_rows_total 0\n")));
+  // A stray path counts as "other", not as a route of its own.
+  Curl("/no/such/thing");
+  EXPECT_THAT(
+      Curl("/metrics").body,
+      HasSubstr("kg_http_requests_total{route=\"other\",code=\"404\"} 1"));
+
+  const std::string file = dir_.Sub("metrics.txt");
+  std::ofstream(file) << m;
+  testing::RunResult check = testing::RunCommand(
+      {"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file},
+      dir_.path());
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+// Queries slower than --slow_query_ms are logged with their request, rows,
+// edges and caller, and never the caller's token.
+TEST(SlowQueryLogTest, NamesTheQueryAndNeverTheToken) {
+  ScopedTempDir dir;
+  const std::string tokens = dir.Sub("tokens");
+  std::ofstream(tokens) << "analyst reader sha256:" << TokenHash(kReaderToken)
+                        << "\n";
+  testing::ServerProcess server(
+      dir.Sub("data"), dir.path(),
+      {"--tokens_file=" + tokens, "--slow_query_ms=1",
+       "--seed_file=" + SourceDir() + "/data/seed.jsonl"});
+  ASSERT_TRUE(server.started()) << server.process().Stderr();
+  {  // closed before the server stops: an idle connection holds its drain
+    auto stub = v1::KnowledgeGraph::NewStub(grpc::CreateChannel(
+        server.address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kReaderToken));
+    v1::QueryRequest req;
+    // Every triple of the seed's RDF view, sorted: over a thousand rows,
+    // several ms.
+    req.set_query("SELECT * WHERE { ?a ?b ?c } ORDER BY ?c");
+    auto reader = stub->Query(&ctx, req);
+    v1::QueryResponse resp;
+    while (reader->Read(&resp)) {
+    }
+    const grpc::Status status = reader->Finish();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  server.process().Signal(SIGTERM);
+  server.process().Wait(absl::Seconds(30));
+  const std::string log = server.process().Stderr();
+  EXPECT_THAT(log, HasSubstr("slow query: /kg.v1.KnowledgeGraph/Query"));
+  EXPECT_THAT(log, HasSubstr(" rows, 0 edges expanded, OK, from "));
+  EXPECT_THAT(log, HasSubstr("?a ?b ?c"));
+  EXPECT_THAT(log, Not(HasSubstr(kReaderToken)));
 }
 
 // Slowloris: connections that send half a request hold HTTP workers (each
