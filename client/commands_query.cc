@@ -56,6 +56,7 @@ struct PathFlags {
   bool walk_claims = false;
   std::string provenance = "summary";
   int64_t budget = 0;
+  bool profile = false;
   AsOfFlags as_of;
 };
 
@@ -90,7 +91,28 @@ void AddFilterFlags(CLI::App* cmd, PathFlags* f) {
                 "subject and object");
   cmd->add_option("--budget", f->budget, "stop after expanding this many edges")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--profile", f->profile,
+                "print on stderr where the query's time went (queue, "
+                "resolve, search, build, send)");
   AddAsOfFlags(cmd, &f->as_of);
+}
+
+// PathOptions.profile's answer, on stderr: one line per phase.
+void PrintProfile(
+    const google::protobuf::RepeatedPtrField<kg::v1::QueryPhase>& phases) {
+  if (phases.empty()) return;
+  int64_t total = 0;
+  for (const auto& p : phases) total += p.micros();
+  std::fprintf(stderr, "profile (%.3f ms in all):\n", total / 1000.0);
+  for (const auto& p : phases) {
+    std::fprintf(stderr, "  %-8s %10.3f ms%s\n", p.name().c_str(),
+                 p.micros() / 1000.0,
+                 p.expanded_edges() > 0
+                     ? absl::StrCat("  ", Thousands(p.expanded_edges()),
+                                    " edges expanded")
+                           .c_str()
+                     : "");
+  }
 }
 
 absl::Status FillPathOptions(const PathFlags& f, kg::v1::PathOptions* o) {
@@ -122,6 +144,7 @@ absl::Status FillPathOptions(const PathFlags& f, kg::v1::PathOptions* o) {
   if (f.provenance == "full") o->set_provenance(kg::v1::PROVENANCE_DETAIL_FULL);
   if (f.provenance == "none") o->set_provenance(kg::v1::PROVENANCE_DETAIL_NONE);
   o->set_max_expanded_edges(f.budget);
+  o->set_profile(f.profile);
   return FillAsOf(f.as_of, o->mutable_as_of());
 }
 
@@ -336,6 +359,8 @@ void AddPath(Cli& cli) {
         }
         std::printf("%s%s", n > 0 ? "\n" : "",
                     Indented(line, "", width).c_str());
+        std::fflush(stdout);
+        PrintProfile(s.profile());
       }
     }
     grpc::Status status = reader->Finish();
@@ -411,6 +436,8 @@ void AddNeighborhood(Cli& cli) {
           {s.id(), d.Node(s.subject()), s.relation(), d.Node(s.object())});
     }
     std::fputs(table.Render(TerminalWidth()).c_str(), stdout);
+    std::fflush(stdout);
+    PrintProfile(resp.profile());
     return kExitOk;
   });
 }

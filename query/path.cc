@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "query/path_graph.h"
 #include "query/path_search.h"
 #include "query/resolve.h"
@@ -113,17 +114,30 @@ absl::StatusOr<PathSearchSummary> FindPaths(storage::Reader& reader,
                                             const Term& from, const Term& to,
                                             const PathOptions& options,
                                             const PathSink& sink) {
+  const absl::Time start = absl::Now();
   KG_RETURN_IF_ERROR(ValidateOptions(options));
   KG_ASSIGN_OR_RETURN(NodeId s, ResolveEndpoint(reader, "from", from, options));
   KG_ASSIGN_OR_RETURN(NodeId t, ResolveEndpoint(reader, "to", to, options));
   KG_ASSIGN_OR_RETURN(std::unique_ptr<PathGraph> g,
                       PathGraph::Create(reader, options));
   PathSearchSummary summary;
+  SearchPhases& phases = summary.phases;
+  phases.resolve = absl::Now() - start;
   const ArcPathSink emit = [&](const std::vector<Arc>& arcs,
                                double cost) -> absl::Status {
+    const absl::Time built = absl::Now();
     KG_ASSIGN_OR_RETURN(Path path, BuildPath(reader, *g, arcs, cost));
+    const absl::Time sunk = absl::Now();
+    phases.build += sunk - built;
     ++summary.paths;
-    return sink(std::move(path));
+    absl::Status status = sink(std::move(path));
+    phases.sink += absl::Now() - sunk;
+    return status;
+  };
+  // The walk's time: all of it but what the other phases took.
+  const auto walked = [&] {
+    phases.search =
+        absl::Now() - start - phases.resolve - phases.build - phases.sink;
   };
   absl::Status status;
   if (s == t) {
@@ -161,6 +175,7 @@ absl::StatusOr<PathSearchSummary> FindPaths(storage::Reader& reader,
     }
   }
   summary.expanded_edges = g->budget().expanded();
+  walked();
   if (!status.ok()) {
     // Paths already given out are correct; with some, running out of budget
     // is a flag, without any an error.
@@ -196,14 +211,19 @@ absl::StatusOr<Neighborhood> GetNeighborhood(storage::Reader& reader,
         absl::StrCat("hops: must be in 1..", kMaxHops));
   }
   if (limit == 0) return absl::InvalidArgumentError("limit: must be >= 1");
+  const absl::Time start = absl::Now();
   KG_RETURN_IF_ERROR(ValidateOptions(options));
   KG_ASSIGN_OR_RETURN(NodeId c,
                       ResolveEndpoint(reader, "node", center, options));
   KG_ASSIGN_OR_RETURN(std::unique_ptr<PathGraph> g,
                       PathGraph::Create(reader, options));
+  const absl::Time resolved = absl::Now();
   NeighborhoodIds ids;
   KG_RETURN_IF_ERROR(NeighborhoodOf(*g, c, hops, limit, &ids));
+  const absl::Time searched = absl::Now();
   Neighborhood out;
+  out.phases.resolve = resolved - start;
+  out.phases.search = searched - resolved;
   out.truncated = ids.truncated;
   out.budget_exhausted = g->budget().exhausted();
   out.expanded_edges = g->budget().expanded();
@@ -228,6 +248,7 @@ absl::StatusOr<Neighborhood> GetNeighborhood(storage::Reader& reader,
             [](const NeighborhoodStatement& a, const NeighborhoodStatement& b) {
               return a.statement.id < b.statement.id;
             });
+  out.phases.build = absl::Now() - searched;
   return out;
 }
 

@@ -182,9 +182,22 @@ struct Path {
   double cost = 0;
 };
 
+// Where a search's time went (PathOptions.profile; docs/query.md).
+struct SearchPhases {
+  // Options checked, endpoints resolved, the graph view set up.
+  absl::Duration resolve;
+  // The walk itself; the summary's expanded_edges are its edges.
+  absl::Duration search;
+  // What was found turned into statements and nodes.
+  absl::Duration build;
+  // FindPaths: time spent in the caller's sink.
+  absl::Duration sink;
+};
+
 struct PathSearchSummary {
   uint64_t paths = 0;
   uint64_t expanded_edges = 0;
+  SearchPhases phases;
   // The budget ran out: the paths returned are correct paths, but more (or,
   // for kShortest and kWeighted, shorter) ones may exist.
   bool budget_exhausted = false;
@@ -242,6 +255,7 @@ struct Neighborhood {
   bool truncated = false;
   bool budget_exhausted = false;
   uint64_t expanded_edges = 0;
+  SearchPhases phases;  // sink unused
 };
 
 // The nodes and statements within `hops` hops of `center`, walked as paths

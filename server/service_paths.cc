@@ -32,6 +32,25 @@ namespace {
 
 namespace v1 = ::kg::v1;
 
+// PathOptions.profile: the query's phases, in order.
+void AddProfile(absl::Duration queue, const query::SearchPhases& phases,
+                uint64_t expanded_edges,
+                google::protobuf::RepeatedPtrField<v1::QueryPhase>* out) {
+  const std::pair<const char*, absl::Duration> all[] = {
+      {"queue", queue},
+      {"resolve", phases.resolve},
+      {"search", phases.search},
+      {"build", phases.build},
+      {"send", phases.sink}};
+  for (const auto& [name, took] : all) {
+    v1::QueryPhase* p = out->Add();
+    p->set_name(name);
+    p->set_micros(absl::ToInt64Microseconds(took));
+    if (std::string_view(name) == "search")
+      p->set_expanded_edges(expanded_edges);
+  }
+}
+
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
@@ -251,9 +270,11 @@ class FindPathsReactor : public StreamReactor<v1::FindPathsResponse> {
     deadline_ = options.deadline;
     // A small inline search runs at once; a larger one waits for a slot
     // (QuerySlots), on its own thread, and keeps it until the stream ends.
+    const absl::Time queued = absl::Now();
     if (!inline_budget) {
       KG_RETURN_IF_ERROR(AcquireSlot(options.deadline));
     }
+    const absl::Duration queue = absl::Now() - queued;
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     // The caller's own budget, when no larger, is final either way.
     const uint64_t inline_edges = InlineEdges(*reader, options);
@@ -288,6 +309,10 @@ class FindPathsReactor : public StreamReactor<v1::FindPathsResponse> {
     last.mutable_summary()->set_paths(summary->paths);
     last.mutable_summary()->set_expanded_edges(summary->expanded_edges);
     last.mutable_summary()->set_budget_exhausted(summary->budget_exhausted);
+    if (request_.options().profile()) {
+      AddProfile(queue, summary->phases, summary->expanded_edges,
+                 last.mutable_summary()->mutable_profile());
+    }
     return emit(std::move(last));
   }
 
@@ -361,9 +386,11 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
   std::thread([this, request, response, reactor,
                job = *std::move(job)]() mutable {
     absl::Status status = [&]() -> absl::Status {
+      const absl::Time queued = absl::Now();
       KG_ASSIGN_OR_RETURN(QuerySlots::Slot slot,
                           path_slots_.Acquire(*job.ticket, job.options.deadline,
                                               job.options.is_cancelled));
+      const absl::Duration queue = absl::Now() - queued;
       std::unique_ptr<storage::Reader> reader = store_->NewReader();
       KG_ASSIGN_OR_RETURN(
           query::Neighborhood hood,
@@ -379,6 +406,14 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
             nodes.Fill(st.statement, response->add_statements()));
       }
       response->set_truncated(hood.truncated || hood.budget_exhausted);
+      if (request->options().profile()) {
+        // "send" is the encoding into the response, done just above.
+        query::SearchPhases phases = hood.phases;
+        phases.sink = absl::Now() - queued - queue - phases.resolve -
+                      phases.search - phases.build;
+        AddProfile(queue, phases, hood.expanded_edges,
+                   response->mutable_profile());
+      }
       return absl::OkStatus();
     }();
     // The ticket and slot are released before the call ends.

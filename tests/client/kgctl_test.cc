@@ -2062,6 +2062,34 @@ TEST_F(KgctlTest, TimelineAndContestedFollowRelatedStatements) {
   EXPECT_EQ(figures(true), std::make_pair(1u, 4u));
 }
 
+TEST_F(KgctlTest, PathAndNeighborhoodProfileWhereTheTimeWent) {
+  const std::string server = Seeded();
+  RunResult r =
+      Run(server, {"path", "NIS", "Ukraine", "--walk-claims", "--profile"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1 path, 52 edges expanded"));
+  EXPECT_THAT(r.err, HasSubstr("profile ("));
+  // The phases in order; the search's edges are the summary's.
+  const size_t queue = r.err.find("  queue ");
+  const size_t resolve = r.err.find("  resolve ");
+  const size_t search = r.err.find("  search ");
+  const size_t build = r.err.find("  build ");
+  const size_t send = r.err.find("  send ");
+  ASSERT_NE(send, std::string::npos) << r.err;
+  EXPECT_LT(queue, resolve);
+  EXPECT_LT(resolve, search);
+  EXPECT_LT(search, build);
+  EXPECT_LT(build, send);
+  EXPECT_THAT(r.err, HasSubstr("52 edges expanded"));
+  // Without --profile, nothing on stderr.
+  r = Run(server, {"path", "NIS", "Ukraine", "--walk-claims"});
+  EXPECT_THAT(r.err, Not(HasSubstr("profile")));
+  r = Run(server, {"neighborhood", "NIS", "--profile"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("  search "));
+  EXPECT_THAT(r.err, HasSubstr("edges expanded"));
+}
+
 TEST_F(KgctlTest, QuerySaysWhatWentWrong) {
   const std::string server = Seeded();
   RunResult r = Run(server, {"query", "SELECT * WHERE { ?s ?p }"});

@@ -151,6 +151,16 @@ TEST_F(HttpTest, StreamingRpcsAnswerJsonLines) {
   ASSERT_GE(lines.size(), 2u) << r.body;
   EXPECT_TRUE(FromJson<v1::FindPathsResponse>(lines.front()).has_path());
   EXPECT_TRUE(FromJson<v1::FindPathsResponse>(lines.back()).has_summary());
+  // A profile is one option away over HTTP too.
+  r = Rpc("FindPaths", R"({"from":{"entity":"NIS"},"to":{"entity":"Ukraine"},)"
+                       R"("options":{"walk_claims":true,"profile":true}})");
+  lines = JsonLines(r.body);
+  ASSERT_FALSE(lines.empty());
+  const v1::PathSearchSummary summary =
+      FromJson<v1::FindPathsResponse>(lines.back()).summary();
+  ASSERT_EQ(summary.profile_size(), 5) << r.body;
+  EXPECT_EQ(summary.profile(2).name(), "search");
+  EXPECT_EQ(summary.profile(2).expanded_edges(), summary.expanded_edges());
 
   // Client streaming: the body is JSON Lines, one request each; the
   // answer is one object.
