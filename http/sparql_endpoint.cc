@@ -126,11 +126,12 @@ struct QueryStream {
     v1::QueryResponse ignored;
     while (reader->Read(&ignored)) {
     }
-    reader->Finish().ok();
+    (void)reader->Finish();  // cancelled: its status says only that
   }
 
-  // Appends what one message says to `out`.
-  void Take(const v1::QueryResponse& m) {
+  // Appends what one message says to `out`. An error when a triple cannot
+  // be written in the chosen syntax.
+  absl::Status Take(const v1::QueryResponse& m) {
     for (const v1::QueryRow& row : m.rows().rows()) {
       sparql::Solution s;
       for (const v1::RdfTerm& v : row.values()) {
@@ -144,16 +145,17 @@ struct QueryStream {
     }
     for (const v1::RdfTriple& t : m.triples().triples()) {
       if (triples) {
-        triples
-            ->Write(rdf::Quad{rdf_proto::FromProto(t.subject()),
-                              rdf_proto::FromProto(t.predicate()),
-                              rdf_proto::FromProto(t.object()), std::nullopt})
-            .ok();
+        absl::Status written = triples->Write(
+            rdf::Quad{rdf_proto::FromProto(t.subject()),
+                      rdf_proto::FromProto(t.predicate()),
+                      rdf_proto::FromProto(t.object()), std::nullopt});
+        if (!written.ok()) return written;
       }
     }
     if (m.part_case() == v1::QueryResponse::kBoolean && boolean_format) {
       out += sparql::BooleanResult(*boolean_format, m.boolean());
     }
+    return absl::OkStatus();
   }
 };
 
@@ -335,7 +337,12 @@ void SparqlEndpoint::Handle(const httplib::Request& req,
             more = false;
             break;
           }
-          stream->Take(m);
+          if (!stream->Take(m).ok()) {
+            // Not writable in the negotiated syntax: the answer is cut
+            // off, as for any failure after the status was sent.
+            stream->ctx->TryCancel();
+            return false;
+          }
         }
         if (!more) {
           stream->finished = true;
