@@ -4,9 +4,13 @@
 // off loopback (docs/http.md).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -385,6 +389,92 @@ TEST_F(HttpTest, SlowAndOversizedHttpClientsDoNotStarveGrpc) {
   Reply r = Curl("/healthz", {"-H", "X-Big: " + std::string(10000, 'x')});
   EXPECT_GE(r.status, 400) << r.body;
   EXPECT_LT(r.status, 500) << r.body;
+}
+
+// Thousands of connections to the HTTP port, opened and left idle: they
+// wait for HTTP workers or in the accept queue; kg-server's gRPC clients
+// are served all the while, and HTTP serves again once they go.
+TEST(HttpAbuseTest, ThousandsOfIdleConnectionsDoNotStarveGrpc) {
+  constexpr int kConnections = 2000;
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max < kConnections + 500) {
+    GTEST_SKIP() << "this process may open only " << limit.rlim_max
+                 << " descriptors";
+  }
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0);
+  ScopedTempDir dir;
+  const std::string port_file = dir.Sub("http_port");
+  testing::ServerProcess server(
+      dir.Sub("data"), dir.path(),
+      {"--http_listen=127.0.0.1:0", "--http_port_file=" + port_file,
+       "--seed_file=" + SourceDir() + "/data/seed.jsonl"});
+  ASSERT_TRUE(server.started()) << server.process().Stderr();
+  int http_port = 0;
+  std::ifstream(port_file) >> http_port;
+  ASSERT_GT(http_port, 0);
+  std::vector<int> sockets;
+  for (int i = 0; i < kConnections; ++i) {
+    // Non-blocking: a connect the full accept queue holds back does not
+    // hold this loop.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(http_port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int rc =
+        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ASSERT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
+    sockets.push_back(fd);
+  }
+  // Until every connection is established (the server accepts them all;
+  // what it cannot serve yet waits in its queue), at most 60 s.
+  int connected = 0;
+  const absl::Time until = absl::Now() + absl::Seconds(60);
+  std::vector<pollfd> pending;
+  for (int fd : sockets) pending.push_back(pollfd{fd, POLLOUT, 0});
+  while (!pending.empty() && absl::Now() < until) {
+    ASSERT_GE(::poll(pending.data(), pending.size(), 1000), 0);
+    std::vector<pollfd> still;
+    for (const pollfd& p : pending) {
+      if (p.revents == 0) {
+        still.push_back(pollfd{p.fd, POLLOUT, 0});
+        continue;
+      }
+      int error = 0;
+      socklen_t len = sizeof error;
+      ::getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+      if (error == 0) ++connected;
+    }
+    pending = std::move(still);
+  }
+  std::printf("%d of %d connections established\n", connected, kConnections);
+  EXPECT_EQ(connected, kConnections);
+  {
+    auto stub = v1::KnowledgeGraph::NewStub(grpc::CreateChannel(
+        server.address(), grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 20; ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+      v1::GetEntityRequest req;
+      req.set_name("nis");
+      v1::Entity nis;
+      const grpc::Status status = stub->GetEntity(&ctx, req, &nis);
+      ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+    }
+  }
+  for (int fd : sockets) ::close(fd);
+  // HTTP answers again once the idle connections are gone (each worker
+  // sees its connection closed).
+  testing::RunResult r = testing::RunCommand(
+      {"/usr/bin/curl", "-sS", "--max-time", "30",
+       absl::StrCat("http://127.0.0.1:", http_port, "/healthz")},
+      dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\n");
 }
 
 TEST(HttpListenTest, RefusedOffLoopbackWithoutTokensOrTls) {
