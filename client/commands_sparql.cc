@@ -224,14 +224,7 @@ void AddSparqlCommands(Cli& cli) {
         }
       }
       for (const v1::QueryRow& row : resp.rows().rows()) {
-        sparql::Solution s;
-        for (const v1::RdfTerm& v : row.values()) {
-          if (v.kind_case() == v1::RdfTerm::KIND_NOT_SET) {
-            s.push_back(std::nullopt);
-          } else {
-            s.push_back(rdf_proto::FromProto(v));
-          }
-        }
+        sparql::Solution s = rdf_proto::FromProto(row);
         ++results;
         if (writer.has_value()) {
           writer->Row(s, &out);

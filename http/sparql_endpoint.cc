@@ -133,15 +133,7 @@ struct QueryStream {
   // be written in the chosen syntax.
   absl::Status Take(const v1::QueryResponse& m) {
     for (const v1::QueryRow& row : m.rows().rows()) {
-      sparql::Solution s;
-      for (const v1::RdfTerm& v : row.values()) {
-        if (v.kind_case() == v1::RdfTerm::KIND_NOT_SET) {
-          s.push_back(std::nullopt);
-        } else {
-          s.push_back(rdf_proto::FromProto(v));
-        }
-      }
-      if (solutions) solutions->Row(s, &out);
+      if (solutions) solutions->Row(rdf_proto::FromProto(row), &out);
     }
     for (const v1::RdfTriple& t : m.triples().triples()) {
       if (triples) {

@@ -58,4 +58,17 @@ rdf::Term FromProto(const v1::RdfTerm& t) {
   }
 }
 
+std::vector<std::optional<rdf::Term>> FromProto(const v1::QueryRow& row) {
+  std::vector<std::optional<rdf::Term>> out;
+  out.reserve(row.values_size());
+  for (const v1::RdfTerm& v : row.values()) {
+    if (v.kind_case() == v1::RdfTerm::KIND_NOT_SET) {
+      out.push_back(std::nullopt);
+    } else {
+      out.push_back(FromProto(v));
+    }
+  }
+  return out;
+}
+
 }  // namespace kg::rdf_proto

@@ -127,6 +127,24 @@ std::vector<std::string> JsonLines(const std::string& body) {
   return lines;
 }
 
+// 20 gRPC lookups of the seed's "nis" at `address`, each answered within
+// 5 s (on a connection of their own, closed on return).
+void ExpectGrpcLookupsAnswer(const std::string& address) {
+  auto stub = v1::KnowledgeGraph::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
+    v1::GetEntityRequest req;
+    req.set_name("nis");
+    v1::Entity nis;
+    const grpc::Status status = stub->GetEntity(&ctx, req, &nis);
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+    EXPECT_EQ(nis.id(), "nis");
+  }
+}
+
 TEST_F(HttpTest, UnaryRpcsTakeAndGiveProtobufJson) {
   Start(false);
   Reply r = Rpc("GetEntity", R"({"name":"NIS"})");
@@ -370,20 +388,7 @@ TEST_F(HttpTest, SlowAndOversizedHttpClientsDoNotStarveGrpc) {
               static_cast<ssize_t>(half.size()));
     sockets.push_back(fd);
   }
-  auto stub = v1::KnowledgeGraph::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                          grpc::InsecureChannelCredentials()));
-  for (int i = 0; i < 20; ++i) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(5));
-    v1::GetEntityRequest req;
-    req.set_name("nis");
-    v1::Entity nis;
-    const grpc::Status status = stub->GetEntity(&ctx, req, &nis);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    EXPECT_EQ(nis.id(), "nis");
-  }
+  ExpectGrpcLookupsAnswer(absl::StrCat("127.0.0.1:", server_->port()));
   for (int fd : sockets) ::close(fd);
 
   Reply r = Curl("/healthz", {"-H", "X-Big: " + std::string(10000, 'x')});
@@ -452,20 +457,7 @@ TEST(HttpAbuseTest, ThousandsOfIdleConnectionsDoNotStarveGrpc) {
   }
   std::printf("%d of %d connections established\n", connected, kConnections);
   EXPECT_EQ(connected, kConnections);
-  {
-    auto stub = v1::KnowledgeGraph::NewStub(grpc::CreateChannel(
-        server.address(), grpc::InsecureChannelCredentials()));
-    for (int i = 0; i < 20; ++i) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(5));
-      v1::GetEntityRequest req;
-      req.set_name("nis");
-      v1::Entity nis;
-      const grpc::Status status = stub->GetEntity(&ctx, req, &nis);
-      ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
-    }
-  }
+  ExpectGrpcLookupsAnswer(server.address());
   for (int fd : sockets) ::close(fd);
   // HTTP answers again once the idle connections are gone (each worker
   // sees its connection closed).
