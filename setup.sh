@@ -3,7 +3,8 @@
 #
 #   ./setup.sh run     install what serving needs, build kg-server and kgctl
 #                      (Release), start kg-server on 127.0.0.1:50051 (gRPC)
-#                      and 127.0.0.1:8080 (HTTP, docs/http.md)
+#                      and 127.0.0.1:8080 (HTTP: the explorer at /,
+#                      docs/explorer.md; docs/http.md)
 #   ./setup.sh test    install, build, run the whole test suite under ctest
 #   ./setup.sh build   install and build only
 #   ./setup.sh fuzz [SECONDS]
@@ -34,7 +35,7 @@ TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libraptor2-dev
   python3-grpcio python3-protobuf python3-rdflib python3-sparqlwrapper
   clang libclang-rt-14-dev
-  curl prometheus
+  curl prometheus chromium
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -50,10 +51,10 @@ install_missing() {
       missing+=("$pkg")
     fi
   done
-  # node and npm for examples/node (the build runs npm ci there). Checked
-  # by command, not package: NodeSource's nodejs bundles npm and conflicts
-  # with Debian's npm package.
-  if [ "$1" = test ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
+  # node and npm for the explorer's bundle (web/) and examples/node (the
+  # build runs npm ci there). Checked by command, not package: NodeSource's
+  # nodejs bundles npm and conflicts with Debian's npm package.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     missing+=(nodejs npm)
   fi
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -213,7 +214,7 @@ case "$cmd" in
     shift
     data_dir=${KG_DATA_DIR:-$ROOT/var/data}
     mkdir -p "$(dirname "$data_dir")"
-    log "starting kg-server on 127.0.0.1:50051 (gRPC) and 127.0.0.1:8080 (HTTP), data in $data_dir (Ctrl-C stops it)"
+    log "starting kg-server on 127.0.0.1:50051 (gRPC) and 127.0.0.1:8080 (HTTP; the explorer: http://127.0.0.1:8080/), data in $data_dir (Ctrl-C stops it)"
     exec "$BUILD_DIR/server/kg-server" --listen=127.0.0.1:50051 \
       --http_listen=127.0.0.1:8080 \
       --data_dir="$data_dir" --seed_file="$ROOT/data/seed.jsonl" --no_auth "$@"

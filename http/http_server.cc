@@ -127,6 +127,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   // response written in two parts (headers, then body) waits ~40 ms for
   // the client's delayed ACK.
   s.set_tcp_nodelay(true);
+  server->web_root_ = options.web_root;
   server->Route();
 
   server->port_ = port == 0 ? s.bind_to_any_port(host)
@@ -151,6 +152,12 @@ std::string HttpServer::RouteOf(const std::string& path) const {
   if (path == "/healthz" || path == "/readyz" || path == "/metrics" ||
       path == "/sparql" || path == "/sparql/" || gateway_->Knows(path)) {
     return path;
+  }
+  if (!web_root_.empty() &&
+      (path == "/" || absl::EndsWith(path, ".html") ||
+       absl::EndsWith(path, ".js") || absl::EndsWith(path, ".css") ||
+       absl::EndsWith(path, ".svg") || absl::EndsWith(path, ".map"))) {
+    return "explorer";
   }
   return "other";
 }
@@ -288,6 +295,34 @@ void HttpServer::Route() {
   });
   // What the listener itself refuses (no route, a body or header past its
   // limits) answers in the same shape.
+  if (!web_root_.empty()) {
+    // The explorer (docs/explorer.md). cpp-httplib looks for a file under
+    // the mount point before it tries the routes above, and serves
+    // index.html for "/". The page loads nothing from elsewhere.
+    const bool built = s.set_mount_point("/", web_root_);
+    s.set_file_request_handler(
+        [](const httplib::Request&, httplib::Response& res) {
+          res.set_header("Cache-Control", "no-cache");
+          res.set_header("X-Content-Type-Options", "nosniff");
+          res.set_header("Referrer-Policy", "no-referrer");
+          res.set_header("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data:; "
+                         "style-src 'self' 'unsafe-inline'; "
+                         "frame-ancestors 'none'");
+        });
+    // Reached only when no file answered "/".
+    s.Get("/", [this, built](const httplib::Request&, httplib::Response& res) {
+      res.status = 404;
+      res.set_content(
+          ErrorJson(grpc::Status(
+              grpc::StatusCode::NOT_FOUND,
+              absl::StrCat("the explorer is not built in --web_dir=", web_root_,
+                           built ? " (no index.html)" : " (no such directory)",
+                           "; ./setup.sh build builds it"))) +
+              "\n",
+          "application/json");
+    });
+  }
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request& req, httplib::Response& res) {
         // Called for every answer of 400 or more; those of the routes above

@@ -60,6 +60,9 @@ struct HttpOptions {
   // counted and timed by route in `registry`. None: no /metrics.
   std::shared_ptr<metrics::Registry> registry;
   std::vector<std::shared_ptr<const metrics::Collectable>> collectables;
+  // The explorer's built page (docs/explorer.md): files under this
+  // directory are served at / (index.html for /). Empty: none.
+  std::string web_root;
 };
 
 class HttpServer {
@@ -86,7 +89,8 @@ class HttpServer {
   HttpServer() = default;
   void Route();
   // The route label of a request: its path when it is one of ours, else
-  // "other" (so that stray paths cannot grow the metrics without bound).
+  // "explorer" for the page's files, else "other" (so that stray paths
+  // cannot grow the metrics without bound).
   std::string RouteOf(const std::string& path) const;
 
   std::unique_ptr<JsonGateway> gateway_;
@@ -97,6 +101,7 @@ class HttpServer {
   metrics::CounterFamily* requests_ = nullptr;
   metrics::HistogramFamily* latency_ = nullptr;
   std::thread listener_;
+  std::string web_root_;
   int port_ = 0;
 };
 

@@ -27,6 +27,9 @@ ABSL_FLAG(std::string, http_listen, "",
 ABSL_FLAG(int, slow_query_ms, 1000,
           "log queries and path searches that take longer (their request, "
           "rows, edges and caller); 0: none");
+ABSL_FLAG(std::string, web_dir, KG_WEB_DIR,
+          "the explorer's built page, served at / on the HTTP listener "
+          "(docs/explorer.md); empty: none");
 ABSL_FLAG(int, http_threads, 16,
           "HTTP requests served at once (more connections wait)");
 ABSL_FLAG(std::string, data_dir, "var/data",
@@ -184,6 +187,7 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
   options.http_threads = absl::GetFlag(FLAGS_http_threads);
+  options.web_root = absl::GetFlag(FLAGS_web_dir);
   options.slow_query = absl::Milliseconds(absl::GetFlag(FLAGS_slow_query_ms));
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_file = absl::GetFlag(FLAGS_seed_file);

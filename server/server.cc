@@ -213,6 +213,7 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     http::HttpOptions http;
     http.listen_address = options.http_listen_address;
     http.threads = options.http_threads;
+    http.web_root = options.web_root;
     http.max_body_bytes =
         static_cast<size_t>(options.max_receive_message_bytes);
     http.tls_cert_file = security.tls_cert_file;

@@ -55,6 +55,8 @@ struct ServerOptions {
   // takes bodies up to max_receive_message_bytes.
   std::string http_listen_address;
   int http_threads = 16;
+  // The explorer's files, served at / on the HTTP listener; empty: none.
+  std::string web_root;
   // Queries and path searches that take longer are logged (at info) with
   // their request, rows, edges and caller; zero: none.
   absl::Duration slow_query = absl::ZeroDuration();
