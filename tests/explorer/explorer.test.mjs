@@ -75,6 +75,25 @@ async function makeHub(base, count) {
   }
 }
 
+// A document whose text has characters outside the Basic Multilingual
+// Plane before the evidence: kg's offsets count code points, JavaScript's
+// strings UTF-16 units, so a page that mixes them marks the wrong text.
+const ASTRAL_SENTENCE = 'The rocket 🚀 team said the launch was delayed.';
+async function makeAstralDocument(base) {
+  const text = `Emoji first: 🚀🛰️🌍 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢.\n${ASTRAL_SENTENCE} Nothing else.`;
+  const start = Array.from(text.slice(0, text.indexOf(ASTRAL_SENTENCE))).length;
+  const end = start + Array.from(ASTRAL_SENTENCE).length;
+  const written = await rpc(base, 'WriteStatements', {
+    entities: [{ id: 'rocket_team', label: 'Rocket team', type: 'Group' }, { id: 'launch', label: 'the launch', type: 'Event' }],
+    relations: [{ id: 'delayed', label: 'delayed' }],
+    documents: [{ id: 'astral', title: 'Astral offsets', text }],
+    statements: [{ triple: { subject: { entity: 'rocket_team' }, relation: 'delayed', object: { entity: 'launch' } },
+      provenance: [{ documentId: 'astral', evidenceStart: start, evidenceEnd: end, evidence: ASTRAL_SENTENCE,
+        confidence: 0.9 }] }],
+  });
+  return written.statementIds[0];
+}
+
 const LAUNCH = {
   executablePath: CHROMIUM,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -84,6 +103,7 @@ const LAUNCH = {
 let server;
 let browser;
 let deploymentId;
+let astralId;
 const pageErrors = [];
 
 async function newPage(url) {
@@ -121,6 +141,7 @@ describe('explorer', () => {
   before(async () => {
     server = await startServer('seeded', ['--no_auth']);
     await makeHub(server.base, 5000);
+    astralId = await makeAstralDocument(server.base);
     const match = await rpc(server.base, 'MatchStatements', {
       subject: { entity: 'north_korea' }, relation: 'deployed_troops_to', object: { entity: 'russia' }, includeQuoted: true,
     });
@@ -224,6 +245,17 @@ describe('explorer', () => {
     await page.context().close();
   });
 
+  test('sentences are marked by code points, whatever UTF-16 makes of them', async () => {
+    const page = await newPage(`${server.base}/#view=graph&sel=s:${astralId}`);
+    const mark = page.locator('#panel .record mark');
+    await page.locator('#panel .record .meta cite').waitFor();
+    assert.equal(await mark.textContent(), ASTRAL_SENTENCE);
+    await page.goto(`${server.base}/#view=doc&id=astral`);
+    await page.locator('.doc-text mark').first().waitFor();
+    assert.equal(await page.locator('.doc-text mark').textContent(), ASTRAL_SENTENCE);
+    await page.context().close();
+  });
+
   test('a hub of 5,000 edges expands one page at a time with "+N more"', async () => {
     const page = await newPage(`${server.base}/#view=graph&open=e:hub&sel=e:hub`);
     await page.locator('#node-counts', { hasText: '5,000 statements' }).waitFor();
@@ -314,6 +346,7 @@ describe('explorer', () => {
     await page.goto(`${server.base}/#view=sparql&q=${encodeURIComponent(query)}`);
     await page.locator('#page-view table tbody tr').first().waitFor();
     assert.match(await page.locator('#page-view table').textContent(), /russia/);
+    await shot(page, '11-sparql');
     await page.click('text=Explain');
     await page.locator('pre.plan').first().waitFor();
     assert.match(await page.locator('pre.plan').first().textContent(), /bgp/);
@@ -321,7 +354,7 @@ describe('explorer', () => {
     await page.locator('#construct-cy canvas').first().waitFor();
     await page.goto(`${server.base}/#view=sparql&q=${encodeURIComponent('SELECT ?x WHERE { ?x }')}`);
     await page.locator('#page-view .error-text', { hasText: 'INVALID_ARGUMENT' }).waitFor();
-    await shot(page, '11-sparql-error');
+    await shot(page, '12-sparql-error');
     await page.context().close();
   });
 
@@ -334,7 +367,7 @@ describe('explorer', () => {
       const page = await newPage();
       await page.goto(`${secured.base}/#view=contested`);
       await page.locator('#banner', { hasText: 'needs an access token' }).waitFor();
-      await shot(page, '12-token-needed');
+      await shot(page, '13-token-needed');
       await page.click('#banner button');
       await page.fill('#token-input', secret);
       await page.click('#token-dialog button[value=save]');

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -51,8 +52,9 @@ struct Reply {
 
 class HttpTest : public ::testing::Test {
  protected:
-  void Start(bool with_tokens) {
+  void Start(bool with_tokens, const std::string& web_root = "") {
     ServerOptions options;
+    options.web_root = web_root;
     options.listen_address = "127.0.0.1:0";
     options.http_listen_address = "127.0.0.1:0";
     options.data_dir = dir_.Sub("data");
@@ -273,6 +275,50 @@ TEST_F(HttpTest, BearerTokensAndRolesAreGrpcs) {
   // Health needs no token: a load balancer asks it.
   EXPECT_EQ(Curl("/healthz").status, 200);
   EXPECT_EQ(Curl("/readyz").status, 200);
+}
+
+TEST_F(HttpTest, ServesTheExplorersFilesAndNothingOutsideThem) {
+  const std::string web = dir_.Sub("web");
+  std::filesystem::create_directories(web);
+  std::ofstream(web + "/index.html") << "<title>page</title>";
+  std::ofstream(web + "/app.js") << "console.log(1);";
+  std::ofstream(dir_.Sub("secret.txt")) << "not for the web";
+  Start(false, web);
+
+  Reply page = Curl("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<title>page</title>");
+  EXPECT_THAT(page.headers, HasSubstr("Content-Type: text/html"));
+  EXPECT_THAT(page.headers,
+              HasSubstr("Content-Security-Policy: default-src 'self'"));
+  EXPECT_THAT(page.headers, HasSubstr("X-Content-Type-Options: nosniff"));
+  Reply script = Curl("/app.js");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_THAT(script.headers, HasSubstr("javascript"));
+
+  // Nothing above the directory, however the path is spelt.
+  for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt",
+                           "/app.js/../../secret.txt"}) {
+    Reply outside = Curl(path, {"--path-as-is"});
+    EXPECT_NE(outside.status, 200) << path;
+    EXPECT_THAT(outside.body, Not(HasSubstr("not for the web"))) << path;
+  }
+  Reply missing = Curl("/missing.js");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_THAT(missing.body, HasSubstr("no route GET /missing.js"));
+
+  // The other routes are still theirs.
+  EXPECT_EQ(Curl("/healthz").body, "ok\n");
+  EXPECT_EQ(Rpc("GetEntity", R"({"name":"nis"})").status, 200);
+}
+
+TEST_F(HttpTest, AnExplorerThatIsNotBuiltIsA404SayingSo) {
+  Start(false, dir_.Sub("no-such-dir"));
+  Reply page = Curl("/");
+  EXPECT_EQ(page.status, 404);
+  EXPECT_THAT(page.body, HasSubstr("the explorer is not built"));
+  EXPECT_THAT(page.body, HasSubstr("no such directory"));
+  EXPECT_EQ(Curl("/healthz").status, 200);
 }
 
 TEST_F(HttpTest, HealthAndReadiness) {

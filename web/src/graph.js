@@ -296,7 +296,10 @@ export class Explorer {
         });
         const found = page.statements || [];
         for (const s of found) {
-          e.shown++;
+          // CountStatements counts the statements a document states (or
+          // claims support); those only quoted come on top.
+          if ((s.liveProvenance || 0) > 0) e.shown++;
+          else e.quotedOnly = (e.quotedOnly || 0) + 1;
           const other = side === 'subject' ? s.object : s.subject;
           if (!this.passesFilters(s, other)) continue;
           await resolveParts(s);
@@ -395,7 +398,7 @@ export class Explorer {
     const count = eles.nodes().length;
     eles.layout({
       name: 'cose', animate: count < 300 ? 'end' : false, animationDuration: 300,
-      randomize: randomize && !part, fit: !part || count > 40, padding: 40,
+      randomize: randomize && !part, fit: true, padding: 40,
       nodeRepulsion: () => 40000, idealEdgeLength: () => 120, edgeElasticity: () => 80,
       gravity: 0.6, numIter: count > 300 ? 400 : 1500, nodeDimensionsIncludeLabels: true,
       componentSpacing: 80,

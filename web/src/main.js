@@ -122,7 +122,11 @@ async function showNode(key) {
   const title = node.nonempty() ? node.data('label') : key.slice(2);
   const entity = node.nonempty() && node.data('entity');
   const counts = h('p', { class: 'meta', id: 'node-counts' }, 'Counting statements…');
-  const expandButton = button(e ? 'Expand more' : 'Expand', async () => {
+  const remaining = e ? Math.max(0, e.total - e.shown) : 0;
+  const label = !e ? 'Expand'
+    : remaining > 0 ? `Expand next ${Math.min(explorer.cap, remaining)} (+${remaining.toLocaleString('en')} more)`
+      : 'Expanded';
+  const expandButton = button(label, async () => {
     expandButton.disabled = true;
     try {
       await explorer.expand(key);
@@ -155,7 +159,8 @@ async function showNode(key) {
     const total = e ? e.total : c.asSubject + c.asObject;
     const shown = e ? e.shown : 0;
     clear(counts, e
-      ? `${total.toLocaleString('en')} statements; ${shown.toLocaleString('en')} fetched`
+      ? `${total.toLocaleString('en')} statements; ${shown.toLocaleString('en')} drawn` +
+        (e.quotedOnly ? `, and ${e.quotedOnly} only quoted by claims` : '')
       : `${total.toLocaleString('en')} statements (${c.asSubject.toLocaleString('en')} as subject, ` +
         `${c.asObject.toLocaleString('en')} as object)${c.exact ? '' : ', estimated'}` +
         (total > explorer.cap ? `; an expand draws ${explorer.cap} at a time` : ''));
@@ -346,6 +351,16 @@ async function render() {
           showBanner(`Could not restore the graph: ${e.code || ''} ${e.message}`, true);
         }
       }
+      // A link to a statement's evidence shows the statement too.
+      const sel = p.get('sel');
+      if (explorer.isEmpty() && sel && sel.startsWith('s:')) {
+        try {
+          await explorer.open(sel, { silent: true });
+          explorer.layout(null, true);
+        } catch (_) {
+          // The panel says what is wrong with it.
+        }
+      }
       lastGraphHash = location.hash;
       saveGraphState();
       explorer.onChange();
@@ -360,7 +375,7 @@ async function render() {
     if (view === 'graph' && explorer.cy.getElementById(sel).nonempty()) explorer.select(sel);
     else if (sel.startsWith('s:')) showWhy(panel, sel.slice(2), handlers);
     else if (view === 'graph') showNode(sel);
-  } else if (!panel.firstChild) {
+  } else {
     showWelcome();
   }
 }
