@@ -11,7 +11,7 @@
 import cytoscape from 'cytoscape';
 import { call } from './api.js';
 import {
-  contested, keyOf, kindOf, knownStatement, nodeLabel, polarityOf, relationLabel, remember,
+  contested, hedgeText, keyOf, kindOf, knownStatement, nodeLabel, polarityOf, relationLabel, remember,
   resolveParts, statementText, termOf,
 } from './model.js';
 
@@ -28,7 +28,7 @@ const STYLE = [
     label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4,
     'text-wrap': 'ellipsis', 'text-max-width': 150, color: '#1b2430',
     'text-background-color': '#fff', 'text-background-opacity': 0.8, 'text-background-padding': 1,
-    'min-zoomed-font-size': 7,
+    'min-zoomed-font-size': 5,
   } },
   { selector: 'node[kind="entity"]', style: {
     'background-color': 'data(colour)', width: 26, height: 26, 'border-width': 2, 'border-color': '#fff',
@@ -59,12 +59,13 @@ const STYLE = [
     'text-rotation': 'autorotate', 'text-background-color': '#fff', 'text-background-opacity': 0.85,
     'min-zoomed-font-size': 8, 'arrow-scale': 0.9,
   } },
+  { selector: 'edge[weight]', style: { width: 'data(weight)' } },
   { selector: 'edge[polarity="supports"]', style: {
-    'line-color': '#1d7a3a', 'target-arrow-color': '#1d7a3a', width: 3, 'line-style': 'solid',
+    'line-color': '#1d7a3a', 'target-arrow-color': '#1d7a3a', 'line-style': 'solid',
     'target-arrow-shape': 'triangle', color: '#14572a',
   } },
   { selector: 'edge[polarity="opposes"]', style: {
-    'line-color': '#b3261e', 'target-arrow-color': '#b3261e', width: 3, 'line-style': 'dashed',
+    'line-color': '#b3261e', 'target-arrow-color': '#b3261e', 'line-style': 'dashed',
     'line-dash-pattern': [8, 4], 'target-arrow-shape': 'tee', color: '#8c1d17',
   } },
   { selector: 'edge[part]', style: {
@@ -77,6 +78,15 @@ const STYLE = [
   { selector: ':selected', style: { 'overlay-color': '#f0a500', 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
   { selector: '.faded', style: { opacity: 0.25 } },
 ];
+
+function bestRecord(s) {
+  let best = null;
+  for (const p of s.provenance || []) {
+    if (p.retractedAt) continue;
+    if (!best || (p.confidence ?? 1) > (best.confidence ?? 1)) best = p;
+  }
+  return best;
+}
 
 export class Explorer {
   constructor(container, { onSelect, onChange }) {
@@ -236,9 +246,14 @@ export class Explorer {
     const target = this.ensureNode(s.object, near, added);
     const id = `st:${s.id}`;
     if (this.cy.getElementById(id).empty()) {
+      // The best record's hedge and confidence: in the label when hedged,
+      // in the width always.
+      const best = bestRecord(s);
+      const hedge = best && best.hedge && best.hedge !== 'HEDGE_ASSERTED' ? ` (${hedgeText(best.hedge)})` : '';
+      const confidence = best && best.confidence !== undefined ? best.confidence : 1;
       this.cy.add({ group: 'edges', data: {
-        id, source, target, label: relationLabel(s.relation), statementId: s.id, statement: s,
-        polarity: polarityOf(s.relation), contested: contested.has(s.id),
+        id, source, target, label: relationLabel(s.relation) + hedge, statementId: s.id, statement: s,
+        polarity: polarityOf(s.relation), contested: contested.has(s.id), weight: 1 + 3 * confidence,
       } });
       added.push(id);
     }
@@ -292,7 +307,7 @@ export class Explorer {
       while (!e[doneKey] && budget > 0) {
         const page = await call('MatchStatements', {
           [side]: term, relation, pageSize: Math.min(budget, 1000), pageToken: e[tokenKey] || undefined,
-          includeQuoted: true,
+          includeQuoted: true, includeProvenance: true,
         });
         const found = page.statements || [];
         for (const s of found) {
@@ -399,8 +414,8 @@ export class Explorer {
     eles.layout({
       name: 'cose', animate: count < 300 ? 'end' : false, animationDuration: 300,
       randomize: randomize && !part, fit: true, padding: 40,
-      nodeRepulsion: () => 40000, idealEdgeLength: () => 120, edgeElasticity: () => 80,
-      gravity: 0.6, numIter: count > 300 ? 400 : 1500, nodeDimensionsIncludeLabels: true,
+      nodeRepulsion: () => 120000, idealEdgeLength: () => 90, edgeElasticity: () => 100,
+      nodeOverlap: 40, gravity: 0.5, numIter: count > 300 ? 400 : 1500, nodeDimensionsIncludeLabels: true,
       componentSpacing: 80,
       // A few nodes fitted to the canvas would be drawn huge.
       stop: () => { if (this.cy.zoom() > 1.4) { this.cy.zoom(1.4); this.cy.center(); } },
