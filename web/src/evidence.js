@@ -6,17 +6,15 @@ import { call } from './api.js';
 import { button, clear, errorBox, h, link } from './dom.js';
 import {
   contested, documentWithText, hedgeText, nodeLabel, relationLabel, remember, resolveParts,
-  statementText, toUtf16Offsets,
+  statementText, utf16Index,
 } from './model.js';
 
 // The paragraph of `text` holding code points [start, end), with that
 // range in <mark>. kg's offsets count code points; JavaScript's strings
 // are UTF-16, so the offsets are translated first.
 export function sentenceInContext(text, start, end) {
-  const offsets = toUtf16Offsets(text);
-  const last = offsets.length - 1;
-  const s = offsets[Math.min(start, last)];
-  const e = offsets[Math.min(end, last)];
+  const s = utf16Index(text, start);
+  const e = s + utf16Index(text.slice(s), end - start);
   const from = text.lastIndexOf('\n', s - 1) + 1;
   let to = text.indexOf('\n', e);
   if (to < 0) to = text.length;
@@ -31,8 +29,9 @@ function documentLine(doc) {
     doc.published ? ` · ${doc.published}` : '');
 }
 
+// Unset means 1 (model.proto).
 export function confidence(value) {
-  if (value === undefined || value === null) return h('span', { class: 'confidence' }, 'confidence —');
+  if (value === undefined || value === null) value = 1;
   return h('span', { class: 'confidence' },
     h('meter', { min: 0, max: 1, value, 'aria-label': `confidence ${value}` }),
     `confidence ${Number(value).toFixed(2)}`);
@@ -86,14 +85,14 @@ export async function showWhy(panel, statementId, handlers) {
     await resolveParts(why.statement);
     for (const c of [...(why.supporting || []), ...(why.opposing || [])]) await resolveParts(c.claim);
   } catch (e) {
-    clear(panel, h('h2', {}, 'Statement'), errorBox(e));
+    clear(panel, h('h2', { id: 'panel-title', tabindex: -1 }, 'Statement'), errorBox(e));
     return;
   }
   const s = why.statement;
   const c = contested.get(s.id);
   const chips = h('div', { class: 'chips' },
     c ? h('span', { class: 'chip contested' },
-      `contested: ${c.supportingClaimants} for, ${c.opposingClaimants} against`) : null,
+      `contested: ${c.supportingClaimants || 0} for, ${c.opposingClaimants || 0} against`) : null,
     (s.liveProvenance || 0) > 0 ? h('span', { class: 'chip' }, `stated in ${s.liveProvenance} record(s)`)
       : h('span', { class: 'chip quoted' }, 'quoted, not stated by a document'),
     s.quotedBy ? h('span', { class: 'chip' }, `quoted by ${s.quotedBy}`) : null);
@@ -107,7 +106,7 @@ export async function showWhy(panel, statementId, handlers) {
       (why.opposing || []).length ? why.opposing.map((x) => claimView(x, handlers))
         : h('p', { class: 'meta' }, 'none')));
   clear(panel,
-    h('h2', { id: 'panel-title' }, statementText(s)),
+    h('h2', { id: 'panel-title', tabindex: -1 }, statementText(s)),
     chips,
     why.summary ? h('p', { class: 'meta' }, why.summary) : null,
     h('div', { class: 'actions' },
@@ -118,5 +117,7 @@ export async function showWhy(panel, statementId, handlers) {
       why.provenance.map((p) => h('div', { class: 'record' }, recordView(p, handlers))),
     ] : null,
     columns,
+    why.nextPageToken ? h('p', { class: 'meta' },
+      'More claims than shown here: the timeline lists them all.') : null,
     h('p', { class: 'meta' }, `statement ${s.id}`));
 }

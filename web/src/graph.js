@@ -88,15 +88,27 @@ function bestRecord(s) {
   return best;
 }
 
+// A key inside the URL's comma-separated lists: ',', '~' and '%' escaped
+// (IRIs and literal keys may hold them).
+export function encodeKey(key) {
+  return key.replace(/[%,~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function decodeKey(text) {
+  return text.replace(/%(25|2C|7E)/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 export class Explorer {
-  constructor(container, { onSelect, onChange }) {
+  constructor(container, { onSelect, onChange, onError }) {
     this.cy = cytoscape({
       container, style: STYLE, minZoom: 0.1, maxZoom: 3,
       textureOnViewport: true, hideEdgesOnViewport: true,
     });
     this.onSelect = onSelect;
     this.onChange = onChange;
-    this.expansions = new Map(); // key -> {pages, done, subjectToken, objectToken, total}
+    this.onError = onError;
+    this.expansions = new Map(); // key -> {pages, shown, tokens, done flags, total}
+    this.inflight = new Map(); // key -> the expand in progress
     this.history = []; // per expand: ids added, for undo
     this.filters = { relation: '', type: '', polarity: '' };
     this.cap = 50;
@@ -106,28 +118,40 @@ export class Explorer {
 
   isEmpty() { return this.cy.nodes().length === 0; }
 
-  // The view's state for the URL: opened nodes and expanded pages.
+  // The view's state for the URL: opened nodes and expanded pages, as
+  // comma-separated lists of encoded keys (an expanded key ~ its pages).
   state() {
-    const opened = this.cy.nodes('[?opened]').map((n) => n.id());
-    const expanded = [...this.expansions].map(([key, e]) => (e.pages > 1 ? `${key}~${e.pages}` : key));
+    const opened = this.cy.nodes('[?opened]').map((n) => encodeKey(n.id()));
+    const expanded = [...this.expansions].map(([key, e]) =>
+      (e.pages > 1 ? `${encodeKey(key)}~${e.pages}` : encodeKey(key)));
     return { opened, expanded };
   }
 
-  async restore({ opened = [], expanded = [] }) {
-    for (const key of opened) await this.open(key, { silent: true });
+  // Rebuilds state(); stops early (returning false) once `current()` says
+  // a newer view was asked for.
+  async restore({ opened = [], expanded = [] }, current = () => true) {
+    for (const item of opened) {
+      await this.open(decodeKey(item), { silent: true });
+      if (!current()) return false;
+    }
     for (const item of expanded) {
-      const [key, pages] = item.split('~');
+      const [encoded, pages] = item.split('~');
+      const key = decodeKey(encoded);
       await this.open(key, { silent: true, opened: false });
-      for (let i = 0; i < (Number(pages) || 1); i++) await this.expand(key, { silent: true });
+      for (let i = 0; i < (Number(pages) || 1); i++) {
+        await this.expand(key, { silent: true });
+        if (!current()) return false;
+      }
     }
     this.layout(null, true);
+    return true;
   }
 
-  clear() {
+  clear({ silent = false } = {}) {
     this.cy.elements().remove();
     this.expansions.clear();
     this.history = [];
-    this.onChange();
+    if (!silent) this.onChange();
   }
 
   // Adds a node (an entity or a statement) as the user opened it.
@@ -177,9 +201,12 @@ export class Explorer {
     const c = contested.get(id);
     data.contested = !!c;
     if (c) {
-      const total = c.supportingClaimants + c.opposingClaimants || 1;
-      data.pieFor = `${(100 * c.supportingClaimants) / total}%`;
-      data.pieAgainst = `${(100 * c.opposingClaimants) / total}%`;
+      // uint32 fields are left out of the JSON when 0.
+      const sup = c.supportingClaimants || 0;
+      const opp = c.opposingClaimants || 0;
+      const total = sup + opp || 1;
+      data.pieFor = `${(100 * sup) / total}%`;
+      data.pieAgainst = `${(100 * opp) / total}%`;
     }
     return data;
   }
@@ -220,6 +247,8 @@ export class Explorer {
       added.push(key);
     }
     box.data({ statement: s, label: statementText(s), asserted: (s.liveProvenance || 0) > 0 });
+    // Drawn as a plain edge before anyone quoted it: the box replaces it.
+    this.cy.remove(this.cy.getElementById(`st:${s.id}`));
     const sub = this.ensureNode(s.subject, box, added, depth + 1);
     const obj = this.ensureNode(s.object, box, added, depth + 1);
     for (const [end, target, source] of [['subject', sub, null], ['object', null, obj]]) {
@@ -284,7 +313,16 @@ export class Explorer {
   }
 
   // Adds the next page of a node's statements (as subject, then as object).
-  async expand(key, { silent = false } = {}) {
+  // A second call while one runs for the same node waits for it.
+  expand(key, options) {
+    if (!this.inflight.has(key)) {
+      const run = this.expandPage(key, options || {}).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, run);
+    }
+    return this.inflight.get(key);
+  }
+
+  async expandPage(key, { silent = false }) {
     const node = this.cy.getElementById(key);
     if (node.empty()) return null;
     let e = this.expansions.get(key);
@@ -299,6 +337,24 @@ export class Explorer {
     const started = performance.now();
     const term = termOf(key);
     const added = [];
+    // What was added stays undoable even when a page fails half way.
+    const entry = { key, added, before };
+    this.history.push(entry);
+    try {
+      await this.fetchPages(key, node, e, term, added);
+    } finally {
+      if (!added.length && e.pages === before.pages) {
+        this.history.splice(this.history.indexOf(entry), 1);
+        if (before.pages === 0) this.expansions.delete(key);
+      }
+      this.onChange();
+    }
+    e.lastMillis = performance.now() - started;
+    if (!silent) this.layout(added.length ? this.cy.getElementById(key).closedNeighborhood() : null);
+    return e;
+  }
+
+  async fetchPages(key, node, e, term, added) {
     let budget = this.cap;
     const relation = this.filters.relation || undefined;
     for (const side of ['subject', 'object']) {
@@ -330,13 +386,6 @@ export class Explorer {
     e.pages++;
     node.data('expanded', true);
     this.updateMore(key, e, added);
-    this.history.push({ key, added, before });
-    e.lastMillis = performance.now() - started;
-    if (!silent) {
-      this.layout(added.length ? this.cy.getElementById(key).closedNeighborhood() : null);
-      this.onChange();
-    }
-    return e;
   }
 
   updateMore(key, e, added) {
@@ -362,6 +411,7 @@ export class Explorer {
 
   // Removes what the last expand added.
   undo() {
+    if (this.inflight.size) return; // an expand is still adding
     const last = this.history.pop();
     if (!last) return;
     this.cy.remove(this.cy.collection(last.added.map((id) => this.cy.getElementById(id))));
@@ -379,26 +429,32 @@ export class Explorer {
   collapse(key) {
     const node = this.cy.getElementById(key);
     const leaves = node.neighborhood('node').filter((n) => n.degree(false) <= 1 && !n.data('opened'));
+    this.forget([key, ...leaves.map((n) => n.id())]);
     this.cy.remove(leaves);
     this.cy.remove(this.cy.getElementById(`more:${key}`));
-    this.expansions.delete(key);
     node.data('expanded', false);
-    this.history = this.history.filter((h) => h.key !== key);
     this.onChange();
   }
 
   remove(key) {
     const node = this.cy.getElementById(key);
+    this.forget([key]);
     this.cy.remove(node.union(this.cy.getElementById(`more:${key}`)));
-    this.expansions.delete(key);
     this.onChange();
+  }
+
+  // Drops the expansion state and undo entries of `keys`.
+  forget(keys) {
+    const gone = new Set(keys);
+    for (const key of keys) this.expansions.delete(key);
+    this.history = this.history.filter((h) => !gone.has(h.key));
   }
 
   select(id) {
     const el = this.cy.getElementById(id);
     if (el.empty()) return;
     if (el.data('kind') === 'more') {
-      this.expand(el.data('of'));
+      this.expand(el.data('of')).catch((error) => this.onError(error));
       return;
     }
     this.cy.elements().unselect();

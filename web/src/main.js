@@ -2,11 +2,15 @@
 // panel, and which page shows. Everything on screen is named by the
 // address (#view=graph&open=e:nis&exp=e:north_korea&sel=s:…), so a copied
 // link or a reload reproduces it.
+//
+// Renders are asynchronous; each writes into a container of its own, so
+// one that finishes late writes into a container no longer on the page
+// instead of over a newer view.
 import { call, onAuthNeeded, setToken, token } from './api.js';
 import { button, clear, errorBox, h, link } from './dom.js';
 import { showWhy } from './evidence.js';
-import { Explorer } from './graph.js';
-import { loadVocabulary, nodeLabel, relationLabel, relations, remember, resolveParts, statementText } from './model.js';
+import { encodeKey, Explorer } from './graph.js';
+import { loadVocabulary, relationLabel, relations, remember, resolveParts, statementText } from './model.js';
 import {
   claimantView, contestedView, documentReader, documentsView, pathView, sparqlView, timelineView,
 } from './views.js';
@@ -15,6 +19,13 @@ const $ = (id) => document.getElementById(id);
 const panel = $('panel');
 const pageView = $('page-view');
 const graphView = $('graph-view');
+
+// A fresh container in the panel: what a stale render writes is detached.
+function panelSlot() {
+  const slot = h('div', {});
+  clear(panel, slot);
+  return slot;
+}
 
 // ---- The URL ---------------------------------------------------------------
 
@@ -28,14 +39,21 @@ function hashOf(values) {
   return `#${p.toString()}`;
 }
 
-// Records the graph's state without a new history entry.
+// The graph's own parameters: what is drawn, and how expands draw.
+const GRAPH_PARAMS = ['open', 'exp', 'cap', 'rel', 'type', 'pol'];
+let lastGraphHash = '';
+let restoring = false;
+
+// Records the graph's state in the address without a history entry.
 function saveGraphState() {
-  if ((params().get('view') || 'graph') !== 'graph') return;
+  if (restoring || (params().get('view') || 'graph') !== 'graph') return;
   const p = Object.fromEntries(params());
   const { opened, expanded } = explorer.state();
-  p.view = 'graph';
-  p.open = opened.join(',');
-  p.exp = expanded.join(',');
+  Object.assign(p, {
+    view: 'graph', open: opened.join(','), exp: expanded.join(','),
+    cap: explorer.cap === 50 ? '' : String(explorer.cap), rel: explorer.filters.relation,
+    type: explorer.filters.type, pol: explorer.filters.polarity,
+  });
   const next = hashOf(p);
   if (next !== location.hash) history.replaceState(null, '', next);
   lastGraphHash = next;
@@ -50,25 +68,38 @@ function setParam(name, value) {
 
 // ---- Navigation --------------------------------------------------------------
 
+let pendingFocus = null;
+
 const nav = {
-  go(values) { location.hash = hashOf(values); },
+  // A new view; the panel's selection goes along unless `values` says.
+  go(values, { focus } = {}) {
+    const next = { ...values };
+    if (next.sel === undefined) next.sel = params().get('sel') || '';
+    pendingFocus = focus || null;
+    location.hash = hashOf(next);
+  },
   statement(id) { showStatement(id); },
   openInGraph(key) {
     const p = graphParams();
     const open = new Set((p.open || '').split(',').filter(Boolean));
-    open.add(key);
+    open.add(encodeKey(key));
     location.hash = hashOf({ ...p, view: 'graph', open: [...open].join(','), sel: key });
   },
   documentSpan(statements) {
     if (statements.length === 1) { showStatement(statements[0].id); return; }
-    clear(panel, h('h2', { id: 'panel-title' }, `${statements.length} statements from this sentence`),
+    clear(panelSlot(), h('h2', { id: 'panel-title', tabindex: -1 }, `${statements.length} statements from this sentence`),
       h('ul', { class: 'stmt-list' }, statements.map((s) => h('li', {}, link(statementText(s), () => showStatement(s.id))))));
-    panel.focus();
+    focusPanel();
   },
 };
 
 function graphParams() {
   return Object.fromEntries(new URLSearchParams((lastGraphHash || '#view=graph').slice(1)));
+}
+
+function focusPanel() {
+  const title = $('panel-title');
+  (title || panel).focus();
 }
 
 const handlers = {
@@ -79,15 +110,14 @@ const handlers = {
   onTimeline: (id) => nav.go({ view: 'timeline', id }),
 };
 
-async function showStatement(id) {
+async function showStatement(id, { focus = true } = {}) {
   setParam('sel', `s:${id}`);
-  await showWhy(panel, id, handlers);
-  panel.focus();
+  await showWhy(panelSlot(), id, handlers);
+  if (focus) focusPanel();
 }
 
 // ---- The graph -----------------------------------------------------------------
 
-let lastGraphHash = '';
 const explorer = new Explorer($('cy'), {
   onSelect: (id, el) => selectElement(id, el),
   onChange: () => {
@@ -96,15 +126,19 @@ const explorer = new Explorer($('cy'), {
     refreshTypes();
     saveGraphState();
   },
+  onError: (error) => showBanner(`${error.code || 'ERROR'}: ${error.message}`, true),
 });
 window.kgExplorer = explorer; // for tests and the console
 
 function refreshTypes() {
   const select = $('filter-type');
-  const current = select.value;
+  const wanted = explorer.filters.type;
   const types = explorer.types();
-  if (select.options.length - 1 === types.length) return;
-  clear(select, h('option', { value: '' }, 'any'), types.map((t) => h('option', { value: t, selected: t === current }, t)));
+  if (wanted && !types.includes(wanted)) types.push(wanted);
+  const have = [...select.options].slice(1).map((o) => o.value);
+  if (have.join('\n') === types.join('\n')) return;
+  clear(select, h('option', { value: '' }, 'any'), types.map((t) => h('option', { value: t }, t)));
+  select.value = wanted;
 }
 
 function selectElement(id, el) {
@@ -113,10 +147,13 @@ function selectElement(id, el) {
   if (el && el.isEdge() && statementId) { showStatement(statementId); return; }
   if (id.startsWith('s:')) { showStatement(id.slice(2)); return; }
   setParam('sel', id);
-  showNode(id);
+  showNode(id, { focus: true });
 }
 
-async function showNode(key) {
+// The panel of an entity (or any node): counts before expanding, the
+// actions, and what is drawn at it, so the keyboard reaches all of it.
+async function showNode(key, { focus = false, focusId = null } = {}) {
+  const slot = panelSlot();
   const node = explorer.cy.getElementById(key);
   const e = explorer.expansions.get(key);
   const title = node.nonempty() ? node.data('label') : key.slice(2);
@@ -126,58 +163,78 @@ async function showNode(key) {
   const label = !e ? 'Expand'
     : remaining > 0 ? `Expand next ${Math.min(explorer.cap, remaining)} (+${remaining.toLocaleString('en')} more)`
       : 'Expanded';
-  const expandButton = button(label, async () => {
-    expandButton.disabled = true;
+  const act = (fn, id) => async () => {
     try {
-      await explorer.expand(key);
+      await fn();
     } catch (err) {
-      panel.append(errorBox(err));
+      slot.append(errorBox(err));
+      return;
     }
-    showNode(key);
-  }, { id: 'expand-button' });
+    showNode(key, { focusId: id });
+  };
   const drawn = explorer.statementsAt(key);
   for (const s of drawn) await resolveParts(s);
-  clear(panel,
-    h('h2', { id: 'panel-title' }, title),
+  const neighbours = node.nonempty()
+    ? node.neighborhood('node').filter((n) => n.data('kind') !== 'more').map((n) => ({ id: n.id(), label: n.data('label') }))
+    : [];
+  clear(slot,
+    h('h2', { id: 'panel-title', tabindex: -1 }, title),
     entity ? h('div', { class: 'chips' },
       entity.type ? h('span', { class: 'chip' }, entity.type) : null,
       (entity.aliases || []).map((a) => h('span', { class: 'chip' }, `aka ${a}`))) : null,
     counts,
     h('div', { class: 'actions' },
-      expandButton,
-      e ? button('Collapse', () => { explorer.collapse(key); showNode(key); }, { class: 'ghost' }) : null,
-      button('Remove', () => { explorer.remove(key); clear(panel); }, { class: 'ghost' }),
+      button(label, act(() => explorer.expand(key), 'expand-button'),
+        { id: 'expand-button', disabled: e && remaining === 0 && e.subjectDone && e.objectDone }),
+      e ? button('Collapse', act(() => explorer.collapse(key), 'collapse-button'), { class: 'ghost', id: 'collapse-button' }) : null,
+      button('Remove', () => { explorer.remove(key); setParam('sel', ''); showWelcome(); }, { class: 'ghost' }),
       entity ? button('Paths from here', () => nav.go({ view: 'path', from: entity.id }), { class: 'ghost' }) : null,
       entity ? button('Claimant page', () => nav.go({ view: 'claimant', id: entity.id }), { class: 'ghost' }) : null),
-    h('h3', {}, `In the graph (${drawn.length})`),
+    h('h3', {}, `Statements drawn here (${drawn.length})`),
     drawn.length ? h('ul', { class: 'stmt-list', 'aria-label': 'Statements drawn at this node' },
       drawn.map((s) => h('li', {}, link(statementText(s), () => showStatement(s.id)))))
       : h('p', { class: 'meta' }, 'Expand to draw its statements.'),
+    neighbours.length ? [
+      h('h3', {}, `Neighbours (${neighbours.length})`),
+      h('ul', { class: 'stmt-list', 'aria-label': 'Neighbours in the graph' },
+        neighbours.map((n) => h('li', {}, link(n.label, () => explorer.select(n.id))))),
+    ] : null,
     h('p', { class: 'meta' }, key));
+  if (focusId && $(focusId)) $(focusId).focus();
+  else if (focus) focusPanel();
   try {
-    const c = e ? { asSubject: null, total: e.total } : await explorer.counts(key);
+    const c = e ? null : await explorer.counts(key);
     const total = e ? e.total : c.asSubject + c.asObject;
-    const shown = e ? e.shown : 0;
     clear(counts, e
-      ? `${total.toLocaleString('en')} statements; ${shown.toLocaleString('en')} drawn` +
+      ? `${total.toLocaleString('en')} statements; ${e.shown.toLocaleString('en')} drawn` +
         (e.quotedOnly ? `, and ${e.quotedOnly} only quoted by claims` : '')
       : `${total.toLocaleString('en')} statements (${c.asSubject.toLocaleString('en')} as subject, ` +
         `${c.asObject.toLocaleString('en')} as object)${c.exact ? '' : ', estimated'}` +
         (total > explorer.cap ? `; an expand draws ${explorer.cap} at a time` : ''));
-    if (e && e.subjectDone && e.objectDone) expandButton.disabled = true;
   } catch (err) {
     clear(counts, errorBox(err));
   }
 }
 
-$('cap').addEventListener('change', (e) => { explorer.cap = Number(e.target.value); });
-$('filter-relation').addEventListener('change', (e) => { explorer.filters.relation = e.target.value; });
-$('filter-type').addEventListener('change', (e) => { explorer.filters.type = e.target.value; });
-$('filter-polarity').addEventListener('change', (e) => { explorer.filters.polarity = e.target.value; });
+$('cap').addEventListener('change', (e) => { explorer.cap = Number(e.target.value); saveGraphState(); });
+$('filter-relation').addEventListener('change', (e) => { explorer.filters.relation = e.target.value; saveGraphState(); });
+$('filter-type').addEventListener('change', (e) => { explorer.filters.type = e.target.value; saveGraphState(); });
+$('filter-polarity').addEventListener('change', (e) => { explorer.filters.polarity = e.target.value; saveGraphState(); });
 $('undo').addEventListener('click', () => explorer.undo());
 $('relayout').addEventListener('click', () => explorer.layout());
 $('fit').addEventListener('click', () => explorer.fit());
-$('clear').addEventListener('click', () => { explorer.clear(); clear(panel); setParam('sel', ''); });
+$('clear').addEventListener('click', () => { explorer.clear(); setParam('sel', ''); showWelcome(); });
+$('skip-link').addEventListener('click', (e) => { e.preventDefault(); $('stage').focus(); });
+
+// Applies the URL's cap and filters to the explorer and the toolbar.
+function applyGraphOptions(p) {
+  explorer.cap = Number(p.get('cap')) || 50;
+  explorer.filters = { relation: p.get('rel') || '', type: p.get('type') || '', polarity: p.get('pol') || '' };
+  $('cap').value = String(explorer.cap);
+  $('filter-relation').value = explorer.filters.relation;
+  $('filter-polarity').value = explorer.filters.polarity;
+  refreshTypes();
+}
 
 // ---- Search ----------------------------------------------------------------------
 
@@ -196,7 +253,8 @@ async function search(text) {
   try {
     const [entities, docs] = await Promise.all([
       call('SearchEntities', { prefix: q, pageSize: 8 }),
-      documentsCache || (documentsCache = call('ListDocuments', { pageSize: 1000 })),
+      documentsCache || (documentsCache = call('ListDocuments', { pageSize: 1000 })
+        .catch((e) => { documentsCache = null; throw e; })),
     ]);
     for (const e of entities.entities || []) {
       const alias = (e.aliases || []).find((a) => a.toLowerCase().startsWith(q.toLowerCase()));
@@ -237,7 +295,8 @@ function showResults(list) {
     : h('li', { class: 'none', role: 'option', 'aria-disabled': 'true' }, 'Nothing found'));
   results.hidden = false;
   input.setAttribute('aria-expanded', 'true');
-  input.setAttribute('aria-activedescendant', active >= 0 ? `search-item-${active}` : '');
+  if (active >= 0) input.setAttribute('aria-activedescendant', `search-item-${active}`);
+  else input.removeAttribute('aria-activedescendant');
 }
 
 function closeResults() {
@@ -282,6 +341,7 @@ document.addEventListener('keydown', (e) => {
 });
 
 // ---- Auth --------------------------------------------------------------------------
+// ---- Auth --------------------------------------------------------------------------
 
 const banner = $('banner');
 function showBanner(message, isError, action) {
@@ -312,6 +372,7 @@ $('token-dialog').addEventListener('close', () => {
   else if (dialog.returnValue === 'clear') setToken('');
   else return;
   banner.hidden = true;
+  documentsCache = null;
   start();
 });
 
@@ -327,62 +388,83 @@ const VIEWS = {
   sparql: sparqlView,
 };
 
+let renderSeq = 0;
+
 async function render() {
-  const p = params();
-  const view = p.get('view') || 'graph';
+  const seq = ++renderSeq;
+  const current = () => seq === renderSeq;
+  let p = params();
+  const view = VIEWS[p.get('view')] ? p.get('view') : 'graph';
   for (const a of document.querySelectorAll('nav a')) {
     if (a.dataset.view === view || (a.dataset.view === 'documents' && view === 'doc')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   document.title = `kg explorer · ${view}`;
   if (view === 'graph') {
+    // The Graph tab (#view=graph) returns to the graph as it was.
+    if (!GRAPH_PARAMS.some((k) => p.has(k)) && lastGraphHash) {
+      const back = Object.fromEntries(new URLSearchParams(lastGraphHash.slice(1)));
+      back.sel = p.get('sel') || back.sel || '';
+      history.replaceState(null, '', hashOf(back));
+      p = params();
+    }
     pageView.hidden = true;
     graphView.hidden = false;
     explorer.resize();
-    if (location.hash !== lastGraphHash) {
-      const wanted = { opened: (p.get('open') || '').split(',').filter(Boolean),
-        expanded: (p.get('exp') || '').split(',').filter(Boolean) };
-      const have = explorer.state();
-      if (wanted.opened.join() !== have.opened.join() || wanted.expanded.join() !== have.expanded.join()) {
-        explorer.clear();
-        try {
-          await explorer.restore(wanted);
-        } catch (e) {
-          showBanner(`Could not restore the graph: ${e.code || ''} ${e.message}`, true);
-        }
-      }
-      // A link to a statement's evidence shows the statement too.
-      const sel = p.get('sel');
-      if (explorer.isEmpty() && sel && sel.startsWith('s:')) {
-        try {
-          await explorer.open(sel, { silent: true });
-          explorer.layout(null, true);
-        } catch (_) {
-          // The panel says what is wrong with it.
-        }
-      }
-      lastGraphHash = location.hash;
-      saveGraphState();
-      explorer.onChange();
-    }
+    if (location.hash !== lastGraphHash) await restoreGraph(p, current);
+    if (!current()) return;
   } else {
     graphView.hidden = true;
     pageView.hidden = false;
-    await VIEWS[view](pageView, p, nav);
+    const root = h('div', {});
+    clear(pageView, root);
+    await VIEWS[view](root, p, nav);
+    if (!current()) return;
   }
   const sel = p.get('sel');
   if (sel) {
     if (view === 'graph' && explorer.cy.getElementById(sel).nonempty()) explorer.select(sel);
-    else if (sel.startsWith('s:')) showWhy(panel, sel.slice(2), handlers);
-    else if (view === 'graph') showNode(sel);
+    else if (sel.startsWith('s:')) await showStatement(sel.slice(2), { focus: false });
+    else if (view === 'graph') await showNode(sel);
   } else {
     showWelcome();
   }
+  if (pendingFocus && $(pendingFocus)) $(pendingFocus).focus();
+  pendingFocus = null;
+}
+
+// Rebuilds the graph the address names, unless it is already drawn.
+async function restoreGraph(p, current) {
+  applyGraphOptions(p);
+  const split = (name) => (p.get(name) || '').split(',').filter(Boolean);
+  const wanted = { opened: split('open'), expanded: split('exp') };
+  const have = explorer.state();
+  if (wanted.opened.join() !== have.opened.join() || wanted.expanded.join() !== have.expanded.join()) {
+    restoring = true;
+    try {
+      explorer.clear({ silent: true });
+      const done = await explorer.restore(wanted, current);
+      if (!done) return;
+      // A link to a statement's evidence shows the statement too.
+      const sel = p.get('sel');
+      if (explorer.isEmpty() && sel && sel.startsWith('s:')) {
+        await explorer.open(sel, { silent: true });
+        explorer.layout(null, true);
+      }
+    } catch (e) {
+      showBanner(`Could not draw all of the graph: ${e.code || ''} ${e.message}`, true);
+    } finally {
+      restoring = false;
+    }
+  }
+  if (!current()) return;
+  lastGraphHash = location.hash;
+  explorer.onChange();
 }
 
 function showWelcome() {
-  clear(panel,
-    h('h2', { id: 'panel-title' }, 'Who says what, and how things connect'),
+  clear(panelSlot(),
+    h('h2', { id: 'panel-title', tabindex: -1 }, 'Who says what, and how things connect'),
     h('p', {}, 'Search for an entity (', h('kbd', {}, '/'), ' focuses the box), open it, and expand its neighbours. ',
       'Select a statement to see its evidence: the supporting and opposing claims, each with its sentence.'),
     h('ul', {},

@@ -91,7 +91,7 @@ export function literalText(literal) {
   if (literal.integerValue !== undefined) return String(literal.integerValue);
   if (literal.decimalValue !== undefined) return literal.decimalValue;
   if (literal.dateValue !== undefined) return literal.dateValue;
-  if (literal.rdf) return literal.rdf.lexical ?? literal.rdf.value ?? JSON.stringify(literal.rdf);
+  if (literal.rdf) return literal.rdf.lexicalForm || '';
   return JSON.stringify(literal);
 }
 
@@ -151,6 +151,16 @@ export function hedgeText(h) {
 export function codePointSlice(text, start, end) {
   const points = Array.from(text);
   return points.slice(start, end).join('');
+}
+
+// The UTF-16 index of code point `n` of `text`, scanning no further.
+export function utf16Index(text, n) {
+  let u = 0;
+  for (let i = 0; i < n && u < text.length; i++) {
+    const c = text.charCodeAt(u);
+    u += c >= 0xd800 && c <= 0xdbff && u + 1 < text.length ? 2 : 1;
+  }
+  return u;
 }
 
 export function toUtf16Offsets(text) {

@@ -19,14 +19,14 @@ function statementLink(s, nav) {
 
 const MODES = { shortest: 'PATH_MODE_SHORTEST', k: 'PATH_MODE_K_SHORTEST', all: 'PATH_MODE_ALL_SIMPLE' };
 
-// The hop with the weakest evidence: the lowest best confidence (a hop
-// without any counts as 0).
+// The hop with the weakest evidence: the lowest best confidence (unset
+// means 1; a hop without any record counts as 0).
 export function weakestHop(path) {
   let weakest = -1;
   let lowest = Infinity;
   (path.hops || []).forEach((hop, i) => {
     const best = hop.summary && hop.summary.best;
-    const c = best && best.confidence !== undefined ? best.confidence : 0;
+    const c = !best ? 0 : best.confidence !== undefined ? best.confidence : 1;
     if (c < lowest) { lowest = c; weakest = i; }
   });
   return weakest;
@@ -94,7 +94,7 @@ export async function pathView(root, params, nav) {
     clear(out, errorBox(e));
     return;
   }
-  const paths = messages.filter((m) => m.path).map((m) => m.path);
+  const paths = messages.filter((m) => m.path && (m.path.hops || []).length).map((m) => m.path);
   const summary = messages.find((m) => m.summary);
   for (const path of paths) for (const hop of path.hops || []) { remember(hop.statement); await resolveParts(hop.statement); }
   if (!paths.length) {
@@ -172,31 +172,41 @@ export async function contestedView(root, params, nav) {
   clear(root,
     h('h2', {}, 'Contested statements'),
     h('p', { class: 'meta' }, 'Statements with claimants on both sides. ',
-      h('label', {}, h('input', { type: 'checkbox', checked: related,
-        onchange: (e) => nav.go({ view: 'contested', related: e.target.checked ? '1' : '' }) }),
+      h('label', {}, h('input', { type: 'checkbox', checked: related, id: 'contested-related',
+        onchange: (e) => nav.go({ view: 'contested', related: e.target.checked ? '1' : '' }, { focus: 'contested-related' }) }),
       ' count claims on related statements (entailment)')),
     rows.length ? h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, 'Statement'), h('th', { class: 'num' }, 'For'),
         h('th', { class: 'num' }, 'Against'), h('th', {}, h('span', { class: 'visually-hidden' }, 'Timeline')))),
       h('tbody', {}, rows.map((c) => h('tr', {},
         h('td', {}, statementLink(c.statement, nav)),
-        h('td', { class: 'num' }, c.supportingClaimants),
-        h('td', { class: 'num' }, c.opposingClaimants),
+        h('td', { class: 'num' }, c.supportingClaimants || 0),
+        h('td', { class: 'num' }, c.opposingClaimants || 0),
         h('td', {}, link('timeline', () => nav.go({ view: 'timeline', id: c.statement.id }))))))) 
-      : h('p', {}, 'Nothing is contested.'));
+      : h('p', {}, 'Nothing is contested.'),
+    r.nextPageToken ? h('p', { class: 'meta' }, `The first ${rows.length} are shown; kgctl contested lists them all.`) : null);
 }
 
 // ---- Documents ------------------------------------------------------------
 
 export async function documentsView(root, params, nav) {
   clear(root, h('h2', {}, 'Documents'));
-  let r;
+  const r = { documents: [] };
+  let more = false;
   try {
-    r = await call('ListDocuments', { pageSize: 500 });
+    let token = '';
+    let pages = 0;
+    do {
+      const page = await call('ListDocuments', { pageSize: 1000, pageToken: token || undefined });
+      r.documents.push(...(page.documents || []));
+      token = page.nextPageToken;
+    } while (token && ++pages < 10);
+    more = !!token;
   } catch (e) {
     root.append(errorBox(e));
     return;
   }
+  if (more) root.append(h('p', { class: 'meta' }, `The first ${r.documents.length} documents; search finds others by title.`));
   root.append(h('table', {},
     h('thead', {}, h('tr', {}, h('th', {}, 'Title'), h('th', {}, 'Publisher'), h('th', {}, 'Published'))),
     h('tbody', {}, (r.documents || []).map((d) => h('tr', {},
@@ -296,10 +306,13 @@ export async function claimantView(root, params, nav) {
   clear(root, h('p', { class: 'meta' }, 'Loading…'));
   let entity;
   let claims;
+  let more = false;
   try {
     entity = await call('GetEntity', { name: id });
-    claims = (await call('ListByClaimant', { claimant: id, pageSize: 500,
-      includeAffiliates: params.get('affiliates') === '1' })).claims || [];
+    const page = await call('ListByClaimant', { claimant: id, pageSize: 500,
+      includeAffiliates: params.get('affiliates') === '1' });
+    claims = page.claims || [];
+    more = !!page.nextPageToken;
     for (const c of claims) { remember(c.claim); await resolveParts(c.claim); }
   } catch (e) {
     clear(root, h('h2', {}, id), errorBox(e));
@@ -322,12 +335,14 @@ export async function claimantView(root, params, nav) {
     h('p', { class: 'meta' }, [entity.type, (entity.aliases || []).join(', ')].filter(Boolean).join(' · ')),
     h('div', { class: 'actions' },
       button('Show in graph', () => nav.openInGraph(`e:${entity.id}`), { class: 'ghost' }),
-      h('label', {}, h('input', { type: 'checkbox', checked: params.get('affiliates') === '1',
-        onchange: (e) => nav.go({ view: 'claimant', id, affiliates: e.target.checked ? '1' : '' }) }),
+      h('label', {}, h('input', { type: 'checkbox', checked: params.get('affiliates') === '1', id: 'claimant-affiliates',
+        onchange: (e) => nav.go({ view: 'claimant', id, affiliates: e.target.checked ? '1' : '' },
+          { focus: 'claimant-affiliates' }) }),
       ' include what its members and officials say')),
     h('div', { class: 'claims' },
       group('POLARITY_SUPPORTS', 'Asserts', 'supporting'),
-      group('POLARITY_OPPOSES', 'Denies', 'opposing')));
+      group('POLARITY_OPPOSES', 'Denies', 'opposing')),
+    more ? h('p', { class: 'meta' }, `The first ${claims.length} claims; kgctl by-claimant lists them all.`) : null);
 }
 
 // ---- Timeline -------------------------------------------------------------
@@ -350,8 +365,8 @@ export async function timelineView(root, params, nav) {
   clear(root,
     h('h2', {}, 'Timeline: ', statementLink(s, nav)),
     h('p', { class: 'meta' }, 'Each claimant\'s stance, document by document. ',
-      h('label', {}, h('input', { type: 'checkbox', checked: params.get('related') === '1',
-        onchange: (e) => nav.go({ view: 'timeline', id, related: e.target.checked ? '1' : '' }) }),
+      h('label', {}, h('input', { type: 'checkbox', checked: params.get('related') === '1', id: 'timeline-related',
+        onchange: (e) => nav.go({ view: 'timeline', id, related: e.target.checked ? '1' : '' }, { focus: 'timeline-related' }) }),
       ' include related statements')),
     entries.length ? h('table', {},
       h('thead', {}, h('tr', {}, ['Date', 'Claimant', 'Stance', 'How', 'Document', 'Sentence'].map((x) => h('th', {}, x)))),
@@ -376,7 +391,7 @@ SELECT ?claimant ?how WHERE {
 }`;
 
 export function termText(t) {
-  if (!t) return '';
+  if (!t || !Object.keys(t).length) return ''; // unbound
   if (t.iri) return t.iri.replace(/^https:\/\/kg\.invalid\/(entity|relation|statement)\//, '');
   if (t.blankNode) return `_:${t.blankNode}`;
   if (t.literal) {
