@@ -327,8 +327,9 @@ describe('explorer', () => {
     await tabTo(() => document.activeElement.id === 'expand-button', 'the Expand button', 3);
     await page.keyboard.press('Enter');
     await page.locator('#panel ul.stmt-list li').first().waitFor();
-    // The panel was redrawn; the focus is still on Expand, not lost.
-    await page.waitForFunction(() => document.activeElement.id === 'expand-button');
+    // The panel was redrawn; the focus is on its controls, not lost (Expand
+    // is disabled once all is drawn, so Collapse has it).
+    await page.waitForFunction(() => ['expand-button', 'collapse-button'].includes(document.activeElement.id));
     await tabTo(() => document.activeElement.closest('ul.stmt-list') !== null &&
       /deployed troops to Russia/.test(document.activeElement.textContent), 'the deployment statement');
     await page.keyboard.press('Enter');

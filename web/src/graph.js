@@ -98,6 +98,14 @@ export function decodeKey(text) {
   return text.replace(/%(25|2C|7E)/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+// Statements of an expanded node not fetched yet. CountStatements counts
+// what documents state or claims support; the pages also bring statements
+// only quoted by claims, so the pages, not the count, say when it is done.
+export function remainingOf(e) {
+  if (e.subjectDone && e.objectDone) return 0;
+  return Math.max(1, e.total - e.shown);
+}
+
 export class Explorer {
   constructor(container, { onSelect, onChange, onError }) {
     this.cy = cytoscape({
@@ -367,10 +375,7 @@ export class Explorer {
         });
         const found = page.statements || [];
         for (const s of found) {
-          // CountStatements counts the statements a document states (or
-          // claims support); those only quoted come on top.
-          if ((s.liveProvenance || 0) > 0) e.shown++;
-          else e.quotedOnly = (e.quotedOnly || 0) + 1;
+          e.shown++;
           const other = side === 'subject' ? s.object : s.subject;
           if (!this.passesFilters(s, other)) continue;
           await resolveParts(s);
@@ -390,7 +395,7 @@ export class Explorer {
 
   updateMore(key, e, added) {
     const moreId = `more:${key}`;
-    const remaining = Math.max(0, e.total - e.shown);
+    const remaining = remainingOf(e);
     let more = this.cy.getElementById(moreId);
     if (remaining === 0 || (e.subjectDone && e.objectDone)) {
       more.remove();
@@ -457,9 +462,14 @@ export class Explorer {
       this.expand(el.data('of')).catch((error) => this.onError(error));
       return;
     }
-    this.cy.elements().unselect();
-    el.select();
+    this.mark(id);
     this.onSelect(id, el);
+  }
+
+  // Shows `id` as selected, without telling onSelect.
+  mark(id) {
+    this.cy.elements().unselect();
+    this.cy.getElementById(id).select();
   }
 
   // Force-directed (cose) for exploration; `around` lays out only a part.

@@ -9,7 +9,7 @@
 import { call, onAuthNeeded, setToken, token } from './api.js';
 import { button, clear, errorBox, h, link } from './dom.js';
 import { showWhy } from './evidence.js';
-import { encodeKey, Explorer } from './graph.js';
+import { encodeKey, Explorer, remainingOf } from './graph.js';
 import { loadVocabulary, relationLabel, relations, remember, resolveParts, statementText } from './model.js';
 import {
   claimantView, contestedView, documentReader, documentsView, pathView, sparqlView, timelineView,
@@ -83,6 +83,7 @@ const nav = {
     const p = graphParams();
     const open = new Set((p.open || '').split(',').filter(Boolean));
     open.add(encodeKey(key));
+    pendingFocus = 'panel-title';
     location.hash = hashOf({ ...p, view: 'graph', open: [...open].join(','), sel: key });
   },
   documentSpan(statements) {
@@ -159,7 +160,7 @@ async function showNode(key, { focus = false, focusId = null } = {}) {
   const title = node.nonempty() ? node.data('label') : key.slice(2);
   const entity = node.nonempty() && node.data('entity');
   const counts = h('p', { class: 'meta', id: 'node-counts' }, 'Counting statements…');
-  const remaining = e ? Math.max(0, e.total - e.shown) : 0;
+  const remaining = e ? remainingOf(e) : 0;
   const label = !e ? 'Expand'
     : remaining > 0 ? `Expand next ${Math.min(explorer.cap, remaining)} (+${remaining.toLocaleString('en')} more)`
       : 'Expanded';
@@ -185,7 +186,7 @@ async function showNode(key, { focus = false, focusId = null } = {}) {
     counts,
     h('div', { class: 'actions' },
       button(label, act(() => explorer.expand(key), 'expand-button'),
-        { id: 'expand-button', disabled: e && remaining === 0 && e.subjectDone && e.objectDone }),
+        { id: 'expand-button', disabled: e && remaining === 0 }),
       e ? button('Collapse', act(() => explorer.collapse(key), 'collapse-button'), { class: 'ghost', id: 'collapse-button' }) : null,
       button('Remove', () => { explorer.remove(key); setParam('sel', ''); showWelcome(); }, { class: 'ghost' }),
       entity ? button('Paths from here', () => nav.go({ view: 'path', from: entity.id }), { class: 'ghost' }) : null,
@@ -200,14 +201,19 @@ async function showNode(key, { focus = false, focusId = null } = {}) {
         neighbours.map((n) => h('li', {}, link(n.label, () => explorer.select(n.id))))),
     ] : null,
     h('p', { class: 'meta' }, key));
-  if (focusId && $(focusId)) $(focusId).focus();
-  else if (focus) focusPanel();
+  // Back on the control that was used; once everything is drawn, Expand
+  // is disabled and the focus goes to Collapse.
+  const target = focusId && [$(focusId), $('collapse-button')].find((b) => b && !b.disabled);
+  if (target) target.focus();
+  else if (focus || focusId) focusPanel();
   try {
     const c = e ? null : await explorer.counts(key);
     const total = e ? e.total : c.asSubject + c.asObject;
-    clear(counts, e
-      ? `${total.toLocaleString('en')} statements; ${e.shown.toLocaleString('en')} drawn` +
-        (e.quotedOnly ? `, and ${e.quotedOnly} only quoted by claims` : '')
+    const n = (x) => x.toLocaleString('en');
+    clear(counts, e && remaining > 0 ? `${n(total)} statements; ${n(e.shown)} drawn`
+      : e && e.shown > total ? `All ${n(e.shown)} statements drawn (${n(total)} stated or supported, ` +
+        `${n(e.shown - total)} only quoted by claims)`
+      : e ? `All ${n(e.shown)} statements drawn`
       : `${total.toLocaleString('en')} statements (${c.asSubject.toLocaleString('en')} as subject, ` +
         `${c.asObject.toLocaleString('en')} as object)${c.exact ? '' : ', estimated'}` +
         (total > explorer.cap ? `; an expand draws ${explorer.cap} at a time` : ''));
@@ -421,14 +427,14 @@ async function render() {
     await VIEWS[view](root, p, nav);
     if (!current()) return;
   }
+  // The selection named by the address; the focus moves only when the
+  // user asked for this view (pendingFocus), not on a load or reload.
   const sel = p.get('sel');
-  if (sel) {
-    if (view === 'graph' && explorer.cy.getElementById(sel).nonempty()) explorer.select(sel);
-    else if (sel.startsWith('s:')) await showStatement(sel.slice(2), { focus: false });
-    else if (view === 'graph') await showNode(sel);
-  } else {
-    showWelcome();
-  }
+  if (view === 'graph' && sel) explorer.mark(sel);
+  if (sel && sel.startsWith('s:')) await showStatement(sel.slice(2), { focus: false });
+  else if (sel && view === 'graph') await showNode(sel);
+  else if (!sel) showWelcome();
+  if (!current()) return;
   if (pendingFocus && $(pendingFocus)) $(pendingFocus).focus();
   pendingFocus = null;
 }
