@@ -227,6 +227,15 @@ describe('explorer', () => {
     await page.waitForTimeout(300);
     await shot(page, '2-path');
     assert.deepEqual(await seriousViolations(page), []);
+    // "Paths to here" on another node keeps the last search's other end.
+    await page.goto(`${server.base}/#view=graph&open=e:russia&sel=e:russia`);
+    await page.locator('#panel-title', { hasText: 'Russia' }).waitFor();
+    await page.click('#panel button:has-text("Paths to here")');
+    await page.locator('ol.hops > li').first().waitFor();
+    const url = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    assert.equal(url.get('from'), 'nis');
+    assert.equal(url.get('to'), 'russia');
+    assert.equal(url.get('walk'), '1');
     await page.context().close();
   });
 

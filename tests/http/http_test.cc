@@ -297,8 +297,8 @@ TEST_F(HttpTest, ServesTheExplorersFilesAndNothingOutsideThem) {
   EXPECT_THAT(script.headers, HasSubstr("javascript"));
 
   // Nothing above the directory, however the path is spelt.
-  for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt",
-                           "/app.js/../../secret.txt"}) {
+  for (const char* path :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/app.js/../../secret.txt"}) {
     Reply outside = Curl(path, {"--path-as-is"});
     EXPECT_NE(outside.status, 200) << path;
     EXPECT_THAT(outside.body, Not(HasSubstr("not for the web"))) << path;

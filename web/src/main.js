@@ -94,6 +94,12 @@ const nav = {
   },
 };
 
+// The parameters of the last path search (its ends and filters).
+function lastPath() {
+  const kept = sessionStorage.getItem('kg.lastPath');
+  return kept ? JSON.parse(kept) : {};
+}
+
 function graphParams() {
   return Object.fromEntries(new URLSearchParams((lastGraphHash || '#view=graph').slice(1)));
 }
@@ -189,7 +195,10 @@ async function showNode(key, { focus = false, focusId = null } = {}) {
         { id: 'expand-button', disabled: e && remaining === 0 }),
       e ? button('Collapse', act(() => explorer.collapse(key), 'collapse-button'), { class: 'ghost', id: 'collapse-button' }) : null,
       button('Remove', () => { explorer.remove(key); setParam('sel', ''); showWelcome(); }, { class: 'ghost' }),
-      entity ? button('Paths from here', () => nav.go({ view: 'path', from: entity.id }), { class: 'ghost' }) : null,
+      // The other end comes from the last path search, so two clicks on
+      // two nodes make a path search.
+      entity ? button('Paths from here', () => nav.go({ ...lastPath(), view: 'path', from: entity.id }), { class: 'ghost' }) : null,
+      entity ? button('Paths to here', () => nav.go({ ...lastPath(), view: 'path', to: entity.id }), { class: 'ghost' }) : null,
       entity ? button('Claimant page', () => nav.go({ view: 'claimant', id: entity.id }), { class: 'ghost' }) : null),
     h('h3', {}, `Statements drawn here (${drawn.length})`),
     drawn.length ? h('ul', { class: 'stmt-list', 'aria-label': 'Statements drawn at this node' },
@@ -420,6 +429,10 @@ async function render() {
     if (location.hash !== lastGraphHash) await restoreGraph(p, current);
     if (!current()) return;
   } else {
+    if (view === 'path') {
+      const { sel: _sel, ...search } = Object.fromEntries(p);
+      sessionStorage.setItem('kg.lastPath', JSON.stringify(search));
+    }
     graphView.hidden = true;
     pageView.hidden = false;
     const root = h('div', {});
