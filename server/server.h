@@ -104,7 +104,8 @@ class KgServer {
   storage::Store* store() { return store_.get(); }
 
   // Health goes NOT_SERVING, new calls are refused, in-flight calls get
-  // until `drain` to finish (then are cancelled), and the store is closed.
+  // until `drain` to finish (then are cancelled), and the store is flushed
+  // (nothing left to replay at the next start) and closed.
   // Idempotent.
   void Shutdown(absl::Duration drain);
 

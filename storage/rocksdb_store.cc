@@ -76,6 +76,7 @@ class RocksStore : public Store {
   void RefreshCompactAdjacency() override {
     if (compact_ != nullptr) compact_->Refresh();
   }
+  absl::Status Flush() override;
   absl::Status Checkpoint(absl::string_view dir) override;
   absl::StatusOr<VerifyReport> Verify(
       const std::function<bool()>& should_stop) override;
@@ -300,6 +301,15 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   KG_RETURN_IF_ERROR(status);
   counters_ = txn.counters();
   return result;
+}
+
+absl::Status RocksStore::Flush() {
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  // Nothing else writes during a clean stop; waiting out a stall is fine.
+  options.allow_write_stall = true;
+  return FromRocksDb(database_->db()->Flush(options, database_->cfs()),
+                     "flush the memtables");
 }
 
 absl::Status RocksStore::Checkpoint(absl::string_view dir) {

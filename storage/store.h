@@ -456,6 +456,13 @@ class Store {
   // when StoreOptions::compact_adjacency is off.
   virtual void RefreshCompactAdjacency() = 0;
 
+  // Writes what so far is only in the write-ahead log into table files and
+  // lets RocksDB drop that log, so the next open has nothing to replay.
+  // For a clean stop (kg-server calls it after its last request); the
+  // store stays usable. An error leaves the store as it was: the log is
+  // replayed at the next open, as after a crash.
+  virtual absl::Status Flush() = 0;
+
   // Writes a consistent, openable copy of the store into `dir`, which must
   // not exist yet. The copy holds every write acknowledged before the call
   // and no part of a write that was not: writes are atomic and the copy is

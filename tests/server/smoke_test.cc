@@ -135,6 +135,73 @@ TEST(ServerSmokeTest, ServesHealthAndStopsCleanlyOnSigterm) {
   EXPECT_THAT(server.process().Stderr(), HasSubstr("stopped cleanly"));
 }
 
+// Bytes of RocksDB write-ahead log (*.log) in `data_dir`.
+int64_t WalBytes(const std::string& data_dir) {
+  int64_t bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    if (entry.path().extension() == ".log") bytes += entry.file_size();
+  }
+  return bytes;
+}
+
+// A clean stop flushes: the next start has no log to replay
+// (docs/operations.md, "Restarts"), and nothing written is lost.
+TEST(ServerSmokeTest, ACleanStopLeavesNoLogToReplay) {
+  ScopedTempDir dir;
+  const std::string data = dir.Sub("data");
+  constexpr int kStatements = 300;
+  {
+    ServerProcess server(data, dir.path());
+    ASSERT_TRUE(server.started()) << server.process().Stderr();
+    auto stub = kg::v1::KnowledgeGraph::NewStub(grpc::CreateChannel(
+        server.address(), grpc::InsecureChannelCredentials()));
+    kg::v1::WriteStatementsRequest req;
+    kg::v1::Relation* relation = req.add_relations();
+    relation->set_id("links_to");
+    relation->set_label("links to");
+    kg::v1::Document* document = req.add_documents();
+    document->set_id("d");
+    document->set_title("D");
+    for (int i = 0; i < kStatements; ++i) {
+      kg::v1::Entity* e = req.add_entities();
+      e->set_id(absl::StrCat("e", i));
+      e->set_label(absl::StrCat("E", i));
+      e->set_type("Thing");
+      kg::v1::StatementInput* s = req.add_statements();
+      s->mutable_triple()->mutable_subject()->set_entity("e0");
+      s->mutable_triple()->set_relation("links_to");
+      s->mutable_triple()->mutable_object()->set_entity(absl::StrCat("e", i));
+      s->add_provenance()->set_document_id("d");
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(30));
+    kg::v1::WriteStatementsResponse resp;
+    const grpc::Status status = stub->WriteStatements(&ctx, req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    // The write is in the log, not yet in table files.
+    EXPECT_GT(WalBytes(data), 0);
+
+    server.process().Signal(SIGTERM);
+    EXPECT_EQ(server.process().Wait(absl::Seconds(30)), 0)
+        << server.process().Stderr();
+  }
+  EXPECT_EQ(WalBytes(data), 0);
+
+  ServerProcess again(data, dir.path());
+  ASSERT_TRUE(again.started()) << again.process().Stderr();
+  auto stub = kg::v1::KnowledgeGraph::NewStub(
+      grpc::CreateChannel(again.address(), grpc::InsecureChannelCredentials()));
+  kg::v1::CountStatementsRequest count;
+  count.mutable_subject()->set_entity("e0");
+  count.set_exact(true);
+  kg::v1::CountStatementsResponse counted;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ASSERT_TRUE(stub->CountStatements(&ctx, count, &counted).ok());
+  EXPECT_EQ(counted.count(), static_cast<uint64_t>(kStatements));
+}
+
 TEST(ServerSmokeTest, SigintAlsoStopsCleanlyAndDataSurvivesRestart) {
   ScopedTempDir dir;
   {
