@@ -293,8 +293,6 @@ void HttpServer::Route() {
             "\n",
         "application/json");
   });
-  // What the listener itself refuses (no route, a body or header past its
-  // limits) answers in the same shape.
   if (!web_root_.empty()) {
     // The explorer (docs/explorer.md). cpp-httplib looks for a file under
     // the mount point before it tries the routes above, and serves
@@ -323,6 +321,8 @@ void HttpServer::Route() {
           "application/json");
     });
   }
+  // What the listener itself refuses (no route, a body or header past its
+  // limits) answers in the same shape.
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request& req, httplib::Response& res) {
         // Called for every answer of 400 or more; those of the routes above
