@@ -157,10 +157,28 @@ WriteTxn::WriteTxn(rocksdb::DB* db,
       counters_(counters),
       now_micros_(now_micros),
       overlay_(kNumCfs),
+      unsettled_(kNumCfs),
       read_cache_(kNumCfs) {}
+
+void WriteTxn::Settle(Cf cf) {
+  std::vector<std::pair<std::string, std::optional<std::string>>>& pending =
+      unsettled_[cf];
+  if (pending.empty()) return;
+  // Stable: of two changes to one key, the later is inserted later and wins.
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  CfChanges& overlay = overlay_[cf];
+  auto hint = overlay.end();
+  for (auto& [key, value] : pending) {
+    hint = overlay.insert_or_assign(hint, std::move(key), std::move(value));
+    ++hint;
+  }
+  pending.clear();
+}
 
 absl::StatusOr<std::optional<std::string>> WriteTxn::Get(
     Cf cf, const std::string& key) {
+  Settle(cf);
   auto it = overlay_[cf].find(key);
   if (it != overlay_[cf].end()) return it->second;
   if (base_ != nullptr) {
@@ -197,6 +215,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
     if (!it->status().ok()) return FromRocksDb(it->status(), "scan");
   }
   // The group's earlier transactions first, then this one's changes.
+  Settle(cf);
   const std::vector<CfChanges>* const own = &overlay_;
   for (const std::vector<CfChanges>* layer : {base_, own}) {
     if (layer == nullptr) continue;
@@ -215,11 +234,11 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
 }
 
 void WriteTxn::Put(Cf cf, std::string key, std::string value) {
-  overlay_[cf][std::move(key)] = std::move(value);
+  unsettled_[cf].emplace_back(std::move(key), std::move(value));
 }
 
 void WriteTxn::Delete(Cf cf, std::string key) {
-  overlay_[cf][std::move(key)] = std::nullopt;
+  unsettled_[cf].emplace_back(std::move(key), std::nullopt);
 }
 
 absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
@@ -250,6 +269,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
 WriteTxn::ScanUpTo(Cf cf, const std::string& prefix, size_t n) {
   // The overlay layers under the prefix, this transaction's last.
   absl::btree_map<std::string, std::optional<std::string>> changed;
+  Settle(cf);
   const std::vector<CfChanges>* const own = &overlay_;
   for (const std::vector<CfChanges>* layer : {base_, own}) {
     if (layer == nullptr) continue;
@@ -1280,6 +1300,7 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
 
 const std::vector<CfChanges>& WriteTxn::changes() {
   Put(kDefaultCf, kCountersKey, EncodeCounters(counters_));
+  for (int cf = 0; cf < kNumCfs; ++cf) Settle(static_cast<Cf>(cf));
   return overlay_;
 }
 
