@@ -58,6 +58,10 @@ ABSL_FLAG(int, max_queued_path_queries, 64,
 ABSL_FLAG(int64_t, max_import_bytes, int64_t{4} << 30,
           "bytes of requests one ImportStatements call (kgctl import) may "
           "stage before it commits them as one write (docs/rdf.md)");
+ABSL_FLAG(uint64_t, bulk_import_statements, 20000,
+          "an import of at least this many statements commits as SST files "
+          "ingested at once instead of through the write-ahead log; 0: never "
+          "(docs/rdf.md)");
 ABSL_FLAG(int, write_threads, 16,
           "threads that run writes, retractions and ingest batches off "
           "gRPC's callback threads; also the most writes that share one "
@@ -204,6 +208,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_queued_path_queries);
   options.limits.write_threads = absl::GetFlag(FLAGS_write_threads);
   options.limits.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
+  options.limits.bulk_import_statements =
+      absl::GetFlag(FLAGS_bulk_import_statements);
   options.limits.max_query_memory_bytes =
       absl::GetFlag(FLAGS_max_query_memory_bytes);
   options.limits.max_total_query_memory_bytes =

@@ -222,8 +222,14 @@ class ImportReactor
   }
 
   absl::Status Commit() {
+    // A large import goes into the store as SST files, ingested at once
+    // (Store::BulkLoad): the same validation and the same keys, without
+    // writing every key through the write-ahead log and the memtables.
+    const uint64_t bulk_from = service_->limits().bulk_import_statements;
+    const bool bulk = bulk_from > 0 && staged_.statements.size() >= bulk_from;
     absl::StatusOr<storage::WriteResult> result =
-        service_->store().Write(staged_);
+        bulk ? service_->store().BulkLoad(staged_)
+             : service_->store().Write(staged_);
     if (!result.ok()) return BatchOf(result.status());
     storage::WriteResult totals = *std::move(result);
     totals.statement_ids.clear();

@@ -39,6 +39,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A bulk load writes its SST files into a directory of this name (and the
+// load's time) inside the data directory; ingesting moves them out.
+constexpr char kBulkDirPrefix[] = "bulk-";
+
+// Removes what a bulk load killed before its ingest left behind: files
+// that were never part of the store (ingestion is all or nothing).
+void RemoveUnfinishedBulkLoads(const std::string& data_dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(data_dir, ec)) {
+    if (e.is_directory(ec) &&
+        absl::StartsWith(e.path().filename().string(), kBulkDirPrefix)) {
+      fs::remove_all(e.path(), ec);
+    }
+  }
+}
+
 // At most this many writes share one commit, so one group's latency stays
 // bounded however many writers queue.
 constexpr size_t kMaxGroupWrites = 64;
@@ -261,7 +277,7 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   const std::vector<CfChanges>& changes = txn.changes();
 
   const std::string tmp =
-      absl::StrCat(database_->path(), "/bulk-", last_micros_);
+      absl::StrCat(database_->path(), "/", kBulkDirPrefix, last_micros_);
   std::error_code ec;
   fs::create_directories(tmp, ec);
   if (ec) {
@@ -434,6 +450,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   KG_ASSIGN_OR_RETURN(
       std::unique_ptr<Database> database,
       Database::Open("data directory", std::string(path), db_options));
+  RemoveUnfinishedBulkLoads(database->path());
   KG_ASSIGN_OR_RETURN(std::unique_ptr<Adjacency> adjacency,
                       LoadAdjacency(*database));
   return std::unique_ptr<Store>(

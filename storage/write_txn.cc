@@ -165,8 +165,9 @@ void WriteTxn::Settle(Cf cf) {
       unsettled_[cf];
   if (pending.empty()) return;
   // Stable: of two changes to one key, the later is inserted later and wins.
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(
+      pending.begin(), pending.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
   CfChanges& overlay = overlay_[cf];
   auto hint = overlay.end();
   for (auto& [key, value] : pending) {

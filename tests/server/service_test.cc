@@ -1,10 +1,12 @@
 // The kg.v1 service over a real gRPC channel: a KgServer on 127.0.0.1 port
 // 0 with a store in a temporary directory.
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -1011,6 +1013,81 @@ TEST_F(ServiceTest, AFailedOrCancelledImportWritesNothing) {
   EXPECT_EQ(stats.entities(), 0u);
   EXPECT_EQ(stats.documents(), 0u);
   EXPECT_EQ(stats.provenance_records(), 0u);
+}
+
+// From --bulk_import_statements statements an import is committed as SST
+// files ingested at once: the same answers and the same all-or-nothing as
+// the write-ahead log path, and what it wrote survives a restart.
+TEST_F(ServiceTest, AnImportCommittedAsSstFilesIsAllOrNothingAndDurable) {
+  const std::string data = dir_.Sub("bulk");
+  auto start = [&] {
+    server_.reset();
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.data_dir = data;
+    options.limits.bulk_import_statements = 1;
+    absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::KnowledgeGraph::NewStub(channel_);
+  };
+  start();
+  // A bad record in the last batch: nothing of the first two is written.
+  v1::WriteStatementsRequest bad = ClaimsByIds();
+  bad.mutable_statements(1)->mutable_provenance(0)->set_evidence("not there");
+  v1::WriteStatementsRequest first = ClaimsByIds();
+  first.mutable_statements()->RemoveLast();
+  grpc::Status status;
+  Import(*stub_, {Vocabulary(), first, bad}, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("batches[2].statements[1].provenance[0].evidence"));
+  EXPECT_EQ(Stats().entities(), 0u);
+  EXPECT_EQ(Stats().provenance_records(), 0u);
+
+  v1::ImportStatementsResponse resp =
+      Import(*stub_, {Vocabulary(), ClaimsByIds()}, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.result().statements_created(), 3u);  // two claims + quoted
+  EXPECT_EQ(resp.result().provenance_added(), 2u);
+  // Again: the records are there, so nothing changes.
+  resp = Import(*stub_, {Vocabulary(), ClaimsByIds()}, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.result().provenance_unchanged(), 2u);
+
+  auto check = [&] {
+    const v1::Stats stats = Stats();
+    EXPECT_EQ(stats.entities(), 6u);
+    EXPECT_EQ(stats.statements(), 3u);
+    EXPECT_EQ(stats.provenance_records(), 2u);
+    v1::MatchStatementsRequest match;
+    match.mutable_subject()->set_entity("kremlin");
+    v1::MatchStatementsResponse matched;
+    ASSERT_TRUE(stub_->MatchStatements(Ctx().get(), match, &matched).ok());
+    ASSERT_THAT(matched.statements(), SizeIs(1));
+    v1::GetNeighborhoodRequest around;
+    around.mutable_node()->set_entity("nis");
+    around.set_hops(1);
+    around.mutable_options()->set_walk_claims(true);
+    v1::GetNeighborhoodResponse near;
+    ASSERT_TRUE(stub_->GetNeighborhood(Ctx().get(), around, &near).ok());
+    EXPECT_GE(near.statements_size(), 1)
+        << "the adjacency did not take the ingested statements";
+    v1::VerifyStoreResponse verified;
+    ASSERT_TRUE(stub_->VerifyStore(Ctx().get(), {}, &verified).ok());
+    EXPECT_TRUE(verified.ok()) << absl::StrJoin(verified.problems(), "\n");
+  };
+  check();
+  // Nothing went through the write-ahead log: the imports were ingested.
+  uintmax_t log_bytes = 0;
+  for (const auto& f : std::filesystem::directory_iterator(data)) {
+    if (f.path().extension() == ".log") log_bytes += f.file_size();
+  }
+  EXPECT_EQ(log_bytes, 0u);
+  start();  // the same directory
+  check();
 }
 
 TEST_F(ServiceTest, AnImportLargerThanTheLimitIsRefusedAndWritesNothing) {

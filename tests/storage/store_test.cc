@@ -15,7 +15,9 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -1109,6 +1111,94 @@ TEST_F(StoreTest, AcknowledgedWritesSurviveKill9) {
           << "batch " << i;
     }
   }
+}
+
+// A bulk load killed at any moment is all or nothing: a child process runs
+// bulk loads of 3,000 statements each and reports each one done; the
+// parent kills it while a later one writes its SST files. After reopening,
+// every reported load is there in full, no load is there in part, the store
+// verifies, and the unfinished load's files are gone.
+TEST_F(StoreTest, ABulkLoadKilledMidwayLeavesTheStoreAsBeforeIt) {
+  constexpr int kPerLoad = 3000;
+  WriteBatch vocab = Vocabulary();
+  for (int i = 0; i < 100; ++i) {
+    vocab.entities.push_back(
+        {absl::StrCat("e", i), absl::StrCat("E", i), "Thing", {}});
+  }
+  ASSERT_THAT(store().Write(vocab), testing::IsOk());
+  Close();
+  auto load = [this](int n) {
+    WriteBatch b;
+    for (int k = 0; k < kPerLoad; ++k) {
+      const int x = n * kPerLoad + k;
+      b.statements.push_back(
+          {Triple{Term::Entity(absl::StrCat("e", x % 100)), "allied_with",
+                  Term::Literal(LiteralType::kInteger, absl::StrCat(x))},
+           {Evidence(0)}});
+    }
+    return b;
+  };
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    absl::StatusOr<std::unique_ptr<Store>> s =
+        Store::Open(StoreOptions{}, path());
+    if (!s.ok()) _exit(2);
+    for (int n = 0; n < 1000; ++n) {
+      if (!(*s)->BulkLoad(load(n)).ok()) _exit(3);
+      if (write(fds[1], &n, sizeof n) != sizeof n) _exit(4);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  int last = -1, got;
+  while (last < 2 && read(fds[0], &got, sizeof got) == sizeof got) last = got;
+  // While the next load writes its SST files, before their ingest.
+  const auto writing_files = [&] {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(path(), ec)) {
+      if (absl::StartsWith(e.path().filename().string(), "bulk-") &&
+          !std::filesystem::is_empty(e.path(), ec)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!writing_files() && std::chrono::steady_clock::now() < give_up) {
+  }
+  kill(pid, SIGKILL);
+  int status;
+  waitpid(pid, &status, 0);
+  while (read(fds[0], &got, sizeof got) == sizeof got) last = got;
+  close(fds[0]);
+  ASSERT_GE(last, 2);
+
+  Reopen();
+  for (const auto& e : std::filesystem::directory_iterator(path())) {
+    EXPECT_FALSE(absl::StartsWith(e.path().filename().string(), "bulk-"))
+        << e.path() << " was left behind";
+  }
+  auto reader = store().NewReader();
+  Pattern p;
+  p.relation = "allied_with";
+  const uint64_t n = reader->Count(p).value();
+  EXPECT_GE(n, uint64_t{kPerLoad} * (last + 1)) << "a finished load was lost";
+  EXPECT_EQ(n % kPerLoad, 0u) << "part of a load survived";
+  const StoreStats stats = reader->Stats().value();
+  EXPECT_EQ(stats.statements, n);
+  EXPECT_EQ(stats.provenance_records, n);
+  absl::StatusOr<VerifyReport> report = store().Verify([] { return false; });
+  ASSERT_THAT(report, testing::IsOk());
+  EXPECT_EQ(report->problems_total, 0u)
+      << absl::StrJoin(report->problems, "\n");
+  // And the store takes writes again, ids going on from the counters.
+  ASSERT_THAT(store().BulkLoad(load(999)), testing::IsOk());
+  EXPECT_EQ(store().NewReader()->Count(p).value(), n + kPerLoad);
 }
 
 }  // namespace
