@@ -196,9 +196,13 @@ void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
                  &merged, database_->base_iri());
     w->status = w->apply(txn);
     if (!w->status.ok()) continue;
-    const std::vector<CfChanges>& changes = txn.changes();
-    for (int cf = 0; cf < kNumCfs; ++cf) {
-      for (const auto& [key, value] : changes[cf]) merged[cf][key] = value;
+    for (int cf = 0; const auto& changes : txn.changes()) {
+      for (const PendingChanges::Change& change : changes) {
+        merged[cf][std::string(change.key)] =
+            change.value ? std::optional<std::string>(*change.value)
+                         : std::nullopt;
+      }
+      ++cf;
     }
     index.insert(index.end(), txn.index_changes().begin(),
                  txn.index_changes().end());
@@ -274,7 +278,8 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
                /*base=*/nullptr, database_->base_iri());
   WriteResult result;
   KG_RETURN_IF_ERROR(txn.Apply(batch, &result));
-  const std::vector<CfChanges>& changes = txn.changes();
+  const std::vector<std::vector<PendingChanges::Change>> changes =
+      txn.changes();
 
   const std::string tmp =
       absl::StrCat(database_->path(), "/", kBulkDirPrefix, last_micros_);
@@ -296,9 +301,12 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     status = FromRocksDb(writer.Open(file), "bulk load");
     for (auto it = changes[cf].begin(); status.ok() && it != changes[cf].end();
          ++it) {
-      status = FromRocksDb(it->second ? writer.Put(it->first, *it->second)
-                                      : writer.Delete(it->first),
-                           "bulk load");
+      const rocksdb::Slice key(it->key.data(), it->key.size());
+      status = FromRocksDb(
+          it->value ? writer.Put(key, rocksdb::Slice(it->value->data(),
+                                                     it->value->size()))
+                    : writer.Delete(key),
+          "bulk load");
     }
     if (status.ok()) status = FromRocksDb(writer.Finish(), "bulk load");
     rocksdb::IngestExternalFileArg arg;

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <tuple>
 
@@ -157,31 +158,82 @@ WriteTxn::WriteTxn(rocksdb::DB* db,
       counters_(counters),
       now_micros_(now_micros),
       overlay_(kNumCfs),
-      unsettled_(kNumCfs),
       read_cache_(kNumCfs) {}
 
-void WriteTxn::Settle(Cf cf) {
-  std::vector<std::pair<std::string, std::optional<std::string>>>& pending =
-      unsettled_[cf];
-  if (pending.empty()) return;
-  // Stable: of two changes to one key, the later is inserted later and wins.
-  std::stable_sort(
-      pending.begin(), pending.end(),
-      [](const auto& a, const auto& b) { return a.first < b.first; });
-  CfChanges& overlay = overlay_[cf];
-  auto hint = overlay.end();
-  for (auto& [key, value] : pending) {
-    hint = overlay.insert_or_assign(hint, std::move(key), std::move(value));
+absl::string_view PendingChanges::Keep(absl::string_view bytes) {
+  if (bytes.size() > free_bytes_) {
+    // Blocks double up to 1 MiB, so a small write keeps little memory.
+    const size_t size = std::max(bytes.size(), next_block_bytes_);
+    next_block_bytes_ = std::min<size_t>(next_block_bytes_ * 2, 1 << 20);
+    blocks_.push_back(std::make_unique<char[]>(size));
+    free_ = blocks_.back().get();
+    free_bytes_ = size;
+  }
+  if (!bytes.empty()) std::memcpy(free_, bytes.data(), bytes.size());
+  const absl::string_view kept(free_, bytes.size());
+  free_ += bytes.size();
+  free_bytes_ -= bytes.size();
+  return kept;
+}
+
+void PendingChanges::Set(absl::string_view key,
+                         std::optional<absl::string_view> value) {
+  if (value) value = Keep(*value);
+  auto it = values_.find(key);
+  if (it != values_.end()) {
+    it->second = value;
+    return;
+  }
+  key = Keep(key);
+  values_.emplace(key, value);
+  unordered_.push_back(key);
+}
+
+std::optional<PendingChanges::Change> PendingChanges::Find(
+    absl::string_view key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return std::nullopt;
+  return Change{it->first, it->second};
+}
+
+void PendingChanges::Order() {
+  if (unordered_.empty()) return;
+  std::sort(unordered_.begin(), unordered_.end());
+  auto hint = ordered_.end();
+  for (absl::string_view key : unordered_) {
+    hint = ordered_.insert(hint, key);
     ++hint;
   }
-  pending.clear();
+  unordered_.clear();
+}
+
+std::vector<PendingChanges::Change> PendingChanges::WithPrefix(
+    absl::string_view prefix) {
+  Order();
+  std::vector<Change> out;
+  for (auto it = ordered_.lower_bound(prefix);
+       it != ordered_.end() && absl::StartsWith(*it, prefix); ++it) {
+    out.push_back({*it, values_.find(*it)->second});
+  }
+  return out;
+}
+
+std::vector<PendingChanges::Change> PendingChanges::Sorted() {
+  Order();
+  std::vector<Change> out;
+  out.reserve(ordered_.size());
+  for (absl::string_view key : ordered_) {
+    out.push_back({key, values_.find(key)->second});
+  }
+  return out;
 }
 
 absl::StatusOr<std::optional<std::string>> WriteTxn::Get(
     Cf cf, const std::string& key) {
-  Settle(cf);
-  auto it = overlay_[cf].find(key);
-  if (it != overlay_[cf].end()) return it->second;
+  if (std::optional<PendingChanges::Change> own = overlay_[cf].Find(key)) {
+    if (!own->value) return std::nullopt;
+    return std::string(*own->value);
+  }
   if (base_ != nullptr) {
     auto b = (*base_)[cf].find(key);
     if (b != (*base_)[cf].end()) return b->second;
@@ -216,18 +268,26 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
     if (!it->status().ok()) return FromRocksDb(it->status(), "scan");
   }
   // The group's earlier transactions first, then this one's changes.
-  Settle(cf);
-  const std::vector<CfChanges>* const own = &overlay_;
-  for (const std::vector<CfChanges>* layer : {base_, own}) {
-    if (layer == nullptr) continue;
-    const CfChanges& changes = (*layer)[cf];
+  const auto apply = [&merged](const std::string& key,
+                               const std::optional<std::string>& value) {
+    if (value) {
+      merged[key] = *value;
+    } else {
+      merged.erase(key);
+    }
+  };
+  if (base_ != nullptr) {
+    const CfChanges& changes = (*base_)[cf];
     for (auto o = changes.lower_bound(prefix);
          o != changes.end() && absl::StartsWith(o->first, prefix); ++o) {
-      if (o->second) {
-        merged[o->first] = *o->second;
-      } else {
-        merged.erase(o->first);
-      }
+      apply(o->first, o->second);
+    }
+  }
+  for (const PendingChanges::Change& change : overlay_[cf].WithPrefix(prefix)) {
+    if (change.value) {
+      merged[std::string(change.key)] = std::string(*change.value);
+    } else {
+      merged.erase(std::string(change.key));
     }
   }
   return std::vector<std::pair<std::string, std::string>>(merged.begin(),
@@ -235,11 +295,11 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
 }
 
 void WriteTxn::Put(Cf cf, std::string key, std::string value) {
-  unsettled_[cf].emplace_back(std::move(key), std::move(value));
+  overlay_[cf].Set(key, absl::string_view(value));
 }
 
 void WriteTxn::Delete(Cf cf, std::string key) {
-  unsettled_[cf].emplace_back(std::move(key), std::nullopt);
+  overlay_[cf].Set(key, std::nullopt);
 }
 
 absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
@@ -270,15 +330,16 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
 WriteTxn::ScanUpTo(Cf cf, const std::string& prefix, size_t n) {
   // The overlay layers under the prefix, this transaction's last.
   absl::btree_map<std::string, std::optional<std::string>> changed;
-  Settle(cf);
-  const std::vector<CfChanges>* const own = &overlay_;
-  for (const std::vector<CfChanges>* layer : {base_, own}) {
-    if (layer == nullptr) continue;
-    const CfChanges& changes = (*layer)[cf];
+  if (base_ != nullptr) {
+    const CfChanges& changes = (*base_)[cf];
     for (auto o = changes.lower_bound(prefix);
          o != changes.end() && absl::StartsWith(o->first, prefix); ++o) {
       changed[o->first] = o->second;
     }
+  }
+  for (const PendingChanges::Change& change : overlay_[cf].WithPrefix(prefix)) {
+    changed[std::string(change.key)] =
+        change.value ? std::optional<std::string>(*change.value) : std::nullopt;
   }
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, value] : changed) {
@@ -1299,10 +1360,12 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
   return absl::OkStatus();
 }
 
-const std::vector<CfChanges>& WriteTxn::changes() {
+std::vector<std::vector<PendingChanges::Change>> WriteTxn::changes() {
   Put(kDefaultCf, kCountersKey, EncodeCounters(counters_));
-  for (int cf = 0; cf < kNumCfs; ++cf) Settle(static_cast<Cf>(cf));
-  return overlay_;
+  std::vector<std::vector<PendingChanges::Change>> out;
+  out.reserve(kNumCfs);
+  for (PendingChanges& cf : overlay_) out.push_back(cf.Sorted());
+  return out;
 }
 
 }  // namespace kg::storage

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -34,6 +35,47 @@ namespace kg::storage {
 
 // Pending changes of one column family: key -> value, or nullopt to delete.
 using CfChanges = absl::btree_map<std::string, std::optional<std::string>>;
+
+// One transaction's changes to one column family: a hash map for point
+// reads, and an index of its keys in order for prefix scans and for the
+// sorted output, brought up to date only when one of those needs it. So a
+// family the transaction only writes (the indexes and provenance of a
+// load) is sorted once, and a point read never walks an ordered map of
+// millions of keys. Keys and values are copied into blocks of memory that
+// grow with the transaction, not allocated one by one: a load of millions
+// of keys neither mallocs nor frees each.
+class PendingChanges {
+ public:
+  // A change: the key, and the new value or none for a delete. Views into
+  // this object's memory, valid while it lives.
+  struct Change {
+    absl::string_view key;
+    std::optional<absl::string_view> value;
+  };
+
+  void Set(absl::string_view key, std::optional<absl::string_view> value);
+  // The change to `key`, if the transaction made one.
+  std::optional<Change> Find(absl::string_view key) const;
+  // The changes whose keys start with `prefix`, in key order.
+  std::vector<Change> WithPrefix(absl::string_view prefix);
+  // Every change, in key order.
+  std::vector<Change> Sorted();
+
+ private:
+  // Copies `bytes` into blocks_.
+  absl::string_view Keep(absl::string_view bytes);
+  // Moves unordered_ into ordered_.
+  void Order();
+
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* free_ = nullptr;  // in the last block
+  size_t free_bytes_ = 0;
+  size_t next_block_bytes_ = 4096;
+  absl::flat_hash_map<absl::string_view, std::optional<absl::string_view>>
+      values_;
+  absl::btree_set<absl::string_view> ordered_;
+  std::vector<absl::string_view> unordered_;  // keys not yet in ordered_
+};
 
 class WriteTxn {
  public:
@@ -50,9 +92,10 @@ class WriteTxn {
   absl::Status Retract(absl::string_view statement_id,
                        absl::string_view document_id, RetractResult* result);
 
-  // The changes to write, counters included; valid after a successful
-  // Apply or Retract.
-  const std::vector<CfChanges>& changes();
+  // The changes to write, counters included, per column family in key
+  // order; valid after a successful Apply or Retract, while the
+  // transaction lives.
+  std::vector<std::vector<PendingChanges::Change>> changes();
   const Counters& counters() const { return counters_; }
   // Statements that entered or left the indexes, in order.
   const std::vector<Adjacency::Change>& index_changes() const {
@@ -70,14 +113,8 @@ class WriteTxn {
   // With overlay_only, the database is known to hold nothing there.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
       Cf cf, const std::string& prefix, bool overlay_only = false);
-  // Changes wait in unsettled_ until the column family is next read (or
-  // changes() is called): a family only written, such as the indexes in a
-  // load, is then sorted once and inserted in order instead of each key
-  // finding its place in a large map.
   void Put(Cf cf, std::string key, std::string value);
   void Delete(Cf cf, std::string key);
-  // Moves cf's unsettled changes into the overlay.
-  void Settle(Cf cf);
 
   absl::StatusOr<uint64_t> LookupTid(const std::string& term_key);
   // Returns the term's tid, allocating one for a new term.
@@ -155,9 +192,7 @@ class WriteTxn {
   // as <id>.
   std::string CanonicalDocumentId(absl::string_view id) const;
 
-  std::vector<CfChanges> overlay_;
-  std::vector<std::vector<std::pair<std::string, std::optional<std::string>>>>
-      unsettled_;
+  std::vector<PendingChanges> overlay_;
   // What this transaction read from the database, misses included.
   std::vector<absl::flat_hash_map<std::string, std::optional<std::string>>>
       read_cache_;
