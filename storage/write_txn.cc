@@ -179,6 +179,10 @@ absl::string_view PendingChanges::Keep(absl::string_view bytes) {
 void PendingChanges::Set(absl::string_view key,
                          std::optional<absl::string_view> value) {
   if (value) value = Keep(*value);
+  if (!indexed_) {
+    log_.push_back({Keep(key), value});
+    return;
+  }
   auto it = values_.find(key);
   if (it != values_.end()) {
     it->second = value;
@@ -189,8 +193,19 @@ void PendingChanges::Set(absl::string_view key,
   unordered_.push_back(key);
 }
 
+void PendingChanges::Index() {
+  if (indexed_) return;
+  indexed_ = true;
+  for (const Change& change : log_) {
+    auto [it, inserted] = values_.insert_or_assign(change.key, change.value);
+    if (inserted) unordered_.push_back(change.key);
+  }
+  log_ = {};
+}
+
 std::optional<PendingChanges::Change> PendingChanges::Find(
-    absl::string_view key) const {
+    absl::string_view key) {
+  Index();
   auto it = values_.find(key);
   if (it == values_.end()) return std::nullopt;
   return Change{it->first, it->second};
@@ -209,6 +224,7 @@ void PendingChanges::Order() {
 
 std::vector<PendingChanges::Change> PendingChanges::WithPrefix(
     absl::string_view prefix) {
+  Index();
   Order();
   std::vector<Change> out;
   for (auto it = ordered_.lower_bound(prefix);
@@ -219,6 +235,20 @@ std::vector<PendingChanges::Change> PendingChanges::WithPrefix(
 }
 
 std::vector<PendingChanges::Change> PendingChanges::Sorted() {
+  if (!indexed_) {
+    // Stable, so that of two changes to one key the later comes last and
+    // is the one kept.
+    std::stable_sort(
+        log_.begin(), log_.end(),
+        [](const Change& a, const Change& b) { return a.key < b.key; });
+    std::vector<Change> out;
+    out.reserve(log_.size());
+    for (const Change& change : log_) {
+      if (!out.empty() && out.back().key == change.key) out.pop_back();
+      out.push_back(change);
+    }
+    return out;
+  }
   Order();
   std::vector<Change> out;
   out.reserve(ordered_.size());

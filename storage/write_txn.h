@@ -43,7 +43,9 @@ using CfChanges = absl::btree_map<std::string, std::optional<std::string>>;
 // load) is sorted once, and a point read never walks an ordered map of
 // millions of keys. Keys and values are copied into blocks of memory that
 // grow with the transaction, not allocated one by one: a load of millions
-// of keys neither mallocs nor frees each.
+// of keys neither mallocs nor frees each. Until the first read, changes are
+// only logged: a family no read ever needs (the indexes in a load) is
+// sorted once at the end and never hashed.
 class PendingChanges {
  public:
   // A change: the key, and the new value or none for a delete. Views into
@@ -55,7 +57,7 @@ class PendingChanges {
 
   void Set(absl::string_view key, std::optional<absl::string_view> value);
   // The change to `key`, if the transaction made one.
-  std::optional<Change> Find(absl::string_view key) const;
+  std::optional<Change> Find(absl::string_view key);
   // The changes whose keys start with `prefix`, in key order.
   std::vector<Change> WithPrefix(absl::string_view prefix);
   // Every change, in key order.
@@ -64,6 +66,8 @@ class PendingChanges {
  private:
   // Copies `bytes` into blocks_.
   absl::string_view Keep(absl::string_view bytes);
+  // Moves log_ into values_ and unordered_ (from the first read on).
+  void Index();
   // Moves unordered_ into ordered_.
   void Order();
 
@@ -71,6 +75,8 @@ class PendingChanges {
   char* free_ = nullptr;  // in the last block
   size_t free_bytes_ = 0;
   size_t next_block_bytes_ = 4096;
+  bool indexed_ = false;
+  std::vector<Change> log_;  // until indexed_
   absl::flat_hash_map<absl::string_view, std::optional<absl::string_view>>
       values_;
   absl::btree_set<absl::string_view> ordered_;
