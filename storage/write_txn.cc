@@ -165,7 +165,7 @@ absl::string_view PendingChanges::Keep(absl::string_view bytes) {
     // Blocks double up to 1 MiB, so a small write keeps little memory.
     const size_t size = std::max(bytes.size(), next_block_bytes_);
     next_block_bytes_ = std::min<size_t>(next_block_bytes_ * 2, 1 << 20);
-    blocks_.push_back(std::make_unique<char[]>(size));
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
     free_ = blocks_.back().get();
     free_bytes_ = size;
   }
