@@ -325,6 +325,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     // Format 1 is format 2 without the new kinds of term and without the
     // base IRI, which was always the default: the upgrade writes both keys.
     // Format 2 is format 3 without entity histories: nothing to rewrite.
+    // Format 3 is format 4 whose index values lack the asserted byte,
+    // which readers then take from the statement row: nothing to rewrite.
     std::string current;
     PutFixed32(&current, kFormatVersion);
     rocksdb::WriteBatch wb;

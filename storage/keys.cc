@@ -244,9 +244,23 @@ std::string IndexPrefix(std::initializer_list<uint64_t> tids) {
 
 bool DecodeIndexEntry(absl::string_view key, absl::string_view value,
                       IndexEntry* out) {
-  return key.size() == kIndexKeyBytes && value.size() == 8 &&
-         GetFixed64(&key, &out->a) && GetFixed64(&key, &out->b) &&
-         GetFixed64(&key, &out->c) && GetFixed64(&value, &out->stmt);
+  if (key.size() != kIndexKeyBytes ||
+      (value.size() != 8 && value.size() != 9) || !GetFixed64(&key, &out->a) ||
+      !GetFixed64(&key, &out->b) || !GetFixed64(&key, &out->c) ||
+      !GetFixed64(&value, &out->stmt)) {
+    return false;
+  }
+  out->asserted.reset();
+  if (value.empty()) return true;
+  if (value[0] != 0 && value[0] != 1) return false;
+  out->asserted = value[0] == 1;
+  return true;
+}
+
+std::string IndexValue(uint64_t stmt, bool asserted) {
+  std::string value = TidKey(stmt);
+  value.push_back(asserted ? 1 : 0);
+  return value;
 }
 
 std::string IndexKey(uint64_t a, uint64_t b, uint64_t c) {

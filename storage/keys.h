@@ -15,15 +15,18 @@
 //   relation  relation_id                    -> RelationValue
 //   document  document_id                    -> DocumentValue
 //   stmt      stmt_tid                       -> StmtValue
-//   spo       s_tid p_tid o_tid              -> stmt_tid
-//   pos       p_tid o_tid s_tid              -> stmt_tid
-//   osp       o_tid s_tid p_tid              -> stmt_tid
+//   spo       s_tid p_tid o_tid              -> stmt_tid asserted
+//   pos       p_tid o_tid s_tid              -> stmt_tid asserted
+//   osp       o_tid s_tid p_tid              -> stmt_tid asserted
 //   prov      stmt_tid doc_tid start end rec -> ProvValue
 //   doc_prov  doc_tid start end stmt_tid rec -> ""
 //
 //   tid        fixed64, big-endian; 0 is never allocated
 //   start/end  fixed32 evidence span in code points
 //   rec        signed64 recorded time, microseconds since the Unix epoch
+//   asserted   one byte (format 4): 1 when the statement has a live
+//              provenance record, 0 when it is only quoted; absent in
+//              entries written before format 4 (read the stmt row)
 //   term_key   'E' entity_id | 'R' relation_id | 'D' document_id
 //              | 'S' 16-byte statement hash | 'L' LiteralType lexical
 //              | 'L' 5 len(datatype) datatype lexical
@@ -53,8 +56,11 @@ namespace kg::storage {
 // 6, data documents, and the "base" key; a format-1 store is a format-2
 // store without them, upgraded in place on open (database.cc). Format 3
 // added entity histories (kEntityHistoryFormat values); a format-2 store
-// is a format-3 store whose entities have one version each.
-inline constexpr uint32_t kFormatVersion = 3;
+// is a format-3 store whose entities have one version each. Format 4 added
+// the asserted byte to index values, so an ids-only scan of asserted
+// statements needs no statement row; a format-3 store is a format-4 store
+// whose index entries do not say, and stays so until they are rewritten.
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr char kBaseKey[] = "base";
 inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
@@ -144,16 +150,19 @@ bool DecodeTidKey(absl::string_view key, uint64_t* tid);
 bool DecodeTidValue(absl::string_view value, uint64_t* tid);
 
 // Index keys: three tids in the index's order; the value is the statement's
-// tid.
+// tid and whether it is asserted.
 inline constexpr size_t kIndexKeyBytes = 24;
 std::string IndexKey(uint64_t a, uint64_t b, uint64_t c);
+std::string IndexValue(uint64_t stmt, bool asserted);
 // The prefix of the index keys whose leading tids are `tids` (at most 3).
 std::string IndexPrefix(std::initializer_list<uint64_t> tids);
-// One index entry: its three tids in the index's order and the statement's
-// tid. False unless the key and value have exactly their sizes.
+// One index entry: its three tids in the index's order, the statement's
+// tid, and whether it is asserted (nullopt in an entry written before
+// format 4). False unless the key and value have exactly their sizes.
 struct IndexEntry {
   uint64_t a = 0, b = 0, c = 0;
   uint64_t stmt = 0;
+  std::optional<bool> asserted;
 };
 bool DecodeIndexEntry(absl::string_view key, absl::string_view value,
                       IndexEntry* out);

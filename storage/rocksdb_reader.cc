@@ -684,8 +684,12 @@ absl::Status RocksReader::ScanIds(
                     break;
                 }
                 if (!include_quoted) {
-                  KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(e.stmt));
-                  if (row.live == 0) return true;
+                  if (e.asserted.has_value()) {
+                    if (!*e.asserted) return true;
+                  } else {  // written before format 4
+                    KG_ASSIGN_OR_RETURN(StmtValue row, StmtRow(e.stmt));
+                    if (row.live == 0) return true;
+                  }
                 }
                 return fn(st);
               });

@@ -432,10 +432,12 @@ class Verifier {
                                 Get(index[i], keys[i]));
             if (row.indexed() && !entry) {
               Problem(absl::StrCat(who, ": missing from ", kCfNames[index[i]]));
-            } else if (row.indexed() && *entry != TidKey(tid)) {
+            } else if (row.indexed() &&
+                       absl::string_view(*entry).substr(0, 8) != TidKey(tid)) {
               Problem(absl::StrCat(who, ": ", kCfNames[index[i]],
                                    " entry names another statement"));
-            } else if (!row.indexed() && entry && *entry == TidKey(tid)) {
+            } else if (!row.indexed() && entry &&
+                       absl::string_view(*entry).substr(0, 8) == TidKey(tid)) {
               Problem(absl::StrCat(who, ": neither live nor quoted, yet in ",
                                    kCfNames[index[i]]));
             }
@@ -482,7 +484,8 @@ class Verifier {
             Problem(who + ": malformed entry");
             return absl::OkStatus();
           }
-          const auto [a, b, c, stmt] = entry;
+          const uint64_t a = entry.a, b = entry.b, c = entry.c;
+          const uint64_t stmt = entry.stmt;
           uint64_t s = a, p = b, o = c;
           if (cf == kPosCf) p = a, o = b, s = c;
           if (cf == kOspCf) o = a, s = b, p = c;
@@ -497,6 +500,11 @@ class Verifier {
           } else if (!row.indexed()) {
             Problem(absl::StrCat(who, ": statement ", stmt,
                                  " is neither live nor quoted"));
+          } else if (entry.asserted.has_value() &&
+                     *entry.asserted != (row.live > 0)) {
+            Problem(absl::StrCat(who, ": statement ", stmt, " is marked ",
+                                 *entry.asserted ? "asserted" : "quoted only",
+                                 " but has ", row.live, " live records"));
           }
           return absl::OkStatus();
         }));

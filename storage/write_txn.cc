@@ -1072,16 +1072,26 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
                                     int quoted_delta) {
   KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
   const bool was_indexed = row.indexed();
+  const bool was_asserted = row.live > 0;
   row.live = static_cast<uint32_t>(static_cast<int64_t>(row.live) + live_delta);
   row.quoted =
       static_cast<uint32_t>(static_cast<int64_t>(row.quoted) + quoted_delta);
   Put(kStmtCf, TidKey(tid), EncodeStmt(row));
   const bool indexed = row.indexed();
-  if (was_indexed == indexed) return absl::OkStatus();
-  const std::string value = TidKey(tid);
+  const bool asserted = row.live > 0;
+  const std::string value = IndexValue(tid, asserted);
   std::string spo = IndexKey(row.subject, row.relation, row.object);
   std::string pos = IndexKey(row.relation, row.object, row.subject);
   std::string osp = IndexKey(row.object, row.subject, row.relation);
+  if (was_indexed == indexed) {
+    // Still in the indexes: their entries say whether it is asserted.
+    if (indexed && was_asserted != asserted) {
+      Put(kSpoCf, std::move(spo), value);
+      Put(kPosCf, std::move(pos), value);
+      Put(kOspCf, std::move(osp), value);
+    }
+    return absl::OkStatus();
+  }
   index_changes_.push_back(
       {row.subject, row.relation, row.object, tid, indexed});
   if (indexed) {

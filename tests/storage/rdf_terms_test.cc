@@ -62,8 +62,8 @@ TEST_F(RdfTermsTest, EveryKindOfTermIsWrittenAndReadBack) {
       St(Term::Iri(Ex("alice")), Ex("shoe"),
          Term::RdfLiteral("42.50", Ex("units#eu"))),
       St(Term::Iri(Ex("bob")), Ex("said"),
-         Term::Quoted(Triple{Term::Blank("x"), Ex("knows"),
-                             Term::Iri(Ex("alice"))})),
+         Term::Quoted(
+             Triple{Term::Blank("x"), Ex("knows"), Term::Iri(Ex("alice"))})),
   }));
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->statement_ids.size(), 5u);
@@ -137,7 +137,8 @@ TEST_F(RdfTermsTest, OneNodeHasOneKey) {
          Term::RdfLiteral("x", "http://www.w3.org/2001/XMLSchema#string")),
       St(Term::Iri(Ex("a")), Ex("p"), Term::Literal(LiteralType::kString, "x")),
       St(Term::Iri(Ex("a")), Ex("p"), Term::RdfLiteral("1", kXsdInteger)),
-      St(Term::Iri(Ex("a")), Ex("p"), Term::Literal(LiteralType::kInteger, "1")),
+      St(Term::Iri(Ex("a")), Ex("p"),
+         Term::Literal(LiteralType::kInteger, "1")),
       St(Term::Iri(Ex("a")), Ex("p"), Term::RdfLiteral("hi", "", "EN")),
       St(Term::Iri(Ex("a")), Ex("p"), Term::RdfLiteral("hi", "", "en")),
   }));
@@ -153,25 +154,25 @@ TEST_F(RdfTermsTest, OneNodeHasOneKey) {
   // Two records (one per spelling) on one statement.
   EXPECT_EQ(Get(r->statement_ids[0]).live_provenance, 1u);
   // The same IRI of a kg name, as a statement IRI, is the statement.
-  absl::StatusOr<WriteResult> about = store().Write(DataBatch({St(
-      Term::Iri(base + "statement/" + r->statement_ids[0]), Ex("source"),
-      Term::Iri(Ex("tass")))}));
+  absl::StatusOr<WriteResult> about = store().Write(
+      DataBatch({St(Term::Iri(base + "statement/" + r->statement_ids[0]),
+                    Ex("source"), Term::Iri(Ex("tass")))}));
   ASSERT_TRUE(about.ok()) << about.status();
-  EXPECT_EQ(Get(about->statement_ids[0]).subject.kind,
-            Term::Kind::kStatement);
+  EXPECT_EQ(Get(about->statement_ids[0]).subject.kind, Term::Kind::kStatement);
   // Statement ids of kg's own vocabulary do not change.
   EXPECT_EQ(r->statement_ids[0],
             StatementIdOf(Triple{Term::Entity("kremlin"), "denied",
                                  Term::Entity("russia")}));
-  EXPECT_EQ(r->statement_ids[0],
-            StatementIdOf(Triple{Term::Iri(base + "entity/kremlin"),
-                                 base + "relation/denied",
-                                 Term::Entity("russia")},
-                          base));
+  EXPECT_EQ(
+      r->statement_ids[0],
+      StatementIdOf(Triple{Term::Iri(base + "entity/kremlin"),
+                           base + "relation/denied", Term::Entity("russia")},
+                    base));
 }
 
 TEST_F(RdfTermsTest, BlankNodesAreScopedToTheirBatch) {
-  WriteBatch a = DataBatch({St(Term::Blank("b0"), Ex("p"), Term::Iri(Ex("o")))});
+  WriteBatch a =
+      DataBatch({St(Term::Blank("b0"), Ex("p"), Term::Iri(Ex("o")))});
   WriteBatch b = a;
   absl::StatusOr<WriteResult> first = store().Write(a);
   absl::StatusOr<WriteResult> second = store().Write(b);
@@ -188,8 +189,8 @@ TEST_F(RdfTermsTest, BlankNodesAreScopedToTheirBatch) {
 
 TEST_F(RdfTermsTest, DataDocumentsHaveRecordsWithoutSpans) {
   ASSERT_TRUE(store().Write(Vocabulary()).ok());
-  WriteBatch batch = DataBatch(
-      {St(Term::Iri(Ex("a")), Ex("p"), Term::Iri(Ex("b")))});
+  WriteBatch batch =
+      DataBatch({St(Term::Iri(Ex("a")), Ex("p"), Term::Iri(Ex("b")))});
   Document blank_graph;
   blank_graph.id = "_:g1";
   batch.documents.push_back(blank_graph);
@@ -299,20 +300,39 @@ TEST(StoreUpgradeTest, AFormatOneStoreOpensUpgradedAndKeepsItsData) {
     EXPECT_EQ(stats->statements, 87u);
     EXPECT_EQ(stats->provenance_records, 70u);
     // The same statement ids as the format-1 code gave.
-    const std::string deployed = StatementIdOf(
-        Triple{Term::Entity("north_korea"), "deployed_troops_to",
-               Term::Entity("russia")});
+    const std::string deployed =
+        StatementIdOf(Triple{Term::Entity("north_korea"), "deployed_troops_to",
+                             Term::Entity("russia")});
     absl::StatusOr<Statement> st = reader->GetStatement(deployed);
     ASSERT_TRUE(st.ok()) << st.status();
     EXPECT_GT(st->quoted_by, 0u);
+    // Its index entries predate the asserted byte (format 4): an ids-only
+    // scan of asserted statements reads the statement rows instead, and
+    // finds what Match finds.
+    uint64_t asserted = 0, all = 0;
+    ASSERT_TRUE(reader
+                    ->ScanIds({}, /*include_quoted=*/false,
+                              [&](const IdStatement&) { return ++asserted; })
+                    .ok());
+    ASSERT_TRUE(reader
+                    ->ScanIds({}, /*include_quoted=*/true,
+                              [&](const IdStatement&) { return ++all; })
+                    .ok());
+    MatchOptions everything;
+    everything.limit = 1000;
+    absl::StatusOr<MatchPage> matched = reader->Match(Pattern{}, everything);
+    ASSERT_TRUE(matched.ok()) << matched.status();
+    EXPECT_EQ(asserted, matched->statements.size());
+    EXPECT_EQ(all, 87u);
+    EXPECT_LT(asserted, all);
     // Writes work, RDF terms included.
     WriteBatch batch;
     Document d;
     d.id = "http://example.org/g";
     batch.documents.push_back(d);
-    batch.statements.push_back(
-        St(Term::Entity("north_korea"), "http://example.org/p",
-           Term::RdfLiteral("x", "", "en")));
+    batch.statements.push_back(St(Term::Entity("north_korea"),
+                                  "http://example.org/p",
+                                  Term::RdfLiteral("x", "", "en")));
     EXPECT_TRUE((*store)->Write(batch).ok());
     absl::StatusOr<VerifyReport> v = (*store)->Verify();
     ASSERT_TRUE(v.ok()) << v.status();

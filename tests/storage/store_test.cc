@@ -1113,6 +1113,53 @@ TEST_F(StoreTest, AcknowledgedWritesSurviveKill9) {
   }
 }
 
+// The index entries say whether their statement is asserted (format 4), so
+// an ids-only scan of asserted statements reads no statement rows; they
+// follow a quoted statement that gains its first live record and loses its
+// last, and Verify checks them.
+TEST_F(StoreTest, IdsOnlyScansOfAssertedStatementsFollowRecordsComingAndGoing) {
+  WriteBatch b = Vocabulary();
+  b.statements = {Denial()};  // kremlin denied <<Sent>>: Sent is quoted only
+  ASSERT_THAT(store().Write(b), testing::IsOk());
+  const std::string denial = StatementIdOf(Denial().triple);
+  const std::string sent = StatementIdOf(Sent().triple);
+  auto scan = [&](bool include_quoted) {
+    std::unique_ptr<Reader> reader = store().NewReader();
+    std::set<NodeId> got;
+    EXPECT_THAT(reader->ScanIds({}, include_quoted,
+                                [&](const IdStatement& st) {
+                                  got.insert(st.statement);
+                                  return true;
+                                }),
+                testing::IsOk());
+    std::set<std::string> ids;
+    for (NodeId node : got) ids.insert(reader->StatementAt(node)->id);
+    return ids;
+  };
+  auto verified = [&] {
+    absl::StatusOr<VerifyReport> report = store().Verify([] { return false; });
+    return report.ok() && report->ok();
+  };
+  using Ids = std::set<std::string>;
+  EXPECT_EQ(scan(false), Ids{denial});
+  EXPECT_EQ(scan(true), (Ids{denial, sent}));
+
+  WriteBatch assert_it;
+  assert_it.statements = {Sent()};
+  ASSERT_THAT(store().Write(assert_it), testing::IsOk());
+  EXPECT_EQ(scan(false), (Ids{denial, sent}));
+  EXPECT_TRUE(verified());
+
+  ASSERT_THAT(store().Retract(sent, "doc1"), testing::IsOk());
+  EXPECT_EQ(scan(false), Ids{denial});
+  EXPECT_EQ(scan(true), (Ids{denial, sent}));
+  EXPECT_TRUE(verified());
+
+  ASSERT_THAT(store().Retract(denial, "doc1"), testing::IsOk());
+  EXPECT_EQ(scan(true), Ids{});
+  EXPECT_TRUE(verified());
+}
+
 // A bulk load killed at any moment is all or nothing: a child process runs
 // bulk loads of 3,000 statements each and reports each one done; the
 // parent kills it while a later one writes its SST files. After reopening,
