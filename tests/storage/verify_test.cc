@@ -201,6 +201,18 @@ TEST_F(VerifyTest, DetectsAnSpoEntryWhoseStatementHasOtherParts) {
   EXPECT_THAT(p, HasSubstr("missing from spo"));
 }
 
+TEST_F(VerifyTest, DetectsAnIndexEntryWrongAboutBeingAsserted) {
+  Damage([](rocksdb::DB* db, const Handles& h) {
+    auto [key, value] = First(db, h[kPosCf]);
+    ASSERT_EQ(value.size(), 9u);
+    value[8] ^= 1;  // asserted <-> quoted only
+    ASSERT_TRUE(db->Put({}, h[kPosCf], key, value).ok());
+  });
+  EXPECT_THAT(AllProblems(), ::testing::ContainsRegex(
+                                 "pos '.*': statement [0-9]+ is marked "
+                                 "(asserted|quoted only) but has [0-9]+ live"));
+}
+
 TEST_F(VerifyTest, DetectsAnOrphanProvenanceRecord) {
   Damage([](rocksdb::DB* db, const Handles& h) {
     // A copy of a real record, moved to a statement that does not exist.
