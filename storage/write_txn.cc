@@ -193,9 +193,18 @@ void PendingChanges::Set(absl::string_view key,
   unordered_.push_back(key);
 }
 
+void PendingChanges::Reserve(size_t n) {
+  if (indexed_) {
+    values_.reserve(values_.size() + n);
+  } else {
+    log_.reserve(log_.size() + n);
+  }
+}
+
 void PendingChanges::Index() {
   if (indexed_) return;
   indexed_ = true;
+  values_.reserve(log_.capacity());
   for (const Change& change : log_) {
     auto [it, inserted] = values_.insert_or_assign(change.key, change.value);
     if (inserted) unordered_.push_back(change.key);
@@ -1281,6 +1290,16 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
   absl::flat_hash_map<std::tuple<uint64_t, std::string, uint32_t, uint32_t>,
                       RecordAt>
       record_at;
+  // A large batch's tables are sized once, not doubled (and their pages
+  // touched again) a dozen times on the way: about one statement row,
+  // dictionary entry and record per statement.
+  const size_t n = batch.statements.size();
+  record_at.reserve(n);
+  for (Cf cf : {kTermCf, kTidCf, kStmtCf, kSpoCf, kPosCf, kOspCf, kProvCf,
+                kDocProvCf}) {
+    overlay_[cf].Reserve(n);
+  }
+  read_cache_[kTermCf].reserve(n);
   for (size_t i = 0; i < batch.statements.size(); ++i) {
     const std::string field = absl::StrCat("statements[", i, "]");
     const StatementInput& st = batch.statements[i];

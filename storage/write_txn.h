@@ -56,6 +56,8 @@ class PendingChanges {
   };
 
   void Set(absl::string_view key, std::optional<absl::string_view> value);
+  // Room for `n` more changes.
+  void Reserve(size_t n);
   // The change to `key`, if the transaction made one.
   std::optional<Change> Find(absl::string_view key);
   // The changes whose keys start with `prefix`, in key order.
