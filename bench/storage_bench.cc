@@ -546,9 +546,9 @@ void BM_CountRelation(benchmark::State& state) {
 BENCHMARK(BM_CountRelation)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Ids-only scans (Reader::ScanIds, what the SPARQL engine joins on): every
-// row of one relation as four node ids, nothing decoded. With asserted
-// only (the default graph), each row also reads its statement row to leave
-// quoted-only statements out.
+// row of one relation as four node ids, nothing decoded. Asserted only
+// (the default graph) reads each entry's asserted byte (format 4); before
+// it, each row read its statement row.
 void BM_ScanIds(benchmark::State& state, bool include_quoted) {
   SharedStore& s = Shared();
   if (!s.status.ok()) return Fail(state, s.status);

@@ -10,8 +10,10 @@
 #include <system_error>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/echo.h"
 #include "rocksdb/db.h"
@@ -47,11 +49,17 @@ constexpr char kBulkDirPrefix[] = "bulk-";
 // that were never part of the store (ingestion is all or nothing).
 void RemoveUnfinishedBulkLoads(const std::string& data_dir) {
   std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(data_dir, ec)) {
-    if (e.is_directory(ec) &&
-        absl::StartsWith(e.path().filename().string(), kBulkDirPrefix)) {
-      fs::remove_all(e.path(), ec);
+  for (fs::directory_iterator it(data_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    absl::string_view time = name;
+    // Only "bulk-" and the load's time: nothing an operator named.
+    if (!absl::ConsumePrefix(&time, kBulkDirPrefix) || time.empty() ||
+        !std::all_of(time.begin(), time.end(), absl::ascii_isdigit)) {
+      continue;
     }
+    std::error_code ignored;
+    if (it->is_directory(ignored)) fs::remove_all(it->path(), ignored);
   }
 }
 
@@ -295,6 +303,9 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     if (changes[cf].empty()) continue;
     rocksdb::Options sst_options(rocksdb::DBOptions(),
                                  database_->cf_options(static_cast<Cf>(cf)));
+    // The store's file system, so that fault injection and the power-loss
+    // ledger see these files too.
+    sst_options.env = database_->db()->GetEnv();
     rocksdb::ColumnFamilyHandle* handle = database_->cf(static_cast<Cf>(cf));
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), sst_options, handle);
     const std::string file = absl::StrCat(tmp, "/", kCfNames[cf], ".sst");
@@ -315,6 +326,10 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     arg.options.move_files = true;
     args.push_back(std::move(arg));
   }
+  // The ingest overlaps what the memtables hold (the counters at least),
+  // which it would flush under the adjacency's lock, holding up every new
+  // reader meanwhile; flushed here first, only writers wait (commit_mu_).
+  if (status.ok()) status = Flush();
   if (status.ok()) {
     absl::MutexLock commit(&adjacency_->commit_mu());
     status = FromRocksDb(database_->db()->IngestExternalFiles(args),
@@ -330,7 +345,8 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
 absl::Status RocksStore::Flush() {
   rocksdb::FlushOptions options;
   options.wait = true;
-  // Nothing else writes during a clean stop; waiting out a stall is fine.
+  // Nothing else writes meanwhile (a clean stop, or a bulk load holding
+  // the commit lock): waiting out a stall is fine.
   options.allow_write_stall = true;
   return FromRocksDb(database_->db()->Flush(options, database_->cfs()),
                      "flush the memtables");

@@ -112,7 +112,10 @@ class Verifier {
     absl::string_view in =
         format ? absl::string_view(*format) : absl::string_view();
     uint32_t version = 0;
-    if (!format || !GetFixed32(&in, &version) || version != kFormatVersion) {
+    // An older format is read as it is (an offline check of a store no
+    // newer kg has opened yet); a newer one is refused when opened.
+    if (!format || !GetFixed32(&in, &version) || version == 0 ||
+        version > kFormatVersion) {
       Problem("default: missing or wrong format version");
     }
     KG_ASSIGN_OR_RETURN(std::optional<std::string> counters,

@@ -1047,6 +1047,14 @@ TEST_F(ServiceTest, AnImportCommittedAsSstFilesIsAllOrNothingAndDurable) {
   EXPECT_EQ(Stats().entities(), 0u);
   EXPECT_EQ(Stats().provenance_records(), 0u);
 
+  const auto log_bytes = [&] {
+    uintmax_t bytes = 0;
+    for (const auto& f : std::filesystem::directory_iterator(data)) {
+      if (f.path().extension() == ".log") bytes += f.file_size();
+    }
+    return bytes;
+  };
+  const uintmax_t log_before = log_bytes();
   v1::ImportStatementsResponse resp =
       Import(*stub_, {Vocabulary(), ClaimsByIds()}, &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -1081,11 +1089,7 @@ TEST_F(ServiceTest, AnImportCommittedAsSstFilesIsAllOrNothingAndDurable) {
   };
   check();
   // Nothing went through the write-ahead log: the imports were ingested.
-  uintmax_t log_bytes = 0;
-  for (const auto& f : std::filesystem::directory_iterator(data)) {
-    if (f.path().extension() == ".log") log_bytes += f.file_size();
-  }
-  EXPECT_EQ(log_bytes, 0u);
+  EXPECT_LE(log_bytes(), log_before);
   start();  // the same directory
   check();
 }
