@@ -954,6 +954,11 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
                options.include_related ? "related" : ""});
   KG_RETURN_IF_ERROR(CheckPageToken(reader_->page_tokens(), options.page_token,
                                     PageTokenKind::kContested, fingerprint));
+  if (filter.current() && !options.own_records_support &&
+      !options.roll_up_affiliations && !options.include_related &&
+      !options.without_index) {
+    return ListContestedFromIndex(options, fingerprint);
+  }
   // A global query touches most documents: read all their dates in one
   // scan rather than one point read each.
   if (filter.as_reported()) KG_RETURN_IF_ERROR(LoadAllDocuments());
@@ -976,6 +981,49 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContested(
                           &out.next_page_token));
   for (ContestedStatement& c : out.statements) {
     KG_ASSIGN_OR_RETURN(c.statement, reader_->GetStatement(c.statement.id));
+  }
+  return out;
+}
+
+absl::StatusOr<ContestedPage> ProvenanceEngine::ListContestedFromIndex(
+    const ListContestedOptions& options, uint64_t fingerprint) {
+  const storage::PageTokenCodec& tokens = reader_->page_tokens();
+  KG_ASSIGN_OR_RETURN(const std::string after,
+                      tokens.Decode(options.page_token,
+                                    PageTokenKind::kContested, fingerprint));
+  // The token holds ContestedKey of the page's last statement: ~distinct
+  // (4 bytes), the statement id, NUL.
+  uint32_t after_distinct = 0;
+  std::string after_id;
+  if (!after.empty()) {
+    if (after.size() < 6 || after.back() != '\0') {
+      return absl::InvalidArgumentError(
+          "page_token: not a token of this query");
+    }
+    for (int i = 0; i < 4; ++i) {
+      after_distinct = (after_distinct << 8) | static_cast<uint8_t>(after[i]);
+    }
+    after_distinct = ~after_distinct;
+    after_id = after.substr(4, after.size() - 5);
+  }
+  const size_t page_size =
+      options.page_size == 0 ? kDefaultProvenancePageSize : options.page_size;
+  KG_ASSIGN_OR_RETURN(
+      std::vector<storage::ContestedEntry> entries,
+      reader_->ListContestedIndex(after_distinct, after_id, page_size + 1));
+  ContestedPage out;
+  for (size_t i = 0; i < entries.size() && i < page_size; ++i) {
+    ContestedStatement c;
+    KG_ASSIGN_OR_RETURN(c.statement,
+                        reader_->StatementAt(entries[i].statement));
+    c.supporting_claimants = entries[i].supporting;
+    c.opposing_claimants = entries[i].opposing;
+    c.distinct_claimants = entries[i].distinct;
+    out.statements.push_back(std::move(c));
+  }
+  if (entries.size() > page_size) {
+    out.next_page_token = tokens.Encode(PageTokenKind::kContested, fingerprint,
+                                        ContestedKey(out.statements.back()));
   }
   return out;
 }

@@ -242,6 +242,12 @@ struct ListContestedOptions {
   // statement whose more general form is denied, and that is supported, is
   // contested.
   bool include_related = false;
+  // The current state with the options above at their defaults is read
+  // from the contested index that storage keeps on write (a page costs a
+  // page); every other view counts the claims of each opposed statement.
+  // True counts the claims in that case too: for tests and benchmarks
+  // that compare the two.
+  bool without_index = false;
 };
 
 struct ContestedStatement {
@@ -429,6 +435,9 @@ class ProvenanceEngine {
   absl::StatusOr<std::optional<Claim>> LoadClaim(const ClaimRef& ref,
                                                  const RecordFilter& filter);
 
+  // ListContested from the contested index: the current state, claims only.
+  absl::StatusOr<ContestedPage> ListContestedFromIndex(
+      const ListContestedOptions& options, uint64_t fingerprint);
   // ListContested's first pass: every contested statement (id only) with
   // its figures, in id order.
   absl::StatusOr<std::vector<ContestedStatement>> FindContested(

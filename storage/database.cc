@@ -296,6 +296,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kCountersKey, EncodeCounters(Counters{})),
         "initialize"));
+    // A new store's contested index is complete: empty.
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kContestedBuiltKey, ""), "initialize"));
     KG_ASSIGN_OR_RETURN(std::string token_key, PageTokenCodec::NewKey());
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kPageTokenKeyKey, token_key), "initialize"));
@@ -327,6 +330,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     // Format 2 is format 3 without entity histories: nothing to rewrite.
     // Format 3 is format 4 whose index values lack the asserted byte,
     // which readers then take from the statement row: nothing to rewrite.
+    // Format 4 is format 5 without the contested index, which Store::Open
+    // builds (the key kContestedBuiltKey says when it is complete).
     std::string current;
     PutFixed32(&current, kFormatVersion);
     rocksdb::WriteBatch wb;

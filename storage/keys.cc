@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/strip.h"
 #include "storage/coding.h"
 
 namespace kg::storage {
@@ -557,6 +558,81 @@ bool DecodeProv(absl::string_view in, ProvValue* out) {
     out->retracted_micros = micros;
   }
   return in.empty();
+}
+
+namespace {
+
+constexpr char kContestedStatementPrefix[] = "contested:S";
+constexpr char kContestedRankPrefix[] = "contested:R";
+
+void PutFigures(std::string* out, const ContestedFigures& f) {
+  PutFixed32(out, f.supporting);
+  PutFixed32(out, f.opposing);
+  PutFixed32(out, f.distinct);
+}
+
+bool GetFigures(absl::string_view* in, ContestedFigures* f) {
+  return GetFixed32(in, &f->supporting) && GetFixed32(in, &f->opposing) &&
+         GetFixed32(in, &f->distinct);
+}
+
+}  // namespace
+
+std::string ContestedStatementPrefix() { return kContestedStatementPrefix; }
+
+bool DecodeContestedStatementKey(absl::string_view key, uint64_t* stmt) {
+  return absl::ConsumePrefix(&key, kContestedStatementPrefix) &&
+         GetFixed64(&key, stmt) && key.empty();
+}
+
+std::string ContestedStatementKey(uint64_t stmt) {
+  std::string key = kContestedStatementPrefix;
+  PutFixed64(&key, stmt);
+  return key;
+}
+
+std::string ContestedStatementValue(const ContestedFigures& f,
+                                    absl::string_view hash16) {
+  std::string value;
+  PutFigures(&value, f);
+  value.append(hash16.data(), hash16.size());
+  return value;
+}
+
+bool DecodeContestedStatementValue(absl::string_view in, ContestedFigures* f,
+                                   std::string* hash16) {
+  if (!GetFigures(&in, f) || in.size() != kStatementHashBytes) return false;
+  hash16->assign(in.data(), in.size());
+  return true;
+}
+
+std::string ContestedRankPrefix() { return kContestedRankPrefix; }
+
+std::string ContestedRankKey(uint32_t distinct, absl::string_view hash16) {
+  std::string key = kContestedRankPrefix;
+  PutFixed32(&key, ~distinct);
+  key.append(hash16.data(), hash16.size());
+  return key;
+}
+
+std::string ContestedRankValue(uint64_t stmt, const ContestedFigures& f) {
+  std::string value;
+  PutFixed64(&value, stmt);
+  PutFigures(&value, f);
+  return value;
+}
+
+bool DecodeContestedRankEntry(absl::string_view key, absl::string_view value,
+                              ContestedRankEntry* out) {
+  if (!absl::ConsumePrefix(&key, kContestedRankPrefix)) return false;
+  uint32_t inverted = 0;
+  if (!GetFixed32(&key, &inverted) || key.size() != kStatementHashBytes) {
+    return false;
+  }
+  out->distinct = ~inverted;
+  out->hash16.assign(key.data(), key.size());
+  return GetFixed64(&value, &out->stmt) && GetFigures(&value, &out->figures) &&
+         value.empty() && out->figures.distinct == out->distinct;
 }
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }

@@ -8,6 +8,10 @@
 //             "base"                         -> the base IRI of kg's names
 //             "page_token_key"               -> 32 random bytes: the key of
 //                                               the page tokens' MAC
+//             "contested_index"              -> "" (format 5: the contested
+//                                               index below is complete)
+//             "contested:S" stmt_tid         -> ContestedFigures hash16
+//             "contested:R" ~distinct hash16 -> stmt_tid ContestedFigures
 //   term      term_key                       -> tid            (dictionary)
 //   tid       tid                            -> term_key       (reverse)
 //   entity    entity_id                      -> EntityValue (its history)
@@ -60,7 +64,9 @@ namespace kg::storage {
 // the asserted byte to index values, so an ids-only scan of asserted
 // statements needs no statement row; a format-3 store is a format-4 store
 // whose index entries do not say, and stays so until they are rewritten.
-inline constexpr uint32_t kFormatVersion = 4;
+// Format 5 added the contested index (ListContested's current state, kept
+// on write); the first writable open of an older store builds it.
+inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr char kBaseKey[] = "base";
 inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
@@ -245,6 +251,38 @@ struct ProvValue {
 };
 std::string EncodeProv(const ProvValue& p);
 bool DecodeProv(absl::string_view in, ProvValue* out);
+
+// The contested index (format 5; docs/storage.md "The contested index"):
+// every statement that, in the current state, has at least one supporting
+// and one opposing claim (a claim counts while it is asserted), with its
+// figures; by statement, and ranked by distinct claimants (descending),
+// then by statement hash, which is ListContested's order.
+inline constexpr char kContestedBuiltKey[] = "contested_index";
+struct ContestedFigures {
+  uint32_t supporting = 0;  // distinct claimants supporting
+  uint32_t opposing = 0;    // distinct claimants opposing
+  uint32_t distinct = 0;    // distinct claimants on either side
+  bool operator==(const ContestedFigures&) const = default;
+};
+std::string ContestedStatementPrefix();
+std::string ContestedStatementKey(uint64_t stmt);
+bool DecodeContestedStatementKey(absl::string_view key, uint64_t* stmt);
+std::string ContestedStatementValue(const ContestedFigures& f,
+                                    absl::string_view hash16);
+bool DecodeContestedStatementValue(absl::string_view in, ContestedFigures* f,
+                                   std::string* hash16);
+// The prefix of every ranking key, and the keys themselves.
+std::string ContestedRankPrefix();
+std::string ContestedRankKey(uint32_t distinct, absl::string_view hash16);
+std::string ContestedRankValue(uint64_t stmt, const ContestedFigures& f);
+struct ContestedRankEntry {
+  uint32_t distinct = 0;
+  std::string hash16;
+  uint64_t stmt = 0;
+  ContestedFigures figures;
+};
+bool DecodeContestedRankEntry(absl::string_view key, absl::string_view value,
+                              ContestedRankEntry* out);
 
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t micros);

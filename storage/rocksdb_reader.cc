@@ -798,4 +798,37 @@ absl::StatusOr<StoreStats> RocksReader::Stats() {
   return stats;
 }
 
+absl::StatusOr<std::vector<ContestedEntry>> RocksReader::ListContestedIndex(
+    uint32_t after_distinct, absl::string_view after_id, size_t limit) {
+  std::string start;
+  if (!after_id.empty()) {
+    std::optional<std::string> hash = HashFromStatementId(after_id);
+    if (!hash) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "after_id: \"", EchoEscaped(after_id), "\" is not a statement id"));
+    }
+    start = ContestedRankKey(after_distinct, *hash);
+  }
+  std::vector<ContestedEntry> out;
+  if (limit == 0) return out;
+  KG_RETURN_IF_ERROR(Scan(kDefaultCf, ContestedRankPrefix(), start,
+                          [&](absl::string_view key,
+                              absl::string_view value) -> absl::StatusOr<bool> {
+                            ContestedRankEntry e;
+                            if (!DecodeContestedRankEntry(key, value, &e)) {
+                              return Corrupt(kDefaultCf,
+                                             "contested index entry", key);
+                            }
+                            ContestedEntry c;
+                            c.statement = e.stmt;
+                            c.id = StatementIdFromHash(e.hash16);
+                            c.supporting = e.figures.supporting;
+                            c.opposing = e.figures.opposing;
+                            c.distinct = e.figures.distinct;
+                            out.push_back(std::move(c));
+                            return out.size() < limit;
+                          }));
+  return out;
+}
+
 }  // namespace kg::storage

@@ -86,6 +86,9 @@ class RocksReader : public Reader {
       absl::string_view page_token) override;
   absl::Status ForEachStatement(
       const std::function<bool(NodeId, const Statement&)>& fn) override;
+  absl::StatusOr<std::vector<ContestedEntry>> ListContestedIndex(
+      uint32_t after_distinct, absl::string_view after_id,
+      size_t limit) override;
 
  private:
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key);

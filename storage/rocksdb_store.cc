@@ -405,6 +405,38 @@ absl::Status RocksStore::Resume() {
 }
 
 // The in-memory adjacency, read from the SPO index.
+// Builds the contested index (format 5) of a store that has none: one made
+// before it, or whose first build did not finish. The index and the key
+// saying it is complete are written in one batch.
+absl::Status BuildContestedIndexIfMissing(Database& database) {
+  std::string built;
+  rocksdb::DB* db = database.db();
+  const rocksdb::Status got =
+      db->Get(rocksdb::ReadOptions(), database.cf(kDefaultCf),
+              kContestedBuiltKey, &built);
+  if (got.ok()) return absl::OkStatus();
+  if (!got.IsNotFound()) return FromRocksDb(got, "read the contested index");
+  WriteTxn txn(db, &database.cfs(), database.counters_at_open(),
+               absl::ToUnixMicros(absl::Now()), nullptr, database.base_iri());
+  KG_RETURN_IF_ERROR(txn.RebuildContested());
+  rocksdb::WriteBatch wb;
+  for (int cf = 0; const auto& changes : txn.changes()) {
+    rocksdb::ColumnFamilyHandle* handle = database.cf(static_cast<Cf>(cf++));
+    for (const PendingChanges::Change& change : changes) {
+      const rocksdb::Slice key(change.key.data(), change.key.size());
+      KG_RETURN_IF_ERROR(FromRocksDb(
+          change.value ? wb.Put(handle, key,
+                                rocksdb::Slice(change.value->data(),
+                                               change.value->size()))
+                       : wb.Delete(handle, key),
+          "batch"));
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db->Write(wo, &wb), "build the contested index");
+}
+
 absl::StatusOr<std::unique_ptr<Adjacency>> LoadAdjacency(
     const Database& database) {
   auto adjacency = std::make_unique<Adjacency>();
@@ -475,6 +507,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
       std::unique_ptr<Database> database,
       Database::Open("data directory", std::string(path), db_options));
   RemoveUnfinishedBulkLoads(database->path());
+  KG_RETURN_IF_ERROR(BuildContestedIndexIfMissing(*database));
   KG_ASSIGN_OR_RETURN(std::unique_ptr<Adjacency> adjacency,
                       LoadAdjacency(*database));
   return std::unique_ptr<Store>(

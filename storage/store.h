@@ -309,6 +309,15 @@ struct VerifyReport {
 // A read-only view of the store at one snapshot: every call on it sees the
 // same state, whatever is written meanwhile. Not thread-safe; use one per
 // thread or per query.
+// One statement of the contested index (Reader::ListContestedIndex).
+struct ContestedEntry {
+  NodeId statement = 0;
+  std::string id;  // the statement id, "s" + 32 hex digits
+  uint32_t supporting = 0;
+  uint32_t opposing = 0;
+  uint32_t distinct = 0;
+};
+
 class Reader {
  public:
   virtual ~Reader() = default;
@@ -418,6 +427,14 @@ class Reader {
   // false. A full scan: for as-recorded queries and audits.
   virtual absl::Status ForEachStatement(
       const std::function<bool(NodeId, const Statement&)>& fn) = 0;
+  // The contested index, kept on write (docs/storage.md): the statements
+  // that have, now, at least one supporting and one opposing claim (a claim
+  // counts while it is asserted, claimants are counted distinct), ranked by
+  // distinct claimants descending, then statement id. Up to `limit` entries
+  // after the one ranked (after_distinct, after_id), or from the first when
+  // after_id is empty.
+  virtual absl::StatusOr<std::vector<ContestedEntry>> ListContestedIndex(
+      uint32_t after_distinct, absl::string_view after_id, size_t limit) = 0;
 };
 
 // Thread-safe: writes are serialized inside; readers are independent.

@@ -50,6 +50,7 @@ class Verifier {
     for (Cf cf : {kSpoCf, kPosCf, kOspCf}) KG_RETURN_IF_ERROR(CheckIndex(cf));
     KG_RETURN_IF_ERROR(CheckProvenance());
     KG_RETURN_IF_ERROR(CheckDocProvenance());
+    KG_RETURN_IF_ERROR(CheckContested());
     CheckCounters();
     return absl::OkStatus();
   }
@@ -577,6 +578,139 @@ class Verifier {
           }
           return absl::OkStatus();
         });
+  }
+
+  // Calls fn(key, value) for every entry of `cf` that starts with `prefix`.
+  template <typename Fn>
+  absl::Status ForEachWithPrefix(Cf cf, absl::string_view prefix, Fn fn) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan_ro_, cfs_[cf]));
+    const rocksdb::Slice start(prefix.data(), prefix.size());
+    for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+         it->Next()) {
+      KG_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
+    }
+    if (it->status().IsCorruption()) {
+      Problem(absl::StrCat(kCfNames[cf], ": scan stopped by corruption (",
+                           it->status().ToString(), ")"));
+      return absl::OkStatus();
+    }
+    return FromRocksDb(it->status(), "verify: scan");
+  }
+
+  // The contested index (format 5) against the claims in the indexes.
+  absl::Status CheckContested() {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> built,
+                        Get(kDefaultCf, kContestedBuiltKey));
+    if (!built) return absl::OkStatus();  // older; built on the next open
+    // Each statement's asserted claimants, by side.
+    struct Sides {
+      absl::flat_hash_set<uint64_t> supporting, opposing;
+    };
+    absl::flat_hash_map<uint64_t, Sides> claimed;
+    KG_RETURN_IF_ERROR(ForEach(
+        kRelationCf,
+        [&](absl::string_view id, absl::string_view value) -> absl::Status {
+          Relation r;
+          uint64_t tid = 0;
+          if (!DecodeRelation(id, value, &tid, &r) ||
+              r.polarity == Polarity::kNone) {
+            return absl::OkStatus();  // CheckRelationsAndDocuments reports
+          }
+          return ForEachWithPrefix(
+              kPosCf, IndexPrefix({tid}),
+              [&](absl::string_view key, absl::string_view v) -> absl::Status {
+                IndexEntry e;  // p o s
+                if (!DecodeIndexEntry(key, v, &e)) return absl::OkStatus();
+                bool asserted = e.asserted.value_or(false);
+                if (!e.asserted) {
+                  KG_ASSIGN_OR_RETURN(std::optional<std::string> row,
+                                      Get(kStmtCf, TidKey(e.stmt)));
+                  StmtValue st;
+                  asserted = row && DecodeStmt(*row, &st) && st.live > 0;
+                }
+                if (!asserted) return absl::OkStatus();
+                Sides& sides = claimed[e.b];
+                (r.polarity == Polarity::kSupports ? sides.supporting
+                                                   : sides.opposing)
+                    .insert(e.c);
+                return absl::OkStatus();
+              });
+        }));
+    absl::flat_hash_map<uint64_t, ContestedFigures> expected;
+    for (const auto& [stmt, sides] : claimed) {
+      if (sides.supporting.empty() || sides.opposing.empty()) continue;
+      ContestedFigures f;
+      f.supporting = static_cast<uint32_t>(sides.supporting.size());
+      f.opposing = static_cast<uint32_t>(sides.opposing.size());
+      f.distinct = f.supporting;
+      for (uint64_t c : sides.opposing) {
+        f.distinct += sides.supporting.contains(c) ? 0 : 1;
+      }
+      expected.emplace(stmt, f);
+    }
+    // By statement.
+    size_t listed = 0;
+    KG_RETURN_IF_ERROR(ForEachWithPrefix(
+        kDefaultCf, ContestedStatementPrefix(),
+        [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          ++listed;
+          uint64_t stmt = 0;
+          ContestedFigures f;
+          std::string hash;
+          if (!DecodeContestedStatementKey(key, &stmt) ||
+              !DecodeContestedStatementValue(value, &f, &hash)) {
+            Problem(
+                absl::StrCat("contested: malformed entry ", Printable(key)));
+            return absl::OkStatus();
+          }
+          auto want = expected.find(stmt);
+          if (want == expected.end()) {
+            Problem(absl::StrCat("contested: statement ", stmt,
+                                 " is listed but is not contested"));
+            return absl::OkStatus();
+          }
+          if (!(want->second == f)) {
+            Problem(absl::StrCat(
+                "contested: statement ", stmt, " is listed with ", f.supporting,
+                " supporting, ", f.opposing, " opposing, ", f.distinct,
+                " distinct claimants; its claims say ", want->second.supporting,
+                ", ", want->second.opposing, ", ", want->second.distinct));
+          }
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> term,
+                              Get(kTidCf, TidKey(stmt)));
+          if (!term || *term != StatementTermKey(hash)) {
+            Problem(absl::StrCat("contested: statement ", stmt,
+                                 " is listed under another hash"));
+          }
+          KG_ASSIGN_OR_RETURN(
+              std::optional<std::string> rank,
+              Get(kDefaultCf, ContestedRankKey(f.distinct, hash)));
+          if (!rank || *rank != ContestedRankValue(stmt, f)) {
+            Problem(absl::StrCat("contested: statement ", stmt,
+                                 " is missing from the ranking"));
+          }
+          return absl::OkStatus();
+        }));
+    for (const auto& [stmt, f] : expected) {
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> listed_value,
+                          Get(kDefaultCf, ContestedStatementKey(stmt)));
+      if (!listed_value) {
+        Problem(absl::StrCat("contested: statement ", stmt,
+                             " is contested but not listed"));
+      }
+    }
+    size_t ranked = 0;
+    KG_RETURN_IF_ERROR(ForEachWithPrefix(
+        kDefaultCf, ContestedRankPrefix(),
+        [&](absl::string_view, absl::string_view) -> absl::Status {
+          ++ranked;
+          return absl::OkStatus();
+        }));
+    if (ranked != listed) {
+      Problem(absl::StrCat("contested: ", ranked, " ranking entries for ",
+                           listed, " listed statements"));
+    }
+    return absl::OkStatus();
   }
 
   void CheckCounters() {

@@ -294,12 +294,26 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::Get(
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
     Cf cf, const std::string& prefix, bool overlay_only) {
-  absl::btree_map<std::string, std::string> merged;
+  KG_ASSIGN_OR_RETURN(KeyValues merged, ScanStored(cf, prefix, overlay_only));
+  for (const PendingChanges::Change& change : overlay_[cf].WithPrefix(prefix)) {
+    if (change.value) {
+      merged[std::string(change.key)] = std::string(*change.value);
+    } else {
+      merged.erase(std::string(change.key));
+    }
+  }
+  return std::vector<std::pair<std::string, std::string>>(merged.begin(),
+                                                          merged.end());
+}
+
+absl::StatusOr<WriteTxn::KeyValues> WriteTxn::ScanStored(
+    Cf cf, const std::string& prefix, bool skip_database) {
+  KeyValues merged;
   const std::string upper = PrefixSuccessor(prefix);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  if (!overlay_only) {
+  if (!skip_database) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, (*cfs_)[cf]));
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       merged.emplace(it->key().ToString(), it->value().ToString());
@@ -322,15 +336,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> WriteTxn::Scan(
       apply(o->first, o->second);
     }
   }
-  for (const PendingChanges::Change& change : overlay_[cf].WithPrefix(prefix)) {
-    if (change.value) {
-      merged[std::string(change.key)] = std::string(*change.value);
-    } else {
-      merged.erase(std::string(change.key));
-    }
-  }
-  return std::vector<std::pair<std::string, std::string>>(merged.begin(),
-                                                          merged.end());
+  return merged;
 }
 
 void WriteTxn::Put(Cf cf, std::string key, std::string value) {
@@ -1092,6 +1098,13 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
   std::string spo = IndexKey(row.subject, row.relation, row.object);
   std::string pos = IndexKey(row.relation, row.object, row.subject);
   std::string osp = IndexKey(row.object, row.subject, row.relation);
+  if (was_indexed != indexed || (indexed && was_asserted != asserted)) {
+    KG_ASSIGN_OR_RETURN(Polarity polarity, PolarityOf(row.relation));
+    if (polarity != Polarity::kNone) {
+      claim_entries_[osp] =
+          indexed ? std::optional<bool>(asserted) : std::optional<bool>();
+    }
+  }
   if (was_indexed == indexed) {
     // Still in the indexes: their entries say whether it is asserted.
     if (indexed && was_asserted != asserted) {
@@ -1123,6 +1136,149 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
                         Get(kStmtCf, TidKey(part)));
     if (child) KG_RETURN_IF_ERROR(ChangeCounts(part, 0, indexed ? 1 : -1));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Polarity> WriteTxn::PolarityOf(uint64_t tid) {
+  if (auto it = polarity_.find(tid); it != polarity_.end()) return it->second;
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, TidKey(tid)));
+  if (!key) return absl::DataLossError(absl::StrCat("missing term ", tid));
+  Polarity polarity = Polarity::kNone;
+  std::string id;
+  if (DecodeIdTermKey(*key, TermTag::kRelation, &id)) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kRelationCf, id));
+    Relation r;
+    uint64_t stored_tid = 0;
+    if (!value || !DecodeRelation(id, *value, &stored_tid, &r)) {
+      return absl::DataLossError(
+          absl::StrCat("missing relation '", EchoValue(id), "'"));
+    }
+    polarity = r.polarity;
+  }
+  polarity_.emplace(tid, polarity);
+  return polarity;
+}
+
+absl::StatusOr<std::optional<ContestedFigures>> WriteTxn::CountClaims(
+    uint64_t stmt) {
+  // The claims on `stmt` are the osp entries under its tid whose relation
+  // has a polarity: the stored ones, then this transaction's.
+  const std::string prefix = IndexPrefix({stmt});
+  KG_ASSIGN_OR_RETURN(KeyValues stored, ScanStored(kOspCf, prefix));
+  absl::btree_map<std::string, std::optional<bool>> claims;
+  for (const auto& [key, value] : stored) {
+    IndexEntry e;
+    if (!DecodeIndexEntry(key, value, &e)) {
+      return absl::DataLossError("corrupt osp index entry");
+    }
+    KG_ASSIGN_OR_RETURN(Polarity polarity, PolarityOf(e.c));
+    if (polarity == Polarity::kNone) continue;
+    if (!e.asserted) {  // written before format 4
+      KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(e.stmt));
+      e.asserted = row.live > 0;
+    }
+    claims[key] = *e.asserted;
+  }
+  for (auto it = claim_entries_.lower_bound(prefix);
+       it != claim_entries_.end() && absl::StartsWith(it->first, prefix);
+       ++it) {
+    claims[it->first] = it->second;
+  }
+  absl::flat_hash_set<uint64_t> supporting, opposing;
+  for (const auto& [key, asserted] : claims) {
+    // A claim counts while it is asserted: a quoted-only one is not said.
+    if (!asserted.value_or(false)) continue;
+    // o s p: the claimant is the subject.
+    const uint64_t claimant = DecodeFixed64(key.data() + 8);
+    KG_ASSIGN_OR_RETURN(Polarity polarity,
+                        PolarityOf(DecodeFixed64(key.data() + 16)));
+    (polarity == Polarity::kSupports ? supporting : opposing).insert(claimant);
+  }
+  if (supporting.empty() || opposing.empty()) return std::nullopt;
+  ContestedFigures f;
+  f.supporting = static_cast<uint32_t>(supporting.size());
+  f.opposing = static_cast<uint32_t>(opposing.size());
+  f.distinct = f.supporting;
+  for (uint64_t c : opposing) f.distinct += supporting.contains(c) ? 0 : 1;
+  return f;
+}
+
+absl::Status WriteTxn::UpdateContested() {
+  // The statements whose claims changed, each once.
+  std::vector<uint64_t> touched;
+  for (const auto& [key, asserted] : claim_entries_) {
+    const uint64_t object = DecodeFixed64(key.data());
+    if (touched.empty() || touched.back() != object) touched.push_back(object);
+  }
+  for (uint64_t stmt : touched) {
+    KG_ASSIGN_OR_RETURN(std::optional<ContestedFigures> now, CountClaims(stmt));
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> before_value,
+                        Get(kDefaultCf, ContestedStatementKey(stmt)));
+    std::optional<ContestedFigures> before;
+    std::string hash;
+    if (before_value) {
+      before.emplace();
+      if (!DecodeContestedStatementValue(*before_value, &*before, &hash)) {
+        return absl::DataLossError("corrupt contested index entry");
+      }
+    }
+    if (before == now) continue;
+    if (before) Delete(kDefaultCf, ContestedRankKey(before->distinct, hash));
+    if (!now) {
+      Delete(kDefaultCf, ContestedStatementKey(stmt));
+      continue;
+    }
+    if (hash.empty()) {
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                          Get(kTidCf, TidKey(stmt)));
+      TermTag tag;
+      absl::string_view rest;
+      if (!key || !SplitTermKey(*key, &tag, &rest) ||
+          tag != TermTag::kStatement || rest.size() != kStatementHashBytes) {
+        // A claim's object that is not a statement: nothing to contest.
+        continue;
+      }
+      hash = std::string(rest);
+    }
+    Put(kDefaultCf, ContestedStatementKey(stmt),
+        ContestedStatementValue(*now, hash));
+    Put(kDefaultCf, ContestedRankKey(now->distinct, hash),
+        ContestedRankValue(stmt, *now));
+  }
+  claim_entries_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status WriteTxn::RebuildContested() {
+  KG_ASSIGN_OR_RETURN(KeyValues old, ScanStored(kDefaultCf, "contested:"));
+  for (const auto& [key, value] : old) Delete(kDefaultCf, key);
+  // Every claim, as if this transaction had just written it.
+  KG_ASSIGN_OR_RETURN(KeyValues relations, ScanStored(kRelationCf, ""));
+  for (const auto& [id, value] : relations) {
+    Relation r;
+    uint64_t tid = 0;
+    if (!DecodeRelation(id, value, &tid, &r)) {
+      return absl::DataLossError(
+          absl::StrCat("corrupt relation '", EchoValue(id), "'"));
+    }
+    if (r.polarity == Polarity::kNone) continue;
+    KG_ASSIGN_OR_RETURN(KeyValues claims,
+                        ScanStored(kPosCf, IndexPrefix({tid})));
+    for (const auto& [key, value] : claims) {
+      IndexEntry e;  // p o s
+      if (!DecodeIndexEntry(key, value, &e)) {
+        return absl::DataLossError("corrupt pos index entry");
+      }
+      bool asserted = e.asserted.value_or(false);
+      if (!e.asserted) {
+        KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(e.stmt));
+        asserted = row.live > 0;
+      }
+      claim_entries_[IndexKey(e.b, e.c, e.a)] = asserted;
+    }
+  }
+  KG_RETURN_IF_ERROR(UpdateContested());
+  Put(kDefaultCf, kContestedBuiltKey, "");
   return absl::OkStatus();
 }
 
@@ -1368,7 +1524,7 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
     KG_RETURN_IF_ERROR(DeleteEntity(absl::StrCat("entity_deletes[", i, "]"),
                                     batch.entity_deletes[i]));
   }
-  return absl::OkStatus();
+  return UpdateContested();
 }
 
 absl::Status WriteTxn::Retract(absl::string_view statement_id,
@@ -1416,7 +1572,7 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
   KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(stmt_tid));
   result->provenance_retracted = retracted;
   result->statement_removed = !row.indexed();
-  return absl::OkStatus();
+  return UpdateContested();
 }
 
 std::vector<std::vector<PendingChanges::Change>> WriteTxn::changes() {

@@ -99,6 +99,9 @@ class WriteTxn {
   absl::Status Apply(const WriteBatch& batch, WriteResult* result);
   absl::Status Retract(absl::string_view statement_id,
                        absl::string_view document_id, RetractResult* result);
+  // Rewrites the contested index (keys.h) from the indexes and marks it
+  // complete: the first writable open of a store made before format 5.
+  absl::Status RebuildContested();
 
   // The changes to write, counters included, per column family in key
   // order; valid after a successful Apply or Retract, while the
@@ -116,11 +119,17 @@ class WriteTxn {
     std::string key;  // term key
   };
 
+  using KeyValues = absl::btree_map<std::string, std::string>;
+
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, const std::string& key);
   // Keys and values in [prefix, successor) after the overlay is applied.
   // With overlay_only, the database is known to hold nothing there.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(
       Cf cf, const std::string& prefix, bool overlay_only = false);
+  // The same before this transaction's own changes: the database (unless
+  // skip_database) with the group's earlier transactions applied.
+  absl::StatusOr<KeyValues> ScanStored(Cf cf, const std::string& prefix,
+                                       bool skip_database = false);
   void Put(Cf cf, std::string key, std::string value);
   void Delete(Cf cf, std::string key);
 
@@ -179,6 +188,14 @@ class WriteTxn {
   // Adjusts a statement's live and quoted counts and keeps the indexes and
   // the quoted counts of the statements it quotes in step.
   absl::Status ChangeCounts(uint64_t tid, int live_delta, int quoted_delta);
+  // The polarity of the relation with term id `tid` (none for an IRI
+  // predicate), cached for the transaction.
+  absl::StatusOr<Polarity> PolarityOf(uint64_t tid);
+  // Brings the contested index up to date for the statements whose claims
+  // this transaction changed (claim_entries_): called once at the end of
+  // Apply and Retract, so a statement with many new claims is counted once.
+  absl::Status UpdateContested();
+  absl::StatusOr<std::optional<ContestedFigures>> CountClaims(uint64_t stmt);
 
   rocksdb::DB* db_;
   const std::vector<rocksdb::ColumnFamilyHandle*>* cfs_;
@@ -209,6 +226,13 @@ class WriteTxn {
   // the database yet.
   absl::flat_hash_set<uint64_t> new_statements_;
   std::vector<Adjacency::Change> index_changes_;
+  absl::flat_hash_map<uint64_t, Polarity> polarity_;
+  // The osp entries of claims (statements whose relation has a polarity)
+  // that this transaction wrote: whether each is asserted, nullopt when
+  // deleted. They mirror the osp family's overlay, so that counting a
+  // statement's claims does not make that overlay sort itself (a load
+  // writes millions of osp keys and claims are few).
+  absl::btree_map<std::string, std::optional<bool>> claim_entries_;
 };
 
 // The canonical term key of a term as the store would intern it, without

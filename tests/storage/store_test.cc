@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "storage/coding.h"
 #include "storage/keys.h"
 #include "storage/page_token.h"
 #include "tests/storage/store_fixture.h"
@@ -1158,6 +1159,121 @@ TEST_F(StoreTest, IdsOnlyScansOfAssertedStatementsFollowRecordsComingAndGoing) {
   ASSERT_THAT(store().Retract(denial, "doc1"), testing::IsOk());
   EXPECT_EQ(scan(true), Ids{});
   EXPECT_TRUE(verified());
+}
+
+// The contested index follows claims as they are written, asserted, only
+// quoted, retracted and bulk loaded; it survives a reopen, and a store
+// without it (made before format 5) has it built on open.
+TEST_F(StoreTest, TheContestedIndexFollowsClaimsComingAndGoing) {
+  const std::string sent = StatementIdOf(Sent().triple);
+  auto claim = [&](const char* who, const char* relation, int sentence) {
+    return StatementInput{
+        Triple{Term::Entity(who), relation, Term::Quoted(Sent().triple)},
+        {Evidence(sentence)}};
+  };
+  auto contested = [&] {
+    std::unique_ptr<Reader> reader = store().NewReader();
+    absl::StatusOr<std::vector<ContestedEntry>> got =
+        reader->ListContestedIndex(0, "", 100);
+    EXPECT_THAT(got, testing::IsOk());
+    std::vector<std::string> out;
+    if (!got.ok()) return out;
+    for (const ContestedEntry& e : *got) {
+      EXPECT_EQ(reader->StatementAt(e.statement)->id, e.id);
+      out.push_back(absl::StrCat(e.id, " ", e.supporting, "/", e.opposing, "/",
+                                 e.distinct));
+    }
+    return out;
+  };
+  auto verified = [&] {
+    absl::StatusOr<VerifyReport> report = store().Verify([] { return false; });
+    EXPECT_THAT(report, testing::IsOk());
+    if (report.ok()) {
+      EXPECT_THAT(report->problems, ::testing::IsEmpty());
+    }
+  };
+  using Rows = std::vector<std::string>;
+  WriteBatch b = Vocabulary();
+  b.statements = {Sent(), Denial()};
+  ASSERT_THAT(store().Write(b), testing::IsOk());
+  EXPECT_EQ(contested(), Rows{});  // denied, not supported
+
+  WriteBatch nis;
+  nis.statements = {claim("nis", "reported", 2)};
+  ASSERT_THAT(store().Write(nis), testing::IsOk());
+  EXPECT_EQ(contested(), Rows{sent + " 1/1/2"});
+  verified();
+
+  // A claimant on both sides counts once among the distinct.
+  WriteBatch both;
+  both.statements = {claim("kremlin", "reported", 2)};
+  ASSERT_THAT(store().Write(both), testing::IsOk());
+  EXPECT_EQ(contested(), Rows{sent + " 2/1/2"});
+
+  // Russia's denial, only quoted (North Korea reported it): not said.
+  const StatementInput russia = claim("russia", "denied", 1);
+  WriteBatch quoted;
+  quoted.statements = {{Triple{Term::Entity("north_korea"), "reported",
+                               Term::Quoted(russia.triple)},
+                        {Evidence(2)}}};
+  ASSERT_THAT(store().Write(quoted), testing::IsOk());
+  EXPECT_EQ(contested(), Rows{sent + " 2/1/2"});
+  verified();
+
+  // The only denial goes: no longer contested.
+  ASSERT_THAT(store().Retract(StatementIdOf(Denial().triple), "doc1"),
+              testing::IsOk());
+  EXPECT_EQ(contested(), Rows{});
+  verified();
+
+  // Russia's quoted denial gains a record of its own, through a bulk load.
+  WriteBatch load;
+  load.statements = {russia, claim("north_korea", "denied", 1)};
+  ASSERT_THAT(store().BulkLoad(load), testing::IsOk());
+  EXPECT_EQ(contested(), Rows{sent + " 2/2/4"});
+  verified();
+
+  // Paged: after the only entry, nothing.
+  {
+    std::unique_ptr<Reader> reader = store().NewReader();
+    absl::StatusOr<std::vector<ContestedEntry>> after =
+        reader->ListContestedIndex(4, sent, 10);
+    ASSERT_THAT(after, testing::IsOk());
+    EXPECT_THAT(*after, ::testing::IsEmpty());
+    EXPECT_THAT(reader->ListContestedIndex(4, "not-an-id", 10),
+                testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                  ::testing::HasSubstr("after_id")));
+  }
+
+  Reopen();
+  EXPECT_EQ(contested(), Rows{sent + " 2/2/4"});
+
+  // As a store made before format 5: no index, format 4. Opening builds it.
+  Close();
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : kCfNames) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), path(), cfs, &h, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string format;
+    PutFixed32(&format, 4);
+    ASSERT_TRUE(db->Put({}, h[kDefaultCf], kFormatKey, format).ok());
+    ASSERT_TRUE(db->Delete({}, h[kDefaultCf], kContestedBuiltKey).ok());
+    ASSERT_TRUE(db->DeleteRange({}, h[kDefaultCf],
+                                "contested:", PrefixSuccessor("contested:"))
+                    .ok());
+    for (auto* c : h) db->DestroyColumnFamilyHandle(c);
+    ASSERT_TRUE(db->Close().ok());
+  }
+  Reopen();
+  EXPECT_EQ(store().upgraded_from_format(), std::optional<uint32_t>(4));
+  EXPECT_EQ(contested(), Rows{sent + " 2/2/4"});
+  verified();
 }
 
 // A bulk load killed at any moment is all or nothing: a child process runs

@@ -213,6 +213,23 @@ TEST_F(VerifyTest, DetectsAnIndexEntryWrongAboutBeingAsserted) {
                                  "(asserted|quoted only) but has [0-9]+ live"));
 }
 
+TEST_F(VerifyTest, DetectsAContestedIndexEntryThatTheClaimsDoNotBackUp) {
+  Damage([](rocksdb::DB* db, const Handles& h) {
+    uint64_t stmt = 0;
+    ASSERT_TRUE(DecodeTidKey(First(db, h[kStmtCf]).first, &stmt));
+    const ContestedFigures f{1, 1, 2};
+    const std::string hash(kStatementHashBytes, 'x');
+    ASSERT_TRUE(db->Put({}, h[kDefaultCf], ContestedStatementKey(stmt),
+                        ContestedStatementValue(f, hash))
+                    .ok());
+  });
+  const std::string p = AllProblems();
+  EXPECT_THAT(p, ::testing::ContainsRegex(
+                     "contested: statement [0-9]+ is listed but is not "
+                     "contested"));
+  EXPECT_THAT(p, HasSubstr("0 ranking entries for 1 listed statements"));
+}
+
 TEST_F(VerifyTest, DetectsAnOrphanProvenanceRecord) {
   Damage([](rocksdb::DB* db, const Handles& h) {
     // A copy of a real record, moved to a statement that does not exist.
