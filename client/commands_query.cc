@@ -355,7 +355,7 @@ void AddPath(Cli& cli) {
           absl::StrAppend(&line, "; none within ", hops,
                           hops == 1 ? " hop" : " hops",
                           ": raise --max-hops (up to the server's "
-                          "--max_path_hops, 8 by default)");
+                          "--max_path_hops, 12 by default)");
         }
         std::printf("%s%s", n > 0 ? "\n" : "",
                     Indented(line, "", width).c_str());

@@ -46,7 +46,9 @@ ABSL_FLAG(int, max_receive_message_bytes, 16 << 20,
           "largest request message the server accepts");
 ABSL_FLAG(int, default_deadline_ms, 30000,
           "deadline for calls that arrive without one, milliseconds");
-ABSL_FLAG(int, max_path_hops, 8, "longest path a query may ask for, in hops");
+ABSL_FLAG(int, max_path_hops, 12,
+          "longest path a query may ask for, in hops (WordNet pairs need up "
+          "to 11)");
 ABSL_FLAG(int64_t, max_traversal_budget, 1000000,
           "most edges one path or neighbourhood query may expand");
 ABSL_FLAG(int, max_concurrent_path_queries, 0,

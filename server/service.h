@@ -25,7 +25,7 @@ struct ServiceLimits {
   // Applied to calls that arrive without a deadline.
   absl::Duration default_deadline = absl::Seconds(30);
   // Path queries (see PathOptions in proto/kg/v1/query.proto).
-  int max_path_hops = 8;
+  int max_path_hops = 12;
   int64_t max_traversal_budget = 1'000'000;
   // Path and neighbourhood queries running at once; the others wait for a
   // slot until their deadline. 0: one per core.

@@ -47,7 +47,7 @@ struct StoreDatasetOptions {
   // SERVICE kg:paths: the longest path it may ask for, and the most edges
   // one search expands (the server's --max_path_hops and
   // --max_traversal_budget).
-  int max_path_hops = 8;
+  int max_path_hops = 12;
   uint64_t max_path_edges = 1'000'000;
 };
 

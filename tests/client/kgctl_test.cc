@@ -240,19 +240,20 @@ TEST_F(KgctlTest, PagesAreAnnouncedAndFollowedWithAll) {
   EXPECT_EQ(ParseJsonLines<kg::v1::Entity>(all.out).size(), 32u);
 }
 
-// The hop cap is the server's --max_path_hops (8), and the error names it
+// The hop cap is the server's --max_path_hops (12), and the error names it
 // (docs/cli.md, "Paths and provenance").
 TEST_F(KgctlTest, TooManyHopsNamesTheCap) {
   const std::string server = Seeded();
   RunResult path =
-      Run(server, {"path", "north_korea", "ukraine", "--max-hops", "9"});
+      Run(server, {"path", "north_korea", "ukraine", "--max-hops", "13"});
   EXPECT_EQ(path.exit_code, 4);
-  EXPECT_THAT(path.err,
-              HasSubstr("max_hops: must be in 1..8 (--max_path_hops), got 9"));
-  RunResult hood = Run(server, {"neighborhood", "north_korea", "--hops", "9"});
+  EXPECT_THAT(
+      path.err,
+      HasSubstr("max_hops: must be in 1..12 (--max_path_hops), got 13"));
+  RunResult hood = Run(server, {"neighborhood", "north_korea", "--hops", "13"});
   EXPECT_EQ(hood.exit_code, 4);
-  EXPECT_THAT(hood.err, HasSubstr("hops: must be in 1..8 (--max_path_hops)"));
-  EXPECT_EQ(Run(server, {"path", "north_korea", "ukraine", "--max-hops", "8"})
+  EXPECT_THAT(hood.err, HasSubstr("hops: must be in 1..12 (--max_path_hops)"));
+  EXPECT_EQ(Run(server, {"path", "north_korea", "ukraine", "--max-hops", "12"})
                 .exit_code,
             0);
 }

@@ -580,7 +580,7 @@ TEST_F(SparqlRpcTest, PathsServiceRefusesEachBadArgumentByName) {
       {"[] kg:from ?x ; kg:to e:ukraine", grpc::StatusCode::INVALID_ARGUMENT,
        "kg:from: must be a value, not ?x"},
       {ends + "kg:maxHops 20", grpc::StatusCode::INVALID_ARGUMENT,
-       "kg:maxHops: must be an integer in 1..8, got 20 (the server's "
+       "kg:maxHops: must be an integer in 1..12, got 20 (the server's "
        "--max_path_hops)"},
       {ends + "kg:mode \"longest\"", grpc::StatusCode::INVALID_ARGUMENT,
        "kg:mode: must be \"shortest\""},
