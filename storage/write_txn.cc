@@ -1101,7 +1101,7 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
   if (was_indexed != indexed || (indexed && was_asserted != asserted)) {
     KG_ASSIGN_OR_RETURN(Polarity polarity, PolarityOf(row.relation));
     if (polarity != Polarity::kNone) {
-      claim_entries_[osp] =
+      claim_entries_[{row.object, row.subject, row.relation}] =
           indexed ? std::optional<bool>(asserted) : std::optional<bool>();
     }
   }
@@ -1162,44 +1162,72 @@ absl::StatusOr<Polarity> WriteTxn::PolarityOf(uint64_t tid) {
 absl::StatusOr<std::optional<ContestedFigures>> WriteTxn::CountClaims(
     uint64_t stmt) {
   // The claims on `stmt` are the osp entries under its tid whose relation
-  // has a polarity: the stored ones, then this transaction's.
-  const std::string prefix = IndexPrefix({stmt});
-  KG_ASSIGN_OR_RETURN(KeyValues stored, ScanStored(kOspCf, prefix));
-  absl::btree_map<std::string, std::optional<bool>> claims;
-  for (const auto& [key, value] : stored) {
-    IndexEntry e;
-    if (!DecodeIndexEntry(key, value, &e)) {
-      return absl::DataLossError("corrupt osp index entry");
+  // has a polarity: the stored ones (in key order), with this transaction's
+  // over them. A statement this transaction made has no stored claims:
+  // nothing stored can quote a tid that did not exist.
+  std::vector<std::pair<ClaimKey, bool>> stored;
+  if (!new_statements_.contains(stmt)) {
+    KG_ASSIGN_OR_RETURN(KeyValues entries,
+                        ScanStored(kOspCf, IndexPrefix({stmt})));
+    for (const auto& [key, value] : entries) {
+      IndexEntry e;  // o s p
+      if (!DecodeIndexEntry(key, value, &e)) {
+        return absl::DataLossError("corrupt osp index entry");
+      }
+      KG_ASSIGN_OR_RETURN(Polarity polarity, PolarityOf(e.c));
+      if (polarity == Polarity::kNone) continue;
+      if (!e.asserted) {  // written before format 4
+        KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(e.stmt));
+        e.asserted = row.live > 0;
+      }
+      stored.emplace_back(ClaimKey{e.a, e.b, e.c}, *e.asserted);
     }
-    KG_ASSIGN_OR_RETURN(Polarity polarity, PolarityOf(e.c));
-    if (polarity == Polarity::kNone) continue;
-    if (!e.asserted) {  // written before format 4
-      KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(e.stmt));
-      e.asserted = row.live > 0;
+  }
+  // The claimants of the asserted claims, by side (a quoted-only claim is
+  // not said).
+  std::vector<uint64_t> supporting, opposing;
+  auto count = [&](const ClaimKey& key, bool asserted) -> absl::Status {
+    if (!asserted) return absl::OkStatus();
+    const auto [object, claimant, relation] = key;
+    KG_ASSIGN_OR_RETURN(Polarity polarity, PolarityOf(relation));
+    (polarity == Polarity::kSupports ? supporting : opposing)
+        .push_back(claimant);
+    return absl::OkStatus();
+  };
+  auto mine = claim_entries_.lower_bound({stmt, 0, 0});
+  const auto mine_end = claim_entries_.lower_bound({stmt + 1, 0, 0});
+  for (auto theirs = stored.begin();
+       theirs != stored.end() || mine != mine_end;) {
+    if (mine == mine_end ||
+        (theirs != stored.end() && theirs->first < mine->first)) {
+      KG_RETURN_IF_ERROR(count(theirs->first, theirs->second));
+      ++theirs;
+      continue;
     }
-    claims[key] = *e.asserted;
-  }
-  for (auto it = claim_entries_.lower_bound(prefix);
-       it != claim_entries_.end() && absl::StartsWith(it->first, prefix);
-       ++it) {
-    claims[it->first] = it->second;
-  }
-  absl::flat_hash_set<uint64_t> supporting, opposing;
-  for (const auto& [key, asserted] : claims) {
-    // A claim counts while it is asserted: a quoted-only one is not said.
-    if (!asserted.value_or(false)) continue;
-    // o s p: the claimant is the subject.
-    const uint64_t claimant = DecodeFixed64(key.data() + 8);
-    KG_ASSIGN_OR_RETURN(Polarity polarity,
-                        PolarityOf(DecodeFixed64(key.data() + 16)));
-    (polarity == Polarity::kSupports ? supporting : opposing).insert(claimant);
+    if (theirs != stored.end() && theirs->first == mine->first) ++theirs;
+    KG_RETURN_IF_ERROR(count(mine->first, mine->second.value_or(false)));
+    ++mine;
   }
   if (supporting.empty() || opposing.empty()) return std::nullopt;
+  for (std::vector<uint64_t>* side : {&supporting, &opposing}) {
+    std::sort(side->begin(), side->end());
+    side->erase(std::unique(side->begin(), side->end()), side->end());
+  }
   ContestedFigures f;
   f.supporting = static_cast<uint32_t>(supporting.size());
   f.opposing = static_cast<uint32_t>(opposing.size());
-  f.distinct = f.supporting;
-  for (uint64_t c : opposing) f.distinct += supporting.contains(c) ? 0 : 1;
+  size_t both = 0;
+  for (auto a = supporting.begin(), b = opposing.begin();
+       a != supporting.end() && b != opposing.end();) {
+    if (*a < *b) {
+      ++a;
+    } else if (*b < *a) {
+      ++b;
+    } else {
+      ++both, ++a, ++b;
+    }
+  }
+  f.distinct = f.supporting + f.opposing - static_cast<uint32_t>(both);
   return f;
 }
 
@@ -1207,13 +1235,17 @@ absl::Status WriteTxn::UpdateContested() {
   // The statements whose claims changed, each once.
   std::vector<uint64_t> touched;
   for (const auto& [key, asserted] : claim_entries_) {
-    const uint64_t object = DecodeFixed64(key.data());
+    const uint64_t object = std::get<0>(key);
     if (touched.empty() || touched.back() != object) touched.push_back(object);
   }
   for (uint64_t stmt : touched) {
     KG_ASSIGN_OR_RETURN(std::optional<ContestedFigures> now, CountClaims(stmt));
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> before_value,
-                        Get(kDefaultCf, ContestedStatementKey(stmt)));
+    // A statement this transaction made is not listed yet.
+    std::optional<std::string> before_value;
+    if (!new_statements_.contains(stmt)) {
+      KG_ASSIGN_OR_RETURN(before_value,
+                          Get(kDefaultCf, ContestedStatementKey(stmt)));
+    }
     std::optional<ContestedFigures> before;
     std::string hash;
     if (before_value) {
@@ -1274,7 +1306,7 @@ absl::Status WriteTxn::RebuildContested() {
         KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(e.stmt));
         asserted = row.live > 0;
       }
-      claim_entries_[IndexKey(e.b, e.c, e.a)] = asserted;
+      claim_entries_[{e.b, e.c, e.a}] = asserted;  // p o s -> o s p
     }
   }
   KG_RETURN_IF_ERROR(UpdateContested());

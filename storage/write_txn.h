@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -227,12 +228,13 @@ class WriteTxn {
   absl::flat_hash_set<uint64_t> new_statements_;
   std::vector<Adjacency::Change> index_changes_;
   absl::flat_hash_map<uint64_t, Polarity> polarity_;
-  // The osp entries of claims (statements whose relation has a polarity)
-  // that this transaction wrote: whether each is asserted, nullopt when
-  // deleted. They mirror the osp family's overlay, so that counting a
-  // statement's claims does not make that overlay sort itself (a load
-  // writes millions of osp keys and claims are few).
-  absl::btree_map<std::string, std::optional<bool>> claim_entries_;
+  // The osp entries (object, subject, relation) of claims (statements
+  // whose relation has a polarity) that this transaction wrote: whether
+  // each is asserted, nullopt when deleted. They mirror the osp family's
+  // overlay, so that counting a statement's claims does not make that
+  // overlay sort itself (a load writes millions of osp keys).
+  using ClaimKey = std::tuple<uint64_t, uint64_t, uint64_t>;  // o s p
+  absl::btree_map<ClaimKey, std::optional<bool>> claim_entries_;
 };
 
 // The canonical term key of a term as the store would intern it, without
