@@ -22,9 +22,9 @@
 // 0.6..1.0. Generation is seeded: every run builds the same graph.
 //
 // The store is bulk loaded once into --kg_store (default: a temporary
-// directory under /tmp, deleted at exit unless --kg_keep_store); a store
-// already at --kg_store is reused as is. Each benchmark reports p50_ms and
-// p99_ms over its iterations, the share of pairs connected, the mean edges
+// directory under $TMPDIR or /tmp, deleted at exit unless --kg_keep_store); a
+// store already at --kg_store is reused as is. Each benchmark reports p50_ms
+// and p99_ms over its iterations, the share of pairs connected, the mean edges
 // expanded and the mean hops of the paths found.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
@@ -46,6 +46,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "bench/bench_support.h"
 #include "query/path.h"
 #include "storage/compact_adjacency.h"
 #include "storage/model.h"
@@ -200,9 +201,11 @@ SharedStore& Shared() {
     auto* s = new SharedStore;
     s->path = store_path;
     if (s->path.empty()) {
-      char name[] = "/tmp/kg_path_bench_XXXXXX";
-      if (mkdtemp(name) == nullptr) {
-        s->status = absl::InternalError("mkdtemp failed");
+      std::string name =
+          absl::StrCat(bench::WorkRoot(), "/kg_path_bench_XXXXXX");
+      if (mkdtemp(name.data()) == nullptr) {
+        s->status = absl::InternalError(
+            absl::StrCat("cannot make a directory under ", bench::WorkRoot()));
         return s;
       }
       s->path = absl::StrCat(name, "/db");

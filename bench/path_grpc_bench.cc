@@ -52,6 +52,8 @@ ABSL_FLAG(std::string, server, "",
           "HOST:PORT of a running server (else one starts in process)");
 ABSL_FLAG(std::string, data_dir, "",
           "store of the in-process server (reused when it holds a store)");
+ABSL_FLAG(std::string, listen, "127.0.0.1:0",
+          "where the in-process server listens (port 0: any free port)");
 ABSL_FLAG(std::string, seed_file, "",
           "JSON Lines loaded into data_dir when it holds nothing yet");
 ABSL_FLAG(std::string, pairs, "", "file of from<TAB>to entity ids");
@@ -201,7 +203,7 @@ int Main() {
       return 2;
     }
     server::ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
+    options.listen_address = absl::GetFlag(FLAGS_listen);
     options.data_dir = absl::GetFlag(FLAGS_data_dir);
     options.seed_file = absl::GetFlag(FLAGS_seed_file);
     options.store.sync_writes = false;

@@ -21,9 +21,9 @@
 // the server does per request, and report p50/p99/max over the queries as
 // counters (p50_ms, p99_ms, max_ms); why() first runs its queries once
 // untimed, so its figures are warm-cache ones. They share one store of N
-// statements with mean 3 records, bulk loaded once into /tmp/kg_provbench_* and
-// deleted at exit; BM_Load/records:3 builds it when it runs first, so that load
-// is timed once.
+// statements with mean 3 records, bulk loaded once into $TMPDIR/kg_provbench_*
+// (or /tmp) and deleted at exit; BM_Load/records:3 builds it when it runs
+// first, so that load is timed once.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -48,6 +48,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "bench/bench_support.h"
 #include "query/provenance.h"
 #include "storage/model.h"
 #include "storage/store.h"
@@ -56,6 +57,8 @@ namespace kg::query {
 namespace {
 
 namespace fs = std::filesystem;
+using bench::PeakRssMib;
+using bench::TempDir;
 using storage::Date;
 using storage::Hedge;
 using storage::Polarity;
@@ -225,43 +228,10 @@ WriteBatch Statements(const Sizes& sizes, int records, uint64_t seed) {
   return b;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/kg_provbench_XXXXXX";
-    if (mkdtemp(name) != nullptr) path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  bool ok() const { return !path_.empty(); }
-  std::string Sub(absl::string_view name) const {
-    return absl::StrCat(path_, "/", name);
-  }
-
- private:
-  std::string path_;
-};
-
-double PeakRssMib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    long kib = 0;  // NOLINT(runtime/int): the type sscanf's %ld fills
-    if (std::sscanf(line.c_str(), "VmHWM: %ld kB", &kib) == 1) {
-      return static_cast<double>(kib) / 1024.0;
-    }
-  }
-  return 0.0;
-}
-
 // A store of N statements with `records` records each (0: mean 3), and
 // what loading it cost.
 struct Loaded {
-  TempDir dir;
+  TempDir dir{"kg_provbench_"};
   std::unique_ptr<Store> store;
   double build_seconds = 0;
   double load_seconds = 0;
@@ -274,7 +244,8 @@ struct Loaded {
 std::unique_ptr<Loaded> Load(int records) {
   auto l = std::make_unique<Loaded>();
   if (!l->dir.ok()) {
-    l->status = absl::UnavailableError("mkdtemp under /tmp failed");
+    l->status = absl::UnavailableError(
+        absl::StrCat("cannot make a directory under ", bench::WorkRoot()));
     return l;
   }
   storage::StoreOptions options;

@@ -16,9 +16,9 @@
 // 1000-row page. Generation is seeded: every run writes the same graph.
 //
 // The scan benchmarks share one store of --kg_statements statements (default
-// 1M), bulk loaded once into a temporary directory under /tmp and deleted at
-// exit. BM_BulkLoad/<that size> builds it when it runs first, so its load is
-// timed only once.
+// 1M), bulk loaded once into a temporary directory under $TMPDIR (or /tmp) and
+// deleted at exit. BM_BulkLoad/<that size> builds it when it runs first, so its
+// load is timed only once.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -39,6 +39,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "bench/bench_support.h"
 #include "storage/model.h"
 #include "storage/store.h"
 
@@ -46,6 +47,8 @@ namespace kg::storage {
 namespace {
 
 namespace fs = std::filesystem;
+using bench::PeakRssMib;
+using bench::TempDir;
 
 constexpr int kEntities = 100000;
 constexpr int kRelations = 8;
@@ -142,46 +145,6 @@ class StatementGenerator {
   uint32_t evidence_start_;
 };
 
-// A fresh directory under /tmp, removed with everything in it on
-// destruction.
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/kg_bench_XXXXXX";
-    if (mkdtemp(name) != nullptr) path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  bool ok() const { return !path_.empty(); }
-  const std::string& path() const { return path_; }
-  // Leaves the directory on disk.
-  void Keep() { path_.clear(); }
-  std::string Sub(absl::string_view name) const {
-    return absl::StrCat(path_, "/", name);
-  }
-
- private:
-  std::string path_;
-};
-
-// Peak resident set of the process so far, in MiB (VmHWM).
-double PeakRssMib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    long kib = 0;  // NOLINT(runtime/int): the type sscanf's %ld fills
-    if (std::sscanf(line.c_str(), "VmHWM: %ld kB", &kib) == 1) {
-      return static_cast<double>(kib) / 1024.0;
-    }
-  }
-  return 0.0;
-}
-
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& path,
                                                  bool sync_writes) {
   StoreOptions options;
@@ -246,7 +209,7 @@ bool WriteBatches(benchmark::State& state, Store& store,
 // The store the scan benchmarks share: shared_statements statements, bulk
 // loaded once.
 struct SharedStore {
-  TempDir dir;
+  TempDir dir{"kg_bench_"};
   std::unique_ptr<Store> store;
   double load_seconds = 0;   // the timed BulkLoad call
   double build_seconds = 0;  // generating the WriteBatch
@@ -262,7 +225,8 @@ SharedStore& Shared() {
   if (shared != nullptr) return *shared;
   shared = new SharedStore;
   if (!shared->dir.ok()) {
-    shared->status = absl::UnavailableError("mkdtemp under /tmp failed");
+    shared->status = absl::UnavailableError(
+        absl::StrCat("cannot make a directory under ", bench::WorkRoot()));
     return *shared;
   }
   absl::StatusOr<std::unique_ptr<Store>> store =
@@ -303,7 +267,7 @@ SharedStore& Shared() {
 // with the vocabulary only. Building the batches is not timed.
 void BM_OnlineInsert(benchmark::State& state) {
   const bool sync = state.range(0) != 0;
-  TempDir dir;
+  TempDir dir{"kg_bench_"};
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenWithVocabulary(dir.Sub("db"), sync);
   if (!store.ok()) return Fail(state, store.status());
@@ -336,7 +300,7 @@ TempDir* concurrent_dir = nullptr;
 
 void BM_ConcurrentWriters(benchmark::State& state) {
   if (state.thread_index() == 0) {
-    concurrent_dir = new TempDir;
+    concurrent_dir = new TempDir("kg_bench_");
     absl::StatusOr<std::unique_ptr<Store>> store =
         OpenWithVocabulary(concurrent_dir->Sub("db"), /*sync_writes=*/true);
     if (!store.ok()) return Fail(state, store.status());
@@ -377,7 +341,7 @@ BENCHMARK(BM_ConcurrentWriters)
 // grows with the size of its document.
 void BM_OnlineInsertLongDocument(benchmark::State& state) {
   const size_t filler_bytes = static_cast<size_t>(state.range(0)) * 1024;
-  TempDir dir;
+  TempDir dir{"kg_bench_"};
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenWithVocabulary(dir.Sub("db"), /*sync_writes=*/false, filler_bytes);
   if (!store.ok()) return Fail(state, store.status());
@@ -411,7 +375,7 @@ void BM_BulkLoad(benchmark::State& state) {
           static_cast<double>(n) / (s.load_seconds + s.build_seconds);
       continue;
     }
-    TempDir dir;
+    TempDir dir{"kg_bench_"};
     absl::StatusOr<std::unique_ptr<Store>> store =
         OpenWithVocabulary(dir.Sub("db"), /*sync_writes=*/true);
     if (!store.ok()) return Fail(state, store.status());
@@ -449,7 +413,7 @@ void BM_BulkLoadChunked(benchmark::State& state) {
   const int64_t n = state.range(0);
   const int64_t chunk = state.range(1);
   for (auto _ : state) {
-    TempDir dir;
+    TempDir dir{"kg_bench_"};
     absl::StatusOr<std::unique_ptr<Store>> store =
         OpenWithVocabulary(dir.Sub("db"), /*sync_writes=*/true);
     if (!store.ok()) return Fail(state, store.status());
