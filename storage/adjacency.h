@@ -33,6 +33,15 @@ class Adjacency {
 
   void Add(uint64_t subject, uint64_t relation, uint64_t object,
            uint64_t statement, uint64_t seq) ABSL_LOCKS_EXCLUDED(mu_);
+  // One statement's edge pair, for Load.
+  struct Triple {
+    uint64_t subject, relation, object, statement;
+  };
+  // Fills an empty adjacency with `triples` (in SPO index order), visible
+  // at every sequence number: the store's open. The same lists as an Add
+  // per triple in that order, built without a lock or a hash lookup per
+  // edge, the two directions on two threads.
+  void Load(std::vector<Triple> triples) ABSL_LOCKS_EXCLUDED(mu_);
   // Applies changes committed at sequence number `seq`, and prunes edges
   // that no snapshot at or after `oldest_seq` can see.
   void Apply(const std::vector<Change>& changes, uint64_t seq,

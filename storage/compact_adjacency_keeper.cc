@@ -9,10 +9,17 @@ CompactAdjacencyKeeper::CompactAdjacencyKeeper(rocksdb::DB* db,
                                                Adjacency* adjacency,
                                                absl::Duration delay)
     : db_(db), adjacency_(adjacency), delay_(delay) {
-  Refresh();
-  if (delay_ != absl::InfiniteDuration()) {
-    thread_ = std::thread([this] { RefreshWhenQuiet(); });
+  if (delay_ == absl::InfiniteDuration()) {
+    Refresh();
+    return;
   }
+  // The first copy too is built on the thread: the store serves at once,
+  // its readers walking the versioned adjacency until the copy is there
+  // (~2 s for 10M statements), instead of opening that much later.
+  thread_ = std::thread([this] {
+    Refresh();
+    RefreshWhenQuiet();
+  });
 }
 
 CompactAdjacencyKeeper::~CompactAdjacencyKeeper() {

@@ -1,7 +1,8 @@
 // CompactAdjacencyKeeper: keeps the compact adjacency (compact_adjacency.h)
 // in step with the versioned one. It builds a copy on open and, on a
 // background thread, rebuilds it once no write has changed the indexes for
-// a delay (at least twice the last build). Internal to storage/.
+// a delay (at least twice the last build); with a background thread, the
+// copy of the open is built there too. Internal to storage/.
 #ifndef KG_STORAGE_COMPACT_ADJACENCY_KEEPER_H_
 #define KG_STORAGE_COMPACT_ADJACENCY_KEEPER_H_
 
@@ -20,9 +21,10 @@ namespace kg::storage {
 // Thread-safe.
 class CompactAdjacencyKeeper {
  public:
-  // Builds the first copy before returning. `db` and `adjacency` must
-  // outlive the keeper. `delay` InfiniteDuration: no background thread
-  // (rebuilt only by Refresh).
+  // `db` and `adjacency` must outlive the keeper. `delay`
+  // InfiniteDuration: no background thread (rebuilt only by Refresh), and
+  // the first copy is built before the constructor returns; otherwise the
+  // background thread builds the first copy at once.
   CompactAdjacencyKeeper(rocksdb::DB* db, Adjacency* adjacency,
                          absl::Duration delay);
   // Stops the thread and any build under way.

@@ -106,9 +106,10 @@ struct StoreOptions {
   // (storage/fault_injection.h). Null in production.
   std::shared_ptr<FaultInjection> fault_injection;
   // Keep a compact, read-only copy of the adjacency for path search
-  // (storage/compact_adjacency.h): built on open, and rebuilt in the
-  // background once no write has changed the indexes for
-  // `compact_adjacency_delay` (InfiniteDuration: only on open and by
+  // (storage/compact_adjacency.h): built in the background from the
+  // open, and rebuilt there once no write has changed the indexes for
+  // `compact_adjacency_delay` (InfiniteDuration: no background thread;
+  // built by the open before it returns, and by
   // Store::RefreshCompactAdjacency). Costs ~30 bytes per statement
   // (docs/storage.md).
   bool compact_adjacency = true;

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -292,6 +293,55 @@ TEST_F(CompactAdjacencyTest, CanBeTurnedOff) {
   reader->Neighbors(reader->NodeOf(Term::Entity("north_korea")).value(),
                     Direction::kOutgoing, &edges);
   EXPECT_EQ(edges.size(), 1u);
+}
+
+// The open's bulk build gives the lists that one Add per triple, in SPO
+// order, gives: the same edges in the same order at every node, both
+// directions, and later changes apply to it as to the other.
+TEST(AdjacencyLoadTest, GivesTheListsOfOneAddPerTripleInOrder) {
+  std::mt19937_64 rng(5);
+  std::vector<Adjacency::Triple> triples;
+  std::set<std::tuple<uint64_t, uint64_t, uint64_t>> seen;
+  while (triples.size() < 5000) {
+    const uint64_t s = rng() % 300 + 1, p = rng() % 5 + 1000,
+                   o = rng() % 300 + 1;
+    if (seen.insert({s, p, o}).second) {
+      triples.push_back({s, p, o, 2000 + triples.size()});
+    }
+  }
+  std::sort(triples.begin(), triples.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.subject, a.relation, a.object) <
+           std::tie(b.subject, b.relation, b.object);
+  });
+  Adjacency added, loaded;
+  for (const Adjacency::Triple& t : triples) {
+    added.Add(t.subject, t.relation, t.object, t.statement, 0);
+  }
+  loaded.Load(triples);
+  EXPECT_EQ(loaded.edge_count(), added.edge_count());
+  auto lists = [](const Adjacency& a, Direction d, uint64_t seq) {
+    std::vector<std::vector<Edge>> out;
+    for (uint64_t node : a.Nodes(d)) {
+      out.emplace_back();
+      a.Collect(node, d, seq, &out.back());
+    }
+    return out;
+  };
+  auto same = [&](uint64_t seq) {
+    for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
+      EXPECT_EQ(loaded.Nodes(d), added.Nodes(d));
+      EXPECT_TRUE(lists(loaded, d, seq) == lists(added, d, seq));
+    }
+  };
+  same(0);
+  const std::vector<Adjacency::Change> changes = {
+      {triples[7].subject, triples[7].relation, triples[7].object,
+       triples[7].statement, false},
+      {1, 1000, 2, 9999, true}};
+  added.Apply(changes, 10, 0);
+  loaded.Apply(changes, 10, 0);
+  same(10);
+  same(5);
 }
 
 TEST(CompactAdjacencyBuildTest, RefusesIdsThatDoNotFit) {
