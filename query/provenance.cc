@@ -1,6 +1,7 @@
 #include "query/provenance.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 #include <utility>
 
@@ -1006,8 +1007,11 @@ absl::StatusOr<ContestedPage> ProvenanceEngine::ListContestedFromIndex(
     after_distinct = ~after_distinct;
     after_id = after.substr(4, after.size() - 5);
   }
+  // One more than a page says whether there is a next one.
   const size_t page_size =
-      options.page_size == 0 ? kDefaultProvenancePageSize : options.page_size;
+      options.page_size == 0
+          ? kDefaultProvenancePageSize
+          : std::min(options.page_size, std::numeric_limits<size_t>::max() - 1);
   KG_ASSIGN_OR_RETURN(
       std::vector<storage::ContestedEntry> entries,
       reader_->ListContestedIndex(after_distinct, after_id, page_size + 1));

@@ -639,6 +639,10 @@ class Verifier {
     absl::flat_hash_map<uint64_t, ContestedFigures> expected;
     for (const auto& [stmt, sides] : claimed) {
       if (sides.supporting.empty() || sides.opposing.empty()) continue;
+      // Claims about an entity or a literal contest nothing.
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> row,
+                          Get(kStmtCf, TidKey(stmt)));
+      if (!row) continue;
       ContestedFigures f;
       f.supporting = static_cast<uint32_t>(sides.supporting.size());
       f.opposing = static_cast<uint32_t>(sides.opposing.size());

@@ -273,6 +273,11 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::Get(
     if (!own->value) return std::nullopt;
     return std::string(*own->value);
   }
+  return GetStored(cf, key);
+}
+
+absl::StatusOr<std::optional<std::string>> WriteTxn::GetStored(
+    Cf cf, const std::string& key) {
   if (base_ != nullptr) {
     auto b = (*base_)[cf].find(key);
     if (b != (*base_)[cf].end()) return b->second;
@@ -1099,8 +1104,16 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
   std::string pos = IndexKey(row.relation, row.object, row.subject);
   std::string osp = IndexKey(row.object, row.subject, row.relation);
   if (was_indexed != indexed || (indexed && was_asserted != asserted)) {
+    // A claim about a statement (a polar relation may also take an entity
+    // or a literal object, which nothing contests).
     KG_ASSIGN_OR_RETURN(Polarity polarity, PolarityOf(row.relation));
+    bool about_statement = false;
     if (polarity != Polarity::kNone) {
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> object_row,
+                          Get(kStmtCf, TidKey(row.object)));
+      about_statement = object_row.has_value();
+    }
+    if (about_statement) {
       claim_entries_[{row.object, row.subject, row.relation}] =
           indexed ? std::optional<bool>(asserted) : std::optional<bool>();
     }
@@ -1141,7 +1154,14 @@ absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
 
 absl::StatusOr<Polarity> WriteTxn::PolarityOf(uint64_t tid) {
   if (auto it = polarity_.find(tid); it != polarity_.end()) return it->second;
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, TidKey(tid)));
+  // A tid's term never changes: the stored one is the answer, and reading
+  // it does not make a load's tid overlay leave its log-only mode. Only a
+  // relation new in this transaction is read from the overlay.
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
+                      GetStored(kTidCf, TidKey(tid)));
+  if (!key) {
+    KG_ASSIGN_OR_RETURN(key, Get(kTidCf, TidKey(tid)));
+  }
   if (!key) return absl::DataLossError(absl::StrCat("missing term ", tid));
   Polarity polarity = Polarity::kNone;
   std::string id;
@@ -1306,6 +1326,9 @@ absl::Status WriteTxn::RebuildContested() {
         KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(e.stmt));
         asserted = row.live > 0;
       }
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> object_row,
+                          Get(kStmtCf, TidKey(e.b)));
+      if (!object_row) continue;  // about an entity or a literal
       claim_entries_[{e.b, e.c, e.a}] = asserted;  // p o s -> o s p
     }
   }

@@ -123,6 +123,10 @@ class WriteTxn {
   using KeyValues = absl::btree_map<std::string, std::string>;
 
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, const std::string& key);
+  // The same before this transaction's own changes: the group's earlier
+  // transactions, then the database.
+  absl::StatusOr<std::optional<std::string>> GetStored(Cf cf,
+                                                       const std::string& key);
   // Keys and values in [prefix, successor) after the overlay is applied.
   // With overlay_only, the database is known to hold nothing there.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(

@@ -1204,6 +1204,17 @@ TEST_F(StoreTest, TheContestedIndexFollowsClaimsComingAndGoing) {
   EXPECT_EQ(contested(), Rows{sent + " 1/1/2"});
   verified();
 
+  // Claims about an entity contest nothing (and Verify agrees).
+  WriteBatch about_entity;
+  about_entity.statements = {
+      {Triple{Term::Entity("nis"), "reported", Term::Entity("russia")},
+       {Evidence(2)}},
+      {Triple{Term::Entity("kremlin"), "denied", Term::Entity("russia")},
+       {Evidence(1)}}};
+  ASSERT_THAT(store().Write(about_entity), testing::IsOk());
+  EXPECT_EQ(contested(), Rows{sent + " 1/1/2"});
+  verified();
+
   // A claimant on both sides counts once among the distinct.
   WriteBatch both;
   both.statements = {claim("kremlin", "reported", 2)};
