@@ -63,11 +63,18 @@ class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
     options.data_dir = dir_.Sub("data");
     options.limits.max_batch_items = 20000;
     options.max_receive_message_bytes = max_receive_message_bytes_;
     options.store.sync_writes = false;
+    StartServer(options);
+  }
+
+  // Stops the server, if one runs, and starts one with `options` on a free
+  // loopback port; channel_ and stub_ talk to it.
+  void StartServer(ServerOptions options) {
+    server_.reset();
+    options.listen_address = "127.0.0.1:0";
     absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -1021,17 +1028,10 @@ TEST_F(ServiceTest, AFailedOrCancelledImportWritesNothing) {
 TEST_F(ServiceTest, AnImportCommittedAsSstFilesIsAllOrNothingAndDurable) {
   const std::string data = dir_.Sub("bulk");
   auto start = [&] {
-    server_.reset();
     ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
     options.data_dir = data;
     options.limits.bulk_import_statements = 1;
-    absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = v1::KnowledgeGraph::NewStub(channel_);
+    StartServer(options);
   };
   start();
   // A bad record in the last batch: nothing of the first two is written.
@@ -1095,24 +1095,17 @@ TEST_F(ServiceTest, AnImportCommittedAsSstFilesIsAllOrNothingAndDurable) {
 }
 
 TEST_F(ServiceTest, AnImportLargerThanTheLimitIsRefusedAndWritesNothing) {
-  server_.reset();
   ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
   options.data_dir = dir_.Sub("small");
   options.store.sync_writes = false;
   options.limits.max_import_bytes = 1000;
-  absl::StatusOr<std::unique_ptr<KgServer>> server = KgServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_ = *std::move(server);
-  auto stub = v1::KnowledgeGraph::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                          grpc::InsecureChannelCredentials()));
+  StartServer(options);
   grpc::Status status;
-  Import(*stub, {Vocabulary(), Vocabulary(), Vocabulary()}, &status);
+  Import(*stub_, {Vocabulary(), Vocabulary(), Vocabulary()}, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("--max_import_bytes"));
   v1::GetStatsResponse stats;
-  ASSERT_TRUE(stub->GetStats(Ctx().get(), {}, &stats).ok());
+  ASSERT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
   EXPECT_EQ(stats.stats().entities(), 0u);
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <set>
@@ -1046,6 +1047,45 @@ TEST_F(StoreTest, NeighborsAgreeWithPatternScansOnRandomData) {
 namespace kg::storage {
 namespace {
 
+// Runs a child process that opens the store at `path` and calls step(store,
+// n) for n = 0 .. steps-1, reporting each step that succeeded through a
+// pipe. The parent waits for `min_reported` reports, then for
+// `before_kill` (may be empty), kills the child with SIGKILL and returns
+// the last step it reported; -1 when it reported none.
+int RunChildAndKill(const std::string& path, int steps,
+                    const std::function<bool(Store&, int)>& step,
+                    int min_reported,
+                    const std::function<void()>& before_kill = {}) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    close(fds[0]);
+    absl::StatusOr<std::unique_ptr<Store>> s =
+        Store::Open(StoreOptions{}, path);
+    if (!s.ok()) _exit(2);
+    for (int n = 0; n < steps; ++n) {
+      if (!step(**s, n)) _exit(3);
+      if (write(fds[1], &n, sizeof n) != sizeof n) _exit(4);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  int last = -1, got;
+  while (last + 1 < min_reported &&
+         read(fds[0], &got, sizeof got) == sizeof got) {
+    last = got;
+  }
+  if (before_kill) before_kill();
+  kill(pid, SIGKILL);
+  int status;
+  waitpid(pid, &status, 0);
+  while (read(fds[0], &got, sizeof got) == sizeof got) last = got;
+  close(fds[0]);
+  return last;
+}
+
 // A child process writes batches and reports each acknowledgement through
 // a pipe; the parent kills it with SIGKILL mid-stream and checks that every
 // acknowledged batch is there in full after reopening.
@@ -1070,31 +1110,14 @@ TEST_F(StoreTest, AcknowledgedWritesSurviveKill9) {
     }
     return b;
   };
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    absl::StatusOr<std::unique_ptr<Store>> s =
-        Store::Open(StoreOptions{}, path());
-    if (!s.ok()) _exit(2);
-    for (int i = 0; i < 398; ++i) {
-      WriteBatch b = batch_for(i);
-      for (auto& st : b.statements) st.provenance = {Evidence(0)};
-      if (!(*s)->Write(b).ok()) _exit(3);
-      if (write(fds[1], &i, sizeof i) != sizeof i) _exit(4);
-    }
-    _exit(0);
-  }
-  close(fds[1]);
-  int last = -1, got;
-  while (last < 30 && read(fds[0], &got, sizeof got) == sizeof got) last = got;
-  kill(pid, SIGKILL);
-  int status;
-  waitpid(pid, &status, 0);
-  while (read(fds[0], &got, sizeof got) == sizeof got) last = got;
-  close(fds[0]);
+  const int last = RunChildAndKill(
+      path(), 398,
+      [&](Store& s, int i) {
+        WriteBatch b = batch_for(i);
+        for (auto& st : b.statements) st.provenance = {Evidence(0)};
+        return s.Write(b).ok();
+      },
+      /*min_reported=*/31);
   ASSERT_GE(last, 30);
 
   Reopen();
@@ -1312,25 +1335,7 @@ TEST_F(StoreTest, ABulkLoadKilledMidwayLeavesTheStoreAsBeforeIt) {
     }
     return b;
   };
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    absl::StatusOr<std::unique_ptr<Store>> s =
-        Store::Open(StoreOptions{}, path());
-    if (!s.ok()) _exit(2);
-    for (int n = 0; n < 1000; ++n) {
-      if (!(*s)->BulkLoad(load(n)).ok()) _exit(3);
-      if (write(fds[1], &n, sizeof n) != sizeof n) _exit(4);
-    }
-    _exit(0);
-  }
-  close(fds[1]);
-  int last = -1, got;
-  while (last < 2 && read(fds[0], &got, sizeof got) == sizeof got) last = got;
-  // While the next load writes its SST files, before their ingest.
+  // While a load writes its SST files, before their ingest.
   const auto writing_files = [&] {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(path(), ec)) {
@@ -1341,15 +1346,15 @@ TEST_F(StoreTest, ABulkLoadKilledMidwayLeavesTheStoreAsBeforeIt) {
     }
     return false;
   };
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!writing_files() && std::chrono::steady_clock::now() < give_up) {
-  }
-  kill(pid, SIGKILL);
-  int status;
-  waitpid(pid, &status, 0);
-  while (read(fds[0], &got, sizeof got) == sizeof got) last = got;
-  close(fds[0]);
+  const int last = RunChildAndKill(
+      path(), 1000, [&](Store& s, int n) { return s.BulkLoad(load(n)).ok(); },
+      /*min_reported=*/3,
+      [&] {
+        const auto give_up =
+            std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!writing_files() && std::chrono::steady_clock::now() < give_up) {
+        }
+      });
   ASSERT_GE(last, 2);
 
   Reopen();
