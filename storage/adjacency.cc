@@ -1,6 +1,7 @@
 #include "storage/adjacency.h"
 
 #include <algorithm>
+#include <system_error>
 #include <thread>
 
 namespace kg::storage {
@@ -48,14 +49,21 @@ void Adjacency::Load(std::vector<Triple> triples) {
   // as one Add per triple would.
   std::vector<uint32_t> by_subject(triples.size());
   for (uint32_t i = 0; i < by_subject.size(); ++i) by_subject[i] = i;
-  std::thread out([&] {
+  const auto fill_out = [&] {
     FillRuns(
         triples, by_subject, [](const Triple& t) { return t.subject; },
         [](const Triple& t) {
           return Edge{t.relation, t.object, t.statement};
         },
         &out_);
-  });
+  };
+  // On a second thread when one can be had (none: one after the other).
+  std::thread out;
+  try {
+    out = std::thread(fill_out);
+  } catch (const std::system_error&) {
+    fill_out();
+  }
   std::vector<uint32_t> by_object(triples.size());
   {
     // Sorted by (object, position), the keys side by side: a 10M store
@@ -73,7 +81,7 @@ void Adjacency::Load(std::vector<Triple> triples) {
         return Edge{t.relation, t.subject, t.statement};
       },
       &in_);
-  out.join();
+  if (out.joinable()) out.join();
   edges_ += triples.size();
 }
 

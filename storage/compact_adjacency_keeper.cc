@@ -1,6 +1,7 @@
 #include "storage/compact_adjacency_keeper.h"
 
 #include <algorithm>
+#include <system_error>
 #include <utility>
 
 namespace kg::storage {
@@ -16,10 +17,15 @@ CompactAdjacencyKeeper::CompactAdjacencyKeeper(rocksdb::DB* db,
   // The first copy too is built on the thread: the store serves at once,
   // its readers walking the versioned adjacency until the copy is there
   // (~2 s for 10M statements), instead of opening that much later.
-  thread_ = std::thread([this] {
+  try {
+    thread_ = std::thread([this] {
+      Refresh();
+      RefreshWhenQuiet();
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had: a first copy now, rebuilt only by Refresh.
     Refresh();
-    RefreshWhenQuiet();
-  });
+  }
 }
 
 CompactAdjacencyKeeper::~CompactAdjacencyKeeper() {
