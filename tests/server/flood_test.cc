@@ -260,6 +260,10 @@ TEST(FloodTest, PathStreamsAndStalledReadersKeepMemoryBounded) {
     const bool stalls = i >= kStreams;
     clients.emplace_back([&, i, stalls] {
       auto stub = v1::KnowledgeGraph::NewStub(channels[i % channels.size()]);
+      // The stalled readers ask a moment after the others: had they taken
+      // every query slot first (one per core), no stream would have had a
+      // path before its deadline (seen under a loaded ctest -j2).
+      if (stalls) absl::SleepFor(absl::Milliseconds(500));
       grpc::ClientContext ctx;
       // Past the stalled readers' pause; the streams still running then
       // end at it (the memory peak comes well before).
