@@ -242,11 +242,6 @@ absl::Status RocksStore::CommitChanges(
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   absl::MutexLock commit(&adjacency_->commit_mu());
-  // After an I/O error nothing reaches RocksDB until Resume: RocksDB 7.8
-  // lets a write after a failed log write (a soft error) go to the same
-  // log writer, which its assertions (on in Debian's build) abort on, and
-  // which could not be written anyway.
-  KG_RETURN_IF_ERROR(Health());
   KG_RETURN_IF_ERROR(FromRocksDb(database_->db()->Write(wo, &wb), "write"));
   ApplyToAdjacency(index);
   return absl::OkStatus();
@@ -288,7 +283,6 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   // Not through the queue: a bulk load is its own group. Holding commit_mu_
   // keeps every group out until it is done.
   absl::MutexLock lock(&commit_mu_);
-  KG_RETURN_IF_ERROR(Health());  // as CommitChanges
   WriteTxn txn(database_->db(), &database_->cfs(), counters_, NextMicros(),
                /*base=*/nullptr, database_->base_iri());
   WriteResult result;
