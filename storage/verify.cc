@@ -74,20 +74,7 @@ class Verifier {
   // Calls fn(key, value) for every entry of `cf`.
   template <typename Fn>
   absl::Status ForEach(Cf cf, Fn fn) {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan_ro_, cfs_[cf]));
-    uint64_t seen = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (++seen % 4096 == 0 && should_stop_ && should_stop_()) {
-        return absl::CancelledError("verify: stopped before the end");
-      }
-      KG_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
-    }
-    if (it->status().IsCorruption()) {
-      Problem(absl::StrCat(kCfNames[cf], ": scan stopped by corruption (",
-                           it->status().ToString(), ")"));
-      return absl::OkStatus();
-    }
-    return FromRocksDb(it->status(), "verify: scan");
+    return ForEachWithPrefix(cf, "", fn);
   }
 
   // The term key of `tid`, or nullopt (reported) when it has none.
@@ -585,8 +572,12 @@ class Verifier {
   absl::Status ForEachWithPrefix(Cf cf, absl::string_view prefix, Fn fn) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan_ro_, cfs_[cf]));
     const rocksdb::Slice start(prefix.data(), prefix.size());
+    uint64_t seen = 0;
     for (it->Seek(start); it->Valid() && it->key().starts_with(start);
          it->Next()) {
+      if (++seen % 4096 == 0 && should_stop_ && should_stop_()) {
+        return absl::CancelledError("verify: stopped before the end");
+      }
       KG_RETURN_IF_ERROR(fn(View(it->key()), View(it->value())));
     }
     if (it->status().IsCorruption()) {

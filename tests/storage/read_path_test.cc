@@ -286,26 +286,6 @@ TEST_F(ReadPathTest, ARowReadFailingInsideAScanIsUnavailableNotDataLoss) {
   EXPECT_EQ(page->statements.size(), 1u);
 }
 
-// Opens the raw database of a closed store, lets `fn` change it, flushes.
-void Damage(
-    const std::string& path,
-    const std::function<void(rocksdb::DB*,
-                             std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : kCfNames) {
-    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> h;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(
-      rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &h, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  fn(db.get(), h);
-  ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), h).ok());
-  for (auto* c : h) ASSERT_TRUE(db->DestroyColumnFamilyHandle(c).ok());
-  ASSERT_TRUE(db->Close().ok());
-}
-
 TEST_F(StoreTest, UndecodableDocumentIndexKeyIsDataLossNamingTheKey) {
   ASSERT_THAT(store().Write(Vocabulary()), IsOk());
   WriteBatch b;
@@ -319,7 +299,7 @@ TEST_F(StoreTest, UndecodableDocumentIndexKeyIsDataLossNamingTheKey) {
     ASSERT_EQ(page->records.size(), 2u);
   }
   Close();
-  Damage(path(), [&](rocksdb::DB* db, auto& h) {
+  EditRawStore(path(), [&](rocksdb::DB* db, auto& h) {
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator(rocksdb::ReadOptions(), h[kDocProvCf]));
     it->SeekToFirst();

@@ -115,4 +115,23 @@ std::string StoreTest::Dump() {
   return out;
 }
 
+void EditRawStore(
+    const std::string& path,
+    const std::function<void(rocksdb::DB*,
+                             std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : kCfNames) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> h;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &h, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  fn(db.get(), h);
+  ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), h).ok());
+  for (auto* c : h) ASSERT_TRUE(db->DestroyColumnFamilyHandle(c).ok());
+  ASSERT_TRUE(db->Close().ok());
+}
+
 }  // namespace kg::storage

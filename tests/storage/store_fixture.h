@@ -4,11 +4,14 @@
 #ifndef KG_TESTS_STORAGE_STORE_FIXTURE_H_
 #define KG_TESTS_STORAGE_STORE_FIXTURE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "storage/store.h"
 #include "tests/support/test_util.h"
 
@@ -50,6 +53,13 @@ class StoreTest : public ::testing::Test {
   absl::Duration compact_adjacency_delay_ = absl::InfiniteDuration();
   std::unique_ptr<Store> store_;
 };
+
+// Opens the raw database of a closed store at `path`, lets `fn` change it,
+// flushes and closes it: damage, or a store as an older kg left it.
+void EditRawStore(
+    const std::string& path,
+    const std::function<void(rocksdb::DB*,
+                             std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn);
 
 }  // namespace kg::storage
 

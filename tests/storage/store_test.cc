@@ -1284,16 +1284,7 @@ TEST_F(StoreTest, TheContestedIndexFollowsClaimsComingAndGoing) {
 
   // As a store made before format 5: no index, format 4. Opening builds it.
   Close();
-  {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : kCfNames) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(
-        rocksdb::DB::Open(rocksdb::DBOptions(), path(), cfs, &h, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+  EditRawStore(path(), [](rocksdb::DB* db, auto& h) {
     std::string format;
     PutFixed32(&format, 4);
     ASSERT_TRUE(db->Put({}, h[kDefaultCf], kFormatKey, format).ok());
@@ -1301,9 +1292,7 @@ TEST_F(StoreTest, TheContestedIndexFollowsClaimsComingAndGoing) {
     ASSERT_TRUE(db->DeleteRange({}, h[kDefaultCf],
                                 "contested:", PrefixSuccessor("contested:"))
                     .ok());
-    for (auto* c : h) db->DestroyColumnFamilyHandle(c);
-    ASSERT_TRUE(db->Close().ok());
-  }
+  });
   Reopen();
   EXPECT_EQ(store().upgraded_from_format(), std::optional<uint32_t>(4));
   EXPECT_EQ(contested(), Rows{sent + " 2/2/4"});
