@@ -35,7 +35,9 @@
 // operation's p50/p99 in that window. At the end: the growth of RSS and of
 // "other" after --warm_minutes, and the worst window's p99 as a multiple of
 // idle. Any failed call is an error (exit status 1).
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,21 +130,24 @@ class ServerChild {
     const std::vector<std::string> argv = {
         binary, "--listen=127.0.0.1:0", "--data_dir=" + dir + "/data",
         "--port_file=" + port_file, "--no_auth"};
-    pid_ = fork();
-    if (pid_ == 0) {
-      if (!freopen(log.c_str(), "w", stdout) ||
-          !freopen(log.c_str(), "a", stderr)) {
-        _exit(126);
-      }
-      std::vector<char*> args;
-      for (const std::string& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
+    // posix_spawn: a forked child of this threaded process must not
+    // allocate before exec.
+    std::vector<char*> args;
+    for (const std::string& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) !=
+        0) {
+      pid_ = -1;
     }
+    posix_spawn_file_actions_destroy(&actions);
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline && port_ == 0) {
+    while (pid_ > 0 && absl::Now() < deadline && port_ == 0) {
       std::ifstream in(port_file);
       std::string text((std::istreambuf_iterator<char>(in)),
                        std::istreambuf_iterator<char>());

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,20 +30,28 @@ Subprocess::Subprocess(const std::vector<std::string>& argv,
   const int n = ++g_counter;
   out_path_ = absl::StrCat(out_dir, "/proc", n, ".out");
   err_path_ = absl::StrCat(out_dir, "/proc", n, ".err");
-  pid_ = fork();
-  if (pid_ == 0) {
-    const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+  // posix_spawn, not fork + exec: the tests run gRPC and RocksDB threads,
+  // and a forked child that allocates (building argv, say) can block
+  // forever on an allocator lock another thread held at the fork. That
+  // hung an example client and a kgctl run in CI under ASan.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) ==
+      0) {
+    pid_ = pid;
+  } else {
+    exited_ = true;  // nothing ran; Wait reports 127 as a failed exec would
   }
+  posix_spawn_file_actions_destroy(&actions);
 }
 
 Subprocess::~Subprocess() {
@@ -57,6 +66,7 @@ void Subprocess::Signal(int sig) {
 }
 
 std::optional<int> Subprocess::Wait(absl::Duration timeout) {
+  if (pid_ <= 0) return 127;  // posix_spawn failed, as exec's 127
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     int status = 0;
@@ -119,6 +129,7 @@ ServerProcess::ServerProcess(const std::string& data_dir,
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
   process_ = std::make_unique<Subprocess>(argv, work_dir);
+  if (process_->pid() <= 0) return;  // it could not be started
   // The port file appears once the server is serving; a server that fails
   // to start exits instead.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
