@@ -204,7 +204,7 @@ const std::vector<std::string>* ChoicesOf(const CLI::Option* option) {
 
 int Fail(int code, absl::string_view message) {
   std::fflush(stdout);
-  std::fprintf(stderr, "kgctl: %s\n", std::string(message).c_str());
+  std::fprintf(stderr, "%s: %s\n", ProgramName(), std::string(message).c_str());
   return code;
 }
 

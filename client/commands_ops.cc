@@ -197,16 +197,6 @@ void AddVerify(Cli& cli) {
   });
 }
 
-// The format named by --format, or guessed from the file name.
-std::string FormatFor(const std::string& flag, const std::string& path) {
-  if (!flag.empty()) return flag;
-  if (absl::EndsWith(path, ".nt")) return "nt";
-  if (absl::EndsWith(path, ".nq")) return "nq";
-  if (absl::EndsWith(path, ".ttl")) return "ttl";
-  if (absl::EndsWith(path, ".trig")) return "trig";
-  return "jsonl";
-}
-
 void AddImport(Cli& cli) {
   struct Flags {
     std::string file;
@@ -258,12 +248,7 @@ void AddImport(Cli& cli) {
     options.replace_vocabulary = f->replace;
     options.shared_names = f->shared_names;
     options.path = f->file;
-    const std::string format = FormatFor(f->format, f->file);
-    options.format = format == "nt"     ? ImportFormat::kNTriples
-                     : format == "nq"   ? ImportFormat::kNQuads
-                     : format == "ttl"  ? ImportFormat::kTurtle
-                     : format == "trig" ? ImportFormat::kTriG
-                                        : ImportFormat::kJsonl;
+    options.format = ImportFormatFor(f->format, f->file);
     options.document = f->document;
     options.base = f->base;
     options.batch_size = f->batch_size;
@@ -296,23 +281,7 @@ void AddImport(Cli& cli) {
       }
       std::printf("%s}\n", json.c_str());
     } else if (rc == kExitOk) {
-      std::printf(
-          "imported %s records (%s entities, %s relations, %s documents, %s "
-          "statements) in one write of %s batches: %s statements created, %s "
-          "provenance records added, %s unchanged%s%s\n",
-          Thousands(r.records).c_str(), Thousands(r.entities).c_str(),
-          Thousands(r.relations).c_str(), Thousands(r.documents).c_str(),
-          Thousands(r.statements).c_str(), Thousands(r.batches).c_str(),
-          Thousands(r.statements_created).c_str(),
-          Thousands(r.provenance_added).c_str(),
-          Thousands(r.provenance_unchanged).c_str(),
-          r.skipped > 0
-              ? absl::StrCat("; ", Thousands(r.skipped), " skipped").c_str()
-              : "",
-          r.default_document.empty()
-              ? ""
-              : absl::StrCat("; default graph: document ", r.default_document)
-                    .c_str());
+      std::printf("%s\n", ImportSummary(r).c_str());
     }
     return rc;
   });

@@ -21,6 +21,8 @@ static_assert(static_cast<int>(absl::StatusCode::kUnavailable) ==
 
 namespace {
 
+const char* g_program_name = "kgctl";
+
 absl::StatusOr<std::string> ReadPem(absl::string_view flag,
                                     const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -49,6 +51,23 @@ bool IsLocalServer(absl::string_view server) {
 }
 
 }  // namespace
+
+void SetProgramName(const char* name) { g_program_name = name; }
+const char* ProgramName() { return g_program_name; }
+
+std::unique_ptr<Connection> Connection::InProcess(
+    std::shared_ptr<grpc::Channel> channel, std::string name,
+    absl::Duration timeout) {
+  ConnectionOptions options;
+  options.server = std::move(name);
+  options.timeout = timeout;
+  std::unique_ptr<Connection> conn(new Connection(options));
+  conn->channel_ = std::move(channel);
+  conn->in_process_ = true;
+  conn->kg_ = kg::v1::KnowledgeGraph::NewStub(conn->channel_);
+  conn->health_ = grpc::health::v1::Health::NewStub(conn->channel_);
+  return conn;
+}
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const ConnectionOptions& options) {
@@ -127,6 +146,8 @@ std::unique_ptr<grpc::ClientContext> Connection::StreamContext() const {
 }
 
 grpc::Status Connection::WaitForConnected() {
+  // An in-process channel has no connectivity state to watch.
+  if (in_process_) return grpc::Status::OK;
   if (channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout_))) {
     return grpc::Status::OK;
   }
@@ -208,7 +229,7 @@ int ReportError(const grpc::Status& status, const std::string& server,
                  : message;
       break;
   }
-  std::fprintf(stderr, "kgctl: %s\n", line.c_str());
+  std::fprintf(stderr, "%s: %s\n", ProgramName(), line.c_str());
   return ExitCodeFor(status.error_code());
 }
 

@@ -31,6 +31,11 @@ inline constexpr int kExitInvalid = 4;
 inline constexpr int kExitUnavailable = 5;
 inline constexpr int kExitDenied = 6;  // UNAUTHENTICATED, PERMISSION_DENIED
 
+// The name error messages start with ("kgctl: ..."); kg-server --load
+// runs the importer under its own name.
+void SetProgramName(const char* name);
+const char* ProgramName();
+
 // How to reach the server: address, deadline, and the credentials
 // (docs/operations.md).
 struct ConnectionOptions {
@@ -54,6 +59,11 @@ class Connection {
   // options do not fit together.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
       const ConnectionOptions& options);
+  // Over an in-process channel (kg-server's, for --load); `name` stands
+  // for the server in messages.
+  static std::unique_ptr<Connection> InProcess(
+      std::shared_ptr<grpc::Channel> channel, std::string name,
+      absl::Duration timeout);
 
   kg::v1::KnowledgeGraph::Stub& kg() { return *kg_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
@@ -74,6 +84,7 @@ class Connection {
   absl::Duration timeout_;
   std::string authorization_;  // "Bearer <token>", or ""
   std::shared_ptr<grpc::Channel> channel_;
+  bool in_process_ = false;  // made by InProcess
   std::unique_ptr<kg::v1::KnowledgeGraph::Stub> kg_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };

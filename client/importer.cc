@@ -124,6 +124,37 @@ void SplitPosition(absl::string_view message, int64_t* line, int64_t* column,
 
 }  // namespace
 
+ImportFormat ImportFormatFor(const std::string& flag, const std::string& path) {
+  const std::string format = !flag.empty()                   ? flag
+                             : absl::EndsWith(path, ".nt")   ? "nt"
+                             : absl::EndsWith(path, ".nq")   ? "nq"
+                             : absl::EndsWith(path, ".ttl")  ? "ttl"
+                             : absl::EndsWith(path, ".trig") ? "trig"
+                                                             : "jsonl";
+  return format == "nt"     ? ImportFormat::kNTriples
+         : format == "nq"   ? ImportFormat::kNQuads
+         : format == "ttl"  ? ImportFormat::kTurtle
+         : format == "trig" ? ImportFormat::kTriG
+                            : ImportFormat::kJsonl;
+}
+
+std::string ImportSummary(const ImportResult& r) {
+  std::string line = absl::StrCat(
+      "imported ", Thousands(r.records), " records (", Thousands(r.entities),
+      " entities, ", Thousands(r.relations), " relations, ",
+      Thousands(r.documents), " documents, ", Thousands(r.statements),
+      " statements) in one write of ", Thousands(r.batches),
+      " batches: ", Thousands(r.statements_created), " statements created, ",
+      Thousands(r.provenance_added), " provenance records added, ",
+      Thousands(r.provenance_unchanged), " unchanged");
+  if (r.skipped > 0)
+    absl::StrAppend(&line, "; ", Thousands(r.skipped), " skipped");
+  if (!r.default_document.empty()) {
+    absl::StrAppend(&line, "; default graph: document ", r.default_document);
+  }
+  return line;
+}
+
 Importer::Importer(Connection& conn, ImportOptions options)
     : conn_(conn), options_(std::move(options)) {
   name_ = options_.path == "-" ? "stdin" : options_.path;
@@ -208,7 +239,8 @@ int Importer::Run() {
   progress_->Clear();
   if (result_.skipped > skipped_shown_) {
     std::fprintf(
-        stderr, "kgctl: import: %llu more skipped lines not shown\n",
+        stderr, "%s: import: %llu more skipped lines not shown\n",
+        ProgramName(),
         static_cast<unsigned long long>(result_.skipped - skipped_shown_));
   }
   return rc;
@@ -378,8 +410,8 @@ int Importer::LineError(int64_t line, int64_t column,
   ++result_.skipped;
   if (skipped_shown_ < kMaxSkippedShown) {
     ++skipped_shown_;
-    std::fprintf(stderr, "kgctl: import: %s%s skipped: %s\n", name_.c_str(),
-                 where.c_str(), OneLine(reason).c_str());
+    std::fprintf(stderr, "%s: import: %s%s skipped: %s\n", ProgramName(),
+                 name_.c_str(), where.c_str(), OneLine(reason).c_str());
   }
   return kExitOk;
 }

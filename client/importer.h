@@ -53,6 +53,11 @@ struct ImportOptions {
   std::string base;
 };
 
+// The format a flag names ("jsonl", "nt", "nq", "ttl", "trig"), or when it
+// is empty the one the file's name suggests (.nt, .nq, .ttl, .trig; else
+// JSON Lines).
+ImportFormat ImportFormatFor(const std::string& flag, const std::string& path);
+
 struct ImportResult {
   uint64_t lines = 0;
   uint64_t records = 0;
@@ -65,6 +70,9 @@ struct ImportResult {
   uint64_t triples = 0;          // RDF: quads read
   std::string default_document;  // RDF: where the default graph went
 };
+
+// One line on what a successful import wrote: "imported 12 records (...)".
+std::string ImportSummary(const ImportResult& r);
 
 class Importer {
  public:

@@ -143,8 +143,11 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   // Security first: a server that would be open to the wrong people does
   // not touch its data directory.
   const SecurityOptions& security = options.security;
-  KG_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                      Credentials(options.listen_address, security));
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (!options.listen_address.empty()) {
+    KG_ASSIGN_OR_RETURN(credentials,
+                        Credentials(options.listen_address, security));
+  }
   if (!options.http_listen_address.empty()) {
     // The same rule for the HTTP listener, with its own flag named.
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> http_credentials =
@@ -199,12 +202,16 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   builder.AddChannelArgument(
       GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
-  builder.AddListeningPort(options.listen_address, credentials, &server->port_);
+  if (!options.listen_address.empty()) {
+    builder.AddListeningPort(options.listen_address, credentials,
+                             &server->port_);
+  }
   builder.RegisterService(server->service_.get());
   builder.experimental().SetInterceptorCreators(
       server->metrics_->Interceptors());
   server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
+  if (server->server_ == nullptr ||
+      (!options.listen_address.empty() && server->port_ == 0)) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address,
                      " (address in use, or not a valid host:port)"));
@@ -221,12 +228,8 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     http.tls_client_ca_file = security.tls_client_ca_file;
     http.registry = server->metrics_->registry();
     http.collectables = server->metrics_->collectables();
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(-1);
-    args.SetMaxSendMessageSize(-1);
-    KG_ASSIGN_OR_RETURN(
-        server->http_,
-        http::HttpServer::Start(http, server->server_->InProcessChannel(args)));
+    KG_ASSIGN_OR_RETURN(server->http_, http::HttpServer::Start(
+                                           http, server->InProcessChannel()));
   }
   server->SetServing(true);
   server->trimmer_ = std::make_unique<MemoryTrimmer>(MemoryTrimmer::Options{});
@@ -285,6 +288,13 @@ void KgServer::WatchHealth(absl::Duration interval,
 }
 
 KgServer::~KgServer() { Shutdown(absl::ZeroDuration()); }
+
+std::shared_ptr<grpc::Channel> KgServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  return server_->InProcessChannel(args);
+}
 
 void KgServer::Shutdown(absl::Duration drain) {
   if (stopped_) return;

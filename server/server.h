@@ -47,7 +47,8 @@ struct SecurityOptions {
 bool IsLoopbackAddress(absl::string_view listen_address);
 
 struct ServerOptions {
-  // host:port; port 0 picks a free port (see KgServer::port()).
+  // host:port; port 0 picks a free port (see KgServer::port()). "" listens
+  // nowhere: only InProcessChannel() reaches the service (kg-server --load).
   std::string listen_address = "127.0.0.1:50051";
   // The HTTP listener (docs/http.md): host:port, port 0 for a free one
   // (KgServer::http_port()); "" for none. It follows `security` as the
@@ -99,6 +100,9 @@ class KgServer {
   ~KgServer();
 
   int port() const { return port_; }
+  // A channel to this server's services inside this process, past every
+  // listener (no tokens, no TLS, no message size cap).
+  std::shared_ptr<grpc::Channel> InProcessChannel();
   // The HTTP listener's port; 0 without one.
   int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
   storage::Store* store() { return store_.get(); }

@@ -62,6 +62,9 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"rdf_proto", {"rdf_term.h"}},
       // http/: the HTTP listener and its JSON gateway.
       {"http", {"http_server.h", "gateway.h"}},
+      // client/: kgctl's importer and the connection it runs over, for
+      // kg-server --load (the offline load is kgctl's import, in process).
+      {"client", {"importer.h", "connection.h"}},
   };
   return *kPublic;
 }
@@ -82,7 +85,7 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
       {"rdf_proto", {"kg", "rdf", "common"}},
       {"server",
        {"query", "query/sparql", "storage", "kg", "rdf", "rdf_proto", "common",
-        "http", "metrics"}},
+        "http", "metrics", "client"}},
       {"client", {"kg", "rdf", "rdf_proto", "query/sparql", "common"}},
   };
   return *kArrows;

@@ -25,6 +25,7 @@ using ::testing::Not;
 using testing::RunCommand;
 using testing::ScopedTempDir;
 using testing::ServerProcess;
+using testing::WalBytes;
 
 grpc::health::v1::HealthCheckResponse::ServingStatus CheckHealth(
     const std::string& address) {
@@ -133,15 +134,6 @@ TEST(ServerSmokeTest, ServesHealthAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(server.process().Wait(absl::Seconds(30)), 0)
       << server.process().Stderr();
   EXPECT_THAT(server.process().Stderr(), HasSubstr("stopped cleanly"));
-}
-
-// Bytes of RocksDB write-ahead log (*.log) in `data_dir`.
-int64_t WalBytes(const std::string& data_dir) {
-  int64_t bytes = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
-    if (entry.path().extension() == ".log") bytes += entry.file_size();
-  }
-  return bytes;
 }
 
 // A clean stop flushes: the next start has no log to replay

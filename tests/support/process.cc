@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -149,6 +150,14 @@ ServerProcess::ServerProcess(const std::string& data_dir,
     }
     absl::SleepFor(absl::Milliseconds(5));
   }
+}
+
+int64_t WalBytes(const std::string& data_dir) {
+  int64_t bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    if (entry.path().extension() == ".log") bytes += entry.file_size();
+  }
+  return bytes;
 }
 
 std::string ServerBinary() { return BinaryDir() + "/server/kg-server"; }

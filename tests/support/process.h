@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,9 @@ class ServerProcess {
   std::unique_ptr<Subprocess> process_;
   int port_ = 0;
 };
+
+// Bytes of RocksDB write-ahead log (*.log) in a store's directory.
+int64_t WalBytes(const std::string& data_dir);
 
 std::string ServerBinary();
 std::string KgctlBinary();
