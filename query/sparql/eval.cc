@@ -105,9 +105,26 @@ class Evaluator {
   // fewest estimated matches, then, among the triples that share a
   // variable with those before, the one with the fewest, each variable
   // already bound dividing its estimate by 1,000.
+  // `bound`: variables every solution it starts from binds (a bind
+  // join's).
   std::vector<BgpStep> PlanBgp(const std::vector<TriplePattern>& triples,
-                               Id graph);
+                               Id graph,
+                               const absl::flat_hash_set<std::string>& bound =
+                                   absl::flat_hash_set<std::string>());
   absl::StatusOr<Rows> EvalBgp(const GraphPattern& p, Id graph);
+  // Runs `steps` of a basic graph pattern from `rows` (the solutions it
+  // extends).
+  absl::StatusOr<Rows> RunBgp(const GraphPattern& p, Id graph, Rows rows,
+                              std::vector<BgpStep> steps);
+  // A bind join: when one side of a join or the left of an OPTIONAL
+  // answers at most kBindJoinRows solutions that all bind variables every
+  // triple of the other side, a basic graph pattern, is connected to, the
+  // pattern runs from those solutions (index lookups) instead of on its
+  // own (scans). nullopt when the shapes do not fit: evaluate both sides.
+  static constexpr size_t kBindJoinRows = 1000;
+  std::optional<absl::flat_hash_set<std::string>> BindJoinVariables(
+      const GraphPattern& bgp, const Rows& seeds) const;
+  absl::StatusOr<Rows> EvalJoin(const GraphPattern& p, Id graph);
   // Appends the plan under `p` at `depth`, with PROFILE's figures when
   // they were collected.
   void PrintPlan(const GraphPattern& p, Id graph, int depth, std::string* out);
@@ -331,7 +348,8 @@ void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
 }
 
 std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
-    const std::vector<TriplePattern>& triples, Id graph) {
+    const std::vector<TriplePattern>& triples, Id graph,
+    const absl::flat_hash_set<std::string>& bound_at_start) {
   std::vector<BgpStep> steps;
   std::vector<uint64_t> base(triples.size());
   const Row none = EmptyRow();
@@ -344,7 +362,7 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     base[i] = impossible ? 0 : data_.Estimate(graph, s, p, o);
   }
   std::vector<bool> done(triples.size(), false);
-  absl::flat_hash_set<std::string> bound;
+  absl::flat_hash_set<std::string> bound = bound_at_start;
   auto bound_variables = [&](const TriplePattern& t) {
     int n = 0;
     for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
@@ -403,9 +421,12 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
 }
 
 absl::StatusOr<Rows> Evaluator::EvalBgp(const GraphPattern& p, Id graph) {
+  return RunBgp(p, graph, Rows{EmptyRow()}, PlanBgp(p.triples, graph));
+}
+
+absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
+                                       Rows rows, std::vector<BgpStep> steps) {
   const std::vector<TriplePattern>& triples = p.triples;
-  Rows rows{EmptyRow()};
-  std::vector<BgpStep> steps = PlanBgp(triples, graph);
   for (BgpStep& step : steps) {
     const TriplePattern& t = triples[step.triple];
     Rows next;
@@ -432,6 +453,123 @@ absl::StatusOr<Rows> Evaluator::EvalBgp(const GraphPattern& p, Id graph) {
 }
 
 // ---- Joins ----
+
+namespace {
+
+// The variables of a pattern position, triple terms' included.
+void AddVariables(const PatternTerm& t, std::vector<std::string>* out) {
+  if (t.kind == PatternTerm::Kind::kVariable) out->push_back(t.variable);
+  if (t.kind == PatternTerm::Kind::kTriple) {
+    AddVariables(t.triple->subject, out);
+    AddVariables(t.triple->predicate, out);
+    AddVariables(t.triple->object, out);
+  }
+}
+
+}  // namespace
+
+std::optional<absl::flat_hash_set<std::string>> Evaluator::BindJoinVariables(
+    const GraphPattern& bgp, const Rows& seeds) const {
+  if (bgp.kind != GraphPattern::Kind::kBgp || seeds.empty() ||
+      seeds.size() > kBindJoinRows || bgp.triples.empty()) {
+    return std::nullopt;
+  }
+  // The pattern's variables that every seed binds.
+  absl::flat_hash_set<std::string> bound;
+  std::vector<std::vector<std::string>> vars(bgp.triples.size());
+  for (size_t i = 0; i < bgp.triples.size(); ++i) {
+    const TriplePattern& t = bgp.triples[i];
+    for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
+      AddVariables(*pt, &vars[i]);
+    }
+    for (const std::string& v : vars[i]) {
+      const size_t slot = slots_.at(v);
+      if (std::all_of(seeds.begin(), seeds.end(),
+                      [&](const Row& r) { return r[slot] != 0; })) {
+        bound.insert(v);
+      }
+    }
+  }
+  if (bound.empty()) return std::nullopt;
+  // Every triple reachable from them through shared variables: else a
+  // part of the pattern would run again for each seed.
+  absl::flat_hash_set<std::string> reached = bound;
+  std::vector<bool> connected(bgp.triples.size(), false);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t i = 0; i < vars.size(); ++i) {
+      if (connected[i]) continue;
+      if (std::none_of(
+              vars[i].begin(), vars[i].end(),
+              [&](const std::string& v) { return reached.contains(v); })) {
+        continue;
+      }
+      connected[i] = grew = true;
+      reached.insert(vars[i].begin(), vars[i].end());
+    }
+  }
+  if (std::find(connected.begin(), connected.end(), false) != connected.end()) {
+    return std::nullopt;
+  }
+  return bound;
+}
+
+absl::StatusOr<Rows> Evaluator::EvalJoin(const GraphPattern& p, Id graph) {
+  const bool left_join = p.kind == GraphPattern::Kind::kLeftJoin;
+  // Which side to run first: for OPTIONAL the left; for a join the side
+  // that is not a basic graph pattern, when the other is one.
+  const bool right_first = !left_join &&
+                           p.operands[0].kind == GraphPattern::Kind::kBgp &&
+                           p.operands[1].kind != GraphPattern::Kind::kBgp;
+  const GraphPattern& first = p.operands[right_first ? 1 : 0];
+  const GraphPattern& second = p.operands[right_first ? 0 : 1];
+  absl::StatusOr<Rows> a = Eval(first, graph);
+  if (!a.ok()) return a.status();
+  const std::optional<absl::flat_hash_set<std::string>> bound =
+      BindJoinVariables(second, *a);
+  if (!bound.has_value()) {
+    absl::StatusOr<Rows> b = Eval(second, graph);
+    if (!b.ok()) return b.status();
+    Rows out = left_join
+                   ? LeftJoin(*std::move(a), *std::move(b), p.expression, graph)
+                   : Join(*std::move(a), *std::move(b));
+    if (absl::Status st = Check(out.size()); !st.ok()) return st;
+    return out;
+  }
+  const absl::Time start = absl::Now();
+  const std::vector<BgpStep> plan = PlanBgp(second.triples, graph, *bound);
+  Rows out;
+  if (!left_join) {
+    absl::StatusOr<Rows> joined = RunBgp(second, graph, *std::move(a), plan);
+    if (!joined.ok()) return joined.status();
+    out = *std::move(joined);
+  } else {
+    // Each left solution extended by the pattern (and the filter), or
+    // kept as it is when nothing extends it.
+    for (Row& left : *a) {
+      absl::StatusOr<Rows> extended = RunBgp(second, graph, Rows{left}, plan);
+      if (!extended.ok()) return extended.status();
+      bool matched = false;
+      for (Row& r : *extended) {
+        if (p.expression.has_value() && Ebv(*p.expression, r, graph) != true) {
+          continue;
+        }
+        out.push_back(std::move(r));
+        matched = true;
+      }
+      if (!matched) out.push_back(std::move(left));
+      if (absl::Status st = Check(out.size()); !st.ok()) return st;
+    }
+  }
+  if (options_.profile) {
+    OperatorStats& stats = stats_[&second];
+    ++stats.calls;
+    stats.time += absl::Now() - start;
+    stats.rows += out.size();
+  }
+  if (absl::Status st = Check(out.size()); !st.ok()) return st;
+  return out;
+}
 
 Rows Evaluator::Join(Rows a, Rows b) {
   Rows out;
@@ -768,6 +906,7 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
       return EvalPath(p, graph);
     case GraphPattern::Kind::kJoin:
     case GraphPattern::Kind::kLeftJoin:
+      return EvalJoin(p, graph);
     case GraphPattern::Kind::kUnion:
     case GraphPattern::Kind::kMinus: {
       absl::StatusOr<Rows> a = Eval(p.operands[0], graph);
@@ -775,11 +914,7 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
       absl::StatusOr<Rows> b = Eval(p.operands[1], graph);
       if (!b.ok()) return b.status();
       Rows out;
-      if (p.kind == GraphPattern::Kind::kJoin) {
-        out = Join(*std::move(a), *std::move(b));
-      } else if (p.kind == GraphPattern::Kind::kLeftJoin) {
-        out = LeftJoin(*std::move(a), *std::move(b), p.expression, graph);
-      } else if (p.kind == GraphPattern::Kind::kUnion) {
+      if (p.kind == GraphPattern::Kind::kUnion) {
         out = *std::move(a);
         for (Row& r : *b) out.push_back(std::move(r));
       } else {

@@ -238,6 +238,40 @@ TEST_F(SparqlRpcTest, ProfileRunsAndCountsEachOperatorsRows) {
   EXPECT_THAT(profile, HasSubstr("[est 1, rows 1]"));
 }
 
+// A path from a bound node joined with labels, and an OPTIONAL after a
+// selective pattern: the label pattern runs from the few solutions before
+// it (a bind join), not over every label in the store, and the answers
+// are the same.
+TEST_F(SparqlRpcTest, FewSolutionsBindTheBasicGraphPatternTheyJoin) {
+  const std::string label = "<http://www.w3.org/2000/01/rdf-schema#label>";
+  for (const std::string& where :
+       {"e:yoon_suk_yeol r:convened+ ?m . ?m " + label + " ?l",
+        "e:yoon_suk_yeol r:convened ?m OPTIONAL { ?m " + label + " ?l }"}) {
+    v1::QueryRequest req;
+    req.set_query(
+        absl::StrCat(kPrologue, "SELECT ?m ?l WHERE { ", where, " }"));
+    req.set_mode(v1::QUERY_MODE_PROFILE);
+    const Answer a = Run(req);
+    ASSERT_TRUE(a.status.ok()) << where << ": " << a.status.error_message();
+    ASSERT_EQ(a.rows.size(), 1u) << where;
+    EXPECT_EQ(a.rows[0].values(0).iri(),
+              "https://kg.invalid/entity/emergency_security_meeting")
+        << where;
+    EXPECT_FALSE(a.rows[0].values(1).literal().lexical_form().empty()) << where;
+    // The label triple met one solution: the meeting's.
+    EXPECT_THAT(a.trailer.profile(),
+                ::testing::ContainsRegex("\\(triple \\?m <http://www.w3.org/"
+                                         "2000/01/rdf-schema#label> \\?l\\)  "
+                                         "\\[est [0-9]+, rows 1\\]"))
+        << where << "\n"
+        << a.trailer.profile();
+  }
+  // Without the bind join the same label pattern alone meets every label.
+  const Answer all = Run("SELECT ?m ?l WHERE { ?m " + label + " ?l }");
+  ASSERT_TRUE(all.status.ok()) << all.status.error_message();
+  EXPECT_GT(all.rows.size(), 10u);
+}
+
 TEST_F(SparqlRpcTest, EachKindOfBadRequestNamesItsField) {
   v1::QueryRequest empty;
   Answer a = Run(empty);
