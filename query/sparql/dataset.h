@@ -64,6 +64,17 @@ class Dataset {
                      const std::function<bool(Id, Id, Id)>& fn) = 0;
   // The named graphs' ids.
   virtual std::vector<Id> NamedGraphs() = 0;
+  // Calls fn(id) for the triple terms the dataset holds whose subject,
+  // predicate and object are s, p and o (0 leaving a position open), until
+  // fn returns false, so that `?r rdf:reifies <<( ?x :p :o )>>` needs no
+  // scan of every reifier. Returns false when the dataset cannot list them
+  // (the default): the evaluator then matches the open triple term
+  // against every triple.
+  virtual bool MatchTripleTerms(Id s, Id p, Id o,
+                                const std::function<bool(Id)>& fn) {
+    (void)s, (void)p, (void)o, (void)fn;
+    return false;
+  }
 
   // About how many triples of `graph` match the pattern (0 leaving a
   // position open), for ordering joins; exact or an upper bound when

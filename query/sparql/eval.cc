@@ -129,6 +129,10 @@ class Evaluator {
   // they were collected.
   void PrintPlan(const GraphPattern& p, Id graph, int depth, std::string* out);
   void MatchTriple(const TriplePattern& t, const Row& row, Id graph, Rows* out);
+  // Whether `t` is a triple term pattern with some parts known under `row`
+  // and some open; then its parts' ids (0: open).
+  bool OpenTripleTermParts(const PatternTerm& t, const Row& row, Id* s, Id* p,
+                           Id* o);
   // The id a position stands for under `row`: a bound value, or 0 (open);
   // *impossible when it names something the data cannot hold.
   Id Resolve(const PatternTerm& t, const Row& row, bool* impossible);
@@ -330,6 +334,18 @@ bool Evaluator::Unify(const PatternTerm& t, Id id, Row* row) {
   return false;
 }
 
+bool Evaluator::OpenTripleTermParts(const PatternTerm& t, const Row& row, Id* s,
+                                    Id* p, Id* o) {
+  if (t.kind != PatternTerm::Kind::kTriple) return false;
+  bool impossible = false;
+  *s = Resolve(t.triple->subject, row, &impossible);
+  *p = Resolve(t.triple->predicate, row, &impossible);
+  *o = Resolve(t.triple->object, row, &impossible);
+  // Impossible parts match nothing; the ordinary match finds that out.
+  return !impossible && (*s != 0 || *p != 0 || *o != 0) &&
+         (*s == 0 || *p == 0 || *o == 0);
+}
+
 void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
                             Rows* out) {
   bool impossible = false;
@@ -337,6 +353,33 @@ void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
   const Id p = Resolve(t.predicate, row, &impossible);
   const Id o = Resolve(t.object, row, &impossible);
   if (impossible) return;
+  Id ts, tp, to;
+  if (o == 0 && OpenTripleTermParts(t.object, row, &ts, &tp, &to)) {
+    // An open triple term with a part known: the triple terms that fit
+    // first, then the triples that have one of them as object.
+    std::vector<Id> terms;
+    const bool listed = data_.MatchTripleTerms(ts, tp, to, [&](Id id) {
+      terms.push_back(id);
+      return !Exceeded(terms.size());
+    });
+    if (listed) {
+      for (Id term : terms) {
+        Row bound = row;
+        if (!Unify(t.object, term, &bound)) continue;
+        bool go_on = true;
+        data_.Match(graph, s, p, term, [&](Id ms, Id mp, Id) {
+          Row r = bound;
+          if (Unify(t.subject, ms, &r) && Unify(t.predicate, mp, &r)) {
+            out->push_back(std::move(r));
+          }
+          go_on = !Exceeded(out->size());
+          return go_on;
+        });
+        if (!go_on) return;
+      }
+      return;
+    }
+  }
   data_.Match(graph, s, p, o, [&](Id ms, Id mp, Id mo) {
     Row r = row;
     if (Unify(t.subject, ms, &r) && Unify(t.predicate, mp, &r) &&
@@ -360,6 +403,13 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     const Id p = Resolve(t.predicate, none, &impossible);
     const Id o = Resolve(t.object, none, &impossible);
     base[i] = impossible ? 0 : data_.Estimate(graph, s, p, o);
+    // An open triple term's known parts bound the triples about it (as
+    // many as the triple terms that fit, for a reifier).
+    Id ts, tp, to;
+    if (!impossible && o == 0 &&
+        OpenTripleTermParts(t.object, none, &ts, &tp, &to)) {
+      base[i] = std::min(base[i], data_.Estimate(graph, ts, tp, to) + 1);
+    }
   }
   std::vector<bool> done(triples.size(), false);
   absl::flat_hash_set<std::string> bound = bound_at_start;

@@ -474,6 +474,23 @@ void StoreDataset::Match(Id graph, Id s, Id p, Id o,
   }
 }
 
+bool StoreDataset::MatchTripleTerms(Id s, Id p, Id o,
+                                    const std::function<bool(Id)>& fn) {
+  if (!options_.as_of.current()) return false;
+  // Minted terms and reifiers are in no triple term; a triple term's
+  // predicate is a relation.
+  if (((s | p | o) & kMintedBit) || (p & kReifierBit)) return true;
+  if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
+    p = it->second;
+  }
+  const absl::Status st = reader_.ScanIds(
+      storage::IdPattern{s & ~kReifierBit, p, o & ~kReifierBit},
+      /*include_quoted=*/true,
+      [&](const storage::IdStatement& row) { return fn(row.statement); });
+  if (!st.ok()) Fail(st);
+  return true;
+}
+
 std::vector<Id> StoreDataset::NamedGraphs() {
   LoadDocuments();
   return graph_order_;

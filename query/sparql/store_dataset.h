@@ -58,6 +58,10 @@ class StoreDataset : public Dataset {
   Id Lookup(const rdf::Term& term) override;
   rdf::Term TermOf(Id id) override;
   bool TripleOf(Id id, Id* s, Id* p, Id* o) override;
+  // The statements, asserted or only quoted, in the current state; false
+  // (unsupported) as recorded.
+  bool MatchTripleTerms(Id s, Id p, Id o,
+                        const std::function<bool(Id)>& fn) override;
   void Match(Id graph, Id s, Id p, Id o,
              const std::function<bool(Id, Id, Id)>& fn) override;
   std::vector<Id> NamedGraphs() override;
