@@ -1175,6 +1175,11 @@ absl::StatusOr<Rows> Evaluator::Group(const GraphPattern& p, Rows in,
   for (size_t i = 0; i < in.size(); ++i) {
     std::vector<Id> key;
     for (const auto& k : p.group_keys) {
+      if (k.expression.kind == Expression::Kind::kVariable) {
+        // A variable's id is its term's: no need to decode it.
+        key.push_back(in[i][slots_.at(k.expression.name)]);
+        continue;
+      }
       const Value v = EvalExpr(k.expression, in[i], graph);
       key.push_back(v.has_value() ? Intern(*v) : 0);
     }
@@ -1212,6 +1217,20 @@ Value Evaluator::Aggregate(const Expression& agg, const Rows& rows,
     absl::flat_hash_set<Row> seen;
     for (size_t i : members) seen.insert(rows[i]);
     return IntegerTerm(static_cast<int64_t>(seen.size()));
+  }
+  if (name == "COUNT" && agg.operands[0].kind == Expression::Kind::kVariable) {
+    // COUNT(?x): the solutions that bind it (distinct ids are distinct
+    // terms), without decoding one.
+    const size_t slot = slots_.at(agg.operands[0].name);
+    absl::flat_hash_set<Id> distinct;
+    int64_t n = 0;
+    for (size_t i : members) {
+      const Id id = rows[i][slot];
+      if (id == 0) continue;
+      if (agg.distinct && !distinct.insert(id).second) continue;
+      ++n;
+    }
+    return IntegerTerm(n);
   }
   std::vector<rdf::Term> values;
   bool error = false;
