@@ -651,6 +651,22 @@ StoreDataset::RecordNamed(const std::string& iri) {
   return std::nullopt;
 }
 
+void StoreDataset::DescribeEntity(Id s, const storage::Entity& e, Id only,
+                                  std::vector<Triple>* out) {
+  auto put = [&](Predicate p, const rdf::Term& o) {
+    const Id predicate = PredicateId(p);
+    if (only == 0 || only == predicate) {
+      out->push_back({s, predicate, Lookup(o)});
+    }
+  };
+  put(kType, rdf::Term::Iri(absl::StrCat(reader_.base_iri(), "type/", e.type)));
+  put(kLabel, rdf::Term::Literal(e.label));
+  for (const std::string& a : e.aliases) {
+    put(kAltLabel, rdf::Term::Literal(a));
+  }
+  put(kEntityType, rdf::Term::Literal(e.type));
+}
+
 void StoreDataset::Describe(Id s, std::vector<Triple>* out) {
   if (s & kReifierBit) {
     DescribeStatement(s & ~kReifierBit, out);
@@ -676,13 +692,7 @@ void StoreDataset::Describe(Id s, std::vector<Triple>* out) {
         version->state != storage::EntityVersion::State::kLive) {
       return;
     }
-    const storage::Entity* e = &version->entity;
-    put(kType, rdf::Term::Iri(absl::StrCat(base, "type/", e->type)));
-    put(kLabel, rdf::Term::Literal(e->label));
-    for (const std::string& a : e->aliases) {
-      put(kAltLabel, rdf::Term::Literal(a));
-    }
-    put(kEntityType, rdf::Term::Literal(e->type));
+    DescribeEntity(s, version->entity, 0, out);
     return;
   }
   if (absl::StartsWith(iri, absl::StrCat(base, "record/"))) {
@@ -745,7 +755,8 @@ bool StoreDataset::ForEachStatement(const std::function<bool(Id)>& fn) {
 }
 
 bool StoreDataset::DescribeAll(
-    int kinds, const std::function<bool(const std::vector<Triple>&)>& fn) {
+    int kinds, const std::function<bool(const std::vector<Triple>&)>& fn,
+    Id only) {
   std::vector<Triple> triples;
   auto subject = [&](Id s) {
     triples.clear();
@@ -763,10 +774,17 @@ bool StoreDataset::DescribeAll(
         return false;
       }
       for (const storage::Entity& e : page->entities) {
-        if (!subject(
-                Lookup(rdf::Term::Iri(absl::StrCat(base, "entity/", e.id))))) {
-          return false;
+        const Id s =
+            Lookup(rdf::Term::Iri(absl::StrCat(base, "entity/", e.id)));
+        if (options_.as_of.recorded_at().has_value()) {
+          // The names it had then: from its history.
+          if (!subject(s)) return false;
+          continue;
         }
+        // The page holds the entity as it is now.
+        triples.clear();
+        DescribeEntity(s, e, only, &triples);
+        if (!triples.empty() && !fn(triples)) return false;
       }
       token = page->next_page_token;
     } while (!token.empty());
@@ -969,10 +987,25 @@ bool StoreDataset::MatchDescriptions(
     case kGeneratedAt:
       kinds = kRecords;
       break;
-    default:  // rdf:type, or any predicate
+    case kType:
+      if (o != 0) {
+        // A type of kg's names only entities have; rdf:Property only
+        // relations.
+        const rdf::Term type = TermOf(o);
+        if (type.is_iri() &&
+            absl::StartsWith(type.value(),
+                             absl::StrCat(reader_.base_iri(), "type/"))) {
+          kinds = kEntities;
+        } else if (type.is_iri() &&
+                   type.value() == absl::StrCat(rdf::kRdfNs, "Property")) {
+          kinds = kRelations;
+        }
+      }
+      break;
+    default:  // any predicate
       break;
   }
-  return DescribeAll(kinds, emit);
+  return DescribeAll(kinds, emit, p);
 }
 
 // ---- Estimates ----
@@ -1055,6 +1088,16 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
     default:  // a record's
       d = records;
       break;
+  }
+  if (k == kType && o != 0) {
+    // One of kg's entity types: entities only, and types are few (a guess:
+    // a quarter of them).
+    const rdf::Term type = TermOf(o);
+    if (type.is_iri() &&
+        absl::StartsWith(type.value(),
+                         absl::StrCat(reader_.base_iri(), "type/"))) {
+      d = c.entities / 4 + 1;
+    }
   }
   // A bound object picks one subject of most (a label, a statement's
   // triple term, a record).

@@ -160,14 +160,22 @@ class StoreDataset : public Dataset {
                          const std::function<bool(Id, Id, Id)>& fn);
   // Appends the description triples whose subject is `s`.
   void Describe(Id s, std::vector<Triple>* out);
+  // An entity's description (`s` its IRI's id), from its record as the
+  // query sees it; only the triples of predicate `only` when not 0, so
+  // that a scan of one predicate looks up no other value.
+  void DescribeEntity(Id s, const storage::Entity& e, Id only,
+                      std::vector<Triple>* out);
   void DescribeStatement(Id statement, std::vector<Triple>* out);
   void DescribeRecord(Id record, const storage::ProvenanceRecord& r,
                       std::vector<Triple>* out);
   // Calls fn with the description triples of each subject of the kinds
   // in `kinds` (a mask of Kind), one subject at a time, until it returns
   // false.
+  // `only`: the one predicate the caller wants (0: all); a hint, the
+  // caller still filters.
   bool DescribeAll(int kinds,
-                   const std::function<bool(const std::vector<Triple>&)>& fn);
+                   const std::function<bool(const std::vector<Triple>&)>& fn,
+                   Id only = 0);
   // Every indexed statement's node (as of the query's instant).
   bool ForEachStatement(const std::function<bool(Id)>& fn);
   void LoadRelations();

@@ -304,6 +304,29 @@ TEST_F(SparqlRpcTest, AnOpenTripleTermListsTheStatementsThatFit) {
       << a.trailer.profile();
 }
 
+// rdf:type with one of kg's entity types reads entities only, and labels
+// come from the entity pages: the same answers as filtering every typed
+// thing by hand.
+TEST_F(SparqlRpcTest, AnEntityTypeScansEntitiesOnly) {
+  auto sorted_rows = [](const Answer& a) {
+    std::vector<std::string> rows;
+    for (const v1::QueryRow& row : a.rows) rows.push_back(row.DebugString());
+    std::sort(rows.begin(), rows.end());
+    return rows;
+  };
+  const Answer typed =
+      Run("SELECT ?s ?l WHERE { ?s a <https://kg.invalid/type/Country> ; "
+          "<http://www.w3.org/2000/01/rdf-schema#label> ?l }");
+  ASSERT_TRUE(typed.status.ok()) << typed.status.error_message();
+  const Answer filtered =
+      Run("SELECT ?s ?l WHERE { ?s a ?t ; "
+          "<http://www.w3.org/2000/01/rdf-schema#label> ?l "
+          "FILTER(?t = <https://kg.invalid/type/Country>) }");
+  ASSERT_TRUE(filtered.status.ok()) << filtered.status.error_message();
+  EXPECT_GE(typed.rows.size(), 3u);
+  EXPECT_EQ(sorted_rows(typed), sorted_rows(filtered));
+}
+
 TEST_F(SparqlRpcTest, EachKindOfBadRequestNamesItsField) {
   v1::QueryRequest empty;
   Answer a = Run(empty);
