@@ -120,9 +120,11 @@ ABSL_FLAG(bool, compact_adjacency, true,
 ABSL_FLAG(std::string, load, "",
           "load FILE into the store in --data_dir and exit without serving: "
           "one write, all of the file or on any error nothing, through the "
-          "same import as `kgctl import` (docs/rdf.md). Exit code 0 loaded, "
-          "2 unreadable file, 4 bad data, 1 other errors. The directory must "
-          "not be in use by a running server.");
+          "same import as `kgctl import` (docs/rdf.md), with kgctl's exit "
+          "codes: 0 loaded, 2 unreadable file or bad flag, 4 bad data, 5 "
+          "store unavailable (an I/O error), 1 other errors. --seed_file is "
+          "not loaded. The directory must not be in use by a running "
+          "server.");
 ABSL_FLAG(std::string, load_format, "",
           "--load: jsonl, nt, nq, ttl or trig (default: from the file name, "
           "else jsonl)");
@@ -151,6 +153,7 @@ int LoadOffline(kg::server::ServerOptions options) {
   }
   options.listen_address.clear();
   options.http_listen_address.clear();
+  options.seed_file.clear();  // the one file is --load's
   options.security = kg::server::SecurityOptions();
   absl::StatusOr<std::unique_ptr<kg::server::KgServer>> server =
       kg::server::KgServer::Start(options);

@@ -54,6 +54,15 @@ class Evaluator {
     if (inserted) local_.push_back(term);
     return it->second;
   }
+  // The id `id`'s term interns to: one term can have two ids in a row (an
+  // IRI a store holds both as a node and as a relation), and comparing
+  // terms must see them equal. Decodes each id once per query.
+  Id Canonical(Id id) {
+    if (id == 0) return 0;
+    auto [it, inserted] = canonical_.try_emplace(id, 0);
+    if (inserted) it->second = Intern(Decode(id));
+    return it->second;
+  }
   rdf::Term Decode(Id id) {
     if (id & kLocal) return local_[id & ~kLocal];
     return data_.TermOf(id);
@@ -129,6 +138,15 @@ class Evaluator {
   // they were collected.
   void PrintPlan(const GraphPattern& p, Id graph, int depth, std::string* out);
   void MatchTriple(const TriplePattern& t, const Row& row, Id graph, Rows* out);
+  // Whether a triple of these ids (0: open) with an open triple term as
+  // object is matched through the triple terms that fit
+  // (`?r rdf:reifies <<( ?s :p :o )>>`): only with the subject open and the
+  // predicate known; a known subject is one lookup already, and an open
+  // predicate would scan every triple once per term.
+  static bool ListsTripleTerms(Id s, Id p, Id o) {
+    return o == 0 && s == 0 && p != 0;
+  }
+  static constexpr size_t kMaxListedTripleTerms = 100'000;
   // Whether `t` is a triple term pattern with some parts known under `row`
   // and some open; then its parts' ids (0: open).
   bool OpenTripleTermParts(const PatternTerm& t, const Row& row, Id* s, Id* p,
@@ -183,6 +201,7 @@ class Evaluator {
   std::vector<std::string> names_;
   std::vector<rdf::Term> local_;
   absl::flat_hash_map<std::string, Id> local_ids_;
+  absl::flat_hash_map<Id, Id> canonical_;  // Canonical()'s memo
   int bnodes_ = 0;
 };
 
@@ -354,15 +373,22 @@ void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
   const Id o = Resolve(t.object, row, &impossible);
   if (impossible) return;
   Id ts, tp, to;
-  if (o == 0 && OpenTripleTermParts(t.object, row, &ts, &tp, &to)) {
-    // An open triple term with a part known: the triple terms that fit
-    // first, then the triples that have one of them as object.
+  if (ListsTripleTerms(s, p, o) &&
+      OpenTripleTermParts(t.object, row, &ts, &tp, &to)) {
+    // The triple terms that fit first, then the triples that have one of
+    // them as object; past kMaxListedTripleTerms, the ordinary match (one
+    // pass over the predicate) instead.
     std::vector<Id> terms;
+    bool cut = false;
     const bool listed = data_.MatchTripleTerms(ts, tp, to, [&](Id id) {
+      if (terms.size() == kMaxListedTripleTerms) {
+        cut = true;
+        return false;
+      }
       terms.push_back(id);
-      return !Exceeded(terms.size());
+      return true;
     });
-    if (listed) {
+    if (listed && !cut) {
       for (Id term : terms) {
         Row bound = row;
         if (!Unify(t.object, term, &bound)) continue;
@@ -406,7 +432,7 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     // An open triple term's known parts bound the triples about it (as
     // many as the triple terms that fit, for a reifier).
     Id ts, tp, to;
-    if (!impossible && o == 0 &&
+    if (!impossible && ListsTripleTerms(s, p, o) &&
         OpenTripleTermParts(t.object, none, &ts, &tp, &to)) {
       base[i] = std::min(base[i], data_.Estimate(graph, ts, tp, to) + 1);
     }
@@ -496,7 +522,12 @@ absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
     if (kept.empty()) {
       kept = std::move(steps);
     } else {
-      for (size_t i = 0; i < kept.size(); ++i) kept[i].rows += steps[i].rows;
+      // By triple: a bind join's plan may order them otherwise.
+      for (const BgpStep& step : steps) {
+        for (BgpStep& k : kept) {
+          if (k.triple == step.triple) k.rows += step.rows;
+        }
+      }
     }
   }
   return rows;
@@ -589,16 +620,19 @@ absl::StatusOr<Rows> Evaluator::EvalJoin(const GraphPattern& p, Id graph) {
   const absl::Time start = absl::Now();
   const std::vector<BgpStep> plan = PlanBgp(second.triples, graph, *bound);
   Rows out;
+  size_t extended_rows = 0;  // the pattern's solutions, for PROFILE
   if (!left_join) {
     absl::StatusOr<Rows> joined = RunBgp(second, graph, *std::move(a), plan);
     if (!joined.ok()) return joined.status();
     out = *std::move(joined);
+    extended_rows = out.size();
   } else {
     // Each left solution extended by the pattern (and the filter), or
     // kept as it is when nothing extends it.
     for (Row& left : *a) {
       absl::StatusOr<Rows> extended = RunBgp(second, graph, Rows{left}, plan);
       if (!extended.ok()) return extended.status();
+      extended_rows += extended->size();
       bool matched = false;
       for (Row& r : *extended) {
         if (p.expression.has_value() && Ebv(*p.expression, r, graph) != true) {
@@ -615,7 +649,7 @@ absl::StatusOr<Rows> Evaluator::EvalJoin(const GraphPattern& p, Id graph) {
     OperatorStats& stats = stats_[&second];
     ++stats.calls;
     stats.time += absl::Now() - start;
-    stats.rows += out.size();
+    stats.rows += extended_rows;
   }
   if (absl::Status st = Check(out.size()); !st.ok()) return st;
   return out;
@@ -1176,8 +1210,8 @@ absl::StatusOr<Rows> Evaluator::Group(const GraphPattern& p, Rows in,
     std::vector<Id> key;
     for (const auto& k : p.group_keys) {
       if (k.expression.kind == Expression::Kind::kVariable) {
-        // A variable's id is its term's: no need to decode it.
-        key.push_back(in[i][slots_.at(k.expression.name)]);
+        // Each distinct id decoded once, not once per row.
+        key.push_back(Canonical(in[i][slots_.at(k.expression.name)]));
         continue;
       }
       const Value v = EvalExpr(k.expression, in[i], graph);
@@ -1219,15 +1253,15 @@ Value Evaluator::Aggregate(const Expression& agg, const Rows& rows,
     return IntegerTerm(static_cast<int64_t>(seen.size()));
   }
   if (name == "COUNT" && agg.operands[0].kind == Expression::Kind::kVariable) {
-    // COUNT(?x): the solutions that bind it (distinct ids are distinct
-    // terms), without decoding one.
+    // COUNT(?x): the solutions that bind it, each distinct id decoded
+    // at most once (for DISTINCT).
     const size_t slot = slots_.at(agg.operands[0].name);
     absl::flat_hash_set<Id> distinct;
     int64_t n = 0;
     for (size_t i : members) {
       const Id id = rows[i][slot];
       if (id == 0) continue;
-      if (agg.distinct && !distinct.insert(id).second) continue;
+      if (agg.distinct && !distinct.insert(Canonical(id)).second) continue;
       ++n;
     }
     return IntegerTerm(n);

@@ -285,17 +285,17 @@ TEST_F(SparqlRpcTest, AnOpenTripleTermListsTheStatementsThatFit) {
   v1::QueryRequest listed;
   listed.set_query(absl::StrCat(
       kPrologue,
-      "SELECT ?who ?claim ?r WHERE { ?who ?claim <<( e:north_korea ?r "
+      "SELECT ?who ?r WHERE { ?who r:reported <<( e:north_korea ?r "
       "e:russia )>> }"));
   listed.set_mode(v1::QUERY_MODE_PROFILE);
   const Answer a = Run(listed);
   ASSERT_TRUE(a.status.ok()) << a.status.error_message();
   const Answer b = Run(
-      "SELECT ?who ?claim ?r WHERE { ?who ?claim ?t . FILTER(isTRIPLE(?t) && "
+      "SELECT ?who ?r WHERE { ?who r:reported ?t . FILTER(isTRIPLE(?t) && "
       "SUBJECT(?t) = e:north_korea && OBJECT(?t) = e:russia) "
       "BIND(PREDICATE(?t) AS ?r) }");
   ASSERT_TRUE(b.status.ok()) << b.status.error_message();
-  EXPECT_GE(a.rows.size(), 3u);
+  EXPECT_GE(a.rows.size(), 1u);
   EXPECT_EQ(sorted_rows(a), sorted_rows(b));
   // Planned from the statements between the two, not every triple.
   EXPECT_THAT(a.trailer.profile(),
