@@ -290,10 +290,10 @@ TEST_F(SparqlRpcTest, AnOpenTripleTermListsTheStatementsThatFit) {
   listed.set_mode(v1::QUERY_MODE_PROFILE);
   const Answer a = Run(listed);
   ASSERT_TRUE(a.status.ok()) << a.status.error_message();
-  const Answer b = Run(
-      "SELECT ?who ?r WHERE { ?who r:reported ?t . FILTER(isTRIPLE(?t) && "
-      "SUBJECT(?t) = e:north_korea && OBJECT(?t) = e:russia) "
-      "BIND(PREDICATE(?t) AS ?r) }");
+  const Answer b =
+      Run("SELECT ?who ?r WHERE { ?who r:reported ?t . FILTER(isTRIPLE(?t) && "
+          "SUBJECT(?t) = e:north_korea && OBJECT(?t) = e:russia) "
+          "BIND(PREDICATE(?t) AS ?r) }");
   ASSERT_TRUE(b.status.ok()) << b.status.error_message();
   EXPECT_GE(a.rows.size(), 1u);
   EXPECT_EQ(sorted_rows(a), sorted_rows(b));
