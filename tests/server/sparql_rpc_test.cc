@@ -238,6 +238,15 @@ TEST_F(SparqlRpcTest, ProfileRunsAndCountsEachOperatorsRows) {
   EXPECT_THAT(profile, HasSubstr("[est 1, rows 1]"));
 }
 
+// An answer's rows, each as text, sorted: for comparing two answers as
+// multisets.
+std::vector<std::string> SortedRows(const Answer& a) {
+  std::vector<std::string> rows;
+  for (const v1::QueryRow& row : a.rows) rows.push_back(row.DebugString());
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 // A path from a bound node joined with labels, and an OPTIONAL after a
 // selective pattern: the label pattern runs from the few solutions before
 // it (a bind join), not over every label in the store, and the answers
@@ -276,12 +285,6 @@ TEST_F(SparqlRpcTest, FewSolutionsBindTheBasicGraphPatternTheyJoin) {
 // (quoted-only ones included) instead of scanning every triple: the same
 // answers as the scan that filters triple terms by hand.
 TEST_F(SparqlRpcTest, AnOpenTripleTermListsTheStatementsThatFit) {
-  auto sorted_rows = [](const Answer& a) {
-    std::vector<std::string> rows;
-    for (const v1::QueryRow& row : a.rows) rows.push_back(row.DebugString());
-    std::sort(rows.begin(), rows.end());
-    return rows;
-  };
   v1::QueryRequest listed;
   listed.set_query(absl::StrCat(
       kPrologue,
@@ -296,7 +299,7 @@ TEST_F(SparqlRpcTest, AnOpenTripleTermListsTheStatementsThatFit) {
           "BIND(PREDICATE(?t) AS ?r) }");
   ASSERT_TRUE(b.status.ok()) << b.status.error_message();
   EXPECT_GE(a.rows.size(), 1u);
-  EXPECT_EQ(sorted_rows(a), sorted_rows(b));
+  EXPECT_EQ(SortedRows(a), SortedRows(b));
   // Planned from the statements between the two, not every triple.
   EXPECT_THAT(a.trailer.profile(),
               ::testing::ContainsRegex("entity/russia> \\)>>\\)  "
@@ -308,12 +311,6 @@ TEST_F(SparqlRpcTest, AnOpenTripleTermListsTheStatementsThatFit) {
 // come from the entity pages: the same answers as filtering every typed
 // thing by hand.
 TEST_F(SparqlRpcTest, AnEntityTypeScansEntitiesOnly) {
-  auto sorted_rows = [](const Answer& a) {
-    std::vector<std::string> rows;
-    for (const v1::QueryRow& row : a.rows) rows.push_back(row.DebugString());
-    std::sort(rows.begin(), rows.end());
-    return rows;
-  };
   const Answer typed =
       Run("SELECT ?s ?l WHERE { ?s a <https://kg.invalid/type/Country> ; "
           "<http://www.w3.org/2000/01/rdf-schema#label> ?l }");
@@ -324,7 +321,7 @@ TEST_F(SparqlRpcTest, AnEntityTypeScansEntitiesOnly) {
           "FILTER(?t = <https://kg.invalid/type/Country>) }");
   ASSERT_TRUE(filtered.status.ok()) << filtered.status.error_message();
   EXPECT_GE(typed.rows.size(), 3u);
-  EXPECT_EQ(sorted_rows(typed), sorted_rows(filtered));
+  EXPECT_EQ(SortedRows(typed), SortedRows(filtered));
 }
 
 TEST_F(SparqlRpcTest, EachKindOfBadRequestNamesItsField) {
