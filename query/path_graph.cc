@@ -237,15 +237,20 @@ absl::Status PathGraph::Init() {
     } while (!cursor.empty());
   }
   has_window_ = options_.valid_time.start || options_.valid_time.end;
-  fast_support_ = !options_.as_of.recorded_at && !options_.as_of.reported_by &&
-                  options_.min_confidence <= 0 && only_documents_.empty() &&
-                  !has_window_ && options_.only_claimants.empty() &&
+  // The current state, every record of every document.
+  const bool current_view = !options_.as_of.recorded_at &&
+                            !options_.as_of.reported_by &&
+                            only_documents_.empty() && !has_window_ &&
+                            options_.only_claimants.empty();
+  fast_support_ = current_view && options_.min_confidence <= 0 &&
                   options_.mode != PathMode::kWeighted;
   if (options_.as_of.recorded_at) {
     KG_RETURN_IF_ERROR(AddRetractedEdges());
   } else {
     compact_ = reader_.compact_adjacency();
   }
+  memory_confidence_ = current_view && compact_ != nullptr &&
+                       reader_.compact_confidences_current();
   return absl::OkStatus();
 }
 
@@ -477,6 +482,17 @@ absl::StatusOr<PathGraph::Support> PathGraph::SupportOf(NodeId statement,
     // would keep it in). Only as-of views (no fast path) can see it.
     support_.emplace(statement, support);
     return support;
+  }
+  if (memory_confidence_ && indexed && compact_->Degree(statement) == 0) {
+    // In the indexes and quoted by nothing: no claim is about it, and its
+    // live records' best confidence is in memory. The records that
+    // qualify are those at min_confidence or above, so the best of them
+    // is the best of all when there are any.
+    if (std::optional<double> best = compact_->BestConfidence(statement)) {
+      if (*best >= options_.min_confidence) support = {true, *best};
+      support_.emplace(statement, support);
+      return support;
+    }
   }
   if (fast_support_) {
     // In the indexes and quoted by nothing: it has a live record of its

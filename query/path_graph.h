@@ -256,6 +256,11 @@ class PathGraph {
   // No filter needs a statement's records: an indexed statement that no
   // statement quotes has a live record of its own, so it is walkable.
   bool fast_support_ = false;
+  // The view is the current state with no record filter but
+  // min_confidence, and the compact adjacency's best confidences are the
+  // reader's: a statement nothing quotes needs no provenance read, in any
+  // mode.
+  bool memory_confidence_ = false;
   bool has_window_ = false;
   absl::flat_hash_set<NodeId> allowed_relations_;
   absl::flat_hash_set<NodeId> excluded_relations_;

@@ -10,6 +10,7 @@
 #ifndef KG_STORAGE_ADJACENCY_H_
 #define KG_STORAGE_ADJACENCY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -61,6 +62,17 @@ class Adjacency {
   // mean the edges did not change in between (CompactAdjacency's check).
   uint64_t generation() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Counts the commits that added or retracted a provenance record: two
+  // equal readings mean every statement's records are as they were (the
+  // check of CompactAdjacency's confidences). Read and bumped with
+  // commit_mu() held (shared to read).
+  uint64_t records_generation() const {
+    return records_generation_.load(std::memory_order_relaxed);
+  }
+  void NoteRecordsChange() {
+    records_generation_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   // The nodes that have edges in `direction` (at some version), ascending.
   std::vector<uint64_t> Nodes(Direction direction) const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -82,6 +94,8 @@ class Adjacency {
   Lists in_ ABSL_GUARDED_BY(mu_);
   size_t edges_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Atomic only so that tools see no race; commit_mu_ orders it.
+  std::atomic<uint64_t> records_generation_ = 0;
 };
 
 }  // namespace kg::storage

@@ -64,8 +64,10 @@ CompactAdjacency::FillResult CompactAdjacency::Fill(
 
 absl::StatusOr<std::unique_ptr<const CompactAdjacency>> CompactAdjacency::Build(
     const Adjacency& adjacency, uint64_t seq, uint64_t generation,
+    std::vector<double> confidences, uint64_t records_generation,
     const std::function<bool()>& should_stop) {
   std::unique_ptr<CompactAdjacency> c(new CompactAdjacency(seq, generation));
+  c->records_generation_ = records_generation;
   for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
     switch (Fill(adjacency, d, seq, should_stop,
                  d == Direction::kOutgoing ? &c->out_ : &c->in_)) {
@@ -84,6 +86,12 @@ absl::StatusOr<std::unique_ptr<const CompactAdjacency>> CompactAdjacency::Build(
   c->is_statement_.assign(c->out_.edges.empty() ? 0 : size_t{last} + 1, 0);
   // Each indexed statement is one outgoing edge of its subject.
   for (const CompactEdge& e : c->out_.edges) c->is_statement_[e.statement] = 1;
+  // Only statements' entries mean anything; nothing past the last.
+  if (confidences.size() > c->is_statement_.size()) {
+    confidences.resize(c->is_statement_.size());
+  }
+  confidences.shrink_to_fit();
+  c->confidences_ = std::move(confidences);
   return std::unique_ptr<const CompactAdjacency>(std::move(c));
 }
 
@@ -91,7 +99,7 @@ size_t CompactAdjacency::memory_bytes() const {
   return sizeof(*this) +
          (out_.offsets.capacity() + in_.offsets.capacity()) * sizeof(uint32_t) +
          (out_.edges.capacity() + in_.edges.capacity()) * sizeof(CompactEdge) +
-         is_statement_.capacity();
+         is_statement_.capacity() + confidences_.capacity() * sizeof(double);
 }
 
 }  // namespace kg::storage

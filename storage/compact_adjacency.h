@@ -3,7 +3,9 @@
 // node and one offsets array indexed by node id (CSR): a node's edges are a
 // contiguous span, found without a lock, a hash or a version check. It also
 // knows which node ids are indexed statements, so a search can tell a
-// statement node from an entity without reading the dictionary.
+// statement node from an entity without reading the dictionary, and each
+// statement's best live confidence, so that weighted paths read no
+// provenance.
 //
 // The store builds one on open and again in the background once writes
 // have paused (StoreOptions::compact_adjacency_delay), and hands it to a
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,8 +50,13 @@ class CompactAdjacency {
   //     (over four billion terms): callers keep using the Adjacency.
   //   CANCELLED: `should_stop` (may be empty; polled every few thousand
   //     nodes) turned true.
+  //   `confidences`: indexed by statement id, the best confidence among
+  //     the statement's live records at the same snapshot, below 0 for
+  //     none (may be shorter than the ids: the rest have none);
+  //     `records_generation` is adjacency.records_generation() then.
   static absl::StatusOr<std::unique_ptr<const CompactAdjacency>> Build(
       const Adjacency& adjacency, uint64_t seq, uint64_t generation,
+      std::vector<double> confidences = {}, uint64_t records_generation = 0,
       const std::function<bool()>& should_stop = {});
 
   // The edges of `node` in `direction`, in the order Adjacency::Collect
@@ -70,8 +78,20 @@ class CompactAdjacency {
     return node < is_statement_.size() && is_statement_[node] != 0;
   }
 
+  // The best confidence among the live records of `statement` when the
+  // copy was built; nullopt for a statement with none (quoted only) and
+  // for any other node. Exact while no record has been added or retracted
+  // since: records_generation() equal to the adjacency's.
+  std::optional<double> BestConfidence(NodeId statement) const {
+    if (statement >= confidences_.size() || confidences_[statement] < 0) {
+      return std::nullopt;
+    }
+    return confidences_[statement];
+  }
+
   uint64_t seq() const { return seq_; }
   uint64_t generation() const { return generation_; }
+  uint64_t records_generation() const { return records_generation_; }
   size_t edge_count() const { return out_.edges.size(); }
   size_t memory_bytes() const;
 
@@ -91,9 +111,11 @@ class CompactAdjacency {
 
   uint64_t seq_;
   uint64_t generation_;
+  uint64_t records_generation_ = 0;
   Side out_;
   Side in_;
   std::vector<uint8_t> is_statement_;
+  std::vector<double> confidences_;  // by statement id; < 0: none
 };
 
 }  // namespace kg::storage

@@ -1,15 +1,27 @@
 #include "storage/compact_adjacency_keeper.h"
 
 #include <algorithm>
+#include <limits>
+#include <memory>
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "storage/keys.h"
+
 namespace kg::storage {
 
-CompactAdjacencyKeeper::CompactAdjacencyKeeper(rocksdb::DB* db,
-                                               Adjacency* adjacency,
-                                               absl::Duration delay)
-    : db_(db), adjacency_(adjacency), delay_(delay) {
+namespace {
+
+// Ids past this do not fit the compact adjacency's 32 bits anyway.
+constexpr uint64_t kMaxConfidenceId = std::numeric_limits<uint32_t>::max() - 1;
+
+}  // namespace
+
+CompactAdjacencyKeeper::CompactAdjacencyKeeper(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov, Adjacency* adjacency,
+    absl::Duration delay)
+    : db_(db), prov_(prov), adjacency_(adjacency), delay_(delay) {
   if (delay_ == absl::InfiniteDuration()) {
     Refresh();
     return;
@@ -55,24 +67,34 @@ void CompactAdjacencyKeeper::Refresh() {
   if (impossible_) return;
   const rocksdb::Snapshot* snapshot;
   uint64_t generation;
+  uint64_t records_generation;
   {
     absl::ReaderMutexLock lock(&adjacency_->commit_mu());
     generation = adjacency_->generation();
+    records_generation = adjacency_->records_generation();
     {
       absl::MutexLock compact_lock(&compact_mu_);
-      if (compact_ != nullptr && compact_->generation() == generation) return;
+      if (compact_ != nullptr && compact_->generation() == generation &&
+          compact_->records_generation() == records_generation) {
+        return;
+      }
     }
     // Held while building, so that no edge visible at it is pruned.
     snapshot = db_->GetSnapshot();
   }
   const absl::Time start = absl::Now();
+  absl::StatusOr<std::vector<double>> confidences = ReadConfidences(snapshot);
   absl::StatusOr<std::unique_ptr<const CompactAdjacency>> built =
-      CompactAdjacency::Build(*adjacency_, snapshot->GetSequenceNumber(),
-                              generation, [this] { return stopping(); });
+      confidences.ok() ? CompactAdjacency::Build(
+                             *adjacency_, snapshot->GetSequenceNumber(),
+                             generation, *std::move(confidences),
+                             records_generation, [this] { return stopping(); })
+                       : confidences.status();
   db_->ReleaseSnapshot(snapshot);
   if (!built.ok()) {
     // Ids only grow: a store too large once stays too large. A stopped
-    // build is the store closing.
+    // build is the store closing; a failed read leaves the last copy (or
+    // none), and path queries read the store.
     if (absl::IsOutOfRange(built.status())) impossible_ = true;
     return;
   }
@@ -86,15 +108,56 @@ void CompactAdjacencyKeeper::Refresh() {
   compact_ = *std::move(built);
 }
 
+absl::StatusOr<std::vector<double>> CompactAdjacencyKeeper::ReadConfidences(
+    const rocksdb::Snapshot* snapshot) {
+  std::vector<double> best;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  // One pass over every record: no reason to fill the block cache.
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, prov_));
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (++n % 65536 == 0 && stopping()) {
+      return absl::CancelledError("compact adjacency: build stopped");
+    }
+    const rocksdb::Slice key = it->key();
+    const rocksdb::Slice value = it->value();
+    ProvKeyParts parts;
+    double confidence;
+    bool live;
+    if (!DecodeProvKey(absl::string_view(key.data(), key.size()), &parts) ||
+        !DecodeProvConfidence(absl::string_view(value.data(), value.size()),
+                              &confidence, &live)) {
+      return absl::DataLossError(
+          "compact adjacency: a provenance record does not decode");
+    }
+    if (!live) continue;
+    if (parts.stmt >= best.size()) {
+      if (parts.stmt > kMaxConfidenceId) {
+        return absl::OutOfRangeError(
+            "compact adjacency: a statement id does not fit in 32 bits");
+      }
+      best.resize(std::max<size_t>(parts.stmt + 1, best.size() * 3 / 2), -1);
+    }
+    best[parts.stmt] = std::max(best[parts.stmt], confidence);
+  }
+  if (!it->status().ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "compact adjacency: reading provenance: ", it->status().ToString()));
+  }
+  return best;
+}
+
 CompactAdjacencyKeeper::BuildFigures CompactAdjacencyKeeper::Figures() {
   absl::MutexLock lock(&refresh_mu_);
   return BuildFigures{builds_, last_build_time_, built_at_};
 }
 
-void CompactAdjacencyKeeper::NoteIndexChange() {
+void CompactAdjacencyKeeper::NoteChange() {
   absl::MutexLock lock(&refresh_mu_);
   due_ = true;
-  last_index_change_ = absl::Now();
+  last_change_ = absl::Now();
 }
 
 void CompactAdjacencyKeeper::RefreshWhenQuiet() {
@@ -110,7 +173,7 @@ void CompactAdjacencyKeeper::RefreshWhenQuiet() {
     // Writes a little more than `delay` apart would otherwise have the
     // thread rebuilding all the time: wait at least twice the last build.
     const absl::Time quiet_at =
-        last_index_change_ + std::max(delay_, 2 * last_build_time_);
+        last_change_ + std::max(delay_, 2 * last_build_time_);
     if (absl::Now() < quiet_at) {
       refresh_mu_.AwaitWithDeadline(absl::Condition(&stop_), quiet_at);
       continue;

@@ -21,26 +21,30 @@ namespace kg::storage {
 // Thread-safe.
 class CompactAdjacencyKeeper {
  public:
-  // `db` and `adjacency` must outlive the keeper. `delay`
+  // `db`, `prov` (its provenance column family, read for each statement's
+  // best confidence) and `adjacency` must outlive the keeper. `delay`
   // InfiniteDuration: no background thread (rebuilt only by Refresh), and
   // the first copy is built before the constructor returns; otherwise the
   // background thread builds the first copy at once.
-  CompactAdjacencyKeeper(rocksdb::DB* db, Adjacency* adjacency,
-                         absl::Duration delay);
+  CompactAdjacencyKeeper(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov,
+                         Adjacency* adjacency, absl::Duration delay);
   // Stops the thread and any build under way.
   ~CompactAdjacencyKeeper();
   CompactAdjacencyKeeper(const CompactAdjacencyKeeper&) = delete;
   CompactAdjacencyKeeper& operator=(const CompactAdjacencyKeeper&) = delete;
 
-  // The copy when it was built at `generation`, else null. Call with the
+  // The copy when it was built at `generation` (its edges; its
+  // confidences may be older: CompactAdjacency::records_generation), else
+  // null. Call with the
   // adjacency's commit_mu() held, so no index change comes between the
   // check and the caller's snapshot.
   std::shared_ptr<const CompactAdjacency> CurrentAt(uint64_t generation)
       ABSL_LOCKS_EXCLUDED(compact_mu_);
   // Rebuilds now when stale.
   void Refresh() ABSL_LOCKS_EXCLUDED(build_mu_, compact_mu_, refresh_mu_);
-  // An index change was committed: a rebuild is due once writes are quiet.
-  void NoteIndexChange() ABSL_LOCKS_EXCLUDED(refresh_mu_);
+  // An index change, or a record added or retracted, was committed: a
+  // rebuild is due once writes are quiet.
+  void NoteChange() ABSL_LOCKS_EXCLUDED(refresh_mu_);
 
   struct BuildFigures {
     uint64_t builds = 0;
@@ -53,7 +57,12 @@ class CompactAdjacencyKeeper {
   void RefreshWhenQuiet();
   bool stopping() ABSL_LOCKS_EXCLUDED(refresh_mu_);
 
+  // Each statement's best live confidence at `snapshot`, by statement id.
+  absl::StatusOr<std::vector<double>> ReadConfidences(
+      const rocksdb::Snapshot* snapshot);
+
   rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const prov_;
   Adjacency* const adjacency_;
   const absl::Duration delay_;
 
@@ -65,9 +74,9 @@ class CompactAdjacencyKeeper {
   std::shared_ptr<const CompactAdjacency> compact_ ABSL_GUARDED_BY(compact_mu_);
   absl::Mutex refresh_mu_;
   bool stop_ ABSL_GUARDED_BY(refresh_mu_) = false;
-  // An index change since the last rebuild, and when the last one came.
+  // A change since the last rebuild, and when the last one came.
   bool due_ ABSL_GUARDED_BY(refresh_mu_) = false;
-  absl::Time last_index_change_ ABSL_GUARDED_BY(refresh_mu_);
+  absl::Time last_change_ ABSL_GUARDED_BY(refresh_mu_);
   absl::Duration last_build_time_ ABSL_GUARDED_BY(refresh_mu_);
   uint64_t builds_ ABSL_GUARDED_BY(refresh_mu_) = 0;
   absl::Time built_at_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();

@@ -539,6 +539,21 @@ std::string EncodeProv(const ProvValue& p) {
   return v;
 }
 
+bool DecodeProvConfidence(absl::string_view in, double* confidence,
+                          bool* live) {
+  uint8_t hedge, retracted;
+  std::optional<Date> start, end;
+  absl::string_view evidence;
+  if (!GetFormat(&in) || !GetByte(&in, &hedge) || hedge > 5 ||
+      !GetDouble(&in, confidence) || !GetDate(&in, &start) ||
+      !GetDate(&in, &end) || !GetLengthPrefixed(&in, &evidence) ||
+      !GetByte(&in, &retracted)) {
+    return false;
+  }
+  *live = retracted == 0;
+  return true;
+}
+
 bool DecodeProv(absl::string_view in, ProvValue* out) {
   uint8_t hedge, retracted;
   absl::string_view evidence;

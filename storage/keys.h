@@ -251,6 +251,9 @@ struct ProvValue {
 };
 std::string EncodeProv(const ProvValue& p);
 bool DecodeProv(absl::string_view in, ProvValue* out);
+// Only a record's confidence and whether it is live (not retracted),
+// without copying its evidence.
+bool DecodeProvConfidence(absl::string_view in, double* confidence, bool* live);
 
 // The contested index (format 5; docs/storage.md "The contested index"):
 // every statement that, in the current state, has at least one supporting

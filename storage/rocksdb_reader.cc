@@ -50,10 +50,12 @@ absl::Status RequirePositive(size_t limit) {
 }  // namespace
 
 RocksReader::RocksReader(const Database* database, const Adjacency* adjacency,
-                         std::shared_ptr<const CompactAdjacency> compact)
+                         std::shared_ptr<const CompactAdjacency> compact,
+                         bool confidences_current)
     : database_(database),
       adjacency_(adjacency),
       compact_(std::move(compact)),
+      confidences_current_(confidences_current && compact_ != nullptr),
       snapshot_(database->db()) {
   ro_.snapshot = snapshot_.snapshot();
   seq_ = ro_.snapshot->GetSequenceNumber();

@@ -26,9 +26,11 @@ class RocksReader : public Reader {
  public:
   // Call with adjacency->commit_mu() held shared, so the snapshot and the
   // adjacency agree. `compact`: the compact adjacency when it matches this
-  // snapshot, else null. `database` and `adjacency` outlive the reader.
+  // snapshot, else null; `confidences_current`: its confidences are this
+  // snapshot's too. `database` and `adjacency` outlive the reader.
   RocksReader(const Database* database, const Adjacency* adjacency,
-              std::shared_ptr<const CompactAdjacency> compact);
+              std::shared_ptr<const CompactAdjacency> compact,
+              bool confidences_current = false);
 
   absl::StatusOr<Entity> GetEntity(absl::string_view id) override;
   absl::StatusOr<EntityHistory> GetEntityHistory(absl::string_view id) override;
@@ -69,6 +71,9 @@ class RocksReader : public Reader {
                  std::vector<Edge>* out) const override;
   const CompactAdjacency* compact_adjacency() const override {
     return compact_.get();
+  }
+  bool compact_confidences_current() const override {
+    return confidences_current_;
   }
   absl::StatusOr<TermValue> TermAt(NodeId node) override {
     return TermOf(node);
@@ -117,6 +122,7 @@ class RocksReader : public Reader {
   const Database* const database_;
   const Adjacency* const adjacency_;
   const std::shared_ptr<const CompactAdjacency> compact_;
+  const bool confidences_current_;
   rocksdb::ManagedSnapshot snapshot_;
   rocksdb::ReadOptions ro_;
   uint64_t seq_ = 0;

@@ -86,7 +86,8 @@ class RocksStore : public Store {
         counters_(database_->counters_at_open()) {
     if (options_.compact_adjacency) {
       compact_ = std::make_unique<CompactAdjacencyKeeper>(
-          database_->db(), adjacency_.get(), options_.compact_adjacency_delay);
+          database_->db(), database_->cf(kProvCf), adjacency_.get(),
+          options_.compact_adjacency_delay);
     }
   }
   // The keeper stops first (it reads the database and the adjacency), the
@@ -128,9 +129,11 @@ class RocksStore : public Store {
   absl::Status CommitChanges(const std::vector<CfChanges>& changes,
                              const std::vector<Adjacency::Change>& index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
-  // Brings the adjacency up to the database after a commit; called with
-  // adjacency_->commit_mu() held.
-  void ApplyToAdjacency(const std::vector<Adjacency::Change>& index);
+  // Brings the adjacency up to the database after a commit that made
+  // these index changes and, when `records_changed`, added or retracted
+  // provenance records; called with adjacency_->commit_mu() held.
+  void ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
+                        bool records_changed);
   // Recorded times strictly increase, so two writes never share a key.
   int64_t NextMicros() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
     last_micros_ = std::max(ToMicros(options_.clock()), last_micros_ + 1);
@@ -159,8 +162,11 @@ std::unique_ptr<Reader> RocksStore::NewReader() {
   std::shared_ptr<const CompactAdjacency> compact;
   if (compact_ != nullptr)
     compact = compact_->CurrentAt(adjacency_->generation());
+  const bool confidences_current =
+      compact != nullptr &&
+      compact->records_generation() == adjacency_->records_generation();
   return std::make_unique<RocksReader>(database_.get(), adjacency_.get(),
-                                       std::move(compact));
+                                       std::move(compact), confidences_current);
 }
 
 absl::Status RocksStore::Enqueue(std::function<absl::Status(WriteTxn&)> apply) {
@@ -243,11 +249,16 @@ absl::Status RocksStore::CommitChanges(
   wo.sync = options_.sync_writes;
   absl::MutexLock commit(&adjacency_->commit_mu());
   KG_RETURN_IF_ERROR(FromRocksDb(database_->db()->Write(wo, &wb), "write"));
-  ApplyToAdjacency(index);
+  ApplyToAdjacency(index, !changes[kProvCf].empty());
   return absl::OkStatus();
 }
 
-void RocksStore::ApplyToAdjacency(const std::vector<Adjacency::Change>& index) {
+void RocksStore::ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
+                                  bool records_changed) {
+  if (records_changed) {
+    adjacency_->NoteRecordsChange();
+    if (compact_ != nullptr && index.empty()) compact_->NoteChange();
+  }
   if (index.empty()) return;
   rocksdb::DB* db = database_->db();
   const uint64_t seq = db->GetLatestSequenceNumber();
@@ -257,7 +268,7 @@ void RocksStore::ApplyToAdjacency(const std::vector<Adjacency::Change>& index) {
     oldest = seq;
   }
   adjacency_->Apply(index, seq, std::min(oldest, seq));
-  if (compact_ != nullptr) compact_->NoteIndexChange();
+  if (compact_ != nullptr) compact_->NoteChange();
 }
 
 absl::StatusOr<WriteResult> RocksStore::Write(const WriteBatch& batch) {
@@ -335,7 +346,9 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     absl::MutexLock commit(&adjacency_->commit_mu());
     status = FromRocksDb(database_->db()->IngestExternalFiles(args),
                          "bulk load ingest");
-    if (status.ok()) ApplyToAdjacency(txn.index_changes());
+    if (status.ok()) {
+      ApplyToAdjacency(txn.index_changes(), !changes[kProvCf].empty());
+    }
   }
   fs::remove_all(tmp, ec);
   KG_RETURN_IF_ERROR(status);

@@ -408,6 +408,9 @@ class Reader {
   // index change committed since it was built), else null. Lives as long as
   // the reader. Thread-safe.
   virtual const CompactAdjacency* compact_adjacency() const = 0;
+  // Whether the compact adjacency's best confidences are this reader's
+  // too: no record added or retracted since it was built.
+  virtual bool compact_confidences_current() const = 0;
   // What a node id stands for.
   virtual absl::StatusOr<TermValue> TermAt(NodeId node) = 0;
   virtual absl::StatusOr<Statement> StatementAt(NodeId statement) = 0;

@@ -1168,6 +1168,55 @@ TEST_F(PathTest, WeightedPrefersConfidentHops) {
   EXPECT_NEAR(r->paths[0].cost, -std::log(0.1), 1e-5);
 }
 
+// Weighted mode takes an unquoted statement's best confidence from the
+// compact adjacency, and only while no record has been added or retracted
+// since it was built: a new, better record counts at once.
+TEST_F(PathTest, WeightedSeesRecordsAddedSinceTheCompactCopy) {
+  std::unique_ptr<Store> store = NewStore("weighted_memory");
+  WriteBatch b = Vocabulary();
+  b.statements = {Stated(T("north_korea", "attacked", "ukraine"), 0.7),
+                  Stated(T("north_korea", "allied_with", "russia"), 0.8),
+                  Stated(T("russia", "attacked", "ukraine"), 0.8)};
+  Write(*store, b);
+  store->RefreshCompactAdjacency();
+  PathOptions options;
+  options.mode = PathMode::kWeighted;
+  const auto cost = [&]() -> double {
+    std::unique_ptr<storage::Reader> reader = store->NewReader();
+    EXPECT_NE(reader->compact_adjacency(), nullptr);
+    absl::StatusOr<PathResult> r = FindPaths(
+        *reader, Term::Entity("north_korea"), Term::Entity("ukraine"), options);
+    EXPECT_THAT(r, IsOk());
+    if (!r.ok() || r->paths.size() != 1) return -1;
+    return r->paths[0].cost;
+  };
+  EXPECT_TRUE(store->NewReader()->compact_confidences_current());
+  EXPECT_NEAR(cost(), -std::log(0.7), 1e-5);  // -ln 0.7 < -2 ln 0.8
+  // Another record of the direct statement: the indexes do not change, the
+  // compact copy stays, its confidences do not count.
+  WriteBatch more;
+  more.statements = {
+      Stated(T("north_korea", "attacked", "ukraine"), 0.9, "late", 1)};
+  Write(*store, more);
+  EXPECT_FALSE(store->NewReader()->compact_confidences_current());
+  EXPECT_NEAR(cost(), -std::log(0.9), 1e-5);
+  store->RefreshCompactAdjacency();
+  EXPECT_TRUE(store->NewReader()->compact_confidences_current());
+  EXPECT_NEAR(cost(), -std::log(0.9), 1e-5);
+  // Retracting it: back to 0.7, before and after the rebuild.
+  ASSERT_THAT(
+      store->Retract(StatementIdOf(T("north_korea", "attacked", "ukraine")),
+                     "late"),
+      IsOk());
+  EXPECT_NEAR(cost(), -std::log(0.7), 1e-5);
+  store->RefreshCompactAdjacency();
+  EXPECT_NEAR(cost(), -std::log(0.7), 1e-5);
+  // min_confidence is answered from memory too: the direct hop's best
+  // record is below it, so the path goes through russia.
+  options.min_confidence = 0.75;
+  EXPECT_NEAR(cost(), -2 * std::log(0.8), 1e-5);
+}
+
 // The tie-break uses content ids, not storage order: the same statements
 // written in opposite orders into two stores give the same paths.
 TEST_F(PathTest, ResultsAreDeterministicAcrossRunsAndStores) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -53,14 +54,21 @@ std::vector<std::string> CompactAdjacencyTest::WriteRandomGraph(uint64_t seed) {
   for (int round = 0; round < 8; ++round) {
     WriteBatch b;
     for (int k = 0; k < 40; ++k) {
-      Term object = Term::Entity(absl::StrCat("e", rng() % 40));
+      const uint64_t o = rng() % 40;
+      Term object = Term::Entity(absl::StrCat("e", o));
       if (!ids.empty() && rng() % 4 == 0) {
         object = Term::StatementId(ids[rng() % ids.size()]);
       }
+      const uint64_t s = rng() % 40;
+      const uint64_t r = rng() % 4;
+      const int sentence = static_cast<int>(rng() % 3);
+      // Records of one statement differ in confidence; the same record
+      // written again must repeat it (another would be a conflict).
+      const double confidence =
+          0.1 * static_cast<double>(1 + (s + o + r + sentence) % 10);
       b.statements.push_back(
-          {Triple{Term::Entity(absl::StrCat("e", rng() % 40)),
-                  relations[rng() % 4], object},
-           {Evidence(static_cast<int>(rng() % 3))}});
+          {Triple{Term::Entity(absl::StrCat("e", s)), relations[r], object},
+           {Evidence(sentence, confidence)}});
     }
     absl::StatusOr<WriteResult> r = store().Write(b);
     EXPECT_THAT(r, IsOk()) << "seed " << seed;
@@ -96,6 +104,7 @@ TEST_F(CompactAdjacencyTest, HoldsExactlyTheEdgesOfItsSnapshot) {
     }
     ASSERT_GT(max_node, 40u);
     size_t edges = 0;
+    size_t with_confidence = 0;
     for (NodeId node = 0; node <= max_node + 10; ++node) {
       for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
         std::vector<Edge> want, got, direct;
@@ -127,7 +136,21 @@ TEST_F(CompactAdjacencyTest, HoldsExactlyTheEdgesOfItsSnapshot) {
         indexed_statement = st->live_provenance > 0 || st->quoted_by > 0;
       }
       EXPECT_EQ(c->IsStatement(node), indexed_statement) << "node " << node;
+      // Its best confidence is that of its best live record.
+      std::optional<double> best;
+      if (indexed_statement) {
+        absl::StatusOr<std::vector<ProvenanceRecord>> records =
+            versioned->ProvenanceAt(node, /*include_retracted=*/false);
+        ASSERT_THAT(records, IsOk());
+        for (const ProvenanceRecord& r : *records) {
+          if (!best || r.input.confidence > *best) best = r.input.confidence;
+        }
+      }
+      EXPECT_EQ(c->BestConfidence(node), best) << "node " << node;
+      if (best) ++with_confidence;
     }
+    EXPECT_TRUE(compact->compact_confidences_current());
+    EXPECT_GT(with_confidence, 100u);
     EXPECT_EQ(c->edge_count(), edges);
     EXPECT_GT(edges, 100u);
   }
@@ -143,16 +166,32 @@ TEST_F(CompactAdjacencyTest, OnlyReadersItMatchesGetIt) {
   ASSERT_NE(before->compact_adjacency(), nullptr);
   const NodeId nk = before->NodeOf(Term::Entity("north_korea")).value();
 
+  EXPECT_TRUE(before->compact_confidences_current());
+  const NodeId sent =
+      before->NodeOf(Term::StatementId(r->statement_ids[0])).value();
+  EXPECT_EQ(before->compact_adjacency()->BestConfidence(sent), 0.9);
+
   // Writes that leave the indexes as they are keep it: an entity's label,
-  // another record of a statement already indexed.
+  // another record of a statement already indexed. The record makes its
+  // confidences stale (the statement's best is now 0.95) until rebuilt.
   WriteBatch label;
   label.entity_mode = WriteBatch::EntityMode::kReplace;
   label.entities = {{"nis", "NIS", "Organization", {}}};
   ASSERT_THAT(store().Write(label), IsOk());
+  EXPECT_TRUE(store().NewReader()->compact_confidences_current());
   WriteBatch again;
-  again.statements = {{Sent().triple, {Evidence(1)}}};
+  again.statements = {{Sent().triple, {Evidence(1, 0.95)}}};
   ASSERT_THAT(store().Write(again), IsOk());
-  EXPECT_NE(store().NewReader()->compact_adjacency(), nullptr);
+  std::unique_ptr<Reader> stale = store().NewReader();
+  EXPECT_EQ(stale->compact_adjacency(), before->compact_adjacency());
+  EXPECT_FALSE(stale->compact_confidences_current());
+  EXPECT_TRUE(before->compact_confidences_current());  // its own snapshot's
+  store().RefreshCompactAdjacency();
+  std::unique_ptr<Reader> fresh = store().NewReader();
+  ASSERT_NE(fresh->compact_adjacency(), nullptr);
+  EXPECT_TRUE(fresh->compact_confidences_current());
+  EXPECT_EQ(fresh->compact_adjacency()->BestConfidence(sent), 0.95);
+  before = std::move(fresh);
 
   // Retracting the statement changes the indexes: newer readers walk the
   // versioned adjacency, the older one keeps its copy and its edges.
@@ -367,10 +406,12 @@ TEST(CompactAdjacencyBuildTest, StopsWhenTold) {
   Adjacency a;
   for (uint64_t i = 1; i <= 10000; ++i) a.Add(i, 1, i + 1, 20000 + i, 0);
   int polls = 0;
-  EXPECT_THAT(CompactAdjacency::Build(a, 0, 0, [&] { return ++polls > 1; }),
-              testing::StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(
+      CompactAdjacency::Build(a, 0, 0, {}, 0, [&] { return ++polls > 1; }),
+      testing::StatusIs(absl::StatusCode::kCancelled));
   EXPECT_EQ(polls, 2);
-  EXPECT_THAT(CompactAdjacency::Build(a, 0, 0, [] { return false; }), IsOk());
+  EXPECT_THAT(CompactAdjacency::Build(a, 0, 0, {}, 0, [] { return false; }),
+              IsOk());
 }
 
 TEST(CompactAdjacencyBuildTest, SeesOnlyEdgesVisibleAtItsSequence) {
