@@ -443,7 +443,17 @@ bool PathGraph::Qualifies(const ProvenanceRecord& r) const {
   return true;  // InView was applied when the records were read
 }
 
+std::optional<double> PathGraph::MemoryConfidence(NodeId statement) const {
+  // The records that qualify are the live ones at min_confidence or
+  // above, so the best of them is the best of all when there are any.
+  std::optional<double> best = compact_->BestConfidence(statement);
+  if (best && *best < options_.min_confidence) return std::nullopt;
+  return best;
+}
+
 absl::StatusOr<std::optional<double>> PathGraph::ClaimConfidence(NodeId claim) {
+  // A claim reached by an edge of the compact adjacency is in it.
+  if (memory_confidence_) return MemoryConfidence(claim);
   if (fast_support_) {
     scratch_check_.clear();
     reader_.Neighbors(claim, Direction::kIncoming, &scratch_check_);
@@ -483,17 +493,6 @@ absl::StatusOr<PathGraph::Support> PathGraph::SupportOf(NodeId statement,
     support_.emplace(statement, support);
     return support;
   }
-  if (memory_confidence_ && indexed && compact_->Degree(statement) == 0) {
-    // In the indexes and quoted by nothing: no claim is about it, and its
-    // live records' best confidence is in memory. The records that
-    // qualify are those at min_confidence or above, so the best of them
-    // is the best of all when there are any.
-    if (std::optional<double> best = compact_->BestConfidence(statement)) {
-      if (*best >= options_.min_confidence) support = {true, *best};
-      support_.emplace(statement, support);
-      return support;
-    }
-  }
   if (fast_support_) {
     // In the indexes and quoted by nothing: it has a live record of its
     // own (docs/storage.md), and no claim is about it.
@@ -513,12 +512,16 @@ absl::StatusOr<PathGraph::Support> PathGraph::SupportOf(NodeId statement,
       return support;
     }
   }
-  KG_ASSIGN_OR_RETURN(const std::vector<ProvenanceRecord>* records,
-                      Records(statement));
   std::optional<double> own;
-  for (const ProvenanceRecord& r : *records) {
-    if (Qualifies(r) && (!own || r.input.confidence > *own)) {
-      own = r.input.confidence;
+  if (memory_confidence_ && indexed) {
+    own = MemoryConfidence(statement);
+  } else {
+    KG_ASSIGN_OR_RETURN(const std::vector<ProvenanceRecord>* records,
+                        Records(statement));
+    for (const ProvenanceRecord& r : *records) {
+      if (Qualifies(r) && (!own || r.input.confidence > *own)) {
+        own = r.input.confidence;
+      }
     }
   }
   std::vector<Edge> claims;

@@ -241,6 +241,9 @@ class PathGraph {
   // Neighbors), which the fast support check relies on.
   absl::StatusOr<Support> SupportOf(NodeId statement, NodeId relation,
                                     NodeId subject, bool indexed);
+  // With memory_confidence_: the best confidence among the qualifying
+  // records of an indexed statement, from the compact adjacency.
+  std::optional<double> MemoryConfidence(NodeId statement) const;
   // The best confidence among a claim's qualifying records, or nullopt.
   absl::StatusOr<std::optional<double>> ClaimConfidence(NodeId claim);
 
@@ -258,8 +261,7 @@ class PathGraph {
   bool fast_support_ = false;
   // The view is the current state with no record filter but
   // min_confidence, and the compact adjacency's best confidences are the
-  // reader's: a statement nothing quotes needs no provenance read, in any
-  // mode.
+  // reader's: support and cost need no provenance read, in any mode.
   bool memory_confidence_ = false;
   bool has_window_ = false;
   absl::flat_hash_set<NodeId> allowed_relations_;

@@ -625,6 +625,9 @@ struct WeightSide {
   }
 
   NodeId root;
+  // The stored edges of the nodes reached and not settled: what expanding
+  // this side's frontier would scan.
+  uint64_t frontier_degree = 0;
   absl::flat_hash_map<NodeId, int64_t> best;
   absl::flat_hash_set<NodeId> settled;
   // Forward side: the arcs into v that give best[v]; backward side: the
@@ -667,12 +670,20 @@ LeastWeightPath(PathGraph& g, NodeId s, NodeId t) {
     if (mu != std::numeric_limits<int64_t>::max() && *top_f + *top_b > mu) {
       break;
     }
-    const bool forward = *top_f <= *top_b;
+    // Either side may settle next (the stopping rule above keeps the
+    // result exact) once both have settled their root (a side that never
+    // did would miss the paths that reach it); then the one whose
+    // frontier has fewer stored edges costs less, as in ShortestPath.
+    const bool forward =
+        fwd.settled.empty() ||
+        (!bwd.settled.empty() && fwd.frontier_degree <= bwd.frontier_degree);
     WeightSide& side = forward ? fwd : bwd;
     WeightSide& other = forward ? bwd : fwd;
     const auto [w, u] = side.heap.top();
     side.heap.pop();
     side.settled.insert(u);
+    side.frontier_degree -=
+        std::min<uint64_t>(side.frontier_degree, g.Degree(u));
     if (other.settled.contains(u)) {
       KG_ASSIGN_OR_RETURN(bool ok, can_meet(u));
       if (ok) {
@@ -712,6 +723,7 @@ LeastWeightPath(PathGraph& g, NodeId s, NodeId t) {
         }
       }
       it = side.best.find(v);
+      if (it == side.best.end()) side.frontier_degree += g.Degree(v);
       if (it == side.best.end() || nw < it->second) {
         side.best[v] = nw;
         side.links[v] = {arc};
