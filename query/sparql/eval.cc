@@ -101,8 +101,20 @@ class Evaluator {
   }
 
   // ---- Patterns ----
+  // A consumer of solutions, one at a time; false: it wants no more.
+  using RowSink = std::function<bool(Row&&)>;
   absl::StatusOr<Rows> Eval(const GraphPattern& p, Id graph);
   absl::StatusOr<Rows> EvalOperator(const GraphPattern& p, Id graph);
+  // Passes the solutions of `p` to `sink` in order. The operators that need
+  // not see all their input first (basic graph patterns, filter, extend,
+  // project, distinct, reduced, slice, union) pass each solution on as it
+  // is made, so a LIMIT stops the scans under it, DISTINCT keeps only the
+  // distinct rows and the first row leaves before the last is found; the
+  // others are evaluated whole (Eval) and then passed on.
+  absl::Status Stream(const GraphPattern& p, Id graph, const RowSink& sink);
+  absl::Status StreamOperator(const GraphPattern& p, Id graph,
+                              const RowSink& sink);
+  static bool Streams(GraphPattern::Kind kind);
   // A step of a basic graph pattern: which triple, and the dataset's
   // estimate of its matches with only its constants bound.
   struct BgpStep {
@@ -137,7 +149,17 @@ class Evaluator {
   // Appends the plan under `p` at `depth`, with PROFILE's figures when
   // they were collected.
   void PrintPlan(const GraphPattern& p, Id graph, int depth, std::string* out);
-  void MatchTriple(const TriplePattern& t, const Row& row, Id graph, Rows* out);
+  // Calls emit with each extension of `row` by a match of `t` until it
+  // answers false; false when it did.
+  bool MatchTriple(const TriplePattern& t, const Row& row, Id graph,
+                   const RowSink& emit);
+  void MatchTriple(const TriplePattern& t, const Row& row, Id graph,
+                   Rows* out) {
+    MatchTriple(t, row, graph, [&](Row&& r) {
+      out->push_back(std::move(r));
+      return !Exceeded(out->size());
+    });
+  }
   // Whether a triple of these ids (0: open) with an open triple term as
   // object is matched through the triple terms that fit
   // (`?r rdf:reifies <<( ?s :p :o )>>`): only with the subject open and the
@@ -160,6 +182,16 @@ class Evaluator {
                 Id graph);
   Rows Minus(Rows a, const Rows& b);
   absl::StatusOr<Rows> Group(const GraphPattern& p, Rows in, Id graph);
+  // GROUP BY whose aggregates are all COUNT(*) or COUNT([DISTINCT] ?v):
+  // the input streams past per-group counters (and, for DISTINCT, the
+  // group's distinct values) instead of being held whole.
+  static bool OnlyCounts(const GraphPattern& p);
+  absl::StatusOr<Rows> CountGroups(const GraphPattern& p, Id graph);
+  // The group key of a solution: each key expression's value, interned.
+  std::vector<Id> GroupKey(const GraphPattern& p, const Row& row, Id graph);
+  // A group's output row: its keys, and its aggregates' values.
+  Row GroupRow(const GraphPattern& p, const std::vector<Id>& key,
+               const std::vector<Value>& values);
   // SERVICE <iri> { ... } that the dataset answers itself.
   absl::StatusOr<Rows> LocalService(const GraphPattern& p);
   absl::StatusOr<Rows> EvalPath(const GraphPattern& p, Id graph);
@@ -365,13 +397,13 @@ bool Evaluator::OpenTripleTermParts(const PatternTerm& t, const Row& row, Id* s,
          (*s == 0 || *p == 0 || *o == 0);
 }
 
-void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
-                            Rows* out) {
+bool Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
+                            const RowSink& emit) {
   bool impossible = false;
   const Id s = Resolve(t.subject, row, &impossible);
   const Id p = Resolve(t.predicate, row, &impossible);
   const Id o = Resolve(t.object, row, &impossible);
-  if (impossible) return;
+  if (impossible) return true;
   Id ts, tp, to;
   if (ListsTripleTerms(s, p, o) &&
       OpenTripleTermParts(t.object, row, &ts, &tp, &to)) {
@@ -396,24 +428,25 @@ void Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
         data_.Match(graph, s, p, term, [&](Id ms, Id mp, Id) {
           Row r = bound;
           if (Unify(t.subject, ms, &r) && Unify(t.predicate, mp, &r)) {
-            out->push_back(std::move(r));
+            go_on = emit(std::move(r));
           }
-          go_on = !Exceeded(out->size());
           return go_on;
         });
-        if (!go_on) return;
+        if (!go_on) return false;
       }
-      return;
+      return true;
     }
   }
+  bool go_on = true;
   data_.Match(graph, s, p, o, [&](Id ms, Id mp, Id mo) {
     Row r = row;
     if (Unify(t.subject, ms, &r) && Unify(t.predicate, mp, &r) &&
         Unify(t.object, mo, &r)) {
-      out->push_back(std::move(r));
+      go_on = emit(std::move(r));
     }
-    return !Exceeded(out->size());
+    return go_on;
   });
+  return go_on;
 }
 
 std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
@@ -970,7 +1003,174 @@ absl::StatusOr<Rows> Evaluator::EvalPath(const GraphPattern& p, Id graph) {
 
 // ---- Operators ----
 
+bool Evaluator::Streams(GraphPattern::Kind kind) {
+  switch (kind) {
+    case GraphPattern::Kind::kBgp:
+    case GraphPattern::Kind::kFilter:
+    case GraphPattern::Kind::kExtend:
+    case GraphPattern::Kind::kProject:
+    case GraphPattern::Kind::kDistinct:
+    case GraphPattern::Kind::kReduced:
+    case GraphPattern::Kind::kSlice:
+    case GraphPattern::Kind::kUnion:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status Evaluator::Stream(const GraphPattern& p, Id graph,
+                               const RowSink& sink) {
+  if (absl::Status st = Check(0); !st.ok()) return st;
+  if (!Streams(p.kind) ||
+      (options_.profile && p.kind == GraphPattern::Kind::kBgp)) {
+    // PROFILE keeps a basic graph pattern whole, for its per-triple rows.
+    absl::StatusOr<Rows> rows = Eval(p, graph);
+    if (!rows.ok()) return rows.status();
+    for (Row& r : *rows) {
+      if (!sink(std::move(r))) break;
+    }
+    return absl::OkStatus();
+  }
+  if (!options_.profile) return StreamOperator(p, graph, sink);
+  // PROFILE: the rows this operator passed on, and its time, which
+  // includes that of the operators above it that took them.
+  const absl::Time start = absl::Now();
+  uint64_t rows = 0;
+  const absl::Status st = StreamOperator(p, graph, [&](Row&& r) {
+    ++rows;
+    return sink(std::move(r));
+  });
+  OperatorStats& stats = stats_[&p];
+  ++stats.calls;
+  stats.time += absl::Now() - start;
+  stats.rows += rows;
+  return st;
+}
+
+absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
+                                       const RowSink& sink) {
+  // Looks at the deadline and the caps every 1,024 rows an operator
+  // handles, whether or not it passes them on; `failed` keeps why it
+  // stopped.
+  absl::Status failed;
+  uint64_t seen = 0;
+  auto checked = [&]() {
+    if ((++seen & 1023) != 0) return true;
+    failed = Check(0);
+    return failed.ok();
+  };
+  switch (p.kind) {
+    case GraphPattern::Kind::kBgp: {
+      std::vector<BgpStep> steps = PlanBgp(p.triples, graph);
+      if (steps.empty()) {
+        sink(EmptyRow());
+        return absl::OkStatus();
+      }
+      // Depth first, in the planned order: each solution of the first
+      // triples is extended by the next triple before the following one is
+      // made, so a pattern holds one row per triple at a time and a LIMIT
+      // above stops every scan. (The same index lookups as a step at a
+      // time: one match of the next triple per solution.)
+      std::function<bool(size_t, const Row&)> extend = [&](size_t k,
+                                                           const Row& row) {
+        const bool last = k + 1 == steps.size();
+        return MatchTriple(
+            p.triples[steps[k].triple], row, graph, [&](Row&& r) {
+              if (!checked()) return false;
+              return last ? sink(std::move(r)) : extend(k + 1, r);
+            });
+      };
+      extend(0, EmptyRow());
+      return failed;
+    }
+    case GraphPattern::Kind::kFilter: {
+      absl::Status st = Stream(p.operands[0], graph, [&](Row&& r) {
+        if (!checked()) return false;
+        if (Ebv(*p.expression, r, graph) != true) return true;
+        return sink(std::move(r));
+      });
+      return st.ok() ? failed : st;
+    }
+    case GraphPattern::Kind::kExtend: {
+      const int slot = slots_.at(p.variable);
+      return Stream(p.operands[0], graph, [&](Row&& r) {
+        const Value v = EvalExpr(*p.expression, r, graph);
+        if (v.has_value()) r[slot] = Intern(*v);
+        return sink(std::move(r));
+      });
+    }
+    case GraphPattern::Kind::kProject: {
+      std::vector<bool> keep(names_.size(), false);
+      for (const std::string& v : p.variables) keep[slots_.at(v)] = true;
+      return Stream(p.operands[0], graph, [&](Row&& r) {
+        for (size_t i = 0; i < r.size(); ++i) {
+          if (!keep[i]) r[i] = 0;
+        }
+        return sink(std::move(r));
+      });
+    }
+    case GraphPattern::Kind::kReduced:
+      // REDUCED permits, and does not require, dropping duplicates: kg
+      // keeps them (no hash set to fill).
+      return Stream(p.operands[0], graph, sink);
+    case GraphPattern::Kind::kDistinct: {
+      // Only the distinct rows are kept, and they count against the caps.
+      absl::flat_hash_set<Row> seen_rows;
+      absl::Status st = Stream(p.operands[0], graph, [&](Row&& r) {
+        if (!checked()) return false;
+        if (seen_rows.contains(r)) return true;
+        seen_rows.insert(r);
+        if (Exceeded(seen_rows.size())) {
+          failed = Check(seen_rows.size());
+          if (!failed.ok()) return false;
+        }
+        return sink(std::move(r));
+      });
+      return st.ok() ? failed : st;
+    }
+    case GraphPattern::Kind::kSlice: {
+      if (p.limit == 0) return absl::OkStatus();
+      int64_t skipped = 0;
+      int64_t passed = 0;
+      return Stream(p.operands[0], graph, [&](Row&& r) {
+        if (skipped < p.offset) {
+          ++skipped;
+          return true;
+        }
+        if (!sink(std::move(r))) return false;
+        return p.limit < 0 || ++passed < p.limit;
+      });
+    }
+    case GraphPattern::Kind::kUnion: {
+      bool stopped = false;
+      const RowSink pass = [&](Row&& r) {
+        stopped = !sink(std::move(r));
+        return !stopped;
+      };
+      absl::Status st = Stream(p.operands[0], graph, pass);
+      if (!st.ok() || stopped) return st;
+      return Stream(p.operands[1], graph, pass);
+    }
+    default:
+      return absl::InternalError("not a streamed operator");
+  }
+}
+
 absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {
+  if (Streams(p.kind) &&
+      !(options_.profile && p.kind == GraphPattern::Kind::kBgp)) {
+    Rows out;
+    absl::Status st = Stream(p, graph, [&](Row&& r) {
+      out.push_back(std::move(r));
+      return !Exceeded(out.size());
+    });
+    if (!st.ok()) return st;
+    if (absl::Status checked = Check(out.size()); !checked.ok()) {
+      return checked;
+    }
+    return out;
+  }
   if (!options_.profile) return EvalOperator(p, graph);
   const absl::Time start = absl::Now();
   absl::StatusOr<Rows> rows = EvalOperator(p, graph);
@@ -991,29 +1191,13 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
     case GraphPattern::Kind::kJoin:
     case GraphPattern::Kind::kLeftJoin:
       return EvalJoin(p, graph);
-    case GraphPattern::Kind::kUnion:
     case GraphPattern::Kind::kMinus: {
       absl::StatusOr<Rows> a = Eval(p.operands[0], graph);
       if (!a.ok()) return a.status();
       absl::StatusOr<Rows> b = Eval(p.operands[1], graph);
       if (!b.ok()) return b.status();
-      Rows out;
-      if (p.kind == GraphPattern::Kind::kUnion) {
-        out = *std::move(a);
-        for (Row& r : *b) out.push_back(std::move(r));
-      } else {
-        out = Minus(*std::move(a), *b);
-      }
+      Rows out = Minus(*std::move(a), *b);
       if (absl::Status st = Check(out.size()); !st.ok()) return st;
-      return out;
-    }
-    case GraphPattern::Kind::kFilter: {
-      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
-      if (!in.ok()) return in.status();
-      Rows out;
-      for (Row& r : *in) {
-        if (Ebv(*p.expression, r, graph) == true) out.push_back(std::move(r));
-      }
       return out;
     }
     case GraphPattern::Kind::kGraph: {
@@ -1038,16 +1222,6 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
         if (absl::Status st = Check(out.size()); !st.ok()) return st;
       }
       return out;
-    }
-    case GraphPattern::Kind::kExtend: {
-      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
-      if (!in.ok()) return in.status();
-      const int slot = slots_.at(p.variable);
-      for (Row& r : *in) {
-        const Value v = EvalExpr(*p.expression, r, graph);
-        if (v.has_value()) r[slot] = Intern(*v);
-      }
-      return in;
     }
     case GraphPattern::Kind::kTable: {
       Rows out;
@@ -1074,6 +1248,7 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
           "empty solution)"));
     }
     case GraphPattern::Kind::kGroup: {
+      if (OnlyCounts(p)) return CountGroups(p, graph);
       absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
       if (!in.ok()) return in.status();
       return Group(p, *std::move(in), graph);
@@ -1104,42 +1279,14 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
       for (auto& [keys, i] : keyed) out.push_back(std::move((*in)[i]));
       return out;
     }
-    case GraphPattern::Kind::kProject: {
-      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
-      if (!in.ok()) return in.status();
-      std::vector<bool> keep(names_.size(), false);
-      for (const std::string& v : p.variables) keep[slots_.at(v)] = true;
-      for (Row& r : *in) {
-        for (size_t i = 0; i < r.size(); ++i) {
-          if (!keep[i]) r[i] = 0;
-        }
-      }
-      return in;
-    }
+    case GraphPattern::Kind::kFilter:
+    case GraphPattern::Kind::kExtend:
+    case GraphPattern::Kind::kProject:
+    case GraphPattern::Kind::kDistinct:
     case GraphPattern::Kind::kReduced:
-      // REDUCED permits, and does not require, dropping duplicates: kg
-      // keeps them (no hash set to fill).
-      return Eval(p.operands[0], graph);
-    case GraphPattern::Kind::kDistinct: {
-      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
-      if (!in.ok()) return in.status();
-      absl::flat_hash_set<Row> seen;
-      Rows out;
-      for (Row& r : *in) {
-        if (seen.insert(r).second) out.push_back(std::move(r));
-      }
-      return out;
-    }
-    case GraphPattern::Kind::kSlice: {
-      absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
-      if (!in.ok()) return in.status();
-      Rows out;
-      const size_t from = std::min<size_t>(p.offset, in->size());
-      size_t to = in->size();
-      if (p.limit >= 0) to = std::min<size_t>(to, from + p.limit);
-      for (size_t i = from; i < to; ++i) out.push_back(std::move((*in)[i]));
-      return out;
-    }
+    case GraphPattern::Kind::kSlice:
+    case GraphPattern::Kind::kUnion:
+      break;  // Stream's
   }
   return absl::InternalError("unknown algebra operator");
 }
@@ -1202,23 +1349,46 @@ absl::StatusOr<Rows> Evaluator::LocalService(const GraphPattern& p) {
   return out;
 }
 
+std::vector<Id> Evaluator::GroupKey(const GraphPattern& p, const Row& row,
+                                    Id graph) {
+  std::vector<Id> key;
+  key.reserve(p.group_keys.size());
+  for (const auto& k : p.group_keys) {
+    if (k.expression.kind == Expression::Kind::kVariable) {
+      // Each distinct id decoded once, not once per row.
+      key.push_back(Canonical(row[slots_.at(k.expression.name)]));
+      continue;
+    }
+    const Value v = EvalExpr(k.expression, row, graph);
+    key.push_back(v.has_value() ? Intern(*v) : 0);
+  }
+  return key;
+}
+
+Row Evaluator::GroupRow(const GraphPattern& p, const std::vector<Id>& key,
+                        const std::vector<Value>& values) {
+  Row r = EmptyRow();
+  for (size_t k = 0; k < p.group_keys.size(); ++k) {
+    if (!p.group_keys[k].variable.empty()) {
+      r[slots_.at(p.group_keys[k].variable)] = key[k];
+    }
+  }
+  for (size_t a = 0; a < p.aggregates.size(); ++a) {
+    if (values[a].has_value()) {
+      r[slots_.at(p.aggregates[a].variable)] = Intern(*values[a]);
+    }
+  }
+  return r;
+}
+
 absl::StatusOr<Rows> Evaluator::Group(const GraphPattern& p, Rows in,
                                       Id graph) {
   std::vector<std::vector<Id>> order;
   absl::flat_hash_map<std::vector<Id>, std::vector<size_t>> groups;
   for (size_t i = 0; i < in.size(); ++i) {
-    std::vector<Id> key;
-    for (const auto& k : p.group_keys) {
-      if (k.expression.kind == Expression::Kind::kVariable) {
-        // Each distinct id decoded once, not once per row.
-        key.push_back(Canonical(in[i][slots_.at(k.expression.name)]));
-        continue;
-      }
-      const Value v = EvalExpr(k.expression, in[i], graph);
-      key.push_back(v.has_value() ? Intern(*v) : 0);
-    }
+    std::vector<Id> key = GroupKey(p, in[i], graph);
     auto [it, inserted] = groups.try_emplace(key);
-    if (inserted) order.push_back(key);
+    if (inserted) order.push_back(std::move(key));
     it->second.push_back(i);
   }
   if (in.empty() && p.group_keys.empty()) {
@@ -1227,18 +1397,95 @@ absl::StatusOr<Rows> Evaluator::Group(const GraphPattern& p, Rows in,
   }
   Rows out;
   for (const std::vector<Id>& key : order) {
-    Row r = EmptyRow();
-    for (size_t k = 0; k < p.group_keys.size(); ++k) {
-      if (!p.group_keys[k].variable.empty()) {
-        r[slots_.at(p.group_keys[k].variable)] = key[k];
+    const std::vector<size_t>& members = groups[key];
+    std::vector<Value> values;
+    for (const auto& a : p.aggregates) {
+      values.push_back(Aggregate(a.aggregate, in, members, graph));
+    }
+    out.push_back(GroupRow(p, key, values));
+  }
+  return out;
+}
+
+bool Evaluator::OnlyCounts(const GraphPattern& p) {
+  for (const auto& a : p.aggregates) {
+    const Expression& agg = a.aggregate;
+    if (agg.name != "COUNT") return false;
+    if (agg.operands.empty()) {
+      if (agg.distinct) return false;  // COUNT(DISTINCT *): whole rows
+      continue;
+    }
+    if (agg.operands[0].kind != Expression::Kind::kVariable) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<Rows> Evaluator::CountGroups(const GraphPattern& p, Id graph) {
+  struct Counts {
+    std::vector<int64_t> n;
+    std::vector<absl::flat_hash_set<Id>> distinct;
+  };
+  const size_t aggregates = p.aggregates.size();
+  std::vector<int> slot(aggregates, -1);  // COUNT(?v)'s variable
+  for (size_t a = 0; a < aggregates; ++a) {
+    const Expression& agg = p.aggregates[a].aggregate;
+    if (!agg.operands.empty()) slot[a] = slots_.at(agg.operands[0].name);
+  }
+  std::vector<std::vector<Id>> order;
+  std::vector<Counts> counts;
+  absl::flat_hash_map<std::vector<Id>, size_t> index;
+  absl::Status failed;
+  uint64_t seen = 0;
+  absl::Status st = Stream(p.operands[0], graph, [&](Row&& r) {
+    std::vector<Id> key = GroupKey(p, r, graph);
+    auto [it, inserted] = index.try_emplace(key, order.size());
+    if (inserted) {
+      order.push_back(std::move(key));
+      counts.push_back({std::vector<int64_t>(aggregates, 0),
+                        std::vector<absl::flat_hash_set<Id>>(aggregates)});
+      if (Exceeded(order.size())) {
+        failed = Check(order.size());
+        if (!failed.ok()) return false;
       }
     }
-    const std::vector<size_t>& members = groups[key];
-    for (const auto& a : p.aggregates) {
-      const Value v = Aggregate(a.aggregate, in, members, graph);
-      if (v.has_value()) r[slots_.at(a.variable)] = Intern(*v);
+    Counts& c = counts[it->second];
+    for (size_t a = 0; a < aggregates; ++a) {
+      if (slot[a] < 0) {
+        ++c.n[a];
+        continue;
+      }
+      const Id id = r[slot[a]];
+      if (id == 0) continue;
+      if (p.aggregates[a].aggregate.distinct) {
+        c.distinct[a].insert(Canonical(id));
+      } else {
+        ++c.n[a];
+      }
     }
-    out.push_back(std::move(r));
+    if ((++seen & 1023) == 0) {
+      failed = Check(order.size());
+      return failed.ok();
+    }
+    return true;
+  });
+  if (!st.ok()) return st;
+  if (!failed.ok()) return failed;
+  if (order.empty() && p.group_keys.empty()) {
+    order.push_back({});
+    counts.push_back({std::vector<int64_t>(aggregates, 0),
+                      std::vector<absl::flat_hash_set<Id>>(aggregates)});
+  }
+  Rows out;
+  out.reserve(order.size());
+  for (size_t g = 0; g < order.size(); ++g) {
+    std::vector<Value> values;
+    for (size_t a = 0; a < aggregates; ++a) {
+      const bool distinct = slot[a] >= 0 && p.aggregates[a].aggregate.distinct;
+      values.push_back(IntegerTerm(
+          distinct ? static_cast<int64_t>(counts[g].distinct[a].size())
+                   : counts[g].n[a]));
+    }
+    out.push_back(GroupRow(p, order[g], values));
   }
   return out;
 }
@@ -1666,16 +1913,31 @@ std::string Evaluator::Plan() {
 
 absl::StatusOr<QueryResult> Evaluator::Run() {
   CollectAllSlots();
-  absl::StatusOr<Rows> rows = Eval(query_.pattern, kDefaultGraph);
-  if (!rows.ok()) return rows.status();
   QueryResult result;
   result.form = query_.form;
-  if (options_.profile)
-    PrintPlan(query_.pattern, kDefaultGraph, 0, &result.profile);
+  // Solutions are taken as they are made (Stream); each form keeps what
+  // it needs of them, and the caps apply to what it keeps.
+  absl::Status failed;
+  uint64_t solutions = 0;
+  auto within_caps = [&](size_t kept) {
+    ++solutions;
+    if (solutions > options_.max_rows) {
+      failed = Check(solutions);
+      return false;
+    }
+    if ((solutions & 1023) == 0 || Exceeded(kept)) {
+      failed = Check(kept);
+      return failed.ok();
+    }
+    return true;
+  };
+  RowSink sink;
+  absl::flat_hash_set<std::string> seen;  // CONSTRUCT's triples
+  absl::flat_hash_set<Id> resources;      // DESCRIBE's
   switch (query_.form) {
-    case Query::Form::kSelect: {
+    case Query::Form::kSelect:
       result.variables = query_.variables;
-      for (const Row& r : *rows) {
+      sink = [&](Row&& r) {
         std::vector<std::optional<rdf::Term>> out;
         for (const std::string& v : query_.variables) {
           const Id id = r[slots_.at(v)];
@@ -1683,55 +1945,62 @@ absl::StatusOr<QueryResult> Evaluator::Run() {
                                 : std::optional<rdf::Term>(Decode(id)));
         }
         if (options_.on_row) {
-          if (!options_.on_row(std::move(out))) break;
-        } else {
-          result.rows.push_back(std::move(out));
+          // Passed on, not kept.
+          return within_caps(0) && options_.on_row(std::move(out));
         }
-      }
+        result.rows.push_back(std::move(out));
+        return within_caps(result.rows.size());
+      };
       break;
-    }
     case Query::Form::kAsk:
-      result.boolean = !rows->empty();
+      sink = [&](Row&&) {
+        result.boolean = true;
+        return false;  // one solution answers it
+      };
       break;
     case Query::Form::kConstruct: {
-      absl::flat_hash_set<std::string> seen;
       int solution = 0;
-      for (const Row& r : *rows) {
+      sink = [&, solution](Row&& r) mutable {
         Instantiate(query_.construct_template, r, ++solution, &seen,
                     &result.triples);
-      }
+        return within_caps(0);
+      };
       break;
     }
-    case Query::Form::kDescribe: {
+    case Query::Form::kDescribe:
       // The concise description: the triples with the resource as subject
       // in the default graph.
-      absl::flat_hash_set<Id> resources;
       for (const PatternTerm& t : query_.describe) {
         if (t.kind == PatternTerm::Kind::kTerm) {
           if (const Id id = DataId(t.term); id != 0) resources.insert(id);
-        } else {
-          for (const Row& r : *rows) {
-            const Id id = r[slots_.at(t.variable)];
-            if (id != 0 && !(id & kLocal)) resources.insert(id);
-          }
         }
       }
-      if (query_.describe.empty()) {
-        for (const Row& r : *rows) {
+      sink = [&](Row&& r) {
+        if (query_.describe.empty()) {
           for (Id id : r) {
             if (id != 0 && !(id & kLocal)) resources.insert(id);
           }
         }
-      }
-      for (Id id : resources) {
-        data_.Match(kDefaultGraph, id, 0, 0, [&](Id s, Id p, Id o) {
-          result.triples.push_back(
-              rdf::Triple{Decode(s), Decode(p), Decode(o)});
-          return true;
-        });
-      }
+        for (const PatternTerm& t : query_.describe) {
+          if (t.kind != PatternTerm::Kind::kVariable) continue;
+          const Id id = r[slots_.at(t.variable)];
+          if (id != 0 && !(id & kLocal)) resources.insert(id);
+        }
+        return within_caps(resources.size());
+      };
       break;
-    }
+  }
+  if (absl::Status st = Stream(query_.pattern, kDefaultGraph, sink); !st.ok()) {
+    return st;
+  }
+  if (!failed.ok()) return failed;
+  if (options_.profile)
+    PrintPlan(query_.pattern, kDefaultGraph, 0, &result.profile);
+  for (Id id : resources) {
+    data_.Match(kDefaultGraph, id, 0, 0, [&](Id s, Id p, Id o) {
+      result.triples.push_back(rdf::Triple{Decode(s), Decode(p), Decode(o)});
+      return true;
+    });
   }
   return result;
 }

@@ -7,9 +7,12 @@
 //   absl::StatusOr<QueryResult> r = Evaluate(query, dataset, {});
 //   for (const auto& row : r->rows) ...   // one term or nullopt per variable
 //
-// This first evaluator materialises each operator's solutions; the
-// streaming, batch-pulling physical plan of docs/query.md replaces it
-// operator by operator, with the same results.
+// Solutions stream from the scans through filter, extend, project,
+// distinct, reduced, slice and union to the answer (a basic graph pattern
+// runs depth first), so LIMIT stops the scans and the first row leaves
+// before the last is found; joins, OPTIONAL, MINUS, ORDER BY, GROUP BY
+// with aggregates other than COUNT, and paths hold their inputs whole
+// (docs/query.md "SPARQL").
 #ifndef KG_QUERY_SPARQL_EVAL_H_
 #define KG_QUERY_SPARQL_EVAL_H_
 
@@ -28,10 +31,11 @@
 namespace kg::sparql {
 
 struct EvalOptions {
-  // The cap on solutions at any stage of a query: past it the query ends
-  // RESOURCE_EXHAUSTED naming the cap.
+  // The cap on solutions: those the answer gives, and those any stage
+  // holds (DISTINCT's, groups, a sort's or a join's input): past it the
+  // query ends RESOURCE_EXHAUSTED naming the cap.
   uint64_t max_rows = 10'000'000;
-  // The cap on the memory one stage's solutions take (8 bytes per
+  // The cap on the memory the solutions one stage holds take (8 bytes per
   // variable per row): past it the query ends RESOURCE_EXHAUSTED naming
   // the cap. 0: none.
   uint64_t max_bytes = 0;

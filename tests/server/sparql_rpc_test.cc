@@ -382,13 +382,13 @@ TEST_F(SparqlRpcTest, TheRowCapAndTheDeadlineStopAQuery) {
   EXPECT_EQ(a.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(a.status.error_message(), HasSubstr("max_rows"));
   // The query memory cap: a cross product of two copies is 6 variables
-  // (48 bytes) a row, past a 64 KiB cap.
+  // (48 bytes) a row, past a 64 KiB cap once ORDER BY must hold it all.
   limits_.max_query_rows = 10'000'000;
   limits_.max_query_memory_bytes = 64 << 10;
   stub_.reset();
   server_.reset();
   SetUp();
-  a = Run("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }");
+  a = Run("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a");
   EXPECT_EQ(a.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(a.status.error_message(), HasSubstr("memory cap"));
   // The deadline, with the memory cap back to its default: a 1 ms deadline
@@ -401,6 +401,47 @@ TEST_F(SparqlRpcTest, TheRowCapAndTheDeadlineStopAQuery) {
   req.set_query("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }");
   a = Run(req, std::chrono::milliseconds(1));
   EXPECT_EQ(a.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+// Solutions stream from the scans to the answer: LIMIT stops the scans,
+// DISTINCT and ASK hold only what they need, so queries over a cross
+// product far past the caps answer at once.
+TEST_F(SparqlRpcTest, LimitDistinctAndAskStreamPastTheCaps) {
+  limits_.max_query_rows = 100'000;
+  limits_.max_query_memory_bytes = 64 << 10;
+  stub_.reset();
+  server_.reset();
+  SetUp();
+  const std::string product =
+      "{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }";  // > 100,000 rows
+  Answer a = Run("SELECT * WHERE " + product + " LIMIT 5");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(a.rows.size(), 5u);
+  a = Run("SELECT * WHERE " + product + " OFFSET 7 LIMIT 3");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(a.rows.size(), 3u);
+  // The same rows as the first ten, from the eighth on.
+  Answer ten = Run("SELECT * WHERE " + product + " LIMIT 10");
+  ASSERT_TRUE(ten.status.ok()) << ten.status.error_message();
+  ASSERT_EQ(ten.rows.size(), 10u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(a.rows[i].DebugString(), ten.rows[7 + i].DebugString());
+  }
+  a = Run("ASK " + product);
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(a.boolean, std::optional<bool>(true));
+  // DISTINCT over the product's first copy: the predicates in use, the
+  // same as over one copy alone.
+  Answer alone = Run("SELECT DISTINCT ?b WHERE { ?a ?b ?c }");
+  ASSERT_TRUE(alone.status.ok()) << alone.status.error_message();
+  Answer distinct =
+      Run("SELECT DISTINCT ?b WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 1000");
+  ASSERT_TRUE(distinct.status.ok()) << distinct.status.error_message();
+  EXPECT_EQ(SortedRows(distinct), SortedRows(alone));
+  EXPECT_GT(alone.rows.size(), 5u);
+  // Without LIMIT the same product is past the row cap.
+  a = Run("SELECT * WHERE " + product);
+  EXPECT_EQ(a.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 // ---- Parity with the provenance rpcs (docs/query.md "The provenance rpcs
