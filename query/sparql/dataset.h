@@ -76,6 +76,17 @@ class Dataset {
     return false;
   }
 
+  // Calls fn(o) once for each distinct object of the triples of `graph`
+  // with predicate `p` (the subject open), until fn returns false, for
+  // `SELECT DISTINCT ?o WHERE { ?s p ?o }` ("which types are there?").
+  // Returns false when the dataset knows no quicker way than matching
+  // every such triple (the default): the evaluator then does that.
+  virtual bool DistinctObjects(Id graph, Id p,
+                               const std::function<bool(Id)>& fn) {
+    (void)graph, (void)p, (void)fn;
+    return false;
+  }
+
   // About how many triples of `graph` match the pattern (0 leaving a
   // position open), for ordering joins; exact or an upper bound when
   // cheap. The default knows nothing: every pattern alike.

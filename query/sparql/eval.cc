@@ -115,6 +115,13 @@ class Evaluator {
   absl::Status StreamOperator(const GraphPattern& p, Id graph,
                               const RowSink& sink);
   static bool Streams(GraphPattern::Kind kind);
+  // DISTINCT over the objects of one triple pattern with a known predicate
+  // and an open subject (`SELECT DISTINCT ?o WHERE { ?s p ?o }`), when the
+  // dataset lists them itself (Dataset::DistinctObjects); nullopt when the
+  // shape or the dataset does not fit.
+  std::optional<absl::Status> StreamDistinctObjects(
+      const GraphPattern& p, Id graph, const RowSink& sink,
+      absl::flat_hash_set<Row>& seen);
   // A step of a basic graph pattern: which triple, and the dataset's
   // estimate of its matches with only its constants bound.
   struct BgpStep {
@@ -1117,6 +1124,10 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
     case GraphPattern::Kind::kDistinct: {
       // Only the distinct rows are kept, and they count against the caps.
       absl::flat_hash_set<Row> seen_rows;
+      if (std::optional<absl::Status> st =
+              StreamDistinctObjects(p, graph, sink, seen_rows)) {
+        return *st;
+      }
       absl::Status st = Stream(p.operands[0], graph, [&](Row&& r) {
         if (!checked()) return false;
         if (seen_rows.contains(r)) return true;
@@ -1155,6 +1166,43 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
     default:
       return absl::InternalError("not a streamed operator");
   }
+}
+
+std::optional<absl::Status> Evaluator::StreamDistinctObjects(
+    const GraphPattern& p, Id graph, const RowSink& sink,
+    absl::flat_hash_set<Row>& seen) {
+  if (options_.profile) return std::nullopt;  // PROFILE shows the scan
+  const GraphPattern& project = p.operands[0];
+  if (project.kind != GraphPattern::Kind::kProject ||
+      project.variables.size() != 1 ||
+      project.operands[0].kind != GraphPattern::Kind::kBgp ||
+      project.operands[0].triples.size() != 1) {
+    return std::nullopt;
+  }
+  const TriplePattern& t = project.operands[0].triples[0];
+  const std::string& v = project.variables[0];
+  if (t.object.kind != PatternTerm::Kind::kVariable || t.object.variable != v ||
+      t.subject.kind != PatternTerm::Kind::kVariable ||
+      t.subject.variable == v || t.predicate.kind != PatternTerm::Kind::kTerm) {
+    return std::nullopt;
+  }
+  const Id predicate = DataId(t.predicate.term);
+  if (predicate == 0) return absl::OkStatus();  // no such triple
+  const int slot = slots_.at(v);
+  absl::Status failed;
+  const bool listed = data_.DistinctObjects(graph, predicate, [&](Id o) {
+    Row r = EmptyRow();
+    r[slot] = o;
+    if (!seen.insert(r).second) return true;
+    if (Exceeded(seen.size())) {
+      failed = Check(seen.size());
+      if (!failed.ok()) return false;
+    }
+    return sink(std::move(r));
+  });
+  if (!listed) return std::nullopt;
+  if (!failed.ok()) return failed;
+  return Check(0);  // the dataset's error, if it failed
 }
 
 absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {

@@ -474,6 +474,68 @@ void StoreDataset::Match(Id graph, Id s, Id p, Id o,
   }
 }
 
+bool StoreDataset::DistinctObjects(Id graph, Id p,
+                                   const std::function<bool(Id)>& fn) {
+  LoadDocuments();
+  if (graph != kDefaultGraph || !options_.as_of.current() ||
+      (options_.default_documents.has_value() && !every_document_by_default_) ||
+      !descriptions_ || p != PredicateId(kType)) {
+    return false;
+  }
+  absl::flat_hash_set<Id> seen;
+  bool go_on = true;
+  auto emit = [&](Id o) {
+    if (go_on && seen.insert(o).second) go_on = fn(o);
+    return go_on;
+  };
+  // Statements whose predicate is rdf:type itself (RDF data kg keeps as
+  // statements), through the index.
+  if (!MatchData(graph, 0, p, 0, [&](Id, Id, Id o) { return emit(o); })) {
+    return true;
+  }
+  // Entities: each one's type (the page holds the current state).
+  const std::string& base = reader_.base_iri();
+  std::string token;
+  do {
+    absl::StatusOr<storage::EntityPage> page =
+        reader_.ListEntities(1000, token);
+    if (!page.ok()) {
+      Fail(page.status());
+      return true;
+    }
+    for (const storage::Entity& e : page->entities) {
+      if (!emit(Lookup(rdf::Term::Iri(absl::StrCat(base, "type/", e.type))))) {
+        return true;
+      }
+    }
+    token = page->next_page_token;
+  } while (!token.empty());
+  // The other kinds' types (DescribeRelation, Describe, DescribeRecord):
+  // each present when the kind has a member.
+  LoadRelations();
+  if (!relations_.empty() &&
+      !emit(Lookup(rdf::Term::Iri(absl::StrCat(rdf::kRdfNs, "Property"))))) {
+    return true;
+  }
+  bool any_record = false;
+  const absl::Status st =
+      reader_.ScanIds(storage::IdPattern{}, /*include_quoted=*/false,
+                      [&](const storage::IdStatement&) {
+                        any_record = true;  // asserted: a live record
+                        return false;
+                      });
+  if (!st.ok()) {
+    Fail(st);
+    return true;
+  }
+  if ((!all_documents_.empty() || any_record) &&
+      !emit(Lookup(rdf::Term::Iri(absl::StrCat(query::kProvNs, "Entity"))))) {
+    return true;
+  }
+  if (any_record) emit(Lookup(rdf::Term::Iri(Ns("Evidence"))));
+  return true;
+}
+
 bool StoreDataset::MatchTripleTerms(Id s, Id p, Id o,
                                     const std::function<bool(Id)>& fn) {
   if (!options_.as_of.current()) return false;

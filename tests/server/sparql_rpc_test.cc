@@ -324,6 +324,46 @@ TEST_F(SparqlRpcTest, AnEntityTypeScansEntitiesOnly) {
   EXPECT_EQ(SortedRows(typed), SortedRows(filtered));
 }
 
+// SELECT DISTINCT ?t WHERE { ?s a ?t } is answered from the entities'
+// types, the other kinds' fixed types and the rdf:type statements, without
+// describing every subject; the answer is the one of the full match (which
+// a FILTER forces).
+TEST_F(SparqlRpcTest, DistinctTypesAreListedWithoutDescribingEachSubject) {
+  {
+    // RDF data whose predicate is rdf:type: a statement, not an entity's
+    // type.
+    grpc::ClientContext ctx;
+    v1::WriteStatementsRequest w;
+    v1::Document* d = w.add_documents();
+    d->set_id("data");
+    d->set_title("Data");
+    v1::StatementInput* st = w.add_statements();
+    st->mutable_triple()->mutable_subject()->set_iri("http://example.org/x");
+    st->mutable_triple()->set_relation(
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
+    st->mutable_triple()->mutable_object()->set_iri("http://example.org/Thing");
+    st->add_provenance()->set_document_id("data");
+    v1::WriteStatementsResponse written;
+    const grpc::Status status = stub_->WriteStatements(&ctx, w, &written);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  const Answer listed = Run("SELECT DISTINCT ?t WHERE { ?s a ?t }");
+  ASSERT_TRUE(listed.status.ok()) << listed.status.error_message();
+  const Answer matched =
+      Run("SELECT DISTINCT ?t WHERE { ?s a ?t FILTER(BOUND(?s)) }");
+  ASSERT_TRUE(matched.status.ok()) << matched.status.error_message();
+  EXPECT_EQ(SortedRows(listed), SortedRows(matched));
+  std::string all;
+  for (const std::string& row : SortedRows(listed)) all += row + "\n";
+  EXPECT_THAT(all, HasSubstr("https://kg.invalid/type/Country"));
+  EXPECT_THAT(all, HasSubstr("http://example.org/Thing"));
+  EXPECT_THAT(all, HasSubstr("https://kg.invalid/ns#Evidence"));
+  // A LIMIT stops the listing.
+  const Answer three = Run("SELECT DISTINCT ?t WHERE { ?s a ?t } LIMIT 3");
+  ASSERT_TRUE(three.status.ok()) << three.status.error_message();
+  EXPECT_EQ(three.rows.size(), 3u);
+}
+
 TEST_F(SparqlRpcTest, EachKindOfBadRequestNamesItsField) {
   v1::QueryRequest empty;
   Answer a = Run(empty);
