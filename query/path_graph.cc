@@ -475,6 +475,10 @@ absl::StatusOr<PathGraph::Support> PathGraph::SupportOf(NodeId statement,
                                                         NodeId relation,
                                                         NodeId subject,
                                                         bool indexed) {
+  if (std::optional<Support> quick =
+          MemorySupport(statement, relation, indexed)) {
+    return *quick;
+  }
   auto it = support_.find(statement);
   if (it != support_.end()) return it->second;
   Support support;
@@ -710,12 +714,36 @@ absl::StatusOr<std::vector<HopKey>> PathGraph::KeysOf(
 }
 
 absl::StatusOr<int64_t> PathGraph::CostOf(const Arc& arc) {
-  auto it = support_.find(arc.statement);
-  if (it == support_.end()) {
-    return absl::InternalError("cost of an arc that was never admitted");
+  double confidence;
+  if (std::optional<Support> quick =
+          MemorySupport(arc.statement, arc.relation, arc.indexed)) {
+    confidence = quick->confidence;
+  } else {
+    auto it = support_.find(arc.statement);
+    if (it == support_.end()) {
+      return absl::InternalError("cost of an arc that was never admitted");
+    }
+    confidence = it->second.confidence;
   }
-  return std::llround(
-      -std::log(std::max(it->second.confidence, kMinConfidence)) / kCostUnit);
+  return std::llround(-std::log(std::max(confidence, kMinConfidence)) /
+                      kCostUnit);
+}
+
+std::optional<PathGraph::Support> PathGraph::MemorySupport(NodeId statement,
+                                                           NodeId relation,
+                                                           bool indexed) {
+  if (!memory_confidence_ || !indexed || compact_->Degree(statement) != 0) {
+    return std::nullopt;
+  }
+  // Quoted by nothing: no claim is about it, so its own records decide.
+  if (!options_.include_opposed) {
+    absl::StatusOr<const RelationInfo*> r = Relation(relation);
+    if (!r.ok()) return std::nullopt;  // SupportOf reports it
+    if ((*r)->polarity == Polarity::kOpposes) return Support{};
+  }
+  std::optional<double> best = MemoryConfidence(statement);
+  if (!best) return Support{};
+  return Support{true, *best};
 }
 
 absl::StatusOr<TermValue> PathGraph::TermOf(NodeId node) {

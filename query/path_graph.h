@@ -241,6 +241,11 @@ class PathGraph {
   // Neighbors), which the fast support check relies on.
   absl::StatusOr<Support> SupportOf(NodeId statement, NodeId relation,
                                     NodeId subject, bool indexed);
+  // With memory_confidence_, for an indexed statement that nothing quotes:
+  // its support from memory alone, not cached (cheaper than the cache);
+  // nullopt otherwise.
+  std::optional<Support> MemorySupport(NodeId statement, NodeId relation,
+                                       bool indexed);
   // With memory_confidence_: the best confidence among the qualifying
   // records of an indexed statement, from the compact adjacency.
   std::optional<double> MemoryConfidence(NodeId statement) const;

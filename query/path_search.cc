@@ -513,10 +513,13 @@ HopLimitedLeastCost(PathGraph& g, NodeId s, NodeId t, int max_hops) {
     return CompareKeySequences(keys_of(a), keys_of(b)) > 0;
   };
   // A lower bound on each node's hops to t: breadth-first from t over the
-  // arcs before admission (no reads), while the ball stays small; nodes
-  // outside it are farther than its radius. Labels that cannot reach t in
+  // arcs before admission (no reads), while the ball stays small and its
+  // next layer cheap; nodes outside it are farther than its radius (any
+  // radius gives a true bound: the answer is the same, only the pruning
+  // differs). Labels that cannot reach t in
   // the hops left are never pushed, which spares their cost reads.
   constexpr size_t kMaxBall = 200000;
+  constexpr size_t kMaxBallEdges = 50000;
   absl::flat_hash_map<NodeId, int> to_t = {{t, 0}};
   int radius = 0;
   {
@@ -524,6 +527,12 @@ HopLimitedLeastCost(PathGraph& g, NodeId s, NodeId t, int max_hops) {
     std::vector<Arc> into;
     while (radius < max_hops - 1 && !frontier.empty() &&
            to_t.size() < kMaxBall) {
+      // A layer that would scan more than kMaxBallEdges stored edges is
+      // not expanded: on a small-world graph the ball soon holds most of
+      // it and bounds nothing, at the cost of a full scan.
+      size_t layer_edges = 0;
+      for (NodeId w : frontier) layer_edges += g.Degree(w);
+      if (radius > 0 && layer_edges > kMaxBallEdges) break;
       std::vector<NodeId> next;
       for (NodeId w : frontier) {
         into.clear();
