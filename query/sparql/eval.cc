@@ -128,6 +128,9 @@ class Evaluator {
     size_t triple = 0;
     uint64_t estimate = 0;
     uint64_t rows = 0;  // PROFILE: the solutions after this step
+    // PROFILE: the dataset lookups (index seeks or scans, description
+    // lookups) the step made: one per solution it extended.
+    uint64_t lookups = 0;
   };
   // The order a basic graph pattern runs in: first the triple with the
   // fewest estimated matches, then, among the triples that share a
@@ -546,6 +549,7 @@ absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
   for (BgpStep& step : steps) {
     const TriplePattern& t = triples[step.triple];
     Rows next;
+    step.lookups += rows.size();
     for (size_t i = 0; i < rows.size(); ++i) {
       MatchTriple(t, rows[i], graph, &next);
       if ((i & 1023) == 1023 || next.size() >= 1024) {
@@ -565,7 +569,10 @@ absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
       // By triple: a bind join's plan may order them otherwise.
       for (const BgpStep& step : steps) {
         for (BgpStep& k : kept) {
-          if (k.triple == step.triple) k.rows += step.rows;
+          if (k.triple == step.triple) {
+            k.rows += step.rows;
+            k.lookups += step.lookups;
+          }
         }
       }
     }
@@ -1934,7 +1941,9 @@ void Evaluator::PrintPlan(const GraphPattern& p, Id graph, int depth,
       absl::StrAppend(out, indent, "  (triple ", ToSExpression(t.subject), " ",
                       ToSExpression(t.predicate), " ", ToSExpression(t.object),
                       ")  [est ", step.estimate,
-                      profiled ? absl::StrCat(", rows ", step.rows) : "",
+                      profiled ? absl::StrCat(", rows ", step.rows,
+                                              ", lookups ", step.lookups)
+                               : "",
                       "]\n");
     }
   }

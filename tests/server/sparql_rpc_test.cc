@@ -235,7 +235,12 @@ TEST_F(SparqlRpcTest, ProfileRunsAndCountsEachOperatorsRows) {
   ASSERT_NE(first, std::string::npos) << profile;
   ASSERT_NE(label, std::string::npos) << profile;
   EXPECT_LT(first, label) << profile;
-  EXPECT_THAT(profile, HasSubstr("[est 1, rows 1]"));
+  // The selective triple is one lookup; the label triple one per solution
+  // of it.
+  EXPECT_THAT(profile, HasSubstr("[est 1, rows 1, lookups 1]"));
+  EXPECT_THAT(profile,
+              ::testing::ContainsRegex("label> \\?l\\)  \\[est "
+                                       "[0-9]+, rows 1, lookups 1\\]"));
 }
 
 // An answer's rows, each as text, sorted: for comparing two answers as
