@@ -272,11 +272,11 @@ TEST_F(SparqlRpcTest, FewSolutionsBindTheBasicGraphPatternTheyJoin) {
               "https://kg.invalid/entity/emergency_security_meeting")
         << where;
     EXPECT_FALSE(a.rows[0].values(1).literal().lexical_form().empty()) << where;
-    // The label triple met one solution: the meeting's.
+    // The label triple met one solution, the meeting's: one lookup.
     EXPECT_THAT(a.trailer.profile(),
                 ::testing::ContainsRegex("\\(triple \\?m <http://www.w3.org/"
                                          "2000/01/rdf-schema#label> \\?l\\)  "
-                                         "\\[est [0-9]+, rows 1\\]"))
+                                         "\\[est [0-9]+, rows 1, lookups 1\\]"))
         << where << "\n"
         << a.trailer.profile();
   }
