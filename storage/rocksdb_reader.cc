@@ -283,7 +283,10 @@ absl::StatusOr<EntityPage> RocksReader::ListEntities(
              if (!DecodeEntityHistory(key, value, &tid, &h)) {
                return Corrupt(kEntityCf, "entity", key);
              }
-             if (h.live()) page.entities.push_back(h.current().entity);
+             if (h.live()) {
+               page.entities.push_back(h.current().entity);
+               page.node_ids.push_back(tid);
+             }
              return true;
            }));
   return page;

@@ -229,6 +229,8 @@ struct MatchPage {
 
 struct EntityPage {
   std::vector<Entity> entities;
+  // Each entity's node id (its dictionary tid), parallel to `entities`.
+  std::vector<NodeId> node_ids;
   std::string next_page_token;  // empty at the end
 };
 

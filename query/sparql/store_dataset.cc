@@ -715,18 +715,24 @@ StoreDataset::RecordNamed(const std::string& iri) {
 
 void StoreDataset::DescribeEntity(Id s, const storage::Entity& e, Id only,
                                   std::vector<Triple>* out) {
-  auto put = [&](Predicate p, const rdf::Term& o) {
-    const Id predicate = PredicateId(p);
-    if (only == 0 || only == predicate) {
-      out->push_back({s, predicate, Lookup(o)});
-    }
+  // Each term is made only for a predicate asked for.
+  auto wanted = [&](Predicate p) {
+    return only == 0 || only == PredicateId(p);
   };
-  put(kType, rdf::Term::Iri(absl::StrCat(reader_.base_iri(), "type/", e.type)));
-  put(kLabel, rdf::Term::Literal(e.label));
-  for (const std::string& a : e.aliases) {
-    put(kAltLabel, rdf::Term::Literal(a));
+  auto put = [&](Predicate p, const rdf::Term& o) {
+    out->push_back({s, PredicateId(p), Lookup(o)});
+  };
+  if (wanted(kType)) {
+    put(kType,
+        rdf::Term::Iri(absl::StrCat(reader_.base_iri(), "type/", e.type)));
   }
-  put(kEntityType, rdf::Term::Literal(e.type));
+  if (wanted(kLabel)) put(kLabel, rdf::Term::Literal(e.label));
+  if (wanted(kAltLabel)) {
+    for (const std::string& a : e.aliases) {
+      put(kAltLabel, rdf::Term::Literal(a));
+    }
+  }
+  if (wanted(kEntityType)) put(kEntityType, rdf::Term::Literal(e.type));
 }
 
 void StoreDataset::Describe(Id s, std::vector<Triple>* out) {
@@ -835,9 +841,10 @@ bool StoreDataset::DescribeAll(
         Fail(page.status());
         return false;
       }
-      for (const storage::Entity& e : page->entities) {
-        const Id s =
-            Lookup(rdf::Term::Iri(absl::StrCat(base, "entity/", e.id)));
+      for (size_t i = 0; i < page->entities.size(); ++i) {
+        const storage::Entity& e = page->entities[i];
+        // The page's node id is the one Lookup would find for its IRI.
+        const Id s = page->node_ids[i];
         if (options_.as_of.recorded_at().has_value()) {
           // The names it had then: from its history.
           if (!subject(s)) return false;
