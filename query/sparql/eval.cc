@@ -244,6 +244,9 @@ class Evaluator {
   std::vector<rdf::Term> local_;
   absl::flat_hash_map<std::string, Id> local_ids_;
   absl::flat_hash_map<Id, Id> canonical_;  // Canonical()'s memo
+  // ORDER BY operators under a LIMIT: how many of their first rows it can
+  // take (the rest need not be sorted).
+  absl::flat_hash_map<const GraphPattern*, size_t> top_k_;
   int bnodes_ = 0;
 };
 
@@ -1149,6 +1152,17 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
     }
     case GraphPattern::Kind::kSlice: {
       if (p.limit == 0) return absl::OkStatus();
+      if (p.limit > 0) {
+        // ORDER BY under it (through projections, which keep the rows)
+        // need only sort the rows this slice can take.
+        const GraphPattern* below = &p.operands[0];
+        while (below->kind == GraphPattern::Kind::kProject) {
+          below = &below->operands[0];
+        }
+        if (below->kind == GraphPattern::Kind::kOrderBy) {
+          top_k_[below] = static_cast<size_t>(p.offset + p.limit);
+        }
+      }
       int64_t skipped = 0;
       int64_t passed = 0;
       return Stream(p.operands[0], graph, [&](Row&& r) {
@@ -1320,18 +1334,31 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
         }
         keyed.emplace_back(std::move(keys), i);
       }
-      std::stable_sort(keyed.begin(), keyed.end(),
-                       [&](const auto& a, const auto& b) {
-                         for (size_t k = 0; k < p.order.size(); ++k) {
-                           int c = OrderCompare(a.first[k], b.first[k]);
-                           if (p.order[k].descending) c = -c;
-                           if (c != 0) return c < 0;
-                         }
-                         return false;
-                       });
+      // Equal keys keep the input's order (the position breaks ties), so
+      // a top-k is the sorted answer's first k rows.
+      const auto before = [&](const auto& a, const auto& b) {
+        for (size_t k = 0; k < p.order.size(); ++k) {
+          int c = OrderCompare(a.first[k], b.first[k]);
+          if (p.order[k].descending) c = -c;
+          if (c != 0) return c < 0;
+        }
+        return a.second < b.second;
+      };
+      size_t keep = keyed.size();
+      if (auto top = top_k_.find(&p);
+          top != top_k_.end() && top->second < keyed.size()) {
+        // A LIMIT above wants the first rows only.
+        keep = top->second;
+        std::partial_sort(keyed.begin(), keyed.begin() + keep, keyed.end(),
+                          before);
+      } else {
+        std::sort(keyed.begin(), keyed.end(), before);
+      }
       Rows out;
-      out.reserve(in->size());
-      for (auto& [keys, i] : keyed) out.push_back(std::move((*in)[i]));
+      out.reserve(keep);
+      for (size_t j = 0; j < keep; ++j) {
+        out.push_back(std::move((*in)[keyed[j].second]));
+      }
       return out;
     }
     case GraphPattern::Kind::kFilter:

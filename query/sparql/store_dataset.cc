@@ -494,7 +494,6 @@ bool StoreDataset::DistinctObjects(Id graph, Id p,
     return true;
   }
   // Entities: each one's type (the page holds the current state).
-  const std::string& base = reader_.base_iri();
   std::string token;
   do {
     absl::StatusOr<storage::EntityPage> page =
@@ -504,7 +503,7 @@ bool StoreDataset::DistinctObjects(Id graph, Id p,
       return true;
     }
     for (const storage::Entity& e : page->entities) {
-      if (!emit(Lookup(rdf::Term::Iri(absl::StrCat(base, "type/", e.type))))) {
+      if (!emit(TypeId(e.type))) {
         return true;
       }
     }
@@ -713,6 +712,15 @@ StoreDataset::RecordNamed(const std::string& iri) {
   return std::nullopt;
 }
 
+Id StoreDataset::TypeId(const std::string& type) {
+  auto it = type_ids_.find(type);
+  if (it != type_ids_.end()) return it->second;
+  const Id id =
+      Lookup(rdf::Term::Iri(absl::StrCat(reader_.base_iri(), "type/", type)));
+  type_ids_.emplace(type, id);
+  return id;
+}
+
 void StoreDataset::DescribeEntity(Id s, const storage::Entity& e, Id only,
                                   std::vector<Triple>* out) {
   // Each term is made only for a predicate asked for.
@@ -722,10 +730,7 @@ void StoreDataset::DescribeEntity(Id s, const storage::Entity& e, Id only,
   auto put = [&](Predicate p, const rdf::Term& o) {
     out->push_back({s, PredicateId(p), Lookup(o)});
   };
-  if (wanted(kType)) {
-    put(kType,
-        rdf::Term::Iri(absl::StrCat(reader_.base_iri(), "type/", e.type)));
-  }
+  if (wanted(kType)) out->push_back({s, PredicateId(kType), TypeId(e.type)});
   if (wanted(kLabel)) put(kLabel, rdf::Term::Literal(e.label));
   if (wanted(kAltLabel)) {
     for (const std::string& a : e.aliases) {
@@ -735,7 +740,7 @@ void StoreDataset::DescribeEntity(Id s, const storage::Entity& e, Id only,
   if (wanted(kEntityType)) put(kEntityType, rdf::Term::Literal(e.type));
 }
 
-void StoreDataset::Describe(Id s, std::vector<Triple>* out) {
+void StoreDataset::Describe(Id s, std::vector<Triple>* out, Id only) {
   if (s & kReifierBit) {
     DescribeStatement(s & ~kReifierBit, out);
     return;
@@ -760,7 +765,7 @@ void StoreDataset::Describe(Id s, std::vector<Triple>* out) {
         version->state != storage::EntityVersion::State::kLive) {
       return;
     }
-    DescribeEntity(s, version->entity, 0, out);
+    DescribeEntity(s, version->entity, only, out);
     return;
   }
   if (absl::StartsWith(iri, absl::StrCat(base, "record/"))) {
@@ -938,7 +943,7 @@ bool StoreDataset::MatchDescriptions(
   };
   std::vector<Triple> triples;
   if (s != 0) {
-    Describe(s, &triples);
+    Describe(s, &triples, p);
     return emit(triples);
   }
   // An object that names its subjects.

@@ -163,8 +163,10 @@ class StoreDataset : public Dataset {
   Id PredicateId(Predicate p);
   bool MatchDescriptions(Id s, Id p, Id o,
                          const std::function<bool(Id, Id, Id)>& fn);
-  // Appends the description triples whose subject is `s`.
-  void Describe(Id s, std::vector<Triple>* out);
+  // Appends the description triples whose subject is `s`; an entity's of
+  // predicate `only` alone when not 0 (others may add the rest: callers
+  // filter).
+  void Describe(Id s, std::vector<Triple>* out, Id only = 0);
   // An entity's description (`s` its IRI's id), from its record as the
   // query sees it; only the triples of predicate `only` when not 0, so
   // that a scan of one predicate looks up no other value.
@@ -204,7 +206,10 @@ class StoreDataset : public Dataset {
   absl::flat_hash_map<Id, std::string> graph_documents_;
   std::vector<Id> graph_order_;
   std::vector<rdf::Term> minted_;
-  absl::flat_hash_map<std::string, Id> ids_;     // by TermKey, every lookup
+  absl::flat_hash_map<std::string, Id> ids_;  // by TermKey, every lookup
+  // <base>type/X's id by X: a scan of every entity meets few types.
+  absl::flat_hash_map<std::string, Id> type_ids_;
+  Id TypeId(const std::string& type);
   absl::flat_hash_set<Id> predicates_;           // ids seen as predicates
   absl::flat_hash_map<Id, Id> predicate_alias_;  // IRI's node -> relation's
   absl::flat_hash_map<Id, rdf::Term> terms_;     // decoded, cached
