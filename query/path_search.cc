@@ -683,6 +683,9 @@ LeastWeightPath(PathGraph& g, NodeId s, NodeId t) {
     // result exact) once both have settled their root (a side that never
     // did would miss the paths that reach it); then the one whose
     // frontier has fewer stored edges costs less, as in ShortestPath.
+    // (Without the compact adjacency a degree costs a copy of the node's
+    // edges, cached; the same choice keeps both adjacencies' searches
+    // identical, edge for edge, which PathTest checks.)
     const bool forward =
         fwd.settled.empty() ||
         (!bwd.settled.empty() && fwd.frontier_degree <= bwd.frontier_degree);

@@ -15,6 +15,9 @@ namespace {
 
 // Ids past this do not fit the compact adjacency's 32 bits anyway.
 constexpr uint64_t kMaxConfidenceId = std::numeric_limits<uint32_t>::max() - 1;
+// The records generation of a copy built without confidences: never the
+// adjacency's.
+constexpr uint64_t kNoConfidences = std::numeric_limits<uint64_t>::max();
 
 }  // namespace
 
@@ -85,11 +88,18 @@ void CompactAdjacencyKeeper::Refresh() {
   const absl::Time start = absl::Now();
   absl::StatusOr<std::vector<double>> confidences = ReadConfidences(snapshot);
   absl::StatusOr<std::unique_ptr<const CompactAdjacency>> built =
-      confidences.ok() ? CompactAdjacency::Build(
-                             *adjacency_, snapshot->GetSequenceNumber(),
-                             generation, *std::move(confidences),
-                             records_generation, [this] { return stopping(); })
-                       : confidences.status();
+      absl::CancelledError("compact adjacency: build stopped");
+  if (confidences.ok() || !absl::IsCancelled(confidences.status())) {
+    // Records that cannot be read (Verify reports them) leave the copy
+    // without confidences, which no reader takes for its own: path search
+    // reads the records instead, and keeps the copy's edges.
+    const bool have = confidences.ok();
+    built = CompactAdjacency::Build(
+        *adjacency_, snapshot->GetSequenceNumber(), generation,
+        have ? *std::move(confidences) : std::vector<double>(),
+        have ? records_generation : kNoConfidences,
+        [this] { return stopping(); });
+  }
   db_->ReleaseSnapshot(snapshot);
   if (!built.ok()) {
     // Ids only grow: a store too large once stays too large. A stopped

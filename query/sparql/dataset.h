@@ -76,13 +76,13 @@ class Dataset {
     return false;
   }
 
-  // Calls fn(o) once for each distinct object of the triples of `graph`
-  // with predicate `p` (the subject open), until fn returns false, for
-  // `SELECT DISTINCT ?o WHERE { ?s p ?o }` ("which types are there?").
-  // Returns false when the dataset knows no quicker way than matching
-  // every such triple (the default): the evaluator then does that.
-  virtual bool DistinctObjects(Id graph, Id p,
-                               const std::function<bool(Id)>& fn) {
+  // Calls fn(o) for the objects of the triples of `graph` with predicate
+  // `p` (the subject open), each at least once and perhaps more often,
+  // until fn returns false, for `SELECT DISTINCT ?o WHERE { ?s p ?o }`
+  // ("which types are there?") when the dataset knows them without
+  // matching each triple. Returns false, having called fn never, when it
+  // does not (the default): the evaluator then matches every triple.
+  virtual bool ObjectsOf(Id graph, Id p, const std::function<bool(Id)>& fn) {
     (void)graph, (void)p, (void)fn;
     return false;
   }

@@ -115,9 +115,12 @@ class Evaluator {
   absl::Status StreamOperator(const GraphPattern& p, Id graph,
                               const RowSink& sink);
   static bool Streams(GraphPattern::Kind kind);
+  // The most triples of a basic graph pattern evaluated by recursion (one
+  // level each); the rest run in a loop.
+  static constexpr size_t kMaxDepthFirst = 32;
   // DISTINCT over the objects of one triple pattern with a known predicate
   // and an open subject (`SELECT DISTINCT ?o WHERE { ?s p ?o }`), when the
-  // dataset lists them itself (Dataset::DistinctObjects); nullopt when the
+  // dataset lists them itself (Dataset::ObjectsOf); nullopt when the
   // shape or the dataset does not fit.
   std::optional<absl::Status> StreamDistinctObjects(
       const GraphPattern& p, Id graph, const RowSink& sink,
@@ -485,36 +488,43 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
   }
   std::vector<bool> done(triples.size(), false);
   absl::flat_hash_set<std::string> bound = bound_at_start;
-  auto bound_variables = [&](const TriplePattern& t) {
-    int n = 0;
+  // Per triple, its positions (and its triple terms' direct parts) whose
+  // variable is bound, kept up to date as variables get bound, so that a
+  // pattern of many triples plans in time linear in its size per step.
+  std::vector<int> shared(triples.size(), 0);
+  absl::flat_hash_map<std::string, std::vector<size_t>> occurrences;
+  for (size_t i = 0; i < triples.size(); ++i) {
+    const TriplePattern& t = triples[i];
     for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
-      if (pt->kind == PatternTerm::Kind::kVariable &&
-          bound.contains(pt->variable)) {
-        ++n;
+      if (pt->kind == PatternTerm::Kind::kVariable) {
+        occurrences[pt->variable].push_back(i);
       }
       if (pt->kind == PatternTerm::Kind::kTriple) {
         for (const PatternTerm* q :
              {&pt->triple->subject, &pt->triple->predicate,
               &pt->triple->object}) {
-          if (q->kind == PatternTerm::Kind::kVariable &&
-              bound.contains(q->variable)) {
-            ++n;
+          if (q->kind == PatternTerm::Kind::kVariable) {
+            occurrences[q->variable].push_back(i);
           }
         }
       }
     }
-    return n;
-  };
+  }
+  for (const std::string& v : bound) {
+    auto it = occurrences.find(v);
+    if (it == occurrences.end()) continue;
+    for (size_t i : it->second) ++shared[i];
+  }
   for (size_t step = 0; step < triples.size(); ++step) {
     int best = -1;
     double best_cost = 0;
     bool best_connected = false;
     for (size_t i = 0; i < triples.size(); ++i) {
       if (done[i]) continue;
-      const int shared = bound_variables(triples[i]);
-      const bool connected = shared > 0;
+      const bool connected = shared[i] > 0;
       const double cost =
-          static_cast<double>(base[i]) / std::pow(1000.0, shared);
+          connected ? static_cast<double>(base[i]) / std::pow(1000.0, shared[i])
+                    : static_cast<double>(base[i]);
       // Connected triples first (no cross products while one joins),
       // then the cheapest; ties keep the query's order.
       if (best < 0 || (connected && !best_connected) ||
@@ -531,7 +541,13 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
                                                  &t.object};
     for (size_t k = 0; k < positions.size(); ++k) {
       const PatternTerm* pt = positions[k];
-      if (pt->kind == PatternTerm::Kind::kVariable) bound.insert(pt->variable);
+      if (pt->kind == PatternTerm::Kind::kVariable &&
+          bound.insert(pt->variable).second) {
+        auto it = occurrences.find(pt->variable);
+        if (it != occurrences.end()) {
+          for (size_t o : it->second) ++shared[o];
+        }
+      }
       if (pt->kind == PatternTerm::Kind::kTriple) {
         positions.push_back(&pt->triple->subject);
         positions.push_back(&pt->triple->predicate);
@@ -1088,9 +1104,42 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
       // triples is extended by the next triple before the following one is
       // made, so a pattern holds one row per triple at a time and a LIMIT
       // above stops every scan. (The same index lookups as a step at a
-      // time: one match of the next triple per solution.)
-      std::function<bool(size_t, const Row&)> extend = [&](size_t k,
-                                                           const Row& row) {
+      // time: one match of the next triple per solution.) The first
+      // kMaxDepthFirst triples are a level of recursion each, streaming
+      // their matches; past them, so that no query text can exhaust the
+      // stack, the rest run in a loop over each level's matches for the
+      // one solution being extended.
+      std::function<bool(size_t, const Row&)> extend;
+      auto extend_in_loop = [&](size_t from, const Row& row) {
+        std::vector<Rows> level(steps.size() - from);
+        std::vector<size_t> next(level.size(), 0);
+        MatchTriple(p.triples[steps[from].triple], row, graph, &level[0]);
+        size_t depth = 0;
+        while (true) {
+          if (!checked()) return false;
+          if (next[depth] == level[depth].size()) {
+            if (depth == 0) return true;
+            --depth;
+            continue;
+          }
+          Row& r = level[depth][next[depth]++];
+          if (from + depth + 1 == steps.size()) {
+            if (!sink(std::move(r))) return false;
+            continue;
+          }
+          ++depth;
+          level[depth].clear();
+          next[depth] = 0;
+          MatchTriple(p.triples[steps[from + depth].triple], r, graph,
+                      &level[depth]);
+          if (absl::Status st = Check(level[depth].size()); !st.ok()) {
+            failed = st;
+            return false;
+          }
+        }
+      };
+      extend = [&](size_t k, const Row& row) {
+        if (k == kMaxDepthFirst) return extend_in_loop(k, row);
         const bool last = k + 1 == steps.size();
         return MatchTriple(
             p.triples[steps[k].triple], row, graph, [&](Row&& r) {
@@ -1211,19 +1260,20 @@ std::optional<absl::Status> Evaluator::StreamDistinctObjects(
   if (predicate == 0) return absl::OkStatus();  // no such triple
   const int slot = slots_.at(v);
   absl::Status failed;
-  const bool listed = data_.DistinctObjects(graph, predicate, [&](Id o) {
-    Row r = EmptyRow();
-    r[slot] = o;
-    if (!seen.insert(r).second) return true;
-    if (Exceeded(seen.size())) {
+  uint64_t calls = 0;
+  const bool listed = data_.ObjectsOf(graph, predicate, [&](Id o) {
+    // The deadline and the caps, every 1,024 values, repeats included.
+    if ((++calls & 1023) == 0 || Exceeded(seen.size())) {
       failed = Check(seen.size());
       if (!failed.ok()) return false;
     }
+    Row r = EmptyRow();
+    r[slot] = o;
+    if (!seen.insert(r).second) return true;
     return sink(std::move(r));
   });
   if (!listed) return std::nullopt;
-  if (!failed.ok()) return failed;
-  return Check(0);  // the dataset's error, if it failed
+  return failed;
 }
 
 absl::StatusOr<Rows> Evaluator::Eval(const GraphPattern& p, Id graph) {
@@ -1552,6 +1602,7 @@ absl::StatusOr<Rows> Evaluator::CountGroups(const GraphPattern& p, Id graph) {
   });
   if (!st.ok()) return st;
   if (!failed.ok()) return failed;
+  if (absl::Status held = Check(order.size()); !held.ok()) return held;
   if (order.empty() && p.group_keys.empty()) {
     order.push_back({});
     counts.push_back({std::vector<int64_t>(aggregates, 0),
@@ -2078,6 +2129,11 @@ absl::StatusOr<QueryResult> Evaluator::Run() {
     return st;
   }
   if (!failed.ok()) return failed;
+  // What was kept, against the caps (the sink looks only every 1,024).
+  if (absl::Status st = Check(std::max(result.rows.size(), resources.size()));
+      !st.ok()) {
+    return st;
+  }
   if (options_.profile)
     PrintPlan(query_.pattern, kDefaultGraph, 0, &result.profile);
   for (Id id : resources) {

@@ -474,18 +474,19 @@ void StoreDataset::Match(Id graph, Id s, Id p, Id o,
   }
 }
 
-bool StoreDataset::DistinctObjects(Id graph, Id p,
-                                   const std::function<bool(Id)>& fn) {
+bool StoreDataset::ObjectsOf(Id graph, Id p,
+                             const std::function<bool(Id)>& fn) {
   LoadDocuments();
   if (graph != kDefaultGraph || !options_.as_of.current() ||
       (options_.default_documents.has_value() && !every_document_by_default_) ||
       !descriptions_ || p != PredicateId(kType)) {
     return false;
   }
-  absl::flat_hash_set<Id> seen;
+  // Every value is passed on, repeats too: the caller drops them, and
+  // looks at the deadline as they come.
   bool go_on = true;
   auto emit = [&](Id o) {
-    if (go_on && seen.insert(o).second) go_on = fn(o);
+    if (go_on) go_on = fn(o);
     return go_on;
   };
   // Statements whose predicate is rdf:type itself (RDF data kg keeps as
@@ -527,7 +528,13 @@ bool StoreDataset::DistinctObjects(Id graph, Id p,
     Fail(st);
     return true;
   }
-  if ((!all_documents_.empty() || any_record) &&
+  // Documents are described by their graph name when it is an IRI (a
+  // blank-named document has no description).
+  const bool any_document = std::any_of(
+      all_documents_.begin(), all_documents_.end(), [&](const std::string& d) {
+        return GraphName(d, reader_.base_iri()).is_iri();
+      });
+  if ((any_document || any_record) &&
       !emit(Lookup(rdf::Term::Iri(absl::StrCat(query::kProvNs, "Entity"))))) {
     return true;
   }

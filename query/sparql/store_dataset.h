@@ -67,8 +67,7 @@ class StoreDataset : public Dataset {
   // rdf:type in the current state's default graph: the entities' types
   // from one pass over the entities, and the other kinds' fixed types
   // when the kind has a member, instead of describing every subject.
-  bool DistinctObjects(Id graph, Id p,
-                       const std::function<bool(Id)>& fn) override;
+  bool ObjectsOf(Id graph, Id p, const std::function<bool(Id)>& fn) override;
   std::vector<Id> NamedGraphs() override;
   // The index's estimate (exact under 10,000) plus, in the default graph,
   // one from the store's counts for the descriptions.

@@ -329,6 +329,21 @@ TEST_F(SparqlRpcTest, AnEntityTypeScansEntitiesOnly) {
   EXPECT_EQ(SortedRows(typed), SortedRows(filtered));
 }
 
+// A basic graph pattern of thousands of triples (one subject, one
+// predicate, the same object again and again) answers like a short one:
+// depth-first evaluation is bounded, so the query text cannot exhaust the
+// evaluator's stack.
+TEST_F(SparqlRpcTest, AHugeBasicGraphPatternAnswers) {
+  std::string objects = "?o";
+  for (int i = 1; i < 5000; ++i) objects += " , ?o";
+  Answer a = Run("ASK { ?s ?p " + objects + " }");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(a.boolean, std::optional<bool>(true));
+  a = Run("SELECT ?s ?p ?o WHERE { ?s ?p " + objects + " } LIMIT 3");
+  ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+  EXPECT_EQ(a.rows.size(), 3u);
+}
+
 // SELECT DISTINCT ?t WHERE { ?s a ?t } is answered from the entities'
 // types, the other kinds' fixed types and the rdf:type statements, without
 // describing every subject; the answer is the one of the full match (which
