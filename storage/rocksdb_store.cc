@@ -4,11 +4,14 @@
 // read-only state after an I/O error. Key grammar: keys.h; batch validation
 // and index maintenance: write_txn.h.
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <system_error>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -129,6 +132,11 @@ class RocksStore : public Store {
   absl::Status CommitChanges(const std::vector<CfChanges>& changes,
                              const std::vector<Adjacency::Change>& index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  // Writes one column family's sorted changes into an SST file at `file`.
+  // Thread-safe for different families.
+  absl::Status WriteSstFile(Cf cf,
+                            const std::vector<PendingChanges::Change>& changes,
+                            const std::string& file);
   // Brings the adjacency up to the database after a commit that made
   // these index changes and, when `records_changed`, added or retracted
   // provenance records; called with adjacency_->commit_mu() held.
@@ -298,8 +306,7 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
                /*base=*/nullptr, database_->base_iri());
   WriteResult result;
   KG_RETURN_IF_ERROR(txn.Apply(batch, &result));
-  const std::vector<std::vector<PendingChanges::Change>> changes =
-      txn.changes();
+  txn.SealCounters();
 
   const std::string tmp =
       absl::StrCat(database_->path(), "/", kBulkDirPrefix, last_micros_);
@@ -309,32 +316,46 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     return absl::UnavailableError(
         absl::StrCat("bulk load: cannot create ", tmp, ": ", ec.message()));
   }
+  // Each column family's changes are sorted and written to an SST file of
+  // their own, on two threads (this one and a helper), the largest
+  // families first.
+  static constexpr Cf kOrder[] = {
+      kTermCf,    kTidCf,      kStmtCf,    kOspCf,  kSpoCf,
+      kPosCf,     kProvCf,     kEntityCf,  kNameCf, kDocProvCf,
+      kDefaultCf, kRelationCf, kDocumentCf};
+  static_assert(std::size(kOrder) == kNumCfs);
+  // One slot per family, each written by the thread that took it.
+  std::array<absl::Status, kNumCfs> written;
+  std::array<bool, kNumCfs> has_file{};
+  std::atomic<size_t> next{0};
+  const auto write = [&] {
+    for (size_t n; (n = next.fetch_add(1)) < kNumCfs;) {
+      const Cf cf = kOrder[n];
+      const std::vector<PendingChanges::Change> changes = txn.ChangesOf(cf);
+      if (changes.empty()) continue;
+      written[cf] = WriteSstFile(cf, changes,
+                                 absl::StrCat(tmp, "/", kCfNames[cf], ".sst"));
+      has_file[cf] = true;
+    }
+  };
+  {
+    std::thread helper;
+    try {
+      helper = std::thread(write);
+    } catch (const std::system_error&) {
+      // No thread to be had: this one writes them all.
+    }
+    write();
+    if (helper.joinable()) helper.join();
+  }
   std::vector<rocksdb::IngestExternalFileArg> args;
   absl::Status status;
-  for (int cf = 0; cf < kNumCfs && status.ok(); ++cf) {
-    if (changes[cf].empty()) continue;
-    rocksdb::Options sst_options(rocksdb::DBOptions(),
-                                 database_->cf_options(static_cast<Cf>(cf)));
-    // The store's file system, so that fault injection and the power-loss
-    // ledger see these files too.
-    sst_options.env = database_->db()->GetEnv();
-    rocksdb::ColumnFamilyHandle* handle = database_->cf(static_cast<Cf>(cf));
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), sst_options, handle);
-    const std::string file = absl::StrCat(tmp, "/", kCfNames[cf], ".sst");
-    status = FromRocksDb(writer.Open(file), "bulk load");
-    for (auto it = changes[cf].begin(); status.ok() && it != changes[cf].end();
-         ++it) {
-      const rocksdb::Slice key(it->key.data(), it->key.size());
-      status = FromRocksDb(
-          it->value ? writer.Put(key, rocksdb::Slice(it->value->data(),
-                                                     it->value->size()))
-                    : writer.Delete(key),
-          "bulk load");
-    }
-    if (status.ok()) status = FromRocksDb(writer.Finish(), "bulk load");
+  for (int cf = 0; cf < kNumCfs; ++cf) {
+    if (!written[cf].ok() && status.ok()) status = written[cf];
+    if (!has_file[cf]) continue;
     rocksdb::IngestExternalFileArg arg;
-    arg.column_family = handle;
-    arg.external_files = {file};
+    arg.column_family = database_->cf(static_cast<Cf>(cf));
+    arg.external_files = {absl::StrCat(tmp, "/", kCfNames[cf], ".sst")};
     arg.options.move_files = true;
     args.push_back(std::move(arg));
   }
@@ -347,13 +368,34 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     status = FromRocksDb(database_->db()->IngestExternalFiles(args),
                          "bulk load ingest");
     if (status.ok()) {
-      ApplyToAdjacency(txn.index_changes(), !changes[kProvCf].empty());
+      ApplyToAdjacency(txn.index_changes(), has_file[kProvCf]);
     }
   }
   fs::remove_all(tmp, ec);
   KG_RETURN_IF_ERROR(status);
   counters_ = txn.counters();
   return result;
+}
+
+absl::Status RocksStore::WriteSstFile(
+    Cf cf, const std::vector<PendingChanges::Change>& changes,
+    const std::string& file) {
+  rocksdb::Options sst_options(rocksdb::DBOptions(), database_->cf_options(cf));
+  // The store's file system, so that fault injection and the power-loss
+  // ledger see these files too.
+  sst_options.env = database_->db()->GetEnv();
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), sst_options,
+                                database_->cf(cf));
+  KG_RETURN_IF_ERROR(FromRocksDb(writer.Open(file), "bulk load"));
+  for (const PendingChanges::Change& change : changes) {
+    const rocksdb::Slice key(change.key.data(), change.key.size());
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        change.value ? writer.Put(key, rocksdb::Slice(change.value->data(),
+                                                      change.value->size()))
+                     : writer.Delete(key),
+        "bulk load"));
+  }
+  return FromRocksDb(writer.Finish(), "bulk load");
 }
 
 absl::Status RocksStore::Flush() {

@@ -1630,8 +1630,12 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
   return UpdateContested();
 }
 
-std::vector<std::vector<PendingChanges::Change>> WriteTxn::changes() {
+void WriteTxn::SealCounters() {
   Put(kDefaultCf, kCountersKey, EncodeCounters(counters_));
+}
+
+std::vector<std::vector<PendingChanges::Change>> WriteTxn::changes() {
+  SealCounters();
   std::vector<std::vector<PendingChanges::Change>> out;
   out.reserve(kNumCfs);
   for (PendingChanges& cf : overlay_) out.push_back(cf.Sorted());

@@ -108,6 +108,13 @@ class WriteTxn {
   // order; valid after a successful Apply or Retract, while the
   // transaction lives.
   std::vector<std::vector<PendingChanges::Change>> changes();
+  // The same one column family at a time, for writing them in parallel:
+  // call SealCounters() once first, then ChangesOf on different families
+  // from different threads.
+  void SealCounters();
+  std::vector<PendingChanges::Change> ChangesOf(Cf cf) {
+    return overlay_[cf].Sorted();
+  }
   const Counters& counters() const { return counters_; }
   // Statements that entered or left the indexes, in order.
   const std::vector<Adjacency::Change>& index_changes() const {
