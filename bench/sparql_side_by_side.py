@@ -20,8 +20,11 @@ Each query runs --warmup times untimed, then --runs times (1 and 5 when
 kg takes over a second), one at a time, in each engine in turn; the rows of the last run are compared with kg's (as
 multisets; numbers by value). kg answers over HTTP (its SPARQL endpoint,
 JSON results, one kept-alive connection, as Virtuoso is asked) and over
-gRPC (the Query rpc from Python); Oxigraph in its own process, in memory,
-timed around query and reading every row.
+gRPC (the Query rpc from Python, and from C++ with
+build/bench/sparql_grpc_latency when it is built: the server's and the
+wire's time without Python's client cost; its rows are counted, not
+compared); Oxigraph in its own process, in memory, timed around query and
+reading every row.
 """
 
 import argparse
@@ -71,13 +74,13 @@ QUERIES = [
      "?h rdfs:label ?l }", None),
     ("triple-term join", "SELECT ?st ?s ?l WHERE { ?st rdf:reifies "
      "<<( ?s r:hypernym e:n02084071 )>> . ?s rdfs:label ?l }",
-     {"kg http", "kg grpc", "oxigraph"}),
+     {"kg http", "kg grpc", "kg grpc c++", "oxigraph"}),
     ("COUNT", "SELECT (COUNT(*) AS ?n) WHERE { ?s r:hyponym ?o }", None),
     ("DISTINCT", "SELECT DISTINCT ?t WHERE { ?s rdf:type ?t }", None),
     ("paths with evidence (kg:paths)", "SELECT ?hop ?a ?b ?st WHERE { "
      "SERVICE kg:paths { [] kg:from e:n02113335 ; kg:to e:n02121620 ; "
      "kg:direction \"both\" ; kg:hop ?hop ; kg:hopFrom ?a ; kg:hopTo ?b ; "
-     "kg:statement ?st } }", {"kg http", "kg grpc"}),
+     "kg:statement ?st } }", {"kg http", "kg grpc", "kg grpc c++"}),
 ]
 
 NUMERIC = ("integer", "int", "long", "decimal", "double", "float", "short",
@@ -260,6 +263,21 @@ def start_kg(work):
     return server, port, http_port
 
 
+def cpp_latency(binary, port, work, name, query, warmup, runs):
+    """p50 and p99 ms of `query` from bench/sparql_grpc_latency.cc."""
+    path = os.path.join(work, "query.tsv")
+    with open(path, "w") as f:
+        f.write(name + "\t" + " ".join(query.split("\n")) + "\n")
+    out = subprocess.run(
+        [binary, f"--server=127.0.0.1:{port}", f"--queries={path}",
+         f"--runs={runs}", f"--warmup={warmup}"],
+        capture_output=True, text=True)
+    fields = out.stdout.strip().split("\t")
+    if out.returncode != 0 or len(fields) != 4:
+        raise RuntimeError((out.stdout + out.stderr).strip())
+    return float(fields[2]), float(fields[3])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", required=True,
@@ -293,8 +311,10 @@ def main():
         print(f"oxigraph: loaded {oxigraph.loaded['loaded']:,} triples in "
               f"{oxigraph.loaded['seconds']:.1f} s", flush=True)
 
-    columns = ["kg http", "kg grpc"] + [e for e in ("virtuoso", "oxigraph")
-                                        if e in engines]
+    cpp = os.path.join(ROOT, "build/bench/sparql_grpc_latency")
+    columns = ["kg http", "kg grpc"] + (["kg grpc c++"] if os.path.exists(cpp)
+                                        else []) + [
+        e for e in ("virtuoso", "oxigraph") if e in engines]
     print()
     print("| query | rows | " + " | ".join(f"{c} p50 / p99 ms" for c in columns)
           + " | kg http ÷ virtuoso (p50) | answers agree |")
@@ -312,6 +332,14 @@ def main():
                 cells.append("n/a")
                 continue
             try:
+                if c == "kg grpc c++":
+                    # Timed by the C++ client itself; its rows are counted,
+                    # not compared.
+                    ms_p50, ms_p99 = cpp_latency(cpp, port, args.work, name,
+                                                 query, warmup, runs)
+                    p50[c] = ms_p50
+                    cells.append(f"{ms_p50:.2f} / {ms_p99:.2f}")
+                    continue
                 if c == "oxigraph":
                     ms, rows = oxigraph.runs(query, warmup + runs)
                     ms = ms[warmup:]
