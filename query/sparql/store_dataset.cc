@@ -474,6 +474,25 @@ void StoreDataset::Match(Id graph, Id s, Id p, Id o,
   }
 }
 
+bool StoreDataset::ForEachEntity(
+    const std::function<bool(const storage::Entity&, Id)>& fn) {
+  std::string token;
+  do {
+    absl::StatusOr<storage::EntityPage> page =
+        reader_.ListEntities(1000, token);
+    if (!page.ok()) {
+      Fail(page.status());
+      return false;
+    }
+    for (size_t i = 0; i < page->entities.size(); ++i) {
+      // The page's node id is the one Lookup would find for its IRI.
+      if (!fn(page->entities[i], page->node_ids[i])) return false;
+    }
+    token = page->next_page_token;
+  } while (!token.empty());
+  return true;
+}
+
 bool StoreDataset::ObjectsOf(Id graph, Id p,
                              const std::function<bool(Id)>& fn) {
   LoadDocuments();
@@ -495,21 +514,10 @@ bool StoreDataset::ObjectsOf(Id graph, Id p,
     return true;
   }
   // Entities: each one's type (the page holds the current state).
-  std::string token;
-  do {
-    absl::StatusOr<storage::EntityPage> page =
-        reader_.ListEntities(1000, token);
-    if (!page.ok()) {
-      Fail(page.status());
-      return true;
-    }
-    for (const storage::Entity& e : page->entities) {
-      if (!emit(TypeId(e.type))) {
-        return true;
-      }
-    }
-    token = page->next_page_token;
-  } while (!token.empty());
+  if (!ForEachEntity(
+          [&](const storage::Entity& e, Id) { return emit(TypeId(e.type)); })) {
+    return true;
+  }
   // The other kinds' types (DescribeRelation, Describe, DescribeRecord):
   // each present when the kind has a member.
   LoadRelations();
@@ -844,31 +852,18 @@ bool StoreDataset::DescribeAll(
     return triples.empty() || fn(triples);
   };
   const std::string& base = reader_.base_iri();
-  if (kinds & kEntities) {
-    std::string token;
-    do {
-      absl::StatusOr<storage::EntityPage> page =
-          reader_.ListEntities(1000, token);
-      if (!page.ok()) {
-        Fail(page.status());
-        return false;
-      }
-      for (size_t i = 0; i < page->entities.size(); ++i) {
-        const storage::Entity& e = page->entities[i];
-        // The page's node id is the one Lookup would find for its IRI.
-        const Id s = page->node_ids[i];
+  if ((kinds & kEntities) &&
+      !ForEachEntity([&](const storage::Entity& e, Id s) {
         if (options_.as_of.recorded_at().has_value()) {
           // The names it had then: from its history.
-          if (!subject(s)) return false;
-          continue;
+          return subject(s);
         }
         // The page holds the entity as it is now.
         triples.clear();
         DescribeEntity(s, e, only, &triples);
-        if (!triples.empty() && !fn(triples)) return false;
-      }
-      token = page->next_page_token;
-    } while (!token.empty());
+        return triples.empty() || fn(triples);
+      })) {
+    return false;
   }
   if (kinds & (kRelations | kClaims)) LoadRelations();
   if (kinds & kRelations) {

@@ -157,6 +157,10 @@ class StoreDataset : public Dataset {
   void ScanVisible(Id s, Id p, Id o,
                    const std::function<bool(const storage::IdStatement&)>& fn);
   void LoadVisible();
+  // Calls fn(entity, its node id) for each live entity as it is now, in id
+  // order, until fn returns false; false then, or when a page cannot be
+  // read (Fail has the error).
+  bool ForEachEntity(const std::function<bool(const storage::Entity&, Id)>& fn);
 
   // The description graph.
   Id PredicateId(Predicate p);
