@@ -51,6 +51,11 @@ rocksdb::ColumnFamilyOptions CfOptions(int cf,
                              cf == kStmtCf;
   if (point_lookups) {
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  } else {
+    // Scanned, never looked up by key: larger blocks compress better (the
+    // WordNet store's index and provenance families shrink by 9-46%) and
+    // cost a scan nothing, which reads whole blocks anyway.
+    table.block_size = 16 * 1024;
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   o.compression = BestCompression(false);
@@ -332,6 +337,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     // which readers then take from the statement row: nothing to rewrite.
     // Format 4 is format 5 without the contested index, which Store::Open
     // builds (the key kContestedBuiltKey says when it is complete).
+    // Format 5 is format 6 whose statements all have a reverse dictionary
+    // entry, which format 6 reads as it reads one derived: nothing to do.
     std::string current;
     PutFixed32(&current, kFormatVersion);
     rocksdb::WriteBatch wb;

@@ -13,7 +13,9 @@
 //             "contested:S" stmt_tid         -> ContestedFigures hash16
 //             "contested:R" ~distinct hash16 -> stmt_tid ContestedFigures
 //   term      term_key                       -> tid            (dictionary)
-//   tid       tid                            -> term_key       (reverse)
+//   tid       tid                            -> term_key       (reverse;
+//                                               none for a statement's
+//                                               term since format 6)
 //   entity    entity_id                      -> EntityValue (its history)
 //   name      lower(name) 0x00 entity_id     -> ""             (name index)
 //   relation  relation_id                    -> RelationValue
@@ -65,8 +67,11 @@ namespace kg::storage {
 // statements needs no statement row; a format-3 store is a format-4 store
 // whose index entries do not say, and stays so until they are rewritten.
 // Format 5 added the contested index (ListContested's current state, kept
-// on write); the first writable open of an older store builds it.
-inline constexpr uint32_t kFormatVersion = 5;
+// on write); the first writable open of an older store builds it. Format 6
+// stopped writing a statement term's reverse (tid family) entry, which its
+// statement row implies (dictionary.h); a format-5 store is a format-6
+// store whose statements all have one.
+inline constexpr uint32_t kFormatVersion = 6;
 inline constexpr char kBaseKey[] = "base";
 inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/echo.h"
 #include "storage/coding.h"
+#include "storage/dictionary.h"
 #include "storage/match_plan.h"
 #include "storage/page_token.h"
 #include "storage/rocksdb_status.h"
@@ -119,14 +120,42 @@ absl::StatusOr<uint64_t> RocksReader::TidOf(const std::string& term_key) {
 absl::StatusOr<TermValue> RocksReader::TermOf(uint64_t tid) {
   auto it = term_cache_.find(tid);
   if (it != term_cache_.end()) return it->second;
-  const std::string tid_key = TidKey(tid);
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, tid_key));
+  KG_ASSIGN_OR_RETURN(std::string key, TermKeyOf(tid));
   TermValue term;
-  if (!key || !DecodeTermKey(*key, &term)) {
-    return Corrupt(kTidCf, "term", tid_key);
-  }
+  if (!DecodeTermKey(key, &term)) return Corrupt(kTidCf, "term", TidKey(tid));
   term_cache_.emplace(tid, term);
   return term;
+}
+
+absl::StatusOr<std::string> RocksReader::TermKeyOf(uint64_t tid, int depth) {
+  if (auto it = key_cache_.find(tid); it != key_cache_.end()) {
+    return it->second;
+  }
+  const std::string tid_key = TidKey(tid);
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, tid_key));
+  if (!key) {
+    // A statement's term since format 6 (dictionary.h).
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                        Get(kStmtCf, tid_key));
+    StmtValue row;
+    if (!value) return Corrupt(kTidCf, "missing term", tid_key);
+    if (!DecodeStmt(*value, &row)) {
+      return Corrupt(kStmtCf, "statement row", tid_key);
+    }
+    KG_ASSIGN_OR_RETURN(key, StatementKeyOf(tid, row, depth));
+  }
+  key_cache_.emplace(tid, *key);
+  return *std::move(key);
+}
+
+absl::StatusOr<std::string> RocksReader::StatementKeyOf(uint64_t tid,
+                                                        const StmtValue& row,
+                                                        int depth) {
+  KG_RETURN_IF_ERROR(CheckDerivationDepth(tid, depth));
+  KG_ASSIGN_OR_RETURN(std::string subject, TermKeyOf(row.subject, depth + 1));
+  KG_ASSIGN_OR_RETURN(std::string predicate, TermKeyOf(row.relation, depth + 1));
+  KG_ASSIGN_OR_RETURN(std::string object, TermKeyOf(row.object, depth + 1));
+  return StatementTermKeyOf(tid, subject, predicate, object);
 }
 
 absl::StatusOr<std::string> RocksReader::RelationIdOf(uint64_t tid) {
@@ -160,7 +189,11 @@ absl::StatusOr<Statement> RocksReader::StatementOf(uint64_t tid,
     KG_ASSIGN_OR_RETURN(row, StmtRow(tid));
   }
   Statement st;
-  KG_ASSIGN_OR_RETURN(TermValue self, TermOf(tid));
+  // Its key from its parts' (which are read next anyway), whether or not
+  // the reverse dictionary has it too.
+  KG_ASSIGN_OR_RETURN(std::string key, StatementKeyOf(tid, row));
+  TermValue self;
+  if (!DecodeTermKey(key, &self)) return Corrupt(kStmtCf, "statement", TidKey(tid));
   st.id = self.id;
   KG_ASSIGN_OR_RETURN(st.subject, TermOf(row.subject));
   KG_ASSIGN_OR_RETURN(st.relation, RelationIdOf(row.relation));

@@ -106,6 +106,12 @@ class RocksReader : public Reader {
   // The tid of a term key; 0 when the dictionary does not hold it.
   absl::StatusOr<uint64_t> TidOf(const std::string& term_key);
   absl::StatusOr<TermValue> TermOf(uint64_t tid);
+  // The term key of `tid`, from this reader's cache, the reverse dictionary,
+  // or a statement's row (dictionary.h); DATA_LOSS when it has none.
+  absl::StatusOr<std::string> TermKeyOf(uint64_t tid, int depth = 0);
+  // The term key of statement `tid`, whose row is `row`, from its parts'.
+  absl::StatusOr<std::string> StatementKeyOf(uint64_t tid, const StmtValue& row,
+                                             int depth = 0);
   absl::StatusOr<std::string> RelationIdOf(uint64_t tid);
   // The statement row of `tid`; DATA_LOSS when there is none.
   absl::StatusOr<StmtValue> StmtRow(uint64_t tid);
@@ -127,6 +133,7 @@ class RocksReader : public Reader {
   rocksdb::ReadOptions ro_;
   uint64_t seq_ = 0;
   absl::flat_hash_map<uint64_t, TermValue> term_cache_;
+  absl::flat_hash_map<uint64_t, std::string> key_cache_;
   absl::flat_hash_map<uint64_t, std::string> relation_cache_;
   absl::flat_hash_map<uint64_t, std::string> doc_cache_;
   // Entities read through this reader (one snapshot: they cannot change).

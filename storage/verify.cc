@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
+#include "storage/dictionary.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
@@ -77,12 +78,20 @@ class Verifier {
     return ForEachWithPrefix(cf, "", fn);
   }
 
-  // The term key of `tid`, or nullopt (reported) when it has none.
-  absl::StatusOr<std::optional<std::string>> TermKeyOf(uint64_t tid,
-                                                       absl::string_view who) {
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                        Get(kTidCf, TidKey(tid)));
-    if (!key) Problem(absl::StrCat(who, ": term ", tid, " is not in tid"));
+  // The term key of `tid`: its reverse entry, or a statement's derived from
+  // its row (dictionary.h); nullopt (reported) when it has neither.
+  absl::StatusOr<std::optional<std::string>> TermKeyOf(
+      uint64_t tid, absl::string_view who, bool report_missing = true) {
+    absl::StatusOr<std::optional<std::string>> key = ReverseTermKey(
+        [this](Cf cf, const std::string& k) { return Get(cf, k); }, tid);
+    if (absl::IsDataLoss(key.status())) {
+      Problem(absl::StrCat(who, ": term ", tid, ": ", key.status().message()));
+      return std::optional<std::string>();
+    }
+    if (key.ok() && !*key && report_missing) {
+      Problem(absl::StrCat(who, ": term ", tid,
+                           " is neither in tid nor a statement"));
+    }
     return key;
   }
 
@@ -130,8 +139,9 @@ class Verifier {
           }
           max_tid_ = std::max(max_tid_, tid);
           if (tid == 0) Problem(absl::StrCat(who, ": tid 0"));
-          KG_ASSIGN_OR_RETURN(std::optional<std::string> back,
-                              Get(kTidCf, TidKey(tid)));
+          KG_ASSIGN_OR_RETURN(
+              std::optional<std::string> back,
+              TermKeyOf(tid, who, /*report_missing=*/false));
           if (!back) {
             Problem(absl::StrCat(who, ": tid ", tid, " has no reverse entry"));
           } else if (TermIdentityKey(*back) != key) {
@@ -392,6 +402,21 @@ class Verifier {
               StatementTermKey(StatementHash(TermIdentityKey(*s), relation_id,
                                              TermIdentityKey(*o))) != *self) {
             Problem(who + ": id is not the hash of its content");
+          }
+          // A statement without a reverse entry (format 6) is named by its
+          // content's hash: the dictionary must map that hash back to it.
+          if (self) {
+            KG_ASSIGN_OR_RETURN(uint64_t forward, TidOf(*self));
+            if (forward == 0) {
+              Problem(who +
+                      ": id is not the hash of its content: the dictionary has "
+                      "no term with its content's hash");
+            } else if (forward != tid) {
+              Problem(absl::StrCat(who,
+                                   ": id is not the hash of its content (the "
+                                   "dictionary gives that hash tid ",
+                                   forward, ")"));
+            }
           }
 
           // Live provenance records of this statement.
@@ -672,7 +697,7 @@ class Verifier {
                 ", ", want->second.opposing, ", ", want->second.distinct));
           }
           KG_ASSIGN_OR_RETURN(std::optional<std::string> term,
-                              Get(kTidCf, TidKey(stmt)));
+                              TermKeyOf(stmt, "contested"));
           if (!term || *term != StatementTermKey(hash)) {
             Problem(absl::StrCat("contested: statement ", stmt,
                                  " is listed under another hash"));

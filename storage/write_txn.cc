@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "common/echo.h"
 #include "storage/coding.h"
+#include "storage/dictionary.h"
 #include "storage/quote.h"
 #include "storage/rocksdb_status.h"
 #include "storage/status_macros.h"
@@ -56,20 +57,6 @@ absl::Status Repeated(absl::string_view field, absl::string_view first,
 }
 
 }  // namespace
-
-std::string StatementHash(absl::string_view subject_key,
-                          absl::string_view relation_id,
-                          absl::string_view object_key) {
-  std::string canonical;
-  PutLengthPrefixed(&canonical, subject_key);
-  PutLengthPrefixed(&canonical, relation_id);
-  PutLengthPrefixed(&canonical, object_key);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()),
-         canonical.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest),
-                     kStatementHashBytes);
-}
 
 std::string BlankNodeId(absl::string_view scope, absl::string_view label) {
   std::string input(scope);
@@ -364,15 +351,23 @@ absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
   return tid;
 }
 
+absl::StatusOr<std::optional<std::string>> WriteTxn::ReverseKey(uint64_t tid) {
+  return ReverseTermKey(
+      [this](Cf cf, const std::string& key) { return Get(cf, key); }, tid);
+}
+
 absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {
   KG_ASSIGN_OR_RETURN(uint64_t tid, LookupTid(term_key));
   if (tid != 0) return tid;
   tid = counters_.next_tid++;
   ++counters_.terms;
   // The dictionary is keyed by identity (a language tag ignoring case); the
-  // reverse dictionary keeps the term as first written.
+  // reverse dictionary keeps the term as first written, except a
+  // statement's, which its statement row implies (dictionary.h).
   Put(kTermCf, TermIdentityKey(term_key), TidKey(tid));
-  Put(kTidCf, TidKey(tid), term_key);
+  if (term_key.empty() || term_key[0] != static_cast<char>(TermTag::kStatement)) {
+    Put(kTidCf, TidKey(tid), term_key);
+  }
   return tid;
 }
 
@@ -716,7 +711,7 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::ExampleUse(
     return std::string();
   }
   KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                      Get(kTidCf, TidKey(entry.stmt)));
+                      ReverseKey(entry.stmt));
   TermValue self;
   if (!key || !DecodeTermKey(*key, &self)) return std::string();
   return absl::StrCat(" (", self.id, " among them)");
@@ -800,7 +795,7 @@ absl::Status WriteTxn::MergeEntity(const std::string& field,
     }
     if (auto it = moved.find(tid); it != moved.end()) return it->second;
     KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                        Get(kTidCf, TidKey(tid)));
+                        ReverseKey(tid));
     if (!key) return absl::DataLossError(absl::StrCat("missing term ", tid));
     if (!affected.contains(tid)) return ResolvedTerm{tid, *key};
     KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
@@ -1282,7 +1277,7 @@ absl::Status WriteTxn::UpdateContested() {
     }
     if (hash.empty()) {
       KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                          Get(kTidCf, TidKey(stmt)));
+                          ReverseKey(stmt));
       TermTag tag;
       absl::string_view rest;
       if (!key || !SplitTermKey(*key, &tag, &rest) ||

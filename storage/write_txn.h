@@ -130,6 +130,8 @@ class WriteTxn {
   using KeyValues = absl::btree_map<std::string, std::string>;
 
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, const std::string& key);
+  // The term key of `tid` as this transaction sees it (dictionary.h).
+  absl::StatusOr<std::optional<std::string>> ReverseKey(uint64_t tid);
   // The same before this transaction's own changes: the group's earlier
   // transactions, then the database.
   absl::StatusOr<std::optional<std::string>> GetStored(Cf cf,
@@ -266,10 +268,6 @@ std::string CanonicalDocumentIri(absl::string_view id,
                                  absl::string_view base_iri);
 // The 16-byte id of the blank node `label` in `scope`.
 std::string BlankNodeId(absl::string_view scope, absl::string_view label);
-// The 16-byte content hash of a statement from its parts' term keys.
-std::string StatementHash(absl::string_view subject_key,
-                          absl::string_view relation_id,
-                          absl::string_view object_key);
 
 }  // namespace kg::storage
 

@@ -311,6 +311,87 @@ TEST_F(VerifyTest, DetectsAStatementRowThatIsNotItsHash) {
   EXPECT_THAT(AllProblems(), HasSubstr("id is not the hash of its content"));
 }
 
+// Since format 6 a statement's term has no reverse (tid family) entry: its
+// key is derived from its row. Neither a write nor a bulk load leaves one,
+// and ids read back, nested ones too, are still the hashes of the content.
+TEST_F(VerifyTest, StatementTermsAreReadBackWithoutAReverseEntry) {
+  const Triple nested{Term::Entity("russia"), "denied",
+                      Term::Quoted(Denial().triple)};
+  WriteBatch b;
+  b.statements = {{nested, {Evidence(2)}}};
+  ASSERT_THAT(store().BulkLoad(b), IsOk());
+  {
+    std::unique_ptr<Reader> reader = store().NewReader();
+    for (const Triple& t : {Sent().triple, Denial().triple, nested}) {
+      absl::StatusOr<Statement> st = reader->GetStatement(StatementIdOf(t));
+      ASSERT_THAT(st, IsOk());
+      EXPECT_EQ(st->id, StatementIdOf(t));
+    }
+    absl::StatusOr<Statement> outer =
+        reader->GetStatement(StatementIdOf(nested));
+    ASSERT_THAT(outer, IsOk());
+    EXPECT_EQ(outer->object.kind, Term::Kind::kStatement);
+    EXPECT_EQ(outer->object.id, StatementIdOf(Denial().triple));
+  }
+  int statement_terms = 0;
+  Damage([&](rocksdb::DB* db, const Handles& h) {  // reads only
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), h[kTidCf]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      EXPECT_NE(it->value().ToString()[0], 'S') << it->value().ToString();
+    }
+    it.reset(db->NewIterator(rocksdb::ReadOptions(), h[kTermCf]));
+    for (it->Seek("S"); it->Valid() && it->key().starts_with("S"); it->Next()) {
+      ++statement_terms;
+    }
+  });
+  EXPECT_EQ(statement_terms, 3);
+  absl::StatusOr<VerifyReport> offline = Store::VerifyDirectory(path());
+  ASSERT_THAT(offline, IsOk());
+  EXPECT_THAT(offline->problems, IsEmpty());
+  Reopen();
+  absl::StatusOr<VerifyReport> online = store().Verify();
+  ASSERT_THAT(online, IsOk());
+  EXPECT_THAT(online->problems, IsEmpty());
+}
+
+TEST_F(VerifyTest, DetectsAStatementWhoseTermIsGone) {
+  Damage([](rocksdb::DB* db, const Handles& h) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), h[kTermCf]));
+    it->Seek("S");
+    ASSERT_TRUE(it->Valid() && it->key().starts_with("S"));
+    ASSERT_TRUE(db->Delete({}, h[kTermCf], it->key()).ok());
+  });
+  EXPECT_THAT(AllProblems(),
+              HasSubstr("the dictionary has no term with its content's hash"));
+}
+
+// A corrupt row that quotes itself must not send the derivation of its key
+// round forever: it is reported, and reading it is DATA_LOSS.
+TEST_F(VerifyTest, DetectsAStatementRowThatQuotesItself) {
+  std::string sent_id = StatementIdOf(Sent().triple);
+  Damage([](rocksdb::DB* db, const Handles& h) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), h[kStmtCf]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      StmtValue row;
+      ASSERT_TRUE(DecodeStmt(it->value().ToString(), &row));
+      uint64_t tid = 0;
+      ASSERT_TRUE(DecodeTidKey(it->key().ToString(), &tid));
+      if (row.quoted == 1) {  // Sent, quoted by Denial
+        row.object = tid;
+        ASSERT_TRUE(db->Put({}, h[kStmtCf], it->key(), EncodeStmt(row)).ok());
+        return;
+      }
+    }
+    FAIL() << "no quoted statement";
+  });
+  EXPECT_THAT(AllProblems(), HasSubstr("nested deeper than 8"));
+  EXPECT_THAT(store().NewReader()->GetStatement(sent_id),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("nested deeper")));
+}
+
 TEST_F(VerifyTest, DetectsABrokenDictionaryInBothDirections) {
   std::string term_key;
   Damage([&](rocksdb::DB* db, const Handles& h) {
