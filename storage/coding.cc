@@ -40,6 +40,14 @@ void PutVarint32(std::string* dst, uint32_t value) {
   dst->push_back(static_cast<char>(value));
 }
 
+void PutVarint64(std::string* dst, uint64_t value) {
+  while (value >= 0x80) {
+    dst->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  dst->push_back(static_cast<char>(value));
+}
+
 void PutLengthPrefixed(std::string* dst, absl::string_view value) {
   PutVarint32(dst, static_cast<uint32_t>(value.size()));
   dst->append(value.data(), value.size());
@@ -83,18 +91,36 @@ bool GetDouble(absl::string_view* in, double* value) {
   return true;
 }
 
-bool GetVarint32(absl::string_view* in, uint32_t* value) {
-  uint32_t result = 0;
-  for (int shift = 0; shift <= 28 && !in->empty(); shift += 7) {
-    uint8_t byte = static_cast<uint8_t>(in->front());
+namespace {
+
+// A little-endian base-128 varint of at most `bits` bits; false when it is
+// truncated, longer, or its last byte holds bits beyond them.
+template <typename T>
+bool GetVarint(absl::string_view* in, T* value) {
+  constexpr int kBits = sizeof(T) * 8;
+  T result = 0;
+  for (int shift = 0; shift < kBits && !in->empty(); shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>(in->front());
     in->remove_prefix(1);
-    result |= static_cast<uint32_t>(byte & 0x7f) << shift;
+    const T payload = byte & 0x7f;
+    if (kBits - shift < 7 && (payload >> (kBits - shift)) != 0) return false;
+    result |= payload << shift;
     if ((byte & 0x80) == 0) {
       *value = result;
       return true;
     }
   }
   return false;
+}
+
+}  // namespace
+
+bool GetVarint32(absl::string_view* in, uint32_t* value) {
+  return GetVarint(in, value);
+}
+
+bool GetVarint64(absl::string_view* in, uint64_t* value) {
+  return GetVarint(in, value);
 }
 
 bool GetLengthPrefixed(absl::string_view* in, absl::string_view* value) {

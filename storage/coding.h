@@ -22,12 +22,14 @@ void PutDouble(std::string* dst, double value);
 // A varint32 length followed by the bytes.
 void PutLengthPrefixed(std::string* dst, absl::string_view value);
 void PutVarint32(std::string* dst, uint32_t value);
+void PutVarint64(std::string* dst, uint64_t value);
 
 bool GetFixed32(absl::string_view* in, uint32_t* value);
 bool GetFixed64(absl::string_view* in, uint64_t* value);
 bool GetSigned64(absl::string_view* in, int64_t* value);
 bool GetDouble(absl::string_view* in, double* value);
 bool GetVarint32(absl::string_view* in, uint32_t* value);
+bool GetVarint64(absl::string_view* in, uint64_t* value);
 // `value` points into the input's bytes.
 bool GetLengthPrefixed(absl::string_view* in, absl::string_view* value);
 bool GetByte(absl::string_view* in, uint8_t* value);

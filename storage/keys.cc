@@ -511,17 +511,25 @@ bool DecodeDocument(absl::string_view id, absl::string_view in,
 }
 
 std::string EncodeStmt(const StmtValue& s) {
-  std::string v(1, static_cast<char>(kValueFormat));
-  PutFixed64(&v, s.subject);
-  PutFixed64(&v, s.relation);
-  PutFixed64(&v, s.object);
-  PutFixed32(&v, s.live);
-  PutFixed32(&v, s.quoted);
+  std::string v(1, static_cast<char>(kStmtVarintFormat));
+  PutVarint64(&v, s.subject);
+  PutVarint64(&v, s.relation);
+  PutVarint64(&v, s.object);
+  PutVarint32(&v, s.live);
+  PutVarint32(&v, s.quoted);
   return v;
 }
 
 bool DecodeStmt(absl::string_view in, StmtValue* out) {
-  return GetFormat(&in) && GetFixed64(&in, &out->subject) &&
+  uint8_t format;
+  if (!GetByte(&in, &format)) return false;
+  if (format == kStmtVarintFormat) {
+    return GetVarint64(&in, &out->subject) &&
+           GetVarint64(&in, &out->relation) && GetVarint64(&in, &out->object) &&
+           GetVarint32(&in, &out->live) && GetVarint32(&in, &out->quoted) &&
+           in.empty();
+  }
+  return format == kValueFormat && GetFixed64(&in, &out->subject) &&
          GetFixed64(&in, &out->relation) && GetFixed64(&in, &out->object) &&
          GetFixed32(&in, &out->live) && GetFixed32(&in, &out->quoted) &&
          in.empty();

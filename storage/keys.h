@@ -77,6 +77,9 @@ inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
 // EntityValue since entity histories: every version (EncodeEntityHistory).
 inline constexpr uint8_t kEntityHistoryFormat = 2;
+// StmtValue since format 6: varints (kValueFormat: fixed-width integers,
+// still read).
+inline constexpr uint8_t kStmtVarintFormat = 2;
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kCountersKey[] = "counters";
 // Written when a store is created, or on the first writable open of a store

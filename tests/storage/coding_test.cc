@@ -78,6 +78,68 @@ TEST(CodingTest, RoundTripsAndRejectsShortInput) {
   EXPECT_FALSE(GetLengthPrefixed(&bad_len, &str));
 }
 
+TEST(CodingTest, VarintsRoundTripAndRejectOverflow) {
+  for (uint64_t v : {uint64_t{0}, uint64_t{127}, uint64_t{128},
+                     uint64_t{1} << 35, ~uint64_t{0}}) {
+    std::string s;
+    PutVarint64(&s, v);
+    absl::string_view in(s);
+    uint64_t got = 1;
+    ASSERT_TRUE(GetVarint64(&in, &got)) << v;
+    EXPECT_EQ(got, v);
+    EXPECT_TRUE(in.empty());
+  }
+  std::string s;
+  PutVarint32(&s, ~uint32_t{0});
+  absl::string_view in(s);
+  uint32_t v32 = 0;
+  ASSERT_TRUE(GetVarint32(&in, &v32));
+  EXPECT_EQ(v32, ~uint32_t{0});
+  // A value of 2^32 does not fit 32 bits: refused, not truncated to 0.
+  std::string big;
+  PutVarint64(&big, uint64_t{1} << 32);
+  in = big;
+  EXPECT_FALSE(GetVarint32(&in, &v32));
+  // Eleven bytes are one too many for 64 bits; a truncated one fails too.
+  std::string eleven(10, '\x80');
+  eleven.push_back('\x01');
+  in = eleven;
+  uint64_t v64 = 0;
+  EXPECT_FALSE(GetVarint64(&in, &v64));
+  in = absl::string_view("\x80\x80", 2);
+  EXPECT_FALSE(GetVarint64(&in, &v64));
+}
+
+// A statement row is written with varints since format 6, and a row
+// written before (fixed-width integers) still reads.
+TEST(KeysTest, StatementRowsOfBothEncodingsRead) {
+  const StmtValue row{.subject = 5, .relation = 300, .object = uint64_t{1} << 40,
+                      .live = 2, .quoted = 70000};
+  const std::string now = EncodeStmt(row);
+  EXPECT_EQ(now[0], static_cast<char>(kStmtVarintFormat));
+  EXPECT_LT(now.size(), 16u);
+  std::string before(1, static_cast<char>(kValueFormat));
+  PutFixed64(&before, row.subject);
+  PutFixed64(&before, row.relation);
+  PutFixed64(&before, row.object);
+  PutFixed32(&before, row.live);
+  PutFixed32(&before, row.quoted);
+  for (const std::string& encoded : {now, before}) {
+    StmtValue got;
+    ASSERT_TRUE(DecodeStmt(encoded, &got));
+    EXPECT_EQ(got.subject, row.subject);
+    EXPECT_EQ(got.relation, row.relation);
+    EXPECT_EQ(got.object, row.object);
+    EXPECT_EQ(got.live, row.live);
+    EXPECT_EQ(got.quoted, row.quoted);
+    StmtValue ignored;
+    EXPECT_FALSE(DecodeStmt(encoded + "x", &ignored));
+    EXPECT_FALSE(DecodeStmt(encoded.substr(0, encoded.size() - 1), &ignored));
+  }
+  StmtValue ignored;
+  EXPECT_FALSE(DecodeStmt(std::string(1, '\x03') + now.substr(1), &ignored));
+}
+
 TEST(CodingTest, PrefixSuccessor) {
   EXPECT_EQ(PrefixSuccessor("abc"), "abd");
   EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), "b");
