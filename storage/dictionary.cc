@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/status/status.h"
 #include "storage/coding.h"
@@ -42,6 +43,52 @@ absl::StatusOr<std::optional<std::string>> ReverseTermKeyAt(CfGetter get,
 }
 
 }  // namespace
+
+absl::StatusOr<uint64_t> LookupTid(CfGetter get, ReverseGetter reverse,
+                                   const std::string& term_key) {
+  const std::string identity = TermIdentityKey(term_key);
+  const auto tid_at = [&](const std::string& key) -> absl::StatusOr<uint64_t> {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value, get(kTermCf, key));
+    if (!value) return uint64_t{0};
+    uint64_t tid;
+    if (!DecodeTidValue(*value, &tid) || tid == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "corrupt dictionary entry \"", absl::CHexEscape(key), "\""));
+    }
+    return tid;
+  };
+  TermTag tag;
+  absl::string_view rest;
+  if (!SplitTermKey(identity, &tag, &rest) || tag != TermTag::kStatement ||
+      rest.size() != kStatementHashBytes) {
+    return tid_at(identity);
+  }
+  KG_ASSIGN_OR_RETURN(uint64_t tid, tid_at(ShortStatementTermKey(identity)));
+  if (tid != 0) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> holder, reverse(tid));
+    if (!holder) {
+      return absl::DataLossError(absl::StrCat(
+          "the dictionary names statement term ", tid, ", which has no row"));
+    }
+    if (*holder == identity) return tid;
+  }
+  return tid_at(identity);
+}
+
+absl::StatusOr<std::string> NewTermFamilyKey(CfGetter get,
+                                             const std::string& term_key) {
+  std::string identity = TermIdentityKey(term_key);
+  TermTag tag;
+  absl::string_view rest;
+  if (!SplitTermKey(identity, &tag, &rest) || tag != TermTag::kStatement ||
+      rest.size() != kStatementHashBytes) {
+    return identity;
+  }
+  std::string short_key = ShortStatementTermKey(identity);
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> holder,
+                      get(kTermCf, short_key));
+  return holder ? identity : short_key;
+}
 
 absl::Status CheckDerivationDepth(uint64_t tid, int depth) {
   if (depth <= Limits::kMaxQuoteDepth) return absl::OkStatus();

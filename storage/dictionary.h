@@ -1,4 +1,5 @@
-// The reverse dictionary: from a term id back to its term key.
+// The dictionary's two directions: a term key's id (LookupTid), and a term
+// id's key (ReverseTermKey).
 //
 // Until format 6 every term had an entry in the tid family. A statement's
 // term key is 'S' and the hash of its parts' keys, which its statement row
@@ -23,6 +24,25 @@ namespace kg::storage {
 // Reads one entry of a column family: a snapshot's, or a write's overlay.
 using CfGetter = absl::FunctionRef<absl::StatusOr<std::optional<std::string>>(
     Cf cf, const std::string& key)>;
+
+// Reads a term's key back from its tid: ReverseTermKey, or a reader's
+// cache of what it read.
+using ReverseGetter =
+    absl::FunctionRef<absl::StatusOr<std::optional<std::string>>(uint64_t)>;
+
+// The tid of `term_key`, 0 when the dictionary does not hold it. The
+// dictionary is keyed by identity (TermIdentityKey). A statement is looked
+// up by its short key (keys.h), the tid found there checked against the key
+// `reverse` gives it, then by its whole key: a collision's, or any
+// statement of a store written before format 6.
+absl::StatusOr<uint64_t> LookupTid(CfGetter get, ReverseGetter reverse,
+                                   const std::string& term_key);
+
+// The term family key a term new to the dictionary is put under: its
+// identity key, or, for a statement, its short key unless another
+// statement holds it.
+absl::StatusOr<std::string> NewTermFamilyKey(CfGetter get,
+                                             const std::string& term_key);
 
 // The term key of `tid`: its tid family entry, or, for a statement term
 // that has none, 'S' and the hash of its parts (read through their own

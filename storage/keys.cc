@@ -233,8 +233,26 @@ bool DecodeTidKey(absl::string_view key, uint64_t* tid) {
   return key.size() == 8 && GetFixed64(&key, tid);
 }
 
+std::string TidValue(uint64_t tid) {
+  std::string value;
+  // A varint of up to 7 bytes holds 49 bits; a larger tid keeps the fixed
+  // 8 bytes, so the size alone tells the two apart.
+  if (tid < (uint64_t{1} << 49)) {
+    PutVarint64(&value, tid);
+  } else {
+    PutFixed64(&value, tid);
+  }
+  return value;
+}
+
 bool DecodeTidValue(absl::string_view value, uint64_t* tid) {
-  return value.size() == 8 && GetFixed64(&value, tid);
+  if (value.size() == 8) return GetFixed64(&value, tid);
+  return value.size() < 8 && GetVarint64(&value, tid) && value.empty();
+}
+
+std::string ShortStatementTermKey(absl::string_view statement_key) {
+  return std::string(
+      statement_key.substr(0, 1 + kStatementShortHashBytes));
 }
 
 std::string IndexPrefix(std::initializer_list<uint64_t> tids) {

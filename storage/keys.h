@@ -12,7 +12,10 @@
 //                                               index below is complete)
 //             "contested:S" stmt_tid         -> ContestedFigures hash16
 //             "contested:R" ~distinct hash16 -> stmt_tid ContestedFigures
-//   term      term_key                       -> tid            (dictionary)
+//   term      term_key                       -> tid            (dictionary;
+//                                               a statement's by 'S' and 8
+//                                               bytes of its hash since
+//                                               format 6, tid a varint)
 //   tid       tid                            -> term_key       (reverse;
 //                                               none for a statement's
 //                                               term since format 6)
@@ -160,8 +163,18 @@ bool DecodeTermKey(absl::string_view key, TermValue* out);
 std::string TidKey(uint64_t tid);
 // The tid of a TidKey (stmt and tid families). False for malformed input.
 bool DecodeTidKey(absl::string_view key, uint64_t* tid);
-// The tid stored as a term family value. False for malformed input.
+// A term family value: the tid as a varint (fixed64 before format 6, and
+// for a tid of 2^49 or more); DecodeTidValue reads both. False for
+// malformed input.
+std::string TidValue(uint64_t tid);
 bool DecodeTidValue(absl::string_view value, uint64_t* tid);
+
+// Since format 6 a statement's term family key is 'S' and the first 8
+// bytes of its hash; only a statement whose 8 bytes another already holds
+// (a collision) is keyed by its whole StatementTermKey, as every statement
+// was before (dictionary.h, LookupTid). `statement_key` is the whole key.
+inline constexpr size_t kStatementShortHashBytes = 8;
+std::string ShortStatementTermKey(absl::string_view statement_key);
 
 // Index keys: three tids in the index's order; the value is the statement's
 // tid and whether it is asserted.

@@ -109,12 +109,12 @@ absl::Status RocksReader::Scan(Cf cf, absl::string_view prefix,
 }
 
 absl::StatusOr<uint64_t> RocksReader::TidOf(const std::string& term_key) {
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
-                      Get(kTermCf, TermIdentityKey(term_key)));
-  if (!v) return uint64_t{0};
-  uint64_t tid;
-  if (!DecodeTidValue(*v, &tid)) return Corrupt(kTermCf, "term", term_key);
-  return tid;
+  return LookupTid(
+      [this](Cf cf, const std::string& key) { return Get(cf, key); },
+      [this](uint64_t tid) -> absl::StatusOr<std::optional<std::string>> {
+        return TermKeyOf(tid);
+      },
+      term_key);
 }
 
 absl::StatusOr<TermValue> RocksReader::TermOf(uint64_t tid) {

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
 #include "storage/dictionary.h"
@@ -96,10 +97,21 @@ class Verifier {
   }
 
   // The tid the dictionary gives `term_key`; 0 when it has none.
+  // A statement's is found as a reader finds it (dictionary.h), and a
+  // corrupt entry on the way is reported.
   absl::StatusOr<uint64_t> TidOf(absl::string_view term_key) {
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(kTermCf, term_key));
-    uint64_t tid = 0;
-    if (!v || !DecodeTidValue(*v, &tid)) return uint64_t{0};
+    absl::StatusOr<uint64_t> tid = LookupTid(
+        [this](Cf cf, const std::string& k) { return Get(cf, k); },
+        [this](uint64_t t) {
+          return ReverseTermKey(
+              [this](Cf cf, const std::string& k) { return Get(cf, k); }, t);
+        },
+        std::string(term_key));
+    if (absl::IsDataLoss(tid.status())) {
+      Problem(absl::StrCat("term '", Printable(term_key),
+                           "': ", tid.status().message()));
+      return uint64_t{0};
+    }
     return tid;
   }
 
@@ -142,9 +154,15 @@ class Verifier {
           KG_ASSIGN_OR_RETURN(
               std::optional<std::string> back,
               TermKeyOf(tid, who, /*report_missing=*/false));
+          // A statement's short key (format 6) is the start of its whole
+          // one.
+          const bool short_statement_key =
+              key.size() == 1 + kStatementShortHashBytes &&
+              key[0] == static_cast<char>(TermTag::kStatement);
           if (!back) {
             Problem(absl::StrCat(who, ": tid ", tid, " has no reverse entry"));
-          } else if (TermIdentityKey(*back) != key) {
+          } else if (short_statement_key ? !absl::StartsWith(*back, key)
+                                         : TermIdentityKey(*back) != key) {
             // The reverse entry keeps a language tag as first written.
             Problem(absl::StrCat(who, ": tid ", tid, " maps back to '",
                                  Printable(*back), "'"));
@@ -165,8 +183,10 @@ class Verifier {
             case TermTag::kDocument:
               return Expect(kDocumentCf, rest, who, "document");
             case TermTag::kStatement:
-              if (rest.size() != kStatementHashBytes) {
-                Problem(absl::StrCat(who, ": statement hash is not 16 bytes"));
+              if (rest.size() != kStatementHashBytes &&
+                  rest.size() != kStatementShortHashBytes) {
+                Problem(absl::StrCat(who,
+                                     ": statement hash is not 8 or 16 bytes"));
                 return absl::OkStatus();
               }
               return Expect(kStmtCf, TidKey(tid), who, "statement row");

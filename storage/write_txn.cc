@@ -339,33 +339,37 @@ void WriteTxn::Delete(Cf cf, std::string key) {
   overlay_[cf].Set(key, std::nullopt);
 }
 
-absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
-                      Get(kTermCf, TermIdentityKey(term_key)));
-  if (!v) return uint64_t{0};
-  uint64_t tid;
-  if (!DecodeTidValue(*v, &tid)) {
-    return absl::DataLossError(absl::StrCat("corrupt dictionary entry \"",
-                                            absl::CHexEscape(term_key), "\""));
-  }
-  return tid;
-}
-
 absl::StatusOr<std::optional<std::string>> WriteTxn::ReverseKey(uint64_t tid) {
   return ReverseTermKey(
       [this](Cf cf, const std::string& key) { return Get(cf, key); }, tid);
 }
 
+absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
+  return storage::LookupTid(
+      [this](Cf cf, const std::string& key) { return Get(cf, key); },
+      [this](uint64_t tid) { return ReverseKey(tid); }, term_key);
+}
+
 absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {
   KG_ASSIGN_OR_RETURN(uint64_t tid, LookupTid(term_key));
   if (tid != 0) return tid;
-  tid = counters_.next_tid++;
+  return AddTerm(term_key);
+}
+
+absl::StatusOr<uint64_t> WriteTxn::AddTerm(const std::string& term_key) {
+  const uint64_t tid = counters_.next_tid++;
   ++counters_.terms;
   // The dictionary is keyed by identity (a language tag ignoring case); the
   // reverse dictionary keeps the term as first written, except a
   // statement's, which its statement row implies (dictionary.h).
-  Put(kTermCf, TermIdentityKey(term_key), TidKey(tid));
-  if (term_key.empty() || term_key[0] != static_cast<char>(TermTag::kStatement)) {
+  KG_ASSIGN_OR_RETURN(
+      std::string key,
+      NewTermFamilyKey(
+          [this](Cf cf, const std::string& k) { return Get(cf, k); },
+          term_key));
+  Put(kTermCf, std::move(key), TidValue(tid));
+  if (term_key.empty() ||
+      term_key[0] != static_cast<char>(TermTag::kStatement)) {
     Put(kTidCf, TidKey(tid), term_key);
   }
   return tid;
@@ -1061,9 +1065,9 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatementOf(
   if (out.key == s.key || out.key == o.key) {
     return Invalid(field, "a statement cannot quote itself");
   }
-  KG_ASSIGN_OR_RETURN(uint64_t existing, LookupTid(out.key));
-  KG_ASSIGN_OR_RETURN(out.tid, InternTerm(out.key));
-  if (existing == 0) {
+  KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key));
+  if (out.tid == 0) {
+    KG_ASSIGN_OR_RETURN(out.tid, AddTerm(out.key));
     new_statements_.insert(out.tid);
     StmtValue row;
     row.subject = s.tid;

@@ -147,9 +147,13 @@ class WriteTxn {
   void Put(Cf cf, std::string key, std::string value);
   void Delete(Cf cf, std::string key);
 
+  // The tid of a term key, 0 when the dictionary does not hold it.
   absl::StatusOr<uint64_t> LookupTid(const std::string& term_key);
   // Returns the term's tid, allocating one for a new term.
   absl::StatusOr<uint64_t> InternTerm(const std::string& term_key);
+  // Allocates a tid for a term LookupTid did not find, and puts its
+  // dictionary entries.
+  absl::StatusOr<uint64_t> AddTerm(const std::string& term_key);
 
   // Up to `n` keys and values in [prefix, successor) after the overlay is
   // applied, in no particular order: for "is there any" questions about
