@@ -2,9 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/status/status.h"
 #include "storage/coding.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
@@ -30,9 +30,9 @@ absl::StatusOr<std::optional<std::string>> ReverseTermKeyAt(CfGetter get,
     KG_ASSIGN_OR_RETURN(std::optional<std::string> part_key,
                         ReverseTermKeyAt(get, part_tid, depth + 1));
     if (!part_key) {
-      return absl::DataLossError(absl::StrCat(
-          "statement ", tid, ": its part ", part_tid,
-          " is not in the dictionary"));
+      return absl::DataLossError(absl::StrCat("statement ", tid, ": its part ",
+                                              part_tid,
+                                              " is not in the dictionary"));
     }
     return *std::move(part_key);
   };
@@ -52,8 +52,8 @@ absl::StatusOr<uint64_t> LookupTid(CfGetter get, ReverseGetter reverse,
     if (!value) return uint64_t{0};
     uint64_t tid;
     if (!DecodeTidValue(*value, &tid) || tid == 0) {
-      return absl::DataLossError(absl::StrCat(
-          "corrupt dictionary entry \"", absl::CHexEscape(key), "\""));
+      return absl::DataLossError(absl::StrCat("corrupt dictionary entry \"",
+                                              absl::CHexEscape(key), "\""));
     }
     return tid;
   };

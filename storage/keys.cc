@@ -251,8 +251,7 @@ bool DecodeTidValue(absl::string_view value, uint64_t* tid) {
 }
 
 std::string ShortStatementTermKey(absl::string_view statement_key) {
-  return std::string(
-      statement_key.substr(0, 1 + kStatementShortHashBytes));
+  return std::string(statement_key.substr(0, 1 + kStatementShortHashBytes));
 }
 
 std::string IndexPrefix(std::initializer_list<uint64_t> tids) {

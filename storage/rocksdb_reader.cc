@@ -153,7 +153,8 @@ absl::StatusOr<std::string> RocksReader::StatementKeyOf(uint64_t tid,
                                                         int depth) {
   KG_RETURN_IF_ERROR(CheckDerivationDepth(tid, depth));
   KG_ASSIGN_OR_RETURN(std::string subject, TermKeyOf(row.subject, depth + 1));
-  KG_ASSIGN_OR_RETURN(std::string predicate, TermKeyOf(row.relation, depth + 1));
+  KG_ASSIGN_OR_RETURN(std::string predicate,
+                      TermKeyOf(row.relation, depth + 1));
   KG_ASSIGN_OR_RETURN(std::string object, TermKeyOf(row.object, depth + 1));
   return StatementTermKeyOf(tid, subject, predicate, object);
 }
@@ -193,7 +194,8 @@ absl::StatusOr<Statement> RocksReader::StatementOf(uint64_t tid,
   // the reverse dictionary has it too.
   KG_ASSIGN_OR_RETURN(std::string key, StatementKeyOf(tid, row));
   TermValue self;
-  if (!DecodeTermKey(key, &self)) return Corrupt(kStmtCf, "statement", TidKey(tid));
+  if (!DecodeTermKey(key, &self))
+    return Corrupt(kStmtCf, "statement", TidKey(tid));
   st.id = self.id;
   KG_ASSIGN_OR_RETURN(st.subject, TermOf(row.subject));
   KG_ASSIGN_OR_RETURN(st.relation, RelationIdOf(row.relation));

@@ -151,9 +151,8 @@ class Verifier {
           }
           max_tid_ = std::max(max_tid_, tid);
           if (tid == 0) Problem(absl::StrCat(who, ": tid 0"));
-          KG_ASSIGN_OR_RETURN(
-              std::optional<std::string> back,
-              TermKeyOf(tid, who, /*report_missing=*/false));
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> back,
+                              TermKeyOf(tid, who, /*report_missing=*/false));
           // A statement's short key (format 6) is the start of its whole
           // one.
           const bool short_statement_key =
@@ -185,8 +184,8 @@ class Verifier {
             case TermTag::kStatement:
               if (rest.size() != kStatementHashBytes &&
                   rest.size() != kStatementShortHashBytes) {
-                Problem(absl::StrCat(who,
-                                     ": statement hash is not 8 or 16 bytes"));
+                Problem(
+                    absl::StrCat(who, ": statement hash is not 8 or 16 bytes"));
                 return absl::OkStatus();
               }
               return Expect(kStmtCf, TidKey(tid), who, "statement row");

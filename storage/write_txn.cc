@@ -362,11 +362,11 @@ absl::StatusOr<uint64_t> WriteTxn::AddTerm(const std::string& term_key) {
   // The dictionary is keyed by identity (a language tag ignoring case); the
   // reverse dictionary keeps the term as first written, except a
   // statement's, which its statement row implies (dictionary.h).
-  KG_ASSIGN_OR_RETURN(
-      std::string key,
-      NewTermFamilyKey(
-          [this](Cf cf, const std::string& k) { return Get(cf, k); },
-          term_key));
+  KG_ASSIGN_OR_RETURN(std::string key, NewTermFamilyKey(
+                                           [this](Cf cf, const std::string& k) {
+                                             return Get(cf, k);
+                                           },
+                                           term_key));
   Put(kTermCf, std::move(key), TidValue(tid));
   if (term_key.empty() ||
       term_key[0] != static_cast<char>(TermTag::kStatement)) {
@@ -714,8 +714,7 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::ExampleUse(
   if (!DecodeIndexEntry(rows[0].first, rows[0].second, &entry)) {
     return std::string();
   }
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                      ReverseKey(entry.stmt));
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, ReverseKey(entry.stmt));
   TermValue self;
   if (!key || !DecodeTermKey(*key, &self)) return std::string();
   return absl::StrCat(" (", self.id, " among them)");
@@ -798,8 +797,7 @@ absl::Status WriteTxn::MergeEntity(const std::string& field,
       return ResolvedTerm{into_tid, EntityTermKey(merge.into)};
     }
     if (auto it = moved.find(tid); it != moved.end()) return it->second;
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                        ReverseKey(tid));
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> key, ReverseKey(tid));
     if (!key) return absl::DataLossError(absl::StrCat("missing term ", tid));
     if (!affected.contains(tid)) return ResolvedTerm{tid, *key};
     KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
@@ -1280,8 +1278,7 @@ absl::Status WriteTxn::UpdateContested() {
       continue;
     }
     if (hash.empty()) {
-      KG_ASSIGN_OR_RETURN(std::optional<std::string> key,
-                          ReverseKey(stmt));
+      KG_ASSIGN_OR_RETURN(std::optional<std::string> key, ReverseKey(stmt));
       TermTag tag;
       absl::string_view rest;
       if (!key || !SplitTermKey(*key, &tag, &rest) ||

@@ -113,8 +113,11 @@ TEST(CodingTest, VarintsRoundTripAndRejectOverflow) {
 // A statement row is written with varints since format 6, and a row
 // written before (fixed-width integers) still reads.
 TEST(KeysTest, StatementRowsOfBothEncodingsRead) {
-  const StmtValue row{.subject = 5, .relation = 300, .object = uint64_t{1} << 40,
-                      .live = 2, .quoted = 70000};
+  const StmtValue row{.subject = 5,
+                      .relation = 300,
+                      .object = uint64_t{1} << 40,
+                      .live = 2,
+                      .quoted = 70000};
   const std::string now = EncodeStmt(row);
   EXPECT_EQ(now[0], static_cast<char>(kStmtVarintFormat));
   EXPECT_LT(now.size(), 16u);

@@ -370,13 +370,16 @@ TEST_F(VerifyTest, AStatementKeyedByItsWholeHashIsFound) {
       StatementTermKey(*HashFromStatementId(denial_id));
   Damage([&](rocksdb::DB* db, const Handles& h) {
     std::string sent_tid, denial_tid;
-    ASSERT_TRUE(db->Get({}, h[kTermCf], ShortStatementTermKey(sent_key),
-                        &sent_tid).ok());
-    ASSERT_TRUE(db->Get({}, h[kTermCf], ShortStatementTermKey(denial_key),
-                        &denial_tid).ok());
+    ASSERT_TRUE(
+        db->Get({}, h[kTermCf], ShortStatementTermKey(sent_key), &sent_tid)
+            .ok());
+    ASSERT_TRUE(
+        db->Get({}, h[kTermCf], ShortStatementTermKey(denial_key), &denial_tid)
+            .ok());
     ASSERT_TRUE(db->Put({}, h[kTermCf], sent_key, sent_tid).ok());
-    ASSERT_TRUE(db->Put({}, h[kTermCf], ShortStatementTermKey(sent_key),
-                        denial_tid).ok());
+    ASSERT_TRUE(
+        db->Put({}, h[kTermCf], ShortStatementTermKey(sent_key), denial_tid)
+            .ok());
   });
   Reopen();
   {
@@ -434,8 +437,9 @@ TEST_F(VerifyTest, DetectsAStatementRowThatQuotesItself) {
     FAIL() << "no quoted statement";
   });
   EXPECT_THAT(AllProblems(), HasSubstr("nested deeper than 8"));
-  EXPECT_THAT(store().NewReader()->GetStatement(sent_id),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("nested deeper")));
+  EXPECT_THAT(
+      store().NewReader()->GetStatement(sent_id),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("nested deeper")));
 }
 
 TEST_F(VerifyTest, DetectsABrokenDictionaryInBothDirections) {
