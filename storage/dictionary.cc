@@ -7,44 +7,77 @@
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
 #include "storage/status_macros.h"
-#include "storage/store.h"
 
 namespace kg::storage {
 
-namespace {
-
-absl::StatusOr<std::optional<std::string>> ReverseTermKeyAt(CfGetter get,
-                                                            uint64_t tid,
-                                                            int depth) {
-  const std::string tid_key = TidKey(tid);
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, get(kTidCf, tid_key));
-  if (key) return key;
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> value, get(kStmtCf, tid_key));
-  if (!value) return std::nullopt;
-  StmtValue row;
-  if (!DecodeStmt(*value, &row)) {
-    return absl::DataLossError(absl::StrCat("corrupt statement row ", tid));
-  }
-  KG_RETURN_IF_ERROR(CheckDerivationDepth(tid, depth));
-  const auto part = [&](uint64_t part_tid) -> absl::StatusOr<std::string> {
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> part_key,
-                        ReverseTermKeyAt(get, part_tid, depth + 1));
-    if (!part_key) {
-      return absl::DataLossError(absl::StrCat("statement ", tid, ": its part ",
-                                              part_tid,
-                                              " is not in the dictionary"));
-    }
-    return *std::move(part_key);
+absl::StatusOr<std::optional<std::string>> ReverseTermKey(CfGetter get,
+                                                          uint64_t tid,
+                                                          TermKeyCache* cache) {
+  TermKeyCache local;
+  TermKeyCache& keys = cache != nullptr ? *cache : local;
+  if (auto it = keys.find(tid); it != keys.end()) return it->second;
+  // Statements whose keys wait for their parts', innermost last. Along the
+  // stack tids strictly decrease (checked), so nothing is pushed twice and
+  // the walk ends.
+  struct Pending {
+    uint64_t tid;
+    StmtValue row;
   };
-  KG_ASSIGN_OR_RETURN(std::string subject, part(row.subject));
-  KG_ASSIGN_OR_RETURN(std::string predicate, part(row.relation));
-  KG_ASSIGN_OR_RETURN(std::string object, part(row.object));
-  return StatementTermKeyOf(tid, subject, predicate, object);
+  std::vector<Pending> pending;
+  // Puts t's key in `keys` when the tid family has it, or pushes t's row;
+  // false when t has neither.
+  const auto visit = [&](uint64_t t) -> absl::StatusOr<bool> {
+    const std::string tid_key = TidKey(t);
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> key, get(kTidCf, tid_key));
+    if (key) {
+      keys.emplace(t, *std::move(key));
+      return true;
+    }
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                        get(kStmtCf, tid_key));
+    if (!value) return false;
+    Pending p{t, {}};
+    if (!DecodeStmt(*value, &p.row)) {
+      return absl::DataLossError(absl::StrCat("corrupt statement row ", t));
+    }
+    pending.push_back(p);
+    return true;
+  };
+  KG_ASSIGN_OR_RETURN(bool found, visit(tid));
+  if (!found) return std::nullopt;
+  while (!pending.empty()) {
+    const Pending top = pending.back();
+    bool ready = true;
+    for (uint64_t part : {top.row.subject, top.row.relation, top.row.object}) {
+      if (keys.contains(part)) continue;
+      if (part >= top.tid) {
+        return absl::DataLossError(
+            absl::StrCat("statement ", top.tid, ": its part ", part,
+                         " is not older than it (a corrupt statement row)"));
+      }
+      KG_ASSIGN_OR_RETURN(bool part_found, visit(part));
+      if (!part_found) {
+        return absl::DataLossError(absl::StrCat("statement ", top.tid,
+                                                ": its part ", part,
+                                                " is not in the dictionary"));
+      }
+      if (!keys.contains(part)) {  // pushed: its parts first
+        ready = false;
+        break;
+      }
+    }
+    if (!ready) continue;
+    KG_ASSIGN_OR_RETURN(
+        std::string key,
+        StatementTermKeyOf(top.tid, keys.at(top.row.subject),
+                           keys.at(top.row.relation), keys.at(top.row.object)));
+    keys.emplace(top.tid, std::move(key));
+    pending.pop_back();
+  }
+  return keys.at(tid);
 }
 
-}  // namespace
-
-absl::StatusOr<uint64_t> LookupTid(CfGetter get, ReverseGetter reverse,
+absl::StatusOr<uint64_t> LookupTid(CfGetter get, HolderCheck is_it,
                                    const std::string& term_key) {
   const std::string identity = TermIdentityKey(term_key);
   const auto tid_at = [&](const std::string& key) -> absl::StatusOr<uint64_t> {
@@ -65,12 +98,8 @@ absl::StatusOr<uint64_t> LookupTid(CfGetter get, ReverseGetter reverse,
   }
   KG_ASSIGN_OR_RETURN(uint64_t tid, tid_at(ShortStatementTermKey(identity)));
   if (tid != 0) {
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> holder, reverse(tid));
-    if (!holder) {
-      return absl::DataLossError(absl::StrCat(
-          "the dictionary names statement term ", tid, ", which has no row"));
-    }
-    if (*holder == identity) return tid;
+    KG_ASSIGN_OR_RETURN(bool found, is_it(tid));
+    if (found) return tid;
   }
   return tid_at(identity);
 }
@@ -90,13 +119,6 @@ absl::StatusOr<std::string> NewTermFamilyKey(CfGetter get,
   return holder ? identity : short_key;
 }
 
-absl::Status CheckDerivationDepth(uint64_t tid, int depth) {
-  if (depth <= Limits::kMaxQuoteDepth) return absl::OkStatus();
-  return absl::DataLossError(
-      absl::StrCat("statement ", tid, " quotes statements nested deeper than ",
-                   Limits::kMaxQuoteDepth));
-}
-
 absl::StatusOr<std::string> StatementTermKeyOf(uint64_t tid,
                                                absl::string_view subject_key,
                                                absl::string_view predicate_key,
@@ -108,11 +130,6 @@ absl::StatusOr<std::string> StatementTermKeyOf(uint64_t tid,
   }
   return StatementTermKey(StatementHash(TermIdentityKey(subject_key), predicate,
                                         TermIdentityKey(object_key)));
-}
-
-absl::StatusOr<std::optional<std::string>> ReverseTermKey(CfGetter get,
-                                                          uint64_t tid) {
-  return ReverseTermKeyAt(get, tid, 0);
 }
 
 std::string StatementHash(absl::string_view subject_key,

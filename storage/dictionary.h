@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -25,17 +26,16 @@ namespace kg::storage {
 using CfGetter = absl::FunctionRef<absl::StatusOr<std::optional<std::string>>(
     Cf cf, const std::string& key)>;
 
-// Reads a term's key back from its tid: ReverseTermKey, or a reader's
-// cache of what it read.
-using ReverseGetter =
-    absl::FunctionRef<absl::StatusOr<std::optional<std::string>>(uint64_t)>;
+// Whether the statement term with tid `holder`, found under a short key,
+// is the one looked up (LookupTid).
+using HolderCheck = absl::FunctionRef<absl::StatusOr<bool>(uint64_t holder)>;
 
 // The tid of `term_key`, 0 when the dictionary does not hold it. The
 // dictionary is keyed by identity (TermIdentityKey). A statement is looked
-// up by its short key (keys.h), the tid found there checked against the key
-// `reverse` gives it, then by its whole key: a collision's, or any
-// statement of a store written before format 6.
-absl::StatusOr<uint64_t> LookupTid(CfGetter get, ReverseGetter reverse,
+// up by its short key (keys.h), the tid found there confirmed by `is_it`,
+// then by its whole key: a collision's, or any statement of a store
+// written before format 6.
+absl::StatusOr<uint64_t> LookupTid(CfGetter get, HolderCheck is_it,
                                    const std::string& term_key);
 
 // The term family key a term new to the dictionary is put under: its
@@ -44,12 +44,21 @@ absl::StatusOr<uint64_t> LookupTid(CfGetter get, ReverseGetter reverse,
 absl::StatusOr<std::string> NewTermFamilyKey(CfGetter get,
                                              const std::string& term_key);
 
+// Term keys by tid, kept by a caller across ReverseTermKey calls (a
+// reader's, for its snapshot's life).
+using TermKeyCache = absl::flat_hash_map<uint64_t, std::string>;
+
 // The term key of `tid`: its tid family entry, or, for a statement term
-// that has none, 'S' and the hash of its parts (read through their own
-// reverse entries and the statement row). nullopt when `tid` is neither;
-// DATA_LOSS when a statement row or one of its parts is corrupt or missing.
-absl::StatusOr<std::optional<std::string>> ReverseTermKey(CfGetter get,
-                                                          uint64_t tid);
+// that has none, 'S' and the hash of its parts' keys, read through its
+// statement row (and theirs, for quoted statements, however deep: the
+// walk keeps its own stack, not the call stack). Keys read or derived are
+// added to `cache` when one is given. nullopt when `tid` is neither a term
+// nor a statement; DATA_LOSS when a statement row is corrupt, a part is
+// missing, or a part is not older than its statement (a part's tid is
+// always allocated first, so anything else is a corrupt row, perhaps a
+// cycle).
+absl::StatusOr<std::optional<std::string>> ReverseTermKey(
+    CfGetter get, uint64_t tid, TermKeyCache* cache = nullptr);
 
 // The term key of statement `tid` from its parts' term keys: 'S' and
 // StatementHash. DATA_LOSS when the predicate's key is not a relation's or
@@ -58,11 +67,6 @@ absl::StatusOr<std::string> StatementTermKeyOf(uint64_t tid,
                                                absl::string_view subject_key,
                                                absl::string_view predicate_key,
                                                absl::string_view object_key);
-
-// A statement quotes at most Limits::kMaxQuoteDepth levels: a deeper chain
-// of statement rows can only be a corrupt store (a cycle), and deriving a
-// key stops there with DATA_LOSS rather than recurse forever.
-absl::Status CheckDerivationDepth(uint64_t tid, int depth);
 
 // The 16-byte content hash of a statement from its parts: the identity
 // keys of its subject and object (TermIdentityKey) and its predicate (a

@@ -111,8 +111,9 @@ absl::Status RocksReader::Scan(Cf cf, absl::string_view prefix,
 absl::StatusOr<uint64_t> RocksReader::TidOf(const std::string& term_key) {
   return LookupTid(
       [this](Cf cf, const std::string& key) { return Get(cf, key); },
-      [this](uint64_t tid) -> absl::StatusOr<std::optional<std::string>> {
-        return TermKeyOf(tid);
+      [&](uint64_t holder) -> absl::StatusOr<bool> {
+        KG_ASSIGN_OR_RETURN(std::string key, TermKeyOf(holder));
+        return key == TermIdentityKey(term_key);
       },
       term_key);
 }
@@ -127,35 +128,20 @@ absl::StatusOr<TermValue> RocksReader::TermOf(uint64_t tid) {
   return term;
 }
 
-absl::StatusOr<std::string> RocksReader::TermKeyOf(uint64_t tid, int depth) {
-  if (auto it = key_cache_.find(tid); it != key_cache_.end()) {
-    return it->second;
-  }
-  const std::string tid_key = TidKey(tid);
-  KG_ASSIGN_OR_RETURN(std::optional<std::string> key, Get(kTidCf, tid_key));
-  if (!key) {
-    // A statement's term since format 6 (dictionary.h).
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                        Get(kStmtCf, tid_key));
-    StmtValue row;
-    if (!value) return Corrupt(kTidCf, "missing term", tid_key);
-    if (!DecodeStmt(*value, &row)) {
-      return Corrupt(kStmtCf, "statement row", tid_key);
-    }
-    KG_ASSIGN_OR_RETURN(key, StatementKeyOf(tid, row, depth));
-  }
-  key_cache_.emplace(tid, *key);
+absl::StatusOr<std::string> RocksReader::TermKeyOf(uint64_t tid) {
+  KG_ASSIGN_OR_RETURN(
+      std::optional<std::string> key,
+      ReverseTermKey([this](Cf cf, const std::string& k) { return Get(cf, k); },
+                     tid, &key_cache_));
+  if (!key) return Corrupt(kTidCf, "missing term", TidKey(tid));
   return *std::move(key);
 }
 
 absl::StatusOr<std::string> RocksReader::StatementKeyOf(uint64_t tid,
-                                                        const StmtValue& row,
-                                                        int depth) {
-  KG_RETURN_IF_ERROR(CheckDerivationDepth(tid, depth));
-  KG_ASSIGN_OR_RETURN(std::string subject, TermKeyOf(row.subject, depth + 1));
-  KG_ASSIGN_OR_RETURN(std::string predicate,
-                      TermKeyOf(row.relation, depth + 1));
-  KG_ASSIGN_OR_RETURN(std::string object, TermKeyOf(row.object, depth + 1));
+                                                        const StmtValue& row) {
+  KG_ASSIGN_OR_RETURN(std::string subject, TermKeyOf(row.subject));
+  KG_ASSIGN_OR_RETURN(std::string predicate, TermKeyOf(row.relation));
+  KG_ASSIGN_OR_RETURN(std::string object, TermKeyOf(row.object));
   return StatementTermKeyOf(tid, subject, predicate, object);
 }
 

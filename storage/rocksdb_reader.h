@@ -14,6 +14,7 @@
 #include "storage/adjacency.h"
 #include "storage/compact_adjacency.h"
 #include "storage/database.h"
+#include "storage/dictionary.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 
@@ -108,10 +109,10 @@ class RocksReader : public Reader {
   absl::StatusOr<TermValue> TermOf(uint64_t tid);
   // The term key of `tid`, from this reader's cache, the reverse dictionary,
   // or a statement's row (dictionary.h); DATA_LOSS when it has none.
-  absl::StatusOr<std::string> TermKeyOf(uint64_t tid, int depth = 0);
+  absl::StatusOr<std::string> TermKeyOf(uint64_t tid);
   // The term key of statement `tid`, whose row is `row`, from its parts'.
-  absl::StatusOr<std::string> StatementKeyOf(uint64_t tid, const StmtValue& row,
-                                             int depth = 0);
+  absl::StatusOr<std::string> StatementKeyOf(uint64_t tid,
+                                             const StmtValue& row);
   absl::StatusOr<std::string> RelationIdOf(uint64_t tid);
   // The statement row of `tid`; DATA_LOSS when there is none.
   absl::StatusOr<StmtValue> StmtRow(uint64_t tid);
@@ -133,7 +134,7 @@ class RocksReader : public Reader {
   rocksdb::ReadOptions ro_;
   uint64_t seq_ = 0;
   absl::flat_hash_map<uint64_t, TermValue> term_cache_;
-  absl::flat_hash_map<uint64_t, std::string> key_cache_;
+  TermKeyCache key_cache_;  // dictionary.h
   absl::flat_hash_map<uint64_t, std::string> relation_cache_;
   absl::flat_hash_map<uint64_t, std::string> doc_cache_;
   // Entities read through this reader (one snapshot: they cannot change).

@@ -80,13 +80,20 @@ class Verifier {
   }
 
   // The term key of `tid`: its reverse entry, or a statement's derived from
-  // its row (dictionary.h); nullopt (reported) when it has neither.
+  // its row (dictionary.h); nullopt (reported) when it has neither, or
+  // when deriving it found a corrupt row (reported; *unreadable set).
   absl::StatusOr<std::optional<std::string>> TermKeyOf(
-      uint64_t tid, absl::string_view who, bool report_missing = true) {
+      uint64_t tid, absl::string_view who, bool report_missing = true,
+      bool* unreadable = nullptr) {
+    // Keys derived once, not for every statement quoting them; bounded,
+    // since a store's dictionary need not fit in memory.
+    if (keys_.size() > (1u << 20)) keys_.clear();
     absl::StatusOr<std::optional<std::string>> key = ReverseTermKey(
-        [this](Cf cf, const std::string& k) { return Get(cf, k); }, tid);
+        [this](Cf cf, const std::string& k) { return Get(cf, k); }, tid,
+        &keys_);
     if (absl::IsDataLoss(key.status())) {
       Problem(absl::StrCat(who, ": term ", tid, ": ", key.status().message()));
+      if (unreadable != nullptr) *unreadable = true;
       return std::optional<std::string>();
     }
     if (key.ok() && !*key && report_missing) {
@@ -100,13 +107,18 @@ class Verifier {
   // A statement's is found as a reader finds it (dictionary.h), and a
   // corrupt entry on the way is reported.
   absl::StatusOr<uint64_t> TidOf(absl::string_view term_key) {
+    const std::string identity = TermIdentityKey(term_key);
     absl::StatusOr<uint64_t> tid = LookupTid(
         [this](Cf cf, const std::string& k) { return Get(cf, k); },
-        [this](uint64_t t) {
-          return ReverseTermKey(
-              [this](Cf cf, const std::string& k) { return Get(cf, k); }, t);
+        [&](uint64_t holder) -> absl::StatusOr<bool> {
+          KG_ASSIGN_OR_RETURN(
+              std::optional<std::string> key,
+              ReverseTermKey(
+                  [this](Cf cf, const std::string& k) { return Get(cf, k); },
+                  holder, &keys_));
+          return key.has_value() && *key == identity;
         },
-        std::string(term_key));
+        identity);
     if (absl::IsDataLoss(tid.status())) {
       Problem(absl::StrCat("term '", Printable(term_key),
                            "': ", tid.status().message()));
@@ -151,15 +163,20 @@ class Verifier {
           }
           max_tid_ = std::max(max_tid_, tid);
           if (tid == 0) Problem(absl::StrCat(who, ": tid 0"));
-          KG_ASSIGN_OR_RETURN(std::optional<std::string> back,
-                              TermKeyOf(tid, who, /*report_missing=*/false));
+          bool unreadable = false;
+          KG_ASSIGN_OR_RETURN(
+              std::optional<std::string> back,
+              TermKeyOf(tid, who, /*report_missing=*/false, &unreadable));
           // A statement's short key (format 6) is the start of its whole
           // one.
           const bool short_statement_key =
               key.size() == 1 + kStatementShortHashBytes &&
               key[0] == static_cast<char>(TermTag::kStatement);
           if (!back) {
-            Problem(absl::StrCat(who, ": tid ", tid, " has no reverse entry"));
+            if (!unreadable) {
+              Problem(
+                  absl::StrCat(who, ": tid ", tid, " has no reverse entry"));
+            }
           } else if (short_statement_key ? !absl::StartsWith(*back, key)
                                          : TermIdentityKey(*back) != key) {
             // The reverse entry keeps a language tag as first written.
@@ -785,6 +802,7 @@ class Verifier {
   Counters counters_;
   bool counters_valid_ = true;
   uint64_t max_tid_ = 0;
+  TermKeyCache keys_;  // dictionary.h; see TermKeyOf
   uint64_t terms_ = 0, entities_ = 0, relations_ = 0, documents_ = 0;
   uint64_t indexed_ = 0, live_provenance_ = 0;
   uint64_t index_entries_[kNumCfs] = {};

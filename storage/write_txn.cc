@@ -344,10 +344,23 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::ReverseKey(uint64_t tid) {
       [this](Cf cf, const std::string& key) { return Get(cf, key); }, tid);
 }
 
-absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key) {
+absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key,
+                                             const StmtValue* content) {
   return storage::LookupTid(
       [this](Cf cf, const std::string& key) { return Get(cf, key); },
-      [this](uint64_t tid) { return ReverseKey(tid); }, term_key);
+      [&](uint64_t holder) -> absl::StatusOr<bool> {
+        if (content != nullptr) {
+          // The same parts are the same statement: one row read, where
+          // deriving the holder's key would read its parts' too.
+          KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(holder));
+          return row.subject == content->subject &&
+                 row.relation == content->relation &&
+                 row.object == content->object;
+        }
+        KG_ASSIGN_OR_RETURN(std::optional<std::string> key, ReverseKey(holder));
+        return key.has_value() && *key == TermIdentityKey(term_key);
+      },
+      term_key);
 }
 
 absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {
@@ -1063,14 +1076,14 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatementOf(
   if (out.key == s.key || out.key == o.key) {
     return Invalid(field, "a statement cannot quote itself");
   }
-  KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key));
+  StmtValue row;
+  row.subject = s.tid;
+  row.relation = rel_tid;
+  row.object = o.tid;
+  KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key, &row));
   if (out.tid == 0) {
     KG_ASSIGN_OR_RETURN(out.tid, AddTerm(out.key));
     new_statements_.insert(out.tid);
-    StmtValue row;
-    row.subject = s.tid;
-    row.relation = rel_tid;
-    row.object = o.tid;
     Put(kStmtCf, TidKey(out.tid), EncodeStmt(row));
   }
   return out;

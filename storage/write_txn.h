@@ -147,8 +147,11 @@ class WriteTxn {
   void Put(Cf cf, std::string key, std::string value);
   void Delete(Cf cf, std::string key);
 
-  // The tid of a term key, 0 when the dictionary does not hold it.
-  absl::StatusOr<uint64_t> LookupTid(const std::string& term_key);
+  // The tid of a term key, 0 when the dictionary does not hold it. For a
+  // statement's key, `content` (its parts' tids), when known, confirms a
+  // statement found under a short key by its row alone.
+  absl::StatusOr<uint64_t> LookupTid(const std::string& term_key,
+                                     const StmtValue* content = nullptr);
   // Returns the term's tid, allocating one for a new term.
   absl::StatusOr<uint64_t> InternTerm(const std::string& term_key);
   // Allocates a tid for a term LookupTid did not find, and puts its
