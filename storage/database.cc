@@ -282,6 +282,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   const rocksdb::Status got_base =
       d->db_->Get(rocksdb::ReadOptions(), d->cf(kDefaultCf), kBaseKey, &base);
   d->base_iri_ = got_base.ok() ? base : std::string(kDefaultBaseIri);
+  std::string ignored;
+  d->short_statement_keys_ =
+      d->db_
+          ->Get(rocksdb::ReadOptions(), d->cf(kDefaultCf),
+                kShortStatementKeysKey, &ignored)
+          .ok();
   // A read-only copy is opened to be checked: what its format and counters
   // say is for the checks to report, not a reason to refuse it.
   if (options.read_only) {
@@ -307,6 +313,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     // A new store's contested index is complete: empty.
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kContestedBuiltKey, ""), "initialize"));
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.Put(d->cf(kDefaultCf), kShortStatementKeysKey, ""), "initialize"));
+    d->short_statement_keys_ = true;
     KG_ASSIGN_OR_RETURN(std::string token_key, PageTokenCodec::NewKey());
     KG_RETURN_IF_ERROR(FromRocksDb(
         wb.Put(d->cf(kDefaultCf), kPageTokenKeyKey, token_key), "initialize"));

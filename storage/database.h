@@ -113,6 +113,9 @@ class Database {
   const PageTokenCodec& page_tokens() const { return page_tokens_; }
   // The format this open upgraded the store from; nullopt if none.
   std::optional<uint32_t> upgraded_from() const { return upgraded_from_; }
+  // Whether the store was created with short statement keys only
+  // (kShortStatementKeysKey).
+  bool short_statement_keys() const { return short_statement_keys_; }
 
  private:
   Database() = default;
@@ -134,6 +137,7 @@ class Database {
   std::string base_iri_;
   PageTokenCodec page_tokens_{""};
   std::optional<uint32_t> upgraded_from_;
+  bool short_statement_keys_ = false;
 };
 
 }  // namespace kg::storage

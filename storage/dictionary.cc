@@ -78,7 +78,8 @@ absl::StatusOr<std::optional<std::string>> ReverseTermKey(CfGetter get,
 }
 
 absl::StatusOr<uint64_t> LookupTid(CfGetter get, HolderCheck is_it,
-                                   const std::string& term_key) {
+                                   const std::string& term_key,
+                                   bool short_keys_only) {
   const std::string identity = TermIdentityKey(term_key);
   const auto tid_at = [&](const std::string& key) -> absl::StatusOr<uint64_t> {
     KG_ASSIGN_OR_RETURN(std::optional<std::string> value, get(kTermCf, key));
@@ -100,6 +101,8 @@ absl::StatusOr<uint64_t> LookupTid(CfGetter get, HolderCheck is_it,
   if (tid != 0) {
     KG_ASSIGN_OR_RETURN(bool found, is_it(tid));
     if (found) return tid;
+  } else if (short_keys_only) {
+    return uint64_t{0};
   }
   return tid_at(identity);
 }

@@ -35,8 +35,11 @@ using HolderCheck = absl::FunctionRef<absl::StatusOr<bool>(uint64_t holder)>;
 // up by its short key (keys.h), the tid found there confirmed by `is_it`,
 // then by its whole key: a collision's, or any statement of a store
 // written before format 6.
+// `short_keys_only`: the store was created so (kShortStatementKeysKey),
+// and a statement with no short key is not there at all.
 absl::StatusOr<uint64_t> LookupTid(CfGetter get, HolderCheck is_it,
-                                   const std::string& term_key);
+                                   const std::string& term_key,
+                                   bool short_keys_only);
 
 // The term family key a term new to the dictionary is put under: its
 // identity key, or, for a statement, its short key unless another

@@ -8,6 +8,7 @@
 //             "base"                         -> the base IRI of kg's names
 //             "page_token_key"               -> 32 random bytes: the key of
 //                                               the page tokens' MAC
+//             "short_statement_keys"         -> "" (format 6: created so)
 //             "contested_index"              -> "" (format 5: the contested
 //                                               index below is complete)
 //             "contested:S" stmt_tid         -> ContestedFigures hash16
@@ -174,6 +175,12 @@ bool DecodeTidValue(absl::string_view value, uint64_t* tid);
 // (a collision) is keyed by its whole StatementTermKey, as every statement
 // was before (dictionary.h, LookupTid). `statement_key` is the whole key.
 inline constexpr size_t kStatementShortHashBytes = 8;
+// Written when a store is created at format 6 or later: every statement
+// there has a short key, or its whole key only because another statement
+// holds its short one, so a lookup that finds no short key need not try
+// the whole one. A store upgraded from format 5 keeps whole keys and has
+// no such entry.
+inline constexpr char kShortStatementKeysKey[] = "short_statement_keys";
 std::string ShortStatementTermKey(absl::string_view statement_key);
 
 // Index keys: three tids in the index's order; the value is the statement's

@@ -115,7 +115,7 @@ absl::StatusOr<uint64_t> RocksReader::TidOf(const std::string& term_key) {
         KG_ASSIGN_OR_RETURN(std::string key, TermKeyOf(holder));
         return key == TermIdentityKey(term_key);
       },
-      term_key);
+      term_key, database_->short_statement_keys());
 }
 
 absl::StatusOr<TermValue> RocksReader::TermOf(uint64_t tid) {

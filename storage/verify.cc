@@ -118,7 +118,7 @@ class Verifier {
                   holder, &keys_));
           return key.has_value() && *key == identity;
         },
-        identity);
+        identity, short_statement_keys_);
     if (absl::IsDataLoss(tid.status())) {
       Problem(absl::StrCat("term '", Printable(term_key),
                            "': ", tid.status().message()));
@@ -139,6 +139,9 @@ class Verifier {
         version > kFormatVersion) {
       Problem("default: missing or wrong format version");
     }
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> short_keys,
+                        Get(kDefaultCf, kShortStatementKeysKey));
+    short_statement_keys_ = short_keys.has_value();
     KG_ASSIGN_OR_RETURN(std::optional<std::string> counters,
                         Get(kDefaultCf, kCountersKey));
     if (!counters || !DecodeCounters(*counters, &counters_)) {
@@ -204,6 +207,17 @@ class Verifier {
                 Problem(
                     absl::StrCat(who, ": statement hash is not 8 or 16 bytes"));
                 return absl::OkStatus();
+              }
+              if (short_statement_keys_ && rest.size() == kStatementHashBytes) {
+                // Lookups there stop at a missing short key.
+                KG_ASSIGN_OR_RETURN(std::optional<std::string> holder,
+                                    Get(kTermCf, ShortStatementTermKey(key)));
+                if (!holder) {
+                  Problem(absl::StrCat(
+                      who,
+                      ": a whole statement key whose short key is free, "
+                      "in a store created with short keys only"));
+                }
               }
               return Expect(kStmtCf, TidKey(tid), who, "statement row");
             case TermTag::kLiteral: {
@@ -802,7 +816,8 @@ class Verifier {
   Counters counters_;
   bool counters_valid_ = true;
   uint64_t max_tid_ = 0;
-  TermKeyCache keys_;  // dictionary.h; see TermKeyOf
+  TermKeyCache keys_;                  // dictionary.h; see TermKeyOf
+  bool short_statement_keys_ = false;  // kShortStatementKeysKey
   uint64_t terms_ = 0, entities_ = 0, relations_ = 0, documents_ = 0;
   uint64_t indexed_ = 0, live_provenance_ = 0;
   uint64_t index_entries_[kNumCfs] = {};

@@ -346,6 +346,12 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::ReverseKey(uint64_t tid) {
 
 absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key,
                                              const StmtValue* content) {
+  if (!short_statement_keys_.has_value()) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> flag,
+                        GetStored(kDefaultCf, kShortStatementKeysKey));
+    short_statement_keys_ = flag.has_value();
+  }
+  const bool short_statement_keys = *short_statement_keys_;
   return storage::LookupTid(
       [this](Cf cf, const std::string& key) { return Get(cf, key); },
       [&](uint64_t holder) -> absl::StatusOr<bool> {
@@ -360,7 +366,7 @@ absl::StatusOr<uint64_t> WriteTxn::LookupTid(const std::string& term_key,
         KG_ASSIGN_OR_RETURN(std::optional<std::string> key, ReverseKey(holder));
         return key.has_value() && *key == TermIdentityKey(term_key);
       },
-      term_key);
+      term_key, short_statement_keys);
 }
 
 absl::StatusOr<uint64_t> WriteTxn::InternTerm(const std::string& term_key) {

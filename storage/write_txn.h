@@ -222,6 +222,9 @@ class WriteTxn {
   const std::vector<rocksdb::ColumnFamilyHandle*>* cfs_;
   const std::vector<CfChanges>* const base_;
   const std::string base_iri_;
+  // Whether the store was created with short statement keys only
+  // (kShortStatementKeysKey); read on the first lookup.
+  std::optional<bool> short_statement_keys_;
   std::string scope_;  // the batch's blank node scope
   Counters counters_;
   const int64_t now_micros_;

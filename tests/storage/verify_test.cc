@@ -437,6 +437,26 @@ TEST_F(VerifyTest, AChainOfStatementsQuotingByIdReadsAtAnyDepth) {
   EXPECT_THAT(report->problems, IsEmpty());
 }
 
+// A store created at format 6 puts a statement under its whole key only
+// when another holds its short one, so lookups there stop at a free short
+// key; a whole key without one breaks that rule and is reported.
+TEST_F(VerifyTest, DetectsAWholeStatementKeyWhoseShortKeyIsFree) {
+  const std::string sent_key =
+      StatementTermKey(*HashFromStatementId(StatementIdOf(Sent().triple)));
+  Damage([&](rocksdb::DB* db, const Handles& h) {
+    std::string value;
+    ASSERT_TRUE(
+        db->Get({}, h[kDefaultCf], kShortStatementKeysKey, &value).ok());
+    ASSERT_TRUE(
+        db->Get({}, h[kTermCf], ShortStatementTermKey(sent_key), &value).ok());
+    ASSERT_TRUE(
+        db->Delete({}, h[kTermCf], ShortStatementTermKey(sent_key)).ok());
+    ASSERT_TRUE(db->Put({}, h[kTermCf], sent_key, value).ok());
+  });
+  EXPECT_THAT(AllProblems(), HasSubstr("a whole statement key whose short "
+                                       "key is free"));
+}
+
 TEST_F(VerifyTest, DetectsAStatementWhoseTermIsGone) {
   Damage([](rocksdb::DB* db, const Handles& h) {
     std::unique_ptr<rocksdb::Iterator> it(
