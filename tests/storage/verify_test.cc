@@ -69,6 +69,27 @@ class VerifyTest : public StoreTest {
     return {it->key().ToString(), it->value().ToString()};
   }
 
+  // Rewrites, through `change`, the row of the statement that another
+  // quotes (Sent, quoted by Denial), given its tid.
+  static void RewriteQuotedRow(
+      rocksdb::DB* db, const Handles& h,
+      const std::function<void(uint64_t tid, StmtValue* row)>& change) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), h[kStmtCf]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      StmtValue row;
+      ASSERT_TRUE(DecodeStmt(it->value().ToString(), &row));
+      uint64_t tid = 0;
+      ASSERT_TRUE(DecodeTidKey(it->key().ToString(), &tid));
+      if (row.quoted == 1) {
+        change(tid, &row);
+        ASSERT_TRUE(db->Put({}, h[kStmtCf], it->key(), EncodeStmt(row)).ok());
+        return;
+      }
+    }
+    FAIL() << "no quoted statement";
+  }
+
   // The problems VerifyDirectory finds, and (reopened) Verify finds too.
   std::vector<std::string> Problems() {
     absl::StatusOr<VerifyReport> offline = Store::VerifyDirectory(path());
@@ -279,18 +300,7 @@ TEST_F(VerifyTest, DetectsAWrongLiveCount) {
 
 TEST_F(VerifyTest, DetectsAWrongQuotedCount) {
   Damage([](rocksdb::DB* db, const Handles& h) {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db->NewIterator(rocksdb::ReadOptions(), h[kStmtCf]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      StmtValue row;
-      ASSERT_TRUE(DecodeStmt(it->value().ToString(), &row));
-      if (row.quoted == 1) {  // Sent, quoted by Denial
-        row.quoted = 0;
-        ASSERT_TRUE(db->Put({}, h[kStmtCf], it->key(), EncodeStmt(row)).ok());
-        return;
-      }
-    }
-    FAIL() << "no quoted statement";
+    RewriteQuotedRow(db, h, [](uint64_t, StmtValue* row) { row->quoted = 0; });
   });
   EXPECT_THAT(AllProblems(),
               HasSubstr("row says quoted by 0, indexed statements quoting it: "
@@ -474,20 +484,8 @@ TEST_F(VerifyTest, DetectsAStatementWhoseTermIsGone) {
 TEST_F(VerifyTest, DetectsAStatementRowThatQuotesItself) {
   std::string sent_id = StatementIdOf(Sent().triple);
   Damage([](rocksdb::DB* db, const Handles& h) {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db->NewIterator(rocksdb::ReadOptions(), h[kStmtCf]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      StmtValue row;
-      ASSERT_TRUE(DecodeStmt(it->value().ToString(), &row));
-      uint64_t tid = 0;
-      ASSERT_TRUE(DecodeTidKey(it->key().ToString(), &tid));
-      if (row.quoted == 1) {  // Sent, quoted by Denial
-        row.object = tid;
-        ASSERT_TRUE(db->Put({}, h[kStmtCf], it->key(), EncodeStmt(row)).ok());
-        return;
-      }
-    }
-    FAIL() << "no quoted statement";
+    RewriteQuotedRow(db, h,
+                     [](uint64_t tid, StmtValue* row) { row->object = tid; });
   });
   EXPECT_THAT(AllProblems(), HasSubstr("is not older than it"));
   EXPECT_THAT(
