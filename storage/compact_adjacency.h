@@ -24,6 +24,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "storage/store.h"
@@ -89,6 +90,15 @@ class CompactAdjacency {
     return confidences_[statement];
   }
 
+  // How many statements of `relation` had a live record when the copy was
+  // built (asserted ones; 0 for a relation no statement has), so that a
+  // count of one relation's triples reads no index. Exact while
+  // records_generation() is the adjacency's, as for BestConfidence.
+  uint64_t AssertedCount(NodeId relation) const {
+    auto it = asserted_by_relation_.find(relation);
+    return it == asserted_by_relation_.end() ? 0 : it->second;
+  }
+
   uint64_t seq() const { return seq_; }
   uint64_t generation() const { return generation_; }
   uint64_t records_generation() const { return records_generation_; }
@@ -116,6 +126,7 @@ class CompactAdjacency {
   Side in_;
   std::vector<uint8_t> is_statement_;
   std::vector<double> confidences_;  // by statement id; < 0: none
+  absl::flat_hash_map<uint32_t, uint64_t> asserted_by_relation_;
 };
 
 }  // namespace kg::storage

@@ -40,6 +40,10 @@ struct PatternTerm {
   rdf::Term term;                               // kTerm
   std::string variable;                         // kVariable, without '?'
   std::shared_ptr<const TriplePattern> triple;  // kTriple
+  // kVariable: the evaluator's slot for it, set once before it runs (one
+  // query, one evaluator) so that matching a row needs no lookup by name;
+  // -1 until then.
+  mutable int slot = -1;
 };
 
 struct TriplePattern {

@@ -87,6 +87,26 @@ class Dataset {
     return false;
   }
 
+  // How many triples of `graph` match the pattern (0 leaving a position
+  // open), for `COUNT(*)` of one triple, when the dataset knows without
+  // passing each on (kg's store: from the compact adjacency's per-relation
+  // counts, or an ids-only index scan). nullopt when it does not (the
+  // default): the evaluator then counts the matches. A long count calls
+  // `check` (EvalOptions::check, may be null) and stops with its error.
+  virtual absl::StatusOr<std::optional<uint64_t>> Count(
+      Id graph, Id s, Id p, Id o, const std::function<absl::Status()>& check) {
+    (void)graph, (void)s, (void)p, (void)o, (void)check;
+    return std::nullopt;
+  }
+
+  // Whether Lookup(TermOf(id)) is `id` itself, known without decoding it,
+  // so that the evaluator compares such ids as they are (GROUP BY keys,
+  // COUNT(DISTINCT)). False, the default, makes it decode and intern.
+  virtual bool IsCanonical(Id id) {
+    (void)id;
+    return false;
+  }
+
   // About how many triples of `graph` match the pattern (0 leaving a
   // position open), for ordering joins; exact or an upper bound when
   // cheap. The default knows nothing: every pattern alike.
@@ -130,6 +150,11 @@ class MemoryDataset : public Dataset {
              const std::function<bool(Id, Id, Id)>& fn) override;
   std::vector<Id> NamedGraphs() override;
   uint64_t Estimate(Id graph, Id s, Id p, Id o) override;
+  // Every term has one id here.
+  bool IsCanonical(Id id) override {
+    (void)id;
+    return true;
+  }
 
  private:
   struct Triple {

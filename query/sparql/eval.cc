@@ -45,6 +45,11 @@ class Evaluator {
   void CollectSlots(const GraphPattern& p);
   void CollectSlots(const Expression& e);
   void CollectSlots(const PatternTerm& t);
+  // A variable's slot: the one CollectSlots noted, else by its name (a
+  // pattern the evaluator made itself).
+  int SlotOf(const PatternTerm& t) const {
+    return t.slot >= 0 ? t.slot : slots_.at(t.variable);
+  }
   Row EmptyRow() const { return Row(names_.size(), 0); }
 
   Id Intern(const rdf::Term& term) {
@@ -58,7 +63,7 @@ class Evaluator {
   // IRI a store holds both as a node and as a relation), and comparing
   // terms must see them equal. Decodes each id once per query.
   Id Canonical(Id id) {
-    if (id == 0) return 0;
+    if (id == 0 || (!(id & kLocal) && data_.IsCanonical(id))) return id;
     auto [it, inserted] = canonical_.try_emplace(id, 0);
     if (inserted) it->second = Intern(Decode(id));
     return it->second;
@@ -200,11 +205,23 @@ class Evaluator {
   // group's distinct values) instead of being held whole.
   static bool OnlyCounts(const GraphPattern& p);
   absl::StatusOr<Rows> CountGroups(const GraphPattern& p, Id graph);
+  // COUNT(*) (or COUNT(?v) of its variables) of one triple, without GROUP
+  // BY, when the dataset counts it itself (Dataset::Count): its one row;
+  // nullopt when the shape or the dataset does not fit.
+  absl::StatusOr<std::optional<Rows>> CountOneTriple(const GraphPattern& p,
+                                                     Id graph);
   // The group key of a solution: each key expression's value, interned.
   std::vector<Id> GroupKey(const GraphPattern& p, const Row& row, Id graph);
-  // A group's output row: its keys, and its aggregates' values.
+  // A group's output row: its keys, and its aggregates' values (0:
+  // unbound).
   Row GroupRow(const GraphPattern& p, const std::vector<Id>& key,
-               const std::vector<Value>& values);
+               const std::vector<Id>& values);
+  // Intern(IntegerTerm(n)), remembered: counts repeat across groups.
+  Id IntegerId(int64_t n) {
+    auto [it, inserted] = integer_ids_.try_emplace(n, 0);
+    if (inserted) it->second = Intern(IntegerTerm(n));
+    return it->second;
+  }
   // SERVICE <iri> { ... } that the dataset answers itself.
   absl::StatusOr<Rows> LocalService(const GraphPattern& p);
   absl::StatusOr<Rows> EvalPath(const GraphPattern& p, Id graph);
@@ -246,7 +263,8 @@ class Evaluator {
   std::vector<std::string> names_;
   std::vector<rdf::Term> local_;
   absl::flat_hash_map<std::string, Id> local_ids_;
-  absl::flat_hash_map<Id, Id> canonical_;  // Canonical()'s memo
+  absl::flat_hash_map<Id, Id> canonical_;         // Canonical()'s memo
+  absl::flat_hash_map<int64_t, Id> integer_ids_;  // IntegerId()'s memo
   // ORDER BY operators under a LIMIT: how many of their first rows it can
   // take (the rest need not be sorted).
   absl::flat_hash_map<const GraphPattern*, size_t> top_k_;
@@ -300,7 +318,7 @@ std::vector<Id> KeyOf(const Row& r, const std::vector<size_t>& key) {
 
 void Evaluator::CollectSlots(const PatternTerm& t) {
   if (t.kind == PatternTerm::Kind::kVariable) {
-    Slot(t.variable);
+    t.slot = Slot(t.variable);
   } else if (t.kind == PatternTerm::Kind::kTriple) {
     CollectSlots(t.triple->subject);
     CollectSlots(t.triple->predicate);
@@ -348,7 +366,7 @@ Id Evaluator::Resolve(const PatternTerm& t, const Row& row, bool* impossible) {
       return id;
     }
     case PatternTerm::Kind::kVariable: {
-      const Id id = row[slots_.at(t.variable)];
+      const Id id = row[SlotOf(t)];
       if (id & kLocal) *impossible = true;
       return id;
     }
@@ -376,7 +394,7 @@ bool Evaluator::Unify(const PatternTerm& t, Id id, Row* row) {
     case PatternTerm::Kind::kTerm:
       return true;  // matched by the scan
     case PatternTerm::Kind::kVariable: {
-      Id& slot = (*row)[slots_.at(t.variable)];
+      Id& slot = (*row)[SlotOf(t)];
       if (slot == 0) {
         slot = id;
         return true;
@@ -1375,39 +1393,47 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
     case GraphPattern::Kind::kOrderBy: {
       absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
       if (!in.ok()) return in.status();
-      std::vector<std::pair<std::vector<Value>, size_t>> keyed;
-      keyed.reserve(in->size());
-      for (size_t i = 0; i < in->size(); ++i) {
-        std::vector<Value> keys;
-        for (const OrderCondition& c : p.order) {
-          keys.push_back(EvalExpr(c.expression, (*in)[i], graph));
+      // Each row's sort keys, evaluated when a comparison first needs
+      // them: a later key only for rows the earlier ones tie (under a
+      // LIMIT most rows lose on the first key, and a key that decodes a
+      // term from the store is the costly kind).
+      const size_t width = p.order.size();
+      std::vector<Value> keys(in->size() * width);
+      std::vector<bool> evaluated(in->size() * width, false);
+      const auto key = [&](size_t row, size_t k) -> const Value& {
+        const size_t at = row * width + k;
+        if (!evaluated[at]) {
+          keys[at] = EvalExpr(p.order[k].expression, (*in)[row], graph);
+          evaluated[at] = true;
         }
-        keyed.emplace_back(std::move(keys), i);
-      }
+        return keys[at];
+      };
+      std::vector<size_t> order(in->size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
       // Equal keys keep the input's order (the position breaks ties), so
       // a top-k is the sorted answer's first k rows.
-      const auto before = [&](const auto& a, const auto& b) {
-        for (size_t k = 0; k < p.order.size(); ++k) {
-          int c = OrderCompare(a.first[k], b.first[k]);
+      const auto before = [&](size_t a, size_t b) {
+        for (size_t k = 0; k < width; ++k) {
+          int c = OrderCompare(key(a, k), key(b, k));
           if (p.order[k].descending) c = -c;
           if (c != 0) return c < 0;
         }
-        return a.second < b.second;
+        return a < b;
       };
-      size_t keep = keyed.size();
+      size_t keep = order.size();
       if (auto top = top_k_.find(&p);
-          top != top_k_.end() && top->second < keyed.size()) {
+          top != top_k_.end() && top->second < order.size()) {
         // A LIMIT above wants the first rows only.
         keep = top->second;
-        std::partial_sort(keyed.begin(), keyed.begin() + keep, keyed.end(),
+        std::partial_sort(order.begin(), order.begin() + keep, order.end(),
                           before);
       } else {
-        std::sort(keyed.begin(), keyed.end(), before);
+        std::sort(order.begin(), order.end(), before);
       }
       Rows out;
       out.reserve(keep);
       for (size_t j = 0; j < keep; ++j) {
-        out.push_back(std::move((*in)[keyed[j].second]));
+        out.push_back(std::move((*in)[order[j]]));
       }
       return out;
     }
@@ -1498,7 +1524,7 @@ std::vector<Id> Evaluator::GroupKey(const GraphPattern& p, const Row& row,
 }
 
 Row Evaluator::GroupRow(const GraphPattern& p, const std::vector<Id>& key,
-                        const std::vector<Value>& values) {
+                        const std::vector<Id>& values) {
   Row r = EmptyRow();
   for (size_t k = 0; k < p.group_keys.size(); ++k) {
     if (!p.group_keys[k].variable.empty()) {
@@ -1506,9 +1532,7 @@ Row Evaluator::GroupRow(const GraphPattern& p, const std::vector<Id>& key,
     }
   }
   for (size_t a = 0; a < p.aggregates.size(); ++a) {
-    if (values[a].has_value()) {
-      r[slots_.at(p.aggregates[a].variable)] = Intern(*values[a]);
-    }
+    if (values[a] != 0) r[slots_.at(p.aggregates[a].variable)] = values[a];
   }
   return r;
 }
@@ -1530,9 +1554,10 @@ absl::StatusOr<Rows> Evaluator::Group(const GraphPattern& p, Rows in,
   Rows out;
   for (const std::vector<Id>& key : order) {
     const std::vector<size_t>& members = groups[key];
-    std::vector<Value> values;
+    std::vector<Id> values;
     for (const auto& a : p.aggregates) {
-      values.push_back(Aggregate(a.aggregate, in, members, graph));
+      const Value v = Aggregate(a.aggregate, in, members, graph);
+      values.push_back(v.has_value() ? Intern(*v) : 0);
     }
     out.push_back(GroupRow(p, key, values));
   }
@@ -1552,7 +1577,58 @@ bool Evaluator::OnlyCounts(const GraphPattern& p) {
   return true;
 }
 
+absl::StatusOr<std::optional<Rows>> Evaluator::CountOneTriple(
+    const GraphPattern& p, Id graph) {
+  // PROFILE shows the triple's rows, so it takes the general way.
+  if (options_.profile || !p.group_keys.empty() ||
+      p.operands[0].kind != GraphPattern::Kind::kBgp ||
+      p.operands[0].triples.size() != 1) {
+    return std::nullopt;
+  }
+  const TriplePattern& t = p.operands[0].triples[0];
+  std::vector<std::string> variables;
+  for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
+    if (pt->kind == PatternTerm::Kind::kTriple) return std::nullopt;
+    if (pt->kind != PatternTerm::Kind::kVariable) continue;
+    // A repeated variable (`?x :p ?x`) is a condition the count lacks.
+    if (std::find(variables.begin(), variables.end(), pt->variable) !=
+        variables.end()) {
+      return std::nullopt;
+    }
+    variables.push_back(pt->variable);
+  }
+  for (const auto& a : p.aggregates) {
+    const Expression& agg = a.aggregate;
+    if (agg.distinct) return std::nullopt;
+    // COUNT(?v) counts every match when each binds ?v.
+    if (!agg.operands.empty() &&
+        std::find(variables.begin(), variables.end(), agg.operands[0].name) ==
+            variables.end()) {
+      return std::nullopt;
+    }
+  }
+  bool impossible = false;
+  const Row none = EmptyRow();
+  const Id s = Resolve(t.subject, none, &impossible);
+  const Id pr = Resolve(t.predicate, none, &impossible);
+  const Id o = Resolve(t.object, none, &impossible);
+  uint64_t n = 0;
+  if (!impossible) {
+    absl::StatusOr<std::optional<uint64_t>> counted =
+        data_.Count(graph, s, pr, o, options_.check);
+    if (!counted.ok()) return counted.status();
+    if (!counted->has_value()) return std::nullopt;
+    n = **counted;
+  }
+  const std::vector<Id> values(p.aggregates.size(),
+                               IntegerId(static_cast<int64_t>(n)));
+  return Rows{GroupRow(p, {}, values)};
+}
+
 absl::StatusOr<Rows> Evaluator::CountGroups(const GraphPattern& p, Id graph) {
+  absl::StatusOr<std::optional<Rows>> counted = CountOneTriple(p, graph);
+  if (!counted.ok()) return counted.status();
+  if (counted->has_value()) return **std::move(counted);
   struct Counts {
     std::vector<int64_t> n;
     std::vector<absl::flat_hash_set<Id>> distinct;
@@ -1611,10 +1687,10 @@ absl::StatusOr<Rows> Evaluator::CountGroups(const GraphPattern& p, Id graph) {
   Rows out;
   out.reserve(order.size());
   for (size_t g = 0; g < order.size(); ++g) {
-    std::vector<Value> values;
+    std::vector<Id> values;
     for (size_t a = 0; a < aggregates; ++a) {
       const bool distinct = slot[a] >= 0 && p.aggregates[a].aggregate.distinct;
-      values.push_back(IntegerTerm(
+      values.push_back(IntegerId(
           distinct ? static_cast<int64_t>(counts[g].distinct[a].size())
                    : counts[g].n[a]));
     }

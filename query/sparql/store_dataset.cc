@@ -11,6 +11,7 @@
 #include "query/path.h"
 #include "query/provenance_prov_o.h"
 #include "rdf/iri.h"
+#include "storage/compact_adjacency.h"
 
 namespace kg::sparql {
 namespace {
@@ -565,6 +566,43 @@ bool StoreDataset::MatchTripleTerms(Id s, Id p, Id o,
       [&](const storage::IdStatement& row) { return fn(row.statement); });
   if (!st.ok()) Fail(st);
   return true;
+}
+
+absl::StatusOr<std::optional<uint64_t>> StoreDataset::Count(
+    Id graph, Id s, Id p, Id o, const std::function<absl::Status()>& check) {
+  LoadDocuments();
+  if (graph != kDefaultGraph || !options_.as_of.current() ||
+      (options_.default_documents.has_value() && !every_document_by_default_) ||
+      p == 0 || ((s | p | o) & (kMintedBit | kReifierBit))) {
+    return std::nullopt;
+  }
+  if (descriptions_) {
+    for (int i = 0; i < kPredicateCount; ++i) {
+      if (PredicateId(static_cast<Predicate>(i)) == p) return std::nullopt;
+    }
+  }
+  if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
+    p = it->second;
+  }
+  const storage::CompactAdjacency* compact = reader_.compact_adjacency();
+  if (s == 0 && o == 0 && compact != nullptr &&
+      reader_.compact_confidences_current()) {
+    return compact->AssertedCount(p);
+  }
+  uint64_t n = 0;
+  absl::Status stopped;
+  const absl::Status st =
+      reader_.ScanIds(storage::IdPattern{s, p, o}, /*include_quoted=*/false,
+                      [&](const storage::IdStatement&) {
+                        if ((++n & 4095) == 0 && check) {
+                          stopped = check();
+                          return stopped.ok();
+                        }
+                        return true;
+                      });
+  KG_RETURN_IF_ERROR(st);
+  KG_RETURN_IF_ERROR(stopped);
+  return n;
 }
 
 std::vector<Id> StoreDataset::NamedGraphs() {

@@ -69,6 +69,17 @@ class StoreDataset : public Dataset {
   // when the kind has a member, instead of describing every subject.
   bool ObjectsOf(Id graph, Id p, const std::function<bool(Id)>& fn) override;
   std::vector<Id> NamedGraphs() override;
+  // In the current state's default graph, for a predicate that is no
+  // description's: the compact adjacency's count of the relation's
+  // asserted statements when it is current and both ends are open, else
+  // an ids-only scan of the index.
+  absl::StatusOr<std::optional<uint64_t>> Count(
+      Id graph, Id s, Id p, Id o,
+      const std::function<absl::Status()>& check) override;
+  // A store node that is no relation: its term looks up to it again.
+  bool IsCanonical(Id id) override {
+    return !(id & (kMintedBit | kReifierBit)) && !predicates_.contains(id);
+  }
   // The index's estimate (exact under 10,000) plus, in the default graph,
   // one from the store's counts for the descriptions.
   uint64_t Estimate(Id graph, Id s, Id p, Id o) override;

@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -105,6 +106,7 @@ TEST_F(CompactAdjacencyTest, HoldsExactlyTheEdgesOfItsSnapshot) {
     ASSERT_GT(max_node, 40u);
     size_t edges = 0;
     size_t with_confidence = 0;
+    absl::flat_hash_set<NodeId> relations;
     for (NodeId node = 0; node <= max_node + 10; ++node) {
       for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
         std::vector<Edge> want, got, direct;
@@ -126,6 +128,7 @@ TEST_F(CompactAdjacencyTest, HoldsExactlyTheEdgesOfItsSnapshot) {
               << "neighbour " << e.neighbor << " of node " << node;
         }
         if (d == Direction::kOutgoing) edges += want.size();
+        for (const Edge& e : want) relations.insert(e.relation);
       }
       // A statement node is one with a statement in the indexes.
       absl::StatusOr<TermValue> term = versioned->TermAt(node);
@@ -151,6 +154,21 @@ TEST_F(CompactAdjacencyTest, HoldsExactlyTheEdgesOfItsSnapshot) {
     }
     EXPECT_TRUE(compact->compact_confidences_current());
     EXPECT_GT(with_confidence, 100u);
+    // Each relation's asserted statements, as the index counts them.
+    ASSERT_FALSE(relations.empty());
+    for (NodeId relation : relations) {
+      uint64_t asserted = 0;
+      ASSERT_THAT(versioned->ScanIds(IdPattern{0, relation, 0},
+                                     /*include_quoted=*/false,
+                                     [&](const IdStatement&) {
+                                       ++asserted;
+                                       return true;
+                                     }),
+                  IsOk());
+      EXPECT_EQ(c->AssertedCount(relation), asserted)
+          << "relation " << relation;
+    }
+    EXPECT_EQ(c->AssertedCount(max_node + 1000), 0u);
     EXPECT_EQ(c->edge_count(), edges);
     EXPECT_GT(edges, 100u);
   }

@@ -329,6 +329,65 @@ TEST_F(StoreDatasetTest, AsRecordedSeesTheStoreAsItStoodThen) {
               IsEmpty());
 }
 
+// COUNT of one triple is answered from the store's counts (the compact
+// adjacency's per relation while it is current, else an ids-only index
+// scan) and equals the count of the matches, which a FILTER forces: only
+// asserted statements count, in the current state as after a retraction,
+// and time travel counts the matches.
+TEST_F(StoreDatasetTest, ACountOfOneTripleEqualsTheCountOfItsMatches) {
+  WriteClaims();
+  // A statement only quoted: in the indexes, not asserted.
+  storage::WriteBatch quoted;
+  quoted.statements = {
+      {T("kremlin", "said",
+         Term::Quoted(T("russia", "sent_troops_to", E("north_korea")))),
+       {Ev(monday_,
+           "The Kremlin denied that North Korea sent troops to "
+           "Russia.")}}};
+  ASSERT_THAT(store_->Write(quoted).status(), IsOk());
+  store_->RefreshCompactAdjacency();
+  ASSERT_NE(store_->NewReader()->compact_adjacency(), nullptr);
+  ASSERT_TRUE(store_->NewReader()->compact_confidences_current());
+  const std::vector<std::string> counts = {
+      "SELECT (COUNT(*) AS ?n) WHERE { ?s r:sent_troops_to ?o }",
+      "SELECT (COUNT(?o) AS ?n) (COUNT(*) AS ?m) WHERE { ?s r:said ?o }",
+      "SELECT (COUNT(*) AS ?n) WHERE { ?s r:sent_troops_to e:russia }",
+      "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p e:russia }",
+      "SELECT (COUNT(*) AS ?n) WHERE { ?s r:nothing_like_it ?o }",
+      "SELECT (COUNT(*) AS ?n) WHERE { ?s rdfs:label ?o }",
+  };
+  auto matched = [](const std::string& q) {
+    return absl::StrCat(q.substr(0, q.size() - 1), "FILTER(BOUND(?s)) }");
+  };
+  // NIS and the Kremlin said; five entities and four relations have labels.
+  const std::vector<std::string> expected = {"\"1\"^^", "\"2\"^^", "\"1\"^^",
+                                             "\"1\"^^", "\"0\"^^", "\"9\"^^"};
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const std::vector<std::string> fast = Select(counts[i]);
+    ASSERT_EQ(fast.size(), 1u) << counts[i];
+    EXPECT_THAT(fast[0], ::testing::StartsWith(expected[i])) << counts[i];
+    EXPECT_EQ(fast, Select(matched(counts[i]))) << counts[i];
+  }
+  // Retracted, the statement stays indexed (claims quote it) but is no
+  // longer asserted; the counts read the index now.
+  const Triple sent = T("north_korea", "sent_troops_to", E("russia"));
+  ASSERT_THAT(store_->Retract(storage::StatementIdOf(sent), "monday").status(),
+              IsOk());
+  ASSERT_FALSE(store_->NewReader()->compact_confidences_current());
+  for (const std::string& q : counts) {
+    EXPECT_EQ(Select(q), Select(matched(q))) << q;
+  }
+  EXPECT_THAT(Select(counts[0]), ElementsAre(::testing::StartsWith("\"0\"^^")));
+  // Before the retraction, as recorded: the match's count.
+  StoreDatasetOptions then;
+  absl::StatusOr<query::RecordFilter> filter =
+      query::RecordFilter::Create({monday_written_ + absl::Minutes(1), ""});
+  ASSERT_THAT(filter.status(), IsOk());
+  then.as_of = *filter;
+  EXPECT_THAT(Select(counts[0], then),
+              ElementsAre(::testing::StartsWith("\"1\"^^")));
+}
+
 // The descriptions follow the entity's history: as of an earlier time, its
 // names then; a merged entity is described only while it stood alone.
 TEST_F(StoreDatasetTest, AsRecordedSeesTheNamesEntitiesHadThen) {
