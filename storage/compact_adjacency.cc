@@ -93,9 +93,9 @@ absl::StatusOr<std::unique_ptr<const CompactAdjacency>> CompactAdjacency::Build(
   confidences.shrink_to_fit();
   c->confidences_ = std::move(confidences);
   for (const CompactEdge& e : c->out_.edges) {
-    if (c->BestConfidence(e.statement).has_value()) {
-      ++c->asserted_by_relation_[e.relation];
-    }
+    RelationCounts& counts = c->by_relation_[e.relation];
+    ++counts.indexed;
+    if (c->BestConfidence(e.statement).has_value()) ++counts.asserted;
   }
   return std::unique_ptr<const CompactAdjacency>(std::move(c));
 }
@@ -105,8 +105,7 @@ size_t CompactAdjacency::memory_bytes() const {
          (out_.offsets.capacity() + in_.offsets.capacity()) * sizeof(uint32_t) +
          (out_.edges.capacity() + in_.edges.capacity()) * sizeof(CompactEdge) +
          is_statement_.capacity() + confidences_.capacity() * sizeof(double) +
-         asserted_by_relation_.capacity() *
-             (sizeof(uint32_t) + sizeof(uint64_t) + 1);
+         by_relation_.capacity() * (sizeof(uint32_t) + sizeof(RelationCounts) + 1);
 }
 
 }  // namespace kg::storage

@@ -95,8 +95,14 @@ class CompactAdjacency {
   // count of one relation's triples reads no index. Exact while
   // records_generation() is the adjacency's, as for BestConfidence.
   uint64_t AssertedCount(NodeId relation) const {
-    auto it = asserted_by_relation_.find(relation);
-    return it == asserted_by_relation_.end() ? 0 : it->second;
+    auto it = by_relation_.find(relation);
+    return it == by_relation_.end() ? 0 : it->second.asserted;
+  }
+  // How many indexed statements, asserted or only quoted, have `relation`
+  // (exact, as the edges are).
+  uint64_t IndexedCount(NodeId relation) const {
+    auto it = by_relation_.find(relation);
+    return it == by_relation_.end() ? 0 : it->second.indexed;
   }
 
   uint64_t seq() const { return seq_; }
@@ -126,7 +132,11 @@ class CompactAdjacency {
   Side in_;
   std::vector<uint8_t> is_statement_;
   std::vector<double> confidences_;  // by statement id; < 0: none
-  absl::flat_hash_map<uint32_t, uint64_t> asserted_by_relation_;
+  struct RelationCounts {
+    uint64_t indexed = 0;
+    uint64_t asserted = 0;
+  };
+  absl::flat_hash_map<uint32_t, RelationCounts> by_relation_;
 };
 
 }  // namespace kg::storage

@@ -576,11 +576,7 @@ absl::StatusOr<std::optional<uint64_t>> StoreDataset::Count(
       p == 0 || ((s | p | o) & (kMintedBit | kReifierBit))) {
     return std::nullopt;
   }
-  if (descriptions_) {
-    for (int i = 0; i < kPredicateCount; ++i) {
-      if (PredicateId(static_cast<Predicate>(i)) == p) return std::nullopt;
-    }
-  }
+  if (descriptions_ && DescriptionPredicate(p) >= 0) return std::nullopt;
   if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
     p = it->second;
   }
@@ -613,7 +609,38 @@ std::vector<Id> StoreDataset::NamedGraphs() {
 // ---- The description graph ----
 
 Id StoreDataset::PredicateId(Predicate p) {
-  if (predicate_ids_[p] != 0) return predicate_ids_[p];
+  if (predicate_ids_[p] == 0) predicate_ids_[p] = Lookup(rdf::Term::Iri(PredicateIri(p)));
+  return predicate_ids_[p];
+}
+
+int StoreDataset::DescriptionPredicate(Id p) {
+  if (p == 0 || (p & kReifierBit)) return -1;
+  if (auto it = description_predicates_.find(p);
+      it != description_predicates_.end()) {
+    return it->second;
+  }
+  if (description_iris_.empty()) {
+    for (int i = 0; i < kPredicateCount; ++i) {
+      description_iris_.emplace(PredicateIri(static_cast<Predicate>(i)), i);
+    }
+  }
+  // By its IRI: one IRI can have two ids (a node and a relation), and
+  // looking up each description predicate's id would cost the store a
+  // read or two apiece.
+  const rdf::Term t = TermOf(p);
+  int k = -1;
+  if (t.is_iri()) {
+    if (auto d = description_iris_.find(t.value());
+        d != description_iris_.end() &&
+        PredicateId(static_cast<Predicate>(d->second)) == p) {
+      k = d->second;  // the id the descriptions' triples carry
+    }
+  }
+  description_predicates_.emplace(p, k);
+  return k;
+}
+
+std::string StoreDataset::PredicateIri(Predicate p) const {
   const std::string prov = std::string(query::kProvNs);
   const std::string dcterms = std::string(query::kDctermsNs);
   std::string iri;
@@ -687,8 +714,7 @@ Id StoreDataset::PredicateId(Predicate p) {
     case kPredicateCount:
       break;
   }
-  predicate_ids_[p] = Lookup(rdf::Term::Iri(iri));
-  return predicate_ids_[p];
+  return iri;
 }
 
 void StoreDataset::DescribeStatement(Id statement, std::vector<Triple>* out) {
@@ -964,16 +990,8 @@ bool StoreDataset::DescribeAll(
 
 bool StoreDataset::MatchDescriptions(
     Id s, Id p, Id o, const std::function<bool(Id, Id, Id)>& fn) {
-  int k = -1;  // which description predicate p is
-  if (p != 0) {
-    for (int i = 0; i < kPredicateCount; ++i) {
-      if (PredicateId(static_cast<Predicate>(i)) == p) {
-        k = i;
-        break;
-      }
-    }
-    if (k < 0) return true;
-  }
+  const int k = DescriptionPredicate(p);  // which description predicate p is
+  if (p != 0 && k < 0) return true;
   auto emit = [&](const std::vector<Triple>& triples) {
     for (const Triple& t : triples) {
       if ((p != 0 && t.p != p) || (o != 0 && t.o != o)) continue;
@@ -1124,10 +1142,50 @@ bool StoreDataset::MatchDescriptions(
 
 // ---- Estimates ----
 
+namespace {
+
+// The indexed statements matching a pattern of node ids (0: open), counted
+// on the compact adjacency's edges: a relation's count, or the edges of a
+// bound end (the one with fewer) that fit the other positions; past
+// 100,000 edges, their number.
+uint64_t CountEdges(const storage::CompactAdjacency& c, uint64_t s, uint64_t p,
+                    uint64_t o) {
+  if (s == 0 && o == 0) return p == 0 ? c.edge_count() : c.IndexedCount(p);
+  using storage::Direction;
+  absl::Span<const storage::CompactEdge> edges;
+  uint64_t other = 0;  // the other end, when bound
+  if (s != 0 && o != 0) {
+    const auto out = c.Edges(s, Direction::kOutgoing);
+    const auto in = c.Edges(o, Direction::kIncoming);
+    edges = out.size() <= in.size() ? out : in;
+    other = out.size() <= in.size() ? o : s;
+  } else {
+    edges = s != 0 ? c.Edges(s, Direction::kOutgoing)
+                   : c.Edges(o, Direction::kIncoming);
+  }
+  if (edges.size() > 100'000) return edges.size();
+  uint64_t n = 0;
+  for (const storage::CompactEdge& e : edges) {
+    n += (p == 0 || e.relation == p) && (other == 0 || e.neighbor == other);
+  }
+  return n;
+}
+
+}  // namespace
+
 uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
   LoadDocuments();
   uint64_t data = 0;
-  if (!(((s | p | o) & kMintedBit) || (p & kReifierBit))) {
+  const storage::CompactAdjacency* compact = reader_.compact_adjacency();
+  if (((s | p | o) & kMintedBit) || (p & kReifierBit)) {
+    // Minted terms are in no statement, and reifiers are no relation.
+  } else if (compact != nullptr) {
+    // Its edges are this reader's: exact, and no index read.
+    if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
+      p = it->second;
+    }
+    data = CountEdges(*compact, s & ~kReifierBit, p, o & ~kReifierBit);
+  } else {
     if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
       p = it->second;
     }
@@ -1163,10 +1221,7 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
     stats_ = st.ok() ? *st : storage::StoreStats{};
   }
   const storage::StoreStats& c = *stats_;
-  int k = -1;  // which description predicate p is
-  for (int i = 0; p != 0 && i < kPredicateCount; ++i) {
-    if (PredicateId(static_cast<Predicate>(i)) == p) k = i;
-  }
+  const int k = DescriptionPredicate(p);
   if (p != 0 && k < 0) return data;             // no description has it
   if (s != 0) return data + (p != 0 ? 2 : 12);  // one subject's description
   const uint64_t records = c.provenance_records;

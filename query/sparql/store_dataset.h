@@ -175,6 +175,9 @@ class StoreDataset : public Dataset {
 
   // The description graph.
   Id PredicateId(Predicate p);
+  std::string PredicateIri(Predicate p) const;
+  // Which description predicate `p` is (the Predicate), -1 when none.
+  int DescriptionPredicate(Id p);
   bool MatchDescriptions(Id s, Id p, Id o,
                          const std::function<bool(Id, Id, Id)>& fn);
   // Appends the description triples whose subject is `s`; an entity's of
@@ -231,6 +234,9 @@ class StoreDataset : public Dataset {
   std::optional<Visible> visible_;
   std::array<Id, kPredicateCount> predicate_ids_{};
   std::optional<storage::StoreStats> stats_;
+  absl::flat_hash_map<std::string, int> description_iris_;  // IRI -> Predicate
+  absl::flat_hash_map<Id, int> description_predicates_;  // DescriptionPredicate
+
   absl::Status status_;
 };
 

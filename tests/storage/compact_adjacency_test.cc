@@ -154,21 +154,27 @@ TEST_F(CompactAdjacencyTest, HoldsExactlyTheEdgesOfItsSnapshot) {
     }
     EXPECT_TRUE(compact->compact_confidences_current());
     EXPECT_GT(with_confidence, 100u);
-    // Each relation's asserted statements, as the index counts them.
+    // Each relation's statements, asserted and all, as the index counts
+    // them.
     ASSERT_FALSE(relations.empty());
     for (NodeId relation : relations) {
-      uint64_t asserted = 0;
-      ASSERT_THAT(versioned->ScanIds(IdPattern{0, relation, 0},
-                                     /*include_quoted=*/false,
-                                     [&](const IdStatement&) {
-                                       ++asserted;
-                                       return true;
-                                     }),
-                  IsOk());
-      EXPECT_EQ(c->AssertedCount(relation), asserted)
-          << "relation " << relation;
+      for (bool include_quoted : {false, true}) {
+        uint64_t n = 0;
+        ASSERT_THAT(versioned->ScanIds(IdPattern{0, relation, 0},
+                                       include_quoted,
+                                       [&](const IdStatement&) {
+                                         ++n;
+                                         return true;
+                                       }),
+                    IsOk());
+        EXPECT_EQ(include_quoted ? c->IndexedCount(relation)
+                                 : c->AssertedCount(relation),
+                  n)
+            << "relation " << relation << ", quoted too: " << include_quoted;
+      }
     }
     EXPECT_EQ(c->AssertedCount(max_node + 1000), 0u);
+    EXPECT_EQ(c->IndexedCount(max_node + 1000), 0u);
     EXPECT_EQ(c->edge_count(), edges);
     EXPECT_GT(edges, 100u);
   }

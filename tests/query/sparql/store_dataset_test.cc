@@ -388,6 +388,55 @@ TEST_F(StoreDatasetTest, ACountOfOneTripleEqualsTheCountOfItsMatches) {
               ElementsAre(::testing::StartsWith("\"1\"^^")));
 }
 
+// With a current compact adjacency, a triple's estimate is exact: the
+// indexed statements (asserted or only quoted) that fit, counted on its
+// edges without reading the index.
+TEST_F(StoreDatasetTest, EstimatesFromTheCompactAdjacencyAreExact) {
+  WriteClaims();
+  store_->RefreshCompactAdjacency();
+  std::unique_ptr<storage::Reader> reader = store_->NewReader();
+  ASSERT_NE(reader->compact_adjacency(), nullptr);
+  StoreDatasetOptions options;
+  options.default_documents = std::vector<std::string>{"monday", "friday"};
+  StoreDataset data(*reader, options);  // no descriptions: the data alone
+  auto id = [&](const std::string& iri) {
+    return data.Lookup(rdf::Term::Iri(absl::StrCat("https://kg.invalid/", iri)));
+  };
+  const Id nk = id("entity/north_korea");
+  const Id russia = id("entity/russia");
+  const Id sent = id("relation/sent_troops_to");
+  const Id said = id("relation/said");
+  const Id confirmed = id("relation/confirmed");
+  ASSERT_NE(nk, 0u);
+  ASSERT_NE(sent, 0u);
+  struct Case {
+    Id s, p, o;
+    uint64_t want;
+  };
+  // Four statements: the troops (quoted by three claims), three claims.
+  for (const Case& c : std::vector<Case>{{0, 0, 0, 4},
+                                         {0, sent, 0, 1},
+                                         {0, said, 0, 1},
+                                         {nk, 0, 0, 1},
+                                         {nk, sent, russia, 1},
+                                         {nk, said, russia, 0},
+                                         {0, 0, russia, 1},
+                                         {0, confirmed, 0, 1}}) {
+    uint64_t indexed = 0;
+    ASSERT_THAT(reader->ScanIds(storage::IdPattern{c.s, c.p, c.o},
+                                /*include_quoted=*/true,
+                                [&](const storage::IdStatement&) {
+                                  ++indexed;
+                                  return true;
+                                }),
+                IsOk());
+    EXPECT_EQ(indexed, c.want) << c.s << " " << c.p << " " << c.o;
+    EXPECT_EQ(data.Estimate(kDefaultGraph, c.s, c.p, c.o), c.want)
+        << c.s << " " << c.p << " " << c.o;
+  }
+  EXPECT_THAT(data.status(), IsOk());
+}
+
 // The descriptions follow the entity's history: as of an earlier time, its
 // names then; a merged entity is described only while it stood alone.
 TEST_F(StoreDatasetTest, AsRecordedSeesTheNamesEntitiesHadThen) {
