@@ -117,6 +117,10 @@ ABSL_FLAG(bool, sync_writes, true,
 ABSL_FLAG(bool, compact_adjacency, true,
           "keep a compact copy of the graph's edges for path queries "
           "(~30 bytes per statement), rebuilt a second after writes pause");
+ABSL_FLAG(uint64_t, entity_table_max_entities, 2'000'000,
+          "with --compact_adjacency, keep every entity's type and label in "
+          "memory for SPARQL (~200 bytes an entity) when there are at most "
+          "this many entities; 0: never (docs/storage.md)");
 ABSL_FLAG(std::string, load, "",
           "load FILE into the store in --data_dir and exit without serving: "
           "one write, all of the file or on any error nothing, through the "
@@ -296,6 +300,8 @@ int main(int argc, char** argv) {
   options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options.store.base_iri = absl::GetFlag(FLAGS_base_iri);
   options.store.compact_adjacency = absl::GetFlag(FLAGS_compact_adjacency);
+  options.store.entity_table_max_entities =
+      absl::GetFlag(FLAGS_entity_table_max_entities);
   options.security.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   options.security.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.security.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);

@@ -73,6 +73,17 @@ class Adjacency {
     records_generation_.fetch_add(1, std::memory_order_relaxed);
   }
 
+  // Counts the commits that changed an entity or the dictionary: two equal
+  // readings (with equal generation()) mean every entity and every term
+  // is as it was (the check of the EntityTable). Like
+  // records_generation().
+  uint64_t entities_generation() const {
+    return entities_generation_.load(std::memory_order_relaxed);
+  }
+  void NoteEntitiesChange() {
+    entities_generation_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   // The nodes that have edges in `direction` (at some version), ascending.
   std::vector<uint64_t> Nodes(Direction direction) const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -96,6 +107,7 @@ class Adjacency {
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   // Atomic only so that tools see no race; commit_mu_ orders it.
   std::atomic<uint64_t> records_generation_ = 0;
+  std::atomic<uint64_t> entities_generation_ = 0;
 };
 
 }  // namespace kg::storage

@@ -105,7 +105,8 @@ size_t CompactAdjacency::memory_bytes() const {
          (out_.offsets.capacity() + in_.offsets.capacity()) * sizeof(uint32_t) +
          (out_.edges.capacity() + in_.edges.capacity()) * sizeof(CompactEdge) +
          is_statement_.capacity() + confidences_.capacity() * sizeof(double) +
-         by_relation_.capacity() * (sizeof(uint32_t) + sizeof(RelationCounts) + 1);
+         by_relation_.capacity() *
+             (sizeof(uint32_t) + sizeof(RelationCounts) + 1);
 }
 
 }  // namespace kg::storage

@@ -23,8 +23,14 @@ constexpr uint64_t kNoConfidences = std::numeric_limits<uint64_t>::max();
 
 CompactAdjacencyKeeper::CompactAdjacencyKeeper(
     rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov, Adjacency* adjacency,
-    absl::Duration delay)
-    : db_(db), prov_(prov), adjacency_(adjacency), delay_(delay) {
+    absl::Duration delay, std::function<std::unique_ptr<Reader>()> new_reader,
+    size_t max_entities)
+    : db_(db),
+      prov_(prov),
+      adjacency_(adjacency),
+      delay_(delay),
+      new_reader_(std::move(new_reader)),
+      max_entities_(max_entities) {
   if (delay_ == absl::InfiniteDuration()) {
     Refresh();
     return;
@@ -60,6 +66,16 @@ std::shared_ptr<const CompactAdjacency> CompactAdjacencyKeeper::CurrentAt(
   return compact_;
 }
 
+std::shared_ptr<const EntityTable> CompactAdjacencyKeeper::EntitiesAt(
+    uint64_t generation, uint64_t entities_generation) {
+  absl::MutexLock lock(&compact_mu_);
+  if (entities_ == nullptr || entities_->generation() != generation ||
+      entities_->entities_generation() != entities_generation) {
+    return nullptr;
+  }
+  return entities_;
+}
+
 bool CompactAdjacencyKeeper::stopping() {
   absl::MutexLock lock(&refresh_mu_);
   return stop_;
@@ -67,24 +83,48 @@ bool CompactAdjacencyKeeper::stopping() {
 
 void CompactAdjacencyKeeper::Refresh() {
   absl::MutexLock build(&build_mu_);
-  if (impossible_) return;
-  const rocksdb::Snapshot* snapshot;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  std::unique_ptr<Reader> reader;
   uint64_t generation;
   uint64_t records_generation;
+  uint64_t entities_generation;
+  bool need_compact;
+  bool need_entities;
   {
     absl::ReaderMutexLock lock(&adjacency_->commit_mu());
     generation = adjacency_->generation();
     records_generation = adjacency_->records_generation();
+    entities_generation = adjacency_->entities_generation();
     {
       absl::MutexLock compact_lock(&compact_mu_);
-      if (compact_ != nullptr && compact_->generation() == generation &&
-          compact_->records_generation() == records_generation) {
-        return;
-      }
+      need_compact =
+          !impossible_ &&
+          !(compact_ != nullptr && compact_->generation() == generation &&
+            compact_->records_generation() == records_generation);
+      need_entities =
+          new_reader_ != nullptr && max_entities_ > 0 &&
+          !(entities_ != nullptr && entities_->generation() == generation &&
+            entities_->entities_generation() == entities_generation);
     }
+    if (!need_compact && !need_entities) return;
     // Held while building, so that no edge visible at it is pruned.
-    snapshot = db_->GetSnapshot();
+    if (need_compact) snapshot = db_->GetSnapshot();
+    // Its own snapshot, at the same state.
+    if (need_entities) reader = new_reader_();
   }
+  if (need_entities) {
+    absl::StatusOr<std::unique_ptr<const EntityTable>> table =
+        EntityTable::Build(*reader, generation, entities_generation,
+                           max_entities_, [this] { return stopping(); });
+    reader.reset();
+    // Too many entities, a build stopped or a read that failed leave none:
+    // queries read the entity records.
+    std::shared_ptr<const EntityTable> built;
+    if (table.ok()) built = *std::move(table);
+    absl::MutexLock compact_lock(&compact_mu_);
+    entities_ = std::move(built);
+  }
+  if (!need_compact) return;
   const absl::Time start = absl::Now();
   absl::StatusOr<std::vector<double>> confidences = ReadConfidences(snapshot);
   absl::StatusOr<std::unique_ptr<const CompactAdjacency>> built =

@@ -1,11 +1,14 @@
 // CompactAdjacencyKeeper: keeps the compact adjacency (compact_adjacency.h)
-// in step with the versioned one. It builds a copy on open and, on a
-// background thread, rebuilds it once no write has changed the indexes for
-// a delay (at least twice the last build); with a background thread, the
-// copy of the open is built there too. Internal to storage/.
+// in step with the versioned one, and the entity table (entity_table.h) in
+// step with the entities. It builds them on open and, on a background
+// thread, rebuilds what is stale once no write has changed the indexes,
+// the records, the entities or the dictionary for a delay (at least twice
+// the last build); with a background thread, the copies of the open are
+// built there too. Internal to storage/.
 #ifndef KG_STORAGE_COMPACT_ADJACENCY_KEEPER_H_
 #define KG_STORAGE_COMPACT_ADJACENCY_KEEPER_H_
 
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -15,6 +18,8 @@
 #include "rocksdb/db.h"
 #include "storage/adjacency.h"
 #include "storage/compact_adjacency.h"
+#include "storage/entity_table.h"
+#include "storage/store.h"
 
 namespace kg::storage {
 
@@ -26,8 +31,15 @@ class CompactAdjacencyKeeper {
   // InfiniteDuration: no background thread (rebuilt only by Refresh), and
   // the first copy is built before the constructor returns; otherwise the
   // background thread builds the first copy at once.
-  CompactAdjacencyKeeper(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov,
-                         Adjacency* adjacency, absl::Duration delay);
+  // `new_reader` (may be empty: no entity table) makes a reader at the
+  // store's latest state; called with the adjacency's commit_mu() held
+  // shared, so it must not take it. No table when the store has more than
+  // `max_entities` entities.
+  CompactAdjacencyKeeper(
+      rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov, Adjacency* adjacency,
+      absl::Duration delay,
+      std::function<std::unique_ptr<Reader>()> new_reader = nullptr,
+      size_t max_entities = 0);
   // Stops the thread and any build under way.
   ~CompactAdjacencyKeeper();
   CompactAdjacencyKeeper(const CompactAdjacencyKeeper&) = delete;
@@ -40,10 +52,16 @@ class CompactAdjacencyKeeper {
   // check and the caller's snapshot.
   std::shared_ptr<const CompactAdjacency> CurrentAt(uint64_t generation)
       ABSL_LOCKS_EXCLUDED(compact_mu_);
-  // Rebuilds now when stale.
+  // The entity table when it was built at `generation` and
+  // `entities_generation` (the adjacency's), else null. Call with the
+  // adjacency's commit_mu() held, as CurrentAt.
+  std::shared_ptr<const EntityTable> EntitiesAt(uint64_t generation,
+                                                uint64_t entities_generation)
+      ABSL_LOCKS_EXCLUDED(compact_mu_);
+  // Rebuilds now what is stale.
   void Refresh() ABSL_LOCKS_EXCLUDED(build_mu_, compact_mu_, refresh_mu_);
-  // An index change, or a record added or retracted, was committed: a
-  // rebuild is due once writes are quiet.
+  // An index change, a record added or retracted, or an entity or term
+  // change was committed: a rebuild is due once writes are quiet.
   void NoteChange() ABSL_LOCKS_EXCLUDED(refresh_mu_);
 
   struct BuildFigures {
@@ -65,6 +83,8 @@ class CompactAdjacencyKeeper {
   rocksdb::ColumnFamilyHandle* const prov_;
   Adjacency* const adjacency_;
   const absl::Duration delay_;
+  const std::function<std::unique_ptr<Reader>()> new_reader_;
+  const size_t max_entities_;
 
   // One build at a time.
   absl::Mutex build_mu_ ABSL_ACQUIRED_BEFORE(compact_mu_);
@@ -72,6 +92,7 @@ class CompactAdjacencyKeeper {
   bool impossible_ ABSL_GUARDED_BY(build_mu_) = false;
   absl::Mutex compact_mu_;
   std::shared_ptr<const CompactAdjacency> compact_ ABSL_GUARDED_BY(compact_mu_);
+  std::shared_ptr<const EntityTable> entities_ ABSL_GUARDED_BY(compact_mu_);
   absl::Mutex refresh_mu_;
   bool stop_ ABSL_GUARDED_BY(refresh_mu_) = false;
   // A change since the last rebuild, and when the last one came.

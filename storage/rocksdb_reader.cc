@@ -10,6 +10,7 @@
 #include "common/echo.h"
 #include "storage/coding.h"
 #include "storage/dictionary.h"
+#include "storage/entity_table.h"
 #include "storage/match_plan.h"
 #include "storage/page_token.h"
 #include "storage/rocksdb_status.h"
@@ -52,11 +53,13 @@ absl::Status RequirePositive(size_t limit) {
 
 RocksReader::RocksReader(const Database* database, const Adjacency* adjacency,
                          std::shared_ptr<const CompactAdjacency> compact,
-                         bool confidences_current)
+                         bool confidences_current,
+                         std::shared_ptr<const EntityTable> entities)
     : database_(database),
       adjacency_(adjacency),
       compact_(std::move(compact)),
       confidences_current_(confidences_current && compact_ != nullptr),
+      entities_(std::move(entities)),
       snapshot_(database->db()) {
   ro_.snapshot = snapshot_.snapshot();
   seq_ = ro_.snapshot->GetSequenceNumber();

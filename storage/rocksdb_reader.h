@@ -28,10 +28,12 @@ class RocksReader : public Reader {
   // Call with adjacency->commit_mu() held shared, so the snapshot and the
   // adjacency agree. `compact`: the compact adjacency when it matches this
   // snapshot, else null; `confidences_current`: its confidences are this
-  // snapshot's too. `database` and `adjacency` outlive the reader.
+  // snapshot's too; `entities`: the entity table when it matches this
+  // snapshot, else null. `database` and `adjacency` outlive the reader.
   RocksReader(const Database* database, const Adjacency* adjacency,
               std::shared_ptr<const CompactAdjacency> compact,
-              bool confidences_current = false);
+              bool confidences_current = false,
+              std::shared_ptr<const EntityTable> entities = nullptr);
 
   absl::StatusOr<Entity> GetEntity(absl::string_view id) override;
   absl::StatusOr<EntityHistory> GetEntityHistory(absl::string_view id) override;
@@ -76,6 +78,7 @@ class RocksReader : public Reader {
   bool compact_confidences_current() const override {
     return confidences_current_;
   }
+  const EntityTable* entity_table() const override { return entities_.get(); }
   absl::StatusOr<TermValue> TermAt(NodeId node) override {
     return TermOf(node);
   }
@@ -130,6 +133,7 @@ class RocksReader : public Reader {
   const Adjacency* const adjacency_;
   const std::shared_ptr<const CompactAdjacency> compact_;
   const bool confidences_current_;
+  const std::shared_ptr<const EntityTable> entities_;
   rocksdb::ManagedSnapshot snapshot_;
   rocksdb::ReadOptions ro_;
   uint64_t seq_ = 0;

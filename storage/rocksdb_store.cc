@@ -88,9 +88,16 @@ class RocksStore : public Store {
         adjacency_(std::move(adjacency)),
         counters_(database_->counters_at_open()) {
     if (options_.compact_adjacency) {
+      // A reader without the copies (this is what builds them), taken
+      // with commit_mu() held shared, as NewReader's.
       compact_ = std::make_unique<CompactAdjacencyKeeper>(
           database_->db(), database_->cf(kProvCf), adjacency_.get(),
-          options_.compact_adjacency_delay);
+          options_.compact_adjacency_delay,
+          [this] {
+            return std::make_unique<RocksReader>(database_.get(),
+                                                 adjacency_.get(), nullptr);
+          },
+          options_.entity_table_max_entities);
     }
   }
   // The keeper stops first (it reads the database and the adjacency), the
@@ -139,9 +146,10 @@ class RocksStore : public Store {
                             const std::string& file);
   // Brings the adjacency up to the database after a commit that made
   // these index changes and, when `records_changed`, added or retracted
-  // provenance records; called with adjacency_->commit_mu() held.
+  // provenance records, when `entities_changed`, changed an entity or the
+  // dictionary; called with adjacency_->commit_mu() held.
   void ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
-                        bool records_changed);
+                        bool records_changed, bool entities_changed);
   // Recorded times strictly increase, so two writes never share a key.
   int64_t NextMicros() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
     last_micros_ = std::max(ToMicros(options_.clock()), last_micros_ + 1);
@@ -173,8 +181,14 @@ std::unique_ptr<Reader> RocksStore::NewReader() {
   const bool confidences_current =
       compact != nullptr &&
       compact->records_generation() == adjacency_->records_generation();
+  std::shared_ptr<const EntityTable> entities;
+  if (compact_ != nullptr) {
+    entities = compact_->EntitiesAt(adjacency_->generation(),
+                                    adjacency_->entities_generation());
+  }
   return std::make_unique<RocksReader>(database_.get(), adjacency_.get(),
-                                       std::move(compact), confidences_current);
+                                       std::move(compact), confidences_current,
+                                       std::move(entities));
 }
 
 absl::Status RocksStore::Enqueue(std::function<absl::Status(WriteTxn&)> apply) {
@@ -257,15 +271,18 @@ absl::Status RocksStore::CommitChanges(
   wo.sync = options_.sync_writes;
   absl::MutexLock commit(&adjacency_->commit_mu());
   KG_RETURN_IF_ERROR(FromRocksDb(database_->db()->Write(wo, &wb), "write"));
-  ApplyToAdjacency(index, !changes[kProvCf].empty());
+  ApplyToAdjacency(index, !changes[kProvCf].empty(),
+                   !changes[kEntityCf].empty() || !changes[kTermCf].empty());
   return absl::OkStatus();
 }
 
 void RocksStore::ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
-                                  bool records_changed) {
-  if (records_changed) {
-    adjacency_->NoteRecordsChange();
-    if (compact_ != nullptr && index.empty()) compact_->NoteChange();
+                                  bool records_changed, bool entities_changed) {
+  if (records_changed) adjacency_->NoteRecordsChange();
+  if (entities_changed) adjacency_->NoteEntitiesChange();
+  if (compact_ != nullptr && index.empty() &&
+      (records_changed || entities_changed)) {
+    compact_->NoteChange();
   }
   if (index.empty()) return;
   rocksdb::DB* db = database_->db();
@@ -368,7 +385,8 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
     status = FromRocksDb(database_->db()->IngestExternalFiles(args),
                          "bulk load ingest");
     if (status.ok()) {
-      ApplyToAdjacency(txn.index_changes(), has_file[kProvCf]);
+      ApplyToAdjacency(txn.index_changes(), has_file[kProvCf],
+                       has_file[kEntityCf] || has_file[kTermCf]);
     }
   }
   fs::remove_all(tmp, ec);

@@ -77,6 +77,7 @@ IdOrder OrderOf(const IdPattern& pattern);
 
 class FaultInjection;    // storage/fault_injection.h
 class CompactAdjacency;  // storage/compact_adjacency.h
+class EntityTable;       // storage/entity_table.h
 class PageTokenCodec;    // storage/page_token.h
 
 struct StoreOptions {
@@ -114,6 +115,11 @@ struct StoreOptions {
   // (docs/storage.md).
   bool compact_adjacency = true;
   absl::Duration compact_adjacency_delay = absl::Seconds(1);
+  // With the compact adjacency, and at the same times, an in-memory table
+  // of every live entity's node, type and label (storage/entity_table.h)
+  // for queries about types and labels, when the store has at most this
+  // many entities (~200 bytes each; 0: none).
+  size_t entity_table_max_entities = 2'000'000;
 };
 
 // Limits on values, enforced on every write (docs/storage.md).
@@ -413,6 +419,10 @@ class Reader {
   // Whether the compact adjacency's best confidences are this reader's
   // too: no record added or retracted since it was built.
   virtual bool compact_confidences_current() const = 0;
+  // The entity table when it is exactly this reader's (no entity or term
+  // changed since it was built), else null. Lives as long as the reader.
+  // Thread-safe.
+  virtual const EntityTable* entity_table() const = 0;
   // What a node id stands for.
   virtual absl::StatusOr<TermValue> TermAt(NodeId node) = 0;
   virtual absl::StatusOr<Statement> StatementAt(NodeId statement) = 0;

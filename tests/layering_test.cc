@@ -45,7 +45,8 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"rdf", {"term.h", "format.h", "isomorphism.h", "iri.h", "text.h"}},
       {"storage",
        {"store.h", "model.h", "status_macros.h", "page_token.h",
-        "error_context.h", "compact_adjacency.h", "fault_injection.h"}},
+        "error_context.h", "compact_adjacency.h", "entity_table.h",
+        "fault_injection.h"}},
       // query/: the engines' entry points; the search internals
       // (path_graph.h, path_search.h) stay inside.
       {"query",

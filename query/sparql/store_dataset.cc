@@ -81,6 +81,9 @@ StoreDataset::StoreDataset(storage::Reader& reader, StoreDatasetOptions options)
                   std::find(options_.default_documents->begin(),
                             options_.default_documents->end(),
                             descriptions) != options_.default_documents->end();
+  if (!options_.as_of.recorded_at().has_value()) {
+    entities_ = reader_.entity_table();
+  }
 }
 
 std::string StoreDataset::Ns(absl::string_view local) const {
@@ -246,6 +249,13 @@ Id StoreDataset::Lookup(const rdf::Term& term) {
     if (n.ok()) id = *n | kReifierBit;
   }
   if (id == 0) id = StoreLookup(term);
+  if (id == 0 && entities_ != nullptr && term.is_literal() &&
+      term.language().empty() && term.datatype() == rdf::kXsdString) {
+    // An entity's name, as the entity table numbers it.
+    if (std::optional<uint32_t> i = entities_->LabelIndex(term.value())) {
+      id = LabelId(*i);
+    }
+  }
   // A term the store does not hold may still be in the descriptions (a
   // label, a number, a record's IRI).
   if (id == 0 && descriptions_ && (term.is_iri() || term.is_literal())) {
@@ -265,6 +275,10 @@ Id StoreDataset::Intern(const rdf::Term& term) {
 
 rdf::Term StoreDataset::TermOf(Id id) {
   if (id & kMintedBit) return minted_[id & ~kMintedBit];
+  if (id & kLabelBit) {
+    return rdf::Term::Literal(
+        entities_->label(static_cast<uint32_t>(id & ~kLabelBit)));
+  }
   if (auto it = terms_.find(id); it != terms_.end()) return it->second;
   rdf::Term term;
   if (id & kReifierBit) {
@@ -298,7 +312,7 @@ rdf::Term StoreDataset::TermOf(Id id) {
 }
 
 bool StoreDataset::TripleOf(Id id, Id* s, Id* p, Id* o) {
-  if (id & (kMintedBit | kReifierBit)) return false;
+  if (id & (kNotInStatements | kReifierBit)) return false;
   const rdf::Term t = TermOf(id);
   if (!t.is_triple()) return false;
   *s = Lookup(t.triple().subject);
@@ -307,7 +321,7 @@ bool StoreDataset::TripleOf(Id id, Id* s, Id* p, Id* o) {
   *p = r.ok() ? *r : 0;
   if (r.ok()) predicates_.insert(*r);
   *o = Lookup(t.triple().object);
-  return *s != 0 && *p != 0 && *o != 0 && !((*s | *o) & kMintedBit);
+  return *s != 0 && *p != 0 && *o != 0 && !((*s | *o) & kNotInStatements);
 }
 
 StoreDataset::Records StoreDataset::RecordsOf(Id statement) {
@@ -425,7 +439,7 @@ void StoreDataset::ScanVisible(
 bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
                              const std::function<bool(Id, Id, Id)>& fn) {
   // Minted terms are in no statement, and reifiers are no relation.
-  if (((s | p | o) & kMintedBit) || (p & kReifierBit)) return true;
+  if (((s | p | o) & kNotInStatements) || (p & kReifierBit)) return true;
   // A reifier IRI names its statement's node here (the store's IRIs
   // <base>statement/<id>); rows keep the query's own id.
   const Id s_node = s & ~kReifierBit;
@@ -514,9 +528,15 @@ bool StoreDataset::ObjectsOf(Id graph, Id p,
   if (!MatchData(graph, 0, p, 0, [&](Id, Id, Id o) { return emit(o); })) {
     return true;
   }
-  // Entities: each one's type (the page holds the current state).
-  if (!ForEachEntity(
-          [&](const storage::Entity& e, Id) { return emit(TypeId(e.type)); })) {
+  // Entities: each one's type (the page holds the current state), or
+  // the entity table's types.
+  if (entities_ != nullptr) {
+    for (const std::string& type : entities_->types()) {
+      if (!emit(TypeId(type))) return true;
+    }
+  } else if (!ForEachEntity([&](const storage::Entity& e, Id) {
+               return emit(TypeId(e.type));
+             })) {
     return true;
   }
   // The other kinds' types (DescribeRelation, Describe, DescribeRecord):
@@ -556,7 +576,7 @@ bool StoreDataset::MatchTripleTerms(Id s, Id p, Id o,
   if (!options_.as_of.current()) return false;
   // Minted terms and reifiers are in no triple term; a triple term's
   // predicate is a relation.
-  if (((s | p | o) & kMintedBit) || (p & kReifierBit)) return true;
+  if (((s | p | o) & kNotInStatements) || (p & kReifierBit)) return true;
   if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
     p = it->second;
   }
@@ -573,7 +593,7 @@ absl::StatusOr<std::optional<uint64_t>> StoreDataset::Count(
   LoadDocuments();
   if (graph != kDefaultGraph || !options_.as_of.current() ||
       (options_.default_documents.has_value() && !every_document_by_default_) ||
-      p == 0 || ((s | p | o) & (kMintedBit | kReifierBit))) {
+      p == 0 || ((s | p | o) & (kNotInStatements | kReifierBit))) {
     return std::nullopt;
   }
   if (descriptions_ && DescriptionPredicate(p) >= 0) return std::nullopt;
@@ -609,7 +629,8 @@ std::vector<Id> StoreDataset::NamedGraphs() {
 // ---- The description graph ----
 
 Id StoreDataset::PredicateId(Predicate p) {
-  if (predicate_ids_[p] == 0) predicate_ids_[p] = Lookup(rdf::Term::Iri(PredicateIri(p)));
+  if (predicate_ids_[p] == 0)
+    predicate_ids_[p] = Lookup(rdf::Term::Iri(PredicateIri(p)));
   return predicate_ids_[p];
 }
 
@@ -824,6 +845,19 @@ void StoreDataset::Describe(Id s, std::vector<Triple>* out, Id only) {
     DescribeStatement(s & ~kReifierBit, out);
     return;
   }
+  if (entities_ != nullptr && only != 0 && !(s & kNotInStatements)) {
+    // An entity's type or label, from the entity table.
+    if (const storage::EntityTable::Entry* e = entities_->Find(s)) {
+      if (only == PredicateId(kType)) {
+        out->push_back({s, only, TypeId(entities_->types()[e->type])});
+        return;
+      }
+      if (only == PredicateId(kLabel)) {
+        out->push_back({s, only, LabelId(e->label)});
+        return;
+      }
+    }
+  }
   const rdf::Term t = TermOf(s);
   if (!t.is_iri()) return;
   const std::string& iri = t.value();
@@ -916,6 +950,12 @@ bool StoreDataset::DescribeAll(
     return triples.empty() || fn(triples);
   };
   const std::string& base = reader_.base_iri();
+  if (kinds & kEntities) {
+    if (std::optional<bool> go_on = DescribeEntitiesFromTable(only, fn)) {
+      if (!*go_on) return false;
+      kinds &= ~kEntities;
+    }
+  }
   if ((kinds & kEntities) &&
       !ForEachEntity([&](const storage::Entity& e, Id s) {
         if (options_.as_of.recorded_at().has_value()) {
@@ -988,6 +1028,20 @@ bool StoreDataset::DescribeAll(
   return true;
 }
 
+std::optional<bool> StoreDataset::DescribeEntitiesFromTable(
+    Id only, const std::function<bool(const std::vector<Triple>&)>& fn) {
+  if (entities_ == nullptr || only == 0) return std::nullopt;
+  const bool type = only == PredicateId(kType);
+  if (!type && only != PredicateId(kLabel)) return std::nullopt;
+  std::vector<Triple> triples(1);
+  for (const storage::EntityTable::Entry& e : entities_->entries()) {
+    triples[0] = {e.node, only,
+                  type ? TypeId(entities_->types()[e.type]) : LabelId(e.label)};
+    if (!fn(triples)) return false;
+  }
+  return true;
+}
+
 bool StoreDataset::MatchDescriptions(
     Id s, Id p, Id o, const std::function<bool(Id, Id, Id)>& fn) {
   const int k = DescriptionPredicate(p);  // which description predicate p is
@@ -1008,7 +1062,7 @@ bool StoreDataset::MatchDescriptions(
   if (o != 0 && (k == kReifies || k == kDerivedFrom || k == kStatementId)) {
     Id statement = 0;
     if (k == kReifies) {
-      if (!(o & (kMintedBit | kReifierBit)) && TermOf(o).is_triple()) {
+      if (!(o & (kNotInStatements | kReifierBit)) && TermOf(o).is_triple()) {
         statement = o;
       }
     } else if (k == kDerivedFrom) {
@@ -1124,9 +1178,18 @@ bool StoreDataset::MatchDescriptions(
         // A type of kg's names only entities have; rdf:Property only
         // relations.
         const rdf::Term type = TermOf(o);
-        if (type.is_iri() &&
-            absl::StartsWith(type.value(),
-                             absl::StrCat(reader_.base_iri(), "type/"))) {
+        const std::string types = absl::StrCat(reader_.base_iri(), "type/");
+        if (type.is_iri() && absl::StartsWith(type.value(), types)) {
+          if (entities_ != nullptr) {
+            // The entity table's list of that type.
+            std::optional<uint32_t> index =
+                entities_->TypeIndex(type.value().substr(types.size()));
+            if (!index.has_value()) return true;
+            for (uint32_t i : entities_->OfType(*index)) {
+              if (!fn(entities_->entries()[i].node, p, o)) return false;
+            }
+            return true;
+          }
           kinds = kEntities;
         } else if (type.is_iri() &&
                    type.value() == absl::StrCat(rdf::kRdfNs, "Property")) {
@@ -1177,7 +1240,7 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
   LoadDocuments();
   uint64_t data = 0;
   const storage::CompactAdjacency* compact = reader_.compact_adjacency();
-  if (((s | p | o) & kMintedBit) || (p & kReifierBit)) {
+  if (((s | p | o) & kNotInStatements) || (p & kReifierBit)) {
     // Minted terms are in no statement, and reifiers are no relation.
   } else if (compact != nullptr) {
     // Its edges are this reader's: exact, and no index read.
@@ -1262,10 +1325,15 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
     // One of kg's entity types: entities only, and types are few (a guess:
     // a quarter of them).
     const rdf::Term type = TermOf(o);
-    if (type.is_iri() &&
-        absl::StartsWith(type.value(),
-                         absl::StrCat(reader_.base_iri(), "type/"))) {
+    const std::string types = absl::StrCat(reader_.base_iri(), "type/");
+    if (type.is_iri() && absl::StartsWith(type.value(), types)) {
       d = c.entities / 4 + 1;
+      if (entities_ != nullptr) {
+        // Exact.
+        std::optional<uint32_t> index =
+            entities_->TypeIndex(type.value().substr(types.size()));
+        d = index.has_value() ? entities_->OfType(*index).size() : 0;
+      }
     }
   }
   // A bound object picks one subject of most (a label, a statement's

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "query/provenance_as_of.h"
 #include "query/sparql/dataset.h"
+#include "storage/entity_table.h"
 #include "storage/store.h"
 
 namespace kg::sparql {
@@ -101,6 +102,11 @@ class StoreDataset : public Dataset {
   // A statement's reifier IRI <base>statement/<id>: kReifierBit | the
   // statement's node (the node alone is its triple term).
   static constexpr Id kReifierBit = Id{1} << 61;
+  // An entity's label the store holds only as a name (no statement has
+  // that literal), from the entity table: kLabelBit | its label index.
+  static constexpr Id kLabelBit = Id{1} << 60;
+  // Ids of terms that are in no statement.
+  static constexpr Id kNotInStatements = kMintedBit | kLabelBit;
 
   // The description graph's predicates.
   enum Predicate {
@@ -208,8 +214,22 @@ class StoreDataset : public Dataset {
       const std::string& iri);
   std::string Ns(absl::string_view local) const;
 
+  // The id of the entity table's label `i`.
+  Id LabelId(uint32_t i) const {
+    const storage::NodeId node = entities_->label_node(i);
+    return node != 0 ? node : kLabelBit | i;
+  }
+  // Describes the entities from the entity table for `only` (rdf:type or
+  // rdfs:label), each one to fn, until it returns false; nullopt when the
+  // table cannot (no table, another predicate, as recorded).
+  std::optional<bool> DescribeEntitiesFromTable(
+      Id only, const std::function<bool(const std::vector<Triple>&)>& fn);
+
   storage::Reader& reader_;
   StoreDatasetOptions options_;
+  // The reader's entity table, when it has one and the query sees the
+  // current entities (not as recorded), else null.
+  const storage::EntityTable* entities_ = nullptr;
   bool descriptions_ = false;
   bool documents_loaded_ = false;
   std::vector<std::string> all_documents_;

@@ -30,6 +30,7 @@ void StoreTest::Reopen() {
   options.clock = [this] { return now_; };
   options.compact_adjacency = compact_adjacency_;
   options.compact_adjacency_delay = compact_adjacency_delay_;
+  options.entity_table_max_entities = entity_table_max_entities_;
   absl::StatusOr<std::unique_ptr<Store>> s = Store::Open(options, path());
   if (!s.ok()) {
     ADD_FAILURE() << s.status();

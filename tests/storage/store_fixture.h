@@ -51,6 +51,7 @@ class StoreTest : public ::testing::Test {
   // knows whether its readers have a compact adjacency.
   bool compact_adjacency_ = true;
   absl::Duration compact_adjacency_delay_ = absl::InfiniteDuration();
+  size_t entity_table_max_entities_ = 2'000'000;
   std::unique_ptr<Store> store_;
 };
 

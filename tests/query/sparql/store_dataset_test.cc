@@ -400,7 +400,8 @@ TEST_F(StoreDatasetTest, EstimatesFromTheCompactAdjacencyAreExact) {
   options.default_documents = std::vector<std::string>{"monday", "friday"};
   StoreDataset data(*reader, options);  // no descriptions: the data alone
   auto id = [&](const std::string& iri) {
-    return data.Lookup(rdf::Term::Iri(absl::StrCat("https://kg.invalid/", iri)));
+    return data.Lookup(
+        rdf::Term::Iri(absl::StrCat("https://kg.invalid/", iri)));
   };
   const Id nk = id("entity/north_korea");
   const Id russia = id("entity/russia");
@@ -435,6 +436,64 @@ TEST_F(StoreDatasetTest, EstimatesFromTheCompactAdjacencyAreExact) {
         << c.s << " " << c.p << " " << c.o;
   }
   EXPECT_THAT(data.status(), IsOk());
+}
+
+// With the entity table (storage/entity_table.h), types and labels come
+// from memory: the answers are those of reading the entity records, which
+// a query as recorded at the present does. Labels that are also
+// statements' literals, and labels two entities share, join as the same
+// term.
+TEST_F(StoreDatasetTest, TheEntityTableAnswersAsTheEntityRecordsDo) {
+  WriteClaims();
+  storage::WriteBatch b;
+  b.entities = {{"dprk", "North Korea", "Place", {}}};
+  b.shared_names = true;
+  b.statements = {
+      {T("nis", "said",
+         Term::RdfLiteral("Russia", "http://www.w3.org/2001/XMLSchema#string",
+                          "", storage::LiteralDirection::kNone)),
+       {Ev(monday_, "North Korea sent troops to Russia.")}}};
+  ASSERT_THAT(store_->Write(b).status(), IsOk());
+  now_ += absl::Hours(1);
+  store_->RefreshCompactAdjacency();
+  ASSERT_NE(store_->NewReader()->entity_table(), nullptr);
+  StoreDatasetOptions records;  // as recorded now: no table
+  absl::StatusOr<query::RecordFilter> filter =
+      query::RecordFilter::Create({now_, ""});
+  ASSERT_THAT(filter.status(), IsOk());
+  records.as_of = *filter;
+  for (const std::string& q : std::vector<std::string>{
+           "SELECT DISTINCT ?t WHERE { ?s a ?t }",
+           "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?t }",
+           "SELECT ?s ?l WHERE { ?s a <https://kg.invalid/type/Country> ; "
+           "rdfs:label ?l } ORDER BY ?l",
+           "SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER regex(?l, \"^N\") }",
+           "SELECT ?a ?b WHERE { ?a rdfs:label ?l . ?b rdfs:label ?l "
+           "FILTER(?a != ?b) }",
+           "SELECT ?s ?x WHERE { ?s rdfs:label ?l . ?x r:said ?l }",
+           "SELECT ?s ?x WHERE { ?s rdfs:label ?l OPTIONAL { ?x r:said ?l } }",
+           "SELECT ?s WHERE { ?s rdfs:label \"Russia\" }",
+           "SELECT ?l WHERE { e:nato rdfs:label ?l }",
+           "SELECT ?t WHERE { e:dprk a ?t }",
+           "SELECT ?s ?t WHERE { ?s a ?t } ORDER BY ?s ?t",
+       }) {
+    const std::vector<std::string> table = Select(q);
+    EXPECT_FALSE(table.empty()) << q;
+    EXPECT_THAT(table, ::testing::UnorderedElementsAreArray(Select(q, records)))
+        << q;
+  }
+  // The literal joins its label, both ways round (the OPTIONAL reads the
+  // labels first); the shared name joins the two entities.
+  EXPECT_THAT(Select("SELECT ?s ?x WHERE { ?s rdfs:label ?l . ?x r:said ?l }"),
+              ElementsAre("<https://kg.invalid/entity/russia> "
+                          "<https://kg.invalid/entity/nis>"));
+  EXPECT_THAT(Select("SELECT ?s ?x WHERE { ?s rdfs:label ?l "
+                     "OPTIONAL { ?x r:said ?l } FILTER(BOUND(?x)) }"),
+              ElementsAre("<https://kg.invalid/entity/russia> "
+                          "<https://kg.invalid/entity/nis>"));
+  EXPECT_THAT(Select("SELECT ?b WHERE { e:north_korea rdfs:label ?l . "
+                     "?b rdfs:label ?l FILTER(?b != e:north_korea) }"),
+              ElementsAre("<https://kg.invalid/entity/dprk>"));
 }
 
 // The descriptions follow the entity's history: as of an earlier time, its

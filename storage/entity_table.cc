@@ -1,0 +1,80 @@
+#include "storage/entity_table.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "storage/model.h"
+
+namespace kg::storage {
+
+absl::StatusOr<std::unique_ptr<const EntityTable>> EntityTable::Build(
+    Reader& reader, uint64_t generation, uint64_t entities_generation,
+    size_t max_entities, const std::function<bool()>& should_stop) {
+  std::unique_ptr<EntityTable> t(
+      new EntityTable(generation, entities_generation));
+  const std::string xsd_string = absl::StrCat(kXsdNamespace, "string");
+  // Refused before reading any, from the store's count.
+  KG_ASSIGN_OR_RETURN(StoreStats stats, reader.Stats());
+  if (stats.entities > max_entities) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("entity table: more than ", max_entities, " entities"));
+  }
+  std::string token;
+  do {
+    if (should_stop && should_stop()) {
+      return absl::CancelledError("entity table: build stopped");
+    }
+    KG_ASSIGN_OR_RETURN(EntityPage page, reader.ListEntities(1000, token));
+    if (t->entries_.size() + page.entities.size() > max_entities) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("entity table: more than ", max_entities, " entities"));
+    }
+    for (size_t i = 0; i < page.entities.size(); ++i) {
+      const Entity& e = page.entities[i];
+      Entry entry;
+      entry.node = page.node_ids[i];
+      auto [type, new_type] = t->type_index_.try_emplace(
+          e.type, static_cast<uint32_t>(t->types_.size()));
+      if (new_type) {
+        t->types_.push_back(e.type);
+        t->of_type_.emplace_back();
+      }
+      entry.type = type->second;
+      auto [label, new_label] = t->label_index_.try_emplace(
+          e.label, static_cast<uint32_t>(t->labels_.size()));
+      if (new_label) {
+        // The label as the literal a query names it by: its node when a
+        // statement holds that literal.
+        absl::StatusOr<NodeId> node = reader.NodeOf(
+            Term::RdfLiteral(e.label, xsd_string, "", LiteralDirection::kNone));
+        if (!node.ok() && !absl::IsNotFound(node.status())) {
+          return node.status();
+        }
+        t->labels_.push_back(e.label);
+        t->label_nodes_.push_back(node.ok() ? *node : 0);
+      }
+      entry.label = label->second;
+      const uint32_t at = static_cast<uint32_t>(t->entries_.size());
+      t->of_type_[entry.type].push_back(at);
+      if (entry.node != 0) t->by_node_.emplace(entry.node, at);
+      t->entries_.push_back(entry);
+    }
+    token = page.next_page_token;
+  } while (!token.empty());
+  return std::unique_ptr<const EntityTable>(std::move(t));
+}
+
+size_t EntityTable::memory_bytes() const {
+  size_t n = sizeof(*this) + entries_.capacity() * sizeof(Entry) +
+             by_node_.capacity() * (sizeof(NodeId) + sizeof(uint32_t) + 1) +
+             label_nodes_.capacity() * sizeof(NodeId);
+  for (const std::string& l : labels_) n += sizeof(std::string) + l.capacity();
+  n += label_index_.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
+  for (const std::vector<uint32_t>& v : of_type_) {
+    n += sizeof(v) + v.capacity() * sizeof(uint32_t);
+  }
+  return n;
+}
+
+}  // namespace kg::storage
