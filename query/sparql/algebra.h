@@ -44,6 +44,11 @@ struct PatternTerm {
   // query, one evaluator) so that matching a row needs no lookup by name;
   // -1 until then.
   mutable int slot = -1;
+  // kTerm: the dataset's id of the constant, once the evaluator has looked
+  // it up (reset when it collects the query's variables, as one Query may
+  // be evaluated against several datasets).
+  mutable uint64_t constant_id = 0;
+  mutable bool constant_resolved = false;
 };
 
 struct TriplePattern {

@@ -319,6 +319,8 @@ std::vector<Id> KeyOf(const Row& r, const std::vector<size_t>& key) {
 void Evaluator::CollectSlots(const PatternTerm& t) {
   if (t.kind == PatternTerm::Kind::kVariable) {
     t.slot = Slot(t.variable);
+  } else if (t.kind == PatternTerm::Kind::kTerm) {
+    t.constant_resolved = false;
   } else if (t.kind == PatternTerm::Kind::kTriple) {
     CollectSlots(t.triple->subject);
     CollectSlots(t.triple->predicate);
@@ -361,9 +363,12 @@ void Evaluator::CollectSlots(const GraphPattern& p) {
 Id Evaluator::Resolve(const PatternTerm& t, const Row& row, bool* impossible) {
   switch (t.kind) {
     case PatternTerm::Kind::kTerm: {
-      const Id id = DataId(t.term);
-      if (id == 0) *impossible = true;
-      return id;
+      if (!t.constant_resolved) {
+        t.constant_id = DataId(t.term);
+        t.constant_resolved = true;
+      }
+      if (t.constant_id == 0) *impossible = true;
+      return t.constant_id;
     }
     case PatternTerm::Kind::kVariable: {
       const Id id = row[SlotOf(t)];
@@ -1178,6 +1183,17 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
     }
     case GraphPattern::Kind::kExtend: {
       const int slot = slots_.at(p.variable);
+      if (p.expression->kind == Expression::Kind::kVariable) {
+        // `(?x AS ?y)`, as an aggregate's name is bound: the id's
+        // canonical form, decoded at most once per id.
+        auto from = slots_.find(p.expression->name);
+        return Stream(p.operands[0], graph, [&](Row&& r) {
+          if (from != slots_.end() && r[from->second] != 0) {
+            r[slot] = Canonical(r[from->second]);
+          }
+          return sink(std::move(r));
+        });
+      }
       return Stream(p.operands[0], graph, [&](Row&& r) {
         const Value v = EvalExpr(*p.expression, r, graph);
         if (v.has_value()) r[slot] = Intern(*v);

@@ -26,10 +26,14 @@ constexpr absl::string_view kXsd = "http://www.w3.org/2001/XMLSchema#";
 
 std::string Xsd(absl::string_view local) { return absl::StrCat(kXsd, local); }
 
+// Whether the datatype IRI `dt` is xsd:`local`, without making the IRI.
+bool IsXsdIri(absl::string_view dt, absl::string_view local) {
+  return dt.size() == kXsd.size() + local.size() &&
+         absl::StartsWith(dt, kXsd) && absl::EndsWith(dt, local);
+}
+
 bool IsXsd(const rdf::Term& t, absl::string_view local) {
-  return t.is_literal() && t.datatype().size() == kXsd.size() + local.size() &&
-         absl::StartsWith(t.datatype(), kXsd) &&
-         absl::EndsWith(t.datatype(), local);
+  return t.is_literal() && IsXsdIri(t.datatype(), local);
 }
 
 // ---- Numbers ----
@@ -191,13 +195,13 @@ std::optional<Number> NumberOf(const rdf::Term& t) {
     n.scaled = static_cast<int128>(n.integer) * kScale;
     return n;
   }
-  if (dt == Xsd("decimal")) {
+  if (IsXsdIri(dt, "decimal")) {
     if (!ValidDecimal(lex)) return std::nullopt;
     n.type = NumType::kDecimal;
-  } else if (dt == Xsd("double")) {
+  } else if (IsXsdIri(dt, "double")) {
     if (!ValidDouble(lex)) return std::nullopt;
     n.type = NumType::kDouble;
-  } else if (dt == Xsd("float")) {
+  } else if (IsXsdIri(dt, "float")) {
     if (!ValidDouble(lex)) return std::nullopt;
     n.type = NumType::kFloat;
   } else {
@@ -308,12 +312,12 @@ rdf::Term NumberTerm(const Number& n) {
 
 bool IsSimpleOrString(const rdf::Term& t) {
   return t.is_literal() && t.language().empty() &&
-         t.datatype() == Xsd("string");
+         IsXsdIri(t.datatype(), "string");
 }
 
 bool IsStringLiteral(const rdf::Term& t) {
   return t.is_literal() &&
-         (t.datatype() == Xsd("string") || !t.language().empty());
+         (IsXsdIri(t.datatype(), "string") || !t.language().empty());
 }
 
 // Argument compatibility of the two-string functions (section 17.4.3.1).
