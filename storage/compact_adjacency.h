@@ -68,6 +68,12 @@ class CompactAdjacency {
     return absl::MakeConstSpan(side.edges.data() + side.offsets[node],
                                side.offsets[node + 1] - side.offsets[node]);
   }
+  // One past the largest node id that can have edges in `direction`: the
+  // range to walk for every node's.
+  NodeId node_limit(Direction direction) const {
+    const Side& side = direction == Direction::kOutgoing ? out_ : in_;
+    return side.offsets.empty() ? 0 : side.offsets.size() - 1;
+  }
   // Both directions.
   size_t Degree(NodeId node) const {
     return Edges(node, Direction::kOutgoing).size() +

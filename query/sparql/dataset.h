@@ -99,6 +99,19 @@ class Dataset {
     return std::nullopt;
   }
 
+  // For `SELECT ?x (COUNT(*) AS ?n) WHERE { ?s p ?o } GROUP BY ?x`, ?x the
+  // subject (`by_subject`) or the object, both ends open and `p` known:
+  // each value of ?x with its number of triples, when the dataset counts
+  // them itself (kg's store: from the compact adjacency); nullopt when it
+  // does not (the default). A long count calls `check` as Count does.
+  using GroupCounts = std::vector<std::pair<Id, uint64_t>>;
+  virtual absl::StatusOr<std::optional<GroupCounts>> CountByEnd(
+      Id graph, Id p, bool by_subject,
+      const std::function<absl::Status()>& check) {
+    (void)graph, (void)p, (void)by_subject, (void)check;
+    return std::nullopt;
+  }
+
   // Whether Lookup(TermOf(id)) is `id` itself, known without decoding it,
   // so that the evaluator compares such ids as they are (GROUP BY keys,
   // COUNT(DISTINCT)). False, the default, makes it decode and intern.

@@ -210,6 +210,12 @@ class Evaluator {
   // nullopt when the shape or the dataset does not fit.
   absl::StatusOr<std::optional<Rows>> CountOneTriple(const GraphPattern& p,
                                                      Id graph);
+  // GROUP BY one end of one triple `?s :p ?o` counting its matches
+  // (COUNT(*), or COUNT(?v) of its variables), when the dataset counts by
+  // that end itself (Dataset::CountByEnd): the groups' rows; nullopt when
+  // the shape or the dataset does not fit.
+  absl::StatusOr<std::optional<Rows>> CountByEnd(const GraphPattern& p,
+                                                 Id graph);
   // The group key of a solution: each key expression's value, interned.
   std::vector<Id> GroupKey(const GraphPattern& p, const Row& row, Id graph);
   // A group's output row: its keys, and its aggregates' values (0:
@@ -1641,8 +1647,67 @@ absl::StatusOr<std::optional<Rows>> Evaluator::CountOneTriple(
   return Rows{GroupRow(p, {}, values)};
 }
 
+absl::StatusOr<std::optional<Rows>> Evaluator::CountByEnd(const GraphPattern& p,
+                                                          Id graph) {
+  if (options_.profile || p.group_keys.size() != 1 ||
+      p.group_keys[0].expression.kind != Expression::Kind::kVariable ||
+      p.operands[0].kind != GraphPattern::Kind::kBgp ||
+      p.operands[0].triples.size() != 1) {
+    return std::nullopt;
+  }
+  const TriplePattern& t = p.operands[0].triples[0];
+  if (!t.subject.is_variable() || !t.object.is_variable() ||
+      t.predicate.kind != PatternTerm::Kind::kTerm ||
+      t.subject.variable == t.object.variable) {
+    return std::nullopt;
+  }
+  const std::string& key = p.group_keys[0].expression.name;
+  if (key != t.subject.variable && key != t.object.variable) {
+    return std::nullopt;
+  }
+  for (const auto& a : p.aggregates) {
+    const Expression& agg = a.aggregate;
+    if (agg.distinct) return std::nullopt;
+    if (!agg.operands.empty() && agg.operands[0].name != t.subject.variable &&
+        agg.operands[0].name != t.object.variable) {
+      return std::nullopt;
+    }
+  }
+  bool impossible = false;
+  const Id predicate = Resolve(t.predicate, EmptyRow(), &impossible);
+  if (impossible) return Rows{};  // no triple has it: no group
+  absl::StatusOr<std::optional<Dataset::GroupCounts>> counted =
+      data_.CountByEnd(graph, predicate, key == t.subject.variable,
+                       options_.check);
+  if (!counted.ok()) return counted.status();
+  if (!counted->has_value()) return std::nullopt;
+  // Two ids of one term (a node and a relation) are one group.
+  absl::flat_hash_map<Id, size_t> group;
+  std::vector<std::pair<Id, uint64_t>> groups;
+  for (const auto& [id, n] : **counted) {
+    auto [it, inserted] = group.try_emplace(Canonical(id), groups.size());
+    if (inserted) {
+      groups.emplace_back(it->first, n);
+    } else {
+      groups[it->second].second += n;
+    }
+  }
+  if (absl::Status st = Check(groups.size()); !st.ok()) return st;
+  Rows out;
+  out.reserve(groups.size());
+  for (const auto& [id, n] : groups) {
+    const std::vector<Id> values(p.aggregates.size(),
+                                 IntegerId(static_cast<int64_t>(n)));
+    out.push_back(GroupRow(p, {id}, values));
+  }
+  return out;
+}
+
 absl::StatusOr<Rows> Evaluator::CountGroups(const GraphPattern& p, Id graph) {
   absl::StatusOr<std::optional<Rows>> counted = CountOneTriple(p, graph);
+  if (!counted.ok()) return counted.status();
+  if (counted->has_value()) return **std::move(counted);
+  counted = CountByEnd(p, graph);
   if (!counted.ok()) return counted.status();
   if (counted->has_value()) return **std::move(counted);
   struct Counts {

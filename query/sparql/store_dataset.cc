@@ -621,6 +621,38 @@ absl::StatusOr<std::optional<uint64_t>> StoreDataset::Count(
   return n;
 }
 
+absl::StatusOr<std::optional<Dataset::GroupCounts>> StoreDataset::CountByEnd(
+    Id graph, Id p, bool by_subject,
+    const std::function<absl::Status()>& check) {
+  LoadDocuments();
+  const storage::CompactAdjacency* compact = reader_.compact_adjacency();
+  if (graph != kDefaultGraph || !options_.as_of.current() ||
+      (options_.default_documents.has_value() && !every_document_by_default_) ||
+      p == 0 || (p & (kNotInStatements | kReifierBit)) || compact == nullptr ||
+      !reader_.compact_confidences_current() ||
+      (descriptions_ && DescriptionPredicate(p) >= 0)) {
+    return std::nullopt;
+  }
+  if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
+    p = it->second;
+  }
+  predicates_.insert(p);
+  GroupCounts counts;
+  const storage::Direction direction = by_subject
+                                           ? storage::Direction::kOutgoing
+                                           : storage::Direction::kIncoming;
+  const storage::NodeId limit = compact->node_limit(direction);
+  for (storage::NodeId node = 0; node < limit; ++node) {
+    if ((node & 65535) == 65535 && check) KG_RETURN_IF_ERROR(check());
+    uint64_t n = 0;
+    for (const storage::CompactEdge& e : compact->Edges(node, direction)) {
+      n += e.relation == p && compact->BestConfidence(e.statement).has_value();
+    }
+    if (n > 0) counts.emplace_back(node, n);
+  }
+  return counts;
+}
+
 std::vector<Id> StoreDataset::NamedGraphs() {
   LoadDocuments();
   return graph_order_;

@@ -77,6 +77,12 @@ class StoreDataset : public Dataset {
   absl::StatusOr<std::optional<uint64_t>> Count(
       Id graph, Id s, Id p, Id o,
       const std::function<absl::Status()>& check) override;
+  // From the compact adjacency while it and its confidences are current,
+  // in the current state's default graph, for a predicate that is no
+  // description's: the edges of the relation that a live record asserts.
+  absl::StatusOr<std::optional<GroupCounts>> CountByEnd(
+      Id graph, Id p, bool by_subject,
+      const std::function<absl::Status()>& check) override;
   // A store node that is no relation: its term looks up to it again.
   bool IsCanonical(Id id) override {
     return !(id & (kMintedBit | kReifierBit)) && !predicates_.contains(id);

@@ -329,7 +329,8 @@ TEST_F(StoreDatasetTest, AsRecordedSeesTheStoreAsItStoodThen) {
               IsEmpty());
 }
 
-// COUNT of one triple is answered from the store's counts (the compact
+// COUNT of one triple, and counts grouped by one of its ends, are answered
+// from the store's counts (the compact
 // adjacency's per relation while it is current, else an ids-only index
 // scan) and equals the count of the matches, which a FILTER forces: only
 // asserted statements count, in the current state as after a retraction,
@@ -368,6 +369,27 @@ TEST_F(StoreDatasetTest, ACountOfOneTripleEqualsTheCountOfItsMatches) {
     EXPECT_THAT(fast[0], ::testing::StartsWith(expected[i])) << counts[i];
     EXPECT_EQ(fast, Select(matched(counts[i]))) << counts[i];
   }
+  // Counts grouped by one end come from the compact adjacency too.
+  const std::vector<std::string> grouped = {
+      "SELECT ?o (COUNT(*) AS ?n) WHERE { ?s r:sent_troops_to ?o } GROUP BY ?o",
+      "SELECT ?s (COUNT(?o) AS ?n) WHERE { ?s r:said ?o } GROUP BY ?s",
+      "SELECT ?o (COUNT(?s) AS ?n) WHERE { ?s r:said ?o } GROUP BY ?o",
+      "SELECT ?s (COUNT(*) AS ?n) WHERE { ?s r:nothing_like_it ?o } "
+      "GROUP BY ?s",
+  };
+  auto matched_grouped = [](const std::string& q) {
+    const size_t at = q.find("} GROUP BY");
+    return absl::StrCat(q.substr(0, at), "FILTER(BOUND(?s)) ", q.substr(at));
+  };
+  EXPECT_THAT(Select(grouped[0]),
+              ElementsAre("<https://kg.invalid/entity/russia> "
+                          "\"1\"^^<http://www.w3.org/2001/XMLSchema#integer>"));
+  EXPECT_THAT(Select(grouped[3]), IsEmpty());
+  for (const std::string& q : grouped) {
+    EXPECT_THAT(Select(q), ::testing::UnorderedElementsAreArray(
+                               Select(matched_grouped(q))))
+        << q;
+  }
   // Retracted, the statement stays indexed (claims quote it) but is no
   // longer asserted; the counts read the index now.
   const Triple sent = T("north_korea", "sent_troops_to", E("russia"));
@@ -376,6 +398,12 @@ TEST_F(StoreDatasetTest, ACountOfOneTripleEqualsTheCountOfItsMatches) {
   ASSERT_FALSE(store_->NewReader()->compact_confidences_current());
   for (const std::string& q : counts) {
     EXPECT_EQ(Select(q), Select(matched(q))) << q;
+  }
+  EXPECT_THAT(Select(grouped[0]), IsEmpty());
+  for (const std::string& q : grouped) {
+    EXPECT_THAT(Select(q), ::testing::UnorderedElementsAreArray(
+                               Select(matched_grouped(q))))
+        << q;
   }
   EXPECT_THAT(Select(counts[0]), ElementsAre(::testing::StartsWith("\"0\"^^")));
   // Before the retraction, as recorded: the match's count.
