@@ -73,9 +73,9 @@ class Adjacency {
     records_generation_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // Counts the commits that changed an entity or the dictionary: two equal
-  // readings (with equal generation()) mean every entity and every term
-  // is as it was (the check of the EntityTable). Like
+  // Counts the commits that changed an entity, or added a term other than
+  // a statement's (which can be no entity's name or id): two equal
+  // readings mean the EntityTable of the first still holds. Like
   // records_generation().
   uint64_t entities_generation() const {
     return entities_generation_.load(std::memory_order_relaxed);

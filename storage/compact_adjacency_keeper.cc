@@ -67,9 +67,9 @@ std::shared_ptr<const CompactAdjacency> CompactAdjacencyKeeper::CurrentAt(
 }
 
 std::shared_ptr<const EntityTable> CompactAdjacencyKeeper::EntitiesAt(
-    uint64_t generation, uint64_t entities_generation) {
+    uint64_t entities_generation) {
   absl::MutexLock lock(&compact_mu_);
-  if (entities_ == nullptr || entities_->generation() != generation ||
+  if (entities_ == nullptr ||
       entities_->entities_generation() != entities_generation) {
     return nullptr;
   }
@@ -83,49 +83,36 @@ bool CompactAdjacencyKeeper::stopping() {
 
 void CompactAdjacencyKeeper::Refresh() {
   absl::MutexLock build(&build_mu_);
-  const rocksdb::Snapshot* snapshot = nullptr;
-  std::unique_ptr<Reader> reader;
+  const absl::Time start = absl::Now();
+  const bool compact_built = RefreshCompact();
+  const bool entities_built = RefreshEntities();
+  if (!compact_built && !entities_built) return;
+  absl::MutexLock lock(&refresh_mu_);
+  built_at_ = absl::Now();
+  // Both builds: the next waits at least twice as long.
+  last_build_time_ = built_at_ - start;
+  if (compact_built) ++builds_;
+}
+
+bool CompactAdjacencyKeeper::RefreshCompact() {
+  if (impossible_) return false;
+  const rocksdb::Snapshot* snapshot;
   uint64_t generation;
   uint64_t records_generation;
-  uint64_t entities_generation;
-  bool need_compact;
-  bool need_entities;
   {
     absl::ReaderMutexLock lock(&adjacency_->commit_mu());
     generation = adjacency_->generation();
     records_generation = adjacency_->records_generation();
-    entities_generation = adjacency_->entities_generation();
     {
       absl::MutexLock compact_lock(&compact_mu_);
-      need_compact =
-          !impossible_ &&
-          !(compact_ != nullptr && compact_->generation() == generation &&
-            compact_->records_generation() == records_generation);
-      need_entities =
-          new_reader_ != nullptr && max_entities_ > 0 &&
-          !(entities_ != nullptr && entities_->generation() == generation &&
-            entities_->entities_generation() == entities_generation);
+      if (compact_ != nullptr && compact_->generation() == generation &&
+          compact_->records_generation() == records_generation) {
+        return false;
+      }
     }
-    if (!need_compact && !need_entities) return;
     // Held while building, so that no edge visible at it is pruned.
-    if (need_compact) snapshot = db_->GetSnapshot();
-    // Its own snapshot, at the same state.
-    if (need_entities) reader = new_reader_();
+    snapshot = db_->GetSnapshot();
   }
-  if (need_entities) {
-    absl::StatusOr<std::unique_ptr<const EntityTable>> table =
-        EntityTable::Build(*reader, generation, entities_generation,
-                           max_entities_, [this] { return stopping(); });
-    reader.reset();
-    // Too many entities, a build stopped or a read that failed leave none:
-    // queries read the entity records.
-    std::shared_ptr<const EntityTable> built;
-    if (table.ok()) built = *std::move(table);
-    absl::MutexLock compact_lock(&compact_mu_);
-    entities_ = std::move(built);
-  }
-  if (!need_compact) return;
-  const absl::Time start = absl::Now();
   absl::StatusOr<std::vector<double>> confidences = ReadConfidences(snapshot);
   absl::StatusOr<std::unique_ptr<const CompactAdjacency>> built =
       absl::CancelledError("compact adjacency: build stopped");
@@ -146,16 +133,41 @@ void CompactAdjacencyKeeper::Refresh() {
     // build is the store closing; a failed read leaves the last copy (or
     // none), and path queries read the store.
     if (absl::IsOutOfRange(built.status())) impossible_ = true;
-    return;
-  }
-  {
-    absl::MutexLock lock(&refresh_mu_);
-    built_at_ = absl::Now();
-    last_build_time_ = built_at_ - start;
-    ++builds_;
+    return false;
   }
   absl::MutexLock compact_lock(&compact_mu_);
   compact_ = *std::move(built);
+  return true;
+}
+
+bool CompactAdjacencyKeeper::RefreshEntities() {
+  if (new_reader_ == nullptr || max_entities_ == 0) return false;
+  std::unique_ptr<Reader> reader;
+  uint64_t entities_generation;
+  {
+    absl::ReaderMutexLock lock(&adjacency_->commit_mu());
+    entities_generation = adjacency_->entities_generation();
+    {
+      absl::MutexLock compact_lock(&compact_mu_);
+      if (entities_ != nullptr &&
+          entities_->entities_generation() == entities_generation) {
+        return false;
+      }
+    }
+    // Its snapshot is the state the count was read at.
+    reader = new_reader_();
+  }
+  absl::StatusOr<std::unique_ptr<const EntityTable>> table =
+      EntityTable::Build(*reader, entities_generation, max_entities_,
+                         [this] { return stopping(); });
+  reader.reset();
+  // Too many entities, a build stopped or a read that failed leave none:
+  // queries read the entity records.
+  std::shared_ptr<const EntityTable> built;
+  if (table.ok()) built = *std::move(table);
+  absl::MutexLock compact_lock(&compact_mu_);
+  entities_ = std::move(built);
+  return entities_ != nullptr;
 }
 
 absl::StatusOr<std::vector<double>> CompactAdjacencyKeeper::ReadConfidences(

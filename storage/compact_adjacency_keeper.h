@@ -52,11 +52,10 @@ class CompactAdjacencyKeeper {
   // check and the caller's snapshot.
   std::shared_ptr<const CompactAdjacency> CurrentAt(uint64_t generation)
       ABSL_LOCKS_EXCLUDED(compact_mu_);
-  // The entity table when it was built at `generation` and
-  // `entities_generation` (the adjacency's), else null. Call with the
-  // adjacency's commit_mu() held, as CurrentAt.
-  std::shared_ptr<const EntityTable> EntitiesAt(uint64_t generation,
-                                                uint64_t entities_generation)
+  // The entity table when it was built at `entities_generation` (the
+  // adjacency's), else null. Call with the adjacency's commit_mu() held,
+  // as CurrentAt.
+  std::shared_ptr<const EntityTable> EntitiesAt(uint64_t entities_generation)
       ABSL_LOCKS_EXCLUDED(compact_mu_);
   // Rebuilds now what is stale.
   void Refresh() ABSL_LOCKS_EXCLUDED(build_mu_, compact_mu_, refresh_mu_);
@@ -73,6 +72,10 @@ class CompactAdjacencyKeeper {
 
  private:
   void RefreshWhenQuiet();
+  // Each rebuilds its copy when stale, with build_mu_ held; true when it
+  // built one.
+  bool RefreshCompact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_);
+  bool RefreshEntities() ABSL_EXCLUSIVE_LOCKS_REQUIRED(build_mu_);
   bool stopping() ABSL_LOCKS_EXCLUDED(refresh_mu_);
 
   // Each statement's best live confidence at `snapshot`, by statement id.

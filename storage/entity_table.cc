@@ -9,10 +9,9 @@
 namespace kg::storage {
 
 absl::StatusOr<std::unique_ptr<const EntityTable>> EntityTable::Build(
-    Reader& reader, uint64_t generation, uint64_t entities_generation,
-    size_t max_entities, const std::function<bool()>& should_stop) {
-  std::unique_ptr<EntityTable> t(
-      new EntityTable(generation, entities_generation));
+    Reader& reader, uint64_t entities_generation, size_t max_entities,
+    const std::function<bool()>& should_stop) {
+  std::unique_ptr<EntityTable> t(new EntityTable(entities_generation));
   const std::string xsd_string = absl::StrCat(kXsdNamespace, "string");
   // Refused before reading any, from the store's count.
   KG_ASSIGN_OR_RETURN(StoreStats stats, reader.Stats());
@@ -48,7 +47,10 @@ absl::StatusOr<std::unique_ptr<const EntityTable>> EntityTable::Build(
         // statement holds that literal.
         absl::StatusOr<NodeId> node = reader.NodeOf(
             Term::RdfLiteral(e.label, xsd_string, "", LiteralDirection::kNone));
-        if (!node.ok() && !absl::IsNotFound(node.status())) {
+        // NOT_FOUND: no such literal; INVALID_ARGUMENT: none can be (the
+        // dataset's lookup takes both alike).
+        if (!node.ok() && !absl::IsNotFound(node.status()) &&
+            !absl::IsInvalidArgument(node.status())) {
           return node.status();
         }
         t->labels_.push_back(e.label);
@@ -66,10 +68,13 @@ absl::StatusOr<std::unique_ptr<const EntityTable>> EntityTable::Build(
 }
 
 size_t EntityTable::memory_bytes() const {
-  size_t n = sizeof(*this) + entries_.capacity() * sizeof(Entry) +
-             by_node_.capacity() * (sizeof(NodeId) + sizeof(uint32_t) + 1) +
-             label_nodes_.capacity() * sizeof(NodeId);
+  size_t n =
+      sizeof(*this) + entries_.capacity() * sizeof(Entry) +
+      type_index_.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1) +
+      by_node_.capacity() * (sizeof(NodeId) + sizeof(uint32_t) + 1) +
+      label_nodes_.capacity() * sizeof(NodeId);
   for (const std::string& l : labels_) n += sizeof(std::string) + l.capacity();
+  for (const std::string& t : types_) n += sizeof(std::string) + t.capacity();
   n += label_index_.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
   for (const std::vector<uint32_t>& v : of_type_) {
     n += sizeof(v) + v.capacity() * sizeof(uint32_t);

@@ -37,14 +37,14 @@ class EntityTable {
   };
 
   // The live entities `reader` sees, in id order (ListEntities'), with
-  // each distinct label's node id as a plain literal (0 when no statement
-  // holds it). `generation` and `entities_generation` are the adjacency's
-  // at the reader's snapshot.
+  // each distinct label's node id as a plain literal (0 when the
+  // dictionary does not hold that literal). `entities_generation` is the
+  // adjacency's at the reader's snapshot.
   //   RESOURCE_EXHAUSTED: more than `max_entities` entities.
   //   CANCELLED: `should_stop` (may be empty) turned true.
   static absl::StatusOr<std::unique_ptr<const EntityTable>> Build(
-      Reader& reader, uint64_t generation, uint64_t entities_generation,
-      size_t max_entities, const std::function<bool()>& should_stop = {});
+      Reader& reader, uint64_t entities_generation, size_t max_entities,
+      const std::function<bool()>& should_stop = {});
 
   absl::Span<const Entry> entries() const { return entries_; }
   // The entity whose node id is `node`, or null.
@@ -67,8 +67,8 @@ class EntityTable {
 
   size_t label_count() const { return labels_.size(); }
   const std::string& label(uint32_t i) const { return labels_[i]; }
-  // The node id of label `i` as a plain literal; 0 when the store holds no
-  // such literal (it is only an entity's name).
+  // The node id of label `i` as a plain literal; 0 when the dictionary
+  // holds no such literal (it is only an entity's name).
   NodeId label_node(uint32_t i) const { return label_nodes_[i]; }
   // The index of a label some entity has, or nullopt.
   std::optional<uint32_t> LabelIndex(absl::string_view label) const {
@@ -77,15 +77,13 @@ class EntityTable {
     return it->second;
   }
 
-  uint64_t generation() const { return generation_; }
   uint64_t entities_generation() const { return entities_generation_; }
   size_t memory_bytes() const;
 
  private:
-  EntityTable(uint64_t generation, uint64_t entities_generation)
-      : generation_(generation), entities_generation_(entities_generation) {}
+  explicit EntityTable(uint64_t entities_generation)
+      : entities_generation_(entities_generation) {}
 
-  uint64_t generation_;
   uint64_t entities_generation_;
   std::vector<Entry> entries_;
   absl::flat_hash_map<NodeId, uint32_t> by_node_;

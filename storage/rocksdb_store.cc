@@ -183,8 +183,7 @@ std::unique_ptr<Reader> RocksStore::NewReader() {
       compact->records_generation() == adjacency_->records_generation();
   std::shared_ptr<const EntityTable> entities;
   if (compact_ != nullptr) {
-    entities = compact_->EntitiesAt(adjacency_->generation(),
-                                    adjacency_->entities_generation());
+    entities = compact_->EntitiesAt(adjacency_->entities_generation());
   }
   return std::make_unique<RocksReader>(database_.get(), adjacency_.get(),
                                        std::move(compact), confidences_current,
@@ -271,8 +270,17 @@ absl::Status RocksStore::CommitChanges(
   wo.sync = options_.sync_writes;
   absl::MutexLock commit(&adjacency_->commit_mu());
   KG_RETURN_IF_ERROR(FromRocksDb(database_->db()->Write(wo, &wb), "write"));
-  ApplyToAdjacency(index, !changes[kProvCf].empty(),
-                   !changes[kEntityCf].empty() || !changes[kTermCf].empty());
+  // A statement's term (new with nearly every write) is no entity's name
+  // nor id: only other new terms, and entity changes, age the entity table.
+  const bool entities_changed =
+      !changes[kEntityCf].empty() ||
+      std::any_of(changes[kTermCf].begin(), changes[kTermCf].end(),
+                  [](const auto& change) {
+                    return change.first.empty() ||
+                           change.first[0] !=
+                               static_cast<char>(TermTag::kStatement);
+                  });
+  ApplyToAdjacency(index, !changes[kProvCf].empty(), entities_changed);
   return absl::OkStatus();
 }
 

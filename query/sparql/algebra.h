@@ -40,9 +40,11 @@ struct PatternTerm {
   rdf::Term term;                               // kTerm
   std::string variable;                         // kVariable, without '?'
   std::shared_ptr<const TriplePattern> triple;  // kTriple
-  // kVariable: the evaluator's slot for it, set once before it runs (one
-  // query, one evaluator) so that matching a row needs no lookup by name;
-  // -1 until then.
+  // Evaluation state, so that matching a row needs no lookup by name or
+  // by term: a parsed Query is evaluated by one evaluator at a time (each
+  // request parses its own; never share one between threads).
+  // kVariable: the evaluator's slot for it, set before it runs; -1 until
+  // then.
   mutable int slot = -1;
   // kTerm: the dataset's id of the constant, once the evaluator has looked
   // it up (reset when it collects the query's variables, as one Query may

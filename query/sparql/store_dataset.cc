@@ -1275,7 +1275,9 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
   if (((s | p | o) & kNotInStatements) || (p & kReifierBit)) {
     // Minted terms are in no statement, and reifiers are no relation.
   } else if (compact != nullptr) {
-    // Its edges are this reader's: exact, and no index read.
+    // Its edges are this reader's: no index read, and exact for the
+    // current state's indexed statements (an upper bound for a graph, the
+    // asserted ones, or as recorded).
     if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
       p = it->second;
     }

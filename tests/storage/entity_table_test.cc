@@ -4,8 +4,12 @@
 // handed only to readers whose entities and dictionary it matches.
 #include "storage/entity_table.h"
 
+#include <atomic>
+#include <cstdio>
 #include <memory>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -98,6 +102,12 @@ TEST_F(EntityTableTest, OnlyReadersItMatchesGetIt) {
   ASSERT_THAT(store().Write(again), IsOk());
   EXPECT_EQ(store().NewReader()->entity_table(), before->entity_table());
 
+  // A new statement among known entities adds only its statement term.
+  WriteBatch claim;
+  claim.statements = {Denial()};
+  ASSERT_THAT(store().Write(claim), IsOk());
+  EXPECT_EQ(store().NewReader()->entity_table(), before->entity_table());
+
   // A new name: newer readers have no table until it is rebuilt; the older
   // reader keeps its own.
   WriteBatch label;
@@ -126,6 +136,91 @@ TEST_F(EntityTableTest, OnlyReadersItMatchesGetIt) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->label_node(*t->LabelIndex("NIS")),
             after->NodeOf(PlainLiteral("NIS")).value());
+}
+
+TEST_F(EntityTableTest, ABulkLoadOfEntitiesAgesIt) {
+  WriteGraph();
+  store().RefreshCompactAdjacency();
+  ASSERT_NE(store().NewReader()->entity_table(), nullptr);
+  WriteBatch more;
+  more.entities = {{"nato", "NATO", "Organization", {}}};
+  ASSERT_THAT(store().BulkLoad(more), IsOk());
+  EXPECT_EQ(store().NewReader()->entity_table(), nullptr);
+  store().RefreshCompactAdjacency();
+  std::unique_ptr<Reader> reader = store().NewReader();
+  ASSERT_NE(reader->entity_table(), nullptr);
+  EXPECT_TRUE(reader->entity_table()->LabelIndex("NATO").has_value());
+}
+
+// While a writer renames entities, gives them new types and writes claims
+// with literal objects, every reader that gets a table gets its own
+// snapshot's: the entities, types and labels it lists, and each label's
+// literal node.
+TEST_F(EntityTableTest, ReadersGetExactTablesWhileWritesGoOn) {
+  WriteBatch vocab = Vocabulary();
+  for (int i = 0; i < 20; ++i) {
+    vocab.entities.push_back(
+        {absl::StrCat("e", i), absl::StrCat("E", i), "Thing", {}});
+  }
+  ASSERT_THAT(store().Write(vocab), IsOk());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    std::mt19937_64 rng(17);
+    for (int round = 0; round < 150; ++round) {
+      WriteBatch b;
+      const uint64_t e = rng() % 20;
+      const uint64_t name = rng() % 40;
+      switch (rng() % 3) {
+        case 0:  // a new name or type
+          b.entity_mode = WriteBatch::EntityMode::kReplace;
+          b.entities = {{absl::StrCat("e", e),
+                         absl::StrCat("E", name),
+                         rng() % 2 ? "Thing" : "Place",
+                         {}}};
+          b.shared_names = true;
+          break;
+        case 1:  // a literal that may equal a name
+          b.statements = {
+              {Triple{Term::Entity(absl::StrCat("e", e)), "reported",
+                      PlainLiteral(absl::StrCat("E", name))},
+               {Evidence(0)}}};
+          break;
+        default:  // a claim among known entities
+          b.statements = {
+              {Triple{Term::Entity(absl::StrCat("e", e)), "allied_with",
+                      Term::Entity(absl::StrCat("e", name % 20))},
+               {Evidence(1)}}};
+          break;
+      }
+      if (!store().Write(b).ok()) break;
+    }
+    done = true;
+  });
+  int compared = 0;
+  while (!done) {
+    store().RefreshCompactAdjacency();
+    std::unique_ptr<Reader> reader = store().NewReader();
+    const EntityTable* t = reader->entity_table();
+    if (t == nullptr) continue;
+    ++compared;
+    absl::StatusOr<EntityPage> page = reader->ListEntities(1000, "");
+    ASSERT_THAT(page, IsOk());
+    ASSERT_EQ(t->entries().size(), page->entities.size());
+    for (size_t i = 0; i < page->entities.size(); ++i) {
+      const EntityTable::Entry& e = t->entries()[i];
+      ASSERT_EQ(e.node, page->node_ids[i]);
+      ASSERT_EQ(t->types()[e.type], page->entities[i].type);
+      ASSERT_EQ(t->label(e.label), page->entities[i].label);
+      absl::StatusOr<NodeId> literal =
+          reader->NodeOf(PlainLiteral(page->entities[i].label));
+      ASSERT_EQ(t->label_node(e.label), literal.ok() ? *literal : 0)
+          << page->entities[i].label;
+    }
+  }
+  writer.join();
+  store().RefreshCompactAdjacency();
+  EXPECT_NE(store().NewReader()->entity_table(), nullptr);
+  std::printf("compared %d tables during the writes\n", compared);
 }
 
 TEST_F(EntityTableTest, IsBuiltOnOpen) {

@@ -369,6 +369,23 @@ TEST_F(StoreDatasetTest, ACountOfOneTripleEqualsTheCountOfItsMatches) {
     EXPECT_THAT(fast[0], ::testing::StartsWith(expected[i])) << counts[i];
     EXPECT_EQ(fast, Select(matched(counts[i]))) << counts[i];
   }
+  // Shapes the dataset's counts do not answer count the matches: a graph,
+  // a default graph that leaves documents out (FROM), a repeated variable.
+  StoreDatasetOptions monday;
+  monday.default_documents = std::vector<std::string>{"monday"};
+  const std::string graph =
+      "SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
+      "<https://kg.invalid/document/friday> { ?s ?p ?o } }";
+  const std::string confirmed =
+      "SELECT (COUNT(*) AS ?n) WHERE { ?s r:confirmed ?o }";
+  const std::string repeated = "SELECT (COUNT(*) AS ?n) WHERE { ?s r:said ?s }";
+  EXPECT_THAT(Select(graph), ElementsAre(::testing::StartsWith("\"1\"^^")));
+  EXPECT_EQ(Select(graph), Select(matched(graph)));
+  EXPECT_THAT(Select(confirmed, monday),
+              ElementsAre(::testing::StartsWith("\"0\"^^")));
+  EXPECT_EQ(Select(confirmed, monday), Select(matched(confirmed), monday));
+  EXPECT_THAT(Select(confirmed), ElementsAre(::testing::StartsWith("\"1\"^^")));
+  EXPECT_THAT(Select(repeated), ElementsAre(::testing::StartsWith("\"0\"^^")));
   // Counts grouped by one end come from the compact adjacency too.
   const std::vector<std::string> grouped = {
       "SELECT ?o (COUNT(*) AS ?n) WHERE { ?s r:sent_troops_to ?o } GROUP BY ?o",
@@ -522,6 +539,26 @@ TEST_F(StoreDatasetTest, TheEntityTableAnswersAsTheEntityRecordsDo) {
   EXPECT_THAT(Select("SELECT ?b WHERE { e:north_korea rdfs:label ?l . "
                      "?b rdfs:label ?l FILTER(?b != e:north_korea) }"),
               ElementsAre("<https://kg.invalid/entity/dprk>"));
+}
+
+// ORDER BY under a LIMIT sorts only the rows it keeps, evaluating a later
+// key only for rows the earlier ones tie: its rows are the full sort's
+// first ones, ties (types shared, labels shared) included.
+TEST_F(StoreDatasetTest, ATopKIsTheFullSortsFirstRows) {
+  WriteClaims();
+  for (const std::string& order :
+       {std::string("?t DESC(?l) ?s"), std::string("DESC(?t) ?s"),
+        std::string("STRLEN(?l) ?l"), std::string("?t")}) {
+    const std::string q = absl::StrCat(
+        "SELECT ?s ?t ?l WHERE { ?s a ?t ; rdfs:label ?l } ORDER BY ", order);
+    const std::vector<std::string> all = Select(q);
+    ASSERT_GE(all.size(), 5u) << q;
+    for (size_t k : {1, 2, 3, 4}) {
+      EXPECT_EQ(Select(absl::StrCat(q, " LIMIT ", k)),
+                std::vector<std::string>(all.begin(), all.begin() + k))
+          << q << " LIMIT " << k;
+    }
+  }
 }
 
 // The descriptions follow the entity's history: as of an earlier time, its
