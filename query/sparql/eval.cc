@@ -134,7 +134,10 @@ class Evaluator {
   // estimate of its matches with only its constants bound.
   struct BgpStep {
     size_t triple = 0;
-    uint64_t estimate = 0;
+    uint64_t estimate = 0;  // the triple's matches alone
+    // The solutions expected after this step: those before it times the
+    // triple's matches per solution (Dataset::MatchesPerBinding).
+    double solutions = 0;
     uint64_t rows = 0;  // PROFILE: the solutions after this step
     // PROFILE: the dataset lookups (index seeks or scans, description
     // lookups) the step made: one per solution it extended.
@@ -146,10 +149,12 @@ class Evaluator {
   // already bound dividing its estimate by 1,000.
   // `bound`: variables every solution it starts from binds (a bind
   // join's).
+  // `seeds`: how many solutions it starts from, for the estimates.
   std::vector<BgpStep> PlanBgp(const std::vector<TriplePattern>& triples,
                                Id graph,
                                const absl::flat_hash_set<std::string>& bound =
-                                   absl::flat_hash_set<std::string>());
+                                   absl::flat_hash_set<std::string>(),
+                               double seeds = 1);
   absl::StatusOr<Rows> EvalBgp(const GraphPattern& p, Id graph);
   // Runs `steps` of a basic graph pattern from `rows` (the solutions it
   // extends).
@@ -276,6 +281,13 @@ class Evaluator {
   absl::flat_hash_map<const GraphPattern*, size_t> top_k_;
   int bnodes_ = 0;
 };
+
+// An estimate of solutions as EXPLAIN prints it: whole from 10 up, two
+// significant digits below.
+std::string EstimateText(double n) {
+  if (n >= 10) return absl::StrCat(static_cast<uint64_t>(std::llround(n)));
+  return absl::StrFormat("%.2g", n);
+}
 
 bool Compatible(const Row& a, const Row& b) {
   for (size_t i = 0; i < a.size(); ++i) {
@@ -494,9 +506,23 @@ bool Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
   return go_on;
 }
 
+namespace {
+
+// The variables of a pattern position, triple terms' included.
+void AddVariables(const PatternTerm& t, std::vector<std::string>* out) {
+  if (t.kind == PatternTerm::Kind::kVariable) out->push_back(t.variable);
+  if (t.kind == PatternTerm::Kind::kTriple) {
+    AddVariables(t.triple->subject, out);
+    AddVariables(t.triple->predicate, out);
+    AddVariables(t.triple->object, out);
+  }
+}
+
+}  // namespace
+
 std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     const std::vector<TriplePattern>& triples, Id graph,
-    const absl::flat_hash_set<std::string>& bound_at_start) {
+    const absl::flat_hash_set<std::string>& bound_at_start, double seeds) {
   std::vector<BgpStep> steps;
   std::vector<uint64_t> base(triples.size());
   const Row none = EmptyRow();
@@ -564,8 +590,48 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
       }
     }
     done[best] = true;
-    steps.push_back({static_cast<size_t>(best), base[best], 0});
     const TriplePattern& t = triples[best];
+    // The solutions after it: each before it extended by the triple's
+    // matches given what it binds (its ends), or the triple's own matches
+    // per bound variable elsewhere divided by 1,000.
+    // An end is bound by the solutions when it is a bound variable, or a
+    // triple term whose every variable is (the solutions then name one
+    // triple there).
+    std::function<bool(const PatternTerm&, bool)> determined =
+        [&](const PatternTerm& pt, bool top) {
+          switch (pt.kind) {
+            case PatternTerm::Kind::kTerm:
+              return !top;
+            case PatternTerm::Kind::kVariable:
+              return bound.contains(pt.variable);
+            case PatternTerm::Kind::kTriple: {
+              // One with no variable at the top is a constant, no binding.
+              std::vector<std::string> variables;
+              AddVariables(pt, &variables);
+              return determined(pt.triple->subject, false) &&
+                     determined(pt.triple->predicate, false) &&
+                     determined(pt.triple->object, false) &&
+                     (!top || !variables.empty());
+            }
+          }
+          return false;
+        };
+    const bool subject_bound = determined(t.subject, true);
+    const bool object_bound = determined(t.object, true);
+    double per = static_cast<double>(base[best]);
+    if (base[best] > 0 && (subject_bound || object_bound)) {
+      bool impossible = false;
+      const Id s = subject_bound ? 0 : Resolve(t.subject, none, &impossible);
+      const Id pr = Resolve(t.predicate, none, &impossible);
+      const Id o = object_bound ? 0 : Resolve(t.object, none, &impossible);
+      per = impossible ? 0
+                       : data_.MatchesPerBinding(graph, s, pr, o, subject_bound,
+                                                 object_bound);
+    } else if (shared[best] > 0) {
+      per /= std::pow(1000.0, shared[best]);
+    }
+    seeds *= per;
+    steps.push_back({static_cast<size_t>(best), base[best], seeds});
     std::vector<const PatternTerm*> positions = {&t.subject, &t.predicate,
                                                  &t.object};
     for (size_t k = 0; k < positions.size(); ++k) {
@@ -629,20 +695,6 @@ absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
 }
 
 // ---- Joins ----
-
-namespace {
-
-// The variables of a pattern position, triple terms' included.
-void AddVariables(const PatternTerm& t, std::vector<std::string>* out) {
-  if (t.kind == PatternTerm::Kind::kVariable) out->push_back(t.variable);
-  if (t.kind == PatternTerm::Kind::kTriple) {
-    AddVariables(t.triple->subject, out);
-    AddVariables(t.triple->predicate, out);
-    AddVariables(t.triple->object, out);
-  }
-}
-
-}  // namespace
 
 std::optional<absl::flat_hash_set<std::string>> Evaluator::BindJoinVariables(
     const GraphPattern& bgp, const Rows& seeds) const {
@@ -713,7 +765,8 @@ absl::StatusOr<Rows> Evaluator::EvalJoin(const GraphPattern& p, Id graph) {
     return out;
   }
   const absl::Time start = absl::Now();
-  const std::vector<BgpStep> plan = PlanBgp(second.triples, graph, *bound);
+  const std::vector<BgpStep> plan =
+      PlanBgp(second.triples, graph, *bound, static_cast<double>(a->size()));
   Rows out;
   size_t extended_rows = 0;  // the pattern's solutions, for PROFILE
   if (!left_join) {
@@ -2175,11 +2228,11 @@ void Evaluator::PrintPlan(const GraphPattern& p, Id graph, int depth,
       const TriplePattern& t = p.triples[step.triple];
       absl::StrAppend(out, indent, "  (triple ", ToSExpression(t.subject), " ",
                       ToSExpression(t.predicate), " ", ToSExpression(t.object),
-                      ")  [est ", step.estimate,
+                      ")  [est ", EstimateText(step.solutions),
                       profiled ? absl::StrCat(", rows ", step.rows,
                                               ", lookups ", step.lookups)
                                : "",
-                      "]\n");
+                      ", alone ", step.estimate, "]\n");
     }
   }
   for (const GraphPattern& o : p.operands) PrintPlan(o, graph, depth + 1, out);

@@ -1379,6 +1379,71 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
   return data + d;
 }
 
+double StoreDataset::MatchesPerBinding(Id graph, Id s, Id p, Id o,
+                                       bool subject_bound, bool object_bound) {
+  if (!subject_bound && !object_bound) {
+    return static_cast<double>(Estimate(graph, s, p, o));
+  }
+  LoadDocuments();
+  double descriptions = 0;
+  if (graph == kDefaultGraph && descriptions_) {
+    const int k = DescriptionPredicate(p);
+    if (p != 0 && k >= 0) {
+      // A subject's description has one of most (a type, a label); a
+      // bound object names about one subject, save a type, which the
+      // entities share.
+      if (subject_bound && object_bound) return 0.01;
+      if (subject_bound) return 1;
+      if (k != kType) return 1;
+      if (entities_ != nullptr) {
+        return static_cast<double>(entities_->entries().size()) /
+               static_cast<double>(
+                   std::max<size_t>(1, entities_->types().size()));
+      }
+      return static_cast<double>(Estimate(graph, 0, p, 0)) / 10;
+    }
+    if (p == 0) descriptions = subject_bound ? 4 : 1;  // any predicate
+  }
+  const storage::CompactAdjacency* compact = reader_.compact_adjacency();
+  if (compact == nullptr || ((s | p | o) & kNotInStatements) ||
+      (p & kReifierBit)) {
+    return Dataset::MatchesPerBinding(graph, s, p, o, subject_bound,
+                                      object_bound) +
+           descriptions;
+  }
+  if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
+    p = it->second;
+  }
+  using storage::Direction;
+  // Spread over every node that is some statement's subject (object),
+  // not only this relation's: a bound value need not have the relation
+  // at all (the dog's hyponyms mostly have no member holonym).
+  const double n = static_cast<double>(p != 0 ? compact->IndexedCount(p)
+                                              : compact->edge_count());
+  const double subjects = static_cast<double>(
+      std::max<uint64_t>(1, compact->NodesWithEdges(Direction::kOutgoing)));
+  const double objects = static_cast<double>(
+      std::max<uint64_t>(1, compact->NodesWithEdges(Direction::kIncoming)));
+  double data;
+  if (subject_bound && object_bound) {
+    data = n / (subjects * objects);
+  } else if (subject_bound) {
+    // The matches of the rest of the pattern, spread over the subjects.
+    data =
+        (o != 0
+             ? static_cast<double>(CountEdges(*compact, 0, p, o & ~kReifierBit))
+             : n) /
+        subjects;
+  } else {
+    data =
+        (s != 0
+             ? static_cast<double>(CountEdges(*compact, s & ~kReifierBit, p, 0))
+             : n) /
+        objects;
+  }
+  return data + descriptions;
+}
+
 // ---- SERVICE kg:paths ----
 
 bool StoreDataset::ProvidesService(const std::string& iri) {

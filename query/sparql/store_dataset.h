@@ -90,6 +90,11 @@ class StoreDataset : public Dataset {
   // The index's estimate (exact under 10,000) plus, in the default graph,
   // one from the store's counts for the descriptions.
   uint64_t Estimate(Id graph, Id s, Id p, Id o) override;
+  // From the compact adjacency's counts (a relation's statements over the
+  // nodes that are subjects or objects) and, for the descriptions, their shape
+  // (an entity has one type and one label); the default without the copy.
+  double MatchesPerBinding(Id graph, Id s, Id p, Id o, bool subject_bound,
+                           bool object_bound) override;
   // SERVICE kg:paths (<base>ns#paths): the path engine, one row per hop
   // (docs/query.md "Paths with evidence").
   bool ProvidesService(const std::string& iri) override;

@@ -1636,7 +1636,7 @@ TEST_F(KgctlTest, QueryAnswersWhoSaysNorthKoreaSentTroopsInOneCall) {
             "  project ?s\n"
             "    bgp\n"
             "      (triple ?s <https://kg.invalid/relation/convened> ?o)  "
-            "[est 1]\n");
+            "[est 1, alone 1]\n");
   r = Run(server,
           {"query",
            "SELECT ?o WHERE { ?s <https://kg.invalid/relation/convened> ?o }",
@@ -1645,7 +1645,7 @@ TEST_F(KgctlTest, QueryAnswersWhoSaysNorthKoreaSentTroopsInOneCall) {
   EXPECT_EQ(r.out,
             "?o\n<https://kg.invalid/entity/emergency_security_meeting>\n");
   EXPECT_THAT(r.err, HasSubstr("  bgp  [rows 1, "));
-  EXPECT_THAT(r.err, HasSubstr("[est 1, rows 1, lookups 1]"));
+  EXPECT_THAT(r.err, HasSubstr("[est 1, rows 1, lookups 1, alone 1]"));
   EXPECT_THAT(r.err, HasSubstr(" ms in all"));
   r = Run(server, {"query", "ASK {}", "--profile", "--explain"});
   EXPECT_EQ(r.exit_code, 2);

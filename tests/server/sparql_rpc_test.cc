@@ -237,10 +237,10 @@ TEST_F(SparqlRpcTest, ProfileRunsAndCountsEachOperatorsRows) {
   EXPECT_LT(first, label) << profile;
   // The selective triple is one lookup; the label triple one per solution
   // of it.
-  EXPECT_THAT(profile, HasSubstr("[est 1, rows 1, lookups 1]"));
+  EXPECT_THAT(profile, HasSubstr("[est 1, rows 1, lookups 1, alone 1]"));
   EXPECT_THAT(profile,
               ::testing::ContainsRegex("label> \\?l\\)  \\[est "
-                                       "[0-9]+, rows 1, lookups 1\\]"));
+                                       "[0-9]+, rows 1, lookups 1, alone"));
 }
 
 // An answer's rows, each as text, sorted: for comparing two answers as
@@ -276,7 +276,7 @@ TEST_F(SparqlRpcTest, FewSolutionsBindTheBasicGraphPatternTheyJoin) {
     EXPECT_THAT(a.trailer.profile(),
                 ::testing::ContainsRegex("\\(triple \\?m <http://www.w3.org/"
                                          "2000/01/rdf-schema#label> \\?l\\)  "
-                                         "\\[est [0-9]+, rows 1, lookups 1\\]"))
+                                         "\\[est [0-9]+, rows 1, lookups 1, "))
         << where << "\n"
         << a.trailer.profile();
   }
@@ -786,6 +786,51 @@ TEST_F(SparqlRpcTest, PathsServiceRefusesEachBadArgumentByName) {
     EXPECT_EQ(a.status.error_code(), c.code) << a.status.error_message();
     EXPECT_THAT(a.status.error_message(), HasSubstr(c.message));
   }
+}
+
+// PROFILE's estimate of each step's solutions (the solutions before it
+// times the triple's matches per solution) is within 10x of the solutions
+// it made, for the provenance queries of docs/query.md and the shapes of
+// docs/benchmarks.md §18 on the seed graph. A step that made none may be
+// estimated at up to 10. (Chains over open predicates are not among them:
+// `e:nis ?r ?a . ?a ?q ?b . ?b ?t ?c` is estimated at 93 solutions after
+// its second step, which makes 3.)
+TEST_F(SparqlParityTest, ProfileEstimatesAreWithinTenTimesTheRows) {
+  std::vector<std::string> queries = {
+      DocumentedQuery("why"), DocumentedQuery("by-claimant"),
+      DocumentedQuery("contested"), DocumentedQuery("timeline")};
+  for (const char* q : {
+           "SELECT ?p ?o WHERE { e:north_korea ?p ?o }",
+           "SELECT ?s ?l WHERE { ?s a <https://kg.invalid/type/Country> ; "
+           "<http://www.w3.org/2000/01/rdf-schema#label> ?l }",
+           "SELECT ?a ?b WHERE { e:nis r:reported ?a . ?x r:reported ?a . "
+           "?x <http://www.w3.org/2000/01/rdf-schema#label> ?b }",
+           "SELECT ?who ?r WHERE { ?who r:reported <<( e:north_korea ?r "
+           "e:russia )>> }",
+           "SELECT ?s ?o ?m WHERE { ?s r:deployed_troops_to ?o "
+           "OPTIONAL { ?o r:allied_with ?m } }",
+       }) {
+    queries.push_back(absl::StrCat(kPrologue, q));
+  }
+  const std::regex step("\\[est ([0-9.e+-]+), rows ([0-9]+),");
+  int steps = 0;
+  for (const std::string& q : queries) {
+    v1::QueryRequest req;
+    req.set_query(q);
+    req.set_mode(v1::QUERY_MODE_PROFILE);
+    const Answer a = Run(req);
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message() << "\n" << q;
+    const std::string& profile = a.trailer.profile();
+    for (std::sregex_iterator it(profile.begin(), profile.end(), step), end;
+         it != end; ++it) {
+      const double est = std::stod((*it)[1].str());
+      const double rows = std::stod((*it)[2].str());
+      ++steps;
+      EXPECT_LE(est, 10 * std::max(rows, 1.0)) << q << "\n" << profile;
+      EXPECT_LE(rows, 10 * std::max(est, 1.0)) << q << "\n" << profile;
+    }
+  }
+  EXPECT_GT(steps, 25);
 }
 
 }  // namespace
