@@ -619,7 +619,11 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     const bool subject_bound = determined(t.subject, true);
     const bool object_bound = determined(t.object, true);
     double per = static_cast<double>(base[best]);
-    if (base[best] > 0 && (subject_bound || object_bound)) {
+    if (base[best] > 0 && subject_bound && object_bound &&
+        determined(t.predicate, false) &&
+        t.predicate.kind == PatternTerm::Kind::kVariable) {
+      per = 1;  // all three bound: the triple is there or not
+    } else if (base[best] > 0 && (subject_bound || object_bound)) {
       bool impossible = false;
       const Id s = subject_bound ? 0 : Resolve(t.subject, none, &impossible);
       const Id pr = Resolve(t.predicate, none, &impossible);
