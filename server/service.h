@@ -40,6 +40,12 @@ struct ServiceLimits {
   // queries); one that needs more starts again on a thread of its own once
   // it has a slot (server/service_paths.cc). 0: every search on a thread.
   int64_t inline_path_edges = 50000;
+  // A SPARQL query whose plan expects at most `inline_query_work`
+  // solutions along the way (sparql::EstimatedWork) runs inline for at
+  // most `inline_query_time`, then starts again on a thread; a larger one
+  // goes to a thread at once. 0 time: every query on a thread.
+  double inline_query_work = 10'000;
+  absl::Duration inline_query_time = absl::Milliseconds(2);
   // Threads that run the rpcs that wait on the disk (writes, retractions,
   // ingest batches, backups, verification) instead of gRPC's callback
   // threads; also the most writes that can share one commit.

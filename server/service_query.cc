@@ -141,22 +141,36 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
       KG_RETURN_IF_ERROR(emit(std::move(header)));
       return emit(std::move(trailer));
     }
-    // Evaluation may be long: always on a thread, with a slot.
-    if (inline_budget) {
-      retry_ = true;
-      return absl::OkStatus();
-    }
-    KG_RETURN_IF_ERROR(AcquireSlot(deadline_));
+    // A query first runs inline, on the callback thread that took the
+    // call, for at most limits_.inline_query_time (and an answer of the
+    // inline size);
+    // one that needs more starts again on a thread of its own, once it has
+    // a query slot (StreamReactor), so a long query never holds a callback
+    // thread and a short one pays no thread.
+    if (!inline_budget) KG_RETURN_IF_ERROR(AcquireSlot(deadline_));
+    const absl::Time inline_until = absl::Now() + limits_.inline_query_time;
+    bool share_spent = false;
 
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     sparql::StoreDataset data(*reader, std::move(dataset));
+    // One its plan expects to be large goes to a thread at once.
+    if (inline_budget &&
+        (limits_.inline_query_time <= absl::ZeroDuration() ||
+         sparql::EstimatedWork(*query, data) > limits_.inline_query_work)) {
+      retry_ = true;
+      return absl::OkStatus();
+    }
     sparql::EvalOptions options;
     options.profile = request_.mode() == v1::QUERY_MODE_PROFILE;
     options.max_rows = limits_.max_query_rows;
     options.max_bytes = static_cast<uint64_t>(
         std::max<int64_t>(0, limits_.max_query_memory_bytes));
-    options.check = [this]() -> absl::Status {
+    options.check = [&, this]() -> absl::Status {
       if (ctx_->IsCancelled()) return absl::CancelledError("cancelled");
+      if (inline_budget && absl::Now() > inline_until) {
+        share_spent = true;
+        return absl::AbortedError("the inline share is spent");
+      }
       if (absl::Now() > deadline_) {
         return absl::DeadlineExceededError(
             "the deadline passed while the query ran");
@@ -200,6 +214,10 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
     const absl::Time started = absl::Now();
     absl::StatusOr<sparql::QueryResult> result =
         sparql::Evaluate(*query, data, options);
+    if (inline_budget && (share_spent || inline_overflow_)) {
+      retry_ = true;  // what it emitted is dropped
+      return absl::OkStatus();
+    }
     KG_RETURN_IF_ERROR(data.status());
     if (!result.ok()) return result.status();
     KG_RETURN_IF_ERROR(sending);

@@ -124,7 +124,9 @@ class StreamReactor : public grpc::ServerWriteReactor<Response> {
           found.push_back(Queued{std::move(response), bytes});
           return absl::OkStatus();
         });
-    if (retry_) {
+    // An answer that outgrew the inline share starts again on a thread,
+    // whatever the work made of the refusal.
+    if (retry_ || inline_overflow_) {
       found.clear();
       {
         absl::MutexLock lock(&mu_);

@@ -14,7 +14,7 @@ absl::StatusOr<std::unique_ptr<const EntityTable>> EntityTable::Build(
   std::unique_ptr<EntityTable> t(new EntityTable(entities_generation));
   const std::string xsd_string = absl::StrCat(kXsdNamespace, "string");
   // Refused before reading any, from the store's count.
-  KG_ASSIGN_OR_RETURN(StoreStats stats, reader.Stats());
+  KG_ASSIGN_OR_RETURN(StoreStats stats, reader.Counts());
   if (stats.entities > max_entities) {
     return absl::ResourceExhaustedError(
         absl::StrCat("entity table: more than ", max_entities, " entities"));

@@ -799,7 +799,7 @@ absl::StatusOr<NodeId> RocksReader::RelationNodeOf(absl::string_view written) {
   return tid;
 }
 
-absl::StatusOr<StoreStats> RocksReader::Stats() {
+absl::StatusOr<StoreStats> RocksReader::Counts() {
   KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
                       Get(kDefaultCf, kCountersKey));
   Counters c;
@@ -813,6 +813,11 @@ absl::StatusOr<StoreStats> RocksReader::Stats() {
   stats.statements = c.statements;
   stats.provenance_records = c.provenance;
   stats.terms = c.terms;
+  return stats;
+}
+
+absl::StatusOr<StoreStats> RocksReader::Stats() {
+  KG_ASSIGN_OR_RETURN(StoreStats stats, Counts());
   std::error_code ec;
   for (const auto& entry :
        std::filesystem::directory_iterator(database_->path(), ec)) {

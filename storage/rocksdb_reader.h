@@ -64,6 +64,7 @@ class RocksReader : public Reader {
   absl::StatusOr<uint64_t> Count(const Pattern& pattern) override;
   absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) override;
   absl::StatusOr<StoreStats> Stats() override;
+  absl::StatusOr<StoreStats> Counts() override;
   const std::string& base_iri() const override { return database_->base_iri(); }
   const PageTokenCodec& page_tokens() const override {
     return database_->page_tokens();

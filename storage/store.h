@@ -397,6 +397,9 @@ class Reader {
   virtual absl::StatusOr<uint64_t> EstimateCount(const Pattern& pattern) = 0;
 
   virtual absl::StatusOr<StoreStats> Stats() = 0;
+  // Stats' counts alone (entities, relations, documents, statements,
+  // records, terms), without sizing the files and caches: one read.
+  virtual absl::StatusOr<StoreStats> Counts() = 0;
   // The store's base IRI (Store::base_iri).
   virtual const std::string& base_iri() const = 0;
   // The codec of the store's page tokens, for listings built on a reader

@@ -33,6 +33,11 @@ class Evaluator {
   absl::StatusOr<QueryResult> Run();
   // EXPLAIN: the plan, with estimates, without running it.
   std::string Plan();
+  // EstimatedWork.
+  double Work() {
+    CollectAllSlots();
+    return Work(query_.pattern, kDefaultGraph);
+  }
 
  private:
   void CollectAllSlots();
@@ -169,6 +174,7 @@ class Evaluator {
   std::optional<absl::flat_hash_set<std::string>> BindJoinVariables(
       const GraphPattern& bgp, const Rows& seeds) const;
   absl::StatusOr<Rows> EvalJoin(const GraphPattern& p, Id graph);
+  double Work(const GraphPattern& p, Id graph);
   // Appends the plan under `p` at `depth`, with PROFILE's figures when
   // they were collected.
   void PrintPlan(const GraphPattern& p, Id graph, int depth, std::string* out);
@@ -519,6 +525,43 @@ void AddVariables(const PatternTerm& t, std::vector<std::string>* out) {
 }
 
 }  // namespace
+
+double Evaluator::Work(const GraphPattern& p, Id graph) {
+  double work = 0;
+  if (p.kind == GraphPattern::Kind::kBgp && !p.triples.empty()) {
+    const std::vector<BgpStep> steps = PlanBgp(p.triples, graph);
+    work += static_cast<double>(steps[0].estimate);
+    for (const BgpStep& step : steps) work += step.solutions;
+  } else if (p.kind == GraphPattern::Kind::kPath ||
+             p.kind == GraphPattern::Kind::kService) {
+    work += 1000;
+  }
+  if (p.kind == GraphPattern::Kind::kLeftJoin &&
+      p.operands[0].kind == GraphPattern::Kind::kBgp &&
+      p.operands[1].kind == GraphPattern::Kind::kBgp &&
+      !p.operands[0].triples.empty() && !p.operands[1].triples.empty()) {
+    // An OPTIONAL runs its pattern from each solution on its left, with
+    // the left's variables bound (a bind join).
+    const std::vector<BgpStep> left = PlanBgp(p.operands[0].triples, graph);
+    absl::flat_hash_set<std::string> bound;
+    for (const TriplePattern& t : p.operands[0].triples) {
+      std::vector<std::string> vars;
+      for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
+        AddVariables(*pt, &vars);
+      }
+      bound.insert(vars.begin(), vars.end());
+    }
+    work += static_cast<double>(left[0].estimate);
+    for (const BgpStep& step : left) work += step.solutions;
+    for (const BgpStep& step :
+         PlanBgp(p.operands[1].triples, graph, bound, left.back().solutions)) {
+      work += step.solutions;
+    }
+    return work;
+  }
+  for (const GraphPattern& o : p.operands) work += Work(o, graph);
+  return work;
+}
 
 std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     const std::vector<TriplePattern>& triples, Id graph,
@@ -2369,6 +2412,11 @@ absl::StatusOr<QueryResult> Evaluate(const Query& query, Dataset& dataset,
 std::string Explain(const Query& query, Dataset& dataset) {
   const EvalOptions options;
   return Evaluator(query, dataset, options).Plan();
+}
+
+double EstimatedWork(const Query& query, Dataset& dataset) {
+  const EvalOptions options;
+  return Evaluator(query, dataset, options).Work();
 }
 
 }  // namespace kg::sparql

@@ -76,6 +76,12 @@ absl::StatusOr<QueryResult> Evaluate(const Query& query, Dataset& dataset,
 // dataset's estimates.
 std::string Explain(const Query& query, Dataset& dataset);
 
+// About how many solutions evaluating `query` makes along the way: each
+// basic graph pattern's steps' estimated solutions (its first triple's
+// matches included), a property path or a SERVICE counted as 1,000. For
+// deciding whether a query is small (the server runs those inline).
+double EstimatedWork(const Query& query, Dataset& dataset);
+
 }  // namespace kg::sparql
 
 #endif  // KG_QUERY_SPARQL_EVAL_H_

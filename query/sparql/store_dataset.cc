@@ -1314,7 +1314,7 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
   if (graph != kDefaultGraph || !descriptions_) return data;
   // The descriptions: from the store's counts, by predicate.
   if (!stats_.has_value()) {
-    absl::StatusOr<storage::StoreStats> st = reader_.Stats();
+    absl::StatusOr<storage::StoreStats> st = reader_.Counts();
     stats_ = st.ok() ? *st : storage::StoreStats{};
   }
   const storage::StoreStats& c = *stats_;

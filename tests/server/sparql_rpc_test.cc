@@ -344,6 +344,47 @@ TEST_F(SparqlRpcTest, AHugeBasicGraphPatternAnswers) {
   EXPECT_EQ(a.rows.size(), 3u);
 }
 
+// A query its plan expects to be small runs inline, on the thread that took
+// the call; one whose answer outgrows the inline share, or that runs past
+// its time share, starts again on a thread of its own: either way the
+// client gets the whole answer once, one header, every row, one trailer.
+TEST_F(SparqlRpcTest, AQueryThatOutgrowsTheInlineShareStartsAgainOnAThread) {
+  // 40,000 rows from VALUES (no triple: planned as no work), 40 messages of
+  // rows: more than the inline answer may hold.
+  std::string values;
+  for (int i = 0; i < 40'000; ++i) absl::StrAppend(&values, " ", i);
+  const Answer many =
+      Run(absl::StrCat("SELECT ?x WHERE { VALUES ?x {", values, " } }"));
+  ASSERT_TRUE(many.status.ok()) << many.status.error_message();
+  ASSERT_EQ(many.rows.size(), 40'000u);
+  EXPECT_EQ(many.rows.front().values(0).literal().lexical_form(), "0");
+  EXPECT_EQ(many.rows.back().values(0).literal().lexical_form(), "39999");
+  EXPECT_EQ(many.messages, 42);  // header, 40 batches, trailer
+  EXPECT_EQ(many.trailer.results(), 40'000u);
+  // Past the inline time share (a nanosecond here: spent at the first
+  // check): every query stops inline, starts again on a thread, and
+  // answers as inline.
+  const std::vector<std::string> queries = {
+      "SELECT ?what WHERE { e:yoon_suk_yeol r:convened ?what }",
+      "ASK { e:yoon_suk_yeol r:convened ?what }",
+      "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+      "CONSTRUCT { ?s <http://x/p> ?o } WHERE { ?s r:convened ?o }"};
+  std::vector<Answer> inline_answers;
+  for (const std::string& q : queries) inline_answers.push_back(Run(q));
+  limits_.inline_query_time = absl::Nanoseconds(1);
+  stub_.reset();
+  server_.reset();
+  SetUp();
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const Answer a = Run(queries[i]);
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message() << queries[i];
+    EXPECT_EQ(a.messages, inline_answers[i].messages) << queries[i];
+    EXPECT_EQ(SortedRows(a), SortedRows(inline_answers[i])) << queries[i];
+    EXPECT_EQ(a.triples.size(), inline_answers[i].triples.size()) << queries[i];
+    EXPECT_EQ(a.boolean, inline_answers[i].boolean) << queries[i];
+  }
+}
+
 // SELECT DISTINCT ?t WHERE { ?s a ?t } is answered from the entities'
 // types, the other kinds' fixed types and the rdf:type statements, without
 // describing every subject; the answer is the one of the full match (which
