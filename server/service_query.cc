@@ -31,6 +31,9 @@ namespace v1 = ::kg::v1;
 constexpr size_t kMaxQueryBytes = size_t{1} << 20;
 // Rows or triples per response message.
 constexpr size_t kBatch = 1000;
+// A store with more documents than this runs no query inline: the dataset
+// names every document as a graph first.
+constexpr uint64_t kInlineDocuments = 1000;
 
 v1::QueryForm FormOf(sparql::Query::Form form) {
   switch (form) {
@@ -71,7 +74,11 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
   absl::Status Run(
       bool inline_budget,
       const std::function<absl::Status(v1::QueryResponse)>& emit) override {
-    deadline_ = DeadlineOf(ctx_, limits_.default_deadline);
+    // Once: a query that starts again on a thread keeps the call's
+    // deadline, not a fresh default one.
+    if (deadline_ == absl::InfiniteFuture()) {
+      deadline_ = DeadlineOf(ctx_, limits_.default_deadline);
+    }
     const std::string& text = request_.query();
     if (text.empty()) return absl::InvalidArgumentError("query: is required");
     if (text.size() > kMaxQueryBytes) {
@@ -152,20 +159,9 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
     bool share_spent = false;
 
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
-    sparql::StoreDataset data(*reader, std::move(dataset));
-    // One its plan expects to be large goes to a thread at once.
-    if (inline_budget &&
-        (limits_.inline_query_time <= absl::ZeroDuration() ||
-         sparql::EstimatedWork(*query, data) > limits_.inline_query_work)) {
-      retry_ = true;
-      return absl::OkStatus();
-    }
-    sparql::EvalOptions options;
-    options.profile = request_.mode() == v1::QUERY_MODE_PROFILE;
-    options.max_rows = limits_.max_query_rows;
-    options.max_bytes = static_cast<uint64_t>(
-        std::max<int64_t>(0, limits_.max_query_memory_bytes));
-    options.check = [&, this]() -> absl::Status {
+    // Every loop that may be long polls this: the deadline, a cancelled
+    // call, and inline, the share.
+    auto check = [&, this]() -> absl::Status {
       if (ctx_->IsCancelled()) return absl::CancelledError("cancelled");
       if (inline_budget && absl::Now() > inline_until) {
         share_spent = true;
@@ -177,6 +173,18 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
       }
       return absl::OkStatus();
     };
+    dataset.check = check;
+    sparql::StoreDataset data(*reader, std::move(dataset));
+    if (inline_budget && !InlineWorthy(*query, as_of, *reader, data)) {
+      retry_ = true;  // to a thread at once
+      return absl::OkStatus();
+    }
+    sparql::EvalOptions options;
+    options.profile = request_.mode() == v1::QUERY_MODE_PROFILE;
+    options.max_rows = limits_.max_query_rows;
+    options.max_bytes = static_cast<uint64_t>(
+        std::max<int64_t>(0, limits_.max_query_memory_bytes));
+    options.check = check;
     // SELECT rows are decoded and sent a batch at a time as the evaluator
     // hands them over, the header first.
     const uint64_t cap = request_.max_results();
@@ -258,6 +266,22 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
       trailer.mutable_trailer()->set_profile(std::move(result->profile));
     }
     return emit(std::move(trailer));
+  }
+
+  // Whether a query may try inline: its plan expects little work, and
+  // nothing outside the plan is large (a time-travel load of the store,
+  // DESCRIBE's descriptions, many documents to name as graphs).
+  bool InlineWorthy(const sparql::Query& query,
+                    const query::RecordFilter& as_of, storage::Reader& reader,
+                    sparql::StoreDataset& data) {
+    if (limits_.inline_query_time <= absl::ZeroDuration() || !as_of.current() ||
+        query.form == sparql::Query::Form::kDescribe) {
+      return false;
+    }
+    absl::StatusOr<storage::StoreStats> counts = reader.Counts();
+    if (!counts.ok() || counts->documents > kInlineDocuments) return false;
+    // NaN (an estimate that overflowed) is not small either.
+    return sparql::EstimatedWork(query, data) <= limits_.inline_query_work;
   }
 
   storage::Store* store_;

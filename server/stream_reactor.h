@@ -127,6 +127,10 @@ class StreamReactor : public grpc::ServerWriteReactor<Response> {
     // An answer that outgrew the inline share starts again on a thread,
     // whatever the work made of the refusal.
     if (retry_ || inline_overflow_) {
+      // The thread's run starts from scratch: its own overflow and retry
+      // are not the inline attempt's.
+      retry_ = false;
+      inline_overflow_ = false;
       found.clear();
       {
         absl::MutexLock lock(&mu_);

@@ -103,12 +103,14 @@ class Dataset {
   // subject (`by_subject`) or the object, both ends open and `p` known:
   // each value of ?x with its number of triples, when the dataset counts
   // them itself (kg's store: from the compact adjacency); nullopt when it
-  // does not (the default). A long count calls `check` as Count does.
+  // does not (the default). A long count calls `check` as Count does; past
+  // `max_groups` groups it may stop with max_groups + 1 of them (the
+  // caller's cap then says so).
   using GroupCounts = std::vector<std::pair<Id, uint64_t>>;
   virtual absl::StatusOr<std::optional<GroupCounts>> CountByEnd(
-      Id graph, Id p, bool by_subject,
+      Id graph, Id p, bool by_subject, size_t max_groups,
       const std::function<absl::Status()>& check) {
-    (void)graph, (void)p, (void)by_subject, (void)check;
+    (void)graph, (void)p, (void)by_subject, (void)max_groups, (void)check;
     return std::nullopt;
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -175,6 +176,7 @@ class Evaluator {
       const GraphPattern& bgp, const Rows& seeds) const;
   absl::StatusOr<Rows> EvalJoin(const GraphPattern& p, Id graph);
   double Work(const GraphPattern& p, Id graph);
+  double WorkOf(const GraphPattern& p, Id graph);
   // Appends the plan under `p` at `depth`, with PROFILE's figures when
   // they were collected.
   void PrintPlan(const GraphPattern& p, Id graph, int depth, std::string* out);
@@ -247,6 +249,12 @@ class Evaluator {
   std::vector<Id> Closure(const PropertyPath& path, Id graph, Id start,
                           bool forward, bool include_start);
   std::vector<Id> Nodes(Id graph);
+  // Polls options_.check every 1,024 calls, for loops that make no rows
+  // (a path's closure, the nodes of a graph): true once it failed, and
+  // interrupted_ keeps its error.
+  bool Interrupted();
+  absl::Status interrupted_;
+  uint64_t polled_ = 0;
 
   // ---- Expressions ----
   Value EvalExpr(const Expression& e, const Row& row, Id graph);
@@ -291,7 +299,9 @@ class Evaluator {
 // An estimate of solutions as EXPLAIN prints it: whole from 10 up, two
 // significant digits below.
 std::string EstimateText(double n) {
-  if (n >= 10) return absl::StrCat(static_cast<uint64_t>(std::llround(n)));
+  if (n >= 10 && n < 1e15) {
+    return absl::StrCat(static_cast<uint64_t>(std::llround(n)));
+  }
   return absl::StrFormat("%.2g", n);
 }
 
@@ -527,11 +537,30 @@ void AddVariables(const PatternTerm& t, std::vector<std::string>* out) {
 }  // namespace
 
 double Evaluator::Work(const GraphPattern& p, Id graph) {
+  // Planning a pattern of very many triples is itself work (the greedy
+  // order is quadratic): such a query is not small.
+  constexpr size_t kMaxTriples = 64;
+  size_t triples = 0;
+  std::vector<const GraphPattern*> todo = {&p};
+  while (!todo.empty()) {
+    const GraphPattern* q = todo.back();
+    todo.pop_back();
+    triples += q->triples.size();
+    if (triples > kMaxTriples) return std::numeric_limits<double>::infinity();
+    for (const GraphPattern& o : q->operands) todo.push_back(&o);
+  }
+  return WorkOf(p, graph);
+}
+
+double Evaluator::WorkOf(const GraphPattern& p, Id graph) {
   double work = 0;
   if (p.kind == GraphPattern::Kind::kBgp && !p.triples.empty()) {
     const std::vector<BgpStep> steps = PlanBgp(p.triples, graph);
     work += static_cast<double>(steps[0].estimate);
     for (const BgpStep& step : steps) work += step.solutions;
+  } else if (p.kind == GraphPattern::Kind::kPath &&
+             p.path_subject.is_variable() && p.path_object.is_variable()) {
+    return std::numeric_limits<double>::infinity();  // from every node
   } else if (p.kind == GraphPattern::Kind::kPath ||
              p.kind == GraphPattern::Kind::kService) {
     work += 1000;
@@ -559,7 +588,7 @@ double Evaluator::Work(const GraphPattern& p, Id graph) {
     }
     return work;
   }
-  for (const GraphPattern& o : p.operands) work += Work(o, graph);
+  for (const GraphPattern& o : p.operands) work += WorkOf(o, graph);
   return work;
 }
 
@@ -942,9 +971,16 @@ std::vector<Id> Evaluator::Nodes(Id graph) {
   data_.Match(graph, 0, 0, 0, [&](Id s, Id, Id o) {
     if (seen.insert(s).second) out.push_back(s);
     if (seen.insert(o).second) out.push_back(o);
-    return true;
+    return !Interrupted();
   });
   return out;
+}
+
+bool Evaluator::Interrupted() {
+  if (!interrupted_.ok()) return true;
+  if ((++polled_ & 1023) != 0 || !options_.check) return false;
+  interrupted_ = options_.check();
+  return !interrupted_.ok();
 }
 
 std::vector<Id> Evaluator::Closure(const PropertyPath& path, Id graph, Id start,
@@ -959,6 +995,7 @@ std::vector<Id> Evaluator::Closure(const PropertyPath& path, Id graph, Id start,
   while (!frontier.empty()) {
     std::vector<Id> next;
     for (Id x : frontier) {
+      if (Interrupted()) return out;  // EvalPath reports it
       for (Id y :
            forward ? Forward(path, graph, x) : Backward(path, graph, x)) {
         if (seen.insert(y).second) {
@@ -1156,10 +1193,14 @@ absl::StatusOr<Rows> Evaluator::EvalPath(const GraphPattern& p, Id graph) {
     for (Id x : Backward(p.path, graph, *o)) emit(x, *o);
   } else {
     for (Id x : Nodes(graph)) {
+      if (!interrupted_.ok()) break;
       for (Id y : Forward(p.path, graph, x)) emit(x, y);
       if (absl::Status st = Check(out.size()); !st.ok()) return st;
     }
   }
+  // A closure or a scan of the nodes stopped by the deadline, a
+  // cancellation or a share spent.
+  if (!interrupted_.ok()) return interrupted_;
   return out;
 }
 
@@ -1778,7 +1819,7 @@ absl::StatusOr<std::optional<Rows>> Evaluator::CountByEnd(const GraphPattern& p,
   if (impossible) return Rows{};  // no triple has it: no group
   absl::StatusOr<std::optional<Dataset::GroupCounts>> counted =
       data_.CountByEnd(graph, predicate, key == t.subject.variable,
-                       options_.check);
+                       options_.max_rows, options_.check);
   if (!counted.ok()) return counted.status();
   if (!counted->has_value()) return std::nullopt;
   // Two ids of one term (a node and a relation) are one group.
@@ -2393,11 +2434,17 @@ absl::StatusOr<QueryResult> Evaluator::Run() {
   }
   if (options_.profile)
     PrintPlan(query_.pattern, kDefaultGraph, 0, &result.profile);
+  // The descriptions, against the row cap and the deadline like rows.
   for (Id id : resources) {
+    absl::Status stopped;
     data_.Match(kDefaultGraph, id, 0, 0, [&](Id s, Id p, Id o) {
       result.triples.push_back(rdf::Triple{Decode(s), Decode(p), Decode(o)});
-      return true;
+      if ((result.triples.size() & 1023) == 0) {
+        stopped = Check(result.triples.size());
+      }
+      return stopped.ok();
     });
+    if (!stopped.ok()) return stopped;
   }
   return result;
 }

@@ -374,6 +374,7 @@ void StoreDataset::LoadVisible() {
   Visible& v = *visible_;
   const absl::Status st = reader_.ForEachStatement(
       [&](storage::NodeId node, const storage::Statement& statement) {
+        if (Stopped()) return false;
         if (RecordsOf(node)->empty()) return true;
         storage::IdStatement row;
         row.statement = node;
@@ -465,6 +466,7 @@ bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
       only.has_value() || among != nullptr || !options_.as_of.current();
   bool go_on = true;
   auto row_fn = [&](const storage::IdStatement& row) {
+    if (filter && Stopped()) return go_on = false;
     if (filter && !InGraph(row.statement, only, among)) return true;
     predicates_.insert(row.relation);
     go_on = fn(s != 0 ? s : row.subject, row.relation, o != 0 ? o : row.object);
@@ -501,7 +503,9 @@ bool StoreDataset::ForEachEntity(
     }
     for (size_t i = 0; i < page->entities.size(); ++i) {
       // The page's node id is the one Lookup would find for its IRI.
-      if (!fn(page->entities[i], page->node_ids[i])) return false;
+      if (Stopped() || !fn(page->entities[i], page->node_ids[i])) {
+        return false;
+      }
     }
     token = page->next_page_token;
   } while (!token.empty());
@@ -622,7 +626,7 @@ absl::StatusOr<std::optional<uint64_t>> StoreDataset::Count(
 }
 
 absl::StatusOr<std::optional<Dataset::GroupCounts>> StoreDataset::CountByEnd(
-    Id graph, Id p, bool by_subject,
+    Id graph, Id p, bool by_subject, size_t max_groups,
     const std::function<absl::Status()>& check) {
   LoadDocuments();
   const storage::CompactAdjacency* compact = reader_.compact_adjacency();
@@ -635,6 +639,9 @@ absl::StatusOr<std::optional<Dataset::GroupCounts>> StoreDataset::CountByEnd(
   }
   if (auto it = predicate_alias_.find(p); it != predicate_alias_.end()) {
     p = it->second;
+  }
+  if (compact->IndexedCount(p) * 16 < compact->edge_count()) {
+    return std::nullopt;
   }
   predicates_.insert(p);
   GroupCounts counts;
@@ -649,6 +656,7 @@ absl::StatusOr<std::optional<Dataset::GroupCounts>> StoreDataset::CountByEnd(
       n += e.relation == p && compact->BestConfidence(e.statement).has_value();
     }
     if (n > 0) counts.emplace_back(node, n);
+    if (counts.size() > max_groups) break;
   }
   return counts;
 }
@@ -957,7 +965,7 @@ bool StoreDataset::ForEachStatement(const std::function<bool(Id)>& fn) {
   if (options_.as_of.as_recorded()) {
     LoadVisible();
     for (const storage::IdStatement& row : visible_->rows) {
-      if (!fn(row.statement)) return false;
+      if (Stopped() || !fn(row.statement)) return false;
     }
     return true;
   }
@@ -965,7 +973,7 @@ bool StoreDataset::ForEachStatement(const std::function<bool(Id)>& fn) {
   const absl::Status st =
       reader_.ScanIds(storage::IdPattern{}, /*include_quoted=*/true,
                       [&](const storage::IdStatement& row) {
-                        go_on = fn(row.statement);
+                        go_on = !Stopped() && fn(row.statement);
                         return go_on;
                       });
   if (!st.ok()) Fail(st);
@@ -977,6 +985,7 @@ bool StoreDataset::DescribeAll(
     Id only) {
   std::vector<Triple> triples;
   auto subject = [&](Id s) {
+    if (Stopped()) return false;
     triples.clear();
     Describe(s, &triples);
     return triples.empty() || fn(triples);
@@ -1370,10 +1379,12 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
       }
     }
   }
-  // A bound object picks one subject of most (a label, a statement's
-  // triple term, a record).
-  if (o != 0 && d > 0 && k != kType && k != kPolarity && k != kEntityType &&
-      k != kHedge) {
+  // A bound object that is looked up picks one subject (a label, a
+  // statement's triple term or id, a record, a document's records); the
+  // others are found by a scan of their kind (estimated as all of it).
+  if (o != 0 && d > 0 &&
+      (k == kLabel || k == kAltLabel || k == kReifies || k == kDerivedFrom ||
+       k == kStatementId || k == kQuotedFrom)) {
     d = 1;
   }
   return data + d;

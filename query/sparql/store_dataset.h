@@ -15,6 +15,7 @@
 #define KG_QUERY_SPARQL_STORE_DATASET_H_
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,11 @@ struct StoreDatasetOptions {
   // --max_traversal_budget).
   int max_path_hops = 12;
   uint64_t max_path_edges = 1'000'000;
+  // Polled every so many items by the scans that may be long and pass
+  // few matches on (every entity, statement or record described, rows a
+  // graph leaves out, an as-recorded load): an error stops the scan, and
+  // status() is it. May be empty.
+  std::function<absl::Status()> check;
 };
 
 class StoreDataset : public Dataset {
@@ -79,9 +85,11 @@ class StoreDataset : public Dataset {
       const std::function<absl::Status()>& check) override;
   // From the compact adjacency while it and its confidences are current,
   // in the current state's default graph, for a predicate that is no
-  // description's: the edges of the relation that a live record asserts.
+  // description's and has at least 1/16 of the edges (a rarer one is
+  // cheaper through its index): the edges of the relation that a live
+  // record asserts.
   absl::StatusOr<std::optional<GroupCounts>> CountByEnd(
-      Id graph, Id p, bool by_subject,
+      Id graph, Id p, bool by_subject, size_t max_groups,
       const std::function<absl::Status()>& check) override;
   // A store node that is no relation: its term looks up to it again.
   bool IsCanonical(Id id) override {
@@ -166,6 +174,14 @@ class StoreDataset : public Dataset {
 
   void Fail(const absl::Status& s) {
     if (status_.ok()) status_ = s;
+  }
+  // Counts an item of a long scan; every 1,024th asks options_.check.
+  // True when the scan must stop (status() says why).
+  bool Stopped() {
+    if (!status_.ok()) return true;
+    if ((++scanned_ & 1023) != 0 || !options_.check) return false;
+    Fail(options_.check());
+    return !status_.ok();
   }
   rdf::Term FromStore(const storage::TermValue& v, int depth);
   rdf::Term PredicateTerm(const std::string& relation) const;
@@ -268,6 +284,7 @@ class StoreDataset : public Dataset {
   absl::flat_hash_map<std::string, int> description_iris_;  // IRI -> Predicate
   absl::flat_hash_map<Id, int> description_predicates_;  // DescriptionPredicate
 
+  uint64_t scanned_ = 0;  // Stopped()'s count
   absl::Status status_;
 };
 

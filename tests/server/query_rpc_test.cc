@@ -537,6 +537,18 @@ class NoInlineShareTest : public RunawayQueryTest {
 
 TEST_F(NoInlineShareTest, TheAnswerIsTheEngines) { ExpectTheEnginesAnswers(); }
 
+// With a share wide enough for every search, the k = 40 search finds its
+// paths inline but they outgrow an inline answer's 32 messages: it starts
+// again on a thread, whose answer (paths and summary) is the engine's.
+class WideInlineShareTest : public RunawayQueryTest {
+ protected:
+  WideInlineShareTest() { limits_.inline_path_edges = 100'000'000; }
+};
+
+TEST_F(WideInlineShareTest, AnAnswerTooLongToHoldInlineIsTheEngines) {
+  ExpectTheEnginesAnswers();
+}
+
 // A search that finds its first paths at once and then cannot end within
 // any test: every simple path of up to 16 hops, outgoing, from `start` to
 // `target`. `start` leads to `target` and to `gate`, `gate` to `target` and

@@ -5,6 +5,7 @@
 // travel (as recorded and as reported).
 #include "query/sparql/store_dataset.h"
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -559,6 +560,106 @@ TEST_F(StoreDatasetTest, ATopKIsTheFullSortsFirstRows) {
           << q << " LIMIT " << k;
     }
   }
+}
+
+// The scans that pass few matches on (here every entity's aliases, none
+// kept) poll StoreDatasetOptions::check, so a deadline or a spent share
+// stops them: the dataset's status is the check's error.
+TEST_F(StoreDatasetTest, LongScansStopWhenTheCheckSaysSo) {
+  storage::WriteBatch b;
+  for (int i = 0; i < 3000; ++i) {
+    b.entities.push_back({absl::StrCat("e", i),
+                          absl::StrCat("E", i),
+                          "Thing",
+                          {absl::StrCat("alias ", i)}});
+  }
+  ASSERT_THAT(store_->Write(b).status(), IsOk());
+  ParseOptions parse;
+  parse.base_iri = "https://kg.invalid/";
+  absl::StatusOr<Query> query = Parse(
+      absl::StrCat(kPrologue,
+                   "SELECT ?s WHERE { ?s skos:altLabel ?a FILTER(false) }"),
+      parse);
+  ASSERT_THAT(query.status(), IsOk());
+  int checks = 0;
+  StoreDatasetOptions options;
+  options.check = [&]() -> absl::Status {
+    return ++checks < 2 ? absl::OkStatus()
+                        : absl::DeadlineExceededError("the deadline passed");
+  };
+  std::unique_ptr<storage::Reader> reader = store_->NewReader();
+  StoreDataset data(*reader, options);
+  absl::StatusOr<QueryResult> result = Evaluate(*query, data, {});
+  EXPECT_EQ(data.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << data.status();
+  EXPECT_EQ(checks, 2);  // the 1,024th and the 2,048th entity
+  // Without a check the scan ends, with no row.
+  StoreDataset all(*reader, {});
+  absl::StatusOr<QueryResult> whole = Evaluate(*query, all, {});
+  ASSERT_THAT(whole.status(), IsOk());
+  EXPECT_THAT(all.status(), IsOk());
+  EXPECT_TRUE(whole->rows.empty());
+}
+
+// A property path's closure polls EvalOptions::check as it walks (it
+// makes no rows until it ends): a deadline stops it with its error.
+TEST_F(StoreDatasetTest, APathsClosureStopsWhenTheCheckSaysSo) {
+  WriteClaims();
+  storage::WriteBatch b;
+  for (int i = 0; i <= 3000; ++i) {
+    b.entities.push_back(
+        {absl::StrCat("c", i), absl::StrCat("C", i), "Thing", {}});
+  }
+  for (int i = 0; i < 3000; ++i) {
+    b.statements.push_back(
+        {T(absl::StrCat("c", i), "sent_troops_to", E(absl::StrCat("c", i + 1))),
+         {Ev(monday_, "North Korea sent troops to Russia.")}});
+  }
+  ASSERT_THAT(store_->Write(b).status(), IsOk());
+  ParseOptions parse;
+  parse.base_iri = "https://kg.invalid/";
+  absl::StatusOr<Query> query = Parse(
+      absl::StrCat(kPrologue, "SELECT ?x WHERE { e:c0 r:sent_troops_to+ ?x }"),
+      parse);
+  ASSERT_THAT(query.status(), IsOk());
+  std::unique_ptr<storage::Reader> reader = store_->NewReader();
+  StoreDataset data(*reader, {});
+  absl::StatusOr<QueryResult> whole = Evaluate(*query, data, {});
+  ASSERT_THAT(whole.status(), IsOk());
+  EXPECT_EQ(whole->rows.size(), 3000u);
+  // The checks of a one-node walk (the operators'); the long one's rows
+  // add one per 1,024 (two), and its walk one per 1,024 nodes (two more).
+  auto checks_of = [&](const std::string& from) {
+    absl::StatusOr<Query> q =
+        Parse(absl::StrCat(kPrologue, "SELECT ?x WHERE { e:", from,
+                           " r:sent_troops_to+ ?x }"),
+              parse);
+    EXPECT_THAT(q.status(), IsOk());
+    int calls = 0;
+    EvalOptions counting;
+    counting.check = [&] {
+      ++calls;
+      return absl::OkStatus();
+    };
+    StoreDataset counted(*reader, {});
+    EXPECT_THAT(Evaluate(*q, counted, counting).status(), IsOk());
+    return calls;
+  };
+  const int short_walk = checks_of("c2999");
+  const int without_walk = short_walk + 2;
+  ASSERT_EQ(checks_of("c0"), without_walk + 2);
+  // A check that fails only past the checks the walk does not make stops
+  // the query: the walk's own polls reach it.
+  int calls = 0;
+  EvalOptions stopping;
+  stopping.check = [&]() -> absl::Status {
+    return ++calls > without_walk ? absl::DeadlineExceededError("too late")
+                                  : absl::OkStatus();
+  };
+  StoreDataset again(*reader, {});
+  absl::StatusOr<QueryResult> stopped = Evaluate(*query, again, stopping);
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << stopped.status();
 }
 
 // The descriptions follow the entity's history: as of an earlier time, its
