@@ -97,22 +97,12 @@ absl::StatusOr<std::unique_ptr<const CompactAdjacency>> CompactAdjacency::Build(
     ++counts.indexed;
     if (c->BestConfidence(e.statement).has_value()) ++counts.asserted;
   }
-  // Each relation's distinct ends: a node's relations, once each.
-  std::vector<uint32_t> relations;
+  // The nodes that are some statement's subject, or object.
   for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
     const NodeId limit = c->node_limit(d);
     for (NodeId node = 0; node < limit; ++node) {
-      const absl::Span<const CompactEdge> edges = c->Edges(node, d);
-      if (edges.empty()) continue;
-      (d == Direction::kOutgoing ? c->nodes_out_ : c->nodes_in_) += 1;
-      relations.clear();
-      for (const CompactEdge& e : edges) relations.push_back(e.relation);
-      std::sort(relations.begin(), relations.end());
-      relations.erase(std::unique(relations.begin(), relations.end()),
-                      relations.end());
-      for (uint32_t r : relations) {
-        RelationCounts& counts = c->by_relation_[r];
-        (d == Direction::kOutgoing ? counts.subjects : counts.objects) += 1;
+      if (!c->Edges(node, d).empty()) {
+        (d == Direction::kOutgoing ? c->nodes_out_ : c->nodes_in_) += 1;
       }
     }
   }

@@ -101,29 +101,14 @@ class CompactAdjacency {
   // count of one relation's triples reads no index. Exact while
   // records_generation() is the adjacency's, as for BestConfidence.
   uint64_t AssertedCount(NodeId relation) const {
-    if (relation > UINT32_MAX) return 0;  // in no edge
-    auto it = by_relation_.find(relation);
-    return it == by_relation_.end() ? 0 : it->second.asserted;
+    const RelationCounts* c = CountsOf(relation);
+    return c == nullptr ? 0 : c->asserted;
   }
   // How many indexed statements, asserted or only quoted, have `relation`
   // (exact, as the edges are).
   uint64_t IndexedCount(NodeId relation) const {
-    if (relation > UINT32_MAX) return 0;
-    auto it = by_relation_.find(relation);
-    return it == by_relation_.end() ? 0 : it->second.indexed;
-  }
-  // How many distinct subjects and objects the indexed statements of
-  // `relation` have, for estimates of a join's size (0 for a relation no
-  // statement has).
-  uint64_t DistinctSubjects(NodeId relation) const {
-    if (relation > UINT32_MAX) return 0;
-    auto it = by_relation_.find(relation);
-    return it == by_relation_.end() ? 0 : it->second.subjects;
-  }
-  uint64_t DistinctObjects(NodeId relation) const {
-    if (relation > UINT32_MAX) return 0;
-    auto it = by_relation_.find(relation);
-    return it == by_relation_.end() ? 0 : it->second.objects;
+    const RelationCounts* c = CountsOf(relation);
+    return c == nullptr ? 0 : c->indexed;
   }
   // How many nodes have edges in `direction`: the distinct subjects
   // (outgoing) or objects (incoming) of every indexed statement.
@@ -161,9 +146,13 @@ class CompactAdjacency {
   struct RelationCounts {
     uint64_t indexed = 0;
     uint64_t asserted = 0;
-    uint64_t subjects = 0;
-    uint64_t objects = 0;
   };
+  // A relation's counts, or null when no edge has it.
+  const RelationCounts* CountsOf(NodeId relation) const {
+    if (relation > UINT32_MAX) return nullptr;  // in no edge
+    auto it = by_relation_.find(static_cast<uint32_t>(relation));
+    return it == by_relation_.end() ? nullptr : &it->second;
+  }
   uint64_t nodes_out_ = 0;
   uint64_t nodes_in_ = 0;
   absl::flat_hash_map<uint32_t, RelationCounts> by_relation_;

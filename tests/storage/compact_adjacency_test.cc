@@ -160,13 +160,13 @@ TEST_F(CompactAdjacencyTest, HoldsExactlyTheEdgesOfItsSnapshot) {
     for (NodeId relation : relations) {
       for (bool include_quoted : {false, true}) {
         uint64_t n = 0;
-        ASSERT_THAT(versioned->ScanIds(IdPattern{0, relation, 0},
-                                       include_quoted,
-                                       [&](const IdStatement&) {
-                                         ++n;
-                                         return true;
-                                       }),
-                    IsOk());
+        ASSERT_THAT(
+            versioned->ScanIds(IdPattern{0, relation, 0}, include_quoted,
+                               [&](const IdStatement&) {
+                                 ++n;
+                                 return true;
+                               }),
+            IsOk());
         EXPECT_EQ(include_quoted ? c->IndexedCount(relation)
                                  : c->AssertedCount(relation),
                   n)
