@@ -476,6 +476,36 @@ bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
     ScanVisible(s_node, p, o_node, row_fn);
     return go_on;
   }
+  // A lookup from a known end reads the compact adjacency's edges of that
+  // node in memory when they are the reader's own (the current state, and
+  // which statements have live records known): no index seek per lookup,
+  // which is most of a join's time otherwise.
+  const storage::CompactAdjacency* compact = reader_.compact_adjacency();
+  if (!filter && (s_node != 0 || o_node != 0) && compact != nullptr &&
+      reader_.compact_confidences_current()) {
+    const bool from_subject =
+        s_node != 0 &&
+        (o_node == 0 ||
+         compact->Edges(s_node, storage::Direction::kOutgoing).size() <=
+             compact->Edges(o_node, storage::Direction::kIncoming).size());
+    const Id end = from_subject ? o_node : s_node;
+    for (const storage::CompactEdge& e :
+         compact->Edges(from_subject ? s_node : o_node,
+                        from_subject ? storage::Direction::kOutgoing
+                                     : storage::Direction::kIncoming)) {
+      if ((p != 0 && e.relation != p) || (end != 0 && e.neighbor != end) ||
+          !compact->BestConfidence(e.statement).has_value()) {
+        continue;
+      }
+      storage::IdStatement row;
+      row.subject = from_subject ? s_node : e.neighbor;
+      row.relation = e.relation;
+      row.object = from_subject ? e.neighbor : o_node;
+      row.statement = e.statement;
+      if (!row_fn(row)) break;
+    }
+    return go_on;
+  }
   const absl::Status st = reader_.ScanIds(storage::IdPattern{s_node, p, o_node},
                                           /*include_quoted=*/false, row_fn);
   if (!st.ok()) Fail(st);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -481,6 +482,73 @@ TEST_F(StoreDatasetTest, EstimatesFromTheCompactAdjacencyAreExact) {
     EXPECT_EQ(data.Estimate(kDefaultGraph, c.s, c.p, c.o), c.want)
         << c.s << " " << c.p << " " << c.o;
   }
+  EXPECT_THAT(data.status(), IsOk());
+}
+
+// With a current compact adjacency, a lookup from a known subject or
+// object reads that node's edges in memory instead of seeking the index:
+// its matches are exactly the index's asserted ones, for every shape of
+// pattern with a bound end, a retracted (only quoted) statement, a loop
+// and a statement as an end included.
+TEST_F(StoreDatasetTest, LookupsFromTheCompactAdjacencyAreTheIndexes) {
+  WriteClaims();
+  storage::WriteBatch more;
+  more.statements = {
+      {T("russia", "said", E("russia")), {Ev(monday_, kMonday)}},
+      {T("kremlin", "said",
+         Term::Quoted(T("russia", "sent_troops_to", E("north_korea")))),
+       {Ev(monday_, kMonday)}}};
+  ASSERT_THAT(store_->Write(more).status(), IsOk());
+  ASSERT_THAT(store_
+                  ->Retract(storage::StatementIdOf(T(
+                                "north_korea", "sent_troops_to", E("russia"))),
+                            "monday")
+                  .status(),
+              IsOk());
+  store_->RefreshCompactAdjacency();
+  std::unique_ptr<storage::Reader> reader = store_->NewReader();
+  ASSERT_NE(reader->compact_adjacency(), nullptr);
+  ASSERT_TRUE(reader->compact_confidences_current());
+  StoreDatasetOptions options;
+  options.default_documents = std::vector<std::string>{"monday", "friday"};
+  StoreDataset data(*reader, options);  // no descriptions: the data alone
+  // Every node of the indexes, statements included, and 0 (open).
+  absl::flat_hash_set<Id> nodes = {0}, relations = {0};
+  ASSERT_THAT(
+      reader->ScanIds({}, /*include_quoted=*/true,
+                      [&](const storage::IdStatement& st) {
+                        nodes.insert({st.subject, st.object, st.statement});
+                        relations.insert(st.relation);
+                        return true;
+                      }),
+      IsOk());
+  ASSERT_GE(nodes.size(), 8u);
+  size_t matched = 0;
+  for (Id s : nodes) {
+    for (Id p : relations) {
+      for (Id o : nodes) {
+        if (s == 0 && o == 0) continue;
+        std::vector<std::string> want, got;
+        ASSERT_THAT(reader->ScanIds(storage::IdPattern{s, p, o},
+                                    /*include_quoted=*/false,
+                                    [&](const storage::IdStatement& st) {
+                                      want.push_back(absl::StrCat(
+                                          st.subject, " ", st.relation, " ",
+                                          st.object));
+                                      return true;
+                                    }),
+                    IsOk());
+        data.Match(kDefaultGraph, s, p, o, [&](Id ms, Id mp, Id mo) {
+          got.push_back(absl::StrCat(ms, " ", mp, " ", mo));
+          return true;
+        });
+        EXPECT_THAT(got, ::testing::UnorderedElementsAreArray(want))
+            << s << " " << p << " " << o;
+        matched += got.size();
+      }
+    }
+  }
+  EXPECT_GT(matched, 0u);
   EXPECT_THAT(data.status(), IsOk());
 }
 
