@@ -143,6 +143,24 @@ class Dataset {
     return n;
   }
 
+  // Whether the matches of triples with predicate `p` carry, as their
+  // subjects and objects, ids that IsCanonical holds for or that no
+  // canonical id equals as a term, so that matches of them join with other
+  // solutions by comparing ids (a hash or merge join) as a lookup would.
+  // The default: no (every step a lookup).
+  virtual bool JoinsById(Id p) {
+    (void)p;
+    return false;
+  }
+  // What a lookup from a bound end costs (an index nested loop's price per
+  // solution) in matches a scan reads in the same time, for choosing
+  // between a lookup per solution and a hash or merge join over the
+  // triple's matches. The default: alike.
+  virtual double LookupCost(Id graph) {
+    (void)graph;
+    return 1;
+  }
+
   // Whether the dataset answers SERVICE <iri> itself (kg's kg:paths); the
   // evaluator refuses any other SERVICE.
   virtual bool ProvidesService(const std::string& iri) {
@@ -181,6 +199,10 @@ class MemoryDataset : public Dataset {
   // Every term has one id here.
   bool IsCanonical(Id id) override {
     (void)id;
+    return true;
+  }
+  bool JoinsById(Id p) override {
+    (void)p;
     return true;
   }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "query/sparql/functions.h"
 #include "rdf/iri.h"
@@ -138,6 +139,12 @@ class Evaluator {
       absl::flat_hash_set<Row>& seen);
   // A step of a basic graph pattern: which triple, and the dataset's
   // estimate of its matches with only its constants bound.
+  // How a step extends the solutions before it (docs/query.md "Join
+  // methods"): a lookup of the triple per solution (an index nested loop),
+  // or a probe of the triple's matches, read once, by the join variables:
+  // hashed, or sorted on the one join variable that the solutions come
+  // sorted on (a merge join: the probes walk the matches forward).
+  enum class JoinMethod { kLookup, kHash, kMerge };
   struct BgpStep {
     size_t triple = 0;
     uint64_t estimate = 0;  // the triple's matches alone
@@ -146,9 +153,51 @@ class Evaluator {
     double solutions = 0;
     uint64_t rows = 0;  // PROFILE: the solutions after this step
     // PROFILE: the dataset lookups (index seeks or scans, description
-    // lookups) the step made: one per solution it extended.
+    // lookups) the step made: one per solution it extended, or one scan
+    // of the triple for a hash or merge join.
     uint64_t lookups = 0;
+    JoinMethod method = JoinMethod::kLookup;
+    std::vector<size_t> key;  // kHash, kMerge: the join variables' slots
+    // The first step, when a later one is a merge join: the slot its
+    // matches are put in order of, -1 for none.
+    int sorted_on = -1;
   };
+  // A hash or merge join step's triple matches, read at its first probe.
+  struct JoinTable {
+    bool built = false;
+    // The triple's matches: per match, the ids of its variables' slots.
+    std::vector<size_t> slots;
+    std::vector<Id> values;  // matches × slots.size()
+    size_t key_column = 0;   // the join variable's column
+    // kHash: per key, its first match, each match the next of that key.
+    absl::flat_hash_map<Id, uint32_t> first;
+    std::vector<uint32_t> next;
+    // kMerge: (key, match), ascending; the first entry not below the last
+    // probe's key.
+    std::vector<std::pair<Id, uint32_t>> sorted;
+    size_t cursor = 0;
+  };
+  // Reads the triple's matches into `table` for a hash or merge join.
+  absl::Status BuildJoinTable(const TriplePattern& t, const BgpStep& step,
+                              Id graph, JoinTable& table);
+  // Calls emit with each extension of `row` by the step's triple, until it
+  // answers false (then false): a lookup, or a probe of `table`, which
+  // the first probe fills. An error (a cap, the deadline) is put in
+  // `failed`, and false returned.
+  bool Extend(const TriplePattern& t, BgpStep& step, JoinTable& table,
+              const Row& row, Id graph, const RowSink& emit,
+              absl::Status* failed);
+  // The slots of a triple's join variables when a hash or merge join may
+  // run it: its positions plain variables and constants, its predicate a
+  // constant whose matches join by id (Dataset::JoinsById), and the
+  // variables it shares with the steps before all bound by them.
+  std::optional<std::vector<size_t>> JoinKeyOf(
+      const TriplePattern& t, Id graph,
+      const absl::flat_hash_set<std::string>& bound);
+  // ", hash join on ?x" for EXPLAIN, "" for a lookup.
+  std::string JoinText(const BgpStep& step) const;
+  // Orders the first step's solutions on `slot` (for a merge join).
+  void SortOn(Rows& rows, int slot);
   // The order a basic graph pattern runs in: first the triple with the
   // fewest estimated matches, then, among the triples that share a
   // variable with those before, the one with the fewest, each variable
@@ -615,6 +664,12 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
   }
   std::vector<bool> done(triples.size(), false);
   absl::flat_hash_set<std::string> bound = bound_at_start;
+  // Hash and merge joins key on variables this pattern binds itself (a
+  // bind join's seeds may hold ids the query made), so not in a bind join.
+  const bool joins =
+      bound_at_start.empty() &&
+      options_.join_methods != EvalOptions::JoinMethods::kLookups;
+  int first_variable = -1;
   // Per triple, its positions (and its triple terms' direct parts) whose
   // variable is bound, kept up to date as variables get bound, so that a
   // pattern of many triples plans in time linear in its size per step.
@@ -642,6 +697,56 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     if (it == occurrences.end()) continue;
     for (size_t i : it->second) ++shared[i];
   }
+  // An end is bound by the solutions when it is a bound variable, or a
+  // triple term whose every variable is (the solutions then name one
+  // triple there).
+  std::function<bool(const PatternTerm&, bool)> determined =
+      [&](const PatternTerm& pt, bool top) {
+        switch (pt.kind) {
+          case PatternTerm::Kind::kTerm:
+            return !top;
+          case PatternTerm::Kind::kVariable:
+            return bound.contains(pt.variable);
+          case PatternTerm::Kind::kTriple: {
+            // One with no variable at the top is a constant, no binding.
+            std::vector<std::string> variables;
+            AddVariables(pt, &variables);
+            return determined(pt.triple->subject, false) &&
+                   determined(pt.triple->predicate, false) &&
+                   determined(pt.triple->object, false) &&
+                   (!top || !variables.empty());
+          }
+        }
+        return false;
+      };
+  // The matches of triple i per solution before it: given what the
+  // solutions bind (its ends), or its own matches per bound variable
+  // elsewhere divided by 1,000.
+  auto per_solution = [&](size_t i) {
+    const TriplePattern& t = triples[i];
+    const bool subject_bound = determined(t.subject, true);
+    const bool object_bound = determined(t.object, true);
+    if (base[i] > 0 && subject_bound && object_bound &&
+        determined(t.predicate, false) &&
+        t.predicate.kind == PatternTerm::Kind::kVariable) {
+      return 1.0;  // all three bound: the triple is there or not
+    }
+    if (base[i] > 0 && (subject_bound || object_bound)) {
+      bool impossible = false;
+      const Id s = subject_bound ? 0 : Resolve(t.subject, none, &impossible);
+      const Id pr = Resolve(t.predicate, none, &impossible);
+      const Id o = object_bound ? 0 : Resolve(t.object, none, &impossible);
+      return impossible ? 0.0
+                        : data_.MatchesPerBinding(graph, s, pr, o,
+                                                  subject_bound, object_bound);
+    }
+    return static_cast<double>(base[i]) / std::pow(1000.0, shared[i]);
+  };
+  // Past kMaxCostedTriples, the next triple is the one with the fewest
+  // matches per bound variable (linear per step); up to it, the one that
+  // leaves the fewest solutions (the estimates' join sizes).
+  constexpr size_t kMaxCostedTriples = 64;
+  const bool costed = triples.size() <= kMaxCostedTriples;
   for (size_t step = 0; step < triples.size(); ++step) {
     int best = -1;
     double best_cost = 0;
@@ -649,13 +754,16 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     for (size_t i = 0; i < triples.size(); ++i) {
       if (done[i]) continue;
       const bool connected = shared[i] > 0;
-      const double cost =
-          connected ? static_cast<double>(base[i]) / std::pow(1000.0, shared[i])
-                    : static_cast<double>(base[i]);
+      const double cost = connected ? (costed ? per_solution(i)
+                                              : static_cast<double>(base[i]) /
+                                                    std::pow(1000.0, shared[i]))
+                                    : static_cast<double>(base[i]);
       // Connected triples first (no cross products while one joins),
-      // then the cheapest; ties keep the query's order.
+      // then the cheapest, then the fewest matches alone; ties keep the
+      // query's order.
       if (best < 0 || (connected && !best_connected) ||
-          (connected == best_connected && cost < best_cost)) {
+          (connected == best_connected &&
+           (cost < best_cost || (cost == best_cost && base[i] < base[best])))) {
         best = static_cast<int>(i);
         best_cost = cost;
         best_connected = connected;
@@ -663,51 +771,47 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     }
     done[best] = true;
     const TriplePattern& t = triples[best];
-    // The solutions after it: each before it extended by the triple's
-    // matches given what it binds (its ends), or the triple's own matches
-    // per bound variable elsewhere divided by 1,000.
-    // An end is bound by the solutions when it is a bound variable, or a
-    // triple term whose every variable is (the solutions then name one
-    // triple there).
-    std::function<bool(const PatternTerm&, bool)> determined =
-        [&](const PatternTerm& pt, bool top) {
-          switch (pt.kind) {
-            case PatternTerm::Kind::kTerm:
-              return !top;
-            case PatternTerm::Kind::kVariable:
-              return bound.contains(pt.variable);
-            case PatternTerm::Kind::kTriple: {
-              // One with no variable at the top is a constant, no binding.
-              std::vector<std::string> variables;
-              AddVariables(pt, &variables);
-              return determined(pt.triple->subject, false) &&
-                     determined(pt.triple->predicate, false) &&
-                     determined(pt.triple->object, false) &&
-                     (!top || !variables.empty());
-            }
-          }
-          return false;
-        };
-    const bool subject_bound = determined(t.subject, true);
-    const bool object_bound = determined(t.object, true);
-    double per = static_cast<double>(base[best]);
-    if (base[best] > 0 && subject_bound && object_bound &&
-        determined(t.predicate, false) &&
-        t.predicate.kind == PatternTerm::Kind::kVariable) {
-      per = 1;  // all three bound: the triple is there or not
-    } else if (base[best] > 0 && (subject_bound || object_bound)) {
-      bool impossible = false;
-      const Id s = subject_bound ? 0 : Resolve(t.subject, none, &impossible);
-      const Id pr = Resolve(t.predicate, none, &impossible);
-      const Id o = object_bound ? 0 : Resolve(t.object, none, &impossible);
-      per = impossible ? 0
-                       : data_.MatchesPerBinding(graph, s, pr, o, subject_bound,
-                                                 object_bound);
-    } else if (shared[best] > 0) {
-      per /= std::pow(1000.0, shared[best]);
-    }
+    const double per =
+        costed && best_connected ? best_cost : per_solution(best);
+    const double before = seeds;
     seeds *= per;
-    steps.push_back({static_cast<size_t>(best), base[best], seeds});
+    steps.emplace_back();
+    steps.back().triple = static_cast<size_t>(best);
+    steps.back().estimate = base[best];
+    steps.back().solutions = seeds;
+    if (step == 0 && joins) {
+      // The first step's one variable, when it has one: the solutions can
+      // come in its order for a merge join.
+      std::optional<std::vector<size_t>> own = JoinKeyOf(t, graph, {});
+      std::vector<std::string> variables;
+      for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
+        AddVariables(*pt, &variables);
+      }
+      if (own.has_value() && variables.size() == 1) {
+        first_variable = static_cast<int>(slots_.at(variables[0]));
+      }
+    } else if (joins) {
+      std::optional<std::vector<size_t>> key = JoinKeyOf(t, graph, bound);
+      // One join variable: a triple bound at both ends is one short
+      // lookup already.
+      if (key.has_value() && key->size() == 1) {
+        // Costs in matches read (Dataset::LookupCost): a lookup per
+        // solution; or the triple's matches read once, then a probe per
+        // solution, a hash's dearer than a merge's forward step.
+        const bool merge = static_cast<int>((*key)[0]) == first_variable;
+        const double alone = static_cast<double>(base[best]);
+        const double lookup = before * data_.LookupCost(graph);
+        const double hash = alone * 1.5 + before * 0.5;
+        const double merged = alone * 1.0 + before * 0.25;
+        BgpStep& planned = steps.back();
+        if (options_.join_methods == EvalOptions::JoinMethods::kJoins ||
+            std::min(hash, merge ? merged : hash) < lookup) {
+          planned.method = merge ? JoinMethod::kMerge : JoinMethod::kHash;
+          planned.key = *std::move(key);
+          if (merge) steps[0].sorted_on = first_variable;
+        }
+      }
+    }
     std::vector<const PatternTerm*> positions = {&t.subject, &t.predicate,
                                                  &t.object};
     for (size_t k = 0; k < positions.size(); ++k) {
@@ -736,18 +840,26 @@ absl::StatusOr<Rows> Evaluator::EvalBgp(const GraphPattern& p, Id graph) {
 absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
                                        Rows rows, std::vector<BgpStep> steps) {
   const std::vector<TriplePattern>& triples = p.triples;
-  for (BgpStep& step : steps) {
+  std::vector<JoinTable> tables(steps.size());
+  for (size_t k = 0; k < steps.size(); ++k) {
+    BgpStep& step = steps[k];
     const TriplePattern& t = triples[step.triple];
     Rows next;
-    step.lookups += rows.size();
+    absl::Status failed;
+    auto add = [&](Row&& r) {
+      next.push_back(std::move(r));
+      return !Exceeded(next.size());
+    };
     for (size_t i = 0; i < rows.size(); ++i) {
-      MatchTriple(t, rows[i], graph, &next);
+      Extend(t, step, tables[k], rows[i], graph, add, &failed);
+      if (!failed.ok()) return failed;
       if ((i & 1023) == 1023 || next.size() >= 1024) {
         if (absl::Status st = Check(next.size()); !st.ok()) return st;
       }
     }
     if (absl::Status st = Check(next.size()); !st.ok()) return st;
     rows = std::move(next);
+    if (step.sorted_on >= 0) SortOn(rows, step.sorted_on);
     step.rows = rows.size();
     if (rows.empty()) break;
   }
@@ -768,6 +880,164 @@ absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
     }
   }
   return rows;
+}
+
+std::optional<std::vector<size_t>> Evaluator::JoinKeyOf(
+    const TriplePattern& t, Id graph,
+    const absl::flat_hash_set<std::string>& bound) {
+  std::vector<size_t> key;
+  for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
+    if (pt->kind == PatternTerm::Kind::kTriple) return std::nullopt;
+  }
+  if (t.predicate.kind != PatternTerm::Kind::kTerm) return std::nullopt;
+  bool impossible = false;
+  const Id p = Resolve(t.predicate, EmptyRow(), &impossible);
+  if (impossible || !data_.JoinsById(p)) return std::nullopt;
+  (void)graph;
+  for (const PatternTerm* pt : {&t.subject, &t.object}) {
+    if (pt->kind != PatternTerm::Kind::kVariable ||
+        !bound.contains(pt->variable)) {
+      continue;
+    }
+    const size_t slot = slots_.at(pt->variable);
+    if (std::find(key.begin(), key.end(), slot) == key.end()) {
+      key.push_back(slot);
+    }
+  }
+  return key;
+}
+
+void Evaluator::SortOn(Rows& rows, int slot) {
+  auto less = [slot](const Row& a, const Row& b) { return a[slot] < b[slot]; };
+  if (!std::is_sorted(rows.begin(), rows.end(), less)) {
+    std::stable_sort(rows.begin(), rows.end(), less);
+  }
+}
+
+absl::Status Evaluator::BuildJoinTable(const TriplePattern& t,
+                                       const BgpStep& step, Id graph,
+                                       JoinTable& table) {
+  // The positions' constants (0: a variable) and variables' columns.
+  const PatternTerm* positions[3] = {&t.subject, &t.predicate, &t.object};
+  Id constant[3] = {0, 0, 0};
+  int column[3] = {-1, -1, -1};
+  for (int i = 0; i < 3; ++i) {
+    if (positions[i]->kind == PatternTerm::Kind::kTerm) {
+      bool impossible = false;
+      constant[i] = Resolve(*positions[i], EmptyRow(), &impossible);
+      if (impossible) return absl::OkStatus();  // no matches
+      continue;
+    }
+    const size_t slot = SlotOf(*positions[i]);
+    auto at = std::find(table.slots.begin(), table.slots.end(), slot);
+    column[i] = static_cast<int>(at - table.slots.begin());
+    if (at == table.slots.end()) table.slots.push_back(slot);
+  }
+  const size_t width = table.slots.size();
+  table.key_column =
+      std::find(table.slots.begin(), table.slots.end(), step.key[0]) -
+      table.slots.begin();
+  std::vector<Id> match(width);
+  absl::Status stopped;
+  size_t n = 0;
+  data_.Match(
+      graph, constant[0], constant[1], constant[2], [&](Id s, Id p, Id o) {
+        const Id ids[3] = {s, p, o};
+        std::fill(match.begin(), match.end(), 0);
+        for (int i = 0; i < 3; ++i) {
+          if (column[i] < 0) continue;
+          Id& m = match[column[i]];
+          if (m != 0 && m != ids[i]) return true;  // (?x p ?x)
+          m = ids[i];
+        }
+        table.values.insert(table.values.end(), match.begin(), match.end());
+        if ((++n & 1023) == 0) {
+          stopped = Check(n);
+          if (!stopped.ok()) return false;
+        }
+        return true;
+      });
+  if (!stopped.ok()) return stopped;
+  if (absl::Status st = Check(n); !st.ok()) return st;
+  if (step.method == JoinMethod::kHash) {
+    table.next.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const Id key = table.values[i * width + table.key_column];
+      auto [it, inserted] =
+          table.first.try_emplace(key, static_cast<uint32_t>(i));
+      table.next[i] = inserted ? UINT32_MAX : it->second;
+      it->second = static_cast<uint32_t>(i);
+    }
+  } else {
+    table.sorted.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      table.sorted.emplace_back(table.values[i * width + table.key_column],
+                                static_cast<uint32_t>(i));
+    }
+    if (!std::is_sorted(table.sorted.begin(), table.sorted.end())) {
+      std::sort(table.sorted.begin(), table.sorted.end());
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Evaluator::Extend(const TriplePattern& t, BgpStep& step, JoinTable& table,
+                       const Row& row, Id graph, const RowSink& emit,
+                       absl::Status* failed) {
+  if (step.method == JoinMethod::kLookup) {
+    ++step.lookups;
+    return MatchTriple(t, row, graph, emit);
+  }
+  // An id that is not its term's own (Dataset::IsCanonical) may name the
+  // same term as another id: such a solution looks its matches up.
+  const Id x = row[step.key[0]];
+  if (!data_.IsCanonical(x)) {
+    ++step.lookups;
+    return MatchTriple(t, row, graph, emit);
+  }
+  if (!table.built) {
+    table.built = true;
+    ++step.lookups;
+    if (absl::Status st = BuildJoinTable(t, step, graph, table); !st.ok()) {
+      *failed = st;
+      return false;
+    }
+  }
+  const size_t width = table.slots.size();
+  // The solution extended by match i, unless a variable it binds already
+  // (besides the key) has another value.
+  auto extend = [&](uint32_t i) {
+    Row r = row;
+    const Id* m = &table.values[static_cast<size_t>(i) * width];
+    for (size_t c = 0; c < width; ++c) {
+      Id& v = r[table.slots[c]];
+      if (v != 0 && v != m[c]) return true;
+      v = m[c];
+    }
+    return emit(std::move(r));
+  };
+  if (step.method == JoinMethod::kHash) {
+    auto it = table.first.find(x);
+    if (it == table.first.end()) return true;
+    for (uint32_t i = it->second; i != UINT32_MAX; i = table.next[i]) {
+      if (!extend(i)) return false;
+    }
+    return true;
+  }
+  // A merge: solutions in order walk the matches forward; one out of
+  // order (none, as planned) searches.
+  std::vector<std::pair<Id, uint32_t>>& sorted = table.sorted;
+  size_t& at = table.cursor;
+  if (at > 0 && sorted[at - 1].first >= x) {
+    at = std::lower_bound(sorted.begin(), sorted.end(),
+                          std::pair<Id, uint32_t>{x, 0}) -
+         sorted.begin();
+  }
+  while (at < sorted.size() && sorted[at].first < x) ++at;
+  for (size_t i = at; i < sorted.size() && sorted[i].first == x; ++i) {
+    if (!extend(sorted[i].second)) return false;
+  }
+  return true;
 }
 
 // ---- Joins ----
@@ -1279,11 +1549,23 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
       // their matches; past them, so that no query text can exhaust the
       // stack, the rest run in a loop over each level's matches for the
       // one solution being extended.
+      std::vector<JoinTable> tables(steps.size());
+      // The matches of step k extending `row` appended to `out`.
+      auto extend_into = [&](size_t k, const Row& row, Rows* out) {
+        Extend(
+            p.triples[steps[k].triple], steps[k], tables[k], row, graph,
+            [&](Row&& r) {
+              out->push_back(std::move(r));
+              return !Exceeded(out->size());
+            },
+            &failed);
+        return failed.ok();
+      };
       std::function<bool(size_t, const Row&)> extend;
       auto extend_in_loop = [&](size_t from, const Row& row) {
         std::vector<Rows> level(steps.size() - from);
         std::vector<size_t> next(level.size(), 0);
-        MatchTriple(p.triples[steps[from].triple], row, graph, &level[0]);
+        if (!extend_into(from, row, &level[0])) return false;
         size_t depth = 0;
         while (true) {
           if (!checked()) return false;
@@ -1300,8 +1582,7 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
           ++depth;
           level[depth].clear();
           next[depth] = 0;
-          MatchTriple(p.triples[steps[from + depth].triple], r, graph,
-                      &level[depth]);
+          if (!extend_into(from + depth, r, &level[depth])) return false;
           if (absl::Status st = Check(level[depth].size()); !st.ok()) {
             failed = st;
             return false;
@@ -1311,11 +1592,26 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
       extend = [&](size_t k, const Row& row) {
         if (k == kMaxDepthFirst) return extend_in_loop(k, row);
         const bool last = k + 1 == steps.size();
-        return MatchTriple(
-            p.triples[steps[k].triple], row, graph, [&](Row&& r) {
-              if (!checked()) return false;
-              return last ? sink(std::move(r)) : extend(k + 1, r);
-            });
+        auto on = [&](Row&& r) {
+          if (!checked()) return false;
+          return last ? sink(std::move(r)) : extend(k + 1, r);
+        };
+        if (steps[k].sorted_on < 0) {
+          return Extend(p.triples[steps[k].triple], steps[k], tables[k], row,
+                        graph, on, &failed);
+        }
+        // The first step's matches in order, for a merge join after it.
+        Rows first;
+        if (!extend_into(k, row, &first)) return false;
+        if (absl::Status st = Check(first.size()); !st.ok()) {
+          failed = st;
+          return false;
+        }
+        SortOn(first, steps[k].sorted_on);
+        for (Row& r : first) {
+          if (!on(std::move(r))) return false;
+        }
+        return true;
       };
       extend(0, EmptyRow());
       return failed;
@@ -2320,10 +2616,19 @@ void Evaluator::PrintPlan(const GraphPattern& p, Id graph, int depth,
                       profiled ? absl::StrCat(", rows ", step.rows,
                                               ", lookups ", step.lookups)
                                : "",
-                      ", alone ", step.estimate, "]\n");
+                      ", alone ", step.estimate, JoinText(step), "]\n");
     }
   }
   for (const GraphPattern& o : p.operands) PrintPlan(o, graph, depth + 1, out);
+}
+
+std::string Evaluator::JoinText(const BgpStep& step) const {
+  if (step.method == JoinMethod::kLookup) return "";
+  std::vector<std::string> on;
+  for (size_t slot : step.key) on.push_back(absl::StrCat("?", names_[slot]));
+  return absl::StrCat(
+      step.method == JoinMethod::kHash ? ", hash join on " : ", merge join on ",
+      absl::StrJoin(on, " "));
 }
 
 void Evaluator::CollectAllSlots() {

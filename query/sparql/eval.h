@@ -47,6 +47,12 @@ struct EvalOptions {
   // PROFILE: count each operator's rows and time, and return the plan
   // with them in QueryResult::profile.
   bool profile = false;
+  // How a basic graph pattern's steps join (docs/query.md "Join methods"):
+  // kCost chooses per step from the estimates; kLookups makes every step an
+  // index nested loop; kJoins a hash or merge join wherever one may run
+  // (tests: every method answers alike).
+  enum class JoinMethods { kCost, kLookups, kJoins };
+  JoinMethods join_methods = JoinMethods::kCost;
   // SELECT: when set, each solution is decoded and passed to it in order,
   // instead of gathered in QueryResult::rows, so that a large answer is
   // never held decoded all at once; returning false stops the answer.

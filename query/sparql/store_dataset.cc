@@ -512,6 +512,26 @@ bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
   return go_on;
 }
 
+bool StoreDataset::JoinsById(Id p) {
+  return p != 0 && !(p & (kNotInStatements | kReifierBit)) &&
+         !(descriptions_ && DescriptionPredicate(p) >= 0);
+}
+
+double StoreDataset::LookupCost(Id graph) {
+  LoadDocuments();
+  const bool every_statement =
+      graph == kDefaultGraph
+          ? !options_.default_documents.has_value() ||
+                every_document_by_default_
+          : all_documents_.size() == 1 && graph_documents_.contains(graph) &&
+                all_documents_[0] == graph_documents_.at(graph);
+  return every_statement && options_.as_of.current() &&
+                 reader_.compact_adjacency() != nullptr &&
+                 reader_.compact_confidences_current()
+             ? 1
+             : 12;
+}
+
 void StoreDataset::Match(Id graph, Id s, Id p, Id o,
                          const std::function<bool(Id, Id, Id)>& fn) {
   LoadDocuments();

@@ -95,6 +95,14 @@ class StoreDataset : public Dataset {
   bool IsCanonical(Id id) override {
     return !(id & (kMintedBit | kReifierBit)) && !predicates_.contains(id);
   }
+  // A relation's statements, which carry store nodes; not a predicate of
+  // the description graph, whose records are minted ids.
+  bool JoinsById(Id p) override;
+  // A lookup reads the compact adjacency's edges when it is current and
+  // the graph takes every statement (about one match's time, as
+  // bench/sparql_join_bench measures); otherwise it seeks an index (about
+  // twelve).
+  double LookupCost(Id graph) override;
   // The index's estimate (exact under 10,000) plus, in the default graph,
   // one from the store's counts for the descriptions.
   uint64_t Estimate(Id graph, Id s, Id p, Id o) override;
