@@ -224,6 +224,9 @@ class Evaluator {
   std::optional<absl::flat_hash_set<std::string>> BindJoinVariables(
       const GraphPattern& bgp, const Rows& seeds) const;
   absl::StatusOr<Rows> EvalJoin(const GraphPattern& p, Id graph);
+  // A hash join of `a`'s solutions, hashed on the variables of `b` they
+  // all bind, with `b`'s as they stream (never held).
+  absl::StatusOr<Rows> JoinStreamed(Rows a, const GraphPattern& b, Id graph);
   double Work(const GraphPattern& p, Id graph);
   double WorkOf(const GraphPattern& p, Id graph);
   // Appends the plan under `p` at `depth`, with PROFILE's figures when
@@ -257,7 +260,6 @@ class Evaluator {
   // *impossible when it names something the data cannot hold.
   Id Resolve(const PatternTerm& t, const Row& row, bool* impossible);
   bool Unify(const PatternTerm& t, Id id, Row* row);
-  Rows Join(Rows a, Rows b);
   Rows LeftJoin(Rows a, Rows b, const std::optional<Expression>& filter,
                 Id graph);
   Rows Minus(Rows a, const Rows& b);
@@ -1101,12 +1103,16 @@ absl::StatusOr<Rows> Evaluator::EvalJoin(const GraphPattern& p, Id graph) {
   if (!a.ok()) return a.status();
   const std::optional<absl::flat_hash_set<std::string>> bound =
       BindJoinVariables(second, *a);
-  if (!bound.has_value()) {
+  if (!bound.has_value() && !left_join) {
+    absl::StatusOr<Rows> out = JoinStreamed(*std::move(a), second, graph);
+    if (!out.ok()) return out.status();
+    if (absl::Status st = Check(out->size()); !st.ok()) return st;
+    return out;
+  }
+  if (!bound.has_value()) {  // an OPTIONAL: its right side whole
     absl::StatusOr<Rows> b = Eval(second, graph);
     if (!b.ok()) return b.status();
-    Rows out = left_join
-                   ? LeftJoin(*std::move(a), *std::move(b), p.expression, graph)
-                   : Join(*std::move(a), *std::move(b));
+    Rows out = LeftJoin(*std::move(a), *std::move(b), p.expression, graph);
     if (absl::Status st = Check(out.size()); !st.ok()) return st;
     return out;
   }
@@ -1149,29 +1155,52 @@ absl::StatusOr<Rows> Evaluator::EvalJoin(const GraphPattern& p, Id graph) {
   return out;
 }
 
-Rows Evaluator::Join(Rows a, Rows b) {
+absl::StatusOr<Rows> Evaluator::JoinStreamed(Rows a, const GraphPattern& b,
+                                             Id graph) {
   Rows out;
-  if (a.empty() || b.empty()) return out;
-  const std::vector<size_t> key = JoinKey(a, b, names_.size());
-  if (key.empty()) {
-    for (const Row& ra : a) {
-      for (const Row& rb : b) {
-        if (Compatible(ra, rb)) out.push_back(Merge(ra, rb));
-        if (Exceeded(out.size())) return out;
+  if (a.empty()) return out;
+  // The key: the variables of `b` that every solution of `a` binds.
+  std::vector<size_t> key;
+  for (const std::string& v : InScopeVariables(b)) {
+    auto it = slots_.find(v);
+    if (it == slots_.end()) continue;
+    const size_t slot = it->second;
+    if (std::all_of(a.begin(), a.end(),
+                    [&](const Row& r) { return r[slot] != 0; })) {
+      key.push_back(slot);
+    }
+  }
+  absl::flat_hash_map<std::vector<Id>, std::vector<uint32_t>> index;
+  if (!key.empty()) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      index[KeyOf(a[i], key)].push_back(static_cast<uint32_t>(i));
+    }
+  }
+  const absl::Status st = Stream(b, graph, [&](Row&& rb) {
+    auto join = [&](const Row& ra) {
+      if (!Compatible(ra, rb)) return true;
+      out.push_back(Merge(ra, rb));
+      return !Exceeded(out.size());
+    };
+    // A solution of `b` that leaves a key variable unbound meets every
+    // solution of `a`.
+    const bool keyed =
+        !key.empty() && std::all_of(key.begin(), key.end(),
+                                    [&](size_t slot) { return rb[slot] != 0; });
+    if (!keyed) {
+      for (const Row& ra : a) {
+        if (!join(ra)) return false;
       }
+      return true;
     }
-    return out;
-  }
-  absl::flat_hash_map<std::vector<Id>, std::vector<size_t>> index;
-  for (size_t i = 0; i < b.size(); ++i) index[KeyOf(b[i], key)].push_back(i);
-  for (const Row& ra : a) {
-    auto it = index.find(KeyOf(ra, key));
-    if (it == index.end()) continue;
-    for (size_t i : it->second) {
-      if (Compatible(ra, b[i])) out.push_back(Merge(ra, b[i]));
-      if (Exceeded(out.size())) return out;
+    auto it = index.find(KeyOf(rb, key));
+    if (it == index.end()) return true;
+    for (uint32_t i : it->second) {
+      if (!join(a[i])) return false;
     }
-  }
+    return true;
+  });
+  if (!st.ok()) return st;
   return out;
 }
 

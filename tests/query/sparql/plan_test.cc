@@ -178,5 +178,27 @@ TEST_F(PlanTest, AHashJoinKeepsOnlyMatchesThatAgree) {
   EXPECT_EQ(Run(q, EvalOptions::JoinMethods::kJoins), lookups);
 }
 
+// A join of two groups hashes the first group's solutions and streams the
+// second's past them: the second side is never held, so it may make more
+// solutions than the cap on what a stage holds.
+TEST_F(PlanTest, AJoinOfGroupsStreamsItsSecondSide) {
+  for (int i = 0; i < 500; ++i) {
+    Add(absl::StrCat("s", i), "knows", absl::StrCat("s", (i + 1) % 500));
+  }
+  Add("s1", "in", "box");
+  Add("s2", "in", "box");
+  const Query q =
+      Parse("{ ?s :in :box FILTER(true) } { ?s :knows ?x FILTER(BOUND(?x)) }");
+  EvalOptions options;
+  options.max_rows = 100;
+  absl::StatusOr<QueryResult> r = Evaluate(q, data_, options);
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->rows.size(), 2u);
+  // The second side's solutions alone pass the cap.
+  absl::StatusOr<QueryResult> alone =
+      Evaluate(Parse("?s :knows ?x FILTER(BOUND(?x))"), data_, options);
+  EXPECT_EQ(alone.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 }  // namespace
 }  // namespace kg::sparql
