@@ -8,6 +8,7 @@
 //   ./build/bench/sparql_join_bench                  # 200k entities
 //   ./build/bench/sparql_join_bench --kg_entities=50000
 //   ./build/bench/sparql_join_bench --kg_no_compact  # lookups seek the index
+//   ./build/bench/sparql_join_bench --kg_explain     # each query's plan too
 //
 // The graph: --kg_entities entities; each is tagged with one of 20 tags
 // and located in one of 20 places (so a tag or a place has 1/20 of them),
@@ -26,6 +27,7 @@
 #include <system_error>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -43,6 +45,7 @@ namespace fs = std::filesystem;
 
 int64_t num_entities = 200'000;
 bool compact = true;
+bool explain = false;
 
 constexpr char kPrologue[] =
     "PREFIX e: <https://kg.invalid/entity/> "
@@ -169,6 +172,13 @@ void BM_Join(benchmark::State& state, const char* text,
   }
   EvalOptions options;
   options.join_methods = methods;
+  static absl::flat_hash_set<std::string>* explained =
+      new absl::flat_hash_set<std::string>;
+  if (explain && explained->insert(text).second) {
+    std::unique_ptr<storage::Reader> reader = shared.store->NewReader();
+    StoreDataset data(*reader, {});
+    std::fprintf(stderr, "%s\n%s\n", text, Explain(*query, data).c_str());
+  }
   std::string count;
   for (auto _ : state) {
     std::unique_ptr<storage::Reader> reader = shared.store->NewReader();
@@ -198,6 +208,10 @@ bool ParseOwnFlags(int* argc, char** argv) {
     }
     if (arg == "--kg_no_compact") {
       compact = false;
+      continue;
+    }
+    if (arg == "--kg_explain") {
+      explain = true;
       continue;
     }
     argv[kept++] = argv[i];
