@@ -153,15 +153,18 @@ class Evaluator {
     double solutions = 0;
     uint64_t rows = 0;  // PROFILE: the solutions after this step
     // PROFILE: the dataset lookups (index seeks or scans, description
-    // lookups) the step made: one per solution it extended, or one scan
-    // of the triple for a hash or merge join.
+    // lookups) the step made: one per solution it looked up, and one scan
+    // of the triple when a hash or merge join read its matches.
     uint64_t lookups = 0;
     JoinMethod method = JoinMethod::kLookup;
-    std::vector<size_t> key;  // kHash, kMerge: the join variables' slots
-    // The first step, when a later one is a merge join: the slot its
-    // matches are put in order of, -1 for none.
-    int sorted_on = -1;
+    std::vector<size_t> key;  // kHash, kMerge: the join variable's slot
+    // kHash, kMerge: the lookups to make before reading the triple's
+    // matches: as many as reading them costs, at most kLookupsFirst (so a
+    // LIMIT or ASK that needs few solutions never reads them, and an
+    // estimate too small costs a bounded number of lookups).
+    uint64_t lookups_first = 0;
   };
+  static constexpr double kLookupsFirst = 1024;
   // A hash or merge join step's triple matches, read at its first probe.
   struct JoinTable {
     bool built = false;
@@ -176,6 +179,7 @@ class Evaluator {
     // probe's key.
     std::vector<std::pair<Id, uint32_t>> sorted;
     size_t cursor = 0;
+    uint64_t looked_up = 0;  // solutions looked up before it was read
   };
   // Reads the triple's matches into `table` for a hash or merge join.
   absl::Status BuildJoinTable(const TriplePattern& t, const BgpStep& step,
@@ -196,8 +200,6 @@ class Evaluator {
       const absl::flat_hash_set<std::string>& bound);
   // ", hash join on ?x" for EXPLAIN, "" for a lookup.
   std::string JoinText(const BgpStep& step) const;
-  // Orders the first step's solutions on `slot` (for a merge join).
-  void SortOn(Rows& rows, int slot);
   // The order a basic graph pattern runs in: first the triple with the
   // fewest estimated matches, then, among the triples that share a
   // variable with those before, the one with the fewest, each variable
@@ -724,25 +726,36 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
   // The matches of triple i per solution before it: given what the
   // solutions bind (its ends), or its own matches per bound variable
   // elsewhere divided by 1,000.
+  // Memoized on what it depends on, so that planning asks the dataset
+  // about each triple a few times, not once per step.
+  absl::flat_hash_map<std::tuple<size_t, bool, bool, bool, int>, double>
+      per_memo;
   auto per_solution = [&](size_t i) {
     const TriplePattern& t = triples[i];
     const bool subject_bound = determined(t.subject, true);
     const bool object_bound = determined(t.object, true);
-    if (base[i] > 0 && subject_bound && object_bound &&
-        determined(t.predicate, false) &&
-        t.predicate.kind == PatternTerm::Kind::kVariable) {
-      return 1.0;  // all three bound: the triple is there or not
+    const bool predicate_bound = determined(t.predicate, false);
+    const auto memo_key =
+        std::make_tuple(i, subject_bound, object_bound, predicate_bound,
+                        subject_bound || object_bound ? 0 : shared[i]);
+    if (auto it = per_memo.find(memo_key); it != per_memo.end()) {
+      return it->second;
     }
-    if (base[i] > 0 && (subject_bound || object_bound)) {
+    double per = static_cast<double>(base[i]) / std::pow(1000.0, shared[i]);
+    if (base[i] > 0 && subject_bound && object_bound && predicate_bound &&
+        t.predicate.kind == PatternTerm::Kind::kVariable) {
+      per = 1.0;  // all three bound: the triple is there or not
+    } else if (base[i] > 0 && (subject_bound || object_bound)) {
       bool impossible = false;
       const Id s = subject_bound ? 0 : Resolve(t.subject, none, &impossible);
       const Id pr = Resolve(t.predicate, none, &impossible);
       const Id o = object_bound ? 0 : Resolve(t.object, none, &impossible);
-      return impossible ? 0.0
-                        : data_.MatchesPerBinding(graph, s, pr, o,
-                                                  subject_bound, object_bound);
+      per = impossible ? 0.0
+                       : data_.MatchesPerBinding(graph, s, pr, o, subject_bound,
+                                                 object_bound);
     }
-    return static_cast<double>(base[i]) / std::pow(1000.0, shared[i]);
+    per_memo.emplace(memo_key, per);
+    return per;
   };
   // Past kMaxCostedTriples, the next triple is the one with the fewest
   // matches per bound variable (linear per step); up to it, the one that
@@ -782,8 +795,10 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     steps.back().estimate = base[best];
     steps.back().solutions = seeds;
     if (step == 0 && joins) {
-      // The first step's one variable, when it has one: the solutions can
-      // come in its order for a merge join.
+      // The first step's one variable, when it has one: its matches come
+      // in that variable's order from an index (and usually from the
+      // compact adjacency, in the order statements were written), and
+      // every later step keeps the order of the solutions it extends.
       std::optional<std::vector<size_t>> own = JoinKeyOf(t, graph, {});
       std::vector<std::string> variables;
       for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
@@ -799,18 +814,29 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
       if (key.has_value() && key->size() == 1) {
         // Costs in matches read (Dataset::LookupCost): a lookup per
         // solution; or the triple's matches read once, then a probe per
-        // solution, a hash's dearer than a merge's forward step.
+        // solution, a hash's dearer than a merge's forward step. A table
+        // that the caps on what a stage holds would refuse is not built.
         const bool merge = static_cast<int>((*key)[0]) == first_variable;
         const double alone = static_cast<double>(base[best]);
-        const double lookup = before * data_.LookupCost(graph);
-        const double hash = alone * 1.5 + before * 0.5;
-        const double merged = alone * 1.0 + before * 0.25;
+        const double lookup_cost = data_.LookupCost(graph);
+        const double lookup = before * lookup_cost;
+        const double build = alone * (merge ? 0.6 : 1.5);
+        const double joined = build + before * (merge ? 0.2 : 0.5);
+        const bool fits =
+            alone <= static_cast<double>(
+                         std::min<uint64_t>(options_.max_rows, 1u << 30)) &&
+            (options_.max_bytes == 0 ||
+             alone * 3 * sizeof(Id) <= static_cast<double>(options_.max_bytes));
         BgpStep& planned = steps.back();
-        if (options_.join_methods == EvalOptions::JoinMethods::kJoins ||
-            std::min(hash, merge ? merged : hash) < lookup) {
+        const bool forced =
+            options_.join_methods == EvalOptions::JoinMethods::kJoins;
+        if (fits && (forced || joined < lookup)) {
           planned.method = merge ? JoinMethod::kMerge : JoinMethod::kHash;
           planned.key = *std::move(key);
-          if (merge) steps[0].sorted_on = first_variable;
+          planned.lookups_first =
+              forced ? 0
+                     : static_cast<uint64_t>(
+                           std::min(build / lookup_cost, kLookupsFirst));
         }
       }
     }
@@ -861,7 +887,6 @@ absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
     }
     if (absl::Status st = Check(next.size()); !st.ok()) return st;
     rows = std::move(next);
-    if (step.sorted_on >= 0) SortOn(rows, step.sorted_on);
     step.rows = rows.size();
     if (rows.empty()) break;
   }
@@ -907,13 +932,6 @@ std::optional<std::vector<size_t>> Evaluator::JoinKeyOf(
     }
   }
   return key;
-}
-
-void Evaluator::SortOn(Rows& rows, int slot) {
-  auto less = [slot](const Row& a, const Row& b) { return a[slot] < b[slot]; };
-  if (!std::is_sorted(rows.begin(), rows.end(), less)) {
-    std::stable_sort(rows.begin(), rows.end(), less);
-  }
 }
 
 absl::Status Evaluator::BuildJoinTable(const TriplePattern& t,
@@ -990,17 +1008,28 @@ bool Evaluator::Extend(const TriplePattern& t, BgpStep& step, JoinTable& table,
     ++step.lookups;
     return MatchTriple(t, row, graph, emit);
   }
-  // An id that is not its term's own (Dataset::IsCanonical) may name the
-  // same term as another id: such a solution looks its matches up.
+  // The first solutions look their matches up (step.lookups_first), and
+  // so does one whose value is not its term's own id (Dataset::IsCanonical:
+  // it may name the same term as another id).
   const Id x = row[step.key[0]];
-  if (!data_.IsCanonical(x)) {
+  if (!data_.IsCanonical(x) ||
+      (!table.built && table.looked_up < step.lookups_first)) {
+    ++table.looked_up;
     ++step.lookups;
     return MatchTriple(t, row, graph, emit);
   }
   if (!table.built) {
     table.built = true;
     ++step.lookups;
-    if (absl::Status st = BuildJoinTable(t, step, graph, table); !st.ok()) {
+    const absl::Status st = BuildJoinTable(t, step, graph, table);
+    if (absl::IsResourceExhausted(st)) {
+      // More matches than the caps let a stage hold: look the rest up.
+      table = JoinTable();
+      table.built = true;
+      step.method = JoinMethod::kLookup;
+      return MatchTriple(t, row, graph, emit);
+    }
+    if (!st.ok()) {
       *failed = st;
       return false;
     }
@@ -1026,8 +1055,8 @@ bool Evaluator::Extend(const TriplePattern& t, BgpStep& step, JoinTable& table,
     }
     return true;
   }
-  // A merge: solutions in order walk the matches forward; one out of
-  // order (none, as planned) searches.
+  // A merge: solutions in order of the key walk the matches forward; one
+  // out of order (the first step's matches need not come sorted) searches.
   std::vector<std::pair<Id, uint32_t>>& sorted = table.sorted;
   size_t& at = table.cursor;
   if (at > 0 && sorted[at - 1].first >= x) {
@@ -1625,22 +1654,8 @@ absl::Status Evaluator::StreamOperator(const GraphPattern& p, Id graph,
           if (!checked()) return false;
           return last ? sink(std::move(r)) : extend(k + 1, r);
         };
-        if (steps[k].sorted_on < 0) {
-          return Extend(p.triples[steps[k].triple], steps[k], tables[k], row,
-                        graph, on, &failed);
-        }
-        // The first step's matches in order, for a merge join after it.
-        Rows first;
-        if (!extend_into(k, row, &first)) return false;
-        if (absl::Status st = Check(first.size()); !st.ok()) {
-          failed = st;
-          return false;
-        }
-        SortOn(first, steps[k].sorted_on);
-        for (Row& r : first) {
-          if (!on(std::move(r))) return false;
-        }
-        return true;
+        return Extend(p.triples[steps[k].triple], steps[k], tables[k], row,
+                      graph, on, &failed);
       };
       extend(0, EmptyRow());
       return failed;

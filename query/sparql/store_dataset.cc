@@ -479,20 +479,30 @@ bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
   // A lookup from a known end reads the compact adjacency's edges of that
   // node in memory when they are the reader's own (the current state, and
   // which statements have live records known): no index seek per lookup,
-  // which is most of a join's time otherwise.
+  // which is most of a join's time otherwise. A node's edges are walked
+  // whatever their relation, so a hub's (more than kMaxWalkedEdges) with
+  // a known relation that has far fewer statements in all seek the index
+  // instead, which reads only that relation's.
+  constexpr size_t kMaxWalkedEdges = 4096;
   const storage::CompactAdjacency* compact = reader_.compact_adjacency();
+  absl::Span<const storage::CompactEdge> walked;
+  bool from_subject = false;
   if (!filter && (s_node != 0 || o_node != 0) && compact != nullptr &&
       reader_.compact_confidences_current()) {
-    const bool from_subject =
-        s_node != 0 &&
-        (o_node == 0 ||
-         compact->Edges(s_node, storage::Direction::kOutgoing).size() <=
-             compact->Edges(o_node, storage::Direction::kIncoming).size());
+    const auto out = compact->Edges(s_node, storage::Direction::kOutgoing);
+    const auto in = compact->Edges(o_node, storage::Direction::kIncoming);
+    from_subject = s_node != 0 && (o_node == 0 || out.size() <= in.size());
+    walked = from_subject ? out : in;
+    if (p != 0 && walked.size() > kMaxWalkedEdges &&
+        compact->IndexedCount(p) * 4 < walked.size()) {
+      compact = nullptr;
+    }
+  } else {
+    compact = nullptr;
+  }
+  if (compact != nullptr) {
     const Id end = from_subject ? o_node : s_node;
-    for (const storage::CompactEdge& e :
-         compact->Edges(from_subject ? s_node : o_node,
-                        from_subject ? storage::Direction::kOutgoing
-                                     : storage::Direction::kIncoming)) {
+    for (const storage::CompactEdge& e : walked) {
       if ((p != 0 && e.relation != p) || (end != 0 && e.neighbor != end) ||
           !compact->BestConfidence(e.statement).has_value()) {
         continue;
@@ -519,17 +529,21 @@ bool StoreDataset::JoinsById(Id p) {
 
 double StoreDataset::LookupCost(Id graph) {
   LoadDocuments();
+  // Only a lookup of every statement in the current state seeks an index
+  // when the compact adjacency is not current. Otherwise it reads memory
+  // (the copy's edges, or the edges as recorded), or, for a graph of some
+  // documents, each match's records, as reading the triple's matches
+  // would for each of them.
   const bool every_statement =
       graph == kDefaultGraph
           ? !options_.default_documents.has_value() ||
                 every_document_by_default_
           : all_documents_.size() == 1 && graph_documents_.contains(graph) &&
                 all_documents_[0] == graph_documents_.at(graph);
-  return every_statement && options_.as_of.current() &&
-                 reader_.compact_adjacency() != nullptr &&
-                 reader_.compact_confidences_current()
-             ? 1
-             : 12;
+  const bool seeks = every_statement && options_.as_of.current() &&
+                     (reader_.compact_adjacency() == nullptr ||
+                      !reader_.compact_confidences_current());
+  return seeks ? 12 : 1;
 }
 
 void StoreDataset::Match(Id graph, Id s, Id p, Id o,

@@ -51,6 +51,16 @@ class StatisticsDataset : public MemoryDataset {
                                             object_bound);
   }
   double LookupCost(Id) override { return lookup_cost_; }
+  // Counts the reads of a triple's matches with the subject open (a scan;
+  // a lookup from a bound subject is not one), by predicate.
+  void Match(Id graph, Id s, Id p, Id o,
+             const std::function<bool(Id, Id, Id)>& fn) override {
+    if (s == 0 && p != 0) {
+      ++scans_[TermOf(p).value().substr(sizeof(kEx) - 1)];
+    }
+    MemoryDataset::Match(graph, s, p, o, fn);
+  }
+  int scans(const std::string& predicate) { return scans_[predicate]; }
 
  private:
   const Stats* Find(Id p) {
@@ -60,6 +70,7 @@ class StatisticsDataset : public MemoryDataset {
     return it == stats_.end() ? nullptr : &it->second;
   }
   absl::flat_hash_map<std::string, Stats> stats_;
+  absl::flat_hash_map<std::string, int> scans_;
   double lookup_cost_ = 1;
 };
 
@@ -72,19 +83,23 @@ class PlanTest : public ::testing::Test {
   void Add(const std::string& s, const std::string& p, const std::string& o) {
     data_.Add(rdf::Quad{Ex(s), Ex(p), Ex(o), std::nullopt});
   }
+  // SELECT * WHERE { where }.
   Query Parse(const std::string& where) {
+    return ParseQuery(absl::StrCat("SELECT * WHERE { ", where, " }"));
+  }
+  Query ParseQuery(const std::string& text) {
     ParseOptions options;
-    absl::StatusOr<Query> q = sparql::Parse(
-        absl::StrCat("PREFIX : <", kEx, "> SELECT * WHERE { ", where, " }"),
-        options);
+    absl::StatusOr<Query> q =
+        sparql::Parse(absl::StrCat("PREFIX : <", kEx, "> ", text), options);
     EXPECT_THAT(q.status(), IsOk());
     return q.ok() ? *std::move(q) : Query();
   }
   // The solutions, each as its values joined, sorted.
-  std::vector<std::string> Run(const Query& q,
-                               EvalOptions::JoinMethods methods) {
+  std::vector<std::string> Run(const Query& q, EvalOptions::JoinMethods methods,
+                               bool profile = false) {
     EvalOptions options;
     options.join_methods = methods;
+    options.profile = profile;
     absl::StatusOr<QueryResult> r = Evaluate(q, data_, options);
     EXPECT_THAT(r.status(), IsOk());
     std::vector<std::string> rows;
@@ -148,6 +163,16 @@ TEST_F(PlanTest, AStepIsALookupAHashJoinOrAMergeJoinAsItCostsLeast) {
   data_.set_lookup_cost(12);  // lookups seek an index
   EXPECT_THAT(Explain(merge, data_), HasSubstr("merge join on ?s"));
   EXPECT_THAT(Explain(hash, data_), HasSubstr("hash join on ?b"));
+  for (const Query* q : {&merge, &hash}) {
+    const std::vector<std::string> lookups =
+        Run(*q, EvalOptions::JoinMethods::kLookups);
+    EXPECT_EQ(Run(*q, EvalOptions::JoinMethods::kCost), lookups);
+    // PROFILE runs each step over all solutions at once.
+    EXPECT_EQ(Run(*q, EvalOptions::JoinMethods::kCost, /*profile=*/true),
+              lookups);
+    EXPECT_EQ(Run(*q, EvalOptions::JoinMethods::kJoins, /*profile=*/true),
+              lookups);
+  }
   data_.set_lookup_cost(1);  // lookups read memory
   EXPECT_THAT(Explain(merge, data_), Not(HasSubstr("join on")));
   EXPECT_THAT(Explain(hash, data_), Not(HasSubstr("join on")));
@@ -160,6 +185,72 @@ TEST_F(PlanTest, AStepIsALookupAHashJoinOrAMergeJoinAsItCostsLeast) {
   }
   EXPECT_EQ(Run(merge, EvalOptions::JoinMethods::kJoins).size(), 10u);
   EXPECT_EQ(Run(hash, EvalOptions::JoinMethods::kJoins).size(), 25u);
+}
+
+// A join step looks its first solutions up, as many as reading the
+// triple's matches would cost, so that a query that needs few solutions
+// (a LIMIT, ASK) never reads them; past those it reads them once.
+TEST_F(PlanTest, AJoinStepReadsTheTriplesMatchesOnlyPastItsFirstLookups) {
+  for (int i = 0; i < 500; ++i) {
+    const std::string s = absl::StrCat("s", i);
+    Add(s, "tagged", "t");
+    if (i % 5 == 0) Add(s, "located", "p");
+  }
+  data_.Set("tagged", {500, 1});
+  data_.Set("located", {100, 0.2});
+  data_.set_lookup_cost(12);
+  const std::string where = "?s :tagged :t . ?s :located :p";
+  ASSERT_THAT(Explain(Parse(where), data_), HasSubstr("merge join on ?s"));
+  absl::StatusOr<QueryResult> first = Evaluate(
+      ParseQuery(absl::StrCat("SELECT * WHERE { ", where, " } LIMIT 1")), data_,
+      {});
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_EQ(first->rows.size(), 1u);
+  EXPECT_EQ(data_.scans("tagged"), 0);
+  absl::StatusOr<QueryResult> ask =
+      Evaluate(ParseQuery(absl::StrCat("ASK { ", where, " }")), data_, {});
+  ASSERT_THAT(ask.status(), IsOk());
+  EXPECT_TRUE(ask->boolean);
+  EXPECT_EQ(data_.scans("tagged"), 0);
+  // The plan: :located's 100 matches, then the merge join with :tagged's
+  // 500, read after 500 / 12 lookups.
+  EXPECT_EQ(Run(Parse(where), EvalOptions::JoinMethods::kCost).size(), 100u);
+  EXPECT_EQ(data_.scans("tagged"), 1);
+}
+
+// A join step whose matches turn out to be more than the caps let a stage
+// hold (the estimate said few) looks the rest of its solutions up.
+TEST_F(PlanTest, AJoinStepPastTheCapsLooksItsSolutionsUp) {
+  for (int i = 0; i < 500; ++i) Add(absl::StrCat("s", i), "tagged", "t");
+  Add("s7", "in", "box");
+  data_.Set("in", {1, 1});
+  data_.Set("tagged", {5, 1});  // wrong: 500
+  const Query q = Parse("?s :in :box . ?s :tagged :t");
+  EvalOptions options;
+  options.join_methods = EvalOptions::JoinMethods::kJoins;
+  options.max_rows = 200;
+  absl::StatusOr<QueryResult> r = Evaluate(q, data_, options);
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(data_.scans("tagged"), 1);  // read, refused, then a lookup
+}
+
+// A pattern of more triples than the evaluator recurses for (32) runs
+// its later steps in a loop, hash joins included.
+TEST_F(PlanTest, JoinsPastTheRecursionDepthAnswerAsLookups) {
+  for (int i = 0; i < 60; ++i) {
+    Add(absl::StrCat("n", i), "next", absl::StrCat("n", i + 1));
+    Add(absl::StrCat("n", i), "next", absl::StrCat("m", i + 1));
+  }
+  std::string chain;
+  for (int i = 0; i < 40; ++i) {
+    absl::StrAppend(&chain, "?v", i, " :next ?v", i + 1, " . ");
+  }
+  const Query q = Parse(absl::StrCat(chain, "FILTER(?v0 = :n0)"));
+  const std::vector<std::string> lookups =
+      Run(q, EvalOptions::JoinMethods::kLookups);
+  EXPECT_EQ(lookups.size(), 2u);  // n0 .. n39, then n40 or m40
+  EXPECT_EQ(Run(q, EvalOptions::JoinMethods::kJoins), lookups);
 }
 
 // A variable bound to the same value twice within a triple, and a join

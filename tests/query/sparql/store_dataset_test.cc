@@ -133,7 +133,7 @@ class StoreDatasetTest : public ::testing::Test {
     if (!query.ok()) return {};
     std::unique_ptr<storage::Reader> reader = store_->NewReader();
     StoreDataset data(*reader, std::move(options));
-    absl::StatusOr<QueryResult> result = Evaluate(*query, data, {});
+    absl::StatusOr<QueryResult> result = Evaluate(*query, data, eval_options_);
     EXPECT_THAT(result.status(), IsOk());
     EXPECT_THAT(data.status(), IsOk());
     std::vector<std::string> rows;
@@ -148,6 +148,7 @@ class StoreDatasetTest : public ::testing::Test {
     return rows;
   }
 
+  EvalOptions eval_options_;  // Select's
   kg::testing::ScopedTempDir dir_;
   absl::Time now_ = absl::FromUnixSeconds(1728900000);  // 2024-10-14
   absl::Time monday_written_;
@@ -483,6 +484,55 @@ TEST_F(StoreDatasetTest, EstimatesFromTheCompactAdjacencyAreExact) {
         << c.s << " " << c.p << " " << c.o;
   }
   EXPECT_THAT(data.status(), IsOk());
+}
+
+// Every join method answers alike over the store: relations' statements,
+// the description graph (which joins only by lookups), named graphs, time
+// travel, with and without a current compact adjacency.
+TEST_F(StoreDatasetTest, EveryJoinMethodAnswersAlike) {
+  WriteClaims();
+  storage::WriteBatch more;
+  more.statements = {
+      {T("nis", "said", E("russia")), {Ev(monday_, kMonday)}},
+      {T("kremlin", "said", E("nato")), {Ev(monday_, kMonday)}},
+      {T("russia", "sent_troops_to", E("nato")), {Ev(monday_, kMonday)}}};
+  ASSERT_THAT(store_->Write(more).status(), IsOk());
+  const std::vector<std::string> queries = {
+      "SELECT * WHERE { ?s r:said ?o . ?o r:sent_troops_to ?x }",
+      "SELECT * WHERE { ?s r:said e:russia . ?s r:said ?o }",
+      "SELECT * WHERE { ?a r:sent_troops_to ?b . ?c r:said ?b }",
+      "SELECT ?who ?sentence WHERE { "
+      "?who ?r <<( ?s ?p ?o )>> {| prov:wasDerivedFrom ?rec |} . "
+      "?r kg:polarity kg:opposes . ?rec prov:value ?sentence }",
+      "SELECT * WHERE { ?s r:said ?o . ?s rdfs:label ?l }",
+      "SELECT * WHERE { GRAPH ?g { ?s r:said ?o . ?o r:sent_troops_to ?x } }",
+      "SELECT * WHERE { GRAPH <https://kg.invalid/document/friday> { "
+      "?s ?p ?o . ?s r:confirmed ?x } }",
+  };
+  StoreDatasetOptions then;
+  absl::StatusOr<query::RecordFilter> filter =
+      query::RecordFilter::Create({monday_written_ + absl::Minutes(1), ""});
+  ASSERT_THAT(filter.status(), IsOk());
+  then.as_of = *filter;
+  for (bool compact : {false, true}) {
+    if (compact) store_->RefreshCompactAdjacency();
+    for (const std::string& q : queries) {
+      for (const StoreDatasetOptions& options : {StoreDatasetOptions(), then}) {
+        eval_options_.join_methods = EvalOptions::JoinMethods::kLookups;
+        const std::vector<std::string> lookups = Select(q, options);
+        eval_options_.join_methods = EvalOptions::JoinMethods::kJoins;
+        EXPECT_THAT(Select(q, options),
+                    ::testing::UnorderedElementsAreArray(lookups))
+            << q;
+        eval_options_.join_methods = EvalOptions::JoinMethods::kCost;
+        EXPECT_THAT(Select(q, options),
+                    ::testing::UnorderedElementsAreArray(lookups))
+            << q;
+      }
+    }
+  }
+  eval_options_.join_methods = EvalOptions::JoinMethods::kLookups;
+  EXPECT_THAT(Select(queries[0]), ::testing::SizeIs(1));  // NIS said Russia
 }
 
 // With a current compact adjacency, a lookup from a known subject or
