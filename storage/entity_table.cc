@@ -1,7 +1,9 @@
 #include "storage/entity_table.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "storage/model.h"
@@ -64,6 +66,14 @@ absl::StatusOr<std::unique_ptr<const EntityTable>> EntityTable::Build(
     }
     token = page.next_page_token;
   } while (!token.empty());
+  // The entries in their labels' byte order, for a label prefix.
+  t->by_label_.resize(t->entries_.size());
+  for (uint32_t i = 0; i < t->by_label_.size(); ++i) t->by_label_[i] = i;
+  std::stable_sort(t->by_label_.begin(), t->by_label_.end(),
+                   [&t](uint32_t a, uint32_t b) {
+                     return t->labels_[t->entries_[a].label] <
+                            t->labels_[t->entries_[b].label];
+                   });
   return std::unique_ptr<const EntityTable>(std::move(t));
 }
 
@@ -76,10 +86,27 @@ size_t EntityTable::memory_bytes() const {
   for (const std::string& l : labels_) n += sizeof(std::string) + l.capacity();
   for (const std::string& t : types_) n += sizeof(std::string) + t.capacity();
   n += label_index_.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
+  n += by_label_.capacity() * sizeof(uint32_t);
   for (const std::vector<uint32_t>& v : of_type_) {
     n += sizeof(v) + v.capacity() * sizeof(uint32_t);
   }
   return n;
+}
+
+absl::Span<const uint32_t> EntityTable::WithLabelPrefix(
+    absl::string_view prefix) const {
+  auto label_of = [this](uint32_t entry) -> absl::string_view {
+    return labels_[entries_[entry].label];
+  };
+  const auto begin = std::lower_bound(
+      by_label_.begin(), by_label_.end(), prefix,
+      [&](uint32_t e, absl::string_view p) { return label_of(e) < p; });
+  auto end = begin;
+  while (end != by_label_.end() && absl::StartsWith(label_of(*end), prefix)) {
+    ++end;
+  }
+  return absl::MakeConstSpan(by_label_.data() + (begin - by_label_.begin()),
+                             static_cast<size_t>(end - begin));
 }
 
 }  // namespace kg::storage

@@ -77,6 +77,10 @@ class EntityTable {
     return it->second;
   }
 
+  // The entries (indices into entries()) whose label starts with `prefix`
+  // (bytes: UTF-8's order is its code points'), in their labels' order.
+  absl::Span<const uint32_t> WithLabelPrefix(absl::string_view prefix) const;
+
   uint64_t entities_generation() const { return entities_generation_; }
   size_t memory_bytes() const;
 
@@ -93,6 +97,7 @@ class EntityTable {
   std::vector<std::string> labels_;
   std::vector<NodeId> label_nodes_;
   absl::flat_hash_map<std::string, uint32_t> label_index_;
+  std::vector<uint32_t> by_label_;  // entries in their labels' order
 };
 
 }  // namespace kg::storage

@@ -87,6 +87,19 @@ class Dataset {
     return false;
   }
 
+  // Calls fn(s, p, o) for the triples of `graph` with predicate `p` whose
+  // object is a literal whose lexical form starts with `prefix`, and
+  // perhaps for others (the caller filters), each once, until fn returns
+  // false, when the dataset finds them without reading every triple of
+  // `p` (kg's store: labels, from the entity table in label order), for
+  // `?s rdfs:label ?l FILTER(STRSTARTS(?l, "dog"))` or a regex anchored by
+  // `^`. Returns false, having called fn never, when it does not (the
+  // default): the evaluator then matches every triple.
+  virtual bool MatchObjectPrefix(Id graph, Id p, absl::string_view prefix,
+                                 const std::function<bool(Id, Id, Id)>& fn) {
+    (void)graph, (void)p, (void)prefix, (void)fn;
+    return false;
+  }
   // How many triples of `graph` match the pattern (0 leaving a position
   // open), for `COUNT(*)` of one triple, when the dataset knows without
   // passing each on (kg's store: from the compact adjacency's per-relation

@@ -43,6 +43,12 @@ class Evaluator {
 
  private:
   void CollectAllSlots();
+  // Notes, for each triple `?s p ?v` of a basic graph pattern that a
+  // FILTER requires ?v of to start with a literal prefix (STRSTARTS, or a
+  // regex anchored by ^), that prefix: its matches are then asked of the
+  // dataset by prefix (Dataset::MatchObjectPrefix) instead of all read.
+  void CollectObjectPrefixes(const GraphPattern& p);
+  absl::flat_hash_map<const TriplePattern*, std::string> object_prefix_;
   // ---- Variables and terms ----
   int Slot(const std::string& name) {
     auto [it, inserted] = slots_.emplace(name, static_cast<int>(names_.size()));
@@ -564,14 +570,22 @@ bool Evaluator::MatchTriple(const TriplePattern& t, const Row& row, Id graph,
     }
   }
   bool go_on = true;
-  data_.Match(graph, s, p, o, [&](Id ms, Id mp, Id mo) {
+  auto each = [&](Id ms, Id mp, Id mo) {
     Row r = row;
     if (Unify(t.subject, ms, &r) && Unify(t.predicate, mp, &r) &&
         Unify(t.object, mo, &r)) {
       go_on = emit(std::move(r));
     }
     return go_on;
-  });
+  };
+  if (o == 0 && s == 0 && p != 0) {
+    auto it = object_prefix_.find(&t);
+    if (it != object_prefix_.end() &&
+        data_.MatchObjectPrefix(graph, p, it->second, each)) {
+      return go_on;
+    }
+  }
+  data_.Match(graph, s, p, o, each);
   return go_on;
 }
 
@@ -658,6 +672,19 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     const Id p = Resolve(t.predicate, none, &impossible);
     const Id o = Resolve(t.object, none, &impossible);
     base[i] = impossible ? 0 : data_.Estimate(graph, s, p, o);
+    // A triple a FILTER gives an object prefix: its matches by prefix,
+    // counted while they are few.
+    if (auto it = object_prefix_.find(&t); !impossible && s == 0 && o == 0 &&
+                                           p != 0 &&
+                                           it != object_prefix_.end()) {
+      constexpr uint64_t kMaxCounted = 10'000;
+      uint64_t n = 0;
+      if (data_.MatchObjectPrefix(graph, p, it->second, [&](Id, Id, Id) {
+            return ++n <= kMaxCounted;
+          })) {
+        base[i] = std::min(base[i], n);
+      }
+    }
     // An open triple term's known parts bound the triples about it (as
     // many as the triple terms that fit, for a reifier).
     Id ts, tp, to;
@@ -2684,6 +2711,81 @@ void Evaluator::CollectAllSlots() {
   }
   for (const PatternTerm& t : query_.describe) CollectSlots(t);
   for (const std::string& v : query_.variables) Slot(v);
+  object_prefix_.clear();
+  CollectObjectPrefixes(query_.pattern);
+}
+
+// The text every match of `pattern`, an XPath regular expression without
+// flags, starts with: after a leading ^, the literal ASCII characters up to
+// the first one that is not (or that a quantifier makes optional); "" for
+// none, and for any pattern with an alternative.
+std::string RegexPrefix(absl::string_view pattern) {
+  std::string prefix;
+  if (pattern.empty() || pattern[0] != '^' || absl::StrContains(pattern, '|')) {
+    return prefix;
+  }
+  constexpr absl::string_view kSpecial = ".^$?*+()[]{}|\\";
+  for (size_t i = 1; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      // An escaped special character is itself; \d, \w and the like are
+      // classes.
+      if (i + 1 >= pattern.size() ||
+          !absl::StrContains(kSpecial, pattern[i + 1])) {
+        break;
+      }
+      c = pattern[++i];
+    } else if (absl::StrContains(kSpecial, c)) {
+      break;
+    }
+    if (static_cast<unsigned char>(c) >= 0x80) break;
+    if (i + 1 < pattern.size() && absl::StrContains("?*{", pattern[i + 1])) {
+      break;  // optional, or repeated maybe never
+    }
+    prefix.push_back(c);
+  }
+  return prefix;
+}
+
+void Evaluator::CollectObjectPrefixes(const GraphPattern& p) {
+  for (const GraphPattern& o : p.operands) CollectObjectPrefixes(o);
+  if (p.kind != GraphPattern::Kind::kFilter || !p.expression.has_value() ||
+      p.operands.empty() || p.operands[0].kind != GraphPattern::Kind::kBgp) {
+    return;
+  }
+  // The conjuncts of the filter: each must hold for every solution.
+  std::vector<const Expression*> conjuncts = {&*p.expression};
+  for (size_t i = 0; i < conjuncts.size(); ++i) {
+    const Expression& e = *conjuncts[i];
+    if (e.kind == Expression::Kind::kAnd) {
+      for (const Expression& o : e.operands) conjuncts.push_back(&o);
+      continue;
+    }
+    if (e.kind != Expression::Kind::kBuiltin || e.operands.size() != 2 ||
+        (e.name != "STRSTARTS" && e.name != "REGEX") ||
+        e.operands[1].kind != Expression::Kind::kConstant ||
+        !e.operands[1].term.is_literal()) {
+      continue;
+    }
+    const Expression* v = &e.operands[0];
+    if (v->kind == Expression::Kind::kBuiltin && v->name == "STR" &&
+        v->operands.size() == 1) {
+      v = &v->operands[0];
+    }
+    if (v->kind != Expression::Kind::kVariable) continue;
+    const std::string& text = e.operands[1].term.value();
+    const std::string prefix = e.name == "STRSTARTS" ? text : RegexPrefix(text);
+    if (prefix.empty()) continue;
+    for (const TriplePattern& t : p.operands[0].triples) {
+      if (t.object.kind != PatternTerm::Kind::kVariable ||
+          t.object.variable != v->name ||
+          t.predicate.kind != PatternTerm::Kind::kTerm) {
+        continue;
+      }
+      std::string& kept = object_prefix_[&t];
+      if (prefix.size() > kept.size()) kept = prefix;
+    }
+  }
 }
 
 std::string Evaluator::Plan() {

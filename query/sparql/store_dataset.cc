@@ -522,6 +522,33 @@ bool StoreDataset::MatchData(Id graph, Id s, Id p, Id o,
   return go_on;
 }
 
+bool StoreDataset::MatchObjectPrefix(
+    Id graph, Id p, absl::string_view prefix,
+    const std::function<bool(Id, Id, Id)>& fn) {
+  LoadDocuments();
+  if (graph != kDefaultGraph || !descriptions_ || entities_ == nullptr ||
+      !status_.ok() || DescriptionPredicate(p) != kLabel) {
+    return false;
+  }
+  // As Match: the statements of relation rdfs:label (RDF data), then the
+  // descriptions' labels, the entities' from the table.
+  if (!MatchData(graph, 0, p, 0, fn)) return true;
+  for (uint32_t i : entities_->WithLabelPrefix(prefix)) {
+    const storage::EntityTable::Entry& e = entities_->entries()[i];
+    if (!fn(e.node, p, LabelId(e.label))) return true;
+  }
+  DescribeAll(kRelations, [&](const std::vector<Triple>& triples) {
+    for (const Triple& t : triples) {
+      if (t.p == p && absl::StartsWith(TermOf(t.o).value(), prefix) &&
+          !fn(t.s, t.p, t.o)) {
+        return false;
+      }
+    }
+    return true;
+  });
+  return true;
+}
+
 bool StoreDataset::JoinsById(Id p) {
   return p != 0 && !(p & (kNotInStatements | kReifierBit)) &&
          !(descriptions_ && DescriptionPredicate(p) >= 0);

@@ -95,6 +95,11 @@ class StoreDataset : public Dataset {
   bool IsCanonical(Id id) override {
     return !(id & (kMintedBit | kReifierBit)) && !predicates_.contains(id);
   }
+  // rdfs:label in the current state's default graph with the entity table:
+  // the entities whose label has the prefix, every relation's label and
+  // every statement whose relation is rdfs:label itself.
+  bool MatchObjectPrefix(Id graph, Id p, absl::string_view prefix,
+                         const std::function<bool(Id, Id, Id)>& fn) override;
   // A relation's statements, which carry store nodes; not a predicate of
   // the description graph, whose records are minted ids.
   bool JoinsById(Id p) override;

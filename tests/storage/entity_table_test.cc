@@ -89,6 +89,32 @@ TEST_F(EntityTableTest, HoldsTheLiveEntitiesOfItsSnapshot) {
   EXPECT_GT(t->memory_bytes(), 0u);
 }
 
+// Entities by label prefix: those whose label starts with it, in label
+// order, two entities of one label both, none for a prefix no label has.
+TEST_F(EntityTableTest, FindsEntitiesByLabelPrefix) {
+  WriteGraph();
+  store().RefreshCompactAdjacency();
+  std::unique_ptr<Reader> reader = store().NewReader();
+  const EntityTable* t = reader->entity_table();
+  ASSERT_NE(t, nullptr);
+  auto labels = [t](absl::string_view prefix) {
+    std::vector<std::string> out;
+    for (uint32_t i : t->WithLabelPrefix(prefix)) {
+      out.push_back(t->label(t->entries()[i].label));
+    }
+    return out;
+  };
+  EXPECT_THAT(labels("Russia"), ::testing::ElementsAre("Russia", "Russia"));
+  EXPECT_THAT(labels("N"), ::testing::ElementsAre(
+                               "National Intelligence Service", "North Korea"));
+  EXPECT_THAT(labels("No"), ::testing::ElementsAre("North Korea"));
+  EXPECT_THAT(labels("Norway"), ::testing::IsEmpty());
+  EXPECT_THAT(labels("ZZ"), ::testing::IsEmpty());
+  EXPECT_THAT(labels(""),
+              ::testing::ElementsAre("Kremlin", "National Intelligence Service",
+                                     "North Korea", "Russia", "Russia"));
+}
+
 TEST_F(EntityTableTest, OnlyReadersItMatchesGetIt) {
   WriteGraph();
   store().RefreshCompactAdjacency();

@@ -535,6 +535,62 @@ TEST_F(StoreDatasetTest, EveryJoinMethodAnswersAlike) {
   EXPECT_THAT(Select(queries[0]), ::testing::SizeIs(1));  // NIS said Russia
 }
 
+// A FILTER that requires a label to start with a literal prefix (STRSTARTS,
+// or a regex anchored by ^) finds the labels by prefix in the entity table
+// instead of reading every label: the same rows as the filter over every
+// label (which `|| false` forces), and an estimate of the matches by
+// prefix.
+TEST_F(StoreDatasetTest, ALabelPrefixFilterFindsTheLabelsByPrefix) {
+  WriteClaims();
+  store_->RefreshCompactAdjacency();
+  ASSERT_NE(store_->NewReader()->entity_table(), nullptr);
+  const std::vector<std::pair<std::string, size_t>> filters = {
+      {"regex(?l, \"^N\")", 3},               // NIS, NATO, North Korea
+      {"regex(?l, \"^No\")", 1},              // North Korea
+      {"regex(?l, \"^Rx?ussia\")", 1},        // "x" optional: prefix "R"
+      {"regex(?l, \"^N.T\")", 1},             // NATO: prefix "N"
+      {"regex(?l, \"^Russia$\")", 1},         //
+      {"regex(?l, \"^(Kremlin|NATO)\")", 2},  // no prefix
+      {"regex(?l, \"^\\\\.\")", 0},           // a literal dot
+      {"regex(?l, \"^kremlin\", \"i\")", 1},  // flags: no prefix
+      {"regex(?l, \"^sent\")", 1},            // a relation's label
+      {"STRSTARTS(?l, \"Nat\")", 1},
+      {"STRSTARTS(STR(?l), \"N\")", 3},
+      {"STRSTARTS(?l, \"N\") && regex(?l, \"^NA\")", 1},
+  };
+  for (const auto& [filter, rows] : filters) {
+    const std::string q = absl::StrCat(
+        "SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER(", filter, ") }");
+    const std::string every =
+        absl::StrCat("SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER((", filter,
+                     ") || false) }");
+    const std::vector<std::string> found = Select(q);
+    EXPECT_EQ(found.size(), rows) << filter;
+    EXPECT_THAT(found, ::testing::UnorderedElementsAreArray(Select(every)))
+        << filter;
+  }
+  // With a second triple, and where the triple is not a label's.
+  EXPECT_THAT(
+      Select("SELECT ?s WHERE { ?s rdfs:label ?l ; kg:entityType \"Country\" "
+             "FILTER(STRSTARTS(?l, \"N\")) }"),
+      ElementsAre("<https://kg.invalid/entity/north_korea>"));
+  EXPECT_THAT(Select("SELECT ?o WHERE { ?s r:sent_troops_to ?o "
+                     "FILTER(STRSTARTS(STR(?o), \"https://kg.invalid/e\")) }"),
+              ElementsAre("<https://kg.invalid/entity/russia>"));
+  // The estimate is the matches by prefix.
+  ParseOptions parse;
+  parse.base_iri = "https://kg.invalid/";
+  absl::StatusOr<Query> query =
+      Parse(absl::StrCat(kPrologue,
+                         "SELECT * WHERE { ?s rdfs:label ?l FILTER(regex(?l, "
+                         "\"^N\")) }"),
+            parse);
+  ASSERT_THAT(query.status(), IsOk());
+  std::unique_ptr<storage::Reader> reader = store_->NewReader();
+  StoreDataset data(*reader, {});
+  EXPECT_THAT(Explain(*query, data), ::testing::HasSubstr("alone 3]"));
+}
+
 // With a current compact adjacency, a lookup from a known subject or
 // object reads that node's edges in memory instead of seeking the index:
 // its matches are exactly the index's asserted ones, for every shape of
