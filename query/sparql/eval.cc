@@ -1929,14 +1929,25 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
       // term from the store is the costly kind).
       const size_t width = p.order.size();
       std::vector<Value> keys(in->size() * width);
+      // A key that is an xsd:integer in int64's range, parsed once (counts
+      // are the common such key), so that two of them compare as numbers
+      // without parsing per comparison.
+      std::vector<std::optional<int64_t>> integers(in->size() * width);
       std::vector<bool> evaluated(in->size() * width, false);
-      const auto key = [&](size_t row, size_t k) -> const Value& {
+      const auto key = [&](size_t row, size_t k) -> size_t {
         const size_t at = row * width + k;
         if (!evaluated[at]) {
           keys[at] = EvalExpr(p.order[k].expression, (*in)[row], graph);
           evaluated[at] = true;
+          int64_t n;
+          if (keys[at].has_value() && keys[at]->is_literal() &&
+              keys[at]->datatype() ==
+                  "http://www.w3.org/2001/XMLSchema#integer" &&
+              absl::SimpleAtoi(keys[at]->value(), &n)) {
+            integers[at] = n;
+          }
         }
-        return keys[at];
+        return at;
       };
       std::vector<size_t> order(in->size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -1944,7 +1955,11 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
       // a top-k is the sorted answer's first k rows.
       const auto before = [&](size_t a, size_t b) {
         for (size_t k = 0; k < width; ++k) {
-          int c = OrderCompare(key(a, k), key(b, k));
+          const size_t ka = key(a, k), kb = key(b, k);
+          int c = integers[ka].has_value() && integers[kb].has_value()
+                      ? (*integers[ka] > *integers[kb]) -
+                            (*integers[ka] < *integers[kb])
+                      : OrderCompare(keys[ka], keys[kb]);
           if (p.order[k].descending) c = -c;
           if (c != 0) return c < 0;
         }
