@@ -66,14 +66,26 @@ absl::StatusOr<std::unique_ptr<const EntityTable>> EntityTable::Build(
     }
     token = page.next_page_token;
   } while (!token.empty());
-  // The entries in their labels' byte order, for a label prefix.
+  // The entries in their labels' byte order, for a label prefix: the
+  // distinct labels sorted, then the entries placed by their label's rank
+  // (a counting sort, stable).
+  if (should_stop && should_stop()) {
+    return absl::CancelledError("entity table: stopped");
+  }
+  std::vector<uint32_t> order(t->labels_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&t](uint32_t a, uint32_t b) {
+    return t->labels_[a] < t->labels_[b];
+  });
+  std::vector<uint32_t> first(t->labels_.size() + 1, 0);  // by rank
+  std::vector<uint32_t> rank(t->labels_.size());
+  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  for (const Entry& e : t->entries_) ++first[rank[e.label] + 1];
+  for (size_t r = 1; r < first.size(); ++r) first[r] += first[r - 1];
   t->by_label_.resize(t->entries_.size());
-  for (uint32_t i = 0; i < t->by_label_.size(); ++i) t->by_label_[i] = i;
-  std::stable_sort(t->by_label_.begin(), t->by_label_.end(),
-                   [&t](uint32_t a, uint32_t b) {
-                     return t->labels_[t->entries_[a].label] <
-                            t->labels_[t->entries_[b].label];
-                   });
+  for (uint32_t i = 0; i < t->entries_.size(); ++i) {
+    t->by_label_[first[rank[t->entries_[i].label]]++] = i;
+  }
   return std::unique_ptr<const EntityTable>(std::move(t));
 }
 
@@ -101,10 +113,9 @@ absl::Span<const uint32_t> EntityTable::WithLabelPrefix(
   const auto begin = std::lower_bound(
       by_label_.begin(), by_label_.end(), prefix,
       [&](uint32_t e, absl::string_view p) { return label_of(e) < p; });
-  auto end = begin;
-  while (end != by_label_.end() && absl::StartsWith(label_of(*end), prefix)) {
-    ++end;
-  }
+  const auto end = std::partition_point(
+      begin, by_label_.end(),
+      [&](uint32_t e) { return absl::StartsWith(label_of(e), prefix); });
   return absl::MakeConstSpan(by_label_.data() + (begin - by_label_.begin()),
                              static_cast<size_t>(end - begin));
 }

@@ -100,6 +100,13 @@ class Dataset {
     (void)graph, (void)p, (void)prefix, (void)fn;
     return false;
   }
+  // About how many triples MatchObjectPrefix would pass on, without
+  // reading them, for ordering joins; nullopt when it would answer false.
+  virtual std::optional<uint64_t> EstimateObjectPrefix(
+      Id graph, Id p, absl::string_view prefix) {
+    (void)graph, (void)p, (void)prefix;
+    return std::nullopt;
+  }
   // How many triples of `graph` match the pattern (0 leaving a position
   // open), for `COUNT(*)` of one triple, when the dataset knows without
   // passing each on (kg's store: from the compact adjacency's per-relation

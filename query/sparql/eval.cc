@@ -672,17 +672,13 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
     const Id p = Resolve(t.predicate, none, &impossible);
     const Id o = Resolve(t.object, none, &impossible);
     base[i] = impossible ? 0 : data_.Estimate(graph, s, p, o);
-    // A triple a FILTER gives an object prefix: its matches by prefix,
-    // counted while they are few.
+    // A triple a FILTER gives an object prefix: its matches by prefix.
     if (auto it = object_prefix_.find(&t); !impossible && s == 0 && o == 0 &&
                                            p != 0 &&
                                            it != object_prefix_.end()) {
-      constexpr uint64_t kMaxCounted = 10'000;
-      uint64_t n = 0;
-      if (data_.MatchObjectPrefix(graph, p, it->second, [&](Id, Id, Id) {
-            return ++n <= kMaxCounted;
-          })) {
-        base[i] = std::min(base[i], n);
+      if (std::optional<uint64_t> n =
+              data_.EstimateObjectPrefix(graph, p, it->second)) {
+        base[i] = std::min(base[i], *n);
       }
     }
     // An open triple term's known parts bound the triples about it (as
@@ -2730,10 +2726,11 @@ void Evaluator::CollectAllSlots() {
   CollectObjectPrefixes(query_.pattern);
 }
 
-// The text every match of `pattern`, an XPath regular expression without
-// flags, starts with: after a leading ^, the literal ASCII characters up to
-// the first one that is not (or that a quantifier makes optional); "" for
-// none, and for any pattern with an alternative.
+// The text every match of `pattern`, a regular expression (XPath's, run by
+// RE2, where ^ is the start of the text) without flags, starts with: after a
+// leading ^, the literal ASCII characters up to the first one that is not (or
+// that a quantifier makes optional); "" for none, and for any pattern with an
+// alternative.
 std::string RegexPrefix(absl::string_view pattern) {
   std::string prefix;
   if (pattern.empty() || pattern[0] != '^' || absl::StrContains(pattern, '|')) {

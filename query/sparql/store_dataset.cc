@@ -532,7 +532,7 @@ bool StoreDataset::MatchObjectPrefix(
   }
   // As Match: the statements of relation rdfs:label (RDF data), then the
   // descriptions' labels, the entities' from the table.
-  if (!MatchData(graph, 0, p, 0, fn)) return true;
+  if (!MatchData(graph, 0, p, 0, fn) || !status_.ok()) return true;
   for (uint32_t i : entities_->WithLabelPrefix(prefix)) {
     const storage::EntityTable::Entry& e = entities_->entries()[i];
     if (!fn(e.node, p, LabelId(e.label))) return true;
@@ -1370,6 +1370,27 @@ uint64_t CountEdges(const storage::CompactAdjacency& c, uint64_t s, uint64_t p,
 
 uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
   LoadDocuments();
+  const uint64_t data = DataEstimate(s, p, o);
+  if (graph != kDefaultGraph || !descriptions_) return data;
+  return data + DescriptionsEstimate(s, p, o);
+}
+
+std::optional<uint64_t> StoreDataset::EstimateObjectPrefix(
+    Id graph, Id p, absl::string_view prefix) {
+  LoadDocuments();
+  if (graph != kDefaultGraph || !descriptions_ || entities_ == nullptr ||
+      !status_.ok() || DescriptionPredicate(p) != kLabel) {
+    return std::nullopt;
+  }
+  // MatchObjectPrefix's: every statement of relation rdfs:label, the
+  // entities by prefix, and (at most) every relation.
+  DescriptionsEstimate(0, p, 0);  // reads the store's counts
+  const uint64_t relations = stats_.has_value() ? stats_->relations : 0;
+  return DataEstimate(0, p, 0) + entities_->WithLabelPrefix(prefix).size() +
+         relations;
+}
+
+uint64_t StoreDataset::DataEstimate(Id s, Id p, Id o) {
   uint64_t data = 0;
   const storage::CompactAdjacency* compact = reader_.compact_adjacency();
   if (((s | p | o) & kNotInStatements) || (p & kReifierBit)) {
@@ -1411,7 +1432,11 @@ uint64_t StoreDataset::Estimate(Id graph, Id s, Id p, Id o) {
       if (n.ok()) data = *n;
     }
   }
-  if (graph != kDefaultGraph || !descriptions_) return data;
+  return data;
+}
+
+uint64_t StoreDataset::DescriptionsEstimate(Id s, Id p, Id o) {
+  const uint64_t data = 0;
   // The descriptions: from the store's counts, by predicate.
   if (!stats_.has_value()) {
     absl::StatusOr<storage::StoreStats> st = reader_.Counts();

@@ -100,6 +100,10 @@ class StoreDataset : public Dataset {
   // every statement whose relation is rdfs:label itself.
   bool MatchObjectPrefix(Id graph, Id p, absl::string_view prefix,
                          const std::function<bool(Id, Id, Id)>& fn) override;
+  // Its count without reading a match: the relation's statements, the
+  // entities by prefix (a range of the table), and every relation.
+  std::optional<uint64_t> EstimateObjectPrefix(
+      Id graph, Id p, absl::string_view prefix) override;
   // A relation's statements, which carry store nodes; not a predicate of
   // the description graph, whose records are minted ids.
   bool JoinsById(Id p) override;
@@ -243,6 +247,11 @@ class StoreDataset : public Dataset {
   // false.
   // `only`: the one predicate the caller wants (0: all); a hint, the
   // caller still filters.
+  // Estimate's parts: the statements that fit (the compact adjacency's
+  // edges, else the index's estimate), and the description graph's
+  // triples, from the store's counts.
+  uint64_t DataEstimate(Id s, Id p, Id o);
+  uint64_t DescriptionsEstimate(Id s, Id p, Id o);
   bool DescribeAll(int kinds,
                    const std::function<bool(const std::vector<Triple>&)>& fn,
                    Id only = 0);

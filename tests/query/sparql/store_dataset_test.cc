@@ -554,6 +554,11 @@ TEST_F(StoreDatasetTest, ALabelPrefixFilterFindsTheLabelsByPrefix) {
       {"regex(?l, \"^\\\\.\")", 0},           // a literal dot
       {"regex(?l, \"^kremlin\", \"i\")", 1},  // flags: no prefix
       {"regex(?l, \"^sent\")", 1},            // a relation's label
+      {"regex(?l, \"^\\\\d\")", 0},           // a class: no prefix
+      {"regex(?l, \"^NA+?\")", 1},            // "A" at least once: "NA"
+      {"regex(?l, \"^Nx{0,}A\")", 1},         // "x" maybe never: "N"
+      {"regex(?l, \"^[N]\")", 3},             // a class: no prefix
+      {"regex(?l, \"^(?i)n\")", 3},           // a group: no prefix
       {"STRSTARTS(?l, \"Nat\")", 1},
       {"STRSTARTS(STR(?l), \"N\")", 3},
       {"STRSTARTS(?l, \"N\") && regex(?l, \"^NA\")", 1},
@@ -577,7 +582,7 @@ TEST_F(StoreDatasetTest, ALabelPrefixFilterFindsTheLabelsByPrefix) {
   EXPECT_THAT(Select("SELECT ?o WHERE { ?s r:sent_troops_to ?o "
                      "FILTER(STRSTARTS(STR(?o), \"https://kg.invalid/e\")) }"),
               ElementsAre("<https://kg.invalid/entity/russia>"));
-  // The estimate is the matches by prefix.
+  // The estimate is the matches by prefix, without reading them.
   ParseOptions parse;
   parse.base_iri = "https://kg.invalid/";
   absl::StatusOr<Query> query =
@@ -588,7 +593,16 @@ TEST_F(StoreDatasetTest, ALabelPrefixFilterFindsTheLabelsByPrefix) {
   ASSERT_THAT(query.status(), IsOk());
   std::unique_ptr<storage::Reader> reader = store_->NewReader();
   StoreDataset data(*reader, {});
-  EXPECT_THAT(Explain(*query, data), ::testing::HasSubstr("alone 3]"));
+  // The estimate: the three entities by prefix, and at most every relation
+  // (four), rather than every one of the nine labels.
+  EXPECT_THAT(Explain(*query, data), ::testing::HasSubstr("alone 7]"));
+  // And the evaluation reads only those: the step's rows are the three
+  // labels that start with "N", not all nine.
+  EvalOptions profile;
+  profile.profile = true;
+  absl::StatusOr<QueryResult> profiled = Evaluate(*query, data, profile);
+  ASSERT_THAT(profiled.status(), IsOk());
+  EXPECT_THAT(profiled->profile, ::testing::HasSubstr("rows 3, lookups 1"));
 }
 
 // With a current compact adjacency, a lookup from a known subject or
