@@ -100,6 +100,17 @@ class Dataset {
     (void)graph, (void)p, (void)prefix, (void)fn;
     return false;
   }
+  // Calls fn(s, p, o) for every triple of `graph` with predicate `p`, in
+  // ascending ORDER BY order of the object (ties in any order), until fn
+  // returns false, when the dataset keeps them in that order (kg's store:
+  // labels, from the entity table), for `ORDER BY ?l LIMIT k` over
+  // `?s rdfs:label ?l`. Returns false, having called fn never, when it
+  // does not (the default).
+  virtual bool MatchInObjectOrder(Id graph, Id p,
+                                  const std::function<bool(Id, Id, Id)>& fn) {
+    (void)graph, (void)p, (void)fn;
+    return false;
+  }
   // About how many triples MatchObjectPrefix would pass on, without
   // reading them, for ordering joins; nullopt when it would answer false.
   virtual std::optional<uint64_t> EstimateObjectPrefix(

@@ -232,6 +232,14 @@ class Evaluator {
   std::optional<absl::flat_hash_set<std::string>> BindJoinVariables(
       const GraphPattern& bgp, const Rows& seeds) const;
   absl::StatusOr<Rows> EvalJoin(const GraphPattern& p, Id graph);
+  // ORDER BY ?v (one key, ascending) under a LIMIT that wants its first
+  // `k` rows, over a basic graph pattern (perhaps filtered) with a triple
+  // `?s <p> ?v`, when the dataset lists that triple's matches in ?v's
+  // order (Dataset::MatchInObjectOrder): each match in that order,
+  // extended by the rest of the pattern, until k solutions; no sort.
+  // nullopt when the shape or the dataset does not fit.
+  std::optional<absl::StatusOr<Rows>> TopKInObjectOrder(const GraphPattern& p,
+                                                        size_t k, Id graph);
   // A hash join of `a`'s solutions, hashed on the variables of `b` they
   // all bind, with `b`'s as they stream (never held).
   absl::StatusOr<Rows> JoinStreamed(Rows a, const GraphPattern& b, Id graph);
@@ -1917,6 +1925,12 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
       return Group(p, *std::move(in), graph);
     }
     case GraphPattern::Kind::kOrderBy: {
+      if (auto top = top_k_.find(&p); top != top_k_.end()) {
+        if (std::optional<absl::StatusOr<Rows>> rows =
+                TopKInObjectOrder(p, top->second, graph)) {
+          return *std::move(rows);
+        }
+      }
       absl::StatusOr<Rows> in = Eval(p.operands[0], graph);
       if (!in.ok()) return in.status();
       // Each row's sort keys, evaluated when a comparison first needs
@@ -1988,6 +2002,76 @@ absl::StatusOr<Rows> Evaluator::EvalOperator(const GraphPattern& p, Id graph) {
       break;  // Stream's
   }
   return absl::InternalError("unknown algebra operator");
+}
+
+std::optional<absl::StatusOr<Rows>> Evaluator::TopKInObjectOrder(
+    const GraphPattern& p, size_t k, Id graph) {
+  if (p.order.size() != 1 || p.order[0].descending ||
+      p.order[0].expression.kind != Expression::Kind::kVariable ||
+      options_.profile || k == 0) {
+    return std::nullopt;
+  }
+  const std::string& v = p.order[0].expression.name;
+  const GraphPattern* in = &p.operands[0];
+  const Expression* filter = nullptr;
+  if (in->kind == GraphPattern::Kind::kFilter && in->expression.has_value()) {
+    filter = &*in->expression;
+    in = &in->operands[0];
+  }
+  if (in->kind != GraphPattern::Kind::kBgp) return std::nullopt;
+  size_t at = in->triples.size();
+  for (size_t i = 0; i < in->triples.size(); ++i) {
+    const TriplePattern& t = in->triples[i];
+    if (t.object.kind == PatternTerm::Kind::kVariable &&
+        t.object.variable == v &&
+        t.predicate.kind == PatternTerm::Kind::kTerm &&
+        t.subject.kind == PatternTerm::Kind::kVariable &&
+        t.subject.variable != v) {
+      at = i;
+      break;
+    }
+  }
+  if (at == in->triples.size()) return std::nullopt;
+  const TriplePattern& t = in->triples[at];
+  bool impossible = false;
+  const Id predicate = Resolve(t.predicate, EmptyRow(), &impossible);
+  if (impossible) return std::nullopt;
+  // The rest of the pattern, run from each match with its ends bound.
+  GraphPattern rest = *in;
+  rest.triples.erase(rest.triples.begin() + static_cast<ptrdiff_t>(at));
+  const std::vector<BgpStep> plan =
+      rest.triples.empty()
+          ? std::vector<BgpStep>()
+          : PlanBgp(rest.triples, graph, {t.subject.variable, v}, 1);
+  Rows out;
+  absl::Status failed;
+  uint64_t seen = 0;
+  const bool listed =
+      data_.MatchInObjectOrder(graph, predicate, [&](Id s, Id pr, Id o) {
+        Row r = EmptyRow();
+        if (!Unify(t.subject, s, &r) || !Unify(t.predicate, pr, &r) ||
+            !Unify(t.object, o, &r)) {
+          return true;
+        }
+        absl::StatusOr<Rows> extended = RunBgp(rest, graph, Rows{r}, plan);
+        if (!extended.ok()) {
+          failed = extended.status();
+          return false;
+        }
+        for (Row& x : *extended) {
+          if (filter != nullptr && Ebv(*filter, x, graph) != true) continue;
+          out.push_back(std::move(x));
+          if (out.size() >= k) return false;
+        }
+        if ((++seen & 1023) == 0) {
+          failed = Check(out.size());
+          if (!failed.ok()) return false;
+        }
+        return true;
+      });
+  if (!listed) return std::nullopt;
+  if (!failed.ok()) return failed;
+  return out;
 }
 
 absl::StatusOr<Rows> Evaluator::LocalService(const GraphPattern& p) {

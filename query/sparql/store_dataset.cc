@@ -549,6 +549,45 @@ bool StoreDataset::MatchObjectPrefix(
   return true;
 }
 
+bool StoreDataset::MatchInObjectOrder(
+    Id graph, Id p, const std::function<bool(Id, Id, Id)>& fn) {
+  LoadDocuments();
+  const storage::CompactAdjacency* compact = reader_.compact_adjacency();
+  if (graph != kDefaultGraph || !descriptions_ || entities_ == nullptr ||
+      !status_.ok() || DescriptionPredicate(p) != kLabel ||
+      compact == nullptr) {
+    return false;
+  }
+  const Id relation = predicate_alias_.contains(p) ? predicate_alias_.at(p) : p;
+  if (compact->IndexedCount(relation) != 0) return false;
+  // The relations' labels, sorted (few).
+  std::vector<std::pair<std::string, Triple>> relations;
+  DescribeAll(kRelations, [&](const std::vector<Triple>& triples) {
+    for (const Triple& t : triples) {
+      if (t.p == p) relations.emplace_back(TermOf(t.o).value(), t);
+    }
+    return true;
+  });
+  if (!status_.ok()) return true;
+  std::sort(relations.begin(), relations.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t next = 0;
+  for (uint32_t i : entities_->WithLabelPrefix("")) {
+    const storage::EntityTable::Entry& e = entities_->entries()[i];
+    const std::string& label = entities_->label(e.label);
+    for (; next < relations.size() && relations[next].first < label; ++next) {
+      const Triple& t = relations[next].second;
+      if (!fn(t.s, t.p, t.o)) return true;
+    }
+    if (Stopped() || !fn(e.node, p, LabelId(e.label))) return true;
+  }
+  for (; next < relations.size(); ++next) {
+    const Triple& t = relations[next].second;
+    if (!fn(t.s, t.p, t.o)) return true;
+  }
+  return true;
+}
+
 bool StoreDataset::JoinsById(Id p) {
   return p != 0 && !(p & (kNotInStatements | kReifierBit)) &&
          !(descriptions_ && DescriptionPredicate(p) >= 0);

@@ -100,6 +100,12 @@ class StoreDataset : public Dataset {
   // every statement whose relation is rdfs:label itself.
   bool MatchObjectPrefix(Id graph, Id p, absl::string_view prefix,
                          const std::function<bool(Id, Id, Id)>& fn) override;
+  // rdfs:label as for MatchObjectPrefix, when no statement has relation
+  // rdfs:label itself: the entities in the table's label order merged
+  // with the relations' labels (all plain strings, whose order is their
+  // code points').
+  bool MatchInObjectOrder(Id graph, Id p,
+                          const std::function<bool(Id, Id, Id)>& fn) override;
   // Its count without reading a match: the relation's statements, the
   // entities by prefix (a range of the table), and every relation.
   std::optional<uint64_t> EstimateObjectPrefix(

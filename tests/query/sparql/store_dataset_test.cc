@@ -605,6 +605,54 @@ TEST_F(StoreDatasetTest, ALabelPrefixFilterFindsTheLabelsByPrefix) {
   EXPECT_THAT(profiled->profile, ::testing::HasSubstr("rows 3, lookups 1"));
 }
 
+// ORDER BY a label under a LIMIT reads the labels in the entity table's
+// order (merged with the relations' labels) and extends each by the rest
+// of the pattern until it has its rows: the same labels, in the same
+// order, as sorting every solution.
+TEST_F(StoreDatasetTest, ATopKByLabelReadsTheLabelsInOrder) {
+  WriteClaims();
+  store_->RefreshCompactAdjacency();
+  ASSERT_NE(store_->NewReader()->entity_table(), nullptr);
+  const std::vector<std::string> patterns = {
+      "?s rdfs:label ?l",
+      "?s rdfs:label ?l FILTER(STRSTARTS(?l, \"N\") || STRSTARTS(?l, \"s\"))",
+      "?s rdfs:label ?l ; kg:entityType \"Organization\"",
+      "?s rdfs:label ?l ; r:said ?o",
+  };
+  // The labels of a SELECT ?l, in order.
+  auto labels = [&](const std::string& q) {
+    std::vector<std::string> out;
+    for (const std::string& row : Select(q)) out.push_back(row);
+    return out;
+  };
+  for (const std::string& where : patterns) {
+    const std::vector<std::string> sorted =
+        labels(absl::StrCat("SELECT ?l WHERE { ", where, " } ORDER BY ?l"));
+    ASSERT_FALSE(sorted.empty()) << where;
+    for (size_t limit = 1; limit <= sorted.size() + 1; ++limit) {
+      for (size_t offset : {size_t{0}, size_t{2}}) {
+        const std::vector<std::string> top = labels(
+            absl::StrCat("SELECT ?l WHERE { ", where, " } ORDER BY ?l LIMIT ",
+                         limit, " OFFSET ", offset));
+        std::vector<std::string> want;
+        for (size_t i = offset; i < std::min(sorted.size(), offset + limit);
+             ++i) {
+          want.push_back(sorted[i]);
+        }
+        EXPECT_EQ(top, want)
+            << where << " LIMIT " << limit << " OFFSET " << offset;
+      }
+    }
+  }
+  // Entities' labels and relations' merged: capitals sort first.
+  EXPECT_THAT(
+      labels("SELECT ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l LIMIT 9"),
+      ElementsAre("\"Kremlin\"", "\"NATO\"",
+                  "\"National Intelligence Service\"", "\"North Korea\"",
+                  "\"Russia\"", "\"confirmed\"", "\"denied\"", "\"said\"",
+                  "\"sent troops to\""));
+}
+
 // With a current compact adjacency, a lookup from a known subject or
 // object reads that node's edges in memory instead of seeking the index:
 // its matches are exactly the index's asserted ones, for every shape of
