@@ -100,15 +100,16 @@ class Dataset {
     (void)graph, (void)p, (void)prefix, (void)fn;
     return false;
   }
-  // Calls fn(s, p, o) for every triple of `graph` with predicate `p`, in
-  // ascending ORDER BY order of the object (ties in any order), until fn
-  // returns false, when the dataset keeps them in that order (kg's store:
-  // labels, from the entity table), for `ORDER BY ?l LIMIT k` over
-  // `?s rdfs:label ?l`. Returns false, having called fn never, when it
-  // does not (the default).
-  virtual bool MatchInObjectOrder(Id graph, Id p,
+  // Calls fn(s, p, o) for every triple of `graph` with predicate `p` (and,
+  // when `prefix` is not empty, at least those whose object is a literal
+  // that starts with it), in ascending ORDER BY order of the object (ties
+  // in any order), until fn returns false, when the dataset keeps them in
+  // that order (kg's store: labels, from the entity table), for
+  // `ORDER BY ?l LIMIT k` over `?s rdfs:label ?l`. Returns false, having
+  // called fn never, when it does not (the default).
+  virtual bool MatchInObjectOrder(Id graph, Id p, absl::string_view prefix,
                                   const std::function<bool(Id, Id, Id)>& fn) {
-    (void)graph, (void)p, (void)fn;
+    (void)graph, (void)p, (void)prefix, (void)fn;
     return false;
   }
   // About how many triples MatchObjectPrefix would pass on, without

@@ -2043,11 +2043,25 @@ std::optional<absl::StatusOr<Rows>> Evaluator::TopKInObjectOrder(
       rest.triples.empty()
           ? std::vector<BgpStep>()
           : PlanBgp(rest.triples, graph, {t.subject.variable, v}, 1);
+  // A FILTER's prefix on ?l narrows the walk to that range.
+  auto prefix = object_prefix_.find(&t);
+  // The walk reads at most `budget` matches: past them (a selective rest
+  // or filter, or fewer solutions than k), sorting every solution is the
+  // cheaper way, and nothing has left yet.
+  const uint64_t budget = 65'536 + 64 * static_cast<uint64_t>(k);
+  bool over_budget = false;
   Rows out;
   absl::Status failed;
   uint64_t seen = 0;
-  const bool listed =
-      data_.MatchInObjectOrder(graph, predicate, [&](Id s, Id pr, Id o) {
+  const bool listed = data_.MatchInObjectOrder(
+      graph, predicate,
+      prefix == object_prefix_.end() ? absl::string_view()
+                                     : absl::string_view(prefix->second),
+      [&](Id s, Id pr, Id o) {
+        if (++seen > budget) {
+          over_budget = true;
+          return false;
+        }
         Row r = EmptyRow();
         if (!Unify(t.subject, s, &r) || !Unify(t.predicate, pr, &r) ||
             !Unify(t.object, o, &r)) {
@@ -2062,14 +2076,18 @@ std::optional<absl::StatusOr<Rows>> Evaluator::TopKInObjectOrder(
           if (filter != nullptr && Ebv(*filter, x, graph) != true) continue;
           out.push_back(std::move(x));
           if (out.size() >= k) return false;
+          if (Exceeded(out.size())) {
+            failed = Check(out.size());
+            if (!failed.ok()) return false;
+          }
         }
-        if ((++seen & 1023) == 0) {
+        if ((seen & 1023) == 0) {
           failed = Check(out.size());
           if (!failed.ok()) return false;
         }
         return true;
       });
-  if (!listed) return std::nullopt;
+  if (!listed || over_budget) return std::nullopt;
   if (!failed.ok()) return failed;
   return out;
 }

@@ -550,7 +550,8 @@ bool StoreDataset::MatchObjectPrefix(
 }
 
 bool StoreDataset::MatchInObjectOrder(
-    Id graph, Id p, const std::function<bool(Id, Id, Id)>& fn) {
+    Id graph, Id p, absl::string_view prefix,
+    const std::function<bool(Id, Id, Id)>& fn) {
   LoadDocuments();
   const storage::CompactAdjacency* compact = reader_.compact_adjacency();
   if (graph != kDefaultGraph || !descriptions_ || entities_ == nullptr ||
@@ -558,13 +559,20 @@ bool StoreDataset::MatchInObjectOrder(
       compact == nullptr) {
     return false;
   }
-  const Id relation = predicate_alias_.contains(p) ? predicate_alias_.at(p) : p;
-  if (compact->IndexedCount(relation) != 0) return false;
-  // The relations' labels, sorted (few).
+  auto alias = predicate_alias_.find(p);
+  if (compact->IndexedCount(
+          alias == predicate_alias_.end() ? p : alias->second) != 0) {
+    return false;
+  }
+  // The relations' labels with the prefix, sorted (few).
   std::vector<std::pair<std::string, Triple>> relations;
   DescribeAll(kRelations, [&](const std::vector<Triple>& triples) {
     for (const Triple& t : triples) {
-      if (t.p == p) relations.emplace_back(TermOf(t.o).value(), t);
+      if (t.p != p) continue;
+      std::string label = TermOf(t.o).value();
+      if (absl::StartsWith(label, prefix)) {
+        relations.emplace_back(std::move(label), t);
+      }
     }
     return true;
   });
@@ -572,7 +580,7 @@ bool StoreDataset::MatchInObjectOrder(
   std::sort(relations.begin(), relations.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   size_t next = 0;
-  for (uint32_t i : entities_->WithLabelPrefix("")) {
+  for (uint32_t i : entities_->WithLabelPrefix(prefix)) {
     const storage::EntityTable::Entry& e = entities_->entries()[i];
     const std::string& label = entities_->label(e.label);
     for (; next < relations.size() && relations[next].first < label; ++next) {

@@ -104,7 +104,7 @@ class StoreDataset : public Dataset {
   // rdfs:label itself: the entities in the table's label order merged
   // with the relations' labels (all plain strings, whose order is their
   // code points').
-  bool MatchInObjectOrder(Id graph, Id p,
+  bool MatchInObjectOrder(Id graph, Id p, absl::string_view prefix,
                           const std::function<bool(Id, Id, Id)>& fn) override;
   // Its count without reading a match: the relation's statements, the
   // entities by prefix (a range of the table), and every relation.
