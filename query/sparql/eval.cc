@@ -202,8 +202,7 @@ class Evaluator {
   // constant whose matches join by id (Dataset::JoinsById), and the
   // variables it shares with the steps before all bound by them.
   std::optional<std::vector<size_t>> JoinKeyOf(
-      const TriplePattern& t, Id graph,
-      const absl::flat_hash_set<std::string>& bound);
+      const TriplePattern& t, const absl::flat_hash_set<std::string>& bound);
   // ", hash join on ?x" for EXPLAIN, "" for a lookup.
   std::string JoinText(const BgpStep& step) const;
   // The order a basic graph pattern runs in: first the triple with the
@@ -830,7 +829,7 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
       // in that variable's order from an index (and usually from the
       // compact adjacency, in the order statements were written), and
       // every later step keeps the order of the solutions it extends.
-      std::optional<std::vector<size_t>> own = JoinKeyOf(t, graph, {});
+      std::optional<std::vector<size_t>> own = JoinKeyOf(t, {});
       std::vector<std::string> variables;
       for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
         AddVariables(*pt, &variables);
@@ -839,7 +838,7 @@ std::vector<Evaluator::BgpStep> Evaluator::PlanBgp(
         first_variable = static_cast<int>(slots_.at(variables[0]));
       }
     } else if (joins) {
-      std::optional<std::vector<size_t>> key = JoinKeyOf(t, graph, bound);
+      std::optional<std::vector<size_t>> key = JoinKeyOf(t, bound);
       // One join variable: a triple bound at both ends is one short
       // lookup already.
       if (key.has_value() && key->size() == 1) {
@@ -941,8 +940,7 @@ absl::StatusOr<Rows> Evaluator::RunBgp(const GraphPattern& p, Id graph,
 }
 
 std::optional<std::vector<size_t>> Evaluator::JoinKeyOf(
-    const TriplePattern& t, Id graph,
-    const absl::flat_hash_set<std::string>& bound) {
+    const TriplePattern& t, const absl::flat_hash_set<std::string>& bound) {
   std::vector<size_t> key;
   for (const PatternTerm* pt : {&t.subject, &t.predicate, &t.object}) {
     if (pt->kind == PatternTerm::Kind::kTriple) return std::nullopt;
@@ -951,7 +949,6 @@ std::optional<std::vector<size_t>> Evaluator::JoinKeyOf(
   bool impossible = false;
   const Id p = Resolve(t.predicate, EmptyRow(), &impossible);
   if (impossible || !data_.JoinsById(p)) return std::nullopt;
-  (void)graph;
   for (const PatternTerm* pt : {&t.subject, &t.object}) {
     if (pt->kind != PatternTerm::Kind::kVariable ||
         !bound.contains(pt->variable)) {
