@@ -1,11 +1,10 @@
 #include "storage/dictionary.h"
 
-#include <openssl/sha.h>
-
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
+#include "storage/sha256.h"
 #include "storage/status_macros.h"
 
 namespace kg::storage {
@@ -142,10 +141,8 @@ std::string StatementHash(absl::string_view subject_key,
   PutLengthPrefixed(&canonical, subject_key);
   PutLengthPrefixed(&canonical, predicate);
   PutLengthPrefixed(&canonical, object_key);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()),
-         canonical.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest),
+  const std::array<unsigned char, 32> digest = Sha256(canonical);
+  return std::string(reinterpret_cast<const char*>(digest.data()),
                      kStatementHashBytes);
 }
 

@@ -17,7 +17,8 @@ absl::StatusOr<std::optional<uint64_t>> BindTerm(absl::string_view field,
                                                  const TermLookup& lookup,
                                                  absl::string_view base_iri) {
   std::string key;
-  const Term term = CanonicalIri(written, base_iri);
+  Term made;
+  const Term& term = CanonicalIri(written, base_iri, &made);
   switch (term.kind()) {
     case Term::Kind::kIri: {
       KG_RETURN_IF_ERROR(ValidateIri(field, term.id()));

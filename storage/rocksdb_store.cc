@@ -141,8 +141,7 @@ class RocksStore : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // Writes one column family's sorted changes into an SST file at `file`.
   // Thread-safe for different families.
-  absl::Status WriteSstFile(Cf cf,
-                            const std::vector<PendingChanges::Change>& changes,
+  absl::Status WriteSstFile(Cf cf, const PendingChanges::Changes& changes,
                             const std::string& file);
   // Brings the adjacency up to the database after a commit that made
   // these index changes and, when `records_changed`, added or retracted
@@ -356,7 +355,7 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   const auto write = [&] {
     for (size_t n; (n = next.fetch_add(1)) < kNumCfs;) {
       const Cf cf = kOrder[n];
-      const std::vector<PendingChanges::Change> changes = txn.ChangesOf(cf);
+      const PendingChanges::Changes changes = txn.ChangesOf(cf);
       if (changes.empty()) continue;
       written[cf] = WriteSstFile(cf, changes,
                                  absl::StrCat(tmp, "/", kCfNames[cf], ".sst"));
@@ -403,9 +402,9 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   return result;
 }
 
-absl::Status RocksStore::WriteSstFile(
-    Cf cf, const std::vector<PendingChanges::Change>& changes,
-    const std::string& file) {
+absl::Status RocksStore::WriteSstFile(Cf cf,
+                                      const PendingChanges::Changes& changes,
+                                      const std::string& file) {
   rocksdb::Options sst_options(rocksdb::DBOptions(), database_->cf_options(cf));
   // The store's file system, so that fault injection and the power-loss
   // ledger see these files too.

@@ -1,7 +1,6 @@
 #include "storage/write_txn.h"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,6 +20,7 @@
 #include "storage/dictionary.h"
 #include "storage/quote.h"
 #include "storage/rocksdb_status.h"
+#include "storage/sha256.h"
 #include "storage/status_macros.h"
 #include "storage/validate.h"
 
@@ -62,24 +62,23 @@ std::string BlankNodeId(absl::string_view scope, absl::string_view label) {
   std::string input(scope);
   input.push_back('\0');
   input.append(label.data(), label.size());
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-         digest);
-  return std::string(reinterpret_cast<const char*>(digest), kBlankIdBytes);
+  const std::array<unsigned char, 32> digest = Sha256(input);
+  return std::string(reinterpret_cast<const char*>(digest.data()),
+                     kBlankIdBytes);
 }
 
-Term CanonicalIri(const Term& term, absl::string_view base) {
+const Term& CanonicalIri(const Term& term, absl::string_view base, Term* made) {
   if (term.kind() != Term::Kind::kIri || base.empty() ||
       !absl::StartsWith(term.id(), base)) {
     return term;
   }
   absl::string_view rest = absl::string_view(term.id()).substr(base.size());
   if (absl::ConsumePrefix(&rest, "entity/") && ValidateId("", rest).ok()) {
-    return Term::Entity(std::string(rest));
+    return *made = Term::Entity(std::string(rest));
   }
   rest = absl::string_view(term.id()).substr(base.size());
   if (absl::ConsumePrefix(&rest, "statement/") && HashFromStatementId(rest)) {
-    return Term::StatementId(std::string(rest));
+    return *made = Term::StatementId(std::string(rest));
   }
   return term;
 }
@@ -96,7 +95,8 @@ std::string CanonicalPredicate(absl::string_view relation,
 
 std::string CanonicalTermKey(const Term& in, absl::string_view base,
                              absl::string_view blank_scope) {
-  const Term term = CanonicalIri(in, base);
+  Term made;
+  const Term& term = CanonicalIri(in, base, &made);
   switch (term.kind()) {
     case Term::Kind::kEntity:
       return EntityTermKey(term.id());
@@ -143,16 +143,20 @@ WriteTxn::WriteTxn(rocksdb::DB* db,
       base_(base),
       base_iri_(base_iri),
       counters_(counters),
+      stored_only_defaults_(counters.next_tid == 1),
       now_micros_(now_micros),
       overlay_(kNumCfs),
       read_cache_(kNumCfs) {}
 
 absl::string_view PendingChanges::Keep(absl::string_view bytes) {
   if (bytes.size() > free_bytes_) {
-    // Blocks double up to 1 MiB, so a small write keeps little memory.
+    // Blocks double up to 4 MiB, so a small write keeps little memory and
+    // a large one takes huge pages.
     const size_t size = std::max(bytes.size(), next_block_bytes_);
-    next_block_bytes_ = std::min<size_t>(next_block_bytes_ * 2, 1 << 20);
-    blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+    next_block_bytes_ =
+        std::min<size_t>(next_block_bytes_ * 2, 2 * kHugePageBytes);
+    blocks_.emplace_back(HugePageAllocator<char>().allocate(size),
+                         BlockDeleter{size});
     free_ = blocks_.back().get();
     free_bytes_ = size;
   }
@@ -230,14 +234,14 @@ std::vector<PendingChanges::Change> PendingChanges::WithPrefix(
   return out;
 }
 
-std::vector<PendingChanges::Change> PendingChanges::Sorted() {
+PendingChanges::Changes PendingChanges::Sorted() {
   if (!indexed_) {
     // Stable, so that of two changes to one key the later comes last and
     // is the one kept.
     std::stable_sort(
         log_.begin(), log_.end(),
         [](const Change& a, const Change& b) { return a.key < b.key; });
-    std::vector<Change> out;
+    Changes out;
     out.reserve(log_.size());
     for (const Change& change : log_) {
       if (!out.empty() && out.back().key == change.key) out.pop_back();
@@ -245,10 +249,16 @@ std::vector<PendingChanges::Change> PendingChanges::Sorted() {
     }
     return out;
   }
-  Order();
-  std::vector<Change> out;
-  out.reserve(ordered_.size());
-  for (absl::string_view key : ordered_) {
+  // The keys not yet ordered are sorted and merged with the ordered ones,
+  // not inserted into ordered_: a load's output is its only ordered read.
+  std::sort(unordered_.begin(), unordered_.end());
+  Changes out;
+  out.reserve(ordered_.size() + unordered_.size());
+  auto o = ordered_.begin();
+  auto u = unordered_.begin();
+  while (o != ordered_.end() || u != unordered_.end()) {
+    const absl::string_view key =
+        u == unordered_.end() || (o != ordered_.end() && *o < *u) ? *o++ : *u++;
     out.push_back({key, values_.find(key)->second});
   }
   return out;
@@ -269,6 +279,9 @@ absl::StatusOr<std::optional<std::string>> WriteTxn::GetStored(
     auto b = (*base_)[cf].find(key);
     if (b != (*base_)[cf].end()) return b->second;
   }
+  // A store that never had a term holds nothing but its default family:
+  // a load into a new store reads no misses from RocksDB, nor caches them.
+  if (stored_only_defaults_ && cf != kDefaultCf) return std::nullopt;
   auto cached = read_cache_[cf].find(key);
   if (cached != read_cache_[cf].end()) return cached->second;
   std::string value;
@@ -305,7 +318,7 @@ absl::StatusOr<WriteTxn::KeyValues> WriteTxn::ScanStored(
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  if (!skip_database) {
+  if (!skip_database && !(stored_only_defaults_ && cf != kDefaultCf)) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, (*cfs_)[cf]));
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       merged.emplace(it->key().ToString(), it->value().ToString());
@@ -964,7 +977,8 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::ResolveTerm(
     const std::string& field, const Term& written, bool is_subject, int depth) {
   ResolvedTerm out;
   // <base>entity/<id> is the entity, <base>statement/<id> the statement.
-  const Term term = CanonicalIri(written, base_iri_);
+  Term made;
+  const Term& term = CanonicalIri(written, base_iri_, &made);
   switch (term.kind()) {
     case Term::Kind::kIri: {
       KG_RETURN_IF_ERROR(ValidateIri(field, term.id()));
@@ -1089,7 +1103,7 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatementOf(
   KG_ASSIGN_OR_RETURN(out.tid, LookupTid(out.key, &row));
   if (out.tid == 0) {
     KG_ASSIGN_OR_RETURN(out.tid, AddTerm(out.key));
-    new_statements_.insert(out.tid);
+    new_statements_.emplace(out.tid, false);
     Put(kStmtCf, TidKey(out.tid), EncodeStmt(row));
   }
   return out;
@@ -1416,11 +1430,18 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
     }
   }  // a text document
 
-  const std::string identity =
-      ProvPrefix(stmt_tid, doc_tid, p.evidence_start, p.evidence_end);
-  KG_ASSIGN_OR_RETURN(
-      auto records, Scan(kProvCf, identity,
-                         /*overlay_only=*/new_statements_.contains(stmt_tid)));
+  // A statement this transaction made has no records but its own: none to
+  // compare with before its first (a load's statements are nearly all new;
+  // scanning would make the prov family's changes ordered at each record).
+  const auto made = new_statements_.find(stmt_tid);
+  std::vector<std::pair<std::string, std::string>> records;
+  if (made == new_statements_.end() || made->second) {
+    const std::string identity =
+        ProvPrefix(stmt_tid, doc_tid, p.evidence_start, p.evidence_end);
+    KG_ASSIGN_OR_RETURN(records,
+                        Scan(kProvCf, identity,
+                             /*overlay_only=*/made != new_statements_.end()));
+  }
   for (const auto& [key, value] : records) {
     ProvValue stored;
     if (!DecodeProv(value, &stored)) {
@@ -1448,6 +1469,7 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       DocProvKey(doc_tid, p.evidence_start, p.evidence_end, stmt_tid,
                  now_micros_),
       "");
+  if (made != new_statements_.end()) made->second = true;
   ++counters_.provenance;
   ++result->provenance_added;
   return ChangeCounts(stmt_tid, 1, 0);
@@ -1649,9 +1671,9 @@ void WriteTxn::SealCounters() {
   Put(kDefaultCf, kCountersKey, EncodeCounters(counters_));
 }
 
-std::vector<std::vector<PendingChanges::Change>> WriteTxn::changes() {
+std::vector<PendingChanges::Changes> WriteTxn::changes() {
   SealCounters();
-  std::vector<std::vector<PendingChanges::Change>> out;
+  std::vector<PendingChanges::Changes> out;
   out.reserve(kNumCfs);
   for (PendingChanges& cf : overlay_) out.push_back(cf.Sorted());
   return out;

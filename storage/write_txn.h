@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
 #include "storage/adjacency.h"
+#include "storage/huge_page_allocator.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 #include "storage/validate.h"
@@ -55,6 +56,8 @@ class PendingChanges {
     absl::string_view key;
     std::optional<absl::string_view> value;
   };
+  // A load's millions of changes, in huge pages (huge_page_allocator.h).
+  using Changes = std::vector<Change, HugePageAllocator<Change>>;
 
   void Set(absl::string_view key, std::optional<absl::string_view> value);
   // Room for `n` more changes.
@@ -64,7 +67,7 @@ class PendingChanges {
   // The changes whose keys start with `prefix`, in key order.
   std::vector<Change> WithPrefix(absl::string_view prefix);
   // Every change, in key order.
-  std::vector<Change> Sorted();
+  Changes Sorted();
 
  private:
   // Copies `bytes` into blocks_.
@@ -74,16 +77,28 @@ class PendingChanges {
   // Moves unordered_ into ordered_.
   void Order();
 
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  struct BlockDeleter {
+    size_t bytes;
+    void operator()(char* p) const {
+      HugePageAllocator<char>().deallocate(p, bytes);
+    }
+  };
+  std::vector<std::unique_ptr<char[], BlockDeleter>> blocks_;
   char* free_ = nullptr;  // in the last block
   size_t free_bytes_ = 0;
   size_t next_block_bytes_ = 4096;
   bool indexed_ = false;
-  std::vector<Change> log_;  // until indexed_
-  absl::flat_hash_map<absl::string_view, std::optional<absl::string_view>>
+  std::vector<Change, HugePageAllocator<Change>> log_;  // until indexed_
+  absl::flat_hash_map<
+      absl::string_view, std::optional<absl::string_view>,
+      absl::Hash<absl::string_view>, std::equal_to<absl::string_view>,
+      HugePageAllocator<
+          std::pair<const absl::string_view, std::optional<absl::string_view>>>>
       values_;
   absl::btree_set<absl::string_view> ordered_;
-  std::vector<absl::string_view> unordered_;  // keys not yet in ordered_
+  // Keys not yet in ordered_.
+  std::vector<absl::string_view, HugePageAllocator<absl::string_view>>
+      unordered_;
 };
 
 class WriteTxn {
@@ -107,14 +122,12 @@ class WriteTxn {
   // The changes to write, counters included, per column family in key
   // order; valid after a successful Apply or Retract, while the
   // transaction lives.
-  std::vector<std::vector<PendingChanges::Change>> changes();
+  std::vector<PendingChanges::Changes> changes();
   // The same one column family at a time, for writing them in parallel:
   // call SealCounters() once first, then ChangesOf on different families
   // from different threads.
   void SealCounters();
-  std::vector<PendingChanges::Change> ChangesOf(Cf cf) {
-    return overlay_[cf].Sorted();
-  }
+  PendingChanges::Changes ChangesOf(Cf cf) { return overlay_[cf].Sorted(); }
   const Counters& counters() const { return counters_; }
   // Statements that entered or left the indexes, in order.
   const std::vector<Adjacency::Change>& index_changes() const {
@@ -227,6 +240,9 @@ class WriteTxn {
   std::optional<bool> short_statement_keys_;
   std::string scope_;  // the batch's blank node scope
   Counters counters_;
+  // The database had never assigned a term id when the transaction began:
+  // every family but the default one is empty there.
+  const bool stored_only_defaults_;
   const int64_t now_micros_;
   // A document's text and a code-point index over it, decoded once per
   // transaction (texts never change).
@@ -247,8 +263,8 @@ class WriteTxn {
       read_cache_;
   absl::flat_hash_map<std::string, std::unique_ptr<CachedDocument>> documents_;
   // Statements created by this transaction: none of their provenance is in
-  // the database yet.
-  absl::flat_hash_set<uint64_t> new_statements_;
+  // the database yet. True once this transaction gave one a record.
+  absl::flat_hash_map<uint64_t, bool> new_statements_;
   std::vector<Adjacency::Change> index_changes_;
   absl::flat_hash_map<uint64_t, Polarity> polarity_;
   // The osp entries (object, subject, relation) of claims (statements
@@ -268,8 +284,10 @@ class WriteTxn {
 std::string CanonicalTermKey(const Term& term, absl::string_view base_iri,
                              absl::string_view blank_scope);
 // <base>entity/<id> as Term::Entity(id), <base>statement/<id> as
-// Term::StatementId(id); any other term as it is.
-Term CanonicalIri(const Term& term, absl::string_view base_iri);
+// Term::StatementId(id), either made in `*made`; any other term as it is,
+// not copied.
+const Term& CanonicalIri(const Term& term, absl::string_view base_iri,
+                         Term* made);
 // <base>relation/<id> as <id>; any other predicate as it is.
 std::string CanonicalPredicate(absl::string_view relation,
                                absl::string_view base_iri);

@@ -1,9 +1,16 @@
 #include "storage/coding.h"
 
+#include <cstdint>
 #include <random>
+#include <thread>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "storage/huge_page_allocator.h"
 #include "storage/keys.h"
+#include "storage/sha256.h"
 
 namespace kg::storage {
 namespace {
@@ -183,6 +190,56 @@ TEST(KeysTest, ProvenanceValueRoundTrip) {
   std::string bad = EncodeProv(v);
   bad[0] = 9;  // unknown value format
   EXPECT_FALSE(DecodeProv(bad, &back));
+}
+
+TEST(Sha256Test, KnownAnswers) {
+  const auto hex = [](absl::string_view in) {
+    const std::array<unsigned char, 32> d = Sha256(in);
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  };
+  EXPECT_EQ(hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // Each thread has a context of its own.
+  std::string other;
+  std::thread t([&] { other = hex("abc"); });
+  t.join();
+  EXPECT_EQ(other, hex("abc"));
+}
+
+TEST(HugePageAllocatorTest, LargeAllocationsAreAlignedAndUsable) {
+  HugePageAllocator<uint64_t> alloc;
+  const size_t n = (3 * kHugePageBytes) / sizeof(uint64_t) + 7;
+  uint64_t* p = alloc.allocate(n);
+  if (kMapsHugePages) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kHugePageBytes, 0u);
+  }
+  for (size_t i = 0; i < n; ++i) p[i] = i;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += p[i];
+  EXPECT_EQ(sum, uint64_t{n} * (n - 1) / 2);
+  alloc.deallocate(p, n);
+  // Small ones come from std::allocator, aligned for their type.
+  uint64_t* q = alloc.allocate(3);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(q) % alignof(uint64_t), 0u);
+  alloc.deallocate(q, 3);
+}
+
+TEST(HugePageAllocatorTest, TablesGrowFromSmallToHugeAndBack) {
+  absl::flat_hash_map<uint64_t, uint64_t, absl::Hash<uint64_t>,
+                      std::equal_to<uint64_t>,
+                      HugePageAllocator<std::pair<const uint64_t, uint64_t>>>
+      table;
+  for (uint64_t i = 0; i < 300000; ++i) table[i * 7919] = i;
+  for (uint64_t i = 0; i < 300000; i += 1000) {
+    ASSERT_EQ(table.at(i * 7919), i);
+  }
+  table.clear();
+  table.rehash(0);
+  table[1] = 2;
+  EXPECT_EQ(table.at(1), 2u);
 }
 
 }  // namespace
