@@ -5,7 +5,6 @@
 #include <functional>
 #include <limits>
 #include <numeric>
-#include <queue>
 #include <set>
 #include <utility>
 
@@ -461,368 +460,400 @@ absl::Status AllSimplePaths(PathGraph& g, NodeId s, NodeId t, int max_hops,
 
 namespace {
 
-// Least cost under a hop limit: Dijkstra over (node, hops) labels, a label
-// dropped when one of the same node with no more hops and no more cost was
-// pushed or popped before it; ties by hops, then keys (read only then).
-absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
-HopLimitedLeastCost(PathGraph& g, NodeId s, NodeId t, int max_hops) {
-  using Result = std::optional<std::pair<std::vector<Arc>, int64_t>>;
+// The path of least weight (cost, then hops) of at most `max_hops` hops,
+// searched from both ends at once; ties by keys.
+//
+// Each side grows *labels* (node, hops, cost) one layer of hops at a time,
+// from its end (s forward, t backward): a label holds the least cost of
+// the walks of that many hops between the end and its node, and every arc
+// that gives it that cost. A label is dropped when one of its node with
+// fewer hops costs no more (no least path has such a prefix). Each step
+// expands the layer of the side whose labels to expand have fewer stored
+// edges (as ShortestPath does), in weight order, until the two sides'
+// layers add up to `max_hops`; a label of one side and a label of the
+// other on the same node (or at the two ends of an arc) make a path, the
+// lightest so far bounds the rest. A label is not expanded, nor made,
+// when its weight and a lower bound on the rest (Rest) are beyond that
+// bound, which spares most admissions and cost reads. A label whose hops
+// and the other side's layers add up to the limit is never expanded, and
+// the other side already has every label it could pair with: it is not
+// stored, only paired. In the end the lightest pairs, with the labels'
+// arcs back to each end, hold the DAG of least paths, and a greedy walk
+// picks the least key at each step, as in ShortestPath.
+class HopBoundedSearch {
+ public:
+  HopBoundedSearch(PathGraph& g, NodeId s, NodeId t, int max_hops)
+      : g_(g), max_hops_(max_hops), fwd_(s, true), bwd_(t, false) {}
+
+  absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>> Run();
+
+ private:
+  // A path's weight is its cost times 64 plus its hops (< 64), so that one
+  // integer orders paths by cost, then hops.
+  static constexpr int kHopBits = 6;
+  static_assert(kMaxHops < (1 << kHopBits));
+  // Beyond any weight: no path can be light enough.
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::max() / 4;
+
   struct Label {
     NodeId node;
     int hops;
     int64_t cost;
-    int parent;  // -1 for the start
+    int next_at;  // the next label of the same node, -1 for none
+    int links;    // the first link, -1 for none
+  };
+  // An arc that gives a label its cost, from the label `from` of the same
+  // side at the arc's other end; the links of a label form a list.
+  struct Link {
     Arc arc;
-    bool has_key = false;
-    HopKey key;
+    int from;
+    int next;
   };
-  std::vector<Label> labels;
-  labels.push_back({s, 0, 0, -1, Arc{}, false, HopKey{}});
-  // Keys are read only to break ties of cost and hops; a failed read is
-  // reported after the heap operation that needed it.
-  static const std::string kNone;
-  absl::Status key_error;
-  const auto key_of = [&](int i) {
-    Label& l = labels[i];
-    if (!l.has_key) {
-      l.key = HopKey{&kNone, &kNone, &kNone, HopKind::kForward};
-      absl::StatusOr<HopKey> key = g.KeyOf(l.arc);
-      if (key.ok()) {
-        l.key = *key;
-      } else if (key_error.ok()) {
-        key_error = key.status();
-      }
-      l.has_key = true;
+  struct Side {
+    Side(NodeId root_node, bool is_forward)
+        : root(root_node), forward(is_forward) {
+      labels.push_back({root, 0, 0, -1, -1});
+      at[root] = 0;
+      frontier.push_back(0);
     }
-    return l.key;
+    NodeId root;
+    bool forward;
+    std::vector<Label> labels;  // the root's first
+    std::vector<Link> links;
+    absl::flat_hash_map<NodeId, int> at;  // node -> its first label
+    int depth = 0;                        // layers expanded
+    std::vector<int> frontier;            // the labels of `depth` hops
+    int64_t frontier_min = 0;             // their least weight, or kNever
   };
-  const auto keys_of = [&](int i) {
-    std::vector<HopKey> keys;
-    for (; labels[i].parent >= 0; i = labels[i].parent) {
-      keys.push_back(key_of(i));
-    }
-    std::reverse(keys.begin(), keys.end());
-    return keys;
+  // A forward label and a backward label that make a path: of the same
+  // node, or (`bridge`) at the two ends of `arc`.
+  struct Meeting {
+    int f;
+    int b;
+    bool bridge;
+    Arc arc;
+    int64_t arc_cost;
   };
-  // "a after b", for a min-heap in result order.
-  const auto after = [&](int a, int b) {
-    const Label& x = labels[a];
-    const Label& y = labels[b];
-    if (x.cost != y.cost) return x.cost > y.cost;
-    if (x.hops != y.hops) return x.hops > y.hops;
-    return CompareKeySequences(keys_of(a), keys_of(b)) > 0;
-  };
-  // A lower bound on each node's hops to t: breadth-first from t over the
-  // arcs before admission (no reads), while the ball stays small and its
-  // next layer cheap; nodes outside it are farther than its radius (any
-  // radius gives a true bound: the answer is the same, only the pruning
-  // differs). Labels that cannot reach t in
-  // the hops left are never pushed, which spares their cost reads.
-  constexpr size_t kMaxBall = 200000;
-  constexpr size_t kMaxBallEdges = 50000;
-  absl::flat_hash_map<NodeId, int> to_t = {{t, 0}};
-  int radius = 0;
-  {
-    std::vector<NodeId> frontier = {t};
-    std::vector<Arc> into;
-    while (radius < max_hops - 1 && !frontier.empty() &&
-           to_t.size() < kMaxBall) {
-      // A layer that would scan more than kMaxBallEdges stored edges is
-      // not expanded: on a small-world graph the ball soon holds most of
-      // it and bounds nothing, at the cost of a full scan.
-      size_t layer_edges = 0;
-      for (NodeId w : frontier) layer_edges += g.Degree(w);
-      if (radius > 0 && layer_edges > kMaxBallEdges) break;
-      std::vector<NodeId> next;
-      for (NodeId w : frontier) {
-        into.clear();
-        KG_RETURN_IF_ERROR(g.ArcsInto(w, &into));
-        for (const Arc& arc : into) {
-          if (to_t.emplace(arc.from, radius + 1).second) {
-            next.push_back(arc.from);
-          }
-        }
-      }
-      frontier = std::move(next);
-      ++radius;
-    }
-    // An empty frontier means the ball is all that can reach t.
-    if (frontier.empty()) radius = max_hops;
-  }
-  const auto hops_to_t = [&](NodeId v) {
-    auto it = to_t.find(v);
-    return it != to_t.end() ? it->second : radius + 1;
-  };
-  std::priority_queue<int, std::vector<int>, decltype(after)> heap(after);
-  heap.push(0);
-  // The fewest hops of a label popped so far, per node.
-  absl::flat_hash_map<NodeId, int> settled;
-  // (hops, cost) of the labels pushed, per node: a label that one of them
-  // beats on both counts is not pushed.
-  absl::flat_hash_map<NodeId, std::vector<std::pair<int, int64_t>>> pushed;
-  std::vector<Arc> arcs;
-  while (!heap.empty()) {
-    const int i = heap.top();
-    heap.pop();
-    KG_RETURN_IF_ERROR(key_error);
-    const NodeId u = labels[i].node;
-    const int hops = labels[i].hops;
-    auto [it, inserted] = settled.emplace(u, hops);
-    if (!inserted) {
-      if (it->second <= hops) continue;
-      it->second = hops;
-    }
-    if (u == t) {
-      std::vector<Arc> path;
-      for (int j = i; labels[j].parent >= 0; j = labels[j].parent) {
-        path.push_back(labels[j].arc);
-      }
-      std::reverse(path.begin(), path.end());
-      return Result({std::move(path), labels[i].cost});
-    }
-    if (hops >= max_hops) continue;
-    if (u != s) {
-      KG_ASSIGN_OR_RETURN(bool passable, g.Passable(u));
-      if (!passable) continue;
-    }
-    arcs.clear();
-    KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
-    for (const Arc& arc : arcs) {
-      const NodeId v = arc.to;
-      if (v == s || hops + 1 + hops_to_t(v) > max_hops) continue;
-      auto done = settled.find(v);
-      if (done != settled.end() && done->second <= hops + 1) continue;
-      if (v != t) {
-        KG_ASSIGN_OR_RETURN(bool passable, g.Passable(v));
-        if (!passable) continue;
-      }
-      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
-      if (!admitted) continue;
-      KG_ASSIGN_OR_RETURN(int64_t cost, g.CostOf(arc));
-      const int64_t total = labels[i].cost + cost;
-      std::vector<std::pair<int, int64_t>>& seen = pushed[v];
-      const bool beaten = std::any_of(
-          seen.begin(), seen.end(), [&](const std::pair<int, int64_t>& p) {
-            return p.first <= hops + 1 && p.second <= total &&
-                   (p.first < hops + 1 || p.second < total);
-          });
-      if (beaten) continue;
-      seen.emplace_back(hops + 1, total);
-      labels.push_back({v, hops + 1, total, i, arc, false, HopKey{}});
-      heap.push(static_cast<int>(labels.size() - 1));
-      KG_RETURN_IF_ERROR(key_error);
-    }
-  }
-  return Result();
-}
 
-// One side of the bidirectional Dijkstra search.
-struct WeightSide {
-  explicit WeightSide(NodeId root_node) : root(root_node) {
-    best[root] = 0;
-    heap.push({0, root});
+  static int64_t Weight(const Label& l) {
+    return (l.cost << kHopBits) + l.hops;
   }
-  // The least key still in the heap, stale entries dropped; nullopt when
-  // the heap is empty.
-  std::optional<int64_t> Top() {
-    while (!heap.empty()) {
-      const auto [w, v] = heap.top();
-      if (!settled.contains(v) && best.at(v) == w) return w;
-      heap.pop();
+  // The weight of the path, with the labels' costs as they are now.
+  int64_t WeightOf(const Meeting& m) const {
+    int64_t w = Weight(fwd_.labels[m.f]) + Weight(bwd_.labels[m.b]);
+    if (m.bridge) w += (m.arc_cost << kHopBits) + 1;
+    return w;
+  }
+  // The first label of `v` on side `y`, -1 for none.
+  static int Head(const Side& y, NodeId v) {
+    auto it = y.at.find(v);
+    return it == y.at.end() ? -1 : it->second;
+  }
+  // A lower bound on the weight of the rest of a path whose label on the
+  // other side has `hops` hops and ends at a node whose labels on side `y`
+  // start at `y_head`; kNever when no rest fits. Side y has every label of
+  // at most y.depth hops that may matter, so a rest that fits in as many
+  // hops is no lighter than one of them; a longer rest ends with y.depth
+  // hops from a node whose label of y.depth hops (or one of fewer hops,
+  // by induction) is no heavier, after at least one more arc. (Labels
+  // left out for their weight lead only to paths beyond the bound.)
+  int64_t Rest(const Side& y, int y_head, int hops) const {
+    const int left = max_hops_ - hops;
+    int64_t rest =
+        left > y.depth && y.frontier_min < kNever ? y.frontier_min + 1 : kNever;
+    for (int k = y_head; k >= 0; k = y.labels[k].next_at) {
+      if (y.labels[k].hops <= left) rest = std::min(rest, Weight(y.labels[k]));
     }
-    return std::nullopt;
+    return rest;
   }
+  // Whether a path of `weight` so far and at least `rest` to come is
+  // heavier than the lightest found.
+  bool Beyond(int64_t weight, int64_t rest) const {
+    return rest >= kNever || weight + rest > mu_;
+  }
+  // The stored edges of the frontier labels of `x` worth expanding, plus
+  // one per label (a node without stored edges may have arcs: a statement
+  // node's parts), counted no further than past `stop_above`.
+  uint64_t FrontierEdges(const Side& x, const Side& y, uint64_t stop_above);
+  absl::Status ExpandLayer(Side& x, Side& y);
+  absl::Status Expand(Side& x, Side& y, int li);
+  void Meet(const Meeting& m);
+  absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>> Walk();
 
-  NodeId root;
-  // The stored edges of the nodes reached and not settled: what expanding
-  // this side's frontier would scan.
-  uint64_t frontier_degree = 0;
-  absl::flat_hash_map<NodeId, int64_t> best;
-  absl::flat_hash_set<NodeId> settled;
-  // Forward side: the arcs into v that give best[v]; backward side: the
-  // arcs out of v that do.
-  absl::flat_hash_map<NodeId, std::vector<Arc>> links;
-  std::priority_queue<std::pair<int64_t, NodeId>,
-                      std::vector<std::pair<int64_t, NodeId>>,
-                      std::greater<std::pair<int64_t, NodeId>>>
-      heap;
+  PathGraph& g_;
+  const int max_hops_;
+  Side fwd_;
+  Side bwd_;
+  int64_t mu_ = std::numeric_limits<int64_t>::max();  // the lightest path
+  std::vector<Meeting> meetings_;  // the pairs that were the lightest
+  std::vector<Arc> arcs_;
 };
 
-// A path's weight: its cost times 64 plus its hops (< 64), so that one
-// integer orders paths by cost, then hops.
-constexpr int kHopBits = 6;
-static_assert(kMaxHops < (1 << kHopBits));
+uint64_t HopBoundedSearch::FrontierEdges(const Side& x, const Side& y,
+                                         uint64_t stop_above) {
+  uint64_t sum = 0;
+  for (int li : x.frontier) {
+    const Label& l = x.labels[li];
+    if (Beyond(Weight(l), Rest(y, Head(y, l.node), l.hops))) continue;
+    sum += g_.Degree(l.node) + 1;
+    if (sum > stop_above) break;
+  }
+  return sum;
+}
 
-// The least path in result order without a hop limit, with its weight:
-// bidirectional Dijkstra on weights, stopped once the two heaps' least keys
-// add up to more than the best meeting found; then, as for ShortestPath, a
-// greedy walk down the DAG of least-weight paths.
-absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
-LeastWeightPath(PathGraph& g, NodeId s, NodeId t) {
-  using Result = std::optional<std::pair<std::vector<Arc>, int64_t>>;
-  WeightSide fwd(s);
-  WeightSide bwd(t);
-  const auto can_meet = [&](NodeId v) -> absl::StatusOr<bool> {
-    if (v == s || v == t) return true;
-    return g.Passable(v);
-  };
-  int64_t mu = std::numeric_limits<int64_t>::max();
-  // Arcs from a node settled forward to one settled backward, and nodes
-  // settled on both sides, with the weight of the paths through them.
-  std::vector<std::pair<Arc, int64_t>> bridges;
-  std::vector<std::pair<NodeId, int64_t>> joins;
-  std::vector<Arc> arcs;
-  while (true) {
-    const std::optional<int64_t> top_f = fwd.Top();
-    const std::optional<int64_t> top_b = bwd.Top();
-    if (!top_f || !top_b) break;
-    if (mu != std::numeric_limits<int64_t>::max() && *top_f + *top_b > mu) {
-      break;
-    }
-    // Either side may settle next (the stopping rule above keeps the
-    // result exact) once both have settled their root (a side that never
-    // did would miss the paths that reach it); then the one whose
-    // frontier has fewer stored edges costs less, as in ShortestPath.
-    // (Without the compact adjacency a degree costs a copy of the node's
-    // edges, cached; the same choice keeps both adjacencies' searches
-    // identical, edge for edge, which PathTest checks.)
-    const bool forward =
-        fwd.settled.empty() ||
-        (!bwd.settled.empty() && fwd.frontier_degree <= bwd.frontier_degree);
-    WeightSide& side = forward ? fwd : bwd;
-    WeightSide& other = forward ? bwd : fwd;
-    const auto [w, u] = side.heap.top();
-    side.heap.pop();
-    side.settled.insert(u);
-    side.frontier_degree -=
-        std::min<uint64_t>(side.frontier_degree, g.Degree(u));
-    if (other.settled.contains(u)) {
-      KG_ASSIGN_OR_RETURN(bool ok, can_meet(u));
-      if (ok) {
-        const int64_t total = w + other.best.at(u);
-        joins.emplace_back(u, total);
-        mu = std::min(mu, total);
-      }
-    }
-    if (u != side.root) {
-      KG_ASSIGN_OR_RETURN(bool passable, g.Passable(u));
-      if (!passable) continue;
-    }
-    arcs.clear();
-    if (forward) {
-      KG_RETURN_IF_ERROR(g.ArcsFrom(u, &arcs));
-    } else {
-      KG_RETURN_IF_ERROR(g.ArcsInto(u, &arcs));
-    }
-    for (const Arc& arc : arcs) {
-      const NodeId v = forward ? arc.to : arc.from;
-      if (v == side.root || side.settled.contains(v)) continue;
-      const bool bridge = other.settled.contains(v);
-      auto it = side.best.find(v);
-      if (!bridge && it != side.best.end() && it->second <= w) {
-        continue;  // cannot improve: every arc weighs at least 1
-      }
-      KG_ASSIGN_OR_RETURN(bool admitted, g.Admit(arc));
-      if (!admitted) continue;
-      KG_ASSIGN_OR_RETURN(int64_t cost, g.CostOf(arc));
-      const int64_t nw = w + (cost << kHopBits) + 1;
-      if (bridge) {
-        KG_ASSIGN_OR_RETURN(bool ok, can_meet(v));
-        if (ok) {
-          const int64_t total = nw + other.best.at(v);
-          bridges.emplace_back(arc, total);
-          mu = std::min(mu, total);
+void HopBoundedSearch::Meet(const Meeting& m) {
+  const int64_t w = WeightOf(m);
+  if (w > mu_) return;
+  mu_ = w;
+  meetings_.push_back(m);
+}
+
+absl::Status HopBoundedSearch::ExpandLayer(Side& x, Side& y) {
+  std::vector<int> layer = std::move(x.frontier);
+  x.frontier.clear();
+  // The lighter labels first: the paths they find bound the rest.
+  std::stable_sort(layer.begin(), layer.end(), [&](int a, int b) {
+    return Weight(x.labels[a]) < Weight(x.labels[b]);
+  });
+  for (int li : layer) {
+    const Label& l = x.labels[li];
+    if (Beyond(Weight(l), Rest(y, Head(y, l.node), l.hops))) continue;
+    KG_RETURN_IF_ERROR(Expand(x, y, li));
+  }
+  ++x.depth;
+  x.frontier_min = kNever;
+  for (int li : x.frontier) {
+    x.frontier_min = std::min(x.frontier_min, Weight(x.labels[li]));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HopBoundedSearch::Expand(Side& x, Side& y, int li) {
+  const Label from = x.labels[li];  // a copy: labels grow below
+  const int hops = from.hops + 1;
+  // Whether labels of `hops` hops are stored: this side may expand them,
+  // or the other side reach their nodes later with few enough hops.
+  const bool keep = hops + y.depth < max_hops_;
+  const int64_t least = (from.cost << kHopBits) + hops;  // whatever the arc
+  const auto step = [&](const Arc& arc) -> absl::Status {
+    const NodeId v = x.forward ? arc.to : arc.from;
+    if (v == x.root) return absl::OkStatus();
+    // A label of the other end, or one not stored, is only paired.
+    const bool end = v == y.root;
+    const int y_head = Head(y, v);
+    if ((end || !keep) && y_head < 0) return absl::OkStatus();
+    const int64_t rest = Rest(y, y_head, hops);
+    if (Beyond(least, rest)) return absl::OkStatus();
+    if (keep && !end) {
+      // A label of v with no more hops that costs less, or as much with
+      // fewer hops, than `from` does better than any this arc could give.
+      for (int k = Head(x, v); k >= 0; k = x.labels[k].next_at) {
+        const Label& o = x.labels[k];
+        if (o.cost <= from.cost && o.hops <= hops &&
+            (o.hops < hops || o.cost < from.cost)) {
+          return absl::OkStatus();
         }
       }
-      it = side.best.find(v);
-      if (it == side.best.end()) side.frontier_degree += g.Degree(v);
-      if (it == side.best.end() || nw < it->second) {
-        side.best[v] = nw;
-        side.links[v] = {arc};
-        side.heap.push({nw, v});
-      } else if (nw == it->second) {
-        side.links[v].push_back(arc);
+    }
+    if (!end) {
+      KG_ASSIGN_OR_RETURN(bool passable, g_.Passable(v));
+      if (!passable) return absl::OkStatus();
+    }
+    KG_ASSIGN_OR_RETURN(bool admitted, g_.Admit(arc));
+    if (!admitted) return absl::OkStatus();
+    KG_ASSIGN_OR_RETURN(int64_t arc_cost, g_.CostOf(arc));
+    const int64_t cost = from.cost + arc_cost;
+    // Every pair fits in max_hops: while x expands a layer, the two
+    // sides' layers add up to less, and y has no label of more hops than
+    // its layers.
+    if (end || !keep) {
+      for (int k = y_head; k >= 0; k = y.labels[k].next_at) {
+        Meet(x.forward ? Meeting{li, k, true, arc, arc_cost}
+                       : Meeting{k, li, true, arc, arc_cost});
+      }
+      return absl::OkStatus();
+    }
+    if (Beyond((cost << kHopBits) + hops, rest)) return absl::OkStatus();
+    auto [it, inserted] = x.at.try_emplace(v, -1);
+    int same = -1;  // v's label of `hops` hops
+    for (int k = it->second; k >= 0; k = x.labels[k].next_at) {
+      const Label& o = x.labels[k];
+      if (o.hops == hops) {
+        same = k;
+      } else if (o.hops < hops && o.cost <= cost) {
+        return absl::OkStatus();
       }
     }
+    if (same >= 0 && x.labels[same].cost < cost) return absl::OkStatus();
+    const int link = static_cast<int>(x.links.size());
+    if (same >= 0 && x.labels[same].cost == cost) {
+      // Another arc to the same cost; the label's pairs are known.
+      x.links.push_back({arc, li, x.labels[same].links});
+      x.labels[same].links = link;
+      return absl::OkStatus();
+    }
+    x.links.push_back({arc, li, -1});
+    if (same >= 0) {
+      // Cheaper with as many hops: the label's arcs so far go.
+      x.labels[same].cost = cost;
+      x.labels[same].links = link;
+    } else {
+      same = static_cast<int>(x.labels.size());
+      x.labels.push_back({v, hops, cost, it->second, link});
+      it->second = same;
+      x.frontier.push_back(same);
+    }
+    for (int k = y_head; k >= 0; k = y.labels[k].next_at) {
+      Meet(x.forward ? Meeting{same, k, false, Arc{}, 0}
+                     : Meeting{k, same, false, Arc{}, 0});
+    }
+    return absl::OkStatus();
+  };
+  if (g_.can_visit_arcs()) {
+    absl::Status failed;
+    KG_RETURN_IF_ERROR(g_.VisitArcs(from.node, /*into=*/!x.forward,
+                                    /*charge=*/true, [&](const Arc& arc) {
+                                      if (failed.ok()) failed = step(arc);
+                                    }));
+    return failed;
   }
-  if (mu == std::numeric_limits<int64_t>::max()) return Result();
+  arcs_.clear();
+  if (x.forward) {
+    KG_RETURN_IF_ERROR(g_.ArcsFrom(from.node, &arcs_));
+  } else {
+    KG_RETURN_IF_ERROR(g_.ArcsInto(from.node, &arcs_));
+  }
+  for (const Arc& arc : arcs_) KG_RETURN_IF_ERROR(step(arc));
+  return absl::OkStatus();
+}
 
-  // The DAG of least-weight paths, as in ShortestPath: forward links back
-  // from where the halves join, bridges across, backward links on.
-  absl::flat_hash_map<NodeId, std::vector<Arc>> children;
-  absl::flat_hash_set<NodeId> on_forward;
-  absl::flat_hash_set<NodeId> on_backward;
-  std::vector<NodeId> ends_f;
-  std::vector<NodeId> ends_b;
-  for (const auto& [v, total] : joins) {
-    if (total != mu) continue;
-    ends_f.push_back(v);
-    ends_b.push_back(v);
+absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
+HopBoundedSearch::Run() {
+  while (fwd_.depth + bwd_.depth < max_hops_) {
+    // A side with no label worth expanding has found all it can: every
+    // path light enough has its labels up to that side's layers, and its
+    // last arc was walked from one of them.
+    const uint64_t fwd_edges =
+        FrontierEdges(fwd_, bwd_, std::numeric_limits<uint64_t>::max());
+    if (fwd_edges == 0) break;
+    // Both ends first; then the side whose layer costs less, counting the
+    // backward one no further than past the forward one.
+    const bool roots = fwd_.depth == 0 || bwd_.depth == 0;
+    const uint64_t bwd_edges = FrontierEdges(bwd_, fwd_, roots ? 0 : fwd_edges);
+    if (bwd_edges == 0) break;
+    const bool forward = roots ? fwd_.depth == 0 : fwd_edges <= bwd_edges;
+    if (forward) {
+      KG_RETURN_IF_ERROR(ExpandLayer(fwd_, bwd_));
+    } else {
+      KG_RETURN_IF_ERROR(ExpandLayer(bwd_, fwd_));
+    }
   }
-  for (const auto& [arc, total] : bridges) {
-    if (total != mu) continue;
-    children[arc.from].push_back(arc);
-    ends_f.push_back(arc.from);
-    ends_b.push_back(arc.to);
+  if (mu_ == std::numeric_limits<int64_t>::max()) {
+    return std::optional<std::pair<std::vector<Arc>, int64_t>>();
   }
-  for (NodeId v : ends_f) {
-    if (!on_forward.insert(v).second) continue;
-    std::vector<NodeId> stack = {v};
-    while (!stack.empty()) {
-      const NodeId x = stack.back();
-      stack.pop_back();
-      auto it = fwd.links.find(x);
-      if (x == s || it == fwd.links.end()) continue;
-      for (const Arc& arc : it->second) {
-        children[arc.from].push_back(arc);
-        if (on_forward.insert(arc.from).second) stack.push_back(arc.from);
+  return Walk();
+}
+
+absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
+HopBoundedSearch::Walk() {
+  // The DAG of least paths: the labels of the lightest pairs, and those
+  // their links lead back to (forward labels to s, backward ones to t).
+  std::vector<char> on_fwd(fwd_.labels.size(), 0);
+  std::vector<char> on_bwd(bwd_.labels.size(), 0);
+  // Per forward label of the DAG, the arcs on along a least path.
+  absl::flat_hash_map<int, std::vector<Arc>> next;
+  std::vector<int> stack_f;
+  std::vector<int> stack_b;
+  for (const Meeting& m : meetings_) {
+    if (WeightOf(m) != mu_) continue;
+    if (!on_fwd[m.f]) {
+      on_fwd[m.f] = 1;
+      stack_f.push_back(m.f);
+    }
+    if (!on_bwd[m.b]) {
+      on_bwd[m.b] = 1;
+      stack_b.push_back(m.b);
+    }
+    if (m.bridge) next[m.f].push_back(m.arc);
+  }
+  while (!stack_f.empty()) {
+    const int li = stack_f.back();
+    stack_f.pop_back();
+    for (int k = fwd_.labels[li].links; k >= 0; k = fwd_.links[k].next) {
+      const Link& link = fwd_.links[k];
+      next[link.from].push_back(link.arc);
+      if (!on_fwd[link.from]) {
+        on_fwd[link.from] = 1;
+        stack_f.push_back(link.from);
       }
     }
   }
-  for (NodeId v : ends_b) {
-    if (!on_backward.insert(v).second) continue;
-    std::vector<NodeId> stack = {v};
-    while (!stack.empty()) {
-      const NodeId x = stack.back();
-      stack.pop_back();
-      auto it = bwd.links.find(x);
-      if (x == t || it == bwd.links.end()) continue;
-      for (const Arc& arc : it->second) {
-        if (on_backward.insert(arc.to).second) stack.push_back(arc.to);
+  while (!stack_b.empty()) {
+    const int li = stack_b.back();
+    stack_b.pop_back();
+    for (int k = bwd_.labels[li].links; k >= 0; k = bwd_.links[k].next) {
+      const int from = bwd_.links[k].from;
+      if (!on_bwd[from]) {
+        on_bwd[from] = 1;
+        stack_b.push_back(from);
       }
     }
   }
+  // The label of `v` with `hops` hops if it is on the DAG, else -1.
+  const auto on_dag = [](const Side& side, const std::vector<char>& on,
+                         NodeId v, int hops) {
+    for (int k = Head(side, v); k >= 0; k = side.labels[k].next_at) {
+      if (side.labels[k].hops == hops) return on[k] ? k : -1;
+    }
+    return -1;
+  };
+  // Greedy walk: at each node, the least key among the arcs that stay on a
+  // least path: those on from the node's forward label, and those of its
+  // backward label, with the hops walked and left (every least path has
+  // the same hops).
+  const int hops = static_cast<int>(mu_ & ((1 << kHopBits) - 1));
   std::vector<Arc> path;
-  NodeId u = s;
-  const int hops = static_cast<int>(mu & ((1 << kHopBits) - 1));
-  while (u != t) {
-    arcs.clear();
-    auto c = children.find(u);
-    if (c != children.end()) arcs = c->second;
-    if (on_backward.contains(u) && u != t) {
-      auto b = bwd.links.find(u);
-      if (b != bwd.links.end()) {
-        arcs.insert(arcs.end(), b->second.begin(), b->second.end());
+  NodeId u = fwd_.root;
+  int f = 0;
+  int b = -1;  // an end has no label on the other side: it is only paired
+  while (u != bwd_.root) {
+    arcs_.clear();
+    if (f >= 0) {
+      auto it = next.find(f);
+      if (it != next.end()) arcs_ = it->second;
+    }
+    if (b >= 0) {
+      for (int k = bwd_.labels[b].links; k >= 0; k = bwd_.links[k].next) {
+        arcs_.push_back(bwd_.links[k].arc);
       }
     }
-    if (arcs.empty() || static_cast<int>(path.size()) >= hops) {
+    if (arcs_.empty() || static_cast<int>(path.size()) >= hops) {
       return absl::InternalError("least-cost path DAG is broken");
     }
-    KG_RETURN_IF_ERROR(SortByKey(g, &arcs));
-    path.push_back(arcs.front());
-    u = arcs.front().to;
+    KG_RETURN_IF_ERROR(SortByKey(g_, &arcs_));
+    path.push_back(arcs_.front());
+    u = arcs_.front().to;
+    const int walked = static_cast<int>(path.size());
+    f = on_dag(fwd_, on_fwd, u, walked);
+    b = on_dag(bwd_, on_bwd, u, hops - walked);
   }
-  return Result({std::move(path), mu >> kHopBits});
+  if (static_cast<int>(path.size()) != hops) {
+    return absl::InternalError("least-cost path has the wrong length");
+  }
+  return std::optional<std::pair<std::vector<Arc>, int64_t>>(
+      {std::move(path), mu_ >> kHopBits});
 }
 
 }  // namespace
 
 absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
 LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops) {
-  KG_ASSIGN_OR_RETURN(auto best, LeastWeightPath(g, s, t));
-  // The least path overall is the least within the hop limit when it fits.
-  if (!best || static_cast<int>(best->first.size()) <= max_hops) return best;
-  return HopLimitedLeastCost(g, s, t, max_hops);
+  // The search pairs labels of two different roots.
+  if (s == t) {
+    return std::optional<std::pair<std::vector<Arc>, int64_t>>(
+        {std::vector<Arc>(), 0});
+  }
+  return HopBoundedSearch(g, s, t, max_hops).Run();
 }
 
 absl::Status NeighborhoodOf(PathGraph& g, NodeId center, int hops, size_t limit,

@@ -57,10 +57,11 @@ absl::Status AllSimplePaths(PathGraph& g, NodeId s, NodeId t, int max_hops,
 
 // The path of least cost (the sum of PathGraph::CostOf, in
 // PathGraph::kCostUnit) of at most `max_hops` hops, ties by hops then keys;
-// nullopt when there is none. Bidirectional Dijkstra on one integer weight
-// per path (cost * 64 + hops) and a greedy walk down the DAG of least
-// paths; when the least path overall is longer than `max_hops`, Dijkstra
-// over (node, hops) labels from `s` instead.
+// nullopt when there is none. A search from both ends over (node, hops)
+// labels, one layer of hops at a time on the side whose layer scans fewer
+// stored edges, the two sides' layers adding up to `max_hops`, labels cut
+// by a lower bound on the rest of a path; then a greedy walk down the DAG
+// of least paths.
 absl::StatusOr<std::optional<std::pair<std::vector<Arc>, int64_t>>>
 LeastCostPath(PathGraph& g, NodeId s, NodeId t, int max_hops);
 

@@ -1217,6 +1217,290 @@ TEST_F(PathTest, WeightedSeesRecordsAddedSinceTheCompactCopy) {
   EXPECT_NEAR(cost(), -2 * std::log(0.8), 1e-5);
 }
 
+// Weighted mode with the hop limit binding and ties left to the keys. The
+// cheapest path, five certain hops s -> c1 -> .. -> c4 -> t, is too long
+// for max_hops 4; four routes of one 0.9 hop remain, s -> {x, y} -> m ->
+// {p, q} -> t, and the least keys pick x, then p. On each half two routes
+// reach m at the same cost through certain hops, so the search must keep
+// both arcs that give m's label its cost. The gadget is written twice,
+// once with the preferred routes first and once with them last, so that
+// on either half one of the two copies meets the preferred route after
+// the other, whatever order the adjacency gives; both adjacencies run.
+TEST_F(PathTest, WeightedHopLimitBindsAndTiesGoByKeys) {
+  std::unique_ptr<Store> store = NewStore("weighted_ties");
+  WriteBatch vocab;
+  vocab.relations = {{"next", "next", false, Polarity::kNone}};
+  vocab.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
+  const std::vector<std::string> names = {"s", "x",  "y",  "m",  "p", "q",
+                                          "t", "c1", "c2", "c3", "c4"};
+  for (const std::string g : {"a", "b"}) {
+    std::vector<std::string> order = names;
+    if (g == "b") std::reverse(order.begin(), order.end());
+    for (const std::string& n : order) {
+      vocab.entities.push_back({g + n, g + n, "Thing", {}});
+    }
+  }
+  Write(*store, vocab);
+  const auto edge = [](const std::string& g, const std::string& from,
+                       const std::string& to, double confidence) {
+    return Stated(T(g + from, "next", g + to), confidence, "doc");
+  };
+  for (const std::string g : {"a", "b"}) {
+    std::vector<StatementInput> preferred = {
+        edge(g, "s", "x", 1.0), edge(g, "x", "m", 1.0), edge(g, "m", "p", 0.9),
+        edge(g, "p", "t", 1.0)};
+    std::vector<StatementInput> other = {
+        edge(g, "s", "y", 1.0), edge(g, "y", "m", 1.0), edge(g, "m", "q", 0.9),
+        edge(g, "q", "t", 1.0)};
+    std::vector<StatementInput> all = g == "a" ? preferred : std::move(other);
+    const std::vector<StatementInput>& rest = g == "a" ? other : preferred;
+    all.insert(all.end(), rest.begin(), rest.end());
+    const std::vector<std::string> chain = {"s", "c1", "c2", "c3", "c4", "t"};
+    for (size_t i = 0; i + 1 < chain.size(); ++i) {
+      all.push_back(edge(g, chain[i], chain[i + 1], 1.0));
+    }
+    // One statement a batch: the adjacency keeps the order they came in.
+    for (const StatementInput& st : all) {
+      WriteBatch one;
+      one.statements = {st};
+      Write(*store, one);
+    }
+  }
+  const auto hop = [](const std::string& g, const std::string& from,
+                      const std::string& to) {
+    return HopTuple{"E" + g + from, "E" + g + to,
+                    StatementIdOf(T(g + from, "next", g + to)),
+                    static_cast<int>(HopKind::kForward)};
+  };
+  for (bool compact : {false, true}) {
+    SCOPED_TRACE(compact ? "compact" : "versioned");
+    if (compact) store->RefreshCompactAdjacency();
+    std::unique_ptr<storage::Reader> reader = store->NewReader();
+    ASSERT_EQ(reader->compact_adjacency() != nullptr, compact);
+    for (const std::string g : {"a", "b"}) {
+      SCOPED_TRACE(g);
+      PathOptions options;
+      options.mode = PathMode::kWeighted;
+      options.max_hops = 4;
+      absl::StatusOr<PathResult> r = FindPaths(*reader, Term::Entity(g + "s"),
+                                               Term::Entity(g + "t"), options);
+      ASSERT_THAT(r, IsOk());
+      ASSERT_EQ(r->paths.size(), 1u);
+      const PathTuples want = {hop(g, "s", "x"), hop(g, "x", "m"),
+                               hop(g, "m", "p"), hop(g, "p", "t")};
+      EXPECT_EQ(TuplesOf(r->paths[0]), want) << Show(TuplesOf(r->paths[0]));
+      EXPECT_NEAR(r->paths[0].cost, -std::log(0.9), 1e-5);
+      // From t against the arcs: the ties fall on the other half.
+      options.direction = PathDirection::kIncoming;
+      r = FindPaths(*reader, Term::Entity(g + "t"), Term::Entity(g + "s"),
+                    options);
+      ASSERT_THAT(r, IsOk());
+      ASSERT_EQ(r->paths.size(), 1u);
+      std::vector<std::string> nodes;
+      for (const Hop& h : r->paths[0].hops) nodes.push_back(h.to.term.id);
+      EXPECT_THAT(nodes,
+                  ::testing::ElementsAre(g + "p", g + "m", g + "x", g + "s"));
+      EXPECT_NEAR(r->paths[0].cost, -std::log(0.9), 1e-5);
+      options.direction = PathDirection::kOutgoing;
+      // One more hop allowed: the certain chain.
+      options.max_hops = 5;
+      r = FindPaths(*reader, Term::Entity(g + "s"), Term::Entity(g + "t"),
+                    options);
+      ASSERT_THAT(r, IsOk());
+      ASSERT_EQ(r->paths.size(), 1u);
+      EXPECT_EQ(r->paths[0].hops.size(), 5u);
+      EXPECT_EQ(r->paths[0].cost, 0.0);
+      // One less: none.
+      options.max_hops = 3;
+      r = FindPaths(*reader, Term::Entity(g + "s"), Term::Entity(g + "t"),
+                    options);
+      ASSERT_THAT(r, IsOk());
+      EXPECT_TRUE(r->paths.empty());
+    }
+  }
+}
+
+// Weighted mode where the two halves of the search meet on several nodes:
+// s -> u -> {m1, m2, m3} -> w -> t. Through m1 the first half is certain
+// and the second costs 0.8; through m2 and m3 each half costs 0.9, which
+// is less in all (2 × 0.105 < 0.223), and m2's key is the lesser. Written
+// twice, m3's route first in one copy and last in the other.
+TEST_F(PathTest, WeightedHalvesMeetOnSeveralNodes) {
+  std::unique_ptr<Store> store = NewStore("weighted_meet");
+  WriteBatch vocab;
+  vocab.relations = {{"next", "next", false, Polarity::kNone}};
+  vocab.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
+  for (const std::string g : {"a", "b"}) {
+    for (const char* n : {"s", "u", "m1", "m2", "m3", "w", "t"}) {
+      vocab.entities.push_back({g + n, g + n, "Thing", {}});
+    }
+  }
+  Write(*store, vocab);
+  const auto edge = [](const std::string& g, const std::string& from,
+                       const std::string& to, double confidence) {
+    return Stated(T(g + from, "next", g + to), confidence, "doc");
+  };
+  for (const std::string g : {"a", "b"}) {
+    std::vector<StatementInput> all = {edge(g, "s", "u", 1.0),
+                                       edge(g, "w", "t", 1.0)};
+    std::vector<std::vector<StatementInput>> routes = {
+        {edge(g, "u", "m1", 1.0), edge(g, "m1", "w", 0.8)},
+        {edge(g, "u", "m2", 0.9), edge(g, "m2", "w", 0.9)},
+        {edge(g, "u", "m3", 0.9), edge(g, "m3", "w", 0.9)}};
+    if (g == "b") std::reverse(routes.begin(), routes.end());
+    for (const auto& route : routes) {
+      all.insert(all.end(), route.begin(), route.end());
+    }
+    for (const StatementInput& st : all) {
+      WriteBatch one;
+      one.statements = {st};
+      Write(*store, one);
+    }
+  }
+  for (bool compact : {false, true}) {
+    SCOPED_TRACE(compact ? "compact" : "versioned");
+    if (compact) store->RefreshCompactAdjacency();
+    std::unique_ptr<storage::Reader> reader = store->NewReader();
+    for (const std::string g : {"a", "b"}) {
+      SCOPED_TRACE(g);
+      // At 4 hops the halves meet across an arc; from 5 on, labels of
+      // both halves are stored at m1..m3 and meet there.
+      for (const auto& [direction, max_hops] :
+           std::vector<std::pair<PathDirection, int>>{
+               {PathDirection::kOutgoing, 4},
+               {PathDirection::kOutgoing, 5},
+               {PathDirection::kOutgoing, 6},
+               {PathDirection::kBoth, 4},
+               {PathDirection::kBoth, 6}}) {
+        SCOPED_TRACE(max_hops);
+        PathOptions options;
+        options.mode = PathMode::kWeighted;
+        options.max_hops = max_hops;
+        options.direction = direction;
+        absl::StatusOr<PathResult> r = FindPaths(
+            *reader, Term::Entity(g + "s"), Term::Entity(g + "t"), options);
+        ASSERT_THAT(r, IsOk());
+        ASSERT_EQ(r->paths.size(), 1u);
+        std::vector<std::string> nodes;
+        for (const Hop& h : r->paths[0].hops) nodes.push_back(h.to.term.id);
+        EXPECT_THAT(
+            nodes, ::testing::ElementsAre(g + "u", g + "m2", g + "w", g + "t"));
+        EXPECT_NEAR(r->paths[0].cost, -2 * std::log(0.9), 1e-5);
+        // From the other end, against the arcs.
+        options.direction = direction == PathDirection::kOutgoing
+                                ? PathDirection::kIncoming
+                                : direction;
+        r = FindPaths(*reader, Term::Entity(g + "t"), Term::Entity(g + "s"),
+                      options);
+        ASSERT_THAT(r, IsOk());
+        ASSERT_EQ(r->paths.size(), 1u);
+        nodes.clear();
+        for (const Hop& h : r->paths[0].hops) nodes.push_back(h.to.term.id);
+        EXPECT_THAT(
+            nodes, ::testing::ElementsAre(g + "w", g + "m2", g + "u", g + "s"));
+      }
+    }
+  }
+}
+
+// Weighted mode against the reference on small dense graphs whose hops
+// cost nothing or -ln 0.9, so that many paths tie on cost and hops and the
+// keys decide: every ordered pair of entities, hop limits 1 to 5, every
+// direction, on both adjacencies (whose answers and expanded edges must
+// agree).
+TEST_F(PathTest, WeightedMatchesBruteForceOnGraphsFullOfTies) {
+  constexpr int kGraphs = 30;
+  int connected = 0;
+  int tied = 0;
+  for (uint64_t seed = 1; seed <= kGraphs; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed=", seed));
+    std::mt19937_64 rng(seed);
+    const auto pick = [&](int n) {
+      return std::uniform_int_distribution<int>(0, n - 1)(rng);
+    };
+    std::unique_ptr<Store> store = NewStore(absl::StrCat("ties", seed));
+    ASSERT_NE(store, nullptr);
+    Model m;
+    WriteBatch b;
+    b.relations = {{"r0", "r0", false, Polarity::kNone},
+                   {"r1", "r1", false, Polarity::kNone},
+                   {"sym", "sym", true, Polarity::kNone}};
+    b.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
+    m.published["doc"] = D(2024, 10, 1);
+    for (const Relation& r : b.relations) {
+      m.symmetric[r.id] = r.symmetric;
+      m.polarity[r.id] = r.polarity;
+    }
+    const int n = 5 + pick(3);
+    std::vector<std::string> entities;
+    for (int i = 0; i < n; ++i) {
+      entities.push_back(absl::StrCat("e", i));
+      b.entities.push_back({entities.back(), entities.back(), "Thing", {}});
+      m.entity_type[entities.back()] = "Thing";
+    }
+    const int statements = 2 * n + pick(n);
+    for (int i = 0; i < statements; ++i) {
+      const Triple t =
+          T(entities[pick(n)], b.relations[pick(3)].id, entities[pick(n)]);
+      if (m.by_id.contains(StatementIdOf(t))) continue;
+      const double confidence = pick(2) == 0 ? 1.0 : 0.9;
+      b.statements.push_back(Stated(t, confidence, "doc"));
+      m.Get(t).records.push_back({"doc", confidence, {}, now_, {}});
+    }
+    Write(*store, b);
+    std::unique_ptr<storage::Reader> versioned = store->NewReader();
+    store->RefreshCompactAdjacency();
+    std::unique_ptr<storage::Reader> compact = store->NewReader();
+    ASSERT_NE(compact->compact_adjacency(), nullptr);
+    for (int direction = 0; direction < 3; ++direction) {
+      for (int max_hops = 1; max_hops <= 5; ++max_hops) {
+        PathOptions options;
+        options.mode = PathMode::kWeighted;
+        options.direction = static_cast<PathDirection>(direction);
+        options.max_hops = max_hops;
+        SCOPED_TRACE(Describe(options));
+        const Reference ref(m, options);
+        for (const std::string& s : entities) {
+          for (const std::string& t : entities) {
+            if (s == t) continue;
+            SCOPED_TRACE(absl::StrCat("from ", s, " to ", t));
+            const std::vector<std::vector<int>> all =
+                ref.AllSimple("E" + s, "E" + t);
+            const std::vector<int>* cheapest = ref.Cheapest(all);
+            absl::StatusOr<PathResult> r =
+                FindPaths(*compact, Term::Entity(s), Term::Entity(t), options);
+            ASSERT_THAT(r, IsOk());
+            absl::StatusOr<PathResult> other = FindPaths(
+                *versioned, Term::Entity(s), Term::Entity(t), options);
+            ASSERT_THAT(other, IsOk());
+            EXPECT_EQ(TuplesOf(r->paths), TuplesOf(other->paths));
+            EXPECT_EQ(r->summary.expanded_edges, other->summary.expanded_edges);
+            if (cheapest == nullptr) {
+              EXPECT_TRUE(r->paths.empty());
+              continue;
+            }
+            ++connected;
+            int ties = 0;
+            for (const auto& p : all) {
+              ties += ref.Cost(p) == ref.Cost(*cheapest) &&
+                      p.size() == cheapest->size();
+            }
+            if (ties > 1) ++tied;
+            ASSERT_EQ(r->paths.size(), 1u);
+            EXPECT_EQ(r->paths[0].cost,
+                      static_cast<double>(ref.Cost(*cheapest)) * 1e-6);
+            EXPECT_EQ(TuplesOf(r->paths[0]), ref.Tuples(*cheapest))
+                << "reference: " << Show(ref.Tuples(*cheapest))
+                << " engine: " << Show(TuplesOf(r->paths[0]));
+          }
+        }
+      }
+    }
+  }
+  // The graphs must be full of ties, or the keys decide nothing.
+  EXPECT_GT(tied, connected / 5) << connected;
+}
+
 // The tie-break uses content ids, not storage order: the same statements
 // written in opposite orders into two stores give the same paths.
 TEST_F(PathTest, ResultsAreDeterministicAcrossRunsAndStores) {
