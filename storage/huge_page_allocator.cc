@@ -15,6 +15,7 @@ size_t Rounded(size_t bytes) {
 }  // namespace
 
 void* MapHugePages(size_t bytes) {
+  if (bytes > SIZE_MAX - 2 * kHugePageBytes) throw std::bad_alloc();
   const size_t size = Rounded(bytes);
   // Mapped one huge page larger, then trimmed to an aligned start: the
   // kernel backs only aligned 2 MiB ranges with huge pages.

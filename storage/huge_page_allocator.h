@@ -17,7 +17,11 @@
 #define KG_STORAGE_HUGE_PAGE_ALLOCATOR_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <new>
+
+#include "absl/base/config.h"
 
 namespace kg::storage {
 
@@ -25,7 +29,7 @@ inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 // Under AddressSanitizer every allocation stays on the heap, where it
 // checks bounds.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER)
 inline constexpr bool kMapsHugePages = false;
 #else
 inline constexpr bool kMapsHugePages = true;
@@ -46,6 +50,7 @@ struct HugePageAllocator {
   HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: rebinding
 
   T* allocate(size_t n) {
+    if (n > SIZE_MAX / sizeof(T)) throw std::bad_alloc();
     if (kMapsHugePages && n * sizeof(T) >= kHugePageBytes) {
       return static_cast<T*>(MapHugePages(n * sizeof(T)));
     }

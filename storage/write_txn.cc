@@ -155,8 +155,9 @@ absl::string_view PendingChanges::Keep(absl::string_view bytes) {
     const size_t size = std::max(bytes.size(), next_block_bytes_);
     next_block_bytes_ =
         std::min<size_t>(next_block_bytes_ * 2, 2 * kHugePageBytes);
-    blocks_.emplace_back(HugePageAllocator<char>().allocate(size),
-                         BlockDeleter{size});
+    std::unique_ptr<char[], BlockDeleter> block(
+        HugePageAllocator<char>().allocate(size), BlockDeleter{size});
+    blocks_.push_back(std::move(block));
     free_ = blocks_.back().get();
     free_bytes_ = size;
   }
@@ -200,7 +201,7 @@ void PendingChanges::Index() {
     auto [it, inserted] = values_.insert_or_assign(change.key, change.value);
     if (inserted) unordered_.push_back(change.key);
   }
-  log_ = {};
+  decltype(log_)().swap(log_);  // its memory too
 }
 
 std::optional<PendingChanges::Change> PendingChanges::Find(
@@ -879,6 +880,7 @@ absl::Status WriteTxn::MergeEntity(const std::string& field,
       Put(kProvCf,
           ProvKey(target.tid, parts.doc, parts.start, parts.end, now_micros_),
           EncodeProv(now));
+      NoteRecordOf(target.tid);
       Put(kDocProvCf,
           DocProvKey(parts.doc, parts.start, parts.end, target.tid,
                      now_micros_),
@@ -1469,7 +1471,7 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       DocProvKey(doc_tid, p.evidence_start, p.evidence_end, stmt_tid,
                  now_micros_),
       "");
-  if (made != new_statements_.end()) made->second = true;
+  NoteRecordOf(stmt_tid);
   ++counters_.provenance;
   ++result->provenance_added;
   return ChangeCounts(stmt_tid, 1, 0);
@@ -1547,7 +1549,7 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
                 kDocProvCf}) {
     overlay_[cf].Reserve(n);
   }
-  read_cache_[kTermCf].reserve(n);
+  if (!stored_only_defaults_) read_cache_[kTermCf].reserve(n);
   for (size_t i = 0; i < batch.statements.size(); ++i) {
     const std::string field = absl::StrCat("statements[", i, "]");
     const StatementInput& st = batch.statements[i];

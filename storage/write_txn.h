@@ -20,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
@@ -263,8 +264,14 @@ class WriteTxn {
       read_cache_;
   absl::flat_hash_map<std::string, std::unique_ptr<CachedDocument>> documents_;
   // Statements created by this transaction: none of their provenance is in
-  // the database yet. True once this transaction gave one a record.
+  // the database yet. True once this transaction gave one a record: every
+  // record written goes through NoteRecordOf, since AddProvenance looks
+  // for a new statement's earlier records only then.
   absl::flat_hash_map<uint64_t, bool> new_statements_;
+  void NoteRecordOf(uint64_t stmt) {
+    auto made = new_statements_.find(stmt);
+    if (made != new_statements_.end()) made->second = true;
+  }
   std::vector<Adjacency::Change> index_changes_;
   absl::flat_hash_map<uint64_t, Polarity> polarity_;
   // The osp entries (object, subject, relation) of claims (statements
@@ -286,8 +293,9 @@ std::string CanonicalTermKey(const Term& term, absl::string_view base_iri,
 // <base>entity/<id> as Term::Entity(id), <base>statement/<id> as
 // Term::StatementId(id), either made in `*made`; any other term as it is,
 // not copied.
-const Term& CanonicalIri(const Term& term, absl::string_view base_iri,
-                         Term* made);
+const Term& CanonicalIri(const Term& term ABSL_ATTRIBUTE_LIFETIME_BOUND,
+                         absl::string_view base_iri,
+                         Term* made ABSL_ATTRIBUTE_LIFETIME_BOUND);
 // <base>relation/<id> as <id>; any other predicate as it is.
 std::string CanonicalPredicate(absl::string_view relation,
                                absl::string_view base_iri);

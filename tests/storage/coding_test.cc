@@ -1,16 +1,20 @@
 #include "storage/coding.h"
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "storage/huge_page_allocator.h"
 #include "storage/keys.h"
 #include "storage/sha256.h"
+#include "storage/write_txn.h"
 
 namespace kg::storage {
 namespace {
@@ -240,6 +244,51 @@ TEST(HugePageAllocatorTest, TablesGrowFromSmallToHugeAndBack) {
   table.rehash(0);
   table[1] = 2;
   EXPECT_EQ(table.at(1), 2u);
+}
+
+// A load's changes: more than the huge-page threshold of keys, repeats and
+// deletes, read by prefix midway (which orders those before it) and sorted
+// twice.
+TEST(PendingChangesTest, ALargeTransactionSortsAndKeepsTheLastChange) {
+  PendingChanges changes;
+  std::map<std::string, std::optional<std::string>> want;
+  std::mt19937_64 rng(7);
+  const auto key = [](uint64_t i) {
+    std::string k;
+    PutFixed64(&k, i * 2654435761u % 1000003);
+    k.append(24, 'k');  // 32 bytes: ~150k keys pass 4 MiB of blocks
+    return k;
+  };
+  const auto set = [&](uint64_t i) {
+    const std::string k = key(i);
+    std::optional<std::string> v;
+    if (rng() % 5 != 0) v = absl::StrCat("v", rng() % 100);
+    changes.Set(k, v);
+    want[k] = v;
+  };
+  for (uint64_t i = 0; i < 150000; ++i) set(i);
+  // A prefix read: the changes so far become indexed and ordered.
+  std::string prefix;
+  PutFixed64(&prefix, 12345);
+  prefix.append(24, 'k');
+  const std::vector<PendingChanges::Change> found = changes.WithPrefix(prefix);
+  ASSERT_EQ(found.size(), want.count(prefix));
+  // Repeats of earlier keys and new ones, after it.
+  for (uint64_t i = 100000; i < 200000; ++i) set(i);
+  for (int round = 0; round < 2; ++round) {
+    const PendingChanges::Changes sorted = changes.Sorted();
+    ASSERT_EQ(sorted.size(), want.size());
+    size_t at = 0;
+    for (const auto& [k, v] : want) {
+      ASSERT_EQ(sorted[at].key, k) << at;
+      ASSERT_EQ(sorted[at].value.has_value(), v.has_value()) << at;
+      if (v) {
+        ASSERT_EQ(*sorted[at].value, *v) << at;
+      }
+      ++at;
+    }
+  }
+  ASSERT_TRUE(changes.Find(key(150001)).has_value());
 }
 
 }  // namespace

@@ -800,7 +800,18 @@ TEST_F(StoreTest, BulkLoadGivesTheSameStoreAsOnlineWrites) {
   auto batches = [this] {
     std::vector<WriteBatch> out(2);
     out[0] = Vocabulary();
-    out[0].statements = {Sent(), Denial()};
+    // Quoted before it is asserted, and asserted twice: statements the load
+    // makes, one record found again.
+    const Triple allied{Term::Entity("russia"), "allied_with",
+                        Term::Entity("north_korea")};
+    out[0].statements = {
+        Sent(),
+        Denial(),
+        {Triple{Term::Entity("nis"), "reported", Term::Quoted(allied)},
+         {Evidence(1)}},
+        {allied, {Evidence(1, 0.6)}},
+        {allied, {Evidence(1, 0.6)}},
+    };
     out[1].entities = {{"ukraine", "Ukraine", "Country", {"Kyiv"}}};
     out[1].statements = {
         {Triple{Term::Entity("russia"), "sent_troops_to",
