@@ -557,6 +557,37 @@ class PathTest : public ::testing::Test {
     ASSERT_THAT(store.Write(batch), IsOk());
   }
 
+  // The weighted gadgets' vocabulary: a relation "next", a document "doc",
+  // and each name as an entity of copy "a" and of copy "b" (the latter in
+  // reverse order when `reverse_b`).
+  static WriteBatch NextVocabulary(const std::vector<std::string>& names,
+                                   bool reverse_b) {
+    WriteBatch vocab;
+    vocab.relations = {{"next", "next", false, Polarity::kNone}};
+    vocab.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
+    for (const std::string g : {"a", "b"}) {
+      std::vector<std::string> order = names;
+      if (g == "b" && reverse_b) std::reverse(order.begin(), order.end());
+      for (const std::string& n : order) {
+        vocab.entities.push_back({g + n, g + n, "Thing", {}});
+      }
+    }
+    return vocab;
+  }
+  // from -next-> to in copy g.
+  static StatementInput Next(const std::string& g, const std::string& from,
+                             const std::string& to, double confidence) {
+    return Stated(T(g + from, "next", g + to), confidence, "doc");
+  }
+  // One statement a batch: the adjacency keeps the order they came in.
+  void WriteOneByOne(Store& store, const std::vector<StatementInput>& all) {
+    for (const StatementInput& st : all) {
+      WriteBatch one;
+      one.statements = {st};
+      Write(store, one);
+    }
+  }
+
   static std::vector<PathTuples> Run(Store& store, const Term& from,
                                      const Term& to,
                                      const PathOptions& options) {
@@ -1228,23 +1259,10 @@ TEST_F(PathTest, WeightedSeesRecordsAddedSinceTheCompactCopy) {
 // the other, whatever order the adjacency gives; both adjacencies run.
 TEST_F(PathTest, WeightedHopLimitBindsAndTiesGoByKeys) {
   std::unique_ptr<Store> store = NewStore("weighted_ties");
-  WriteBatch vocab;
-  vocab.relations = {{"next", "next", false, Polarity::kNone}};
-  vocab.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
-  const std::vector<std::string> names = {"s", "x",  "y",  "m",  "p", "q",
-                                          "t", "c1", "c2", "c3", "c4"};
-  for (const std::string g : {"a", "b"}) {
-    std::vector<std::string> order = names;
-    if (g == "b") std::reverse(order.begin(), order.end());
-    for (const std::string& n : order) {
-      vocab.entities.push_back({g + n, g + n, "Thing", {}});
-    }
-  }
-  Write(*store, vocab);
-  const auto edge = [](const std::string& g, const std::string& from,
-                       const std::string& to, double confidence) {
-    return Stated(T(g + from, "next", g + to), confidence, "doc");
-  };
+  Write(*store, NextVocabulary(
+                    {"s", "x", "y", "m", "p", "q", "t", "c1", "c2", "c3", "c4"},
+                    /*reverse_b=*/true));
+  const auto edge = &PathTest::Next;
   for (const std::string g : {"a", "b"}) {
     std::vector<StatementInput> preferred = {
         edge(g, "s", "x", 1.0), edge(g, "x", "m", 1.0), edge(g, "m", "p", 0.9),
@@ -1259,12 +1277,7 @@ TEST_F(PathTest, WeightedHopLimitBindsAndTiesGoByKeys) {
     for (size_t i = 0; i + 1 < chain.size(); ++i) {
       all.push_back(edge(g, chain[i], chain[i + 1], 1.0));
     }
-    // One statement a batch: the adjacency keeps the order they came in.
-    for (const StatementInput& st : all) {
-      WriteBatch one;
-      one.statements = {st};
-      Write(*store, one);
-    }
+    WriteOneByOne(*store, all);
   }
   const auto hop = [](const std::string& g, const std::string& from,
                       const std::string& to) {
@@ -1327,19 +1340,9 @@ TEST_F(PathTest, WeightedHopLimitBindsAndTiesGoByKeys) {
 // twice, m3's route first in one copy and last in the other.
 TEST_F(PathTest, WeightedHalvesMeetOnSeveralNodes) {
   std::unique_ptr<Store> store = NewStore("weighted_meet");
-  WriteBatch vocab;
-  vocab.relations = {{"next", "next", false, Polarity::kNone}};
-  vocab.documents = {{"doc", "Doc", "Wire", D(2024, 10, 1), kText}};
-  for (const std::string g : {"a", "b"}) {
-    for (const char* n : {"s", "u", "m1", "m2", "m3", "w", "t"}) {
-      vocab.entities.push_back({g + n, g + n, "Thing", {}});
-    }
-  }
-  Write(*store, vocab);
-  const auto edge = [](const std::string& g, const std::string& from,
-                       const std::string& to, double confidence) {
-    return Stated(T(g + from, "next", g + to), confidence, "doc");
-  };
+  Write(*store, NextVocabulary({"s", "u", "m1", "m2", "m3", "w", "t"},
+                               /*reverse_b=*/false));
+  const auto edge = &PathTest::Next;
   for (const std::string g : {"a", "b"}) {
     std::vector<StatementInput> all = {edge(g, "s", "u", 1.0),
                                        edge(g, "w", "t", 1.0)};
@@ -1351,11 +1354,7 @@ TEST_F(PathTest, WeightedHalvesMeetOnSeveralNodes) {
     for (const auto& route : routes) {
       all.insert(all.end(), route.begin(), route.end());
     }
-    for (const StatementInput& st : all) {
-      WriteBatch one;
-      one.statements = {st};
-      Write(*store, one);
-    }
+    WriteOneByOne(*store, all);
   }
   for (bool compact : {false, true}) {
     SCOPED_TRACE(compact ? "compact" : "versioned");
