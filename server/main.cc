@@ -67,6 +67,10 @@ ABSL_FLAG(uint64_t, bulk_import_statements, 20000,
           "an import of at least this many statements commits as SST files "
           "ingested at once instead of through the write-ahead log; 0: never "
           "(docs/rdf.md)");
+ABSL_FLAG(absl::Duration, bulk_import_idle_timeout, absl::Seconds(60),
+          "an import past --bulk_import_statements holds other writes off "
+          "until it ends; one that sends nothing for this long while a write "
+          "waits is abandoned (ABORTED, nothing written)");
 ABSL_FLAG(int, write_threads, 16,
           "threads that run writes, retractions and ingest batches off "
           "gRPC's callback threads; also the most writes that share one "
@@ -284,6 +288,8 @@ int main(int argc, char** argv) {
   options.limits.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.limits.bulk_import_statements =
       absl::GetFlag(FLAGS_bulk_import_statements);
+  options.store.bulk_load_idle_timeout =
+      absl::GetFlag(FLAGS_bulk_import_idle_timeout);
   options.limits.max_query_memory_bytes =
       absl::GetFlag(FLAGS_max_query_memory_bytes);
   options.limits.max_total_query_memory_bytes =

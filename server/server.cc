@@ -140,6 +140,10 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   if (options.limits.write_threads < 1) {
     return absl::InvalidArgumentError("--write_threads: must be at least 1");
   }
+  if (options.store.bulk_load_idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--bulk_import_idle_timeout: must be more than 0 (e.g. 60s)");
+  }
   // Security first: a server that would be open to the wrong people does
   // not touch its data directory.
   const SecurityOptions& security = options.security;

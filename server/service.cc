@@ -169,11 +169,11 @@ class ImportReactor
                             "the import was cancelled; nothing was written"));
         return;
       }
-      service_->writes().Run([this] { Finish(ToGrpcStatus(Commit())); });
+      pool().Run([this] { Finish(ToGrpcStatus(Commit())); });
       return;
     }
     // Converting reads the store (names): on the write pool, not here.
-    service_->writes().Run([this] {
+    pool().Run([this] {
       const absl::Status staged = Stage();
       if (!staged.ok()) {
         Finish(ToGrpcStatus(staged));
@@ -186,13 +186,18 @@ class ImportReactor
   void OnDone() override { delete this; }
 
  private:
+  WritePool& pool() {
+    return loader_ != nullptr ? service_->bulk_writes() : service_->writes();
+  }
+
   // Where each batch's items start in staged_, per kind.
   struct Offsets {
     size_t entities = 0, relations = 0, documents = 0, statements = 0;
   };
 
   absl::Status Stage() {
-    const std::string where = absl::StrCat("batches[", offsets_.size(), "]");
+    const std::string where = absl::StrCat("batches[", batches_, "]");
+    ++batches_;
     bytes_ += static_cast<int64_t>(request_.ByteSizeLong());
     const int64_t limit = service_->limits().max_import_bytes;
     if (bytes_ > limit) {
@@ -201,40 +206,111 @@ class ImportReactor
           " bytes (--max_import_bytes); nothing was written. Import the file "
           "in parts, or raise the limit"));
     }
+    if (loader_ != nullptr) {
+      storage::WriteBatch part;
+      KG_RETURN_IF_ERROR(Convert(where, &part));
+      return AddPart(part, where);
+    }
     offsets_.push_back(
         Offsets{staged_.entities.size(), staged_.relations.size(),
                 staged_.documents.size(), staged_.statements.size()});
+    KG_RETURN_IF_ERROR(Convert(where, &staged_));
+    // A large import goes into the store as SST files, ingested at once
+    // (Store::BeginBulkLoad): the same validation and the same keys,
+    // without writing every key through the write-ahead log and the
+    // memtables. From here on each batch is applied as it comes, while
+    // the client sends the next; writes wait until the import ends.
+    const uint64_t bulk_from = service_->limits().bulk_import_statements;
+    if (bulk_from > 0 && staged_.statements.size() >= bulk_from) {
+      return StartBulk();
+    }
+    return absl::OkStatus();
+  }
+
+  // Converts this request's batch, appending to `out`; errors name the
+  // request's items as batch `where`'s.
+  absl::Status Convert(const std::string& where, storage::WriteBatch* out) {
+    const size_t first_entity = out->entities.size();
     absl::Status converted = service_->ConvertBatch(
         request_.batch(),
-        [this](absl::string_view id) { return entity_ids_.contains(id); },
-        &staged_);
+        [this](absl::string_view id) { return entity_ids_.contains(id); }, out);
     for (const char* kind :
          {"entities", "relations", "documents", "statements"}) {
       converted = storage::WithFieldRenamed(converted, kind,
                                             absl::StrCat(where, ".", kind));
     }
     KG_RETURN_IF_ERROR(converted);
-    for (size_t i = offsets_.back().entities; i < staged_.entities.size();
-         ++i) {
-      entity_ids_.insert(staged_.entities[i].id);
+    for (size_t i = first_entity; i < out->entities.size(); ++i) {
+      entity_ids_.insert(out->entities[i].id);
     }
     return absl::OkStatus();
   }
 
+  // Begins the bulk load with the batches staged so far, each its own part.
+  absl::Status StartBulk() {
+    absl::StatusOr<std::unique_ptr<storage::BulkLoader>> loader =
+        service_->store().BeginBulkLoad();
+    KG_RETURN_IF_ERROR(loader.status());
+    loader_ = *std::move(loader);
+    storage::WriteBatch staged = std::move(staged_);
+    staged_ = storage::WriteBatch();
+    for (size_t b = 0; b < offsets_.size(); ++b) {
+      const Offsets& from = offsets_[b];
+      const Offsets to =
+          b + 1 < offsets_.size()
+              ? offsets_[b + 1]
+              : Offsets{staged.entities.size(), staged.relations.size(),
+                        staged.documents.size(), staged.statements.size()};
+      storage::WriteBatch part;
+      part.entity_mode = staged.entity_mode;
+      part.shared_names = staged.shared_names;
+      MoveRange(staged.entities, from.entities, to.entities, &part.entities);
+      MoveRange(staged.relations, from.relations, to.relations,
+                &part.relations);
+      MoveRange(staged.documents, from.documents, to.documents,
+                &part.documents);
+      MoveRange(staged.statements, from.statements, to.statements,
+                &part.statements);
+      KG_RETURN_IF_ERROR(AddPart(part, absl::StrCat("batches[", b, "]")));
+    }
+    offsets_.clear();
+    return absl::OkStatus();
+  }
+
+  template <typename T>
+  static void MoveRange(std::vector<T>& from, size_t begin, size_t end,
+                        std::vector<T>* to) {
+    to->assign(std::make_move_iterator(from.begin() + begin),
+               std::make_move_iterator(from.begin() + end));
+  }
+
+  absl::Status AddPart(const storage::WriteBatch& part,
+                       const std::string& name) {
+    storage::WriteResult result;
+    KG_RETURN_IF_ERROR(loader_->Add(part, name, &result));
+    totals_.statements_created += result.statements_created;
+    totals_.provenance_added += result.provenance_added;
+    totals_.provenance_unchanged += result.provenance_unchanged;
+    totals_.statements_moved += result.statements_moved;
+    totals_.provenance_moved += result.provenance_moved;
+    return absl::OkStatus();
+  }
+
   absl::Status Commit() {
-    // A large import goes into the store as SST files, ingested at once
-    // (Store::BulkLoad): the same validation and the same keys, without
-    // writing every key through the write-ahead log and the memtables.
-    const uint64_t bulk_from = service_->limits().bulk_import_statements;
-    const bool bulk = bulk_from > 0 && staged_.statements.size() >= bulk_from;
-    absl::StatusOr<storage::WriteResult> result =
-        bulk ? service_->store().BulkLoad(staged_)
-             : service_->store().Write(staged_);
-    if (!result.ok()) return BatchOf(result.status());
-    storage::WriteResult totals = *std::move(result);
-    totals.statement_ids.clear();
+    storage::WriteResult totals;
+    if (loader_ != nullptr) {
+      KG_RETURN_IF_ERROR(loader_->Commit());
+      loader_.reset();
+      totals = totals_;
+    } else {
+      absl::StatusOr<storage::WriteResult> result =
+          service_->store().Write(staged_);
+      if (!result.ok()) return BatchOf(result.status());
+      totals = *std::move(result);
+      totals.statement_ids.clear();
+    }
     ToProto(totals, response_->mutable_result());
-    response_->set_batches(offsets_.size());
+    response_->set_batches(batches_);
     return absl::OkStatus();
   }
 
@@ -292,8 +368,13 @@ class ImportReactor
   grpc::CallbackServerContext* ctx_;
   kg::v1::ImportStatementsResponse* response_;
   kg::v1::ImportStatementsRequest request_;
+  size_t batches_ = 0;  // received so far
+  // Before the bulk load begins: the batches joined, and where each starts.
   storage::WriteBatch staged_;
   std::vector<Offsets> offsets_;
+  // From then on: the load, and the counts of the parts it took.
+  std::unique_ptr<storage::BulkLoader> loader_;
+  storage::WriteResult totals_;
   absl::flat_hash_set<std::string> entity_ids_;
   int64_t bytes_ = 0;
 };

@@ -163,6 +163,10 @@ class KnowledgeGraphService final
 
   // Where the rpcs that wait on the disk run.
   WritePool& writes() { return writes_; }
+  // Where a bulk import's batches run once its load has begun: writes
+  // wait for the load meanwhile, and may fill every thread of writes().
+  // Loads run one at a time, so one thread serves them.
+  WritePool& bulk_writes() { return bulk_writes_; }
 
   // Applies one write batch (WriteStatements and each ingest batch).
   absl::StatusOr<storage::WriteResult> ApplyBatch(
@@ -201,6 +205,7 @@ class KnowledgeGraphService final
   // Declared last: destroyed first, so that the calls it still runs find
   // the rest of the service alive.
   WritePool writes_;
+  WritePool bulk_writes_{1};
   WritePool maintenance_{2};  // backups and verification
 };
 

@@ -106,6 +106,7 @@ class RocksStore : public Store {
 
   absl::StatusOr<WriteResult> Write(const WriteBatch& batch) override;
   absl::StatusOr<WriteResult> BulkLoad(const WriteBatch& batch) override;
+  absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() override;
   absl::StatusOr<RetractResult> Retract(absl::string_view statement_id,
                                         absl::string_view document_id) override;
   std::unique_ptr<Reader> NewReader() override;
@@ -125,6 +126,8 @@ class RocksStore : public Store {
   }
 
  private:
+  friend class RocksBulkLoader;
+
   // Queues `apply` and returns once it has committed or failed. The writer
   // at the front of the queue leads: it commits its own and the queued
   // writes after it as one group (CommitGroup), then wakes them.
@@ -138,6 +141,12 @@ class RocksStore : public Store {
   // Writes `changes` (one RocksDB batch) and brings the adjacency up to it.
   absl::Status CommitChanges(const std::vector<CfChanges>& changes,
                              const std::vector<Adjacency::Change>& index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  // Returns once no bulk loader holds the store's writes: it committed, was
+  // destroyed, or was abandoned here for being idle too long.
+  void AwaitNoBulkLoader() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  // Writes `txn`'s changes as SST files and ingests them at once.
+  absl::Status IngestBulk(WriteTxn& txn)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // Writes one column family's sorted changes into an SST file at `file`.
   // Thread-safe for different families.
@@ -168,6 +177,79 @@ class RocksStore : public Store {
   absl::Mutex commit_mu_;
   Counters counters_ ABSL_GUARDED_BY(commit_mu_);
   int64_t last_micros_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  // The bulk loader holding writes off, if any: its number (each loader
+  // has the next), whether it is applying a part now, and since when it is
+  // idle otherwise. A loader whose number is no longer bulk_loader_ was
+  // abandoned.
+  uint64_t bulk_loaders_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  std::optional<uint64_t> bulk_loader_ ABSL_GUARDED_BY(commit_mu_);
+  bool bulk_busy_ ABSL_GUARDED_BY(commit_mu_) = false;
+  absl::Time bulk_idle_since_ ABSL_GUARDED_BY(commit_mu_);
+};
+
+// Store::BeginBulkLoad's loader: the transaction of the parts so far.
+// Holds no lock between calls; the store keeps other writes off while
+// bulk_loader_ is this loader's number.
+class RocksBulkLoader : public BulkLoader {
+ public:
+  RocksBulkLoader(RocksStore* store, uint64_t number,
+                  std::unique_ptr<WriteTxn> txn)
+      : store_(store), number_(number), txn_(std::move(txn)) {}
+  ~RocksBulkLoader() override {
+    absl::MutexLock lock(&store_->commit_mu_);
+    if (store_->bulk_loader_ == number_) store_->bulk_loader_.reset();
+  }
+
+  absl::Status Add(const WriteBatch& part, absl::string_view name,
+                   WriteResult* result) override {
+    {
+      absl::MutexLock lock(&store_->commit_mu_);
+      KG_RETURN_IF_ERROR(Usable());
+      store_->bulk_busy_ = true;
+    }
+    absl::Status status = txn_->ApplyPart(part, name, result);
+    absl::MutexLock lock(&store_->commit_mu_);
+    store_->bulk_busy_ = false;
+    store_->bulk_idle_since_ = absl::Now();
+    if (!status.ok()) {
+      // A failed load holds nothing off.
+      failed_ = true;
+      store_->bulk_loader_.reset();
+    }
+    return status;
+  }
+
+  absl::Status Commit() override {
+    absl::MutexLock lock(&store_->commit_mu_);
+    KG_RETURN_IF_ERROR(Usable());
+    failed_ = true;  // whatever happens, nothing more
+    absl::Status status = txn_->FinishParts();
+    if (status.ok()) status = store_->IngestBulk(*txn_);
+    txn_.reset();
+    store_->bulk_loader_.reset();
+    return status;
+  }
+
+ private:
+  absl::Status Usable() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->commit_mu_) {
+    if (failed_) {
+      return absl::FailedPreconditionError(
+          "the bulk load failed or ended already; nothing more is taken");
+    }
+    if (store_->bulk_loader_ != number_) {
+      return absl::AbortedError(absl::StrCat(
+          "the bulk load was abandoned: it gave nothing for ",
+          absl::FormatDuration(store_->options_.bulk_load_idle_timeout),
+          " while other writes waited; nothing was written"));
+    }
+    return absl::OkStatus();
+  }
+
+  RocksStore* const store_;
+  const uint64_t number_;
+  std::unique_ptr<WriteTxn> txn_;
+  bool failed_ = false;
 };
 
 std::unique_ptr<Reader> RocksStore::NewReader() {
@@ -208,6 +290,7 @@ absl::Status RocksStore::Enqueue(std::function<absl::Status(WriteTxn&)> apply) {
   {
     // Writers that arrive meanwhile queue up behind the group.
     absl::MutexLock commit(&commit_mu_);
+    AwaitNoBulkLoader();
     CommitGroup(group);
   }
   absl::MutexLock lock(&queue_mu_);
@@ -323,15 +406,47 @@ absl::StatusOr<RetractResult> RocksStore::Retract(
 }
 
 absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
-  // Not through the queue: a bulk load is its own group. Holding commit_mu_
-  // keeps every group out until it is done.
-  absl::MutexLock lock(&commit_mu_);
-  WriteTxn txn(database_->db(), &database_->cfs(), counters_, NextMicros(),
-               /*base=*/nullptr, database_->base_iri());
+  KG_ASSIGN_OR_RETURN(std::unique_ptr<BulkLoader> loader, BeginBulkLoad());
   WriteResult result;
-  KG_RETURN_IF_ERROR(txn.Apply(batch, &result));
-  txn.SealCounters();
+  KG_RETURN_IF_ERROR(loader->Add(batch, "", &result));
+  KG_RETURN_IF_ERROR(loader->Commit());
+  return result;
+}
 
+absl::StatusOr<std::unique_ptr<BulkLoader>> RocksStore::BeginBulkLoad() {
+  absl::MutexLock lock(&commit_mu_);
+  AwaitNoBulkLoader();
+  const uint64_t number = ++bulk_loaders_;
+  bulk_loader_ = number;
+  bulk_busy_ = false;
+  bulk_idle_since_ = absl::Now();
+  // Writes wait until the loader is done, so these counters and this time
+  // stay the store's latest until it commits.
+  return std::make_unique<RocksBulkLoader>(
+      this, number,
+      std::make_unique<WriteTxn>(database_->db(), &database_->cfs(), counters_,
+                                 NextMicros(), /*base=*/nullptr,
+                                 database_->base_iri()));
+}
+
+void RocksStore::AwaitNoBulkLoader() {
+  const absl::Duration idle = options_.bulk_load_idle_timeout;
+  while (bulk_loader_.has_value()) {
+    const absl::Time now = absl::Now();
+    if (!bulk_busy_ && now - bulk_idle_since_ >= idle) {
+      bulk_loader_.reset();  // abandoned: its next call is refused
+      break;
+    }
+    const absl::Time check = bulk_busy_ ? now + idle : bulk_idle_since_ + idle;
+    const auto done = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return !bulk_loader_.has_value();
+    };
+    commit_mu_.AwaitWithDeadline(absl::Condition(&done), check);
+  }
+}
+
+absl::Status RocksStore::IngestBulk(WriteTxn& txn) {
+  txn.SealCounters();
   const std::string tmp =
       absl::StrCat(database_->path(), "/", kBulkDirPrefix, last_micros_);
   std::error_code ec;
@@ -399,7 +514,7 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   fs::remove_all(tmp, ec);
   KG_RETURN_IF_ERROR(status);
   counters_ = txn.counters();
-  return result;
+  return absl::OkStatus();
 }
 
 absl::Status RocksStore::WriteSstFile(Cf cf,

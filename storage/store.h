@@ -120,6 +120,9 @@ struct StoreOptions {
   // for queries about types and labels, when the store has at most this
   // many entities (~200 bytes each; 0: none).
   size_t entity_table_max_entities = 2'000'000;
+  // A bulk loader (Store::BeginBulkLoad) holds other writes off; one that
+  // has given no part for this long while a write waits is abandoned.
+  absl::Duration bulk_load_idle_timeout = absl::Seconds(60);
 };
 
 // Limits on values, enforced on every write (docs/storage.md).
@@ -456,6 +459,24 @@ class Reader {
       uint32_t after_distinct, absl::string_view after_id, size_t limit) = 0;
 };
 
+// A bulk load given in parts (Store::BeginBulkLoad): each part is applied
+// as it comes to one transaction held in memory, and Commit writes it as
+// SST files ingested at once. All or nothing: destroyed before Commit, or
+// after any error, it leaves the store as it was. Calls come one at a time.
+class BulkLoader {
+ public:
+  virtual ~BulkLoader() = default;
+  // Applies `part` after the parts before it (an item repeating an earlier
+  // part's must be identical). Errors name fields "<name>.statements[3]"
+  // (`name` non-empty, e.g. "batches[2]"), or "statements[3]" when `name`
+  // is empty, which only a load of one part may use. `result` is this
+  // part's. After an error the loader takes nothing more.
+  virtual absl::Status Add(const WriteBatch& part, absl::string_view name,
+                           WriteResult* result) = 0;
+  // Writes and ingests the load; the loader takes nothing more.
+  virtual absl::Status Commit() = 0;
+};
+
 // Thread-safe: writes are serialized inside; readers are independent.
 class Store {
  public:
@@ -473,8 +494,16 @@ class Store {
 
   // Loads a large batch through sorted SST files instead of the write-ahead
   // log: the same validation and the same resulting state as Write, faster
-  // for big imports. Not atomic with concurrent Writes to the same items.
+  // for big imports. Writes wait meanwhile. BeginBulkLoad with one part.
   virtual absl::StatusOr<WriteResult> BulkLoad(const WriteBatch& batch) = 0;
+
+  // The same, given in parts as they come (an import stream): see
+  // BulkLoader. From this call until the loader commits or is destroyed,
+  // other writes wait; a loader that has given nothing for
+  // StoreOptions::bulk_load_idle_timeout while one waits is abandoned
+  // (ABORTED from then on, nothing written). Waits for a loader begun
+  // earlier in the same way.
+  virtual absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() = 0;
 
   // Retracts the live provenance records of `statement_id` from
   // `document_id`. The statement leaves the indexes when no live record

@@ -186,10 +186,16 @@ void PendingChanges::Set(absl::string_view key,
 }
 
 void PendingChanges::Reserve(size_t n) {
+  // At least doubling: a write given in parts reserves for each part, and
+  // growing by exactly a part each time would copy everything every time.
   if (indexed_) {
-    values_.reserve(values_.size() + n);
+    if (values_.size() + n > values_.capacity()) {
+      values_.reserve(std::max(values_.size() + n, 2 * values_.capacity()));
+    }
   } else {
-    log_.reserve(log_.size() + n);
+    if (log_.size() + n > log_.capacity()) {
+      log_.reserve(std::max(log_.size() + n, 2 * log_.capacity()));
+    }
   }
 }
 
@@ -1454,6 +1460,15 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
       ++result->provenance_unchanged;
       return absl::OkStatus();
     }
+    if (overlay_[kProvCf].Find(key).has_value()) {
+      // Recorded by this transaction: an earlier part of the same write
+      // (within one part, ApplyPart finds the repeat first).
+      return Repeated(
+          field, "a record of an earlier part of this write",
+          absl::StrCat("the same statement, document '",
+                       EchoValue(p.document_id), "' and span [",
+                       p.evidence_start, ", ", p.evidence_end, ")"));
+    }
     return absl::AlreadyExistsError(absl::StrCat(
         field, ": a different live record from document '",
         EchoValue(p.document_id), "' at [", p.evidence_start, ", ",
@@ -1478,12 +1493,28 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
 }
 
 absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
+  KG_RETURN_IF_ERROR(ApplyPart(batch, "", result));
+  return UpdateContested();
+}
+
+absl::Status WriteTxn::ApplyPart(const WriteBatch& batch,
+                                 absl::string_view name, WriteResult* result) {
+  const bool parts = !name.empty();
+  // Field names: "statements[3]", or "batches[2].statements[3]" in a part.
+  const std::string in = parts ? absl::StrCat(name, ".") : "";
   scope_ = batch.blank_scope;
   if (scope_.empty()) {
-    // Blank nodes of this batch are new: a scope no other batch has.
-    scope_.resize(16);
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(scope_.data()), 16) != 1) {
-      return absl::UnavailableError("cannot draw random bytes for a scope");
+    // Blank nodes of this batch are new: a scope no other batch has (and
+    // no other transaction: the parts of one write share theirs).
+    if (parts && !parts_scope_.empty()) {
+      scope_ = parts_scope_;
+    } else {
+      scope_.resize(16);
+      if (RAND_bytes(reinterpret_cast<unsigned char*>(scope_.data()), 16) !=
+          1) {
+        return absl::UnavailableError("cannot draw random bytes for a scope");
+      }
+      if (parts) parts_scope_ = scope_;
     }
   }
   // An item given twice (same id; a record: same statement, document and
@@ -1492,35 +1523,53 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
   absl::flat_hash_map<absl::string_view, size_t> entity_at, relation_at;
   for (size_t i = 0; i < batch.entities.size(); ++i) {
     const Entity& e = batch.entities[i];
-    const std::string field = absl::StrCat("entities[", i, "]");
+    const std::string field = absl::StrCat(in, "entities[", i, "]");
     const auto [at, first] = entity_at.try_emplace(e.id, i);
     if (!first) {
       if (e == batch.entities[at->second]) continue;
-      return Repeated(field, absl::StrCat("entities[", at->second, "]"),
+      return Repeated(field, absl::StrCat(in, "entities[", at->second, "]"),
                       absl::StrCat("id '", EchoValue(e.id), "'"));
+    }
+    if (parts) {
+      const auto [earlier, new_id] =
+          parts_entities_.try_emplace(e.id, field, e);
+      if (!new_id) {
+        if (earlier->second.second == e) continue;
+        return Repeated(field, earlier->second.first,
+                        absl::StrCat("id '", EchoValue(e.id), "'"));
+      }
     }
     KG_RETURN_IF_ERROR(
         PutEntity(field, e, batch.entity_mode, batch.shared_names));
   }
   for (size_t i = 0; i < batch.entity_edits.size(); ++i) {
-    KG_RETURN_IF_ERROR(EditEntity(absl::StrCat("entity_edits[", i, "]"),
+    KG_RETURN_IF_ERROR(EditEntity(absl::StrCat(in, "entity_edits[", i, "]"),
                                   batch.entity_edits[i], batch.shared_names));
   }
   for (size_t i = 0; i < batch.relations.size(); ++i) {
     const Relation& r = batch.relations[i];
-    const std::string field = absl::StrCat("relations[", i, "]");
+    const std::string field = absl::StrCat(in, "relations[", i, "]");
     const auto [at, first] = relation_at.try_emplace(r.id, i);
     if (!first) {
       if (r == batch.relations[at->second]) continue;
-      return Repeated(field, absl::StrCat("relations[", at->second, "]"),
+      return Repeated(field, absl::StrCat(in, "relations[", at->second, "]"),
                       absl::StrCat("id '", EchoValue(r.id), "'"));
+    }
+    if (parts) {
+      const auto [earlier, new_id] =
+          parts_relations_.try_emplace(r.id, field, r);
+      if (!new_id) {
+        if (earlier->second.second == r) continue;
+        return Repeated(field, earlier->second.first,
+                        absl::StrCat("id '", EchoValue(r.id), "'"));
+      }
     }
     KG_RETURN_IF_ERROR(PutRelation(field, r, batch.entity_mode));
   }
   // By canonical id: "doc" and <base>document/doc are one document.
   absl::flat_hash_map<std::string, size_t> document_at;
   for (size_t i = 0; i < batch.documents.size(); ++i) {
-    const std::string field = absl::StrCat("documents[", i, "]");
+    const std::string field = absl::StrCat(in, "documents[", i, "]");
     Document d = batch.documents[i];
     d.id = CanonicalDocumentId(d.id);
     const auto [at, first] = document_at.try_emplace(d.id, i);
@@ -1528,8 +1577,17 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
       Document earlier = batch.documents[at->second];
       earlier.id = d.id;
       if (d == earlier) continue;
-      return Repeated(field, absl::StrCat("documents[", at->second, "]"),
+      return Repeated(field, absl::StrCat(in, "documents[", at->second, "]"),
                       absl::StrCat("id '", EchoValue(d.id), "'"));
+    }
+    if (parts) {
+      const auto [earlier, new_id] =
+          parts_documents_.try_emplace(d.id, field, d);
+      if (!new_id) {
+        if (earlier->second.second == d) continue;
+        return Repeated(field, earlier->second.first,
+                        absl::StrCat("id '", EchoValue(d.id), "'"));
+      }
     }
     KG_RETURN_IF_ERROR(PutDocument(field, batch.documents[i]));
   }
@@ -1551,7 +1609,7 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
   }
   if (!stored_only_defaults_) read_cache_[kTermCf].reserve(n);
   for (size_t i = 0; i < batch.statements.size(); ++i) {
-    const std::string field = absl::StrCat("statements[", i, "]");
+    const std::string field = absl::StrCat(in, "statements[", i, "]");
     const StatementInput& st = batch.statements[i];
     if (st.provenance.empty()) {
       return Invalid(absl::StrCat(field, ".provenance"),
@@ -1595,7 +1653,7 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
                 p, batch.statements[was.statement].provenance[was.record])) {
           return Repeated(
               record_field,
-              absl::StrCat("statements[", was.statement, "].provenance[",
+              absl::StrCat(in, "statements[", was.statement, "].provenance[",
                            was.record, "]"),
               absl::StrCat("the same statement, document '",
                            EchoValue(p.document_id), "' and span [",
@@ -1611,14 +1669,14 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
     result->statement_ids.push_back(std::move(self.id));
   }
   for (size_t i = 0; i < batch.merges.size(); ++i) {
-    KG_RETURN_IF_ERROR(
-        MergeEntity(absl::StrCat("merges[", i, "]"), batch.merges[i], result));
+    KG_RETURN_IF_ERROR(MergeEntity(absl::StrCat(in, "merges[", i, "]"),
+                                   batch.merges[i], result));
   }
   for (size_t i = 0; i < batch.entity_deletes.size(); ++i) {
-    KG_RETURN_IF_ERROR(DeleteEntity(absl::StrCat("entity_deletes[", i, "]"),
+    KG_RETURN_IF_ERROR(DeleteEntity(absl::StrCat(in, "entity_deletes[", i, "]"),
                                     batch.entity_deletes[i]));
   }
-  return UpdateContested();
+  return absl::OkStatus();
 }
 
 absl::Status WriteTxn::Retract(absl::string_view statement_id,

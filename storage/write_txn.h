@@ -114,6 +114,15 @@ class WriteTxn {
            absl::string_view base_iri = "");
 
   absl::Status Apply(const WriteBatch& batch, WriteResult* result);
+  // A write given in parts, each applied as it comes (a bulk import's
+  // batches, so that applying one overlaps receiving the next): the same
+  // as Apply of the parts joined, with fields named "<name>.statements[3]"
+  // and FinishParts called once after the last part. An item repeating an
+  // earlier part's with other content is refused as within one batch;
+  // parts without a blank scope share one, drawn for the transaction.
+  absl::Status ApplyPart(const WriteBatch& part, absl::string_view name,
+                         WriteResult* result);
+  absl::Status FinishParts() { return UpdateContested(); }
   absl::Status Retract(absl::string_view statement_id,
                        absl::string_view document_id, RetractResult* result);
   // Rewrites the contested index (keys.h) from the indexes and marks it
@@ -240,6 +249,15 @@ class WriteTxn {
   // (kShortStatementKeysKey); read on the first lookup.
   std::optional<bool> short_statement_keys_;
   std::string scope_;  // the batch's blank node scope
+  // Of a write given in parts (ApplyPart): the scope of parts without one,
+  // and each entity, relation and document given so far, where it was.
+  std::string parts_scope_;
+  absl::flat_hash_map<std::string, std::pair<std::string, Entity>>
+      parts_entities_;
+  absl::flat_hash_map<std::string, std::pair<std::string, Relation>>
+      parts_relations_;
+  absl::flat_hash_map<std::string, std::pair<std::string, Document>>
+      parts_documents_;
   Counters counters_;
   // The database had never assigned a term id when the transaction began:
   // every family but the default one is empty there.

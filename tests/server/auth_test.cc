@@ -455,6 +455,12 @@ TEST(StartRefusalTest, RefusesInsecureOrBrokenSecurityOptions) {
   EXPECT_THAT(KgServer::Start(options),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--write_threads: must be at least 1")));
+  options.limits.write_threads = 1;
+  options.store.bulk_load_idle_timeout = absl::ZeroDuration();
+  EXPECT_THAT(KgServer::Start(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--bulk_import_idle_timeout: must be more "
+                                 "than 0")));
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("data")));
 }
 

@@ -1,5 +1,6 @@
 // The kg.v1 service over a real gRPC channel: a KgServer on 127.0.0.1 port
 // 0 with a store in a temporary directory.
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -7,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -1092,6 +1094,94 @@ TEST_F(ServiceTest, AnImportCommittedAsSstFilesIsAllOrNothingAndDurable) {
   EXPECT_LE(log_bytes(), log_before);
   start();  // the same directory
   check();
+}
+
+// Once an import reaches --bulk_import_statements, each batch is applied as
+// it comes: a later batch repeating an earlier one's entity with other
+// content is refused naming both. Writes wait for the import and go in
+// after it; an import that sends nothing for the store's idle timeout while
+// a write waits is abandoned (ABORTED, nothing of it written).
+TEST_F(ServiceTest, ABulkImportHoldsWritesOffUntilItEndsOrIdlesTooLong) {
+  ServerOptions options;
+  options.data_dir = dir_.Sub("bulk");
+  options.store.sync_writes = false;
+  options.limits.bulk_import_statements = 1;
+  options.store.bulk_load_idle_timeout = absl::Seconds(2);
+  StartServer(options);
+
+  v1::WriteStatementsRequest renamed;
+  *renamed.add_entities() = Vocabulary().entities(0);
+  renamed.mutable_entities(0)->set_label("DPRK");
+  grpc::Status status;
+  Import(*stub_, {Vocabulary(), ClaimsByIds(), renamed}, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("batches[2].entities[0]: duplicates "
+                        "batches[0].entities[0] with other content"));
+  EXPECT_EQ(Stats().entities(), 0u);
+
+  v1::CreateEntityRequest ukraine;
+  ukraine.mutable_entity()->set_id("ukraine");
+  ukraine.mutable_entity()->set_label("Ukraine");
+  ukraine.mutable_entity()->set_type("Country");
+  // An import open past its first statements, holding writes off.
+  const auto open_import = [&](grpc::ClientContext* ctx,
+                               v1::ImportStatementsResponse* resp) {
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(60));
+    auto stream = stub_->ImportStatements(ctx, resp);
+    for (const auto& b : {Vocabulary(), ClaimsByIds()}) {
+      v1::ImportStatementsRequest req;
+      *req.mutable_batch() = b;
+      EXPECT_TRUE(stream->Write(req));
+    }
+    // Time for the server to take both batches.
+    absl::SleepFor(absl::Milliseconds(500));
+    return stream;
+  };
+  {
+    grpc::ClientContext ctx;
+    v1::ImportStatementsResponse resp;
+    auto stream = open_import(&ctx, &resp);
+    std::atomic<bool> created{false};
+    std::thread writer([&] {
+      v1::Entity entity;
+      const grpc::Status s = stub_->CreateEntity(Ctx().get(), ukraine, &entity);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      created = true;
+    });
+    absl::SleepFor(absl::Milliseconds(500));
+    EXPECT_FALSE(created) << "a write went in while the import was open";
+    stream->WritesDone();
+    status = stream->Finish();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(resp.batches(), 2u);
+    EXPECT_EQ(resp.result().statements_created(), 3u);
+    writer.join();
+    EXPECT_TRUE(created);
+    EXPECT_EQ(Stats().entities(), 7u);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ImportStatementsResponse resp;
+    auto stream = open_import(&ctx, &resp);
+    v1::CreateEntityRequest ukraine_again = ukraine;
+    ukraine_again.mutable_entity()->set_id("ukraine2");
+    ukraine_again.mutable_entity()->set_label("Ukraine 2");
+    v1::Entity entity;
+    // Goes in once the import has been idle for 2 s.
+    const grpc::Status s =
+        stub_->CreateEntity(Ctx().get(), ukraine_again, &entity);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    v1::ImportStatementsRequest more;
+    *more.mutable_batch() = Vocabulary();
+    stream->Write(more);
+    stream->WritesDone();
+    status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+    EXPECT_THAT(status.error_message(), HasSubstr("abandoned"));
+    EXPECT_EQ(Stats().entities(), 8u);
+  }
 }
 
 TEST_F(ServiceTest, AnImportLargerThanTheLimitIsRefusedAndWritesNothing) {

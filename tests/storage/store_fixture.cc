@@ -31,6 +31,7 @@ void StoreTest::Reopen() {
   options.compact_adjacency = compact_adjacency_;
   options.compact_adjacency_delay = compact_adjacency_delay_;
   options.entity_table_max_entities = entity_table_max_entities_;
+  options.bulk_load_idle_timeout = bulk_load_idle_timeout_;
   absl::StatusOr<std::unique_ptr<Store>> s = Store::Open(options, path());
   if (!s.ok()) {
     ADD_FAILURE() << s.status();

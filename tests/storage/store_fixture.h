@@ -52,6 +52,7 @@ class StoreTest : public ::testing::Test {
   bool compact_adjacency_ = true;
   absl::Duration compact_adjacency_delay_ = absl::InfiniteDuration();
   size_t entity_table_max_entities_ = 2'000'000;
+  absl::Duration bulk_load_idle_timeout_ = absl::Seconds(60);
   std::unique_ptr<Store> store_;
 };
 

@@ -836,6 +836,230 @@ TEST_F(StoreTest, BulkLoadGivesTheSameStoreAsOnlineWrites) {
   EXPECT_EQ(Dump(), online);
 }
 
+// A load given in parts (an import stream's batches) is the load of the
+// parts joined: blank labels shared across parts are one node, a statement
+// quoted in one part is asserted in another, a claim and its denial come in
+// different parts and the statement is contested, repeats are unchanged.
+TEST_F(StoreTest, ABulkLoadInPartsGivesTheSameStoreAsOneBatch) {
+  auto parts = [this] {
+    std::vector<WriteBatch> out(3);
+    out[0] = Vocabulary();
+    const Triple allied{Term::Entity("russia"), "allied_with",
+                        Term::Entity("north_korea")};
+    out[0].statements = {
+        {Triple{Term::Entity("nis"), "reported", Term::Quoted(Sent().triple)},
+         {Evidence(2, 0.7)}},
+        {Triple{Term::Entity("nis"), "reported", Term::Quoted(allied)},
+         {Evidence(1)}},
+        {Triple{Term::Blank("b1"), "allied_with", Term::Entity("russia")},
+         {Evidence(0)}},
+    };
+    out[0].entities.push_back({"ukraine", "Ukraine", "Country", {"Kyiv"}});
+    // Repeated unchanged. (A new item in a later part would get its term
+    // id after the earlier parts' statements: the same store but for the
+    // numbering.)
+    out[1].entities = {Vocabulary().entities[0]};
+    out[1].statements = {
+        Denial(),
+        {allied, {Evidence(1, 0.6)}},
+        {Triple{Term::Blank("b1"), "allied_with", Term::Entity("ukraine")},
+         {Evidence(0)}},
+    };
+    out[2].statements = {Sent(), {allied, {Evidence(1, 0.6)}}};
+    return out;
+  };
+  WriteBatch joined;
+  for (WriteBatch& part : parts()) {
+    for (Entity& e : part.entities) joined.entities.push_back(std::move(e));
+    for (Relation& r : part.relations) joined.relations.push_back(std::move(r));
+    for (Document& d : part.documents) joined.documents.push_back(std::move(d));
+    for (StatementInput& st : part.statements)
+      joined.statements.push_back(std::move(st));
+  }
+  // The blank scope is drawn at random: the same for both loads here.
+  joined.blank_scope = "scope";
+  ASSERT_THAT(store().BulkLoad(joined), IsOk());
+  Close();
+  const std::string one_batch = Dump();
+
+  std::filesystem::remove_all(path());
+  Reopen();
+  {
+    absl::StatusOr<std::unique_ptr<BulkLoader>> loader =
+        store().BeginBulkLoad();
+    ASSERT_THAT(loader, IsOk());
+    uint64_t created = 0, unchanged = 0;
+    std::vector<WriteBatch> given = parts();
+    for (size_t i = 0; i < given.size(); ++i) {
+      given[i].blank_scope = "scope";
+      WriteResult result;
+      ASSERT_THAT(
+          (*loader)->Add(given[i], absl::StrCat("batches[", i, "]"), &result),
+          IsOk());
+      EXPECT_EQ(result.statement_ids.size(), given[i].statements.size());
+      created += result.statements_created;
+      unchanged += result.provenance_unchanged;
+    }
+    EXPECT_EQ(created, 7u);  // 8 given, `allied` twice
+    EXPECT_EQ(unchanged, 1u);
+    // Nothing is in the store before the commit.
+    EXPECT_EQ(store().NewReader()->Stats().value().statements, 0u);
+    ASSERT_THAT((*loader)->Commit(), IsOk());
+  }
+  auto reader = store().NewReader();
+  absl::StatusOr<std::vector<ContestedEntry>> contested =
+      reader->ListContestedIndex(0, "", 10);
+  ASSERT_THAT(contested, IsOk());
+  ASSERT_EQ(contested->size(), 1u);
+  EXPECT_EQ(contested->front().supporting, 1u);
+  EXPECT_EQ(contested->front().opposing, 1u);
+  reader.reset();
+  Close();
+  EXPECT_EQ(Dump(), one_batch);
+
+  // Without a scope of their own, the parts share one: b1 is one node.
+  std::filesystem::remove_all(path());
+  Reopen();
+  {
+    auto loader = store().BeginBulkLoad().value();
+    std::vector<WriteBatch> given = parts();
+    for (size_t i = 0; i < given.size(); ++i) {
+      WriteResult result;
+      ASSERT_THAT(loader->Add(given[i], absl::StrCat("part", i), &result),
+                  IsOk());
+    }
+    ASSERT_THAT(loader->Commit(), IsOk());
+  }
+  Pattern p;
+  p.relation = "allied_with";
+  std::set<std::string> subjects;
+  const MatchPage page = store().NewReader()->Match(p, {}).value();
+  for (const Statement& st : page.statements) {
+    if (st.subject.kind == Term::Kind::kBlank) subjects.insert(st.subject.id);
+  }
+  EXPECT_EQ(subjects.size(), 1u);
+}
+
+// An item of a later part repeating an earlier part's with other content
+// is refused as within one batch, naming both; the store is as before.
+TEST_F(StoreTest, ABulkLoadRefusesAPartRepeatingAnEarlierOneWithOtherContent) {
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  const std::string before = [&] {
+    Close();
+    std::string dump = Dump();
+    Reopen();
+    return dump;
+  }();
+  struct Case {
+    std::string name;
+    std::function<void(WriteBatch&)> later;  // the second part
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"entity",
+       [](WriteBatch& b) {
+         b.entities = {{"ukraine", "Ukraina", "Country", {}}};
+       },
+       "batches[1].entities[0]: duplicates batches[0].entities[0] with other "
+       "content (id 'ukraine')"},
+      {"record",
+       [this](WriteBatch& b) {
+         b.statements = {{Sent().triple, {Evidence(0, 0.2)}}};
+       },
+       "batches[1].statements[0].provenance[0]: duplicates a record of an "
+       "earlier part of this write with other content"},
+      {"document",
+       [](WriteBatch& b) {
+         b.documents = {{.id = "doc2",
+                         .title = "Two",
+                         .publisher = "",
+                         .published = std::nullopt,
+                         .text = "Other text."}};
+       },
+       "batches[1].documents[0]: duplicates batches[0].documents[0]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto loader = store().BeginBulkLoad().value();
+    WriteBatch first;
+    first.entities = {{"ukraine", "Ukraine", "Country", {}}};
+    first.documents = {{.id = "doc2",
+                        .title = "Two",
+                        .publisher = "",
+                        .published = std::nullopt,
+                        .text = "A text."}};
+    first.statements = {Sent()};
+    WriteResult result;
+    ASSERT_THAT(loader->Add(first, "batches[0]", &result), IsOk());
+    WriteBatch second;
+    c.later(second);
+    EXPECT_THAT(
+        loader->Add(second, "batches[1]", &result),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)));
+    // Nothing more is taken, and nothing was written.
+    EXPECT_THAT(loader->Commit(),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+  }
+  Close();
+  EXPECT_EQ(Dump(), before);
+}
+
+// Writes wait while a bulk loader is open and go in after it commits; a
+// loader idle past StoreOptions::bulk_load_idle_timeout while a write waits
+// is abandoned, and its commit is refused with nothing written.
+TEST_F(StoreTest, WritesWaitForABulkLoaderAndAnIdleOneIsAbandoned) {
+  bulk_load_idle_timeout_ = absl::Seconds(60);
+  Reopen();
+  ASSERT_THAT(store().Write(Vocabulary()), IsOk());
+  WriteBatch part;
+  part.statements = {Sent()};
+  WriteBatch other;
+  other.statements = {Denial()};
+  {
+    auto loader = store().BeginBulkLoad().value();
+    WriteResult result;
+    ASSERT_THAT(loader->Add(part, "batches[0]", &result), IsOk());
+    std::atomic<bool> written{false};
+    std::thread writer([&] {
+      EXPECT_THAT(store().Write(other), IsOk());
+      written = true;
+    });
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_FALSE(written) << "a write went in while the loader was open";
+    ASSERT_THAT(loader->Commit(), IsOk());
+    writer.join();
+    EXPECT_TRUE(written);
+  }
+  EXPECT_EQ(store().NewReader()->Stats().value().statements, 2u);
+
+  bulk_load_idle_timeout_ = absl::Milliseconds(200);
+  Reopen();
+  auto loader = store().BeginBulkLoad().value();
+  WriteBatch more;
+  more.statements = {
+      {Triple{Term::Entity("nis"), "reported", Term::Quoted(Sent().triple)},
+       {Evidence(2)}}};
+  WriteResult result;
+  ASSERT_THAT(loader->Add(more, "batches[0]", &result), IsOk());
+  WriteBatch late;
+  late.statements = {{Triple{Term::Entity("russia"), "allied_with",
+                             Term::Entity("north_korea")},
+                      {Evidence(1)}}};
+  // Returns once the loader has been idle for 200 ms.
+  ASSERT_THAT(store().Write(late), IsOk());
+  EXPECT_THAT(loader->Add(more, "batches[1]", &result),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("abandoned")));
+  EXPECT_THAT(loader->Commit(), StatusIs(absl::StatusCode::kAborted,
+                                         HasSubstr("nothing was written")));
+  loader.reset();
+  EXPECT_EQ(store().NewReader()->Stats().value().statements, 3u);
+  // The next loader is not held up by the abandoned one.
+  auto next = store().BeginBulkLoad().value();
+  ASSERT_THAT(next->Add(more, "batches[0]", &result), IsOk());
+  ASSERT_THAT(next->Commit(), IsOk());
+  EXPECT_EQ(store().NewReader()->Stats().value().statements, 4u);
+}
+
 TEST_F(StoreTest, OpensOnlyKgStoresOfItsFormat) {
   ASSERT_THAT(store().Write(Vocabulary()), IsOk());
   Close();
