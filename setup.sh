@@ -8,14 +8,15 @@
 #   ./setup.sh test    install, build, run the whole test suite under ctest
 #   ./setup.sh build   install and build only
 #   ./setup.sh fuzz [SECONDS]
-#                      build the libFuzzer targets (clang, build-fuzz/) and run
+#                      build the libFuzzer targets (clang, build-asan/) and run
 #                      each for SECONDS (default 60) from its seed corpus;
 #                      fails when one finds a crash (docs/fuzzing.md)
 #
 # Environment:
-#   KG_BUILD_DIR   build directory (default: build, or build-asan with KG_SANITIZE=1,
-#                  or build-fuzz for fuzz)
-#   KG_SANITIZE=1  build with AddressSanitizer + UndefinedBehaviorSanitizer
+#   KG_BUILD_DIR   build directory (default: build, or build-asan with KG_SANITIZE=1
+#                  and for fuzz)
+#   KG_SANITIZE=1  build with clang, AddressSanitizer + UndefinedBehaviorSanitizer
+#                  (and the fuzz targets)
 #   KG_DATA_DIR    data directory for `run` (default: var/data in the checkout)
 set -euo pipefail
 
@@ -66,16 +67,31 @@ install_missing() {
     "${missing[@]}" >/dev/null
 }
 
-# build run|test: `run` builds only what serves (kg-server and kgctl), so
-# the first answer comes as soon as possible; `test` builds everything.
+# build run|test|fuzz: `run` builds only what serves (kg-server and kgctl),
+# so the first answer comes as soon as possible; `test` builds everything;
+# `fuzz` builds the sanitizer tree's libFuzzer targets.
+#
+# The sanitizer tree (KG_SANITIZE=1, and always for `fuzz`) is built by
+# clang with ASan, UBSan and libFuzzer's coverage: the same objects serve
+# the test suite and the fuzz targets.
 build() {
   local what=$1
   local sanitize=${KG_SANITIZE:-0}
+  [ "$what" = fuzz ] && sanitize=1
   local default_dir=build
   [ "$sanitize" = 1 ] && default_dir=build-asan
   BUILD_DIR=${KG_BUILD_DIR:-$ROOT/$default_dir}
   local args=(-G Ninja -DCMAKE_BUILD_TYPE="${KG_BUILD_TYPE:-Release}")
-  [ "$sanitize" = 1 ] && args+=(-DKG_SANITIZE=ON -DKG_BUILD_BENCH=OFF)
+  if [ "$sanitize" = 1 ]; then
+    args+=(-DKG_SANITIZE=ON -DKG_FUZZ=ON -DKG_BUILD_BENCH=OFF
+           -DCMAKE_CXX_COMPILER=clang++)
+    # A tree configured before the fuzz targets moved here (GCC, no
+    # KG_FUZZ) is configured afresh.
+    if [ -f "$BUILD_DIR/CMakeCache.txt" ] \
+        && ! grep -q '^KG_FUZZ:BOOL=ON' "$BUILD_DIR/CMakeCache.txt"; then
+      rm -rf "$BUILD_DIR/CMakeCache.txt" "$BUILD_DIR/CMakeFiles" "$BUILD_DIR/build.ninja"
+    fi
+  fi
   if command -v ccache >/dev/null 2>&1; then
     args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
@@ -86,11 +102,16 @@ build() {
   elif [ "$what" = test ] && grep -q '^KG_BUILD_TESTS:BOOL=OFF' "$BUILD_DIR/CMakeCache.txt"; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -DKG_BUILD_TESTS=ON >/dev/null
   fi
-  if [ "$what" = run ]; then
-    cmake --build "$BUILD_DIR" --target kg-server kgctl -- -j"$(nproc)"
-  else
-    cmake --build "$BUILD_DIR" -- -j"$(nproc)"
-  fi
+  case $what in
+    run) cmake --build "$BUILD_DIR" --target kg-server kgctl -- -j"$(nproc)" ;;
+    fuzz)
+      local targets=()
+      local t
+      for t in "${FUZZ_TARGETS[@]}"; do targets+=("${t}_fuzzer"); done
+      cmake --build "$BUILD_DIR" --target "${targets[@]}" -- -j"$(nproc)"
+      ;;
+    *) cmake --build "$BUILD_DIR" -- -j"$(nproc)" ;;
+  esac
 }
 
 # The fuzz targets of fuzz/CMakeLists.txt.
@@ -100,22 +121,6 @@ FUZZ_TARGETS=(import_jsonl import_ntriples import_nquads request
 # The W3C RDF test suites beside the checkout (never copied into the
 # repository) seed the rdf_* targets.
 W3C_RDF_TESTS=$ROOT/../shared/w3c-rdf-tests/rdf
-
-build_fuzz() {
-  BUILD_DIR=${KG_BUILD_DIR:-$ROOT/build-fuzz}
-  local args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKG_FUZZ=ON
-              -DCMAKE_CXX_COMPILER=clang++)
-  if command -v ccache >/dev/null 2>&1; then
-    args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  fi
-  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" "${args[@]}" >/dev/null
-  fi
-  local targets=()
-  local t
-  for t in "${FUZZ_TARGETS[@]}"; do targets+=("${t}_fuzzer"); done
-  cmake --build "$BUILD_DIR" --target "${targets[@]}" -- -j"$(nproc)"
-}
 
 # Runs every target for $1 seconds on a scratch copy of its seed corpus and
 # regressions (the repository is never written). A crash's input is kept in
@@ -209,7 +214,8 @@ case "$cmd" in
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 600
     ;;
   run)
-    install_missing run
+    # The sanitizer tree is built by clang, one of the test packages.
+    if [ "${KG_SANITIZE:-0}" = 1 ]; then install_missing test; else install_missing run; fi
     build run
     shift
     data_dir=${KG_DATA_DIR:-$ROOT/var/data}
@@ -221,7 +227,7 @@ case "$cmd" in
     ;;
   fuzz)
     install_missing test
-    build_fuzz
+    build fuzz
     run_fuzzers "${2:-60}"
     ;;
   *)

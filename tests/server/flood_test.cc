@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/config.h"  // ABSL_HAVE_ADDRESS_SANITIZER (GCC and clang)
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -306,7 +307,7 @@ TEST(FloodTest, PathStreamsAndStalledReadersKeepMemoryBounded) {
       codes[grpc::StatusCode::DEADLINE_EXCEEDED].load(),
       codes[grpc::StatusCode::CANCELLED].load(), lookups.size(),
       absl::FormatDuration(p99).c_str(), lookup_failures);
-#ifndef __SANITIZE_ADDRESS__
+#ifndef ABSL_HAVE_ADDRESS_SANITIZER
   // AddressSanitizer's shadow memory and quarantine make RSS another figure.
   EXPECT_LT(peak_during, kBound);
   EXPECT_LT(after, baseline + (int64_t{64} << 20));

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 
+#include "absl/base/config.h"  // ABSL_HAVE_ADDRESS_SANITIZER (GCC and clang)
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -110,7 +111,7 @@ TEST(ServerSmokeTest, OversizedRequestsAreRefusedAndLeaveNoMemoryBehind) {
       stderr, "kg-server RSS: before %lld MiB, peak %lld MiB, after %lld MiB\n",
       static_cast<long long>(before >> 20), static_cast<long long>(peak >> 20),
       static_cast<long long>(after >> 20));
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef ABSL_HAVE_ADDRESS_SANITIZER
   // ASan's allocator keeps freed memory in quarantine: nothing to measure.
 #else
   EXPECT_LE(after, before + kMargin);
