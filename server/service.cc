@@ -183,7 +183,15 @@ class ImportReactor
     });
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (loader_ != nullptr) {
+      // Freeing a load's transaction (up to gigabytes), and the store's
+      // lock its loader takes to let writes go, are not for gRPC's threads.
+      service_->bulk_writes().Run([this] { delete this; });
+      return;
+    }
+    delete this;
+  }
 
  private:
   WritePool& pool() {

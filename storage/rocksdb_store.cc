@@ -79,6 +79,8 @@ struct PendingWrite {
   bool done = false;
 };
 
+class RocksBulkLoader;
+
 class RocksStore : public Store {
  public:
   RocksStore(const StoreOptions& options, std::unique_ptr<Database> database,
@@ -177,27 +179,23 @@ class RocksStore : public Store {
   absl::Mutex commit_mu_;
   Counters counters_ ABSL_GUARDED_BY(commit_mu_);
   int64_t last_micros_ ABSL_GUARDED_BY(commit_mu_) = 0;
-  // The bulk loader holding writes off, if any: its number (each loader
-  // has the next), whether it is applying a part now, and since when it is
-  // idle otherwise. A loader whose number is no longer bulk_loader_ was
-  // abandoned.
-  uint64_t bulk_loaders_ ABSL_GUARDED_BY(commit_mu_) = 0;
-  std::optional<uint64_t> bulk_loader_ ABSL_GUARDED_BY(commit_mu_);
+  // The bulk loader holding writes off, if any; whether it is applying a
+  // part now, and since when it is idle otherwise.
+  RocksBulkLoader* bulk_loader_ ABSL_GUARDED_BY(commit_mu_) = nullptr;
   bool bulk_busy_ ABSL_GUARDED_BY(commit_mu_) = false;
   absl::Time bulk_idle_since_ ABSL_GUARDED_BY(commit_mu_);
 };
 
 // Store::BeginBulkLoad's loader: the transaction of the parts so far.
-// Holds no lock between calls; the store keeps other writes off while
-// bulk_loader_ is this loader's number.
+// Holds no lock between calls; the store keeps other writes off while it
+// is the store's bulk_loader_.
 class RocksBulkLoader : public BulkLoader {
  public:
-  RocksBulkLoader(RocksStore* store, uint64_t number,
-                  std::unique_ptr<WriteTxn> txn)
-      : store_(store), number_(number), txn_(std::move(txn)) {}
+  RocksBulkLoader(RocksStore* store, std::unique_ptr<WriteTxn> txn)
+      : store_(store), txn_(std::move(txn)) {}
   ~RocksBulkLoader() override {
     absl::MutexLock lock(&store_->commit_mu_);
-    if (store_->bulk_loader_ == number_) store_->bulk_loader_.reset();
+    if (store_->bulk_loader_ == this) store_->bulk_loader_ = nullptr;
   }
 
   absl::Status Add(const WriteBatch& part, absl::string_view name,
@@ -207,6 +205,7 @@ class RocksBulkLoader : public BulkLoader {
       KG_RETURN_IF_ERROR(Usable());
       store_->bulk_busy_ = true;
     }
+    // Not abandoned while busy: txn_ stays.
     absl::Status status = txn_->ApplyPart(part, name, result);
     absl::MutexLock lock(&store_->commit_mu_);
     store_->bulk_busy_ = false;
@@ -214,7 +213,7 @@ class RocksBulkLoader : public BulkLoader {
     if (!status.ok()) {
       // A failed load holds nothing off.
       failed_ = true;
-      store_->bulk_loader_.reset();
+      store_->bulk_loader_ = nullptr;
     }
     return status;
   }
@@ -226,30 +225,38 @@ class RocksBulkLoader : public BulkLoader {
     absl::Status status = txn_->FinishParts();
     if (status.ok()) status = store_->IngestBulk(*txn_);
     txn_.reset();
-    store_->bulk_loader_.reset();
+    store_->bulk_loader_ = nullptr;
     return status;
+  }
+
+  // Called by a write that found this loader idle too long: its later calls
+  // are refused, and what it held is freed now rather than when its owner
+  // next calls or lets it go.
+  void Abandon() ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->commit_mu_) {
+    abandoned_ = true;
+    txn_.reset();
   }
 
  private:
   absl::Status Usable() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->commit_mu_) {
-    if (failed_) {
-      return absl::FailedPreconditionError(
-          "the bulk load failed or ended already; nothing more is taken");
-    }
-    if (store_->bulk_loader_ != number_) {
+    if (abandoned_) {
       return absl::AbortedError(absl::StrCat(
           "the bulk load was abandoned: it gave nothing for ",
           absl::FormatDuration(store_->options_.bulk_load_idle_timeout),
           " while other writes waited; nothing was written"));
     }
+    if (failed_) {
+      return absl::FailedPreconditionError(
+          "the bulk load failed or ended already; nothing more is taken");
+    }
     return absl::OkStatus();
   }
 
   RocksStore* const store_;
-  const uint64_t number_;
   std::unique_ptr<WriteTxn> txn_;
   bool failed_ = false;
+  bool abandoned_ = false;
 };
 
 std::unique_ptr<Reader> RocksStore::NewReader() {
@@ -416,30 +423,30 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
 absl::StatusOr<std::unique_ptr<BulkLoader>> RocksStore::BeginBulkLoad() {
   absl::MutexLock lock(&commit_mu_);
   AwaitNoBulkLoader();
-  const uint64_t number = ++bulk_loaders_;
-  bulk_loader_ = number;
-  bulk_busy_ = false;
-  bulk_idle_since_ = absl::Now();
   // Writes wait until the loader is done, so these counters and this time
   // stay the store's latest until it commits.
-  return std::make_unique<RocksBulkLoader>(
-      this, number,
-      std::make_unique<WriteTxn>(database_->db(), &database_->cfs(), counters_,
-                                 NextMicros(), /*base=*/nullptr,
-                                 database_->base_iri()));
+  auto loader = std::make_unique<RocksBulkLoader>(
+      this, std::make_unique<WriteTxn>(
+                database_->db(), &database_->cfs(), counters_, NextMicros(),
+                /*base=*/nullptr, database_->base_iri()));
+  bulk_loader_ = loader.get();
+  bulk_busy_ = false;
+  bulk_idle_since_ = absl::Now();
+  return loader;
 }
 
 void RocksStore::AwaitNoBulkLoader() {
   const absl::Duration idle = options_.bulk_load_idle_timeout;
-  while (bulk_loader_.has_value()) {
+  while (bulk_loader_ != nullptr) {
     const absl::Time now = absl::Now();
     if (!bulk_busy_ && now - bulk_idle_since_ >= idle) {
-      bulk_loader_.reset();  // abandoned: its next call is refused
+      bulk_loader_->Abandon();
+      bulk_loader_ = nullptr;
       break;
     }
     const absl::Time check = bulk_busy_ ? now + idle : bulk_idle_since_ + idle;
     const auto done = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return !bulk_loader_.has_value();
+      return bulk_loader_ == nullptr;
     };
     commit_mu_.AwaitWithDeadline(absl::Condition(&done), check);
   }

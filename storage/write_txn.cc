@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <functional>
 #include <tuple>
@@ -54,6 +55,12 @@ absl::Status Repeated(absl::string_view field, absl::string_view first,
   return absl::InvalidArgumentError(
       absl::StrCat(field, ": duplicates ", first, " with other content (", what,
                    "); a write may repeat an item only unchanged"));
+}
+
+// SHA-256 of `bytes`, as bytes.
+std::string DigestOf(absl::string_view bytes) {
+  const std::array<unsigned char, 32> digest = Sha256(bytes);
+  return std::string(digest.begin(), digest.end());
 }
 
 }  // namespace
@@ -189,8 +196,10 @@ void PendingChanges::Reserve(size_t n) {
   // At least doubling: a write given in parts reserves for each part, and
   // growing by exactly a part each time would copy everything every time.
   if (indexed_) {
+    // (A hash table's capacity counts slots, some always empty: doubling
+    // is by size.)
     if (values_.size() + n > values_.capacity()) {
-      values_.reserve(std::max(values_.size() + n, 2 * values_.capacity()));
+      values_.reserve(std::max(values_.size() + n, 2 * values_.size()));
     }
   } else {
     if (log_.size() + n > log_.capacity()) {
@@ -1082,7 +1091,8 @@ absl::StatusOr<WriteTxn::ResolvedTerm> WriteTxn::EnsureStatement(
                         Get(kRelationCf, predicate));
     if (!rel) {
       return NotFound(rel_field,
-                      absl::StrCat("no relation '", EchoValue(predicate), "'"));
+                      absl::StrCat("no relation '", EchoValue(predicate), "'",
+                                   LaterPartsHint()));
     }
     Relation relation;
     if (!DecodeRelation(predicate, *rel, &rel_tid, &relation)) {
@@ -1381,8 +1391,10 @@ absl::StatusOr<const WriteTxn::CachedDocument*> WriteTxn::LoadDocument(
   if (it != documents_.end()) return it->second.get();
   KG_RETURN_IF_ERROR(ValidateDocumentId(field, id));
   KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kDocumentCf, id));
-  if (!value)
-    return NotFound(field, absl::StrCat("no document '", EchoValue(id), "'"));
+  if (!value) {
+    return NotFound(field, absl::StrCat("no document '", EchoValue(id), "'",
+                                        LaterPartsHint()));
+  }
   auto cached = std::make_unique<CachedDocument>();
   Document doc;
   if (!DecodeDocument(id, *value, /*include_text=*/true, &cached->tid, &doc)) {
@@ -1500,6 +1512,7 @@ absl::Status WriteTxn::Apply(const WriteBatch& batch, WriteResult* result) {
 absl::Status WriteTxn::ApplyPart(const WriteBatch& batch,
                                  absl::string_view name, WriteResult* result) {
   const bool parts = !name.empty();
+  in_parts_ = parts;
   // Field names: "statements[3]", or "batches[2].statements[3]" in a part.
   const std::string in = parts ? absl::StrCat(name, ".") : "";
   scope_ = batch.blank_scope;
@@ -1581,6 +1594,8 @@ absl::Status WriteTxn::ApplyPart(const WriteBatch& batch,
                       absl::StrCat("id '", EchoValue(d.id), "'"));
     }
     if (parts) {
+      // Texts are kept as their digests: a load may give many long ones.
+      d.text = DigestOf(d.text);
       const auto [earlier, new_id] =
           parts_documents_.try_emplace(d.id, field, d);
       if (!new_id) {

@@ -249,8 +249,19 @@ class WriteTxn {
   // (kShortStatementKeysKey); read on the first lookup.
   std::optional<bool> short_statement_keys_;
   std::string scope_;  // the batch's blank node scope
+  // Whether the write is given in parts (ApplyPart with a name), and what
+  // a missing relation or document's error adds then.
+  bool in_parts_ = false;
+  const char* LaterPartsHint() const {
+    return in_parts_ ? " (a write given in parts, as an import past its bulk "
+                       "size is, applies each part as it comes: relations "
+                       "and documents must come in or before the part that "
+                       "uses them)"
+                     : "";
+  }
   // Of a write given in parts (ApplyPart): the scope of parts without one,
-  // and each entity, relation and document given so far, where it was.
+  // and each entity, relation and document given so far, where it was (a
+  // document's text as its SHA-256).
   std::string parts_scope_;
   absl::flat_hash_map<std::string, std::pair<std::string, Entity>>
       parts_entities_;

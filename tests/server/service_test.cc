@@ -1107,6 +1107,9 @@ TEST_F(ServiceTest, ABulkImportHoldsWritesOffUntilItEndsOrIdlesTooLong) {
   options.store.sync_writes = false;
   options.limits.bulk_import_statements = 1;
   options.store.bulk_load_idle_timeout = absl::Seconds(2);
+  // One write thread, which a waiting write takes: the import's batches
+  // and commit must not need it.
+  options.limits.write_threads = 1;
   StartServer(options);
 
   v1::WriteStatementsRequest renamed;
@@ -1126,11 +1129,12 @@ TEST_F(ServiceTest, ABulkImportHoldsWritesOffUntilItEndsOrIdlesTooLong) {
   ukraine.mutable_entity()->set_type("Country");
   // An import open past its first statements, holding writes off.
   const auto open_import = [&](grpc::ClientContext* ctx,
-                               v1::ImportStatementsResponse* resp) {
+                               v1::ImportStatementsResponse* resp,
+                               const v1::WriteStatementsRequest& first) {
     ctx->set_deadline(std::chrono::system_clock::now() +
                       std::chrono::seconds(60));
     auto stream = stub_->ImportStatements(ctx, resp);
-    for (const auto& b : {Vocabulary(), ClaimsByIds()}) {
+    for (const auto& b : {first, ClaimsByIds()}) {
       v1::ImportStatementsRequest req;
       *req.mutable_batch() = b;
       EXPECT_TRUE(stream->Write(req));
@@ -1142,7 +1146,7 @@ TEST_F(ServiceTest, ABulkImportHoldsWritesOffUntilItEndsOrIdlesTooLong) {
   {
     grpc::ClientContext ctx;
     v1::ImportStatementsResponse resp;
-    auto stream = open_import(&ctx, &resp);
+    auto stream = open_import(&ctx, &resp, Vocabulary());
     std::atomic<bool> created{false};
     std::thread writer([&] {
       v1::Entity entity;
@@ -1164,7 +1168,13 @@ TEST_F(ServiceTest, ABulkImportHoldsWritesOffUntilItEndsOrIdlesTooLong) {
   {
     grpc::ClientContext ctx;
     v1::ImportStatementsResponse resp;
-    auto stream = open_import(&ctx, &resp);
+    // Its first batch brings a new entity, which must not be written.
+    v1::WriteStatementsRequest first = Vocabulary();
+    v1::Entity* odesa = first.add_entities();
+    odesa->set_id("odesa");
+    odesa->set_label("Odesa");
+    odesa->set_type("City");
+    auto stream = open_import(&ctx, &resp, first);
     v1::CreateEntityRequest ukraine_again = ukraine;
     ukraine_again.mutable_entity()->set_id("ukraine2");
     ukraine_again.mutable_entity()->set_label("Ukraine 2");
@@ -1181,6 +1191,10 @@ TEST_F(ServiceTest, ABulkImportHoldsWritesOffUntilItEndsOrIdlesTooLong) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
     EXPECT_THAT(status.error_message(), HasSubstr("abandoned"));
     EXPECT_EQ(Stats().entities(), 8u);
+    v1::GetEntityRequest get;
+    get.set_name("odesa");
+    EXPECT_EQ(stub_->GetEntity(Ctx().get(), get, &entity).error_code(),
+              grpc::StatusCode::NOT_FOUND);
   }
 }
 

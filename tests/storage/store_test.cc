@@ -1000,6 +1000,22 @@ TEST_F(StoreTest, ABulkLoadRefusesAPartRepeatingAnEarlierOneWithOtherContent) {
     EXPECT_THAT(loader->Commit(),
                 StatusIs(absl::StatusCode::kFailedPrecondition));
   }
+  // A relation given only in a later part is not there yet, and the error
+  // says why.
+  {
+    auto loader = store().BeginBulkLoad().value();
+    WriteBatch first;
+    first.statements = {
+        {Triple{Term::Entity("nis"), "visited", Term::Entity("russia")},
+         {Evidence(0)}}};
+    WriteResult result;
+    EXPECT_THAT(loader->Add(first, "batches[0]", &result),
+                StatusIs(absl::StatusCode::kNotFound,
+                         ::testing::AllOf(
+                             HasSubstr("batches[0].statements[0]"),
+                             HasSubstr("no relation 'visited'"),
+                             HasSubstr("before the part that uses them"))));
+  }
   Close();
   EXPECT_EQ(Dump(), before);
 }
