@@ -53,9 +53,10 @@ struct ServiceLimits {
   // Bytes of requests one ImportStatements call may stage before it
   // commits (docs/rdf.md, "The import guarantee").
   int64_t max_import_bytes = int64_t{4} << 30;
-  // An import of at least this many statements commits as SST files
-  // ingested at once (Store::BulkLoad) rather than through the write-ahead
-  // log; 0: never.
+  // From this many statements on, an import is a bulk load
+  // (Store::BeginBulkLoad): each batch is applied as it arrives, and the
+  // load commits as SST files ingested at once rather than through the
+  // write-ahead log; 0: never.
   uint64_t bulk_import_statements = 20'000;
   // Bytes of answers one query, and all queries together, may hold before
   // they are sent (QueryMemory); <= 0 for no bound.
