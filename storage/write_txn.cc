@@ -57,6 +57,21 @@ absl::Status Repeated(absl::string_view field, absl::string_view first,
                    "); a write may repeat an item only unchanged"));
 }
 
+// A write given in parts: `item`, with id `id`, at `field`, against what
+// the earlier parts gave under that id (`given`, which now remembers it).
+// True for an identical repeat, to be skipped; false for a new id; an error
+// for a repeat with other content.
+template <typename T>
+absl::StatusOr<bool> RepeatsEarlierPart(
+    absl::flat_hash_map<std::string, std::pair<std::string, T>>& given,
+    const std::string& id, const std::string& field, const T& item) {
+  const auto [earlier, first] = given.try_emplace(id, field, item);
+  if (first) return false;
+  if (earlier->second.second == item) return true;
+  return Repeated(field, earlier->second.first,
+                  absl::StrCat("id '", EchoValue(id), "'"));
+}
+
 // SHA-256 of `bytes`, as bytes.
 std::string DigestOf(absl::string_view bytes) {
   const std::array<unsigned char, 32> digest = Sha256(bytes);
@@ -1544,13 +1559,9 @@ absl::Status WriteTxn::ApplyPart(const WriteBatch& batch,
                       absl::StrCat("id '", EchoValue(e.id), "'"));
     }
     if (parts) {
-      const auto [earlier, new_id] =
-          parts_entities_.try_emplace(e.id, field, e);
-      if (!new_id) {
-        if (earlier->second.second == e) continue;
-        return Repeated(field, earlier->second.first,
-                        absl::StrCat("id '", EchoValue(e.id), "'"));
-      }
+      KG_ASSIGN_OR_RETURN(const bool repeat,
+                          RepeatsEarlierPart(parts_entities_, e.id, field, e));
+      if (repeat) continue;
     }
     KG_RETURN_IF_ERROR(
         PutEntity(field, e, batch.entity_mode, batch.shared_names));
@@ -1569,13 +1580,9 @@ absl::Status WriteTxn::ApplyPart(const WriteBatch& batch,
                       absl::StrCat("id '", EchoValue(r.id), "'"));
     }
     if (parts) {
-      const auto [earlier, new_id] =
-          parts_relations_.try_emplace(r.id, field, r);
-      if (!new_id) {
-        if (earlier->second.second == r) continue;
-        return Repeated(field, earlier->second.first,
-                        absl::StrCat("id '", EchoValue(r.id), "'"));
-      }
+      KG_ASSIGN_OR_RETURN(const bool repeat,
+                          RepeatsEarlierPart(parts_relations_, r.id, field, r));
+      if (repeat) continue;
     }
     KG_RETURN_IF_ERROR(PutRelation(field, r, batch.entity_mode));
   }
@@ -1596,13 +1603,9 @@ absl::Status WriteTxn::ApplyPart(const WriteBatch& batch,
     if (parts) {
       // Texts are kept as their digests: a load may give many long ones.
       d.text = DigestOf(d.text);
-      const auto [earlier, new_id] =
-          parts_documents_.try_emplace(d.id, field, d);
-      if (!new_id) {
-        if (earlier->second.second == d) continue;
-        return Repeated(field, earlier->second.first,
-                        absl::StrCat("id '", EchoValue(d.id), "'"));
-      }
+      KG_ASSIGN_OR_RETURN(const bool repeat,
+                          RepeatsEarlierPart(parts_documents_, d.id, field, d));
+      if (repeat) continue;
     }
     KG_RETURN_IF_ERROR(PutDocument(field, batch.documents[i]));
   }
