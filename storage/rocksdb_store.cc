@@ -30,6 +30,7 @@
 #include "storage/compact_adjacency.h"
 #include "storage/compact_adjacency_keeper.h"
 #include "storage/database.h"
+#include "storage/fresh_load.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_reader.h"
 #include "storage/rocksdb_status.h"
@@ -109,6 +110,7 @@ class RocksStore : public Store {
   absl::StatusOr<WriteResult> Write(const WriteBatch& batch) override;
   absl::StatusOr<WriteResult> BulkLoad(const WriteBatch& batch) override;
   absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() override;
+  absl::StatusOr<WriteResult> LoadFresh(FreshLoad load) override;
   absl::StatusOr<RetractResult> Retract(absl::string_view statement_id,
                                         absl::string_view document_id) override;
   std::unique_ptr<Reader> NewReader() override;
@@ -149,6 +151,14 @@ class RocksStore : public Store {
   void AwaitNoBulkLoader() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // Writes `txn`'s changes as SST files and ingests them at once.
   absl::Status IngestBulk(WriteTxn& txn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  // The same for any changes: `changes_of` gives each column family's in
+  // key order (called once per family, from two threads), `index` the
+  // statements that entered or left the indexes, `counters` the store's
+  // after the load (already among the default family's changes).
+  absl::Status IngestFamilies(
+      const std::function<PendingChanges::Changes(Cf)>& changes_of,
+      const std::vector<Adjacency::Change>& index, const Counters& counters)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // Writes one column family's sorted changes into an SST file at `file`.
   // Thread-safe for different families.
@@ -454,6 +464,35 @@ void RocksStore::AwaitNoBulkLoader() {
 
 absl::Status RocksStore::IngestBulk(WriteTxn& txn) {
   txn.SealCounters();
+  return IngestFamilies([&txn](Cf cf) { return txn.ChangesOf(cf); },
+                        txn.index_changes(), txn.counters());
+}
+
+absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
+  absl::MutexLock lock(&commit_mu_);
+  AwaitNoBulkLoader();
+  if (counters_.next_tid != 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a fresh load needs a store that has never held a term; this one "
+        "has numbered ",
+        counters_.next_tid - 1));
+  }
+  FreshLoadContext context;
+  context.base_iri = database_->base_iri();
+  context.short_statement_keys = database_->short_statement_keys();
+  context.counters = counters_;
+  context.now_micros = NextMicros();
+  KG_ASSIGN_OR_RETURN(std::unique_ptr<FreshLoadOutput> out,
+                      BuildFreshLoad(std::move(load), context));
+  KG_RETURN_IF_ERROR(
+      IngestFamilies([&out](Cf cf) { return std::move(out->families[cf]); },
+                     out->index_changes, out->counters));
+  return out->result;
+}
+
+absl::Status RocksStore::IngestFamilies(
+    const std::function<PendingChanges::Changes(Cf)>& changes_of,
+    const std::vector<Adjacency::Change>& index, const Counters& counters) {
   const std::string tmp =
       absl::StrCat(database_->path(), "/", kBulkDirPrefix, last_micros_);
   std::error_code ec;
@@ -477,7 +516,7 @@ absl::Status RocksStore::IngestBulk(WriteTxn& txn) {
   const auto write = [&] {
     for (size_t n; (n = next.fetch_add(1)) < kNumCfs;) {
       const Cf cf = kOrder[n];
-      const PendingChanges::Changes changes = txn.ChangesOf(cf);
+      const PendingChanges::Changes changes = changes_of(cf);
       if (changes.empty()) continue;
       written[cf] = WriteSstFile(cf, changes,
                                  absl::StrCat(tmp, "/", kCfNames[cf], ".sst"));
@@ -514,13 +553,13 @@ absl::Status RocksStore::IngestBulk(WriteTxn& txn) {
     status = FromRocksDb(database_->db()->IngestExternalFiles(args),
                          "bulk load ingest");
     if (status.ok()) {
-      ApplyToAdjacency(txn.index_changes(), has_file[kProvCf],
+      ApplyToAdjacency(index, has_file[kProvCf],
                        has_file[kEntityCf] || has_file[kTermCf]);
     }
   }
   fs::remove_all(tmp, ec);
   KG_RETURN_IF_ERROR(status);
-  counters_ = txn.counters();
+  counters_ = counters;
   return absl::OkStatus();
 }
 

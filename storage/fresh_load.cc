@@ -1,0 +1,561 @@
+#include "storage/fresh_load.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "common/echo.h"
+#include "storage/dictionary.h"
+#include "storage/status_macros.h"
+#include "storage/validate.h"
+
+namespace kg::storage {
+
+absl::string_view ByteArena::Keep(absl::string_view bytes) {
+  if (bytes.size() > left_) {
+    const size_t size = std::max(kBlockBytes, bytes.size());
+    blocks_.push_back(std::make_unique<char[]>(size));
+    free_ = blocks_.back().get();
+    left_ = size;
+  }
+  if (!bytes.empty()) std::memcpy(free_, bytes.data(), bytes.size());
+  const absl::string_view kept(free_, bytes.size());
+  free_ += bytes.size();
+  left_ -= bytes.size();
+  return kept;
+}
+
+namespace {
+
+absl::Status NotFound(absl::string_view field, absl::string_view what) {
+  return absl::NotFoundError(absl::StrCat(field, ": ", what));
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+// Runs task(i) for i in [0, n) on up to `threads` threads (this one too).
+void RunParallel(size_t n, int threads,
+                 const std::function<void(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) task(i);
+  };
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < threads && static_cast<size_t>(t) < n; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: fewer do it
+    }
+  }
+  work();
+  for (std::thread& h : helpers) h.join();
+}
+
+// A statement with its terms keyed (as written; the predicate as the
+// relation's or the IRI's term key) and its content hashed.
+struct KeyedStatement {
+  absl::string_view subject, predicate, object;
+  std::array<char, kStatementHashBytes> hash;
+  uint32_t document;
+};
+
+struct KeyedChunk {
+  ByteArena arena;
+  std::vector<KeyedStatement> statements;
+  absl::Status status;
+};
+
+// What the parallel phase reads: the load's vocabulary, by id.
+struct Vocabulary {
+  absl::string_view base;
+  absl::string_view scope;
+  absl::flat_hash_set<absl::string_view> entities, relations;
+};
+
+// WriteTxn::ResolveTerm's key, for a store whose only entities are the
+// load's and which holds no statement.
+absl::StatusOr<std::string> TermKeyOf(const std::string& field,
+                                      const Term& written, bool is_subject,
+                                      const Vocabulary& vocabulary) {
+  Term made;
+  const Term& term = CanonicalIri(written, vocabulary.base, &made);
+  switch (term.kind()) {
+    case Term::Kind::kIri:
+      KG_RETURN_IF_ERROR(ValidateIri(field, term.id()));
+      return IriTermKey(term.id());
+    case Term::Kind::kBlank:
+      if (term.id().empty() || term.id().size() > Limits::kMaxIdBytes ||
+          !IsValidUtf8(term.id())) {
+        return Invalid(field,
+                       absl::StrCat("a blank node label is 1 to ",
+                                    Limits::kMaxIdBytes, " bytes of UTF-8"));
+      }
+      return BlankTermKey(BlankNodeId(vocabulary.scope, term.id()));
+    case Term::Kind::kEntity:
+      KG_RETURN_IF_ERROR(ValidateId(field, term.id()));
+      if (!vocabulary.entities.contains(term.id())) {
+        return NotFound(field,
+                        absl::StrCat("no entity '", EchoValue(term.id()), "'"));
+      }
+      return EntityTermKey(term.id());
+    case Term::Kind::kLiteral: {
+      if (is_subject) {
+        return Invalid(field, "a literal cannot be the subject of a statement");
+      }
+      KG_ASSIGN_OR_RETURN(Literal lit, CanonicalLiteral(field, term.literal()));
+      return LiteralTermKey(lit);
+    }
+    case Term::Kind::kStatement:
+      return Invalid(field,
+                     "a fresh load takes no quoted statements (load them "
+                     "through a write)");
+  }
+  return Invalid(field, "unknown term kind");
+}
+
+absl::Status KeyChunk(const std::vector<FreshStatement>& in, size_t first,
+                      const Vocabulary& vocabulary, size_t documents,
+                      KeyedChunk* out) {
+  out->statements.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const FreshStatement& st = in[i];
+    const std::string field =
+        absl::StrCat("statements[", first + i, "].triple");
+    if (st.document >= documents) {
+      return Invalid(
+          absl::StrCat("statements[", first + i, "].provenance[0].document_id"),
+          "no such document in the load");
+    }
+    KG_ASSIGN_OR_RETURN(std::string s,
+                        TermKeyOf(absl::StrCat(field, ".subject"), st.subject,
+                                  /*is_subject=*/true, vocabulary));
+    const std::string rel_field = absl::StrCat(field, ".relation");
+    const std::string predicate =
+        CanonicalPredicate(st.relation, vocabulary.base);
+    std::string p;
+    if (absl::StrContains(predicate, ":")) {
+      KG_RETURN_IF_ERROR(ValidateIri(rel_field, predicate));
+      p = IriTermKey(predicate);
+    } else {
+      KG_RETURN_IF_ERROR(ValidateId(rel_field, predicate));
+      if (!vocabulary.relations.contains(predicate)) {
+        return NotFound(rel_field, absl::StrCat("no relation '",
+                                                EchoValue(predicate), "'"));
+      }
+      p = RelationTermKey(predicate);
+    }
+    KG_ASSIGN_OR_RETURN(std::string o,
+                        TermKeyOf(absl::StrCat(field, ".object"), st.object,
+                                  /*is_subject=*/false, vocabulary));
+    KeyedStatement& k = out->statements.emplace_back();
+    const std::string hash =
+        StatementHash(TermIdentityKey(s), predicate, TermIdentityKey(o));
+    std::memcpy(k.hash.data(), hash.data(), kStatementHashBytes);
+    k.subject = out->arena.Keep(s);
+    k.predicate = out->arena.Keep(p);
+    k.object = out->arena.Keep(o);
+    k.document = st.document;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> UniqueAliases(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  absl::flat_hash_set<std::string> seen;
+  for (const auto& a : in) {
+    if (seen.insert(a).second) out.push_back(a);
+  }
+  return out;
+}
+
+// A term in number order: its key as first written and its identity key
+// (a language tag lowercased), or a statement's hash.
+struct NumberedTerm {
+  absl::string_view written, identity;
+  bool statement = false;
+};
+
+struct StatementRow {
+  uint64_t tid;
+  StmtValue row;
+  uint64_t first_document;
+};
+
+struct Record {
+  uint64_t statement, document;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
+    FreshLoad load, const FreshLoadContext& context) {
+  auto out = std::make_unique<FreshLoadOutput>();
+  Counters counters = context.counters;
+  const int threads = std::max(1, load.threads);
+  std::string scope = load.blank_scope;
+  if (scope.empty()) {
+    scope.resize(16);
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(scope.data()), 16) != 1) {
+      return absl::UnavailableError("cannot draw random bytes for a scope");
+    }
+  }
+
+  // The vocabulary, checked as PutEntity, PutRelation and PutDocument would.
+  Vocabulary vocabulary;
+  vocabulary.base = context.base_iri;
+  vocabulary.scope = scope;
+  for (size_t i = 0; i < load.entities.size(); ++i) {
+    Entity& e = load.entities[i];
+    const std::string field = absl::StrCat("entities[", i, "]");
+    KG_RETURN_IF_ERROR(ValidateEntity(field, e));
+    e.aliases = UniqueAliases(e.aliases);
+    if (!vocabulary.entities.insert(e.id).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".id: entity '", EchoValue(e.id),
+                       "' is given twice in a fresh load"));
+    }
+  }
+  for (size_t i = 0; i < load.relations.size(); ++i) {
+    const Relation& r = load.relations[i];
+    const std::string field = absl::StrCat("relations[", i, "]");
+    KG_RETURN_IF_ERROR(ValidateRelation(field, r));
+    if (!vocabulary.relations.insert(r.id).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".id: relation '", EchoValue(r.id),
+                       "' is given twice in a fresh load"));
+    }
+  }
+  // Names: as CheckNamesFree, in the order the entities are put.
+  if (!load.shared_names) {
+    absl::flat_hash_map<std::string, absl::string_view> named;
+    for (size_t i = 0; i < load.entities.size(); ++i) {
+      const Entity& e = load.entities[i];
+      auto check = [&](const std::string& field,
+                       const std::string& name) -> absl::Status {
+        auto it = named.find(LowerAscii(name));
+        if (it == named.end() || it->second == e.id) return absl::OkStatus();
+        return absl::AlreadyExistsError(
+            absl::StrCat(field, ": \"", EchoEscaped(name),
+                         "\" already names entity '", EchoValue(it->second),
+                         "', so a lookup by that name would match "
+                         "both it and '",
+                         EchoValue(e.id),
+                         "'; say that the name is shared (shared_names; kgctl "
+                         "--shared-name) if it is meant to name both"));
+      };
+      const std::string field = absl::StrCat("entities[", i, "]");
+      KG_RETURN_IF_ERROR(check(absl::StrCat(field, ".label"), e.label));
+      for (size_t a = 0; a < e.aliases.size(); ++a) {
+        KG_RETURN_IF_ERROR(
+            check(absl::StrCat(field, ".aliases[", a, "]"), e.aliases[a]));
+      }
+      named.try_emplace(LowerAscii(e.id), e.id);
+      named.try_emplace(LowerAscii(e.label), e.id);
+      for (const std::string& a : e.aliases) {
+        named.try_emplace(LowerAscii(a), e.id);
+      }
+    }
+  }
+  // Documents by canonical id (a blank graph name scoped, <base>document/x
+  // as x); a repeat is the same document.
+  std::vector<std::string> document_ids;
+  std::vector<size_t> document_of(load.documents.size());
+  {
+    absl::flat_hash_map<std::string, size_t> at;
+    for (size_t i = 0; i < load.documents.size(); ++i) {
+      absl::string_view rest = load.documents[i];
+      std::string id =
+          absl::ConsumePrefix(&rest, "_:") && !BlankBytesFromId(rest)
+              ? absl::StrCat("_:", BlankIdFromBytes(BlankNodeId(scope, rest)))
+              : CanonicalDocumentIri(load.documents[i], context.base_iri);
+      Document d;
+      d.id = id;
+      KG_RETURN_IF_ERROR(
+          ValidateDocument(absl::StrCat("documents[", i, "]"), d));
+      auto [it, fresh] = at.try_emplace(id, document_ids.size());
+      if (fresh) document_ids.push_back(std::move(id));
+      document_of[i] = it->second;
+    }
+  }
+
+  // Each chunk's terms checked, keyed and hashed, on every thread.
+  auto chunks = std::make_shared<std::vector<KeyedChunk>>(load.chunks.size());
+  out->keep.push_back(chunks);
+  {
+    std::vector<size_t> first(load.chunks.size());
+    size_t n = 0;
+    for (size_t c = 0; c < load.chunks.size(); ++c) {
+      first[c] = n;
+      n += load.chunks[c].size();
+    }
+    RunParallel(load.chunks.size(), threads, [&](size_t c) {
+      KeyedChunk& chunk = (*chunks)[c];
+      chunk.status = KeyChunk(load.chunks[c], first[c], vocabulary,
+                              load.documents.size(), &chunk);
+      load.chunks[c] = {};  // its terms are keys now
+    });
+    for (const KeyedChunk& chunk : *chunks) KG_RETURN_IF_ERROR(chunk.status);
+  }
+
+  // Numbering, in the order a transaction would intern them.
+  ByteArena& misc = out->arenas[kDefaultCf];  // identity keys that differ
+  std::vector<NumberedTerm> terms;
+  absl::flat_hash_map<absl::string_view, uint64_t> tids;
+  const uint64_t first_tid = counters.next_tid;
+  auto intern = [&](absl::string_view written) -> uint64_t {
+    absl::string_view identity = written;
+    if (written.size() > 2 &&
+        written[0] == static_cast<char>(TermTag::kLiteral) &&
+        written[1] == static_cast<char>(LiteralType::kLangString)) {
+      const std::string lowered = TermIdentityKey(written);
+      if (lowered != written) identity = misc.Keep(lowered);
+    }
+    auto [it, fresh] = tids.try_emplace(identity, counters.next_tid);
+    if (fresh) {
+      terms.push_back({written, identity, false});
+      ++counters.next_tid;
+      ++counters.terms;
+    }
+    return it->second;
+  };
+  std::vector<uint64_t> entity_tids, relation_tids, document_tids;
+  for (const Entity& e : load.entities) {
+    entity_tids.push_back(intern(misc.Keep(EntityTermKey(e.id))));
+  }
+  for (const Relation& r : load.relations) {
+    relation_tids.push_back(intern(misc.Keep(RelationTermKey(r.id))));
+  }
+  for (const std::string& id : document_ids) {
+    document_tids.push_back(intern(misc.Keep(DocumentTermKey(id))));
+  }
+  counters.entities += load.entities.size();
+  counters.relations += load.relations.size();
+  counters.documents += document_ids.size();
+
+  size_t total = 0;
+  for (const KeyedChunk& chunk : *chunks) total += chunk.statements.size();
+  tids.reserve(tids.size() + 2 * total);
+  std::vector<StatementRow> rows;
+  rows.reserve(total);
+  std::vector<Record> records;
+  records.reserve(total);
+  absl::flat_hash_map<absl::string_view, size_t> row_of;  // by hash
+  row_of.reserve(total);
+  absl::flat_hash_set<std::pair<uint64_t, uint64_t>> later_records;
+  for (const KeyedChunk& chunk : *chunks) {
+    for (const KeyedStatement& k : chunk.statements) {
+      const uint64_t s = intern(k.subject);
+      const uint64_t p = intern(k.predicate);
+      const uint64_t o = intern(k.object);
+      const uint64_t doc = document_tids[document_of[k.document]];
+      const absl::string_view hash(k.hash.data(), k.hash.size());
+      auto [it, fresh] = row_of.try_emplace(hash, rows.size());
+      if (fresh) {
+        terms.push_back({hash, hash, true});
+        const uint64_t tid = counters.next_tid++;
+        ++counters.terms;
+        rows.push_back({tid, StmtValue{s, p, o, 1, 0}, doc});
+        records.push_back({tid, doc});
+        ++out->result.statements_created;
+        ++out->result.provenance_added;
+        continue;
+      }
+      StatementRow& row = rows[it->second];
+      if (doc == row.first_document ||
+          !later_records.insert({row.tid, doc}).second) {
+        ++out->result.provenance_unchanged;  // the same record again
+        continue;
+      }
+      ++row.row.live;
+      records.push_back({row.tid, doc});
+      ++out->result.provenance_added;
+    }
+  }
+  counters.statements += rows.size();
+  counters.provenance += records.size();
+  row_of = {};
+  later_records = {};
+  tids = {};
+
+  // Each family's keys, in order, on every thread.
+  auto& families = out->families;
+  auto& arenas = out->arenas;
+  auto put = [&](Cf cf, absl::string_view key, absl::string_view value) {
+    families[cf].push_back({arenas[cf].Keep(key), value});
+  };
+  auto sort_family = [&](Cf cf) {
+    std::sort(families[cf].begin(), families[cf].end(),
+              [](const PendingChanges::Change& a,
+                 const PendingChanges::Change& b) { return a.key < b.key; });
+  };
+  // An index family from (a, b, c, statement) in that order.
+  auto index_family = [&](Cf cf, auto order) {
+    std::vector<std::array<uint64_t, 4>> entries;
+    entries.reserve(rows.size());
+    for (const StatementRow& r : rows) entries.push_back(order(r));
+    std::sort(entries.begin(), entries.end());
+    families[cf].reserve(entries.size());
+    for (const auto& e : entries) {
+      put(cf, IndexKey(e[0], e[1], e[2]),
+          arenas[cf].Keep(IndexValue(e[3], /*asserted=*/true)));
+    }
+  };
+  const std::string prov_value = EncodeProv(ProvValue());
+  const absl::Time since = absl::FromUnixMicros(context.now_micros);
+  std::vector<std::function<void()>> tasks = {
+      [&] {
+        // The dictionary: a statement's term by 8 bytes of its hash
+        // unless an earlier statement took them (format 6).
+        families[kTermCf].reserve(terms.size());
+        absl::flat_hash_set<absl::string_view> short_keys;
+        for (size_t i = 0; i < terms.size(); ++i) {
+          const NumberedTerm& t = terms[i];
+          const std::string tid = TidValue(first_tid + i);
+          if (!t.statement) {
+            put(kTermCf, t.identity, arenas[kTermCf].Keep(tid));
+            continue;
+          }
+          std::string key = StatementTermKey(t.identity);
+          if (context.short_statement_keys &&
+              short_keys.insert(t.identity.substr(0, kStatementShortHashBytes))
+                  .second) {
+            key = ShortStatementTermKey(key);
+          }
+          put(kTermCf, key, arenas[kTermCf].Keep(tid));
+        }
+        sort_family(kTermCf);
+      },
+      [&] {
+        // The reverse dictionary, in number order: none for statements.
+        for (size_t i = 0; i < terms.size(); ++i) {
+          if (terms[i].statement) continue;
+          put(kTidCf, TidKey(first_tid + i), terms[i].written);
+        }
+      },
+      [&] {
+        for (const StatementRow& r : rows) {
+          put(kStmtCf, TidKey(r.tid), arenas[kStmtCf].Keep(EncodeStmt(r.row)));
+        }
+      },
+      [&] {
+        index_family(kSpoCf, [](const StatementRow& r) {
+          return std::array<uint64_t, 4>{r.row.subject, r.row.relation,
+                                         r.row.object, r.tid};
+        });
+      },
+      [&] {
+        index_family(kPosCf, [](const StatementRow& r) {
+          return std::array<uint64_t, 4>{r.row.relation, r.row.object,
+                                         r.row.subject, r.tid};
+        });
+      },
+      [&] {
+        index_family(kOspCf, [](const StatementRow& r) {
+          return std::array<uint64_t, 4>{r.row.object, r.row.subject,
+                                         r.row.relation, r.tid};
+        });
+      },
+      [&] {
+        std::vector<Record> by_statement = records;
+        std::sort(by_statement.begin(), by_statement.end(),
+                  [](const Record& a, const Record& b) {
+                    return std::tie(a.statement, a.document) <
+                           std::tie(b.statement, b.document);
+                  });
+        const absl::string_view value = arenas[kProvCf].Keep(prov_value);
+        families[kProvCf].reserve(by_statement.size());
+        for (const Record& r : by_statement) {
+          put(kProvCf,
+              ProvKey(r.statement, r.document, 0, 0, context.now_micros),
+              value);
+        }
+      },
+      [&] {
+        std::vector<Record> by_document = records;
+        std::sort(by_document.begin(), by_document.end(),
+                  [](const Record& a, const Record& b) {
+                    return std::tie(a.document, a.statement) <
+                           std::tie(b.document, b.statement);
+                  });
+        families[kDocProvCf].reserve(by_document.size());
+        for (const Record& r : by_document) {
+          put(kDocProvCf,
+              DocProvKey(r.document, 0, 0, r.statement, context.now_micros),
+              "");
+        }
+      },
+      [&] {
+        for (size_t i = 0; i < load.entities.size(); ++i) {
+          const Entity& e = load.entities[i];
+          EntityHistory history;
+          EntityVersion& v = history.versions.emplace_back();
+          v.since = since;
+          v.entity = e;
+          put(kEntityCf, e.id,
+              arenas[kEntityCf].Keep(
+                  EncodeEntityHistory(entity_tids[i], history)));
+          // The name index: the id, the label and each alias, once each.
+          put(kNameCf, NameKey(e.id, e.id), "");
+          put(kNameCf, NameKey(e.label, e.id), "");
+          for (const std::string& a : e.aliases) {
+            put(kNameCf, NameKey(a, e.id), "");
+          }
+        }
+        sort_family(kEntityCf);
+        sort_family(kNameCf);
+        auto& names = families[kNameCf];
+        names.erase(std::unique(names.begin(), names.end(),
+                                [](const PendingChanges::Change& a,
+                                   const PendingChanges::Change& b) {
+                                  return a.key == b.key;
+                                }),
+                    names.end());
+      },
+      [&] {
+        for (size_t i = 0; i < load.relations.size(); ++i) {
+          const Relation& r = load.relations[i];
+          put(kRelationCf, r.id,
+              arenas[kRelationCf].Keep(EncodeRelation(relation_tids[i], r)));
+        }
+        sort_family(kRelationCf);
+        for (size_t i = 0; i < document_ids.size(); ++i) {
+          Document d;
+          d.id = document_ids[i];
+          put(kDocumentCf, d.id,
+              arenas[kDocumentCf].Keep(EncodeDocument(document_tids[i], d)));
+        }
+        sort_family(kDocumentCf);
+      },
+  };
+  RunParallel(tasks.size(), threads, [&](size_t i) { tasks[i](); });
+  // The counters last: their arena is the one the identity keys are in,
+  // which no task above added to.
+  put(kDefaultCf, kCountersKey, misc.Keep(EncodeCounters(counters)));
+
+  out->index_changes.reserve(rows.size());
+  for (const StatementRow& r : rows) {
+    out->index_changes.push_back(
+        {r.row.subject, r.row.relation, r.row.object, r.tid, true});
+  }
+  out->counters = counters;
+  return out;
+}
+
+}  // namespace kg::storage

@@ -1,0 +1,67 @@
+// Store::LoadFresh's work before the ingest: a FreshLoad's column families
+// made straight from its terms' numbers, with no write transaction
+// (docs/storage.md, "Fresh loads").
+//
+// The rules are WriteTxn's for a batch of the same items in one
+// transaction on a store without terms: the same validation, terms
+// numbered in the order the transaction would intern them (entities,
+// relations, documents, then each statement's subject, predicate, object
+// and the statement itself), the same keys and values. What it leaves out
+// is everything a store without terms makes unnecessary: lookups, the
+// overlay, per-statement hash tables of strings. What it does in parallel:
+// checking, keying and hashing the chunks' terms, and making the
+// families' keys.
+#ifndef KG_STORAGE_FRESH_LOAD_H_
+#define KG_STORAGE_FRESH_LOAD_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/adjacency.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+#include "storage/write_txn.h"
+
+namespace kg::storage {
+
+// Bytes kept at stable addresses until the arena goes: keys and values
+// that views point into.
+class ByteArena {
+ public:
+  absl::string_view Keep(absl::string_view bytes);
+
+ private:
+  static constexpr size_t kBlockBytes = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* free_ = nullptr;
+  size_t left_ = 0;
+};
+
+struct FreshLoadOutput {
+  // Each column family's puts in key order, viewing `arenas` and the
+  // load's own keyed terms (`keep`).
+  std::array<PendingChanges::Changes, kNumCfs> families;
+  std::array<ByteArena, kNumCfs> arenas;
+  std::vector<std::shared_ptr<void>> keep;
+  std::vector<Adjacency::Change> index_changes;
+  Counters counters;
+  WriteResult result;
+};
+
+struct FreshLoadContext {
+  std::string base_iri;
+  bool short_statement_keys = true;
+  Counters counters;  // the store's; next_tid is where numbering starts
+  int64_t now_micros = 0;
+};
+
+absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
+    FreshLoad load, const FreshLoadContext& context);
+
+}  // namespace kg::storage
+
+#endif  // KG_STORAGE_FRESH_LOAD_H_

@@ -1,0 +1,256 @@
+// Store::LoadFresh: the store a bulk load of one batch makes, key for key,
+// without a write transaction; and what it refuses, leaving the store as
+// it was.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/store.h"
+#include "tests/storage/store_fixture.h"
+#include "tests/support/test_util.h"
+
+namespace kg::storage {
+namespace {
+
+using ::kg::testing::IsOk;
+using ::kg::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr char kXsd[] = "http://www.w3.org/2001/XMLSchema#";
+constexpr char kScope[] = "0123456789abcdef";
+
+std::string Ex(absl::string_view local) {
+  return absl::StrCat("http://example.org/", local);
+}
+std::string Kg(absl::string_view local) {
+  return absl::StrCat("https://kg.invalid/", local);
+}
+
+class FreshLoadTest : public StoreTest {
+ protected:
+  // The vocabulary and statements both loads take: every kind of term,
+  // IRIs that name kg's entities and relations, literals that become kg's
+  // compact ones and literals that do not, two spellings of one language
+  // tag, blank nodes, four documents (one by a blank graph name), and
+  // repeats: the same record again, and the same triple from another
+  // document.
+  struct Content {
+    std::vector<Entity> entities = {
+        {"north_korea", "North Korea", "Country", {"DPRK", "dprk"}},
+        {"russia", "Russia", "Country", {}},
+        {"kremlin", "Kremlin", "Organization", {"the Kremlin"}},
+    };
+    std::vector<Relation> relations = {
+        {"sent_troops_to", "sent troops to", false, Polarity::kNone},
+        {"denied", "denied", false, Polarity::kOpposes},
+        {"allied_with", "allied with", true, Polarity::kNone},
+    };
+    std::vector<std::string> documents = {"wordnet", Ex("graph/g1"), "_:g2",
+                                          Kg("document/d3")};
+    std::vector<FreshStatement> statements;
+
+    Content() {
+      auto add = [&](Term s, std::string p, Term o, uint32_t doc) {
+        statements.push_back({std::move(s), std::move(p), std::move(o), doc});
+      };
+      add(Term::Entity("north_korea"), "sent_troops_to", Term::Entity("russia"),
+          0);
+      add(Term::Iri(Kg("entity/kremlin")), Kg("relation/denied"),
+          Term::Entity("north_korea"), 0);
+      add(Term::Entity("russia"), "allied_with",
+          Term::Iri(Kg("entity/north_korea")), 1);
+      add(Term::Iri(Ex("alice")), Ex("name"),
+          Term::RdfLiteral("Alice", "", "en-GB"), 0);
+      add(Term::Iri(Ex("alice")), Ex("nick"),
+          Term::RdfLiteral("Ally", "", "EN-gb"), 0);
+      add(Term::Iri(Ex("alice")), Ex("name"),
+          Term::RdfLiteral("أليس", "", "ar", LiteralDirection::kRtl), 2);
+      add(Term::Blank("x"), Ex("age"),
+          Term::RdfLiteral("030", absl::StrCat(kXsd, "integer")), 0);
+      add(Term::Blank("x"), Ex("age2"),
+          Term::RdfLiteral("30", absl::StrCat(kXsd, "integer")), 0);
+      add(Term::Blank("y"), Ex("knows"), Term::Blank("x"), 3);
+      add(Term::Iri(Ex("alice")), Ex("born"),
+          Term::RdfLiteral("1990-05-01", absl::StrCat(kXsd, "date")), 1);
+      add(Term::Iri(Ex("alice")), Ex("likes"), Term::RdfLiteral("tea", "", ""),
+          1);
+      add(Term::Iri(Ex("alice")), Ex("shoe"),
+          Term::RdfLiteral("9.5", Ex("shoeSize")), 1);
+      add(Term::Iri(Ex("alice")), Ex("name"),
+          Term::RdfLiteral("Alice", "", "en-GB"), 0);  // the same record
+      add(Term::Iri(Ex("alice")), Ex("name"),
+          Term::RdfLiteral("Alice", "", "en-GB"), 1);  // another document's
+      add(Term::Entity("north_korea"), "sent_troops_to", Term::Entity("russia"),
+          3);
+      add(Term::Entity("russia"), "allied_with",
+          Term::Iri(Kg("entity/north_korea")), 1);
+      for (int i = 0; i < 50; ++i) {
+        add(Term::Iri(Ex(absl::StrCat("n", i % 7))), Ex("next"),
+            Term::Iri(Ex(absl::StrCat("n", i % 11))), i % 4);
+      }
+    }
+
+    WriteBatch Batch() const {
+      WriteBatch b;
+      b.blank_scope = kScope;
+      b.entities = entities;
+      b.relations = relations;
+      for (const std::string& id : documents) {
+        Document d;
+        d.id = id;
+        b.documents.push_back(d);
+      }
+      for (const FreshStatement& s : statements) {
+        StatementInput in;
+        in.triple = Triple{s.subject, s.relation, s.object};
+        ProvenanceInput p;
+        p.document_id = documents[s.document];
+        in.provenance.push_back(p);
+        b.statements.push_back(std::move(in));
+      }
+      return b;
+    }
+
+    // The statements in chunks of `size`.
+    FreshLoad Load(size_t size, int threads) const {
+      FreshLoad load;
+      load.blank_scope = kScope;
+      load.entities = entities;
+      load.relations = relations;
+      load.documents = documents;
+      load.threads = threads;
+      for (size_t i = 0; i < statements.size(); i += size) {
+        load.chunks.emplace_back(
+            statements.begin() + static_cast<ptrdiff_t>(i),
+            statements.begin() +
+                static_cast<ptrdiff_t>(std::min(statements.size(), i + size)));
+      }
+      return load;
+    }
+  };
+
+  void Restart() {
+    Close();
+    std::filesystem::remove_all(path());
+    Reopen();
+  }
+};
+
+TEST_F(FreshLoadTest, GivesTheStoreABulkLoadOfOneBatchGives) {
+  const Content content;
+  absl::StatusOr<WriteResult> bulk = store().BulkLoad(content.Batch());
+  ASSERT_THAT(bulk, IsOk());
+  Close();
+  const std::string expected = Dump();
+
+  for (const auto& [size, threads] :
+       std::vector<std::pair<size_t, int>>{{1000, 1}, {7, 3}, {1, 2}}) {
+    SCOPED_TRACE(absl::StrCat("chunks of ", size, ", ", threads, " threads"));
+    Restart();
+    absl::StatusOr<WriteResult> fresh =
+        store().LoadFresh(content.Load(size, threads));
+    ASSERT_THAT(fresh, IsOk());
+    EXPECT_EQ(fresh->statements_created, bulk->statements_created);
+    EXPECT_EQ(fresh->provenance_added, bulk->provenance_added);
+    EXPECT_EQ(fresh->provenance_unchanged, bulk->provenance_unchanged);
+    EXPECT_EQ(fresh->provenance_unchanged, 2u);
+    // Readers see it at once, through the indexes and the adjacency.
+    std::unique_ptr<Reader> reader = store().NewReader();
+    EXPECT_EQ(reader->Count(Pattern{}).value(), bulk->statements_created);
+    absl::StatusOr<VerifyReport> report = store().Verify([] { return false; });
+    ASSERT_THAT(report, IsOk());
+    EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+    reader.reset();
+    Close();
+    EXPECT_EQ(Dump(), expected);
+  }
+}
+
+// Each kind of item a bulk load would refuse is refused, naming its field,
+// and the store stays as it was: still fresh, so the next load goes in.
+TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
+  Close();
+  const std::string empty = Dump();
+  Reopen();
+  struct Case {
+    std::string name;
+    std::function<void(FreshLoad&)> spoil;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"an entity no one gave",
+       [](FreshLoad& l) {
+         l.chunks[1][0].object = Term::Iri(Kg("entity/atlantis"));
+       },
+       absl::StatusCode::kNotFound,
+       "statements[3].triple.object: no entity 'atlantis'"},
+      {"a relation no one gave",
+       [](FreshLoad& l) { l.chunks[0][0].relation = Kg("relation/invaded"); },
+       absl::StatusCode::kNotFound,
+       "statements[0].triple.relation: no relation 'invaded'"},
+      {"a literal subject",
+       [](FreshLoad& l) {
+         l.chunks[2][1].subject = Term::RdfLiteral("x", "", "");
+       },
+       absl::StatusCode::kInvalidArgument,
+       "statements[7].triple.subject: a literal cannot be the subject"},
+      {"a quoted statement",
+       [](FreshLoad& l) {
+         l.chunks[0][1].object = Term::Quoted(
+             Triple{Term::Entity("russia"), "denied", Term::Entity("kremlin")});
+       },
+       absl::StatusCode::kInvalidArgument,
+       "statements[1].triple.object: a fresh load takes no quoted statements"},
+      {"a relative IRI",
+       [](FreshLoad& l) { l.chunks[3][0].relation = "not an iri:"; },
+       absl::StatusCode::kInvalidArgument, "statements[9].triple.relation"},
+      {"a bad literal",
+       [](FreshLoad& l) {
+         l.chunks[3][0].object =
+             Term::RdfLiteral("x", absl::StrCat(kXsd, "integer\n"));
+       },
+       absl::StatusCode::kInvalidArgument, "statements[9].triple.object"},
+      {"an entity without a label",
+       [](FreshLoad& l) { l.entities[1].label.clear(); },
+       absl::StatusCode::kInvalidArgument, "entities[1].label"},
+      {"one name for two entities",
+       [](FreshLoad& l) { l.entities[2].aliases.push_back("NORTH KOREA"); },
+       absl::StatusCode::kAlreadyExists,
+       "entities[2].aliases[1]: \"NORTH KOREA\" already names entity "
+       "'north_korea'"},
+      {"an entity given twice",
+       [](FreshLoad& l) { l.entities.push_back(l.entities[0]); },
+       absl::StatusCode::kInvalidArgument, "entities[3].id"},
+      {"a bad relation", [](FreshLoad& l) { l.relations[0].id = "Sent"; },
+       absl::StatusCode::kInvalidArgument, "relations[0].id"},
+      {"a bad document id", [](FreshLoad& l) { l.documents[0] = "no spaces"; },
+       absl::StatusCode::kInvalidArgument, "documents[0]"},
+      {"a document the load does not have",
+       [](FreshLoad& l) { l.chunks[1][2].document = 9; },
+       absl::StatusCode::kInvalidArgument,
+       "statements[5].provenance[0].document_id"},
+  };
+  const Content content;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    FreshLoad load = content.Load(3, 2);
+    c.spoil(load);
+    EXPECT_THAT(store().LoadFresh(std::move(load)),
+                StatusIs(c.code, HasSubstr(c.message)));
+    Close();
+    EXPECT_EQ(Dump(), empty);
+    Reopen();
+  }
+  ASSERT_THAT(store().LoadFresh(content.Load(3, 2)), IsOk());
+  // Now the store has terms: a fresh load is for an empty store only.
+  EXPECT_THAT(store().LoadFresh(content.Load(3, 2)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("never held a term")));
+}
+
+}  // namespace
+}  // namespace kg::storage
