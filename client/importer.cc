@@ -58,6 +58,37 @@ std::string WithoutItemPrefix(absl::string_view message) {
 }
 
 // "wordnet" for ".../WordNet-3.0.nt".
+rdf::Format RdfFormat(ImportFormat f) {
+  switch (f) {
+    case ImportFormat::kNQuads:
+      return rdf::Format::kNQuads;
+    case ImportFormat::kTurtle:
+      return rdf::Format::kTurtle;
+    case ImportFormat::kTriG:
+      return rdf::Format::kTriG;
+    default:
+      return rdf::Format::kNTriples;
+  }
+}
+
+// "line 12, column 5: what" -> (12, 5, "what").
+void SplitPosition(absl::string_view message, int64_t* line, int64_t* column,
+                   std::string* what) {
+  *what = std::string(message);
+  if (!absl::ConsumePrefix(&message, "line ")) return;
+  const size_t comma = message.find(", column ");
+  if (comma == absl::string_view::npos) return;
+  const size_t colon = message.find(": ", comma);
+  if (colon == absl::string_view::npos) return;
+  if (!absl::SimpleAtoi(message.substr(0, comma), line)) return;
+  if (!absl::SimpleAtoi(message.substr(comma + 9, colon - comma - 9), column)) {
+    return;
+  }
+  *what = std::string(message.substr(colon + 2));
+}
+
+}  // namespace
+
 std::string SlugOfFile(absl::string_view path) {
   if (path == "-") return "stdin";
   path = path.substr(path.rfind('/') + 1);
@@ -92,37 +123,6 @@ std::string FileUrl(absl::string_view path) {
   }
   return out;
 }
-
-rdf::Format RdfFormat(ImportFormat f) {
-  switch (f) {
-    case ImportFormat::kNQuads:
-      return rdf::Format::kNQuads;
-    case ImportFormat::kTurtle:
-      return rdf::Format::kTurtle;
-    case ImportFormat::kTriG:
-      return rdf::Format::kTriG;
-    default:
-      return rdf::Format::kNTriples;
-  }
-}
-
-// "line 12, column 5: what" -> (12, 5, "what").
-void SplitPosition(absl::string_view message, int64_t* line, int64_t* column,
-                   std::string* what) {
-  *what = std::string(message);
-  if (!absl::ConsumePrefix(&message, "line ")) return;
-  const size_t comma = message.find(", column ");
-  if (comma == absl::string_view::npos) return;
-  const size_t colon = message.find(": ", comma);
-  if (colon == absl::string_view::npos) return;
-  if (!absl::SimpleAtoi(message.substr(0, comma), line)) return;
-  if (!absl::SimpleAtoi(message.substr(comma + 9, colon - comma - 9), column)) {
-    return;
-  }
-  *what = std::string(message.substr(colon + 2));
-}
-
-}  // namespace
 
 ImportFormat ImportFormatFor(const std::string& flag, const std::string& path) {
   const std::string format = !flag.empty()                   ? flag

@@ -25,6 +25,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "client/connection.h"
 #include "client/progress.h"
 #include "grpcpp/support/sync_stream.h"
@@ -57,6 +58,13 @@ struct ImportOptions {
 // is empty the one the file's name suggests (.nt, .nq, .ttl, .trig; else
 // JSON Lines).
 ImportFormat ImportFormatFor(const std::string& flag, const std::string& path);
+
+// The document an RDF file's default graph goes to when none is named:
+// the file's name as a slug ("wordnet.nt" -> "wordnet"; "stdin" for "-").
+std::string SlugOfFile(absl::string_view path);
+// The base IRI for a file's relative IRIs when none is given: its file://
+// URL ("" for "-").
+std::string FileUrl(absl::string_view path);
 
 struct ImportResult {
   uint64_t lines = 0;

@@ -125,6 +125,14 @@ class RdfImport {
   // provenance record; the error names the first line that was not.
   absl::Status CheckRestated() const;
 
+  // Whether `q` describes one of kg's records (pass 1's), rather than
+  // being data.
+  bool Describes(const rdf::Quad& q) const {
+    return Classify(q) != Role::kData;
+  }
+  // The document a quad's graph stands for.
+  std::string DocumentId(const std::optional<rdf::Term>& graph) const;
+
   uint64_t described_quads() const { return described_; }
   uint64_t restated_quads() const { return restated_; }
 
@@ -134,7 +142,6 @@ class RdfImport {
   absl::StatusOr<kg::v1::Term> ToTerm(const rdf::Term& t, int depth) const;
   absl::StatusOr<kg::v1::Triple> ToTriple(const rdf::Triple& t,
                                           int depth) const;
-  std::string DocumentId(const std::optional<rdf::Term>& graph) const;
   std::string DocumentIdOf(const rdf::Term& iri) const;
   // The key that matches a record's statement with its restating quad.
   static std::string RestateKey(const rdf::Triple& t,

@@ -275,22 +275,31 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
   }
   // Documents by canonical id (a blank graph name scoped, <base>document/x
   // as x); a repeat is the same document.
-  std::vector<std::string> document_ids;
+  std::vector<Document> documents;
   std::vector<size_t> document_of(load.documents.size());
   {
     absl::flat_hash_map<std::string, size_t> at;
     for (size_t i = 0; i < load.documents.size(); ++i) {
-      absl::string_view rest = load.documents[i];
-      std::string id =
+      const std::string field = absl::StrCat("documents[", i, "]");
+      Document d = std::move(load.documents[i]);
+      absl::string_view rest = d.id;
+      d.id =
           absl::ConsumePrefix(&rest, "_:") && !BlankBytesFromId(rest)
               ? absl::StrCat("_:", BlankIdFromBytes(BlankNodeId(scope, rest)))
-              : CanonicalDocumentIri(load.documents[i], context.base_iri);
-      Document d;
-      d.id = id;
-      KG_RETURN_IF_ERROR(
-          ValidateDocument(absl::StrCat("documents[", i, "]"), d));
-      auto [it, fresh] = at.try_emplace(id, document_ids.size());
-      if (fresh) document_ids.push_back(std::move(id));
+              : CanonicalDocumentIri(d.id, context.base_iri);
+      KG_RETURN_IF_ERROR(ValidateDocument(field, d));
+      if (!d.text.empty()) {
+        return Invalid(absl::StrCat(field, ".text"),
+                       "a fresh load takes data documents only (no text)");
+      }
+      auto [it, fresh] = at.try_emplace(d.id, documents.size());
+      if (fresh) {
+        documents.push_back(std::move(d));
+      } else if (!(documents[it->second] == d)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": document '", EchoValue(d.id),
+                         "' is given twice with other content"));
+      }
       document_of[i] = it->second;
     }
   }
@@ -342,12 +351,12 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
   for (const Relation& r : load.relations) {
     relation_tids.push_back(intern(misc.Keep(RelationTermKey(r.id))));
   }
-  for (const std::string& id : document_ids) {
-    document_tids.push_back(intern(misc.Keep(DocumentTermKey(id))));
+  for (const Document& d : documents) {
+    document_tids.push_back(intern(misc.Keep(DocumentTermKey(d.id))));
   }
   counters.entities += load.entities.size();
   counters.relations += load.relations.size();
-  counters.documents += document_ids.size();
+  counters.documents += documents.size();
 
   size_t total = 0;
   for (const KeyedChunk& chunk : *chunks) total += chunk.statements.size();
@@ -535,11 +544,10 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
               arenas[kRelationCf].Keep(EncodeRelation(relation_tids[i], r)));
         }
         sort_family(kRelationCf);
-        for (size_t i = 0; i < document_ids.size(); ++i) {
-          Document d;
-          d.id = document_ids[i];
-          put(kDocumentCf, d.id,
-              arenas[kDocumentCf].Keep(EncodeDocument(document_tids[i], d)));
+        for (size_t i = 0; i < documents.size(); ++i) {
+          put(kDocumentCf, documents[i].id,
+              arenas[kDocumentCf].Keep(
+                  EncodeDocument(document_tids[i], documents[i])));
         }
         sort_family(kDocumentCf);
       },

@@ -473,7 +473,7 @@ struct FreshStatement {
 struct FreshLoad {
   std::vector<Entity> entities;
   std::vector<Relation> relations;
-  std::vector<std::string> documents;  // data documents' ids (no text)
+  std::vector<Document> documents;  // data documents (no text)
   // The statements in order, in chunks: each chunk's terms are checked,
   // keyed and hashed on a thread of its own.
   std::vector<std::vector<FreshStatement>> chunks;

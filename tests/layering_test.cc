@@ -64,8 +64,11 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       // http/: the HTTP listener and its JSON gateway.
       {"http", {"http_server.h", "gateway.h"}},
       // client/: kgctl's importer and the connection it runs over, for
-      // kg-server --load (the offline load is kgctl's import, in process).
-      {"client", {"importer.h", "connection.h"}},
+      // kg-server --load (the offline load is kgctl's import, in process);
+      // the RDF mapping and the number format, for the fresh load's.
+      {"client", {"importer.h", "connection.h", "rdf_mapping.h", "format.h"}},
+      // loader/: kg-server --load's fast path.
+      {"loader", {"fresh_rdf.h"}},
   };
   return *kPublic;
 }
@@ -86,8 +89,10 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
       {"rdf_proto", {"kg", "rdf", "common"}},
       {"server",
        {"query", "query/sparql", "storage", "kg", "rdf", "rdf_proto", "common",
-        "http", "metrics", "client"}},
+        "http", "metrics", "client", "loader"}},
       {"client", {"kg", "rdf", "rdf_proto", "query/sparql", "common"}},
+      // loader/ reads RDF as kgctl's import does and writes to the store.
+      {"loader", {"storage", "rdf", "client", "kg", "common"}},
   };
   return *kArrows;
 }
@@ -111,13 +116,14 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
            {"grpc", "grpcpp/", "google/protobuf/", "src/proto/", "rocksdb/"}},
           {"server", {}},
           {"client", {"rocksdb/"}},
+          {"loader", {"grpc", "grpcpp/", "rocksdb/"}},
       };
   return *kBanned;
 }
 
 const std::set<std::string> kProjectModules = {
     "common", "rdf", "storage", "query",     "query/sparql", "server",
-    "client", "kg",  "http",    "rdf_proto", "metrics"};
+    "client", "kg",  "http",    "rdf_proto", "metrics",      "loader"};
 
 // The module a path belongs to: the longest module folder it lies in
 // ("query/sparql/parser.h" is query/sparql's, "query/path.h" query's); ""

@@ -3,11 +3,14 @@
 // what it holds (docs/rdf.md, "Loading offline").
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -184,6 +187,159 @@ TEST(OfflineLoadTest, AKilledLoadLeavesTheStoreAsItWasOrFullyLoaded) {
     EXPECT_EQ(verify.exit_code, 0) << verify.out;
   }
   // At least the early kills landed while the load ran.
+  EXPECT_GE(interrupted, 1);
+}
+
+// An N-Quads file of what the fresh path takes: kg's entity, relation and
+// document descriptions, literals of several kinds (two spellings of one
+// language tag), named graphs, and repeats (the same quad again; the same
+// triple in another graph); then `n` chain triples.
+void WriteFreshFile(const std::string& path, int n) {
+  std::ofstream out(path);
+  const std::string kg = "https://kg.invalid/";
+  const std::string rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+  const std::string rdfs = "http://www.w3.org/2000/01/rdf-schema#";
+  out << "<" << kg << "entity/nis> <" << rdf << "type> <" << kg
+      << "type/Organization> .\n"
+      << "<" << kg << "entity/nis> <" << rdfs << "label> \"NIS\" .\n"
+      << "<" << kg << "entity/nis> <http://www.w3.org/2004/02/skos/core#"
+      << "altLabel> \"National Intelligence Service\" .\n"
+      << "<" << kg << "entity/ukraine> <" << rdf << "type> <" << kg
+      << "type/Country> .\n"
+      << "<" << kg << "entity/ukraine> <" << rdfs << "label> \"Ukraine\" .\n"
+      << "<" << kg << "relation/watches> <" << rdf << "type> <" << rdf
+      << "Property> .\n"
+      << "<" << kg << "relation/watches> <" << kg << "ns#polarity> <" << kg
+      << "ns#supports> .\n"
+      << "<" << kg << "document/reports> <http://purl.org/dc/terms/title> "
+      << "\"Reports\" .\n"
+      << "<" << kg << "entity/nis> <" << kg << "relation/watches> <" << kg
+      << "entity/ukraine> .\n"
+      << "<" << kg << "entity/nis> <" << kg << "relation/watches> <" << kg
+      << "entity/ukraine> <" << kg << "document/reports> .\n"
+      << "<http://example.org/a> <http://example.org/name> \"A\"@en-GB .\n"
+      << "<http://example.org/a> <http://example.org/nick> \"Ay\"@EN-gb .\n"
+      << "<http://example.org/a> <http://example.org/age> "
+      << "\"030\"^^<http://www.w3.org/2001/XMLSchema#integer> "
+      << "<http://example.org/g1> .\n"
+      << "<http://example.org/a> <http://example.org/age> "
+      << "\"30\"^^<http://www.w3.org/2001/XMLSchema#integer> .\n"
+      << "<http://example.org/a> <http://example.org/name> \"A\"@en-GB .\n";
+  for (int i = 0; i < n; ++i) {
+    out << "<http://example.org/e" << i << "> <http://example.org/p> "
+        << "<http://example.org/e" << i + 1 << "> <http://example.org/g"
+        << i % 3 << "> .\n";
+  }
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// `kgctl export --format nq` of a server started on `data`, sorted.
+std::string ExportOf(const ScopedTempDir& dir, const std::string& data) {
+  ServerProcess server(data, dir.path());
+  EXPECT_TRUE(server.started()) << server.process().Stderr();
+  RunResult r = RunCommand({testing::KgctlBinary(), "--server",
+                            server.address(), "export", "--format", "nq"},
+                           dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n');
+  std::sort(lines.begin(), lines.end());
+  return absl::StrJoin(lines, "\n");
+}
+
+// Into an empty store, an RDF file of data and kg's descriptions takes the
+// fresh path: the store holds what the import would have written.
+TEST(OfflineLoadTest, AFreshLoadHoldsWhatTheImportWould) {
+  ScopedTempDir dir;
+  WriteFreshFile(dir.Sub("f.nq"), 30000);
+  RunResult fresh = Load(dir, dir.Sub("fresh"),
+                         {"--load=" + dir.Sub("f.nq"), "--load_document=f"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_THAT(fresh.out, HasSubstr(dir.Sub("fresh") +
+                                   ": loaded 30,015 "
+                                   "triples (2 entities, 1 relations, 5 "
+                                   "documents) in one fresh load"));
+  EXPECT_THAT(fresh.out, HasSubstr("1 unchanged"));
+  EXPECT_EQ(fresh.err, "");
+  EXPECT_EQ(testing::WalBytes(dir.Sub("fresh")), 0);
+  RunResult imported = Load(
+      dir, dir.Sub("imported"),
+      {"--load=" + dir.Sub("f.nq"), "--load_document=f", "--load_fresh=false"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_THAT(imported.out, HasSubstr(": imported "));
+
+  const std::string exported = ExportOf(dir, dir.Sub("fresh"));
+  EXPECT_THAT(exported, HasSubstr("\"National Intelligence Service\""));
+  EXPECT_EQ(exported, ExportOf(dir, dir.Sub("imported")));
+  const kg::v1::Stats a = StatsOf(dir, dir.Sub("fresh"));
+  const kg::v1::Stats b = StatsOf(dir, dir.Sub("imported"));
+  EXPECT_EQ(a.statements(), 30005u);
+  EXPECT_EQ(a.statements(), b.statements());
+  EXPECT_EQ(a.provenance_records(), b.provenance_records());
+  EXPECT_EQ(a.entities(), b.entities());
+  EXPECT_EQ(a.relations(), b.relations());
+  EXPECT_EQ(a.documents(), b.documents());
+  RunResult verify = Load(dir, dir.Sub("fresh"), {"--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+// What the fresh path does not take goes through the import, which says
+// so, and takes it all or names the first error.
+TEST(OfflineLoadTest, WhatTheFreshPathDeclinesIsImported) {
+  ScopedTempDir dir;
+  std::ofstream(dir.Sub("quoted.nt"))
+      << "<http://example.org/a> <http://example.org/says> <<( "
+         "<http://example.org/b> <http://example.org/p> "
+         "<http://example.org/c> )>> .\n";
+  RunResult quoted =
+      Load(dir, dir.Sub("quoted"), {"--load=" + dir.Sub("quoted.nt")});
+  ASSERT_EQ(quoted.exit_code, 0) << quoted.err;
+  EXPECT_THAT(quoted.err, HasSubstr("kg-server: --load: not a fresh load "
+                                    "(the file has triple terms); importing"));
+  EXPECT_THAT(quoted.out, HasSubstr("2 statements created"));
+
+  // An entity no description gives: the import names the line.
+  std::ofstream(dir.Sub("missing.nt"))
+      << "<http://example.org/a> <http://example.org/p> "
+         "<https://kg.invalid/entity/atlantis> .\n";
+  RunResult missing =
+      Load(dir, dir.Sub("missing"), {"--load=" + dir.Sub("missing.nt")});
+  EXPECT_EQ(missing.exit_code, 4);
+  EXPECT_THAT(missing.err, HasSubstr("no entity 'atlantis'"));
+  EXPECT_THAT(missing.err, HasSubstr("line 1"));
+
+  // A bad last line: nothing is written, and the line is the file's.
+  WriteChain(dir.Sub("bad.nt"), 25000,
+             "<http://example.org/x> <http://example.org/p> \"open .\n");
+  RunResult bad = Load(dir, dir.Sub("bad"), {"--load=" + dir.Sub("bad.nt")});
+  EXPECT_EQ(bad.exit_code, 4);
+  EXPECT_THAT(bad.err, HasSubstr("not a fresh load (the file has a line the "
+                                 "reader refuses)"));
+  EXPECT_THAT(bad.err, HasSubstr(dir.Sub("bad.nt") + " line 25001"));
+  EXPECT_EQ(StatsOf(dir, dir.Sub("bad")).statements(), 0u);
+}
+
+// SIGKILL during a fresh load: the store is empty or holds the whole file.
+TEST(OfflineLoadTest, AKilledFreshLoadLeavesTheStoreEmptyOrFullyLoaded) {
+  ScopedTempDir dir;
+  constexpr int kBig = 300000;
+  WriteChain(dir.Sub("big.nt"), kBig);
+  int interrupted = 0;
+  for (int delay_ms : {100, 400, 900}) {
+    const std::string data = dir.Sub(absl::StrCat("data", delay_ms));
+    testing::Subprocess load({testing::ServerBinary(), "--data_dir=" + data,
+                              "--load=" + dir.Sub("big.nt")},
+                             dir.path());
+    if (!load.Wait(absl::Milliseconds(delay_ms)).has_value()) {
+      ++interrupted;
+      load.Signal(SIGKILL);
+      ASSERT_EQ(load.Wait(absl::Seconds(30)), 128 + SIGKILL);
+    }
+    const uint64_t statements = StatsOf(dir, data).statements();
+    EXPECT_TRUE(statements == 0u || statements == kBig)
+        << "after " << delay_ms << " ms: " << statements << " statements";
+    RunResult verify = Load(dir, data, {"--verify"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  }
   EXPECT_GE(interrupted, 1);
 }
 

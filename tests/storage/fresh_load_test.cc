@@ -29,6 +29,13 @@ std::string Kg(absl::string_view local) {
   return absl::StrCat("https://kg.invalid/", local);
 }
 
+// A data document: an id, no title, no text.
+Document Data(std::string id) {
+  Document d;
+  d.id = std::move(id);
+  return d;
+}
+
 class FreshLoadTest : public StoreTest {
  protected:
   // The vocabulary and statements both loads take: every kind of term,
@@ -48,8 +55,13 @@ class FreshLoadTest : public StoreTest {
         {"denied", "denied", false, Polarity::kOpposes},
         {"allied_with", "allied with", true, Polarity::kNone},
     };
-    std::vector<std::string> documents = {"wordnet", Ex("graph/g1"), "_:g2",
-                                          Kg("document/d3")};
+    std::vector<Document> documents = {
+        {"wordnet", "WordNet 3.0", "Princeton University", ParseDate("2006-12"),
+         ""},
+        Data(Ex("graph/g1")),
+        Data("_:g2"),
+        Data(Kg("document/d3")),
+    };
     std::vector<FreshStatement> statements;
 
     Content() {
@@ -98,16 +110,12 @@ class FreshLoadTest : public StoreTest {
       b.blank_scope = kScope;
       b.entities = entities;
       b.relations = relations;
-      for (const std::string& id : documents) {
-        Document d;
-        d.id = id;
-        b.documents.push_back(d);
-      }
+      b.documents = documents;
       for (const FreshStatement& s : statements) {
         StatementInput in;
         in.triple = Triple{s.subject, s.relation, s.object};
         ProvenanceInput p;
-        p.document_id = documents[s.document];
+        p.document_id = documents[s.document].id;
         in.provenance.push_back(p);
         b.statements.push_back(std::move(in));
       }
@@ -227,8 +235,23 @@ TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
        absl::StatusCode::kInvalidArgument, "entities[3].id"},
       {"a bad relation", [](FreshLoad& l) { l.relations[0].id = "Sent"; },
        absl::StatusCode::kInvalidArgument, "relations[0].id"},
-      {"a bad document id", [](FreshLoad& l) { l.documents[0] = "no spaces"; },
+      {"a bad document id",
+       [](FreshLoad& l) { l.documents[0].id = "no spaces"; },
        absl::StatusCode::kInvalidArgument, "documents[0]"},
+      {"a document with a text",
+       [](FreshLoad& l) {
+         l.documents[1].title = "A tale";
+         l.documents[1].text = "Once upon a time.";
+       },
+       absl::StatusCode::kInvalidArgument,
+       "documents[1].text: a fresh load takes data documents only"},
+      {"a document given twice with other content",
+       [](FreshLoad& l) {
+         l.documents.push_back(l.documents[0]);
+         l.documents.back().title = "WordNet 2.1";
+       },
+       absl::StatusCode::kInvalidArgument,
+       "documents[4]: document 'wordnet' is given twice with other content"},
       {"a document the load does not have",
        [](FreshLoad& l) { l.chunks[1][2].document = 9; },
        absl::StatusCode::kInvalidArgument,

@@ -1,0 +1,348 @@
+#include "loader/fresh_rdf.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "client/format.h"
+#include "client/importer.h"
+#include "client/rdf_mapping.h"
+#include "kg/v1/kg.pb.h"
+
+namespace kg::loader {
+
+namespace {
+
+// A file mapped for reading; empty when it is empty.
+class MappedFile {
+ public:
+  ~MappedFile() {
+    if (data_ != nullptr) munmap(data_, size_);
+  }
+  absl::Status Open(const std::string& path) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      close(fd);
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " is not a regular file"));
+    }
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ > 0) {
+      void* m = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m == MAP_FAILED) {
+        close(fd);
+        return absl::UnavailableError(absl::StrCat("cannot map ", path));
+      }
+      data_ = m;
+      madvise(data_, size_, MADV_SEQUENTIAL);
+    }
+    close(fd);
+    return absl::OkStatus();
+  }
+  absl::string_view text() const {
+    return absl::string_view(static_cast<const char*>(data_), size_);
+  }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Runs task(i) for i in [0, n) on up to `threads` threads (this one too).
+void RunParallel(size_t n, int threads,
+                 const std::function<void(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) task(i);
+  };
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < threads && static_cast<size_t>(t) < n; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  work();
+  for (std::thread& h : helpers) h.join();
+}
+
+// `text` cut at line ends into pieces of about `size` bytes.
+std::vector<absl::string_view> CutAtLines(absl::string_view text, size_t size) {
+  std::vector<absl::string_view> out;
+  while (!text.empty()) {
+    size_t end = std::min(text.size(), size);
+    if (end < text.size()) {
+      const size_t nl = text.find('\n', end);
+      end = nl == absl::string_view::npos ? text.size() : nl + 1;
+    }
+    out.push_back(text.substr(0, end));
+    text.remove_prefix(end);
+  }
+  return out;
+}
+
+// The store's term for an RDF term, as kgctl import sends it
+// (RdfImport::ToTerm, then the server's conversion); nullopt for a triple
+// term, which the fast path does not take.
+std::optional<storage::Term> StoreTerm(const rdf::Term& t) {
+  switch (t.kind()) {
+    case rdf::Term::Kind::kIri:
+      return storage::Term::Iri(t.value());
+    case rdf::Term::Kind::kBlank:
+      return storage::Term::Blank(t.value());
+    case rdf::Term::Kind::kLiteral: {
+      std::string datatype;
+      if (t.language().empty() && t.datatype() != rdf::kXsdString) {
+        datatype = t.datatype();
+      }
+      storage::LiteralDirection direction = storage::LiteralDirection::kNone;
+      if (t.direction() == rdf::Direction::kLtr) {
+        direction = storage::LiteralDirection::kLtr;
+      } else if (t.direction() == rdf::Direction::kRtl) {
+        direction = storage::LiteralDirection::kRtl;
+      }
+      return storage::Term::RdfLiteral(t.value(), std::move(datatype),
+                                       t.language(), direction);
+    }
+    case rdf::Term::Kind::kTriple:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+storage::Polarity StorePolarity(kg::v1::Polarity p) {
+  switch (p) {
+    case kg::v1::POLARITY_SUPPORTS:
+      return storage::Polarity::kSupports;
+    case kg::v1::POLARITY_OPPOSES:
+      return storage::Polarity::kOpposes;
+    default:
+      return storage::Polarity::kNone;
+  }
+}
+
+// One chunk's reading: its data, its descriptions, its graphs.
+struct ParsedChunk {
+  std::vector<storage::FreshStatement> statements;  // documents: local
+  std::vector<rdf::Quad> descriptions;
+  std::vector<std::string> documents;  // local index -> document id
+  uint64_t triples = 0;
+  std::string declined;  // why not, when the chunk cannot be taken
+};
+
+void ParseChunk(rdf::Format format, absl::string_view text,
+                const rdf::ReadOptions& read, const client::RdfImport& mapper,
+                ParsedChunk* out) {
+  absl::flat_hash_map<std::string, uint32_t> local;
+  std::optional<rdf::Term> last_graph;
+  uint32_t last_document = 0;
+  bool have_last = false;
+  const absl::Status status = rdf::Read(
+      format, text, read,
+      [&](const rdf::Quad& q, const rdf::Position&) -> absl::Status {
+        ++out->triples;
+        if (mapper.Describes(q)) {
+          out->descriptions.push_back(q);
+          return absl::OkStatus();
+        }
+        std::optional<storage::Term> s = StoreTerm(q.subject);
+        std::optional<storage::Term> o = StoreTerm(q.object);
+        if (!s || !o) {
+          return absl::CancelledError("the file has triple terms");
+        }
+        if (!have_last || !(q.graph == last_graph)) {
+          const std::string id = mapper.DocumentId(q.graph);
+          auto [it, fresh] = local.try_emplace(id, out->documents.size());
+          if (fresh) out->documents.push_back(id);
+          last_graph = q.graph;
+          last_document = it->second;
+          have_last = true;
+        }
+        out->statements.push_back(
+            {*std::move(s), q.predicate.value(), *std::move(o), last_document});
+        return absl::OkStatus();
+      });
+  if (status.ok()) return;
+  // A syntax error's line is the chunk's, not the file's: the import that
+  // follows names it.
+  out->declined = absl::IsCancelled(status)
+                      ? std::string(status.message())
+                      : "the file has a line the reader refuses";
+}
+
+}  // namespace
+
+std::string FreshRdfSummary(const FreshRdfResult& r) {
+  using client::Thousands;
+  std::string line = absl::StrCat(
+      "loaded ", Thousands(r.triples), " triples (", Thousands(r.entities),
+      " entities, ", Thousands(r.relations), " relations, ",
+      Thousands(r.documents),
+      " documents) in one fresh load: ", Thousands(r.write.statements_created),
+      " statements created, ", Thousands(r.write.provenance_added),
+      " provenance records added, ", Thousands(r.write.provenance_unchanged),
+      " unchanged; read in ",
+      absl::FormatDuration(absl::Trunc(r.parse, absl::Milliseconds(1))),
+      ", written in ",
+      absl::FormatDuration(absl::Trunc(r.load, absl::Milliseconds(1))));
+  if (!r.default_document.empty()) {
+    absl::StrAppend(&line, "; default graph: document ", r.default_document);
+  }
+  return line;
+}
+
+std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
+                                           const FreshRdfOptions& options,
+                                           std::string* why_not) {
+  auto decline = [&](std::string why) {
+    *why_not = std::move(why);
+    return std::nullopt;
+  };
+  {
+    std::unique_ptr<storage::Reader> reader = store.NewReader();
+    absl::StatusOr<storage::StoreStats> counts = reader->Counts();
+    if (!counts.ok()) return decline(std::string(counts.status().message()));
+    if (counts->terms > 0) return decline("the store is not empty");
+  }
+  if (options.path == "-") return decline("the input is stdin");
+  MappedFile file;
+  if (absl::Status s = file.Open(options.path); !s.ok()) {
+    return decline(std::string(s.message()));
+  }
+  const int threads =
+      options.threads > 0
+          ? options.threads
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const absl::Time start = absl::Now();
+  FreshRdfResult result;
+  result.default_document = options.document.empty()
+                                ? client::SlugOfFile(options.path)
+                                : options.document;
+  const client::KgIris iris(store.base_iri());
+  client::RdfImport mapper(iris, result.default_document);
+  rdf::ReadOptions read;
+  read.base =
+      options.base.empty() ? client::FileUrl(options.path) : options.base;
+
+  // Read: line-based formats in pieces on every core.
+  const bool line_based = options.format == rdf::Format::kNTriples ||
+                          options.format == rdf::Format::kNQuads;
+  std::vector<absl::string_view> pieces =
+      line_based ? CutAtLines(file.text(), size_t{4} << 20)
+                 : std::vector<absl::string_view>{file.text()};
+  std::vector<ParsedChunk> parsed(pieces.size());
+  RunParallel(pieces.size(), threads, [&](size_t i) {
+    ParseChunk(options.format, pieces[i], read, mapper, &parsed[i]);
+  });
+  for (const ParsedChunk& chunk : parsed) {
+    if (!chunk.declined.empty()) return decline(chunk.declined);
+  }
+
+  // kg's descriptions, in file order, as kgctl import reads them.
+  int64_t order = 0;
+  for (const ParsedChunk& chunk : parsed) {
+    result.triples += chunk.triples;
+    for (const rdf::Quad& q : chunk.descriptions) {
+      if (absl::Status s = mapper.Collect(q, ++order); !s.ok()) {
+        return decline(std::string(s.message()));
+      }
+    }
+  }
+  storage::FreshLoad load;
+  load.threads = threads;
+  const absl::Status finished = mapper.Finish(
+      [&](kg::v1::Record record, int64_t) -> absl::Status {
+        if (record.has_entity()) {
+          const kg::v1::Entity& e = record.entity();
+          load.entities.push_back(
+              {e.id(), e.label(), e.type(),
+               std::vector<std::string>(e.aliases().begin(),
+                                        e.aliases().end())});
+          return absl::OkStatus();
+        }
+        if (record.has_relation()) {
+          const kg::v1::Relation& r = record.relation();
+          load.relations.push_back(
+              {r.id(), r.label(), r.symmetric(), StorePolarity(r.polarity())});
+          return absl::OkStatus();
+        }
+        if (record.has_document()) {
+          const kg::v1::Document& d = record.document();
+          if (!d.text().empty()) {
+            return absl::CancelledError("the file describes a text document");
+          }
+          storage::Document document;
+          document.id = d.id();
+          document.title = d.title();
+          document.publisher = d.publisher();
+          if (!d.published().empty()) {
+            document.published = storage::ParseDate(d.published());
+            if (!document.published) {
+              return absl::CancelledError("a document's date is not a date");
+            }
+          }
+          load.documents.push_back(std::move(document));
+          return absl::OkStatus();
+        }
+        return absl::CancelledError("the file describes provenance records");
+      },
+      [](int64_t) { return false; });
+  if (!finished.ok()) return decline(std::string(finished.message()));
+
+  // Each chunk's documents by their place in the load: the described ones
+  // first, then each graph's data document in order of use.
+  absl::flat_hash_map<std::string, uint32_t> documents;
+  for (size_t i = 0; i < load.documents.size(); ++i) {
+    documents.try_emplace(load.documents[i].id, i);
+  }
+  for (ParsedChunk& chunk : parsed) {
+    std::vector<uint32_t> global(chunk.documents.size());
+    for (size_t i = 0; i < chunk.documents.size(); ++i) {
+      auto [it, fresh] =
+          documents.try_emplace(chunk.documents[i], load.documents.size());
+      if (fresh) {
+        storage::Document d;
+        d.id = chunk.documents[i];
+        load.documents.push_back(std::move(d));
+      }
+      global[i] = it->second;
+    }
+    for (storage::FreshStatement& s : chunk.statements) {
+      s.document = global[s.document];
+    }
+    load.chunks.push_back(std::move(chunk.statements));
+  }
+  parsed.clear();
+  result.entities = load.entities.size();
+  result.relations = load.relations.size();
+  result.documents = load.documents.size();
+  result.parse = absl::Now() - start;
+  if (options.progress) {
+    std::fprintf(stderr, "kg-server: read %s triples in %s\n",
+                 client::Thousands(result.triples).c_str(),
+                 absl::FormatDuration(result.parse).c_str());
+  }
+  absl::StatusOr<storage::WriteResult> written =
+      store.LoadFresh(std::move(load));
+  if (!written.ok()) return decline(std::string(written.status().message()));
+  result.write = *std::move(written);
+  result.load = absl::Now() - start - result.parse;
+  return result;
+}
+
+}  // namespace kg::loader

@@ -1,0 +1,56 @@
+// kg-server --load's fast path: an RDF file into a store that has never
+// held a term, through Store::LoadFresh (docs/rdf.md, "Loading offline").
+//
+// N-Triples and N-Quads are cut into chunks at line ends and parsed on
+// every core; Turtle and TriG are parsed on one. kg's own descriptions of
+// entities and relations are read as `kgctl import` reads them
+// (client/rdf_mapping.h); every other triple is data, one provenance record
+// from its graph's data document. What the fast path does not take —
+// descriptions of documents and provenance records, statement reifiers,
+// triple terms, a store with terms, and any error — it declines, saying
+// why, and the caller imports the file the usual way, which takes all of
+// it or names the first error precisely. Either way the store gets the
+// same statements, records, entities and relations.
+#ifndef KG_LOADER_FRESH_RDF_H_
+#define KG_LOADER_FRESH_RDF_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "rdf/format.h"
+#include "storage/store.h"
+
+namespace kg::loader {
+
+struct FreshRdfOptions {
+  std::string path;
+  rdf::Format format = rdf::Format::kNTriples;
+  std::string document;   // the default graph's document; empty: the file's
+                          // name as a slug, as kgctl import
+  std::string base;       // for relative IRIs; empty: the file's URL
+  int threads = 0;        // 0: one per core
+  bool progress = false;  // a line per phase on stderr
+};
+
+struct FreshRdfResult {
+  uint64_t triples = 0;  // quads read
+  uint64_t entities = 0, relations = 0, documents = 0;
+  storage::WriteResult write;
+  std::string default_document;
+  absl::Duration parse, load;  // reading the file; LoadFresh
+};
+
+// One line on what the load wrote, like kgctl import's.
+std::string FreshRdfSummary(const FreshRdfResult& r);
+
+// The load, or nullopt with `*why_not` saying why the fast path declined
+// (nothing written then).
+std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
+                                           const FreshRdfOptions& options,
+                                           std::string* why_not);
+
+}  // namespace kg::loader
+
+#endif  // KG_LOADER_FRESH_RDF_H_
