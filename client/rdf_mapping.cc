@@ -344,36 +344,48 @@ std::string RdfImport::DocumentId(const std::optional<rdf::Term>& graph) const {
 }
 
 RdfImport::Role RdfImport::Classify(const rdf::Quad& q) const {
+  // Called for every quad of an import, twice: no string is made.
   const rdf::Term& s = q.subject;
   const rdf::Term& p = q.predicate;
   const rdf::Term& o = q.object;
-  std::string rest, text;
-  if (Under(s, iris_.entity, &rest) && IsSlug(rest)) {
-    if ((IsIri(p, Rdf("type")) && Under(o, iris_.type, nullptr)) ||
-        ((IsIri(p, Rdfs("label")) ||
-          IsIri(p, absl::StrCat(kSkos, "altLabel"))) &&
-         PlainText(o, &text))) {
+  // Whether `t` is the IRI prefix + local.
+  auto is = [](const rdf::Term& t, absl::string_view prefix,
+               absl::string_view local) {
+    if (!t.is_iri()) return false;
+    absl::string_view v = t.value();
+    return v.size() == prefix.size() + local.size() &&
+           absl::StartsWith(v, prefix) && absl::EndsWith(v, local);
+  };
+  auto under = [](const rdf::Term& t, absl::string_view prefix) {
+    return t.is_iri() && absl::StartsWith(t.value(), prefix);
+  };
+  auto slug_under = [&](const rdf::Term& t, absl::string_view prefix) {
+    return under(t, prefix) &&
+           IsSlug(absl::string_view(t.value()).substr(prefix.size()));
+  };
+  const bool plain =
+      o.is_literal() && o.language().empty() && o.datatype() == rdf::kXsdString;
+  if (slug_under(s, iris_.entity)) {
+    if ((is(p, rdf::kRdfNs, "type") && under(o, iris_.type)) ||
+        ((is(p, kRdfs, "label") || is(p, kSkos, "altLabel")) && plain)) {
       return Role::kEntity;
     }
-  } else if (Under(s, iris_.relation, &rest) && IsSlug(rest)) {
-    if ((IsIri(p, Rdf("type")) && IsIri(o, Rdf("Property"))) ||
-        (IsIri(p, Rdfs("label")) && PlainText(o, &text)) ||
-        IsIri(p, absl::StrCat(iris_.ns, "polarity")) ||
-        IsIri(p, absl::StrCat(iris_.ns, "symmetric"))) {
+  } else if (slug_under(s, iris_.relation)) {
+    if ((is(p, rdf::kRdfNs, "type") && is(o, rdf::kRdfNs, "Property")) ||
+        (is(p, kRdfs, "label") && plain) || is(p, iris_.ns, "polarity") ||
+        is(p, iris_.ns, "symmetric")) {
       return Role::kRelation;
     }
-  } else if (Under(s, iris_.document, &rest) && IsSlug(rest)) {
-    if (((IsIri(p, absl::StrCat(kDcterms, "title")) ||
-          IsIri(p, absl::StrCat(kDcterms, "publisher")) ||
-          IsIri(p, absl::StrCat(iris_.ns, "text"))) &&
-         PlainText(o, &text)) ||
-        IsIri(p, absl::StrCat(kDcterms, "date"))) {
+  } else if (slug_under(s, iris_.document)) {
+    if (((is(p, kDcterms, "title") || is(p, kDcterms, "publisher") ||
+          is(p, iris_.ns, "text")) &&
+         plain) ||
+        is(p, kDcterms, "date")) {
       return Role::kDocument;
     }
-  } else if (Under(s, iris_.provenance, nullptr) &&
-             Under(p, iris_.ns, nullptr)) {
+  } else if (under(s, iris_.provenance) && under(p, iris_.ns)) {
     return Role::kRecord;
-  } else if (Under(s, iris_.statement, nullptr) && IsIri(p, rdf::kRdfReifies) &&
+  } else if (under(s, iris_.statement) && is(p, rdf::kRdfReifies, "") &&
              o.is_triple()) {
     return Role::kReifier;
   }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <system_error>
 #include <thread>
@@ -139,7 +140,7 @@ storage::Polarity StorePolarity(kg::v1::Polarity p) {
 // One chunk's reading: its data, its descriptions, its graphs.
 struct ParsedChunk {
   std::vector<storage::FreshStatement> statements;  // documents: local
-  std::vector<rdf::Quad> descriptions;
+  std::deque<rdf::Quad> descriptions;               // no copies as it grows
   std::vector<std::string> documents;  // local index -> document id
   uint64_t triples = 0;
   std::string declined;  // why not, when the chunk cannot be taken
@@ -152,6 +153,9 @@ void ParseChunk(rdf::Format format, absl::string_view text,
   std::optional<rdf::Term> last_graph;
   uint32_t last_document = 0;
   bool have_last = false;
+  // About a statement a line: the vector is not moved as it grows.
+  out->statements.reserve(
+      static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   const absl::Status status = rdf::Read(
       format, text, read,
       [&](const rdf::Quad& q, const rdf::Position&) -> absl::Status {
