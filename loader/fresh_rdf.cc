@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
 #include "client/importer.h"
@@ -137,13 +138,14 @@ storage::Polarity StorePolarity(kg::v1::Polarity p) {
   }
 }
 
-// One chunk's reading: its data, its descriptions, its graphs.
+// One piece's reading: its data, keyed; its descriptions; its graphs.
 struct ParsedChunk {
-  std::vector<storage::FreshStatement> statements;  // documents: local
-  std::deque<rdf::Quad> descriptions;               // no copies as it grows
-  std::vector<std::string> documents;  // local index -> document id
+  explicit ParsedChunk(storage::FreshChunk c) : chunk(std::move(c)) {}
+  storage::FreshChunk chunk;           // documents: the piece's own numbers
+  std::deque<rdf::Quad> descriptions;  // no copies as it grows
+  std::vector<std::string> documents;  // the piece's number -> document id
   uint64_t triples = 0;
-  std::string declined;  // why not, when the chunk cannot be taken
+  std::string declined;  // why not, when the piece cannot be taken
 };
 
 void ParseChunk(rdf::Format format, absl::string_view text,
@@ -153,8 +155,8 @@ void ParseChunk(rdf::Format format, absl::string_view text,
   std::optional<rdf::Term> last_graph;
   uint32_t last_document = 0;
   bool have_last = false;
-  // About a statement a line: the vector is not moved as it grows.
-  out->statements.reserve(
+  // About a statement a line.
+  out->chunk.Reserve(
       static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   const absl::Status status = rdf::Read(
       format, text, read,
@@ -177,16 +179,14 @@ void ParseChunk(rdf::Format format, absl::string_view text,
           last_document = it->second;
           have_last = true;
         }
-        out->statements.push_back(
-            {*std::move(s), q.predicate.value(), *std::move(o), last_document});
-        return absl::OkStatus();
+        return out->chunk.Add(*s, q.predicate.value(), *o, last_document);
       });
   if (status.ok()) return;
-  // A syntax error's line is the chunk's, not the file's: the import that
-  // follows names it.
+  // A syntax error's line is the piece's, not the file's: the import that
+  // follows names it, as it does an invalid term.
   out->declined = absl::IsCancelled(status)
                       ? std::string(status.message())
-                      : "the file has a line the reader refuses";
+                      : "the file has a line the reader or the store refuses";
 }
 
 }  // namespace
@@ -249,7 +249,15 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
   std::vector<absl::string_view> pieces =
       line_based ? CutAtLines(file.text(), size_t{4} << 20)
                  : std::vector<absl::string_view>{file.text()};
-  std::vector<ParsedChunk> parsed(pieces.size());
+  std::string scope(16, '\0');
+  absl::BitGen random;
+  for (char& c : scope) c = static_cast<char>(absl::Uniform<uint8_t>(random));
+  std::vector<ParsedChunk> parsed;
+  parsed.reserve(pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    parsed.emplace_back(storage::FreshChunk(absl::StrCat("chunks[", i, "]"),
+                                            store.base_iri(), scope));
+  }
   RunParallel(pieces.size(), threads, [&](size_t i) {
     ParseChunk(options.format, pieces[i], read, mapper, &parsed[i]);
   });
@@ -269,6 +277,7 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
   }
   storage::FreshLoad load;
   load.threads = threads;
+  load.blank_scope = scope;
   const absl::Status finished = mapper.Finish(
       [&](kg::v1::Record record, int64_t) -> absl::Status {
         if (record.has_entity()) {
@@ -314,22 +323,20 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
   for (size_t i = 0; i < load.documents.size(); ++i) {
     documents.try_emplace(load.documents[i].id, i);
   }
-  for (ParsedChunk& chunk : parsed) {
-    std::vector<uint32_t> global(chunk.documents.size());
-    for (size_t i = 0; i < chunk.documents.size(); ++i) {
+  for (ParsedChunk& piece : parsed) {
+    std::vector<uint32_t> to_load(piece.documents.size());
+    for (size_t i = 0; i < piece.documents.size(); ++i) {
       auto [it, fresh] =
-          documents.try_emplace(chunk.documents[i], load.documents.size());
+          documents.try_emplace(piece.documents[i], load.documents.size());
       if (fresh) {
         storage::Document d;
-        d.id = chunk.documents[i];
+        d.id = piece.documents[i];
         load.documents.push_back(std::move(d));
       }
-      global[i] = it->second;
+      to_load[i] = it->second;
     }
-    for (storage::FreshStatement& s : chunk.statements) {
-      s.document = global[s.document];
-    }
-    load.chunks.push_back(std::move(chunk.statements));
+    piece.chunk.MapDocuments(std::move(to_load));
+    load.chunks.push_back(std::move(piece.chunk));
   }
   parsed.clear();
   result.entities = load.entities.size();

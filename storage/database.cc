@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/echo.h"
 #include "rocksdb/convenience.h"
+#include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -85,6 +87,11 @@ absl::Status CheckKgColumnFamilies(absl::string_view what,
   return absl::OkStatus();
 }
 
+// Present in a store's directory while Open creates it, removed once the
+// store is whole (its format key written): a directory that has it holds
+// a creation cut short, which the next open makes again from nothing.
+constexpr char kCreatingFile[] = "KG_CREATING";
+
 // Creates directory `path` and its missing parents, each durably: a new
 // directory is an entry in its parent, which a power loss may drop until
 // the parent is fsynced. RocksDB fsyncs the store's directory for the files
@@ -131,6 +138,28 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": ", EchoValue(path), " is not a directory"));
+  }
+  if (!options.read_only && fs::exists(fs::path(path) / kCreatingFile, ec)) {
+    // A creation cut short: made again from nothing, but not while another
+    // process holds it (creating it now, perhaps).
+    rocksdb::FileLock* lock = nullptr;
+    if (!rocksdb::Env::Default()
+             ->LockFile(absl::StrCat(path, "/LOCK"), &lock)
+             .ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          what, ": ", EchoValue(path),
+          " is in use by another process (its LOCK file is held)"));
+    }
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (entry.path().filename() != "LOCK") fs::remove_all(entry.path(), ec);
+    }
+    (void)rocksdb::Env::Default()->UnlockFile(lock);
+    fs::remove(fs::path(path) / "LOCK", ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat(what, ": cannot clear the unfinished store in ",
+                       EchoValue(path), ": ", ec.message()));
+    }
   }
   if (fs::exists(fs::path(path) / "CURRENT", ec)) {
     KG_RETURN_IF_ERROR(CheckKgColumnFamilies(what, path));
@@ -208,6 +237,15 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       const bool existing,
       CheckDirectory(what, path, options, *db_options.env->GetFileSystem()));
   d->path_ = path;
+  if (!existing && !options.read_only) {
+    // Marks the directory until the store is whole (kCreatingFile).
+    std::error_code ec;
+    std::ofstream(fs::path(path) / kCreatingFile).flush();
+    if (!fs::exists(fs::path(path) / kCreatingFile, ec)) {
+      return absl::UnavailableError(
+          absl::StrCat(what, ": cannot write in ", EchoValue(path)));
+    }
+  }
   d->errors_ = std::make_shared<ErrorState>();
 
   db_options.listeners.push_back(d->errors_);
@@ -250,8 +288,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     // at a time, writing and re-reading the OPTIONS file after each (13
     // times, each longer: ~40 ms of a new store's open). Creating them in
     // one CreateColumnFamilies writes it once. The store is not usable
-    // before the format key below is written, so a crash in between
-    // leaves a directory that the next open refuses, as before.
+    // before the format key below is written; a crash in between leaves
+    // kCreatingFile, and the next open makes the store again from nothing.
     db_options.create_missing_column_families = false;
     s = rocksdb::DB::Open(db_options, path, {descriptors[0]}, &d->cfs_, &raw);
     if (s.ok()) {
@@ -325,6 +363,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     KG_RETURN_IF_ERROR(
         FromRocksDb(d->db_->Write(wo, &wb),
                     absl::StrCat(what, ": initialize ", EchoValue(path))));
+    std::error_code ec;
+    fs::remove(fs::path(path) / kCreatingFile, ec);
     return d;
   }
   if (got.IsNotFound()) {

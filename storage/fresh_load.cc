@@ -39,6 +39,27 @@ absl::string_view ByteArena::Keep(absl::string_view bytes) {
   return kept;
 }
 
+FreshChunk::FreshChunk(std::string name, std::string base_iri,
+                       std::string blank_scope)
+    : rep_(std::make_unique<Rep>()) {
+  rep_->name = std::move(name);
+  rep_->base_iri = std::move(base_iri);
+  rep_->blank_scope = std::move(blank_scope);
+}
+FreshChunk::~FreshChunk() = default;
+FreshChunk::FreshChunk(FreshChunk&&) noexcept = default;
+FreshChunk& FreshChunk::operator=(FreshChunk&&) noexcept = default;
+
+size_t FreshChunk::size() const { return rep_->statements.size(); }
+
+void FreshChunk::Reserve(size_t statements) {
+  rep_->statements.reserve(statements);
+}
+
+void FreshChunk::MapDocuments(std::vector<uint32_t> to_load) {
+  rep_->documents = std::move(to_load);
+}
+
 namespace {
 
 absl::Status NotFound(absl::string_view field, absl::string_view what) {
@@ -68,34 +89,14 @@ void RunParallel(size_t n, int threads,
   for (std::thread& h : helpers) h.join();
 }
 
-// A statement with its terms keyed (as written; the predicate as the
-// relation's or the IRI's term key) and its content hashed.
-struct KeyedStatement {
-  absl::string_view subject, predicate, object;
-  std::array<char, kStatementHashBytes> hash;
-  uint32_t document;
-};
-
-struct KeyedChunk {
-  ByteArena arena;
-  std::vector<KeyedStatement> statements;
-  absl::Status status;
-};
-
-// What the parallel phase reads: the load's vocabulary, by id.
-struct Vocabulary {
-  absl::string_view base;
-  absl::string_view scope;
-  absl::flat_hash_set<absl::string_view> entities, relations;
-};
-
-// WriteTxn::ResolveTerm's key, for a store whose only entities are the
-// load's and which holds no statement.
+// WriteTxn::ResolveTerm's key, but for an entity not whether it exists
+// (BuildFreshLoad checks that). Fields are `field` + what they name, or
+// empty when `field` is.
 absl::StatusOr<std::string> TermKeyOf(const std::string& field,
                                       const Term& written, bool is_subject,
-                                      const Vocabulary& vocabulary) {
+                                      const FreshChunk::Rep& chunk) {
   Term made;
-  const Term& term = CanonicalIri(written, vocabulary.base, &made);
+  const Term& term = CanonicalIri(written, chunk.base_iri, &made);
   switch (term.kind()) {
     case Term::Kind::kIri:
       KG_RETURN_IF_ERROR(ValidateIri(field, term.id()));
@@ -107,13 +108,9 @@ absl::StatusOr<std::string> TermKeyOf(const std::string& field,
                        absl::StrCat("a blank node label is 1 to ",
                                     Limits::kMaxIdBytes, " bytes of UTF-8"));
       }
-      return BlankTermKey(BlankNodeId(vocabulary.scope, term.id()));
+      return BlankTermKey(BlankNodeId(chunk.blank_scope, term.id()));
     case Term::Kind::kEntity:
       KG_RETURN_IF_ERROR(ValidateId(field, term.id()));
-      if (!vocabulary.entities.contains(term.id())) {
-        return NotFound(field,
-                        absl::StrCat("no entity '", EchoValue(term.id()), "'"));
-      }
       return EntityTermKey(term.id());
     case Term::Kind::kLiteral: {
       if (is_subject) {
@@ -130,49 +127,32 @@ absl::StatusOr<std::string> TermKeyOf(const std::string& field,
   return Invalid(field, "unknown term kind");
 }
 
-absl::Status KeyChunk(const std::vector<FreshStatement>& in, size_t first,
-                      const Vocabulary& vocabulary, size_t documents,
-                      KeyedChunk* out) {
-  out->statements.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    const FreshStatement& st = in[i];
-    const std::string field =
-        absl::StrCat("statements[", first + i, "].triple");
-    if (st.document >= documents) {
-      return Invalid(
-          absl::StrCat("statements[", first + i, "].provenance[0].document_id"),
-          "no such document in the load");
-    }
-    KG_ASSIGN_OR_RETURN(std::string s,
-                        TermKeyOf(absl::StrCat(field, ".subject"), st.subject,
-                                  /*is_subject=*/true, vocabulary));
-    const std::string rel_field = absl::StrCat(field, ".relation");
-    const std::string predicate =
-        CanonicalPredicate(st.relation, vocabulary.base);
-    std::string p;
-    if (absl::StrContains(predicate, ":")) {
-      KG_RETURN_IF_ERROR(ValidateIri(rel_field, predicate));
-      p = IriTermKey(predicate);
-    } else {
-      KG_RETURN_IF_ERROR(ValidateId(rel_field, predicate));
-      if (!vocabulary.relations.contains(predicate)) {
-        return NotFound(rel_field, absl::StrCat("no relation '",
-                                                EchoValue(predicate), "'"));
-      }
-      p = RelationTermKey(predicate);
-    }
-    KG_ASSIGN_OR_RETURN(std::string o,
-                        TermKeyOf(absl::StrCat(field, ".object"), st.object,
-                                  /*is_subject=*/false, vocabulary));
-    KeyedStatement& k = out->statements.emplace_back();
-    const std::string hash =
-        StatementHash(TermIdentityKey(s), predicate, TermIdentityKey(o));
-    std::memcpy(k.hash.data(), hash.data(), kStatementHashBytes);
-    k.subject = out->arena.Keep(s);
-    k.predicate = out->arena.Keep(p);
-    k.object = out->arena.Keep(o);
-    k.document = st.document;
+struct StatementKeys {
+  std::string subject, predicate, object, hash;
+};
+
+// `prefix` empty: no field names are made (the first try; an error is
+// made again with them).
+absl::Status KeyStatement(const FreshChunk::Rep& chunk, const Term& subject,
+                          absl::string_view relation, const Term& object,
+                          const std::string& prefix, StatementKeys* out) {
+  auto field = [&](absl::string_view what) {
+    return prefix.empty() ? std::string() : absl::StrCat(prefix, what);
+  };
+  KG_ASSIGN_OR_RETURN(out->subject, TermKeyOf(field(".subject"), subject,
+                                              /*is_subject=*/true, chunk));
+  const std::string predicate = CanonicalPredicate(relation, chunk.base_iri);
+  if (absl::StrContains(predicate, ":")) {
+    KG_RETURN_IF_ERROR(ValidateIri(field(".relation"), predicate));
+    out->predicate = IriTermKey(predicate);
+  } else {
+    KG_RETURN_IF_ERROR(ValidateId(field(".relation"), predicate));
+    out->predicate = RelationTermKey(predicate);
   }
+  KG_ASSIGN_OR_RETURN(out->object, TermKeyOf(field(".object"), object,
+                                             /*is_subject=*/false, chunk));
+  out->hash = StatementHash(TermIdentityKey(out->subject), predicate,
+                            TermIdentityKey(out->object));
   return absl::OkStatus();
 }
 
@@ -204,29 +184,50 @@ struct Record {
 
 }  // namespace
 
+absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,
+                             const Term& object, uint32_t document) {
+  StatementKeys keys;
+  if (!KeyStatement(*rep_, subject, relation, object, "", &keys).ok()) {
+    // Again, naming the field.
+    const std::string prefix = absl::StrCat(
+        rep_->name, ".statements[", rep_->statements.size(), "].triple");
+    return KeyStatement(*rep_, subject, relation, object, prefix, &keys);
+  }
+  KeyedStatement& k = rep_->statements.emplace_back();
+  std::memcpy(k.hash.data(), keys.hash.data(), kStatementHashBytes);
+  k.subject = rep_->arena.Keep(keys.subject);
+  k.predicate = rep_->arena.Keep(keys.predicate);
+  k.object = rep_->arena.Keep(keys.object);
+  k.document = document;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
     FreshLoad load, const FreshLoadContext& context) {
   auto out = std::make_unique<FreshLoadOutput>();
   Counters counters = context.counters;
   const int threads = std::max(1, load.threads);
-  std::string scope = load.blank_scope;
-  if (scope.empty()) {
-    scope.resize(16);
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(scope.data()), 16) != 1) {
-      return absl::UnavailableError("cannot draw random bytes for a scope");
+  const std::string& scope = load.blank_scope;
+  if (scope.size() != 16) {
+    return absl::InvalidArgumentError("blank_scope: 16 bytes");
+  }
+  for (size_t c = 0; c < load.chunks.size(); ++c) {
+    const FreshChunk::Rep& chunk = load.chunks[c].rep();
+    if (chunk.blank_scope != scope || chunk.base_iri != context.base_iri) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("chunks[", c,
+                       "]: made for another store or load (its base IRI or "
+                       "blank scope differs)"));
     }
   }
-
   // The vocabulary, checked as PutEntity, PutRelation and PutDocument would.
-  Vocabulary vocabulary;
-  vocabulary.base = context.base_iri;
-  vocabulary.scope = scope;
+  absl::flat_hash_set<absl::string_view> entity_ids, relation_ids;
   for (size_t i = 0; i < load.entities.size(); ++i) {
     Entity& e = load.entities[i];
     const std::string field = absl::StrCat("entities[", i, "]");
     KG_RETURN_IF_ERROR(ValidateEntity(field, e));
     e.aliases = UniqueAliases(e.aliases);
-    if (!vocabulary.entities.insert(e.id).second) {
+    if (!entity_ids.insert(e.id).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".id: entity '", EchoValue(e.id),
                        "' is given twice in a fresh load"));
@@ -236,7 +237,7 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
     const Relation& r = load.relations[i];
     const std::string field = absl::StrCat("relations[", i, "]");
     KG_RETURN_IF_ERROR(ValidateRelation(field, r));
-    if (!vocabulary.relations.insert(r.id).second) {
+    if (!relation_ids.insert(r.id).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".id: relation '", EchoValue(r.id),
                        "' is given twice in a fresh load"));
@@ -304,24 +305,9 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
     }
   }
 
-  // Each chunk's terms checked, keyed and hashed, on every thread.
-  auto chunks = std::make_shared<std::vector<KeyedChunk>>(load.chunks.size());
+  auto chunks =
+      std::make_shared<std::vector<FreshChunk>>(std::move(load.chunks));
   out->keep.push_back(chunks);
-  {
-    std::vector<size_t> first(load.chunks.size());
-    size_t n = 0;
-    for (size_t c = 0; c < load.chunks.size(); ++c) {
-      first[c] = n;
-      n += load.chunks[c].size();
-    }
-    RunParallel(load.chunks.size(), threads, [&](size_t c) {
-      KeyedChunk& chunk = (*chunks)[c];
-      chunk.status = KeyChunk(load.chunks[c], first[c], vocabulary,
-                              load.documents.size(), &chunk);
-      load.chunks[c] = {};  // its terms are keys now
-    });
-    for (const KeyedChunk& chunk : *chunks) KG_RETURN_IF_ERROR(chunk.status);
-  }
 
   // Numbering, in the order a transaction would intern them.
   ByteArena& misc = out->arenas[kDefaultCf];  // identity keys that differ
@@ -359,7 +345,7 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
   counters.documents += documents.size();
 
   size_t total = 0;
-  for (const KeyedChunk& chunk : *chunks) total += chunk.statements.size();
+  for (FreshChunk& chunk : *chunks) total += chunk.size();
   tids.reserve(tids.size() + 2 * total);
   std::vector<StatementRow> rows;
   rows.reserve(total);
@@ -368,12 +354,59 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
   absl::flat_hash_map<absl::string_view, size_t> row_of;  // by hash
   row_of.reserve(total);
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> later_records;
-  for (const KeyedChunk& chunk : *chunks) {
-    for (const KeyedStatement& k : chunk.statements) {
-      const uint64_t s = intern(k.subject);
-      const uint64_t p = intern(k.predicate);
-      const uint64_t o = intern(k.object);
-      const uint64_t doc = document_tids[document_of[k.document]];
+  // An entity or a relation is one of the load's, numbered above.
+  auto known = [&](const FreshChunk::Rep& chunk, size_t i,
+                   absl::string_view what, absl::string_view key,
+                   uint64_t* tid) -> absl::Status {
+    auto it = tids.find(key);
+    if (it != tids.end()) {
+      *tid = it->second;
+      return absl::OkStatus();
+    }
+    const bool relation = key[0] == static_cast<char>(TermTag::kRelation);
+    std::string id;
+    DecodeIdTermKey(key, relation ? TermTag::kRelation : TermTag::kEntity, &id);
+    return NotFound(
+        absl::StrCat(chunk.name, ".statements[", i, "].triple", what),
+        absl::StrCat("no ", relation ? "relation" : "entity", " '",
+                     EchoValue(id), "'"));
+  };
+  auto vocabulary = [](absl::string_view key) {
+    return !key.empty() && (key[0] == static_cast<char>(TermTag::kEntity) ||
+                            key[0] == static_cast<char>(TermTag::kRelation));
+  };
+  for (FreshChunk& c : *chunks) {
+    const FreshChunk::Rep& chunk = c.rep();
+    for (size_t i = 0; i < chunk.statements.size(); ++i) {
+      const KeyedStatement& k = chunk.statements[i];
+      uint64_t s, p, o;
+      if (vocabulary(k.subject)) {
+        KG_RETURN_IF_ERROR(known(chunk, i, ".subject", k.subject, &s));
+      } else {
+        s = intern(k.subject);
+      }
+      if (vocabulary(k.predicate)) {
+        KG_RETURN_IF_ERROR(known(chunk, i, ".relation", k.predicate, &p));
+      } else {
+        p = intern(k.predicate);
+      }
+      if (vocabulary(k.object)) {
+        KG_RETURN_IF_ERROR(known(chunk, i, ".object", k.object, &o));
+      } else {
+        o = intern(k.object);
+      }
+      uint32_t document = k.document;
+      if (chunk.documents.has_value()) {
+        document = document < chunk.documents->size()
+                       ? (*chunk.documents)[document]
+                       : UINT32_MAX;
+      }
+      if (document >= document_of.size()) {
+        return Invalid(absl::StrCat(chunk.name, ".statements[", i,
+                                    "].provenance[0].document_id"),
+                       "no such document in the load");
+      }
+      const uint64_t doc = document_tids[document_of[document]];
       const absl::string_view hash(k.hash.data(), k.hash.size());
       auto [it, fresh] = row_of.try_emplace(hash, rows.size());
       if (fresh) {

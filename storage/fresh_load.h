@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,21 @@ class ByteArena {
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* free_ = nullptr;
   size_t left_ = 0;
+};
+
+// A statement with its terms keyed (as written; the predicate as the
+// relation's or the IRI's term key) and its content hashed.
+struct KeyedStatement {
+  absl::string_view subject, predicate, object;
+  std::array<char, kStatementHashBytes> hash;
+  uint32_t document;
+};
+
+struct FreshChunk::Rep {
+  std::string name, base_iri, blank_scope;
+  ByteArena arena;
+  std::vector<KeyedStatement> statements;
+  std::optional<std::vector<uint32_t>> documents;  // MapDocuments'
 };
 
 struct FreshLoadOutput {

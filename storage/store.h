@@ -459,14 +459,43 @@ class Reader {
       uint32_t after_distinct, absl::string_view after_id, size_t limit) = 0;
 };
 
-// One statement of a fresh load (Store::LoadFresh): a triple with one
-// provenance record from a data document (hedge asserted, confidence 1, no
-// span, no valid time), as an import of an RDF file's data gives.
-struct FreshStatement {
-  Term subject;
-  std::string relation;  // a relation id of the load's, or an absolute IRI
-  Term object;
-  uint32_t document = 0;  // an index into FreshLoad::documents
+// A fresh load's statements (Store::LoadFresh), checked and keyed as they
+// are given, so that a chunk keeps only their keys (about 100 bytes a
+// statement) and a reader can fill one chunk per thread. Each statement is
+// a triple with one provenance record from a data document (hedge
+// asserted, confidence 1, no span, no valid time), as an import of an RDF
+// file's data gives. Whether its entities and relations exist is checked
+// by LoadFresh. Thread-compatible; one per thread.
+class FreshChunk {
+ public:
+  // `name` is the chunk's in errors ("chunks[2]" gives
+  // "chunks[2].statements[5].triple.object: ..."); `base_iri` is the
+  // store's (Store::base_iri), `blank_scope` the load's, 16 bytes that
+  // every chunk of the load shares.
+  FreshChunk(std::string name, std::string base_iri, std::string blank_scope);
+  ~FreshChunk();
+  FreshChunk(FreshChunk&&) noexcept;
+  FreshChunk& operator=(FreshChunk&&) noexcept;
+
+  // `relation`: a relation id, or any absolute IRI (<base>relation/<id> is
+  // that relation); `document`: an index into FreshLoad::documents.
+  // INVALID_ARGUMENT naming the field when a term is not valid, a literal
+  // is the subject, or a term quotes a statement (a fresh load takes
+  // none); the chunk is unchanged then.
+  absl::Status Add(const Term& subject, absl::string_view relation,
+                   const Term& object, uint32_t document);
+  size_t size() const;
+  void Reserve(size_t statements);
+  // The `document` numbers given to Add are the chunk's own: `to_load[n]`
+  // is FreshLoad::documents' index of the chunk's number n (so a reader
+  // numbers the graphs of its chunk as it meets them).
+  void MapDocuments(std::vector<uint32_t> to_load);
+
+  struct Rep;
+  Rep& rep() { return *rep_; }
+
+ private:
+  std::unique_ptr<Rep> rep_;
 };
 
 // A load into a store that has never held a term (Store::LoadFresh).
@@ -474,12 +503,10 @@ struct FreshLoad {
   std::vector<Entity> entities;
   std::vector<Relation> relations;
   std::vector<Document> documents;  // data documents (no text)
-  // The statements in order, in chunks: each chunk's terms are checked,
-  // keyed and hashed on a thread of its own.
-  std::vector<std::vector<FreshStatement>> chunks;
-  std::string blank_scope;  // blank nodes' scope; empty: a random one
+  std::vector<FreshChunk> chunks;   // the statements, in order
+  std::string blank_scope;          // the chunks' (16 bytes)
   bool shared_names = false;
-  int threads = 2;
+  int threads = 2;  // for making the column families
 };
 
 // A bulk load given in parts (Store::BeginBulkLoad): each part is applied

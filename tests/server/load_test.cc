@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -313,7 +314,7 @@ TEST(OfflineLoadTest, WhatTheFreshPathDeclinesIsImported) {
   RunResult bad = Load(dir, dir.Sub("bad"), {"--load=" + dir.Sub("bad.nt")});
   EXPECT_EQ(bad.exit_code, 4);
   EXPECT_THAT(bad.err, HasSubstr("not a fresh load (the file has a line the "
-                                 "reader refuses)"));
+                                 "reader or the store refuses)"));
   EXPECT_THAT(bad.err, HasSubstr(dir.Sub("bad.nt") + " line 25001"));
   EXPECT_EQ(StatsOf(dir, dir.Sub("bad")).statements(), 0u);
 }
@@ -324,15 +325,17 @@ TEST(OfflineLoadTest, AKilledFreshLoadLeavesTheStoreEmptyOrFullyLoaded) {
   constexpr int kBig = 300000;
   WriteChain(dir.Sub("big.nt"), kBig);
   int interrupted = 0;
-  for (int delay_ms : {100, 400, 900}) {
+  for (int delay_ms : {50, 250, 600}) {
     const std::string data = dir.Sub(absl::StrCat("data", delay_ms));
     testing::Subprocess load({testing::ServerBinary(), "--data_dir=" + data,
                               "--load=" + dir.Sub("big.nt")},
                              dir.path());
     if (!load.Wait(absl::Milliseconds(delay_ms)).has_value()) {
-      ++interrupted;
       load.Signal(SIGKILL);
-      ASSERT_EQ(load.Wait(absl::Seconds(30)), 128 + SIGKILL);
+      // It may have finished just before the signal.
+      const std::optional<int> code = load.Wait(absl::Seconds(30));
+      ASSERT_TRUE(code == 128 + SIGKILL || code == 0) << code.value_or(-1);
+      if (code == 128 + SIGKILL) ++interrupted;
     }
     const uint64_t statements = StatsOf(dir, data).statements();
     EXPECT_TRUE(statements == 0u || statements == kBig)

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/status_macros.h"
 #include "storage/store.h"
 #include "tests/storage/store_fixture.h"
 #include "tests/support/test_util.h"
@@ -62,7 +63,13 @@ class FreshLoadTest : public StoreTest {
         Data("_:g2"),
         Data(Kg("document/d3")),
     };
-    std::vector<FreshStatement> statements;
+    struct Statement {
+      Term subject;
+      std::string relation;
+      Term object;
+      uint32_t document;
+    };
+    std::vector<Statement> statements;
 
     Content() {
       auto add = [&](Term s, std::string p, Term o, uint32_t doc) {
@@ -111,7 +118,7 @@ class FreshLoadTest : public StoreTest {
       b.entities = entities;
       b.relations = relations;
       b.documents = documents;
-      for (const FreshStatement& s : statements) {
+      for (const Statement& s : statements) {
         StatementInput in;
         in.triple = Triple{s.subject, s.relation, s.object};
         ProvenanceInput p;
@@ -122,23 +129,33 @@ class FreshLoadTest : public StoreTest {
       return b;
     }
 
-    // The statements in chunks of `size`.
-    FreshLoad Load(size_t size, int threads) const {
+    // The statements in chunks of `size`; an error from FreshChunk::Add.
+    absl::StatusOr<FreshLoad> Load(size_t size, int threads) const {
       FreshLoad load;
       load.blank_scope = kScope;
       load.entities = entities;
       load.relations = relations;
       load.documents = documents;
       load.threads = threads;
-      for (size_t i = 0; i < statements.size(); i += size) {
-        load.chunks.emplace_back(
-            statements.begin() + static_cast<ptrdiff_t>(i),
-            statements.begin() +
-                static_cast<ptrdiff_t>(std::min(statements.size(), i + size)));
+      for (size_t i = 0; i < statements.size(); ++i) {
+        if (i % size == 0) {
+          load.chunks.emplace_back(absl::StrCat("chunks[", i / size, "]"),
+                                   "https://kg.invalid/", kScope);
+        }
+        const Statement& s = statements[i];
+        KG_RETURN_IF_ERROR(load.chunks.back().Add(s.subject, s.relation,
+                                                  s.object, s.document));
       }
       return load;
     }
   };
+
+  absl::StatusOr<WriteResult> LoadFresh(const Content& content, size_t size,
+                                        int threads) {
+    absl::StatusOr<FreshLoad> load = content.Load(size, threads);
+    if (!load.ok()) return load.status();
+    return store().LoadFresh(*std::move(load));
+  }
 
   void Restart() {
     Close();
@@ -158,8 +175,7 @@ TEST_F(FreshLoadTest, GivesTheStoreABulkLoadOfOneBatchGives) {
        std::vector<std::pair<size_t, int>>{{1000, 1}, {7, 3}, {1, 2}}) {
     SCOPED_TRACE(absl::StrCat("chunks of ", size, ", ", threads, " threads"));
     Restart();
-    absl::StatusOr<WriteResult> fresh =
-        store().LoadFresh(content.Load(size, threads));
+    absl::StatusOr<WriteResult> fresh = LoadFresh(content, size, threads);
     ASSERT_THAT(fresh, IsOk());
     EXPECT_EQ(fresh->statements_created, bulk->statements_created);
     EXPECT_EQ(fresh->provenance_added, bulk->provenance_added);
@@ -185,92 +201,110 @@ TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
   Reopen();
   struct Case {
     std::string name;
-    std::function<void(FreshLoad&)> spoil;
+    std::function<void(Content&)> spoil;
     absl::StatusCode code;
     std::string message;
   };
   const std::vector<Case> cases = {
       {"an entity no one gave",
-       [](FreshLoad& l) {
-         l.chunks[1][0].object = Term::Iri(Kg("entity/atlantis"));
+       [](Content& l) {
+         l.statements[3].object = Term::Iri(Kg("entity/atlantis"));
        },
        absl::StatusCode::kNotFound,
-       "statements[3].triple.object: no entity 'atlantis'"},
+       "chunks[1].statements[0].triple.object: no entity 'atlantis'"},
       {"a relation no one gave",
-       [](FreshLoad& l) { l.chunks[0][0].relation = Kg("relation/invaded"); },
+       [](Content& l) { l.statements[0].relation = Kg("relation/invaded"); },
        absl::StatusCode::kNotFound,
-       "statements[0].triple.relation: no relation 'invaded'"},
+       "chunks[0].statements[0].triple.relation: no relation 'invaded'"},
       {"a literal subject",
-       [](FreshLoad& l) {
-         l.chunks[2][1].subject = Term::RdfLiteral("x", "", "");
+       [](Content& l) {
+         l.statements[7].subject = Term::RdfLiteral("x", "", "");
        },
        absl::StatusCode::kInvalidArgument,
-       "statements[7].triple.subject: a literal cannot be the subject"},
+       "chunks[2].statements[1].triple.subject: a literal cannot be the "
+       "subject"},
       {"a quoted statement",
-       [](FreshLoad& l) {
-         l.chunks[0][1].object = Term::Quoted(
+       [](Content& l) {
+         l.statements[1].object = Term::Quoted(
              Triple{Term::Entity("russia"), "denied", Term::Entity("kremlin")});
        },
        absl::StatusCode::kInvalidArgument,
-       "statements[1].triple.object: a fresh load takes no quoted statements"},
+       "chunks[0].statements[1].triple.object: a fresh load takes no quoted "
+       "statements"},
       {"a relative IRI",
-       [](FreshLoad& l) { l.chunks[3][0].relation = "not an iri:"; },
-       absl::StatusCode::kInvalidArgument, "statements[9].triple.relation"},
+       [](Content& l) { l.statements[9].relation = "not an iri:"; },
+       absl::StatusCode::kInvalidArgument,
+       "chunks[3].statements[0].triple.relation"},
       {"a bad literal",
-       [](FreshLoad& l) {
-         l.chunks[3][0].object =
+       [](Content& l) {
+         l.statements[9].object =
              Term::RdfLiteral("x", absl::StrCat(kXsd, "integer\n"));
        },
-       absl::StatusCode::kInvalidArgument, "statements[9].triple.object"},
+       absl::StatusCode::kInvalidArgument,
+       "chunks[3].statements[0].triple.object"},
       {"an entity without a label",
-       [](FreshLoad& l) { l.entities[1].label.clear(); },
+       [](Content& l) { l.entities[1].label.clear(); },
        absl::StatusCode::kInvalidArgument, "entities[1].label"},
       {"one name for two entities",
-       [](FreshLoad& l) { l.entities[2].aliases.push_back("NORTH KOREA"); },
+       [](Content& l) { l.entities[2].aliases.push_back("NORTH KOREA"); },
        absl::StatusCode::kAlreadyExists,
        "entities[2].aliases[1]: \"NORTH KOREA\" already names entity "
        "'north_korea'"},
       {"an entity given twice",
-       [](FreshLoad& l) { l.entities.push_back(l.entities[0]); },
+       [](Content& l) { l.entities.push_back(l.entities[0]); },
        absl::StatusCode::kInvalidArgument, "entities[3].id"},
-      {"a bad relation", [](FreshLoad& l) { l.relations[0].id = "Sent"; },
+      {"a bad relation", [](Content& l) { l.relations[0].id = "Sent"; },
        absl::StatusCode::kInvalidArgument, "relations[0].id"},
-      {"a bad document id",
-       [](FreshLoad& l) { l.documents[0].id = "no spaces"; },
+      {"a bad document id", [](Content& l) { l.documents[0].id = "no spaces"; },
        absl::StatusCode::kInvalidArgument, "documents[0]"},
       {"a document with a text",
-       [](FreshLoad& l) {
+       [](Content& l) {
          l.documents[1].title = "A tale";
          l.documents[1].text = "Once upon a time.";
        },
        absl::StatusCode::kInvalidArgument,
        "documents[1].text: a fresh load takes data documents only"},
       {"a document given twice with other content",
-       [](FreshLoad& l) {
+       [](Content& l) {
          l.documents.push_back(l.documents[0]);
          l.documents.back().title = "WordNet 2.1";
        },
        absl::StatusCode::kInvalidArgument,
        "documents[4]: document 'wordnet' is given twice with other content"},
       {"a document the load does not have",
-       [](FreshLoad& l) { l.chunks[1][2].document = 9; },
+       [](Content& l) { l.statements[5].document = 9; },
        absl::StatusCode::kInvalidArgument,
-       "statements[5].provenance[0].document_id"},
+       "chunks[1].statements[2].provenance[0].document_id"},
   };
   const Content content;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    FreshLoad load = content.Load(3, 2);
-    c.spoil(load);
-    EXPECT_THAT(store().LoadFresh(std::move(load)),
+    Content spoilt = content;
+    c.spoil(spoilt);
+    EXPECT_THAT(LoadFresh(spoilt, 3, 2),
                 StatusIs(c.code, HasSubstr(c.message)));
     Close();
     EXPECT_EQ(Dump(), empty);
     Reopen();
   }
-  ASSERT_THAT(store().LoadFresh(content.Load(3, 2)), IsOk());
+  // Chunks made for another store's base IRI, or another load's scope.
+  for (const auto& [base, scope] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"https://example.org/", kScope},
+           {"https://kg.invalid/", "fedcba9876543210"}}) {
+    absl::StatusOr<FreshLoad> load = content.Load(3, 2);
+    ASSERT_THAT(load, IsOk());
+    load->chunks[1] = FreshChunk("chunks[1]", base, scope);
+    EXPECT_THAT(store().LoadFresh(*std::move(load)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("chunks[1]: made for another store")));
+  }
+  Close();
+  EXPECT_EQ(Dump(), empty);
+  Reopen();
+  ASSERT_THAT(LoadFresh(content, 3, 2), IsOk());
   // Now the store has terms: a fresh load is for an empty store only.
-  EXPECT_THAT(store().LoadFresh(content.Load(3, 2)),
+  EXPECT_THAT(LoadFresh(content, 3, 2),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("never held a term")));
 }

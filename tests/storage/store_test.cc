@@ -1076,6 +1076,29 @@ TEST_F(StoreTest, WritesWaitForABulkLoaderAndAnIdleOneIsAbandoned) {
   EXPECT_EQ(store().NewReader()->Stats().value().statements, 4u);
 }
 
+// A kill while a store is being created leaves its directory marked
+// (KG_CREATING, with a RocksDB of some of kg's families): the next open
+// makes the store again from nothing, where it used to refuse it.
+TEST_F(StoreTest, AStoreWhoseCreationWasCutShortIsMadeAgain) {
+  Close();
+  EXPECT_FALSE(std::filesystem::exists(path() + "/KG_CREATING"));
+  const std::string cut = dir_.Sub("cut");
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw;
+    ASSERT_TRUE(rocksdb::DB::Open(o, cut, &raw).ok());
+    delete raw;
+    std::ofstream(cut + "/KG_CREATING").flush();
+  }
+  absl::StatusOr<std::unique_ptr<Store>> reopened =
+      Store::Open(StoreOptions{}, cut);
+  ASSERT_THAT(reopened, IsOk());
+  EXPECT_FALSE(std::filesystem::exists(cut + "/KG_CREATING"));
+  ASSERT_THAT((*reopened)->Write(Vocabulary()), IsOk());
+  EXPECT_EQ((*reopened)->NewReader()->Stats().value().entities, 4u);
+}
+
 TEST_F(StoreTest, OpensOnlyKgStoresOfItsFormat) {
   ASSERT_THAT(store().Write(Vocabulary()), IsOk());
   Close();
