@@ -276,7 +276,6 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
     }
   }
   storage::FreshLoad load;
-  load.threads = threads;
   load.blank_scope = scope;
   const absl::Status finished = mapper.Finish(
       [&](kg::v1::Record record, int64_t) -> absl::Status {

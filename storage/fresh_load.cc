@@ -70,25 +70,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
-// Runs task(i) for i in [0, n) on up to `threads` threads (this one too).
-void RunParallel(size_t n, int threads,
-                 const std::function<void(size_t)>& task) {
-  std::atomic<size_t> next{0};
-  const auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) task(i);
-  };
-  std::vector<std::thread> helpers;
-  for (int t = 1; t < threads && static_cast<size_t>(t) < n; ++t) {
-    try {
-      helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // no more threads to be had: fewer do it
-    }
-  }
-  work();
-  for (std::thread& h : helpers) h.join();
-}
-
 // WriteTxn::ResolveTerm's key, but for an entity not whether it exists
 // (BuildFreshLoad checks that). Fields are `field` + what they name, or
 // empty when `field` is.
@@ -165,23 +146,6 @@ std::vector<std::string> UniqueAliases(const std::vector<std::string>& in) {
   return out;
 }
 
-// A term in number order: its key as first written and its identity key
-// (a language tag lowercased), or a statement's hash.
-struct NumberedTerm {
-  absl::string_view written, identity;
-  bool statement = false;
-};
-
-struct StatementRow {
-  uint64_t tid;
-  StmtValue row;
-  uint64_t first_document;
-};
-
-struct Record {
-  uint64_t statement, document;
-};
-
 }  // namespace
 
 absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,
@@ -202,11 +166,14 @@ absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
+using NumberedTerm = FreshFamilies::NumberedTerm;
+using StatementRow = FreshFamilies::StatementRow;
+using Record = FreshFamilies::Record;
+
+absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
     FreshLoad load, const FreshLoadContext& context) {
-  auto out = std::make_unique<FreshLoadOutput>();
+  auto out = std::make_unique<FreshFamilies>();
   Counters counters = context.counters;
-  const int threads = std::max(1, load.threads);
   const std::string& scope = load.blank_scope;
   if (scope.size() != 16) {
     return absl::InvalidArgumentError("blank_scope: 16 bytes");
@@ -305,15 +272,14 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
     }
   }
 
-  auto chunks =
-      std::make_shared<std::vector<FreshChunk>>(std::move(load.chunks));
-  out->keep.push_back(chunks);
+  out->chunks_ = std::move(load.chunks);
+  std::vector<FreshChunk>* chunks = &out->chunks_;
 
   // Numbering, in the order a transaction would intern them.
-  ByteArena& misc = out->arenas[kDefaultCf];  // identity keys that differ
-  std::vector<NumberedTerm> terms;
+  ByteArena& misc = out->keys_;  // vocabulary keys, identity keys
+  std::vector<NumberedTerm>& terms = out->terms_;
   absl::flat_hash_map<absl::string_view, uint64_t> tids;
-  const uint64_t first_tid = counters.next_tid;
+  out->first_tid_ = counters.next_tid;
   auto intern = [&](absl::string_view written) -> uint64_t {
     absl::string_view identity = written;
     if (written.size() > 2 &&
@@ -330,7 +296,9 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
     }
     return it->second;
   };
-  std::vector<uint64_t> entity_tids, relation_tids, document_tids;
+  std::vector<uint64_t>& entity_tids = out->entity_tids_;
+  std::vector<uint64_t>& relation_tids = out->relation_tids_;
+  std::vector<uint64_t>& document_tids = out->document_tids_;
   for (const Entity& e : load.entities) {
     entity_tids.push_back(intern(misc.Keep(EntityTermKey(e.id))));
   }
@@ -347,9 +315,9 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
   size_t total = 0;
   for (FreshChunk& chunk : *chunks) total += chunk.size();
   tids.reserve(tids.size() + 2 * total);
-  std::vector<StatementRow> rows;
+  std::vector<StatementRow>& rows = out->rows_;
   rows.reserve(total);
-  std::vector<Record> records;
+  std::vector<Record>& records = out->records_;
   records.reserve(total);
   absl::flat_hash_map<absl::string_view, size_t> row_of;  // by hash
   row_of.reserve(total);
@@ -415,19 +383,19 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
         ++counters.terms;
         rows.push_back({tid, StmtValue{s, p, o, 1, 0}, doc});
         records.push_back({tid, doc});
-        ++out->result.statements_created;
-        ++out->result.provenance_added;
+        ++out->result_.statements_created;
+        ++out->result_.provenance_added;
         continue;
       }
       StatementRow& row = rows[it->second];
       if (doc == row.first_document ||
           !later_records.insert({row.tid, doc}).second) {
-        ++out->result.provenance_unchanged;  // the same record again
+        ++out->result_.provenance_unchanged;  // the same record again
         continue;
       }
       ++row.row.live;
       records.push_back({row.tid, doc});
-      ++out->result.provenance_added;
+      ++out->result_.provenance_added;
     }
   }
   counters.statements += rows.size();
@@ -436,167 +404,182 @@ absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
   later_records = {};
   tids = {};
 
-  // Each family's keys, in order, on every thread.
-  auto& families = out->families;
-  auto& arenas = out->arenas;
-  auto put = [&](Cf cf, absl::string_view key, absl::string_view value) {
-    families[cf].push_back({arenas[cf].Keep(key), value});
-  };
-  auto sort_family = [&](Cf cf) {
-    std::sort(families[cf].begin(), families[cf].end(),
-              [](const PendingChanges::Change& a,
-                 const PendingChanges::Change& b) { return a.key < b.key; });
-  };
-  // An index family from (a, b, c, statement) in that order.
-  auto index_family = [&](Cf cf, auto order) {
-    std::vector<std::array<uint64_t, 4>> entries;
-    entries.reserve(rows.size());
-    for (const StatementRow& r : rows) entries.push_back(order(r));
-    std::sort(entries.begin(), entries.end());
-    families[cf].reserve(entries.size());
-    for (const auto& e : entries) {
-      put(cf, IndexKey(e[0], e[1], e[2]),
-          arenas[cf].Keep(IndexValue(e[3], /*asserted=*/true)));
-    }
-  };
-  const std::string prov_value = EncodeProv(ProvValue());
-  const absl::Time since = absl::FromUnixMicros(context.now_micros);
-  std::vector<std::function<void()>> tasks = {
-      [&] {
-        // The dictionary: a statement's term by 8 bytes of its hash
-        // unless an earlier statement took them (format 6).
-        families[kTermCf].reserve(terms.size());
-        absl::flat_hash_set<absl::string_view> short_keys;
-        for (size_t i = 0; i < terms.size(); ++i) {
-          const NumberedTerm& t = terms[i];
-          const std::string tid = TidValue(first_tid + i);
-          if (!t.statement) {
-            put(kTermCf, t.identity, arenas[kTermCf].Keep(tid));
-            continue;
-          }
-          std::string key = StatementTermKey(t.identity);
-          if (context.short_statement_keys &&
-              short_keys.insert(t.identity.substr(0, kStatementShortHashBytes))
-                  .second) {
-            key = ShortStatementTermKey(key);
-          }
-          put(kTermCf, key, arenas[kTermCf].Keep(tid));
-        }
-        sort_family(kTermCf);
-      },
-      [&] {
-        // The reverse dictionary, in number order: none for statements.
-        for (size_t i = 0; i < terms.size(); ++i) {
-          if (terms[i].statement) continue;
-          put(kTidCf, TidKey(first_tid + i), terms[i].written);
-        }
-      },
-      [&] {
-        for (const StatementRow& r : rows) {
-          put(kStmtCf, TidKey(r.tid), arenas[kStmtCf].Keep(EncodeStmt(r.row)));
-        }
-      },
-      [&] {
-        index_family(kSpoCf, [](const StatementRow& r) {
-          return std::array<uint64_t, 4>{r.row.subject, r.row.relation,
-                                         r.row.object, r.tid};
-        });
-      },
-      [&] {
-        index_family(kPosCf, [](const StatementRow& r) {
-          return std::array<uint64_t, 4>{r.row.relation, r.row.object,
-                                         r.row.subject, r.tid};
-        });
-      },
-      [&] {
-        index_family(kOspCf, [](const StatementRow& r) {
-          return std::array<uint64_t, 4>{r.row.object, r.row.subject,
-                                         r.row.relation, r.tid};
-        });
-      },
-      [&] {
-        std::vector<Record> by_statement = records;
-        std::sort(by_statement.begin(), by_statement.end(),
-                  [](const Record& a, const Record& b) {
-                    return std::tie(a.statement, a.document) <
-                           std::tie(b.statement, b.document);
-                  });
-        const absl::string_view value = arenas[kProvCf].Keep(prov_value);
-        families[kProvCf].reserve(by_statement.size());
-        for (const Record& r : by_statement) {
-          put(kProvCf,
-              ProvKey(r.statement, r.document, 0, 0, context.now_micros),
-              value);
-        }
-      },
-      [&] {
-        std::vector<Record> by_document = records;
-        std::sort(by_document.begin(), by_document.end(),
-                  [](const Record& a, const Record& b) {
-                    return std::tie(a.document, a.statement) <
-                           std::tie(b.document, b.statement);
-                  });
-        families[kDocProvCf].reserve(by_document.size());
-        for (const Record& r : by_document) {
-          put(kDocProvCf,
-              DocProvKey(r.document, 0, 0, r.statement, context.now_micros),
-              "");
-        }
-      },
-      [&] {
-        for (size_t i = 0; i < load.entities.size(); ++i) {
-          const Entity& e = load.entities[i];
-          EntityHistory history;
-          EntityVersion& v = history.versions.emplace_back();
-          v.since = since;
-          v.entity = e;
-          put(kEntityCf, e.id,
-              arenas[kEntityCf].Keep(
-                  EncodeEntityHistory(entity_tids[i], history)));
-          // The name index: the id, the label and each alias, once each.
-          put(kNameCf, NameKey(e.id, e.id), "");
-          put(kNameCf, NameKey(e.label, e.id), "");
-          for (const std::string& a : e.aliases) {
-            put(kNameCf, NameKey(a, e.id), "");
-          }
-        }
-        sort_family(kEntityCf);
-        sort_family(kNameCf);
-        auto& names = families[kNameCf];
-        names.erase(std::unique(names.begin(), names.end(),
-                                [](const PendingChanges::Change& a,
-                                   const PendingChanges::Change& b) {
-                                  return a.key == b.key;
-                                }),
-                    names.end());
-      },
-      [&] {
-        for (size_t i = 0; i < load.relations.size(); ++i) {
-          const Relation& r = load.relations[i];
-          put(kRelationCf, r.id,
-              arenas[kRelationCf].Keep(EncodeRelation(relation_tids[i], r)));
-        }
-        sort_family(kRelationCf);
-        for (size_t i = 0; i < documents.size(); ++i) {
-          put(kDocumentCf, documents[i].id,
-              arenas[kDocumentCf].Keep(
-                  EncodeDocument(document_tids[i], documents[i])));
-        }
-        sort_family(kDocumentCf);
-      },
-  };
-  RunParallel(tasks.size(), threads, [&](size_t i) { tasks[i](); });
-  // The counters last: their arena is the one the identity keys are in,
-  // which no task above added to.
-  put(kDefaultCf, kCountersKey, misc.Keep(EncodeCounters(counters)));
-
-  out->index_changes.reserve(rows.size());
+  out->entities_ = std::move(load.entities);
+  out->relations_ = std::move(load.relations);
+  out->documents_ = std::move(documents);
+  out->now_micros_ = context.now_micros;
+  out->short_statement_keys_ = context.short_statement_keys;
+  out->index_changes_.reserve(rows.size());
   for (const StatementRow& r : rows) {
-    out->index_changes.push_back(
+    out->index_changes_.push_back(
         {r.row.subject, r.row.relation, r.row.object, r.tid, true});
   }
-  out->counters = counters;
+  out->counters_ = counters;
   return out;
+}
+
+}  // namespace kg::storage
+
+namespace kg::storage {
+
+absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
+  // A family whose keys are byte strings: sorted, then put.
+  auto put_sorted =
+      [&](std::vector<std::pair<absl::string_view, absl::string_view>>& kv)
+      -> absl::Status {
+    std::sort(kv.begin(), kv.end());
+    kv.erase(std::unique(kv.begin(), kv.end()), kv.end());
+    for (const auto& [key, value] : kv) {
+      KG_RETURN_IF_ERROR(sink.Put(key, value));
+    }
+    return absl::OkStatus();
+  };
+  // An index family: (a, b, c, statement) as integers, sorted.
+  auto index = [&](auto order) -> absl::Status {
+    std::vector<std::array<uint64_t, 4>> entries;
+    entries.reserve(rows_.size());
+    for (const StatementRow& r : rows_) entries.push_back(order(r));
+    std::sort(entries.begin(), entries.end());
+    for (const auto& e : entries) {
+      KG_RETURN_IF_ERROR(sink.Put(IndexKey(e[0], e[1], e[2]),
+                                  IndexValue(e[3], /*asserted=*/true)));
+    }
+    return absl::OkStatus();
+  };
+  // The records by (a, b): statement and document, or the other way.
+  auto records = [&](bool by_document) {
+    std::vector<Record> out = records_;
+    if (by_document) {
+      for (Record& r : out) std::swap(r.statement, r.document);
+    }
+    std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) {
+      return std::tie(a.statement, a.document) <
+             std::tie(b.statement, b.document);
+    });
+    return out;
+  };
+  switch (cf) {
+    case kDefaultCf:
+      return sink.Put(kCountersKey, EncodeCounters(counters_));
+    case kTermCf: {
+      // The dictionary: a statement's term by 8 bytes of its hash unless
+      // an earlier statement took them (format 6).
+      ByteArena statement_keys;
+      std::vector<std::pair<absl::string_view, uint64_t>> entries;
+      entries.reserve(terms_.size());
+      absl::flat_hash_set<absl::string_view> short_keys;
+      for (size_t i = 0; i < terms_.size(); ++i) {
+        const NumberedTerm& t = terms_[i];
+        if (!t.statement) {
+          entries.push_back({t.identity, first_tid_ + i});
+          continue;
+        }
+        std::string key = StatementTermKey(t.identity);
+        if (short_statement_keys_ &&
+            short_keys.insert(t.identity.substr(0, kStatementShortHashBytes))
+                .second) {
+          key = ShortStatementTermKey(key);
+        }
+        entries.push_back({statement_keys.Keep(key), first_tid_ + i});
+      }
+      short_keys = {};
+      std::sort(entries.begin(), entries.end());
+      for (const auto& [key, tid] : entries) {
+        KG_RETURN_IF_ERROR(sink.Put(key, TidValue(tid)));
+      }
+      return absl::OkStatus();
+    }
+    case kTidCf:
+      // The reverse dictionary, in number order: none for statements.
+      for (size_t i = 0; i < terms_.size(); ++i) {
+        if (terms_[i].statement) continue;
+        KG_RETURN_IF_ERROR(sink.Put(TidKey(first_tid_ + i), terms_[i].written));
+      }
+      return absl::OkStatus();
+    case kStmtCf:
+      for (const StatementRow& r : rows_) {
+        KG_RETURN_IF_ERROR(sink.Put(TidKey(r.tid), EncodeStmt(r.row)));
+      }
+      return absl::OkStatus();
+    case kSpoCf:
+      return index([](const StatementRow& r) {
+        return std::array<uint64_t, 4>{r.row.subject, r.row.relation,
+                                       r.row.object, r.tid};
+      });
+    case kPosCf:
+      return index([](const StatementRow& r) {
+        return std::array<uint64_t, 4>{r.row.relation, r.row.object,
+                                       r.row.subject, r.tid};
+      });
+    case kOspCf:
+      return index([](const StatementRow& r) {
+        return std::array<uint64_t, 4>{r.row.object, r.row.subject,
+                                       r.row.relation, r.tid};
+      });
+    case kProvCf: {
+      const std::string value = EncodeProv(ProvValue());
+      for (const Record& r : records(/*by_document=*/false)) {
+        KG_RETURN_IF_ERROR(sink.Put(
+            ProvKey(r.statement, r.document, 0, 0, now_micros_), value));
+      }
+      return absl::OkStatus();
+    }
+    case kDocProvCf:
+      // (document, statement) after the swap.
+      for (const Record& r : records(/*by_document=*/true)) {
+        KG_RETURN_IF_ERROR(sink.Put(
+            DocProvKey(r.statement, 0, 0, r.document, now_micros_), ""));
+      }
+      return absl::OkStatus();
+    case kEntityCf: {
+      ByteArena values;
+      std::vector<std::pair<absl::string_view, absl::string_view>> kv;
+      for (size_t i = 0; i < entities_.size(); ++i) {
+        EntityHistory history;
+        EntityVersion& v = history.versions.emplace_back();
+        v.since = absl::FromUnixMicros(now_micros_);
+        v.entity = entities_[i];
+        kv.push_back({entities_[i].id, values.Keep(EncodeEntityHistory(
+                                           entity_tids_[i], history))});
+      }
+      return put_sorted(kv);
+    }
+    case kNameCf: {
+      // The id, the label and each alias, once each.
+      ByteArena keys;
+      std::vector<std::pair<absl::string_view, absl::string_view>> kv;
+      for (const Entity& e : entities_) {
+        kv.push_back({keys.Keep(NameKey(e.id, e.id)), ""});
+        kv.push_back({keys.Keep(NameKey(e.label, e.id)), ""});
+        for (const std::string& a : e.aliases) {
+          kv.push_back({keys.Keep(NameKey(a, e.id)), ""});
+        }
+      }
+      return put_sorted(kv);
+    }
+    case kRelationCf: {
+      ByteArena values;
+      std::vector<std::pair<absl::string_view, absl::string_view>> kv;
+      for (size_t i = 0; i < relations_.size(); ++i) {
+        kv.push_back(
+            {relations_[i].id,
+             values.Keep(EncodeRelation(relation_tids_[i], relations_[i]))});
+      }
+      return put_sorted(kv);
+    }
+    case kDocumentCf: {
+      ByteArena values;
+      std::vector<std::pair<absl::string_view, absl::string_view>> kv;
+      for (size_t i = 0; i < documents_.size(); ++i) {
+        kv.push_back(
+            {documents_[i].id,
+             values.Keep(EncodeDocument(document_tids_[i], documents_[i]))});
+      }
+      return put_sorted(kv);
+    }
+    default:
+      return absl::OkStatus();
+  }
 }
 
 }  // namespace kg::storage

@@ -57,17 +57,6 @@ struct FreshChunk::Rep {
   std::optional<std::vector<uint32_t>> documents;  // MapDocuments'
 };
 
-struct FreshLoadOutput {
-  // Each column family's puts in key order, viewing `arenas` and the
-  // load's own keyed terms (`keep`).
-  std::array<PendingChanges::Changes, kNumCfs> families;
-  std::array<ByteArena, kNumCfs> arenas;
-  std::vector<std::shared_ptr<void>> keep;
-  std::vector<Adjacency::Change> index_changes;
-  Counters counters;
-  WriteResult result;
-};
-
 struct FreshLoadContext {
   std::string base_iri;
   bool short_statement_keys = true;
@@ -75,7 +64,56 @@ struct FreshLoadContext {
   int64_t now_micros = 0;
 };
 
-absl::StatusOr<std::unique_ptr<FreshLoadOutput>> BuildFreshLoad(
+// A fresh load numbered: what each column family's keys are made from.
+class FreshFamilies {
+ public:
+  // Puts column family `cf`'s keys, in order, into `sink`, making them as
+  // it goes (only a family's sort keys are held at once). Thread-safe for
+  // different families.
+  absl::Status Write(Cf cf, KeySink& sink) const;
+  const std::vector<Adjacency::Change>& index_changes() const {
+    return index_changes_;
+  }
+  const Counters& counters() const { return counters_; }
+  const WriteResult& result() const { return result_; }
+
+  // A term in number order: its key as first written and its identity key
+  // (a language tag lowercased), or a statement's hash.
+  struct NumberedTerm {
+    absl::string_view written, identity;
+    bool statement = false;
+  };
+  struct StatementRow {
+    uint64_t tid;
+    StmtValue row;
+    uint64_t first_document;
+  };
+  struct Record {
+    uint64_t statement, document;
+  };
+
+ private:
+  friend absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
+      FreshLoad load, const FreshLoadContext& context);
+
+  std::vector<FreshChunk> chunks_;  // the terms' keys are theirs
+  ByteArena keys_;                  // vocabulary keys, identity keys
+  std::vector<NumberedTerm> terms_;
+  uint64_t first_tid_ = 0;
+  std::vector<StatementRow> rows_;  // in number order
+  std::vector<Record> records_;
+  std::vector<Entity> entities_;
+  std::vector<Relation> relations_;
+  std::vector<Document> documents_;
+  std::vector<uint64_t> entity_tids_, relation_tids_, document_tids_;
+  int64_t now_micros_ = 0;
+  bool short_statement_keys_ = true;
+  std::vector<Adjacency::Change> index_changes_;
+  Counters counters_;
+  WriteResult result_;
+};
+
+absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
     FreshLoad load, const FreshLoadContext& context);
 
 }  // namespace kg::storage

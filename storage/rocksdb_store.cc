@@ -152,18 +152,21 @@ class RocksStore : public Store {
   // Writes `txn`'s changes as SST files and ingests them at once.
   absl::Status IngestBulk(WriteTxn& txn)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
-  // The same for any changes: `changes_of` gives each column family's in
-  // key order (called once per family, from two threads), `index` the
-  // statements that entered or left the indexes, `counters` the store's
-  // after the load (already among the default family's changes).
-  absl::Status IngestFamilies(
-      const std::function<PendingChanges::Changes(Cf)>& changes_of,
-      const std::vector<Adjacency::Change>& index, const Counters& counters)
+  // The same for any keys: `write_family` puts each column family's keys
+  // in order into the sink it is given (called once per family, from two
+  // threads, the largest families first), `index` the statements that
+  // entered or left the indexes, `counters` the store's after the load
+  // (already among the default family's keys).
+  using FamilyWriter = std::function<absl::Status(Cf, KeySink&)>;
+  absl::Status IngestFamilies(const FamilyWriter& write_family,
+                              const std::vector<Adjacency::Change>& index,
+                              const Counters& counters)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
-  // Writes one column family's sorted changes into an SST file at `file`.
-  // Thread-safe for different families.
-  absl::Status WriteSstFile(Cf cf, const PendingChanges::Changes& changes,
-                            const std::string& file);
+  // Writes one column family's keys (`write_family`'s) into an SST file at
+  // `file`, if it has any (`*has_file`). Thread-safe for different
+  // families.
+  absl::Status WriteSstFile(Cf cf, const FamilyWriter& write_family,
+                            const std::string& file, bool* has_file);
   // Brings the adjacency up to the database after a commit that made
   // these index changes and, when `records_changed`, added or retracted
   // provenance records, when `entities_changed`, changed an entity or the
@@ -464,8 +467,15 @@ void RocksStore::AwaitNoBulkLoader() {
 
 absl::Status RocksStore::IngestBulk(WriteTxn& txn) {
   txn.SealCounters();
-  return IngestFamilies([&txn](Cf cf) { return txn.ChangesOf(cf); },
-                        txn.index_changes(), txn.counters());
+  return IngestFamilies(
+      [&txn](Cf cf, KeySink& sink) -> absl::Status {
+        for (const PendingChanges::Change& change : txn.ChangesOf(cf)) {
+          KG_RETURN_IF_ERROR(change.value ? sink.Put(change.key, *change.value)
+                                          : sink.Delete(change.key));
+        }
+        return absl::OkStatus();
+      },
+      txn.index_changes(), txn.counters());
 }
 
 absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
@@ -482,16 +492,16 @@ absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
   context.short_statement_keys = database_->short_statement_keys();
   context.counters = counters_;
   context.now_micros = NextMicros();
-  KG_ASSIGN_OR_RETURN(std::unique_ptr<FreshLoadOutput> out,
+  KG_ASSIGN_OR_RETURN(std::unique_ptr<FreshFamilies> out,
                       BuildFreshLoad(std::move(load), context));
-  KG_RETURN_IF_ERROR(
-      IngestFamilies([&out](Cf cf) { return std::move(out->families[cf]); },
-                     out->index_changes, out->counters));
-  return out->result;
+  KG_RETURN_IF_ERROR(IngestFamilies(
+      [&out](Cf cf, KeySink& sink) { return out->Write(cf, sink); },
+      out->index_changes(), out->counters()));
+  return out->result();
 }
 
 absl::Status RocksStore::IngestFamilies(
-    const std::function<PendingChanges::Changes(Cf)>& changes_of,
+    const FamilyWriter& write_family,
     const std::vector<Adjacency::Change>& index, const Counters& counters) {
   const std::string tmp =
       absl::StrCat(database_->path(), "/", kBulkDirPrefix, last_micros_);
@@ -516,11 +526,9 @@ absl::Status RocksStore::IngestFamilies(
   const auto write = [&] {
     for (size_t n; (n = next.fetch_add(1)) < kNumCfs;) {
       const Cf cf = kOrder[n];
-      const PendingChanges::Changes changes = changes_of(cf);
-      if (changes.empty()) continue;
-      written[cf] = WriteSstFile(cf, changes,
-                                 absl::StrCat(tmp, "/", kCfNames[cf], ".sst"));
-      has_file[cf] = true;
+      written[cf] = WriteSstFile(cf, write_family,
+                                 absl::StrCat(tmp, "/", kCfNames[cf], ".sst"),
+                                 &has_file[cf]);
     }
   };
   {
@@ -563,24 +571,52 @@ absl::Status RocksStore::IngestFamilies(
   return absl::OkStatus();
 }
 
-absl::Status RocksStore::WriteSstFile(Cf cf,
-                                      const PendingChanges::Changes& changes,
-                                      const std::string& file) {
+namespace {
+
+// Keys into an SST file, opened at the first key (a family with none has
+// no file).
+class SstSink : public KeySink {
+ public:
+  SstSink(rocksdb::SstFileWriter* writer, std::string file)
+      : writer_(writer), file_(std::move(file)) {}
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    KG_RETURN_IF_ERROR(Open());
+    return FromRocksDb(writer_->Put(rocksdb::Slice(key.data(), key.size()),
+                                    rocksdb::Slice(value.data(), value.size())),
+                       "bulk load");
+  }
+  absl::Status Delete(absl::string_view key) override {
+    KG_RETURN_IF_ERROR(Open());
+    return FromRocksDb(writer_->Delete(rocksdb::Slice(key.data(), key.size())),
+                       "bulk load");
+  }
+  bool opened() const { return opened_; }
+
+ private:
+  absl::Status Open() {
+    if (opened_) return absl::OkStatus();
+    opened_ = true;
+    return FromRocksDb(writer_->Open(file_), "bulk load");
+  }
+  rocksdb::SstFileWriter* const writer_;
+  const std::string file_;
+  bool opened_ = false;
+};
+
+}  // namespace
+
+absl::Status RocksStore::WriteSstFile(Cf cf, const FamilyWriter& write_family,
+                                      const std::string& file, bool* has_file) {
   rocksdb::Options sst_options(rocksdb::DBOptions(), database_->cf_options(cf));
   // The store's file system, so that fault injection and the power-loss
   // ledger see these files too.
   sst_options.env = database_->db()->GetEnv();
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), sst_options,
                                 database_->cf(cf));
-  KG_RETURN_IF_ERROR(FromRocksDb(writer.Open(file), "bulk load"));
-  for (const PendingChanges::Change& change : changes) {
-    const rocksdb::Slice key(change.key.data(), change.key.size());
-    KG_RETURN_IF_ERROR(FromRocksDb(
-        change.value ? writer.Put(key, rocksdb::Slice(change.value->data(),
-                                                      change.value->size()))
-                     : writer.Delete(key),
-        "bulk load"));
-  }
+  SstSink sink(&writer, file);
+  KG_RETURN_IF_ERROR(write_family(cf, sink));
+  *has_file = sink.opened();
+  if (!sink.opened()) return absl::OkStatus();
   return FromRocksDb(writer.Finish(), "bulk load");
 }
 

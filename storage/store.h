@@ -506,7 +506,6 @@ struct FreshLoad {
   std::vector<FreshChunk> chunks;   // the statements, in order
   std::string blank_scope;          // the chunks' (16 bytes)
   bool shared_names = false;
-  int threads = 2;  // for making the column families
 };
 
 // A bulk load given in parts (Store::BeginBulkLoad): each part is applied

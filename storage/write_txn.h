@@ -49,6 +49,14 @@ using CfChanges = absl::btree_map<std::string, std::optional<std::string>>;
 // of keys neither mallocs nor frees each. Until the first read, changes are
 // only logged: a family no read ever needs (the indexes in a load) is
 // sorted once at the end and never hashed.
+// Where a column family's keys go, in order (an SST file of a bulk load).
+class KeySink {
+ public:
+  virtual ~KeySink() = default;
+  virtual absl::Status Put(absl::string_view key, absl::string_view value) = 0;
+  virtual absl::Status Delete(absl::string_view key) = 0;
+};
+
 class PendingChanges {
  public:
   // A change: the key, and the new value or none for a delete. Views into

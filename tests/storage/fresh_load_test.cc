@@ -130,13 +130,12 @@ class FreshLoadTest : public StoreTest {
     }
 
     // The statements in chunks of `size`; an error from FreshChunk::Add.
-    absl::StatusOr<FreshLoad> Load(size_t size, int threads) const {
+    absl::StatusOr<FreshLoad> Load(size_t size) const {
       FreshLoad load;
       load.blank_scope = kScope;
       load.entities = entities;
       load.relations = relations;
       load.documents = documents;
-      load.threads = threads;
       for (size_t i = 0; i < statements.size(); ++i) {
         if (i % size == 0) {
           load.chunks.emplace_back(absl::StrCat("chunks[", i / size, "]"),
@@ -150,9 +149,8 @@ class FreshLoadTest : public StoreTest {
     }
   };
 
-  absl::StatusOr<WriteResult> LoadFresh(const Content& content, size_t size,
-                                        int threads) {
-    absl::StatusOr<FreshLoad> load = content.Load(size, threads);
+  absl::StatusOr<WriteResult> LoadFresh(const Content& content, size_t size) {
+    absl::StatusOr<FreshLoad> load = content.Load(size);
     if (!load.ok()) return load.status();
     return store().LoadFresh(*std::move(load));
   }
@@ -171,11 +169,10 @@ TEST_F(FreshLoadTest, GivesTheStoreABulkLoadOfOneBatchGives) {
   Close();
   const std::string expected = Dump();
 
-  for (const auto& [size, threads] :
-       std::vector<std::pair<size_t, int>>{{1000, 1}, {7, 3}, {1, 2}}) {
-    SCOPED_TRACE(absl::StrCat("chunks of ", size, ", ", threads, " threads"));
+  for (size_t size : {1000, 7, 1}) {
+    SCOPED_TRACE(absl::StrCat("chunks of ", size));
     Restart();
-    absl::StatusOr<WriteResult> fresh = LoadFresh(content, size, threads);
+    absl::StatusOr<WriteResult> fresh = LoadFresh(content, size);
     ASSERT_THAT(fresh, IsOk());
     EXPECT_EQ(fresh->statements_created, bulk->statements_created);
     EXPECT_EQ(fresh->provenance_added, bulk->provenance_added);
@@ -281,8 +278,7 @@ TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
     SCOPED_TRACE(c.name);
     Content spoilt = content;
     c.spoil(spoilt);
-    EXPECT_THAT(LoadFresh(spoilt, 3, 2),
-                StatusIs(c.code, HasSubstr(c.message)));
+    EXPECT_THAT(LoadFresh(spoilt, 3), StatusIs(c.code, HasSubstr(c.message)));
     Close();
     EXPECT_EQ(Dump(), empty);
     Reopen();
@@ -292,7 +288,7 @@ TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
        std::vector<std::pair<std::string, std::string>>{
            {"https://example.org/", kScope},
            {"https://kg.invalid/", "fedcba9876543210"}}) {
-    absl::StatusOr<FreshLoad> load = content.Load(3, 2);
+    absl::StatusOr<FreshLoad> load = content.Load(3);
     ASSERT_THAT(load, IsOk());
     load->chunks[1] = FreshChunk("chunks[1]", base, scope);
     EXPECT_THAT(store().LoadFresh(*std::move(load)),
@@ -302,9 +298,9 @@ TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
   Close();
   EXPECT_EQ(Dump(), empty);
   Reopen();
-  ASSERT_THAT(LoadFresh(content, 3, 2), IsOk());
+  ASSERT_THAT(LoadFresh(content, 3), IsOk());
   // Now the store has terms: a fresh load is for an empty store only.
-  EXPECT_THAT(LoadFresh(content, 3, 2),
+  EXPECT_THAT(LoadFresh(content, 3),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("never held a term")));
 }
