@@ -130,6 +130,11 @@ class RdfImport {
   bool Describes(const rdf::Quad& q) const {
     return Classify(q) != Role::kData;
   }
+  // After pass 1: whether the quads described statements (reifiers or
+  // provenance records), which turn other quads' IRIs into quoted triples.
+  bool DescribesStatements() const {
+    return !reifiers_.empty() || !records_.empty();
+  }
   // The document a quad's graph stands for.
   std::string DocumentId(const std::optional<rdf::Term>& graph) const;
 

@@ -141,7 +141,11 @@ storage::Polarity StorePolarity(kg::v1::Polarity p) {
 // One piece's reading: its data, keyed; its descriptions; its graphs.
 struct ParsedChunk {
   explicit ParsedChunk(storage::FreshChunk c) : chunk(std::move(c)) {}
-  storage::FreshChunk chunk;           // documents: the piece's own numbers
+  storage::FreshChunk chunk;  // documents: the piece's own numbers
+  // kg's descriptions: N-Triples and N-Quads as their lines' text (read
+  // again, in order, on one thread; cheaper than keeping the quads),
+  // Turtle and TriG as quads.
+  std::string description_lines;
   std::deque<rdf::Quad> descriptions;  // no copies as it grows
   std::vector<std::string> documents;  // the piece's number -> document id
   uint64_t triples = 0;
@@ -158,12 +162,35 @@ void ParseChunk(rdf::Format format, absl::string_view text,
   // About a statement a line.
   out->chunk.Reserve(
       static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  const bool line_based =
+      format == rdf::Format::kNTriples || format == rdf::Format::kNQuads;
+  // Where line `line` of `text` starts: the reader's lines only increase.
+  int64_t line = 1, kept_line = 0;
+  size_t line_start = 0;
+  auto keep_line = [&](int64_t at) {
+    for (; line < at; ++line) {
+      const size_t nl = text.find('\n', line_start);
+      line_start = nl == absl::string_view::npos ? text.size() : nl + 1;
+    }
+    if (at == kept_line) return;  // two descriptions on one line
+    kept_line = at;
+    const size_t nl = text.find('\n', line_start);
+    const absl::string_view text_of_line = text.substr(
+        line_start, nl == absl::string_view::npos ? absl::string_view::npos
+                                                  : nl - line_start);
+    out->description_lines.append(text_of_line.data(), text_of_line.size());
+    out->description_lines.push_back('\n');
+  };
   const absl::Status status = rdf::Read(
       format, text, read,
-      [&](const rdf::Quad& q, const rdf::Position&) -> absl::Status {
+      [&](const rdf::Quad& q, const rdf::Position& at) -> absl::Status {
         ++out->triples;
         if (mapper.Describes(q)) {
-          out->descriptions.push_back(q);
+          if (line_based) {
+            keep_line(at.line);
+          } else {
+            out->descriptions.push_back(q);
+          }
           return absl::OkStatus();
         }
         std::optional<storage::Term> s = StoreTerm(q.subject);
@@ -267,13 +294,22 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
 
   // kg's descriptions, in file order, as kgctl import reads them.
   int64_t order = 0;
+  const auto collect = [&](const rdf::Quad& q) {
+    return mapper.Collect(q, ++order);  // a data quad is nothing to it
+  };
   for (const ParsedChunk& chunk : parsed) {
     result.triples += chunk.triples;
-    for (const rdf::Quad& q : chunk.descriptions) {
-      if (absl::Status s = mapper.Collect(q, ++order); !s.ok()) {
-        return decline(std::string(s.message()));
-      }
+    absl::Status s = rdf::Read(
+        options.format, chunk.description_lines, read,
+        [&](const rdf::Quad& q, const rdf::Position&) { return collect(q); });
+    for (auto it = chunk.descriptions.begin();
+         s.ok() && it != chunk.descriptions.end(); ++it) {
+      s = collect(*it);
     }
+    if (!s.ok()) return decline("a description of kg's is invalid");
+  }
+  if (mapper.DescribesStatements()) {
+    return decline("the file has statement reifiers or provenance records");
   }
   storage::FreshLoad load;
   load.blank_scope = scope;
@@ -314,7 +350,13 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
         return absl::CancelledError("the file describes provenance records");
       },
       [](int64_t) { return false; });
-  if (!finished.ok()) return decline(std::string(finished.message()));
+  if (!finished.ok()) {
+    // Its line numbers are the order of the descriptions, not the file's:
+    // the import that follows names the line.
+    return decline(absl::IsCancelled(finished)
+                       ? std::string(finished.message())
+                       : "a description of kg's is incomplete or invalid");
+  }
 
   // Each chunk's documents by their place in the load: the described ones
   // first, then each graph's data document in order of use.

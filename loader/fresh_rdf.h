@@ -3,14 +3,14 @@
 //
 // N-Triples and N-Quads are cut into chunks at line ends and parsed on
 // every core; Turtle and TriG are parsed on one. kg's own descriptions of
-// entities and relations are read as `kgctl import` reads them
-// (client/rdf_mapping.h); every other triple is data, one provenance record
-// from its graph's data document. What the fast path does not take —
-// descriptions of documents and provenance records, statement reifiers,
-// triple terms, a store with terms, and any error — it declines, saying
-// why, and the caller imports the file the usual way, which takes all of
-// it or names the first error precisely. Either way the store gets the
-// same statements, records, entities and relations.
+// entities, relations and data documents are read as `kgctl import` reads
+// them (client/rdf_mapping.h); every other triple is data, one provenance
+// record from its graph's data document. What the fast path does not
+// take — text documents, provenance records, statement reifiers, triple
+// terms, a store with terms, and any error — it declines, saying why, and
+// the caller imports the file the usual way, which takes all of it or
+// names the first error precisely. What it takes, it stores as the import
+// would.
 #ifndef KG_LOADER_FRESH_RDF_H_
 #define KG_LOADER_FRESH_RDF_H_
 

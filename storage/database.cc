@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include "absl/strings/match.h"
@@ -141,7 +140,8 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
   }
   if (!options.read_only && fs::exists(fs::path(path) / kCreatingFile, ec)) {
     // A creation cut short: made again from nothing, but not while another
-    // process holds it (creating it now, perhaps).
+    // process holds it. The LOCK file stays: another process may be
+    // waiting on it.
     rocksdb::FileLock* lock = nullptr;
     if (!rocksdb::Env::Default()
              ->LockFile(absl::StrCat(path, "/LOCK"), &lock)
@@ -150,16 +150,24 @@ absl::StatusOr<bool> CheckDirectory(absl::string_view what,
           what, ": ", EchoValue(path),
           " is in use by another process (its LOCK file is held)"));
     }
-    for (const auto& entry : fs::directory_iterator(path, ec)) {
-      if (entry.path().filename() != "LOCK") fs::remove_all(entry.path(), ec);
+    std::error_code failed;
+    fs::directory_iterator it(path, failed);
+    for (; !failed && it != fs::directory_iterator(); it.increment(failed)) {
+      if (it->path().filename() == "LOCK" ||
+          it->path().filename() == kCreatingFile) {
+        continue;
+      }
+      std::error_code removed;
+      fs::remove_all(it->path(), removed);
+      if (removed) failed = removed;
     }
     (void)rocksdb::Env::Default()->UnlockFile(lock);
-    fs::remove(fs::path(path) / "LOCK", ec);
-    if (ec) {
+    if (failed) {
       return absl::UnavailableError(
           absl::StrCat(what, ": cannot clear the unfinished store in ",
-                       EchoValue(path), ": ", ec.message()));
+                       EchoValue(path), ": ", failed.message()));
     }
+    return false;  // a new store, its mark already there
   }
   if (fs::exists(fs::path(path) / "CURRENT", ec)) {
     KG_RETURN_IF_ERROR(CheckKgColumnFamilies(what, path));
@@ -237,13 +245,19 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       const bool existing,
       CheckDirectory(what, path, options, *db_options.env->GetFileSystem()));
   d->path_ = path;
+  const std::string creating = absl::StrCat(path, "/", kCreatingFile);
   if (!existing && !options.read_only) {
-    // Marks the directory until the store is whole (kCreatingFile).
-    std::error_code ec;
-    std::ofstream(fs::path(path) / kCreatingFile).flush();
-    if (!fs::exists(fs::path(path) / kCreatingFile, ec)) {
+    // Marks the directory, durably, until the store is whole.
+    rocksdb::FileSystem& file_system = *db_options.env->GetFileSystem();
+    std::unique_ptr<rocksdb::FSWritableFile> mark;
+    rocksdb::IOStatus s = file_system.NewWritableFile(
+        creating, rocksdb::FileOptions(), &mark, nullptr);
+    if (s.ok()) s = mark->Close(rocksdb::IOOptions(), nullptr);
+    if (s.ok()) s = SyncParentDirectory(file_system, creating);
+    if (!s.ok()) {
       return absl::UnavailableError(
-          absl::StrCat(what, ": cannot write in ", EchoValue(path)));
+          absl::StrCat(what, ": cannot mark ", EchoValue(path),
+                       " while creating it: ", EchoValue(s.ToString())));
     }
   }
   d->errors_ = std::make_shared<ErrorState>();
@@ -363,8 +377,17 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     KG_RETURN_IF_ERROR(
         FromRocksDb(d->db_->Write(wo, &wb),
                     absl::StrCat(what, ": initialize ", EchoValue(path))));
-    std::error_code ec;
-    fs::remove(fs::path(path) / kCreatingFile, ec);
+    // The store is whole: its mark goes, durably, or the open fails (a
+    // mark left would make the next open start the store again).
+    rocksdb::FileSystem& file_system = *db_options.env->GetFileSystem();
+    rocksdb::IOStatus removed =
+        file_system.DeleteFile(creating, rocksdb::IOOptions(), nullptr);
+    if (removed.ok()) removed = SyncParentDirectory(file_system, creating);
+    if (!removed.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat(what, ": cannot unmark ", EchoValue(path),
+                       " once created: ", EchoValue(removed.ToString())));
+    }
     return d;
   }
   if (got.IsNotFound()) {

@@ -189,26 +189,46 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   }
   // The vocabulary, checked as PutEntity, PutRelation and PutDocument would.
   absl::flat_hash_set<absl::string_view> entity_ids, relation_ids;
-  for (size_t i = 0; i < load.entities.size(); ++i) {
-    Entity& e = load.entities[i];
-    const std::string field = absl::StrCat("entities[", i, "]");
-    KG_RETURN_IF_ERROR(ValidateEntity(field, e));
-    e.aliases = UniqueAliases(e.aliases);
-    if (!entity_ids.insert(e.id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".id: entity '", EchoValue(e.id),
-                       "' is given twice in a fresh load"));
+  // An item given twice is one item when the two are identical, as in a
+  // write; the later copy goes.
+  {
+    std::vector<Entity> entities;
+    absl::flat_hash_map<std::string, size_t> at;
+    for (size_t i = 0; i < load.entities.size(); ++i) {
+      Entity& e = load.entities[i];
+      const std::string field = absl::StrCat("entities[", i, "]");
+      auto [it, first] = at.try_emplace(e.id, i);
+      if (!first) {
+        if (e == load.entities[it->second]) continue;
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".id: entity '", EchoValue(e.id),
+                         "' is given twice with other content"));
+      }
+      KG_RETURN_IF_ERROR(ValidateEntity(field, e));
+      entities.push_back(e);
+      entities.back().aliases = UniqueAliases(e.aliases);
     }
+    load.entities = std::move(entities);
+    for (const Entity& e : load.entities) entity_ids.insert(e.id);
   }
-  for (size_t i = 0; i < load.relations.size(); ++i) {
-    const Relation& r = load.relations[i];
-    const std::string field = absl::StrCat("relations[", i, "]");
-    KG_RETURN_IF_ERROR(ValidateRelation(field, r));
-    if (!relation_ids.insert(r.id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".id: relation '", EchoValue(r.id),
-                       "' is given twice in a fresh load"));
+  {
+    std::vector<Relation> relations;
+    absl::flat_hash_map<std::string, size_t> at;
+    for (size_t i = 0; i < load.relations.size(); ++i) {
+      const Relation& r = load.relations[i];
+      const std::string field = absl::StrCat("relations[", i, "]");
+      auto [it, first] = at.try_emplace(r.id, i);
+      if (!first) {
+        if (r == load.relations[it->second]) continue;
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".id: relation '", EchoValue(r.id),
+                         "' is given twice with other content"));
+      }
+      KG_RETURN_IF_ERROR(ValidateRelation(field, r));
+      relations.push_back(r);
     }
+    load.relations = std::move(relations);
+    for (const Relation& r : load.relations) relation_ids.insert(r.id);
   }
   // Names: as CheckNamesFree, in the order the entities are put.
   if (!load.shared_names) {
@@ -408,7 +428,6 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   out->relations_ = std::move(load.relations);
   out->documents_ = std::move(documents);
   out->now_micros_ = context.now_micros;
-  out->short_statement_keys_ = context.short_statement_keys;
   out->index_changes_.reserve(rows.size());
   for (const StatementRow& r : rows) {
     out->index_changes_.push_back(
@@ -475,8 +494,9 @@ absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
           continue;
         }
         std::string key = StatementTermKey(t.identity);
-        if (short_statement_keys_ &&
-            short_keys.insert(t.identity.substr(0, kStatementShortHashBytes))
+        // As NewTermFamilyKey: the short key whenever it is free, whether
+        // or not the store was created at format 6.
+        if (short_keys.insert(t.identity.substr(0, kStatementShortHashBytes))
                 .second) {
           key = ShortStatementTermKey(key);
         }

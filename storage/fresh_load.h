@@ -59,7 +59,6 @@ struct FreshChunk::Rep {
 
 struct FreshLoadContext {
   std::string base_iri;
-  bool short_statement_keys = true;
   Counters counters;  // the store's; next_tid is where numbering starts
   int64_t now_micros = 0;
 };
@@ -107,7 +106,6 @@ class FreshFamilies {
   std::vector<Document> documents_;
   std::vector<uint64_t> entity_tids_, relation_tids_, document_tids_;
   int64_t now_micros_ = 0;
-  bool short_statement_keys_ = true;
   std::vector<Adjacency::Change> index_changes_;
   Counters counters_;
   WriteResult result_;

@@ -489,7 +489,6 @@ absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
   }
   FreshLoadContext context;
   context.base_iri = database_->base_iri();
-  context.short_statement_keys = database_->short_statement_keys();
   context.counters = counters_;
   context.now_micros = NextMicros();
   KG_ASSIGN_OR_RETURN(std::unique_ptr<FreshFamilies> out,

@@ -39,6 +39,14 @@ namespace kg::storage {
 // Pending changes of one column family: key -> value, or nullopt to delete.
 using CfChanges = absl::btree_map<std::string, std::optional<std::string>>;
 
+// Where a column family's keys go, in order (an SST file of a bulk load).
+class KeySink {
+ public:
+  virtual ~KeySink() = default;
+  virtual absl::Status Put(absl::string_view key, absl::string_view value) = 0;
+  virtual absl::Status Delete(absl::string_view key) = 0;
+};
+
 // One transaction's changes to one column family: a hash map for point
 // reads, and an index of its keys in order for prefix scans and for the
 // sorted output, brought up to date only when one of those needs it. So a
@@ -49,14 +57,6 @@ using CfChanges = absl::btree_map<std::string, std::optional<std::string>>;
 // of keys neither mallocs nor frees each. Until the first read, changes are
 // only logged: a family no read ever needs (the indexes in a load) is
 // sorted once at the end and never hashed.
-// Where a column family's keys go, in order (an SST file of a bulk load).
-class KeySink {
- public:
-  virtual ~KeySink() = default;
-  virtual absl::Status Put(absl::string_view key, absl::string_view value) = 0;
-  virtual absl::Status Delete(absl::string_view key) = 0;
-};
-
 class PendingChanges {
  public:
   // A change: the key, and the new value or none for a delete. Views into

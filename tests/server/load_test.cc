@@ -283,6 +283,31 @@ TEST(OfflineLoadTest, AFreshLoadHoldsWhatTheImportWould) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
 }
 
+// Turtle takes the fresh path too, parsed on one core.
+TEST(OfflineLoadTest, AFreshLoadOfTurtleHoldsWhatTheImportWould) {
+  ScopedTempDir dir;
+  std::ofstream(dir.Sub("t.ttl"))
+      << "@prefix e: <https://kg.invalid/entity/> .\n"
+         "@prefix ex: <http://example.org/> .\n"
+         "e:nis a <https://kg.invalid/type/Organization> ;\n"
+         "  <http://www.w3.org/2000/01/rdf-schema#label> \"NIS\" ;\n"
+         "  ex:watches ex:ukraine , ex:russia ;\n"
+         "  ex:founded \"1961\"^^<http://www.w3.org/2001/XMLSchema#gYear> .\n"
+         "ex:ukraine ex:name \"Україна\"@uk .\n";
+  RunResult fresh = Load(dir, dir.Sub("fresh"), {"--load=" + dir.Sub("t.ttl")});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_THAT(fresh.out, HasSubstr("loaded 6 triples (1 entities, 0 "
+                                   "relations, 1 documents) in one fresh "
+                                   "load: 4 statements created"));
+  RunResult imported =
+      Load(dir, dir.Sub("imported"),
+           {"--load=" + dir.Sub("t.ttl"), "--load_fresh=false"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const std::string exported = ExportOf(dir, dir.Sub("fresh"));
+  EXPECT_THAT(exported, HasSubstr("\"Україна\"@uk"));
+  EXPECT_EQ(exported, ExportOf(dir, dir.Sub("imported")));
+}
+
 // What the fresh path does not take goes through the import, which says
 // so, and takes it all or names the first error.
 TEST(OfflineLoadTest, WhatTheFreshPathDeclinesIsImported) {
@@ -297,6 +322,22 @@ TEST(OfflineLoadTest, WhatTheFreshPathDeclinesIsImported) {
   EXPECT_THAT(quoted.err, HasSubstr("kg-server: --load: not a fresh load "
                                     "(the file has triple terms); importing"));
   EXPECT_THAT(quoted.out, HasSubstr("2 statements created"));
+
+  // A reifier: its IRI stands for the quoted triple wherever it is used.
+  std::ofstream(dir.Sub("reified.nt"))
+      << "<https://kg.invalid/statement/x1> "
+         "<http://www.w3.org/1999/02/22-rdf-syntax-ns#reifies> <<( "
+         "<http://example.org/b> <http://example.org/p> "
+         "<http://example.org/c> )>> .\n"
+         "<http://example.org/a> <http://example.org/says> "
+         "<https://kg.invalid/statement/x1> .\n";
+  RunResult reified =
+      Load(dir, dir.Sub("reified"), {"--load=" + dir.Sub("reified.nt")});
+  ASSERT_EQ(reified.exit_code, 0) << reified.err;
+  EXPECT_THAT(reified.err,
+              HasSubstr("not a fresh load (the file has statement reifiers "
+                        "or provenance records); importing"));
+  EXPECT_THAT(reified.out, HasSubstr("2 statements created"));
 
   // An entity no description gives: the import names the line.
   std::ofstream(dir.Sub("missing.nt"))

@@ -50,11 +50,13 @@ class FreshLoadTest : public StoreTest {
         {"north_korea", "North Korea", "Country", {"DPRK", "dprk"}},
         {"russia", "Russia", "Country", {}},
         {"kremlin", "Kremlin", "Organization", {"the Kremlin"}},
+        {"russia", "Russia", "Country", {}},  // again, the same
     };
     std::vector<Relation> relations = {
         {"sent_troops_to", "sent troops to", false, Polarity::kNone},
         {"denied", "denied", false, Polarity::kOpposes},
         {"allied_with", "allied with", true, Polarity::kNone},
+        {"denied", "denied", false, Polarity::kOpposes},  // again
     };
     std::vector<Document> documents = {
         {"wordnet", "WordNet 3.0", "Princeton University", ParseDate("2006-12"),
@@ -247,9 +249,22 @@ TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
        absl::StatusCode::kAlreadyExists,
        "entities[2].aliases[1]: \"NORTH KOREA\" already names entity "
        "'north_korea'"},
-      {"an entity given twice",
-       [](Content& l) { l.entities.push_back(l.entities[0]); },
-       absl::StatusCode::kInvalidArgument, "entities[3].id"},
+      {"an entity given twice with other content",
+       [](Content& l) {
+         l.entities.push_back(l.entities[0]);
+         l.entities.back().label = "DPR Korea";
+       },
+       absl::StatusCode::kInvalidArgument,
+       "entities[4].id: entity 'north_korea' is given twice with other "
+       "content"},
+      {"a relation given twice with other content",
+       [](Content& l) {
+         l.relations.push_back(l.relations[0]);
+         l.relations.back().symmetric = true;
+       },
+       absl::StatusCode::kInvalidArgument,
+       "relations[4].id: relation 'sent_troops_to' is given twice with other "
+       "content"},
       {"a bad relation", [](Content& l) { l.relations[0].id = "Sent"; },
        absl::StatusCode::kInvalidArgument, "relations[0].id"},
       {"a bad document id", [](Content& l) { l.documents[0].id = "no spaces"; },
