@@ -137,15 +137,6 @@ absl::Status KeyStatement(const FreshChunk::Rep& chunk, const Term& subject,
   return absl::OkStatus();
 }
 
-std::vector<std::string> UniqueAliases(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  absl::flat_hash_set<std::string> seen;
-  for (const auto& a : in) {
-    if (seen.insert(a).second) out.push_back(a);
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,

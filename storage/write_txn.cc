@@ -541,7 +541,8 @@ std::string RelationDifferences(const Relation& stored,
   return absl::StrJoin(parts, ", ");
 }
 
-// Aliases are a set: exact repeats dropped, the writer's order kept.
+}  // namespace
+
 std::vector<std::string> UniqueAliases(const std::vector<std::string>& in) {
   absl::flat_hash_set<std::string> seen;
   std::vector<std::string> out;
@@ -550,8 +551,6 @@ std::vector<std::string> UniqueAliases(const std::vector<std::string>& in) {
   }
   return out;
 }
-
-}  // namespace
 
 absl::StatusOr<std::optional<EntityHistory>> WriteTxn::LoadEntity(
     const std::string& id, uint64_t* tid) {

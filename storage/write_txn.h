@@ -341,6 +341,9 @@ std::string CanonicalDocumentIri(absl::string_view id,
                                  absl::string_view base_iri);
 // The 16-byte id of the blank node `label` in `scope`.
 std::string BlankNodeId(absl::string_view scope, absl::string_view label);
+// An entity's aliases as a set: exact repeats dropped, the writer's order
+// kept.
+std::vector<std::string> UniqueAliases(const std::vector<std::string>& in);
 
 }  // namespace kg::storage
 
