@@ -58,6 +58,18 @@ class MappedFile {
   absl::string_view text() const {
     return absl::string_view(static_cast<const char*>(data_), size_);
   }
+  // Gives back the memory of the whole pages in `piece`, a part of text()
+  // that is read no more (mapped, they count in the process's RSS until
+  // unmapped: the whole file, by the end).
+  void Release(absl::string_view piece) const {
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<uintptr_t>(piece.data());
+    const uintptr_t first = (begin + page - 1) / page * page;
+    const uintptr_t last = (begin + piece.size()) / page * page;
+    if (first < last) {
+      madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
+  }
 
  private:
   void* data_ = nullptr;
@@ -274,8 +286,9 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
   const bool line_based = options.format == rdf::Format::kNTriples ||
                           options.format == rdf::Format::kNQuads;
   std::vector<absl::string_view> pieces =
-      line_based ? CutAtLines(file.text(), size_t{4} << 20)
-                 : std::vector<absl::string_view>{file.text()};
+      line_based
+          ? CutAtLines(file.text(), std::max<size_t>(options.piece_bytes, 1))
+          : std::vector<absl::string_view>{file.text()};
   std::string scope(16, '\0');
   absl::BitGen random;
   for (char& c : scope) c = static_cast<char>(absl::Uniform<uint8_t>(random));
@@ -287,6 +300,8 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
   }
   RunParallel(pieces.size(), threads, [&](size_t i) {
     ParseChunk(options.format, pieces[i], read, mapper, &parsed[i]);
+    parsed[i].chunk.Seal();
+    file.Release(pieces[i]);  // what a chunk keeps, it copied
   });
   for (const ParsedChunk& chunk : parsed) {
     if (!chunk.declined.empty()) return decline(chunk.declined);

@@ -27,10 +27,13 @@ namespace kg::loader {
 struct FreshRdfOptions {
   std::string path;
   rdf::Format format = rdf::Format::kNTriples;
-  std::string document;   // the default graph's document; empty: the file's
-                          // name as a slug, as kgctl import
-  std::string base;       // for relative IRIs; empty: the file's URL
-  int threads = 0;        // 0: one per core
+  std::string document;  // the default graph's document; empty: the file's
+                         // name as a slug, as kgctl import
+  std::string base;      // for relative IRIs; empty: the file's URL
+  int threads = 0;       // 0: one per core
+  // N-Triples and N-Quads are parsed in pieces of about this many bytes,
+  // cut at line ends, each a task (and a FreshChunk) of its own.
+  size_t piece_bytes = size_t{4} << 20;
   bool progress = false;  // a line per phase on stderr
 };
 

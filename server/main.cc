@@ -149,6 +149,11 @@ ABSL_FLAG(bool, load_fresh, true,
           "the file is data and kg's entity and relation descriptions; "
           "anything else, and false, goes through the import (docs/rdf.md)");
 
+ABSL_FLAG(uint64_t, load_piece_bytes, uint64_t{4} << 20,
+          "--load, the fast path, N-Triples and N-Quads: the file is parsed "
+          "in pieces of about this many bytes (cut at line ends), a task "
+          "each");
+
 namespace {
 
 // kg-server --load: the store opened with nothing listening, and kgctl's
@@ -163,6 +168,10 @@ int LoadOffline(kg::server::ServerOptions options) {
                  "kg-server: --load_format: '%s' is not one of jsonl, nt, "
                  "nq, ttl, trig\n",
                  format.c_str());
+    return kg::client::kExitUsage;
+  }
+  if (absl::GetFlag(FLAGS_load_piece_bytes) < 1) {
+    std::fprintf(stderr, "kg-server: --load_piece_bytes: must be at least 1\n");
     return kg::client::kExitUsage;
   }
   options.listen_address.clear();
@@ -198,6 +207,7 @@ int LoadOffline(kg::server::ServerOptions options) {
                        ? kg::rdf::Format::kTurtle
                        : kg::rdf::Format::kTriG;
     fresh.document = import.document;
+    fresh.piece_bytes = absl::GetFlag(FLAGS_load_piece_bytes);
     fresh.base = import.base;
     fresh.progress = import.progress;
     std::string why_not;

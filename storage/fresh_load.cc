@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/echo.h"
+#include "storage/coding.h"
 #include "storage/dictionary.h"
 #include "storage/status_macros.h"
 #include "storage/validate.h"
@@ -55,6 +57,8 @@ size_t FreshChunk::size() const { return rep_->statements.size(); }
 void FreshChunk::Reserve(size_t statements) {
   rep_->statements.reserve(statements);
 }
+
+void FreshChunk::Seal() { rep_->key_numbers = {}; }
 
 void FreshChunk::MapDocuments(std::vector<uint32_t> to_load) {
   rep_->documents = std::move(to_load);
@@ -148,12 +152,26 @@ absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,
         rep_->name, ".statements[", rep_->statements.size(), "].triple");
     return KeyStatement(*rep_, subject, relation, object, prefix, &keys);
   }
-  KeyedStatement& k = rep_->statements.emplace_back();
-  std::memcpy(k.hash.data(), keys.hash.data(), kStatementHashBytes);
-  k.subject = rep_->arena.Keep(keys.subject);
-  k.predicate = rep_->arena.Keep(keys.predicate);
-  k.object = rep_->arena.Keep(keys.object);
+  Rep& rep = *rep_;
+  if (rep.keys.size() > std::numeric_limits<uint32_t>::max() - 3) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        rep.name, ": more distinct terms than a chunk holds (2^32 - 3)"));
+  }
+  auto number = [&rep](const std::string& key) -> uint32_t {
+    auto it = rep.key_numbers.find(key);
+    if (it != rep.key_numbers.end()) return it->second;
+    const auto n = static_cast<uint32_t>(rep.keys.size());
+    const absl::string_view kept = rep.arena.Keep(key);
+    rep.keys.push_back(kept);
+    rep.key_numbers.emplace(kept, n);
+    return n;
+  };
+  KeyedStatement& k = rep.statements.emplace_back();
+  k.subject = number(keys.subject);
+  k.predicate = number(keys.predicate);
+  k.object = number(keys.object);
   k.document = document;
+  std::memcpy(k.hash.data(), keys.hash.data(), kStatementHashBytes);
   return absl::OkStatus();
 }
 
@@ -323,9 +341,16 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   counters.relations += load.relations.size();
   counters.documents += documents.size();
 
-  size_t total = 0;
-  for (FreshChunk& chunk : *chunks) total += chunk.size();
-  tids.reserve(tids.size() + 2 * total);
+  // Room for every term at once (a chunk's keys bound the distinct terms
+  // it brings): grown by doubling, the tables would be copied and touched
+  // again at every step.
+  size_t total = 0, keys = 0;
+  for (FreshChunk& chunk : *chunks) {
+    total += chunk.size();
+    keys += chunk.rep().keys.size();
+  }
+  tids.reserve(tids.size() + keys);
+  terms.reserve(terms.size() + keys + total);
   std::vector<StatementRow>& rows = out->rows_;
   rows.reserve(total);
   std::vector<Record>& records = out->records_;
@@ -354,26 +379,34 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
     return !key.empty() && (key[0] == static_cast<char>(TermTag::kEntity) ||
                             key[0] == static_cast<char>(TermTag::kRelation));
   };
+  // A chunk's key number -> its tid once a statement of the chunk has used
+  // it (0 before: no term has tid 0).
+  std::vector<uint64_t> tid_of_key;
   for (FreshChunk& c : *chunks) {
-    const FreshChunk::Rep& chunk = c.rep();
+    FreshChunk::Rep& chunk = c.rep();
+    chunk.key_numbers = {};  // Seal, if the chunk's maker did not
+    tid_of_key.assign(chunk.keys.size(), 0);
+    // The tid of the chunk's key `n`, used by statement `i` as `what`.
+    auto resolve = [&](size_t i, absl::string_view what, uint32_t n,
+                       uint64_t* tid) -> absl::Status {
+      uint64_t& known_tid = tid_of_key[n];
+      if (known_tid == 0) {
+        const absl::string_view key = chunk.keys[n];
+        if (vocabulary(key)) {
+          KG_RETURN_IF_ERROR(known(chunk, i, what, key, &known_tid));
+        } else {
+          known_tid = intern(key);
+        }
+      }
+      *tid = known_tid;
+      return absl::OkStatus();
+    };
     for (size_t i = 0; i < chunk.statements.size(); ++i) {
       const KeyedStatement& k = chunk.statements[i];
       uint64_t s, p, o;
-      if (vocabulary(k.subject)) {
-        KG_RETURN_IF_ERROR(known(chunk, i, ".subject", k.subject, &s));
-      } else {
-        s = intern(k.subject);
-      }
-      if (vocabulary(k.predicate)) {
-        KG_RETURN_IF_ERROR(known(chunk, i, ".relation", k.predicate, &p));
-      } else {
-        p = intern(k.predicate);
-      }
-      if (vocabulary(k.object)) {
-        KG_RETURN_IF_ERROR(known(chunk, i, ".object", k.object, &o));
-      } else {
-        o = intern(k.object);
-      }
+      KG_RETURN_IF_ERROR(resolve(i, ".subject", k.subject, &s));
+      KG_RETURN_IF_ERROR(resolve(i, ".relation", k.predicate, &p));
+      KG_RETURN_IF_ERROR(resolve(i, ".object", k.object, &o));
       uint32_t document = k.document;
       if (chunk.documents.has_value()) {
         document = document < chunk.documents->size()
@@ -472,31 +505,63 @@ absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
     case kDefaultCf:
       return sink.Put(kCountersKey, EncodeCounters(counters_));
     case kTermCf: {
-      // The dictionary: a statement's term by 8 bytes of its hash unless
-      // an earlier statement took them (format 6).
-      ByteArena statement_keys;
-      std::vector<std::pair<absl::string_view, uint64_t>> entries;
-      entries.reserve(terms_.size());
-      absl::flat_hash_set<absl::string_view> short_keys;
+      // The dictionary. Statements' keys are a range of their own (tag
+      // `S`): 8 bytes of the hash, or all 16 when an earlier statement took
+      // those 8 (format 6; as NewTermFamilyKey, the short key whenever it
+      // is free, whatever format the store was created at). They are
+      // sorted as integers, the other terms' keys as bytes around them.
+      struct StatementEntry {
+        uint64_t high;     // the hash's first 8 bytes, the short key's
+        const char* hash;  // all 16
+        uint64_t tid;
+        bool whole;
+      };
+      std::vector<std::pair<absl::string_view, uint64_t>> others;
+      std::vector<StatementEntry> statements;
+      statements.reserve(rows_.size());
+      others.reserve(terms_.size() - rows_.size());
       for (size_t i = 0; i < terms_.size(); ++i) {
         const NumberedTerm& t = terms_[i];
-        if (!t.statement) {
-          entries.push_back({t.identity, first_tid_ + i});
-          continue;
+        if (t.statement) {
+          statements.push_back({DecodeFixed64(t.identity.data()),
+                                t.identity.data(), first_tid_ + i, false});
+        } else {
+          others.push_back({t.identity, first_tid_ + i});
         }
-        std::string key = StatementTermKey(t.identity);
-        // As NewTermFamilyKey: the short key whenever it is free, whether
-        // or not the store was created at format 6.
-        if (short_keys.insert(t.identity.substr(0, kStatementShortHashBytes))
-                .second) {
-          key = ShortStatementTermKey(key);
-        }
-        entries.push_back({statement_keys.Keep(key), first_tid_ + i});
       }
-      short_keys = {};
-      std::sort(entries.begin(), entries.end());
-      for (const auto& [key, tid] : entries) {
-        KG_RETURN_IF_ERROR(sink.Put(key, TidValue(tid)));
+      std::sort(statements.begin(), statements.end(),
+                [](const StatementEntry& a, const StatementEntry& b) {
+                  return std::tie(a.high, a.tid) < std::tie(b.high, b.tid);
+                });
+      // Within a run of one short key: the earliest statement has it, the
+      // others their whole keys, which sort after it by their bytes.
+      for (auto run = statements.begin(); run != statements.end();) {
+        auto end = std::find_if(
+            run, statements.end(),
+            [&](const StatementEntry& e) { return e.high != run->high; });
+        for (auto it = run + 1; it != end; ++it) it->whole = true;
+        std::sort(run + 1, end,
+                  [](const StatementEntry& a, const StatementEntry& b) {
+                    return std::memcmp(a.hash, b.hash, kStatementHashBytes) < 0;
+                  });
+        run = end;
+      }
+      std::sort(others.begin(), others.end());
+      const std::string tag(1, static_cast<char>(TermTag::kStatement));
+      const auto after =
+          std::lower_bound(others.begin(), others.end(),
+                           std::pair<absl::string_view, uint64_t>{tag, 0});
+      for (auto it = others.begin(); it != after; ++it) {
+        KG_RETURN_IF_ERROR(sink.Put(it->first, TidValue(it->second)));
+      }
+      for (const StatementEntry& e : statements) {
+        std::string key =
+            StatementTermKey(absl::string_view(e.hash, kStatementHashBytes));
+        if (!e.whole) key = ShortStatementTermKey(key);
+        KG_RETURN_IF_ERROR(sink.Put(key, TidValue(e.tid)));
+      }
+      for (auto it = after; it != others.end(); ++it) {
+        KG_RETURN_IF_ERROR(sink.Put(it->first, TidValue(it->second)));
       }
       return absl::OkStatus();
     }

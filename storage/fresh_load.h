@@ -20,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "storage/adjacency.h"
@@ -43,16 +44,22 @@ class ByteArena {
 };
 
 // A statement with its terms keyed (as written; the predicate as the
-// relation's or the IRI's term key) and its content hashed.
+// relation's or the IRI's term key), each by its number among its chunk's
+// keys, and its content hashed.
 struct KeyedStatement {
-  absl::string_view subject, predicate, object;
-  std::array<char, kStatementHashBytes> hash;
+  uint32_t subject, predicate, object;
   uint32_t document;
+  std::array<char, kStatementHashBytes> hash;
 };
 
 struct FreshChunk::Rep {
   std::string name, base_iri, blank_scope;
   ByteArena arena;
+  // The chunk's distinct term keys in order of first use: a term that
+  // recurs (a subject's next triple, every predicate) is kept and later
+  // numbered once per chunk, not once per use.
+  std::vector<absl::string_view> keys;
+  absl::flat_hash_map<absl::string_view, uint32_t> key_numbers;  // to Seal
   std::vector<KeyedStatement> statements;
   std::optional<std::vector<uint32_t>> documents;  // MapDocuments'
 };

@@ -131,8 +131,10 @@ class FreshLoadTest : public StoreTest {
       return b;
     }
 
-    // The statements in chunks of `size`; an error from FreshChunk::Add.
-    absl::StatusOr<FreshLoad> Load(size_t size) const {
+    // The statements in chunks of `size`, each chunk sealed after every
+    // `seal_every` statements (0: never; a term used again after a seal is
+    // kept again); an error from FreshChunk::Add.
+    absl::StatusOr<FreshLoad> Load(size_t size, size_t seal_every = 0) const {
       FreshLoad load;
       load.blank_scope = kScope;
       load.entities = entities;
@@ -146,13 +148,15 @@ class FreshLoadTest : public StoreTest {
         const Statement& s = statements[i];
         KG_RETURN_IF_ERROR(load.chunks.back().Add(s.subject, s.relation,
                                                   s.object, s.document));
+        if (seal_every != 0 && i % seal_every == 0) load.chunks.back().Seal();
       }
       return load;
     }
   };
 
-  absl::StatusOr<WriteResult> LoadFresh(const Content& content, size_t size) {
-    absl::StatusOr<FreshLoad> load = content.Load(size);
+  absl::StatusOr<WriteResult> LoadFresh(const Content& content, size_t size,
+                                        size_t seal_every = 0) {
+    absl::StatusOr<FreshLoad> load = content.Load(size, seal_every);
     if (!load.ok()) return load.status();
     return store().LoadFresh(*std::move(load));
   }
@@ -171,10 +175,13 @@ TEST_F(FreshLoadTest, GivesTheStoreABulkLoadOfOneBatchGives) {
   Close();
   const std::string expected = Dump();
 
-  for (size_t size : {1000, 7, 1}) {
-    SCOPED_TRACE(absl::StrCat("chunks of ", size));
+  const std::pair<size_t, size_t> chunkings[] = {
+      {1000, 0}, {7, 0}, {1, 0}, {1000, 3}};
+  for (const auto& [size, seal_every] : chunkings) {
+    SCOPED_TRACE(
+        absl::StrCat("chunks of ", size, ", sealed every ", seal_every));
     Restart();
-    absl::StatusOr<WriteResult> fresh = LoadFresh(content, size);
+    absl::StatusOr<WriteResult> fresh = LoadFresh(content, size, seal_every);
     ASSERT_THAT(fresh, IsOk());
     EXPECT_EQ(fresh->statements_created, bulk->statements_created);
     EXPECT_EQ(fresh->provenance_added, bulk->provenance_added);
