@@ -44,7 +44,9 @@ class Adjacency {
   // edge, the two directions on two threads.
   void Load(std::vector<Triple> triples) ABSL_LOCKS_EXCLUDED(mu_);
   // Applies changes committed at sequence number `seq`, and prunes edges
-  // that no snapshot at or after `oldest_seq` can see.
+  // that no snapshot at or after `oldest_seq` can see. At least
+  // kManyChanges additions and no removal are applied as Load builds.
+  static constexpr size_t kManyChanges = 4096;
   void Apply(const std::vector<Change>& changes, uint64_t seq,
              uint64_t oldest_seq) ABSL_LOCKS_EXCLUDED(mu_);
   // Appends the edges of `node` in `direction` visible at `seq`, in the
@@ -98,6 +100,10 @@ class Adjacency {
 
   void Remove(Lists& lists, uint64_t node, uint64_t statement, uint64_t seq,
               uint64_t oldest_seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // As an Add of each item (a Triple or a Change) at `seq`, in order.
+  template <typename T>
+  void AddAll(const std::vector<T>& items, uint64_t seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex commit_mu_;
   mutable absl::Mutex mu_;

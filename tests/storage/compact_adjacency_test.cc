@@ -407,6 +407,50 @@ TEST(AdjacencyLoadTest, GivesTheListsOfOneAddPerTripleInOrder) {
   same(5);
 }
 
+// Many additions at once (a bulk or fresh load's) are applied as the
+// open builds its lists, in any order and onto lists that have edges:
+// what one Add per change in order gives, visible from their sequence
+// number on, and not before.
+TEST(AdjacencyLoadTest, ManyAdditionsApplyAsOneAddEach) {
+  std::mt19937_64 rng(7);
+  auto random_changes = [&](size_t n, uint64_t first_statement) {
+    std::vector<Adjacency::Change> changes;
+    for (size_t i = 0; i < n; ++i) {
+      changes.push_back({rng() % 200 + 1, rng() % 5 + 1000, rng() % 200 + 1,
+                         first_statement + i, true});
+    }
+    return changes;
+  };
+  const std::vector<Adjacency::Change> before = random_changes(100, 2000);
+  const std::vector<Adjacency::Change> many =
+      random_changes(Adjacency::kManyChanges + 500, 3000);
+  Adjacency added, applied;
+  for (const Adjacency::Change& c : before) {
+    added.Add(c.subject, c.relation, c.object, c.statement, 5);
+  }
+  applied.Apply(before, 5, 0);  // few: one at a time
+  for (const Adjacency::Change& c : many) {
+    added.Add(c.subject, c.relation, c.object, c.statement, 10);
+  }
+  applied.Apply(many, 10, 0);
+  EXPECT_EQ(applied.edge_count(), before.size() + many.size());
+  EXPECT_EQ(applied.edge_count(), added.edge_count());
+  size_t seen_at_5 = 0;
+  for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
+    ASSERT_EQ(applied.Nodes(d), added.Nodes(d));
+    for (uint64_t node : added.Nodes(d)) {
+      for (uint64_t seq : {4, 5, 9, 10}) {
+        std::vector<Edge> want, got;
+        added.Collect(node, d, seq, &want);
+        applied.Collect(node, d, seq, &got);
+        EXPECT_TRUE(got == want) << node << " at " << seq;
+        if (seq == 5) seen_at_5 += got.size();
+      }
+    }
+  }
+  EXPECT_EQ(seen_at_5, 2 * before.size());  // the later edges are not seen
+}
+
 TEST(CompactAdjacencyBuildTest, RefusesIdsThatDoNotFit) {
   Adjacency small;
   small.Add(1, 2, 3, 4, 0);
