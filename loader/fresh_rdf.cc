@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <functional>
@@ -61,7 +62,7 @@ class MappedFile {
   // Gives back the memory of the whole pages in `piece`, a part of text()
   // that is read no more (mapped, they count in the process's RSS until
   // unmapped: the whole file, by the end).
-  void Release(absl::string_view piece) const {
+  void Release(absl::string_view piece) {
     const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
     const auto begin = reinterpret_cast<uintptr_t>(piece.data());
     const uintptr_t first = (begin + page - 1) / page * page;

@@ -152,7 +152,7 @@ ABSL_FLAG(bool, load_fresh, true,
 ABSL_FLAG(uint64_t, load_piece_bytes, uint64_t{4} << 20,
           "--load, the fast path, N-Triples and N-Quads: the file is parsed "
           "in pieces of about this many bytes (cut at line ends), a task "
-          "each");
+          "each (at least 65536)");
 
 namespace {
 
@@ -170,8 +170,9 @@ int LoadOffline(kg::server::ServerOptions options) {
                  format.c_str());
     return kg::client::kExitUsage;
   }
-  if (absl::GetFlag(FLAGS_load_piece_bytes) < 1) {
-    std::fprintf(stderr, "kg-server: --load_piece_bytes: must be at least 1\n");
+  if (absl::GetFlag(FLAGS_load_piece_bytes) < 65536) {
+    std::fprintf(stderr,
+                 "kg-server: --load_piece_bytes: must be at least 65536\n");
     return kg::client::kExitUsage;
   }
   options.listen_address.clear();

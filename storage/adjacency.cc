@@ -50,13 +50,18 @@ void AppendRuns(const std::vector<T>& items, const std::vector<uint32_t>& order,
   for (size_t i = 0; i < order.size(); ++i) {
     if (i == 0 || key(items[order[i]]) != key(items[order[i - 1]])) ++runs;
   }
-  lists->reserve(lists->size() + runs);
+  if (lists->empty()) lists->reserve(runs);  // else grown as needed
   for (size_t begin = 0; begin < order.size();) {
     const uint64_t node = key(items[order[begin]]);
     size_t end = begin + 1;
     while (end < order.size() && key(items[order[end]]) == node) ++end;
     std::vector<Versioned>& list = (*lists)[node];
-    list.reserve(list.size() + (end - begin));
+    // Grown by doubling at least: a list that later loads add to again is
+    // not copied at each one.
+    const size_t need = list.size() + (end - begin);
+    if (list.capacity() < need) {
+      list.reserve(std::max(need, 2 * list.capacity()));
+    }
     for (size_t i = begin; i < end; ++i) {
       list.push_back({edge_of(items[order[i]]), seq, Adjacency::kForever});
     }

@@ -38,15 +38,16 @@ class Adjacency {
   struct Triple {
     uint64_t subject, relation, object, statement;
   };
-  // Fills an empty adjacency with `triples` (in SPO index order), visible
-  // at every sequence number: the store's open. The same lists as an Add
-  // per triple in that order, built without a lock or a hash lookup per
-  // edge, the two directions on two threads.
+  // Fills an empty adjacency with `triples` (the open gives them in SPO
+  // index order; any order will do), visible at every sequence number: the
+  // store's open. The same lists as an Add per triple in that order, built
+  // without a lock or a hash lookup per edge, the two directions on two
+  // threads.
   void Load(std::vector<Triple> triples) ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr size_t kManyChanges = 4096;
   // Applies changes committed at sequence number `seq`, and prunes edges
   // that no snapshot at or after `oldest_seq` can see. At least
   // kManyChanges additions and no removal are applied as Load builds.
-  static constexpr size_t kManyChanges = 4096;
   void Apply(const std::vector<Change>& changes, uint64_t seq,
              uint64_t oldest_seq) ABSL_LOCKS_EXCLUDED(mu_);
   // Appends the edges of `node` in `direction` visible at `seq`, in the

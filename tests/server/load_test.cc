@@ -142,10 +142,10 @@ TEST(OfflineLoadTest, BadFlagsAndFilesAreNamed) {
 
   RunResult pieces =
       Load(dir, dir.Sub("data"),
-           {"--load=" + dir.Sub("chain.nt"), "--load_piece_bytes=0"});
+           {"--load=" + dir.Sub("chain.nt"), "--load_piece_bytes=4096"});
   EXPECT_EQ(pieces.exit_code, 2);
-  EXPECT_THAT(pieces.err,
-              HasSubstr("kg-server: --load_piece_bytes: must be at least 1"));
+  EXPECT_THAT(pieces.err, HasSubstr("kg-server: --load_piece_bytes: must be "
+                                    "at least 65536"));
 
   // N-Triples read as JSON Lines: the first line is named.
   RunResult wrong =
