@@ -166,14 +166,154 @@ absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,
     rep.key_numbers.emplace(kept, n);
     return n;
   };
-  KeyedStatement& k = rep.statements.emplace_back();
+  KeyedStatement k;
   k.subject = number(keys.subject);
   k.predicate = number(keys.predicate);
   k.object = number(keys.object);
   k.document = document;
   std::memcpy(k.hash.data(), keys.hash.data(), kStatementHashBytes);
+  rep.statements.push_back(k);
   return absl::OkStatus();
 }
+
+namespace {
+
+// A term's identity key (TermIdentityKey): `written` itself, or a copy in
+// `arena` when a language tag has capitals.
+absl::string_view IdentityOf(absl::string_view written, ByteArena* arena) {
+  if (written.size() > 2 &&
+      written[0] == static_cast<char>(TermTag::kLiteral) &&
+      written[1] == static_cast<char>(LiteralType::kLangString)) {
+    const std::string lowered = TermIdentityKey(written);
+    if (lowered != written) return arena->Keep(lowered);
+  }
+  return written;
+}
+
+// The shard of a term key: one for keys with one identity, which differ at
+// most in the case of ASCII letters (bytes ORed with 0x20 are the same).
+uint64_t ShardHash(absl::string_view key) {
+  constexpr uint64_t kFold = 0x2020202020202020, kMul = 0x9E3779B97F4A7C15;
+  uint64_t h = key.size();
+  size_t i = 0;
+  for (; i + 8 <= key.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, key.data() + i, 8);
+    h = (h ^ (w | kFold)) * kMul;
+    h ^= h >> 29;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, key.data() + i, key.size() - i);
+  h = (h ^ (w | kFold)) * kMul;
+  return h ^ (h >> 32);
+}
+
+// Where each chunk key and each statement of a load is used first. Each
+// entry holds the place of that first use (chunk, index): its own place
+// when it is the first, an earlier one otherwise. Numbering replaces a
+// first use's entry with its tid (a statement's: its row) marked
+// Numbered, and a later use's with the same as it meets them. A key that
+// the load's vocabulary numbered is Numbered from the start, and one that
+// names an entity or a relation the load does not give is Numbered(0).
+struct FirstUses {
+  std::vector<std::vector<uint64_t>> keys, statements;  // by chunk, index
+  size_t new_terms = 0, new_statements = 0;             // first uses
+
+  static constexpr uint64_t kNumbered = uint64_t{1} << 63;
+  static uint64_t Place(size_t chunk, size_t index) {
+    return (static_cast<uint64_t>(chunk) << 32) | index;
+  }
+  static size_t ChunkOf(uint64_t place) { return place >> 32; }
+  static size_t IndexOf(uint64_t place) { return place & 0xffffffffu; }
+  static uint64_t Numbered(uint64_t tid) { return kNumbered | tid; }
+  static bool IsNumbered(uint64_t use) { return (use & kNumbered) != 0; }
+  static uint64_t Tid(uint64_t use) { return use & ~kNumbered; }
+};
+
+// The first uses, found on every core: each thread takes the keys and the
+// statements of one shard, in load order, through a table of its own.
+// `vocabulary`: the identity keys numbered so far (entities, relations,
+// documents) and their tids.
+FirstUses FindFirstUses(
+    const std::vector<FreshChunk>& chunks,
+    const absl::flat_hash_map<absl::string_view, uint64_t>& vocabulary) {
+  FirstUses first;
+  first.keys.resize(chunks.size());
+  first.statements.resize(chunks.size());
+  size_t keys = 0, statements = 0;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    const FreshChunk::Rep& chunk = chunks[c].rep();
+    first.keys[c].resize(chunk.keys.size());
+    first.statements[c].resize(chunk.statements.size());
+    keys += chunk.keys.size();
+    statements += chunk.statements.size();
+  }
+  const size_t shards =
+      std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  std::vector<size_t> new_terms(shards), new_statements(shards);
+  const auto find = [&](size_t shard) {
+    {
+      ByteArena lowered;  // the identities of tags with capitals
+      absl::flat_hash_map<absl::string_view, uint64_t> places;
+      places.reserve(keys / shards + keys / shards / 8);
+      for (size_t c = 0; c < chunks.size(); ++c) {
+        const FreshChunk::Rep& chunk = chunks[c].rep();
+        std::vector<uint64_t>& uses = first.keys[c];
+        for (size_t n = 0; n < chunk.keys.size(); ++n) {
+          const absl::string_view key = chunk.keys[n];
+          if (ShardHash(key) % shards != shard) continue;
+          const absl::string_view identity = IdentityOf(key, &lowered);
+          if (auto it = vocabulary.find(identity); it != vocabulary.end()) {
+            uses[n] = FirstUses::Numbered(it->second);
+          } else if (key[0] == static_cast<char>(TermTag::kEntity) ||
+                     key[0] == static_cast<char>(TermTag::kRelation)) {
+            uses[n] = FirstUses::Numbered(0);  // not one of the load's
+          } else {
+            auto [at, fresh] =
+                places.try_emplace(identity, FirstUses::Place(c, n));
+            uses[n] = at->second;
+            new_terms[shard] += fresh;
+          }
+        }
+      }
+    }
+    absl::flat_hash_map<absl::string_view, uint64_t> places;  // by hash
+    places.reserve(statements / shards + statements / shards / 8);
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      const FreshChunk::Rep& chunk = chunks[c].rep();
+      std::vector<uint64_t>& uses = first.statements[c];
+      for (size_t i = 0; i < chunk.statements.size(); ++i) {
+        const std::array<char, kStatementHashBytes>& hash =
+            chunk.statements[i].hash;
+        if (DecodeFixed64(hash.data()) % shards != shard) continue;
+        auto [at, fresh] =
+            places.try_emplace(absl::string_view(hash.data(), hash.size()),
+                               FirstUses::Place(c, i));
+        uses[i] = at->second;
+        new_statements[shard] += fresh;
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  size_t shard = 1;
+  for (; shard < shards; ++shard) {
+    try {
+      helpers.emplace_back(find, shard);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: this one does the rest
+    }
+  }
+  find(0);
+  for (; shard < shards; ++shard) find(shard);
+  for (std::thread& h : helpers) h.join();
+  for (size_t i = 0; i < shards; ++i) {
+    first.new_terms += new_terms[i];
+    first.new_statements += new_statements[i];
+  }
+  return first;
+}
+
+}  // namespace
 
 using NumberedTerm = FreshFamilies::NumberedTerm;
 using StatementRow = FreshFamilies::StatementRow;
@@ -194,6 +334,14 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
           absl::StrCat("chunks[", c,
                        "]: made for another store or load (its base IRI or "
                        "blank scope differs)"));
+    }
+    // FirstUses' places: 31 bits of chunk, 32 of index.
+    if (c >= (size_t{1} << 31) ||
+        chunk.statements.size() >= (size_t{1} << 32)) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("chunks[", c,
+                       "]: a load holds at most 2^31 chunks of at most 2^32 "
+                       "statements"));
     }
   }
   // The vocabulary, checked as PutEntity, PutRelation and PutDocument would.
@@ -310,13 +458,7 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   absl::flat_hash_map<absl::string_view, uint64_t> tids;
   out->first_tid_ = counters.next_tid;
   auto intern = [&](absl::string_view written) -> uint64_t {
-    absl::string_view identity = written;
-    if (written.size() > 2 &&
-        written[0] == static_cast<char>(TermTag::kLiteral) &&
-        written[1] == static_cast<char>(LiteralType::kLangString)) {
-      const std::string lowered = TermIdentityKey(written);
-      if (lowered != written) identity = misc.Keep(lowered);
-    }
+    const absl::string_view identity = IdentityOf(written, &misc);
     auto [it, fresh] = tids.try_emplace(identity, counters.next_tid);
     if (fresh) {
       terms.push_back({written, identity, false});
@@ -341,66 +483,53 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   counters.relations += load.relations.size();
   counters.documents += documents.size();
 
-  // Room for every term at once (a chunk's keys bound the distinct terms
-  // it brings): grown by doubling, the tables would be copied and touched
-  // again at every step.
-  size_t total = 0, keys = 0;
+  size_t total = 0;
   for (FreshChunk& chunk : *chunks) {
+    chunk.rep().key_numbers = {};  // Seal, if the chunk's maker did not
     total += chunk.size();
-    keys += chunk.rep().keys.size();
   }
-  tids.reserve(tids.size() + keys);
-  terms.reserve(terms.size() + keys + total);
+  // First, in parallel: where each chunk key and each statement occurs
+  // first in the load (FirstUses). Then, in order: the numbers.
+  FirstUses first = FindFirstUses(*chunks, tids);
+  tids = {};
+  terms.reserve(terms.size() + first.new_terms + total);
   std::vector<StatementRow>& rows = out->rows_;
-  rows.reserve(total);
+  rows.reserve(first.new_statements);
   std::vector<Record>& records = out->records_;
   records.reserve(total);
-  absl::flat_hash_map<absl::string_view, size_t> row_of;  // by hash
-  row_of.reserve(total);
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> later_records;
-  // An entity or a relation is one of the load's, numbered above.
-  auto known = [&](const FreshChunk::Rep& chunk, size_t i,
-                   absl::string_view what, absl::string_view key,
-                   uint64_t* tid) -> absl::Status {
-    auto it = tids.find(key);
-    if (it != tids.end()) {
-      *tid = it->second;
-      return absl::OkStatus();
-    }
-    const bool relation = key[0] == static_cast<char>(TermTag::kRelation);
-    std::string id;
-    DecodeIdTermKey(key, relation ? TermTag::kRelation : TermTag::kEntity, &id);
-    return NotFound(
-        absl::StrCat(chunk.name, ".statements[", i, "].triple", what),
-        absl::StrCat("no ", relation ? "relation" : "entity", " '",
-                     EchoValue(id), "'"));
-  };
-  auto vocabulary = [](absl::string_view key) {
-    return !key.empty() && (key[0] == static_cast<char>(TermTag::kEntity) ||
-                            key[0] == static_cast<char>(TermTag::kRelation));
-  };
-  // A chunk's key number -> its tid once a statement of the chunk has used
-  // it (0 before: no term has tid 0).
-  std::vector<uint64_t> tid_of_key;
-  for (FreshChunk& c : *chunks) {
-    FreshChunk::Rep& chunk = c.rep();
-    chunk.key_numbers = {};  // Seal, if the chunk's maker did not
-    tid_of_key.assign(chunk.keys.size(), 0);
-    // The tid of the chunk's key `n`, used by statement `i` as `what`.
+  for (size_t c = 0; c < chunks->size(); ++c) {
+    const FreshChunk::Rep& chunk = (*chunks)[c].rep();
+    std::vector<uint64_t>& key_uses = first.keys[c];
+    // The tid of the chunk's key `n`, used by statement `i` as `what`:
+    // numbered at its first use in the load, found at a later one.
     auto resolve = [&](size_t i, absl::string_view what, uint32_t n,
                        uint64_t* tid) -> absl::Status {
-      uint64_t& known_tid = tid_of_key[n];
-      if (known_tid == 0) {
-        const absl::string_view key = chunk.keys[n];
-        if (vocabulary(key)) {
-          KG_RETURN_IF_ERROR(known(chunk, i, what, key, &known_tid));
-        } else {
-          known_tid = intern(key);
-        }
+      uint64_t& use = key_uses[n];
+      if (use == FirstUses::Place(c, n)) {
+        const absl::string_view written = chunk.keys[n];
+        const absl::string_view identity = IdentityOf(written, &misc);
+        terms.push_back({written, identity, false});
+        use = FirstUses::Numbered(counters.next_tid++);
+        ++counters.terms;
+      } else if (!FirstUses::IsNumbered(use)) {
+        // Numbered at its first use, an earlier one.
+        use = first.keys[FirstUses::ChunkOf(use)][FirstUses::IndexOf(use)];
       }
-      *tid = known_tid;
-      return absl::OkStatus();
+      *tid = FirstUses::Tid(use);
+      if (*tid != 0) return absl::OkStatus();
+      // An entity or a relation that is not one of the load's.
+      const absl::string_view key = chunk.keys[n];
+      const bool relation = key[0] == static_cast<char>(TermTag::kRelation);
+      std::string id;
+      DecodeIdTermKey(key, relation ? TermTag::kRelation : TermTag::kEntity,
+                      &id);
+      return NotFound(
+          absl::StrCat(chunk.name, ".statements[", i, "].triple", what),
+          absl::StrCat("no ", relation ? "relation" : "entity", " '",
+                       EchoValue(id), "'"));
     };
+    std::vector<uint64_t>& statement_uses = first.statements[c];
     for (size_t i = 0; i < chunk.statements.size(); ++i) {
       const KeyedStatement& k = chunk.statements[i];
       uint64_t s, p, o;
@@ -419,19 +548,21 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
                        "no such document in the load");
       }
       const uint64_t doc = document_tids[document_of[document]];
-      const absl::string_view hash(k.hash.data(), k.hash.size());
-      auto [it, fresh] = row_of.try_emplace(hash, rows.size());
-      if (fresh) {
+      uint64_t& use = statement_uses[i];
+      if (use == FirstUses::Place(c, i)) {
+        const absl::string_view hash(k.hash.data(), k.hash.size());
         terms.push_back({hash, hash, true});
         const uint64_t tid = counters.next_tid++;
         ++counters.terms;
+        use = FirstUses::Numbered(rows.size());  // its row, here
         rows.push_back({tid, StmtValue{s, p, o, 1, 0}, doc});
         records.push_back({tid, doc});
         ++out->result_.statements_created;
         ++out->result_.provenance_added;
         continue;
       }
-      StatementRow& row = rows[it->second];
+      StatementRow& row = rows[FirstUses::Tid(
+          first.statements[FirstUses::ChunkOf(use)][FirstUses::IndexOf(use)])];
       if (doc == row.first_document ||
           !later_records.insert({row.tid, doc}).second) {
         ++out->result_.provenance_unchanged;  // the same record again
@@ -444,9 +575,7 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   }
   counters.statements += rows.size();
   counters.provenance += records.size();
-  row_of = {};
   later_records = {};
-  tids = {};
 
   out->entities_ = std::move(load.entities);
   out->relations_ = std::move(load.relations);

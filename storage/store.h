@@ -497,6 +497,7 @@ class FreshChunk {
 
   struct Rep;
   Rep& rep() { return *rep_; }
+  const Rep& rep() const { return *rep_; }
 
  private:
   std::unique_ptr<Rep> rep_;
