@@ -143,21 +143,35 @@ absl::Status KeyStatement(const FreshChunk::Rep& chunk, const Term& subject,
 
 }  // namespace
 
+namespace {
+
+// Whether `a` and `b` are one subject as written (an IRI, a blank node or
+// an entity: the kinds whose key is made from their id alone).
+bool SameSubject(const Term& a, const Term& b) {
+  return a.kind() == b.kind() && a.id() == b.id() &&
+         (a.kind() == Term::Kind::kIri || a.kind() == Term::Kind::kBlank ||
+          a.kind() == Term::Kind::kEntity);
+}
+
+}  // namespace
+
 absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,
                              const Term& object, uint32_t document) {
-  StatementKeys keys;
-  if (!KeyStatement(*rep_, subject, relation, object, "", &keys).ok()) {
-    // Again, naming the field.
-    const std::string prefix = absl::StrCat(
-        rep_->name, ".statements[", rep_->statements.size(), "].triple");
-    return KeyStatement(*rep_, subject, relation, object, prefix, &keys);
-  }
   Rep& rep = *rep_;
   if (rep.keys.size() > std::numeric_limits<uint32_t>::max() - 3) {
     return absl::ResourceExhaustedError(absl::StrCat(
         rep.name, ": more distinct terms than a chunk holds (2^32 - 3)"));
   }
-  auto number = [&rep](const std::string& key) -> uint32_t {
+  // Keyed again from nothing, naming the field: any error.
+  const auto again = [&]() -> absl::Status {
+    StatementKeys keys;
+    const std::string prefix = absl::StrCat(rep.name, ".statements[",
+                                            rep.statements.size(), "].triple");
+    KG_RETURN_IF_ERROR(
+        KeyStatement(rep, subject, relation, object, prefix, &keys));
+    return absl::InternalError(absl::StrCat(prefix, ": keyed on a retry"));
+  };
+  auto number = [&rep](absl::string_view key) -> uint32_t {
     auto it = rep.key_numbers.find(key);
     if (it != rep.key_numbers.end()) return it->second;
     const auto n = static_cast<uint32_t>(rep.keys.size());
@@ -166,12 +180,61 @@ absl::Status FreshChunk::Add(const Term& subject, absl::string_view relation,
     rep.key_numbers.emplace(kept, n);
     return n;
   };
+  // Each part's key, or what Add remembers of it.
+  const bool same_subject =
+      rep.last_subject.has_value() && SameSubject(subject, *rep.last_subject);
+  std::string subject_key;
+  if (!same_subject) {
+    absl::StatusOr<std::string> key =
+        TermKeyOf("", subject, /*is_subject=*/true, rep);
+    if (!key.ok()) return again();
+    subject_key = *std::move(key);
+  }
+  auto known_predicate = rep.predicates.find(relation);
+  std::string predicate, predicate_key;
+  if (known_predicate == rep.predicates.end()) {
+    predicate = CanonicalPredicate(relation, rep.base_iri);
+    if (absl::StrContains(predicate, ":")) {
+      if (!ValidateIri("", predicate).ok()) return again();
+      predicate_key = IriTermKey(predicate);
+    } else {
+      if (!ValidateId("", predicate).ok()) return again();
+      predicate_key = RelationTermKey(predicate);
+    }
+  }
+  absl::StatusOr<std::string> object_key =
+      TermKeyOf("", object, /*is_subject=*/false, rep);
+  if (!object_key.ok()) return again();
+
   KeyedStatement k;
-  k.subject = number(keys.subject);
-  k.predicate = number(keys.predicate);
-  k.object = number(keys.object);
+  if (same_subject) {
+    k.subject = rep.last_subject_number;
+  } else {
+    k.subject = number(subject_key);
+    rep.last_subject = subject;
+    rep.last_subject_number = k.subject;
+  }
+  if (known_predicate != rep.predicates.end()) {
+    k.predicate = known_predicate->second.number;
+  } else {
+    k.predicate = number(predicate_key);
+    if (rep.predicates.size() < Rep::kMaxPredicates) {
+      known_predicate =
+          rep.predicates
+              .emplace(std::string(relation),
+                       Rep::Predicate{k.predicate, std::move(predicate)})
+              .first;
+    }
+  }
+  k.object = number(*object_key);
   k.document = document;
-  std::memcpy(k.hash.data(), keys.hash.data(), kStatementHashBytes);
+  // A subject's key is its identity key (no language tag to lowercase).
+  const std::string hash = StatementHash(rep.keys[k.subject],
+                                         known_predicate != rep.predicates.end()
+                                             ? known_predicate->second.canonical
+                                             : predicate,
+                                         TermIdentityKey(*object_key));
+  std::memcpy(k.hash.data(), hash.data(), kStatementHashBytes);
   rep.statements.push_back(k);
   return absl::OkStatus();
 }

@@ -60,6 +60,17 @@ struct FreshChunk::Rep {
   // numbered once per chunk, not once per use.
   std::vector<absl::string_view> keys;
   absl::flat_hash_map<absl::string_view, uint32_t> key_numbers;  // to Seal
+  // What Add remembers to skip keying a term again: the last subject (a
+  // subject's triples come together) and the predicates met (a few), each
+  // with its key's number and, for a predicate, its canonical form.
+  std::optional<Term> last_subject;
+  uint32_t last_subject_number = 0;
+  struct Predicate {
+    uint32_t number;
+    std::string canonical;
+  };
+  absl::flat_hash_map<std::string, Predicate> predicates;
+  static constexpr size_t kMaxPredicates = 256;
   std::vector<KeyedStatement> statements;
   std::optional<std::vector<uint32_t>> documents;  // MapDocuments'
 };

@@ -248,6 +248,19 @@ TEST_F(FreshLoadTest, RefusesWhatABulkLoadWouldAndLeavesTheStoreAsItWas) {
        },
        absl::StatusCode::kInvalidArgument,
        "chunks[3].statements[0].triple.object"},
+      // Statements 3 to 5 share a subject, 3 and 5 a predicate too: a part
+      // that Add remembers does not hide the field of one it does not.
+      {"a relative IRI after the same subject",
+       [](Content& l) { l.statements[4].relation = "Nick Name"; },
+       absl::StatusCode::kInvalidArgument,
+       "chunks[1].statements[1].triple.relation"},
+      {"a bad literal after the same subject and predicate",
+       [](Content& l) {
+         l.statements[5].object =
+             Term::RdfLiteral("x", absl::StrCat(kXsd, "integer\n"));
+       },
+       absl::StatusCode::kInvalidArgument,
+       "chunks[1].statements[2].triple.object"},
       {"an entity without a label",
        [](Content& l) { l.entities[1].label.clear(); },
        absl::StatusCode::kInvalidArgument, "entities[1].label"},
