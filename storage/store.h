@@ -486,9 +486,9 @@ class FreshChunk {
                    const Term& object, uint32_t document);
   size_t size() const;
   void Reserve(size_t statements);
-  // Frees what Add keeps to find a term it has already kept; call it when
-  // the chunk is complete (an Add after it still works, keeping such a
-  // term again).
+  // Frees the table Add finds its kept keys in; call it when the chunk is
+  // complete. An Add after it still works: a key it cannot find by its
+  // last subject or a remembered predicate, it keeps again.
   void Seal();
   // The `document` numbers given to Add are the chunk's own: `to_load[n]`
   // is FreshLoad::documents' index of the chunk's number n (so a reader

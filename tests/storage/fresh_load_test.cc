@@ -112,6 +112,13 @@ class FreshLoadTest : public StoreTest {
         add(Term::Iri(Ex(absl::StrCat("n", i % 7))), Ex("next"),
             Term::Iri(Ex(absl::StrCat("n", i % 11))), i % 4);
       }
+      // Far from their first spellings (another chunk, past a seal): one
+      // literal with its language tag spelled two ways, so the same
+      // statement from another document, and a term already numbered.
+      add(Term::Iri(Ex("alice")), Ex("name"),
+          Term::RdfLiteral("Alice", "", "EN-GB"), 3);
+      add(Term::Iri(Ex("bob")), Ex("nick"),
+          Term::RdfLiteral("Ally", "", "en-gb"), 0);
     }
 
     WriteBatch Batch() const {
