@@ -141,10 +141,6 @@ absl::Status KeyStatement(const FreshChunk::Rep& chunk, const Term& subject,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-namespace {
-
 // Whether `a` and `b` are one subject as written (an IRI, a blank node or
 // an entity: the kinds whose key is made from their id alone).
 bool SameSubject(const Term& a, const Term& b) {
