@@ -185,6 +185,11 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     KG_LOG(kInfo) << "upgraded the store in " << options.data_dir
                   << " from format " << *from << " (docs/storage.md)";
   }
+  if (server->store_->rolled_back_fresh_load()) {
+    KG_LOG(kInfo) << "rolled back a load into " << options.data_dir
+                  << " that was cut off between its parts (kg-server "
+                     "--load); the store is as it was before that load";
+  }
   server->service_ = std::make_unique<KnowledgeGraphService>(
       server->store_.get(), options.limits, &server->auth_);
   if (!options.seed_file.empty()) {

@@ -105,6 +105,14 @@ void Adjacency::Load(std::vector<Triple> triples) {
   AddAll(triples, 0);
 }
 
+void Adjacency::Clear() {
+  absl::MutexLock lock(&mu_);
+  out_ = {};
+  in_ = {};
+  edges_ = 0;
+  ++generation_;
+}
+
 void Adjacency::Remove(Lists& lists, uint64_t node, uint64_t statement,
                        uint64_t seq, uint64_t oldest_seq) {
   auto it = lists.find(node);

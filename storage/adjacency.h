@@ -44,6 +44,9 @@ class Adjacency {
   // without a lock or a hash lookup per edge, the two directions on two
   // threads.
   void Load(std::vector<Triple> triples) ABSL_LOCKS_EXCLUDED(mu_);
+  // Empties it, at every sequence number: the store rolled back to one
+  // without statements (Store::AbandonFreshLoad).
+  void Clear() ABSL_LOCKS_EXCLUDED(mu_);
   static constexpr size_t kManyChanges = 4096;
   // Applies changes committed at sequence number `seq`, and prunes edges
   // that no snapshot at or after `oldest_seq` can see. At least

@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <tuple>
@@ -278,7 +279,13 @@ struct FirstUses {
   std::vector<std::vector<uint64_t>> keys, statements;  // by chunk, index
   size_t new_terms = 0, new_statements = 0;             // first uses
 
+  // The places of new statements whose short key an earlier part's
+  // statement holds, in order.
+  std::vector<uint64_t> taken;
+
   static constexpr uint64_t kNumbered = uint64_t{1} << 63;
+  // A statement's first use that is an earlier part's statement: its tid.
+  static constexpr uint64_t kStored = uint64_t{1} << 62;
   static uint64_t Place(size_t chunk, size_t index) {
     return (static_cast<uint64_t>(chunk) << 32) | index;
   }
@@ -287,15 +294,62 @@ struct FirstUses {
   static uint64_t Numbered(uint64_t tid) { return kNumbered | tid; }
   static bool IsNumbered(uint64_t use) { return (use & kNumbered) != 0; }
   static uint64_t Tid(uint64_t use) { return use & ~kNumbered; }
+  static uint64_t Stored(uint64_t tid) { return Numbered(kStored | tid); }
+  static bool IsStored(uint64_t use) { return (use & kStored) != 0; }
+  static uint64_t StoredTid(uint64_t use) {
+    return use & ~(kNumbered | kStored);
+  }
 };
+
+// A statement of an earlier part of the load (FreshLoadContext::stored)
+// with content hash `hash`: its tid (0: none), and, when none, whether
+// another statement holds its short key (LookupTid's walk, telling why).
+struct StoredStatement {
+  uint64_t tid = 0;
+  bool short_key_taken = false;
+};
+absl::StatusOr<StoredStatement> FindStoredStatement(
+    const FreshLoadContext& context, absl::string_view hash) {
+  const CfGetter get = context.stored;
+  const auto tid_at = [&](const std::string& key) -> absl::StatusOr<uint64_t> {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value, get(kTermCf, key));
+    uint64_t tid = 0;
+    if (value.has_value() && (!DecodeTidValue(*value, &tid) || tid == 0)) {
+      return absl::DataLossError(absl::StrCat("corrupt dictionary entry \"",
+                                              absl::CHexEscape(key), "\""));
+    }
+    return tid;
+  };
+  const std::string key = StatementTermKey(hash);
+  StoredStatement out;
+  KG_ASSIGN_OR_RETURN(const uint64_t holder,
+                      tid_at(ShortStatementTermKey(key)));
+  if (holder != 0) {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> holder_key,
+                        ReverseTermKey(get, holder));
+    if (holder_key == key) {
+      out.tid = holder;
+      return out;
+    }
+    out.short_key_taken = true;
+  } else if (context.short_statement_keys) {
+    return out;
+  }
+  KG_ASSIGN_OR_RETURN(out.tid, tid_at(key));
+  return out;
+}
 
 // The first uses, found on every core: each thread takes the keys and the
 // statements of one shard, in load order, through a table of its own.
 // `vocabulary`: the identity keys numbered so far (entities, relations,
-// documents) and their tids.
-FirstUses FindFirstUses(
+// documents) and their tids. A next or last part of a load
+// (`context.stored`) looks each first use up among the earlier parts':
+// a term or a statement found there is Numbered (a statement Stored) from
+// the start.
+absl::StatusOr<FirstUses> FindFirstUses(
     const std::vector<FreshChunk>& chunks,
-    const absl::flat_hash_map<absl::string_view, uint64_t>& vocabulary) {
+    const absl::flat_hash_map<absl::string_view, uint64_t>& vocabulary,
+    const FreshLoadContext& context) {
   FirstUses first;
   first.keys.resize(chunks.size());
   first.statements.resize(chunks.size());
@@ -310,32 +364,53 @@ FirstUses FindFirstUses(
   const size_t shards =
       std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
   std::vector<size_t> new_terms(shards), new_statements(shards);
-  const auto find = [&](size_t shard) {
-    {
-      ByteArena lowered;  // the identities of tags with capitals
-      absl::flat_hash_map<absl::string_view, uint64_t> places;
-      places.reserve(keys / shards + keys / shards / 8);
-      for (size_t c = 0; c < chunks.size(); ++c) {
-        const FreshChunk::Rep& chunk = chunks[c].rep();
-        std::vector<uint64_t>& uses = first.keys[c];
-        for (size_t n = 0; n < chunk.keys.size(); ++n) {
-          const absl::string_view key = chunk.keys[n];
-          if (ShardHash(key) % shards != shard) continue;
-          const absl::string_view identity = IdentityOf(key, &lowered);
-          if (auto it = vocabulary.find(identity); it != vocabulary.end()) {
-            uses[n] = FirstUses::Numbered(it->second);
-          } else if (key[0] == static_cast<char>(TermTag::kEntity) ||
-                     key[0] == static_cast<char>(TermTag::kRelation)) {
-            uses[n] = FirstUses::Numbered(0);  // not one of the load's
-          } else {
-            auto [at, fresh] =
-                places.try_emplace(identity, FirstUses::Place(c, n));
-            uses[n] = at->second;
-            new_terms[shard] += fresh;
-          }
+  std::vector<std::vector<uint64_t>> taken(shards);
+  std::vector<absl::Status> status(shards);
+  // An earlier part's tid of a term, 0 when it has none.
+  const auto stored_tid =
+      [&](absl::string_view identity) -> absl::StatusOr<uint64_t> {
+    const std::string key(identity);
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                        context.stored(kTermCf, key));
+    uint64_t tid = 0;
+    if (value.has_value() && (!DecodeTidValue(*value, &tid) || tid == 0)) {
+      return absl::DataLossError(absl::StrCat("corrupt dictionary entry \"",
+                                              absl::CHexEscape(key), "\""));
+    }
+    return tid;
+  };
+  const auto find_keys = [&](size_t shard) -> absl::Status {
+    ByteArena lowered;  // the identities of tags with capitals
+    absl::flat_hash_map<absl::string_view, uint64_t> places;
+    places.reserve(keys / shards + keys / shards / 8);
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      const FreshChunk::Rep& chunk = chunks[c].rep();
+      std::vector<uint64_t>& uses = first.keys[c];
+      for (size_t n = 0; n < chunk.keys.size(); ++n) {
+        const absl::string_view key = chunk.keys[n];
+        if (ShardHash(key) % shards != shard) continue;
+        const absl::string_view identity = IdentityOf(key, &lowered);
+        if (auto it = vocabulary.find(identity); it != vocabulary.end()) {
+          uses[n] = FirstUses::Numbered(it->second);
+          continue;
         }
+        if (key[0] == static_cast<char>(TermTag::kEntity) ||
+            key[0] == static_cast<char>(TermTag::kRelation)) {
+          uses[n] = FirstUses::Numbered(0);  // not one of the load's
+          continue;
+        }
+        auto [at, fresh] = places.try_emplace(identity, FirstUses::Place(c, n));
+        if (fresh && context.stored) {
+          KG_ASSIGN_OR_RETURN(const uint64_t tid, stored_tid(identity));
+          if (tid != 0) at->second = FirstUses::Numbered(tid);
+        }
+        uses[n] = at->second;
+        new_terms[shard] += fresh && !FirstUses::IsNumbered(at->second);
       }
     }
+    return absl::OkStatus();
+  };
+  const auto find_statements = [&](size_t shard) -> absl::Status {
     absl::flat_hash_map<absl::string_view, uint64_t> places;  // by hash
     places.reserve(statements / shards + statements / shards / 8);
     for (size_t c = 0; c < chunks.size(); ++c) {
@@ -345,13 +420,26 @@ FirstUses FindFirstUses(
         const std::array<char, kStatementHashBytes>& hash =
             chunk.statements[i].hash;
         if (DecodeFixed64(hash.data()) % shards != shard) continue;
-        auto [at, fresh] =
-            places.try_emplace(absl::string_view(hash.data(), hash.size()),
-                               FirstUses::Place(c, i));
+        const absl::string_view bytes(hash.data(), hash.size());
+        auto [at, fresh] = places.try_emplace(bytes, FirstUses::Place(c, i));
+        if (fresh && context.stored) {
+          KG_ASSIGN_OR_RETURN(const StoredStatement stored,
+                              FindStoredStatement(context, bytes));
+          if (stored.tid != 0) {
+            at->second = FirstUses::Stored(stored.tid);
+          } else if (stored.short_key_taken) {
+            taken[shard].push_back(FirstUses::Place(c, i));
+          }
+        }
         uses[i] = at->second;
-        new_statements[shard] += fresh;
+        new_statements[shard] += fresh && !FirstUses::IsNumbered(at->second);
       }
     }
+    return absl::OkStatus();
+  };
+  const auto find = [&](size_t shard) {
+    status[shard] = find_keys(shard);
+    if (status[shard].ok()) status[shard] = find_statements(shard);
   };
   std::vector<std::thread> helpers;
   size_t shard = 1;
@@ -366,9 +454,12 @@ FirstUses FindFirstUses(
   for (; shard < shards; ++shard) find(shard);
   for (std::thread& h : helpers) h.join();
   for (size_t i = 0; i < shards; ++i) {
+    KG_RETURN_IF_ERROR(status[i]);
     first.new_terms += new_terms[i];
     first.new_statements += new_statements[i];
+    first.taken.insert(first.taken.end(), taken[i].begin(), taken[i].end());
   }
+  std::sort(first.taken.begin(), first.taken.end());
   return first;
 }
 
@@ -516,31 +607,62 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   std::vector<NumberedTerm>& terms = out->terms_;
   absl::flat_hash_map<absl::string_view, uint64_t> tids;
   out->first_tid_ = counters.next_tid;
-  auto intern = [&](absl::string_view written) -> uint64_t {
+  // The vocabulary's tids: new, or, in a next or last part, the first
+  // part's.
+  const bool later_part = static_cast<bool>(context.stored);
+  absl::Status missing;
+  auto intern = [&](absl::string_view written,
+                    const std::string& field) -> uint64_t {
     const absl::string_view identity = IdentityOf(written, &misc);
     auto [it, fresh] = tids.try_emplace(identity, counters.next_tid);
-    if (fresh) {
-      terms.push_back({written, identity, false});
-      ++counters.next_tid;
-      ++counters.terms;
+    if (!fresh) return it->second;
+    if (later_part) {
+      absl::StatusOr<std::optional<std::string>> value =
+          context.stored(kTermCf, std::string(identity));
+      uint64_t tid = 0;
+      if (!value.ok()) {
+        missing.Update(value.status());
+      } else if (!value->has_value() || !DecodeTidValue(**value, &tid)) {
+        missing.Update(absl::FailedPreconditionError(
+            absl::StrCat(field,
+                         ": not in the load's first part (every part "
+                         "gives the whole load's vocabulary)")));
+      }
+      it->second = tid;
+      return tid;
     }
+    terms.push_back({written, identity, false});
+    ++counters.next_tid;
+    ++counters.terms;
     return it->second;
   };
   std::vector<uint64_t>& entity_tids = out->entity_tids_;
   std::vector<uint64_t>& relation_tids = out->relation_tids_;
   std::vector<uint64_t>& document_tids = out->document_tids_;
-  for (const Entity& e : load.entities) {
-    entity_tids.push_back(intern(misc.Keep(EntityTermKey(e.id))));
+  for (size_t i = 0; i < load.entities.size(); ++i) {
+    entity_tids.push_back(intern(misc.Keep(EntityTermKey(load.entities[i].id)),
+                                 absl::StrCat("entities[", i, "]")));
   }
-  for (const Relation& r : load.relations) {
-    relation_tids.push_back(intern(misc.Keep(RelationTermKey(r.id))));
+  for (size_t i = 0; i < load.relations.size(); ++i) {
+    relation_tids.push_back(
+        intern(misc.Keep(RelationTermKey(load.relations[i].id)),
+               absl::StrCat("relations[", i, "]")));
   }
-  for (const Document& d : documents) {
-    document_tids.push_back(intern(misc.Keep(DocumentTermKey(d.id))));
+  for (size_t i = 0; i < documents.size(); ++i) {
+    document_tids.push_back(intern(misc.Keep(DocumentTermKey(documents[i].id)),
+                                   absl::StrCat("documents[", i, "]")));
   }
-  counters.entities += load.entities.size();
-  counters.relations += load.relations.size();
-  counters.documents += documents.size();
+  KG_RETURN_IF_ERROR(missing);
+  if (later_part) {
+    // The first part wrote them.
+    load.entities.clear();
+    load.relations.clear();
+    documents.clear();
+  } else {
+    counters.entities += load.entities.size();
+    counters.relations += load.relations.size();
+    counters.documents += documents.size();
+  }
 
   size_t total = 0;
   for (FreshChunk& chunk : *chunks) {
@@ -549,7 +671,7 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   }
   // First, in parallel: where each chunk key and each statement occurs
   // first in the load (FirstUses). Then, in order: the numbers.
-  FirstUses first = FindFirstUses(*chunks, tids);
+  KG_ASSIGN_OR_RETURN(FirstUses first, FindFirstUses(*chunks, tids, context));
   tids = {};
   terms.reserve(terms.size() + first.new_terms + total);
   std::vector<StatementRow>& rows = out->rows_;
@@ -557,6 +679,12 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   std::vector<Record>& records = out->records_;
   records.reserve(total);
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> later_records;
+  // An earlier part's statement met again: its row's place in
+  // updated_rows_.
+  std::vector<StatementRow>& updated = out->updated_rows_;
+  absl::flat_hash_map<uint64_t, size_t> updated_at;
+  std::vector<uint64_t> live_before;  // updated's, as read
+  auto taken = first.taken.begin();
   for (size_t c = 0; c < chunks->size(); ++c) {
     const FreshChunk::Rep& chunk = (*chunks)[c].rep();
     std::vector<uint64_t>& key_uses = first.keys[c];
@@ -610,7 +738,10 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
       uint64_t& use = statement_uses[i];
       if (use == FirstUses::Place(c, i)) {
         const absl::string_view hash(k.hash.data(), k.hash.size());
-        terms.push_back({hash, hash, true});
+        const bool short_key_taken =
+            taken != first.taken.end() && *taken == use;
+        taken += short_key_taken;
+        terms.push_back({hash, hash, true, short_key_taken});
         const uint64_t tid = counters.next_tid++;
         ++counters.terms;
         use = FirstUses::Numbered(rows.size());  // its row, here
@@ -620,8 +751,46 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
         ++out->result_.provenance_added;
         continue;
       }
-      StatementRow& row = rows[FirstUses::Tid(
-          first.statements[FirstUses::ChunkOf(use)][FirstUses::IndexOf(use)])];
+      const uint64_t numbered = FirstUses::IsNumbered(use)
+                                    ? use
+                                    : first.statements[FirstUses::ChunkOf(use)]
+                                                      [FirstUses::IndexOf(use)];
+      if (FirstUses::IsStored(numbered)) {
+        // An earlier part's statement: a record of its own unless that
+        // part or this one gave it already.
+        const uint64_t tid = FirstUses::StoredTid(numbered);
+        auto [at, fresh] = updated_at.try_emplace(tid, updated.size());
+        if (fresh) {
+          KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                              context.stored(kStmtCf, TidKey(tid)));
+          StatementRow row{tid, {}, 0};
+          if (!value.has_value() || !DecodeStmt(*value, &row.row)) {
+            return absl::DataLossError(
+                absl::StrCat("statement ", tid, ": no row, or a corrupt one"));
+          }
+          updated.push_back(row);
+          live_before.push_back(row.row.live);
+        }
+        bool stored_record = false;
+        if (later_records.insert({tid, doc}).second) {
+          KG_ASSIGN_OR_RETURN(
+              std::optional<std::string> record,
+              context.stored(kProvCf,
+                             ProvKey(tid, doc, 0, 0, context.now_micros)));
+          stored_record = record.has_value();
+        } else {
+          stored_record = true;  // this part's
+        }
+        if (stored_record) {
+          ++out->result_.provenance_unchanged;
+          continue;
+        }
+        ++updated[at->second].row.live;
+        records.push_back({tid, doc});
+        ++out->result_.provenance_added;
+        continue;
+      }
+      StatementRow& row = rows[FirstUses::Tid(numbered)];
       if (doc == row.first_document ||
           !later_records.insert({row.tid, doc}).second) {
         ++out->result_.provenance_unchanged;  // the same record again
@@ -635,6 +804,18 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   counters.statements += rows.size();
   counters.provenance += records.size();
   later_records = {};
+  // Only the rows that gained a record are written again, by tid.
+  {
+    size_t kept = 0;
+    for (size_t i = 0; i < updated.size(); ++i) {
+      if (updated[i].row.live != live_before[i]) updated[kept++] = updated[i];
+    }
+    updated.resize(kept);
+    std::sort(updated.begin(), updated.end(),
+              [](const StatementRow& a, const StatementRow& b) {
+                return a.tid < b.tid;
+              });
+  }
 
   out->entities_ = std::move(load.entities);
   out->relations_ = std::move(load.relations);
@@ -646,6 +827,8 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
         {r.row.subject, r.row.relation, r.row.object, r.tid, true});
   }
   out->counters_ = counters;
+  out->parts_ = context.parts;
+  out->parts_value_ = context.parts_value;
   return out;
 }
 
@@ -691,7 +874,18 @@ absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
   };
   switch (cf) {
     case kDefaultCf:
-      return sink.Put(kCountersKey, EncodeCounters(counters_));
+      static_assert(std::string_view(kCountersKey) <
+                    std::string_view(kFreshPartsKey));
+      KG_RETURN_IF_ERROR(sink.Put(kCountersKey, EncodeCounters(counters_)));
+      switch (parts_) {
+        case FreshLoadContext::Parts::kNone:
+          return absl::OkStatus();
+        case FreshLoadContext::Parts::kUnderWay:
+          return sink.Put(kFreshPartsKey, parts_value_);
+        case FreshLoadContext::Parts::kDone:
+          return sink.Delete(kFreshPartsKey);
+      }
+      return absl::OkStatus();
     case kTermCf: {
       // The dictionary. Statements' keys are a range of their own (tag
       // `S`): 8 bytes of the hash, or all 16 when an earlier statement took
@@ -712,7 +906,8 @@ absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
         const NumberedTerm& t = terms_[i];
         if (t.statement) {
           statements.push_back({DecodeFixed64(t.identity.data()),
-                                t.identity.data(), first_tid_ + i, false});
+                                t.identity.data(), first_tid_ + i,
+                                t.short_key_taken});
         } else {
           others.push_back({t.identity, first_tid_ + i});
         }
@@ -721,14 +916,15 @@ absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
                 [](const StatementEntry& a, const StatementEntry& b) {
                   return std::tie(a.high, a.tid) < std::tie(b.high, b.tid);
                 });
-      // Within a run of one short key: the earliest statement has it, the
-      // others their whole keys, which sort after it by their bytes.
+      // Within a run of one short key: the earliest statement has it
+      // (unless an earlier part's does), the others their whole keys,
+      // which sort after it by their bytes.
       for (auto run = statements.begin(); run != statements.end();) {
         auto end = std::find_if(
             run, statements.end(),
             [&](const StatementEntry& e) { return e.high != run->high; });
         for (auto it = run + 1; it != end; ++it) it->whole = true;
-        std::sort(run + 1, end,
+        std::sort(run->whole ? run : run + 1, end,
                   [](const StatementEntry& a, const StatementEntry& b) {
                     return std::memcmp(a.hash, b.hash, kStatementHashBytes) < 0;
                   });
@@ -761,6 +957,10 @@ absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
       }
       return absl::OkStatus();
     case kStmtCf:
+      // An earlier part's statements are older than this part's.
+      for (const StatementRow& r : updated_rows_) {
+        KG_RETURN_IF_ERROR(sink.Put(TidKey(r.tid), EncodeStmt(r.row)));
+      }
       for (const StatementRow& r : rows_) {
         KG_RETURN_IF_ERROR(sink.Put(TidKey(r.tid), EncodeStmt(r.row)));
       }

@@ -16,8 +16,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -77,8 +79,20 @@ struct FreshChunk::Rep {
 
 struct FreshLoadContext {
   std::string base_iri;
-  Counters counters;  // the store's; next_tid is where numbering starts
-  int64_t now_micros = 0;
+  Counters counters;       // the store's; next_tid is where numbering starts
+  int64_t now_micros = 0;  // a load in parts: its first part's
+  // A next or last part (FreshLoad::Part): the store as the parts before
+  // it left it, read from several threads at once; unset otherwise. Terms
+  // and statements found there keep their tids; the vocabulary must be.
+  std::function<absl::StatusOr<std::optional<std::string>>(
+      Cf cf, const std::string& key)>
+      stored;
+  bool short_statement_keys = true;  // the store's (Database)
+  // What the default family says of a load in parts after this part:
+  // under way (kFreshPartsKey holds `parts_value`), or done (deleted).
+  enum class Parts { kNone, kUnderWay, kDone };
+  Parts parts = Parts::kNone;
+  std::string parts_value;
 };
 
 // A fresh load numbered: what each column family's keys are made from.
@@ -99,6 +113,9 @@ class FreshFamilies {
   struct NumberedTerm {
     absl::string_view written, identity;
     bool statement = false;
+    // A statement whose short key a statement of an earlier part holds:
+    // it is put under its whole key.
+    bool short_key_taken = false;
   };
   struct StatementRow {
     uint64_t tid;
@@ -118,6 +135,11 @@ class FreshFamilies {
   std::vector<NumberedTerm> terms_;
   uint64_t first_tid_ = 0;
   std::vector<StatementRow> rows_;  // in number order
+  // Statements of earlier parts that this part gave records from other
+  // documents: their rows again, counting them; by tid.
+  std::vector<StatementRow> updated_rows_;
+  FreshLoadContext::Parts parts_ = FreshLoadContext::Parts::kNone;
+  std::string parts_value_;
   std::vector<Record> records_;
   std::vector<Entity> entities_;
   std::vector<Relation> relations_;

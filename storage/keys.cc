@@ -382,6 +382,20 @@ bool DecodeCounters(absl::string_view in, Counters* out) {
          in.empty();
 }
 
+std::string EncodeFreshParts(const FreshParts& p) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  PutFixed64(&v, static_cast<uint64_t>(p.now_micros));
+  v += EncodeCounters(p.before);
+  return v;
+}
+
+bool DecodeFreshParts(absl::string_view in, FreshParts* out) {
+  uint64_t now;
+  if (!GetFormat(&in) || !GetFixed64(&in, &now)) return false;
+  out->now_micros = static_cast<int64_t>(now);
+  return DecodeCounters(in, &out->before);
+}
+
 namespace {
 
 void PutEntityNames(std::string* v, const Entity& e) {

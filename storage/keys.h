@@ -241,6 +241,18 @@ struct Counters {
 std::string EncodeCounters(const Counters& c);
 bool DecodeCounters(absl::string_view in, Counters* out);
 
+// A fresh load in parts under way (Store::LoadFresh, FreshLoad::Part), in
+// the default family from its first part's ingest to its last's: the time
+// its records carry, and the counters before it, which a rollback restores
+// (an open that finds it rolls the parts back).
+inline constexpr char kFreshPartsKey[] = "fresh_load_parts";
+struct FreshParts {
+  int64_t now_micros = 0;
+  Counters before;
+};
+std::string EncodeFreshParts(const FreshParts& p);
+bool DecodeFreshParts(absl::string_view in, FreshParts* out);
+
 // An entity's value is its history (format kEntityHistoryFormat); a value of
 // format 1, written before histories, is one live version since always.
 std::string EncodeEntityHistory(uint64_t tid, const EntityHistory& h);

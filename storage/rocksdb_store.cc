@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/echo.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
@@ -68,6 +69,61 @@ void RemoveUnfinishedBulkLoads(const std::string& data_dir) {
   }
 }
 
+// Rolls back the fresh load in parts that `database` holds under way
+// (kFreshPartsKey), if any: one synced batch deletes every family's keys
+// (the store held no term before its first part) and restores the
+// counters; then the files go. The counters before it, or nullopt when
+// no load in parts was under way.
+absl::StatusOr<std::optional<Counters>> RollBackFreshLoadParts(
+    const Database& database) {
+  rocksdb::DB* db = database.db();
+  std::string value;
+  const rocksdb::Status got = db->Get(
+      rocksdb::ReadOptions(), database.cf(kDefaultCf), kFreshPartsKey, &value);
+  if (got.IsNotFound()) return std::nullopt;
+  KG_RETURN_IF_ERROR(FromRocksDb(got, "roll back a fresh load"));
+  FreshParts parts;
+  if (!DecodeFreshParts(value, &parts)) {
+    return absl::DataLossError(absl::StrCat("data directory ", database.path(),
+                                            ": corrupt ", kFreshPartsKey));
+  }
+  rocksdb::WriteBatch wb;
+  for (int cf = kDefaultCf + 1; cf < kNumCfs; ++cf) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(
+        rocksdb::ReadOptions(), database.cf(static_cast<Cf>(cf))));
+    it->SeekToLast();
+    KG_RETURN_IF_ERROR(FromRocksDb(it->status(), "roll back a fresh load"));
+    if (!it->Valid()) continue;
+    const std::string last = it->key().ToString();
+    rocksdb::ColumnFamilyHandle* handle = database.cf(static_cast<Cf>(cf));
+    KG_RETURN_IF_ERROR(FromRocksDb(
+        wb.DeleteRange(handle, rocksdb::Slice(), last), "roll back"));
+    KG_RETURN_IF_ERROR(FromRocksDb(wb.Delete(handle, last), "roll back"));
+  }
+  rocksdb::ColumnFamilyHandle* meta = database.cf(kDefaultCf);
+  KG_RETURN_IF_ERROR(FromRocksDb(
+      wb.Put(meta, kCountersKey, EncodeCounters(parts.before)), "roll back"));
+  KG_RETURN_IF_ERROR(FromRocksDb(wb.Delete(meta, kFreshPartsKey), "roll back"));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  KG_RETURN_IF_ERROR(FromRocksDb(db->Write(wo, &wb), "roll back a fresh load"));
+  // Rolled back; now the space. The files the range deletions cover whole
+  // go at once, the rest in a compaction; nothing is left in the log.
+  KG_RETURN_IF_ERROR(FromRocksDb(
+      db->Flush(rocksdb::FlushOptions(), database.cfs()), "roll back"));
+  for (int cf = kDefaultCf + 1; cf < kNumCfs; ++cf) {
+    rocksdb::ColumnFamilyHandle* handle = database.cf(static_cast<Cf>(cf));
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(rocksdb::DeleteFilesInRange(db, handle, nullptr, nullptr),
+                    "roll back a fresh load"));
+    KG_RETURN_IF_ERROR(
+        FromRocksDb(db->CompactRange(rocksdb::CompactRangeOptions(), handle,
+                                     nullptr, nullptr),
+                    "roll back a fresh load"));
+  }
+  return parts.before;
+}
+
 // At most this many writes share one commit, so one group's latency stays
 // bounded however many writers queue.
 constexpr size_t kMaxGroupWrites = 64;
@@ -84,12 +140,16 @@ class RocksBulkLoader;
 
 class RocksStore : public Store {
  public:
+  // `rolled_back`: the counters before a fresh load in parts that the
+  // open rolled back, if it did.
   RocksStore(const StoreOptions& options, std::unique_ptr<Database> database,
-             std::unique_ptr<Adjacency> adjacency)
+             std::unique_ptr<Adjacency> adjacency,
+             std::optional<Counters> rolled_back)
       : options_(options),
         database_(std::move(database)),
         adjacency_(std::move(adjacency)),
-        counters_(database_->counters_at_open()) {
+        rolled_back_fresh_load_(rolled_back.has_value()),
+        counters_(rolled_back.value_or(database_->counters_at_open())) {
     if (options_.compact_adjacency) {
       // A reader without the copies (this is what builds them), taken
       // with commit_mu() held shared, as NewReader's.
@@ -111,6 +171,7 @@ class RocksStore : public Store {
   absl::StatusOr<WriteResult> BulkLoad(const WriteBatch& batch) override;
   absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() override;
   absl::StatusOr<WriteResult> LoadFresh(FreshLoad load) override;
+  absl::Status AbandonFreshLoad() override;
   absl::StatusOr<RetractResult> Retract(absl::string_view statement_id,
                                         absl::string_view document_id) override;
   std::unique_ptr<Reader> NewReader() override;
@@ -127,6 +188,9 @@ class RocksStore : public Store {
   const std::string& base_iri() const override { return database_->base_iri(); }
   std::optional<uint32_t> upgraded_from_format() const override {
     return database_->upgraded_from();
+  }
+  bool rolled_back_fresh_load() const override {
+    return rolled_back_fresh_load_;
   }
 
  private:
@@ -149,6 +213,12 @@ class RocksStore : public Store {
   // Returns once no bulk loader holds the store's writes: it committed, was
   // destroyed, or was abandoned here for being idle too long.
   void AwaitNoBulkLoader() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  // FAILED_PRECONDITION while a fresh load in parts is under way: no other
+  // write may come between its parts.
+  absl::Status NoFreshParts() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  // Deletes what the parts of a fresh load wrote, restoring the counters
+  // before it; the store had no statement and no term before.
+  absl::Status RollBackFreshParts() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // Writes `txn`'s changes as SST files and ingests them at once.
   absl::Status IngestBulk(WriteTxn& txn)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
@@ -182,6 +252,7 @@ class RocksStore : public Store {
   const StoreOptions options_;
   const std::unique_ptr<Database> database_;
   const std::unique_ptr<Adjacency> adjacency_;
+  const bool rolled_back_fresh_load_;
   std::unique_ptr<CompactAdjacencyKeeper> compact_;  // null: option off
 
   // Orders writers: held only to queue and to hand over the lead.
@@ -197,6 +268,8 @@ class RocksStore : public Store {
   RocksBulkLoader* bulk_loader_ ABSL_GUARDED_BY(commit_mu_) = nullptr;
   bool bulk_busy_ ABSL_GUARDED_BY(commit_mu_) = false;
   absl::Time bulk_idle_since_ ABSL_GUARDED_BY(commit_mu_);
+  // The fresh load in parts under way, if any (kFreshPartsKey).
+  std::optional<FreshParts> fresh_parts_ ABSL_GUARDED_BY(commit_mu_);
 };
 
 // Store::BeginBulkLoad's loader: the transaction of the parts so far.
@@ -323,6 +396,10 @@ absl::Status RocksStore::Enqueue(std::function<absl::Status(WriteTxn&)> apply) {
 }
 
 void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
+  if (absl::Status parts = NoFreshParts(); !parts.ok()) {
+    for (PendingWrite* w : group) w->status = parts;
+    return;
+  }
   // The changes of the group's successful writes so far, which the next
   // write reads through, and what they did to the indexes.
   std::vector<CfChanges> merged(kNumCfs);
@@ -394,7 +471,7 @@ void RocksStore::ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
       (records_changed || entities_changed)) {
     compact_->NoteChange();
   }
-  if (index.empty()) return;
+  if (index.empty() || !options_.adjacency) return;
   rocksdb::DB* db = database_->db();
   const uint64_t seq = db->GetLatestSequenceNumber();
   uint64_t oldest = 0;
@@ -436,6 +513,7 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
 absl::StatusOr<std::unique_ptr<BulkLoader>> RocksStore::BeginBulkLoad() {
   absl::MutexLock lock(&commit_mu_);
   AwaitNoBulkLoader();
+  KG_RETURN_IF_ERROR(NoFreshParts());
   // Writes wait until the loader is done, so these counters and this time
   // stay the store's latest until it commits.
   auto loader = std::make_unique<RocksBulkLoader>(
@@ -479,24 +557,109 @@ absl::Status RocksStore::IngestBulk(WriteTxn& txn) {
 }
 
 absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
+  using Part = FreshLoad::Part;
   absl::MutexLock lock(&commit_mu_);
   AwaitNoBulkLoader();
-  if (counters_.next_tid != 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "a fresh load needs a store that has never held a term; this one "
-        "has numbered ",
-        counters_.next_tid - 1));
-  }
   FreshLoadContext context;
   context.base_iri = database_->base_iri();
   context.counters = counters_;
-  context.now_micros = NextMicros();
-  KG_ASSIGN_OR_RETURN(std::unique_ptr<FreshFamilies> out,
-                      BuildFreshLoad(std::move(load), context));
-  KG_RETURN_IF_ERROR(IngestFamilies(
-      [&out](Cf cf, KeySink& sink) { return out->Write(cf, sink); },
-      out->index_changes(), out->counters()));
-  return out->result();
+  const bool first = load.part == Part::kWhole || load.part == Part::kFirst;
+  if (first) {
+    KG_RETURN_IF_ERROR(NoFreshParts());
+    if (counters_.next_tid != 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a fresh load needs a store that has never held a term; this one "
+          "has numbered ",
+          counters_.next_tid - 1));
+    }
+    context.now_micros = NextMicros();
+  } else {
+    if (!fresh_parts_.has_value()) {
+      return absl::FailedPreconditionError(
+          "part: no fresh load in parts is under way; its first part "
+          "(FreshLoad::Part::kFirst) comes first");
+    }
+    context.now_micros = fresh_parts_->now_micros;
+    rocksdb::DB* db = database_->db();
+    const Database* database = database_.get();
+    context.stored = [db, database](Cf cf, const std::string& key)
+        -> absl::StatusOr<std::optional<std::string>> {
+      std::string value;
+      const rocksdb::Status s =
+          db->Get(rocksdb::ReadOptions(), database->cf(cf), key, &value);
+      if (s.IsNotFound()) return std::nullopt;
+      KG_RETURN_IF_ERROR(FromRocksDb(s, "fresh load lookup"));
+      return value;
+    };
+    context.short_statement_keys = database_->short_statement_keys();
+  }
+  // What the default family says of the parts once this one is in.
+  std::optional<FreshParts> after;
+  if (load.part == Part::kFirst) {
+    after = FreshParts{context.now_micros, counters_};
+  } else if (load.part == Part::kNext) {
+    after = fresh_parts_;
+  }
+  if (after.has_value()) {
+    context.parts = FreshLoadContext::Parts::kUnderWay;
+    context.parts_value = EncodeFreshParts(*after);
+  } else if (load.part == Part::kLast) {
+    context.parts = FreshLoadContext::Parts::kDone;
+  }
+  absl::StatusOr<std::unique_ptr<FreshFamilies>> out =
+      BuildFreshLoad(std::move(load), context);
+  absl::Status status = out.status();
+  if (status.ok()) {
+    status = IngestFamilies(
+        [&out](Cf cf, KeySink& sink) { return (*out)->Write(cf, sink); },
+        (*out)->index_changes(), (*out)->counters());
+  }
+  if (!status.ok()) {
+    if (first) return status;  // nothing of it is in
+    const absl::Status rolled_back = RollBackFreshParts();
+    return absl::Status(
+        status.code(),
+        absl::StrCat(status.message(),
+                     rolled_back.ok()
+                         ? "; the load's parts before it were rolled back"
+                         : absl::StrCat("; rolling back the load's parts "
+                                        "before it failed too (the next "
+                                        "open does): ",
+                                        rolled_back.message())));
+  }
+  fresh_parts_ = after;
+  return (*out)->result();
+}
+
+absl::Status RocksStore::AbandonFreshLoad() {
+  absl::MutexLock lock(&commit_mu_);
+  if (!fresh_parts_.has_value()) {
+    return absl::FailedPreconditionError("no fresh load in parts is under way");
+  }
+  return RollBackFreshParts();
+}
+
+absl::Status RocksStore::NoFreshParts() const {
+  if (!fresh_parts_.has_value()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "a fresh load in parts is under way (kg-server --load): the store "
+      "takes no other write until its last part is in");
+}
+
+absl::Status RocksStore::RollBackFreshParts() {
+  KG_ASSIGN_OR_RETURN(std::optional<Counters> before,
+                      RollBackFreshLoadParts(*database_));
+  if (!before.has_value()) {
+    return absl::InternalError("a fresh load in parts had no kFreshPartsKey");
+  }
+  {
+    absl::MutexLock commit(&adjacency_->commit_mu());
+    adjacency_->Clear();
+    ApplyToAdjacency({}, /*records_changed=*/true, /*entities_changed=*/true);
+  }
+  counters_ = *before;
+  fresh_parts_.reset();
+  return absl::OkStatus();
 }
 
 absl::Status RocksStore::IngestFamilies(
@@ -796,11 +959,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
       std::unique_ptr<Database> database,
       Database::Open("data directory", std::string(path), db_options));
   RemoveUnfinishedBulkLoads(database->path());
+  KG_ASSIGN_OR_RETURN(std::optional<Counters> rolled_back,
+                      RollBackFreshLoadParts(*database));
   KG_RETURN_IF_ERROR(BuildContestedIndexIfMissing(*database));
-  KG_ASSIGN_OR_RETURN(std::unique_ptr<Adjacency> adjacency,
-                      LoadAdjacency(*database));
-  return std::unique_ptr<Store>(
-      new RocksStore(options, std::move(database), std::move(adjacency)));
+  std::unique_ptr<Adjacency> adjacency = std::make_unique<Adjacency>();
+  if (options.adjacency) {
+    KG_ASSIGN_OR_RETURN(adjacency, LoadAdjacency(*database));
+  }
+  return std::unique_ptr<Store>(new RocksStore(
+      options, std::move(database), std::move(adjacency), rolled_back));
 }
 
 absl::StatusOr<VerifyReport> Store::VerifyDirectory(

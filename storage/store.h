@@ -114,6 +114,10 @@ struct StoreOptions {
   // Store::RefreshCompactAdjacency). Costs ~30 bytes per statement
   // (docs/storage.md).
   bool compact_adjacency = true;
+  // Keep the in-memory adjacency that path search and neighbour lookups
+  // read (about 100 bytes a statement). False only for a process that
+  // loads and serves no reads (kg-server --load): they would find no edge.
+  bool adjacency = true;
   absl::Duration compact_adjacency_delay = absl::Seconds(1);
   // With the compact adjacency, and at the same times, an in-memory table
   // of every live entity's node, type and label (storage/entity_table.h)
@@ -511,6 +515,18 @@ struct FreshLoad {
   std::vector<FreshChunk> chunks;   // the statements, in order
   std::string blank_scope;          // the chunks' (16 bytes)
   bool shared_names = false;
+  // A load too large to hold in memory at once is given in parts, in
+  // order: the first, any number of next ones, the last. Every part has
+  // the whole load's entities, relations, documents and blank scope (the
+  // first part writes them; the others find them), and its own chunks,
+  // which follow the part before's. After the last, the store is the one
+  // a whole load of all the chunks makes, key for key. Until then the
+  // store refuses every other write (readers see the parts so far: this is
+  // for a store no one reads, kg-server --load's), and a part that fails,
+  // AbandonFreshLoad, or the next open after a crash or a close between
+  // parts rolls back the parts before it.
+  enum class Part { kWhole, kFirst, kNext, kLast };
+  Part part = Part::kWhole;
 };
 
 // A bulk load given in parts (Store::BeginBulkLoad): each part is applied
@@ -570,6 +586,11 @@ class Store {
   // (the first found, with its field, which may not be the one BulkLoad
   // names first). WriteResult::statement_ids stays empty.
   virtual absl::StatusOr<WriteResult> LoadFresh(FreshLoad load) = 0;
+  // Rolls back the parts of a load in parts given so far (FreshLoad::part),
+  // leaving the store as it was before the first: also what the next Open
+  // does when a load in parts was not finished (a crash, a kill, a close
+  // between parts). FAILED_PRECONDITION when no load in parts is under way.
+  virtual absl::Status AbandonFreshLoad() = 0;
 
   // Retracts the live provenance records of `statement_id` from
   // `document_id`. The statement leaves the indexes when no live record
@@ -637,6 +658,9 @@ class Store {
   // The format the store had when this open upgraded it; nullopt when it
   // needed no upgrade.
   virtual std::optional<uint32_t> upgraded_from_format() const = 0;
+  // Whether this open rolled back a fresh load in parts that was not
+  // finished (AbandonFreshLoad).
+  virtual bool rolled_back_fresh_load() const = 0;
 };
 
 // The content-derived id of a statement: "s" followed by 32 hex digits of

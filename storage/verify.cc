@@ -139,6 +139,14 @@ class Verifier {
         version > kFormatVersion) {
       Problem("default: missing or wrong format version");
     }
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> parts,
+                        Get(kDefaultCf, kFreshPartsKey));
+    if (parts.has_value()) {
+      Problem(
+          "default: a fresh load in parts was cut off before its last part "
+          "(kg-server --load); the store holds some of its parts until the "
+          "next open rolls them back");
+    }
     KG_ASSIGN_OR_RETURN(std::optional<std::string> short_keys,
                         Get(kDefaultCf, kShortStatementKeysKey));
     short_statement_keys_ = short_keys.has_value();

@@ -161,6 +161,37 @@ class FreshLoadTest : public StoreTest {
     }
   };
 
+  // The statements in parts that start at `starts` (the first at 0), each
+  // a FreshLoad with the whole vocabulary and chunks of 3, numbered on
+  // across the parts.
+  static absl::StatusOr<std::vector<FreshLoad>> Parts(
+      const Content& content, const std::vector<size_t>& starts) {
+    std::vector<FreshLoad> parts;
+    size_t chunk = 0;
+    for (size_t p = 0; p < starts.size(); ++p) {
+      const size_t end =
+          p + 1 < starts.size() ? starts[p + 1] : content.statements.size();
+      FreshLoad& load = parts.emplace_back();
+      load.blank_scope = kScope;
+      load.entities = content.entities;
+      load.relations = content.relations;
+      load.documents = content.documents;
+      load.part = p == 0                   ? FreshLoad::Part::kFirst
+                  : p + 1 == starts.size() ? FreshLoad::Part::kLast
+                                           : FreshLoad::Part::kNext;
+      for (size_t i = starts[p]; i < end; ++i) {
+        if ((i - starts[p]) % 3 == 0) {
+          load.chunks.emplace_back(absl::StrCat("chunks[", chunk++, "]"),
+                                   "https://kg.invalid/", kScope);
+        }
+        const Content::Statement& s = content.statements[i];
+        KG_RETURN_IF_ERROR(load.chunks.back().Add(s.subject, s.relation,
+                                                  s.object, s.document));
+      }
+    }
+    return parts;
+  }
+
   absl::StatusOr<WriteResult> LoadFresh(const Content& content, size_t size,
                                         size_t seal_every = 0) {
     absl::StatusOr<FreshLoad> load = content.Load(size, seal_every);
@@ -204,6 +235,135 @@ TEST_F(FreshLoadTest, GivesTheStoreABulkLoadOfOneBatchGives) {
     Close();
     EXPECT_EQ(Dump(), expected);
   }
+}
+
+// A load in parts makes the store the whole load makes, key for key: terms
+// and statements of earlier parts keep their numbers, and a statement met
+// again gains a record from another document only (its row written
+// again), whichever part it is in.
+TEST_F(FreshLoadTest, InPartsGivesTheStoreOneLoadGives) {
+  const Content content;
+  absl::StatusOr<WriteResult> bulk = store().BulkLoad(content.Batch());
+  ASSERT_THAT(bulk, IsOk());
+  Close();
+  const std::string expected = Dump();
+
+  // Statement 3 comes again in 12 (the same record), 13 and the last but
+  // one (other documents, one with its tag spelled EN-GB); 0 in 14.
+  const std::vector<std::vector<size_t>> splits = {
+      {0, 4, 13, 40, 67}, {0, 1, 2, 3, 4, 12, 13, 14, 15, 66, 67}, {0, 60}};
+  for (const std::vector<size_t>& starts : splits) {
+    SCOPED_TRACE(::testing::PrintToString(starts));
+    Restart();
+    absl::StatusOr<std::vector<FreshLoad>> parts = Parts(content, starts);
+    ASSERT_THAT(parts, IsOk());
+    WriteResult sum;
+    for (FreshLoad& part : *parts) {
+      absl::StatusOr<WriteResult> r = store().LoadFresh(std::move(part));
+      ASSERT_THAT(r, IsOk());
+      sum.statements_created += r->statements_created;
+      sum.provenance_added += r->provenance_added;
+      sum.provenance_unchanged += r->provenance_unchanged;
+    }
+    EXPECT_EQ(sum.statements_created, bulk->statements_created);
+    EXPECT_EQ(sum.provenance_added, bulk->provenance_added);
+    EXPECT_EQ(sum.provenance_unchanged, bulk->provenance_unchanged);
+    std::unique_ptr<Reader> reader = store().NewReader();
+    EXPECT_EQ(reader->Count(Pattern{}).value(), bulk->statements_created);
+    reader.reset();
+    absl::StatusOr<VerifyReport> report = store().Verify([] { return false; });
+    ASSERT_THAT(report, IsOk());
+    EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+    Close();
+    EXPECT_EQ(Dump(), expected);
+  }
+}
+
+// Until its last part, a load in parts holds every other write off; a
+// part that fails, AbandonFreshLoad, or a close rolls the parts back, and
+// the store is fresh again.
+TEST_F(FreshLoadTest, InPartsAllOrNothing) {
+  Close();
+  const std::string empty = Dump();
+  Reopen();
+  const Content content;
+  const std::vector<size_t> starts = {0, 4, 13, 40};
+
+  // A next part with no first.
+  {
+    absl::StatusOr<std::vector<FreshLoad>> parts = Parts(content, starts);
+    ASSERT_THAT(parts, IsOk());
+    EXPECT_THAT(store().LoadFresh(std::move((*parts)[1])),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         HasSubstr("no fresh load in parts is under way")));
+    EXPECT_THAT(store().AbandonFreshLoad(),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+  }
+  // Other writes between the parts; then a part that fails.
+  {
+    absl::StatusOr<std::vector<FreshLoad>> parts = Parts(content, starts);
+    ASSERT_THAT(parts, IsOk());
+    ASSERT_THAT(store().LoadFresh(std::move((*parts)[0])), IsOk());
+    ASSERT_THAT(store().LoadFresh(std::move((*parts)[1])), IsOk());
+    const auto held_off = StatusIs(absl::StatusCode::kFailedPrecondition,
+                                   HasSubstr("a fresh load in parts"));
+    EXPECT_THAT(store().Write(content.Batch()), held_off);
+    EXPECT_THAT(store().BulkLoad(content.Batch()), held_off);
+    absl::StatusOr<FreshLoad> whole = content.Load(3);
+    ASSERT_THAT(whole, IsOk());
+    EXPECT_THAT(store().LoadFresh(*std::move(whole)), held_off);
+
+    Content spoilt = content;
+    spoilt.statements[20].object = Term::Iri(Kg("entity/atlantis"));
+    absl::StatusOr<std::vector<FreshLoad>> spoilt_parts = Parts(spoilt, starts);
+    ASSERT_THAT(spoilt_parts, IsOk());
+    EXPECT_THAT(store().LoadFresh(std::move((*spoilt_parts)[2])),
+                StatusIs(absl::StatusCode::kNotFound,
+                         HasSubstr("no entity 'atlantis'; the load's parts "
+                                   "before it were rolled back")));
+    EXPECT_EQ(store().NewReader()->Count(Pattern{}).value(), 0u);
+    EXPECT_THAT(store().LoadFresh(std::move((*parts)[3])),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+    Close();
+    EXPECT_EQ(Dump(), empty);
+    Reopen();
+    EXPECT_FALSE(store().rolled_back_fresh_load());
+  }
+  // Abandoned.
+  {
+    absl::StatusOr<std::vector<FreshLoad>> parts = Parts(content, starts);
+    ASSERT_THAT(parts, IsOk());
+    ASSERT_THAT(store().LoadFresh(std::move((*parts)[0])), IsOk());
+    EXPECT_THAT(store().AbandonFreshLoad(), IsOk());
+    EXPECT_EQ(store().NewReader()->Count(Pattern{}).value(), 0u);
+    Close();
+    EXPECT_EQ(Dump(), empty);
+    Reopen();
+  }
+  // Closed (a kill between the parts is the same to the next open).
+  {
+    absl::StatusOr<std::vector<FreshLoad>> parts = Parts(content, starts);
+    ASSERT_THAT(parts, IsOk());
+    ASSERT_THAT(store().LoadFresh(std::move((*parts)[0])), IsOk());
+    ASSERT_THAT(store().LoadFresh(std::move((*parts)[1])), IsOk());
+    Close();
+    EXPECT_NE(Dump(), empty);
+    // An offline check tells what it holds.
+    absl::StatusOr<VerifyReport> report =
+        Store::VerifyDirectory(path(), [] { return false; });
+    ASSERT_THAT(report, IsOk());
+    EXPECT_THAT(::testing::PrintToString(report->problems),
+                HasSubstr("a fresh load in parts was cut off before its last "
+                          "part"));
+    Reopen();
+    EXPECT_TRUE(store().rolled_back_fresh_load());
+    EXPECT_EQ(store().NewReader()->Count(Pattern{}).value(), 0u);
+    Close();
+    EXPECT_EQ(Dump(), empty);
+    Reopen();
+  }
+  // And the store takes a whole load again.
+  EXPECT_THAT(LoadFresh(content, 3), IsOk());
 }
 
 // Each kind of item a bulk load would refuse is refused, naming its field,
