@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "rdf/format.h"
 #include "storage/store.h"
@@ -34,6 +35,12 @@ struct FreshRdfOptions {
   // N-Triples and N-Quads are parsed in pieces of about this many bytes,
   // cut at line ends, each a task (and a FreshChunk) of its own.
   size_t piece_bytes = size_t{4} << 20;
+  // A file of more bytes is loaded in parts (FreshLoad::Part) of whole
+  // pieces of at most this many bytes each (one piece at least), so that
+  // the memory a load takes is a part's: the file is read once for kg's
+  // descriptions and graphs, then once for each part's data. 0: in one
+  // part. Turtle and TriG, read as one piece, are always one part.
+  size_t part_bytes = 0;
   bool progress = false;  // a line per phase on stderr
 };
 
@@ -43,16 +50,22 @@ struct FreshRdfResult {
   storage::WriteResult write;
   std::string default_document;
   absl::Duration parse, load;  // reading the file; LoadFresh
+  size_t parts = 1;
 };
 
 // One line on what the load wrote, like kgctl import's.
 std::string FreshRdfSummary(const FreshRdfResult& r);
 
 // The load, or nullopt with `*why_not` saying why the fast path declined
-// (nothing written then).
+// (nothing written then: the caller imports the file the usual way), or
+// with `*failed` set: a load in parts failed in its data (a bad term, an
+// I/O error). Nothing is written then either (the parts in were rolled
+// back), but the import is no way out: it holds the whole file in one
+// transaction, which a file that needed parts would not fit.
 std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
                                            const FreshRdfOptions& options,
-                                           std::string* why_not);
+                                           std::string* why_not,
+                                           absl::Status* failed);
 
 }  // namespace kg::loader
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -154,7 +155,26 @@ ABSL_FLAG(uint64_t, load_piece_bytes, uint64_t{4} << 20,
           "in pieces of about this many bytes (cut at line ends), a task "
           "each (at least 65536)");
 
+ABSL_FLAG(uint64_t, load_memory_bytes, 0,
+          "--load, the fast path, N-Triples and N-Quads: a file too large "
+          "to load in about this much memory is loaded in parts, each "
+          "within it, all or nothing still (0: half of this machine's "
+          "memory; at least 268435456)");
+ABSL_FLAG(uint64_t, load_part_bytes, 0,
+          "--load, the fast path: load the file in parts of about this many "
+          "of its bytes (0: as --load_memory_bytes gives)");
+
 namespace {
+
+// The file bytes of one part of a fresh load (FreshRdfOptions::part_bytes)
+// that fits in `memory` bytes: the store's own take (its block cache and
+// write buffers, at most `cache`), and about kBytesPerFileByte for each
+// byte of the part (docs/benchmarks.md §24).
+uint64_t PartBytesFor(uint64_t memory, uint64_t cache) {
+  constexpr uint64_t kBytesPerFileByte = 3;
+  const uint64_t own = cache + (uint64_t{128} << 20);
+  return memory > own ? (memory - own) / kBytesPerFileByte : 0;
+}
 
 // kg-server --load: the store opened with nothing listening, and kgctl's
 // importer run against the service through an in-process channel, so that
@@ -175,9 +195,26 @@ int LoadOffline(kg::server::ServerOptions options) {
                  "kg-server: --load_piece_bytes: must be at least 65536\n");
     return kg::client::kExitUsage;
   }
+  uint64_t memory = absl::GetFlag(FLAGS_load_memory_bytes);
+  if (memory == 0) {
+    memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+             static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 2;
+  }
+  if (memory < (uint64_t{256} << 20)) {
+    std::fprintf(stderr,
+                 "kg-server: --load_memory_bytes: must be at least "
+                 "268435456 (256 MiB)\n");
+    return kg::client::kExitUsage;
+  }
   options.listen_address.clear();
   options.http_listen_address.clear();
   options.seed_file.clear();  // the one file is --load's
+  // Nothing is served: no adjacency is kept for paths (the next start
+  // builds it), and the block cache takes at most a quarter of the memory.
+  options.store.adjacency = false;
+  options.store.compact_adjacency = false;
+  options.store.block_cache_bytes =
+      std::min<uint64_t>(options.store.block_cache_bytes, memory / 4);
   options.security = kg::server::SecurityOptions();
   absl::StatusOr<std::unique_ptr<kg::server::KgServer>> server =
       kg::server::KgServer::Start(options);
@@ -209,11 +246,29 @@ int LoadOffline(kg::server::ServerOptions options) {
                        : kg::rdf::Format::kTriG;
     fresh.document = import.document;
     fresh.piece_bytes = absl::GetFlag(FLAGS_load_piece_bytes);
+    fresh.part_bytes = absl::GetFlag(FLAGS_load_part_bytes);
+    if (fresh.part_bytes == 0) {
+      fresh.part_bytes = std::max<uint64_t>(
+          PartBytesFor(memory, options.store.block_cache_bytes),
+          fresh.piece_bytes);
+    }
     fresh.base = import.base;
     fresh.progress = import.progress;
     std::string why_not;
+    absl::Status failed;
     std::optional<kg::loader::FreshRdfResult> loaded =
-        kg::loader::LoadRdfFresh(*(*server)->store(), fresh, &why_not);
+        kg::loader::LoadRdfFresh(*(*server)->store(), fresh, &why_not, &failed);
+    if (!failed.ok()) {
+      std::fprintf(stderr,
+                   "kg-server: --load: %s (nothing was written; the load was "
+                   "in parts, --load_memory_bytes: --load_fresh=false has "
+                   "the import name the line, in one transaction as large as "
+                   "the file)\n",
+                   std::string(failed.message()).c_str());
+      (*server)->Shutdown(absl::ZeroDuration());
+      return kg::client::ExitCodeFor(
+          static_cast<grpc::StatusCode>(failed.code()));
+    }
     if (loaded.has_value()) {
       std::printf("%s: %s\n", options.data_dir.c_str(),
                   kg::loader::FreshRdfSummary(*loaded).c_str());

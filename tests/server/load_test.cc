@@ -147,6 +147,13 @@ TEST(OfflineLoadTest, BadFlagsAndFilesAreNamed) {
   EXPECT_THAT(pieces.err, HasSubstr("kg-server: --load_piece_bytes: must be "
                                     "at least 65536"));
 
+  RunResult memory =
+      Load(dir, dir.Sub("data"),
+           {"--load=" + dir.Sub("chain.nt"), "--load_memory_bytes=1000000"});
+  EXPECT_EQ(memory.exit_code, 2);
+  EXPECT_THAT(memory.err, HasSubstr("kg-server: --load_memory_bytes: must be "
+                                    "at least 268435456"));
+
   // N-Triples read as JSON Lines: the first line is named.
   RunResult wrong =
       Load(dir, dir.Sub("data"),
@@ -294,6 +301,80 @@ TEST(OfflineLoadTest, AFreshLoadHoldsWhatTheImportWould) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
 }
 
+// A file loaded in parts holds what the import would: a description read
+// after its use, statements met again parts later (from the same graph,
+// and from another, one with its language tag spelled otherwise).
+TEST(OfflineLoadTest, AFreshLoadInPartsHoldsWhatTheImportWould) {
+  ScopedTempDir dir;
+  WriteFreshFile(dir.Sub("body.nq"), 9000);
+  const std::string kg = "https://kg.invalid/";
+  const std::string ex = "http://example.org/";
+  {
+    std::ofstream out(dir.Sub("f.nq"));
+    out << "<" << kg << "entity/nis> <" << kg << "relation/watches> <" << kg
+        << "entity/kyiv> .\n"
+        << std::ifstream(dir.Sub("body.nq")).rdbuf() << "<" << ex << "e0> <"
+        << ex << "p> <" << ex << "e1> <" << ex << "g1> .\n"
+        << "<" << ex << "e1> <" << ex << "p> <" << ex << "e2> <" << ex
+        << "g1> .\n"
+        << "<" << ex << "a> <" << ex << "name> \"A\"@EN-GB <" << ex << "g2> .\n"
+        << "<" << kg << "entity/kyiv> <http://www.w3.org/1999/02/"
+        << "22-rdf-syntax-ns#type> <" << kg << "type/City> .\n"
+        << "<" << kg << "entity/kyiv> <http://www.w3.org/2000/01/"
+        << "rdf-schema#label> \"Kyiv\" .\n";
+    ASSERT_TRUE(out.good());
+  }
+  RunResult fresh =
+      Load(dir, dir.Sub("fresh"),
+           {"--load=" + dir.Sub("f.nq"), "--load_document=f",
+            "--load_piece_bytes=65536", "--load_part_bytes=200000"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_THAT(fresh.out, HasSubstr("(3 entities, 1 relations, 5 documents) "
+                                   "in a fresh load of 5 parts: 9,006 "
+                                   "statements created"));
+  EXPECT_THAT(fresh.out, HasSubstr("2 unchanged"));
+  EXPECT_EQ(fresh.err, "");
+  RunResult imported =
+      Load(dir, dir.Sub("imported"),
+           {"--load=" + dir.Sub("f.nq"), "--load_document=f",
+            "--load_fresh=false", "--bulk_import_statements=2000"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const std::string exported = ExportOf(dir, dir.Sub("fresh"));
+  EXPECT_THAT(exported, HasSubstr("\"Kyiv\""));
+  EXPECT_EQ(exported, ExportOf(dir, dir.Sub("imported")));
+  const kg::v1::Stats a = StatsOf(dir, dir.Sub("fresh"));
+  const kg::v1::Stats b = StatsOf(dir, dir.Sub("imported"));
+  EXPECT_EQ(a.statements(), b.statements());
+  EXPECT_EQ(a.provenance_records(), b.provenance_records());
+  EXPECT_EQ(a.entities(), b.entities());
+  EXPECT_EQ(a.documents(), b.documents());
+  RunResult verify = Load(dir, dir.Sub("fresh"), {"--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+// A load in parts that meets a term the store refuses in a later part
+// fails: nothing written (the parts in rolled back), the term's field
+// named, and no import after it (it would hold the whole file at once).
+TEST(OfflineLoadTest, ALoadInPartsThatFailsWritesNothingAndImportsNothing) {
+  ScopedTempDir dir;
+  WriteChain(dir.Sub("bad.nt"), 20000,
+             "<http://example.org/x> <http://example.org/text> \"" +
+                 std::string(70000, 'a') + "\" .\n");
+  RunResult r = Load(dir, dir.Sub("data"),
+                     {"--load=" + dir.Sub("bad.nt"), "--load_piece_bytes=65536",
+                      "--load_part_bytes=200000"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("kg-server: --load: the piece of the file from "
+                               "byte "));
+  EXPECT_THAT(r.err, HasSubstr(".triple.object: literal of 70000 bytes; at "
+                               "most 65536 (nothing was written; the load "
+                               "was in parts"));
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(StatsOf(dir, dir.Sub("data")).statements(), 0u);
+  RunResult verify = Load(dir, dir.Sub("data"), {"--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
 // Turtle takes the fresh path too, parsed on one core.
 TEST(OfflineLoadTest, AFreshLoadOfTurtleHoldsWhatTheImportWould) {
   ScopedTempDir dir;
@@ -376,12 +457,24 @@ TEST(OfflineLoadTest, AKilledFreshLoadLeavesTheStoreEmptyOrFullyLoaded) {
   ScopedTempDir dir;
   constexpr int kBig = 300000;
   WriteChain(dir.Sub("big.nt"), kBig);
+  // Whole, and in parts of about 2 MB: a kill between parts leaves parts
+  // that the next open rolls back.
   int interrupted = 0;
-  for (int delay_ms : {50, 250, 600}) {
-    const std::string data = dir.Sub(absl::StrCat("data", delay_ms));
-    testing::Subprocess load({testing::ServerBinary(), "--data_dir=" + data,
-                              "--load=" + dir.Sub("big.nt")},
-                             dir.path());
+  for (const auto& [delay_ms, part_bytes] :
+       std::vector<std::pair<int, std::string>>{{50, "0"},
+                                                {250, "0"},
+                                                {600, "0"},
+                                                {300, "2000000"},
+                                                {700, "2000000"},
+                                                {1200, "2000000"}}) {
+    SCOPED_TRACE(absl::StrCat("parts of ", part_bytes, " bytes"));
+    const std::string data =
+        dir.Sub(absl::StrCat("data", delay_ms, "-", part_bytes));
+    testing::Subprocess load(
+        {testing::ServerBinary(), "--data_dir=" + data,
+         "--load=" + dir.Sub("big.nt"), "--load_piece_bytes=1000000",
+         "--load_part_bytes=" + part_bytes},
+        dir.path());
     if (!load.Wait(absl::Milliseconds(delay_ms)).has_value()) {
       load.Signal(SIGKILL);
       // It may have finished just before the signal.
