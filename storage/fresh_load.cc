@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -40,6 +41,46 @@ absl::string_view ByteArena::Keep(absl::string_view bytes) {
   free_ += bytes.size();
   left_ -= bytes.size();
   return kept;
+}
+
+void FreshPartsFilter::Bits(absl::string_view key, size_t blocks, size_t* block,
+                            uint64_t masks[8]) {
+  uint64_t h = absl::Hash<absl::string_view>{}(key);
+  *block =
+      static_cast<size_t>((static_cast<unsigned __int128>(h) * blocks) >> 64);
+  // Seven bits of the block, from the hash's other bits.
+  std::fill(masks, masks + 8, 0);
+  h = h * 0x9E3779B97F4A7C15 + 0x7F4A7C159E3779B9;
+  for (int i = 0; i < 7; ++i) {
+    const unsigned bit = (h >> (i * 9)) & 511;
+    masks[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
+}
+
+void FreshPartsFilter::AddPart(const std::vector<absl::string_view>& keys) {
+  // 10 bits a key, in blocks of 512.
+  std::vector<Block>& part =
+      parts_.emplace_back(std::max<size_t>(1, (keys.size() * 10 + 511) / 512));
+  for (const absl::string_view key : keys) {
+    size_t block;
+    uint64_t masks[8];
+    Bits(key, part.size(), &block, masks);
+    for (int w = 0; w < 8; ++w) part[block].words[w] |= masks[w];
+  }
+}
+
+bool FreshPartsFilter::MayHold(absl::string_view key) const {
+  for (const std::vector<Block>& part : parts_) {
+    size_t block;
+    uint64_t masks[8];
+    Bits(key, part.size(), &block, masks);
+    bool all = true;
+    for (int w = 0; w < 8 && all; ++w) {
+      all = (part[block].words[w] & masks[w]) == masks[w];
+    }
+    if (all) return true;
+  }
+  return false;
 }
 
 FreshChunk::FreshChunk(std::string name, std::string base_iri,
@@ -400,7 +441,9 @@ absl::StatusOr<FirstUses> FindFirstUses(
           continue;
         }
         auto [at, fresh] = places.try_emplace(identity, FirstUses::Place(c, n));
-        if (fresh && context.stored) {
+        if (fresh && context.stored &&
+            (context.earlier == nullptr ||
+             context.earlier->MayHold(identity))) {
           KG_ASSIGN_OR_RETURN(const uint64_t tid, stored_tid(identity));
           if (tid != 0) at->second = FirstUses::Numbered(tid);
         }
@@ -422,7 +465,12 @@ absl::StatusOr<FirstUses> FindFirstUses(
         if (DecodeFixed64(hash.data()) % shards != shard) continue;
         const absl::string_view bytes(hash.data(), hash.size());
         auto [at, fresh] = places.try_emplace(bytes, FirstUses::Place(c, i));
-        if (fresh && context.stored) {
+        // By its short key, which a statement it would collide with
+        // shares.
+        if (fresh && context.stored &&
+            (context.earlier == nullptr ||
+             context.earlier->MayHold(
+                 bytes.substr(0, kStatementShortHashBytes)))) {
           KG_ASSIGN_OR_RETURN(const StoredStatement stored,
                               FindStoredStatement(context, bytes));
           if (stored.tid != 0) {
@@ -835,6 +883,16 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
 }  // namespace kg::storage
 
 namespace kg::storage {
+
+std::vector<absl::string_view> FreshFamilies::NewKeys() const {
+  std::vector<absl::string_view> keys;
+  keys.reserve(terms_.size());
+  for (const NumberedTerm& t : terms_) {
+    keys.push_back(t.statement ? t.identity.substr(0, kStatementShortHashBytes)
+                               : t.identity);
+  }
+  return keys;
+}
 
 absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
   // A family whose keys are byte strings: sorted, then put.

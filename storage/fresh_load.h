@@ -77,6 +77,28 @@ struct FreshChunk::Rep {
   std::optional<std::vector<uint32_t>> documents;  // MapDocuments'
 };
 
+// The terms (identity keys) and statements (short keys) that the earlier
+// parts of a fresh load in parts added, so that a later part looks up in
+// the store only what they may hold: a Bloom filter per part, each key's
+// bits in one 64-byte block (about 1% false positives at 10 bits a key).
+// Most of a part's first uses are new; in the store, each would probe
+// the filter of every part's files (docs/benchmarks.md §24).
+class FreshPartsFilter {
+ public:
+  // A part's keys, once it is in.
+  void AddPart(const std::vector<absl::string_view>& keys);
+  // False: no earlier part added `key`.
+  bool MayHold(absl::string_view key) const;
+
+ private:
+  struct Block {
+    uint64_t words[8];
+  };
+  static void Bits(absl::string_view key, size_t blocks, size_t* block,
+                   uint64_t masks[8]);
+  std::vector<std::vector<Block>> parts_;
+};
+
 struct FreshLoadContext {
   std::string base_iri;
   Counters counters;       // the store's; next_tid is where numbering starts
@@ -87,7 +109,8 @@ struct FreshLoadContext {
   std::function<absl::StatusOr<std::optional<std::string>>(
       Cf cf, const std::string& key)>
       stored;
-  bool short_statement_keys = true;  // the store's (Database)
+  bool short_statement_keys = true;           // the store's (Database)
+  const FreshPartsFilter* earlier = nullptr;  // with `stored`, if kept
   // What the default family says of a load in parts after this part:
   // under way (kFreshPartsKey holds `parts_value`), or done (deleted).
   enum class Parts { kNone, kUnderWay, kDone };
@@ -106,6 +129,9 @@ class FreshFamilies {
     return index_changes_;
   }
   const Counters& counters() const { return counters_; }
+  // The keys of the terms and statements new in this load, as
+  // FreshPartsFilter takes them.
+  std::vector<absl::string_view> NewKeys() const;
   const WriteResult& result() const { return result_; }
 
   // A term in number order: its key as first written and its identity key

@@ -270,6 +270,9 @@ class RocksStore : public Store {
   absl::Time bulk_idle_since_ ABSL_GUARDED_BY(commit_mu_);
   // The fresh load in parts under way, if any (kFreshPartsKey).
   std::optional<FreshParts> fresh_parts_ ABSL_GUARDED_BY(commit_mu_);
+  // Its parts' new keys, which spare a later part most lookups; null when
+  // this process did not see its first part (it has none then).
+  std::unique_ptr<FreshPartsFilter> fresh_filter_ ABSL_GUARDED_BY(commit_mu_);
 };
 
 // Store::BeginBulkLoad's loader: the transaction of the parts so far.
@@ -563,7 +566,8 @@ absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
   FreshLoadContext context;
   context.base_iri = database_->base_iri();
   context.counters = counters_;
-  const bool first = load.part == Part::kWhole || load.part == Part::kFirst;
+  const Part load_part = load.part;
+  const bool first = load_part == Part::kWhole || load_part == Part::kFirst;
   if (first) {
     KG_RETURN_IF_ERROR(NoFreshParts());
     if (counters_.next_tid != 1) {
@@ -592,6 +596,7 @@ absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
       return value;
     };
     context.short_statement_keys = database_->short_statement_keys();
+    context.earlier = fresh_filter_.get();
   }
   // What the default family says of the parts once this one is in.
   std::optional<FreshParts> after;
@@ -628,6 +633,14 @@ absl::StatusOr<WriteResult> RocksStore::LoadFresh(FreshLoad load) {
                                         rolled_back.message())));
   }
   fresh_parts_ = after;
+  if (load_part == Part::kFirst) {
+    fresh_filter_ = std::make_unique<FreshPartsFilter>();
+  }
+  if (!after.has_value()) {
+    fresh_filter_.reset();
+  } else if (fresh_filter_ != nullptr) {
+    fresh_filter_->AddPart((*out)->NewKeys());
+  }
   return (*out)->result();
 }
 
@@ -659,6 +672,7 @@ absl::Status RocksStore::RollBackFreshParts() {
   }
   counters_ = *before;
   fresh_parts_.reset();
+  fresh_filter_.reset();
   return absl::OkStatus();
 }
 

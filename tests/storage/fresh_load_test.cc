@@ -1,6 +1,8 @@
 // Store::LoadFresh: the store a bulk load of one batch makes, key for key,
 // without a write transaction; and what it refuses, leaving the store as
 // it was.
+#include "storage/fresh_load.h"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -364,6 +366,31 @@ TEST_F(FreshLoadTest, InPartsAllOrNothing) {
   }
   // And the store takes a whole load again.
   EXPECT_THAT(LoadFresh(content, 3), IsOk());
+}
+
+// The filter that spares a later part its lookups never says no to a key
+// an earlier part added, and says yes to few others.
+TEST(FreshPartsFilterTest, HoldsEveryKeyOfEveryPartAndFewOthers) {
+  FreshPartsFilter filter;
+  std::vector<std::string> added;
+  for (int part = 0; part < 3; ++part) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 20000 * (part + 1); ++i) {
+      keys.push_back(absl::StrCat("part", part, "/key", i));
+    }
+    filter.AddPart(std::vector<absl::string_view>(keys.begin(), keys.end()));
+    added.insert(added.end(), keys.begin(), keys.end());
+  }
+  for (const std::string& key : added) {
+    ASSERT_TRUE(filter.MayHold(key)) << key;
+  }
+  int yes = 0;
+  for (int i = 0; i < 100000; ++i) {
+    yes += filter.MayHold(absl::StrCat("other/key", i));
+  }
+  // About 1% for each of the three parts.
+  EXPECT_LT(yes, 6000);
+  EXPECT_FALSE(FreshPartsFilter().MayHold("anything"));
 }
 
 // Each kind of item a bulk load would refuse is refused, naming its field,
