@@ -459,9 +459,10 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
   result.documents = vocabulary.documents.size();
 
   if (!in_parts) {
+    storage::FreshLoad& load = vocabulary;  // and the data, all of it
     for (ParsedChunk& piece : parsed) {
       map_documents(piece);
-      vocabulary.chunks.push_back(std::move(piece.chunk));
+      load.chunks.push_back(std::move(piece.chunk));
     }
     parsed.clear();
     result.parse = absl::Now() - start;
@@ -471,7 +472,7 @@ std::optional<FreshRdfResult> LoadRdfFresh(storage::Store& store,
                    absl::FormatDuration(result.parse).c_str());
     }
     absl::StatusOr<storage::WriteResult> written =
-        store.LoadFresh(std::move(vocabulary));
+        store.LoadFresh(std::move(load));
     if (!written.ok()) return decline(std::string(written.status().message()));
     result.write = *std::move(written);
     result.load = absl::Now() - start - result.parse;
