@@ -246,9 +246,9 @@ TEST(FloodTest, PathStreamsAndStalledReadersKeepMemoryBounded) {
       if (s.ok()) {
         lookups.push_back(absl::Now() - start);
       } else if (++lookup_failures == 1) {
-        first_failure = absl::StrCat(
-            s.error_code(), " ", s.error_message(), " after ",
-            absl::FormatDuration(absl::Now() - start));
+        first_failure =
+            absl::StrCat(s.error_code(), " ", s.error_message(), " after ",
+                         absl::FormatDuration(absl::Now() - start));
       }
       absl::SleepFor(absl::Milliseconds(5));
     }
