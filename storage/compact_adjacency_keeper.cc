@@ -6,8 +6,10 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "storage/keys.h"
+#include "storage/status_macros.h"
 
 namespace kg::storage {
 
@@ -22,11 +24,13 @@ constexpr uint64_t kNoConfidences = std::numeric_limits<uint64_t>::max();
 }  // namespace
 
 CompactAdjacencyKeeper::CompactAdjacencyKeeper(
-    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov, Adjacency* adjacency,
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov,
+    rocksdb::ColumnFamilyHandle* stmt, Adjacency* adjacency,
     absl::Duration delay, std::function<std::unique_ptr<Reader>()> new_reader,
     size_t max_entities)
     : db_(db),
       prov_(prov),
+      stmt_(stmt),
       adjacency_(adjacency),
       delay_(delay),
       new_reader_(std::move(new_reader)),
@@ -178,35 +182,79 @@ absl::StatusOr<std::vector<double>> CompactAdjacencyKeeper::ReadConfidences(
   // One pass over every record: no reason to fill the block cache.
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, prov_));
+  auto note = [&](uint64_t stmt, double confidence) -> absl::Status {
+    if (stmt >= best.size()) {
+      if (stmt > kMaxConfidenceId) {
+        return absl::OutOfRangeError(
+            "compact adjacency: a statement id does not fit in 32 bits");
+      }
+      best.resize(std::max<size_t>(stmt + 1, best.size() * 3 / 2), -1);
+    }
+    best[stmt] = std::max(best[stmt], confidence);
+    return absl::OkStatus();
+  };
+  // Shared records (first, under statement 0) by document.
+  absl::flat_hash_map<uint64_t, double> shared;
   size_t n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (++n % 65536 == 0 && stopping()) {
       return absl::CancelledError("compact adjacency: build stopped");
     }
-    const rocksdb::Slice key = it->key();
-    const rocksdb::Slice value = it->value();
+    const absl::string_view key(it->key().data(), it->key().size());
+    const absl::string_view value(it->value().data(), it->value().size());
+    uint64_t doc;
+    if (DecodeSharedRecordKey(key, &doc)) {
+      SharedRecord record;
+      if (!DecodeSharedRecord(value, &record)) {
+        return absl::DataLossError(
+            "compact adjacency: a shared provenance record does not decode");
+      }
+      shared[doc] = record.value.confidence;
+      continue;
+    }
     ProvKeyParts parts;
     double confidence;
     bool live;
-    if (!DecodeProvKey(absl::string_view(key.data(), key.size()), &parts) ||
-        !DecodeProvConfidence(absl::string_view(value.data(), value.size()),
-                              &confidence, &live)) {
+    if (!DecodeProvKey(key, &parts) ||
+        !DecodeProvConfidence(value, &confidence, &live)) {
       return absl::DataLossError(
           "compact adjacency: a provenance record does not decode");
     }
     if (!live) continue;
-    if (parts.stmt >= best.size()) {
-      if (parts.stmt > kMaxConfidenceId) {
-        return absl::OutOfRangeError(
-            "compact adjacency: a statement id does not fit in 32 bits");
-      }
-      best.resize(std::max<size_t>(parts.stmt + 1, best.size() * 3 / 2), -1);
-    }
-    best[parts.stmt] = std::max(best[parts.stmt], confidence);
+    KG_RETURN_IF_ERROR(note(parts.stmt, confidence));
   }
   if (!it->status().ok()) {
     return absl::UnavailableError(absl::StrCat(
         "compact adjacency: reading provenance: ", it->status().ToString()));
+  }
+  if (shared.empty()) return best;
+  // The statements that have one: their rows say so.
+  it.reset(db_->NewIterator(ro, stmt_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (++n % 65536 == 0 && stopping()) {
+      return absl::CancelledError("compact adjacency: build stopped");
+    }
+    const absl::string_view key(it->key().data(), it->key().size());
+    uint64_t tid;
+    StmtValue row;
+    if (!DecodeTidKey(key, &tid) ||
+        !DecodeStmt(absl::string_view(it->value().data(), it->value().size()),
+                    &row)) {
+      return absl::DataLossError(
+          "compact adjacency: a statement row does not decode");
+    }
+    if (row.shared == 0) continue;
+    auto record = shared.find(row.shared);
+    if (record == shared.end()) {
+      return absl::DataLossError(absl::StrCat(
+          "compact adjacency: statement ", tid,
+          " names a shared record that document ", row.shared, " has not"));
+    }
+    KG_RETURN_IF_ERROR(note(tid, record->second));
+  }
+  if (!it->status().ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "compact adjacency: reading statements: ", it->status().ToString()));
   }
   return best;
 }

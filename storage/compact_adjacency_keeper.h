@@ -36,7 +36,8 @@ class CompactAdjacencyKeeper {
   // shared, so it must not take it. No table when the store has more than
   // `max_entities` entities.
   CompactAdjacencyKeeper(
-      rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov, Adjacency* adjacency,
+      rocksdb::DB* db, rocksdb::ColumnFamilyHandle* prov,
+      rocksdb::ColumnFamilyHandle* stmt, Adjacency* adjacency,
       absl::Duration delay,
       std::function<std::unique_ptr<Reader>()> new_reader = nullptr,
       size_t max_entities = 0);
@@ -84,6 +85,7 @@ class CompactAdjacencyKeeper {
 
   rocksdb::DB* const db_;
   rocksdb::ColumnFamilyHandle* const prov_;
+  rocksdb::ColumnFamilyHandle* const stmt_;  // rows naming shared records
   Adjacency* const adjacency_;
   const absl::Duration delay_;
   const std::function<std::unique_ptr<Reader>()> new_reader_;

@@ -414,6 +414,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     // builds (the key kContestedBuiltKey says when it is complete).
     // Format 5 is format 6 whose statements all have a reverse dictionary
     // entry, which format 6 reads as it reads one derived: nothing to do.
+    // Format 6 is format 7 without shared provenance records: nothing.
     std::string current;
     PutFixed32(&current, kFormatVersion);
     rocksdb::WriteBatch wb;

@@ -727,6 +727,7 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
   std::vector<Record>& records = out->records_;
   records.reserve(total);
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> later_records;
+  size_t shared_records = 0;  // first records given as shared ones
   // An earlier part's statement met again: its row's place in
   // updated_rows_.
   std::vector<StatementRow>& updated = out->updated_rows_;
@@ -793,8 +794,14 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
         const uint64_t tid = counters.next_tid++;
         ++counters.terms;
         use = FirstUses::Numbered(rows.size());  // its row, here
-        rows.push_back({tid, StmtValue{s, p, o, 1, 0}, doc});
-        records.push_back({tid, doc});
+        StmtValue row{s, p, o, 1, 0};
+        if (load.share_records) {
+          row.shared = doc;
+          ++shared_records;
+        } else {
+          records.push_back({tid, doc});
+        }
+        rows.push_back({tid, row, doc});
         ++out->result_.statements_created;
         ++out->result_.provenance_added;
         continue;
@@ -825,7 +832,8 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
               std::optional<std::string> record,
               context.stored(kProvCf,
                              ProvKey(tid, doc, 0, 0, context.now_micros)));
-          stored_record = record.has_value();
+          stored_record =
+              record.has_value() || updated[at->second].row.shared == doc;
         } else {
           stored_record = true;  // this part's
         }
@@ -850,7 +858,38 @@ absl::StatusOr<std::unique_ptr<FreshFamilies>> BuildFreshLoad(
     }
   }
   counters.statements += rows.size();
-  counters.provenance += records.size();
+  counters.provenance += records.size() + shared_records;
+  if (shared_records > 0) {
+    // Each document's shared record, bounded by the statements given it,
+    // and by an earlier part's.
+    absl::flat_hash_map<uint64_t, SharedRecord> shared;
+    for (const StatementRow& r : rows) {
+      if (r.row.shared == 0) continue;
+      auto [it, fresh] = shared.try_emplace(r.row.shared);
+      if (fresh) {
+        it->second.recorded_micros = context.now_micros;
+        it->second.first = r.tid;
+      }
+      it->second.last = r.tid;
+    }
+    for (auto& [doc, record] : shared) {
+      if (later_part) {
+        KG_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                            context.stored(kProvCf, SharedRecordKey(doc)));
+        SharedRecord before;
+        if (stored.has_value()) {
+          if (!DecodeSharedRecord(*stored, &before)) {
+            return absl::DataLossError(
+                absl::StrCat("document ", doc, ": corrupt shared record"));
+          }
+          record.first = std::min(record.first, before.first);
+        }
+      }
+      out->shared_.emplace_back(doc, record);
+    }
+    std::sort(out->shared_.begin(), out->shared_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
   later_records = {};
   // Only the rows that gained a record are written again, by tid.
   {
@@ -1039,6 +1078,10 @@ absl::Status FreshFamilies::Write(Cf cf, KeySink& sink) const {
                                        r.row.relation, r.tid};
       });
     case kProvCf: {
+      for (const auto& [doc, record] : shared_) {  // first: statement tid 0
+        KG_RETURN_IF_ERROR(
+            sink.Put(SharedRecordKey(doc), EncodeSharedRecord(record)));
+      }
       const std::string value = EncodeProv(ProvValue());
       for (const Record& r : records(/*by_document=*/false)) {
         KG_RETURN_IF_ERROR(sink.Put(

@@ -166,7 +166,11 @@ class FreshFamilies {
   std::vector<StatementRow> updated_rows_;
   FreshLoadContext::Parts parts_ = FreshLoadContext::Parts::kNone;
   std::string parts_value_;
-  std::vector<Record> records_;
+  std::vector<Record> records_;  // records of their own
+  // The shared records this part gives (FreshLoad::share_records), by
+  // document tid: one for each document that is the first to give a
+  // statement of this part, its bounds merged with an earlier part's.
+  std::vector<std::pair<uint64_t, SharedRecord>> shared_;
   std::vector<Entity> entities_;
   std::vector<Relation> relations_;
   std::vector<Document> documents_;

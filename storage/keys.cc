@@ -548,6 +548,7 @@ std::string EncodeStmt(const StmtValue& s) {
   PutVarint64(&v, s.object);
   PutVarint32(&v, s.live);
   PutVarint32(&v, s.quoted);
+  if (s.shared != 0) PutVarint64(&v, s.shared);  // format 7
   return v;
 }
 
@@ -555,11 +556,17 @@ bool DecodeStmt(absl::string_view in, StmtValue* out) {
   uint8_t format;
   if (!GetByte(&in, &format)) return false;
   if (format == kStmtVarintFormat) {
-    return GetVarint64(&in, &out->subject) &&
-           GetVarint64(&in, &out->relation) && GetVarint64(&in, &out->object) &&
-           GetVarint32(&in, &out->live) && GetVarint32(&in, &out->quoted) &&
-           in.empty();
+    out->shared = 0;
+    if (!(GetVarint64(&in, &out->subject) && GetVarint64(&in, &out->relation) &&
+          GetVarint64(&in, &out->object) && GetVarint32(&in, &out->live) &&
+          GetVarint32(&in, &out->quoted))) {
+      return false;
+    }
+    if (in.empty()) return true;
+    return GetVarint64(&in, &out->shared) && out->shared != 0 &&
+           out->live > 0 && in.empty();
   }
+  out->shared = 0;
   return format == kValueFormat && GetFixed64(&in, &out->subject) &&
          GetFixed64(&in, &out->relation) && GetFixed64(&in, &out->object) &&
          GetFixed32(&in, &out->live) && GetFixed32(&in, &out->quoted) &&
@@ -591,6 +598,32 @@ bool DecodeProvConfidence(absl::string_view in, double* confidence,
   }
   *live = retracted == 0;
   return true;
+}
+
+std::string SharedRecordPrefix() { return ProvPrefix(0); }
+
+std::string SharedRecordKey(uint64_t doc) { return ProvPrefix(0, doc); }
+
+bool DecodeSharedRecordKey(absl::string_view key, uint64_t* doc) {
+  uint64_t zero;
+  return key.size() == 16 && GetFixed64(&key, &zero) && zero == 0 &&
+         GetFixed64(&key, doc) && *doc != 0;
+}
+
+std::string EncodeSharedRecord(const SharedRecord& r) {
+  std::string v(1, static_cast<char>(kValueFormat));
+  PutSigned64(&v, r.recorded_micros);
+  PutVarint64(&v, r.first);
+  PutVarint64(&v, r.last);
+  v += EncodeProv(r.value);
+  return v;
+}
+
+bool DecodeSharedRecord(absl::string_view in, SharedRecord* out) {
+  return GetFormat(&in) && GetSigned64(&in, &out->recorded_micros) &&
+         GetVarint64(&in, &out->first) && GetVarint64(&in, &out->last) &&
+         out->first != 0 && out->first <= out->last &&
+         DecodeProv(in, &out->value) && !out->value.retracted_micros;
 }
 
 bool DecodeProv(absl::string_view in, ProvValue* out) {

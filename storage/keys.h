@@ -29,6 +29,7 @@
 //   pos       p_tid o_tid s_tid              -> stmt_tid asserted
 //   osp       o_tid s_tid p_tid              -> stmt_tid asserted
 //   prov      stmt_tid doc_tid start end rec -> ProvValue
+//             0 doc_tid                      -> SharedRecord (format 7)
 //   doc_prov  doc_tid start end stmt_tid rec -> ""
 //
 //   tid        fixed64, big-endian; 0 is never allocated
@@ -74,8 +75,10 @@ namespace kg::storage {
 // on write); the first writable open of an older store builds it. Format 6
 // stopped writing a statement term's reverse (tid family) entry, which its
 // statement row implies (dictionary.h); a format-5 store is a format-6
-// store whose statements all have one.
-inline constexpr uint32_t kFormatVersion = 6;
+// store whose statements all have one. Format 7 added shared provenance
+// records (a fresh load's, one per document, named by statement rows); a
+// format-6 store is a format-7 store without any.
+inline constexpr uint32_t kFormatVersion = 7;
 inline constexpr char kBaseKey[] = "base";
 inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
@@ -277,6 +280,10 @@ struct StmtValue {
   uint64_t object = 0;
   uint32_t live = 0;    // live provenance records
   uint32_t quoted = 0;  // indexed statements quoting this one
+  // Format 7: the document tid of the shared record this statement has
+  // (SharedRecord, counted in `live`), 0 for none. A statement whose
+  // shared record changes is given a record of its own in its place.
+  uint64_t shared = 0;
   bool indexed() const { return live > 0 || quoted > 0; }
 };
 std::string EncodeStmt(const StmtValue& s);
@@ -294,6 +301,26 @@ bool DecodeProv(absl::string_view in, ProvValue* out);
 // Only a record's confidence and whether it is live (not retracted),
 // without copying its evidence.
 bool DecodeProvConfidence(absl::string_view in, double* confidence, bool* live);
+
+// A shared provenance record (format 7; docs/storage.md, "Shared
+// provenance records"): the one record a fresh load gives each statement
+// it creates from a document, stored once, in the prov family under
+// statement tid 0. Each statement row that names the document (StmtValue::
+// shared) has it, as a live record keyed (statement, doc, 0, 0,
+// recorded_micros); no record of its own has that key while it does.
+// `first` and `last` bound the tids of the statements that were given it.
+struct SharedRecord {
+  int64_t recorded_micros = 0;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  ProvValue value;  // never retracted
+};
+std::string SharedRecordKey(uint64_t doc);
+// The prefix of every SharedRecordKey, which sorts before all records.
+std::string SharedRecordPrefix();
+bool DecodeSharedRecordKey(absl::string_view key, uint64_t* doc);
+std::string EncodeSharedRecord(const SharedRecord& r);
+bool DecodeSharedRecord(absl::string_view in, SharedRecord* out);
 
 // The contested index (format 5; docs/storage.md "The contested index"):
 // every statement that, in the current state, has at least one supporting

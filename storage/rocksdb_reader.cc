@@ -476,6 +476,11 @@ absl::StatusOr<ProvenanceRecord> RocksReader::DecodeRecord(
                    ProvKey(parts.stmt, parts.doc, parts.start, parts.end,
                            parts.recorded_micros));
   }
+  return MakeRecord(parts, std::move(v));
+}
+
+absl::StatusOr<ProvenanceRecord> RocksReader::MakeRecord(
+    const ProvKeyParts& parts, ProvValue v) {
   KG_ASSIGN_OR_RETURN(TermValue self, TermOf(parts.stmt));
   auto doc = doc_cache_.find(parts.doc);
   if (doc == doc_cache_.end()) {
@@ -502,8 +507,39 @@ absl::StatusOr<ProvenanceRecord> RocksReader::DecodeRecord(
   return r;
 }
 
+absl::StatusOr<const SharedRecord*> RocksReader::SharedOf(uint64_t doc) {
+  auto it = shared_cache_.find(doc);
+  if (it == shared_cache_.end()) {
+    const std::string key = SharedRecordKey(doc);
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kProvCf, key));
+    std::optional<SharedRecord> record;
+    if (value) {
+      if (!DecodeSharedRecord(*value, &record.emplace())) {
+        return Corrupt(kProvCf, "shared provenance record", key);
+      }
+    }
+    it = shared_cache_.emplace(doc, std::move(record)).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
+absl::StatusOr<std::pair<ProvKeyParts, const ProvValue*>>
+RocksReader::SharedRecordOf(uint64_t stmt_tid, const StmtValue& row) {
+  KG_ASSIGN_OR_RETURN(const SharedRecord* shared, SharedOf(row.shared));
+  if (shared == nullptr) {
+    return Corrupt(kProvCf, "shared provenance record named by a statement",
+                   SharedRecordKey(row.shared));
+  }
+  ProvKeyParts parts;
+  parts.stmt = stmt_tid;
+  parts.doc = row.shared;
+  parts.recorded_micros = shared->recorded_micros;
+  return std::make_pair(parts, &shared->value);
+}
+
 absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::ProvenanceAt(
     NodeId tid, bool include_retracted) {
+  if (tid == 0) return std::vector<ProvenanceRecord>();  // 0: shared records
   std::vector<std::pair<ProvKeyParts, std::string>> rows;
   KG_RETURN_IF_ERROR(Scan(kProvCf, ProvPrefix(tid), "",
                           [&](absl::string_view key,
@@ -516,11 +552,35 @@ absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::ProvenanceAt(
                             return true;
                           }));
   std::vector<ProvenanceRecord> out;
+  // A statement's shared record goes where its key would.
+  std::optional<std::pair<ProvKeyParts, const ProvValue*>> shared;
+  {
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                        Get(kStmtCf, TidKey(tid)));
+    StmtValue row;
+    if (value && DecodeStmt(*value, &row) && row.shared != 0) {
+      KG_ASSIGN_OR_RETURN(shared, SharedRecordOf(tid, row));
+    }
+  }
+  const auto key_of = [](const ProvKeyParts& p) {
+    return ProvKey(p.stmt, p.doc, p.start, p.end, p.recorded_micros);
+  };
+  auto emit_shared = [&]() -> absl::Status {
+    KG_ASSIGN_OR_RETURN(ProvenanceRecord r,
+                        MakeRecord(shared->first, *shared->second));
+    out.push_back(std::move(r));
+    shared.reset();
+    return absl::OkStatus();
+  };
   for (const auto& [parts, value] : rows) {
+    if (shared && key_of(shared->first) < key_of(parts)) {
+      KG_RETURN_IF_ERROR(emit_shared());
+    }
     KG_ASSIGN_OR_RETURN(ProvenanceRecord r, DecodeRecord(parts, value));
     if (r.retracted_at && !include_retracted) continue;
     out.push_back(std::move(r));
   }
+  if (shared) KG_RETURN_IF_ERROR(emit_shared());
   return out;
 }
 
@@ -541,7 +601,15 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
       std::string start,
       database_->page_tokens().Decode(
           page_token, PageTokenKind::kDocumentProvenance, fingerprint, prefix));
-  std::vector<ProvKeyParts> keys;
+  // Two lists in the by-document order, each up to `limit` after `start`:
+  // the document index's entries, and the statements given the document's
+  // shared record, whose keys would be (doc, 0, 0, statement, recorded).
+  struct Entry {
+    std::string key;  // as in doc_prov
+    ProvKeyParts parts;
+    bool shared = false;
+  };
+  std::vector<Entry> entries;
   bool more = false;
   KG_RETURN_IF_ERROR(Scan(
       kDocProvCf, prefix, start,
@@ -550,15 +618,69 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
         if (!DecodeDocProvKey(key, &parts)) {
           return Corrupt(kDocProvCf, "document provenance key", key);
         }
-        if (keys.size() == limit) {
+        if (entries.size() == limit) {
           more = true;
           return false;
         }
-        keys.push_back(parts);
+        entries.push_back({std::string(key), parts, false});
         return true;
       }));
+  KG_ASSIGN_OR_RETURN(const SharedRecord* shared, SharedOf(doc));
+  if (shared != nullptr) {
+    uint64_t from = shared->first;
+    if (!start.empty()) {
+      ProvKeyParts after;
+      if (!DecodeDocProvKey(start, &after)) {
+        return absl::InvalidArgumentError("page_token: not this query's");
+      }
+      from = (after.start != 0 || after.end != 0)
+                 ? UINT64_MAX  // past every shared one
+                 : std::max(from, after.stmt);
+    }
+    size_t found = 0;
+    if (from <= shared->last) {
+      KG_RETURN_IF_ERROR(
+          Scan(kStmtCf, "", TidKey(from - 1),
+               [&](absl::string_view key,
+                   absl::string_view value) -> absl::StatusOr<bool> {
+                 uint64_t tid;
+                 StmtValue row;
+                 if (!DecodeTidKey(key, &tid) || !DecodeStmt(value, &row)) {
+                   return Corrupt(kStmtCf, "statement row", key);
+                 }
+                 if (tid > shared->last) return false;
+                 if (row.shared != doc) return true;
+                 std::string entry_key =
+                     DocProvKey(doc, 0, 0, tid, shared->recorded_micros);
+                 if (entry_key <= start) return true;
+                 if (found == limit) {
+                   more = true;
+                   return false;
+                 }
+                 ++found;
+                 ProvKeyParts parts;
+                 parts.stmt = tid;
+                 parts.doc = doc;
+                 parts.recorded_micros = shared->recorded_micros;
+                 entries.push_back({std::move(entry_key), parts, true});
+                 return true;
+               }));
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    if (entries.size() > limit) {
+      entries.resize(limit);
+      more = true;
+    }
+  }
   ProvenancePage page;
-  for (const ProvKeyParts& parts : keys) {
+  for (const Entry& e : entries) {
+    const ProvKeyParts& parts = e.parts;
+    if (e.shared) {
+      KG_ASSIGN_OR_RETURN(ProvenanceRecord r, MakeRecord(parts, shared->value));
+      page.records.emplace_back(parts.stmt, std::move(r));
+      continue;
+    }
     const std::string key = ProvKey(parts.stmt, parts.doc, parts.start,
                                     parts.end, parts.recorded_micros);
     KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kProvCf, key));
@@ -570,11 +692,8 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
     page.records.emplace_back(parts.stmt, std::move(r));
   }
   if (more) {
-    const ProvKeyParts& last = keys.back();
     page.next_page_token = database_->page_tokens().Encode(
-        PageTokenKind::kDocumentProvenance, fingerprint,
-        DocProvKey(last.doc, last.start, last.end, last.stmt,
-                   last.recorded_micros));
+        PageTokenKind::kDocumentProvenance, fingerprint, entries.back().key);
   }
   return page;
 }
@@ -606,6 +725,10 @@ absl::StatusOr<bool> RocksReader::PassesFilters(uint64_t stmt_tid,
            options.min_confidence <= 0.0;
   }
   if (!options.document_id && options.min_confidence <= 0.0) return true;
+  if (row.shared != 0 && (!options.document_id || row.shared == doc_tid)) {
+    KG_ASSIGN_OR_RETURN(auto shared, SharedRecordOf(stmt_tid, row));
+    if (shared.second->confidence >= options.min_confidence) return true;
+  }
   const std::string prefix = options.document_id ? ProvPrefix(stmt_tid, doc_tid)
                                                  : ProvPrefix(stmt_tid);
   bool pass = false;

@@ -125,6 +125,14 @@ class RocksReader : public Reader {
                                         const StmtValue* row = nullptr);
   absl::StatusOr<ProvenanceRecord> DecodeRecord(const ProvKeyParts& parts,
                                                 absl::string_view value);
+  absl::StatusOr<ProvenanceRecord> MakeRecord(const ProvKeyParts& parts,
+                                              ProvValue v);
+  // Document `doc`'s shared record (keys.h), nullptr when it has none.
+  absl::StatusOr<const SharedRecord*> SharedOf(uint64_t doc);
+  // The shared record a statement's row names, as a record of it: its key's
+  // parts and its value. DATA_LOSS when the document has none.
+  absl::StatusOr<std::pair<ProvKeyParts, const ProvValue*>> SharedRecordOf(
+      uint64_t stmt_tid, const StmtValue& row);
   // Whether the statement passes the provenance filters of `options`.
   absl::StatusOr<bool> PassesFilters(uint64_t stmt_tid, const StmtValue& row,
                                      const MatchOptions& options,
@@ -142,6 +150,7 @@ class RocksReader : public Reader {
   TermKeyCache key_cache_;  // dictionary.h
   absl::flat_hash_map<uint64_t, std::string> relation_cache_;
   absl::flat_hash_map<uint64_t, std::string> doc_cache_;
+  absl::flat_hash_map<uint64_t, std::optional<SharedRecord>> shared_cache_;
   // Entities read through this reader (one snapshot: they cannot change).
   absl::flat_hash_map<std::string, Entity> entity_cache_;
 };

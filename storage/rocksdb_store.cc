@@ -154,8 +154,8 @@ class RocksStore : public Store {
       // A reader without the copies (this is what builds them), taken
       // with commit_mu() held shared, as NewReader's.
       compact_ = std::make_unique<CompactAdjacencyKeeper>(
-          database_->db(), database_->cf(kProvCf), adjacency_.get(),
-          options_.compact_adjacency_delay,
+          database_->db(), database_->cf(kProvCf), database_->cf(kStmtCf),
+          adjacency_.get(), options_.compact_adjacency_delay,
           [this] {
             return std::make_unique<RocksReader>(database_.get(),
                                                  adjacency_.get(), nullptr);

@@ -527,6 +527,12 @@ struct FreshLoad {
   // parts rolls back the parts before it.
   enum class Part { kWhole, kFirst, kNext, kLast };
   Part part = Part::kWhole;
+  // The record each statement is first given, from its first document, is
+  // that document's one shared record (docs/storage.md, "Shared provenance
+  // records"), not a record of its own: every record of a fresh load is
+  // alike but for its statement. False stores one record each, as Write
+  // and BulkLoad do (the same store key for key).
+  bool share_records = true;
 };
 
 // A bulk load given in parts (Store::BeginBulkLoad): each part is applied

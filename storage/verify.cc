@@ -488,6 +488,34 @@ class Verifier {
             }
           }
           KG_RETURN_IF_ERROR(FromRocksDb(prov->status(), "verify: scan"));
+          if (row.shared != 0) {
+            // Its document's shared record, live, under a key no record of
+            // its own has.
+            ++report_->provenance_records;
+            ++live_provenance_;
+            ++live;
+            KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                                Get(kProvCf, SharedRecordKey(row.shared)));
+            SharedRecord shared;
+            if (!value || !DecodeSharedRecord(*value, &shared)) {
+              Problem(absl::StrCat(who, ": document ", row.shared,
+                                   " has no shared record, or a corrupt one"));
+            } else {
+              if (tid < shared.first || tid > shared.last) {
+                Problem(absl::StrCat(who, ": outside the bounds of document ",
+                                     row.shared, "'s shared record"));
+              }
+              KG_ASSIGN_OR_RETURN(
+                  std::optional<std::string> own,
+                  Get(kProvCf,
+                      ProvKey(tid, row.shared, 0, 0, shared.recorded_micros)));
+              if (own) {
+                Problem(absl::StrCat(who,
+                                     ": a record of its own has the key of "
+                                     "its shared record"));
+              }
+            }
+          }
           if (live != row.live) {
             Problem(absl::StrCat(who, ": row counts ", row.live,
                                  " live provenance records, prov holds ",
@@ -592,6 +620,24 @@ class Verifier {
     return ForEach(
         kProvCf,
         [&](absl::string_view key, absl::string_view value) -> absl::Status {
+          uint64_t shared_doc;
+          if (DecodeSharedRecordKey(key, &shared_doc)) {
+            SharedRecord shared;
+            if (!DecodeSharedRecord(value, &shared)) {
+              Problem(absl::StrCat("shared provenance record of document ",
+                                   shared_doc, ": corrupt value"));
+            }
+            KG_ASSIGN_OR_RETURN(std::optional<std::string> doc,
+                                Get(kTidCf, TidKey(shared_doc)));
+            const std::string doc_key = doc.value_or(std::string());
+            if (doc_key.empty() ||
+                doc_key[0] != static_cast<char>(TermTag::kDocument)) {
+              Problem(absl::StrCat("shared provenance record of document ",
+                                   shared_doc,
+                                   ": the document does not exist"));
+            }
+            return absl::OkStatus();
+          }
           ++report_->provenance_records;
           ProvKeyParts k;
           if (!DecodeProvKey(key, &k)) {

@@ -882,6 +882,7 @@ absl::Status WriteTxn::MergeEntity(const std::string& field,
     KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
     if (row.live == 0) continue;  // only quoted: moves with its quoters
     KG_ASSIGN_OR_RETURN(ResolvedTerm target, rewrite(tid));
+    KG_RETURN_IF_ERROR(OwnSharedRecord(tid));  // it moves as the others
     KG_ASSIGN_OR_RETURN(auto records, Scan(kProvCf, ProvPrefix(tid)));
     int retracted = 0, added = 0;
     for (const auto& [key, value] : records) {
@@ -900,7 +901,9 @@ absl::Status WriteTxn::MergeEntity(const std::string& field,
       KG_ASSIGN_OR_RETURN(auto there,
                           Scan(kProvCf, ProvPrefix(target.tid, parts.doc,
                                                    parts.start, parts.end)));
-      bool present = false;
+      KG_ASSIGN_OR_RETURN(StmtValue target_row, LoadStmt(target.tid));
+      bool present = target_row.shared == parts.doc && parts.start == 0 &&
+                     parts.end == 0;  // its shared record is live
       for (const auto& [k, v] : there) {
         ProvValue t;
         if (DecodeProv(v, &t) && !t.retracted_micros) present = true;
@@ -1148,6 +1151,32 @@ absl::StatusOr<StmtValue> WriteTxn::LoadStmt(uint64_t tid) {
     return absl::DataLossError(absl::StrCat("missing statement row ", tid));
   }
   return row;
+}
+
+absl::StatusOr<SharedRecord> WriteTxn::LoadShared(uint64_t doc) {
+  KG_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                      Get(kProvCf, SharedRecordKey(doc)));
+  SharedRecord record;
+  if (!v || !DecodeSharedRecord(*v, &record)) {
+    return absl::DataLossError(
+        absl::StrCat("missing or corrupt shared record of document ", doc));
+  }
+  return record;
+}
+
+absl::Status WriteTxn::OwnSharedRecord(uint64_t tid, uint64_t doc) {
+  KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(tid));
+  if (row.shared == 0 || (doc != 0 && row.shared != doc)) {
+    return absl::OkStatus();
+  }
+  KG_ASSIGN_OR_RETURN(SharedRecord shared, LoadShared(row.shared));
+  Put(kProvCf, ProvKey(tid, row.shared, 0, 0, shared.recorded_micros),
+      EncodeProv(shared.value));
+  Put(kDocProvCf, DocProvKey(row.shared, 0, 0, tid, shared.recorded_micros),
+      "");
+  row.shared = 0;
+  Put(kStmtCf, TidKey(tid), EncodeStmt(row));
+  return absl::OkStatus();
 }
 
 absl::Status WriteTxn::ChangeCounts(uint64_t tid, int live_delta,
@@ -1476,6 +1505,16 @@ absl::Status WriteTxn::AddProvenance(const std::string& field,
                         Scan(kProvCf, identity,
                              /*overlay_only=*/made != new_statements_.end()));
   }
+  if (made == new_statements_.end() && spanless) {
+    // A shared record from this document is one of them (it has no span).
+    KG_ASSIGN_OR_RETURN(StmtValue row, LoadStmt(stmt_tid));
+    if (row.shared == doc_tid) {
+      KG_ASSIGN_OR_RETURN(SharedRecord shared, LoadShared(doc_tid));
+      records.emplace_back(
+          ProvKey(stmt_tid, doc_tid, 0, 0, shared.recorded_micros),
+          EncodeProv(shared.value));
+    }
+  }
   for (const auto& [key, value] : records) {
     ProvValue stored;
     if (!DecodeProv(value, &stored)) {
@@ -1716,6 +1755,7 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
     return NotFound("document_id",
                     absl::StrCat("no document '", EchoValue(document_id), "'"));
   }
+  KG_RETURN_IF_ERROR(OwnSharedRecord(stmt_tid, doc_tid));
   KG_ASSIGN_OR_RETURN(auto records,
                       Scan(kProvCf, ProvPrefix(stmt_tid, doc_tid)));
   int retracted = 0;

@@ -237,6 +237,13 @@ class WriteTxn {
   absl::Status AddProvenance(const std::string& field, uint64_t stmt_tid,
                              const ProvenanceInput& p, WriteResult* result);
   absl::StatusOr<StmtValue> LoadStmt(uint64_t tid);
+  // Document `doc`'s shared record (keys.h); DATA_LOSS when it has none.
+  absl::StatusOr<SharedRecord> LoadShared(uint64_t doc);
+  // Gives statement `tid` the shared record its row names (if any, and if
+  // from `doc` when `doc` is not 0) as a record of its own, under the same
+  // key and live, so that it can change as any record does; the row stops
+  // naming it. The counts stay.
+  absl::Status OwnSharedRecord(uint64_t tid, uint64_t doc = 0);
   // Adjusts a statement's live and quoted counts and keeps the indexes and
   // the quoted counts of the statements it quotes in step.
   absl::Status ChangeCounts(uint64_t tid, int live_delta, int quoted_delta);

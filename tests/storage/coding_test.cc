@@ -146,12 +146,60 @@ TEST(KeysTest, StatementRowsOfBothEncodingsRead) {
     EXPECT_EQ(got.object, row.object);
     EXPECT_EQ(got.live, row.live);
     EXPECT_EQ(got.quoted, row.quoted);
+    EXPECT_EQ(got.shared, 0u);
     StmtValue ignored;
-    EXPECT_FALSE(DecodeStmt(encoded + "x", &ignored));
+    EXPECT_FALSE(DecodeStmt(encoded + "xx", &ignored));
     EXPECT_FALSE(DecodeStmt(encoded.substr(0, encoded.size() - 1), &ignored));
   }
   StmtValue ignored;
   EXPECT_FALSE(DecodeStmt(std::string(1, '\x03') + now.substr(1), &ignored));
+  EXPECT_FALSE(DecodeStmt(before + "x", &ignored));  // format 1: fixed
+
+  // Format 7: a row naming its document's shared record ends with the
+  // document's tid; 0 is not one, and a row without a live record has none.
+  StmtValue with_shared = row;
+  with_shared.shared = 300;
+  const std::string shared = EncodeStmt(with_shared);
+  EXPECT_EQ(shared.size(), now.size() + 2);
+  StmtValue got;
+  ASSERT_TRUE(DecodeStmt(shared, &got));
+  EXPECT_EQ(got.shared, 300u);
+  EXPECT_EQ(got.live, row.live);
+  ASSERT_TRUE(DecodeStmt(now, &got));
+  EXPECT_EQ(got.shared, 0u);  // reset, not left from the row before
+  EXPECT_FALSE(DecodeStmt(now + std::string(1, '\0'), &ignored));
+  StmtValue unasserted = with_shared;
+  unasserted.live = 0;
+  EXPECT_FALSE(DecodeStmt(EncodeStmt(unasserted), &ignored));
+}
+
+TEST(KeysTest, SharedRecordsSortFirstAndRoundTrip) {
+  EXPECT_LT(SharedRecordKey(UINT64_MAX), ProvKey(1, 1, 0, 0, INT64_MIN));
+  uint64_t doc = 0;
+  ASSERT_TRUE(DecodeSharedRecordKey(SharedRecordKey(42), &doc));
+  EXPECT_EQ(doc, 42u);
+  EXPECT_FALSE(DecodeSharedRecordKey(SharedRecordKey(0), &doc));
+  EXPECT_FALSE(DecodeSharedRecordKey(ProvKey(1, 42, 0, 0, 5), &doc));
+  ProvKeyParts parts;
+  EXPECT_FALSE(DecodeProvKey(SharedRecordKey(42), &parts));
+
+  SharedRecord r;
+  r.recorded_micros = -7;
+  r.first = 10;
+  r.last = 1000000;
+  r.value.confidence = 0.25;
+  SharedRecord got;
+  ASSERT_TRUE(DecodeSharedRecord(EncodeSharedRecord(r), &got));
+  EXPECT_EQ(got.recorded_micros, -7);
+  EXPECT_EQ(got.first, 10u);
+  EXPECT_EQ(got.last, 1000000u);
+  EXPECT_EQ(got.value.confidence, 0.25);
+  SharedRecord backwards = r;
+  backwards.first = 2000000;
+  EXPECT_FALSE(DecodeSharedRecord(EncodeSharedRecord(backwards), &got));
+  SharedRecord retracted = r;
+  retracted.value.retracted_micros = 5;
+  EXPECT_FALSE(DecodeSharedRecord(EncodeSharedRecord(retracted), &got));
 }
 
 TEST(CodingTest, PrefixSuccessor) {

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/compact_adjacency.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
 #include "tests/storage/store_fixture.h"
@@ -143,8 +145,10 @@ class FreshLoadTest : public StoreTest {
     // The statements in chunks of `size`, each chunk sealed after every
     // `seal_every` statements (0: never; a term used again after a seal is
     // kept again); an error from FreshChunk::Add.
-    absl::StatusOr<FreshLoad> Load(size_t size, size_t seal_every = 0) const {
+    absl::StatusOr<FreshLoad> Load(size_t size, size_t seal_every = 0,
+                                   bool share = true) const {
       FreshLoad load;
+      load.share_records = share;
       load.blank_scope = kScope;
       load.entities = entities;
       load.relations = relations;
@@ -167,13 +171,15 @@ class FreshLoadTest : public StoreTest {
   // a FreshLoad with the whole vocabulary and chunks of 3, numbered on
   // across the parts.
   static absl::StatusOr<std::vector<FreshLoad>> Parts(
-      const Content& content, const std::vector<size_t>& starts) {
+      const Content& content, const std::vector<size_t>& starts,
+      bool share = true) {
     std::vector<FreshLoad> parts;
     size_t chunk = 0;
     for (size_t p = 0; p < starts.size(); ++p) {
       const size_t end =
           p + 1 < starts.size() ? starts[p + 1] : content.statements.size();
       FreshLoad& load = parts.emplace_back();
+      load.share_records = share;
       load.blank_scope = kScope;
       load.entities = content.entities;
       load.relations = content.relations;
@@ -195,8 +201,9 @@ class FreshLoadTest : public StoreTest {
   }
 
   absl::StatusOr<WriteResult> LoadFresh(const Content& content, size_t size,
-                                        size_t seal_every = 0) {
-    absl::StatusOr<FreshLoad> load = content.Load(size, seal_every);
+                                        size_t seal_every = 0,
+                                        bool share = true) {
+    absl::StatusOr<FreshLoad> load = content.Load(size, seal_every, share);
     if (!load.ok()) return load.status();
     return store().LoadFresh(*std::move(load));
   }
@@ -206,22 +213,69 @@ class FreshLoadTest : public StoreTest {
     std::filesystem::remove_all(path());
     Reopen();
   }
+
+  // What readers see of the records: each statement's, retracted ones too,
+  // and each document's in pages of `page`.
+  std::string Seen(const Content& content, size_t page = 2) {
+    std::unique_ptr<Reader> reader = store().NewReader();
+    std::string out;
+    auto record = [&](const ProvenanceRecord& r) {
+      absl::StrAppend(
+          &out, "  ", r.statement_id, " ", r.input.document_id, " [",
+          r.input.evidence_start, ", ", r.input.evidence_end, ") ",
+          static_cast<int>(r.input.hedge), " ", r.input.confidence, " ",
+          absl::FormatTime(r.recorded_at), r.retracted_at ? " retracted " : "",
+          r.retracted_at ? absl::FormatTime(*r.retracted_at) : "", "\n");
+    };
+    EXPECT_THAT(reader->ForEachStatement([&](NodeId tid, const Statement& st) {
+      absl::StrAppend(&out, st.id, " live ", st.live_provenance, "\n");
+      absl::StatusOr<std::vector<ProvenanceRecord>> records =
+          reader->ProvenanceAt(tid, /*include_retracted=*/true);
+      EXPECT_THAT(records, IsOk());
+      if (records.ok()) {
+        for (const ProvenanceRecord& r : *records) record(r);
+      }
+      return true;
+    }),
+                IsOk());
+    for (const Document& d : content.documents) {
+      if (absl::StartsWith(d.id, "_:")) continue;  // stored under its scope
+      absl::StrAppend(&out, "document ", d.id, "\n");
+      std::string token;
+      do {
+        absl::StatusOr<ProvenancePage> got =
+            reader->ProvenanceByDocument(d.id, page, token);
+        EXPECT_THAT(got, IsOk());
+        if (!got.ok()) break;
+        EXPECT_LE(got->records.size(), page);
+        for (const auto& [node, r] : got->records) record(r);
+        token = got->next_page_token;
+      } while (!token.empty());
+    }
+    return out;
+  }
 };
 
+// Without shared records, key for key; with them, the same records to
+// readers (and then key for key whatever the chunks).
 TEST_F(FreshLoadTest, GivesTheStoreABulkLoadOfOneBatchGives) {
   const Content content;
   absl::StatusOr<WriteResult> bulk = store().BulkLoad(content.Batch());
   ASSERT_THAT(bulk, IsOk());
+  const std::string seen = Seen(content);
   Close();
   const std::string expected = Dump();
+  std::string expected_shared;
 
-  const std::pair<size_t, size_t> chunkings[] = {
-      {1000, 0}, {7, 0}, {1, 0}, {1000, 3}};
-  for (const auto& [size, seal_every] : chunkings) {
-    SCOPED_TRACE(
-        absl::StrCat("chunks of ", size, ", sealed every ", seal_every));
+  const std::tuple<size_t, size_t, bool> chunkings[] = {
+      {1000, 0, false}, {7, 0, false}, {1, 0, false}, {1000, 3, false},
+      {1000, 0, true},  {7, 0, true},  {1, 0, true},  {1000, 3, true}};
+  for (const auto& [size, seal_every, share] : chunkings) {
+    SCOPED_TRACE(absl::StrCat("chunks of ", size, ", sealed every ", seal_every,
+                              share ? ", shared records" : ""));
     Restart();
-    absl::StatusOr<WriteResult> fresh = LoadFresh(content, size, seal_every);
+    absl::StatusOr<WriteResult> fresh =
+        LoadFresh(content, size, seal_every, share);
     ASSERT_THAT(fresh, IsOk());
     EXPECT_EQ(fresh->statements_created, bulk->statements_created);
     EXPECT_EQ(fresh->provenance_added, bulk->provenance_added);
@@ -233,9 +287,20 @@ TEST_F(FreshLoadTest, GivesTheStoreABulkLoadOfOneBatchGives) {
     absl::StatusOr<VerifyReport> report = store().Verify([] { return false; });
     ASSERT_THAT(report, IsOk());
     EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+    EXPECT_EQ(report->provenance_records,
+              bulk->provenance_added);  // shared ones counted
     reader.reset();
+    EXPECT_EQ(Seen(content), seen);
+    EXPECT_EQ(Seen(content, /*page=*/1), Seen(content, 100));
     Close();
-    EXPECT_EQ(Dump(), expected);
+    if (!share) {
+      EXPECT_EQ(Dump(), expected);
+    } else if (expected_shared.empty()) {
+      expected_shared = Dump();
+      EXPECT_NE(expected_shared, expected);
+    } else {
+      EXPECT_EQ(Dump(), expected_shared);
+    }
   }
 }
 
@@ -247,38 +312,207 @@ TEST_F(FreshLoadTest, InPartsGivesTheStoreOneLoadGives) {
   const Content content;
   absl::StatusOr<WriteResult> bulk = store().BulkLoad(content.Batch());
   ASSERT_THAT(bulk, IsOk());
+  const std::string seen = Seen(content);
   Close();
   const std::string expected = Dump();
+  // With shared records (a document's bounds span the parts), the whole
+  // fresh load's.
+  Restart();
+  ASSERT_THAT(LoadFresh(content, 3), IsOk());
+  Close();
+  const std::string expected_shared = Dump();
 
   // Statement 3 comes again in 12 (the same record), 13 and the last but
   // one (other documents, one with its tag spelled EN-GB); 0 in 14.
   const std::vector<std::vector<size_t>> splits = {
       {0, 4, 13, 40, 67}, {0, 1, 2, 3, 4, 12, 13, 14, 15, 66, 67}, {0, 60}};
-  for (const std::vector<size_t>& starts : splits) {
-    SCOPED_TRACE(::testing::PrintToString(starts));
-    Restart();
-    absl::StatusOr<std::vector<FreshLoad>> parts = Parts(content, starts);
-    ASSERT_THAT(parts, IsOk());
-    WriteResult sum;
-    for (FreshLoad& part : *parts) {
-      absl::StatusOr<WriteResult> r = store().LoadFresh(std::move(part));
-      ASSERT_THAT(r, IsOk());
-      sum.statements_created += r->statements_created;
-      sum.provenance_added += r->provenance_added;
-      sum.provenance_unchanged += r->provenance_unchanged;
+  for (const bool share : {false, true}) {
+    for (const std::vector<size_t>& starts : splits) {
+      SCOPED_TRACE(::testing::PrintToString(starts) +
+                   (share ? ", shared records" : ""));
+      Restart();
+      absl::StatusOr<std::vector<FreshLoad>> parts =
+          Parts(content, starts, share);
+      ASSERT_THAT(parts, IsOk());
+      WriteResult sum;
+      for (FreshLoad& part : *parts) {
+        absl::StatusOr<WriteResult> r = store().LoadFresh(std::move(part));
+        ASSERT_THAT(r, IsOk());
+        sum.statements_created += r->statements_created;
+        sum.provenance_added += r->provenance_added;
+        sum.provenance_unchanged += r->provenance_unchanged;
+      }
+      EXPECT_EQ(sum.statements_created, bulk->statements_created);
+      EXPECT_EQ(sum.provenance_added, bulk->provenance_added);
+      EXPECT_EQ(sum.provenance_unchanged, bulk->provenance_unchanged);
+      std::unique_ptr<Reader> reader = store().NewReader();
+      EXPECT_EQ(reader->Count(Pattern{}).value(), bulk->statements_created);
+      reader.reset();
+      absl::StatusOr<VerifyReport> report =
+          store().Verify([] { return false; });
+      ASSERT_THAT(report, IsOk());
+      EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+      EXPECT_EQ(Seen(content), seen);
+      Close();
+      EXPECT_EQ(Dump(), share ? expected_shared : expected);
     }
-    EXPECT_EQ(sum.statements_created, bulk->statements_created);
-    EXPECT_EQ(sum.provenance_added, bulk->provenance_added);
-    EXPECT_EQ(sum.provenance_unchanged, bulk->provenance_unchanged);
+  }
+}
+
+// A shared record is a record like any other to writers: the same record
+// again is unchanged, a different one from its document is refused, and a
+// retraction or a merge gives the statement a record of its own in its
+// place, under the same key, which then changes as records do.
+TEST_F(FreshLoadTest, SharedRecordsChangeAsRecordsOfTheirOwnDo) {
+  const Content content;
+  ASSERT_THAT(LoadFresh(content, 1000), IsOk());
+  const absl::Time loaded = now_;
+  now_ += absl::Hours(1);
+  // north_korea sent_troops_to russia: from wordnet (shared) and d3 (its
+  // own); russia allied_with north_korea: from g1 (shared) only.
+  std::string sent, allied;
+  NodeId allied_node = 0;
+  store().RefreshCompactAdjacency();
+  {
     std::unique_ptr<Reader> reader = store().NewReader();
-    EXPECT_EQ(reader->Count(Pattern{}).value(), bulk->statements_created);
-    reader.reset();
-    absl::StatusOr<VerifyReport> report = store().Verify([] { return false; });
+    ASSERT_THAT(reader->ForEachStatement([&](NodeId tid, const Statement& st) {
+      if (st.subject.id == "north_korea" && st.relation == "sent_troops_to") {
+        sent = st.id;
+      }
+      if (st.subject.id == "russia" && st.relation == "allied_with") {
+        allied = st.id;
+        allied_node = tid;
+      }
+      return true;
+    }),
+                IsOk());
+    ASSERT_FALSE(sent.empty());
+    ASSERT_FALSE(allied.empty());
+    absl::StatusOr<std::vector<ProvenanceRecord>> records =
+        reader->GetProvenance(sent, false);
+    ASSERT_THAT(records, IsOk());
+    ASSERT_EQ(records->size(), 2u);
+    EXPECT_EQ((*records)[0].input.document_id, "wordnet");
+    EXPECT_EQ((*records)[0].recorded_at, loaded);
+    EXPECT_EQ((*records)[1].input.document_id, "d3");
+    // The compact adjacency counts a shared record's confidence.
+    ASSERT_NE(reader->compact_adjacency(), nullptr);
+    EXPECT_EQ(reader->compact_adjacency()->BestConfidence(allied_node), 1.0);
+    // Filters by document and confidence see it.
+    MatchOptions options;
+    options.document_id = "wordnet";
+    options.min_confidence = 0.9;
+    absl::StatusOr<MatchPage> page = reader->Match(
+        Pattern{Term::Entity("north_korea"), std::nullopt, std::nullopt},
+        options);
+    ASSERT_THAT(page, IsOk());
+    ASSERT_EQ(page->statements.size(), 1u);
+    EXPECT_EQ(page->statements[0].id, sent);
+    options.document_id = Ex("graph/g1");
+    page = reader->Match(
+        Pattern{Term::Entity("north_korea"), std::nullopt, std::nullopt},
+        options);
+    ASSERT_THAT(page, IsOk());
+    EXPECT_TRUE(page->statements.empty());
+  }
+  // Stamped now: the store keeps its times increasing, by a microsecond.
+  auto now = [&](std::optional<absl::Time> t) {
+    return t.has_value() && *t >= now_ && *t < now_ + absl::Seconds(1);
+  };
+  auto verify = [&] {
+    absl::StatusOr<VerifyReport> report = store().Verify();
     ASSERT_THAT(report, IsOk());
     EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
-    Close();
-    EXPECT_EQ(Dump(), expected);
+  };
+
+  // The same record again: unchanged, nothing written.
+  const std::string seen = Seen(content);
+  WriteBatch again;
+  StatementInput in;
+  in.triple = Triple{Term::Entity("north_korea"), "sent_troops_to",
+                     Term::Entity("russia")};
+  in.provenance.emplace_back().document_id = "wordnet";
+  again.statements.push_back(in);
+  absl::StatusOr<WriteResult> w = store().Write(again);
+  ASSERT_THAT(w, IsOk());
+  EXPECT_EQ(w->provenance_unchanged, 1u);
+  EXPECT_EQ(w->provenance_added, 0u);
+  EXPECT_EQ(Seen(content), seen);
+  // A different one from the same document: retract the shared one first.
+  again.statements[0].provenance[0].confidence = 0.5;
+  EXPECT_THAT(store().Write(again),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("a different live record from document "
+                                 "'wordnet'")));
+  EXPECT_EQ(Seen(content), seen);
+
+  // Retracted: a record of its own, retracted, under the shared one's key.
+  absl::StatusOr<RetractResult> r = store().Retract(sent, "wordnet");
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->provenance_retracted, 1u);
+  EXPECT_FALSE(r->statement_removed);  // d3's record holds it
+  EXPECT_THAT(store().Retract(sent, "wordnet"),
+              StatusIs(absl::StatusCode::kNotFound));
+  verify();
+  {
+    std::unique_ptr<Reader> reader = store().NewReader();
+    absl::StatusOr<std::vector<ProvenanceRecord>> records =
+        reader->GetProvenance(sent, true);
+    ASSERT_THAT(records, IsOk());
+    ASSERT_EQ(records->size(), 2u);
+    EXPECT_EQ((*records)[0].input.document_id, "wordnet");
+    EXPECT_EQ((*records)[0].recorded_at, loaded);
+    EXPECT_TRUE(now((*records)[0].retracted_at));
+    // Listed once by its document, retracted.
+    size_t listed = 0;
+    std::string token;
+    do {
+      absl::StatusOr<ProvenancePage> got =
+          reader->ProvenanceByDocument("wordnet", 1, token);
+      ASSERT_THAT(got, IsOk());
+      for (const auto& [node, record] : got->records) {
+        if (record.statement_id != sent) continue;
+        ++listed;
+        EXPECT_TRUE(record.retracted_at.has_value());
+      }
+      token = got->next_page_token;
+    } while (!token.empty());
+    EXPECT_EQ(listed, 1u);
   }
+  // Now the same record again is a new one, recorded now.
+  again.statements[0].provenance[0].confidence = 1.0;
+  w = store().Write(again);
+  ASSERT_THAT(w, IsOk());
+  EXPECT_EQ(w->provenance_added, 1u);
+  verify();
+
+  // Merged away: russia's shared record moves to the statement about the
+  // Kremlin; the old statement keeps its own, retracted.
+  WriteBatch merge;
+  merge.merges.push_back({"russia", "kremlin"});
+  ASSERT_THAT(store().Write(merge), IsOk());
+  verify();
+  {
+    std::unique_ptr<Reader> reader = store().NewReader();
+    absl::StatusOr<std::vector<ProvenanceRecord>> records =
+        reader->GetProvenance(allied, true);
+    ASSERT_THAT(records, IsOk());
+    ASSERT_EQ(records->size(), 1u);
+    EXPECT_EQ((*records)[0].input.document_id, Ex("graph/g1"));
+    EXPECT_EQ((*records)[0].recorded_at, loaded);
+    EXPECT_TRUE(now((*records)[0].retracted_at));
+    absl::StatusOr<MatchPage> page = reader->Match(
+        Pattern{Term::Entity("kremlin"), "allied_with", std::nullopt}, {});
+    ASSERT_THAT(page, IsOk());
+    ASSERT_EQ(page->statements.size(), 1u);
+    records = reader->GetProvenance(page->statements[0].id, false);
+    ASSERT_THAT(records, IsOk());
+    ASSERT_EQ(records->size(), 1u);
+    EXPECT_EQ((*records)[0].input.document_id, Ex("graph/g1"));
+    EXPECT_TRUE(now((*records)[0].recorded_at));
+  }
+  Reopen();
+  verify();
 }
 
 // Until its last part, a load in parts holds every other write off; a
