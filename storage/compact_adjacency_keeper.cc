@@ -195,6 +195,7 @@ absl::StatusOr<std::vector<double>> CompactAdjacencyKeeper::ReadConfidences(
   };
   // Shared records (first, under statement 0) by document.
   absl::flat_hash_map<uint64_t, double> shared;
+  uint64_t first = UINT64_MAX, last = 0;  // the statements given them
   size_t n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (++n % 65536 == 0 && stopping()) {
@@ -210,6 +211,8 @@ absl::StatusOr<std::vector<double>> CompactAdjacencyKeeper::ReadConfidences(
             "compact adjacency: a shared provenance record does not decode");
       }
       shared[doc] = record.value.confidence;
+      first = std::min(first, record.first);
+      last = std::max(last, record.last);
       continue;
     }
     ProvKeyParts parts;
@@ -229,8 +232,9 @@ absl::StatusOr<std::vector<double>> CompactAdjacencyKeeper::ReadConfidences(
   }
   if (shared.empty()) return best;
   // The statements that have one: their rows say so.
+  const std::string from = TidKey(first);
   it.reset(db_->NewIterator(ro, stmt_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->Seek(from); it->Valid(); it->Next()) {
     if (++n % 65536 == 0 && stopping()) {
       return absl::CancelledError("compact adjacency: build stopped");
     }
@@ -243,6 +247,7 @@ absl::StatusOr<std::vector<double>> CompactAdjacencyKeeper::ReadConfidences(
       return absl::DataLossError(
           "compact adjacency: a statement row does not decode");
     }
+    if (tid > last) break;
     if (row.shared == 0) continue;
     auto record = shared.find(row.shared);
     if (record == shared.end()) {

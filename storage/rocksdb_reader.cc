@@ -555,10 +555,13 @@ absl::StatusOr<std::vector<ProvenanceRecord>> RocksReader::ProvenanceAt(
   // A statement's shared record goes where its key would.
   std::optional<std::pair<ProvKeyParts, const ProvValue*>> shared;
   {
-    KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                        Get(kStmtCf, TidKey(tid)));
+    const std::string key = TidKey(tid);
+    KG_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kStmtCf, key));
     StmtValue row;
-    if (value && DecodeStmt(*value, &row) && row.shared != 0) {
+    if (value && !DecodeStmt(*value, &row)) {
+      return Corrupt(kStmtCf, "statement row", key);
+    }
+    if (value && row.shared != 0) {
       KG_ASSIGN_OR_RETURN(shared, SharedRecordOf(tid, row));
     }
   }
@@ -638,6 +641,10 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
                  : std::max(from, after.stmt);
     }
     size_t found = 0;
+    // When the index filled the page, no row past its last entry can be
+    // on it.
+    const std::optional<std::string> bound =
+        more ? std::optional<std::string>(entries.back().key) : std::nullopt;
     if (from <= shared->last) {
       KG_RETURN_IF_ERROR(
           Scan(kStmtCf, "", TidKey(from - 1),
@@ -653,6 +660,7 @@ absl::StatusOr<ProvenancePage> RocksReader::ProvenanceByDocument(
                  std::string entry_key =
                      DocProvKey(doc, 0, 0, tid, shared->recorded_micros);
                  if (entry_key <= start) return true;
+                 if (bound && entry_key > *bound) return false;
                  if (found == limit) {
                    more = true;
                    return false;

@@ -494,13 +494,21 @@ class Verifier {
             ++report_->provenance_records;
             ++live_provenance_;
             ++live;
-            KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                                Get(kProvCf, SharedRecordKey(row.shared)));
-            SharedRecord shared;
-            if (!value || !DecodeSharedRecord(*value, &shared)) {
+            auto cached = shared_records_.find(row.shared);
+            if (cached == shared_records_.end()) {
+              KG_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                                  Get(kProvCf, SharedRecordKey(row.shared)));
+              std::optional<SharedRecord> record;
+              if (value && !DecodeSharedRecord(*value, &record.emplace())) {
+                record.reset();
+              }
+              cached = shared_records_.emplace(row.shared, record).first;
+            }
+            if (!cached->second) {
               Problem(absl::StrCat(who, ": document ", row.shared,
                                    " has no shared record, or a corrupt one"));
             } else {
+              const SharedRecord& shared = *cached->second;
               if (tid < shared.first || tid > shared.last) {
                 Problem(absl::StrCat(who, ": outside the bounds of document ",
                                      row.shared, "'s shared record"));
@@ -874,6 +882,8 @@ class Verifier {
   bool short_statement_keys_ = false;  // kShortStatementKeysKey
   uint64_t terms_ = 0, entities_ = 0, relations_ = 0, documents_ = 0;
   uint64_t indexed_ = 0, live_provenance_ = 0;
+  // Shared records by document, as read (nullopt: missing or corrupt).
+  absl::flat_hash_map<uint64_t, std::optional<SharedRecord>> shared_records_;
   uint64_t index_entries_[kNumCfs] = {};
   absl::flat_hash_map<uint64_t, uint32_t> recorded_quoted_;
   absl::flat_hash_map<uint64_t, uint32_t> computed_quoted_;

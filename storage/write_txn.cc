@@ -884,6 +884,8 @@ absl::Status WriteTxn::MergeEntity(const std::string& field,
     KG_ASSIGN_OR_RETURN(ResolvedTerm target, rewrite(tid));
     KG_RETURN_IF_ERROR(OwnSharedRecord(tid));  // it moves as the others
     KG_ASSIGN_OR_RETURN(auto records, Scan(kProvCf, ProvPrefix(tid)));
+    // The target's shared record, if any, is a live record of it.
+    KG_ASSIGN_OR_RETURN(const StmtValue target_row, LoadStmt(target.tid));
     int retracted = 0, added = 0;
     for (const auto& [key, value] : records) {
       ProvKeyParts parts;
@@ -901,7 +903,6 @@ absl::Status WriteTxn::MergeEntity(const std::string& field,
       KG_ASSIGN_OR_RETURN(auto there,
                           Scan(kProvCf, ProvPrefix(target.tid, parts.doc,
                                                    parts.start, parts.end)));
-      KG_ASSIGN_OR_RETURN(StmtValue target_row, LoadStmt(target.tid));
       bool present = target_row.shared == parts.doc && parts.start == 0 &&
                      parts.end == 0;  // its shared record is live
       for (const auto& [k, v] : there) {

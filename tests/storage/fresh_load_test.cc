@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "storage/compact_adjacency.h"
+#include "storage/keys.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
 #include "tests/storage/store_fixture.h"
@@ -513,6 +515,32 @@ TEST_F(FreshLoadTest, SharedRecordsChangeAsRecordsOfTheirOwnDo) {
   }
   Reopen();
   verify();
+
+  // A row naming a shared record that is not there: verify says so, and
+  // a reader answers DATA_LOSS rather than fewer records.
+  Close();
+  EditRawStore(path(), [&](rocksdb::DB* db, auto& h) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, h[kProvCf]));
+    it->Seek(SharedRecordPrefix());
+    ASSERT_TRUE(it->Valid());
+    uint64_t doc = 0;
+    ASSERT_TRUE(DecodeSharedRecordKey(it->key().ToString(), &doc));
+    ASSERT_TRUE(db->Delete({}, h[kProvCf], it->key()).ok());
+  });
+  Reopen();
+  absl::StatusOr<VerifyReport> report = store().Verify();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_THAT(report->problems,
+              ::testing::Contains(HasSubstr("has no shared record")));
+  std::unique_ptr<Reader> reader = store().NewReader();
+  size_t lost = 0;
+  ASSERT_THAT(reader->ForEachStatement([&](NodeId tid, const Statement&) {
+    lost += reader->ProvenanceAt(tid, true).status().code() ==
+            absl::StatusCode::kDataLoss;
+    return true;
+  }),
+              IsOk());
+  EXPECT_GT(lost, 0u);
 }
 
 // Until its last part, a load in parts holds every other write off; a
