@@ -30,6 +30,7 @@ RUN_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev libssl-dev openssl
   libcli11-dev libre2-dev libcpp-httplib-dev
+  golang-etcd-server-dev  # etcd's .proto files, for replica/'s client
 )
 # ... and what the tests, benchmarks, examples and fuzzers need besides.
 TEST_PACKAGES=(
@@ -37,6 +38,7 @@ TEST_PACKAGES=(
   python3-grpcio python3-protobuf python3-rdflib python3-sparqlwrapper
   clang libclang-rt-14-dev
   curl prometheus chromium
+  etcd-server  # a real etcd for the replica tests
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -69,6 +69,9 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"client", {"importer.h", "connection.h", "rdf_mapping.h", "format.h"}},
       // loader/: kg-server --load's fast path.
       {"loader", {"fresh_rdf.h"}},
+      // replica/: the replicated log in etcd and its client
+      // (docs/replicas.md); etcd's generated stubs stay inside.
+      {"replica", {"etcd.h", "replica_log.h", "entry.h"}},
   };
   return *kPublic;
 }
@@ -89,10 +92,12 @@ const std::map<std::string, std::set<std::string>>& Arrows() {
       {"rdf_proto", {"kg", "rdf", "common"}},
       {"server",
        {"query", "query/sparql", "storage", "kg", "rdf", "rdf_proto", "common",
-        "http", "metrics", "client", "loader"}},
+        "http", "metrics", "client", "loader", "replica"}},
       {"client", {"kg", "rdf", "rdf_proto", "query/sparql", "common"}},
       // loader/ reads RDF as kgctl's import does and writes to the store.
       {"loader", {"storage", "rdf", "client", "kg", "common"}},
+      // replica/ logs the store's write batches: storage's model, no query.
+      {"replica", {"storage", "common"}},
   };
   return *kArrows;
 }
@@ -117,13 +122,15 @@ const std::map<std::string, std::vector<std::string>>& Banned() {
           {"server", {}},
           {"client", {"rocksdb/"}},
           {"loader", {"grpc", "grpcpp/", "rocksdb/"}},
+          {"replica", {"rocksdb/"}},
       };
   return *kBanned;
 }
 
 const std::set<std::string> kProjectModules = {
-    "common", "rdf", "storage", "query",     "query/sparql", "server",
-    "client", "kg",  "http",    "rdf_proto", "metrics",      "loader"};
+    "common",  "rdf",    "storage", "query", "query/sparql",
+    "server",  "client", "kg",      "http",  "rdf_proto",
+    "metrics", "loader", "replica"};
 
 // The module a path belongs to: the longest module folder it lies in
 // ("query/sparql/parser.h" is query/sparql's, "query/path.h" query's); ""

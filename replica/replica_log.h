@@ -1,0 +1,84 @@
+// The replicated log of one replica set, kept in etcd (docs/replicas.md):
+// the writer's election and the ordered, fenced log of write batches.
+//
+// Keys, under "/kg/<cluster>/":
+//   writer             the writer's member id and address, held by its
+//                      lease; its create revision is the writer's term
+//   log/<position>     one entry (position: 20 decimal digits, from 1)
+//   applied/<member>   the last position that member applied (its lease)
+//
+// An entry is appended at a position only in a transaction that also
+// checks that the writer key still has the appender's term and that the
+// position is free: a writer that lost its lease (and so its key) can
+// append nothing, even before it notices.
+#ifndef KG_REPLICA_REPLICA_LOG_H_
+#define KG_REPLICA_REPLICA_LOG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "replica/etcd.h"
+
+namespace kg::replica {
+
+// etcd refuses a request above 1.5 MiB by default; an entry and its key
+// stay well below.
+inline constexpr size_t kMaxEntryBytes = 1 << 20;
+
+class ReplicaLog {
+ public:
+  // `cluster`: letters, digits, '-', '_' (INVALID_ARGUMENT otherwise).
+  static absl::StatusOr<ReplicaLog> Open(Etcd* etcd, absl::string_view cluster);
+
+  struct Writer {
+    std::string member;
+    std::string address;
+    int64_t term = 0;  // the writer key's create revision
+    friend bool operator==(const Writer&, const Writer&) = default;
+  };
+  // Becomes the writer, held by `lease`, unless there is one: the writer
+  // either way (compare its member with `member`).
+  absl::StatusOr<Writer> Campaign(absl::string_view member,
+                                  absl::string_view address, int64_t lease);
+  // The writer, if any.
+  absl::StatusOr<std::optional<Writer>> CurrentWriter();
+
+  // Appends `entry` at `position` as the writer of `term`.
+  //   FAILED_PRECONDITION: `term` is no longer the writer's (the message
+  //     names the writer now, if any).
+  //   ALREADY_EXISTS: the position is taken.
+  //   INVALID_ARGUMENT: the entry is above kMaxEntryBytes, or position 0.
+  absl::Status Append(int64_t term, uint64_t position, absl::string_view entry);
+  // Up to `limit` entries from `from` on, in order.
+  absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> Read(
+      uint64_t from, int64_t limit);
+  // The position after the last entry (1 for an empty log).
+  absl::StatusOr<uint64_t> NextPosition();
+
+  // Each member's applied position.
+  absl::Status SetApplied(absl::string_view member, uint64_t position,
+                          int64_t lease);
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> Applied();
+
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  ReplicaLog(Etcd* etcd, std::string prefix)
+      : etcd_(etcd), prefix_(std::move(prefix)) {}
+  std::string WriterKey() const { return prefix_ + "writer"; }
+  std::string LogKey(uint64_t position) const;
+  std::string LogPrefix() const { return prefix_ + "log/"; }
+  std::string AppliedPrefix() const { return prefix_ + "applied/"; }
+
+  Etcd* etcd_;
+  std::string prefix_;
+};
+
+}  // namespace kg::replica
+
+#endif  // KG_REPLICA_REPLICA_LOG_H_
