@@ -439,6 +439,20 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     return absl::DataLossError(
         absl::StrCat(what, ": ", EchoValue(path), ": counters are corrupt"));
   }
+  std::string position;
+  const rocksdb::Status got_position = d->db_->Get(
+      rocksdb::ReadOptions(), d->cf(kDefaultCf), kLogPositionKey, &position);
+  if (!got_position.ok() && !got_position.IsNotFound()) {
+    return FromRocksDb(got_position,
+                       absl::StrCat(what, ": open ", EchoValue(path)));
+  }
+  if (got_position.ok()) {
+    absl::string_view in(position);
+    if (!GetFixed64(&in, &d->log_position_at_open_) || !in.empty()) {
+      return absl::DataLossError(absl::StrCat(what, ": ", EchoValue(path),
+                                              ": the log position is corrupt"));
+    }
+  }
   KG_RETURN_IF_ERROR(d->LoadPageTokenKey(what, /*read_only=*/false));
   return d;
 }

@@ -107,6 +107,8 @@ class Database {
   const std::string& path() const { return path_; }
   // The counters stored when the database was opened.
   const Counters& counters_at_open() const { return counters_at_open_; }
+  // The log position the store held (ReplicaStamp), 0 for none.
+  uint64_t log_position_at_open() const { return log_position_at_open_; }
   const std::string& base_iri() const { return base_iri_; }
   // Encodes and checks page tokens under the store's key (empty in a
   // read-only open of a store that has none yet).
@@ -134,6 +136,7 @@ class Database {
   std::unique_ptr<rocksdb::DB> db_;
   CfHandles cfs_;
   Counters counters_at_open_;
+  uint64_t log_position_at_open_ = 0;
   std::string base_iri_;
   PageTokenCodec page_tokens_{""};
   std::optional<uint32_t> upgraded_from_;

@@ -9,6 +9,9 @@
 //             "page_token_key"               -> 32 random bytes: the key of
 //                                               the page tokens' MAC
 //             "short_statement_keys"         -> "" (format 6: created so)
+//             "log_position"                 -> fixed64: the replicated
+//                                               log's last position applied
+//                                               (ReplicaStamp)
 //             "contested_index"              -> "" (format 5: the contested
 //                                               index below is complete)
 //             "contested:S" stmt_tid         -> ContestedFigures hash16
@@ -80,6 +83,7 @@ namespace kg::storage {
 // format-6 store is a format-7 store without any.
 inline constexpr uint32_t kFormatVersion = 7;
 inline constexpr char kBaseKey[] = "base";
+inline constexpr char kLogPositionKey[] = "log_position";
 inline constexpr char kDefaultBaseIri[] = "https://kg.invalid/";
 inline constexpr uint8_t kValueFormat = 1;
 // EntityValue since entity histories: every version (EncodeEntityHistory).

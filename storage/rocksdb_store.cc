@@ -132,6 +132,7 @@ constexpr size_t kMaxGroupWrites = 64;
 struct PendingWrite {
   // Applies the caller's change to the transaction (Apply or Retract).
   std::function<absl::Status(WriteTxn&)> apply;
+  ReplicaStamp replica;  // the caller's time and log position, if any
   absl::Status status;
   bool done = false;
 };
@@ -149,7 +150,8 @@ class RocksStore : public Store {
         database_(std::move(database)),
         adjacency_(std::move(adjacency)),
         rolled_back_fresh_load_(rolled_back.has_value()),
-        counters_(rolled_back.value_or(database_->counters_at_open())) {
+        counters_(rolled_back.value_or(database_->counters_at_open())),
+        log_position_(database_->log_position_at_open()) {
     if (options_.compact_adjacency) {
       // A reader without the copies (this is what builds them), taken
       // with commit_mu() held shared, as NewReader's.
@@ -172,8 +174,14 @@ class RocksStore : public Store {
   absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() override;
   absl::StatusOr<WriteResult> LoadFresh(FreshLoad load) override;
   absl::Status AbandonFreshLoad() override;
+  using Store::Retract;
   absl::StatusOr<RetractResult> Retract(absl::string_view statement_id,
-                                        absl::string_view document_id) override;
+                                        absl::string_view document_id,
+                                        const ReplicaStamp& replica) override;
+  uint64_t log_position() override {
+    absl::MutexLock lock(&commit_mu_);
+    return log_position_;
+  }
   std::unique_ptr<Reader> NewReader() override;
   void RefreshCompactAdjacency() override {
     if (compact_ != nullptr) compact_->Refresh();
@@ -199,7 +207,8 @@ class RocksStore : public Store {
   // Queues `apply` and returns once it has committed or failed. The writer
   // at the front of the queue leads: it commits its own and the queued
   // writes after it as one group (CommitGroup), then wakes them.
-  absl::Status Enqueue(std::function<absl::Status(WriteTxn&)> apply)
+  absl::Status Enqueue(std::function<absl::Status(WriteTxn&)> apply,
+                       const ReplicaStamp& replica = ReplicaStamp())
       ABSL_LOCKS_EXCLUDED(queue_mu_, commit_mu_);
   // Applies each write of `group` in order, each reading through the
   // changes of the ones before it; a write that fails is left out alone.
@@ -244,8 +253,10 @@ class RocksStore : public Store {
   void ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
                         bool records_changed, bool entities_changed);
   // Recorded times strictly increase, so two writes never share a key.
-  int64_t NextMicros() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
-    last_micros_ = std::max(ToMicros(options_.clock()), last_micros_ + 1);
+  int64_t NextMicros(std::optional<int64_t> at = std::nullopt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
+    last_micros_ =
+        std::max(at.value_or(ToMicros(options_.clock())), last_micros_ + 1);
     return last_micros_;
   }
 
@@ -262,6 +273,7 @@ class RocksStore : public Store {
   // while it reads and writes the store's state; never while waiting.
   absl::Mutex commit_mu_;
   Counters counters_ ABSL_GUARDED_BY(commit_mu_);
+  uint64_t log_position_ ABSL_GUARDED_BY(commit_mu_) = 0;  // ReplicaStamp's
   int64_t last_micros_ ABSL_GUARDED_BY(commit_mu_) = 0;
   // The bulk loader holding writes off, if any; whether it is applying a
   // part now, and since when it is idle otherwise.
@@ -289,6 +301,12 @@ class RocksBulkLoader : public BulkLoader {
 
   absl::Status Add(const WriteBatch& part, absl::string_view name,
                    WriteResult* result) override {
+    if (part.replica.at.has_value() || part.replica.log_position != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name.empty() ? "" : absl::StrCat(name, "."),
+          "replica: a bulk load is stamped when it begins and is not a "
+          "log entry; give no time or position"));
+    }
     {
       absl::MutexLock lock(&store_->commit_mu_);
       KG_RETURN_IF_ERROR(Usable());
@@ -367,9 +385,11 @@ std::unique_ptr<Reader> RocksStore::NewReader() {
                                        std::move(entities));
 }
 
-absl::Status RocksStore::Enqueue(std::function<absl::Status(WriteTxn&)> apply) {
+absl::Status RocksStore::Enqueue(std::function<absl::Status(WriteTxn&)> apply,
+                                 const ReplicaStamp& replica) {
   PendingWrite w;
   w.apply = std::move(apply);
+  w.replica = replica;
   std::vector<PendingWrite*> group;
   {
     absl::MutexLock lock(&queue_mu_);
@@ -408,11 +428,25 @@ void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
   std::vector<CfChanges> merged(kNumCfs);
   std::vector<Adjacency::Change> index;
   Counters counters = counters_;
+  uint64_t log_position = log_position_;
   std::vector<PendingWrite*> applied;
   for (PendingWrite* w : group) {
-    WriteTxn txn(database_->db(), &database_->cfs(), counters, NextMicros(),
+    if (w->replica.log_position != 0 &&
+        w->replica.log_position <= log_position) {
+      w->status = absl::FailedPreconditionError(absl::StrCat(
+          "log_position: ", w->replica.log_position,
+          " is applied already (the store is at ", log_position, ")"));
+      continue;
+    }
+    std::optional<int64_t> at;
+    if (w->replica.at) at = ToMicros(*w->replica.at);
+    WriteTxn txn(database_->db(), &database_->cfs(), counters, NextMicros(at),
                  &merged, database_->base_iri());
     w->status = w->apply(txn);
+    if (w->status.ok() && w->replica.log_position != 0) {
+      txn.SetLogPosition(w->replica.log_position);
+      log_position = w->replica.log_position;
+    }
     if (!w->status.ok()) continue;
     for (int cf = 0; const auto& changes : txn.changes()) {
       for (const PendingChanges::Change& change : changes) {
@@ -434,6 +468,7 @@ void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
     return;
   }
   counters_ = counters;
+  log_position_ = log_position;
 }
 
 absl::Status RocksStore::CommitChanges(
@@ -488,20 +523,25 @@ void RocksStore::ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
 
 absl::StatusOr<WriteResult> RocksStore::Write(const WriteBatch& batch) {
   WriteResult result;
-  KG_RETURN_IF_ERROR(Enqueue([&](WriteTxn& txn) {
-    result = WriteResult();
-    return txn.Apply(batch, &result);
-  }));
+  KG_RETURN_IF_ERROR(Enqueue(
+      [&](WriteTxn& txn) {
+        result = WriteResult();
+        return txn.Apply(batch, &result);
+      },
+      batch.replica));
   return result;
 }
 
 absl::StatusOr<RetractResult> RocksStore::Retract(
-    absl::string_view statement_id, absl::string_view document_id) {
+    absl::string_view statement_id, absl::string_view document_id,
+    const ReplicaStamp& replica) {
   RetractResult result;
-  KG_RETURN_IF_ERROR(Enqueue([&](WriteTxn& txn) {
-    result = RetractResult();
-    return txn.Retract(statement_id, document_id, &result);
-  }));
+  KG_RETURN_IF_ERROR(Enqueue(
+      [&](WriteTxn& txn) {
+        result = RetractResult();
+        return txn.Retract(statement_id, document_id, &result);
+      },
+      replica));
   return result;
 }
 

@@ -168,6 +168,20 @@ struct EntityMerge {
   std::string into;
 };
 
+// A write as a replica applies it (docs/replicas.md): stamped with the
+// writer's time instead of the store's clock (records, retractions, entity
+// versions), so every replica applies it the same, and kept with its
+// position in the replicated log, atomically, so a replica knows what it
+// applied after a restart.
+struct ReplicaStamp {
+  // Times still strictly increase: one not after the last write's is
+  // taken as a microsecond after it, as the clock's would be.
+  std::optional<absl::Time> at;
+  // 0: none. Otherwise above the store's log_position(); FAILED_PRECONDITION
+  // when not (applied already), changing nothing.
+  uint64_t log_position = 0;
+};
+
 // Everything one logical write touches; applied atomically or not at all.
 // Items are applied in the order of the fields below, so a batch may define
 // the entities and documents its statements use.
@@ -196,6 +210,8 @@ struct WriteBatch {
   // the same label with the same scope is one node. Empty: the store draws
   // a random scope for the batch, so its blank nodes are new.
   std::string blank_scope;
+  // Set when a replica applies the writer's batch (docs/replicas.md).
+  ReplicaStamp replica;
 };
 
 struct WriteResult {
@@ -602,8 +618,17 @@ class Store {
   // `document_id`. The statement leaves the indexes when no live record
   // remains and no indexed statement quotes it. NOT_FOUND when there is no
   // such live record.
+  absl::StatusOr<RetractResult> Retract(absl::string_view statement_id,
+                                        absl::string_view document_id) {
+    return Retract(statement_id, document_id, ReplicaStamp());
+  }
+  // The same, as a replica applies the writer's retraction.
   virtual absl::StatusOr<RetractResult> Retract(
-      absl::string_view statement_id, absl::string_view document_id) = 0;
+      absl::string_view statement_id, absl::string_view document_id,
+      const ReplicaStamp& replica) = 0;
+  // The position in the replicated log of the last write applied with one
+  // (ReplicaStamp); 0 for none.
+  virtual uint64_t log_position() = 0;
 
   // A reader at the current state. It must be destroyed before the store.
   virtual std::unique_ptr<Reader> NewReader() = 0;

@@ -1785,6 +1785,12 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
   return UpdateContested();
 }
 
+void WriteTxn::SetLogPosition(uint64_t position) {
+  std::string value;
+  PutFixed64(&value, position);
+  Put(kDefaultCf, kLogPositionKey, value);
+}
+
 void WriteTxn::SealCounters() {
   Put(kDefaultCf, kCountersKey, EncodeCounters(counters_));
 }

@@ -145,6 +145,9 @@ class WriteTxn {
   // call SealCounters() once first, then ChangesOf on different families
   // from different threads.
   void SealCounters();
+  // Keeps the replicated log's position with this transaction's changes
+  // (ReplicaStamp).
+  void SetLogPosition(uint64_t position);
   PendingChanges::Changes ChangesOf(Cf cf) { return overlay_[cf].Sorted(); }
   const Counters& counters() const { return counters_; }
   // Statements that entered or left the indexes, in order.

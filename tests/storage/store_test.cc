@@ -61,6 +61,96 @@ TEST_F(StoreTest, WritesAndReadsBackTheVocabulary) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("entity_id")));
 }
 
+// Batches stamped by the caller (as a replica applies the writer's) make
+// the same store whatever the store's clock says: the same keys, the same
+// times, the same log position. A time not after the last write's becomes
+// a microsecond after it; a position not after the store's is refused.
+TEST_F(StoreTest, BatchesStampedByTheCallerMakeTheSameStoreWhateverTheClock) {
+  const absl::Time t0 = absl::FromUnixSeconds(1700000000);
+  auto replay = [&]() -> std::string {
+    WriteBatch vocabulary = Vocabulary();
+    vocabulary.replica = {t0, 1};
+    EXPECT_THAT(store().Write(vocabulary), IsOk());
+    WriteBatch claims;
+    claims.statements = {Sent(), Denial()};
+    StatementInput blank;
+    blank.triple =
+        Triple{Term::Blank("x"), "allied_with", Term::Entity("russia")};
+    blank.provenance.push_back(Evidence(2));
+    claims.statements.push_back(blank);
+    claims.blank_scope = "0123456789abcdef";
+    claims.replica = {t0 + absl::Seconds(1), 2};
+    absl::StatusOr<WriteResult> written = store().Write(claims);
+    EXPECT_THAT(written, IsOk());
+    if (!written.ok()) return "";
+    EXPECT_THAT(store().Retract(written->statement_ids[0], "doc1",
+                                {t0 + absl::Seconds(2), 3}),
+                IsOk());
+    WriteBatch merge;
+    merge.merges.push_back({"nis", "kremlin"});
+    merge.replica = {t0 + absl::Seconds(3), 5};  // 4 failed
+    EXPECT_THAT(store().Write(merge), IsOk());
+    std::unique_ptr<Reader> reader = store().NewReader();
+    absl::StatusOr<std::vector<ProvenanceRecord>> records =
+        reader->GetProvenance(written->statement_ids[0], true);
+    EXPECT_THAT(records, IsOk());
+    if (records.ok() && !records->empty()) {
+      EXPECT_EQ(records->front().recorded_at, t0 + absl::Seconds(1));
+      EXPECT_EQ(records->front().retracted_at, t0 + absl::Seconds(2));
+    }
+    reader.reset();
+    Close();
+    std::string dump = Dump();
+    Reopen();
+    return dump;
+  };
+  const std::string first = replay();
+  Close();
+  std::filesystem::remove_all(path());
+  now_ += absl::Hours(5);  // another clock
+  Reopen();
+  EXPECT_EQ(replay(), first);
+
+  // Not after the last write: a microsecond after it.
+  WriteBatch later;
+  later.entities = {{"spy", "Spy", "Person", {}}};
+  later.replica = {t0 + absl::Seconds(10), 6};
+  ASSERT_THAT(store().Write(later), IsOk());
+  WriteBatch late;
+  StatementInput st = Sent();
+  st.provenance[0] = Evidence(0, 0.5, "doc1");
+  st.triple = Triple{Term::Entity("russia"), "allied_with",
+                     Term::Entity("north_korea")};
+  late.statements.push_back(st);
+  late.replica.at = t0;
+  late.replica.log_position = 6;  // applied already
+  EXPECT_THAT(store().Write(late),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("log_position: 6 is applied already")));
+  late.replica.log_position = 7;
+  absl::StatusOr<WriteResult> written = store().Write(late);
+  ASSERT_THAT(written, IsOk());
+  EXPECT_EQ(store().log_position(), 7u);
+  std::unique_ptr<Reader> reader = store().NewReader();
+  absl::StatusOr<std::vector<ProvenanceRecord>> records =
+      reader->GetProvenance(written->statement_ids[0], false);
+  ASSERT_THAT(records, IsOk());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ(records->front().recorded_at,
+            t0 + absl::Seconds(10) + absl::Microseconds(1));
+  reader.reset();
+  Reopen();
+  EXPECT_EQ(store().log_position(), 7u);  // kept
+
+  // A bulk load is stamped when it begins: a time is refused, by name.
+  WriteBatch bulk;
+  bulk.replica.at = t0;
+  EXPECT_THAT(store().BulkLoad(bulk),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("replica: a bulk load")));
+  EXPECT_EQ(store().log_position(), 7u);
+}
+
 TEST_F(StoreTest, FindsEntitiesByIdLabelOrAliasIgnoringCase) {
   ASSERT_THAT(store().Write(Vocabulary()), IsOk());
   auto reader = store().NewReader();
