@@ -1,5 +1,6 @@
 #include "server/grpc_status.h"
 
+#include "replica/replicated_store.h"
 #include "server/log.h"
 
 namespace kg::server {
@@ -36,6 +37,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       KG_LOG(kError) << "internal error: " << status.ToString();
       return grpc::Status(code, "internal error; see the server log");
     case absl::StatusCode::kUnavailable:
+      if (status.GetPayload(replica::kWriterPayload).has_value()) {
+        // The replica set's: where the writer is, or why it is not there.
+        return grpc::Status(code, std::string(status.message()));
+      }
       KG_LOG(kError) << "store unavailable: " << status.ToString();
       return grpc::Status(code, "the store is unavailable; retry later");
     default:

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -39,6 +40,18 @@ ABSL_FLAG(int, http_threads, 16,
           "HTTP requests served at once (more connections wait)");
 ABSL_FLAG(std::string, data_dir, "var/data",
           "RocksDB data directory; created when missing");
+ABSL_FLAG(std::vector<std::string>, etcd_endpoints, {},
+          "host:port of each etcd member: joins the replica set --cluster "
+          "(docs/replicas.md); alone when empty");
+ABSL_FLAG(std::string, cluster, "kg", "the replica set's name, in etcd");
+ABSL_FLAG(std::string, member, "",
+          "this replica's name in the set (default: its advertised address)");
+ABSL_FLAG(std::string, advertise_address, "",
+          "host:port clients reach this replica at, told to clients sent to "
+          "the writer (default: 127.0.0.1 and the port listened on)");
+ABSL_FLAG(int, writer_lease_ms, 3000,
+          "a writer that cannot renew its etcd lease for this long is "
+          "replaced; at least 1000");
 ABSL_FLAG(std::string, seed_file, "",
           "JSON Lines file loaded when the data directory holds no store yet "
           "(./setup.sh run passes data/seed.jsonl)");
@@ -372,6 +385,28 @@ int main(int argc, char** argv) {
   options.slow_query = absl::Milliseconds(absl::GetFlag(FLAGS_slow_query_ms));
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_file = absl::GetFlag(FLAGS_seed_file);
+  if (!absl::GetFlag(FLAGS_etcd_endpoints).empty()) {
+    kg::replica::ReplicaOptions replica;
+    replica.etcd_endpoints = absl::GetFlag(FLAGS_etcd_endpoints);
+    replica.cluster = absl::GetFlag(FLAGS_cluster);
+    replica.address = absl::GetFlag(FLAGS_advertise_address);
+    replica.member = absl::GetFlag(FLAGS_member);
+    if (replica.member.empty()) replica.member = replica.address;
+    if (replica.member.empty()) {
+      std::fprintf(stderr,
+                   "kg-server: --member: required with --etcd_endpoints "
+                   "unless --advertise_address names this replica\n");
+      return 2;
+    }
+    if (absl::GetFlag(FLAGS_writer_lease_ms) < 1000) {
+      std::fprintf(stderr,
+                   "kg-server: --writer_lease_ms: must be at least 1000\n");
+      return 2;
+    }
+    replica.lease_ttl =
+        absl::Milliseconds(absl::GetFlag(FLAGS_writer_lease_ms));
+    options.replica = std::move(replica);
+  }
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.limits.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.limits.default_deadline =

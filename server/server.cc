@@ -190,6 +190,21 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
                   << " that was cut off between its parts (kg-server "
                      "--load); the store is as it was before that load";
   }
+  if (options.replica.has_value()) {
+    if (!options.seed_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--seed_file: a replica takes its writes from the replica set's "
+          "log; seed the writer's store before it joins (docs/replicas.md)");
+    }
+    replica::ReplicaOptions replica = *options.replica;
+    replica.log = [](const std::string& line) { KG_LOG(kInfo) << line; };
+    absl::StatusOr<std::unique_ptr<replica::ReplicatedStore>> replicated =
+        replica::ReplicatedStore::Start(std::move(server->store_),
+                                        std::move(replica));
+    if (!replicated.ok()) return replicated.status();
+    server->replica_ = replicated->get();
+    server->store_ = *std::move(replicated);
+  }
   server->service_ = std::make_unique<KnowledgeGraphService>(
       server->store_.get(), options.limits, &server->auth_);
   if (!options.seed_file.empty()) {
@@ -224,6 +239,12 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address,
                      " (address in use, or not a valid host:port)"));
+  }
+  if (server->replica_ != nullptr) {
+    // Campaign and tail the log now that clients can reach this server.
+    server->replica_->Run(options.replica->address.empty()
+                              ? absl::StrCat("127.0.0.1:", server->port_)
+                              : std::string());
   }
   if (!options.http_listen_address.empty()) {
     http::HttpOptions http;

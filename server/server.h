@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "http/http_server.h"
+#include "replica/replicated_store.h"
 #include "server/auth.h"
 #include "server/memory_trimmer.h"
 #include "server/metrics.h"
@@ -62,6 +63,9 @@ struct ServerOptions {
   // their request, rows, edges and caller; zero: none.
   absl::Duration slow_query = absl::ZeroDuration();
   std::string data_dir;
+  // Joins a replica set (docs/replicas.md) when its etcd endpoints are
+  // given. An empty address is 127.0.0.1 and the port listened on.
+  std::optional<replica::ReplicaOptions> replica;
   // JSON Lines file loaded into a store that holds nothing yet; "" for none.
   std::string seed_file;
   ServiceLimits limits;
@@ -121,6 +125,7 @@ class KgServer {
   void SetServing(bool serving);
 
   std::unique_ptr<storage::Store> store_;
+  replica::ReplicatedStore* replica_ = nullptr;  // store_, in a replica set
   Authenticator auth_ = Authenticator::Disabled();
   std::unique_ptr<KnowledgeGraphService> service_;
   std::unique_ptr<ServerMetrics> metrics_;

@@ -1,0 +1,163 @@
+// A store that is one replica of a replica set (docs/replicas.md): reads
+// go to the local store; a write on the writer is appended to the log in
+// etcd, then applied locally with the writer's stamp; on a follower it is
+// UNAVAILABLE, naming the writer. A thread tails the log and applies each
+// entry once, in order, and campaigns when there is no writer; another
+// keeps the member's lease alive.
+#ifndef KG_REPLICA_REPLICATED_STORE_H_
+#define KG_REPLICA_REPLICATED_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "replica/entry.h"
+#include "replica/etcd.h"
+#include "replica/replica_log.h"
+#include "storage/store.h"
+
+namespace kg::replica {
+
+// UNAVAILABLE statuses of the replica set (a write sent to a follower, a
+// write that could not be logged) carry this payload: the writer's address
+// when one is known, else empty. Their messages are meant for clients.
+inline constexpr char kWriterPayload[] = "type.kg.invalid/replica.writer";
+
+struct ReplicaOptions {
+  std::vector<std::string> etcd_endpoints;  // "host:port" each
+  std::string cluster = "kg";
+  std::string member;   // unique in the set
+  std::string address;  // where clients reach this server
+  // A writer that cannot refresh its lease for this long is replaced.
+  absl::Duration lease_ttl = absl::Seconds(3);
+  absl::Duration etcd_timeout = absl::Seconds(2);
+  // How often a follower looks for new entries.
+  absl::Duration poll_interval = absl::Milliseconds(20);
+  // Told each change of role ("elected writer", "following ..."); may be
+  // empty.
+  std::function<void(const std::string&)> log;
+};
+
+struct ReplicaStatus {
+  enum class Role { kFollower, kWriter };
+  Role role = Role::kFollower;
+  std::string writer_member;  // "" when there is none known
+  std::string writer_address;
+  int64_t term = 0;             // the writer's, when known
+  uint64_t applied = 0;         // the last log position applied here
+  uint64_t entries_failed = 0;  // entries refused by the data, skipped
+  uint64_t elections_won = 0;
+};
+
+class ReplicatedStore : public storage::Store {
+ public:
+  // Joins the replica set: connects to etcd and takes a lease. Run starts
+  // tailing the log from the store's log position and campaigning.
+  static absl::StatusOr<std::unique_ptr<ReplicatedStore>> Start(
+      std::unique_ptr<storage::Store> store, ReplicaOptions options);
+  // `address`: where clients reach this server, when options.address was
+  // left empty (a port the server learns once it listens). Once.
+  void Run(std::string address = "");
+  // Stops the threads and gives the lease back (a writer's successor need
+  // not wait for it to expire).
+  ~ReplicatedStore() override;
+
+  ReplicaStatus status();
+  // Waits until this replica applied at least `position`, up to
+  // `deadline`: DEADLINE_EXCEEDED naming both positions otherwise.
+  absl::Status AwaitApplied(uint64_t position, absl::Time deadline);
+
+  // Writes, through the log.
+  absl::StatusOr<storage::WriteResult> Write(
+      const storage::WriteBatch& batch) override;
+  using Store::Retract;
+  absl::StatusOr<storage::RetractResult> Retract(
+      absl::string_view statement_id, absl::string_view document_id,
+      const storage::ReplicaStamp& replica) override;
+  // Not replicated yet: FAILED_PRECONDITION (load before joining a set).
+  absl::StatusOr<storage::WriteResult> BulkLoad(
+      const storage::WriteBatch& batch) override;
+  absl::StatusOr<std::unique_ptr<storage::BulkLoader>> BeginBulkLoad() override;
+  absl::StatusOr<storage::WriteResult> LoadFresh(
+      storage::FreshLoad load) override;
+  absl::Status AbandonFreshLoad() override {
+    return store_->AbandonFreshLoad();
+  }
+
+  // The rest is the local store's.
+  uint64_t log_position() override { return store_->log_position(); }
+  std::unique_ptr<storage::Reader> NewReader() override {
+    return store_->NewReader();
+  }
+  void RefreshCompactAdjacency() override { store_->RefreshCompactAdjacency(); }
+  absl::Status Flush() override { return store_->Flush(); }
+  absl::Status Checkpoint(absl::string_view dir) override {
+    return store_->Checkpoint(dir);
+  }
+  using Store::Verify;
+  absl::StatusOr<storage::VerifyReport> Verify(
+      const std::function<bool()>& should_stop) override {
+    return store_->Verify(should_stop);
+  }
+  absl::Status Health() override { return store_->Health(); }
+  storage::EngineFigures Engine() override { return store_->Engine(); }
+  absl::Status Resume() override { return store_->Resume(); }
+  const std::string& base_iri() const override { return store_->base_iri(); }
+  std::optional<uint32_t> upgraded_from_format() const override {
+    return store_->upgraded_from_format();
+  }
+  bool rolled_back_fresh_load() const override {
+    return store_->rolled_back_fresh_load();
+  }
+
+ private:
+  ReplicatedStore(std::unique_ptr<storage::Store> store,
+                  std::unique_ptr<Etcd> etcd, ReplicaLog log,
+                  ReplicaOptions options, int64_t lease);
+  // Applies the entries after the applied position, as many as there are.
+  absl::Status CatchUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Applies one decoded entry at `position`; a refusal by the data is
+  // counted and skipped (every replica refuses it alike).
+  absl::Status Apply(uint64_t position, const Entry& entry,
+                     storage::WriteResult* write_result,
+                     storage::RetractResult* retract_result,
+                     absl::Status* refused)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Logs and applies an entry as the writer.
+  absl::Status Append(Entry entry, storage::WriteResult* write_result,
+                      storage::RetractResult* retract_result);
+  absl::Status NotTheWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void StepDown(const absl::Status& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void Log(const std::string& line);
+  void TailLoop();
+  void LeaseLoop();
+  bool Stopping();
+
+  const std::unique_ptr<storage::Store> store_;
+  const std::unique_ptr<Etcd> etcd_;
+  ReplicaLog log_;
+  ReplicaOptions options_;  // address set by Run
+
+  // Held while an entry is logged or applied: entries apply one at a time.
+  absl::Mutex write_mu_;
+  int64_t lease_ ABSL_GUARDED_BY(write_mu_);
+  ReplicaStatus status_ ABSL_GUARDED_BY(write_mu_);
+  absl::Time last_at_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
+  uint64_t published_applied_ ABSL_GUARDED_BY(write_mu_) = 0;
+
+  absl::Mutex stop_mu_;
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread tail_thread_;
+  std::thread lease_thread_;
+};
+
+}  // namespace kg::replica
+
+#endif  // KG_REPLICA_REPLICATED_STORE_H_

@@ -1,0 +1,207 @@
+// Two replicas of one replica set, each a real RocksDB store, sharing a
+// real etcd: one is elected writer, the other applies its log; a write to
+// the follower is refused naming the writer; when the writer goes, the
+// follower takes over; a replica that comes back catches up from its
+// stored log position. Both end with the same content.
+#include "replica/replicated_store.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/etcd_cluster.h"
+#include "tests/support/test_util.h"
+
+namespace kg::replica {
+namespace {
+
+using ::kg::testing::EtcdCluster;
+using ::kg::testing::IsOk;
+using ::kg::testing::StatusIs;
+using storage::Term;
+using ::testing::HasSubstr;
+
+constexpr char kText[] = "North Korea sent troops to Russia in October.";
+
+storage::WriteBatch Vocabulary() {
+  storage::WriteBatch b;
+  b.entities = {{"north_korea", "North Korea", "Country", {}},
+                {"russia", "Russia", "Country", {}},
+                {"kremlin", "Kremlin", "Organization", {}}};
+  b.relations = {
+      {"sent_troops_to", "sent troops to", false, storage::Polarity::kNone},
+      {"denied", "denied", false, storage::Polarity::kOpposes}};
+  b.documents = {{"doc1", "Article", "Wire", std::nullopt, kText}};
+  return b;
+}
+
+storage::WriteBatch Claim(int i) {
+  storage::WriteBatch b;
+  storage::StatementInput st;
+  st.triple = storage::Triple{Term::Blank(absl::StrCat("unit", i)),
+                              "sent_troops_to", Term::Entity("russia")};
+  storage::ProvenanceInput p;
+  p.document_id = "doc1";
+  p.evidence = kText;
+  p.evidence_start = 0;
+  p.evidence_end = sizeof(kText) - 1;
+  p.confidence = 0.5 + i / 1000.0;
+  st.provenance.push_back(p);
+  b.statements.push_back(st);
+  return b;
+}
+
+class ReplicatedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    etcd_ = std::make_unique<EtcdCluster>(dir_.Sub("etcd"), 1);
+    ASSERT_TRUE(etcd_->started()) << "etcd did not start";
+  }
+
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> Join(
+      const std::string& member) {
+    storage::StoreOptions store_options;
+    absl::StatusOr<std::unique_ptr<storage::Store>> store =
+        storage::Store::Open(store_options, dir_.Sub(member));
+    if (!store.ok()) return store.status();
+    ReplicaOptions options;
+    options.etcd_endpoints = etcd_->endpoints();
+    options.cluster = "test";
+    options.member = member;
+    options.address = absl::StrCat(member, ".example:50051");
+    options.lease_ttl = absl::Seconds(1);
+    absl::StatusOr<std::unique_ptr<ReplicatedStore>> replica =
+        ReplicatedStore::Start(*std::move(store), options);
+    if (replica.ok()) (*replica)->Run();
+    return replica;
+  }
+
+  // Waits for `replica` to be (or not be) the writer.
+  static bool AwaitRole(ReplicatedStore& replica, ReplicaStatus::Role role) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      if (replica.status().role == role) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  // What a reader sees: every statement and its records, in order.
+  static std::string Content(storage::Store& store) {
+    std::unique_ptr<storage::Reader> reader = store.NewReader();
+    std::string out;
+    EXPECT_THAT(reader->ForEachStatement([&](storage::NodeId tid,
+                                             const storage::Statement& st) {
+      absl::StrAppend(&out, tid, " ", st.id, " ", st.subject.id, "\n");
+      absl::StatusOr<std::vector<storage::ProvenanceRecord>> records =
+          reader->ProvenanceAt(tid, true);
+      EXPECT_THAT(records, IsOk());
+      if (!records.ok()) return false;
+      for (const storage::ProvenanceRecord& r : *records) {
+        absl::StrAppend(&out, "  ", r.input.document_id, " ",
+                        r.input.confidence, " ",
+                        absl::FormatTime(r.recorded_at),
+                        r.retracted_at ? " retracted" : "", "\n");
+      }
+      return true;
+    }),
+                IsOk());
+    return out;
+  }
+
+  ::kg::testing::ScopedTempDir dir_;
+  std::unique_ptr<EtcdCluster> etcd_;
+};
+
+TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> a = Join("a");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_TRUE(AwaitRole(**a, ReplicaStatus::Role::kWriter));
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> b = Join("b");
+  ASSERT_THAT(b, IsOk());
+
+  ASSERT_THAT((*a)->Write(Vocabulary()), IsOk());
+  for (int i = 0; i < 20; ++i) ASSERT_THAT((*a)->Write(Claim(i)), IsOk());
+  // A write the data refuses is refused on the writer, and skipped alike
+  // by the follower.
+  storage::WriteBatch bad = Claim(99);
+  bad.statements[0].provenance[0].document_id = "no_such_doc";
+  EXPECT_THAT((*a)->Write(bad), StatusIs(absl::StatusCode::kNotFound));
+  absl::StatusOr<storage::WriteResult> last = (*a)->Write(Claim(20));
+  ASSERT_THAT(last, IsOk());
+  const uint64_t applied = (*a)->status().applied;
+  EXPECT_EQ(applied, 23u);
+  ASSERT_THAT((*b)->AwaitApplied(applied, absl::Now() + absl::Seconds(10)),
+              IsOk());
+  EXPECT_EQ((*b)->status().entries_failed, 1u);
+  EXPECT_EQ((*b)->log_position(), applied);
+  EXPECT_EQ(Content(**b), Content(**a));
+  EXPECT_FALSE(Content(**a).empty());
+
+  // The follower refuses writes, naming the writer.
+  const ReplicaStatus follower = (*b)->status();
+  EXPECT_EQ(follower.role, ReplicaStatus::Role::kFollower);
+  EXPECT_EQ(follower.writer_member, "a");
+  EXPECT_THAT((*b)->Write(Claim(50)),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("the writer is a at a.example:50051")));
+  EXPECT_THAT((*b)->AwaitApplied(applied + 100, absl::Now()),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("min_log_position")));
+
+  // The writer leaves: the follower is elected and takes writes.
+  a->reset();
+  ASSERT_TRUE(AwaitRole(**b, ReplicaStatus::Role::kWriter));
+  ASSERT_THAT((*b)->Write(Claim(21)), IsOk());
+  absl::StatusOr<storage::RetractResult> retracted =
+      (*b)->Retract(last->statement_ids[0], "doc1");
+  ASSERT_THAT(retracted, IsOk());
+  EXPECT_EQ(retracted->provenance_retracted, 1u);
+
+  // Back, `a` follows from where its store was, and catches up.
+  a = Join("a");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT((*a)->AwaitApplied((*b)->status().applied,
+                                 absl::Now() + absl::Seconds(10)),
+              IsOk());
+  EXPECT_EQ((*a)->status().role, ReplicaStatus::Role::kFollower);
+  EXPECT_EQ(Content(**a), Content(**b));
+  absl::StatusOr<storage::VerifyReport> report = (*a)->Verify();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->ok());
+}
+
+TEST_F(ReplicatedStoreTest, RefusesWhatItCannotReplicate) {
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> a = Join("a");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_TRUE(AwaitRole(**a, ReplicaStatus::Role::kWriter));
+  storage::WriteBatch stamped = Vocabulary();
+  stamped.replica.log_position = 7;
+  EXPECT_THAT((*a)->Write(stamped), StatusIs(absl::StatusCode::kInvalidArgument,
+                                             HasSubstr("replica:")));
+  EXPECT_THAT((*a)->BulkLoad(Vocabulary()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not replicated")));
+  storage::WriteBatch huge = Vocabulary();
+  huge.documents[0].text = std::string(kMaxEntryBytes + 10, 'x');
+  EXPECT_THAT((*a)->Write(huge), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("at most 1048576")));
+  EXPECT_EQ((*a)->status().applied, 0u);  // nothing logged
+
+  storage::StoreOptions store_options;
+  absl::StatusOr<std::unique_ptr<storage::Store>> store =
+      storage::Store::Open(store_options, dir_.Sub("c"));
+  ASSERT_THAT(store, IsOk());
+  ReplicaOptions options;
+  options.etcd_endpoints = etcd_->endpoints();
+  options.member = "";
+  EXPECT_THAT(
+      ReplicatedStore::Start(*std::move(store), options),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("member")));
+}
+
+}  // namespace
+}  // namespace kg::replica
