@@ -223,7 +223,16 @@ absl::Status ReplicatedStore::Append(Entry entry,
   absl::Status logged = log_.Append(status_.term, position, bytes);
   if (logged.code() == absl::StatusCode::kFailedPrecondition ||
       logged.code() == absl::StatusCode::kAlreadyExists) {
+    // Replaced (paused past the lease, cut off): etcd refused the append.
     StepDown(logged);
+    absl::StatusOr<std::optional<ReplicaLog::Writer>> writer =
+        log_.CurrentWriter();
+    if (writer.ok() && writer->has_value() &&
+        (*writer)->member != options_.member) {
+      status_.writer_member = (*writer)->member;
+      status_.writer_address = (*writer)->address;
+      status_.term = (*writer)->term;
+    }
     return NotTheWriter();
   }
   if (!logged.ok()) {

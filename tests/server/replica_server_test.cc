@@ -106,6 +106,36 @@ TEST_F(ReplicaServerTest, AWriterItsFollowerAndFailover) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+// A writer paused past its lease (SIGSTOP) is replaced; resumed, it
+// still believes it writes, but etcd refuses its append: the write is
+// refused naming the new writer, and nothing of it reaches any replica.
+TEST_F(ReplicaServerTest, AWriterPausedPastItsLeaseIsFenced) {
+  std::unique_ptr<ServerProcess> a = Start("a");
+  ASSERT_TRUE(a->started());
+  std::unique_ptr<ServerProcess> b = Start("b");
+  ASSERT_TRUE(b->started());
+  RunResult r = KgctlUntilOk(
+      *a, {"entity", "add", "one", "--label", "One", "--type", "Thing"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  a->process().Signal(SIGSTOP);
+  r = KgctlUntilOk(
+      *b, {"entity", "add", "two", "--label", "Two", "--type", "Thing"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  a->process().Signal(SIGCONT);
+  r = Kgctl(*a, {"entity", "add", "stale", "--label", "Stale", "--type", "T"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("follower"));
+  // `a` catches up with `b`; the stale write is nowhere.
+  r = KgctlUntilOk(*a, {"entity", "get", "two"}, absl::Seconds(10));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(Kgctl(*a, {"entity", "get", "stale"}).exit_code, 0);
+  EXPECT_NE(Kgctl(*b, {"entity", "get", "stale"}).exit_code, 0);
+  r = Kgctl(*a, {"entity", "add", "three", "--label", "Three", "--type", "T"});
+  EXPECT_THAT(r.err,
+              HasSubstr(absl::StrCat("the writer is b at ", b->address())));
+}
+
 TEST_F(ReplicaServerTest, FlagsThatCannotWorkAreRefusedByName) {
   const std::string endpoints = "--etcd_endpoints=" + etcd_->endpoints()[0];
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
