@@ -24,6 +24,7 @@ bool DecodeWriter(const Etcd::Kv& kv, ReplicaLog::Writer* out) {
   out->member = std::move(parts.first);
   out->address = std::move(parts.second);
   out->term = kv.create_revision;
+  out->lease = kv.lease;
   return !out->member.empty();
 }
 
@@ -98,7 +99,10 @@ absl::Status ReplicaLog::Append(int64_t term, uint64_t position,
   absl::StatusOr<bool> done = etcd_->PutIf({{WriterKey(), term}, {key, 0}},
                                            {{key, std::string(entry)}});
   for (int attempt = 1; !done.ok() && attempt < kAppendAttempts; ++attempt) {
-    if (done.status().code() != absl::StatusCode::kUnavailable) break;
+    if (done.status().code() != absl::StatusCode::kUnavailable &&
+        done.status().code() != absl::StatusCode::kDeadlineExceeded) {
+      break;
+    }
     // The member went away under the call: the entry may have landed.
     // Once it is there, it was appended under the writer's term (the
     // transaction checked it); otherwise try again.

@@ -38,7 +38,8 @@ class ReplicaLog {
   struct Writer {
     std::string member;
     std::string address;
-    int64_t term = 0;  // the writer key's create revision
+    int64_t term = 0;   // the writer key's create revision
+    int64_t lease = 0;  // the lease holding it: one process's, not a name's
     friend bool operator==(const Writer&, const Writer&) = default;
   };
   // Becomes the writer, held by `lease`, unless there is one: the writer

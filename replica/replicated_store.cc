@@ -54,16 +54,61 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
   absl::StatusOr<ReplicaLog> log =
       ReplicaLog::Open(etcd->get(), options.cluster);
   if (!log.ok()) return log.status();
+  // The store must be this replica set's: empty, or made by its log.
+  const uint64_t position = store->log_position();
+  absl::StatusOr<uint64_t> next = log->NextPosition();
+  if (!next.ok()) return next.status();
+  if (position >= *next) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data_dir: the store applied log position ", position,
+                     " but the log of replica set '", options.cluster,
+                     "' ends at ", *next - 1,
+                     ": it belongs to another log (a new etcd, another "
+                     "cluster name)"));
+  }
+  absl::Time last_at = absl::InfinitePast();
+  if (position == 0) {
+    absl::StatusOr<storage::StoreStats> counts = store->NewReader()->Counts();
+    if (!counts.ok()) return counts.status();
+    if (counts->entities + counts->relations + counts->documents +
+            counts->statements >
+        0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data_dir: the store holds data that is not from the log of "
+          "replica set '",
+          options.cluster,
+          "': a replica starts from an empty store, and takes its data "
+          "through the writer"));
+    }
+  } else {
+    // The time of the last entry applied: the writer's stamps go on after
+    // it, so that they increase across restarts and every replica applies
+    // them exactly.
+    absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> last =
+        log->Read(position, 1);
+    if (!last.ok()) return last.status();
+    if (last->empty() || last->front().first != position) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data_dir: the log of replica set '", options.cluster,
+                       "' no longer holds entry ", position,
+                       ", the last this store applied"));
+    }
+    absl::StatusOr<Entry> entry = DecodeEntry(last->front().second);
+    if (!entry.ok()) return entry.status();
+    last_at = entry->at;
+  }
   absl::StatusOr<int64_t> lease = (*etcd)->GrantLease(options.lease_ttl);
   if (!lease.ok()) return lease.status();
-  return std::unique_ptr<ReplicatedStore>(
+  std::unique_ptr<ReplicatedStore> replica(
       new ReplicatedStore(std::move(store), *std::move(etcd), *std::move(log),
                           std::move(options), *lease));
+  replica->last_at_ = last_at;
+  return replica;
 }
 
 void ReplicatedStore::Run(std::string address) {
+  if (tail_thread_.joinable()) return;  // running already
   if (!address.empty()) options_.address = std::move(address);
-  if (tail_thread_.joinable()) return;
   tail_thread_ = std::thread([this] { TailLoop(); });
   lease_thread_ = std::thread([this] { LeaseLoop(); });
 }
@@ -90,8 +135,7 @@ ReplicatedStore::~ReplicatedStore() {
   }
   if (tail_thread_.joinable()) tail_thread_.join();
   if (lease_thread_.joinable()) lease_thread_.join();
-  absl::MutexLock lock(&write_mu_);
-  etcd_->RevokeLease(lease_).IgnoreError();  // it expires anyway
+  etcd_->RevokeLease(lease_.load()).IgnoreError();  // it expires anyway
 }
 
 bool ReplicatedStore::Stopping() {
@@ -141,12 +185,21 @@ void ReplicatedStore::StepDown(const absl::Status& why) {
   status_.term = 0;
 }
 
+void ReplicatedStore::Resign(const absl::Status& why) {
+  StepDown(why);
+  Log(absl::StrCat("replica set '", options_.cluster, "': ", options_.member,
+                   " gives up its lease: ", why.message()));
+  // The lease thread takes a new one when it finds this one gone.
+  etcd_->RevokeLease(lease_.load()).IgnoreError();
+}
+
 absl::Status ReplicatedStore::Apply(uint64_t position, const Entry& entry,
                                     storage::WriteResult* write_result,
                                     storage::RetractResult* retract_result,
                                     absl::Status* refused) {
   if (position <= store_->log_position()) {  // applied before a restart
     status_.applied = std::max(status_.applied, position);
+    last_at_ = std::max(last_at_, entry.at);
     return absl::OkStatus();
   }
   const storage::ReplicaStamp stamp{entry.at, position};
@@ -228,7 +281,7 @@ absl::Status ReplicatedStore::Append(Entry entry,
     absl::StatusOr<std::optional<ReplicaLog::Writer>> writer =
         log_.CurrentWriter();
     if (writer.ok() && writer->has_value() &&
-        (*writer)->member != options_.member) {
+        (*writer)->lease != lease_.load()) {
       status_.writer_member = (*writer)->member;
       status_.writer_address = (*writer)->address;
       status_.term = (*writer)->term;
@@ -236,21 +289,27 @@ absl::Status ReplicatedStore::Append(Entry entry,
     return NotTheWriter();
   }
   if (!logged.ok()) {
-    return Redirect(absl::StrCat("the write was not logged (etcd: ",
-                                 logged.message(), "); retry"),
-                    status_.writer_address);
+    // Neither refused nor known to be in: the entry may have landed. Step
+    // down, so that this replica applies it from the log if it is there
+    // before it takes a write again; the client must look before it
+    // writes again.
+    StepDown(logged);
+    return absl::AbortedError(absl::StrCat(
+        "the write's outcome is unknown: it may be in the replica set's log "
+        "(etcd: ",
+        logged.message(), "); read before writing it again"));
   }
   absl::Status refused;
   absl::Status applied =
       Apply(position, *decoded, write_result, retract_result, &refused);
   if (!applied.ok()) {
-    // Logged but not applied here (I/O): the followers apply it; this
-    // replica stops writing until its tail applies it.
-    StepDown(applied);
-    return Redirect(absl::StrCat("the write was logged at ", position,
-                                 " but not applied here (", applied.message(),
-                                 "); the replica set has it"),
-                    "");
+    // Logged but not applied here (I/O): the followers apply it. This
+    // replica gives up the writer key until its tail can apply it.
+    Resign(applied);
+    return absl::AbortedError(absl::StrCat(
+        "the write is in the replica set's log at ", position,
+        " (do not write it again) but this replica could not apply it: ",
+        applied.message()));
   }
   return refused;
 }
@@ -328,12 +387,14 @@ void ReplicatedStore::TailLoop() {
             log_.CurrentWriter();
         if (writer.ok() && !writer->has_value()) {
           absl::StatusOr<ReplicaLog::Writer> won =
-              log_.Campaign(options_.member, options_.address, lease_);
+              log_.Campaign(options_.member, options_.address, lease_.load());
           if (won.ok()) writer = std::optional<ReplicaLog::Writer>(*won);
         }
         if (writer.ok() && writer->has_value()) {
-          if ((*writer)->term != status_.term &&
-              (*writer)->member != options_.member) {
+          // Elected is this process's lease, not its name: a restarted
+          // process with the same name is not the one that was elected.
+          const bool mine = (*writer)->lease == lease_.load();
+          if ((*writer)->term != status_.term && !mine) {
             Log(absl::StrCat("replica set '", options_.cluster,
                              "': ", options_.member, " follows ",
                              (*writer)->member, " at ", (*writer)->address,
@@ -342,10 +403,14 @@ void ReplicatedStore::TailLoop() {
           status_.writer_member = (*writer)->member;
           status_.writer_address = (*writer)->address;
           status_.term = (*writer)->term;
-          if ((*writer)->member == options_.member) {
+          if (mine) {
             // Elected: apply what the writers before appended (none can
-            // append any more), then take writes.
-            if (CatchUp().ok()) {
+            // append any more), then take writes. One that cannot would
+            // hold the key and take no writes: it gives the key up.
+            const absl::Status caught_up = CatchUp();
+            if (!caught_up.ok()) {
+              Resign(caught_up);
+            } else {
               status_.role = ReplicaStatus::Role::kWriter;
               ++status_.elections_won;
               Log(absl::StrCat("replica set '", options_.cluster,
@@ -357,7 +422,8 @@ void ReplicatedStore::TailLoop() {
         }
       }
       if (status_.applied != published_applied_ &&
-          log_.SetApplied(options_.member, status_.applied, lease_).ok()) {
+          log_.SetApplied(options_.member, status_.applied, lease_.load())
+              .ok()) {
         published_applied_ = status_.applied;
       }
     }
@@ -369,26 +435,24 @@ void ReplicatedStore::TailLoop() {
 void ReplicatedStore::LeaseLoop() {
   absl::Time refreshed = absl::Now();
   while (!Stopping()) {
-    int64_t lease;
-    {
-      absl::MutexLock lock(&write_mu_);
-      lease = lease_;
-    }
+    const int64_t lease = lease_.load();
     absl::StatusOr<absl::Duration> left = etcd_->KeepAlive(lease);
     if (left.ok()) {
       refreshed = absl::Now();
     } else {
-      absl::MutexLock lock(&write_mu_);
       const bool expired = left.status().code() == absl::StatusCode::kNotFound;
       if (expired || absl::Now() - refreshed > options_.lease_ttl) {
         // The lease is gone, or as good as gone: no longer the writer.
-        if (status_.role == ReplicaStatus::Role::kWriter) {
-          StepDown(left.status());
+        {
+          absl::MutexLock lock(&write_mu_);
+          if (status_.role == ReplicaStatus::Role::kWriter) {
+            StepDown(left.status());
+          }
         }
         if (expired) {
           absl::StatusOr<int64_t> fresh = etcd_->GrantLease(options_.lease_ttl);
           if (fresh.ok()) {
-            lease_ = *fresh;
+            lease_.store(*fresh);
             refreshed = absl::Now();
           }
         }

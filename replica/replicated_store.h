@@ -7,6 +7,7 @@
 #ifndef KG_REPLICA_REPLICATED_STORE_H_
 #define KG_REPLICA_REPLICATED_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -135,6 +136,10 @@ class ReplicatedStore : public storage::Store {
   absl::Status NotTheWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void StepDown(const absl::Status& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Steps down for a reason of this replica's own (it cannot apply): gives
+  // the lease back too, so that the writer key goes and another replica
+  // can be elected.
+  void Resign(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void Log(const std::string& line);
   void TailLoop();
   void LeaseLoop();
@@ -147,7 +152,9 @@ class ReplicatedStore : public storage::Store {
 
   // Held while an entry is logged or applied: entries apply one at a time.
   absl::Mutex write_mu_;
-  int64_t lease_ ABSL_GUARDED_BY(write_mu_);
+  // Read without write_mu_, so that renewing it never waits behind an
+  // append or a catch-up.
+  std::atomic<int64_t> lease_;
   ReplicaStatus status_ ABSL_GUARDED_BY(write_mu_);
   absl::Time last_at_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
   uint64_t published_applied_ ABSL_GUARDED_BY(write_mu_) = 0;

@@ -193,8 +193,9 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   if (options.replica.has_value()) {
     if (!options.seed_file.empty()) {
       return absl::InvalidArgumentError(
-          "--seed_file: a replica takes its writes from the replica set's "
-          "log; seed the writer's store before it joins (docs/replicas.md)");
+          "--seed_file: a replica takes all its data from the replica set's "
+          "log; write the seed through the writer (docs/operations.md, "
+          "\"Replica sets\")");
     }
     replica::ReplicaOptions replica = *options.replica;
     replica.log = [](const std::string& line) { KG_LOG(kInfo) << line; };

@@ -253,10 +253,15 @@ class RocksStore : public Store {
   void ApplyToAdjacency(const std::vector<Adjacency::Change>& index,
                         bool records_changed, bool entities_changed);
   // Recorded times strictly increase, so two writes never share a key.
+  // A replica's stamp is used exactly (ReplicaStamp): the writer keeps
+  // them increasing, and every replica must record the same times.
   int64_t NextMicros(std::optional<int64_t> at = std::nullopt)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
-    last_micros_ =
-        std::max(at.value_or(ToMicros(options_.clock())), last_micros_ + 1);
+    if (at.has_value()) {
+      last_micros_ = std::max(last_micros_, *at);
+      return *at;
+    }
+    last_micros_ = std::max(ToMicros(options_.clock()), last_micros_ + 1);
     return last_micros_;
   }
 

@@ -174,8 +174,8 @@ struct EntityMerge {
 // position in the replicated log, atomically, so a replica knows what it
 // applied after a restart.
 struct ReplicaStamp {
-  // Times still strictly increase: one not after the last write's is
-  // taken as a microsecond after it, as the clock's would be.
+  // Used exactly, whatever the store's last time: the writer keeps its
+  // stamps increasing, and every replica must record the same times.
   std::optional<absl::Time> at;
   // 0: none. Otherwise above the store's log_position(); FAILED_PRECONDITION
   // when not (applied already), changing nothing.

@@ -101,10 +101,11 @@ class ReplicatedStoreTest : public ::testing::Test {
       EXPECT_THAT(records, IsOk());
       if (!records.ok()) return false;
       for (const storage::ProvenanceRecord& r : *records) {
-        absl::StrAppend(&out, "  ", r.input.document_id, " ",
-                        r.input.confidence, " ",
-                        absl::FormatTime(r.recorded_at),
-                        r.retracted_at ? " retracted" : "", "\n");
+        absl::StrAppend(
+            &out, "  ", r.input.document_id, " ", r.input.confidence, " ",
+            absl::FormatTime(r.recorded_at),
+            r.retracted_at ? " retracted " : "",
+            r.retracted_at ? absl::FormatTime(*r.retracted_at) : "", "\n");
       }
       return true;
     }),
@@ -201,6 +202,27 @@ TEST_F(ReplicatedStoreTest, RefusesWhatItCannotReplicate) {
   EXPECT_THAT(
       ReplicatedStore::Start(*std::move(store), options),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("member")));
+
+  // A store with data of its own would never reach the other replicas.
+  store = storage::Store::Open(store_options, dir_.Sub("d"));
+  ASSERT_THAT(store, IsOk());
+  ASSERT_THAT((*store)->Write(Vocabulary()), IsOk());
+  options.member = "d";
+  options.cluster = "test";
+  EXPECT_THAT(ReplicatedStore::Start(*std::move(store), options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("data_dir: the store holds data that is not "
+                                 "from the log")));
+  // A store made by one log does not join another.
+  ASSERT_THAT((*a)->Write(Vocabulary()), IsOk());
+  a->reset();
+  store = storage::Store::Open(store_options, dir_.Sub("a"));
+  ASSERT_THAT(store, IsOk());
+  options.member = "a";
+  options.cluster = "other";
+  EXPECT_THAT(ReplicatedStore::Start(*std::move(store), options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("belongs to another log")));
 }
 
 }  // namespace
