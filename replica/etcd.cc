@@ -111,21 +111,37 @@ grpc::Status Retried(absl::Duration timeout, Call call) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<Etcd::Kv>> Etcd::Get(absl::string_view key) {
-  pb::RangeRequest req;
-  req.set_key(std::string(key));
+namespace {
+
+// One Range call (repeated when a member goes away): the keys it found.
+absl::StatusOr<std::vector<Etcd::Kv>> RangeCall(pb::KV::Stub* kv,
+                                                absl::Duration timeout,
+                                                const pb::RangeRequest& req) {
   pb::RangeResponse resp;
-  if (absl::Status s = FromGrpc(Retried(timeout_,
+  if (absl::Status s = FromGrpc(Retried(timeout,
                                         [&](grpc::ClientContext* ctx) {
-                                          return stubs_->kv->Range(ctx, req,
-                                                                   &resp);
+                                          return kv->Range(ctx, req, &resp);
                                         }),
                                 "range");
       !s.ok()) {
     return s;
   }
-  if (resp.kvs_size() == 0) return std::nullopt;
-  return FromPb(resp.kvs(0));
+  std::vector<Etcd::Kv> out;
+  out.reserve(resp.kvs_size());
+  for (const auto& one : resp.kvs()) out.push_back(FromPb(one));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<Etcd::Kv>> Etcd::Get(absl::string_view key) {
+  pb::RangeRequest req;
+  req.set_key(std::string(key));
+  absl::StatusOr<std::vector<Kv>> found =
+      RangeCall(stubs_->kv.get(), timeout_, req);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return std::nullopt;
+  return std::move(found->front());
 }
 
 absl::StatusOr<std::vector<Etcd::Kv>> Etcd::Range(absl::string_view from,
@@ -137,20 +153,7 @@ absl::StatusOr<std::vector<Etcd::Kv>> Etcd::Range(absl::string_view from,
   req.set_limit(limit);
   req.set_sort_order(pb::RangeRequest::ASCEND);
   req.set_sort_target(pb::RangeRequest::KEY);
-  pb::RangeResponse resp;
-  if (absl::Status s = FromGrpc(Retried(timeout_,
-                                        [&](grpc::ClientContext* ctx) {
-                                          return stubs_->kv->Range(ctx, req,
-                                                                   &resp);
-                                        }),
-                                "range");
-      !s.ok()) {
-    return s;
-  }
-  std::vector<Kv> out;
-  out.reserve(resp.kvs_size());
-  for (const auto& kv : resp.kvs()) out.push_back(FromPb(kv));
-  return out;
+  return RangeCall(stubs_->kv.get(), timeout_, req);
 }
 
 absl::StatusOr<std::optional<Etcd::Kv>> Etcd::Last(absl::string_view from,
@@ -161,18 +164,11 @@ absl::StatusOr<std::optional<Etcd::Kv>> Etcd::Last(absl::string_view from,
   req.set_limit(1);
   req.set_sort_order(pb::RangeRequest::DESCEND);
   req.set_sort_target(pb::RangeRequest::KEY);
-  pb::RangeResponse resp;
-  if (absl::Status s = FromGrpc(Retried(timeout_,
-                                        [&](grpc::ClientContext* ctx) {
-                                          return stubs_->kv->Range(ctx, req,
-                                                                   &resp);
-                                        }),
-                                "range");
-      !s.ok()) {
-    return s;
-  }
-  if (resp.kvs_size() == 0) return std::nullopt;
-  return FromPb(resp.kvs(0));
+  absl::StatusOr<std::vector<Kv>> found =
+      RangeCall(stubs_->kv.get(), timeout_, req);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return std::nullopt;
+  return std::move(found->front());
 }
 
 absl::Status Etcd::Put(absl::string_view key, absl::string_view value,

@@ -71,8 +71,7 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"loader", {"fresh_rdf.h"}},
       // replica/: the replicated log in etcd and its client
       // (docs/replicas.md); etcd's generated stubs stay inside.
-      {"replica",
-       {"etcd.h", "replica_log.h", "entry.h", "replicated_store.h"}},
+      {"replica", {"etcd.h", "replica_log.h", "entry.h", "replicated_store.h"}},
   };
   return *kPublic;
 }
