@@ -168,25 +168,29 @@ absl::StatusOr<uint64_t> ReplicaLog::NextPosition() {
   return position + 1;
 }
 
-absl::Status ReplicaLog::SetApplied(absl::string_view member, uint64_t position,
-                                    int64_t lease) {
+absl::Status ReplicaLog::SetApplied(absl::string_view member,
+                                    absl::string_view address,
+                                    uint64_t position, int64_t lease) {
   return etcd_->Put(absl::StrCat(AppliedPrefix(), member),
-                    absl::StrCat(position), lease);
+                    absl::StrCat(position, " ", address), lease);
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>>
-ReplicaLog::Applied() {
+absl::StatusOr<std::vector<ReplicaLog::Member>> ReplicaLog::Applied() {
   absl::StatusOr<std::vector<Etcd::Kv>> kvs =
       etcd_->Range(AppliedPrefix(), PrefixEnd(AppliedPrefix()), 0);
   if (!kvs.ok()) return kvs.status();
-  std::vector<std::pair<std::string, uint64_t>> out;
+  std::vector<Member> out;
   for (const Etcd::Kv& kv : *kvs) {
-    uint64_t position;
-    if (!absl::SimpleAtoi(kv.value, &position)) {
+    Member m;
+    m.member = kv.key.substr(AppliedPrefix().size());
+    const size_t space = kv.value.find(' ');
+    m.address = space == std::string::npos ? "" : kv.value.substr(space + 1);
+    if (!absl::SimpleAtoi(absl::string_view(kv.value).substr(0, space),
+                          &m.applied)) {
       return absl::DataLossError(
-          absl::StrCat("etcd key ", kv.key, " is not a position"));
+          absl::StrCat("etcd key ", kv.key, " does not start with a position"));
     }
-    out.emplace_back(kv.key.substr(AppliedPrefix().size()), position);
+    out.push_back(std::move(m));
   }
   return out;
 }

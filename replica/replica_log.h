@@ -5,7 +5,9 @@
 //   writer             the writer's member id and address, held by its
 //                      lease; its create revision is the writer's term
 //   log/<position>     one entry (position: 20 decimal digits, from 1)
-//   applied/<member>   the last position that member applied (its lease)
+//   applied/<member>   "<position> <address>": the last position that
+//                      member applied, and where clients reach it (its
+//                      lease: a member that is gone drops out)
 //
 // An entry is appended at a position only in a transaction that also
 // checks that the writer key still has the appender's term and that the
@@ -61,10 +63,16 @@ class ReplicaLog {
   // The position after the last entry (1 for an empty log).
   absl::StatusOr<uint64_t> NextPosition();
 
-  // Each member's applied position.
-  absl::Status SetApplied(absl::string_view member, uint64_t position,
-                          int64_t lease);
-  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> Applied();
+  // Each live member's applied position, by member name.
+  struct Member {
+    std::string member;
+    std::string address;
+    uint64_t applied = 0;
+    friend bool operator==(const Member&, const Member&) = default;
+  };
+  absl::Status SetApplied(absl::string_view member, absl::string_view address,
+                          uint64_t position, int64_t lease);
+  absl::StatusOr<std::vector<Member>> Applied();
 
   const std::string& prefix() const { return prefix_; }
 

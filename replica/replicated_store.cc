@@ -126,6 +126,7 @@ ReplicatedStore::ReplicatedStore(std::unique_ptr<storage::Store> store,
       options_(std::move(options)),
       lease_(lease) {
   status_.applied = store_->log_position();
+  applied_now_ = status_.applied;
 }
 
 ReplicatedStore::~ReplicatedStore() {
@@ -148,6 +149,49 @@ ReplicaStatus ReplicatedStore::status() {
   return status_;
 }
 
+absl::StatusOr<ClusterView> ReplicatedStore::Cluster() {
+  ClusterView view;
+  view.cluster = options_.cluster;
+  view.member = options_.member;
+  absl::StatusOr<std::optional<ReplicaLog::Writer>> writer =
+      log_.CurrentWriter();
+  if (!writer.ok()) return writer.status();
+  view.writer = *std::move(writer);
+  absl::StatusOr<uint64_t> next = log_.NextPosition();
+  if (!next.ok()) return next.status();
+  view.log_end = *next - 1;
+  absl::StatusOr<std::vector<ReplicaLog::Member>> members = log_.Applied();
+  if (!members.ok()) return members.status();
+  view.members = *std::move(members);
+  return view;
+}
+
+std::string ReplicatedStore::writer_address_for_clients() {
+  absl::MutexLock lock(&writer_address_mu_);
+  return writer_address_;
+}
+
+void ReplicatedStore::SetWriter(
+    const std::optional<ReplicaLog::Writer>& writer) {
+  status_.writer_member = writer.has_value() ? writer->member : "";
+  status_.writer_address = writer.has_value() ? writer->address : "";
+  status_.term = writer.has_value() ? writer->term : 0;
+  if (status_.term > max_term_seen_) {
+    max_term_seen_ = status_.term;
+    ++status_.writer_changes;
+  }
+  absl::MutexLock lock(&writer_address_mu_);
+  writer_address_ = status_.role == ReplicaStatus::Role::kWriter
+                        ? ""
+                        : status_.writer_address;
+}
+
+void ReplicatedStore::SetApplied(uint64_t position) {
+  status_.applied = position;
+  status_.log_end = std::max(status_.log_end, position);
+  applied_now_ = position;
+}
+
 absl::Status ReplicatedStore::AwaitApplied(uint64_t position,
                                            absl::Time deadline) {
   absl::MutexLock lock(&write_mu_);
@@ -158,7 +202,7 @@ absl::Status ReplicatedStore::AwaitApplied(uint64_t position,
     return absl::OkStatus();
   }
   return absl::DeadlineExceededError(
-      absl::StrCat("min_log_position: this replica has applied ",
+      absl::StrCat("kg-min-log-position: this replica has applied ",
                    status_.applied, ", not yet ", position));
 }
 
@@ -180,9 +224,7 @@ void ReplicatedStore::StepDown(const absl::Status& why) {
                      "): ", why.message()));
   }
   status_.role = ReplicaStatus::Role::kFollower;
-  status_.writer_member.clear();
-  status_.writer_address.clear();
-  status_.term = 0;
+  SetWriter(std::nullopt);
 }
 
 void ReplicatedStore::Resign(const absl::Status& why) {
@@ -198,7 +240,7 @@ absl::Status ReplicatedStore::Apply(uint64_t position, const Entry& entry,
                                     storage::RetractResult* retract_result,
                                     absl::Status* refused) {
   if (position <= store_->log_position()) {  // applied before a restart
-    status_.applied = std::max(status_.applied, position);
+    SetApplied(std::max(status_.applied, position));
     last_at_ = std::max(last_at_, entry.at);
     return absl::OkStatus();
   }
@@ -221,8 +263,11 @@ absl::Status ReplicatedStore::Apply(uint64_t position, const Entry& entry,
     ++status_.entries_failed;
     if (refused != nullptr) *refused = s;
   }
-  status_.applied = position;
+  SetApplied(position);
   last_at_ = std::max(last_at_, entry.at);
+  if (status_.role == ReplicaStatus::Role::kFollower && options_.applied_after) {
+    options_.applied_after(absl::Now() - entry.at);
+  }
   return absl::OkStatus();
 }
 
@@ -231,7 +276,11 @@ absl::Status ReplicatedStore::CatchUp() {
     absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> entries =
         log_.Read(status_.applied + 1, kReadBatch);
     if (!entries.ok()) return entries.status();
-    if (entries->empty()) return absl::OkStatus();
+    if (entries->empty()) {
+      status_.log_end = status_.applied;
+      return absl::OkStatus();
+    }
+    status_.log_end = std::max(status_.log_end, entries->back().first);
     for (const auto& [position, bytes] : *entries) {
       if (position != status_.applied + 1) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -282,9 +331,7 @@ absl::Status ReplicatedStore::Append(Entry entry,
         log_.CurrentWriter();
     if (writer.ok() && writer->has_value() &&
         (*writer)->lease != lease_.load()) {
-      status_.writer_member = (*writer)->member;
-      status_.writer_address = (*writer)->address;
-      status_.term = (*writer)->term;
+      SetWriter(*writer);
     }
     return NotTheWriter();
   }
@@ -400,9 +447,7 @@ void ReplicatedStore::TailLoop() {
                              (*writer)->member, " at ", (*writer)->address,
                              " (term ", (*writer)->term, ")"));
           }
-          status_.writer_member = (*writer)->member;
-          status_.writer_address = (*writer)->address;
-          status_.term = (*writer)->term;
+          SetWriter(*writer);
           if (mine) {
             // Elected: apply what the writers before appended (none can
             // append any more), then take writes. One that cannot would
@@ -412,6 +457,7 @@ void ReplicatedStore::TailLoop() {
               Resign(caught_up);
             } else {
               status_.role = ReplicaStatus::Role::kWriter;
+              SetWriter(*writer);  // no longer told to clients
               ++status_.elections_won;
               Log(absl::StrCat("replica set '", options_.cluster,
                                "': ", options_.member, " is the writer (term ",
@@ -421,10 +467,15 @@ void ReplicatedStore::TailLoop() {
           }
         }
       }
-      if (status_.applied != published_applied_ &&
-          log_.SetApplied(options_.member, status_.applied, lease_.load())
+      // Published again under a new lease too (the old one took the key).
+      const int64_t lease = lease_.load();
+      if ((status_.applied != published_applied_ ||
+           lease != published_lease_) &&
+          log_.SetApplied(options_.member, options_.address, status_.applied,
+                          lease)
               .ok()) {
         published_applied_ = status_.applied;
+        published_lease_ = lease;
       }
     }
     absl::MutexLock lock(&stop_mu_);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,9 @@ struct ReplicaOptions {
   // Told each change of role ("elected writer", "following ..."); may be
   // empty.
   std::function<void(const std::string&)> log;
+  // Told, for each entry a follower applies, how long after the writer
+  // stamped it (the replication lag, clocks permitting); may be empty.
+  std::function<void(absl::Duration)> applied_after;
 };
 
 struct ReplicaStatus {
@@ -51,9 +55,20 @@ struct ReplicaStatus {
   std::string writer_member;  // "" when there is none known
   std::string writer_address;
   int64_t term = 0;             // the writer's, when known
-  uint64_t applied = 0;         // the last log position applied here
+  uint64_t applied = 0;   // the last log position applied here
+  uint64_t log_end = 0;   // the last position in the log, when last read
   uint64_t entries_failed = 0;  // entries refused by the data, skipped
   uint64_t elections_won = 0;
+  uint64_t writer_changes = 0;  // terms this replica saw begin
+};
+
+// The replica set as etcd has it now (kgctl cluster status).
+struct ClusterView {
+  std::string cluster;
+  std::string member;  // the replica answering
+  std::optional<ReplicaLog::Writer> writer;
+  uint64_t log_end = 0;  // the last position in the log
+  std::vector<ReplicaLog::Member> members;  // live ones, by name
 };
 
 class ReplicatedStore : public storage::Store {
@@ -70,6 +85,12 @@ class ReplicatedStore : public storage::Store {
   ~ReplicatedStore() override;
 
   ReplicaStatus status();
+  absl::StatusOr<ClusterView> Cluster();
+  // Without waiting on a write in progress (for every reply's metadata).
+  uint64_t applied_position() const { return applied_now_.load(); }
+  // The writer's address as this follower knows it; "" on the writer, or
+  // when none is known.
+  std::string writer_address_for_clients();
   // Waits until this replica applied at least `position`, up to
   // `deadline`: DEADLINE_EXCEEDED naming both positions otherwise.
   absl::Status AwaitApplied(uint64_t position, absl::Time deadline);
@@ -136,6 +157,10 @@ class ReplicatedStore : public storage::Store {
   absl::Status NotTheWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void StepDown(const absl::Status& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Records the writer of a term (none: the writer is unknown).
+  void SetWriter(const std::optional<ReplicaLog::Writer>& writer)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void SetApplied(uint64_t position) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Steps down for a reason of this replica's own (it cannot apply): gives
   // the lease back too, so that the writer key goes and another replica
   // can be elected.
@@ -158,6 +183,12 @@ class ReplicatedStore : public storage::Store {
   ReplicaStatus status_ ABSL_GUARDED_BY(write_mu_);
   absl::Time last_at_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
   uint64_t published_applied_ ABSL_GUARDED_BY(write_mu_) = 0;
+  int64_t published_lease_ ABSL_GUARDED_BY(write_mu_) = 0;
+  int64_t max_term_seen_ ABSL_GUARDED_BY(write_mu_) = 0;
+  std::atomic<uint64_t> applied_now_{0};  // status_.applied
+  absl::Mutex writer_address_mu_;
+  // The writer's address for clients sent to a follower.
+  std::string writer_address_ ABSL_GUARDED_BY(writer_address_mu_);
 
   absl::Mutex stop_mu_;
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;

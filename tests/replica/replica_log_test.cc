@@ -99,10 +99,22 @@ TEST_F(ReplicaLogTest, OneWriterAppendsInOrderAndAStaleOneIsFenced) {
   EXPECT_THAT(etcd_->KeepAlive(*lease_b), IsOk());
 
   // Applied positions, per member.
-  ASSERT_THAT(log->SetApplied("a", 2, 0), IsOk());
-  ASSERT_THAT(log->SetApplied("b", 3, *lease_b), IsOk());
+  // Applied positions and addresses, per member; a member whose lease
+  // goes drops out.
+  ASSERT_THAT(log->SetApplied("a", "127.0.0.1:1", 2, 0), IsOk());
+  ASSERT_THAT(log->SetApplied("b", "127.0.0.1:2", 3, *lease_b), IsOk());
+  using Member = ReplicaLog::Member;
   EXPECT_THAT(log->Applied().value(),
-              ElementsAre(Pair("a", 2u), Pair("b", 3u)));
+              ElementsAre(Member{"a", "127.0.0.1:1", 2},
+                          Member{"b", "127.0.0.1:2", 3}));
+  absl::StatusOr<int64_t> lease_c = etcd_->GrantLease(absl::Seconds(5));
+  ASSERT_THAT(lease_c, IsOk());
+  ASSERT_THAT(log->SetApplied("c", "127.0.0.1:3", 1, *lease_c), IsOk());
+  EXPECT_EQ(log->Applied()->size(), 3u);
+  ASSERT_THAT(etcd_->RevokeLease(*lease_c), IsOk());
+  EXPECT_THAT(log->Applied().value(),
+              ElementsAre(Member{"a", "127.0.0.1:1", 2},
+                          Member{"b", "127.0.0.1:2", 3}));
 
   // Another cluster's log is another set of keys.
   absl::StatusOr<ReplicaLog> other = ReplicaLog::Open(etcd_.get(), "team_b");

@@ -5,6 +5,9 @@
 // stored log position. Both end with the same content.
 #include "replica/replicated_store.h"
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +25,7 @@ using ::kg::testing::EtcdCluster;
 using ::kg::testing::IsOk;
 using ::kg::testing::StatusIs;
 using storage::Term;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kText[] = "North Korea sent troops to Russia in October.";
@@ -62,7 +66,8 @@ class ReplicatedStoreTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::unique_ptr<ReplicatedStore>> Join(
-      const std::string& member) {
+      const std::string& member,
+      std::function<void(absl::Duration)> applied_after = nullptr) {
     storage::StoreOptions store_options;
     absl::StatusOr<std::unique_ptr<storage::Store>> store =
         storage::Store::Open(store_options, dir_.Sub(member));
@@ -73,6 +78,7 @@ class ReplicatedStoreTest : public ::testing::Test {
     options.member = member;
     options.address = absl::StrCat(member, ".example:50051");
     options.lease_ttl = absl::Seconds(1);
+    options.applied_after = std::move(applied_after);
     absl::StatusOr<std::unique_ptr<ReplicatedStore>> replica =
         ReplicatedStore::Start(*std::move(store), options);
     if (replica.ok()) (*replica)->Run();
@@ -121,7 +127,14 @@ TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
   absl::StatusOr<std::unique_ptr<ReplicatedStore>> a = Join("a");
   ASSERT_THAT(a, IsOk());
   ASSERT_TRUE(AwaitRole(**a, ReplicaStatus::Role::kWriter));
-  absl::StatusOr<std::unique_ptr<ReplicatedStore>> b = Join("b");
+  std::atomic<int> lags_told{0};
+  std::atomic<int64_t> longest_lag_us{0};
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> b =
+      Join("b", [&](absl::Duration lag) {
+        ++lags_told;
+        longest_lag_us = std::max<int64_t>(longest_lag_us,
+                                           absl::ToInt64Microseconds(lag));
+      });
   ASSERT_THAT(b, IsOk());
 
   ASSERT_THAT((*a)->Write(Vocabulary()), IsOk());
@@ -139,6 +152,13 @@ TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
               IsOk());
   EXPECT_EQ((*b)->status().entries_failed, 1u);
   EXPECT_EQ((*b)->log_position(), applied);
+  EXPECT_EQ((*b)->applied_position(), applied);
+  EXPECT_EQ((*b)->status().log_end, applied);
+  // The follower told the lag of each entry it applied, the refused one
+  // too; the writer tells none.
+  EXPECT_EQ(lags_told, 23);
+  EXPECT_GT(longest_lag_us, 0);
+  EXPECT_LT(longest_lag_us, 10'000'000);
   EXPECT_EQ(Content(**b), Content(**a));
   EXPECT_FALSE(Content(**a).empty());
 
@@ -146,16 +166,44 @@ TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
   const ReplicaStatus follower = (*b)->status();
   EXPECT_EQ(follower.role, ReplicaStatus::Role::kFollower);
   EXPECT_EQ(follower.writer_member, "a");
+  EXPECT_EQ(follower.writer_changes, 1u);
+  EXPECT_EQ((*b)->writer_address_for_clients(), "a.example:50051");
+  EXPECT_EQ((*a)->writer_address_for_clients(), "");  // it is the writer
+  EXPECT_EQ((*a)->status().elections_won, 1u);
+  // The set as etcd has it, from either replica: both members (their
+  // applied positions are published within a poll), the writer, the log.
+  const absl::Time published_by = absl::Now() + absl::Seconds(10);
+  absl::StatusOr<ClusterView> view;
+  do {
+    view = (*b)->Cluster();
+    ASSERT_THAT(view, IsOk());
+  } while (absl::Now() < published_by &&
+           (view->members.size() != 2 ||
+            view->members[0].applied != applied ||
+            view->members[1].applied != applied));
+  EXPECT_EQ(view->cluster, "test");
+  EXPECT_EQ(view->member, "b");
+  ASSERT_TRUE(view->writer.has_value());
+  EXPECT_EQ(view->writer->member, "a");
+  EXPECT_EQ(view->writer->address, "a.example:50051");
+  EXPECT_EQ(view->log_end, applied);
+  using Member = ReplicaLog::Member;
+  EXPECT_THAT(view->members,
+              ElementsAre(Member{"a", "a.example:50051", applied},
+                          Member{"b", "b.example:50051", applied}));
   EXPECT_THAT((*b)->Write(Claim(50)),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("the writer is a at a.example:50051")));
   EXPECT_THAT((*b)->AwaitApplied(applied + 100, absl::Now()),
               StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("min_log_position")));
+                       HasSubstr("kg-min-log-position")));
 
   // The writer leaves: the follower is elected and takes writes.
   a->reset();
   ASSERT_TRUE(AwaitRole(**b, ReplicaStatus::Role::kWriter));
+  EXPECT_EQ((*b)->status().writer_changes, 2u);
+  EXPECT_EQ((*b)->status().elections_won, 1u);
+  EXPECT_EQ((*b)->writer_address_for_clients(), "");
   ASSERT_THAT((*b)->Write(Claim(21)), IsOk());
   absl::StatusOr<storage::RetractResult> retracted =
       (*b)->Retract(last->statement_ids[0], "doc1");
