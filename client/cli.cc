@@ -89,6 +89,10 @@ Cli::Cli() : app_("kgctl: query and load a kg knowledge-graph server") {
                   "name the server's certificate must carry, when it is not "
                   "the host in --server")
       ->group(security);
+  app_.add_option("--min-log-position", globals_.min_log_position,
+                  "read your writes in a replica set: a replica answers once "
+                  "it applied this log position (docs/replicas.md)")
+      ->group("Replica sets");
 }
 
 void Cli::Bind(CLI::App* cmd,
@@ -102,6 +106,7 @@ void Cli::Bind(CLI::App* cmd,
     options.tls_cert_file = globals_.tls_cert_file;
     options.tls_key_file = globals_.tls_key_file;
     options.tls_server_name = globals_.tls_server_name;
+    options.min_log_position = globals_.min_log_position;
     absl::StatusOr<std::unique_ptr<Connection>> conn =
         Connection::Open(options);
     if (!conn.ok()) {
@@ -111,6 +116,14 @@ void Cli::Bind(CLI::App* cmd,
       return;
     }
     rc_ = fn(**conn, globals_);
+  });
+}
+
+void Cli::BindWrite(CLI::App* cmd,
+                    std::function<int(Connection&, const Globals&)> fn) {
+  Bind(cmd, [fn = std::move(fn)](Connection& conn, const Globals& g) {
+    conn.FollowWriter();
+    return fn(conn, g);
   });
 }
 

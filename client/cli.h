@@ -32,6 +32,7 @@ struct Globals {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_server_name;
+  uint64_t min_log_position = 0;
 };
 
 class Cli {
@@ -45,6 +46,10 @@ class Cli {
   // Makes `cmd` run `fn` with a connection to --server; `fn` returns the
   // exit code.
   void Bind(CLI::App* cmd, std::function<int(Connection&, const Globals&)> fn);
+  // Bind, for a write: the connection first moves to the writer when
+  // --server is a follower in a replica set (Connection::FollowWriter).
+  void BindWrite(CLI::App* cmd,
+                 std::function<int(Connection&, const Globals&)> fn);
   // Makes `cmd` run `fn` without a connection.
   void BindLocal(CLI::App* cmd, std::function<int(const Globals&)> fn);
 

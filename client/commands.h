@@ -22,7 +22,7 @@ void AddStatementCommands(Cli& cli);
 void AddQueryCommands(Cli& cli);
 // query: SPARQL (commands_sparql.cc).
 void AddSparqlCommands(Cli& cli);
-// health, stats, backup, import, export, completion, terms
+// health, stats, cluster, backup, verify, import, export, completion, terms
 // (commands_ops.cc).
 void AddOperationCommands(Cli& cli);
 

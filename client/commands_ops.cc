@@ -1,6 +1,8 @@
-// health, stats, backup, verify, import, export, completion and terms.
+// health, stats, cluster, backup, verify, import, export, completion and
+// terms.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -98,6 +100,56 @@ void AddStats(Cli& cli) {
                 static_cast<unsigned long long>(s.memtable_bytes()));
     std::printf("block cache bytes   %12llu\n",
                 static_cast<unsigned long long>(s.block_cache_bytes()));
+    return kExitOk;
+  });
+}
+
+void AddCluster(Cli& cli) {
+  CLI::App* cluster = AddCommand(&cli.app(), "cluster",
+                                 "the replica set the server is in: status");
+  cluster->require_subcommand(1);
+  CLI::App* cmd =
+      AddCommand(cluster, "status",
+                 "members, the writer, and how far each applied the log",
+                 "  kgctl cluster status\n  kgctl cluster status --json\n");
+  cli.Bind(cmd, [](Connection& conn, const Globals& g) {
+    kg::v1::GetClusterStatusResponse resp;
+    auto ctx = conn.Context();
+    grpc::Status status = conn.kg().GetClusterStatus(
+        ctx.get(), kg::v1::GetClusterStatusRequest(), &resp);
+    if (!status.ok()) return ReportError(status, conn.server());
+    if (g.json) {
+      PrintJson(resp);
+      return kExitOk;
+    }
+    std::printf("replica set '%s', answered by %s\n", resp.cluster().c_str(),
+                resp.member().c_str());
+    if (resp.writer_member().empty()) {
+      std::printf("writer      none elected (an election is under way)\n");
+    } else {
+      std::printf("writer      %s at %s (term %lld)\n",
+                  resp.writer_member().c_str(), resp.writer_address().c_str(),
+                  static_cast<long long>(resp.term()));
+    }
+    std::printf("log end     %llu\n\n",
+                static_cast<unsigned long long>(resp.log_end()));
+    size_t member_width = 6;
+    size_t address_width = 7;
+    for (const kg::v1::ClusterMember& m : resp.members()) {
+      member_width = std::max(member_width, m.member().size());
+      address_width = std::max(address_width, m.address().size());
+    }
+    std::printf("%-*s  %-*s  %12s  %8s  %s\n", static_cast<int>(member_width),
+                "MEMBER", static_cast<int>(address_width), "ADDRESS", "APPLIED",
+                "LAG", "ROLE");
+    for (const kg::v1::ClusterMember& m : resp.members()) {
+      std::printf("%-*s  %-*s  %12llu  %8llu  %s\n",
+                  static_cast<int>(member_width), m.member().c_str(),
+                  static_cast<int>(address_width), m.address().c_str(),
+                  static_cast<unsigned long long>(m.applied_position()),
+                  static_cast<unsigned long long>(m.lag()),
+                  m.writer() ? "writer" : "follower");
+    }
     return kExitOk;
   });
 }
@@ -243,7 +295,7 @@ void AddImport(Cli& cli) {
   cmd->add_flag("--shared-names", f->shared_names,
                 "JSON Lines: let an entity's label or aliases also name "
                 "other entities");
-  cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+  cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
     ImportOptions options;
     options.replace_vocabulary = f->replace;
     options.shared_names = f->shared_names;
@@ -387,6 +439,7 @@ void AddTerms(Cli& cli) {
 void AddOperationCommands(Cli& cli) {
   AddHealth(cli);
   AddStats(cli);
+  AddCluster(cli);
   AddBackup(cli);
   AddVerify(cli);
   AddImport(cli);

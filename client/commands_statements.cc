@@ -125,7 +125,7 @@ void AddStatementGroup(Cli& cli) {
     cmd->add_option("--valid-from", f->valid_from,
                     "when the fact starts to hold: YYYY, YYYY-MM, YYYY-MM-DD");
     cmd->add_option("--valid-to", f->valid_to, "when it stops holding");
-    cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+    cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
       kg::v1::WriteStatementsRequest req;
       kg::v1::StatementInput* in = req.add_statements();
       absl::StatusOr<kg::v1::Term> s = ParseTerm(f->subject);
@@ -365,7 +365,7 @@ void AddRetract(Cli& cli) {
   cmd->add_option("STATEMENT", f->statement, "statement id or <<s r o>>")
       ->required();
   cmd->add_option("DOCUMENT", f->document, "document id")->required();
-  cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+  cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
     absl::StatusOr<kg::v1::Term> term = ParseStatementTerm(f->statement);
     if (!term.ok()) return Fail(kExitUsage, term.status().message());
     kg::v1::RetractProvenanceRequest req;

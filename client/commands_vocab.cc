@@ -94,7 +94,7 @@ void AddEntityAddCommand(Cli& cli, CLI::App* entity) {
       ->required();
   cmd->add_option("--alias", f->aliases, "another name (repeatable)");
   cmd->add_flag("--shared-name", f->shared_names, kSharedNameHelp);
-  cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+  cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
     if (absl::Status s = CheckEntity(*f); !s.ok()) {
       return Fail(kExitUsage, s.message());
     }
@@ -141,7 +141,7 @@ void AddEntityUpdateCommand(Cli& cli, CLI::App* entity) {
   cmd->add_option("--alias", f->entity.aliases,
                   "with --replace: the aliases it will have (repeatable)");
   cmd->add_flag("--shared-name", f->entity.shared_names, kSharedNameHelp);
-  cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+  cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
     if (absl::Status s = CheckEntity(f->entity); !s.ok()) {
       return Fail(kExitUsage, s.message());
     }
@@ -222,7 +222,7 @@ void AddEntityLifeCommands(Cli& cli, CLI::App* entity) {
     cmd->add_option("INTO", f->into,
                     "the entity that stays: id, label or alias")
         ->required();
-    cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+    cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
       kg::v1::MergeEntitiesRequest req;
       req.set_from(f->from);
       req.set_into(f->into);
@@ -253,7 +253,7 @@ void AddEntityLifeCommands(Cli& cli, CLI::App* entity) {
         "to before sees it)",
         "  kgctl entity delete wagner_group\n");
     cmd->add_option("NAME", *name, "id, label or alias")->required();
-    cli.Bind(cmd, [name](Connection& conn, const Globals& g) {
+    cli.BindWrite(cmd, [name](Connection& conn, const Globals& g) {
       kg::v1::DeleteEntityRequest req;
       req.set_name(*name);
       kg::v1::Entity resp;
@@ -482,7 +482,7 @@ void AddRelationCommands(Cli& cli) {
     cmd->add_flag("--replace", f->replace,
                   "replace the relation with this id; its polarity and "
                   "symmetry can change only while no statement uses it");
-    cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+    cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
       if (absl::Status s = CheckUtf8("--label", f->label); !s.ok()) {
         return Fail(kExitUsage, s.message());
       }
@@ -592,7 +592,7 @@ void AddDocumentCommands(Cli& cli) {
     cmd->add_option("--text-file", f->text_file,
                     "file with the full UTF-8 text; - reads stdin")
         ->required();
-    cli.Bind(cmd, [f](Connection& conn, const Globals& g) {
+    cli.BindWrite(cmd, [f](Connection& conn, const Globals& g) {
       kg::v1::CreateDocumentRequest req;
       kg::v1::Document* d = req.mutable_document();
       if (absl::Status s = ReadAll(f->text_file, d->mutable_text()); !s.ok()) {

@@ -129,7 +129,12 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
 }
 
 Connection::Connection(const ConnectionOptions& options)
-    : server_(options.server), timeout_(options.timeout) {}
+    : options_(options),
+      server_(options.server),
+      timeout_(options.timeout),
+      min_log_position_(options.min_log_position == 0
+                            ? ""
+                            : absl::StrCat(options.min_log_position)) {}
 
 std::unique_ptr<grpc::ClientContext> Connection::Context() const {
   std::unique_ptr<grpc::ClientContext> ctx = StreamContext();
@@ -142,7 +147,38 @@ std::unique_ptr<grpc::ClientContext> Connection::StreamContext() const {
   if (!authorization_.empty()) {
     ctx->AddMetadata("authorization", authorization_);
   }
+  if (!min_log_position_.empty()) {
+    ctx->AddMetadata("kg-min-log-position", min_log_position_);
+  }
   return ctx;
+}
+
+void Connection::FollowWriter() {
+  if (in_process_) return;
+  kg::v1::GetClusterStatusResponse cluster;
+  std::unique_ptr<grpc::ClientContext> ctx = Context();
+  if (!kg_->GetClusterStatus(ctx.get(), kg::v1::GetClusterStatusRequest(),
+                             &cluster)
+           .ok() ||
+      cluster.writer_address().empty() ||
+      cluster.writer_member() == cluster.member()) {
+    return;
+  }
+  ConnectionOptions writer = options_;
+  writer.server = cluster.writer_address();
+  absl::StatusOr<std::unique_ptr<Connection>> moved = Open(writer);
+  if (!moved.ok()) {
+    std::fprintf(stderr, "%s: %s is a follower; cannot use the writer %s: %s\n",
+                 ProgramName(), server_.c_str(), writer.server.c_str(),
+                 OneLine(moved.status().message()).c_str());
+    return;
+  }
+  std::fprintf(stderr,
+               "%s: %s is a follower in replica set '%s'; writing to "
+               "the writer %s at %s\n",
+               ProgramName(), server_.c_str(), cluster.cluster().c_str(),
+               cluster.writer_member().c_str(), writer.server.c_str());
+  *this = std::move(**moved);
 }
 
 grpc::Status Connection::WaitForConnected() {

@@ -51,6 +51,10 @@ struct ConnectionOptions {
   // The name the server's certificate must carry, when it is not the host
   // in `server` (for example connecting by IP to a certificate for a name).
   std::string tls_server_name;
+  // Read your writes in a replica set: sent as kg-min-log-position with
+  // every call, so that a replica answers once it applied this position.
+  // 0 sends none.
+  uint64_t min_log_position = 0;
 };
 
 class Connection {
@@ -74,15 +78,22 @@ class Connection {
   // Waits up to the call timeout for the channel to connect. UNAVAILABLE
   // when it does not.
   grpc::Status WaitForConnected();
+  // Before a write: when the server is a follower in a replica set, the
+  // connection moves to the writer it names, saying so on stderr. A
+  // server that is not in a replica set, or cannot tell, is kept (the
+  // write's own status then says what is wrong).
+  void FollowWriter();
   const std::string& server() const { return server_; }
   absl::Duration timeout() const { return timeout_; }
 
  private:
   explicit Connection(const ConnectionOptions& options);
 
+  ConnectionOptions options_;  // as opened, for FollowWriter
   std::string server_;
   absl::Duration timeout_;
-  std::string authorization_;  // "Bearer <token>", or ""
+  std::string authorization_;     // "Bearer <token>", or ""
+  std::string min_log_position_;  // "" sends none
   std::shared_ptr<grpc::Channel> channel_;
   bool in_process_ = false;  // made by InProcess
   std::unique_ptr<kg::v1::KnowledgeGraph::Stub> kg_;

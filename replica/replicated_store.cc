@@ -129,13 +129,20 @@ ReplicatedStore::ReplicatedStore(std::unique_ptr<storage::Store> store,
   applied_now_ = status_.applied;
 }
 
-ReplicatedStore::~ReplicatedStore() {
+ReplicatedStore::~ReplicatedStore() { Stop(); }
+
+void ReplicatedStore::Stop() {
   {
     absl::MutexLock lock(&stop_mu_);
+    if (stop_) return;
     stop_ = true;
   }
   if (tail_thread_.joinable()) tail_thread_.join();
   if (lease_thread_.joinable()) lease_thread_.join();
+  {
+    absl::MutexLock lock(&write_mu_);
+    StepDown(absl::CancelledError("stopping"));
+  }
   etcd_->RevokeLease(lease_.load()).IgnoreError();  // it expires anyway
 }
 
@@ -265,7 +272,8 @@ absl::Status ReplicatedStore::Apply(uint64_t position, const Entry& entry,
   }
   SetApplied(position);
   last_at_ = std::max(last_at_, entry.at);
-  if (status_.role == ReplicaStatus::Role::kFollower && options_.applied_after) {
+  if (status_.role == ReplicaStatus::Role::kFollower &&
+      options_.applied_after) {
     options_.applied_after(absl::Now() - entry.at);
   }
   return absl::OkStatus();

@@ -55,8 +55,8 @@ struct ReplicaStatus {
   std::string writer_member;  // "" when there is none known
   std::string writer_address;
   int64_t term = 0;             // the writer's, when known
-  uint64_t applied = 0;   // the last log position applied here
-  uint64_t log_end = 0;   // the last position in the log, when last read
+  uint64_t applied = 0;         // the last log position applied here
+  uint64_t log_end = 0;         // the last position in the log, when last read
   uint64_t entries_failed = 0;  // entries refused by the data, skipped
   uint64_t elections_won = 0;
   uint64_t writer_changes = 0;  // terms this replica saw begin
@@ -67,7 +67,7 @@ struct ClusterView {
   std::string cluster;
   std::string member;  // the replica answering
   std::optional<ReplicaLog::Writer> writer;
-  uint64_t log_end = 0;  // the last position in the log
+  uint64_t log_end = 0;                     // the last position in the log
   std::vector<ReplicaLog::Member> members;  // live ones, by name
 };
 
@@ -81,7 +81,9 @@ class ReplicatedStore : public storage::Store {
   // left empty (a port the server learns once it listens). Once.
   void Run(std::string address = "");
   // Stops the threads and gives the lease back (a writer's successor need
-  // not wait for it to expire).
+  // not wait for it to expire): the replica applies nothing more, and
+  // takes no writes. Idempotent; the destructor stops too.
+  void Stop();
   ~ReplicatedStore() override;
 
   ReplicaStatus status();

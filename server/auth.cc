@@ -52,6 +52,7 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"GetClaimTimeline", Role::kReader},
       {"ExportProvenance", Role::kReader},
       {"GetStats", Role::kReader},
+      {"GetClusterStatus", Role::kReader},
       // Writes and imports.
       {"CreateEntity", Role::kWriter},
       {"UpdateEntity", Role::kWriter},

@@ -109,8 +109,9 @@ class InterceptorFactory
 // compact adjacency's builds, the path query slots.
 class ServerMetrics::Figures : public metrics::Collectable {
  public:
-  Figures(storage::Store* store, const KnowledgeGraphService* service)
-      : store_(store), service_(service) {}
+  Figures(storage::Store* store, const KnowledgeGraphService* service,
+          replica::ReplicatedStore* replica)
+      : store_(store), service_(service), replica_(replica) {}
 
   std::vector<metrics::Family> Collect() const override {
     std::vector<metrics::Family> out;
@@ -184,17 +185,54 @@ class ServerMetrics::Figures : public metrics::Collectable {
           "Time since the compact adjacency in use was built.", gauge,
           absl::ToDoubleSeconds(absl::Now() - e.compact_adjacency_built_at)));
     }
+    if (replica_ != nullptr) Replica(&out);
     return out;
   }
 
  private:
+  void Replica(std::vector<metrics::Family>* out) const {
+    const replica::ReplicaStatus r = replica_->status();
+    const Type gauge = Type::kGauge;
+    const Type counter = Type::kCounter;
+    out->push_back(
+        Single("kg_replica_writer",
+               "1 while this replica is the replica set's writer.", gauge,
+               r.role == replica::ReplicaStatus::Role::kWriter ? 1 : 0));
+    out->push_back(Single("kg_replica_applied_position",
+                          "The last log position this replica applied.", gauge,
+                          static_cast<double>(r.applied)));
+    out->push_back(Single(
+        "kg_replica_lag_entries",
+        "Log entries this replica has yet to apply, as of its last read of "
+        "the log.",
+        gauge,
+        static_cast<double>(r.log_end > r.applied ? r.log_end - r.applied
+                                                  : 0)));
+    out->push_back(Single("kg_replica_term",
+                          "The writer's term (grows with each election); 0 "
+                          "while none is known.",
+                          gauge, static_cast<double>(r.term)));
+    out->push_back(Single("kg_replica_elections_won_total",
+                          "Elections this replica won.", counter,
+                          static_cast<double>(r.elections_won)));
+    out->push_back(Single("kg_replica_writer_changes_total",
+                          "New writers (terms) this replica saw.", counter,
+                          static_cast<double>(r.writer_changes)));
+    out->push_back(Single("kg_replica_entries_refused_total",
+                          "Log entries the data refused (alike on every "
+                          "replica), skipped.",
+                          counter, static_cast<double>(r.entries_failed)));
+  }
+
   storage::Store* store_;
   const KnowledgeGraphService* service_;
+  replica::ReplicatedStore* replica_;
 };
 
 ServerMetrics::ServerMetrics(storage::Store* store,
                              const KnowledgeGraphService* service,
-                             absl::Duration slow_query)
+                             absl::Duration slow_query,
+                             replica::ReplicatedStore* replica)
     : registry_(std::make_shared<metrics::Registry>()),
       calls_(registry_->AddCounter(
           "kg_rpc_calls_total",
@@ -218,10 +256,21 @@ ServerMetrics::ServerMetrics(storage::Store* store,
                              "Queries and path searches slower than "
                              "--slow_query_ms.")
                 .Get({})),
-      figures_(std::make_shared<Figures>(store, service)),
+      replica_lag_(
+          registry_
+              ->AddHistogram("kg_replica_lag_seconds",
+                             "On a follower, the time from the writer stamping "
+                             "a log entry to this replica applying it.",
+                             metrics::LatencyBuckets())
+              .Get({})),
+      figures_(std::make_shared<Figures>(store, service, replica)),
       slow_query_(slow_query) {}
 
 ServerMetrics::~ServerMetrics() = default;
+
+void ServerMetrics::ReplicaApplied(absl::Duration lag) {
+  replica_lag_.Observe(absl::ToDoubleSeconds(lag));
+}
 
 std::vector<std::shared_ptr<const metrics::Collectable>>
 ServerMetrics::collectables() const {

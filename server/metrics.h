@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "metrics/metrics.h"
+#include "replica/replicated_store.h"
 #include "server/service.h"
 #include "storage/store.h"
 
@@ -29,10 +30,12 @@ namespace kg::server {
 
 class ServerMetrics {
  public:
-  // `store` and `service` must outlive this. `slow_query` zero or less:
-  // no slow-query log.
+  // `store` and `service` (and `replica`, the store when in a replica set,
+  // else null) must outlive this. `slow_query` zero or less: no slow-query
+  // log.
   ServerMetrics(storage::Store* store, const KnowledgeGraphService* service,
-                absl::Duration slow_query);
+                absl::Duration slow_query,
+                replica::ReplicatedStore* replica = nullptr);
   ~ServerMetrics();
 
   std::shared_ptr<metrics::Registry> registry() const { return registry_; }
@@ -49,6 +52,9 @@ class ServerMetrics {
   void CallEnded(const std::string& method, grpc::StatusCode code,
                  absl::Duration took, uint64_t rows, uint64_t edges,
                  const std::string& request, const std::string& peer);
+  // Called by a follower for each entry it applies: how long after the
+  // writer stamped it (ReplicaOptions::applied_after).
+  void ReplicaApplied(absl::Duration lag);
 
  private:
   class Figures;
@@ -59,6 +65,7 @@ class ServerMetrics {
   metrics::Counter& rows_;
   metrics::Counter& edges_;
   metrics::Counter& slow_;
+  metrics::Histogram& replica_lag_;
   std::shared_ptr<Figures> figures_;
   const absl::Duration slow_query_;
 };

@@ -15,6 +15,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/log.h"
+#include "server/replica_metadata.h"
 #include "server/seed.h"
 #include "server/tls.h"
 #include "storage/status_macros.h"
@@ -199,6 +200,10 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     }
     replica::ReplicaOptions replica = *options.replica;
     replica.log = [](const std::string& line) { KG_LOG(kInfo) << line; };
+    // Told only once Run starts the tail, after the metrics exist.
+    replica.applied_after = [s = server.get()](absl::Duration lag) {
+      s->metrics_->ReplicaApplied(lag);
+    };
     absl::StatusOr<std::unique_ptr<replica::ReplicatedStore>> replicated =
         replica::ReplicatedStore::Start(std::move(server->store_),
                                         std::move(replica));
@@ -207,7 +212,7 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     server->store_ = *std::move(replicated);
   }
   server->service_ = std::make_unique<KnowledgeGraphService>(
-      server->store_.get(), options.limits, &server->auth_);
+      server->store_.get(), options.limits, &server->auth_, server->replica_);
   if (!options.seed_file.empty()) {
     absl::StatusOr<bool> seeded =
         LoadSeedIfEmpty(*server->store_, *server->service_, options.seed_file);
@@ -216,7 +221,8 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   }
 
   server->metrics_ = std::make_unique<ServerMetrics>(
-      server->store_.get(), server->service_.get(), options.slow_query);
+      server->store_.get(), server->service_.get(), options.slow_query,
+      server->replica_);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -232,8 +238,13 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
                              &server->port_);
   }
   builder.RegisterService(server->service_.get());
-  builder.experimental().SetInterceptorCreators(
-      server->metrics_->Interceptors());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors = server->metrics_->Interceptors();
+  if (server->replica_ != nullptr) {
+    interceptors.push_back(ReplicaMetadataInterceptor(server->replica_));
+  }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr ||
       (!options.listen_address.empty() && server->port_ == 0)) {
@@ -349,6 +360,9 @@ void KgServer::Shutdown(absl::Duration drain) {
   if (http_ != nullptr) http_->Shutdown();
   http_.reset();
   server_.reset();
+  // The replica applies nothing more (it would tell metrics_), and its
+  // successor as writer need not wait for its lease to expire.
+  if (replica_ != nullptr) replica_->Stop();
   metrics_.reset();
   service_.reset();
   if (store_ != nullptr) {

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,7 @@
 #include "server/descriptors.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
+#include "server/replica_metadata.h"
 #include "server/unary.h"
 #include "storage/error_context.h"
 #include "storage/status_macros.h"
@@ -402,8 +405,10 @@ int PathSlots(const ServiceLimits& limits) {
 
 KnowledgeGraphService::KnowledgeGraphService(storage::Store* store,
                                              ServiceLimits limits,
-                                             const Authenticator* auth)
+                                             const Authenticator* auth,
+                                             replica::ReplicatedStore* replica)
     : store_(store),
+      replica_(replica),
       limits_(limits),
       auth_(auth),
       path_slots_(PathSlots(limits), limits.max_queued_path_queries),
@@ -419,6 +424,31 @@ absl::Status KnowledgeGraphService::Authorize(grpc::CallbackServerContext* ctx,
                    << status.message();
   }
   return status;
+}
+
+absl::Status KnowledgeGraphService::Admit(grpc::CallbackServerContext* ctx,
+                                          absl::string_view method) const {
+  KG_RETURN_IF_ERROR(Authorize(ctx, method));
+  const auto& metadata = ctx->client_metadata();
+  const auto header = metadata.find(kMinLogPositionHeader);
+  if (header == metadata.end()) return absl::OkStatus();
+  const absl::string_view text(header->second.data(), header->second.size());
+  uint64_t position;
+  if (!absl::SimpleAtoi(text, &position)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kg-min-log-position: must be a log position (a decimal "
+                     "number), got \"",
+                     absl::CEscape(text.substr(0, 40)), "\""));
+  }
+  if (position == 0) return absl::OkStatus();
+  if (replica_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "kg-min-log-position: this server is not in a replica set; its reads "
+        "see every write it acknowledged");
+  }
+  const absl::Time deadline = std::min(absl::FromChrono(ctx->deadline()),
+                                       absl::Now() + limits_.default_deadline);
+  return replica_->AwaitApplied(position, deadline);
 }
 
 absl::StatusOr<size_t> KnowledgeGraphService::PageSize(
@@ -458,7 +488,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateEntity(
     Ctx* ctx, const kg::v1::CreateEntityRequest* request,
     kg::v1::Entity* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__), [this, request, response] {
+      writes_, ctx, Admit(ctx, __func__), [this, request, response] {
         return WriteEntity(request->has_entity(), request->entity(),
                            storage::WriteBatch::EntityMode::kCreate,
                            request->shared_names(), response);
@@ -469,7 +499,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::UpdateEntity(
     Ctx* ctx, const kg::v1::UpdateEntityRequest* request,
     kg::v1::Entity* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__),
+      writes_, ctx, Admit(ctx, __func__),
       [this, request, response]() -> absl::Status {
         const bool edits = !request->id().empty() || request->has_label() ||
                            request->has_type() ||
@@ -516,7 +546,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MergeEntities(
     Ctx* ctx, const kg::v1::MergeEntitiesRequest* request,
     kg::v1::MergeEntitiesResponse* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__),
+      writes_, ctx, Admit(ctx, __func__),
       [this, request, response]() -> absl::Status {
         auto reader = store_->NewReader();
         KG_ASSIGN_OR_RETURN(
@@ -545,7 +575,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::DeleteEntity(
     Ctx* ctx, const kg::v1::DeleteEntityRequest* request,
     kg::v1::Entity* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__),
+      writes_, ctx, Admit(ctx, __func__),
       [this, request, response]() -> absl::Status {
         auto reader = store_->NewReader();
         KG_ASSIGN_OR_RETURN(
@@ -585,7 +615,7 @@ absl::StatusOr<storage::EntityHistory> HistoryOf(storage::Reader& reader,
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntityHistory(
     Ctx* ctx, const kg::v1::GetEntityHistoryRequest* request,
     kg::v1::GetEntityHistoryResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     if (request->name().empty()) {
       return absl::InvalidArgumentError("name: must not be empty");
     }
@@ -602,7 +632,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntityHistory(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
     Ctx* ctx, const kg::v1::GetEntityRequest* request,
     kg::v1::Entity* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     auto reader = store_->NewReader();
     if (!request->has_as_of()) {
       KG_ASSIGN_OR_RETURN(
@@ -645,7 +675,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
     Ctx* ctx, const kg::v1::ResolveEntityRequest* request,
     kg::v1::ResolveEntityResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     if (request->name().empty()) {
       return absl::InvalidArgumentError("name: must not be empty");
     }
@@ -665,7 +695,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ResolveEntity(
 grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
     Ctx* ctx, const kg::v1::SearchEntitiesRequest* request,
     kg::v1::SearchEntitiesResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(storage::EntityPage page,
@@ -680,7 +710,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::SearchEntities(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListEntities(
     Ctx* ctx, const kg::v1::ListEntitiesRequest* request,
     kg::v1::ListEntitiesResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     KG_ASSIGN_OR_RETURN(
         storage::EntityPage page,
@@ -697,7 +727,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
     Ctx* ctx, const kg::v1::CreateRelationRequest* request,
     kg::v1::Relation* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__),
+      writes_, ctx, Admit(ctx, __func__),
       [this, request, response]() -> absl::Status {
         KG_RETURN_IF_ERROR(Required("relation", request->has_relation()));
         KG_ASSIGN_OR_RETURN(storage::Relation r,
@@ -720,7 +750,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateRelation(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetRelation(
     Ctx* ctx, const kg::v1::GetRelationRequest* request,
     kg::v1::Relation* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     absl::StatusOr<storage::Relation> r =
         store_->NewReader()->GetRelation(request->id());
     if (!r.ok()) {
@@ -734,7 +764,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetRelation(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListRelations(
     Ctx* ctx, const kg::v1::ListRelationsRequest*,
     kg::v1::ListRelationsResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(std::vector<storage::Relation> all,
                         store_->NewReader()->ListRelations());
     for (const auto& r : all) ToProto(r, response->add_relations());
@@ -748,7 +778,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateDocument(
     Ctx* ctx, const kg::v1::CreateDocumentRequest* request,
     kg::v1::Document* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__),
+      writes_, ctx, Admit(ctx, __func__),
       [this, request, response]() -> absl::Status {
         KG_RETURN_IF_ERROR(Required("document", request->has_document()));
         KG_ASSIGN_OR_RETURN(storage::Document d,
@@ -769,7 +799,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateDocument(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetDocument(
     Ctx* ctx, const kg::v1::GetDocumentRequest* request,
     kg::v1::Document* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     absl::StatusOr<storage::Document> d =
         store_->NewReader()->GetDocument(request->id());
     if (!d.ok()) {
@@ -784,7 +814,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetDocument(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListDocuments(
     Ctx* ctx, const kg::v1::ListDocumentsRequest* request,
     kg::v1::ListDocumentsResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     KG_ASSIGN_OR_RETURN(storage::DocumentPage page,
                         store_->NewReader()->ListDocuments(
@@ -874,7 +904,7 @@ absl::Status KnowledgeGraphService::ConvertBatch(
 grpc::ServerUnaryReactor* KnowledgeGraphService::WriteStatements(
     Ctx* ctx, const kg::v1::WriteStatementsRequest* request,
     kg::v1::WriteStatementsResponse* response) {
-  return RunUnaryOn(writes_, ctx, Authorize(ctx, __func__),
+  return RunUnaryOn(writes_, ctx, Admit(ctx, __func__),
                     [this, request, response]() -> absl::Status {
                       KG_ASSIGN_OR_RETURN(storage::WriteResult r,
                                           ApplyBatch(*request));
@@ -916,19 +946,19 @@ absl::Status KnowledgeGraphService::EchoStatements(
 
 grpc::ServerBidiReactor<IngestStatementsRequest, IngestStatementsResponse>*
 KnowledgeGraphService::IngestStatements(Ctx* ctx) {
-  return new IngestReactor(this, Authorize(ctx, __func__));
+  return new IngestReactor(this, Admit(ctx, __func__));
 }
 
 grpc::ServerReadReactor<kg::v1::ImportStatementsRequest>*
 KnowledgeGraphService::ImportStatements(
     Ctx* ctx, kg::v1::ImportStatementsResponse* response) {
-  return new ImportReactor(this, ctx, Authorize(ctx, __func__), response);
+  return new ImportReactor(this, ctx, Admit(ctx, __func__), response);
 }
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
     Ctx* ctx, const kg::v1::GetStatementRequest* request,
     kg::v1::Statement* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(std::string id, StatementIdFrom(*reader, "statement",
                                                         request->statement()));
@@ -945,7 +975,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetStatement(
 grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
     Ctx* ctx, const kg::v1::MatchStatementsRequest* request,
     kg::v1::MatchStatementsResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(
@@ -977,7 +1007,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::MatchStatements(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListStatements(
     Ctx* ctx, const kg::v1::ListStatementsRequest* request,
     kg::v1::ListStatementsResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(size_t limit, PageSize(request->page_size()));
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(storage::MatchPage page,
@@ -996,7 +1026,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListStatements(
 grpc::ServerUnaryReactor* KnowledgeGraphService::CountStatements(
     Ctx* ctx, const kg::v1::CountStatementsRequest* request,
     kg::v1::CountStatementsResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     auto reader = store_->NewReader();
     KG_ASSIGN_OR_RETURN(
         storage::Pattern pattern,
@@ -1017,7 +1047,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::RetractProvenance(
     Ctx* ctx, const kg::v1::RetractProvenanceRequest* request,
     kg::v1::RetractProvenanceResponse* response) {
   return RunUnaryOn(
-      writes_, ctx, Authorize(ctx, __func__),
+      writes_, ctx, Admit(ctx, __func__),
       [this, request, response]() -> absl::Status {
         KG_ASSIGN_OR_RETURN(
             storage::RetractResult r,
@@ -1033,7 +1063,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::RetractProvenance(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetStats(
     Ctx* ctx, const kg::v1::GetStatsRequest*,
     kg::v1::GetStatsResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(storage::StoreStats stats,
                         store_->NewReader()->Stats());
     ToProto(stats, response->mutable_stats());
@@ -1125,7 +1155,7 @@ absl::Status CheckBackupDescriptors() {
 grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
     Ctx* ctx, const kg::v1::CreateBackupRequest* request,
     kg::v1::CreateBackupResponse* response) {
-  return RunUnaryOn(maintenance_, ctx, Authorize(ctx, __func__),
+  return RunUnaryOn(maintenance_, ctx, Admit(ctx, __func__),
                     [this, ctx, request, response]() -> absl::Status {
                       const std::string& dir = request->directory();
                       KG_RETURN_IF_ERROR(ValidateDirectory("directory", dir));
@@ -1161,7 +1191,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::CreateBackup(
 grpc::ServerUnaryReactor* KnowledgeGraphService::VerifyStore(
     Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
     kg::v1::VerifyStoreResponse* response) {
-  return RunUnaryOn(maintenance_, ctx, Authorize(ctx, __func__),
+  return RunUnaryOn(maintenance_, ctx, Admit(ctx, __func__),
                     [this, ctx, request, response]() -> absl::Status {
                       const std::string& dir = request->directory();
                       if (!dir.empty()) {
@@ -1173,6 +1203,47 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::VerifyStore(
                       ToProto(report, response);
                       return absl::OkStatus();
                     });
+}
+
+grpc::ServerUnaryReactor* KnowledgeGraphService::GetClusterStatus(
+    Ctx* ctx, const kg::v1::GetClusterStatusRequest*,
+    kg::v1::GetClusterStatusResponse* response) {
+  // Reads etcd: on a pool, not a gRPC thread.
+  return RunUnaryOn(
+      maintenance_, ctx, Admit(ctx, __func__),
+      [this, response]() -> absl::Status {
+        if (replica_ == nullptr) {
+          return absl::FailedPreconditionError(
+              "this server is not in a replica set (kg-server "
+              "--etcd_endpoints, docs/replicas.md)");
+        }
+        absl::StatusOr<replica::ClusterView> view = replica_->Cluster();
+        if (!view.ok()) {
+          absl::Status unavailable = absl::UnavailableError(
+              absl::StrCat("etcd: ", view.status().message()));
+          unavailable.SetPayload(replica::kWriterPayload, absl::Cord());
+          return unavailable;
+        }
+        response->set_cluster(view->cluster);
+        response->set_member(view->member);
+        if (view->writer.has_value()) {
+          response->set_writer_member(view->writer->member);
+          response->set_writer_address(view->writer->address);
+          response->set_term(view->writer->term);
+        }
+        response->set_log_end(view->log_end);
+        for (const replica::ReplicaLog::Member& m : view->members) {
+          kg::v1::ClusterMember* out = response->add_members();
+          out->set_member(m.member);
+          out->set_address(m.address);
+          out->set_applied_position(m.applied);
+          out->set_lag(view->log_end > m.applied ? view->log_end - m.applied
+                                                 : 0);
+          out->set_writer(view->writer.has_value() &&
+                          view->writer->member == m.member);
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace kg::server

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "kg/v1/kg.grpc.pb.h"
+#include "replica/replicated_store.h"
 #include "server/auth.h"
 #include "server/query_memory.h"
 #include "server/query_slots.h"
@@ -70,9 +71,11 @@ struct ServiceLimits {
 class KnowledgeGraphService final
     : public kg::v1::KnowledgeGraph::CallbackService {
  public:
-  // `store` and `auth` must outlive the service.
+  // `store` and `auth` must outlive the service. `replica`: `store` itself
+  // when the server is one replica of a replica set, else null.
   KnowledgeGraphService(storage::Store* store, ServiceLimits limits,
-                        const Authenticator* auth);
+                        const Authenticator* auth,
+                        replica::ReplicatedStore* replica = nullptr);
 
   using Ctx = grpc::CallbackServerContext;
   using Unary = grpc::ServerUnaryReactor;
@@ -156,11 +159,20 @@ class KnowledgeGraphService final
                       kg::v1::CreateBackupResponse* response) override;
   Unary* VerifyStore(Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
                      kg::v1::VerifyStoreResponse* response) override;
+  Unary* GetClusterStatus(Ctx* ctx,
+                          const kg::v1::GetClusterStatusRequest* request,
+                          kg::v1::GetClusterStatusResponse* response) override;
 
   // Whether the call's bearer token may call `method` (auth.h); denials
   // are logged at --v=2 with the peer and the method, never the token.
   absl::Status Authorize(grpc::CallbackServerContext* ctx,
                          absl::string_view method) const;
+  // What every rpc passes before it runs: Authorize, then read your writes
+  // (the request's kg-min-log-position, proto/kg/v1/kg.proto): on a
+  // replica, waits until it applied that position, up to the call's
+  // deadline.
+  absl::Status Admit(grpc::CallbackServerContext* ctx,
+                     absl::string_view method) const;
 
   // Where the rpcs that wait on the disk run.
   WritePool& writes() { return writes_; }
@@ -199,6 +211,7 @@ class KnowledgeGraphService final
                            bool shared_names, kg::v1::Entity* response);
 
   storage::Store* store_;
+  replica::ReplicatedStore* replica_;  // null: not in a replica set
   ServiceLimits limits_;
   const Authenticator* auth_;
   QuerySlots path_slots_;

@@ -341,7 +341,7 @@ grpc::ServerWriteReactor<v1::FindPathsResponse>*
 KnowledgeGraphService::FindPaths(grpc::CallbackServerContext* ctx,
                                  const v1::FindPathsRequest* request) {
   return new FindPathsReactor(store_, limits_, &path_slots_, &query_memory_,
-                              ctx, request, Authorize(ctx, __func__));
+                              ctx, request, Admit(ctx, __func__));
 }
 
 // Validated on the callback thread; searched on a thread of its own once
@@ -356,7 +356,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetNeighborhood(
     query::PathOptions options;
     std::optional<QuerySlots::Ticket> ticket;
   };
-  const absl::Status allowed = Authorize(ctx, __func__);  // not in a lambda
+  const absl::Status allowed = Admit(ctx, __func__);  // not in a lambda
   absl::StatusOr<Job> job = [&]() -> absl::StatusOr<Job> {
     KG_RETURN_IF_ERROR(allowed);
     if (!request->has_node()) return Invalid("node", "is required");

@@ -59,7 +59,7 @@ absl::Status ClaimToProto(storage::Reader& reader, const query::Claim& c,
 
 grpc::ServerUnaryReactor* KnowledgeGraphService::Why(
     Ctx* ctx, const v1::WhyRequest* request, v1::WhyResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(storage::Term statement,
                         StatementTermFrom(request->statement()));
     query::WhyOptions options;
@@ -107,7 +107,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::Why(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListByDocument(
     Ctx* ctx, const v1::ListByDocumentRequest* request,
     v1::ListByDocumentResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     query::ListByDocumentOptions options;
     options.include_evidence =
         !request->has_include_evidence() || request->include_evidence();
@@ -134,7 +134,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListByDocument(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListByClaimant(
     Ctx* ctx, const v1::ListByClaimantRequest* request,
     v1::ListByClaimantResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     if (request->claimant().empty()) {
       return absl::InvalidArgumentError("claimant: is required");
     }
@@ -177,7 +177,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListByClaimant(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ListContested(
     Ctx* ctx, const v1::ListContestedRequest* request,
     v1::ListContestedResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     query::ListContestedOptions options;
     options.roll_up_affiliations = request->roll_up_affiliations();
     options.include_related = request->include_related();
@@ -204,7 +204,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::ListContested(
 grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
     Ctx* ctx, const v1::GetClaimTimelineRequest* request,
     v1::GetClaimTimelineResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(storage::Term statement,
                         StatementTermFrom(request->statement()));
     query::ClaimTimelineOptions options;
@@ -254,7 +254,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClaimTimeline(
 grpc::ServerUnaryReactor* KnowledgeGraphService::ExportProvenance(
     Ctx* ctx, const v1::ExportProvenanceRequest* request,
     v1::ExportProvenanceResponse* response) {
-  return RunUnary(ctx, Authorize(ctx, __func__), [&]() -> absl::Status {
+  return RunUnary(ctx, Admit(ctx, __func__), [&]() -> absl::Status {
     KG_ASSIGN_OR_RETURN(storage::Term statement,
                         StatementTermFrom(request->statement()));
     query::ExportProvenanceOptions options;

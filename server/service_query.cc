@@ -294,7 +294,7 @@ class QueryReactor : public StreamReactor<v1::QueryResponse> {
 grpc::ServerWriteReactor<v1::QueryResponse>* KnowledgeGraphService::Query(
     grpc::CallbackServerContext* ctx, const v1::QueryRequest* request) {
   return new QueryReactor(store_, limits_, &path_slots_, &query_memory_, ctx,
-                          request, Authorize(ctx, __func__));
+                          request, Admit(ctx, __func__));
 }
 
 }  // namespace kg::server

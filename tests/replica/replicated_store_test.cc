@@ -132,8 +132,8 @@ TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
   absl::StatusOr<std::unique_ptr<ReplicatedStore>> b =
       Join("b", [&](absl::Duration lag) {
         ++lags_told;
-        longest_lag_us = std::max<int64_t>(longest_lag_us,
-                                           absl::ToInt64Microseconds(lag));
+        longest_lag_us =
+            std::max<int64_t>(longest_lag_us, absl::ToInt64Microseconds(lag));
       });
   ASSERT_THAT(b, IsOk());
 
@@ -178,8 +178,7 @@ TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
     view = (*b)->Cluster();
     ASSERT_THAT(view, IsOk());
   } while (absl::Now() < published_by &&
-           (view->members.size() != 2 ||
-            view->members[0].applied != applied ||
+           (view->members.size() != 2 || view->members[0].applied != applied ||
             view->members[1].applied != applied));
   EXPECT_EQ(view->cluster, "test");
   EXPECT_EQ(view->member, "b");

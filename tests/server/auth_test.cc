@@ -174,7 +174,7 @@ TEST(RoleTableTest, EveryMethodHasTheRoleWeMeant) {
       {"CreateDocument", Role::kWriter},    {"WriteStatements", Role::kWriter},
       {"IngestStatements", Role::kWriter},  {"ImportStatements", Role::kWriter},
       {"RetractProvenance", Role::kWriter}, {"CreateBackup", Role::kAdmin},
-      {"VerifyStore", Role::kAdmin},
+      {"VerifyStore", Role::kAdmin},        {"GetClusterStatus", Role::kReader},
   };
   const auto& service = KgService();
   std::set<std::string> methods;

@@ -1,18 +1,27 @@
 // kg-servers in a replica set over a real etcd, driven with kgctl as a
-// user would: one is elected writer, the other serves reads of what the
-// writer wrote and answers writes with UNAVAILABLE naming the writer; a
+// user would, and with gRPC calls where the metadata matters: one is
+// elected writer, the other serves reads of what the writer wrote and
+// answers writes with UNAVAILABLE naming the writer (kgctl follows it); a
 // writer killed with SIGKILL is replaced; a replica that restarts catches
-// up. The flags that cannot work are refused by name.
+// up; reads wait for a log position (read your writes); kgctl cluster
+// status and /metrics show the set. The flags that cannot work are
+// refused by name.
 #include <signal.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "kg/v1/kg.grpc.pb.h"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
@@ -21,6 +30,38 @@ namespace kg::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+using Trailers = std::multimap<grpc::string_ref, grpc::string_ref>;
+
+std::unique_ptr<v1::KnowledgeGraph::Stub> Stub(const ServerProcess& server) {
+  return v1::KnowledgeGraph::NewStub(grpc::CreateChannel(
+      server.address(), grpc::InsecureChannelCredentials()));
+}
+
+// The value of trailing metadata `key`, "" when absent.
+std::string Trailer(const grpc::ClientContext& ctx, const std::string& key) {
+  const Trailers& trailers = ctx.GetServerTrailingMetadata();
+  const auto it = trailers.find(key);
+  return it == trailers.end()
+             ? ""
+             : std::string(it->second.data(), it->second.size());
+}
+
+// Creates entity `id` with a gRPC call straight to `server` (kgctl would
+// follow the writer).
+grpc::Status CreateEntity(const ServerProcess& server, const std::string& id,
+                          std::string* log_position = nullptr) {
+  v1::CreateEntityRequest req;
+  req.mutable_entity()->set_id(id);
+  req.mutable_entity()->set_label(id);
+  req.mutable_entity()->set_type("Thing");
+  v1::Entity resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  const grpc::Status status = Stub(server)->CreateEntity(&ctx, req, &resp);
+  if (log_position != nullptr) *log_position = Trailer(ctx, "kg-log-position");
+  return status;
+}
 
 class ReplicaServerTest : public ::testing::Test {
  protected:
@@ -29,12 +70,14 @@ class ReplicaServerTest : public ::testing::Test {
     ASSERT_TRUE(etcd_->started()) << "etcd did not start";
   }
 
-  std::unique_ptr<ServerProcess> Start(const std::string& member) {
-    return std::make_unique<ServerProcess>(
-        dir_.Sub(member), dir_.path(),
-        std::vector<std::string>{"--etcd_endpoints=" + etcd_->endpoints()[0],
-                                 "--cluster=team", "--member=" + member,
-                                 "--writer_lease_ms=1000"});
+  std::unique_ptr<ServerProcess> Start(const std::string& member,
+                                       std::vector<std::string> extra = {}) {
+    std::vector<std::string> flags = {
+        "--etcd_endpoints=" + etcd_->endpoints()[0], "--cluster=team",
+        "--member=" + member, "--writer_lease_ms=1000"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    return std::make_unique<ServerProcess>(dir_.Sub(member), dir_.path(),
+                                           flags);
   }
 
   RunResult Kgctl(const ServerProcess& server, std::vector<std::string> args) {
@@ -76,12 +119,10 @@ TEST_F(ReplicaServerTest, AWriterItsFollowerAndFailover) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("One"));
   // And refuses writes, naming the writer.
+  EXPECT_THAT(CreateEntity(*b, "two").error_message(),
+              HasSubstr(absl::StrCat("the writer is a at ", a->address())));
   const std::vector<std::string> add_two = {
       "entity", "add", "two", "--label", "Two", "--type", "Thing"};
-  r = Kgctl(*b, add_two);
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_THAT(r.err,
-              HasSubstr(absl::StrCat("the writer is a at ", a->address())));
 
   // The writer dies without a word: its lease runs out, and the follower
   // is elected and takes the write.
@@ -98,9 +139,9 @@ TEST_F(ReplicaServerTest, AWriterItsFollowerAndFailover) {
   ASSERT_TRUE(a->started());
   r = KgctlUntilOk(*a, {"entity", "get", "two"}, absl::Seconds(10));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = Kgctl(*a, {"entity", "add", "three", "--label", "Three", "--type", "T"});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_THAT(r.err,
+  const grpc::Status refused = CreateEntity(*a, "three");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(refused.error_message(),
               HasSubstr(absl::StrCat("the writer is b at ", b->address())));
   r = Kgctl(*a, {"verify"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -123,17 +164,151 @@ TEST_F(ReplicaServerTest, AWriterPausedPastItsLeaseIsFenced) {
       *b, {"entity", "add", "two", "--label", "Two", "--type", "Thing"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   a->process().Signal(SIGCONT);
-  r = Kgctl(*a, {"entity", "add", "stale", "--label", "Stale", "--type", "T"});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_THAT(r.err, HasSubstr("follower"));
+  const grpc::Status stale = CreateEntity(*a, "stale");
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(stale.error_message(), HasSubstr("follower"));
   // `a` catches up with `b`; the stale write is nowhere.
   r = KgctlUntilOk(*a, {"entity", "get", "two"}, absl::Seconds(10));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(Kgctl(*a, {"entity", "get", "stale"}).exit_code, 0);
   EXPECT_NE(Kgctl(*b, {"entity", "get", "stale"}).exit_code, 0);
-  r = Kgctl(*a, {"entity", "add", "three", "--label", "Three", "--type", "T"});
-  EXPECT_THAT(r.err,
+  EXPECT_THAT(CreateEntity(*a, "three").error_message(),
               HasSubstr(absl::StrCat("the writer is b at ", b->address())));
+}
+
+// Read your writes: a write's reply carries its log position; a follower
+// asked for it answers once it applied it, and past its deadline says
+// so. kgctl follows the writer, shows the set, and /metrics its lag.
+TEST_F(ReplicaServerTest, ReadYourWritesClusterStatusAndMetrics) {
+  std::unique_ptr<ServerProcess> a = Start("a");
+  ASSERT_TRUE(a->started());
+  RunResult r = KgctlUntilOk(
+      *a, {"entity", "add", "one", "--label", "One", "--type", "Thing"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string port_file = dir_.Sub("b.http_port");
+  std::unique_ptr<ServerProcess> b = Start(
+      "b", {"--http_listen=127.0.0.1:0", "--http_port_file=" + port_file});
+  ASSERT_TRUE(b->started());
+
+  std::string written_at;
+  ASSERT_TRUE(CreateEntity(*a, "two", &written_at).ok());
+  uint64_t position = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(written_at, &position)) << written_at;
+  EXPECT_GE(position, 2u);
+
+  auto get_two = [&](const std::string& min_position, absl::Duration timeout,
+                     grpc::ClientContext* ctx) {
+    v1::GetEntityRequest req;
+    req.set_name("two");
+    v1::Entity resp;
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    ctx->AddMetadata("kg-min-log-position", min_position);
+    return Stub(*b)->GetEntity(ctx, req, &resp);
+  };
+  {
+    grpc::ClientContext ctx;
+    const grpc::Status read = get_two(written_at, absl::Seconds(10), &ctx);
+    EXPECT_TRUE(read.ok()) << read.error_message();
+    uint64_t answered_at = 0;
+    EXPECT_TRUE(
+        absl::SimpleAtoi(Trailer(ctx, "kg-log-position"), &answered_at));
+    EXPECT_GE(answered_at, position);
+    EXPECT_EQ(Trailer(ctx, "kg-writer-address"), a->address());
+  }
+  {
+    grpc::ClientContext ctx;
+    const absl::Time start = absl::Now();
+    const grpc::Status late =
+        get_two(absl::StrCat(position + 1000), absl::Milliseconds(500), &ctx);
+    EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_GE(absl::Now() - start, absl::Milliseconds(400));  // it waited
+  }
+  {
+    grpc::ClientContext ctx;
+    const grpc::Status bad = get_two("soon", absl::Seconds(5), &ctx);
+    EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(bad.error_message(), HasSubstr("kg-min-log-position"));
+  }
+  {
+    grpc::ClientContext ctx;
+    const grpc::Status refused = [&] {
+      v1::CreateEntityRequest req;
+      req.mutable_entity()->set_id("nope");
+      v1::Entity resp;
+      return Stub(*b)->CreateEntity(&ctx, req, &resp);
+    }();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(Trailer(ctx, "kg-writer-address"), a->address());
+  }
+
+  // kgctl sent to the follower writes through the writer, and reads its
+  // write back from the follower.
+  r = Kgctl(*b, {"entity", "add", "three", "--label", "Three", "--type", "T"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("is a follower in replica set "
+                                            "'team'; writing to the writer a "
+                                            "at ",
+                                            a->address())));
+  r = KgctlUntilOk(*a, {"cluster", "status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"log_end\""));
+  r = Kgctl(*b, {"--min-log-position", absl::StrCat(position + 1), "entity",
+                 "get", "three"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // The set as the follower sees it: both members caught up (each
+  // publishes its position within a poll).
+  r = Kgctl(*b, {"cluster", "status"});
+  for (const absl::Time until = absl::Now() + absl::Seconds(10);
+       absl::Now() < until &&
+       r.out.find(absl::StrCat("b       ", b->address())) == std::string::npos;
+       r = Kgctl(*b, {"cluster", "status"})) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("replica set 'team', answered by b"));
+  EXPECT_THAT(r.out,
+              HasSubstr(absl::StrCat("writer      a at ", a->address())));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("log end     ", position + 1)));
+  EXPECT_THAT(r.out, HasSubstr("MEMBER  ADDRESS"));
+  EXPECT_THAT(r.out, HasSubstr("writer\n"));
+  EXPECT_THAT(r.out, HasSubstr("follower\n"));
+
+  // The follower's metrics: its role, its lag, the writers it saw.
+  ASSERT_TRUE(WaitForFile(port_file, absl::Seconds(10)));
+  const RunResult metrics = RunCommand(
+      {"/usr/bin/curl", "-sS",
+       absl::StrCat(
+           "http://127.0.0.1:", absl::StripAsciiWhitespace(ReadFile(port_file)),
+           "/metrics")},
+      dir_.path());
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_writer 0\n"));
+  EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_writer_changes_total 1\n"));
+  EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_lag_seconds_count "));
+  EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_applied_position "));
+  EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_lag_entries "));
+}
+
+// A server alone answers the replica set's questions plainly.
+TEST_F(ReplicaServerTest, AServerAloneIsNoReplicaSet) {
+  ServerProcess alone(dir_.Sub("alone"), dir_.path());
+  ASSERT_TRUE(alone.started());
+  RunResult r = Kgctl(alone, {"cluster", "status"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("not in a replica set"));
+  r = Kgctl(alone, {"--min-log-position", "5", "stats"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("kg-min-log-position"));
+  r = Kgctl(alone, {"--min-log-position", "0", "stats"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // No replica metadata on its replies; its writes are its own.
+  std::string position = "unset";
+  ASSERT_TRUE(CreateEntity(alone, "one", &position).ok());
+  EXPECT_EQ(position, "");
+  r = Kgctl(alone, {"entity", "add", "two", "--label", "Two", "--type", "T"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("follower")));
 }
 
 TEST_F(ReplicaServerTest, FlagsThatCannotWorkAreRefusedByName) {

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "replica/etcd.h"
 
 namespace kg::testing {
@@ -97,5 +99,26 @@ void EtcdCluster::Kill(int i) {
 }
 
 void EtcdCluster::Restart(int i) { Start(i, /*fresh=*/false); }
+
+int EtcdCluster::Leader(absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  do {
+    for (size_t i = 0; i < members_.size(); ++i) {
+      auto stub = etcdserverpb::Maintenance::NewStub(grpc::CreateChannel(
+          absl::StrCat("127.0.0.1:", members_[i].client_port),
+          grpc::InsecureChannelCredentials()));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+      etcdserverpb::StatusResponse status;
+      if (stub->Status(&ctx, etcdserverpb::StatusRequest(), &status).ok() &&
+          status.leader() != 0 &&
+          status.leader() == status.header().member_id()) {
+        return static_cast<int>(i);
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  return -1;
+}
 
 }  // namespace kg::testing

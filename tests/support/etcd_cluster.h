@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "tests/support/process.h"
 
 namespace kg::testing {
@@ -25,6 +26,10 @@ class EtcdCluster {
   // SIGKILLs member `i`; Restart starts it again on its data.
   void Kill(int i);
   void Restart(int i);
+  // The member that is Raft leader, as the running members tell it (etcd's
+  // Maintenance.Status); -1 when none agrees within `timeout`.
+  int Leader(absl::Duration timeout = absl::Seconds(10)) const;
+  int size() const { return static_cast<int>(members_.size()); }
 
  private:
   struct Member {
