@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench/generated_graph.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "kg/v1/kg.grpc.pb.h"
@@ -54,80 +55,6 @@ namespace kg::bench {
 namespace {
 
 namespace v1 = ::kg::v1;
-
-constexpr char kText[] = "Generated evidence sentence.";
-
-std::string EntityId(int i) { return absl::StrCat("e", i); }
-
-v1::StatementInput RandomStatement(std::mt19937_64& rng, int entities) {
-  v1::StatementInput st;
-  st.mutable_triple()->mutable_subject()->set_entity(
-      EntityId(static_cast<int>(rng() % entities)));
-  st.mutable_triple()->set_relation(absl::StrCat("r", rng() % 8));
-  st.mutable_triple()->mutable_object()->set_entity(
-      EntityId(static_cast<int>(rng() % entities)));
-  v1::Provenance* p = st.add_provenance();
-  p->set_document_id("gen");
-  p->set_evidence_start(0);
-  p->set_evidence_end(sizeof(kText) - 1);
-  p->set_evidence(kText);
-  p->set_confidence(0.9);
-  return st;
-}
-
-// Loads the generated graph; returns the statement ids.
-std::vector<std::string> Load(v1::KnowledgeGraph::Stub& stub, int entities,
-                              int statements) {
-  v1::WriteStatementsRequest vocab;
-  for (int i = 0; i < entities; ++i) {
-    v1::Entity* e = vocab.add_entities();
-    e->set_id(EntityId(i));
-    e->set_label(absl::StrCat("Entity ", i));
-    e->set_type("Thing");
-  }
-  for (int r = 0; r < 8; ++r) {
-    v1::Relation* rel = vocab.add_relations();
-    rel->set_id(absl::StrCat("r", r));
-    rel->set_label(absl::StrCat("relation ", r));
-  }
-  v1::Document* d = vocab.add_documents();
-  d->set_id("gen");
-  d->set_title("Generated");
-  d->set_text(kText);
-  std::vector<std::string> ids;
-  auto write = [&](const v1::WriteStatementsRequest& req) {
-    grpc::ClientContext ctx;
-    v1::WriteStatementsResponse resp;
-    grpc::Status s = stub.WriteStatements(&ctx, req, &resp);
-    if (!s.ok()) {
-      std::fprintf(stderr, "kg_load: load failed: %s\n",
-                   s.error_message().c_str());
-      std::exit(1);
-    }
-    ids.insert(ids.end(), resp.statement_ids().begin(),
-               resp.statement_ids().end());
-  };
-  // The vocabulary goes in chunks under the server's batch limit.
-  for (int start = 0; start < vocab.entities_size(); start += 5000) {
-    v1::WriteStatementsRequest chunk;
-    for (int i = start; i < std::min(start + 5000, vocab.entities_size());
-         ++i) {
-      *chunk.add_entities() = vocab.entities(i);
-    }
-    write(chunk);
-  }
-  vocab.clear_entities();
-  write(vocab);
-  std::mt19937_64 rng(1);
-  for (int done = 0; done < statements;) {
-    v1::WriteStatementsRequest batch;
-    for (int k = 0; k < 5000 && done < statements; ++k, ++done) {
-      *batch.add_statements() = RandomStatement(rng, entities);
-    }
-    write(batch);
-  }
-  return ids;
-}
 
 struct Result {
   uint64_t calls = 0;

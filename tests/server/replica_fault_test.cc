@@ -465,6 +465,9 @@ TEST_F(ReplicaFaultTest, NoAcknowledgedWriteIsLostAndReplicasAgree) {
           : absl::StrCat(
                 "median ",
                 absl::FormatDuration(failovers_[failovers_.size() / 2]),
+                ", p99 ",
+                absl::FormatDuration(failovers_[std::min(
+                    failovers_.size() - 1, failovers_.size() * 99 / 100)]),
                 ", max ", absl::FormatDuration(failovers_.back()), " over ",
                 failovers_.size())
                 .c_str());

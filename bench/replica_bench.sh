@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A replica set next to a server alone, on this machine (docs/benchmarks.md
+# §26): three etcd members, two kg-servers in one replica set (the first
+# started is the writer) and one kg-server in none, then
+# build/bench/replica_bench against them: replicated ingest over ingest
+# alone, follower reads over reads alone, and replication lag at a steady
+# rate. Writes only under WORK_DIR; stops everything it started.
+#
+#   bench/replica_bench.sh WORK_DIR [replica_bench flags, e.g. --rate=1000]
+set -euo pipefail
+WORK=${1:?usage: bench/replica_bench.sh WORK_DIR [replica_bench flags]}
+shift
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SERVER=$ROOT/build/server/kg-server
+KGCTL=$ROOT/build/client/kgctl
+BENCH=$ROOT/build/bench/replica_bench
+rm -rf "$WORK" && mkdir -p "$WORK"
+PIDS=()
+cleanup() {
+  kill "${PIDS[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+declare -a CLIENT PEER
+INITIAL="" ENDPOINTS=""
+for i in 0 1 2; do
+  CLIENT[$i]=$(free_port)
+  PEER[$i]=$(free_port)
+  INITIAL+="${INITIAL:+,}m$i=http://127.0.0.1:${PEER[$i]}"
+  ENDPOINTS+="${ENDPOINTS:+,}127.0.0.1:${CLIENT[$i]}"
+done
+for i in 0 1 2; do
+  /usr/bin/etcd --name "m$i" --data-dir "$WORK/etcd$i" \
+    --listen-client-urls "http://127.0.0.1:${CLIENT[$i]}" \
+    --advertise-client-urls "http://127.0.0.1:${CLIENT[$i]}" \
+    --listen-peer-urls "http://127.0.0.1:${PEER[$i]}" \
+    --initial-advertise-peer-urls "http://127.0.0.1:${PEER[$i]}" \
+    --initial-cluster "$INITIAL" --initial-cluster-state new \
+    --logger zap --log-level warn > "$WORK/etcd$i.log" 2>&1 &
+  PIDS+=($!)
+done
+
+start() {  # $1: name, then kg-server flags; prints its address
+  local name=$1
+  shift
+  "$SERVER" --listen=127.0.0.1:0 --port_file="$WORK/$name.port" \
+    --data_dir="$WORK/$name" --no_auth "$@" > "$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  while [ ! -s "$WORK/$name.port" ]; do sleep 0.05; done
+  echo "127.0.0.1:$(cat "$WORK/$name.port")"
+}
+SINGLE=$(start alone)
+WRITER=$(start a --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=a)
+until "$KGCTL" --server "$WRITER" cluster status 2>/dev/null |
+  grep -q "^writer *a at"; do
+  sleep 0.1
+done
+FOLLOWER=$(start b --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=b)
+"$KGCTL" --server "$FOLLOWER" cluster status
+echo
+"$BENCH" --writer="$WRITER" --follower="$FOLLOWER" --single="$SINGLE" "$@"
