@@ -9,7 +9,8 @@
 //    the writer and to the single server, --clients calls at once of
 //    --batch statements each: statements/s of each, and their ratio.
 // 2. reads: FindPaths (shortest, up to 4 hops) and a SPARQL two-hop join,
-//    one at a time, on the follower (once it caught up, and
+//    one at a time, each call to both servers in turn, on the follower (once it
+//    caught up, and
 //    --settle_seconds later) and on the single server: p50 and p99 of each, and
 //    the follower's p50 over the single server's.
 // 3. lag: a steady --rate statements/s to the writer (calls of
@@ -226,41 +227,45 @@ void Lag(const std::string& writer, const std::string& follower, int entities,
 }
 
 // Phase 2: one kind of read, `reads` times, on one server; latencies in ms.
-std::vector<double> Reads(const std::string& address, const std::string& kind,
-                          int entities, int reads) {
-  auto stub = Stub(address);
-  std::mt19937_64 rng(7);  // the same calls on every server
-  std::vector<double> ms;
+// The same call to each of `stubs` in turn, so that the machine's drift
+// falls on all alike; each one's latencies in ms.
+std::vector<std::vector<double>> Reads(
+    const std::vector<std::unique_ptr<v1::KnowledgeGraph::Stub>>& stubs,
+    const std::string& kind, int entities, int reads) {
+  std::mt19937_64 rng(7);
+  std::vector<std::vector<double>> ms(stubs.size());
   for (int i = -reads / 10; i < reads; ++i) {  // a tenth untimed, first
     const std::string from = EntityId(static_cast<int>(rng() % entities));
     const std::string to = EntityId(static_cast<int>(rng() % entities));
-    grpc::ClientContext ctx;
-    const absl::Time start = absl::Now();
-    grpc::Status status;
-    if (kind == "path") {
-      v1::FindPathsRequest req;
-      req.mutable_from()->set_entity(from);
-      req.mutable_to()->set_entity(to);
-      req.mutable_options()->set_max_hops(4);
-      auto reader = stub->FindPaths(&ctx, req);
-      v1::FindPathsResponse part;
-      while (reader->Read(&part)) {
+    for (size_t k = 0; k < stubs.size(); ++k) {
+      grpc::ClientContext ctx;
+      const absl::Time start = absl::Now();
+      grpc::Status status;
+      if (kind == "path") {
+        v1::FindPathsRequest req;
+        req.mutable_from()->set_entity(from);
+        req.mutable_to()->set_entity(to);
+        req.mutable_options()->set_max_hops(4);
+        auto reader = stubs[k]->FindPaths(&ctx, req);
+        v1::FindPathsResponse part;
+        while (reader->Read(&part)) {
+        }
+        status = reader->Finish();
+      } else {
+        v1::QueryRequest req;
+        req.set_query(absl::StrCat(
+            "SELECT ?b ?c WHERE { <https://kg.invalid/entity/", from,
+            "> <https://kg.invalid/relation/r0> ?b . ?b "
+            "<https://kg.invalid/relation/r1> ?c } LIMIT 100"));
+        auto reader = stubs[k]->Query(&ctx, req);
+        v1::QueryResponse part;
+        while (reader->Read(&part)) {
+        }
+        status = reader->Finish();
       }
-      status = reader->Finish();
-    } else {
-      v1::QueryRequest req;
-      req.set_query(
-          absl::StrCat("SELECT ?b ?c WHERE { <https://kg.invalid/entity/", from,
-                       "> <https://kg.invalid/relation/r0> ?b . ?b "
-                       "<https://kg.invalid/relation/r1> ?c } LIMIT 100"));
-      auto reader = stub->Query(&ctx, req);
-      v1::QueryResponse part;
-      while (reader->Read(&part)) {
-      }
-      status = reader->Finish();
+      Check(status, kind.c_str());
+      if (i >= 0) ms[k].push_back(Ms(absl::Now() - start));
     }
-    Check(status, kind.c_str());
-    if (i >= 0) ms.push_back(Ms(absl::Now() - start));
   }
   return ms;
 }
@@ -306,10 +311,13 @@ int Main() {
   }
   absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_settle_seconds)));
   for (const std::string kind : {"path", "sparql"}) {
-    const std::vector<double> on_single =
-        Reads(single, kind, entities, absl::GetFlag(FLAGS_reads));
-    const std::vector<double> on_follower =
-        Reads(follower, kind, entities, absl::GetFlag(FLAGS_reads));
+    std::vector<std::unique_ptr<v1::KnowledgeGraph::Stub>> stubs;
+    stubs.push_back(Stub(single));
+    stubs.push_back(Stub(follower));
+    const std::vector<std::vector<double>> ms =
+        Reads(stubs, kind, entities, absl::GetFlag(FLAGS_reads));
+    const std::vector<double>& on_single = ms[0];
+    const std::vector<double>& on_follower = ms[1];
     std::printf(
         "%s reads, one at a time: alone p50 %.3f ms p99 %.3f ms; follower "
         "p50 %.3f ms p99 %.3f ms; follower p50 / alone p50 %.2f\n",

@@ -44,22 +44,25 @@ for i in 0 1 2; do
   PIDS+=($!)
 done
 
-start() {  # $1: name, then kg-server flags; prints its address
+start() {  # $1: name, then kg-server flags; sets ADDRESS
   local name=$1
   shift
   "$SERVER" --listen=127.0.0.1:0 --port_file="$WORK/$name.port" \
     --data_dir="$WORK/$name" --no_auth "$@" > "$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   while [ ! -s "$WORK/$name.port" ]; do sleep 0.05; done
-  echo "127.0.0.1:$(cat "$WORK/$name.port")"
+  ADDRESS="127.0.0.1:$(cat "$WORK/$name.port")"
 }
-SINGLE=$(start alone)
-WRITER=$(start a --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=a)
+start alone
+SINGLE=$ADDRESS
+start a --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=a
+WRITER=$ADDRESS
 until "$KGCTL" --server "$WRITER" cluster status 2>/dev/null |
   grep -q "^writer *a at"; do
   sleep 0.1
 done
-FOLLOWER=$(start b --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=b)
+start b --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=b
+FOLLOWER=$ADDRESS
 "$KGCTL" --server "$FOLLOWER" cluster status
 echo
 "$BENCH" --writer="$WRITER" --follower="$FOLLOWER" --single="$SINGLE" "$@"

@@ -1,9 +1,11 @@
 #include "replica/etcd.h"
 
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -48,6 +50,7 @@ struct Etcd::Stubs {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<pb::KV::Stub> kv;
   std::unique_ptr<pb::Lease::Stub> lease;
+  std::unique_ptr<pb::Watch::Stub> watch;
 };
 
 Etcd::Etcd(std::unique_ptr<Stubs> stubs, absl::Duration timeout)
@@ -79,6 +82,7 @@ absl::StatusOr<std::unique_ptr<Etcd>> Etcd::Connect(
       grpc::InsecureChannelCredentials(), args);
   stubs->kv = pb::KV::NewStub(stubs->channel);
   stubs->lease = pb::Lease::NewStub(stubs->channel);
+  stubs->watch = pb::Watch::NewStub(stubs->channel);
   return std::unique_ptr<Etcd>(new Etcd(std::move(stubs), timeout));
 }
 
@@ -282,6 +286,84 @@ absl::Status Etcd::RevokeLease(int64_t lease) {
                             return stubs_->lease->LeaseRevoke(ctx, req, &resp);
                           }),
                   "lease revoke");
+}
+
+namespace {
+
+class WatchThread : public Etcd::Watch {
+ public:
+  WatchThread(pb::Watch::Stub* stub,
+              std::vector<std::pair<std::string, std::string>> ranges,
+              std::function<void(const std::string&)> changed)
+      : stub_(stub), ranges_(std::move(ranges)), changed_(std::move(changed)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~WatchThread() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+      if (ctx_ != nullptr) ctx_->TryCancel();
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      grpc::ClientContext ctx;
+      ctx.set_wait_for_ready(true);
+      {
+        absl::MutexLock lock(&mu_);
+        if (stop_) return;
+        ctx_ = &ctx;
+      }
+      auto stream = stub_->Watch(&ctx);
+      bool open = true;
+      for (const auto& [from, to] : ranges_) {
+        pb::WatchRequest req;
+        req.mutable_create_request()->set_key(from);
+        req.mutable_create_request()->set_range_end(to);
+        open = open && stream->Write(req);
+      }
+      pb::WatchResponse resp;
+      int created = 0;
+      while (open && stream->Read(&resp)) {
+        if (resp.created() && ++created == static_cast<int>(ranges_.size())) {
+          changed_("");  // watching: what changed before is read now
+        }
+        for (const auto& event : resp.events()) changed_(event.kv().key());
+        if (resp.canceled()) break;  // etcd ended a watch: open them again
+      }
+      stream->Finish().IgnoreError();
+      {
+        absl::MutexLock lock(&mu_);
+        ctx_ = nullptr;
+        // Not at once again: the member may still be on its way down.
+        if (mu_.AwaitWithTimeout(absl::Condition(&stop_),
+                                 absl::Milliseconds(100))) {
+          return;
+        }
+      }
+    }
+  }
+
+  pb::Watch::Stub* stub_;
+  const std::vector<std::pair<std::string, std::string>> ranges_;
+  const std::function<void(const std::string&)> changed_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<Etcd::Watch> Etcd::WatchRanges(
+    std::vector<std::pair<std::string, std::string>> ranges,
+    std::function<void(const std::string& key)> changed) {
+  return std::make_unique<WatchThread>(stubs_->watch.get(), std::move(ranges),
+                                       std::move(changed));
 }
 
 }  // namespace kg::replica

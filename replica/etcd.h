@@ -1,5 +1,5 @@
-// A small synchronous client of etcd's v3 API (KV and Lease) over gRPC, with
-// etcd's stubs generated from the .proto files Debian ships. Only what the
+// A small synchronous client of etcd's v3 API (KV, Lease, Watch) over gRPC,
+// with etcd's stubs generated from the .proto files Debian ships. Only what the
 // replicated log needs (replica_log.h): reads, fenced writes in one
 // transaction, leases. Errors: UNAVAILABLE when no endpoint answers in
 // time, otherwise etcd's own code and message, prefixed with the call.
@@ -7,9 +7,11 @@
 #define KG_REPLICA_ETCD_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -68,6 +70,20 @@ class Etcd {
   // Returns the time it has left.
   absl::StatusOr<absl::Duration> KeepAlive(int64_t lease);
   absl::Status RevokeLease(int64_t lease);
+
+  // Tells `changed` the key of each change to the keys in each of
+  // `ranges` ([from, to); to empty: only from) from now on, on a thread of
+  // its own, until destroyed. A watch that breaks (the member in use went
+  // away) is opened again; since changes may have been missed meanwhile,
+  // `changed("")` is told each time it is (re)opened. Never told again
+  // once the destructor returns.
+  class Watch {
+   public:
+    virtual ~Watch() = default;
+  };
+  std::unique_ptr<Watch> WatchRanges(
+      std::vector<std::pair<std::string, std::string>> ranges,
+      std::function<void(const std::string& key)> changed);
 
  private:
   struct Stubs;

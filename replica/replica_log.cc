@@ -195,4 +195,15 @@ absl::StatusOr<std::vector<ReplicaLog::Member>> ReplicaLog::Applied() {
   return out;
 }
 
+std::unique_ptr<Etcd::Watch> ReplicaLog::Watch(
+    std::function<void(bool writer)> changed) {
+  const std::string writer_key = WriterKey();
+  return etcd_->WatchRanges(
+      {{LogPrefix(), PrefixEnd(LogPrefix())}, {writer_key, ""}},
+      [writer_key, changed = std::move(changed)](const std::string& key) {
+        if (key.empty()) changed(false);
+        changed(key.empty() || key == writer_key);
+      });
+}
+
 }  // namespace kg::replica

@@ -17,6 +17,8 @@
 #define KG_REPLICA_REPLICA_LOG_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -73,6 +75,11 @@ class ReplicaLog {
   absl::Status SetApplied(absl::string_view member, absl::string_view address,
                           uint64_t position, int64_t lease);
   absl::StatusOr<std::vector<Member>> Applied();
+
+  // Tells `changed` of each change to the log (false) or to the writer
+  // key (true), from now on, until destroyed; both when the watch is
+  // (re)opened (Etcd::WatchRanges).
+  std::unique_ptr<Etcd::Watch> Watch(std::function<void(bool writer)> changed);
 
   const std::string& prefix() const { return prefix_; }
 

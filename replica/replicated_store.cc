@@ -109,6 +109,12 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
 void ReplicatedStore::Run(std::string address) {
   if (tail_thread_.joinable()) return;  // running already
   if (!address.empty()) options_.address = std::move(address);
+  watch_ = log_.Watch([this](bool writer) {
+    // The writer's own appends need no look.
+    if (!writer && is_writer_) return;
+    absl::MutexLock lock(&stop_mu_);
+    (writer ? writer_changed_ : log_changed_) = true;
+  });
   tail_thread_ = std::thread([this] { TailLoop(); });
   lease_thread_ = std::thread([this] { LeaseLoop(); });
 }
@@ -137,6 +143,7 @@ void ReplicatedStore::Stop() {
     if (stop_) return;
     stop_ = true;
   }
+  watch_.reset();
   if (tail_thread_.joinable()) tail_thread_.join();
   if (lease_thread_.joinable()) lease_thread_.join();
   {
@@ -183,6 +190,7 @@ void ReplicatedStore::SetWriter(
   status_.writer_member = writer.has_value() ? writer->member : "";
   status_.writer_address = writer.has_value() ? writer->address : "";
   status_.term = writer.has_value() ? writer->term : 0;
+  is_writer_ = status_.role == ReplicaStatus::Role::kWriter;
   if (status_.term > max_term_seen_) {
     max_term_seen_ = status_.term;
     ++status_.writer_changes;
@@ -196,21 +204,20 @@ void ReplicatedStore::SetWriter(
 void ReplicatedStore::SetApplied(uint64_t position) {
   status_.applied = position;
   status_.log_end = std::max(status_.log_end, position);
+  absl::MutexLock lock(&applied_mu_);
   applied_now_ = position;
 }
 
 absl::Status ReplicatedStore::AwaitApplied(uint64_t position,
                                            absl::Time deadline) {
-  absl::MutexLock lock(&write_mu_);
-  auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    return status_.applied >= position;
-  };
-  if (write_mu_.AwaitWithDeadline(absl::Condition(&reached), deadline)) {
+  absl::MutexLock lock(&applied_mu_);
+  auto reached = [&] { return applied_now_.load() >= position; };
+  if (applied_mu_.AwaitWithDeadline(absl::Condition(&reached), deadline)) {
     return absl::OkStatus();
   }
   return absl::DeadlineExceededError(
       absl::StrCat("kg-min-log-position: this replica has applied ",
-                   status_.applied, ", not yet ", position));
+                   applied_now_.load(), ", not yet ", position));
 }
 
 absl::Status ReplicatedStore::NotTheWriter() {
@@ -424,6 +431,7 @@ absl::StatusOr<storage::WriteResult> ReplicatedStore::LoadFresh(
 
 void ReplicatedStore::TailLoop() {
   while (!Stopping()) {
+    uint64_t applied;
     {
       absl::MutexLock lock(&write_mu_);
       if (status_.role == ReplicaStatus::Role::kWriter) {
@@ -475,19 +483,28 @@ void ReplicatedStore::TailLoop() {
           }
         }
       }
-      // Published again under a new lease too (the old one took the key).
-      const int64_t lease = lease_.load();
-      if ((status_.applied != published_applied_ ||
-           lease != published_lease_) &&
-          log_.SetApplied(options_.member, options_.address, status_.applied,
-                          lease)
-              .ok()) {
-        published_applied_ = status_.applied;
-        published_lease_ = lease;
-      }
+      applied = status_.applied;
+    }
+    // At most once a poll interval (each is an etcd write), and at once
+    // under a new lease (the old one took the key); not holding write_mu_.
+    const int64_t lease = lease_.load();
+    const absl::Time now = absl::Now();
+    if ((lease != published_lease_ ||
+         (applied != published_applied_ &&
+          now - published_at_ >= options_.poll_interval)) &&
+        log_.SetApplied(options_.member, options_.address, applied, lease)
+            .ok()) {
+      published_applied_ = applied;
+      published_lease_ = lease;
+      published_at_ = now;
     }
     absl::MutexLock lock(&stop_mu_);
-    stop_mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.poll_interval);
+    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stop_mu_) {
+      return stop_ || log_changed_ || writer_changed_;
+    };
+    stop_mu_.AwaitWithTimeout(absl::Condition(&woken), options_.poll_interval);
+    log_changed_ = false;
+    writer_changed_ = false;
   }
 }
 

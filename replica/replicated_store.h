@@ -39,8 +39,11 @@ struct ReplicaOptions {
   // A writer that cannot refresh its lease for this long is replaced.
   absl::Duration lease_ttl = absl::Seconds(3);
   absl::Duration etcd_timeout = absl::Seconds(2);
-  // How often a follower looks for new entries.
-  absl::Duration poll_interval = absl::Milliseconds(20);
+  // A watch on etcd wakes a replica at once for a new entry (a follower)
+  // or a change of writer; without one it looks at etcd this often
+  // regardless. Also the least time between publications of its applied
+  // position.
+  absl::Duration poll_interval = absl::Milliseconds(100);
   // Told each change of role ("elected writer", "following ..."); may be
   // empty.
   std::function<void(const std::string&)> log;
@@ -184,16 +187,26 @@ class ReplicatedStore : public storage::Store {
   std::atomic<int64_t> lease_;
   ReplicaStatus status_ ABSL_GUARDED_BY(write_mu_);
   absl::Time last_at_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
-  uint64_t published_applied_ ABSL_GUARDED_BY(write_mu_) = 0;
-  int64_t published_lease_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // The tail thread's: what it last published of the applied position.
+  uint64_t published_applied_ = 0;
+  int64_t published_lease_ = 0;
+  absl::Time published_at_ = absl::InfinitePast();
   int64_t max_term_seen_ ABSL_GUARDED_BY(write_mu_) = 0;
-  std::atomic<uint64_t> applied_now_{0};  // status_.applied
+  // status_.applied, set with applied_mu_ held: readers waiting for a
+  // position wait on applied_mu_, never behind a write or an etcd call.
+  absl::Mutex applied_mu_;
+  std::atomic<uint64_t> applied_now_{0};
   absl::Mutex writer_address_mu_;
   // The writer's address for clients sent to a follower.
   std::string writer_address_ ABSL_GUARDED_BY(writer_address_mu_);
 
   absl::Mutex stop_mu_;
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+  // What the watch saw since the tail last looked.
+  bool log_changed_ ABSL_GUARDED_BY(stop_mu_) = false;
+  bool writer_changed_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::atomic<bool> is_writer_{false};  // status_.role, for the watch
+  std::unique_ptr<Etcd::Watch> watch_;
   std::thread tail_thread_;
   std::thread lease_thread_;
 };
