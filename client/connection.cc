@@ -166,6 +166,18 @@ void Connection::FollowWriter() {
   }
   ConnectionOptions writer = options_;
   writer.server = cluster.writer_address();
+  // The writer's certificate names the writer, not --server.
+  writer.tls_server_name.clear();
+  if (IsLocalServer(writer.server) && !IsLocalServer(server_)) {
+    // A writer left to advertise its loopback address: this machine's
+    // loopback is not it.
+    std::fprintf(stderr,
+                 "%s: %s is a follower; its writer %s advertises %s, a "
+                 "loopback address (start it with --advertise_address)\n",
+                 ProgramName(), server_.c_str(),
+                 cluster.writer_member().c_str(), writer.server.c_str());
+    return;
+  }
   absl::StatusOr<std::unique_ptr<Connection>> moved = Open(writer);
   if (!moved.ok()) {
     std::fprintf(stderr, "%s: %s is a follower; cannot use the writer %s: %s\n",

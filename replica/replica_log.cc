@@ -168,6 +168,34 @@ absl::StatusOr<uint64_t> ReplicaLog::NextPosition() {
   return position + 1;
 }
 
+absl::StatusOr<uint64_t> ReplicaLog::FirstPosition() {
+  absl::StatusOr<std::vector<Etcd::Kv>> first =
+      etcd_->Range(LogPrefix(), PrefixEnd(LogPrefix()), 1);
+  if (!first.ok()) return first.status();
+  if (first->empty()) return NextPosition();
+  uint64_t position;
+  if (!ParsePosition(
+          absl::string_view(first->front().key).substr(LogPrefix().size()),
+          &position)) {
+    return absl::DataLossError(absl::StrCat("etcd key ", first->front().key,
+                                            " is not a log position"));
+  }
+  return position;
+}
+
+absl::Status ReplicaLog::Trim(uint64_t through) {
+  absl::StatusOr<uint64_t> next = NextPosition();
+  if (!next.ok()) return next.status();
+  if (through + 1 >= *next) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("through: ", through,
+                     " would leave no entry (the log's "
+                     "last is ",
+                     *next - 1, ")"));
+  }
+  return etcd_->Delete(LogPrefix(), LogKey(through + 1));
+}
+
 absl::Status ReplicaLog::SetApplied(absl::string_view member,
                                     absl::string_view address,
                                     uint64_t position, int64_t lease) {

@@ -64,6 +64,12 @@ class ReplicaLog {
       uint64_t from, int64_t limit);
   // The position after the last entry (1 for an empty log).
   absl::StatusOr<uint64_t> NextPosition();
+  // The first entry's position: 1, or after the entries trimmed; the next
+  // position for an empty log.
+  absl::StatusOr<uint64_t> FirstPosition();
+  // Deletes the entries up to `through`, which must be below the last
+  // (the log keeps its end). INVALID_ARGUMENT otherwise.
+  absl::Status Trim(uint64_t through);
 
   // Each live member's applied position, by member name.
   struct Member {

@@ -48,6 +48,10 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
   if (options.lease_ttl < absl::Seconds(1)) {
     return absl::InvalidArgumentError("lease_ttl: must be at least 1 s");
   }
+  if (options.log_retention < 1) {
+    return absl::InvalidArgumentError(
+        "log_retention: must be at least 1 (the log keeps its last entry)");
+  }
   absl::StatusOr<std::unique_ptr<Etcd>> etcd =
       Etcd::Connect(options.etcd_endpoints, options.etcd_timeout);
   if (!etcd.ok()) return etcd.status();
@@ -66,8 +70,24 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
                      ": it belongs to another log (a new etcd, another "
                      "cluster name)"));
   }
+  absl::StatusOr<uint64_t> first = log->FirstPosition();
+  if (!first.ok()) return first.status();
+  if (position + 1 < *first) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data_dir: the store applied log position ", position,
+        " but the log of replica set '", options.cluster, "' now starts at ",
+        *first,
+        " (the entries before were trimmed once every live replica had "
+        "applied them): start this replica from a backup of a live one "
+        "(docs/operations.md, \"Replica sets\")"));
+  }
   absl::Time last_at = absl::InfinitePast();
-  if (position == 0) {
+  if (position > 0 && store->log_time().has_value()) {
+    // The time of the last entry applied: the writer's stamps go on after
+    // it, so that they increase across restarts and every replica applies
+    // them exactly.
+    last_at = *store->log_time();
+  } else if (position == 0) {
     absl::StatusOr<storage::StoreStats> counts = store->NewReader()->Counts();
     if (!counts.ok()) return counts.status();
     if (counts->entities + counts->relations + counts->documents +
@@ -81,9 +101,7 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
           "through the writer"));
     }
   } else {
-    // The time of the last entry applied: the writer's stamps go on after
-    // it, so that they increase across restarts and every replica applies
-    // them exactly.
+    // A store from before it kept the time: the entry has it.
     absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> last =
         log->Read(position, 1);
     if (!last.ok()) return last.status();
@@ -107,7 +125,7 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
 }
 
 void ReplicatedStore::Run(std::string address) {
-  if (tail_thread_.joinable()) return;  // running already
+  if (tail_thread_.joinable() || Stopping()) return;  // running, or stopped
   if (!address.empty()) options_.address = std::move(address);
   watch_ = log_.Watch([this](bool writer) {
     // The writer's own appends need no look.
@@ -133,6 +151,8 @@ ReplicatedStore::ReplicatedStore(std::unique_ptr<storage::Store> store,
       lease_(lease) {
   status_.applied = store_->log_position();
   applied_now_ = status_.applied;
+  absl::MutexLock lock(&write_mu_);
+  PublishStatus();
 }
 
 ReplicatedStore::~ReplicatedStore() { Stop(); }
@@ -142,6 +162,10 @@ void ReplicatedStore::Stop() {
     absl::MutexLock lock(&stop_mu_);
     if (stop_) return;
     stop_ = true;
+  }
+  {
+    absl::MutexLock lock(&applied_mu_);
+    applied_stopped_ = true;  // readers waiting for a position give up
   }
   watch_.reset();
   if (tail_thread_.joinable()) tail_thread_.join();
@@ -159,8 +183,13 @@ bool ReplicatedStore::Stopping() {
 }
 
 ReplicaStatus ReplicatedStore::status() {
-  absl::MutexLock lock(&write_mu_);
-  return status_;
+  absl::MutexLock lock(&status_copy_mu_);
+  return status_copy_;
+}
+
+void ReplicatedStore::PublishStatus() {
+  absl::MutexLock lock(&status_copy_mu_);
+  status_copy_ = status_;
 }
 
 absl::StatusOr<ClusterView> ReplicatedStore::Cluster() {
@@ -174,6 +203,9 @@ absl::StatusOr<ClusterView> ReplicatedStore::Cluster() {
   absl::StatusOr<uint64_t> next = log_.NextPosition();
   if (!next.ok()) return next.status();
   view.log_end = *next - 1;
+  absl::StatusOr<uint64_t> first = log_.FirstPosition();
+  if (!first.ok()) return first.status();
+  view.log_first = *first;
   absl::StatusOr<std::vector<ReplicaLog::Member>> members = log_.Applied();
   if (!members.ok()) return members.status();
   view.members = *std::move(members);
@@ -195,29 +227,52 @@ void ReplicatedStore::SetWriter(
     max_term_seen_ = status_.term;
     ++status_.writer_changes;
   }
-  absl::MutexLock lock(&writer_address_mu_);
-  writer_address_ = status_.role == ReplicaStatus::Role::kWriter
-                        ? ""
-                        : status_.writer_address;
+  {
+    absl::MutexLock lock(&writer_address_mu_);
+    writer_address_ = status_.role == ReplicaStatus::Role::kWriter
+                          ? ""
+                          : status_.writer_address;
+  }
+  PublishStatus();
 }
 
 void ReplicatedStore::SetApplied(uint64_t position) {
   status_.applied = position;
   status_.log_end = std::max(status_.log_end, position);
-  absl::MutexLock lock(&applied_mu_);
-  applied_now_ = position;
+  {
+    absl::MutexLock lock(&applied_mu_);
+    applied_now_ = position;
+  }
+  PublishStatus();
 }
 
-absl::Status ReplicatedStore::AwaitApplied(uint64_t position,
-                                           absl::Time deadline) {
+absl::Status ReplicatedStore::AwaitApplied(
+    uint64_t position, absl::Time deadline,
+    const std::function<bool()>& cancelled) {
   absl::MutexLock lock(&applied_mu_);
-  auto reached = [&] { return applied_now_.load() >= position; };
-  if (applied_mu_.AwaitWithDeadline(absl::Condition(&reached), deadline)) {
-    return absl::OkStatus();
+  auto woken = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(applied_mu_) {
+    return applied_now_.load() >= position || applied_stopped_;
+  };
+  for (;;) {
+    if (applied_now_.load() >= position) return absl::OkStatus();
+    if (applied_stopped_) {
+      return absl::UnavailableError(
+          "kg-min-log-position: the server is stopping");
+    }
+    if (cancelled && cancelled()) {
+      return absl::CancelledError("the call ended while it waited");
+    }
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("kg-min-log-position: this replica has applied ",
+                       applied_now_.load(), ", not yet ", position));
+    }
+    // In slices, to notice a call that ended.
+    applied_mu_.AwaitWithDeadline(
+        absl::Condition(&woken),
+        std::min(deadline, now + absl::Milliseconds(50)));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("kg-min-log-position: this replica has applied ",
-                   applied_now_.load(), ", not yet ", position));
 }
 
 absl::Status ReplicatedStore::NotTheWriter() {
@@ -445,9 +500,20 @@ void ReplicatedStore::TailLoop() {
         }
       }
       if (status_.role == ReplicaStatus::Role::kFollower) {
-        CatchUp().IgnoreError();  // etcd away, or an entry not applied yet
+        // The writer first, so that a follower catching up names it.
         absl::StatusOr<std::optional<ReplicaLog::Writer>> writer =
             log_.CurrentWriter();
+        if (writer.ok() && writer->has_value() &&
+            (*writer)->lease != lease_.load()) {
+          if ((*writer)->term != status_.term) {
+            Log(absl::StrCat("replica set '", options_.cluster,
+                             "': ", options_.member, " follows ",
+                             (*writer)->member, " at ", (*writer)->address,
+                             " (term ", (*writer)->term, ")"));
+          }
+          SetWriter(*writer);
+        }
+        CatchUp().IgnoreError();  // etcd away, or an entry not applied yet
         if (writer.ok() && !writer->has_value()) {
           absl::StatusOr<ReplicaLog::Writer> won =
               log_.Campaign(options_.member, options_.address, lease_.load());
@@ -457,13 +523,6 @@ void ReplicatedStore::TailLoop() {
           // Elected is this process's lease, not its name: a restarted
           // process with the same name is not the one that was elected.
           const bool mine = (*writer)->lease == lease_.load();
-          if ((*writer)->term != status_.term && !mine) {
-            Log(absl::StrCat("replica set '", options_.cluster,
-                             "': ", options_.member, " follows ",
-                             (*writer)->member, " at ", (*writer)->address,
-                             " (term ", (*writer)->term, ")"));
-          }
-          SetWriter(*writer);
           if (mine) {
             // Elected: apply what the writers before appended (none can
             // append any more), then take writes. One that cannot would
@@ -473,8 +532,8 @@ void ReplicatedStore::TailLoop() {
               Resign(caught_up);
             } else {
               status_.role = ReplicaStatus::Role::kWriter;
-              SetWriter(*writer);  // no longer told to clients
               ++status_.elections_won;
+              SetWriter(*writer);  // no longer told to clients
               Log(absl::StrCat("replica set '", options_.cluster,
                                "': ", options_.member, " is the writer (term ",
                                status_.term, ", log position ", status_.applied,
@@ -484,6 +543,11 @@ void ReplicatedStore::TailLoop() {
         }
       }
       applied = status_.applied;
+      PublishStatus();
+    }
+    if (is_writer_ && absl::Now() - trimmed_at_ >= options_.trim_interval) {
+      trimmed_at_ = absl::Now();
+      TrimLog();
     }
     // At most once a poll interval (each is an etcd write), and at once
     // under a new lease (the old one took the key); not holding write_mu_.
@@ -505,6 +569,23 @@ void ReplicatedStore::TailLoop() {
     stop_mu_.AwaitWithTimeout(absl::Condition(&woken), options_.poll_interval);
     log_changed_ = false;
     writer_changed_ = false;
+  }
+}
+
+void ReplicatedStore::TrimLog() {
+  absl::StatusOr<std::vector<ReplicaLog::Member>> members = log_.Applied();
+  if (!members.ok() || members->empty()) return;
+  uint64_t lowest = members->front().applied;
+  for (const ReplicaLog::Member& m : *members) {
+    lowest = std::min(lowest, m.applied);
+  }
+  if (lowest <= options_.log_retention) return;
+  absl::StatusOr<uint64_t> first = log_.FirstPosition();
+  if (!first.ok() || *first > lowest - options_.log_retention) return;
+  const absl::Status trimmed = log_.Trim(lowest - options_.log_retention);
+  if (!trimmed.ok()) {
+    Log(absl::StrCat("replica set '", options_.cluster,
+                     "': could not trim the log: ", trimmed.message()));
   }
 }
 

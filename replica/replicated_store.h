@@ -47,6 +47,12 @@ struct ReplicaOptions {
   // Told each change of role ("elected writer", "following ..."); may be
   // empty.
   std::function<void(const std::string&)> log;
+  // The writer trims the log every `trim_interval`: it deletes the entries
+  // more than `log_retention` below the lowest position every live replica
+  // applied. A replica that comes back after more than that many entries,
+  // or a new one, starts from a backup of a live replica.
+  uint64_t log_retention = 10'000;
+  absl::Duration trim_interval = absl::Seconds(10);
   // Told, for each entry a follower applies, how long after the writer
   // stamped it (the replication lag, clocks permitting); may be empty.
   std::function<void(absl::Duration)> applied_after;
@@ -70,7 +76,8 @@ struct ClusterView {
   std::string cluster;
   std::string member;  // the replica answering
   std::optional<ReplicaLog::Writer> writer;
-  uint64_t log_end = 0;                     // the last position in the log
+  uint64_t log_first = 0;  // the first position the log still holds
+  uint64_t log_end = 0;    // the last position in the log
   std::vector<ReplicaLog::Member> members;  // live ones, by name
 };
 
@@ -89,6 +96,7 @@ class ReplicatedStore : public storage::Store {
   void Stop();
   ~ReplicatedStore() override;
 
+  // As of the last change: never waits on a write or an etcd call.
   ReplicaStatus status();
   absl::StatusOr<ClusterView> Cluster();
   // Without waiting on a write in progress (for every reply's metadata).
@@ -97,8 +105,11 @@ class ReplicatedStore : public storage::Store {
   // when none is known.
   std::string writer_address_for_clients();
   // Waits until this replica applied at least `position`, up to
-  // `deadline`: DEADLINE_EXCEEDED naming both positions otherwise.
-  absl::Status AwaitApplied(uint64_t position, absl::Time deadline);
+  // `deadline`: DEADLINE_EXCEEDED naming both positions otherwise;
+  // CANCELLED once `cancelled` (asked every 50 ms; may be empty) says so;
+  // UNAVAILABLE when the replica stops meanwhile.
+  absl::Status AwaitApplied(uint64_t position, absl::Time deadline,
+                            const std::function<bool()>& cancelled = nullptr);
 
   // Writes, through the log.
   absl::StatusOr<storage::WriteResult> Write(
@@ -119,6 +130,7 @@ class ReplicatedStore : public storage::Store {
 
   // The rest is the local store's.
   uint64_t log_position() override { return store_->log_position(); }
+  std::optional<absl::Time> log_time() override { return store_->log_time(); }
   std::unique_ptr<storage::Reader> NewReader() override {
     return store_->NewReader();
   }
@@ -166,12 +178,17 @@ class ReplicatedStore : public storage::Store {
   void SetWriter(const std::optional<ReplicaLog::Writer>& writer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void SetApplied(uint64_t position) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Copies status_ for status().
+  void PublishStatus() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Steps down for a reason of this replica's own (it cannot apply): gives
   // the lease back too, so that the writer key goes and another replica
   // can be elected.
   void Resign(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void Log(const std::string& line);
   void TailLoop();
+  // The writer's: deletes what every live replica applied, but the last
+  // log_retention entries of it.
+  void TrimLog();
   void LeaseLoop();
   bool Stopping();
 
@@ -191,11 +208,15 @@ class ReplicatedStore : public storage::Store {
   uint64_t published_applied_ = 0;
   int64_t published_lease_ = 0;
   absl::Time published_at_ = absl::InfinitePast();
+  absl::Time trimmed_at_ = absl::InfinitePast();  // the tail thread's
   int64_t max_term_seen_ ABSL_GUARDED_BY(write_mu_) = 0;
   // status_.applied, set with applied_mu_ held: readers waiting for a
   // position wait on applied_mu_, never behind a write or an etcd call.
   absl::Mutex applied_mu_;
   std::atomic<uint64_t> applied_now_{0};
+  bool applied_stopped_ ABSL_GUARDED_BY(applied_mu_) = false;
+  absl::Mutex status_copy_mu_;
+  ReplicaStatus status_copy_ ABSL_GUARDED_BY(status_copy_mu_);
   absl::Mutex writer_address_mu_;
   // The writer's address for clients sent to a follower.
   std::string writer_address_ ABSL_GUARDED_BY(writer_address_mu_);

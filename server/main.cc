@@ -52,6 +52,10 @@ ABSL_FLAG(std::string, advertise_address, "",
 ABSL_FLAG(int, writer_lease_ms, 3000,
           "a writer that cannot renew its etcd lease for this long is "
           "replaced; at least 1000");
+ABSL_FLAG(int64_t, log_retention_entries, 10000,
+          "the writer trims the replica set's log in etcd but this many "
+          "entries below what every live replica applied: a replica down "
+          "for longer starts from a backup of a live one; at least 1");
 ABSL_FLAG(std::string, seed_file, "",
           "JSON Lines file loaded when the data directory holds no store yet "
           "(./setup.sh run passes data/seed.jsonl)");
@@ -75,6 +79,9 @@ ABSL_FLAG(int, max_concurrent_path_queries, 0,
 ABSL_FLAG(int, max_queued_path_queries, 64,
           "path and neighbourhood queries that may wait for a slot; beyond "
           "that a query is RESOURCE_EXHAUSTED at once");
+ABSL_FLAG(int, max_waiting_reads, 8,
+          "in a replica set, calls that may wait at once for this replica to "
+          "apply their kg-min-log-position; beyond that RESOURCE_EXHAUSTED");
 ABSL_FLAG(int64_t, max_import_bytes, int64_t{4} << 30,
           "bytes of requests one ImportStatements call (kgctl import) may "
           "stage before it commits them as one write (docs/rdf.md)");
@@ -405,6 +412,13 @@ int main(int argc, char** argv) {
     }
     replica.lease_ttl =
         absl::Milliseconds(absl::GetFlag(FLAGS_writer_lease_ms));
+    if (absl::GetFlag(FLAGS_log_retention_entries) < 1) {
+      std::fprintf(stderr,
+                   "kg-server: --log_retention_entries: must be at least 1\n");
+      return 2;
+    }
+    replica.log_retention =
+        static_cast<uint64_t>(absl::GetFlag(FLAGS_log_retention_entries));
     options.replica = std::move(replica);
   }
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);
@@ -419,6 +433,7 @@ int main(int argc, char** argv) {
   options.limits.max_queued_path_queries =
       absl::GetFlag(FLAGS_max_queued_path_queries);
   options.limits.write_threads = absl::GetFlag(FLAGS_write_threads);
+  options.limits.max_waiting_reads = absl::GetFlag(FLAGS_max_waiting_reads);
   options.limits.max_import_bytes = absl::GetFlag(FLAGS_max_import_bytes);
   options.limits.bulk_import_statements =
       absl::GetFlag(FLAGS_bulk_import_statements);

@@ -446,9 +446,21 @@ absl::Status KnowledgeGraphService::Admit(grpc::CallbackServerContext* ctx,
         "kg-min-log-position: this server is not in a replica set; its reads "
         "see every write it acknowledged");
   }
+  if (replica_->applied_position() >= position) return absl::OkStatus();
+  // A wait holds this gRPC thread: a few at once, no more.
+  if (waiting_reads_.fetch_add(1) >= limits_.max_waiting_reads) {
+    --waiting_reads_;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("kg-min-log-position: ", limits_.max_waiting_reads,
+                     " calls already wait for this replica to apply a position "
+                     "(--max_waiting_reads); retry, or read from the writer"));
+  }
   const absl::Time deadline = std::min(absl::FromChrono(ctx->deadline()),
                                        absl::Now() + limits_.default_deadline);
-  return replica_->AwaitApplied(position, deadline);
+  const absl::Status reached = replica_->AwaitApplied(
+      position, deadline, [ctx] { return ctx->IsCancelled(); });
+  --waiting_reads_;
+  return reached;
 }
 
 absl::StatusOr<size_t> KnowledgeGraphService::PageSize(
@@ -1210,20 +1222,23 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClusterStatus(
     kg::v1::GetClusterStatusResponse* response) {
   // Reads etcd: on a pool, not a gRPC thread.
   return RunUnaryOn(
-      maintenance_, ctx, Admit(ctx, __func__),
-      [this, response]() -> absl::Status {
+      cluster_, ctx, Admit(ctx, __func__), [this, response]() -> absl::Status {
         if (replica_ == nullptr) {
           return absl::FailedPreconditionError(
               "this server is not in a replica set (kg-server "
               "--etcd_endpoints, docs/replicas.md)");
         }
         absl::StatusOr<replica::ClusterView> view = replica_->Cluster();
-        if (!view.ok()) {
+        if (!view.ok() &&
+            view.status().code() == absl::StatusCode::kUnavailable) {
+          KG_LOG(kError) << "GetClusterStatus: " << view.status().message();
           absl::Status unavailable = absl::UnavailableError(
-              absl::StrCat("etcd: ", view.status().message()));
+              "the replica set's etcd cannot be reached; retry (the server "
+              "log has the details)");
           unavailable.SetPayload(replica::kWriterPayload, absl::Cord());
           return unavailable;
         }
+        if (!view.ok()) return view.status();  // logged as internal
         response->set_cluster(view->cluster);
         response->set_member(view->member);
         if (view->writer.has_value()) {

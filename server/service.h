@@ -5,6 +5,8 @@
 #ifndef KG_SERVER_SERVICE_H_
 #define KG_SERVER_SERVICE_H_
 
+#include <atomic>
+
 #include "absl/time/time.h"
 #include "kg/v1/kg.grpc.pb.h"
 #include "replica/replicated_store.h"
@@ -66,6 +68,10 @@ struct ServiceLimits {
   // RESOURCE_EXHAUSTED (the evaluator holds each stage's rows).
   uint64_t max_query_rows = 10'000'000;
   int64_t max_total_query_memory_bytes = int64_t{256} << 20;
+  // Calls that may wait at once for this replica to apply their
+  // kg-min-log-position (each holds a gRPC thread); beyond that a call
+  // that would wait is RESOURCE_EXHAUSTED at once.
+  int max_waiting_reads = 8;
 };
 
 class KnowledgeGraphService final
@@ -220,7 +226,9 @@ class KnowledgeGraphService final
   // the rest of the service alive.
   WritePool writes_;
   WritePool bulk_writes_{1};
-  WritePool maintenance_{2};  // backups and verification
+  WritePool maintenance_{2};                   // backups and verification
+  WritePool cluster_{1};                       // GetClusterStatus: etcd reads
+  mutable std::atomic<int> waiting_reads_{0};  // in Admit
 };
 
 }  // namespace kg::server

@@ -448,10 +448,13 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   }
   if (got_position.ok()) {
     absl::string_view in(position);
-    if (!GetFixed64(&in, &d->log_position_at_open_) || !in.empty()) {
+    uint64_t at = 0;
+    if (!GetFixed64(&in, &d->log_position_at_open_) ||
+        (!in.empty() && (!GetFixed64(&in, &at) || !in.empty()))) {
       return absl::DataLossError(absl::StrCat(what, ": ", EchoValue(path),
                                               ": the log position is corrupt"));
     }
+    if (position.size() == 16) d->log_time_at_open_ = static_cast<int64_t>(at);
   }
   KG_RETURN_IF_ERROR(d->LoadPageTokenKey(what, /*read_only=*/false));
   return d;

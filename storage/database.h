@@ -109,6 +109,8 @@ class Database {
   const Counters& counters_at_open() const { return counters_at_open_; }
   // The log position the store held (ReplicaStamp), 0 for none.
   uint64_t log_position_at_open() const { return log_position_at_open_; }
+  // Its time in µs, when the store recorded one.
+  std::optional<int64_t> log_time_at_open() const { return log_time_at_open_; }
   const std::string& base_iri() const { return base_iri_; }
   // Encodes and checks page tokens under the store's key (empty in a
   // read-only open of a store that has none yet).
@@ -137,6 +139,7 @@ class Database {
   CfHandles cfs_;
   Counters counters_at_open_;
   uint64_t log_position_at_open_ = 0;
+  std::optional<int64_t> log_time_at_open_;
   std::string base_iri_;
   PageTokenCodec page_tokens_{""};
   std::optional<uint32_t> upgraded_from_;

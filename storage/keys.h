@@ -11,7 +11,9 @@
 //             "short_statement_keys"         -> "" (format 6: created so)
 //             "log_position"                 -> fixed64: the replicated
 //                                               log's last position applied
-//                                               (ReplicaStamp)
+//                                               (ReplicaStamp), then fixed64:
+//                                               its time, µs since the epoch
+//                                               (absent in stores before it)
 //             "contested_index"              -> "" (format 5: the contested
 //                                               index below is complete)
 //             "contested:S" stmt_tid         -> ContestedFigures hash16

@@ -151,7 +151,8 @@ class RocksStore : public Store {
         adjacency_(std::move(adjacency)),
         rolled_back_fresh_load_(rolled_back.has_value()),
         counters_(rolled_back.value_or(database_->counters_at_open())),
-        log_position_(database_->log_position_at_open()) {
+        log_position_(database_->log_position_at_open()),
+        log_time_(database_->log_time_at_open()) {
     if (options_.compact_adjacency) {
       // A reader without the copies (this is what builds them), taken
       // with commit_mu() held shared, as NewReader's.
@@ -181,6 +182,11 @@ class RocksStore : public Store {
   uint64_t log_position() override {
     absl::MutexLock lock(&commit_mu_);
     return log_position_;
+  }
+  std::optional<absl::Time> log_time() override {
+    absl::MutexLock lock(&commit_mu_);
+    if (!log_time_.has_value()) return std::nullopt;
+    return absl::FromUnixMicros(*log_time_);
   }
   std::unique_ptr<Reader> NewReader() override;
   void RefreshCompactAdjacency() override {
@@ -279,6 +285,7 @@ class RocksStore : public Store {
   absl::Mutex commit_mu_;
   Counters counters_ ABSL_GUARDED_BY(commit_mu_);
   uint64_t log_position_ ABSL_GUARDED_BY(commit_mu_) = 0;  // ReplicaStamp's
+  std::optional<int64_t> log_time_ ABSL_GUARDED_BY(commit_mu_);  // µs
   int64_t last_micros_ ABSL_GUARDED_BY(commit_mu_) = 0;
   // The bulk loader holding writes off, if any; whether it is applying a
   // part now, and since when it is idle otherwise.
@@ -434,6 +441,7 @@ void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
   std::vector<Adjacency::Change> index;
   Counters counters = counters_;
   uint64_t log_position = log_position_;
+  std::optional<int64_t> log_time = log_time_;
   std::vector<PendingWrite*> applied;
   for (PendingWrite* w : group) {
     if (w->replica.log_position != 0 &&
@@ -449,8 +457,9 @@ void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
                  &merged, database_->base_iri());
     w->status = w->apply(txn);
     if (w->status.ok() && w->replica.log_position != 0) {
-      txn.SetLogPosition(w->replica.log_position);
+      txn.SetLogPosition(w->replica.log_position, at);
       log_position = w->replica.log_position;
+      log_time = at;
     }
     if (!w->status.ok()) continue;
     for (int cf = 0; const auto& changes : txn.changes()) {
@@ -474,6 +483,7 @@ void RocksStore::CommitGroup(const std::vector<PendingWrite*>& group) {
   }
   counters_ = counters;
   log_position_ = log_position;
+  log_time_ = log_time;
 }
 
 absl::Status RocksStore::CommitChanges(

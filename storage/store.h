@@ -629,6 +629,10 @@ class Store {
   // The position in the replicated log of the last write applied with one
   // (ReplicaStamp); 0 for none.
   virtual uint64_t log_position() = 0;
+  // That write's ReplicaStamp::at, as given (before any bump past the
+  // store's last time); none when log_position() is 0 or the store
+  // recorded no time with it.
+  virtual std::optional<absl::Time> log_time() = 0;
 
   // A reader at the current state. It must be destroyed before the store.
   virtual std::unique_ptr<Reader> NewReader() = 0;

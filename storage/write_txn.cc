@@ -1785,9 +1785,10 @@ absl::Status WriteTxn::Retract(absl::string_view statement_id,
   return UpdateContested();
 }
 
-void WriteTxn::SetLogPosition(uint64_t position) {
+void WriteTxn::SetLogPosition(uint64_t position, std::optional<int64_t> at) {
   std::string value;
   PutFixed64(&value, position);
+  if (at.has_value()) PutFixed64(&value, static_cast<uint64_t>(*at));
   Put(kDefaultCf, kLogPositionKey, value);
 }
 

@@ -147,7 +147,8 @@ class WriteTxn {
   void SealCounters();
   // Keeps the replicated log's position with this transaction's changes
   // (ReplicaStamp).
-  void SetLogPosition(uint64_t position);
+  // The write's log position and the time it was stamped with (µs).
+  void SetLogPosition(uint64_t position, std::optional<int64_t> at);
   PendingChanges::Changes ChangesOf(Cf cf) { return overlay_[cf].Sorted(); }
   const Counters& counters() const { return counters_; }
   // Statements that entered or left the indexes, in order.

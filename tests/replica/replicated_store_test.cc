@@ -25,6 +25,7 @@ using ::kg::testing::EtcdCluster;
 using ::kg::testing::IsOk;
 using ::kg::testing::StatusIs;
 using storage::Term;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -79,6 +80,8 @@ class ReplicatedStoreTest : public ::testing::Test {
     options.address = absl::StrCat(member, ".example:50051");
     options.lease_ttl = absl::Seconds(1);
     options.applied_after = std::move(applied_after);
+    options.log_retention = log_retention_;
+    options.trim_interval = trim_interval_;
     absl::StatusOr<std::unique_ptr<ReplicatedStore>> replica =
         ReplicatedStore::Start(*std::move(store), options);
     if (replica.ok()) (*replica)->Run();
@@ -121,6 +124,8 @@ class ReplicatedStoreTest : public ::testing::Test {
 
   ::kg::testing::ScopedTempDir dir_;
   std::unique_ptr<EtcdCluster> etcd_;
+  uint64_t log_retention_ = 10'000;
+  absl::Duration trim_interval_ = absl::Seconds(10);
 };
 
 TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
@@ -220,6 +225,59 @@ TEST_F(ReplicatedStoreTest, OneWriterItsFollowersApplyItsLogAndTakeOver) {
   absl::StatusOr<storage::VerifyReport> report = (*a)->Verify();
   ASSERT_THAT(report, IsOk());
   EXPECT_TRUE(report->ok());
+}
+
+// The writer trims what every live replica applied but the last
+// log_retention entries; a new replica cannot start on the trimmed log,
+// and starts from a backup of a live one instead.
+TEST_F(ReplicatedStoreTest, TheLogIsTrimmedAndANewReplicaStartsFromABackup) {
+  log_retention_ = 3;
+  trim_interval_ = absl::Milliseconds(100);
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> a = Join("a");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_TRUE(AwaitRole(**a, ReplicaStatus::Role::kWriter));
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> b = Join("b");
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT((*a)->Write(Vocabulary()), IsOk());
+  for (int i = 0; i < 20; ++i) ASSERT_THAT((*a)->Write(Claim(i)), IsOk());
+  ASSERT_THAT((*b)->AwaitApplied(21, absl::Now() + absl::Seconds(10)), IsOk());
+  // Both published 21: the log keeps 19..21.
+  absl::StatusOr<ClusterView> view;
+  for (const absl::Time until = absl::Now() + absl::Seconds(10);
+       absl::Now() < until; absl::SleepFor(absl::Milliseconds(50))) {
+    view = (*b)->Cluster();
+    ASSERT_THAT(view, IsOk());
+    if (view->log_first == 19) break;
+  }
+  EXPECT_EQ(view->log_first, 19u);
+  EXPECT_EQ(view->log_end, 21u);
+
+  // A new replica would need entries 1..18.
+  EXPECT_THAT(Join("c"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("data_dir"), HasSubstr("starts at 19"),
+                             HasSubstr("backup"))));
+  // From a backup of `b`, it starts at b's position, with b's time, and
+  // follows.
+  ASSERT_THAT((*b)->Checkpoint(dir_.Sub("d")), IsOk());
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> d = Join("d");
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ((*d)->log_position(), 21u);
+  EXPECT_EQ((*d)->log_time(), (*b)->log_time());
+  ASSERT_TRUE((*d)->log_time().has_value());
+  ASSERT_THAT((*a)->Write(Claim(30)), IsOk());
+  ASSERT_THAT((*d)->AwaitApplied(22, absl::Now() + absl::Seconds(10)), IsOk());
+  ASSERT_THAT((*b)->AwaitApplied(22, absl::Now() + absl::Seconds(10)), IsOk());
+  EXPECT_EQ(Content(**d), Content(**a));
+  EXPECT_EQ(Content(**b), Content(**a));
+
+  // A replica restarted within the retention catches up from the log.
+  b->reset();
+  ASSERT_THAT((*a)->Write(Claim(31)), IsOk());
+  b = Join("b");
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT((*b)->AwaitApplied(23, absl::Now() + absl::Seconds(10)), IsOk());
+  EXPECT_EQ(Content(**b), Content(**a));
 }
 
 TEST_F(ReplicatedStoreTest, RefusesWhatItCannotReplicate) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -186,8 +187,9 @@ TEST_F(ReplicaServerTest, ReadYourWritesClusterStatusAndMetrics) {
       *a, {"entity", "add", "one", "--label", "One", "--type", "Thing"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string port_file = dir_.Sub("b.http_port");
-  std::unique_ptr<ServerProcess> b = Start(
-      "b", {"--http_listen=127.0.0.1:0", "--http_port_file=" + port_file});
+  std::unique_ptr<ServerProcess> b =
+      Start("b", {"--http_listen=127.0.0.1:0", "--http_port_file=" + port_file,
+                  "--max_waiting_reads=1"});
   ASSERT_TRUE(b->started());
 
   std::string written_at;
@@ -222,6 +224,24 @@ TEST_F(ReplicaServerTest, ReadYourWritesClusterStatusAndMetrics) {
         get_two(absl::StrCat(position + 1000), absl::Milliseconds(500), &ctx);
     EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
     EXPECT_GE(absl::Now() - start, absl::Milliseconds(400));  // it waited
+  }
+  {
+    // One call may wait at a time (--max_waiting_reads=1): a second is
+    // refused at once rather than hold another gRPC thread.
+    grpc::Status first_status;
+    std::thread first([&] {
+      grpc::ClientContext ctx;
+      first_status =
+          get_two(absl::StrCat(position + 1000), absl::Seconds(2), &ctx);
+    });
+    absl::SleepFor(absl::Milliseconds(500));
+    grpc::ClientContext ctx;
+    const grpc::Status second =
+        get_two(absl::StrCat(position + 1000), absl::Seconds(2), &ctx);
+    first.join();
+    EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(second.error_message(), HasSubstr("--max_waiting_reads"));
+    EXPECT_EQ(first_status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   }
   {
     grpc::ClientContext ctx;
@@ -316,6 +336,8 @@ TEST_F(ReplicaServerTest, FlagsThatCannotWorkAreRefusedByName) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{endpoints}, "--member"},
       {{endpoints, "--member=a", "--writer_lease_ms=10"}, "--writer_lease_ms"},
+      {{endpoints, "--member=a", "--log_retention_entries=0"},
+       "--log_retention_entries"},
       {{endpoints, "--member=a", "--seed_file=" + dir_.Sub("seed.jsonl")},
        "--seed_file"},
       {{"--etcd_endpoints=http://127.0.0.1:1", "--member=a"}, "etcd_endpoints"},

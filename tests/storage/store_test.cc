@@ -132,6 +132,7 @@ TEST_F(StoreTest, BatchesStampedByTheCallerMakeTheSameStoreWhateverTheClock) {
   absl::StatusOr<WriteResult> written = store().Write(late);
   ASSERT_THAT(written, IsOk());
   EXPECT_EQ(store().log_position(), 7u);
+  EXPECT_EQ(store().log_time(), t0);  // the stamp's, as given
   std::unique_ptr<Reader> reader = store().NewReader();
   absl::StatusOr<std::vector<ProvenanceRecord>> records =
       reader->GetProvenance(written->statement_ids[0], false);
@@ -140,7 +141,8 @@ TEST_F(StoreTest, BatchesStampedByTheCallerMakeTheSameStoreWhateverTheClock) {
   EXPECT_EQ(records->front().recorded_at, t0);  // exactly, not after
   reader.reset();
   Reopen();
-  EXPECT_EQ(store().log_position(), 7u);  // kept
+  EXPECT_EQ(store().log_position(), 7u);  // kept, with its time
+  EXPECT_EQ(store().log_time(), t0);
 
   // A bulk load is stamped when it begins: a time is refused, by name.
   WriteBatch bulk;
