@@ -299,7 +299,8 @@ int Main() {
     grpc::ClientContext ctx;
     v1::GetClusterStatusResponse status;
     Check(stub->GetClusterStatus(&ctx, {}, &status), "cluster status");
-    if (std::all_of(status.members().begin(), status.members().end(),
+    if (status.members_size() > 0 &&
+        std::all_of(status.members().begin(), status.members().end(),
                     [](const v1::ClusterMember& m) { return m.lag() == 0; })) {
       break;
     }

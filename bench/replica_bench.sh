@@ -50,15 +50,20 @@ start() {  # $1: name, then kg-server flags; sets ADDRESS
   "$SERVER" --listen=127.0.0.1:0 --port_file="$WORK/$name.port" \
     --data_dir="$WORK/$name" --no_auth "$@" > "$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  while [ ! -s "$WORK/$name.port" ]; do sleep 0.05; done
+  for _ in $(seq 600); do  # 30 s
+    [ -s "$WORK/$name.port" ] && break
+    sleep 0.05
+  done
+  [ -s "$WORK/$name.port" ] || { echo "$name did not start: $WORK/$name.log" >&2; exit 1; }
   ADDRESS="127.0.0.1:$(cat "$WORK/$name.port")"
 }
 start alone
 SINGLE=$ADDRESS
 start a --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=a
 WRITER=$ADDRESS
-until "$KGCTL" --server "$WRITER" cluster status 2>/dev/null |
-  grep -q "^writer *a at"; do
+for _ in $(seq 300); do  # 30 s
+  "$KGCTL" --server "$WRITER" cluster status 2>/dev/null |
+    grep -q "^writer *a at" && break
   sleep 0.1
 done
 start b --etcd_endpoints="$ENDPOINTS" --cluster=bench --member=b

@@ -131,6 +131,8 @@ void AddCluster(Cli& cli) {
                   resp.writer_member().c_str(), resp.writer_address().c_str(),
                   static_cast<long long>(resp.term()));
     }
+    std::printf("log start   %llu\n",
+                static_cast<unsigned long long>(resp.log_start()));
     std::printf("log end     %llu\n\n",
                 static_cast<unsigned long long>(resp.log_end()));
     size_t member_width = 6;

@@ -205,7 +205,7 @@ absl::StatusOr<ClusterView> ReplicatedStore::Cluster() {
   view.log_end = *next - 1;
   absl::StatusOr<uint64_t> first = log_.FirstPosition();
   if (!first.ok()) return first.status();
-  view.log_first = *first;
+  view.log_start = *first;
   absl::StatusOr<std::vector<ReplicaLog::Member>> members = log_.Applied();
   if (!members.ok()) return members.status();
   view.members = *std::move(members);

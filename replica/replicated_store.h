@@ -76,7 +76,7 @@ struct ClusterView {
   std::string cluster;
   std::string member;  // the replica answering
   std::optional<ReplicaLog::Writer> writer;
-  uint64_t log_first = 0;  // the first position the log still holds
+  uint64_t log_start = 0;  // the first position the log still holds
   uint64_t log_end = 0;    // the last position in the log
   std::vector<ReplicaLog::Member> members;  // live ones, by name
 };

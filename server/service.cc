@@ -1247,6 +1247,7 @@ grpc::ServerUnaryReactor* KnowledgeGraphService::GetClusterStatus(
           response->set_term(view->writer->term);
         }
         response->set_log_end(view->log_end);
+        response->set_log_start(view->log_start);
         for (const replica::ReplicaLog::Member& m : view->members) {
           kg::v1::ClusterMember* out = response->add_members();
           out->set_member(m.member);

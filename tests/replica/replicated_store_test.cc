@@ -247,9 +247,9 @@ TEST_F(ReplicatedStoreTest, TheLogIsTrimmedAndANewReplicaStartsFromABackup) {
        absl::Now() < until; absl::SleepFor(absl::Milliseconds(50))) {
     view = (*b)->Cluster();
     ASSERT_THAT(view, IsOk());
-    if (view->log_first == 19) break;
+    if (view->log_start == 19) break;
   }
-  EXPECT_EQ(view->log_first, 19u);
+  EXPECT_EQ(view->log_start, 19u);
   EXPECT_EQ(view->log_end, 21u);
 
   // A new replica would need entries 1..18.

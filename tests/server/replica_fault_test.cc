@@ -391,7 +391,7 @@ TEST_F(ReplicaFaultTest, NoAcknowledgedWriteIsLostAndReplicasAgree) {
         ASSERT_GE(leader, 0) << "etcd has no leader";
         etcd_->Kill(leader);
         absl::SleepFor(absl::Milliseconds(1500));
-        etcd_->Restart(leader);
+        ASSERT_TRUE(etcd_->Restart(leader)) << "etcd member did not restart";
         break;
       }
       case 2: {  // SIGKILL a follower, restart it

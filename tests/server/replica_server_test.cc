@@ -289,6 +289,7 @@ TEST_F(ReplicaServerTest, ReadYourWritesClusterStatusAndMetrics) {
   EXPECT_THAT(r.out, HasSubstr("replica set 'team', answered by b"));
   EXPECT_THAT(r.out,
               HasSubstr(absl::StrCat("writer      a at ", a->address())));
+  EXPECT_THAT(r.out, HasSubstr("log start   1\n"));  // nothing trimmed yet
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("log end     ", position + 1)));
   EXPECT_THAT(r.out, HasSubstr("MEMBER  ADDRESS"));
   EXPECT_THAT(r.out, HasSubstr("writer\n"));

@@ -98,7 +98,23 @@ void EtcdCluster::Kill(int i) {
   members_[i].process->Wait(absl::Seconds(10));
 }
 
-void EtcdCluster::Restart(int i) { Start(i, /*fresh=*/false); }
+bool EtcdCluster::Restart(int i) {
+  Start(i, /*fresh=*/false);
+  auto stub = etcdserverpb::Maintenance::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", members_[i].client_port),
+                          grpc::InsecureChannelCredentials()));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    etcdserverpb::StatusResponse status;
+    if (stub->Status(&ctx, etcdserverpb::StatusRequest(), &status).ok()) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return false;
+}
 
 int EtcdCluster::Leader(absl::Duration timeout) const {
   const absl::Time deadline = absl::Now() + timeout;

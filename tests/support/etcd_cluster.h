@@ -23,9 +23,10 @@ class EtcdCluster {
   bool started() const { return started_; }
   // "127.0.0.1:port" of each member's client URL.
   std::vector<std::string> endpoints() const;
-  // SIGKILLs member `i`; Restart starts it again on its data.
+  // SIGKILLs member `i`; Restart starts it again on its data, and says
+  // whether it answers within 10 s.
   void Kill(int i);
-  void Restart(int i);
+  bool Restart(int i);
   // The member that is Raft leader, as the running members tell it (etcd's
   // Maintenance.Status); -1 when none agrees within `timeout`.
   int Leader(absl::Duration timeout = absl::Seconds(10)) const;
