@@ -80,6 +80,24 @@ void Configure(const CallOptions& options, grpc::ClientContext* ctx) {
   if (options.timeout) {
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + *options.timeout));
   }
+  if (!options.min_log_position.empty()) {
+    ctx->AddMetadata("kg-min-log-position", options.min_log_position);
+  }
+}
+
+// A replica's trailers (proto/kg/v1/kg.proto, "Replica sets"), for HTTP
+// headers of the same names.
+std::vector<std::pair<std::string, std::string>> ReplicaHeaders(
+    const grpc::ClientContext& ctx) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* key : {"kg-log-position", "kg-writer-address"}) {
+    const auto& trailers = ctx.GetServerTrailingMetadata();
+    const auto it = trailers.find(key);
+    if (it != trailers.end()) {
+      out.emplace_back(key, std::string(it->second.data(), it->second.size()));
+    }
+  }
+  return out;
 }
 
 // The request lines of a client-streaming body: JSON Lines, blank lines
@@ -287,6 +305,7 @@ JsonGateway::Answer JsonGateway::Start(absl::string_view path,
         RpcMethod(method.path.c_str(), RpcMethod::NORMAL_RPC, channel_),
         ctx.get(), request, &response);
     if (answer.status.ok()) answer.object = BufferToJson(out, response);
+    answer.replica_headers = ReplicaHeaders(*ctx);
     return answer;
   }
 
@@ -340,6 +359,7 @@ JsonGateway::Answer JsonGateway::Start(absl::string_view path,
     writer->WritesDone();
     answer.status = writer->Finish();
     if (answer.status.ok()) answer.object = BufferToJson(out, response);
+    answer.replica_headers = ReplicaHeaders(*ctx);
     return answer;
   }
 
@@ -362,6 +382,7 @@ JsonGateway::Answer JsonGateway::Start(absl::string_view path,
   while (stream->Read(&response))
     answers.push_back(BufferToJson(out, response));
   grpc::Status status = stream->Finish();
+  answer.replica_headers = ReplicaHeaders(*ctx);
   if (answers.empty() && !status.ok()) {
     answer.status = status;
     return answer;

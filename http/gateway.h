@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,6 +48,9 @@ struct CallOptions {
   std::string authorization;
   // Absent: the server's default deadline applies.
   std::optional<absl::Duration> timeout;
+  // The request's kg-min-log-position header, forwarded as the call's
+  // metadata (read your writes in a replica set); "" for none.
+  std::string min_log_position;
 };
 
 // The rest of a streaming answer, one JSON line at a time.
@@ -75,6 +79,9 @@ class JsonGateway {
     // Server-streaming and bidirectional: the lines, read as they come.
     bool streaming = false;
     std::unique_ptr<ResponseStream> lines;
+    // A replica's kg-log-position and kg-writer-address trailers, when the
+    // call ended before the answer is sent (all but server streaming).
+    std::vector<std::pair<std::string, std::string>> replica_headers;
   };
 
   // Whether `path` is "/<service>/<method>" of a gateway service.

@@ -244,7 +244,11 @@ void HttpServer::Route() {
     }
     CallOptions options;
     options.authorization = req.get_header_value("Authorization");
+    options.min_log_position = req.get_header_value("kg-min-log-position");
     JsonGateway::Answer a = gateway_->Start(req.path, req.body, options);
+    for (const auto& [name, value] : a.replica_headers) {
+      res.set_header(name, value);
+    }
     if (!a.status.ok()) {
       Fail(a.status, res);
       return;

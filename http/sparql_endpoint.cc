@@ -267,6 +267,11 @@ void SparqlEndpoint::Handle(const httplib::Request& req,
   if (!authorization.empty()) {
     stream->ctx->AddMetadata("authorization", authorization);
   }
+  // Read your writes in a replica set (docs/replicas.md).
+  const std::string min_position = req.get_header_value("kg-min-log-position");
+  if (!min_position.empty()) {
+    stream->ctx->AddMetadata("kg-min-log-position", min_position);
+  }
   stream->reader = stub_->Query(stream->ctx.get(), request);
   v1::QueryResponse first;
   if (!stream->reader->Read(&first) || !first.has_header()) {

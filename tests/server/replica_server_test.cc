@@ -309,6 +309,36 @@ TEST_F(ReplicaServerTest, ReadYourWritesClusterStatusAndMetrics) {
   EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_lag_seconds_count "));
   EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_applied_position "));
   EXPECT_THAT(metrics.out, HasSubstr("\nkg_replica_lag_entries "));
+
+  // Over HTTP the same headers: the read waits for the position, and the
+  // answer names the position and the writer.
+  const std::string http = absl::StrCat(
+      "http://127.0.0.1:", absl::StripAsciiWhitespace(ReadFile(port_file)));
+  auto curl = [&](const std::string& min_position, const std::string& url,
+                  const std::string& body) {
+    std::vector<std::string> argv = {
+        "/usr/bin/curl", "-sS", "-D", "-",
+        "--max-time",    "30",  "-H", "kg-min-log-position: " + min_position};
+    if (!body.empty()) {
+      argv.insert(argv.end(),
+                  {"-X", "POST", "-H", "Content-Type: application/json",
+                   "--data-binary", body});
+    }
+    argv.push_back(http + url);
+    return RunCommand(argv, dir_.path());
+  };
+  const std::string get_entity = "/kg.v1.KnowledgeGraph/GetEntity";
+  RunResult got = curl(written_at, get_entity, R"({"name": "two"})");
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(got.out, HasSubstr("kg-log-position: "));
+  EXPECT_THAT(got.out, HasSubstr("kg-writer-address: " + a->address()));
+  got = curl("soon", get_entity, R"({"name": "two"})");
+  EXPECT_THAT(got.out, HasSubstr("HTTP/1.1 400"));
+  EXPECT_THAT(got.out, HasSubstr("kg-min-log-position: must be"));
+  got = curl("soon", "/sparql?query=ASK%7B%7D", "");
+  EXPECT_THAT(got.out, HasSubstr("HTTP/1.1 400"));
+  EXPECT_THAT(got.out, HasSubstr("kg-min-log-position"));
 }
 
 // A server alone answers the replica set's questions plainly.
