@@ -14,8 +14,6 @@ namespace {
 // Entries read from etcd at a time while catching up.
 constexpr int64_t kReadBatch = 256;
 
-// Refusals that come from the data: every replica applying the same entry
-// to the same state refuses it alike.
 // An UNAVAILABLE the client is told as it is (kWriterPayload).
 absl::Status Redirect(absl::string_view message, absl::string_view writer) {
   absl::Status s = absl::UnavailableError(message);
@@ -23,7 +21,11 @@ absl::Status Redirect(absl::string_view message, absl::string_view writer) {
   return s;
 }
 
+}  // namespace
+
 bool RefusedByTheData(const absl::Status& s) {
+  // The engine's failures may be this replica's alone (a full disk).
+  if (storage::FromTheEngine(s)) return false;
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
@@ -35,8 +37,6 @@ bool RefusedByTheData(const absl::Status& s) {
       return false;
   }
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
     std::unique_ptr<storage::Store> store, ReplicaOptions options) {

@@ -31,6 +31,13 @@ namespace kg::replica {
 // when one is known, else empty. Their messages are meant for clients.
 inline constexpr char kWriterPayload[] = "type.kg.invalid/replica.writer";
 
+// Whether a store's refusal of an entry comes from the data, so that every
+// replica applying the same entry to the same state refuses it alike and
+// skips it: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
+// FAILED_PRECONDITION or OUT_OF_RANGE, unless the storage engine failed
+// (storage::FromTheEngine). Anything else is not applied, and tried again.
+bool RefusedByTheData(const absl::Status& status);
+
 struct ReplicaOptions {
   std::vector<std::string> etcd_endpoints;  // "host:port" each
   std::string cluster = "kg";

@@ -1,7 +1,9 @@
 #include "storage/rocksdb_status.h"
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/echo.h"
+#include "storage/store.h"
 
 namespace kg::storage {
 
@@ -11,13 +13,20 @@ absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view context) {
   // with room for a few file names.
   std::string msg =
       absl::StrCat(context, ": ", EchoValue(s.ToString(), 4 * kEchoBytes));
+  absl::Status out;
   if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
-    return absl::UnavailableError(msg);
+    out = absl::UnavailableError(msg);
+  } else if (s.IsCorruption()) {
+    out = absl::DataLossError(msg);
+  } else if (s.IsNotFound()) {
+    out = absl::NotFoundError(msg);
+  } else if (s.IsInvalidArgument()) {
+    out = absl::FailedPreconditionError(msg);
+  } else {
+    out = absl::InternalError(msg);
   }
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsInvalidArgument()) return absl::FailedPreconditionError(msg);
-  return absl::InternalError(msg);
+  out.SetPayload(kEnginePayload, absl::Cord());
+  return out;
 }
 
 }  // namespace kg::storage

@@ -10,6 +10,8 @@ namespace kg::storage {
 
 // IOError and Busy -> UNAVAILABLE; Corruption -> DATA_LOSS; NotFound ->
 // NOT_FOUND; InvalidArgument -> FAILED_PRECONDITION; the rest -> INTERNAL.
+// Each carries kEnginePayload (store.h): it is the engine's, not the
+// data's.
 absl::Status FromRocksDb(const rocksdb::Status& s, absl::string_view context);
 
 }  // namespace kg::storage

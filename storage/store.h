@@ -168,6 +168,15 @@ struct EntityMerge {
   std::string into;
 };
 
+// A failure of the storage engine (RocksDB: I/O, corruption, a refusal of
+// its own) carries this payload, whatever its code: it says nothing of the
+// data, and another store may not fail alike. Statuses without it come
+// from the data or the store's own checks (docs/replicas.md).
+inline constexpr char kEnginePayload[] = "type.kg.invalid/storage.engine";
+inline bool FromTheEngine(const absl::Status& status) {
+  return status.GetPayload(kEnginePayload).has_value();
+}
+
 // A write as a replica applies it (docs/replicas.md): stamped with the
 // writer's time instead of the store's clock (records, retractions, entity
 // versions), so every replica applies it the same, and kept with its

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -278,6 +279,19 @@ TEST_F(ReplicatedStoreTest, TheLogIsTrimmedAndANewReplicaStartsFromABackup) {
   ASSERT_THAT(b, IsOk());
   ASSERT_THAT((*b)->AwaitApplied(23, absl::Now() + absl::Seconds(10)), IsOk());
   EXPECT_EQ(Content(**b), Content(**a));
+}
+
+// A refusal by the data is skipped alike everywhere; the engine's failure
+// (this replica's disk) is not, whatever its code.
+TEST(RefusedByTheDataTest, TheDataRefusesTheEngineFails) {
+  EXPECT_TRUE(RefusedByTheData(absl::NotFoundError("document: none")));
+  EXPECT_TRUE(RefusedByTheData(absl::InvalidArgumentError("label: empty")));
+  EXPECT_TRUE(RefusedByTheData(absl::AlreadyExistsError("entity: taken")));
+  EXPECT_FALSE(RefusedByTheData(absl::UnavailableError("disk")));
+  EXPECT_FALSE(RefusedByTheData(absl::InternalError("bug")));
+  absl::Status engine = absl::NotFoundError("rocksdb: file missing");
+  engine.SetPayload(storage::kEnginePayload, absl::Cord());
+  EXPECT_FALSE(RefusedByTheData(engine));
 }
 
 TEST_F(ReplicatedStoreTest, RefusesWhatItCannotReplicate) {
