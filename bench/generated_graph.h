@@ -39,57 +39,62 @@ inline v1::StatementInput RandomStatement(std::mt19937_64& rng, int entities) {
   return st;
 }
 
-// Loads the generated graph: `entities` entities e0.., relations r0..r7,
-// document "gen", and `statements` random statements between entities, in
-// calls of 5000. Returns the statement ids; exits on a failed call.
-inline std::vector<std::string> Load(v1::KnowledgeGraph::Stub& stub,
-                                     int entities, int statements) {
-  v1::WriteStatementsRequest vocab;
-  for (int i = 0; i < entities; ++i) {
-    v1::Entity* e = vocab.add_entities();
-    e->set_id(EntityId(i));
-    e->set_label(absl::StrCat("Entity ", i));
-    e->set_type("Thing");
+// One write; exits naming `what` when it fails. The statement ids.
+inline std::vector<std::string> WriteOrExit(
+    v1::KnowledgeGraph::Stub& stub, const v1::WriteStatementsRequest& req,
+    const char* what) {
+  grpc::ClientContext ctx;
+  v1::WriteStatementsResponse resp;
+  const grpc::Status s = stub.WriteStatements(&ctx, req, &resp);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s failed: %s\n", what, s.error_message().c_str());
+    std::exit(1);
   }
+  return {resp.statement_ids().begin(), resp.statement_ids().end()};
+}
+
+// The generated graph's vocabulary: `entities` entities e0.., relations
+// r0..r7 and document "gen", in calls of 5000 (under the server's batch
+// limit). Exits on a failed call.
+inline void WriteVocabulary(v1::KnowledgeGraph::Stub& stub, int entities) {
+  for (int start = 0; start < entities; start += 5000) {
+    v1::WriteStatementsRequest req;
+    for (int i = start; i < std::min(start + 5000, entities); ++i) {
+      v1::Entity* e = req.add_entities();
+      e->set_id(EntityId(i));
+      e->set_label(absl::StrCat("Entity ", i));
+      e->set_type("Thing");
+    }
+    WriteOrExit(stub, req, "vocabulary");
+  }
+  v1::WriteStatementsRequest req;
   for (int r = 0; r < 8; ++r) {
-    v1::Relation* rel = vocab.add_relations();
+    v1::Relation* rel = req.add_relations();
     rel->set_id(absl::StrCat("r", r));
     rel->set_label(absl::StrCat("relation ", r));
   }
-  v1::Document* d = vocab.add_documents();
+  v1::Document* d = req.add_documents();
   d->set_id("gen");
   d->set_title("Generated");
   d->set_text(kText);
+  WriteOrExit(stub, req, "vocabulary");
+}
+
+// Loads the generated graph: its vocabulary, then `statements` random
+// statements between entities, in calls of 5000. Returns the statement
+// ids; exits on a failed call.
+inline std::vector<std::string> Load(v1::KnowledgeGraph::Stub& stub,
+                                     int entities, int statements) {
+  WriteVocabulary(stub, entities);
   std::vector<std::string> ids;
-  auto write = [&](const v1::WriteStatementsRequest& req) {
-    grpc::ClientContext ctx;
-    v1::WriteStatementsResponse resp;
-    grpc::Status s = stub.WriteStatements(&ctx, req, &resp);
-    if (!s.ok()) {
-      std::fprintf(stderr, "load failed: %s\n", s.error_message().c_str());
-      std::exit(1);
-    }
-    ids.insert(ids.end(), resp.statement_ids().begin(),
-               resp.statement_ids().end());
-  };
-  // The vocabulary goes in chunks under the server's batch limit.
-  for (int start = 0; start < vocab.entities_size(); start += 5000) {
-    v1::WriteStatementsRequest chunk;
-    for (int i = start; i < std::min(start + 5000, vocab.entities_size());
-         ++i) {
-      *chunk.add_entities() = vocab.entities(i);
-    }
-    write(chunk);
-  }
-  vocab.clear_entities();
-  write(vocab);
   std::mt19937_64 rng(1);
   for (int done = 0; done < statements;) {
     v1::WriteStatementsRequest batch;
     for (int k = 0; k < 5000 && done < statements; ++k, ++done) {
       *batch.add_statements() = RandomStatement(rng, entities);
     }
-    write(batch);
+    const std::vector<std::string> written = WriteOrExit(stub, batch, "load");
+    ids.insert(ids.end(), written.begin(), written.end());
   }
   return ids;
 }

@@ -77,33 +77,6 @@ void Check(const grpc::Status& status, const char* what) {
   std::exit(1);
 }
 
-// The vocabulary (entities, relations, the document) in calls of 5000.
-void WriteVocabulary(v1::KnowledgeGraph::Stub& stub, int entities) {
-  for (int start = 0; start < entities; start += 5000) {
-    v1::WriteStatementsRequest req;
-    for (int i = start; i < std::min(start + 5000, entities); ++i) {
-      v1::Entity* e = req.add_entities();
-      e->set_id(EntityId(i));
-      e->set_label(absl::StrCat("Entity ", i));
-      e->set_type("Thing");
-    }
-    if (start == 0) {
-      for (int r = 0; r < 8; ++r) {
-        v1::Relation* rel = req.add_relations();
-        rel->set_id(absl::StrCat("r", r));
-        rel->set_label(absl::StrCat("relation ", r));
-      }
-      v1::Document* d = req.add_documents();
-      d->set_id("gen");
-      d->set_title("Generated");
-      d->set_text(kText);
-    }
-    grpc::ClientContext ctx;
-    v1::WriteStatementsResponse resp;
-    Check(stub.WriteStatements(&ctx, req, &resp), "vocabulary");
-  }
-}
-
 // Phase 1: statements/s writing the generated graph with `clients` calls
 // at once.
 double Ingest(const std::string& address, int entities, int statements,
