@@ -144,6 +144,21 @@ TEST_F(StoreTest, BatchesStampedByTheCallerMakeTheSameStoreWhateverTheClock) {
   EXPECT_EQ(store().log_position(), 7u);  // kept, with its time
   EXPECT_EQ(store().log_time(), t0);
 
+  // A store from before the time was kept (a bare fixed64 position)
+  // opens, with its position and no time.
+  Close();
+  EditRawStore(path(), [](rocksdb::DB* db,
+                          std::vector<rocksdb::ColumnFamilyHandle*>& cfs) {
+    std::string position;
+    PutFixed64(&position, 7);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cfs[kDefaultCf],
+                        kLogPositionKey, position)
+                    .ok());
+  });
+  Reopen();
+  EXPECT_EQ(store().log_position(), 7u);
+  EXPECT_EQ(store().log_time(), std::nullopt);
+
   // A bulk load is stamped when it begins: a time is refused, by name.
   WriteBatch bulk;
   bulk.replica.at = t0;
