@@ -8,11 +8,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/checkpoint_download.h"
 #include "client/commands.h"
 #include "client/completion.h"
 #include "client/exporter.h"
 #include "client/format.h"
 #include "client/importer.h"
+#include "client/progress.h"
 #include "google/protobuf/struct.pb.h"
 
 namespace kg::client {
@@ -181,23 +183,55 @@ int PrintVerification(const kg::v1::VerifyStoreResponse& r,
   return r.ok() ? kExitOk : kExitFailure;
 }
 
+// kgctl backup --local: the checkpoint fetched into `dir` here.
+int FetchBackup(Connection& conn, const std::string& dir, const Globals& g) {
+  Progress progress(isatty(STDERR_FILENO) != 0, /*total_bytes=*/0, "messages");
+  uint64_t messages = 0;
+  absl::StatusOr<DownloadedCheckpoint> got = DownloadCheckpoint(
+      conn, dir, [&](uint64_t bytes) { progress.Update(bytes, ++messages); });
+  progress.Clear();
+  if (!got.ok()) return ReportError(ToGrpc(got.status()), conn.server());
+  if (g.json) {
+    google::protobuf::Struct out;
+    auto& fields = *out.mutable_fields();
+    fields["directory"].set_string_value(dir);
+    fields["files"].set_number_value(got->files);
+    fields["bytes"].set_number_value(static_cast<double>(got->bytes));
+    fields["log_position"].set_number_value(
+        static_cast<double>(got->log_position));
+    PrintJson(out);
+    return kExitOk;
+  }
+  std::printf("backup fetched into %s: %u files, %s\n", dir.c_str(), got->files,
+              FormatBytes(got->bytes).c_str());
+  return kExitOk;
+}
+
 void AddBackup(Cli& cli) {
   auto dir = std::make_shared<std::string>();
   auto verify = std::make_shared<bool>(false);
+  auto local = std::make_shared<bool>(false);
   CLI::App* cmd = AddCommand(
       &cli.app(), "backup",
       "write an online, consistent checkpoint of the store into a new "
-      "directory on the server's machine (start a server on it to restore)",
+      "directory on the server's machine, or with --local on this one "
+      "(start a server on it to restore)",
       "  kgctl backup /var/backups/kg-2024-10-20\n"
-      "  kgctl backup --verify /var/backups/kg-2024-10-20\n");
+      "  kgctl backup --verify /var/backups/kg-2024-10-20\n"
+      "  kgctl --server kg.example:50051 backup --local ./kg-2024-10-20\n");
   cmd->add_option("DIR", *dir,
-                  "absolute path on the server; must not exist, its parent "
-                  "must")
+                  "absolute path on the server (with --local: any path on "
+                  "this machine); must not exist, its parent must")
       ->required();
   cmd->add_flag("--verify", *verify,
                 "verify the backup once written (exit 1 when it has "
                 "problems)");
-  cli.Bind(cmd, [dir, verify](Connection& conn, const Globals& g) {
+  cmd->add_flag("--local", *local,
+                "fetch the checkpoint over the connection into DIR on this "
+                "machine, each file checked against its SHA-256");
+  cmd->get_option("--local")->excludes(cmd->get_option("--verify"));
+  cli.Bind(cmd, [dir, verify, local](Connection& conn, const Globals& g) {
+    if (*local) return FetchBackup(conn, *dir, g);
     kg::v1::CreateBackupRequest req;
     req.set_directory(*dir);
     req.set_verify(*verify);

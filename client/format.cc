@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -323,6 +324,13 @@ std::string Thousands(uint64_t n) {
 
 std::string Counted(uint64_t n, absl::string_view noun) {
   return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+}
+
+std::string FormatBytes(uint64_t n) {
+  if (n < 1024) return absl::StrCat(n, " B");
+  if (n < (1u << 20)) return absl::StrFormat("%.1f KiB", n / 1024.0);
+  if (n < (1ull << 30)) return absl::StrFormat("%.1f MiB", n / 1048576.0);
+  return absl::StrFormat("%.2f GiB", n / 1073741824.0);
 }
 
 }  // namespace kg::client

@@ -82,6 +82,9 @@ std::string ToJson(const google::protobuf::Message& m);
 // Prints ToJson(m) and a newline to stdout.
 void PrintJson(const google::protobuf::Message& m);
 
+// A size for people: "812 B", "14.2 MiB", "1.05 GiB".
+std::string FormatBytes(uint64_t n);
+
 // ---- Names ----
 
 // "asserted", "believed", ...; "" for unspecified.

@@ -15,13 +15,6 @@ namespace kg::client {
 
 namespace {
 
-std::string Bytes(uint64_t n) {
-  if (n < 1024) return absl::StrCat(n, " B");
-  if (n < (1u << 20)) return absl::StrFormat("%.1f KiB", n / 1024.0);
-  if (n < (1ull << 30)) return absl::StrFormat("%.1f MiB", n / 1048576.0);
-  return absl::StrFormat("%.2f GiB", n / 1073741824.0);
-}
-
 std::string Clock(int64_t seconds) {
   if (seconds >= 3600) {
     return absl::StrFormat("%d:%02d:%02d", seconds / 3600, (seconds / 60) % 60,
@@ -40,17 +33,18 @@ int StderrWidth() {
 
 }  // namespace
 
-Progress::Progress(bool enabled, uint64_t total_bytes)
+Progress::Progress(bool enabled, uint64_t total_bytes, absl::string_view unit)
     : enabled_(enabled),
       total_(total_bytes),
+      unit_(unit),
       start_(absl::Now()),
       last_draw_(absl::InfinitePast()) {}
 
 Progress::~Progress() { Clear(); }
 
 std::string Progress::Line(uint64_t bytes, uint64_t total_bytes,
-                           uint64_t records, absl::Duration elapsed,
-                           int width) {
+                           uint64_t records, absl::Duration elapsed, int width,
+                           absl::string_view unit) {
   const double seconds = std::max(absl::ToDoubleSeconds(elapsed), 1e-3);
   const uint64_t rate = static_cast<uint64_t>(records / seconds);
   std::string tail;
@@ -64,9 +58,9 @@ std::string Progress::Line(uint64_t bytes, uint64_t total_bytes,
                           static_cast<double>(bytes);
       eta = Clock(static_cast<int64_t>(left + 0.5));
     }
-    tail = absl::StrFormat(" %3d%%  %s/%s  %s records  %s/s  ETA %s",
-                           static_cast<int>(fraction * 100), Bytes(bytes),
-                           Bytes(total_bytes), Thousands(records),
+    tail = absl::StrFormat(" %3d%%  %s/%s  %s %s  %s/s  ETA %s",
+                           static_cast<int>(fraction * 100), FormatBytes(bytes),
+                           FormatBytes(total_bytes), Thousands(records), unit,
                            Thousands(rate), eta);
     // A bar of fixed width, when the line has room for it.
     constexpr int bar = 20;
@@ -77,8 +71,8 @@ std::string Progress::Line(uint64_t bytes, uint64_t total_bytes,
     }
     return tail.substr(1);
   }
-  return absl::StrFormat("%s  %s records  %s/s  %s", Bytes(bytes),
-                         Thousands(records), Thousands(rate),
+  return absl::StrFormat("%s  %s %s  %s/s  %s", FormatBytes(bytes),
+                         Thousands(records), unit, Thousands(rate),
                          Clock(static_cast<int64_t>(seconds)));
 }
 
@@ -92,7 +86,8 @@ void Progress::Update(uint64_t bytes, uint64_t records) {
   }
   last_draw_ = now;
   const int width = StderrWidth();
-  std::string line = Line(bytes, total_, records, now - start_, width - 1);
+  std::string line =
+      Line(bytes, total_, records, now - start_, width - 1, unit_);
   if (static_cast<int>(line.size()) >= width) line.resize(width - 1);
   std::fprintf(stderr, "\r%s\033[K", line.c_str());
   std::fflush(stderr);

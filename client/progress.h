@@ -10,14 +10,17 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace kg::client {
 
 class Progress {
  public:
-  // `total_bytes` 0: unknown (stdin); then no bar and no ETA.
-  Progress(bool enabled, uint64_t total_bytes);
+  // `total_bytes` 0: unknown (stdin); then no bar and no ETA. `unit`
+  // names what Update counts besides bytes.
+  Progress(bool enabled, uint64_t total_bytes,
+           absl::string_view unit = "records");
   ~Progress();
 
   // Redraws, at most ten times a second.
@@ -27,11 +30,13 @@ class Progress {
 
   // The line for these figures; exposed for tests.
   static std::string Line(uint64_t bytes, uint64_t total_bytes,
-                          uint64_t records, absl::Duration elapsed, int width);
+                          uint64_t records, absl::Duration elapsed, int width,
+                          absl::string_view unit = "records");
 
  private:
   bool enabled_;
   uint64_t total_;
+  std::string unit_;
   absl::Time start_;
   absl::Time last_draw_;
   bool drawn_ = false;

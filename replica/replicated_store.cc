@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -36,6 +37,49 @@ bool RefusedByTheData(const absl::Status& s) {
     default:
       return false;
   }
+}
+
+absl::StatusOr<std::optional<PeerCheckpoint>> PeerToCopy(
+    const ReplicaOptions& options, uint64_t position, bool has_data) {
+  if (position == 0 && has_data) return std::nullopt;  // Start refuses it
+  absl::StatusOr<std::unique_ptr<Etcd>> etcd =
+      Etcd::Connect(options.etcd_endpoints, options.etcd_timeout);
+  if (!etcd.ok()) return etcd.status();
+  absl::StatusOr<ReplicaLog> log =
+      ReplicaLog::Open(etcd->get(), options.cluster);
+  if (!log.ok()) return log.status();
+  absl::StatusOr<uint64_t> first = log->FirstPosition();
+  if (!first.ok()) return first.status();
+  if (position + 1 >= *first) return std::nullopt;
+  absl::StatusOr<std::optional<ReplicaLog::Writer>> writer =
+      log->CurrentWriter();
+  if (!writer.ok()) return writer.status();
+  absl::StatusOr<std::vector<ReplicaLog::Member>> members = log->Applied();
+  if (!members.ok()) return members.status();
+  const ReplicaLog::Member* best = nullptr;
+  bool best_follows = false;
+  for (const ReplicaLog::Member& m : *members) {
+    if (m.member == options.member || m.address.empty() ||
+        m.applied + 1 < *first) {
+      continue;
+    }
+    const bool follows = !writer->has_value() || (*writer)->member != m.member;
+    if (best == nullptr ||
+        std::tie(follows, m.applied) > std::tie(best_follows, best->applied)) {
+      best = &m;
+      best_follows = follows;
+    }
+  }
+  if (best == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data_dir: the store applied log position ", position,
+        " but the log of replica set '", options.cluster, "' now starts at ",
+        *first,
+        ", and no live replica can give a copy of its store: start one that "
+        "can, or start this one from a backup (docs/operations.md, "
+        "\"Replica sets\")"));
+  }
+  return PeerCheckpoint{best->member, best->address, best->applied, *first};
 }
 
 absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
@@ -78,8 +122,8 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
         " but the log of replica set '", options.cluster, "' now starts at ",
         *first,
         " (the entries before were trimmed once every live replica had "
-        "applied them): start this replica from a backup of a live one "
-        "(docs/operations.md, \"Replica sets\")"));
+        "applied them): start it again, and kg-server copies the store of a "
+        "live replica first (docs/replicas.md)"));
   }
   absl::Time last_at = absl::InfinitePast();
   if (position > 0 && store->log_time().has_value()) {

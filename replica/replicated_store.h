@@ -88,6 +88,26 @@ struct ClusterView {
   std::vector<ReplicaLog::Member> members;  // live ones, by name
 };
 
+// A live peer whose store a replica copies when the log no longer reaches
+// its own (PeerToCopy).
+struct PeerCheckpoint {
+  std::string member;
+  std::string address;
+  uint64_t applied = 0;    // the position the peer published
+  uint64_t log_start = 0;  // the first position the log holds
+};
+
+// Whether a replica whose store applied `position` (and holds data when
+// `has_data`) must start from a copy of a peer's store, and whose: when
+// the log was trimmed past it (the log starts after position + 1). nullopt
+// when the log reaches the store, or the store is one Start refuses anyway
+// (data of its own at position 0). Prefers a follower to the writer, then
+// the one that applied the most. FAILED_PRECONDITION, naming `data_dir`,
+// when a copy is needed and no live member has an address; UNAVAILABLE
+// when etcd cannot be reached.
+absl::StatusOr<std::optional<PeerCheckpoint>> PeerToCopy(
+    const ReplicaOptions& options, uint64_t position, bool has_data);
+
 class ReplicatedStore : public storage::Store {
  public:
   // Joins the replica set: connects to etcd and takes a lease. Run starts
@@ -145,6 +165,10 @@ class ReplicatedStore : public storage::Store {
   absl::Status Flush() override { return store_->Flush(); }
   absl::Status Checkpoint(absl::string_view dir) override {
     return store_->Checkpoint(dir);
+  }
+  absl::StatusOr<std::unique_ptr<storage::ScratchCheckpoint>>
+  CheckpointInDataDir() override {
+    return store_->CheckpointInDataDir();
   }
   using Store::Verify;
   absl::StatusOr<storage::VerifyReport> Verify(

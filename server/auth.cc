@@ -65,7 +65,8 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"IngestStatements", Role::kWriter},
       {"ImportStatements", Role::kWriter},
       {"RetractProvenance", Role::kWriter},
-      // Everything else (CreateBackup, VerifyStore, ...) needs admin.
+      // Everything else (CreateBackup, FetchCheckpoint, VerifyStore, ...)
+      // needs admin.
   };
   return *table;
 }

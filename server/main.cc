@@ -56,6 +56,15 @@ ABSL_FLAG(int64_t, log_retention_entries, 10000,
           "the writer trims the replica set's log in etcd but this many "
           "entries below what every live replica applied: a replica down "
           "for longer starts from a backup of a live one; at least 1");
+ABSL_FLAG(absl::Duration, log_trim_interval, absl::Seconds(10),
+          "how often the writer trims the replica set's log");
+ABSL_FLAG(std::string, peer_token_file, "",
+          "in a replica set, a file holding a bearer token with the admin "
+          "role on the other replicas, for copying a peer's store when the "
+          "trimmed log no longer reaches this one's (docs/replicas.md)");
+ABSL_FLAG(std::string, peer_tls_ca_file, "",
+          "the CA (PEM) that signed the other replicas' certificates, when "
+          "they serve TLS");
 ABSL_FLAG(std::string, seed_file, "",
           "JSON Lines file loaded when the data directory holds no store yet "
           "(./setup.sh run passes data/seed.jsonl)");
@@ -419,6 +428,14 @@ int main(int argc, char** argv) {
     }
     replica.log_retention =
         static_cast<uint64_t>(absl::GetFlag(FLAGS_log_retention_entries));
+    if (absl::GetFlag(FLAGS_log_trim_interval) <= absl::ZeroDuration()) {
+      std::fprintf(stderr,
+                   "kg-server: --log_trim_interval: must be positive\n");
+      return 2;
+    }
+    replica.trim_interval = absl::GetFlag(FLAGS_log_trim_interval);
+    options.peers.token_file = absl::GetFlag(FLAGS_peer_token_file);
+    options.peers.tls_ca_file = absl::GetFlag(FLAGS_peer_tls_ca_file);
     options.replica = std::move(replica);
   }
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);

@@ -15,6 +15,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/log.h"
+#include "server/replica_bootstrap.h"
 #include "server/replica_metadata.h"
 #include "server/seed.h"
 #include "server/tls.h"
@@ -179,7 +180,10 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
   }
 
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
-      storage::Store::Open(options.store, options.data_dir);
+      options.replica.has_value()
+          ? OpenReplicaStore(options.store, options.data_dir, *options.replica,
+                             options.peers)
+          : storage::Store::Open(options.store, options.data_dir);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   if (std::optional<uint32_t> from = server->store_->upgraded_from_format()) {

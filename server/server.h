@@ -24,6 +24,7 @@
 #include "server/auth.h"
 #include "server/memory_trimmer.h"
 #include "server/metrics.h"
+#include "server/replica_bootstrap.h"
 #include "server/service.h"
 #include "storage/store.h"
 
@@ -66,6 +67,8 @@ struct ServerOptions {
   // Joins a replica set (docs/replicas.md) when its etcd endpoints are
   // given. An empty address is 127.0.0.1 and the port listened on.
   std::optional<replica::ReplicaOptions> replica;
+  // How a replica the log no longer reaches copies a peer's store.
+  PeerAccess peers;
   // JSON Lines file loaded into a store that holds nothing yet; "" for none.
   std::string seed_file;
   ServiceLimits limits;

@@ -165,6 +165,8 @@ class KnowledgeGraphService final
                       kg::v1::CreateBackupResponse* response) override;
   Unary* VerifyStore(Ctx* ctx, const kg::v1::VerifyStoreRequest* request,
                      kg::v1::VerifyStoreResponse* response) override;
+  grpc::ServerWriteReactor<kg::v1::FetchCheckpointResponse>* FetchCheckpoint(
+      Ctx* ctx, const kg::v1::FetchCheckpointRequest* request) override;
   Unary* GetClusterStatus(Ctx* ctx,
                           const kg::v1::GetClusterStatusRequest* request,
                           kg::v1::GetClusterStatusResponse* response) override;
@@ -229,6 +231,7 @@ class KnowledgeGraphService final
   WritePool maintenance_{2};                   // backups and verification
   WritePool cluster_{1};                       // GetClusterStatus: etcd reads
   mutable std::atomic<int> waiting_reads_{0};  // in Admit
+  std::atomic<int> checkpoint_streams_{0};     // FetchCheckpoint
 };
 
 }  // namespace kg::server

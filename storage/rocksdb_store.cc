@@ -51,17 +51,26 @@ namespace fs = std::filesystem;
 // load's time) inside the data directory; ingesting moves them out.
 constexpr char kBulkDirPrefix[] = "bulk-";
 
-// Removes what a bulk load killed before its ingest left behind: files
-// that were never part of the store (ingestion is all or nothing).
-void RemoveUnfinishedBulkLoads(const std::string& data_dir) {
+// CheckpointInDataDir writes into a directory of this name and a number
+// inside the data directory.
+constexpr char kScratchCheckpointPrefix[] = "checkpoint-";
+
+// Removes the scratch directories a process that died left behind: what a
+// bulk load killed before its ingest wrote (files that were never part of
+// the store: ingestion is all or nothing), and checkpoints being copied.
+void RemoveScratchDirectories(const std::string& data_dir) {
   std::error_code ec;
   for (fs::directory_iterator it(data_dir, ec), end; !ec && it != end;
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    absl::string_view time = name;
-    // Only "bulk-" and the load's time: nothing an operator named.
-    if (!absl::ConsumePrefix(&time, kBulkDirPrefix) || time.empty() ||
-        !std::all_of(time.begin(), time.end(), absl::ascii_isdigit)) {
+    absl::string_view number = name;
+    // RocksDB writes a checkpoint as "<dir>.tmp", then renames it.
+    absl::ConsumeSuffix(&number, ".tmp");
+    // Only the prefix and digits: nothing an operator named.
+    if (!(absl::ConsumePrefix(&number, kBulkDirPrefix) ||
+          absl::ConsumePrefix(&number, kScratchCheckpointPrefix)) ||
+        number.empty() ||
+        !std::all_of(number.begin(), number.end(), absl::ascii_isdigit)) {
       continue;
     }
     std::error_code ignored;
@@ -194,6 +203,8 @@ class RocksStore : public Store {
   }
   absl::Status Flush() override;
   absl::Status Checkpoint(absl::string_view dir) override;
+  absl::StatusOr<std::unique_ptr<ScratchCheckpoint>> CheckpointInDataDir()
+      override;
   absl::StatusOr<VerifyReport> Verify(
       const std::function<bool()>& should_stop) override;
   absl::Status Health() override;
@@ -880,6 +891,17 @@ absl::Status RocksStore::Checkpoint(absl::string_view dir) {
       absl::StrCat("checkpoint into ", EchoValue(dir)));
 }
 
+absl::StatusOr<std::unique_ptr<ScratchCheckpoint>>
+RocksStore::CheckpointInDataDir() {
+  static std::atomic<uint64_t> next{0};
+  // The time keeps names apart across restarts, the counter within one.
+  const std::string dir =
+      absl::StrCat(database_->path(), "/", kScratchCheckpointPrefix,
+                   absl::ToUnixMicros(absl::Now()), next.fetch_add(1));
+  KG_RETURN_IF_ERROR(Checkpoint(dir));
+  return std::make_unique<ScratchCheckpoint>(dir);
+}
+
 absl::StatusOr<VerifyReport> RocksStore::Verify(
     const std::function<bool()>& should_stop) {
   VerifyReport report;
@@ -1009,6 +1031,11 @@ EngineFigures RocksStore::Engine() {
   return f;
 }
 
+ScratchCheckpoint::~ScratchCheckpoint() {
+  std::error_code ignored;
+  fs::remove_all(dir_, ignored);
+}
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
                                                    absl::string_view path) {
   KG_RETURN_IF_ERROR(ValidateIri("base_iri", options.base_iri));
@@ -1027,7 +1054,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   KG_ASSIGN_OR_RETURN(
       std::unique_ptr<Database> database,
       Database::Open("data directory", std::string(path), db_options));
-  RemoveUnfinishedBulkLoads(database->path());
+  RemoveScratchDirectories(database->path());
   KG_ASSIGN_OR_RETURN(std::optional<Counters> rolled_back,
                       RollBackFreshLoadParts(*database));
   KG_RETURN_IF_ERROR(BuildContestedIndexIfMissing(*database));

@@ -579,6 +579,21 @@ class BulkLoader {
 };
 
 // Thread-safe: writes are serialized inside; readers are independent.
+// A checkpoint in a directory of the store's (Store::CheckpointInDataDir):
+// its files, for copying; removed on destruction.
+class ScratchCheckpoint {
+ public:
+  explicit ScratchCheckpoint(std::string dir) : dir_(std::move(dir)) {}
+  ScratchCheckpoint(const ScratchCheckpoint&) = delete;
+  ScratchCheckpoint& operator=(const ScratchCheckpoint&) = delete;
+  ~ScratchCheckpoint();
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -665,6 +680,14 @@ class Store {
   // taken at one sequence number. SST files are hard-linked when `dir` is on
   // the same file system, so a checkpoint is cheap.
   virtual absl::Status Checkpoint(absl::string_view dir) = 0;
+
+  // A checkpoint as Checkpoint writes it, in a directory of its own inside
+  // the data directory (so its SST files are hard links), for copying
+  // elsewhere (kg-server streams it: FetchCheckpoint). The directory goes
+  // when the result is destroyed, and Open removes one a process left
+  // behind when it died.
+  virtual absl::StatusOr<std::unique_ptr<ScratchCheckpoint>>
+  CheckpointInDataDir() = 0;
 
   // Checks block checksums and that the indexes agree with each other, at
   // one snapshot, while writes go on. Problems are reported, not returned

@@ -37,7 +37,7 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       // the RocksDB implementation (database.h, rocksdb_reader.h, keys.h,
       // write_txn.h, ...) stays behind store.h.
       // common/: header-only helpers with no dependency but absl.
-      {"common", {"echo.h", "status_macros.h"}},
+      {"common", {"echo.h", "status_macros.h", "sha256_stream.h"}},
       // rdf/: RDF 1.2 terms and the four syntaxes; the readers' and
       // writers' internals (ntriples.h, turtle.h, iri.h) stay inside.
       // iri.h (IRI resolution) and text.h (the grammars' character
@@ -65,8 +65,11 @@ const std::map<std::string, std::set<std::string>>& PublicHeaders() {
       {"http", {"http_server.h", "gateway.h"}},
       // client/: kgctl's importer and the connection it runs over, for
       // kg-server --load (the offline load is kgctl's import, in process);
-      // the RDF mapping and the number format, for the fresh load's.
-      {"client", {"importer.h", "connection.h", "rdf_mapping.h", "format.h"}},
+      // the RDF mapping and the number format, for the fresh load's; the
+      // checkpoint download, for a replica starting from a peer's store.
+      {"client",
+       {"importer.h", "connection.h", "rdf_mapping.h", "format.h",
+        "checkpoint_download.h"}},
       // loader/: kg-server --load's fast path.
       {"loader", {"fresh_rdf.h"}},
       // replica/: the replicated log in etcd and its client

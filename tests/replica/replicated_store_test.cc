@@ -257,7 +257,39 @@ TEST_F(ReplicatedStoreTest, TheLogIsTrimmedAndANewReplicaStartsFromABackup) {
   EXPECT_THAT(Join("c"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("data_dir"), HasSubstr("starts at 19"),
-                             HasSubstr("backup"))));
+                             HasSubstr("copies the store of a live replica"))));
+  // So it copies a peer's store first (kg-server does, through
+  // PeerToCopy): a follower's rather than the writer's. A store the log
+  // still reaches copies nothing, and one with data of its own at
+  // position 0 is left for Start to refuse.
+  ReplicaOptions c_options;
+  c_options.etcd_endpoints = etcd_->endpoints();
+  c_options.cluster = "test";
+  c_options.member = "c";
+  absl::StatusOr<std::optional<PeerCheckpoint>> peer =
+      PeerToCopy(c_options, 0, /*has_data=*/false);
+  ASSERT_THAT(peer, IsOk());
+  ASSERT_TRUE(peer->has_value());
+  EXPECT_EQ((*peer)->member, "b");
+  EXPECT_EQ((*peer)->address, "b.example:50051");
+  EXPECT_EQ((*peer)->log_start, 19u);
+  EXPECT_GE((*peer)->applied, 18u);
+  // nullopt: nothing to copy.
+  const auto nothing =
+      [](const absl::StatusOr<std::optional<PeerCheckpoint>>& got) {
+        return got.ok() && !got->has_value();
+      };
+  EXPECT_TRUE(nothing(PeerToCopy(c_options, 18, false)));
+  EXPECT_TRUE(nothing(PeerToCopy(c_options, 0, /*has_data=*/true)));
+  ReplicaOptions b_options = c_options;
+  b_options.member = "b";  // never itself: the writer is the only other
+  peer = PeerToCopy(b_options, 0, false);
+  ASSERT_THAT(peer, IsOk());
+  ASSERT_TRUE(peer->has_value());
+  EXPECT_EQ((*peer)->member, "a");
+  ReplicaOptions elsewhere = c_options;
+  elsewhere.cluster = "nobody-here";
+  EXPECT_TRUE(nothing(PeerToCopy(elsewhere, 0, false)));
   // From a backup of `b`, it starts at b's position, with b's time, and
   // follows.
   ASSERT_THAT((*b)->Checkpoint(dir_.Sub("d")), IsOk());

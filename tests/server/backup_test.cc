@@ -1,7 +1,8 @@
 // Backup, verify and restore over the real API: CreateBackup while writers
 // write, VerifyStore on the backup and the live store, a second server
 // started on the backup (the restore), and the I/O-error path (writes
-// UNAVAILABLE, health NOT_SERVING, nothing acknowledged lost). In-process
+// UNAVAILABLE, health NOT_SERVING, nothing acknowledged lost), and a
+// checkpoint fetched over the wire by `kgctl backup --local`. In-process
 // KgServers on 127.0.0.1 port 0 with real gRPC channels.
 #include <atomic>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include "server/server.h"
 #include "storage/fault_injection.h"
 #include "tests/support/known_batches.h"
+#include "tests/support/process.h"
 #include "tests/support/test_util.h"
 
 namespace kg::server {
@@ -284,6 +286,61 @@ TEST_F(BackupTest, VerifyStoreAndBackupRejectBadDirectories) {
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(live_.Verify(dir_.Sub("with_slash")).ok());
   EXPECT_TRUE(std::filesystem::is_empty(dir_.Sub("not_a_store")));
+}
+
+// `kgctl backup --local` fetches the checkpoint over FetchCheckpoint into
+// a directory of the client's: a store a server starts on, as the live one
+// was, with no scratch directory left in the live store's; a directory
+// that exists, or whose parent does not, is refused before anything is
+// written.
+TEST_F(BackupTest, ACheckpointFetchedOverTheWireIsTheStore) {
+  const std::string address = absl::StrCat("127.0.0.1:", live_.server->port());
+  const auto kgctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::KgctlBinary(), "--server",
+                                     address};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunCommand(argv, dir_.path());
+  };
+  const std::string fetched = dir_.Sub("fetched");
+  testing::RunResult r = kgctl({"--json", "backup", "--local", fetched});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"files\":"));
+  EXPECT_FALSE(std::filesystem::exists(fetched + ".partial"));
+  for (const auto& entry :
+       std::filesystem::directory_iterator(dir_.Sub("data"))) {
+    EXPECT_THAT(entry.path().filename().string(),
+                ::testing::Not(HasSubstr("checkpoint-")))
+        << "a scratch checkpoint was left in the live store";
+  }
+  EXPECT_TRUE(live_.Verify(fetched).ok());
+
+  // Scratch checkpoints a process died holding go at the next open; a
+  // directory an operator named is kept.
+  for (const char* name : {"checkpoint-42", "checkpoint-43.tmp", "notes"}) {
+    std::filesystem::create_directory(fetched + "/" + name);
+  }
+  const v1::Stats live = live_.Stats();
+  Running restored = Start(OptionsFor(fetched));
+  ASSERT_NE(restored.server, nullptr);
+  EXPECT_EQ(restored.Stats().statements(), live.statements());
+  EXPECT_EQ(restored.Stats().provenance_records(), live.provenance_records());
+  EXPECT_EQ(restored.Stats().entities(), live.entities());
+  EXPECT_FALSE(std::filesystem::exists(fetched + "/checkpoint-42"));
+  EXPECT_FALSE(std::filesystem::exists(fetched + "/checkpoint-43.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(fetched + "/notes"));
+
+  // Refused before anything is written.
+  r = kgctl({"backup", "--local", fetched});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err,
+              HasSubstr("directory: \"" + fetched + "\" already exists"));
+  r = kgctl({"backup", "--local", dir_.Sub("no/such/parent")});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("directory: the parent directory"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("no")));
+  r = kgctl({"backup", "--local", "--verify", dir_.Sub("both")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("both")));
 }
 
 TEST_F(BackupTest, VerifyStoreReportsDamageInABackup) {

@@ -4,16 +4,21 @@
 // answers writes with UNAVAILABLE naming the writer (kgctl follows it); a
 // writer killed with SIGKILL is replaced; a replica that restarts catches
 // up; reads wait for a log position (read your writes); kgctl cluster
-// status and /metrics show the set. The flags that cannot work are
-// refused by name.
+// status and /metrics show the set; a replica the trimmed log no longer
+// reaches copies a peer's store. The flags that cannot work are refused by
+// name.
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -26,6 +31,7 @@
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/process.h"
 #include "tests/support/test_util.h"
+#include "tests/support/tls_certs.h"
 
 namespace kg::testing {
 namespace {
@@ -362,6 +368,117 @@ TEST_F(ReplicaServerTest, AServerAloneIsNoReplicaSet) {
   EXPECT_THAT(r.err, Not(HasSubstr("follower")));
 }
 
+// The log is trimmed past what a replica holds: a new replica, and one
+// away for longer than the log keeps, copy a live peer's store
+// (FetchCheckpoint, with the admin token of --peer_token_file) before they
+// open it, and then follow the log from the copy's position. A token
+// without the admin role fetches nothing, and the replica does not start.
+TEST_F(ReplicaServerTest, AReplicaTheTrimmedLogNoLongerReachesCopiesAPeer) {
+  const std::string tokens = dir_.Sub("tokens");
+  {
+    std::ofstream out(tokens);
+    out << "root admin sha256:" << Sha256Hex("root-secret") << "\n"
+        << "analyst reader sha256:" << Sha256Hex("analyst-secret") << "\n";
+  }
+  std::ofstream(dir_.Sub("admin.token")) << "root-secret\n";
+  std::ofstream(dir_.Sub("reader.token")) << "analyst-secret\n";
+  const std::vector<std::string> set = {
+      "--tokens_file=" + tokens, "--log_retention_entries=1",
+      "--log_trim_interval=100ms",
+      "--peer_token_file=" + dir_.Sub("admin.token")};
+  const auto as_root = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--token", "root-secret"});
+    return args;
+  };
+  const auto add = [&](const ServerProcess& server, int i) {
+    const std::string id = absl::StrCat("e", i);
+    return KgctlUntilOk(server, as_root({"entity", "add", id, "--label", id,
+                                         "--type", "Thing"}));
+  };
+  // The log's start and end, as kgctl cluster status says.
+  const auto log_bounds = [&](const ServerProcess& server) {
+    const RunResult r = Kgctl(server, as_root({"--json", "cluster", "status"}));
+    std::smatch start, end;
+    uint64_t first = 0, last = 0;
+    if (std::regex_search(r.out, start,
+                          std::regex(R"re("log_start":"(\d+)")re")) &&
+        std::regex_search(r.out, end, std::regex(R"re("log_end":"(\d+)")re"))) {
+      EXPECT_TRUE(absl::SimpleAtoi(start[1].str(), &first));
+      EXPECT_TRUE(absl::SimpleAtoi(end[1].str(), &last));
+    }
+    return std::make_pair(first, last);
+  };
+  // Waits until the log starts after `position`.
+  const auto trimmed_past = [&](const ServerProcess& server,
+                                uint64_t position) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (log_bounds(server).first <= position + 1) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return true;
+  };
+  const auto same_as = [&](const ServerProcess& server,
+                           const ServerProcess& writer, int last) {
+    const RunResult got = KgctlUntilOk(
+        server, as_root({"entity", "get", absl::StrCat("e", last)}));
+    EXPECT_EQ(got.exit_code, 0) << got.err;
+    const RunResult mine = Kgctl(server, as_root({"export"}));
+    const RunResult theirs = Kgctl(writer, as_root({"export"}));
+    EXPECT_EQ(mine.exit_code, 0) << mine.err;
+    EXPECT_FALSE(mine.out.empty());
+    EXPECT_EQ(mine.out, theirs.out);
+  };
+
+  std::unique_ptr<ServerProcess> a = Start("a", set);
+  ASSERT_TRUE(a->started()) << a->process().Stderr();
+  std::unique_ptr<ServerProcess> b = Start("b", set);
+  ASSERT_TRUE(b->started()) << b->process().Stderr();
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(add(*a, i).exit_code, 0);
+  ASSERT_TRUE(trimmed_past(*a, 2)) << "the log was not trimmed";
+
+  // A token of the reader role may not copy a store: the new replica says
+  // so and does not start, and leaves no directory behind.
+  std::vector<std::string> reader_flags = set;
+  reader_flags.back() = "--peer_token_file=" + dir_.Sub("reader.token");
+  std::unique_ptr<ServerProcess> denied = Start("c", reader_flags);
+  EXPECT_FALSE(denied->started());
+  EXPECT_NE(denied->process().Wait(absl::Seconds(20)), 0);
+  EXPECT_THAT(denied->process().Stderr(),
+              HasSubstr("data_dir: copying the store of replica"));
+  EXPECT_THAT(denied->process().Stderr(), HasSubstr("needs the admin role"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("c")));
+
+  // A new replica copies a peer's store and follows the log from there.
+  std::unique_ptr<ServerProcess> c = Start("c", set);
+  ASSERT_TRUE(c->started()) << c->process().Stderr();
+  EXPECT_THAT(c->process().Stderr(), HasSubstr("copied the store of replica"));
+  same_as(*c, *a, 5);
+  ASSERT_EQ(add(*a, 6).exit_code, 0);
+  same_as(*c, *a, 6);
+
+  // b goes away while the log moves on past it: back, it moves its old
+  // store aside and copies a peer's.
+  const uint64_t b_left_at = log_bounds(*a).second;
+  b->process().Signal(SIGKILL);
+  b->process().Wait(absl::Seconds(10));
+  for (int i = 7; i < 11; ++i) ASSERT_EQ(add(*a, i).exit_code, 0);
+  ASSERT_TRUE(trimmed_past(*a, b_left_at)) << "the log was not trimmed";
+  b = Start("b", set);
+  ASSERT_TRUE(b->started()) << b->process().Stderr();
+  EXPECT_THAT(b->process().Stderr(), HasSubstr("moved the old store aside"));
+  int replaced = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    if (absl::StartsWith(entry.path().filename().string(), "b.replaced-")) {
+      ++replaced;
+    }
+  }
+  EXPECT_EQ(replaced, 1);
+  same_as(*b, *a, 10);
+  RunResult r = Kgctl(*b, as_root({"verify"}));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST_F(ReplicaServerTest, FlagsThatCannotWorkAreRefusedByName) {
   const std::string endpoints = "--etcd_endpoints=" + etcd_->endpoints()[0];
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
@@ -372,6 +489,12 @@ TEST_F(ReplicaServerTest, FlagsThatCannotWorkAreRefusedByName) {
       {{endpoints, "--member=a", "--seed_file=" + dir_.Sub("seed.jsonl")},
        "--seed_file"},
       {{"--etcd_endpoints=http://127.0.0.1:1", "--member=a"}, "etcd_endpoints"},
+      {{endpoints, "--member=a", "--log_trim_interval=0s"},
+       "--log_trim_interval"},
+      {{endpoints, "--member=a", "--peer_token_file=" + dir_.Sub("missing")},
+       "--peer_token_file: cannot read"},
+      {{endpoints, "--member=a", "--peer_tls_ca_file=" + dir_.Sub("missing")},
+       "--peer_tls_ca_file: cannot read"},
   };
   for (const auto& [flags, named] : cases) {
     std::vector<std::string> argv = {ServerBinary(), "--listen=127.0.0.1:0",

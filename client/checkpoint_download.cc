@@ -1,0 +1,232 @@
+#include "client/checkpoint_download.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/sha256_stream.h"
+#include "common/status_macros.h"
+
+namespace kg::client {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::InternalError(
+      absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(errno)));
+}
+
+// fsync of a file or directory by path.
+absl::Status SyncPath(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return Errno("open", path);
+  const int synced = ::fsync(fd);
+  ::close(fd);
+  if (synced != 0) return Errno("sync", path);
+  return absl::OkStatus();
+}
+
+// The file being received.
+class OpenFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<OpenFile>> Create(std::string path,
+                                                          uint64_t size) {
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("create", path);
+    return std::unique_ptr<OpenFile>(new OpenFile(std::move(path), size, fd));
+  }
+  ~OpenFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  absl::Status Append(absl::string_view bytes) {
+    if (bytes.size() > size_ - written_) {
+      return absl::DataLossError(absl::StrCat("the server sent more than the ",
+                                              size_, " bytes it announced for ",
+                                              path_));
+    }
+    sha_.Update(bytes);
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("write", path_);
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+      written_ += static_cast<uint64_t>(n);
+    }
+    return absl::OkStatus();
+  }
+
+  // Checks the file is whole and as sent, and syncs it.
+  absl::Status Close(absl::string_view sha256) {
+    if (written_ != size_) {
+      return absl::DataLossError(absl::StrCat(
+          "the server sent ", written_, " bytes of ", path_, ", not ", size_));
+    }
+    if (sha_.Finish() != sha256) {
+      return absl::DataLossError(
+          absl::StrCat(path_, " arrived with another SHA-256 than sent"));
+    }
+    if (::fsync(fd_) != 0) return Errno("sync", path_);
+    const int closed = ::close(fd_);
+    fd_ = -1;
+    if (closed != 0) return Errno("close", path_);
+    return absl::OkStatus();
+  }
+
+ private:
+  OpenFile(std::string path, uint64_t size, int fd)
+      : path_(std::move(path)), size_(size), fd_(fd) {}
+
+  std::string path_;
+  uint64_t size_;
+  int fd_;
+  uint64_t written_ = 0;
+  Sha256Stream sha_;
+};
+
+// A name the server may give a file: one plain component.
+bool PlainName(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+// Reads the stream into `partial` until it ends or what arrives is wrong
+// (the error); `got` counts what arrived, `end` is the end message.
+absl::Status Receive(
+    grpc::ClientReader<kg::v1::FetchCheckpointResponse>& reader,
+    const std::string& partial,
+    const std::function<void(uint64_t bytes)>& progress,
+    DownloadedCheckpoint* got,
+    std::optional<kg::v1::FetchCheckpointResponse::CheckpointEnd>* end) {
+  std::unique_ptr<OpenFile> file;
+  kg::v1::FetchCheckpointResponse message;
+  while (reader.Read(&message)) {
+    if (end->has_value()) {
+      return absl::DataLossError("the server sent more after the end");
+    }
+    switch (message.part_case()) {
+      case kg::v1::FetchCheckpointResponse::kFileBegin: {
+        const auto& begin = message.file_begin();
+        if (file != nullptr || !PlainName(begin.name())) {
+          return absl::DataLossError(
+              absl::StrCat("the server began a file out of turn, or named ",
+                           "it badly: \"", begin.name(), "\""));
+        }
+        const std::string path = absl::StrCat(partial, "/", begin.name());
+        std::error_code ec;
+        if (fs::exists(path, ec)) {
+          return absl::DataLossError(
+              absl::StrCat("the server sent ", begin.name(), " twice"));
+        }
+        KG_ASSIGN_OR_RETURN(file, OpenFile::Create(path, begin.size()));
+        break;
+      }
+      case kg::v1::FetchCheckpointResponse::kData:
+        if (file == nullptr) {
+          return absl::DataLossError("the server sent bytes outside a file");
+        }
+        KG_RETURN_IF_ERROR(file->Append(message.data()));
+        got->bytes += message.data().size();
+        break;
+      case kg::v1::FetchCheckpointResponse::kFileEnd:
+        if (file == nullptr) {
+          return absl::DataLossError("the server ended a file it never began");
+        }
+        KG_RETURN_IF_ERROR(file->Close(message.file_end().sha256()));
+        file.reset();
+        ++got->files;
+        break;
+      case kg::v1::FetchCheckpointResponse::kEnd:
+        if (file != nullptr) {
+          return absl::DataLossError("the server ended within a file");
+        }
+        *end = message.end();
+        break;
+      default:
+        return absl::DataLossError(
+            "the server sent a message of a kind not known here");
+    }
+    if (progress) progress(got->bytes);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
+    Connection& conn, const std::string& dir,
+    const std::function<void(uint64_t bytes)>& progress) {
+  fs::path target = fs::path(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "a/b/"
+  std::error_code ec;
+  if (target.empty() || fs::exists(target, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("directory: \"", dir, "\" ",
+                     target.empty() ? "is empty" : "already exists"));
+  }
+  const fs::path parent =
+      target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("directory: the parent directory \"", parent.string(),
+                     "\" does not exist"));
+  }
+  const std::string partial = target.string() + ".partial";
+  fs::remove_all(partial, ec);
+  if (!fs::create_directory(partial, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "directory: cannot create \"", partial, "\": ", ec.message()));
+  }
+  std::unique_ptr<grpc::ClientContext> ctx = conn.StreamContext();
+  std::unique_ptr<grpc::ClientReader<kg::v1::FetchCheckpointResponse>> reader =
+      conn.kg().FetchCheckpoint(ctx.get(), kg::v1::FetchCheckpointRequest());
+  DownloadedCheckpoint got;
+  std::optional<kg::v1::FetchCheckpointResponse::CheckpointEnd> end;
+  absl::Status status = Receive(*reader, partial, progress, &got, &end);
+  if (!status.ok()) ctx->TryCancel();
+  const absl::Status call = ToAbsl(reader->Finish());
+  if (status.ok()) status = call;
+  if (status.ok() && !end.has_value()) {
+    status =
+        absl::DataLossError("the stream ended without the checkpoint's end");
+  }
+  if (status.ok() && (end->files() != got.files || end->bytes() != got.bytes)) {
+    status = absl::DataLossError(absl::StrCat(
+        "the server said it sent ", end->files(), " files of ", end->bytes(),
+        " bytes; ", got.files, " files of ", got.bytes, " bytes arrived"));
+  }
+  if (status.ok()) {
+    got.log_position = end->log_position();
+    status = SyncPath(partial);
+  }
+  if (status.ok()) {
+    fs::rename(partial, target, ec);
+    if (ec) {
+      status = absl::InternalError(absl::StrCat("cannot rename ", partial,
+                                                " to ", target.string(), ": ",
+                                                ec.message()));
+    }
+  }
+  if (status.ok()) status = SyncPath(parent.string());
+  if (!status.ok()) {
+    fs::remove_all(partial, ec);
+    return status;
+  }
+  return got;
+}
+
+}  // namespace kg::client

@@ -1,0 +1,39 @@
+// Fetches a server's checkpoint (the FetchCheckpoint stream) into a
+// directory on this machine: `kgctl backup --local`, and kg-server's start
+// of a replica from a peer (docs/replicas.md).
+#ifndef KG_CLIENT_CHECKPOINT_DOWNLOAD_H_
+#define KG_CLIENT_CHECKPOINT_DOWNLOAD_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/connection.h"
+
+namespace kg::client {
+
+struct DownloadedCheckpoint {
+  uint32_t files = 0;
+  uint64_t bytes = 0;
+  // The replica set's log position the checkpoint holds at least (0 from a
+  // server that is not a replica).
+  uint64_t log_position = 0;
+};
+
+// Writes the server's checkpoint into `dir`, which must not exist (its
+// parent must). The files go into "<dir>.partial" first, each checked
+// against the size and SHA-256 the server sent and synced; only a complete
+// checkpoint is renamed to `dir`, so `dir` either holds all of it or does
+// not exist. A "<dir>.partial" an earlier attempt left is replaced.
+// FAILED_PRECONDITION for `dir`; DATA_LOSS when what arrived does not
+// match what the server said it sent; otherwise the call's status.
+// `progress`, when set, is told the bytes received so far after each
+// message.
+absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
+    Connection& conn, const std::string& dir,
+    const std::function<void(uint64_t bytes)>& progress = nullptr);
+
+}  // namespace kg::client
+
+#endif  // KG_CLIENT_CHECKPOINT_DOWNLOAD_H_
