@@ -209,6 +209,10 @@ absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
         "the server said it sent ", end->files(), " files of ", end->bytes(),
         " bytes; ", got.files, " files of ", got.bytes, " bytes arrived"));
   }
+  if (status.ok() && !fs::exists(partial + "/CURRENT", ec)) {
+    status = absl::DataLossError(
+        "the server sent no CURRENT file: what arrived is not a store");
+  }
   if (status.ok()) {
     got.log_position = end->log_position();
     status = SyncPath(partial);

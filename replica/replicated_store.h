@@ -57,7 +57,8 @@ struct ReplicaOptions {
   // The writer trims the log every `trim_interval`: it deletes the entries
   // more than `log_retention` below the lowest position every live replica
   // applied. A replica that comes back after more than that many entries,
-  // or a new one, starts from a backup of a live replica.
+  // or a new one, starts from a copy of a live replica's store
+  // (PeerToCopy).
   uint64_t log_retention = 10'000;
   absl::Duration trim_interval = absl::Seconds(10);
   // Told, for each entry a follower applies, how long after the writer

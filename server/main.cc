@@ -55,7 +55,7 @@ ABSL_FLAG(int, writer_lease_ms, 3000,
 ABSL_FLAG(int64_t, log_retention_entries, 10000,
           "the writer trims the replica set's log in etcd but this many "
           "entries below what every live replica applied: a replica down "
-          "for longer starts from a backup of a live one; at least 1");
+          "for longer copies a live one's store when it starts; at least 1");
 ABSL_FLAG(absl::Duration, log_trim_interval, absl::Seconds(10),
           "how often the writer trims the replica set's log");
 ABSL_FLAG(std::string, peer_token_file, "",

@@ -1,5 +1,11 @@
 #include "server/replica_bootstrap.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -36,9 +42,45 @@ absl::StatusOr<std::string> ReadToken(const std::string& file) {
   return token;
 }
 
-// Fetches `peer`'s checkpoint into `dir` (which must not exist).
-absl::Status FetchFrom(const replica::PeerCheckpoint& peer,
-                       const PeerAccess& access, const std::string& dir) {
+absl::Status Moved(absl::string_view what, const std::string& from,
+                   const std::string& to, const std::error_code& ec) {
+  return absl::InternalError(absl::StrCat("data_dir: cannot move ", what, " ",
+                                          from, " to ", to, ": ",
+                                          ec.message()));
+}
+
+// Whether two paths are on one file system; nullopt when either cannot be
+// looked at.
+std::optional<bool> SameDevice(const fs::path& a, const fs::path& b) {
+  struct stat sa {};
+  struct stat sb {};
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) {
+    return std::nullopt;
+  }
+  return sa.st_dev == sb.st_dev;
+}
+
+// So that the renames of a directory's entries survive a power loss.
+absl::Status SyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("data_dir: cannot open ", dir, ": ",
+                                            std::strerror(errno)));
+  }
+  const int synced = ::fsync(fd);
+  ::close(fd);
+  if (synced != 0) {
+    return absl::InternalError(absl::StrCat("data_dir: cannot sync ", dir, ": ",
+                                            std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Fetches `peer`'s checkpoint into `dir` (which must not exist); the log
+// position it holds at least.
+absl::StatusOr<uint64_t> FetchFrom(const replica::PeerCheckpoint& peer,
+                                   const PeerAccess& access,
+                                   const std::string& dir) {
   client::ConnectionOptions options;
   options.server = peer.address;
   options.tls_ca_file = access.tls_ca_file;
@@ -48,9 +90,13 @@ absl::Status FetchFrom(const replica::PeerCheckpoint& peer,
   absl::StatusOr<std::unique_ptr<client::Connection>> conn =
       client::Connection::Open(options);
   if (!conn.ok()) {
-    // Its messages name kgctl's flags.
-    return absl::InvalidArgumentError(
-        absl::StrCat("--peer_tls_ca_file: ", conn.status().message()));
+    // Its messages name kgctl's flags; this names the peer.
+    return absl::Status(conn.status().code(),
+                        absl::StrCat("data_dir: cannot reach replica '",
+                                     peer.member, "' at ", peer.address,
+                                     " to copy its store (--peer_token_file, "
+                                     "--peer_tls_ca_file): ",
+                                     conn.status().message()));
   }
   const absl::Time start = absl::Now();
   absl::StatusOr<client::DownloadedCheckpoint> got =
@@ -68,7 +114,7 @@ absl::Status FetchFrom(const replica::PeerCheckpoint& peer,
                 << peer.address << ": " << got->files << " files, "
                 << got->bytes << " bytes, log position " << got->log_position
                 << " or later, in " << absl::Now() - start;
-  return absl::OkStatus();
+  return got->log_position;
 }
 
 }  // namespace
@@ -84,8 +130,21 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenReplicaStore(
     return absl::InvalidArgumentError(absl::StrCat(
         "--peer_tls_ca_file: cannot read \"", peers.tls_ca_file, "\""));
   }
+  fs::path target = fs::path(data_dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "a/b/"
+  const fs::path parent =
+      target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string copy = target.string() + ".copy";
   std::error_code ec;
-  const bool existed = fs::exists(data_dir, ec);
+  if (!fs::exists(target, ec) && fs::is_directory(copy, ec)) {
+    // A start cut off between moving the old store aside and moving the
+    // copy in: the copy is whole (it is named .copy only then).
+    fs::rename(copy, target, ec);
+    if (ec) return Moved("the copy", copy, target.string(), ec);
+    KG_LOG(kInfo) << "took the copy " << copy
+                  << " that a start which was cut off left";
+  }
+  const bool existed = fs::exists(target, ec);
   KG_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store,
                       storage::Store::Open(store_options, data_dir));
   const uint64_t position = store->log_position();
@@ -103,35 +162,52 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenReplicaStore(
                 << ": copying the store of replica '" << peer->member << "' at "
                 << peer->address;
   store.reset();  // closed: its directory may move
-  fs::path target = fs::path(data_dir).lexically_normal();
-  if (!target.has_filename()) target = target.parent_path();  // "a/b/"
-  const std::string copy = target.string() + ".copy";
+  if (SameDevice(target, parent) == false) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data_dir: ", target.string(),
+        " is a mount point, and a replica copying a peer's store puts the "
+        "copy beside it, then in its place: use a directory inside the "
+        "mount"));
+  }
   fs::remove_all(copy, ec);  // an earlier attempt's, never used
   const bool created_empty = !existed && !has_data && position == 0;
-  if (absl::Status fetched = FetchFrom(*peer, peers, copy); !fetched.ok()) {
-    if (created_empty) fs::remove_all(target, ec);
-    return fetched;
-  }
-  if (created_empty) {
-    fs::remove_all(target, ec);  // the empty store opened above
-  } else {
-    const std::string aside = absl::StrCat(target.string(), ".replaced-",
-                                           absl::ToUnixSeconds(absl::Now()));
-    fs::rename(target, aside, ec);
-    if (ec) {
-      return absl::InternalError(
-          absl::StrCat("data_dir: cannot move the old store aside to ", aside,
-                       ": ", ec.message(), " (the copy is in ", copy, ")"));
+  // An empty store this start created goes; anything else is moved aside.
+  const std::string aside =
+      created_empty ? copy + ".empty"
+                    : absl::StrCat(target.string(), ".replaced-",
+                                   absl::ToUnixSeconds(absl::Now()));
+  absl::StatusOr<uint64_t> copied = FetchFrom(*peer, peers, copy);
+  if (copied.ok()) {
+    // The log may have moved on past the copy while it was fetched.
+    absl::StatusOr<std::optional<replica::PeerCheckpoint>> still =
+        replica::PeerToCopy(replica, *copied, /*has_data=*/true);
+    if (!still.ok()) {
+      copied = still.status();
+    } else if (still->has_value()) {
+      copied = absl::FailedPreconditionError(absl::StrCat(
+          "data_dir: the log of replica set '", replica.cluster,
+          "' now starts at ", (*still)->log_start, ", past the copy fetched (",
+          *copied,
+          "): more than --log_retention_entries entries were written while "
+          "it was fetched; raise --log_retention_entries on the writer"));
     }
+  }
+  if (!copied.ok()) {
+    fs::remove_all(copy, ec);
+    if (created_empty) fs::remove_all(target, ec);
+    return copied.status();
+  }
+  fs::rename(target, aside, ec);
+  if (ec) return Moved("the old store", target.string(), aside, ec);
+  if (created_empty) {
+    fs::remove_all(aside, ec);
+  } else {
     KG_LOG(kInfo) << "moved the old store aside to " << aside
                   << "; remove it once the replica runs";
   }
   fs::rename(copy, target, ec);
-  if (ec) {
-    return absl::InternalError(absl::StrCat("data_dir: cannot move the copy ",
-                                            copy, " to ", target.string(), ": ",
-                                            ec.message()));
-  }
+  if (ec) return Moved("the copy", copy, target.string(), ec);
+  KG_RETURN_IF_ERROR(SyncDirectory(parent.string()));
   return storage::Store::Open(store_options, data_dir);
 }
 

@@ -157,7 +157,10 @@ class CheckpointReactor
       return !writing_;
     };
     if (!mu_.AwaitWithTimeout(absl::Condition(&written), kStalled)) {
-      ctx_->TryCancel();  // fails the pending write: OnWriteDone(false)
+      // Fails the pending write: OnWriteDone(false), which takes mu_.
+      mu_.Unlock();
+      ctx_->TryCancel();
+      mu_.Lock();
       mu_.Await(absl::Condition(&written));
     }
   }

@@ -898,8 +898,10 @@ RocksStore::CheckpointInDataDir() {
   const std::string dir =
       absl::StrCat(database_->path(), "/", kScratchCheckpointPrefix,
                    absl::ToUnixMicros(absl::Now()), next.fetch_add(1));
+  // Made first: a checkpoint that fails part way goes with it.
+  auto scratch = std::make_unique<ScratchCheckpoint>(dir);
   KG_RETURN_IF_ERROR(Checkpoint(dir));
-  return std::make_unique<ScratchCheckpoint>(dir);
+  return scratch;
 }
 
 absl::StatusOr<VerifyReport> RocksStore::Verify(

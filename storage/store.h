@@ -578,7 +578,6 @@ class BulkLoader {
   virtual absl::Status Commit() = 0;
 };
 
-// Thread-safe: writes are serialized inside; readers are independent.
 // A checkpoint in a directory of the store's (Store::CheckpointInDataDir):
 // its files, for copying; removed on destruction.
 class ScratchCheckpoint {
@@ -594,6 +593,7 @@ class ScratchCheckpoint {
   std::string dir_;
 };
 
+// Thread-safe: writes are serialized inside; readers are independent.
 class Store {
  public:
   virtual ~Store() = default;

@@ -457,6 +457,17 @@ TEST_F(ReplicaServerTest, AReplicaTheTrimmedLogNoLongerReachesCopiesAPeer) {
   ASSERT_EQ(add(*a, 6).exit_code, 0);
   same_as(*c, *a, 6);
 
+  // A start cut off between moving the old store aside and moving the
+  // whole copy in leaves only the copy: the next start takes it.
+  c->process().Signal(SIGKILL);
+  c->process().Wait(absl::Seconds(10));
+  std::filesystem::rename(dir_.Sub("c"), dir_.Sub("c.copy"));
+  c = Start("c", set);
+  ASSERT_TRUE(c->started()) << c->process().Stderr();
+  EXPECT_THAT(c->process().Stderr(), HasSubstr("took the copy"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("c.copy")));
+  same_as(*c, *a, 6);
+
   // b goes away while the log moves on past it: back, it moves its old
   // store aside and copies a peer's.
   const uint64_t b_left_at = log_bounds(*a).second;
