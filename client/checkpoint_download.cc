@@ -36,17 +36,20 @@ absl::Status SyncPath(const std::string& path) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 // The file being received.
-class OpenFile {
+class OpenCheckpointFile {
  public:
-  static absl::StatusOr<std::unique_ptr<OpenFile>> Create(std::string path,
-                                                          uint64_t size) {
+  static absl::StatusOr<std::unique_ptr<OpenCheckpointFile>> Create(
+      std::string path, uint64_t size) {
     const int fd =
         ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Errno("create", path);
-    return std::unique_ptr<OpenFile>(new OpenFile(std::move(path), size, fd));
+    return std::unique_ptr<OpenCheckpointFile>(
+        new OpenCheckpointFile(std::move(path), size, fd));
   }
-  ~OpenFile() {
+  ~OpenCheckpointFile() {
     if (fd_ >= 0) ::close(fd_);
   }
 
@@ -87,7 +90,7 @@ class OpenFile {
   }
 
  private:
-  OpenFile(std::string path, uint64_t size, int fd)
+  OpenCheckpointFile(std::string path, uint64_t size, int fd)
       : path_(std::move(path)), size_(size), fd_(fd) {}
 
   std::string path_;
@@ -97,6 +100,8 @@ class OpenFile {
   Sha256Stream sha_;
 };
 
+namespace {
+
 // A name the server may give a file: one plain component.
 bool PlainName(const std::string& name) {
   return !name.empty() && name != "." && name != ".." &&
@@ -104,68 +109,84 @@ bool PlainName(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-// Reads the stream into `partial` until it ends or what arrives is wrong
-// (the error); `got` counts what arrived, `end` is the end message.
-absl::Status Receive(
-    grpc::ClientReader<kg::v1::FetchCheckpointResponse>& reader,
-    const std::string& partial,
-    const std::function<void(uint64_t bytes)>& progress,
-    DownloadedCheckpoint* got,
-    std::optional<kg::v1::FetchCheckpointResponse::CheckpointEnd>* end) {
-  std::unique_ptr<OpenFile> file;
-  kg::v1::FetchCheckpointResponse message;
-  while (reader.Read(&message)) {
-    if (end->has_value()) {
-      return absl::DataLossError("the server sent more after the end");
-    }
-    switch (message.part_case()) {
-      case kg::v1::FetchCheckpointResponse::kFileBegin: {
-        const auto& begin = message.file_begin();
-        if (file != nullptr || !PlainName(begin.name())) {
-          return absl::DataLossError(
-              absl::StrCat("the server began a file out of turn, or named ",
-                           "it badly: \"", begin.name(), "\""));
-        }
-        const std::string path = absl::StrCat(partial, "/", begin.name());
-        std::error_code ec;
-        if (fs::exists(path, ec)) {
-          return absl::DataLossError(
-              absl::StrCat("the server sent ", begin.name(), " twice"));
-        }
-        KG_ASSIGN_OR_RETURN(file, OpenFile::Create(path, begin.size()));
-        break;
-      }
-      case kg::v1::FetchCheckpointResponse::kData:
-        if (file == nullptr) {
-          return absl::DataLossError("the server sent bytes outside a file");
-        }
-        KG_RETURN_IF_ERROR(file->Append(message.data()));
-        got->bytes += message.data().size();
-        break;
-      case kg::v1::FetchCheckpointResponse::kFileEnd:
-        if (file == nullptr) {
-          return absl::DataLossError("the server ended a file it never began");
-        }
-        KG_RETURN_IF_ERROR(file->Close(message.file_end().sha256()));
-        file.reset();
-        ++got->files;
-        break;
-      case kg::v1::FetchCheckpointResponse::kEnd:
-        if (file != nullptr) {
-          return absl::DataLossError("the server ended within a file");
-        }
-        *end = message.end();
-        break;
-      default:
-        return absl::DataLossError(
-            "the server sent a message of a kind not known here");
-    }
-    if (progress) progress(got->bytes);
+}  // namespace
+
+CheckpointReceiver::CheckpointReceiver(std::string dir)
+    : dir_(std::move(dir)) {}
+CheckpointReceiver::~CheckpointReceiver() = default;
+
+absl::Status CheckpointReceiver::Take(
+    const kg::v1::FetchCheckpointResponse& message) {
+  if (end_.has_value()) {
+    return absl::DataLossError("the server sent more after the end");
   }
-  return absl::OkStatus();
+  switch (message.part_case()) {
+    case kg::v1::FetchCheckpointResponse::kFileBegin: {
+      const auto& begin = message.file_begin();
+      if (file_ != nullptr) {
+        return absl::DataLossError(absl::StrCat(
+            "the server began \"", begin.name(), "\" within another file"));
+      }
+      if (!PlainName(begin.name())) {
+        return absl::DataLossError(absl::StrCat("the server named a file \"",
+                                                begin.name(),
+                                                "\", not one plain name"));
+      }
+      const std::string path = absl::StrCat(dir_, "/", begin.name());
+      std::error_code ec;
+      if (fs::exists(path, ec)) {
+        return absl::DataLossError(
+            absl::StrCat("the server sent \"", begin.name(), "\" twice"));
+      }
+      KG_ASSIGN_OR_RETURN(file_,
+                          OpenCheckpointFile::Create(path, begin.size()));
+      return absl::OkStatus();
+    }
+    case kg::v1::FetchCheckpointResponse::kData:
+      if (file_ == nullptr) {
+        return absl::DataLossError("the server sent bytes outside a file");
+      }
+      KG_RETURN_IF_ERROR(file_->Append(message.data()));
+      got_.bytes += message.data().size();
+      return absl::OkStatus();
+    case kg::v1::FetchCheckpointResponse::kFileEnd:
+      if (file_ == nullptr) {
+        return absl::DataLossError("the server ended a file it never began");
+      }
+      KG_RETURN_IF_ERROR(file_->Close(message.file_end().sha256()));
+      file_.reset();
+      ++got_.files;
+      return absl::OkStatus();
+    case kg::v1::FetchCheckpointResponse::kEnd:
+      if (file_ != nullptr) {
+        return absl::DataLossError("the server ended within a file");
+      }
+      end_ = message.end();
+      return absl::OkStatus();
+    default:
+      return absl::DataLossError(
+          "the server sent a message of a kind not known here");
+  }
 }
 
-}  // namespace
+absl::StatusOr<DownloadedCheckpoint> CheckpointReceiver::Finish() {
+  if (!end_.has_value()) {
+    return absl::DataLossError("the stream ended without the checkpoint's end");
+  }
+  if (end_->files() != got_.files || end_->bytes() != got_.bytes) {
+    return absl::DataLossError(absl::StrCat(
+        "the server said it sent ", end_->files(), " files of ", end_->bytes(),
+        " bytes; ", got_.files, " files of ", got_.bytes, " bytes arrived"));
+  }
+  std::error_code ec;
+  if (!fs::exists(dir_ + "/CURRENT", ec)) {
+    return absl::DataLossError(
+        "the server sent no CURRENT file: what arrived is not a store");
+  }
+  DownloadedCheckpoint got = got_;
+  got.log_position = end_->log_position();
+  return got;
+}
 
 absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
     Connection& conn, const std::string& dir,
@@ -194,29 +215,22 @@ absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
   std::unique_ptr<grpc::ClientContext> ctx = conn.StreamContext();
   std::unique_ptr<grpc::ClientReader<kg::v1::FetchCheckpointResponse>> reader =
       conn.kg().FetchCheckpoint(ctx.get(), kg::v1::FetchCheckpointRequest());
-  DownloadedCheckpoint got;
-  std::optional<kg::v1::FetchCheckpointResponse::CheckpointEnd> end;
-  absl::Status status = Receive(*reader, partial, progress, &got, &end);
+  CheckpointReceiver receiver(partial);
+  absl::Status status;
+  kg::v1::FetchCheckpointResponse message;
+  while (status.ok() && reader->Read(&message)) {
+    status = receiver.Take(message);
+    if (status.ok() && progress) progress(receiver.bytes());
+  }
   if (!status.ok()) ctx->TryCancel();
   const absl::Status call = ToAbsl(reader->Finish());
   if (status.ok()) status = call;
-  if (status.ok() && !end.has_value()) {
-    status =
-        absl::DataLossError("the stream ended without the checkpoint's end");
-  }
-  if (status.ok() && (end->files() != got.files || end->bytes() != got.bytes)) {
-    status = absl::DataLossError(absl::StrCat(
-        "the server said it sent ", end->files(), " files of ", end->bytes(),
-        " bytes; ", got.files, " files of ", got.bytes, " bytes arrived"));
-  }
-  if (status.ok() && !fs::exists(partial + "/CURRENT", ec)) {
-    status = absl::DataLossError(
-        "the server sent no CURRENT file: what arrived is not a store");
-  }
+  absl::StatusOr<DownloadedCheckpoint> got = DownloadedCheckpoint();
   if (status.ok()) {
-    got.log_position = end->log_position();
-    status = SyncPath(partial);
+    got = receiver.Finish();
+    status = got.status();
   }
+  if (status.ok()) status = SyncPath(partial);
   if (status.ok()) {
     fs::rename(partial, target, ec);
     if (ec) {

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +21,35 @@ struct DownloadedCheckpoint {
   // The replica set's log position the checkpoint holds at least (0 from a
   // server that is not a replica).
   uint64_t log_position = 0;
+};
+
+class OpenCheckpointFile;
+
+// What DownloadCheckpoint does with the stream's messages, the call aside:
+// each file written into `dir` (which exists) and checked as it ends.
+class CheckpointReceiver {
+ public:
+  explicit CheckpointReceiver(std::string dir);
+  ~CheckpointReceiver();
+  CheckpointReceiver(const CheckpointReceiver&) = delete;
+  CheckpointReceiver& operator=(const CheckpointReceiver&) = delete;
+
+  // The next message. DATA_LOSS when it comes out of turn (bytes outside a
+  // file, a file begun within another or twice, anything after the end),
+  // names a file other than one plain name, or disagrees with what the
+  // server announced (more bytes than the size, another SHA-256).
+  absl::Status Take(const kg::v1::FetchCheckpointResponse& message);
+  // Once the stream has ended: DATA_LOSS without the end message, when
+  // its counts disagree with what arrived, or when what arrived has no
+  // CURRENT file (it is not a store).
+  absl::StatusOr<DownloadedCheckpoint> Finish();
+  uint64_t bytes() const { return got_.bytes; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<OpenCheckpointFile> file_;
+  DownloadedCheckpoint got_;
+  std::optional<kg::v1::FetchCheckpointResponse::CheckpointEnd> end_;
 };
 
 // Writes the server's checkpoint into `dir`, which must not exist (its

@@ -1,11 +1,15 @@
 // Unit tests of kgctl's pieces that need no server: the term syntax, text
 // layout, the RDF mapping, the JSON Lines reader and the progress line.
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "client/checkpoint_download.h"
 #include "client/format.h"
 #include "client/progress.h"
 #include "client/rdf_mapping.h"
@@ -14,6 +18,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "openssl/sha.h"
+#include "tests/support/test_util.h"
 
 namespace kg::client {
 namespace {
@@ -227,7 +233,8 @@ absl::StatusOr<std::vector<kg::v1::Record>> Import(
     absl::StatusOr<bool> data =
         in.Data(quads[i], static_cast<int64_t>(i) + 1, &st, &document);
     if (!data.ok()) return data.status();
-    if (!document.empty()) out.emplace_back().mutable_document()->set_id(document);
+    if (!document.empty())
+      out.emplace_back().mutable_document()->set_id(document);
     if (*data) *out.emplace_back().mutable_statement() = st;
   }
   if (s = in.CheckRestated(); !s.ok()) return s;
@@ -240,9 +247,9 @@ absl::StatusOr<std::vector<kg::v1::Record>> ImportTerms(
     const std::string& document = "d") {
   std::vector<rdf::Quad> quads;
   for (const auto& r : rows) {
-    quads.push_back(rdf::Quad{r[0], r[1], r[2],
-                              r.size() > 3 ? std::optional<rdf::Term>(r[3])
-                                           : std::nullopt});
+    quads.push_back(rdf::Quad{
+        r[0], r[1], r[2],
+        r.size() > 3 ? std::optional<rdf::Term>(r[3]) : std::nullopt});
   }
   return Import(quads, document);
 }
@@ -258,7 +265,8 @@ TEST(RdfMappingTest, DataTriplesBecomeStatementsOfTheirGraphsDocument) {
        rdf::Term::Literal("01", std::string(rdf::kXsdNs) + "integer"),
        I("http://ex/g")},
       {I("http://ex/a"), I("http://ex/r"),
-       rdf::Term::TripleTerm(rdf::Triple{s, I("http://ex/p"), I("http://ex/o")}),
+       rdf::Term::TripleTerm(
+           rdf::Triple{s, I("http://ex/p"), I("http://ex/o")}),
        rdf::Term::Blank("g2")},
   });
   ASSERT_TRUE(records.ok()) << records.status();
@@ -359,24 +367,25 @@ TEST(RdfMappingTest, ExportedRecordsImportBackInAnyOrder) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
       (*records)[2].document(), d));
   const kg::v1::StatementInput& in = (*records)[3].statement();
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-      in.provenance(0), p))
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(in.provenance(0), p))
       << in.provenance(0).ShortDebugString();
   EXPECT_EQ(in.triple().relation(), "https://kg.invalid/relation/denied");
-  EXPECT_EQ(in.triple().object().quoted().object().literal().rdf()
-                .lexical_form(),
-            "12000");
+  EXPECT_EQ(
+      in.triple().object().quoted().object().literal().rdf().lexical_form(),
+      "12000");
 }
 
 TEST(RdfMappingTest, IncompleteOrInconsistentDescriptionsAreErrors) {
   const std::string rdfs = "http://www.w3.org/2000/01/rdf-schema#";
-  auto no_type = ImportTerms({{K("entity/x"), I(rdfs + "label"),
-                          rdf::Term::Literal("X")}});
+  auto no_type = ImportTerms(
+      {{K("entity/x"), I(rdfs + "label"), rdf::Term::Literal("X")}});
   EXPECT_THAT(no_type.status().message(),
               HasSubstr("line 1: entity <https://kg.invalid/entity/x> needs "
                         "rdf:type and rdfs:label"));
-  auto bad_start = ImportTerms({{K("provenance/s1/a/0-1"), K("ns#evidenceStart"),
-                            rdf::Term::Literal("-3")}});
+  auto bad_start =
+      ImportTerms({{K("provenance/s1/a/0-1"), K("ns#evidenceStart"),
+                    rdf::Term::Literal("-3")}});
   EXPECT_THAT(bad_start.status().message(),
               HasSubstr("kg:evidenceStart must be a non-negative integer"));
   auto undeclared = ImportTerms({
@@ -398,13 +407,13 @@ TEST(RdfMappingTest, IncompleteOrInconsistentDescriptionsAreErrors) {
                         "with no provenance record"));
   // Labels with a language tag are data, not an entity record: nothing is
   // dropped.
-  auto tagged = ImportTerms({{K("entity/x"), I(rdfs + "label"),
-                         rdf::Term::Literal("X", "", "en")}});
+  auto tagged = ImportTerms(
+      {{K("entity/x"), I(rdfs + "label"), rdf::Term::Literal("X", "", "en")}});
   ASSERT_TRUE(tagged.ok()) << tagged.status();
   ASSERT_EQ(tagged->size(), 2u);
-  EXPECT_EQ((*tagged)[1].statement().triple().object().literal().rdf()
-                .language(),
-            "en");
+  EXPECT_EQ(
+      (*tagged)[1].statement().triple().object().literal().rdf().language(),
+      "en");
 }
 
 // ---- Import line readers ----
@@ -427,6 +436,125 @@ TEST(RecordReaderTest, JsonlLinesBecomeRecordsOrReasons) {
   EXPECT_THAT(items[2].error, HasSubstr("empty record"));
   EXPECT_EQ(items[3].line, 5);
   EXPECT_THAT(items[3].error, HasSubstr("not a kg.v1.Record in JSON"));
+}
+
+// A checkpoint's stream, message by message, as CheckpointReceiver takes
+// it: a good one arrives whole; each kind of wrong one is DATA_LOSS naming
+// what is wrong.
+using Message = kg::v1::FetchCheckpointResponse;
+
+Message Begin(const std::string& name, uint64_t size) {
+  Message m;
+  m.mutable_file_begin()->set_name(name);
+  m.mutable_file_begin()->set_size(size);
+  return m;
+}
+Message Data(const std::string& bytes) {
+  Message m;
+  m.set_data(bytes);
+  return m;
+}
+Message End(const std::string& bytes_sent) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes_sent.data()),
+         bytes_sent.size(), digest);
+  Message m;
+  m.mutable_file_end()->set_sha256(
+      std::string(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return m;
+}
+Message Done(uint32_t files, uint64_t bytes, uint64_t position = 0) {
+  Message m;
+  m.mutable_end()->set_files(files);
+  m.mutable_end()->set_bytes(bytes);
+  m.mutable_end()->set_log_position(position);
+  return m;
+}
+
+// Takes `messages` in order; the first error, or Finish's.
+absl::StatusOr<DownloadedCheckpoint> Receive(
+    const std::string& dir, const std::vector<Message>& messages) {
+  std::filesystem::create_directories(dir);
+  CheckpointReceiver receiver(dir);
+  for (const Message& m : messages) {
+    absl::Status status = receiver.Take(m);
+    if (!status.ok()) return status;
+  }
+  return receiver.Finish();
+}
+
+TEST(CheckpointReceiverTest, AWholeCheckpointArrivesAsSent) {
+  testing::ScopedTempDir dir;
+  absl::StatusOr<DownloadedCheckpoint> got = Receive(
+      dir.Sub("ok"), {Begin("CURRENT", 16), Data("MANIFEST-"), Data("000005\n"),
+                      End("MANIFEST-000005\n"), Begin("000011.sst", 3),
+                      Data("abc"), End("abc"), Done(2, 19, 42)});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->files, 2u);
+  EXPECT_EQ(got->bytes, 19u);
+  EXPECT_EQ(got->log_position, 42u);
+  std::ifstream in(dir.Sub("ok") + "/CURRENT");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "MANIFEST-000005\n");
+}
+
+TEST(CheckpointReceiverTest, EachKindOfWrongStreamIsDataLoss) {
+  const Message current[] = {Begin("CURRENT", 3), Data("abc"), End("abc")};
+  struct Case {
+    std::string name;
+    std::vector<Message> messages;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"bytes outside a file", {Data("abc")}, "bytes outside a file"},
+      {"a file within a file",
+       {Begin("a", 3), Begin("b", 1)},
+       "began \"b\" within another file"},
+      {"a path", {Begin("../etc/passwd", 1)}, "not one plain name"},
+      {"dot dot", {Begin("..", 1)}, "not one plain name"},
+      {"no name", {Begin("", 1)}, "not one plain name"},
+      {"a file twice",
+       {current[0], current[1], current[2], Begin("CURRENT", 3)},
+       "sent \"CURRENT\" twice"},
+      {"more than announced",
+       {Begin("CURRENT", 2), Data("abc")},
+       "more than the 2 bytes"},
+      {"fewer than announced",
+       {Begin("CURRENT", 4), Data("abc"), End("abc")},
+       "sent 3 bytes"},
+      {"another digest",
+       {Begin("CURRENT", 3), Data("abc"), End("abd")},
+       "another SHA-256"},
+      {"an end never begun", {End("")}, "never began"},
+      {"the end within a file",
+       {Begin("CURRENT", 3), Done(0, 0)},
+       "within a file"},
+      {"after the end",
+       {current[0], current[1], current[2], Done(1, 3), Data("x")},
+       "after the end"},
+      {"no end",
+       {current[0], current[1], current[2]},
+       "without the checkpoint's end"},
+      {"other counts",
+       {current[0], current[1], current[2], Done(2, 3)},
+       "said it sent 2 files of 3 bytes; 1 files of 3 bytes arrived"},
+      {"not a store",
+       {Begin("x.sst", 3), Data("abc"), End("abc"), Done(1, 3)},
+       "no CURRENT file"},
+      {"a kind not known", {Message()}, "not known here"},
+  };
+  testing::ScopedTempDir dir;
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<DownloadedCheckpoint> got =
+        Receive(dir.Sub(absl::StrCat("case", ++n)), c.messages);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << got.status();
+    EXPECT_THAT(got.status().message(), HasSubstr(c.says));
+  }
+  // A name with a slash never makes a file outside the directory.
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/etc"));
 }
 
 }  // namespace
