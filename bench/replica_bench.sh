@@ -71,3 +71,29 @@ FOLLOWER=$ADDRESS
 "$KGCTL" --server "$FOLLOWER" cluster status
 echo
 "$BENCH" --writer="$WRITER" --follower="$FOLLOWER" --single="$SINGLE" "$@"
+
+# A bulk import (past --bulk_import_statements: SST files ingested at once)
+# into the server alone and into the set, where it is logged by reference
+# and the follower fetches its payload from the writer; then the time until
+# the follower holds it (docs/replicas.md, "Entries by reference").
+NT="$WORK/bulk.nt"
+awk 'BEGIN { for (i = 0; i < 200000; i++)
+  printf "<http://example.org/s%d> <http://example.org/p%d> <http://example.org/o%d> .\n",
+    i, i % 50, i % 9973 }' > "$NT"
+now() { date +%s.%N; }
+statements() { "$KGCTL" --server "$1" --json stats | grep -o '"statements":"[0-9]*"'; }
+t0=$(now)
+"$KGCTL" --server "$SINGLE" --timeout 600 import "$NT" --document bulk > /dev/null
+t1=$(now)
+"$KGCTL" --server "$WRITER" --timeout 600 import "$NT" --document bulk > /dev/null
+t2=$(now)
+target=$(statements "$WRITER")
+for _ in $(seq 6000); do  # 300 s
+  [ "$(statements "$FOLLOWER")" = "$target" ] && break
+  sleep 0.05
+done
+t3=$(now)
+[ "$(statements "$FOLLOWER")" = "$target" ] || echo "the follower did not catch up" >&2
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN {
+  printf "bulk import of 200,000 triples: alone %.2f s, replica set %.2f s (%.2f of the single server'"'"'s rate); on the follower %.2f s after the acknowledgement\n",
+    b - a, c - b, (b - a) / (c - b), d - c }'

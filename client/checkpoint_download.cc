@@ -12,6 +12,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/sha256_stream.h"
 #include "common/status_macros.h"
 
@@ -20,6 +22,9 @@ namespace kg::client {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The longest a payload's fetch may take (60 GB at 100 MB/s).
+constexpr absl::Duration kPayloadDeadline = absl::Minutes(10);
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(
@@ -111,8 +116,8 @@ bool PlainName(const std::string& name) {
 
 }  // namespace
 
-CheckpointReceiver::CheckpointReceiver(std::string dir)
-    : dir_(std::move(dir)) {}
+CheckpointReceiver::CheckpointReceiver(std::string dir, bool store)
+    : dir_(std::move(dir)), store_(store) {}
 CheckpointReceiver::~CheckpointReceiver() = default;
 
 absl::Status CheckpointReceiver::Take(
@@ -179,7 +184,7 @@ absl::StatusOr<DownloadedCheckpoint> CheckpointReceiver::Finish() {
         " bytes; ", got_.files, " files of ", got_.bytes, " bytes arrived"));
   }
   std::error_code ec;
-  if (!fs::exists(dir_ + "/CURRENT", ec)) {
+  if (store_ && !fs::exists(dir_ + "/CURRENT", ec)) {
     return absl::DataLossError(
         "the server sent no CURRENT file: what arrived is not a store");
   }
@@ -245,6 +250,49 @@ absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
     return status;
   }
   return got;
+}
+
+absl::Status DownloadLogPayload(Connection& conn, const std::string& name,
+                                const std::string& path) {
+  std::error_code ec;
+  const std::string dir = path + ".stream";
+  fs::remove_all(dir, ec);
+  if (!fs::create_directory(dir, ec)) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
+  std::unique_ptr<grpc::ClientContext> ctx = conn.StreamContext();
+  // A replica applying the entry waits for this: a peer that stops
+  // sending must not hold it for ever.
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + kPayloadDeadline));
+  kg::v1::FetchLogPayloadRequest request;
+  request.set_name(name);
+  std::unique_ptr<grpc::ClientReader<kg::v1::FetchCheckpointResponse>> reader =
+      conn.kg().FetchLogPayload(ctx.get(), request);
+  CheckpointReceiver receiver(dir, /*store=*/false);
+  absl::Status status;
+  kg::v1::FetchCheckpointResponse message;
+  while (status.ok() && reader->Read(&message)) status = receiver.Take(message);
+  if (!status.ok()) ctx->TryCancel();
+  const absl::Status call = ToAbsl(reader->Finish());
+  if (status.ok()) status = call;
+  if (status.ok()) {
+    absl::StatusOr<DownloadedCheckpoint> got = receiver.Finish();
+    status = got.status();
+    if (status.ok() && (got->files != 1 || !fs::exists(dir + "/" + name, ec))) {
+      status = absl::DataLossError(absl::StrCat(
+          "the replica sent ", got->files, " files, not the payload ", name));
+    }
+  }
+  if (status.ok()) {
+    fs::rename(dir + "/" + name, path, ec);
+    if (ec) {
+      status = absl::InternalError(absl::StrCat("cannot move the payload to ",
+                                                path, ": ", ec.message()));
+    }
+  }
+  fs::remove_all(dir, ec);
+  return status;
 }
 
 }  // namespace kg::client

@@ -29,7 +29,8 @@ class OpenCheckpointFile;
 // each file written into `dir` (which exists) and checked as it ends.
 class CheckpointReceiver {
  public:
-  explicit CheckpointReceiver(std::string dir);
+  // `store`: what arrives must be a store (Finish checks for CURRENT).
+  explicit CheckpointReceiver(std::string dir, bool store = true);
   ~CheckpointReceiver();
   CheckpointReceiver(const CheckpointReceiver&) = delete;
   CheckpointReceiver& operator=(const CheckpointReceiver&) = delete;
@@ -47,6 +48,7 @@ class CheckpointReceiver {
 
  private:
   std::string dir_;
+  bool store_;
   std::unique_ptr<OpenCheckpointFile> file_;
   DownloadedCheckpoint got_;
   std::optional<kg::v1::FetchCheckpointResponse::CheckpointEnd> end_;
@@ -64,6 +66,12 @@ class CheckpointReceiver {
 absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
     Connection& conn, const std::string& dir,
     const std::function<void(uint64_t bytes)>& progress = nullptr);
+
+// Fetches log payload file `name` from a replica (FetchLogPayload) into
+// `path`, which must not exist: whole or not at all. DATA_LOSS when what
+// arrived is not the one file sent; otherwise the call's status.
+absl::Status DownloadLogPayload(Connection& conn, const std::string& name,
+                                const std::string& path);
 
 }  // namespace kg::client
 

@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace kg::replica {
 namespace {
@@ -28,6 +30,9 @@ using storage::WriteBatch;
 // Version 1. A reader refuses versions it does not know; a new field gets
 // a new version, never a changed meaning.
 constexpr uint8_t kVersion = 1;
+// Version 2 adds Entry::Kind::kByReference; only such entries are written
+// in it, so a kg that reads version 1 reads every other entry.
+constexpr uint8_t kByReferenceVersion = 2;
 // Quoted triples nest; a store refuses deeper ones, the codec far deeper.
 constexpr int kMaxDepth = 64;
 
@@ -319,25 +324,108 @@ WriteBatch DecodeBatch(Reader& r) {
 
 std::string EncodeEntry(const Entry& entry) {
   Writer w;
-  w.Byte(kVersion);
+  w.Byte(entry.kind == Entry::Kind::kByReference ? kByReferenceVersion
+                                                 : kVersion);
   w.Byte(static_cast<uint8_t>(entry.kind));
   w.Time(entry.at);
   if (entry.kind == Entry::Kind::kWrite) {
     EncodeBatch(entry.batch, w);
-  } else {
+  } else if (entry.kind == Entry::Kind::kRetract) {
     w.Bytes(entry.statement_id);
     w.Bytes(entry.document_id);
+  } else {
+    w.Byte(entry.bulk);
+    w.Bytes(entry.payload.name);
+    w.Varint(entry.payload.size);
+    w.Bytes(entry.payload.sha256);
+    w.Bytes(entry.payload.address);
   }
   return w.Take();
+}
+
+std::string EncodePayloadPart(const PayloadPart& part) {
+  Writer body;
+  body.Bytes(part.name);
+  EncodeBatch(part.batch, body);
+  Writer record;
+  record.Bytes(body.Take());
+  return record.Take();
+}
+
+namespace {
+
+// A record's body: the part's name and batch.
+absl::StatusOr<PayloadPart> DecodePartBody(absl::string_view body) {
+  Reader r(body);
+  PayloadPart part;
+  part.name = r.Bytes();
+  part.batch = DecodeBatch(r);
+  if (!r.ok() || !r.done()) {
+    return absl::DataLossError("a payload record that does not decode");
+  }
+  return part;
+}
+
+}  // namespace
+
+absl::StatusOr<PayloadPart> DecodePayloadPart(absl::string_view record) {
+  Reader r(record);
+  const std::string body = r.Bytes();
+  if (!r.ok() || !r.done()) {
+    return absl::DataLossError("a payload record that does not decode");
+  }
+  return DecodePartBody(body);
+}
+
+absl::Status ForEachPayloadPart(
+    const std::string& path,
+    const std::function<absl::Status(PayloadPart part)>& part) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InternalError(absl::StrCat("cannot read ", path));
+  std::string record;
+  for (uint64_t offset = 0;;) {
+    // The record's length, a varint.
+    uint64_t length = 0;
+    int shift = 0;
+    int c;
+    bool any = false;
+    while ((c = in.get()) != EOF) {
+      any = true;
+      ++offset;
+      length |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) break;
+      shift += 7;
+      if (shift > 63) break;
+    }
+    if (!any) return absl::OkStatus();  // the end
+    if (c == EOF || (c & 0x80) != 0 || length > (uint64_t{1} << 34)) {
+      return absl::DataLossError(absl::StrCat(
+          "payload ", path, ": a damaged record length at byte ", offset));
+    }
+    record.resize(static_cast<size_t>(length));
+    in.read(record.data(), static_cast<std::streamsize>(length));
+    if (static_cast<uint64_t>(in.gcount()) != length) {
+      return absl::DataLossError(absl::StrCat(
+          "payload ", path, ": a record cut off at byte ", offset));
+    }
+    absl::StatusOr<PayloadPart> decoded = DecodePartBody(record);
+    if (!decoded.ok()) {
+      return absl::DataLossError(absl::StrCat("payload ", path,
+                                              ": a record at byte ", offset,
+                                              " that does not decode"));
+    }
+    offset += length;
+    KG_RETURN_IF_ERROR(part(*std::move(decoded)));
+  }
 }
 
 absl::StatusOr<Entry> DecodeEntry(absl::string_view bytes) {
   Reader r(bytes);
   const uint8_t version = r.Byte();
-  if (r.ok() && version != kVersion) {
+  if (r.ok() && version != kVersion && version != kByReferenceVersion) {
     return absl::DataLossError(absl::StrCat(
-        "log entry: codec version ", version, "; this kg reads version ",
-        kVersion, " (a newer kg wrote it)"));
+        "log entry: codec version ", version, "; this kg reads versions ",
+        kVersion, " and ", kByReferenceVersion, " (a newer kg wrote it)"));
   }
   Entry e;
   e.kind = static_cast<Entry::Kind>(r.Byte());
@@ -348,6 +436,13 @@ absl::StatusOr<Entry> DecodeEntry(absl::string_view bytes) {
   } else if (e.kind == Entry::Kind::kRetract) {
     e.statement_id = r.Bytes();
     e.document_id = r.Bytes();
+  } else if (e.kind == Entry::Kind::kByReference &&
+             version == kByReferenceVersion) {
+    e.bulk = r.Byte() != 0;
+    e.payload.name = r.Bytes();
+    e.payload.size = r.Varint();
+    e.payload.sha256 = r.Bytes();
+    e.payload.address = r.Bytes();
   } else {
     r.Fail();
   }

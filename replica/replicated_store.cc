@@ -1,13 +1,24 @@
 #include "replica/replicated_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <tuple>
 #include <utility>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/sha256_stream.h"
+#include "common/status_macros.h"
 
 namespace kg::replica {
 namespace {
@@ -22,7 +33,247 @@ absl::Status Redirect(absl::string_view message, absl::string_view writer) {
   return s;
 }
 
+// A blank-node scope for a write's or a load's new blank nodes: drawn by
+// the writer and logged, so that every replica names them alike.
+std::string DrawBlankScope() {
+  std::random_device random;
+  std::string scope(16, '\0');
+  for (char& c : scope) c = static_cast<char>(random());
+  return scope;
+}
+
+// Payload files are named by their entry's position and term:
+// "00000000000000000042-7.payload"; "<name>.part" while one is fetched.
+constexpr char kPayloadSuffix[] = ".payload";
+
+std::string PayloadName(uint64_t position, int64_t term) {
+  return absl::StrCat(absl::Dec(position, absl::kZeroPad20), "-", term,
+                      kPayloadSuffix);
+}
+
+// The position a payload file's name gives; nullopt for another file.
+std::optional<uint64_t> PayloadPosition(absl::string_view name) {
+  if (!absl::ConsumeSuffix(&name, kPayloadSuffix)) return std::nullopt;
+  const size_t dash = name.find('-');
+  uint64_t position = 0;
+  if (dash == absl::string_view::npos ||
+      !absl::SimpleAtoi(name.substr(0, dash), &position)) {
+    return std::nullopt;
+  }
+  return position;
+}
+
+// The size and SHA-256 of a file; nullopt when it cannot be read.
+std::optional<std::pair<uint64_t, std::string>> SizeAndDigest(
+    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  Sha256Stream sha;
+  uint64_t size = 0;
+  std::string buffer(1 << 20, '\0');
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    sha.Update(absl::string_view(buffer.data(), n));
+    size += n;
+  }
+  if (in.bad()) return std::nullopt;
+  return std::make_pair(size, sha.Finish());
+}
+
+// Writes `bytes` to `path` and syncs it and its directory.
+absl::Status WriteSynced(const std::string& path, absl::string_view bytes) {
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("payload: cannot create ", path,
+                                            ": ", std::strerror(errno)));
+  }
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return absl::InternalError(absl::StrCat("payload: cannot write ", path,
+                                              ": ", std::strerror(errno)));
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  const int synced = ::fsync(fd);
+  ::close(fd);
+  if (synced != 0) {
+    return absl::InternalError(absl::StrCat("payload: cannot sync ", path, ": ",
+                                            std::strerror(errno)));
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+// ReplicatedStore::BeginBulkLoad's loader, on the writer: each part is
+// applied to the store's own loader as it comes (so its errors come at
+// once, naming the part) and appended to a payload file; the commit logs
+// the load by reference to that file and commits the store's loader at the
+// entry's position. The payload's records are held in memory until the
+// commit, beside the store's transaction. While it is open, the replicated
+// store's other writes wait (AwaitNoBulkLoad), so that no entry comes between.
+class ReplicatedBulkLoader : public storage::BulkLoader {
+ public:
+  ReplicatedBulkLoader(ReplicatedStore* replica,
+                       std::unique_ptr<storage::BulkLoader> loader,
+                       absl::Time at, int64_t term)
+      : replica_(replica),
+        loader_(std::move(loader)),
+        at_(at),
+        term_(term),
+        blank_scope_(DrawBlankScope()),
+        idle_since_(absl::Now()) {}
+
+  ~ReplicatedBulkLoader() override {
+    absl::MutexLock lock(&replica_->write_mu_);
+    if (replica_->bulk_ == this) replica_->bulk_ = nullptr;
+  }
+
+  absl::Status Add(const storage::WriteBatch& part, absl::string_view name,
+                   storage::WriteResult* result) override {
+    if (part.replica.at.has_value() || part.replica.log_position != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name.empty() ? "" : absl::StrCat(name, "."),
+          "replica: the replica set stamps its writes; give no time or "
+          "position"));
+    }
+    storage::WriteBatch stamped = part;
+    if (stamped.blank_scope.empty()) stamped.blank_scope = blank_scope_;
+    // The followers apply the record as decoded: so does the writer.
+    std::string record =
+        EncodePayloadPart(PayloadPart{std::string(name), std::move(stamped)});
+    absl::StatusOr<PayloadPart> decoded = DecodePayloadPart(record);
+    if (!decoded.ok()) return decoded.status();
+    storage::BulkLoader* loader = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      KG_RETURN_IF_ERROR(Usable());
+      busy_ = true;
+      loader = loader_.get();
+    }
+    // Without mu_: a write waiting for the load, or the writer stepping
+    // down, must not wait for a part (Abandon defers to the end of it).
+    absl::Status status = loader->Add(decoded->batch, name, result);
+    absl::MutexLock lock(&mu_);
+    busy_ = false;
+    idle_since_ = absl::Now();
+    if (!abandoned_.empty()) {
+      loader_.reset();
+      records_.clear();
+      return Usable();
+    }
+    if (!status.ok()) {
+      failed_ = true;
+      return status;
+    }
+    records_.append(record);
+    return absl::OkStatus();
+  }
+
+  using BulkLoader::Commit;
+  absl::Status Commit(uint64_t log_position) override {
+    if (log_position != 0) {
+      return absl::InvalidArgumentError(
+          "log_position: the replica set stamps its writes; give none");
+    }
+    ReplicatedStore& r = *replica_;
+    absl::MutexLock write(&r.write_mu_);
+    absl::MutexLock lock(&mu_);
+    KG_RETURN_IF_ERROR(Usable());
+    failed_ = true;  // whatever happens, nothing more
+    r.bulk_ = nullptr;
+    if (r.status_.role != ReplicaStatus::Role::kWriter ||
+        r.status_.term != term_) {
+      loader_.reset();
+      return r.NotTheWriter();
+    }
+    const uint64_t position = r.status_.applied + 1;
+    absl::StatusOr<PayloadRef> payload =
+        r.WritePayload(PayloadName(position, term_), records_);
+    records_.clear();
+    if (!payload.ok()) {
+      loader_.reset();  // the store takes other writes again
+      return payload.status();
+    }
+    Entry entry;
+    entry.kind = Entry::Kind::kByReference;
+    entry.bulk = true;
+    entry.at = at_;
+    entry.payload = *std::move(payload);
+    const std::string bytes = EncodeEntry(entry);
+    absl::Status logged = r.LogEntry(bytes, position);
+    if (!logged.ok()) {
+      loader_.reset();
+      return logged;
+    }
+    absl::Status applied = loader_->Commit(position);
+    loader_.reset();
+    if (!applied.ok() && !RefusedByTheData(applied)) {
+      r.Resign(applied);
+      return absl::AbortedError(absl::StrCat(
+          "the load is in the replica set's log at ", position,
+          " (do not load it again) but this replica could not apply it: ",
+          applied.message()));
+    }
+    if (!applied.ok()) ++r.status_.entries_failed;
+    r.SetApplied(position);
+    r.last_at_ = std::max(r.last_at_, at_);
+    return applied;
+  }
+
+  // Called with write_mu_ held, by a write that found the load idle too
+  // long, or by the writer stepping down: its later calls are refused,
+  // and what it held is freed now.
+  void Abandon(absl::string_view why) {
+    absl::MutexLock lock(&mu_);
+    abandoned_ = std::string(why);
+    if (busy_) return;  // Add frees it when its part is done
+    loader_.reset();
+    records_.clear();
+  }
+  bool Idle(absl::Duration longer_than) {
+    absl::MutexLock lock(&mu_);
+    return !busy_ && absl::Now() - idle_since_ >= longer_than;
+  }
+
+ private:
+  absl::Status Usable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!abandoned_.empty()) {
+      return absl::AbortedError(absl::StrCat("the bulk load was abandoned (",
+                                             abandoned_,
+                                             "); nothing was written"));
+    }
+    if (failed_) {
+      return absl::FailedPreconditionError(
+          "the bulk load failed or ended already; nothing more is taken");
+    }
+    return absl::OkStatus();
+  }
+
+  ReplicatedStore* const replica_;
+  absl::Mutex mu_;  // taken after replica_->write_mu_, never before
+  std::unique_ptr<storage::BulkLoader> loader_ ABSL_GUARDED_BY(mu_);
+  const absl::Time at_;
+  const int64_t term_;
+  const std::string blank_scope_;
+  // The payload's records so far.
+  std::string records_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time idle_since_ ABSL_GUARDED_BY(mu_);
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  std::string abandoned_ ABSL_GUARDED_BY(mu_);  // why, when abandoned
+};
 
 bool RefusedByTheData(const absl::Status& s) {
   // The engine's failures may be this replica's alone (a full disk).
@@ -95,6 +346,28 @@ absl::StatusOr<std::unique_ptr<ReplicatedStore>> ReplicatedStore::Start(
   if (options.log_retention < 1) {
     return absl::InvalidArgumentError(
         "log_retention: must be at least 1 (the log keeps its last entry)");
+  }
+  if (!options.payload_dir.empty()) {
+    if (!options.fetch_payload) {
+      return absl::InvalidArgumentError(
+          "fetch_payload: required with payload_dir (a follower fetches "
+          "payloads from its peers)");
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(options.payload_dir, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("payload_dir: cannot create ", options.payload_dir, ": ",
+                       ec.message()));
+    }
+    // What a fetch cut off by a crash left: never a whole payload.
+    for (std::filesystem::directory_iterator it(options.payload_dir, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      if (!PayloadPosition(it->path().filename().string()).has_value()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(it->path(), ignored);
+      }
+    }
   }
   absl::StatusOr<std::unique_ptr<Etcd>> etcd =
       Etcd::Connect(options.etcd_endpoints, options.etcd_timeout);
@@ -338,6 +611,12 @@ void ReplicatedStore::StepDown(const absl::Status& why) {
   }
   status_.role = ReplicaStatus::Role::kFollower;
   SetWriter(std::nullopt);
+  if (bulk_ != nullptr) {
+    // Its commit could not log it; the tail needs the store's writes.
+    bulk_->Abandon(
+        absl::StrCat("this replica is no longer the writer: ", why.message()));
+    bulk_ = nullptr;
+  }
 }
 
 void ReplicatedStore::Resign(const absl::Status& why) {
@@ -359,7 +638,9 @@ absl::Status ReplicatedStore::Apply(uint64_t position, const Entry& entry,
   }
   const storage::ReplicaStamp stamp{entry.at, position};
   absl::Status s;
-  if (entry.kind == Entry::Kind::kWrite) {
+  if (entry.kind == Entry::Kind::kByReference) {
+    s = ApplyByReference(position, entry, write_result);
+  } else if (entry.kind == Entry::Kind::kWrite) {
     storage::WriteBatch batch = entry.batch;
     batch.replica = stamp;
     absl::StatusOr<storage::WriteResult> r = store_->Write(batch);
@@ -411,31 +692,13 @@ absl::Status ReplicatedStore::CatchUp() {
   }
 }
 
-absl::Status ReplicatedStore::Append(Entry entry,
-                                     storage::WriteResult* write_result,
-                                     storage::RetractResult* retract_result) {
-  absl::MutexLock lock(&write_mu_);
-  if (status_.role != ReplicaStatus::Role::kWriter) return NotTheWriter();
-  entry.at = std::max(absl::Now(), last_at_ + absl::Microseconds(1));
-  if (entry.kind == Entry::Kind::kWrite && entry.batch.blank_scope.empty()) {
-    // The batch's blank nodes are new: a scope drawn here, logged, so
-    // every replica names them alike.
-    std::random_device random;
-    std::string scope(16, '\0');
-    for (char& c : scope) c = static_cast<char>(random());
-    entry.batch.blank_scope = std::move(scope);
-  }
-  const std::string bytes = EncodeEntry(entry);
-  if (bytes.size() > kMaxEntryBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the write is ", bytes.size(),
-                     " bytes as a log entry; a replicated "
-                     "write holds at most ",
-                     kMaxEntryBytes, ": split it"));
-  }
-  absl::StatusOr<Entry> decoded = DecodeEntry(bytes);
-  if (!decoded.ok()) return decoded.status();
-  const uint64_t position = status_.applied + 1;
+absl::Time ReplicatedStore::NextStamp() {
+  last_at_ = std::max(absl::Now(), last_at_ + absl::Microseconds(1));
+  return last_at_;
+}
+
+absl::Status ReplicatedStore::LogEntry(const std::string& bytes,
+                                       uint64_t position) {
   absl::Status logged = log_.Append(status_.term, position, bytes);
   if (logged.code() == absl::StatusCode::kFailedPrecondition ||
       logged.code() == absl::StatusCode::kAlreadyExists) {
@@ -460,6 +723,47 @@ absl::Status ReplicatedStore::Append(Entry entry,
         "(etcd: ",
         logged.message(), "); read before writing it again"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ReplicatedStore::Append(Entry entry,
+                                     storage::WriteResult* write_result,
+                                     storage::RetractResult* retract_result) {
+  absl::MutexLock lock(&write_mu_);
+  AwaitNoBulkLoad();
+  if (status_.role != ReplicaStatus::Role::kWriter) return NotTheWriter();
+  const absl::Time at = std::max(absl::Now(), last_at_ + absl::Microseconds(1));
+  entry.at = at;
+  if (entry.kind == Entry::Kind::kWrite && entry.batch.blank_scope.empty()) {
+    // The batch's blank nodes are new: a scope drawn here, logged, so
+    // every replica names them alike.
+    entry.batch.blank_scope = DrawBlankScope();
+  }
+  const uint64_t position = status_.applied + 1;
+  std::string bytes = EncodeEntry(entry);
+  if (bytes.size() > kMaxEntryBytes) {
+    if (options_.payload_dir.empty() || entry.kind != Entry::Kind::kWrite) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the write is ", bytes.size(),
+                       " bytes as a log entry; a replicated "
+                       "write holds at most ",
+                       kMaxEntryBytes, ": split it"));
+    }
+    // Too large for etcd: logged by reference to a payload file, which
+    // the followers fetch from this replica.
+    absl::StatusOr<PayloadRef> payload =
+        WritePayload(PayloadName(position, status_.term),
+                     EncodePayloadPart(PayloadPart{"", entry.batch}));
+    if (!payload.ok()) return payload.status();
+    Entry reference;
+    reference.kind = Entry::Kind::kByReference;
+    reference.at = at;
+    reference.payload = *std::move(payload);
+    bytes = EncodeEntry(reference);
+  }
+  absl::StatusOr<Entry> decoded = DecodeEntry(bytes);
+  if (!decoded.ok()) return decoded.status();
+  KG_RETURN_IF_ERROR(LogEntry(bytes, position));
   absl::Status refused;
   absl::Status applied =
       Apply(position, *decoded, write_result, retract_result, &refused);
@@ -508,17 +812,179 @@ absl::StatusOr<storage::RetractResult> ReplicatedStore::Retract(
 }
 
 absl::StatusOr<storage::WriteResult> ReplicatedStore::BulkLoad(
-    const storage::WriteBatch&) {
-  return absl::FailedPreconditionError(
-      "bulk loads are not replicated yet: load the store before it joins "
-      "the replica set, or write in batches");
+    const storage::WriteBatch& batch) {
+  KG_ASSIGN_OR_RETURN(std::unique_ptr<storage::BulkLoader> loader,
+                      BeginBulkLoad(std::nullopt));
+  storage::WriteResult result;
+  KG_RETURN_IF_ERROR(loader->Add(batch, "", &result));
+  KG_RETURN_IF_ERROR(loader->Commit());
+  return result;
 }
 
 absl::StatusOr<std::unique_ptr<storage::BulkLoader>>
-ReplicatedStore::BeginBulkLoad() {
-  return absl::FailedPreconditionError(
-      "bulk loads are not replicated yet: load the store before it joins "
-      "the replica set, or write in batches");
+ReplicatedStore::BeginBulkLoad(std::optional<absl::Time> at) {
+  if (at.has_value()) {
+    return absl::InvalidArgumentError(
+        "replica: the replica set stamps its writes; give no time");
+  }
+  if (options_.payload_dir.empty()) {
+    return absl::FailedPreconditionError(
+        "bulk loads are not replicated by this replica (no payload "
+        "directory): write in batches");
+  }
+  absl::MutexLock lock(&write_mu_);
+  AwaitNoBulkLoad();
+  if (status_.role != ReplicaStatus::Role::kWriter) return NotTheWriter();
+  const absl::Time stamp = NextStamp();
+  KG_ASSIGN_OR_RETURN(std::unique_ptr<storage::BulkLoader> loader,
+                      store_->BeginBulkLoad(stamp));
+  auto replicated = std::make_unique<ReplicatedBulkLoader>(
+      this, std::move(loader), stamp, status_.term);
+  bulk_ = replicated.get();
+  return replicated;
+}
+
+void ReplicatedStore::AwaitNoBulkLoad() {
+  while (bulk_ != nullptr) {
+    if (bulk_->Idle(options_.bulk_load_idle_timeout)) {
+      bulk_->Abandon(
+          absl::StrCat("it gave nothing for ",
+                       absl::FormatDuration(options_.bulk_load_idle_timeout),
+                       " while other writes waited"));
+      bulk_ = nullptr;
+      return;
+    }
+    const auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+      return bulk_ == nullptr;
+    };
+    write_mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(1));
+  }
+}
+
+absl::StatusOr<PayloadRef> ReplicatedStore::WritePayload(
+    const std::string& name, const std::string& bytes) {
+  const std::string path = absl::StrCat(options_.payload_dir, "/", name);
+  KG_RETURN_IF_ERROR(WriteSynced(path, bytes));
+  PayloadRef payload;
+  payload.name = name;
+  payload.size = bytes.size();
+  Sha256Stream sha;
+  sha.Update(bytes);
+  payload.sha256 = sha.Finish();
+  payload.address = options_.address;
+  return payload;
+}
+
+absl::StatusOr<std::string> ReplicatedStore::LocalPayload(
+    const PayloadRef& payload) {
+  const std::string path =
+      absl::StrCat(options_.payload_dir, "/", payload.name);
+  const auto whole = [&payload](const std::string& file) {
+    const auto got = SizeAndDigest(file);
+    return got.has_value() && got->first == payload.size &&
+           got->second == payload.sha256;
+  };
+  if (whole(path)) return path;
+  if (!options_.fetch_payload) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("payload ", payload.name,
+                     ": this replica cannot fetch payloads from its peers"));
+  }
+  // From the writer that made it, else from any live replica (every one
+  // that applied the entry holds it until the log is trimmed past it).
+  std::vector<std::string> sources = {payload.address};
+  absl::StatusOr<std::vector<ReplicaLog::Member>> members = log_.Applied();
+  if (members.ok()) {
+    for (const ReplicaLog::Member& m : *members) {
+      if (m.member != options_.member && !m.address.empty() &&
+          m.address != payload.address) {
+        sources.push_back(m.address);
+      }
+    }
+  }
+  const std::string part = path + ".part";
+  std::string failures;
+  for (const std::string& address : sources) {
+    std::error_code ignored;
+    std::filesystem::remove(part, ignored);
+    absl::Status fetched = options_.fetch_payload(address, payload.name, part);
+    if (fetched.ok() && !whole(part)) {
+      fetched = absl::DataLossError("not the file the entry names");
+    }
+    if (fetched.ok()) {
+      std::filesystem::rename(part, path, ignored);
+      if (!ignored) return path;
+      fetched = absl::InternalError(ignored.message());
+    }
+    absl::StrAppend(&failures, failures.empty() ? "" : "; ", address, ": ",
+                    fetched.message());
+  }
+  std::error_code ignored;
+  std::filesystem::remove(part, ignored);
+  return absl::UnavailableError(
+      absl::StrCat("payload ", payload.name,
+                   " could not be fetched from a peer (", failures, ")"));
+}
+
+absl::Status ReplicatedStore::ApplyByReference(
+    uint64_t position, const Entry& entry, storage::WriteResult* write_result) {
+  // Only what the store says of the parts may be a refusal by the data;
+  // anything before (the payload, the file, a load of this replica's own
+  // under way) is this replica's, and the entry is tried again.
+  const auto here = [&entry](const absl::Status& s) {
+    return absl::UnavailableError(
+        absl::StrCat("the entry's payload ", entry.payload.name,
+                     " cannot be applied here yet: ", s.message()));
+  };
+  if (options_.payload_dir.empty()) {
+    return here(absl::FailedPreconditionError(
+        "this replica keeps no payloads (ReplicaOptions::payload_dir)"));
+  }
+  absl::StatusOr<std::string> path = LocalPayload(entry.payload);
+  if (!path.ok()) return here(path.status());
+  absl::Status stored;  // the store's answer to a part
+  if (entry.bulk) {
+    absl::StatusOr<std::unique_ptr<storage::BulkLoader>> loader =
+        store_->BeginBulkLoad(entry.at);
+    if (!loader.ok()) return here(loader.status());
+    storage::WriteResult ignored;
+    const absl::Status read = ForEachPayloadPart(*path, [&](PayloadPart part) {
+      stored = (*loader)->Add(part.batch, part.name, &ignored);
+      return stored;
+    });
+    if (!stored.ok()) return stored;
+    if (!read.ok()) return here(read);
+    return (*loader)->Commit(position);
+  }
+  int parts = 0;
+  const absl::Status read = ForEachPayloadPart(*path, [&](PayloadPart part) {
+    if (++parts > 1)
+      return absl::DataLossError("a write of more than one part");
+    part.batch.replica = storage::ReplicaStamp{entry.at, position};
+    absl::StatusOr<storage::WriteResult> r = store_->Write(part.batch);
+    stored = r.status();
+    if (r.ok() && write_result != nullptr) *write_result = *std::move(r);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return here(read);
+  if (parts == 0) return here(absl::DataLossError("a write of no part"));
+  return stored;
+}
+
+void ReplicatedStore::RemoveTrimmedPayloads() {
+  if (options_.payload_dir.empty()) return;
+  absl::StatusOr<uint64_t> first = log_.FirstPosition();
+  if (!first.ok()) return;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(options_.payload_dir, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const std::optional<uint64_t> position =
+        PayloadPosition(it->path().filename().string());
+    std::error_code ignored;
+    if (position.has_value() && *position < *first) {
+      std::filesystem::remove(it->path(), ignored);
+    }
+  }
 }
 
 absl::StatusOr<storage::WriteResult> ReplicatedStore::LoadFresh(
@@ -589,9 +1055,10 @@ void ReplicatedStore::TailLoop() {
       applied = status_.applied;
       PublishStatus();
     }
-    if (is_writer_ && absl::Now() - trimmed_at_ >= options_.trim_interval) {
+    if (absl::Now() - trimmed_at_ >= options_.trim_interval) {
       trimmed_at_ = absl::Now();
-      TrimLog();
+      if (is_writer_) TrimLog();
+      RemoveTrimmedPayloads();
     }
     // At most once a poll interval (each is an etcd write), and at once
     // under a new lease (the old one took the key); not holding write_mu_.

@@ -64,6 +64,20 @@ struct ReplicaOptions {
   // Told, for each entry a follower applies, how long after the writer
   // stamped it (the replication lag, clocks permitting); may be empty.
   std::function<void(absl::Duration)> applied_after;
+
+  // Entries too large for etcd (bulk loads, writes above kMaxEntryBytes)
+  // are logged by reference: their payload is a file in this directory on
+  // the writer, which every replica fetches into its own. Empty: such
+  // writes are refused (FAILED_PRECONDITION, INVALID_ARGUMENT).
+  std::string payload_dir;
+  // Fetches payload file `name` from the replica at `address` into `path`
+  // (which must not exist); may be empty when payload_dir is.
+  std::function<absl::Status(const std::string& address,
+                             const std::string& name, const std::string& path)>
+      fetch_payload;
+  // A bulk load that gives nothing for this long while a write waits is
+  // abandoned (ABORTED, nothing written), as a store's is.
+  absl::Duration bulk_load_idle_timeout = absl::Seconds(60);
 };
 
 struct ReplicaStatus {
@@ -109,6 +123,8 @@ struct PeerCheckpoint {
 absl::StatusOr<std::optional<PeerCheckpoint>> PeerToCopy(
     const ReplicaOptions& options, uint64_t position, bool has_data);
 
+class ReplicatedBulkLoader;
+
 class ReplicatedStore : public storage::Store {
  public:
   // Joins the replica set: connects to etcd and takes a lease. Run starts
@@ -127,6 +143,8 @@ class ReplicatedStore : public storage::Store {
   // As of the last change: never waits on a write or an etcd call.
   ReplicaStatus status();
   absl::StatusOr<ClusterView> Cluster();
+  // Where this replica keeps the log's payload files ("" for none).
+  const std::string& payload_dir() const { return options_.payload_dir; }
   // Without waiting on a write in progress (for every reply's metadata).
   uint64_t applied_position() const { return applied_now_.load(); }
   // The writer's address as this follower knows it; "" on the writer, or
@@ -146,10 +164,15 @@ class ReplicatedStore : public storage::Store {
   absl::StatusOr<storage::RetractResult> Retract(
       absl::string_view statement_id, absl::string_view document_id,
       const storage::ReplicaStamp& replica) override;
-  // Not replicated yet: FAILED_PRECONDITION (load before joining a set).
+  // BeginBulkLoad with one part.
   absl::StatusOr<storage::WriteResult> BulkLoad(
       const storage::WriteBatch& batch) override;
-  absl::StatusOr<std::unique_ptr<storage::BulkLoader>> BeginBulkLoad() override;
+  using Store::BeginBulkLoad;
+  // On the writer: the parts are applied as they come, and written to a
+  // payload file; the commit logs the load by reference and ingests it.
+  // Other writes wait meanwhile. `at` must be nullopt (the set stamps).
+  absl::StatusOr<std::unique_ptr<storage::BulkLoader>> BeginBulkLoad(
+      std::optional<absl::Time> at) override;
   absl::StatusOr<storage::WriteResult> LoadFresh(
       storage::FreshLoad load) override;
   absl::Status AbandonFreshLoad() override {
@@ -203,6 +226,28 @@ class ReplicatedStore : public storage::Store {
   // Logs and applies an entry as the writer.
   absl::Status Append(Entry entry, storage::WriteResult* write_result,
                       storage::RetractResult* retract_result);
+  // Logs `bytes` at the next position as the writer; on a refusal or an
+  // unknown outcome, steps down and says so.
+  absl::Status LogEntry(const std::string& bytes, uint64_t position)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The next stamp: after every stamp before, never before now.
+  absl::Time NextStamp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Waits until no bulk load is open, abandoning one idle for
+  // options_.bulk_load_idle_timeout.
+  void AwaitNoBulkLoad() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Writes `bytes` (payload records) as payload file `name` of
+  // payload_dir, synced; its reference.
+  absl::StatusOr<PayloadRef> WritePayload(const std::string& name,
+                                          const std::string& bytes);
+  // The payload of `entry` in payload_dir, fetched from a peer unless it is
+  // there already and whole. UNAVAILABLE when no peer gave it.
+  absl::StatusOr<std::string> LocalPayload(const PayloadRef& payload);
+  // Applies an entry logged by reference.
+  absl::Status ApplyByReference(uint64_t position, const Entry& entry,
+                                storage::WriteResult* write_result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Deletes the payload files of entries the log no longer holds.
+  void RemoveTrimmedPayloads();
   absl::Status NotTheWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void StepDown(const absl::Status& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -236,6 +281,9 @@ class ReplicatedStore : public storage::Store {
   std::atomic<int64_t> lease_;
   ReplicaStatus status_ ABSL_GUARDED_BY(write_mu_);
   absl::Time last_at_ ABSL_GUARDED_BY(write_mu_) = absl::InfinitePast();
+  // The open bulk load, which other writes wait for.
+  ReplicatedBulkLoader* bulk_ ABSL_GUARDED_BY(write_mu_) = nullptr;
+  friend class ReplicatedBulkLoader;
   // The tail thread's: what it last published of the applied position.
   uint64_t published_applied_ = 0;
   int64_t published_lease_ = 0;

@@ -65,8 +65,8 @@ const absl::flat_hash_map<std::string, Role>& RoleTable() {
       {"IngestStatements", Role::kWriter},
       {"ImportStatements", Role::kWriter},
       {"RetractProvenance", Role::kWriter},
-      // Everything else (CreateBackup, FetchCheckpoint, VerifyStore, ...)
-      // needs admin.
+      // Everything else (CreateBackup, FetchCheckpoint, FetchLogPayload,
+      // VerifyStore, ...) needs admin.
   };
   return *table;
 }

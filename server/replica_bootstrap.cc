@@ -119,6 +119,24 @@ absl::StatusOr<uint64_t> FetchFrom(const replica::PeerCheckpoint& peer,
 
 }  // namespace
 
+std::function<absl::Status(const std::string& address, const std::string& name,
+                           const std::string& path)>
+PayloadFetcher(PeerAccess peers) {
+  return [peers](const std::string& address, const std::string& name,
+                 const std::string& path) -> absl::Status {
+    client::ConnectionOptions options;
+    options.server = address;
+    options.timeout = absl::Seconds(30);
+    options.tls_ca_file = peers.tls_ca_file;
+    if (!peers.token_file.empty()) {
+      KG_ASSIGN_OR_RETURN(options.token, ReadToken(peers.token_file));
+    }
+    KG_ASSIGN_OR_RETURN(std::unique_ptr<client::Connection> conn,
+                        client::Connection::Open(options));
+    return client::DownloadLogPayload(*conn, name, path);
+  };
+}
+
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenReplicaStore(
     const storage::StoreOptions& store_options, const std::string& data_dir,
     const replica::ReplicaOptions& replica, const PeerAccess& peers) {

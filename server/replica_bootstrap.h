@@ -5,6 +5,7 @@
 #ifndef KG_SERVER_REPLICA_BOOTSTRAP_H_
 #define KG_SERVER_REPLICA_BOOTSTRAP_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,12 @@ struct PeerAccess {
   // The CA that signed the peers' certificates (PEM); "" is plaintext.
   std::string tls_ca_file;
 };
+
+// How a replica fetches a log payload file from a peer
+// (ReplicaOptions::fetch_payload): FetchLogPayload over gRPC.
+std::function<absl::Status(const std::string& address, const std::string& name,
+                           const std::string& path)>
+PayloadFetcher(PeerAccess peers);
 
 // Opens the store in `data_dir` for a replica. When the log no longer
 // reaches it (replica::PeerToCopy), closes it, fetches a live peer's

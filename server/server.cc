@@ -204,6 +204,11 @@ absl::StatusOr<std::unique_ptr<KgServer>> KgServer::Start(
     }
     replica::ReplicaOptions replica = *options.replica;
     replica.log = [](const std::string& line) { KG_LOG(kInfo) << line; };
+    // Entries too large for etcd (bulk loads) refer to payload files kept
+    // beside the store, fetched from peers.
+    replica.payload_dir = options.data_dir + "/log-payloads";
+    replica.fetch_payload = PayloadFetcher(options.peers);
+    replica.bulk_load_idle_timeout = options.store.bulk_load_idle_timeout;
     // Told only once Run starts the tail, after the metrics exist.
     replica.applied_after = [s = server.get()](absl::Duration lag) {
       s->metrics_->ReplicaApplied(lag);

@@ -167,6 +167,8 @@ class KnowledgeGraphService final
                      kg::v1::VerifyStoreResponse* response) override;
   grpc::ServerWriteReactor<kg::v1::FetchCheckpointResponse>* FetchCheckpoint(
       Ctx* ctx, const kg::v1::FetchCheckpointRequest* request) override;
+  grpc::ServerWriteReactor<kg::v1::FetchCheckpointResponse>* FetchLogPayload(
+      Ctx* ctx, const kg::v1::FetchLogPayloadRequest* request) override;
   Unary* GetClusterStatus(Ctx* ctx,
                           const kg::v1::GetClusterStatusRequest* request,
                           kg::v1::GetClusterStatusResponse* response) override;
@@ -232,6 +234,7 @@ class KnowledgeGraphService final
   WritePool cluster_{1};                       // GetClusterStatus: etcd reads
   mutable std::atomic<int> waiting_reads_{0};  // in Admit
   std::atomic<int> checkpoint_streams_{0};     // FetchCheckpoint
+  std::atomic<int> payload_streams_{0};        // FetchLogPayload
 };
 
 }  // namespace kg::server

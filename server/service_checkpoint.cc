@@ -12,16 +12,21 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/echo.h"
 #include "common/sha256_stream.h"
+#include "replica/replicated_store.h"
 #include "server/grpc_status.h"
 #include "server/service.h"
 #include "storage/status_macros.h"
@@ -35,29 +40,41 @@ namespace fs = std::filesystem;
 
 // Checkpoint streams at once: each reads the whole store from disk.
 constexpr int kMaxCheckpointStreams = 2;
+// Payload streams at once: each follower of a set fetches each payload.
+constexpr int kMaxPayloadStreams = 16;
 // Bytes of a file per message.
 constexpr size_t kChunkBytes = size_t{1} << 20;
 // A client that takes no message for this long has its call cancelled.
 constexpr absl::Duration kStalled = absl::Seconds(60);
 
+// The files a stream sends: those of one directory, kept until the stream
+// ends by `holder` (a scratch checkpoint), or one file of it.
+struct Files {
+  std::unique_ptr<storage::ScratchCheckpoint> holder;
+  std::string dir;
+  std::optional<std::string> only;  // one file of `dir`; all when unset
+  uint64_t log_position = 0;
+};
+
 class CheckpointReactor
     : public grpc::ServerWriteReactor<v1::FetchCheckpointResponse> {
  public:
-  CheckpointReactor(storage::Store* store, std::atomic<int>* streams,
+  // `files` runs on the stream's thread.
+  CheckpointReactor(std::function<absl::StatusOr<Files>()> files,
+                    std::atomic<int>* streams, int max_streams,
                     grpc::CallbackServerContext* ctx,
                     const absl::Status& allowed)
-      : store_(store), streams_(streams), ctx_(ctx) {
+      : files_(std::move(files)), streams_(streams), ctx_(ctx) {
     if (!allowed.ok()) {
       Finish(ToGrpcStatus(allowed));
       return;
     }
-    if (streams_->fetch_add(1) >= kMaxCheckpointStreams) {
+    if (streams_->fetch_add(1) >= max_streams) {
       streams_->fetch_sub(1);
-      Finish(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat(kMaxCheckpointStreams,
-                       " checkpoints are being sent already; try again "
-                       "once one has ended")));
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat(max_streams,
+                                       " such streams are being sent already; "
+                                       "try again once one has ended")));
       return;
     }
     counted_ = true;
@@ -88,25 +105,26 @@ class CheckpointReactor
   }
 
   absl::Status Send() {
-    // The checkpoint holds this position or a later one.
-    const uint64_t log_position = store_->log_position();
-    KG_ASSIGN_OR_RETURN(std::unique_ptr<storage::ScratchCheckpoint> checkpoint,
-                        store_->CheckpointInDataDir());
+    KG_ASSIGN_OR_RETURN(Files source, files_());
     std::vector<fs::path> files;
     std::error_code ec;
-    for (fs::directory_iterator it(checkpoint->dir(), ec), end;
-         !ec && it != end; it.increment(ec)) {
-      if (!it->is_regular_file(ec)) {
-        return absl::InternalError(absl::StrCat(
-            "the checkpoint holds ", it->path().string(), ", not a file"));
+    if (source.only.has_value()) {
+      files.push_back(fs::path(source.dir) / *source.only);
+    } else {
+      for (fs::directory_iterator it(source.dir, ec), end; !ec && it != end;
+           it.increment(ec)) {
+        if (!it->is_regular_file(ec)) {
+          return absl::InternalError(absl::StrCat(
+              "the checkpoint holds ", it->path().string(), ", not a file"));
+        }
+        files.push_back(it->path());
       }
-      files.push_back(it->path());
     }
     if (ec) {
       return absl::InternalError(absl::StrCat("cannot list the checkpoint ",
-                                              checkpoint->dir(), ": ",
-                                              ec.message()));
+                                              source.dir, ": ", ec.message()));
     }
+    const uint64_t log_position = source.log_position;
     std::sort(files.begin(), files.end());
     uint64_t total = 0;
     std::string buffer(kChunkBytes, '\0');
@@ -181,7 +199,7 @@ class CheckpointReactor
     return absl::OkStatus();
   }
 
-  storage::Store* store_;
+  const std::function<absl::StatusOr<Files>()> files_;
   std::atomic<int>* streams_;
   grpc::CallbackServerContext* ctx_;
   bool counted_ = false;  // holds one of *streams_
@@ -197,8 +215,59 @@ class CheckpointReactor
 grpc::ServerWriteReactor<v1::FetchCheckpointResponse>*
 KnowledgeGraphService::FetchCheckpoint(grpc::CallbackServerContext* ctx,
                                        const v1::FetchCheckpointRequest*) {
-  return new CheckpointReactor(store_, &checkpoint_streams_, ctx,
-                               Admit(ctx, __func__));
+  storage::Store* store = store_;
+  return new CheckpointReactor(
+      [store]() -> absl::StatusOr<Files> {
+        Files files;
+        // The checkpoint holds this position or a later one.
+        files.log_position = store->log_position();
+        KG_ASSIGN_OR_RETURN(files.holder, store->CheckpointInDataDir());
+        files.dir = files.holder->dir();
+        return files;
+      },
+      &checkpoint_streams_, kMaxCheckpointStreams, ctx, Admit(ctx, __func__));
+}
+
+grpc::ServerWriteReactor<v1::FetchCheckpointResponse>*
+KnowledgeGraphService::FetchLogPayload(
+    grpc::CallbackServerContext* ctx,
+    const v1::FetchLogPayloadRequest* request) {
+  absl::Status allowed = Admit(ctx, __func__);
+  const std::string name = request->name();
+  if (allowed.ok() && replica_ == nullptr) {
+    allowed = absl::FailedPreconditionError(
+        "this server is not in a replica set: it holds no log payloads");
+  }
+  if (allowed.ok() && replica_->payload_dir().empty()) {
+    allowed =
+        absl::FailedPreconditionError("this replica keeps no log payloads");
+  }
+  if (allowed.ok() &&
+      (name.empty() || name.find('/') != std::string::npos ||
+       name.find('\0') != std::string::npos || name.front() == '.' ||
+       !absl::EndsWith(name, ".payload"))) {
+    allowed = absl::InvalidArgumentError(
+        absl::StrCat("name: ", EchoValue(name),
+                     " is not the name of a log payload file "
+                     "(\"<position>-<term>.payload\")"));
+  }
+  std::string dir;
+  if (allowed.ok()) {
+    dir = replica_->payload_dir();
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::path(dir) / name, ec)) {
+      allowed = absl::NotFoundError(absl::StrCat(
+          "name: this replica holds no payload ", EchoValue(name)));
+    }
+  }
+  return new CheckpointReactor(
+      [dir, name]() -> absl::StatusOr<Files> {
+        Files files;
+        files.dir = dir;
+        files.only = name;
+        return files;
+      },
+      &payload_streams_, kMaxPayloadStreams, ctx, allowed);
 }
 
 }  // namespace kg::server

@@ -181,7 +181,9 @@ class RocksStore : public Store {
 
   absl::StatusOr<WriteResult> Write(const WriteBatch& batch) override;
   absl::StatusOr<WriteResult> BulkLoad(const WriteBatch& batch) override;
-  absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() override;
+  using Store::BeginBulkLoad;
+  absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad(
+      std::optional<absl::Time> at) override;
   absl::StatusOr<WriteResult> LoadFresh(FreshLoad load) override;
   absl::Status AbandonFreshLoad() override;
   using Store::Retract;
@@ -315,8 +317,9 @@ class RocksStore : public Store {
 // is the store's bulk_loader_.
 class RocksBulkLoader : public BulkLoader {
  public:
-  RocksBulkLoader(RocksStore* store, std::unique_ptr<WriteTxn> txn)
-      : store_(store), txn_(std::move(txn)) {}
+  RocksBulkLoader(RocksStore* store, std::unique_ptr<WriteTxn> txn,
+                  std::optional<int64_t> at)
+      : store_(store), txn_(std::move(txn)), at_(at) {}
   ~RocksBulkLoader() override {
     absl::MutexLock lock(&store_->commit_mu_);
     if (store_->bulk_loader_ == this) store_->bulk_loader_ = nullptr;
@@ -348,12 +351,27 @@ class RocksBulkLoader : public BulkLoader {
     return status;
   }
 
-  absl::Status Commit() override {
+  using BulkLoader::Commit;
+  absl::Status Commit(uint64_t log_position) override {
     absl::MutexLock lock(&store_->commit_mu_);
     KG_RETURN_IF_ERROR(Usable());
     failed_ = true;  // whatever happens, nothing more
     absl::Status status = txn_->FinishParts();
+    if (status.ok() && log_position != 0) {
+      if (log_position <= store_->log_position_) {
+        status = absl::FailedPreconditionError(
+            absl::StrCat("log_position: ", log_position,
+                         " is applied already (the store is at ",
+                         store_->log_position_, ")"));
+      } else {
+        txn_->SetLogPosition(log_position, at_);
+      }
+    }
     if (status.ok()) status = store_->IngestBulk(*txn_);
+    if (status.ok() && log_position != 0) {
+      store_->log_position_ = log_position;
+      store_->log_time_ = at_;
+    }
     txn_.reset();
     store_->bulk_loader_ = nullptr;
     return status;
@@ -385,6 +403,7 @@ class RocksBulkLoader : public BulkLoader {
 
   RocksStore* const store_;
   std::unique_ptr<WriteTxn> txn_;
+  const std::optional<int64_t> at_;  // a log entry's time, in micros
   bool failed_ = false;
   bool abandoned_ = false;
 };
@@ -579,16 +598,21 @@ absl::StatusOr<WriteResult> RocksStore::BulkLoad(const WriteBatch& batch) {
   return result;
 }
 
-absl::StatusOr<std::unique_ptr<BulkLoader>> RocksStore::BeginBulkLoad() {
+absl::StatusOr<std::unique_ptr<BulkLoader>> RocksStore::BeginBulkLoad(
+    std::optional<absl::Time> at) {
   absl::MutexLock lock(&commit_mu_);
   AwaitNoBulkLoader();
   KG_RETURN_IF_ERROR(NoFreshParts());
+  std::optional<int64_t> at_micros;
+  if (at) at_micros = ToMicros(*at);
   // Writes wait until the loader is done, so these counters and this time
   // stay the store's latest until it commits.
   auto loader = std::make_unique<RocksBulkLoader>(
-      this, std::make_unique<WriteTxn>(
-                database_->db(), &database_->cfs(), counters_, NextMicros(),
-                /*base=*/nullptr, database_->base_iri()));
+      this,
+      std::make_unique<WriteTxn>(database_->db(), &database_->cfs(), counters_,
+                                 NextMicros(at_micros), /*base=*/nullptr,
+                                 database_->base_iri()),
+      at_micros);
   bulk_loader_ = loader.get();
   bulk_busy_ = false;
   bulk_idle_since_ = absl::Now();

@@ -575,7 +575,12 @@ class BulkLoader {
   virtual absl::Status Add(const WriteBatch& part, absl::string_view name,
                            WriteResult* result) = 0;
   // Writes and ingests the load; the loader takes nothing more.
-  virtual absl::Status Commit() = 0;
+  absl::Status Commit() { return Commit(0); }
+  // The same for a load that is a replica set's log entry
+  // (docs/replicas.md): `log_position` is written with the load,
+  // atomically (ReplicaStamp::log_position), and FAILED_PRECONDITION when
+  // it is applied already. 0: none.
+  virtual absl::Status Commit(uint64_t log_position) = 0;
 };
 
 // A checkpoint in a directory of the store's (Store::CheckpointInDataDir):
@@ -619,7 +624,13 @@ class Store {
   // StoreOptions::bulk_load_idle_timeout while one waits is abandoned
   // (ABORTED from then on, nothing written). Waits for a loader begun
   // earlier in the same way.
-  virtual absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() = 0;
+  absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad() {
+    return BeginBulkLoad(std::nullopt);
+  }
+  // `at`: the time the load's records carry, for a load that is a replica
+  // set's log entry (ReplicaStamp::at); the store's clock when nullopt.
+  virtual absl::StatusOr<std::unique_ptr<BulkLoader>> BeginBulkLoad(
+      std::optional<absl::Time> at) = 0;
 
   // Loads `load` into a store that has never held a term, without a write
   // transaction: its terms numbered in one pass, each column family's keys

@@ -2,8 +2,11 @@
 // are not an entry (cut short, damaged, a newer version) are DATA_LOSS.
 #include "replica/entry.h"
 
+#include <fstream>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_util.h"
@@ -14,6 +17,7 @@ namespace {
 using ::kg::testing::IsOk;
 using ::kg::testing::StatusIs;
 using storage::Term;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 Entry EveryField() {
@@ -126,6 +130,97 @@ TEST(EntryTest, EveryFieldComesBack) {
   EXPECT_EQ(got->document_id, "doc1");
 }
 
+TEST(EntryTest, AnEntryByReferenceComesBack) {
+  Entry e;
+  e.kind = Entry::Kind::kByReference;
+  e.at = absl::FromUnixMicros(1729000000123456);
+  e.bulk = true;
+  e.payload = {"00000000000000000042-7.payload", 123456789,
+               std::string(32, '\x5a'), "10.0.0.1:50051"};
+  const std::string bytes = EncodeEntry(e);
+  EXPECT_EQ(bytes[0], 2) << "written in codec version 2";
+  absl::StatusOr<Entry> got = DecodeEntry(bytes);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->kind, Entry::Kind::kByReference);
+  EXPECT_EQ(got->at, e.at);
+  EXPECT_TRUE(got->bulk);
+  EXPECT_EQ(got->payload.name, e.payload.name);
+  EXPECT_EQ(got->payload.size, e.payload.size);
+  EXPECT_EQ(got->payload.sha256, e.payload.sha256);
+  EXPECT_EQ(got->payload.address, e.payload.address);
+  // Other entries stay in version 1, which every kg that replicates reads.
+  EXPECT_EQ(EncodeEntry(EveryField())[0], 1);
+  // A version-1 entry of this kind is not one.
+  std::string old = bytes;
+  old[0] = 1;
+  EXPECT_THAT(DecodeEntry(old), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+// A payload file is its parts' records in order; a damaged one is
+// DATA_LOSS naming where, and the parts before the damage are given.
+TEST(EntryTest, PayloadPartsComeBackInOrderAndDamageIsDataLoss) {
+  ::kg::testing::ScopedTempDir dir;
+  const Entry every = EveryField();
+  std::string file;
+  for (int i = 0; i < 3; ++i) {
+    file += EncodePayloadPart(
+        PayloadPart{absl::StrCat("batches[", i, "]"), every.batch});
+  }
+  const std::string path = dir.Sub("p.payload");
+  const auto write = [&](const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  write(file);
+  std::vector<std::string> names;
+  ASSERT_THAT(ForEachPayloadPart(path,
+                                 [&](PayloadPart part) {
+                                   names.push_back(part.name);
+                                   EXPECT_EQ(part.batch.statements.size(),
+                                             every.batch.statements.size());
+                                   EXPECT_EQ(part.batch.blank_scope,
+                                             every.batch.blank_scope);
+                                   return absl::OkStatus();
+                                 }),
+              IsOk());
+  EXPECT_THAT(names, ElementsAre("batches[0]", "batches[1]", "batches[2]"));
+
+  // Cut inside the last record: the first two, then DATA_LOSS.
+  write(file.substr(0, file.size() - 5));
+  names.clear();
+  EXPECT_THAT(ForEachPayloadPart(path,
+                                 [&](PayloadPart part) {
+                                   names.push_back(part.name);
+                                   return absl::OkStatus();
+                                 }),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("cut off")));
+  EXPECT_EQ(names.size(), 2u);
+  // A record whose bytes do not decode.
+  write(std::string("\x05\xff\xff\xff\xff\xff", 6));
+  EXPECT_THAT(
+      ForEachPayloadPart(path, [](PayloadPart) { return absl::OkStatus(); }),
+      StatusIs(absl::StatusCode::kDataLoss));
+  // The callback's error ends the walk and is returned.
+  write(file);
+  int calls = 0;
+  EXPECT_THAT(ForEachPayloadPart(path,
+                                 [&](PayloadPart) {
+                                   ++calls;
+                                   return absl::NotFoundError("stop");
+                                 }),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("stop")));
+  EXPECT_EQ(calls, 1);
+  EXPECT_THAT(ForEachPayloadPart(dir.Sub("missing"),
+                                 [](PayloadPart) { return absl::OkStatus(); }),
+              StatusIs(absl::StatusCode::kInternal));
+  // An empty file is a payload of no parts.
+  write("");
+  EXPECT_THAT(
+      ForEachPayloadPart(
+          path,
+          [](PayloadPart) { return absl::NotFoundError("no part expected"); }),
+      IsOk());
+}
+
 TEST(EntryTest, BytesThatAreNotAnEntryAreDataLoss) {
   const std::string bytes = EncodeEntry(EveryField());
   for (size_t n = 0; n < bytes.size(); ++n) {
@@ -136,10 +231,11 @@ TEST(EntryTest, BytesThatAreNotAnEntryAreDataLoss) {
   EXPECT_THAT(DecodeEntry(bytes + "x"), StatusIs(absl::StatusCode::kDataLoss,
                                                  HasSubstr("do not decode")));
   std::string newer = bytes;
-  newer[0] = 2;
-  EXPECT_THAT(DecodeEntry(newer),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("codec version 2; this kg reads version 1")));
+  newer[0] = 3;
+  EXPECT_THAT(
+      DecodeEntry(newer),
+      StatusIs(absl::StatusCode::kDataLoss,
+               HasSubstr("codec version 3; this kg reads versions 1 and 2")));
   std::string kind = bytes;
   kind[1] = 9;
   EXPECT_THAT(DecodeEntry(kind), StatusIs(absl::StatusCode::kDataLoss));

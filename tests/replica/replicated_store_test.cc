@@ -7,15 +7,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "replica/entry.h"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/test_util.h"
 
@@ -60,6 +63,13 @@ storage::WriteBatch Claim(int i) {
   return b;
 }
 
+// Claim(i) for any i: the same statement shape, a confidence in range.
+storage::WriteBatch ClaimAbout(int i) {
+  storage::WriteBatch b = Claim(i % 400);
+  b.statements[0].triple.subject = Term::Blank(absl::StrCat("unit", i));
+  return b;
+}
+
 class ReplicatedStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,6 +93,24 @@ class ReplicatedStoreTest : public ::testing::Test {
     options.applied_after = std::move(applied_after);
     options.log_retention = log_retention_;
     options.trim_interval = trim_interval_;
+    if (with_payloads_) {
+      // Each replica's payloads in a directory of its own; a payload is
+      // fetched by copying it from the directory of the replica at that
+      // address (kg-server fetches it over gRPC: FetchLogPayload).
+      options.payload_dir = PayloadDir(member);
+      options.fetch_payload = [this](const std::string& address,
+                                     const std::string& name,
+                                     const std::string& path) {
+        if (refuse_fetches_) return absl::UnavailableError("refused");
+        ++fetched_;
+        const std::string from = absl::StrCat(
+            PayloadDir(address.substr(0, address.find('.'))), "/", name);
+        std::error_code ec;
+        std::filesystem::copy_file(from, path, ec);
+        return ec ? absl::UnavailableError(ec.message()) : absl::OkStatus();
+      };
+      options.bulk_load_idle_timeout = absl::Milliseconds(300);
+    }
     absl::StatusOr<std::unique_ptr<ReplicatedStore>> replica =
         ReplicatedStore::Start(*std::move(store), options);
     if (replica.ok()) (*replica)->Run();
@@ -123,8 +151,15 @@ class ReplicatedStoreTest : public ::testing::Test {
     return out;
   }
 
+  std::string PayloadDir(const std::string& member) {
+    return dir_.Sub(member + "-payloads");
+  }
+
   ::kg::testing::ScopedTempDir dir_;
   std::unique_ptr<EtcdCluster> etcd_;
+  bool with_payloads_ = false;
+  std::atomic<int> fetched_{0};
+  std::atomic<bool> refuse_fetches_{false};
   uint64_t log_retention_ = 10'000;
   absl::Duration trim_interval_ = absl::Seconds(10);
 };
@@ -310,6 +345,116 @@ TEST_F(ReplicatedStoreTest, TheLogIsTrimmedAndANewReplicaStartsFromABackup) {
   b = Join("b");
   ASSERT_THAT(b, IsOk());
   ASSERT_THAT((*b)->AwaitApplied(23, absl::Now() + absl::Seconds(10)), IsOk());
+  EXPECT_EQ(Content(**b), Content(**a));
+}
+
+// Bulk loads, and writes too large for etcd, are logged by reference to a
+// payload file of the writer's, which a follower fetches and applies: the
+// same store everywhere. Other writes wait for an open load; one idle too
+// long is abandoned; a follower takes no load.
+TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
+  with_payloads_ = true;
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> a = Join("a");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_TRUE(AwaitRole(**a, ReplicaStatus::Role::kWriter));
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> b = Join("b");
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT((*a)->Write(Vocabulary()), IsOk());
+
+  EXPECT_THAT((*b)->BeginBulkLoad(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("the writer is a at a.example:50051")));
+  EXPECT_THAT(
+      (*a)->BeginBulkLoad(absl::Now()),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("replica:")));
+
+  // A load of three parts; a write sent meanwhile waits for its commit.
+  absl::StatusOr<std::unique_ptr<storage::BulkLoader>> loader =
+      (*a)->BeginBulkLoad();
+  ASSERT_THAT(loader, IsOk());
+  storage::WriteResult part_result;
+  for (int part = 0; part < 3; ++part) {
+    storage::WriteBatch batch;
+    for (int i = 0; i < 50; ++i) {
+      batch.statements.push_back(ClaimAbout(part * 100 + i).statements[0]);
+    }
+    part_result = storage::WriteResult();
+    ASSERT_THAT((*loader)->Add(batch, absl::StrCat("batches[", part, "]"),
+                               &part_result),
+                IsOk());
+    EXPECT_EQ(part_result.statements_created, 50u);
+  }
+  std::atomic<bool> written{false};
+  std::thread writer([&] {
+    EXPECT_THAT((*a)->Write(ClaimAbout(999)), IsOk());
+    written = true;
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_FALSE(written) << "a write went in while the load was open";
+  ASSERT_THAT((*loader)->Commit(), IsOk());
+  writer.join();
+  EXPECT_TRUE(written);
+  const uint64_t loaded_at = (*a)->status().applied - 1;  // then the write
+
+  // A write too large for an entry goes by reference too.
+  storage::WriteBatch huge;
+  for (int i = 0; i < 12000; ++i) {
+    huge.statements.push_back(ClaimAbout(1000 + i).statements[0]);
+  }
+  Entry as_entry;
+  as_entry.batch = huge;
+  ASSERT_GT(EncodeEntry(as_entry).size(), kMaxEntryBytes);
+  ASSERT_THAT((*a)->Write(huge), IsOk());
+  const uint64_t end = (*a)->status().applied;
+  ASSERT_THAT((*b)->AwaitApplied(end, absl::Now() + absl::Seconds(20)), IsOk());
+  EXPECT_EQ(Content(**b), Content(**a));
+  EXPECT_EQ((*b)->log_position(), end);
+  EXPECT_EQ(fetched_.load(), 2);  // the load's payload and the write's
+  EXPECT_TRUE(std::filesystem::exists(
+      absl::StrCat(PayloadDir("b"), "/", absl::Dec(loaded_at, absl::kZeroPad20),
+                   "-", (*a)->status().term, ".payload")));
+
+  // A load that gives nothing while a write waits is abandoned after the
+  // idle timeout (300 ms here): the write goes in, the load writes nothing.
+  const auto statements = [](storage::Store& store) {
+    absl::StatusOr<storage::StoreStats> counts = store.NewReader()->Counts();
+    EXPECT_THAT(counts, IsOk());
+    return counts.ok() ? counts->statements : 0;
+  };
+  const uint64_t before = statements(**a);
+  loader = (*a)->BeginBulkLoad();
+  ASSERT_THAT(loader, IsOk());
+  ASSERT_THAT((*loader)->Add(ClaimAbout(5000), "", &part_result), IsOk());
+  ASSERT_THAT((*a)->Write(ClaimAbout(5001)), IsOk());
+  EXPECT_THAT((*loader)->Commit(),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("abandoned")));
+  ASSERT_THAT((*b)->AwaitApplied((*a)->status().applied,
+                                 absl::Now() + absl::Seconds(20)),
+              IsOk());
+  EXPECT_EQ(Content(**b), Content(**a));
+  EXPECT_EQ(statements(**a), before + 1);  // the write, not the load
+
+  // A follower that cannot get a payload does not skip its entry: it
+  // waits, and applies it once a peer gives it.
+  refuse_fetches_ = true;
+  ASSERT_THAT((*a)->BulkLoad(ClaimAbout(7000)), IsOk());
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_LT((*b)->status().applied, (*a)->status().applied);
+  refuse_fetches_ = false;
+  ASSERT_THAT((*b)->AwaitApplied((*a)->status().applied,
+                                 absl::Now() + absl::Seconds(20)),
+              IsOk());
+  EXPECT_EQ(Content(**b), Content(**a));
+  EXPECT_EQ((*b)->status().entries_failed, 0u);
+
+  // A replica that restarts past such an entry does not apply it again.
+  b->reset();
+  b = Join("b");
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT((*a)->Write(ClaimAbout(6000)), IsOk());
+  ASSERT_THAT((*b)->AwaitApplied((*a)->status().applied,
+                                 absl::Now() + absl::Seconds(20)),
+              IsOk());
   EXPECT_EQ(Content(**b), Content(**a));
 }
 

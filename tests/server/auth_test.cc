@@ -175,7 +175,7 @@ TEST(RoleTableTest, EveryMethodHasTheRoleWeMeant) {
       {"IngestStatements", Role::kWriter},  {"ImportStatements", Role::kWriter},
       {"RetractProvenance", Role::kWriter}, {"CreateBackup", Role::kAdmin},
       {"VerifyStore", Role::kAdmin},        {"GetClusterStatus", Role::kReader},
-      {"FetchCheckpoint", Role::kAdmin},
+      {"FetchCheckpoint", Role::kAdmin},    {"FetchLogPayload", Role::kAdmin},
   };
   const auto& service = KgService();
   std::set<std::string> methods;

@@ -348,6 +348,79 @@ TEST_F(ReplicaServerTest, ReadYourWritesClusterStatusAndMetrics) {
 }
 
 // A server alone answers the replica set's questions plainly.
+// FetchLogPayload's answer: the stream's status once read to its end.
+grpc::Status FetchPayload(const ServerProcess& server,
+                          const std::string& name) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::FetchLogPayloadRequest req;
+  req.set_name(name);
+  auto reader = Stub(server)->FetchLogPayload(&ctx, req);
+  v1::FetchCheckpointResponse message;
+  while (reader->Read(&message)) {
+  }
+  return reader->Finish();
+}
+
+// An import large enough for the bulk path (here from 50 statements) is
+// logged by reference: the follower fetches its payload from the writer
+// (FetchLogPayload) and ends with the same store. A payload asked for by a
+// bad name, or one the replica does not hold, is refused by name.
+TEST_F(ReplicaServerTest, ABulkImportReachesEveryReplicaByReference) {
+  std::unique_ptr<ServerProcess> a =
+      Start("a", {"--bulk_import_statements=50"});
+  ASSERT_TRUE(a->started());
+  std::unique_ptr<ServerProcess> b =
+      Start("b", {"--bulk_import_statements=50"});
+  ASSERT_TRUE(b->started());
+  RunResult r = KgctlUntilOk(
+      *a, {"entity", "add", "one", "--label", "One", "--type", "Thing"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string file = dir_.Sub("claims.nt");
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < 3000; ++i) {
+      out << "<http://example.org/unit" << i
+          << "> <http://example.org/deployedTo> <http://example.org/region"
+          << i % 17 << "> .\n";
+    }
+  }
+  // Sent to the follower: kgctl follows the writer.
+  r = Kgctl(*b, {"import", file, "--document", "claims"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = KgctlUntilOk(*b, {"entity", "get", "one"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  RunResult mine, theirs;
+  do {
+    mine = Kgctl(*b, {"export"});
+    theirs = Kgctl(*a, {"export"});
+    if (mine.out == theirs.out) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  EXPECT_EQ(mine.exit_code, 0) << mine.err;
+  EXPECT_THAT(theirs.out, HasSubstr("unit2999"));
+  EXPECT_EQ(mine.out, theirs.out);
+  int payloads = 0;
+  std::string payload;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(dir_.Sub("b") + "/log-payloads")) {
+    ++payloads;
+    payload = entry.path().filename().string();
+  }
+  EXPECT_EQ(payloads, 1) << "the follower fetched the load's payload";
+  EXPECT_TRUE(FetchPayload(*a, payload).ok());
+  r = Kgctl(*b, {"verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  grpc::Status s = FetchPayload(*a, "../a/CURRENT");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("name:"));
+  s = FetchPayload(*a, "00000000000000009999-1.payload");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("holds no payload"));
+}
+
 TEST_F(ReplicaServerTest, AServerAloneIsNoReplicaSet) {
   ServerProcess alone(dir_.Sub("alone"), dir_.path());
   ASSERT_TRUE(alone.started());
@@ -359,6 +432,10 @@ TEST_F(ReplicaServerTest, AServerAloneIsNoReplicaSet) {
   EXPECT_THAT(r.err, HasSubstr("kg-min-log-position"));
   r = Kgctl(alone, {"--min-log-position", "0", "stats"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  const grpc::Status payload =
+      FetchPayload(alone, "00000000000000000001-1.payload");
+  EXPECT_EQ(payload.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(payload.error_message(), HasSubstr("not in a replica set"));
   // No replica metadata on its replies; its writes are its own.
   std::string position = "unset";
   ASSERT_TRUE(CreateEntity(alone, "one", &position).ok());

@@ -943,6 +943,40 @@ TEST_F(StoreTest, BulkLoadGivesTheSameStoreAsOnlineWrites) {
   EXPECT_EQ(Dump(), online);
 }
 
+// A bulk load that is a replica set's log entry (stamped with the entry's
+// time when it begins, committed at its position) makes the store a write
+// with the same stamp makes, key for key, the log position and its time
+// included; the same position again is refused.
+TEST_F(StoreTest, AStampedBulkLoadIsTheStampedWrite) {
+  const absl::Time at = absl::FromUnixSeconds(1729000000);
+  WriteBatch batch = Vocabulary();
+  batch.statements = {Sent(), Denial()};
+  WriteBatch stamped = batch;
+  stamped.replica = ReplicaStamp{at, 7};
+  ASSERT_THAT(store().Write(stamped), IsOk());
+  Close();
+  const std::string written = Dump();
+
+  std::filesystem::remove_all(path());
+  Reopen();
+  absl::StatusOr<std::unique_ptr<BulkLoader>> loader =
+      store().BeginBulkLoad(at);
+  ASSERT_THAT(loader, IsOk());
+  WriteResult result;
+  ASSERT_THAT((*loader)->Add(batch, "", &result), IsOk());
+  ASSERT_THAT((*loader)->Commit(7), IsOk());
+  EXPECT_EQ(store().log_position(), 7u);
+  EXPECT_EQ(store().log_time(), at);
+  loader = store().BeginBulkLoad(at + absl::Seconds(1));
+  ASSERT_THAT(loader, IsOk());
+  ASSERT_THAT((*loader)->Add(Vocabulary(), "", &result), IsOk());
+  EXPECT_THAT((*loader)->Commit(7),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("log_position: 7 is applied already")));
+  Close();
+  EXPECT_EQ(Dump(), written);
+}
+
 // A load given in parts (an import stream's batches) is the load of the
 // parts joined: blank labels shared across parts are one node, a statement
 // quoted in one part is asserted in another, a claim and its denial come in
