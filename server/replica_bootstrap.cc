@@ -78,17 +78,25 @@ absl::Status SyncDirectory(const std::string& dir) {
 
 // Fetches `peer`'s checkpoint into `dir` (which must not exist); the log
 // position it holds at least.
-absl::StatusOr<uint64_t> FetchFrom(const replica::PeerCheckpoint& peer,
-                                   const PeerAccess& access,
-                                   const std::string& dir) {
+// A connection to the peer at `address`, with this replica's token and CA
+// for its peers.
+absl::StatusOr<std::unique_ptr<client::Connection>> ConnectToPeer(
+    const PeerAccess& access, const std::string& address) {
   client::ConnectionOptions options;
-  options.server = peer.address;
+  options.server = address;
+  options.timeout = absl::Seconds(30);
   options.tls_ca_file = access.tls_ca_file;
   if (!access.token_file.empty()) {
     KG_ASSIGN_OR_RETURN(options.token, ReadToken(access.token_file));
   }
+  return client::Connection::Open(options);
+}
+
+absl::StatusOr<uint64_t> FetchFrom(const replica::PeerCheckpoint& peer,
+                                   const PeerAccess& access,
+                                   const std::string& dir) {
   absl::StatusOr<std::unique_ptr<client::Connection>> conn =
-      client::Connection::Open(options);
+      ConnectToPeer(access, peer.address);
   if (!conn.ok()) {
     // Its messages name kgctl's flags; this names the peer.
     return absl::Status(conn.status().code(),
@@ -124,15 +132,8 @@ std::function<absl::Status(const std::string& address, const std::string& name,
 PayloadFetcher(PeerAccess peers) {
   return [peers](const std::string& address, const std::string& name,
                  const std::string& path) -> absl::Status {
-    client::ConnectionOptions options;
-    options.server = address;
-    options.timeout = absl::Seconds(30);
-    options.tls_ca_file = peers.tls_ca_file;
-    if (!peers.token_file.empty()) {
-      KG_ASSIGN_OR_RETURN(options.token, ReadToken(peers.token_file));
-    }
     KG_ASSIGN_OR_RETURN(std::unique_ptr<client::Connection> conn,
-                        client::Connection::Open(options));
+                        ConnectToPeer(peers, address));
     return client::DownloadLogPayload(*conn, name, path);
   };
 }
