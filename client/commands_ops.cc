@@ -179,6 +179,9 @@ int PrintVerification(const kg::v1::VerifyStoreResponse& r,
     std::printf("... and %llu more problems\n",
                 n(r.problems_total() - r.problems_size()));
   }
+  if (!r.content_sha256().empty()) {
+    std::printf("content sha256: %s\n", r.content_sha256().c_str());
+  }
   std::printf("%s\n", r.ok() ? "OK" : "FAILED");
   return r.ok() ? kExitOk : kExitFailure;
 }

@@ -312,6 +312,7 @@ void ToProto(const storage::VerifyReport& r, kg::v1::VerifyStoreResponse* out) {
   c->set_document_provenance(r.document_provenance);
   for (const std::string& p : r.problems) out->add_problems(p);
   out->set_problems_total(r.problems_total);
+  if (r.ok()) out->set_content_sha256(r.content_sha256);
 }
 
 void ToProto(const storage::StoreStats& s, kg::v1::Stats* out) {

@@ -350,6 +350,7 @@ int VerifyOffline(const std::string& dir) {
         "... and %llu more problems\n",
         static_cast<unsigned long long>(r.problems_total - r.problems.size()));
   }
+  if (r.ok()) std::printf("content sha256: %s\n", r.content_sha256.c_str());
   std::printf("%s\n", r.ok() ? "OK" : "FAILED");
   return r.ok() ? 0 : 1;
 }

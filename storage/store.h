@@ -339,6 +339,11 @@ struct VerifyReport {
   std::vector<std::string> problems;
   // All problems found, including those not listed.
   uint64_t problems_total = 0;
+  // SHA-256 (hex) of what the store holds, every record of every family
+  // but the store's own page token key and log position: two stores with
+  // the same content, such as the replicas of a set at one log position,
+  // have the same digest. Meaningful only when ok().
+  std::string content_sha256;
 
   bool ok() const { return problems_total == 0; }
   void AddProblem(std::string problem) {

@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/sha256_stream.h"
 #include "storage/coding.h"
 #include "storage/dictionary.h"
 #include "storage/keys.h"
@@ -54,7 +55,7 @@ class Verifier {
     KG_RETURN_IF_ERROR(CheckDocProvenance());
     KG_RETURN_IF_ERROR(CheckContested());
     CheckCounters();
-    return absl::OkStatus();
+    return DigestContent();
   }
 
  private:
@@ -723,6 +724,34 @@ class Verifier {
       return absl::OkStatus();
     }
     return FromRocksDb(it->status(), "verify: scan");
+  }
+
+  // VerifyReport::content_sha256: every entry of every family, in family
+  // then key order, each as (family, key, value) with lengths, except the
+  // default family's entries that are this store's own rather than what
+  // it holds: its page token key (drawn when it was created) and its log
+  // position.
+  absl::Status DigestContent() {
+    Sha256Stream digest;
+    std::string entry;
+    for (int cf = 0; cf < kNumCfs; ++cf) {
+      KG_RETURN_IF_ERROR(
+          ForEach(static_cast<Cf>(cf),
+                  [&](absl::string_view key, absl::string_view value) {
+                    if (cf == kDefaultCf &&
+                        (key == kPageTokenKeyKey || key == kLogPositionKey)) {
+                      return absl::OkStatus();
+                    }
+                    entry.clear();
+                    PutVarint32(&entry, static_cast<uint32_t>(cf));
+                    PutLengthPrefixed(&entry, key);
+                    PutLengthPrefixed(&entry, value);
+                    digest.Update(entry);
+                    return absl::OkStatus();
+                  }));
+    }
+    report_->content_sha256 = absl::BytesToHexString(digest.Finish());
+    return absl::OkStatus();
   }
 
   // The contested index (format 5) against the claims in the indexes.

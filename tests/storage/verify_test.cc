@@ -144,6 +144,44 @@ TEST_F(VerifyTest, AGoodStorePassesAndCountsWhatItChecked) {
   EXPECT_EQ(offline->statements, 2u);
 }
 
+// Two stores given the same writes at the same times hold the same content,
+// whatever their page token keys (drawn at random) and log positions: the
+// digest replicas are compared with. One more write changes it.
+TEST_F(VerifyTest, TheContentDigestIsWhatTheStoreHolds) {
+  absl::StatusOr<VerifyReport> mine = store().Verify();
+  ASSERT_THAT(mine, IsOk());
+  ASSERT_TRUE(mine->ok());
+  EXPECT_THAT(mine->content_sha256, ::testing::MatchesRegex("[0-9a-f]{64}"));
+
+  StoreOptions options;
+  options.clock = [this] { return now_; };
+  absl::StatusOr<std::unique_ptr<Store>> other =
+      Store::Open(options, dir_.Sub("other"));
+  ASSERT_THAT(other, IsOk());
+  ASSERT_THAT((*other)->Write(Vocabulary()), IsOk());
+  WriteBatch b;
+  b.statements = {Sent(), Denial()};
+  b.replica.log_position = 7;  // the store's own clock, as in SetUp
+  ASSERT_THAT((*other)->Write(b), IsOk());
+  absl::StatusOr<VerifyReport> theirs = (*other)->Verify();
+  ASSERT_THAT(theirs, IsOk());
+  EXPECT_EQ(theirs->content_sha256, mine->content_sha256);
+
+  WriteBatch more;
+  more.statements = {Sent()};
+  more.statements[0].provenance = {Evidence(2)};
+  ASSERT_THAT((*other)->Write(more), IsOk());
+  theirs = (*other)->Verify();
+  ASSERT_THAT(theirs, IsOk());
+  EXPECT_NE(theirs->content_sha256, mine->content_sha256);
+
+  // Offline, the same digest as online.
+  Close();
+  absl::StatusOr<VerifyReport> offline = Store::VerifyDirectory(path());
+  ASSERT_THAT(offline, IsOk());
+  EXPECT_EQ(offline->content_sha256, mine->content_sha256);
+}
+
 TEST_F(VerifyTest, VerifyDirectoryRejectsWhatIsNotAStore) {
   EXPECT_THAT(Store::VerifyDirectory(dir_.Sub("missing")),
               StatusIs(absl::StatusCode::kNotFound));

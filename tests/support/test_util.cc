@@ -21,6 +21,9 @@ ScopedTempDir::~ScopedTempDir() {
 
 std::string SourceDir() { return KG_SOURCE_DIR; }
 
-std::string BinaryDir() { return KG_BINARY_DIR; }
+std::string BinaryDir() {
+  const char* dir = std::getenv("KG_TEST_BINARY_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : KG_BINARY_DIR;
+}
 
 }  // namespace kg::testing

@@ -59,7 +59,10 @@ class ScopedTempDir {
   std::string path_;
 };
 
-// Source and build directories, fixed at configure time.
+// Source and build directories, fixed at configure time. The environment's
+// KG_TEST_BINARY_DIR, when set, stands for the build directory where the
+// tests look for kg-server and kgctl: a long run (replica_fault_test) can
+// use a copy of them while the build goes on.
 std::string SourceDir();
 std::string BinaryDir();
 
