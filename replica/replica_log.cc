@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 
 namespace kg::replica {
 namespace {
@@ -223,11 +224,56 @@ absl::StatusOr<std::vector<ReplicaLog::Member>> ReplicaLog::Applied() {
   return out;
 }
 
+absl::Status ReplicaLog::Stage(absl::string_view name, absl::string_view entry,
+                               int64_t lease) {
+  if (name.empty() || name.find('/') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name: '", name, "' is not a file name"));
+  }
+  return etcd_->Put(absl::StrCat(StagedPrefix(), name), entry, lease);
+}
+
+absl::StatusOr<std::vector<ReplicaLog::Staged>> ReplicaLog::StagedEntries() {
+  absl::StatusOr<std::vector<Etcd::Kv>> kvs =
+      etcd_->Range(StagedPrefix(), PrefixEnd(StagedPrefix()), 0);
+  if (!kvs.ok()) return kvs.status();
+  std::vector<Staged> out;
+  for (Etcd::Kv& kv : *kvs) {
+    out.push_back(Staged{kv.key.substr(StagedPrefix().size()),
+                         std::move(kv.value), kv.lease});
+  }
+  return out;
+}
+
+absl::Status ReplicaLog::SetHeld(absl::string_view name,
+                                 absl::string_view member, int64_t lease) {
+  return etcd_->Put(absl::StrCat(HeldPrefix(name), member), "", lease);
+}
+
+absl::StatusOr<std::vector<std::string>> ReplicaLog::Holders(
+    absl::string_view name) {
+  const std::string prefix = HeldPrefix(name);
+  absl::StatusOr<std::vector<Etcd::Kv>> kvs =
+      etcd_->Range(prefix, PrefixEnd(prefix), 0);
+  if (!kvs.ok()) return kvs.status();
+  std::vector<std::string> out;
+  for (const Etcd::Kv& kv : *kvs) out.push_back(kv.key.substr(prefix.size()));
+  return out;
+}
+
+absl::Status ReplicaLog::Unstage(absl::string_view name) {
+  KG_RETURN_IF_ERROR(etcd_->Delete(absl::StrCat(StagedPrefix(), name)));
+  const std::string held = HeldPrefix(name);
+  return etcd_->Delete(held, PrefixEnd(held));
+}
+
 std::unique_ptr<Etcd::Watch> ReplicaLog::Watch(
     std::function<void(bool writer)> changed) {
   const std::string writer_key = WriterKey();
   return etcd_->WatchRanges(
-      {{LogPrefix(), PrefixEnd(LogPrefix())}, {writer_key, ""}},
+      {{LogPrefix(), PrefixEnd(LogPrefix())},
+       {StagedPrefix(), PrefixEnd(StagedPrefix())},
+       {writer_key, ""}},
       [writer_key, changed = std::move(changed)](const std::string& key) {
         if (key.empty()) changed(false);
         changed(key.empty() || key == writer_key);

@@ -8,6 +8,11 @@
 //   applied/<member>   "<position> <address>": the last position that
 //                      member applied, and where clients reach it (its
 //                      lease: a member that is gone drops out)
+//   staged/<name>      an entry by reference the writer is about to log,
+//                      whose payload file is `name` (the writer's lease)
+//   held/<name>/<member>
+//                      that member holds staged payload `name` (the
+//                      staged key's lease: both go with the writer)
 //
 // An entry is appended at a position only in a transaction that also
 // checks that the writer key still has the appender's term and that the
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "replica/etcd.h"
 
@@ -82,9 +88,30 @@ class ReplicaLog {
                           uint64_t position, int64_t lease);
   absl::StatusOr<std::vector<Member>> Applied();
 
-  // Tells `changed` of each change to the log (false) or to the writer
-  // key (true), from now on, until destroyed; both when the watch is
-  // (re)opened (Etcd::WatchRanges).
+  // Entries by reference staged before they are logged: the writer logs
+  // one only once another replica holds its payload (docs/replicas.md,
+  // "Entries by reference").
+  struct Staged {
+    std::string name;   // the payload file's
+    std::string entry;  // the encoded entry the writer will log
+    int64_t lease = 0;  // the writer's, holding the key
+  };
+  // `name`: a file name (no '/'); INVALID_ARGUMENT otherwise.
+  absl::Status Stage(absl::string_view name, absl::string_view entry,
+                     int64_t lease);
+  absl::StatusOr<std::vector<Staged>> StagedEntries();
+  // Tells that `member` holds staged payload `name`; `lease` is the staged
+  // key's.
+  absl::Status SetHeld(absl::string_view name, absl::string_view member,
+                       int64_t lease);
+  // The members that hold staged payload `name`.
+  absl::StatusOr<std::vector<std::string>> Holders(absl::string_view name);
+  // Deletes the staged key of `name` and its holders.
+  absl::Status Unstage(absl::string_view name);
+
+  // Tells `changed` of each change to the log or to the staged entries
+  // (false) or to the writer key (true), from now on, until destroyed;
+  // both when the watch is (re)opened (Etcd::WatchRanges).
   std::unique_ptr<Etcd::Watch> Watch(std::function<void(bool writer)> changed);
 
   const std::string& prefix() const { return prefix_; }
@@ -96,6 +123,10 @@ class ReplicaLog {
   std::string LogKey(uint64_t position) const;
   std::string LogPrefix() const { return prefix_ + "log/"; }
   std::string AppliedPrefix() const { return prefix_ + "applied/"; }
+  std::string StagedPrefix() const { return prefix_ + "staged/"; }
+  std::string HeldPrefix(absl::string_view name) const {
+    return absl::StrCat(prefix_, "held/", name, "/");
+  }
 
   Etcd* etcd_;
   std::string prefix_;

@@ -12,9 +12,11 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/sha256_stream.h"
@@ -118,9 +120,10 @@ absl::Status WriteSynced(const std::string& path, absl::string_view bytes) {
 
 // ReplicatedStore::BeginBulkLoad's loader, on the writer: each part is
 // applied to the store's own loader as it comes (so its errors come at
-// once, naming the part) and appended to a payload file; the commit logs
-// the load by reference to that file and commits the store's loader at the
-// entry's position. The payload's records are held in memory until the
+// once, naming the part) and appended to a payload file; the commit waits
+// until another replica holds that file (AwaitPayloadCopy), logs the load
+// by reference to it and commits the store's loader at the entry's
+// position. The payload's records are held in memory until the
 // commit, beside the store's transaction. While it is open, the replicated
 // store's other writes wait (AwaitNoBulkLoad), so that no entry comes between.
 class ReplicatedBulkLoader : public storage::BulkLoader {
@@ -188,31 +191,73 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
           "log_position: the replica set stamps its writes; give none");
     }
     ReplicatedStore& r = *replica_;
+    // While the load is open no other entry is appended (writes wait for
+    // it), so its position is the one after the last applied.
+    uint64_t position = 0;
+    std::string bytes;  // the entry
+    {
+      absl::MutexLock write(&r.write_mu_);
+      absl::MutexLock lock(&mu_);
+      KG_RETURN_IF_ERROR(Usable());
+      failed_ = true;  // whatever happens, nothing more
+      if (r.status_.role != ReplicaStatus::Role::kWriter ||
+          r.status_.term != term_) {
+        r.bulk_ = nullptr;
+        loader_.reset();
+        return r.NotTheWriter();
+      }
+      position = r.status_.applied + 1;
+      absl::StatusOr<PayloadRef> payload =
+          r.WritePayload(PayloadName(position, term_), records_);
+      records_.clear();
+      if (!payload.ok()) {
+        r.bulk_ = nullptr;
+        loader_.reset();  // the store takes other writes again
+        return payload.status();
+      }
+      Entry entry;
+      entry.kind = Entry::Kind::kByReference;
+      entry.bulk = true;
+      entry.at = at_;
+      entry.payload = *std::move(payload);
+      payload_name_ = entry.payload.name;
+      bytes = EncodeEntry(entry);
+      busy_ = true;  // not idle: writes wait on; an abandon waits for us
+    }
+    // Without write_mu_, so that the lease and the tail go on: another
+    // replica copies the payload before the entry is logged, so that an
+    // acknowledged load outlives this replica's disk.
+    const absl::Status copied =
+        r.AwaitPayloadCopy(payload_name_, bytes, [this] {
+          absl::MutexLock lock(&mu_);
+          return !abandoned_.empty();
+        });
     absl::MutexLock write(&r.write_mu_);
     absl::MutexLock lock(&mu_);
-    KG_RETURN_IF_ERROR(Usable());
-    failed_ = true;  // whatever happens, nothing more
-    r.bulk_ = nullptr;
-    if (r.status_.role != ReplicaStatus::Role::kWriter ||
-        r.status_.term != term_) {
+    busy_ = false;
+    if (r.bulk_ == this) r.bulk_ = nullptr;
+    const auto discard = [&] {
       loader_.reset();
+      std::error_code ignored;
+      std::filesystem::remove(
+          absl::StrCat(r.options_.payload_dir, "/", payload_name_), ignored);
+      r.log_.Unstage(payload_name_).IgnoreError();
+    };
+    if (!abandoned_.empty()) {
+      discard();
+      return Usable();
+    }
+    if (!copied.ok()) {
+      discard();
+      return copied;
+    }
+    if (r.status_.role != ReplicaStatus::Role::kWriter ||
+        r.status_.term != term_ || r.status_.applied + 1 != position) {
+      discard();
       return r.NotTheWriter();
     }
-    const uint64_t position = r.status_.applied + 1;
-    absl::StatusOr<PayloadRef> payload =
-        r.WritePayload(PayloadName(position, term_), records_);
-    records_.clear();
-    if (!payload.ok()) {
-      loader_.reset();  // the store takes other writes again
-      return payload.status();
-    }
-    Entry entry;
-    entry.kind = Entry::Kind::kByReference;
-    entry.bulk = true;
-    entry.at = at_;
-    entry.payload = *std::move(payload);
-    const std::string bytes = EncodeEntry(entry);
     absl::Status logged = r.LogEntry(bytes, position);
+    r.log_.Unstage(payload_name_).IgnoreError();
     if (!logged.ok()) {
       loader_.reset();
       return logged;
@@ -269,6 +314,8 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
   const std::string blank_scope_;
   // The payload's records so far.
   std::string records_ ABSL_GUARDED_BY(mu_);
+  std::string payload_name_;  // Commit's
+
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time idle_since_ ABSL_GUARDED_BY(mu_);
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
@@ -763,7 +810,27 @@ absl::Status ReplicatedStore::Append(Entry entry,
   }
   absl::StatusOr<Entry> decoded = DecodeEntry(bytes);
   if (!decoded.ok()) return decoded.status();
-  KG_RETURN_IF_ERROR(LogEntry(bytes, position));
+  if (decoded->kind == Entry::Kind::kByReference) {
+    // As a bulk load's commit does (ReplicatedBulkLoader::Commit), but
+    // holding write_mu_ (so this replica stays the writer meanwhile, as
+    // far as it knows; etcd fences the append regardless): the payload on
+    // a second disk before it is logged.
+    const std::string& name = decoded->payload.name;
+    const absl::Status copied =
+        AwaitPayloadCopy(name, bytes, [] { return false; });
+    if (!copied.ok()) {
+      std::error_code ignored;
+      std::filesystem::remove(absl::StrCat(options_.payload_dir, "/", name),
+                              ignored);
+      log_.Unstage(name).IgnoreError();
+      return copied;
+    }
+  }
+  const absl::Status logged = LogEntry(bytes, position);
+  if (decoded->kind == Entry::Kind::kByReference) {
+    log_.Unstage(decoded->payload.name).IgnoreError();
+  }
+  KG_RETURN_IF_ERROR(logged);
   absl::Status refused;
   absl::Status applied =
       Apply(position, *decoded, write_result, retract_result, &refused);
@@ -873,6 +940,75 @@ absl::StatusOr<PayloadRef> ReplicatedStore::WritePayload(
   payload.sha256 = sha.Finish();
   payload.address = options_.address;
   return payload;
+}
+
+absl::Status ReplicatedStore::AwaitPayloadCopy(
+    const std::string& name, const std::string& entry,
+    const std::function<bool()>& abandoned) {
+  absl::StatusOr<std::vector<ReplicaLog::Member>> members = log_.Applied();
+  if (!members.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the load was not written: etcd did not say which replicas are "
+        "live: ",
+        members.status().message()));
+  }
+  std::vector<std::string> others;
+  for (const ReplicaLog::Member& m : *members) {
+    if (m.member != options_.member) others.push_back(m.member);
+  }
+  if (others.empty()) return absl::OkStatus();  // alone: no copy to wait for
+  KG_RETURN_IF_ERROR(log_.Stage(name, entry, lease_.load()));
+  const absl::Time deadline = absl::Now() + options_.payload_copy_timeout;
+  while (true) {
+    absl::StatusOr<std::vector<std::string>> holders = log_.Holders(name);
+    if (holders.ok() && !holders->empty()) return absl::OkStatus();
+    // The caller finds out why it stopped waiting.
+    if (abandoned() || !is_writer_.load() || Stopping()) {
+      return absl::OkStatus();
+    }
+    if (absl::Now() >= deadline) {
+      return absl::UnavailableError(absl::StrCat(
+          "the load was not written: no other replica (",
+          absl::StrJoin(others, ", "), ") took a copy of its payload within ",
+          absl::FormatDuration(options_.payload_copy_timeout),
+          "; their logs say why"));
+    }
+    absl::MutexLock lock(&stop_mu_);
+    stop_mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(20));
+  }
+}
+
+void ReplicatedStore::CopyStagedPayloads() {
+  if (options_.payload_dir.empty() || !options_.fetch_payload ||
+      is_writer_.load()) {
+    return;
+  }
+  absl::StatusOr<std::vector<ReplicaLog::Staged>> staged = log_.StagedEntries();
+  if (!staged.ok()) return;
+  absl::flat_hash_set<std::string> now;
+  for (const ReplicaLog::Staged& s : *staged) {
+    now.insert(s.name);
+    if (copied_staged_.contains(s.name)) continue;
+    absl::StatusOr<Entry> entry = DecodeEntry(s.entry);
+    absl::Status copied = entry.status();
+    if (copied.ok() && (entry->kind != Entry::Kind::kByReference ||
+                        entry->payload.name != s.name)) {
+      copied = absl::DataLossError("not an entry by reference to it");
+    }
+    if (copied.ok()) copied = LocalPayload(entry->payload).status();
+    if (copied.ok()) copied = log_.SetHeld(s.name, options_.member, s.lease);
+    if (copied.ok()) {
+      copied_staged_.insert(s.name);
+    } else if (failed_staged_.insert(s.name).second) {
+      Log(absl::StrCat(
+          "replica set '", options_.cluster, "': ", options_.member,
+          " could not copy staged payload ", s.name, ": ", copied.message()));
+    }
+  }
+  absl::erase_if(copied_staged_,
+                 [&now](const std::string& n) { return !now.contains(n); });
+  absl::erase_if(failed_staged_,
+                 [&now](const std::string& n) { return !now.contains(n); });
 }
 
 absl::StatusOr<std::string> ReplicatedStore::LocalPayload(
@@ -1055,6 +1191,7 @@ void ReplicatedStore::TailLoop() {
       applied = status_.applied;
       PublishStatus();
     }
+    CopyStagedPayloads();  // not holding write_mu_
     if (absl::Now() - trimmed_at_ >= options_.trim_interval) {
       trimmed_at_ = absl::Now();
       if (is_writer_) TrimLog();

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -78,6 +79,10 @@ struct ReplicaOptions {
   // A bulk load that gives nothing for this long while a write waits is
   // abandoned (ABORTED, nothing written), as a store's is.
   absl::Duration bulk_load_idle_timeout = absl::Seconds(60);
+  // The writer logs an entry by reference only once another live replica
+  // holds its payload; when none does within this long, the write is
+  // refused (UNAVAILABLE, nothing written). A writer alone does not wait.
+  absl::Duration payload_copy_timeout = absl::Seconds(60);
 };
 
 struct ReplicaStatus {
@@ -239,6 +244,18 @@ class ReplicatedStore : public storage::Store {
   // payload_dir, synced; its reference.
   absl::StatusOr<PayloadRef> WritePayload(const std::string& name,
                                           const std::string& bytes);
+  // The writer's, before it logs entry `entry` by reference to payload
+  // `name`: stages it and waits until another live replica holds the
+  // payload (none needed when there is no other). OK as well when it
+  // stopped waiting because `abandoned` says so, this replica is no longer
+  // the writer, or it stops: the caller checks those. UNAVAILABLE when no
+  // replica copied it within options_.payload_copy_timeout.
+  absl::Status AwaitPayloadCopy(const std::string& name,
+                                const std::string& entry,
+                                const std::function<bool()>& abandoned);
+  // A follower's tail: fetches the payloads the writer staged and says it
+  // holds them.
+  void CopyStagedPayloads();
   // The payload of `entry` in payload_dir, fetched from a peer unless it is
   // there already and whole. UNAVAILABLE when no peer gave it.
   absl::StatusOr<std::string> LocalPayload(const PayloadRef& payload);
@@ -289,6 +306,10 @@ class ReplicatedStore : public storage::Store {
   int64_t published_lease_ = 0;
   absl::Time published_at_ = absl::InfinitePast();
   absl::Time trimmed_at_ = absl::InfinitePast();  // the tail thread's
+  // Staged payloads the tail copied (and said so), or failed to copy
+  // (and logged why), while they stay staged.
+  absl::flat_hash_set<std::string> copied_staged_;
+  absl::flat_hash_set<std::string> failed_staged_;
   int64_t max_term_seen_ ABSL_GUARDED_BY(write_mu_) = 0;
   // status_.applied, set with applied_mu_ held: readers waiting for a
   // position wait on applied_mu_, never behind a write or an etcd call.

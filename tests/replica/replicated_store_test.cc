@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -98,10 +99,10 @@ class ReplicatedStoreTest : public ::testing::Test {
       // fetched by copying it from the directory of the replica at that
       // address (kg-server fetches it over gRPC: FetchLogPayload).
       options.payload_dir = PayloadDir(member);
-      options.fetch_payload = [this](const std::string& address,
-                                     const std::string& name,
-                                     const std::string& path) {
-        if (refuse_fetches_) return absl::UnavailableError("refused");
+      options.fetch_payload = [this, member](const std::string& address,
+                                             const std::string& name,
+                                             const std::string& path) {
+        if (Refusing(member)) return absl::UnavailableError("refused");
         ++fetched_;
         const std::string from = absl::StrCat(
             PayloadDir(address.substr(0, address.find('.'))), "/", name);
@@ -110,6 +111,7 @@ class ReplicatedStoreTest : public ::testing::Test {
         return ec ? absl::UnavailableError(ec.message()) : absl::OkStatus();
       };
       options.bulk_load_idle_timeout = absl::Milliseconds(300);
+      options.payload_copy_timeout = absl::Seconds(1);
     }
     absl::StatusOr<std::unique_ptr<ReplicatedStore>> replica =
         ReplicatedStore::Start(*std::move(store), options);
@@ -159,7 +161,21 @@ class ReplicatedStoreTest : public ::testing::Test {
   std::unique_ptr<EtcdCluster> etcd_;
   bool with_payloads_ = false;
   std::atomic<int> fetched_{0};
-  std::atomic<bool> refuse_fetches_{false};
+  // The members whose payload fetches fail.
+  void Refuse(const std::string& member, bool refuse) {
+    absl::MutexLock lock(&refusing_mu_);
+    if (refuse) {
+      refusing_.insert(member);
+    } else {
+      refusing_.erase(member);
+    }
+  }
+  bool Refusing(const std::string& member) {
+    absl::MutexLock lock(&refusing_mu_);
+    return refusing_.contains(member);
+  }
+  absl::Mutex refusing_mu_;
+  absl::flat_hash_set<std::string> refusing_ ABSL_GUARDED_BY(refusing_mu_);
   uint64_t log_retention_ = 10'000;
   absl::Duration trim_interval_ = absl::Seconds(10);
 };
@@ -434,17 +450,47 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
   EXPECT_EQ(Content(**b), Content(**a));
   EXPECT_EQ(statements(**a), before + 1);  // the write, not the load
 
-  // A follower that cannot get a payload does not skip its entry: it
+  // The writer logs a load only once another replica holds its payload:
+  // when none can fetch it (1 s here), the load is refused and nothing is
+  // written, in the log or in a store.
+  Refuse("b", true);
+  const uint64_t log_end = (*a)->status().applied;
+  const std::string content = Content(**a);
+  EXPECT_THAT((*a)->BulkLoad(ClaimAbout(7000)),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       AllOf(HasSubstr("not written"), HasSubstr("(b)"))));
+  EXPECT_EQ((*a)->status().applied, log_end);
+  EXPECT_EQ(Content(**a), content);
+  absl::StatusOr<ClusterView> view = (*a)->Cluster();
+  ASSERT_THAT(view, IsOk());
+  EXPECT_EQ(view->log_end, log_end);
+  EXPECT_FALSE(std::filesystem::exists(absl::StrCat(
+      PayloadDir("a"), "/", absl::Dec(log_end + 1, absl::kZeroPad20), "-",
+      (*a)->status().term, ".payload")));
+  ASSERT_THAT((*a)->Write(ClaimAbout(7001)), IsOk());  // writes go on
+
+  // With a third replica, c, that can: the load is logged once c holds
+  // it, and b, which cannot get the payload, does not skip its entry: it
   // waits, and applies it once a peer gives it.
-  refuse_fetches_ = true;
-  ASSERT_THAT((*a)->BulkLoad(ClaimAbout(7000)), IsOk());
+  absl::StatusOr<std::unique_ptr<ReplicatedStore>> c = Join("c");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT((*a)->BulkLoad(ClaimAbout(7002)), IsOk());
+  const std::string staged_in_c = absl::StrCat(
+      PayloadDir("c"), "/", absl::Dec((*a)->status().applied, absl::kZeroPad20),
+      "-", (*a)->status().term, ".payload");
+  EXPECT_TRUE(std::filesystem::exists(staged_in_c))
+      << "acknowledged before c held the payload";
   absl::SleepFor(absl::Milliseconds(500));
   EXPECT_LT((*b)->status().applied, (*a)->status().applied);
-  refuse_fetches_ = false;
+  Refuse("b", false);
   ASSERT_THAT((*b)->AwaitApplied((*a)->status().applied,
                                  absl::Now() + absl::Seconds(20)),
               IsOk());
+  ASSERT_THAT((*c)->AwaitApplied((*a)->status().applied,
+                                 absl::Now() + absl::Seconds(20)),
+              IsOk());
   EXPECT_EQ(Content(**b), Content(**a));
+  EXPECT_EQ(Content(**c), Content(**a));
   EXPECT_EQ((*b)->status().entries_failed, 0u);
 
   // A replica that restarts past such an entry does not apply it again.
@@ -456,6 +502,20 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
                                  absl::Now() + absl::Seconds(20)),
               IsOk());
   EXPECT_EQ(Content(**b), Content(**a));
+
+  // An acknowledged load outlives the writer's disk: with a's payloads
+  // gone and a stopped, b gets it from c.
+  Refuse("b", true);
+  ASSERT_THAT((*a)->BulkLoad(ClaimAbout(7003)), IsOk());
+  const uint64_t last = (*a)->status().applied;
+  const std::string expected = Content(**a);
+  (*a)->Stop();
+  std::filesystem::remove_all(PayloadDir("a"));
+  Refuse("b", false);
+  ASSERT_THAT((*b)->AwaitApplied(last, absl::Now() + absl::Seconds(20)),
+              IsOk());
+  EXPECT_EQ(Content(**b), expected);
+  EXPECT_EQ((*b)->status().entries_failed, 0u);
 }
 
 // A refusal by the data is skipped alike everywhere; the engine's failure
