@@ -240,14 +240,22 @@ absl::StatusOr<std::vector<ReplicaLog::Staged>> ReplicaLog::StagedEntries() {
   std::vector<Staged> out;
   for (Etcd::Kv& kv : *kvs) {
     out.push_back(Staged{kv.key.substr(StagedPrefix().size()),
-                         std::move(kv.value), kv.lease});
+                         std::move(kv.value), kv.lease, kv.create_revision});
   }
   return out;
 }
 
-absl::Status ReplicaLog::SetHeld(absl::string_view name,
-                                 absl::string_view member, int64_t lease) {
-  return etcd_->Put(absl::StrCat(HeldPrefix(name), member), "", lease);
+absl::Status ReplicaLog::SetHeld(const Staged& staged,
+                                 absl::string_view member) {
+  absl::StatusOr<bool> put = etcd_->PutIf(
+      {{absl::StrCat(StagedPrefix(), staged.name), staged.revision}},
+      {{absl::StrCat(HeldPrefix(staged.name), member), ""}}, staged.lease);
+  if (!put.ok()) return put.status();
+  if (!*put) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("payload ", staged.name, " is no longer staged"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::string>> ReplicaLog::Holders(

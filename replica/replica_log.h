@@ -92,18 +92,19 @@ class ReplicaLog {
   // one only once another replica holds its payload (docs/replicas.md,
   // "Entries by reference").
   struct Staged {
-    std::string name;   // the payload file's
-    std::string entry;  // the encoded entry the writer will log
-    int64_t lease = 0;  // the writer's, holding the key
+    std::string name;      // the payload file's
+    std::string entry;     // the encoded entry the writer will log
+    int64_t lease = 0;     // the writer's, holding the key
+    int64_t revision = 0;  // the key's create revision: this staging
   };
   // `name`: a file name (no '/'); INVALID_ARGUMENT otherwise.
   absl::Status Stage(absl::string_view name, absl::string_view entry,
                      int64_t lease);
   absl::StatusOr<std::vector<Staged>> StagedEntries();
-  // Tells that `member` holds staged payload `name`; `lease` is the staged
-  // key's.
-  absl::Status SetHeld(absl::string_view name, absl::string_view member,
-                       int64_t lease);
+  // Tells that `member` holds the payload of `staged`, under the staged
+  // key's lease, while that staging lasts: FAILED_PRECONDITION when it was
+  // unstaged (or staged anew) meanwhile.
+  absl::Status SetHeld(const Staged& staged, absl::string_view member);
   // The members that hold staged payload `name`.
   absl::StatusOr<std::vector<std::string>> Holders(absl::string_view name);
   // Deletes the staged key of `name` and its holders.

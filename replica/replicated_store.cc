@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -83,38 +84,87 @@ std::optional<std::pair<uint64_t, std::string>> SizeAndDigest(
   return std::make_pair(size, sha.Finish());
 }
 
-// Writes `bytes` to `path` and syncs it and its directory.
-absl::Status WriteSynced(const std::string& path, absl::string_view bytes) {
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrCat("payload: cannot create ", path,
-                                            ": ", std::strerror(errno)));
-  }
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return absl::InternalError(absl::StrCat("payload: cannot write ", path,
+// A payload file written record by record, as a load's parts come, under
+// a temporary name (which a start removes, as any file not named as a
+// payload) until Finish syncs it and gives it its name.
+class PayloadFileWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<PayloadFileWriter>> Create(
+      const std::string& dir) {
+    std::string path = absl::StrCat(
+        dir, "/", absl::BytesToHexString(DrawBlankScope()), ".writing");
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return absl::InternalError(absl::StrCat("payload: cannot create ", path,
                                               ": ", std::strerror(errno)));
     }
-    bytes.remove_prefix(static_cast<size_t>(n));
+    return std::unique_ptr<PayloadFileWriter>(
+        new PayloadFileWriter(dir, std::move(path), fd));
   }
-  const int synced = ::fsync(fd);
-  ::close(fd);
-  if (synced != 0) {
-    return absl::InternalError(absl::StrCat("payload: cannot sync ", path, ": ",
-                                            std::strerror(errno)));
+  ~PayloadFileWriter() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!finished_) {
+      std::error_code ignored;
+      std::filesystem::remove(path_, ignored);
+    }
   }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
+
+  absl::Status Append(absl::string_view bytes) {
+    sha_.Update(bytes);
+    size_ += bytes.size();
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return absl::InternalError(absl::StrCat("payload: cannot write ", path_,
+                                                ": ", std::strerror(errno)));
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
-}
+
+  // Syncs the file, names it `name` in its directory and syncs that; the
+  // reference to it (without an address). Once.
+  absl::StatusOr<PayloadRef> Finish(const std::string& name) {
+    const int synced = ::fsync(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    if (synced != 0) {
+      return absl::InternalError(absl::StrCat("payload: cannot sync ", path_,
+                                              ": ", std::strerror(errno)));
+    }
+    const std::string final_path = absl::StrCat(dir_, "/", name);
+    if (::rename(path_.c_str(), final_path.c_str()) != 0) {
+      return absl::InternalError(absl::StrCat("payload: cannot rename ", path_,
+                                              " to ", final_path, ": ",
+                                              std::strerror(errno)));
+    }
+    finished_ = true;
+    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+    PayloadRef payload;
+    payload.name = name;
+    payload.size = size_;
+    payload.sha256 = sha_.Finish();
+    return payload;
+  }
+
+ private:
+  PayloadFileWriter(std::string dir, std::string path, int fd)
+      : dir_(std::move(dir)), path_(std::move(path)), fd_(fd) {}
+
+  const std::string dir_;
+  const std::string path_;
+  int fd_;
+  Sha256Stream sha_;
+  uint64_t size_ = 0;
+  bool finished_ = false;
+};
 
 }  // namespace
 
@@ -123,19 +173,21 @@ absl::Status WriteSynced(const std::string& path, absl::string_view bytes) {
 // once, naming the part) and appended to a payload file; the commit waits
 // until another replica holds that file (AwaitPayloadCopy), logs the load
 // by reference to it and commits the store's loader at the entry's
-// position. The payload's records are held in memory until the
-// commit, beside the store's transaction. While it is open, the replicated
+// position. The payload's records go to the file as they come, under a
+// temporary name until the commit. While it is open, the replicated
 // store's other writes wait (AwaitNoBulkLoad), so that no entry comes between.
 class ReplicatedBulkLoader : public storage::BulkLoader {
  public:
   ReplicatedBulkLoader(ReplicatedStore* replica,
                        std::unique_ptr<storage::BulkLoader> loader,
+                       std::unique_ptr<PayloadFileWriter> payload,
                        absl::Time at, int64_t term)
       : replica_(replica),
         loader_(std::move(loader)),
         at_(at),
         term_(term),
         blank_scope_(DrawBlankScope()),
+        payload_(std::move(payload)),
         idle_since_(absl::Now()) {}
 
   ~ReplicatedBulkLoader() override {
@@ -173,15 +225,15 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
     idle_since_ = absl::Now();
     if (!abandoned_.empty()) {
       loader_.reset();
-      records_.clear();
+      payload_.reset();
       return Usable();
     }
-    if (!status.ok()) {
-      failed_ = true;
-      return status;
+    if (status.ok()) {
+      // Gone only when a commit came meanwhile: this part is not in it.
+      status = payload_ != nullptr ? payload_->Append(record) : Usable();
     }
-    records_.append(record);
-    return absl::OkStatus();
+    if (!status.ok()) failed_ = true;
+    return status;
   }
 
   using BulkLoader::Commit;
@@ -208,8 +260,8 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
       }
       position = r.status_.applied + 1;
       absl::StatusOr<PayloadRef> payload =
-          r.WritePayload(PayloadName(position, term_), records_);
-      records_.clear();
+          payload_->Finish(PayloadName(position, term_));
+      payload_.reset();
       if (!payload.ok()) {
         r.bulk_ = nullptr;
         loader_.reset();  // the store takes other writes again
@@ -220,9 +272,13 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
       entry.bulk = true;
       entry.at = at_;
       entry.payload = *std::move(payload);
+      entry.payload.address = r.options_.address;
       payload_name_ = entry.payload.name;
       bytes = EncodeEntry(entry);
-      busy_ = true;  // not idle: writes wait on; an abandon waits for us
+      // Not idle: other writes wait on. The loader is left alone until
+      // the copy is there, so an abandon frees it at once.
+      busy_ = true;
+      awaiting_copy_ = true;
     }
     // Without write_mu_, so that the lease and the tail go on: another
     // replica copies the payload before the entry is logged, so that an
@@ -235,13 +291,11 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
     absl::MutexLock write(&r.write_mu_);
     absl::MutexLock lock(&mu_);
     busy_ = false;
+    awaiting_copy_ = false;
     if (r.bulk_ == this) r.bulk_ = nullptr;
     const auto discard = [&] {
       loader_.reset();
-      std::error_code ignored;
-      std::filesystem::remove(
-          absl::StrCat(r.options_.payload_dir, "/", payload_name_), ignored);
-      r.log_.Unstage(payload_name_).IgnoreError();
+      r.DiscardPayload(payload_name_);
     };
     if (!abandoned_.empty()) {
       discard();
@@ -283,9 +337,9 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
   void Abandon(absl::string_view why) {
     absl::MutexLock lock(&mu_);
     abandoned_ = std::string(why);
-    if (busy_) return;  // Add frees it when its part is done
+    if (busy_ && !awaiting_copy_) return;  // Add frees it after its part
     loader_.reset();
-    records_.clear();
+    payload_.reset();
   }
   bool Idle(absl::Duration longer_than) {
     absl::MutexLock lock(&mu_);
@@ -312,11 +366,13 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
   const absl::Time at_;
   const int64_t term_;
   const std::string blank_scope_;
-  // The payload's records so far.
-  std::string records_ ABSL_GUARDED_BY(mu_);
+  // The payload's records so far, in a file until the commit names it.
+  std::unique_ptr<PayloadFileWriter> payload_ ABSL_GUARDED_BY(mu_);
   std::string payload_name_;  // Commit's
 
   bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  // Commit waits for a copy of the payload (busy_ too).
+  bool awaiting_copy_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time idle_since_ ABSL_GUARDED_BY(mu_);
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   std::string abandoned_ ABSL_GUARDED_BY(mu_);  // why, when abandoned
@@ -819,10 +875,7 @@ absl::Status ReplicatedStore::Append(Entry entry,
     const absl::Status copied =
         AwaitPayloadCopy(name, bytes, [] { return false; });
     if (!copied.ok()) {
-      std::error_code ignored;
-      std::filesystem::remove(absl::StrCat(options_.payload_dir, "/", name),
-                              ignored);
-      log_.Unstage(name).IgnoreError();
+      DiscardPayload(name);
       return copied;
     }
   }
@@ -902,11 +955,13 @@ ReplicatedStore::BeginBulkLoad(std::optional<absl::Time> at) {
   absl::MutexLock lock(&write_mu_);
   AwaitNoBulkLoad();
   if (status_.role != ReplicaStatus::Role::kWriter) return NotTheWriter();
+  KG_ASSIGN_OR_RETURN(std::unique_ptr<PayloadFileWriter> payload,
+                      PayloadFileWriter::Create(options_.payload_dir));
   const absl::Time stamp = NextStamp();
   KG_ASSIGN_OR_RETURN(std::unique_ptr<storage::BulkLoader> loader,
                       store_->BeginBulkLoad(stamp));
   auto replicated = std::make_unique<ReplicatedBulkLoader>(
-      this, std::move(loader), stamp, status_.term);
+      this, std::move(loader), std::move(payload), stamp, status_.term);
   bulk_ = replicated.get();
   return replicated;
 }
@@ -930,14 +985,10 @@ void ReplicatedStore::AwaitNoBulkLoad() {
 
 absl::StatusOr<PayloadRef> ReplicatedStore::WritePayload(
     const std::string& name, const std::string& bytes) {
-  const std::string path = absl::StrCat(options_.payload_dir, "/", name);
-  KG_RETURN_IF_ERROR(WriteSynced(path, bytes));
-  PayloadRef payload;
-  payload.name = name;
-  payload.size = bytes.size();
-  Sha256Stream sha;
-  sha.Update(bytes);
-  payload.sha256 = sha.Finish();
+  KG_ASSIGN_OR_RETURN(std::unique_ptr<PayloadFileWriter> file,
+                      PayloadFileWriter::Create(options_.payload_dir));
+  KG_RETURN_IF_ERROR(file->Append(bytes));
+  KG_ASSIGN_OR_RETURN(PayloadRef payload, file->Finish(name));
   payload.address = options_.address;
   return payload;
 }
@@ -962,9 +1013,11 @@ absl::Status ReplicatedStore::AwaitPayloadCopy(
   while (true) {
     absl::StatusOr<std::vector<std::string>> holders = log_.Holders(name);
     if (holders.ok() && !holders->empty()) return absl::OkStatus();
-    // The caller finds out why it stopped waiting.
-    if (abandoned() || !is_writer_.load() || Stopping()) {
-      return absl::OkStatus();
+    if (abandoned()) return absl::AbortedError("the bulk load was abandoned");
+    if (!is_writer_.load() || Stopping()) {
+      return absl::UnavailableError(
+          "the write was not written: this replica stopped being the writer "
+          "while another copied its payload; write it again");
     }
     if (absl::Now() >= deadline) {
       return absl::UnavailableError(absl::StrCat(
@@ -978,6 +1031,14 @@ absl::Status ReplicatedStore::AwaitPayloadCopy(
   }
 }
 
+void ReplicatedStore::DiscardPayload(const std::string& name) {
+  // Unstaged first: no follower starts a fetch of a file about to go.
+  log_.Unstage(name).IgnoreError();
+  std::error_code ignored;
+  std::filesystem::remove(absl::StrCat(options_.payload_dir, "/", name),
+                          ignored);
+}
+
 void ReplicatedStore::CopyStagedPayloads() {
   if (options_.payload_dir.empty() || !options_.fetch_payload ||
       is_writer_.load()) {
@@ -985,10 +1046,17 @@ void ReplicatedStore::CopyStagedPayloads() {
   }
   absl::StatusOr<std::vector<ReplicaLog::Staged>> staged = log_.StagedEntries();
   if (!staged.ok()) return;
+  // A staging is its name and revision: a load tried again after a
+  // refusal may stage another payload under the same name.
   absl::flat_hash_set<std::string> now;
   for (const ReplicaLog::Staged& s : *staged) {
-    now.insert(s.name);
-    if (copied_staged_.contains(s.name)) continue;
+    const std::string staging = absl::StrCat(s.name, "@", s.revision);
+    now.insert(staging);
+    if (copied_staged_.contains(staging)) continue;
+    const auto failed = failed_staged_.find(staging);
+    if (failed != failed_staged_.end() && absl::Now() < failed->second) {
+      continue;  // tried again once a second has passed
+    }
     absl::StatusOr<Entry> entry = DecodeEntry(s.entry);
     absl::Status copied = entry.status();
     if (copied.ok() && (entry->kind != Entry::Kind::kByReference ||
@@ -996,19 +1064,23 @@ void ReplicatedStore::CopyStagedPayloads() {
       copied = absl::DataLossError("not an entry by reference to it");
     }
     if (copied.ok()) copied = LocalPayload(entry->payload).status();
-    if (copied.ok()) copied = log_.SetHeld(s.name, options_.member, s.lease);
+    if (copied.ok()) copied = log_.SetHeld(s, options_.member);
     if (copied.ok()) {
-      copied_staged_.insert(s.name);
-    } else if (failed_staged_.insert(s.name).second) {
-      Log(absl::StrCat(
-          "replica set '", options_.cluster, "': ", options_.member,
-          " could not copy staged payload ", s.name, ": ", copied.message()));
+      copied_staged_.insert(staging);
+      failed_staged_.erase(staging);
+    } else {
+      if (failed == failed_staged_.end()) {
+        Log(absl::StrCat(
+            "replica set '", options_.cluster, "': ", options_.member,
+            " could not copy staged payload ", s.name, ": ", copied.message()));
+      }
+      failed_staged_[staging] = absl::Now() + absl::Seconds(1);
     }
   }
   absl::erase_if(copied_staged_,
                  [&now](const std::string& n) { return !now.contains(n); });
   absl::erase_if(failed_staged_,
-                 [&now](const std::string& n) { return !now.contains(n); });
+                 [&now](const auto& f) { return !now.contains(f.first); });
 }
 
 absl::StatusOr<std::string> ReplicatedStore::LocalPayload(
@@ -1132,6 +1204,8 @@ absl::StatusOr<storage::WriteResult> ReplicatedStore::LoadFresh(
 
 void ReplicatedStore::TailLoop() {
   while (!Stopping()) {
+    // First, not holding write_mu_: the writer waits for the copy.
+    CopyStagedPayloads();
     uint64_t applied;
     {
       absl::MutexLock lock(&write_mu_);
@@ -1191,7 +1265,6 @@ void ReplicatedStore::TailLoop() {
       applied = status_.applied;
       PublishStatus();
     }
-    CopyStagedPayloads();  // not holding write_mu_
     if (absl::Now() - trimmed_at_ >= options_.trim_interval) {
       trimmed_at_ = absl::Now();
       if (is_writer_) TrimLog();

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -254,8 +255,10 @@ class ReplicatedStore : public storage::Store {
                                 const std::string& entry,
                                 const std::function<bool()>& abandoned);
   // A follower's tail: fetches the payloads the writer staged and says it
-  // holds them.
+  // holds them; a failed one again after a second.
   void CopyStagedPayloads();
+  // Unstages payload `name` and deletes its file: its entry was not logged.
+  void DiscardPayload(const std::string& name);
   // The payload of `entry` in payload_dir, fetched from a peer unless it is
   // there already and whole. UNAVAILABLE when no peer gave it.
   absl::StatusOr<std::string> LocalPayload(const PayloadRef& payload);
@@ -306,10 +309,11 @@ class ReplicatedStore : public storage::Store {
   int64_t published_lease_ = 0;
   absl::Time published_at_ = absl::InfinitePast();
   absl::Time trimmed_at_ = absl::InfinitePast();  // the tail thread's
-  // Staged payloads the tail copied (and said so), or failed to copy
-  // (and logged why), while they stay staged.
+  // Stagings ("<name>@<revision>") the tail copied (and said so), or
+  // failed to copy (logged once; tried again from the time given), while
+  // they stay staged.
   absl::flat_hash_set<std::string> copied_staged_;
-  absl::flat_hash_set<std::string> failed_staged_;
+  absl::flat_hash_map<std::string, absl::Time> failed_staged_;
   int64_t max_term_seen_ ABSL_GUARDED_BY(write_mu_) = 0;
   // status_.applied, set with applied_mu_ held: readers waiting for a
   // position wait on applied_mu_, never behind a write or an etcd call.

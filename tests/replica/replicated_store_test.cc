@@ -103,6 +103,7 @@ class ReplicatedStoreTest : public ::testing::Test {
                                              const std::string& name,
                                              const std::string& path) {
         if (Refusing(member)) return absl::UnavailableError("refused");
+        while (Holding(member)) absl::SleepFor(absl::Milliseconds(10));
         ++fetched_;
         const std::string from = absl::StrCat(
             PayloadDir(address.substr(0, address.find('.'))), "/", name);
@@ -111,7 +112,7 @@ class ReplicatedStoreTest : public ::testing::Test {
         return ec ? absl::UnavailableError(ec.message()) : absl::OkStatus();
       };
       options.bulk_load_idle_timeout = absl::Milliseconds(300);
-      options.payload_copy_timeout = absl::Seconds(1);
+      options.payload_copy_timeout = absl::Seconds(3);
     }
     absl::StatusOr<std::unique_ptr<ReplicatedStore>> replica =
         ReplicatedStore::Start(*std::move(store), options);
@@ -157,6 +158,18 @@ class ReplicatedStoreTest : public ::testing::Test {
     return dir_.Sub(member + "-payloads");
   }
 
+  // The sizes of the payload files of `member` still being written.
+  std::vector<uint64_t> Writing(const std::string& member) {
+    std::vector<uint64_t> sizes;
+    for (const auto& file :
+         std::filesystem::directory_iterator(PayloadDir(member))) {
+      if (file.path().extension() == ".writing") {
+        sizes.push_back(file.file_size());
+      }
+    }
+    return sizes;
+  }
+
   ::kg::testing::ScopedTempDir dir_;
   std::unique_ptr<EtcdCluster> etcd_;
   bool with_payloads_ = false;
@@ -174,8 +187,18 @@ class ReplicatedStoreTest : public ::testing::Test {
     absl::MutexLock lock(&refusing_mu_);
     return refusing_.contains(member);
   }
+  // The member whose payload fetches wait, while `hold`.
+  void Hold(const std::string& member, bool hold) {
+    absl::MutexLock lock(&refusing_mu_);
+    held_ = hold ? member : "";
+  }
+  bool Holding(const std::string& member) {
+    absl::MutexLock lock(&refusing_mu_);
+    return held_ == member;
+  }
   absl::Mutex refusing_mu_;
   absl::flat_hash_set<std::string> refusing_ ABSL_GUARDED_BY(refusing_mu_);
+  std::string held_ ABSL_GUARDED_BY(refusing_mu_);
   uint64_t log_retention_ = 10'000;
   absl::Duration trim_interval_ = absl::Seconds(10);
 };
@@ -376,6 +399,11 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
   absl::StatusOr<std::unique_ptr<ReplicatedStore>> b = Join("b");
   ASSERT_THAT(b, IsOk());
   ASSERT_THAT((*a)->Write(Vocabulary()), IsOk());
+  // Once b applied it, b knows the writer (its tail learns the writer
+  // before it applies).
+  ASSERT_THAT((*b)->AwaitApplied((*a)->status().applied,
+                                 absl::Now() + absl::Seconds(20)),
+              IsOk());
 
   EXPECT_THAT((*b)->BeginBulkLoad(),
               StatusIs(absl::StatusCode::kUnavailable,
@@ -400,6 +428,8 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
                 IsOk());
     EXPECT_EQ(part_result.statements_created, 50u);
   }
+  // The parts are in a file as they come, not held in memory.
+  EXPECT_THAT(Writing("a"), ElementsAre(::testing::Gt(0u)));
   std::atomic<bool> written{false};
   std::thread writer([&] {
     EXPECT_THAT((*a)->Write(ClaimAbout(999)), IsOk());
@@ -409,6 +439,7 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
   EXPECT_FALSE(written) << "a write went in while the load was open";
   ASSERT_THAT((*loader)->Commit(), IsOk());
   writer.join();
+  EXPECT_THAT(Writing("a"), ::testing::IsEmpty());
   EXPECT_TRUE(written);
   const uint64_t loaded_at = (*a)->status().applied - 1;  // then the write
 
@@ -444,6 +475,8 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
   ASSERT_THAT((*a)->Write(ClaimAbout(5001)), IsOk());
   EXPECT_THAT((*loader)->Commit(),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("abandoned")));
+  EXPECT_THAT(Writing("a"), ::testing::IsEmpty())
+      << "the abandoned load's file is left";
   ASSERT_THAT((*b)->AwaitApplied((*a)->status().applied,
                                  absl::Now() + absl::Seconds(20)),
               IsOk());
@@ -451,7 +484,7 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
   EXPECT_EQ(statements(**a), before + 1);  // the write, not the load
 
   // The writer logs a load only once another replica holds its payload:
-  // when none can fetch it (1 s here), the load is refused and nothing is
+  // when none can fetch it (3 s here), the load is refused and nothing is
   // written, in the log or in a store.
   Refuse("b", true);
   const uint64_t log_end = (*a)->status().applied;
@@ -474,12 +507,22 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
   // waits, and applies it once a peer gives it.
   absl::StatusOr<std::unique_ptr<ReplicatedStore>> c = Join("c");
   ASSERT_THAT(c, IsOk());
-  ASSERT_THAT((*a)->BulkLoad(ClaimAbout(7002)), IsOk());
-  const std::string staged_in_c = absl::StrCat(
-      PayloadDir("c"), "/", absl::Dec((*a)->status().applied, absl::kZeroPad20),
-      "-", (*a)->status().term, ".payload");
-  EXPECT_TRUE(std::filesystem::exists(staged_in_c))
-      << "acknowledged before c held the payload";
+  ASSERT_THAT((*c)->AwaitApplied((*a)->status().applied,
+                                 absl::Now() + absl::Seconds(20)),
+              IsOk());
+  Hold("c", true);  // c's fetch waits: so does the load
+  std::atomic<bool> loaded{false};
+  const uint64_t before_load = (*a)->status().applied;
+  std::thread load([&] {
+    EXPECT_THAT((*a)->BulkLoad(ClaimAbout(7002)), IsOk());
+    loaded = true;
+  });
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_FALSE(loaded) << "acknowledged before another replica held it";
+  EXPECT_EQ((*a)->status().applied, before_load) << "logged before a copy";
+  Hold("c", false);
+  load.join();
+  ASSERT_TRUE(loaded);
   absl::SleepFor(absl::Milliseconds(500));
   EXPECT_LT((*b)->status().applied, (*a)->status().applied);
   Refuse("b", false);
@@ -503,18 +546,24 @@ TEST_F(ReplicatedStoreTest, BulkLoadsAndLargeWritesAreLoggedByReference) {
               IsOk());
   EXPECT_EQ(Content(**b), Content(**a));
 
-  // An acknowledged load outlives the writer's disk: with a's payloads
-  // gone and a stopped, b gets it from c.
+  // An acknowledged load outlives the writer's disk: b cannot fetch, c
+  // can fetch nothing once the load is acknowledged, a stops and its
+  // payloads are lost: c applies the copy it took before the
+  // acknowledgement, and b gets it from c.
   Refuse("b", true);
   ASSERT_THAT((*a)->BulkLoad(ClaimAbout(7003)), IsOk());
+  Refuse("c", true);
   const uint64_t last = (*a)->status().applied;
   const std::string expected = Content(**a);
   (*a)->Stop();
   std::filesystem::remove_all(PayloadDir("a"));
+  ASSERT_THAT((*c)->AwaitApplied(last, absl::Now() + absl::Seconds(20)),
+              IsOk());
   Refuse("b", false);
   ASSERT_THAT((*b)->AwaitApplied(last, absl::Now() + absl::Seconds(20)),
               IsOk());
   EXPECT_EQ(Content(**b), expected);
+  EXPECT_EQ(Content(**c), expected);
   EXPECT_EQ((*b)->status().entries_failed, 0u);
 }
 
