@@ -170,6 +170,7 @@ void AddStatementGroup(Cli& cli) {
       auto ctx = conn.Context();
       grpc::Status status = conn.kg().WriteStatements(ctx.get(), req, &resp);
       if (!status.ok()) return ReportError(status, conn.server());
+      Connection::ReportWritten(*ctx);
       if (g.json) {
         PrintJson(resp);
         return kExitOk;
@@ -377,6 +378,7 @@ void AddRetract(Cli& cli) {
     auto ctx = conn.Context();
     status = conn.kg().RetractProvenance(ctx.get(), req, &resp);
     if (!status.ok()) return ReportError(status, conn.server());
+    Connection::ReportWritten(*ctx);
     if (g.json) {
       PrintJson(resp);
     } else {

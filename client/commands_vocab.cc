@@ -105,6 +105,7 @@ void AddEntityAddCommand(Cli& cli, CLI::App* entity) {
     auto ctx = conn.Context();
     grpc::Status status = conn.kg().CreateEntity(ctx.get(), req, &resp);
     if (!status.ok()) return ReportError(status, conn.server());
+    Connection::ReportWritten(*ctx);
     PrintEntity(resp, g);
     return kExitOk;
   });
@@ -186,6 +187,7 @@ void AddEntityUpdateCommand(Cli& cli, CLI::App* entity) {
     auto ctx = conn.Context();
     grpc::Status status = conn.kg().UpdateEntity(ctx.get(), req, &resp);
     if (!status.ok()) return ReportError(status, conn.server());
+    Connection::ReportWritten(*ctx);
     PrintEntity(resp, g);
     return kExitOk;
   });
@@ -230,6 +232,7 @@ void AddEntityLifeCommands(Cli& cli, CLI::App* entity) {
       auto ctx = conn.Context();
       grpc::Status status = conn.kg().MergeEntities(ctx.get(), req, &resp);
       if (!status.ok()) return ReportError(status, conn.server());
+      Connection::ReportWritten(*ctx);
       if (g.json) {
         PrintJson(resp);
         return kExitOk;
@@ -260,6 +263,7 @@ void AddEntityLifeCommands(Cli& cli, CLI::App* entity) {
       auto ctx = conn.Context();
       grpc::Status status = conn.kg().DeleteEntity(ctx.get(), req, &resp);
       if (!status.ok()) return ReportError(status, conn.server());
+      Connection::ReportWritten(*ctx);
       if (g.json) {
         PrintJson(resp);
       } else {
@@ -499,6 +503,7 @@ void AddRelationCommands(Cli& cli) {
       auto ctx = conn.Context();
       grpc::Status status = conn.kg().CreateRelation(ctx.get(), req, &resp);
       if (!status.ok()) return ReportError(status, conn.server());
+      Connection::ReportWritten(*ctx);
       PrintRelation(resp, g);
       return kExitOk;
     });
@@ -614,6 +619,7 @@ void AddDocumentCommands(Cli& cli) {
       auto ctx = conn.Context();
       grpc::Status status = conn.kg().CreateDocument(ctx.get(), req, &resp);
       if (!status.ok()) return ReportError(status, conn.server());
+      Connection::ReportWritten(*ctx);
       if (g.json) {
         PrintJson(resp);
       } else {

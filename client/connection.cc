@@ -193,6 +193,17 @@ void Connection::FollowWriter() {
   *this = std::move(**moved);
 }
 
+void Connection::ReportWritten(const grpc::ClientContext& ctx) {
+  const auto& trailers = ctx.GetServerTrailingMetadata();
+  const auto it = trailers.find("kg-log-position");
+  if (it == trailers.end()) return;
+  const std::string position(it->second.data(), it->second.size());
+  std::fprintf(stderr,
+               "%s: written at log position %s of the replica set "
+               "(--min-log-position %s reads it on any replica)\n",
+               ProgramName(), position.c_str(), position.c_str());
+}
+
 grpc::Status Connection::WaitForConnected() {
   // An in-process channel has no connectivity state to watch.
   if (in_process_) return grpc::Status::OK;

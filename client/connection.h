@@ -83,6 +83,11 @@ class Connection {
   // server that is not in a replica set, or cannot tell, is kept (the
   // write's own status then says what is wrong).
   void FollowWriter();
+  // After a write the server acknowledged in `ctx`: when a replica set
+  // took it (the kg-log-position trailer), says on stderr at which log
+  // position, so that a read elsewhere can ask for it
+  // (--min-log-position). Nothing otherwise.
+  static void ReportWritten(const grpc::ClientContext& ctx);
   const std::string& server() const { return server_; }
   absl::Duration timeout() const { return timeout_; }
 

@@ -484,6 +484,7 @@ int Importer::Commit() {
   stream_.reset();
   progress_->Clear();
   if (!status.ok()) return Rejected(status);
+  Connection::ReportWritten(*context_);
   const kg::v1::WriteStatementsResponse& r = response_.result();
   result_.statements_created = r.statements_created();
   result_.provenance_added = r.provenance_added();

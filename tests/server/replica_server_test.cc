@@ -271,6 +271,10 @@ TEST_F(ReplicaServerTest, ReadYourWritesClusterStatusAndMetrics) {
   // write back from the follower.
   r = Kgctl(*b, {"entity", "add", "three", "--label", "Three", "--type", "T"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(
+                         "written at log position ", position + 1,
+                         " of the replica set (--min-log-position ",
+                         position + 1, " reads it on any replica)")));
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat("is a follower in replica set "
                                             "'team'; writing to the writer a "
                                             "at ",
@@ -388,6 +392,16 @@ TEST_F(ReplicaServerTest, ABulkImportReachesEveryReplicaByReference) {
   // Sent to the follower: kgctl follows the writer.
   r = Kgctl(*b, {"import", file, "--document", "claims"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // kgctl says where the import went in the log, and a read on the
+  // follower that asks for that position sees it.
+  const std::string said = "written at log position ";
+  const size_t at = r.err.find(said);
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::string position = r.err.substr(
+      at + said.size(), r.err.find(' ', at + said.size()) - (at + said.size()));
+  r = Kgctl(*b, {"--min-log-position", position, "export"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("unit2999"));
   r = KgctlUntilOk(*b, {"entity", "get", "one"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
