@@ -9,9 +9,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/sha256_stream.h"
@@ -23,8 +25,58 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The longest a payload's fetch may take (60 GB at 100 MB/s).
-constexpr absl::Duration kPayloadDeadline = absl::Minutes(10);
+// Cancels a call that receives nothing for `stall`: a peer that stops
+// sending must not hold a replica's start, or its apply, for ever, however
+// long a whole transfer may rightly take.
+class StallWatch {
+ public:
+  StallWatch(grpc::ClientContext* ctx, absl::Duration stall)
+      : ctx_(ctx), stall_(stall), last_(absl::Now()) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~StallWatch() {
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+    }
+    thread_.join();
+  }
+  void Received() {
+    absl::MutexLock lock(&mu_);
+    last_ = absl::Now();
+  }
+  // DEADLINE_EXCEEDED naming `peer` when the call was cancelled for a
+  // stall; `status` otherwise.
+  absl::Status Explain(absl::Status status, const std::string& peer) {
+    absl::MutexLock lock(&mu_);
+    if (!stalled_) return status;
+    return absl::DeadlineExceededError(
+        absl::StrCat(peer, " sent nothing for ", absl::FormatDuration(stall_),
+                     "; the transfer was given up"));
+  }
+
+ private:
+  void Run() {
+    absl::MutexLock lock(&mu_);
+    while (!done_) {
+      const absl::Time due = last_ + stall_;
+      if (absl::Now() >= due) {
+        stalled_ = true;
+        ctx_->TryCancel();
+        return;
+      }
+      mu_.AwaitWithDeadline(absl::Condition(&done_), due);
+    }
+  }
+
+  grpc::ClientContext* const ctx_;
+  const absl::Duration stall_;
+  absl::Mutex mu_;
+  absl::Time last_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool stalled_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(
@@ -195,7 +247,7 @@ absl::StatusOr<DownloadedCheckpoint> CheckpointReceiver::Finish() {
 
 absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
     Connection& conn, const std::string& dir,
-    const std::function<void(uint64_t bytes)>& progress) {
+    const std::function<void(uint64_t bytes)>& progress, absl::Duration stall) {
   fs::path target = fs::path(dir).lexically_normal();
   if (!target.has_filename()) target = target.parent_path();  // "a/b/"
   std::error_code ec;
@@ -222,14 +274,18 @@ absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
       conn.kg().FetchCheckpoint(ctx.get(), kg::v1::FetchCheckpointRequest());
   CheckpointReceiver receiver(partial);
   absl::Status status;
-  kg::v1::FetchCheckpointResponse message;
-  while (status.ok() && reader->Read(&message)) {
-    status = receiver.Take(message);
-    if (status.ok() && progress) progress(receiver.bytes());
+  {
+    StallWatch watch(ctx.get(), stall);
+    kg::v1::FetchCheckpointResponse message;
+    while (status.ok() && reader->Read(&message)) {
+      watch.Received();
+      status = receiver.Take(message);
+      if (status.ok() && progress) progress(receiver.bytes());
+    }
+    if (!status.ok()) ctx->TryCancel();
+    const absl::Status call = ToAbsl(reader->Finish());
+    if (status.ok()) status = watch.Explain(call, conn.server());
   }
-  if (!status.ok()) ctx->TryCancel();
-  const absl::Status call = ToAbsl(reader->Finish());
-  if (status.ok()) status = call;
   absl::StatusOr<DownloadedCheckpoint> got = DownloadedCheckpoint();
   if (status.ok()) {
     got = receiver.Finish();
@@ -253,7 +309,7 @@ absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
 }
 
 absl::Status DownloadLogPayload(Connection& conn, const std::string& name,
-                                const std::string& path) {
+                                const std::string& path, absl::Duration stall) {
   std::error_code ec;
   const std::string dir = path + ".stream";
   fs::remove_all(dir, ec);
@@ -262,20 +318,23 @@ absl::Status DownloadLogPayload(Connection& conn, const std::string& name,
         absl::StrCat("cannot create ", dir, ": ", ec.message()));
   }
   std::unique_ptr<grpc::ClientContext> ctx = conn.StreamContext();
-  // A replica applying the entry waits for this: a peer that stops
-  // sending must not hold it for ever.
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + kPayloadDeadline));
   kg::v1::FetchLogPayloadRequest request;
   request.set_name(name);
   std::unique_ptr<grpc::ClientReader<kg::v1::FetchCheckpointResponse>> reader =
       conn.kg().FetchLogPayload(ctx.get(), request);
   CheckpointReceiver receiver(dir, /*store=*/false);
   absl::Status status;
-  kg::v1::FetchCheckpointResponse message;
-  while (status.ok() && reader->Read(&message)) status = receiver.Take(message);
-  if (!status.ok()) ctx->TryCancel();
-  const absl::Status call = ToAbsl(reader->Finish());
-  if (status.ok()) status = call;
+  {
+    StallWatch watch(ctx.get(), stall);
+    kg::v1::FetchCheckpointResponse message;
+    while (status.ok() && reader->Read(&message)) {
+      watch.Received();
+      status = receiver.Take(message);
+    }
+    if (!status.ok()) ctx->TryCancel();
+    const absl::Status call = ToAbsl(reader->Finish());
+    if (status.ok()) status = watch.Explain(call, conn.server());
+  }
   if (status.ok()) {
     absl::StatusOr<DownloadedCheckpoint> got = receiver.Finish();
     status = got.status();

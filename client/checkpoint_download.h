@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/connection.h"
 
 namespace kg::client {
@@ -62,16 +63,20 @@ class CheckpointReceiver {
 // FAILED_PRECONDITION for `dir`; DATA_LOSS when what arrived does not
 // match what the server said it sent; otherwise the call's status.
 // `progress`, when set, is told the bytes received so far after each
-// message.
+// message. A server that sends nothing for `stall` is given up
+// (DEADLINE_EXCEEDED naming it); the whole transfer has no deadline.
 absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
     Connection& conn, const std::string& dir,
-    const std::function<void(uint64_t bytes)>& progress = nullptr);
+    const std::function<void(uint64_t bytes)>& progress = nullptr,
+    absl::Duration stall = absl::Seconds(60));
 
 // Fetches log payload file `name` from a replica (FetchLogPayload) into
 // `path`, which must not exist: whole or not at all. DATA_LOSS when what
-// arrived is not the one file sent; otherwise the call's status.
+// arrived is not the one file sent; DEADLINE_EXCEEDED when the replica
+// sends nothing for `stall`; otherwise the call's status.
 absl::Status DownloadLogPayload(Connection& conn, const std::string& name,
-                                const std::string& path);
+                                const std::string& path,
+                                absl::Duration stall = absl::Seconds(60));
 
 }  // namespace kg::client
 

@@ -65,6 +65,12 @@ ABSL_FLAG(std::string, peer_token_file, "",
 ABSL_FLAG(std::string, peer_tls_ca_file, "",
           "the CA (PEM) that signed the other replicas' certificates, when "
           "they serve TLS");
+ABSL_FLAG(std::string, peer_tls_cert_file, "",
+          "a client certificate (PEM) this replica shows the other replicas, "
+          "when they require one (--tls_client_ca_file); with "
+          "--peer_tls_key_file");
+ABSL_FLAG(std::string, peer_tls_key_file, "",
+          "the private key (PEM) of --peer_tls_cert_file");
 ABSL_FLAG(std::string, seed_file, "",
           "JSON Lines file loaded when the data directory holds no store yet "
           "(./setup.sh run passes data/seed.jsonl)");
@@ -437,6 +443,8 @@ int main(int argc, char** argv) {
     replica.trim_interval = absl::GetFlag(FLAGS_log_trim_interval);
     options.peers.token_file = absl::GetFlag(FLAGS_peer_token_file);
     options.peers.tls_ca_file = absl::GetFlag(FLAGS_peer_tls_ca_file);
+    options.peers.tls_cert_file = absl::GetFlag(FLAGS_peer_tls_cert_file);
+    options.peers.tls_key_file = absl::GetFlag(FLAGS_peer_tls_key_file);
     options.replica = std::move(replica);
   }
   options.limits.max_page_size = absl::GetFlag(FLAGS_max_page_size);

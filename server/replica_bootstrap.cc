@@ -42,6 +42,19 @@ absl::StatusOr<std::string> ReadToken(const std::string& file) {
   return token;
 }
 
+// What to look at when a peer cannot be reached: a TLS handshake the peer
+// refused looks like a closed socket.
+std::string UnreachableHint(const PeerAccess& access) {
+  if (access.tls_ca_file.empty()) {
+    return " (is it up? does it serve TLS? then give --peer_tls_ca_file)";
+  }
+  return access.tls_cert_file.empty()
+             ? " (is it up? if it requires a client certificate, give "
+               "--peer_tls_cert_file and --peer_tls_key_file)"
+             : " (is it up? do --peer_tls_ca_file and --peer_tls_cert_file "
+               "fit its TLS?)";
+}
+
 absl::Status Moved(absl::string_view what, const std::string& from,
                    const std::string& to, const std::error_code& ec) {
   return absl::InternalError(absl::StrCat("data_dir: cannot move ", what, " ",
@@ -86,6 +99,8 @@ absl::StatusOr<std::unique_ptr<client::Connection>> ConnectToPeer(
   options.server = address;
   options.timeout = absl::Seconds(30);
   options.tls_ca_file = access.tls_ca_file;
+  options.tls_cert_file = access.tls_cert_file;
+  options.tls_key_file = access.tls_key_file;
   if (!access.token_file.empty()) {
     KG_ASSIGN_OR_RETURN(options.token, ReadToken(access.token_file));
   }
@@ -103,7 +118,8 @@ absl::StatusOr<uint64_t> FetchFrom(const replica::PeerCheckpoint& peer,
                         absl::StrCat("data_dir: cannot reach replica '",
                                      peer.member, "' at ", peer.address,
                                      " to copy its store (--peer_token_file, "
-                                     "--peer_tls_ca_file): ",
+                                     "--peer_tls_ca_file, "
+                                     "--peer_tls_cert_file): ",
                                      conn.status().message()));
   }
   const absl::Time start = absl::Now();
@@ -116,7 +132,10 @@ absl::StatusOr<uint64_t> FetchFrom(const replica::PeerCheckpoint& peer,
                                      " (the log of this replica set "
                                      "now starts at ",
                                      peer.log_start, ", past this store): ",
-                                     got.status().message()));
+                                     got.status().message(),
+                                     absl::IsUnavailable(got.status())
+                                         ? UnreachableHint(access)
+                                         : ""));
   }
   KG_LOG(kInfo) << "copied the store of replica '" << peer.member << "' at "
                 << peer.address << ": " << got->files << " files, "
@@ -145,9 +164,25 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenReplicaStore(
   if (!peers.token_file.empty()) {
     KG_RETURN_IF_ERROR(ReadToken(peers.token_file).status());
   }
-  if (!peers.tls_ca_file.empty() && !std::ifstream(peers.tls_ca_file)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--peer_tls_ca_file: cannot read \"", peers.tls_ca_file, "\""));
+  const std::pair<const char*, const std::string*> files[] = {
+      {"--peer_tls_ca_file", &peers.tls_ca_file},
+      {"--peer_tls_cert_file", &peers.tls_cert_file},
+      {"--peer_tls_key_file", &peers.tls_key_file}};
+  for (const auto& [flag, file] : files) {
+    if (!file->empty() && !std::ifstream(*file)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, ": cannot read \"", *file, "\""));
+    }
+  }
+  if (peers.tls_cert_file.empty() != peers.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--peer_tls_cert_file: needs --peer_tls_key_file, and the other way "
+        "round");
+  }
+  if (!peers.tls_cert_file.empty() && peers.tls_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--peer_tls_cert_file: needs --peer_tls_ca_file (a client "
+        "certificate is shown over TLS only)");
   }
   fs::path target = fs::path(data_dir).lexically_normal();
   if (!target.has_filename()) target = target.parent_path();  // "a/b/"

@@ -22,6 +22,10 @@ struct PeerAccess {
   std::string token_file;
   // The CA that signed the peers' certificates (PEM); "" is plaintext.
   std::string tls_ca_file;
+  // A client certificate and its key (PEM) for peers that require one;
+  // both or neither, with tls_ca_file.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // How a replica fetches a log payload file from a peer

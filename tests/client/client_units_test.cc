@@ -1,5 +1,7 @@
 // Unit tests of kgctl's pieces that need no server: the term syntax, text
 // layout, the RDF mapping, the JSON Lines reader and the progress line.
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "openssl/sha.h"
+#include "tests/support/process.h"
 #include "tests/support/test_util.h"
 
 namespace kg::client {
@@ -481,6 +484,43 @@ absl::StatusOr<DownloadedCheckpoint> Receive(
     if (!status.ok()) return status;
   }
   return receiver.Finish();
+}
+
+// A real kg-server that stops sending (paused with SIGSTOP) is given up
+// once it has sent nothing for the stall time, and leaves nothing behind;
+// resumed, it serves the same call.
+TEST(CheckpointDownloadTest, APeerThatSendsNothingIsGivenUp) {
+  testing::ScopedTempDir dir;
+  testing::ServerProcess server(dir.Sub("data"), dir.path());
+  ASSERT_TRUE(server.started());
+  ConnectionOptions options;
+  options.server = server.address();
+  absl::StatusOr<std::unique_ptr<Connection>> conn = Connection::Open(options);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE((*conn)->WaitForConnected().ok());
+  server.process().Signal(SIGSTOP);
+  const std::string copy = dir.Sub("copy");
+  const absl::Time began = absl::Now();
+  absl::StatusOr<DownloadedCheckpoint> got =
+      DownloadCheckpoint(**conn, copy, nullptr, absl::Seconds(1));
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << got.status();
+  EXPECT_THAT(got.status().message(),
+              HasSubstr(server.address() + " sent nothing for 1s"));
+  EXPECT_LT(absl::Now() - began, absl::Seconds(20));
+  EXPECT_FALSE(std::filesystem::exists(copy));
+  EXPECT_FALSE(std::filesystem::exists(copy + ".partial"));
+  const std::string payload = dir.Sub("payload");
+  const absl::Status fetched =
+      DownloadLogPayload(**conn, "x.payload", payload, absl::Seconds(1));
+  EXPECT_EQ(fetched.code(), absl::StatusCode::kDeadlineExceeded) << fetched;
+  EXPECT_FALSE(std::filesystem::exists(payload));
+  EXPECT_FALSE(std::filesystem::exists(payload + ".stream"));
+
+  server.process().Signal(SIGCONT);
+  got = DownloadCheckpoint(**conn, copy, nullptr, absl::Seconds(10));
+  EXPECT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(std::filesystem::exists(copy + "/CURRENT"));
 }
 
 TEST(CheckpointReceiverTest, AWholeCheckpointArrivesAsSent) {

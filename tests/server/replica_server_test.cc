@@ -581,6 +581,57 @@ TEST_F(ReplicaServerTest, AReplicaTheTrimmedLogNoLongerReachesCopiesAPeer) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+// Replicas that require client certificates (--tls_client_ca_file): a new
+// replica copies a peer's store showing the certificate of
+// --peer_tls_cert_file, and one without it is refused by the peer, naming
+// the flags to look at.
+TEST_F(ReplicaServerTest, APeerThatRequiresAClientCertificateIsCopiedWithOne) {
+  const TlsFiles& tls = TestTls();
+  const std::vector<std::string> tls_server = {
+      "--tls_cert_file=" + tls.server_cert,
+      "--tls_key_file=" + tls.server_key,
+      "--tls_client_ca_file=" + tls.ca_cert,
+      "--log_retention_entries=1",
+      "--log_trim_interval=100ms",
+      "--peer_tls_ca_file=" + tls.ca_cert};
+  std::vector<std::string> with_cert = tls_server;
+  with_cert.push_back("--peer_tls_cert_file=" + tls.client_cert);
+  with_cert.push_back("--peer_tls_key_file=" + tls.client_key);
+  const auto kgctl = [&](const ServerProcess& server,
+                         std::vector<std::string> args) {
+    args.insert(args.begin(), {"--tls-ca", tls.ca_cert, "--tls-cert",
+                               tls.client_cert, "--tls-key", tls.client_key});
+    return KgctlUntilOk(server, args);
+  };
+  std::unique_ptr<ServerProcess> a = Start("a", with_cert);
+  ASSERT_TRUE(a->started()) << a->process().Stderr();
+  for (int i = 0; i < 4; ++i) {
+    const std::string id = absl::StrCat("e", i);
+    ASSERT_EQ(kgctl(*a, {"entity", "add", id, "--label", id, "--type", "T"})
+                  .exit_code,
+              0);
+  }
+  // Trimmed past a new replica's empty store: it must copy a's.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (kgctl(*a, {"--json", "cluster", "status"})
+                 .out.find("\"log_start\":\"1\"") != std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+
+  std::unique_ptr<ServerProcess> refused = Start("b", tls_server);
+  EXPECT_FALSE(refused->started());
+  EXPECT_NE(refused->process().Wait(absl::Seconds(30)), 0);
+  EXPECT_THAT(refused->process().Stderr(), HasSubstr("--peer_tls_cert_file"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("b")));
+
+  std::unique_ptr<ServerProcess> b = Start("b", with_cert);
+  ASSERT_TRUE(b->started()) << b->process().Stderr();
+  EXPECT_THAT(b->process().Stderr(), HasSubstr("copied the store of replica"));
+  const RunResult got = kgctl(*b, {"entity", "get", "e3"});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+}
+
 TEST_F(ReplicaServerTest, FlagsThatCannotWorkAreRefusedByName) {
   const std::string endpoints = "--etcd_endpoints=" + etcd_->endpoints()[0];
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
@@ -597,6 +648,17 @@ TEST_F(ReplicaServerTest, FlagsThatCannotWorkAreRefusedByName) {
        "--peer_token_file: cannot read"},
       {{endpoints, "--member=a", "--peer_tls_ca_file=" + dir_.Sub("missing")},
        "--peer_tls_ca_file: cannot read"},
+      {{endpoints, "--member=a", "--peer_tls_ca_file=" + TestTls().ca_cert,
+        "--peer_tls_cert_file=" + dir_.Sub("missing"),
+        "--peer_tls_key_file=" + TestTls().client_key},
+       "--peer_tls_cert_file: cannot read"},
+      {{endpoints, "--member=a", "--peer_tls_ca_file=" + TestTls().ca_cert,
+        "--peer_tls_cert_file=" + TestTls().client_cert},
+       "--peer_tls_cert_file: needs --peer_tls_key_file"},
+      {{endpoints, "--member=a",
+        "--peer_tls_cert_file=" + TestTls().client_cert,
+        "--peer_tls_key_file=" + TestTls().client_key},
+       "--peer_tls_cert_file: needs --peer_tls_ca_file"},
   };
   for (const auto& [flags, named] : cases) {
     std::vector<std::string> argv = {ServerBinary(), "--listen=127.0.0.1:0",
