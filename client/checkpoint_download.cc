@@ -49,7 +49,7 @@ class StallWatch {
   // stall; `status` otherwise.
   absl::Status Explain(absl::Status status, const std::string& peer) {
     absl::MutexLock lock(&mu_);
-    if (!stalled_) return status;
+    if (!stalled_ || status.ok()) return status;  // it came whole anyway
     return absl::DeadlineExceededError(
         absl::StrCat(peer, " sent nothing for ", absl::FormatDuration(stall_),
                      "; the transfer was given up"));
@@ -280,6 +280,7 @@ absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
     while (status.ok() && reader->Read(&message)) {
       watch.Received();
       status = receiver.Take(message);
+      watch.Received();  // the time this side took is not the peer's
       if (status.ok() && progress) progress(receiver.bytes());
     }
     if (!status.ok()) ctx->TryCancel();
@@ -330,6 +331,7 @@ absl::Status DownloadLogPayload(Connection& conn, const std::string& name,
     while (status.ok() && reader->Read(&message)) {
       watch.Received();
       status = receiver.Take(message);
+      watch.Received();  // the time this side took is not the peer's
     }
     if (!status.ok()) ctx->TryCancel();
     const absl::Status call = ToAbsl(reader->Finish());

@@ -199,8 +199,9 @@ void Connection::ReportWritten(const grpc::ClientContext& ctx) {
   if (it == trailers.end()) return;
   const std::string position(it->second.data(), it->second.size());
   std::fprintf(stderr,
-               "%s: written at log position %s of the replica set "
-               "(--min-log-position %s reads it on any replica)\n",
+               "%s: written; the replica set had applied log position %s "
+               "when it answered (--min-log-position %s reads it on any "
+               "replica)\n",
                ProgramName(), position.c_str(), position.c_str());
 }
 

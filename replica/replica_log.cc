@@ -224,13 +224,25 @@ absl::StatusOr<std::vector<ReplicaLog::Member>> ReplicaLog::Applied() {
   return out;
 }
 
-absl::Status ReplicaLog::Stage(absl::string_view name, absl::string_view entry,
-                               int64_t lease) {
+absl::StatusOr<int64_t> ReplicaLog::Stage(absl::string_view name,
+                                          absl::string_view entry,
+                                          int64_t lease) {
   if (name.empty() || name.find('/') != absl::string_view::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("name: '", name, "' is not a file name"));
   }
-  return etcd_->Put(absl::StrCat(StagedPrefix(), name), entry, lease);
+  // Deleted first, so that the key is created anew: a new revision, which
+  // answers to an earlier staging do not carry.
+  const std::string key = absl::StrCat(StagedPrefix(), name);
+  KG_RETURN_IF_ERROR(etcd_->Delete(key));
+  KG_RETURN_IF_ERROR(etcd_->Put(key, entry, lease));
+  absl::StatusOr<std::optional<Etcd::Kv>> staged = etcd_->Get(key);
+  if (!staged.ok()) return staged.status();
+  if (!staged->has_value()) {
+    return absl::UnavailableError(
+        absl::StrCat("etcd key ", key, " went as it was staged"));
+  }
+  return (*staged)->create_revision;
 }
 
 absl::StatusOr<std::vector<ReplicaLog::Staged>> ReplicaLog::StagedEntries() {
@@ -249,7 +261,9 @@ absl::Status ReplicaLog::SetHeld(const Staged& staged,
                                  absl::string_view member) {
   absl::StatusOr<bool> put = etcd_->PutIf(
       {{absl::StrCat(StagedPrefix(), staged.name), staged.revision}},
-      {{absl::StrCat(HeldPrefix(staged.name), member), ""}}, staged.lease);
+      {{absl::StrCat(HeldPrefix(staged.name), member),
+        absl::StrCat(staged.revision)}},
+      staged.lease);
   if (!put.ok()) return put.status();
   if (!*put) {
     return absl::FailedPreconditionError(
@@ -259,13 +273,18 @@ absl::Status ReplicaLog::SetHeld(const Staged& staged,
 }
 
 absl::StatusOr<std::vector<std::string>> ReplicaLog::Holders(
-    absl::string_view name) {
+    absl::string_view name, int64_t revision) {
   const std::string prefix = HeldPrefix(name);
   absl::StatusOr<std::vector<Etcd::Kv>> kvs =
       etcd_->Range(prefix, PrefixEnd(prefix), 0);
   if (!kvs.ok()) return kvs.status();
+  const std::string of_this_staging = absl::StrCat(revision);
   std::vector<std::string> out;
-  for (const Etcd::Kv& kv : *kvs) out.push_back(kv.key.substr(prefix.size()));
+  for (const Etcd::Kv& kv : *kvs) {
+    if (kv.value == of_this_staging) {
+      out.push_back(kv.key.substr(prefix.size()));
+    }
+  }
   return out;
 }
 

@@ -11,8 +11,9 @@
 //   staged/<name>      an entry by reference the writer is about to log,
 //                      whose payload file is `name` (the writer's lease)
 //   held/<name>/<member>
-//                      that member holds staged payload `name` (the
-//                      staged key's lease: both go with the writer)
+//                      "<revision>": that member holds staged payload
+//                      `name` of the staging created at that revision
+//                      (the staged key's lease: both go with the writer)
 //
 // An entry is appended at a position only in a transaction that also
 // checks that the writer key still has the appender's term and that the
@@ -97,16 +98,20 @@ class ReplicaLog {
     int64_t lease = 0;     // the writer's, holding the key
     int64_t revision = 0;  // the key's create revision: this staging
   };
-  // `name`: a file name (no '/'); INVALID_ARGUMENT otherwise.
-  absl::Status Stage(absl::string_view name, absl::string_view entry,
-                     int64_t lease);
+  // Stages `entry` anew (an earlier staging of `name` is replaced); the
+  // staging's revision. `name`: a file name (no '/'); INVALID_ARGUMENT
+  // otherwise.
+  absl::StatusOr<int64_t> Stage(absl::string_view name, absl::string_view entry,
+                                int64_t lease);
   absl::StatusOr<std::vector<Staged>> StagedEntries();
   // Tells that `member` holds the payload of `staged`, under the staged
   // key's lease, while that staging lasts: FAILED_PRECONDITION when it was
   // unstaged (or staged anew) meanwhile.
   absl::Status SetHeld(const Staged& staged, absl::string_view member);
-  // The members that hold staged payload `name`.
-  absl::StatusOr<std::vector<std::string>> Holders(absl::string_view name);
+  // The members that hold staged payload `name` for the staging of
+  // `revision` (not for an earlier one under the same name).
+  absl::StatusOr<std::vector<std::string>> Holders(absl::string_view name,
+                                                   int64_t revision);
   // Deletes the staged key of `name` and its holders.
   absl::Status Unstage(absl::string_view name);
 

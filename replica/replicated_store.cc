@@ -252,10 +252,15 @@ class ReplicatedBulkLoader : public storage::BulkLoader {
       absl::MutexLock lock(&mu_);
       KG_RETURN_IF_ERROR(Usable());
       failed_ = true;  // whatever happens, nothing more
+      if (busy_) {
+        return absl::FailedPreconditionError(
+            "the bulk load's commit came while a part was being added");
+      }
       if (r.status_.role != ReplicaStatus::Role::kWriter ||
           r.status_.term != term_) {
         r.bulk_ = nullptr;
         loader_.reset();
+        payload_.reset();
         return r.NotTheWriter();
       }
       position = r.status_.applied + 1;
@@ -1008,10 +1013,12 @@ absl::Status ReplicatedStore::AwaitPayloadCopy(
     if (m.member != options_.member) others.push_back(m.member);
   }
   if (others.empty()) return absl::OkStatus();  // alone: no copy to wait for
-  KG_RETURN_IF_ERROR(log_.Stage(name, entry, lease_.load()));
+  KG_ASSIGN_OR_RETURN(const int64_t staging,
+                      log_.Stage(name, entry, lease_.load()));
   const absl::Time deadline = absl::Now() + options_.payload_copy_timeout;
   while (true) {
-    absl::StatusOr<std::vector<std::string>> holders = log_.Holders(name);
+    absl::StatusOr<std::vector<std::string>> holders =
+        log_.Holders(name, staging);
     if (holders.ok() && !holders->empty()) return absl::OkStatus();
     if (abandoned()) return absl::AbortedError("the bulk load was abandoned");
     if (!is_writer_.load() || Stopping()) {
