@@ -44,6 +44,14 @@ for i in 0 1 2; do
   PIDS+=($!)
 done
 
+# The members elect a leader before a kg-server may use them (a replica
+# that finds no etcd answering at start exits).
+for _ in $(seq 300); do  # 30 s
+  curl -s "http://127.0.0.1:${CLIENT[0]}/health" | grep -q '"health":"true"' &&
+    break
+  sleep 0.1
+done
+
 start() {  # $1: name, then kg-server flags; sets ADDRESS
   local name=$1
   shift
