@@ -1023,8 +1023,8 @@ absl::Status ReplicatedStore::AwaitPayloadCopy(
     if (abandoned()) return absl::AbortedError("the bulk load was abandoned");
     if (!is_writer_.load() || Stopping()) {
       return absl::UnavailableError(
-          "the write was not written: this replica stopped being the writer "
-          "while another copied its payload; write it again");
+          "nothing was written: this replica stopped being the writer while "
+          "another copied the write's payload; write it again");
     }
     if (absl::Now() >= deadline) {
       return absl::UnavailableError(absl::StrCat(
