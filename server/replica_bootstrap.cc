@@ -126,16 +126,15 @@ absl::StatusOr<uint64_t> FetchFrom(const replica::PeerCheckpoint& peer,
   absl::StatusOr<client::DownloadedCheckpoint> got =
       client::DownloadCheckpoint(**conn, dir);
   if (!got.ok()) {
-    return absl::Status(got.status().code(),
-                        absl::StrCat("data_dir: copying the store of replica '",
-                                     peer.member, "' at ", peer.address,
-                                     " (the log of this replica set "
-                                     "now starts at ",
-                                     peer.log_start, ", past this store): ",
-                                     got.status().message(),
-                                     absl::IsUnavailable(got.status())
-                                         ? UnreachableHint(access)
-                                         : ""));
+    return absl::Status(
+        got.status().code(),
+        absl::StrCat(
+            "data_dir: copying the store of replica '", peer.member, "' at ",
+            peer.address,
+            " (the log of this replica set "
+            "now starts at ",
+            peer.log_start, ", past this store): ", got.status().message(),
+            absl::IsUnavailable(got.status()) ? UnreachableHint(access) : ""));
   }
   KG_LOG(kInfo) << "copied the store of replica '" << peer.member << "' at "
                 << peer.address << ": " << got->files << " files, "
