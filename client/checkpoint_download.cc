@@ -245,6 +245,32 @@ absl::StatusOr<DownloadedCheckpoint> CheckpointReceiver::Finish() {
   return got;
 }
 
+namespace {
+
+// Reads a checkpoint-form stream to its end into `receiver` (`progress`,
+// when set, told the bytes after each message), giving up on a peer that
+// sends nothing for `stall`; the first error, or the call's status.
+absl::Status Receive(
+    grpc::ClientContext* ctx,
+    grpc::ClientReader<kg::v1::FetchCheckpointResponse>& reader,
+    absl::Duration stall, const std::string& peer, CheckpointReceiver& receiver,
+    const std::function<void(uint64_t bytes)>& progress) {
+  absl::Status status;
+  StallWatch watch(ctx, stall);
+  kg::v1::FetchCheckpointResponse message;
+  while (status.ok() && reader.Read(&message)) {
+    watch.Received();
+    status = receiver.Take(message);
+    watch.Received();  // the time this side took is not the peer's
+    if (status.ok() && progress) progress(receiver.bytes());
+  }
+  if (!status.ok()) ctx->TryCancel();
+  const absl::Status call = ToAbsl(reader.Finish());
+  return status.ok() ? watch.Explain(call, peer) : status;
+}
+
+}  // namespace
+
 absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
     Connection& conn, const std::string& dir,
     const std::function<void(uint64_t bytes)>& progress, absl::Duration stall) {
@@ -273,20 +299,8 @@ absl::StatusOr<DownloadedCheckpoint> DownloadCheckpoint(
   std::unique_ptr<grpc::ClientReader<kg::v1::FetchCheckpointResponse>> reader =
       conn.kg().FetchCheckpoint(ctx.get(), kg::v1::FetchCheckpointRequest());
   CheckpointReceiver receiver(partial);
-  absl::Status status;
-  {
-    StallWatch watch(ctx.get(), stall);
-    kg::v1::FetchCheckpointResponse message;
-    while (status.ok() && reader->Read(&message)) {
-      watch.Received();
-      status = receiver.Take(message);
-      watch.Received();  // the time this side took is not the peer's
-      if (status.ok() && progress) progress(receiver.bytes());
-    }
-    if (!status.ok()) ctx->TryCancel();
-    const absl::Status call = ToAbsl(reader->Finish());
-    if (status.ok()) status = watch.Explain(call, conn.server());
-  }
+  absl::Status status =
+      Receive(ctx.get(), *reader, stall, conn.server(), receiver, progress);
   absl::StatusOr<DownloadedCheckpoint> got = DownloadedCheckpoint();
   if (status.ok()) {
     got = receiver.Finish();
@@ -324,19 +338,8 @@ absl::Status DownloadLogPayload(Connection& conn, const std::string& name,
   std::unique_ptr<grpc::ClientReader<kg::v1::FetchCheckpointResponse>> reader =
       conn.kg().FetchLogPayload(ctx.get(), request);
   CheckpointReceiver receiver(dir, /*store=*/false);
-  absl::Status status;
-  {
-    StallWatch watch(ctx.get(), stall);
-    kg::v1::FetchCheckpointResponse message;
-    while (status.ok() && reader->Read(&message)) {
-      watch.Received();
-      status = receiver.Take(message);
-      watch.Received();  // the time this side took is not the peer's
-    }
-    if (!status.ok()) ctx->TryCancel();
-    const absl::Status call = ToAbsl(reader->Finish());
-    if (status.ok()) status = watch.Explain(call, conn.server());
-  }
+  absl::Status status =
+      Receive(ctx.get(), *reader, stall, conn.server(), receiver, nullptr);
   if (status.ok()) {
     absl::StatusOr<DownloadedCheckpoint> got = receiver.Finish();
     status = got.status();
